@@ -1,0 +1,3 @@
+from crowdcx.cli import main
+
+main()

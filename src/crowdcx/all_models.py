@@ -1,0 +1,24 @@
+"""Imports every capability's models so ``Base.metadata`` is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+from crowdcx.identity import models as identity_models
+from crowdcx.kernel.models import Base
+from crowdcx.knowledge import models as knowledge_models
+from crowdcx.payouts import models as payouts_models
+from crowdcx.reputation import models as reputation_models
+from crowdcx.tenancy import models as tenancy_models
+from crowdcx.tickets import models as tickets_models
+
+__all__ = [
+    "Base",
+    "identity_models",
+    "knowledge_models",
+    "metadata",
+    "payouts_models",
+    "reputation_models",
+    "tenancy_models",
+    "tickets_models",
+]
+
+metadata = Base.metadata

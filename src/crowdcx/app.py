@@ -1,0 +1,124 @@
+"""``create_app(settings)``: the one place that wires the platform together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import select
+
+from crowdcx import __version__
+from crowdcx.config import Settings
+from crowdcx.identity import api as identity_api
+from crowdcx.identity import pages as identity_pages
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.i18n import use_locale
+from crowdcx.kernel.live import make_broadcaster
+from crowdcx.knowledge import api as knowledge_api
+from crowdcx.knowledge import pages as knowledge_pages
+from crowdcx.tenancy import api as tenancy_api
+from crowdcx.tenancy import pages as tenancy_pages
+from crowdcx.tenancy.events import MemberAdded
+from crowdcx.tenancy.models import Brand
+from crowdcx.tickets import api as tickets_api
+from crowdcx.tickets import pages as tickets_pages
+from crowdcx.tickets.service import LiveNotice
+from crowdcx.tickets.sweeper import Sweeper
+from crowdcx.web import pages as web_pages
+from crowdcx.web import problems
+from crowdcx.web.context import BrandLocales, WebContextMiddleware
+from crowdcx.web.labels import role_labels
+from crowdcx.web.templating import Renderer, make_environment
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+log = logging.getLogger("crowdcx")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    db = Database(settings.database_url)
+    broadcaster = make_broadcaster(settings.redis_url)
+
+    sweeper = Sweeper(db, settings.sweep_interval_s) if settings.sweep_interval_s > 0 else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if sweeper is not None:
+            sweeper.start()
+        yield
+        if sweeper is not None:
+            sweeper.stop()
+        await broadcaster.close()
+        db.dispose()
+
+    app = FastAPI(
+        title="CrowdCX API",
+        version=__version__,
+        description="Crowdsourced customer service: brands, people, self-service, community "
+        "and a paid expert crowd. Errors are RFC 9457 problem+json with a stable `code`.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.broadcaster = broadcaster
+    renderer = Renderer(make_environment())
+    app.state.render = renderer
+
+    def brand_default_locale(slug: str) -> str | None:
+        with db.sessions() as session:
+            return session.scalar(select(Brand.default_locale).where(Brand.slug == slug))
+
+    app.state.brand_locales = BrandLocales(brand_default_locale)
+    app.add_middleware(
+        WebContextMiddleware,
+        brand_locales=app.state.brand_locales,
+        max_body_bytes=settings.max_body_bytes,
+        secure_cookies=settings.cookie_secure,
+    )
+    problems.install(app, renderer.error_page)
+
+    # After-commit effects: tell a person, live, that they joined a brand.
+    def on_member_added(event: MemberAdded) -> None:
+        with use_locale("en"):
+            labels = role_labels()
+        broadcaster.publish(
+            f"user:{event.user_id}",
+            "notice",
+            {
+                "kind": "member_added",
+                "brand": event.brand_slug,
+                "roles": list(event.roles),
+                "text": f"{event.brand_name}: {', '.join(labels[r] for r in event.roles)}",
+            },
+        )
+
+    db.bus.subscribe(MemberAdded, on_member_added)
+    db.bus.subscribe(LiveNotice, lambda n: broadcaster.publish(n.channel, n.event, n.data))
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (
+        identity_api.router,
+        tenancy_api.router,
+        web_pages.ops_router,
+        web_pages.router,
+        identity_pages.router,
+        tenancy_pages.router,
+        tickets_api.router,
+        tickets_pages.router,
+        knowledge_api.router,
+        knowledge_pages.router,
+    ):
+        app.include_router(router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: each builds its own app from the environment."""
+    return create_app(Settings())

@@ -1,0 +1,271 @@
+"""The ``crowdcx`` command: serve, migrate, demo and account administration."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from crowdcx.config import Settings
+
+if TYPE_CHECKING:
+    from crowdcx.kernel.db import UnitOfWork
+
+app = typer.Typer(help="CrowdCX: crowdsourced customer service.", no_args_is_help=True)
+console = Console()
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the newest."""
+    from crowdcx.kernel.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    console.print(f"[green]Database is up to date[/green] ({_safe_url(settings.database_url)})")
+
+
+@app.command()
+def demo() -> None:
+    """Load demo brands and people (safe to run again) and print the demo sign-ins."""
+    from crowdcx.demo import DEMO_PASSWORD, USERS, load
+    from crowdcx.kernel.db import Database
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Loading demo data", total=3 + len(USERS))
+        load(db, settings.password_hash_profile, lambda _msg: progress.advance(task))
+    db.dispose()
+    table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
+    for column in ("e-mail", "name", "brand", "roles"):
+        table.add_column(column)
+    for person in USERS:
+        roles = "platform admin" if person.platform_admin else ", ".join(person.roles)
+        table.add_row(person.email, person.name, person.brand or "—", roles)
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default CROWDCX_PORT or 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (production).")] = None,
+    production: Annotated[bool, typer.Option(help="Production mode: several workers.")] = False,
+) -> None:
+    """Serve the site and the API."""
+    import uvicorn
+
+    settings = _settings()
+    prod = production or settings.env == "production"
+    count = workers or settings.workers or ((os.cpu_count() or 1) if prod else 1)
+    if prod:
+        os.environ["CROWDCX_ENV"] = "production"
+    if count > 1 and "CROWDCX_SECRET_KEY" not in os.environ:
+        console.print("[yellow]CROWDCX_SECRET_KEY is not set; generated one for this run.[/yellow]")
+        os.environ["CROWDCX_SECRET_KEY"] = settings.secret_key
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    console.print(f"CrowdCX on [bold]http://{bind_host}:{bind_port}[/bold] ({count} worker(s))")
+    uvicorn.run(
+        "crowdcx.app:create_app_from_env",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=count,
+        log_level=settings.log_level,
+        access_log=not prod,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+    )
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="E-mail address of the administrator.")],
+    password: Annotated[str, typer.Option(help="Password (at least 10 characters).")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "Administrator",
+) -> None:
+    """Create a platform administrator (or promote an existing account)."""
+    from sqlalchemy import select
+
+    from crowdcx.identity import service
+    from crowdcx.identity.models import User
+    from crowdcx.identity.rules import normalize_email
+
+    with _transaction() as uow:
+        user = uow.session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            user = service.register(
+                uow,
+                email=email,
+                password=password,
+                display_name=name,
+                locale="en",
+                hash_profile=_settings().password_hash_profile,
+                platform_admin=True,
+            )
+        user.is_platform_admin = True
+    console.print(f"[green]{email} is a platform administrator.[/green]")
+
+
+@app.command("create-brand")
+def create_brand(
+    slug: Annotated[str, typer.Option(help="Address name, e.g. acme.")],
+    name: Annotated[str, typer.Option(help="Brand name shown to customers.")],
+    default_locale: Annotated[str, typer.Option(help="zh-Hans, zh-Hant, ru or en.")] = "en",
+    locales: Annotated[str, typer.Option(help="Comma-separated enabled languages.")] = "",
+) -> None:
+    """Create a brand."""
+    from crowdcx.tenancy import service
+
+    enabled = [x.strip() for x in locales.split(",") if x.strip()] or [default_locale]
+    with _transaction() as uow:
+        service.create_brand(
+            uow, slug=slug, name=name, default_locale=default_locale, locales=enabled
+        )
+    console.print(f"[green]Brand {slug} created.[/green]")
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="E-mail address.")],
+    password: Annotated[str, typer.Option(help="Password (at least 10 characters).")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    locale: Annotated[str, typer.Option(help="zh-Hans, zh-Hant, ru or en.")] = "en",
+    brand: Annotated[str | None, typer.Option(help="Brand slug to join.")] = None,
+    roles: Annotated[str, typer.Option(help="Comma-separated roles in that brand.")] = "customer",
+) -> None:
+    """Create a person, optionally as a member of a brand."""
+    from crowdcx.identity import service as identity
+    from crowdcx.tenancy import service as tenancy
+
+    with _transaction() as uow:
+        identity.register(
+            uow,
+            email=email,
+            password=password,
+            display_name=name,
+            locale=locale,
+            hash_profile=_settings().password_hash_profile,
+        )
+        if brand:
+            ctx = tenancy.access_brand(uow.session, brand, None)
+            tenancy.add_member(uow, ctx, email, [r.strip() for r in roles.split(",") if r.strip()])
+    console.print(f"[green]{email} created.[/green]")
+
+
+@app.command("import-faq")
+def import_faq(
+    brand: Annotated[str, typer.Option(help="Brand slug.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A FAQ CSV (question,answer,language,tags,visibility) "
+            "or a folder of Markdown files with front matter."
+        ),
+    ],
+    publish: Annotated[
+        bool, typer.Option(help="Publish at once instead of leaving drafts.")
+    ] = False,
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="E-mail of the importing person (default: the first platform administrator).",
+        ),
+    ] = None,
+) -> None:
+    """Import help-center articles; a bad row is reported and skipped, never half-written."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from crowdcx.identity.models import User
+    from crowdcx.kernel.models import utcnow
+    from crowdcx.knowledge import service as kb
+    from crowdcx.tenancy.service import BrandContext, get_brand, roles_in
+
+    path = Path(source)
+    if not path.exists():
+        console.print(f"[red]{source} does not exist.[/red]")
+        raise typer.Exit(2)
+    with _transaction() as uow:
+        stmt = (
+            select(User).where(User.email == as_user.strip().lower())
+            if as_user
+            else (select(User).where(User.is_platform_admin.is_(True)).order_by(User.id).limit(1))
+        )
+        user = uow.session.scalar(stmt)
+        if user is None:
+            console.print(
+                "[red]No importing person: pass --as EMAIL, or create a platform administrator "
+                "with `crowdcx create-admin`.[/red]"
+            )
+            raise typer.Exit(2)
+        brand_row = get_brand(uow.session, brand)
+        ctx = BrandContext(brand_row, user, roles_in(uow.session, user, brand_row.id))
+        if path.is_dir():
+            rows = kb.markdown_rows(path)
+        else:
+            try:
+                content = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                console.print("[red]Save the CSV as UTF-8 and run the import again.[/red]")
+                raise typer.Exit(2) from None
+            rows = kb.csv_rows(content)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Importing", total=len(rows))
+            summary = kb.import_drafts(
+                uow, ctx, rows, utcnow(), publish=publish,
+                progress=lambda: progress.advance(task),
+            )  # fmt: skip
+    console.print(
+        f"[green]{summary.imported} imported[/green], "
+        f"{len(summary.skipped)} skipped" + (":" if summary.skipped else ".")
+    )
+    if summary.skipped:
+        table = Table()
+        for column in ("where", "why"):
+            table.add_column(column)
+        for problem in summary.skipped:
+            table.add_row(str(problem["where"]), str(problem["reason"]))
+        console.print(table)
+
+
+@contextmanager
+def _transaction() -> Iterator[UnitOfWork]:
+    """A unit of work for one CLI command; domain errors become a readable exit."""
+    from crowdcx.kernel.db import Database
+    from crowdcx.kernel.errors import AppError
+
+    db = Database(_settings().database_url)
+    try:
+        with db.transaction() as uow:
+            yield uow
+    except AppError as exc:
+        console.print(f"[red]{exc.detail}[/red]" + (f" ({exc.field})" if exc.field else ""))
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url:
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def main() -> None:
+    app()

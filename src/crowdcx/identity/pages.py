@@ -1,0 +1,180 @@
+"""Sign-in, registration, sign-out and the account page (profile and API tokens)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from crowdcx.identity import service
+from crowdcx.identity.models import User
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError, invalid
+from crowdcx.kernel.i18n import _, use_locale
+from crowdcx.web.context import LOCALE_COOKIE, SESSION_COOKIE
+from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, get_settings, now
+from crowdcx.web.pages import safe_next
+from crowdcx.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str, Form(max_length=1024)]
+
+
+def _sign_in_response(request: Request, uow: UnitOfWork, user: User, target: str) -> Response:
+    settings = get_settings(request)
+    raw, _token = service.issue_token(
+        uow, user, "session", timedelta(days=settings.session_days), now()
+    )
+    uow.commit()
+    response = RedirectResponse(safe_next(target), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        raw,
+        max_age=settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
+    # The person's language preference follows them to this browser.
+    response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/login")
+def login_page(request: Request, viewer: ViewerDep, next: str = "/") -> Response:
+    return page(request, "login.html", {"next": safe_next(next), "email": "", "errors": {}})
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+def login(
+    request: Request,
+    uow: Uow,
+    email: Text = "",
+    password: Text = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    settings = get_settings(request)
+    outcome = service.authenticate(uow, email, password, now(), settings.password_hash_profile)
+    uow.commit()
+    if outcome.user is not None:
+        return _sign_in_response(request, uow, outcome.user, next)
+    if outcome.retry_after:
+        message = _("Too many failed sign-ins for this address. Try again in %(n)d seconds.") % {
+            "n": outcome.retry_after
+        }
+        status = 429
+    else:
+        message = _("The e-mail address or password is wrong.")
+        status = 401
+    return page(
+        request,
+        "login.html",
+        {"next": safe_next(next), "email": email, "errors": {}, "message": message},
+        status=status,
+    )
+
+
+@router.get("/register")
+def register_page(request: Request, viewer: ViewerDep) -> Response:
+    return page(request, "register.html", {"form": {}, "errors": {}})
+
+
+@router.post("/register", dependencies=[CsrfChecked])
+def register(
+    request: Request,
+    uow: Uow,
+    email: Text = "",
+    password: Text = "",
+    display_name: Text = "",
+    locale: Annotated[str, Form(max_length=16)] = "en",
+) -> Response:
+    settings = get_settings(request)
+    form = {"email": email, "display_name": display_name, "locale": locale}
+    try:
+        if "@" not in email or len(email) > 320:
+            raise invalid(
+                "email", _("Enter a valid e-mail address, like name@example.com."), "invalid_email"
+            )
+        user = service.register(
+            uow,
+            email=email,
+            password=password,
+            display_name=display_name,
+            locale=locale,
+            hash_profile=settings.password_hash_profile,
+        )
+    except AppError as error:
+        uow.rollback()
+        return page(
+            request,
+            "register.html",
+            {"form": form, "errors": {error.field or "": error.detail}, "message": error.detail},
+            status=error.status,
+        )
+    with use_locale(user.locale):
+        return _sign_in_response(request, uow, user, "/")
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request, viewer: ViewerDep, uow: Uow) -> Response:
+    if viewer.session_token:
+        service.revoke_token(uow, viewer.session_token, now())
+        uow.commit()
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _account(request: Request, uow: UnitOfWork, user: User, **extra: object) -> Response:
+    status = int(extra.pop("status", 200))  # type: ignore[call-overload]
+    tokens = service.api_tokens(uow.session, user, now())
+    context = {"tokens": tokens, "errors": {}, **extra}
+    return page(request, "account.html", context, status=status)
+
+
+@router.get("/account")
+def account(request: Request, user: CurrentUser, uow: Uow, saved: int = 0) -> Response:
+    return _account(request, uow, user, message=_("Saved.") if saved else "")
+
+
+@router.post("/account", dependencies=[CsrfChecked])
+def update_account(
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    display_name: Annotated[str, Form(max_length=80)] = "",
+    locale: Annotated[str, Form(max_length=16)] = "en",
+) -> Response:
+    try:
+        service.update_profile(uow, user, display_name=display_name, locale=locale)
+    except AppError as error:
+        uow.rollback()
+        return _account(
+            request, uow, user, errors={error.field or "": error.detail}, status=error.status
+        )
+    uow.commit()
+    response = RedirectResponse("/account?saved=1", status_code=303)
+    response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.post("/account/tokens", dependencies=[CsrfChecked])
+def create_token(
+    request: Request, user: CurrentUser, uow: Uow, name: Annotated[str, Form(max_length=80)] = ""
+) -> Response:
+    settings = get_settings(request)
+    raw, _tok = service.issue_token(
+        uow, user, "api", timedelta(days=settings.api_token_days), now(), name.strip() or "API"
+    )
+    uow.commit()
+    return _account(request, uow, user, new_token=raw)
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfChecked])
+def revoke_token(token_id: int, user: CurrentUser, uow: Uow) -> Response:
+    service.revoke_api_token(uow, user, token_id, now())
+    uow.commit()
+    return RedirectResponse("/account", status_code=303)

@@ -1,0 +1,230 @@
+"""Use cases for accounts: register, authenticate with back-off, issue and resolve tokens.
+
+Each takes an open :class:`UnitOfWork`; the caller commits."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crowdcx.identity import rules
+from crowdcx.identity.models import AuthToken, LoginThrottle, User
+from crowdcx.identity.passwords import dummy_hash, hash_password, hasher, verify_password
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError, conflict, invalid, not_found
+from crowdcx.kernel.i18n import _
+from crowdcx.kernel.language import LOCALES, normalize_locale
+
+
+def password_message(problem: rules.PasswordProblem) -> str:
+    messages = {
+        "password_too_short": _("Use at least %(n)d characters for the password.")
+        % {"n": problem.limit},
+        "password_too_long": _("Use at most %(n)d characters for the password.")
+        % {"n": problem.limit},
+        "password_common": _("This password is one of the most commonly used; choose another."),
+        "password_repetitive": _("The password repeats too few characters; mix more of them."),
+        "password_contains_email": _("The password must not contain your e-mail address."),
+        "password_contains_name": _("The password must not contain your name."),
+    }
+    return messages[problem.code]
+
+
+def check_password(password: str, email: str, display_name: str) -> None:
+    problems = rules.password_problems(password, email, display_name)
+    if problems:
+        error = invalid("password", password_message(problems[0]), problems[0].code)
+        error.errors = [
+            {"field": "password", "code": p.code, "message": password_message(p)} for p in problems
+        ]
+        raise error
+
+
+def check_locale(value: str, field: str = "locale") -> str:
+    locale = normalize_locale(value)
+    if locale is None:
+        raise invalid(
+            field,
+            _("Unknown language %(value)s; choose one of: %(choices)s.")
+            % {"value": value, "choices": ", ".join(LOCALES)},
+            "locale_unknown",
+        )
+    return locale
+
+
+def register(
+    uow: UnitOfWork,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    locale: str,
+    hash_profile: str = "default",
+    platform_admin: bool = False,
+) -> User:
+    email = rules.normalize_email(email)
+    display_name = display_name.strip()
+    if not display_name:
+        raise invalid("display_name", _("Enter the name other people will see."), "required")
+    locale = check_locale(locale)
+    check_password(password, email, display_name)
+    session = uow.session
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise _email_taken()
+    user = User(
+        email=email,
+        password_hash=hash_password(password, hash_profile),
+        display_name=display_name,
+        locale=locale,
+        is_platform_admin=platform_admin,
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent registration with the same address won the race
+        session.rollback()
+        raise _email_taken() from None
+    return user
+
+
+def _email_taken() -> AppError:
+    error = conflict(
+        "email_taken",
+        _("An account with this e-mail address already exists. Sign in instead."),
+    )
+    error.field = "email"
+    return error
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User | None
+    retry_after: int = 0  # seconds, when the address is locked
+
+
+def authenticate(
+    uow: UnitOfWork, email: str, password: str, now: datetime, hash_profile: str = "default"
+) -> SignIn:
+    """Check a password. Records failures for back-off; never says whether the address exists."""
+    session = uow.session
+    key = rules.normalize_email(email)
+    throttle_row = session.get(LoginThrottle, key)
+    throttle = rules.Throttle(
+        throttle_row.failures if throttle_row else 0,
+        throttle_row.locked_until if throttle_row else None,
+    )
+    wait = rules.locked_for(throttle, now)
+    if wait:
+        return SignIn(None, wait)
+    user = session.scalar(select(User).where(User.email == key))
+    stored = user.password_hash if user is not None else dummy_hash(hash_profile)
+    if verify_password(stored, password, hash_profile) and user is not None and user.is_active:
+        if throttle_row is not None:
+            session.delete(throttle_row)
+        if hash_profile == "default" and _needs_rehash(stored):
+            user.password_hash = hash_password(password, hash_profile)
+        return SignIn(user)
+    after = rules.after_failure(throttle, now)
+    if throttle_row is None:
+        session.add(
+            LoginThrottle(
+                email=key,
+                failures=after.failures,
+                last_failure_at=now,
+                locked_until=after.locked_until,
+            )
+        )
+    else:
+        throttle_row.failures = after.failures
+        throttle_row.last_failure_at = now
+        throttle_row.locked_until = after.locked_until
+    return SignIn(None, rules.locked_for(after, now))
+
+
+def _needs_rehash(stored: str) -> bool:
+    return hasher("default").check_needs_rehash(stored)
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(
+    uow: UnitOfWork, user: User, kind: str, lifetime: timedelta, now: datetime, name: str = ""
+) -> tuple[str, AuthToken]:
+    raw = ("cxs_" if kind == "session" else "cxa_") + secrets.token_urlsafe(32)
+    token = AuthToken(
+        user_id=user.id,
+        kind=kind,
+        token_hash=token_digest(raw),
+        name=name,
+        expires_at=now + lifetime,
+        created_at=now,
+    )
+    uow.session.add(token)
+    uow.session.flush()
+    return raw, token
+
+
+def user_for_token(session: Session, raw: str, kind: str, now: datetime) -> User | None:
+    if not raw or len(raw) > 200:
+        return None
+    return session.scalar(
+        select(User)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(
+            AuthToken.token_hash == token_digest(raw),
+            AuthToken.kind == kind,
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > now,
+            User.is_active.is_(True),
+        )
+    )
+
+
+def revoke_token(uow: UnitOfWork, raw: str, now: datetime) -> None:
+    token = uow.session.scalar(select(AuthToken).where(AuthToken.token_hash == token_digest(raw)))
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = now
+
+
+def api_tokens(session: Session, user: User, now: datetime) -> list[AuthToken]:
+    return list(
+        session.scalars(
+            select(AuthToken)
+            .where(
+                AuthToken.user_id == user.id,
+                AuthToken.kind == "api",
+                AuthToken.revoked_at.is_(None),
+                AuthToken.expires_at > now,
+            )
+            .order_by(AuthToken.id.desc())
+        )
+    )
+
+
+def revoke_api_token(uow: UnitOfWork, user: User, token_id: int, now: datetime) -> None:
+    token = uow.session.get(AuthToken, token_id)
+    if token is None or token.user_id != user.id or token.kind != "api":
+        raise not_found(_("This API token does not exist."), "token_not_found")
+    token.revoked_at = now
+
+
+def update_profile(
+    uow: UnitOfWork, user: User, *, display_name: str | None = None, locale: str | None = None
+) -> User:
+    if display_name is not None:
+        display_name = display_name.strip()
+        if not display_name:
+            raise invalid("display_name", _("Enter the name other people will see."), "required")
+        user.display_name = display_name
+    if locale is not None:
+        user.locale = check_locale(locale)
+    uow.session.flush()
+    return user

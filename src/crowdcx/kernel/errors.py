@@ -1,0 +1,69 @@
+"""One error family with stable codes. Each channel maps it once: problem+json for the API,
+an error page for full page loads, a fragment for HTMX requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+
+@dataclass
+class AppError(Exception):
+    """A failure a person can act on. ``code`` is stable API contract; ``detail`` is prose."""
+
+    status: int
+    code: str
+    detail: str
+    title: str = ""
+    field: str | None = None
+    errors: list[dict[str, Any]] = dc_field(default_factory=list)
+    extra: dict[str, Any] = dc_field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)
+        if not self.title:
+            self.title = _TITLES.get(self.status, "Request failed")
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many attempts",
+    500: "Internal error",
+}
+
+
+def not_found(detail: str, code: str = "not_found") -> AppError:
+    """``detail`` is a whole, translated sentence: "There is no brand “x”." """
+    return AppError(404, code, detail)
+
+
+def conflict(code: str, detail: str, **extra: Any) -> AppError:
+    return AppError(409, code, detail, extra=extra)
+
+
+def invalid(field_name: str, detail: str, code: str = "invalid") -> AppError:
+    return AppError(
+        422,
+        code,
+        detail,
+        field=field_name,
+        errors=[{"field": field_name, "code": code, "message": detail}],
+    )
+
+
+def forbidden(detail: str, code: str = "forbidden") -> AppError:
+    return AppError(403, code, detail)
+
+
+def unauthenticated(
+    detail: str = "Sign in to continue.", code: str = "unauthenticated"
+) -> AppError:
+    return AppError(401, code, detail)

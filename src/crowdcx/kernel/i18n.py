@@ -1,0 +1,81 @@
+"""UI translations (Babel catalogs under ``crowdcx/translations``) and the request's locale.
+
+English is the source language. Catalogs are read from the ``.po`` files at start-up (no
+compile step to forget); the locale of the current request or command lives in a context
+variable, so templates, validation messages and error details all speak the reader's language.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from crowdcx.kernel.language import DEFAULT_LOCALE, LOCALES
+
+CATALOG_DIR = Path(__file__).resolve().parent.parent / "translations"
+DOMAIN = "messages"
+
+_current: ContextVar[str] = ContextVar("crowdcx_locale", default=DEFAULT_LOCALE)
+
+
+def catalog_dirname(locale: str) -> str:
+    """``zh-Hans`` → ``zh_Hans`` (the directory and Babel locale name)."""
+    return locale.replace("-", "_")
+
+
+def catalog_path(locale: str) -> Path:
+    return CATALOG_DIR / catalog_dirname(locale) / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translations_for(locale: str) -> NullTranslations:
+    path = catalog_path(locale)
+    if locale == "en" or not path.exists():
+        return NullTranslations()
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=catalog_dirname(locale))
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return Translations(fp=buf, domain=DOMAIN)
+
+
+def current_locale() -> str:
+    return _current.get()
+
+
+def set_locale(locale: str) -> None:
+    _current.set(locale)
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    token = _current.set(locale)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def gettext(message: str) -> str:
+    return translations_for(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations_for(_current.get()).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:  # noqa: N802 — the gettext convention for "mark, translate later"
+    """Mark a string for extraction without translating it now (translated at render)."""
+    return message

@@ -1,0 +1,43 @@
+"""Markdown for user-written text (tickets, questions, answers, articles): rendered with
+markdown-it-py (CommonMark; raw HTML off) and sanitised with nh3 (Ammonia), so a script tag
+is shown as text or dropped, never stored live."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset(
+    {
+        "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li",
+        "a", "h3", "h4", "hr", "table", "thead", "tbody", "tr", "th", "td", "del",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def render(source: str) -> str:
+    """Safe HTML for ``source``; links get rel="nofollow noopener"."""
+    html = _parser().render(source)
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener noreferrer",
+    )
+
+
+def plain_text(source: str) -> str:
+    """The readable text of Markdown ``source`` (for search and snippets): no markup."""
+    import html as html_lib
+
+    text = nh3.clean(_parser().render(source), tags=set())
+    return " ".join(html_lib.unescape(text).split())

@@ -1,0 +1,69 @@
+"""Money as integer minor units with an ISO 4217 currency. Never a float.
+
+Pure value object: rules for pricing, payouts and rewards compute with it. Multiplying by a
+``Decimal`` factor rounds half-even to the currency's minor unit, once, at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+# Minor-unit exponents for the currencies brands use; ISO 4217 says 2 for most.
+_EXPONENTS: dict[str, int] = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3}
+
+
+def minor_exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Money:
+    """An amount in the currency's minor units (cents, kopecks, fen)."""
+
+    minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.minor, int) or isinstance(self.minor, bool):
+            raise TypeError("Money.minor must be an int of minor units")
+        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
+            raise ValueError(f"currency must be an upper-case ISO 4217 code, got {self.currency!r}")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    @classmethod
+    def from_decimal(cls, amount: Decimal | str, currency: str) -> Money:
+        exp = minor_exponent(currency)
+        scaled = (Decimal(amount) * (Decimal(10) ** exp)).quantize(
+            Decimal(1), rounding=ROUND_HALF_EVEN
+        )
+        return cls(int(scaled), currency)
+
+    def to_decimal(self) -> Decimal:
+        return Decimal(self.minor) / (Decimal(10) ** minor_exponent(self.currency))
+
+    def _same(self, other: Money) -> None:
+        if self.currency != other.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.minor - other.minor, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.minor, self.currency)
+
+    def times(self, factor: Decimal) -> Money:
+        """Multiply by an exact factor, rounding half-even to a whole minor unit."""
+        product = (Decimal(self.minor) * factor).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+        return Money(int(product), self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.to_decimal():.{minor_exponent(self.currency)}f} {self.currency}"

@@ -1,0 +1,78 @@
+"""Pure rules of tenancy: the roles, what each may do, and what a brand must look like."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Role = Literal["customer", "helper", "expert", "agent", "brand_admin"]
+ROLES: Final[tuple[Role, ...]] = ("customer", "helper", "expert", "agent", "brand_admin")
+
+# Permissions by role. A platform administrator holds every permission in every brand.
+PERMISSIONS: Final[dict[str, frozenset[str]]] = {
+    "customer": frozenset({"brand.view", "ticket.create", "question.ask"}),
+    "helper": frozenset({"brand.view", "question.ask", "question.answer"}),
+    "expert": frozenset({"brand.view", "ticket.work", "question.answer"}),
+    "agent": frozenset(
+        {"brand.view", "ticket.work", "ticket.staff", "question.answer", "answer.approve"}
+    ),
+    "brand_admin": frozenset(
+        {"brand.view", "brand.manage", "members.manage", "ticket.staff", "answer.approve"}
+    ),
+}
+ALL_PERMISSIONS: Final = frozenset().union(*PERMISSIONS.values())
+
+SLUG_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+RESERVED_SLUGS: Final = frozenset({"admin", "api", "static", "login", "logout", "register", "new"})
+HEX_COLOUR_RE: Final = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def permissions_of(roles: frozenset[str], platform_admin: bool = False) -> frozenset[str]:
+    if platform_admin:
+        return ALL_PERMISSIONS
+    granted: set[str] = set()
+    for role in roles:
+        granted |= PERMISSIONS.get(role, frozenset())
+    return frozenset(granted)
+
+
+def can(roles: frozenset[str], permission: str, platform_admin: bool = False) -> bool:
+    return permission in permissions_of(roles, platform_admin)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    field: str
+    code: str
+
+
+def slug_problem(slug: str) -> Violation | None:
+    if not SLUG_RE.match(slug):
+        return Violation("slug", "slug_format")
+    if slug in RESERVED_SLUGS:
+        return Violation("slug", "slug_reserved")
+    return None
+
+
+def locales_problem(
+    default_locale: str, locales: list[str], known: tuple[str, ...]
+) -> Violation | None:
+    unknown = [loc for loc in locales if loc not in known]
+    if unknown or default_locale not in known:
+        return Violation("locales" if unknown else "default_locale", "locale_unknown")
+    if not locales:
+        return Violation("locales", "locales_empty")
+    if default_locale not in locales:
+        return Violation("default_locale", "default_locale_not_enabled")
+    if len(set(locales)) != len(locales):
+        return Violation("locales", "locales_duplicate")
+    return None
+
+
+def roles_problem(roles: list[str]) -> Violation | None:
+    if not roles:
+        return Violation("roles", "roles_empty")
+    if any(role not in ROLES for role in roles):
+        return Violation("roles", "role_unknown")
+    return None

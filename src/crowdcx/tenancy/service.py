@@ -1,0 +1,282 @@
+"""Use cases for brands and memberships, and the access helpers: the only way to brand data.
+
+``access_brand`` resolves a slug for a viewer and returns a :class:`BrandContext`; every
+brand-owned query then goes through ``ctx.scoped(...)`` or ``ctx.get(Model, id)``, which add
+the brand filter, so another brand's id is a 404, never a leak."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from crowdcx.identity.models import User
+from crowdcx.identity.rules import normalize_email
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError, conflict, forbidden, invalid, not_found, unauthenticated
+from crowdcx.kernel.i18n import _
+from crowdcx.kernel.language import LOCALES
+from crowdcx.kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from crowdcx.tenancy import rules
+from crowdcx.tenancy.events import MemberAdded
+from crowdcx.tenancy.models import Brand, Membership, MembershipRole
+
+M = TypeVar("M")
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "primary_color": "#1f4b99",
+    "accent_color": "#e8eefb",
+    "timezone": "UTC",
+    "currency": "USD",
+    "tagline": {},
+}
+
+
+def violation_error(v: rules.Violation) -> AppError:
+    messages = {
+        "slug_format": _(
+            "Use 1–40 lower-case Latin letters, digits and hyphens for the address name, "
+            "starting and ending with a letter or digit."
+        ),
+        "slug_reserved": _("This address name is reserved; choose another."),
+        "locale_unknown": _("Unknown language; choose from: %(choices)s.")
+        % {"choices": ", ".join(LOCALES)},
+        "locales_empty": _("Enable at least one language."),
+        "default_locale_not_enabled": _(
+            "The default language must be one of the enabled languages."
+        ),
+        "locales_duplicate": _("A language is listed twice."),
+        "roles_empty": _("Give the member at least one role."),
+        "role_unknown": _("Unknown role; choose from: %(choices)s.")
+        % {"choices": ", ".join(rules.ROLES)},
+    }
+    return invalid(v.field, messages[v.code], v.code)
+
+
+@dataclass(frozen=True)
+class BrandContext:
+    """A brand as seen by one viewer: the choke point for brand-owned reads."""
+
+    brand: Brand
+    user: User | None
+    roles: frozenset[str]
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return bool(self.user and self.user.is_platform_admin)
+
+    def can(self, permission: str) -> bool:
+        return rules.can(self.roles, permission, self.is_platform_admin)
+
+    def require(self, permission: str) -> None:
+        if self.user is None:
+            raise unauthenticated()
+        if not self.can(permission):
+            raise forbidden(
+                _("Your roles in %(brand)s do not allow this.") % {"brand": self.brand.name},
+                "role_required",
+            )
+
+    def scoped(self, model: type[M], stmt: Any = None) -> Any:
+        stmt = stmt if stmt is not None else select(model)
+        return stmt.where(model.brand_id == self.brand.id)  # type: ignore[attr-defined]
+
+    def get(self, session: Session, model: type[M], ident: int, detail: str) -> M:
+        obj = session.get(model, ident)
+        if obj is None or obj.brand_id != self.brand.id:  # type: ignore[attr-defined]
+            raise not_found(detail)
+        return obj
+
+
+def get_brand(session: Session, slug: str) -> Brand:
+    brand = session.scalar(select(Brand).where(Brand.slug == slug))
+    if brand is None:
+        raise not_found(_("There is no brand “%(slug)s”.") % {"slug": slug}, "brand_not_found")
+    return brand
+
+
+def roles_in(session: Session, user: User | None, brand_id: int) -> frozenset[str]:
+    if user is None:
+        return frozenset()
+    rows = session.scalars(
+        select(MembershipRole.role)
+        .join(Membership, Membership.id == MembershipRole.membership_id)
+        .where(Membership.brand_id == brand_id, Membership.user_id == user.id)
+    )
+    return frozenset(rows)
+
+
+def access_brand(
+    session: Session, slug: str, user: User | None, permission: str = ""
+) -> BrandContext:
+    brand = get_brand(session, slug)
+    ctx = BrandContext(brand, user, roles_in(session, user, brand.id))
+    if permission:
+        ctx.require(permission)
+    return ctx
+
+
+def create_brand(
+    uow: UnitOfWork,
+    *,
+    slug: str,
+    name: str,
+    default_locale: str,
+    locales: Sequence[str],
+    settings: dict[str, Any] | None = None,
+) -> Brand:
+    slug = slug.strip().lower()
+    name = name.strip()
+    if not name:
+        raise invalid("name", _("Enter the brand's name."), "required")
+    for problem in (
+        rules.slug_problem(slug),
+        rules.locales_problem(default_locale, list(locales), LOCALES),
+    ):
+        if problem is not None:
+            raise violation_error(problem)
+    merged = {**DEFAULT_SETTINGS, **(settings or {})}
+    for key in ("primary_color", "accent_color"):
+        if not rules.HEX_COLOUR_RE.match(str(merged[key])):
+            raise invalid(
+                f"settings.{key}",
+                _("Colours are written as #RRGGBB, e.g. #1f4b99."),
+                "colour_format",
+            )
+    session = uow.session
+    if session.scalar(select(Brand.id).where(Brand.slug == slug)) is not None:
+        raise _slug_taken()
+    brand = Brand(
+        slug=slug, name=name, default_locale=default_locale, locales=list(locales), settings=merged
+    )
+    session.add(brand)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise _slug_taken() from None
+    return brand
+
+
+def _slug_taken() -> AppError:
+    error = conflict("slug_taken", _("Another brand already uses this address name."))
+    error.field = "slug"
+    return error
+
+
+def list_brands(session: Session, cursor: str | None, limit: int) -> Page[Brand]:
+    after = decode_cursor(cursor)
+    limit = max(1, min(limit, MAX_LIMIT))
+    stmt = select(Brand).order_by(Brand.id).limit(limit + 1)
+    if after is not None:
+        stmt = stmt.where(Brand.id > after)
+    rows = list(session.scalars(stmt))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(rows[-1].id) if more else None)
+
+
+def add_member(uow: UnitOfWork, ctx: BrandContext, email: str, roles: Iterable[str]) -> Membership:
+    role_list = sorted(set(roles))
+    problem = rules.roles_problem(role_list)
+    if problem is not None:
+        raise violation_error(problem)
+    session = uow.session
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise AppError(
+            404,
+            "user_not_found",
+            _("No account uses this e-mail address; ask the person to register first."),
+            field="email",
+        )
+    existing = session.scalar(
+        select(Membership).where(Membership.brand_id == ctx.brand.id, Membership.user_id == user.id)
+    )
+    if existing is not None:
+        raise conflict(
+            "membership_exists",
+            _("This person is already a member of the brand; change their roles instead."),
+        )
+    membership = Membership(brand_id=ctx.brand.id, user_id=user.id)
+    membership.roles = [MembershipRole(brand_id=ctx.brand.id, role=r) for r in role_list]
+    session.add(membership)
+    session.flush()
+    uow.publish(
+        MemberAdded(ctx.brand.id, ctx.brand.slug, ctx.brand.name, user.id, tuple(role_list))
+    )
+    return membership
+
+
+def set_roles(uow: UnitOfWork, ctx: BrandContext, user_id: int, roles: Iterable[str]) -> Membership:
+    role_list = sorted(set(roles))
+    problem = rules.roles_problem(role_list)
+    if problem is not None:
+        raise violation_error(problem)
+    session = uow.session
+    membership: Membership | None = session.scalar(
+        ctx.scoped(Membership)
+        .where(Membership.user_id == user_id)
+        .options(selectinload(Membership.roles))
+    )
+    if membership is None:
+        raise not_found(_("This person is not a member of the brand."), "member_not_found")
+    wanted = set(role_list)
+    membership.roles = [r for r in membership.roles if r.role in wanted] + [
+        MembershipRole(brand_id=ctx.brand.id, role=r)
+        for r in role_list
+        if r not in membership.role_names
+    ]
+    session.flush()
+    return membership
+
+
+def list_members(
+    session: Session, ctx: BrandContext, cursor: str | None, limit: int
+) -> Page[tuple[Membership, User]]:
+    after = decode_cursor(cursor)
+    limit = max(1, min(limit, MAX_LIMIT))
+    stmt = (
+        ctx.scoped(Membership, select(Membership, User))
+        .join(User, User.id == Membership.user_id)
+        .options(selectinload(Membership.roles))
+        .order_by(Membership.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        stmt = stmt.where(Membership.id > after)
+    rows = [(m, u) for m, u in session.execute(stmt)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(rows[-1][0].id) if more else None)
+
+
+def memberships_of(session: Session, user: User) -> list[tuple[Membership, Brand]]:
+    stmt = (
+        select(Membership, Brand)
+        .join(Brand, Brand.id == Membership.brand_id)
+        .where(Membership.user_id == user.id)
+        .options(selectinload(Membership.roles))
+        .order_by(Brand.name)
+    )
+    return [(m, b) for m, b in session.execute(stmt)]
+
+
+def membership_summary(session: Session, user_id: int) -> list[tuple[str, str, list[str]]]:
+    """(brand slug, brand name, sorted roles) for a person: one query, no ORM entities —
+    this runs on every ``GET /api/v1/me``."""
+    rows = session.execute(
+        select(Brand.slug, Brand.name, MembershipRole.role)
+        .join(Membership, Membership.brand_id == Brand.id)
+        .join(MembershipRole, MembershipRole.membership_id == Membership.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Brand.name, MembershipRole.role)
+    )
+    summary: dict[str, tuple[str, str, list[str]]] = {}
+    for slug, name, role in rows:
+        summary.setdefault(slug, (slug, name, []))[2].append(role)
+    return list(summary.values())

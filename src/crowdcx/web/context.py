@@ -1,0 +1,224 @@
+"""Per-request web context, set by one pure ASGI middleware before anything else runs:
+
+- the reader's locale (``?lang=`` > ``crowdcx_locale`` cookie > brand default for brand pages
+  > Accept-Language > English), put in the i18n context variable so templates, validation
+  messages and error details all use it;
+- the CSRF token (double-submit: a random cookie that forms and HTMX echo back);
+- security headers on every response;
+- a cap on the request body (1 MB by default), answered with problem+json 413.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from crowdcx.kernel.i18n import _, set_locale
+from crowdcx.kernel.language import DEFAULT_LOCALE, negotiate, normalize_locale
+
+LOCALE_COOKIE = "crowdcx_locale"
+CSRF_COOKIE = "crowdcx_csrf"
+SESSION_COOKIE = "crowdcx_session"
+_BRAND_PATH = re.compile(r"^/(?:b|api/v1/brands)/([a-z0-9-]{1,40})(?:/|$)")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        b"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'",
+    ),
+]
+
+
+class BrandLocales:
+    """slug → default locale, cached briefly so locale resolution costs no query per request."""
+
+    def __init__(self, lookup: Callable[[str], str | None], ttl: float = 30.0) -> None:
+        self._lookup = lookup
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, str | None]] = {}
+
+    def get(self, slug: str) -> str | None:
+        now = time.monotonic()
+        hit = self._cache.get(slug)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        value = self._lookup(slug)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[slug] = (now, value)
+        return value
+
+    def forget(self, slug: str) -> None:
+        self._cache.pop(slug, None)
+
+
+def parse_cookies(scope: Scope) -> dict[str, str]:
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed cookie header is the client's problem, not a 500
+                return {}
+            return {k: m.value for k, m in jar.items()}
+    return {}
+
+
+def header(scope: Scope, wanted: bytes) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == wanted:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def problem_bytes(status: int, code: str, title: str, detail: str, **extra: Any) -> bytes:
+    body = {
+        "type": f"urn:crowdcx:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra)
+    return orjson.dumps(body)
+
+
+class WebContextMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        brand_locales: BrandLocales,
+        max_body_bytes: int,
+        secure_cookies: bool = False,
+    ) -> None:
+        self.app = app
+        self.brand_locales = brand_locales
+        self.max_body = max_body_bytes
+        self.secure = secure_cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookies = parse_cookies(scope)
+        locale = self._locale(scope, cookies)
+        set_locale(locale)
+        state = scope.setdefault("state", {})
+        state["locale"] = locale
+        state["cookies"] = cookies
+        csrf = cookies.get(CSRF_COOKIE, "")
+        new_csrf = not (16 <= len(csrf) <= 100)
+        if new_csrf:
+            csrf = secrets.token_urlsafe(24)
+        state["csrf_token"] = csrf
+
+        # Bulk imports (FAQ CSV, Markdown) may be larger than an ordinary form or JSON body.
+        cap = self.max_body * 8 if scope.get("path", "").endswith("/imports") else self.max_body
+        length = header(scope, b"content-length")
+        if length.isdigit() and int(length) > cap:
+            await self._too_large(send)
+            return
+
+        received = 0
+        too_large = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > cap:
+                    too_large = True
+                    raise BodyTooLargeError
+            return message
+
+        response_started = False
+        replaced = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal response_started, replaced
+            if replaced:
+                return  # the app's own answer to a truncated body is swallowed
+            if message["type"] == "http.response.start":
+                if too_large:  # the app saw the body cut short; the real answer is 413
+                    replaced = True
+                    response_started = True
+                    await self._too_large(send)
+                    return
+                response_started = True
+                headers = list(message.get("headers", []))
+                headers.extend(SECURITY_HEADERS)
+                if new_csrf:
+                    cookie = f"{CSRF_COOKIE}={csrf}; Path=/; SameSite=Lax"
+                    if self.secure:
+                        cookie += "; Secure"
+                    headers.append((b"set-cookie", cookie.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except Exception:
+            if too_large and not response_started:
+                await self._too_large(send)
+            else:
+                raise
+
+    def _locale(self, scope: Scope, cookies: dict[str, str]) -> str:
+        query = scope.get("query_string", b"").decode("latin-1")
+        for part in query.split("&"):
+            if part.startswith("lang="):
+                chosen = normalize_locale(part[5:].replace("%2D", "-"))
+                if chosen:
+                    return chosen
+        chosen = (
+            normalize_locale(cookies.get(LOCALE_COOKIE, "")) if LOCALE_COOKIE in cookies else None
+        )
+        if chosen:
+            return chosen
+        match = _BRAND_PATH.match(scope.get("path", ""))
+        accept = header(scope, b"accept-language")
+        negotiated = negotiate(accept) if accept else None
+        if negotiated:
+            return negotiated
+        if match:
+            brand_default = self.brand_locales.get(match.group(1))
+            if brand_default:
+                return brand_default
+        return DEFAULT_LOCALE
+
+    async def _too_large(self, send: Send) -> None:
+        body = problem_bytes(
+            413,
+            "body_too_large",
+            _("Request too large"),
+            _("The request body is larger than %(n)d bytes; send less data.")
+            % {"n": self.max_body},
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    *SECURITY_HEADERS,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class BodyTooLargeError(Exception):
+    pass

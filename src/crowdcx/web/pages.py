@@ -1,0 +1,136 @@
+"""Pages every visitor sees: the start page, a brand's home, the language switch, live updates,
+and the health check."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy import select, text
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.errors import unauthenticated
+from crowdcx.kernel.language import normalize_locale
+from crowdcx.tenancy.models import Brand
+from crowdcx.tenancy.service import access_brand, memberships_of
+from crowdcx.web.context import LOCALE_COOKIE
+from crowdcx.web.deps import CsrfChecked, Uow, ViewerDep, get_db, get_viewer
+from crowdcx.web.labels import role_labels
+from crowdcx.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+ops_router = APIRouter(tags=["operations"])
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: never redirect a visitor to another host."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@router.get("/")
+def home(request: Request, viewer: ViewerDep, uow: Uow) -> Response:
+    brands = list(uow.session.scalars(select(Brand).order_by(Brand.name).limit(100)))
+    memberships = memberships_of(uow.session, viewer.user) if viewer.user else []
+    return page(
+        request,
+        "home.html",
+        {"brands": brands, "memberships": memberships, "role_names": role_labels()},
+    )
+
+
+@router.get("/b/{slug}/")
+def brand_home(slug: str, request: Request, viewer: ViewerDep, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, viewer.user)
+    return page(request, "brand_home.html", {"ctx": ctx, "role_names": role_labels()})
+
+
+@router.get("/b/{slug}")
+def brand_home_slash(slug: str) -> Response:
+    return RedirectResponse(f"/b/{slug}/", status_code=308)
+
+
+@router.post("/locale", dependencies=[CsrfChecked])
+def switch_locale(
+    request: Request,
+    viewer: ViewerDep,
+    uow: Uow,
+    locale: Annotated[str, Form(max_length=16)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    chosen = normalize_locale(locale) or "en"
+    if viewer.user is not None and viewer.user.locale != chosen:
+        viewer.user.locale = chosen  # the preference follows the person to other devices
+        uow.commit()
+    response = RedirectResponse(safe_next(next), status_code=303)
+    settings = request.app.state.settings
+    response.set_cookie(
+        LOCALE_COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=settings.cookie_secure
+    )
+    return response
+
+
+@ops_router.get("/healthz")
+def healthz(request: Request) -> Response:
+    """Liveness and database reachability: 200 when a query round-trips, 503 otherwise."""
+    db: Database = get_db(request)
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        return Response(
+            b'{"status":"unavailable","database":"unreachable"}',
+            status_code=503,
+            media_type="application/json",
+        )
+    return Response(b'{"status":"ok","database":"ok"}', media_type="application/json")
+
+
+@router.get("/live")
+async def live(request: Request) -> StreamingResponse:
+    """Server-Sent Events for the signed-in viewer: their own channel plus the brands they
+    belong to. Capabilities publish with ``app.state.broadcaster.publish(channel, event, data)``."""
+    channels = await asyncio.to_thread(_live_channels, request)
+    broadcaster = request.app.state.broadcaster
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"retry: 3000\n: connected\n\n"
+        messages = broadcaster.subscribe(channels).__aiter__()
+        next_message = asyncio.ensure_future(messages.__anext__())
+        try:
+            while True:
+                done, _pending = await asyncio.wait({next_message}, timeout=15)
+                if await request.is_disconnected():
+                    break
+                if not done:
+                    yield b": keep-alive\n\n"
+                    continue
+                yield next_message.result().sse()
+                next_message = asyncio.ensure_future(messages.__anext__())
+        finally:
+            next_message.cancel()
+            await messages.aclose()
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
+
+
+def _live_channels(request: Request) -> list[str]:
+    db: Database = get_db(request)
+    with db.uow() as uow:
+        viewer = get_viewer(request, uow)
+        if viewer.user is None:
+            raise unauthenticated()
+        brand_ids = [m.brand_id for m, _b in memberships_of(uow.session, viewer.user)]
+        return [f"user:{viewer.user.id}", *(f"brand:{b}" for b in brand_ids)]

@@ -1,0 +1,157 @@
+"""Every error leaves as RFC 9457 problem+json on the API, or as a page for a browser.
+
+Validation messages are translated by error type, name the field, and never echo a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, Response
+
+from crowdcx.kernel.errors import AppError
+from crowdcx.kernel.i18n import _
+
+log = logging.getLogger("crowdcx.errors")
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/healthz", "/live"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def problem_response(error: AppError, request: Request) -> Response:
+    body: dict[str, Any] = {
+        "type": f"urn:crowdcx:problem:{error.code}",
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+        "code": error.code,
+        "instance": request.url.path,
+    }
+    if error.field:
+        body["field"] = error.field
+    if error.errors:
+        body["errors"] = error.errors
+    body.update(error.extra)
+    headers = {}
+    if error.status == 429 and "retry_after" in error.extra:
+        headers["retry-after"] = str(error.extra["retry_after"])
+    if error.status == 401:
+        headers["www-authenticate"] = 'Bearer realm="crowdcx"'
+    return Response(
+        orjson.dumps(body),
+        status_code=error.status,
+        media_type="application/problem+json",
+        headers=headers,
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def validation_message(err: dict[str, Any]) -> tuple[str, str]:
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "required", _("This field is required.")
+    if kind == "extra_forbidden":
+        return "unknown_field", _("This field is not accepted here; remove it.")
+    if kind == "json_invalid":
+        return "invalid_json", _("The body is not valid JSON: %(why)s.") % {
+            "why": ctx.get("error", "syntax error")
+        }
+    if kind in ("string_too_short", "too_short"):
+        return "too_short", _("Too short: use at least %(n)s.") % {"n": ctx.get("min_length", "?")}
+    if kind in ("string_too_long", "too_long"):
+        return "too_long", _("Too long: use at most %(n)s.") % {"n": ctx.get("max_length", "?")}
+    if kind.startswith("string_") or kind == "string_type":
+        return "not_text", _("Expected text here.")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "not_integer", _("Expected a whole number here.")
+    if kind in ("bool_type", "bool_parsing"):
+        return "not_boolean", _("Expected true or false here.")
+    if kind in ("list_type",):
+        return "not_list", _("Expected a list here.")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "not_object", _("Expected an object here.")
+    if kind == "value_error" and "email" in str(err.get("msg", "")).lower():
+        return "invalid_email", _("Enter a valid e-mail address, like name@example.com.")
+    if kind == "literal_error":
+        return "not_allowed", _("Choose one of: %(choices)s.") % {
+            "choices": ctx.get("expected", "")
+        }
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return "out_of_range", _("The value is out of range: %(msg)s.") % {
+            "msg": err.get("msg", "")
+        }
+    return "invalid", str(err.get("msg", _("Invalid value.")))
+
+
+def install(app: FastAPI, render_error_page: Any) -> None:
+    def respond(request: Request, error: AppError) -> Response:
+        if wants_json(request):
+            return problem_response(error, request)
+        return render_error_page(request, error)  # type: ignore[no-any-return]
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        return respond(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = []
+        for err in exc.errors():
+            code, message = validation_message(dict(err))
+            errors.append(
+                {"field": _field_name(tuple(err.get("loc", ()))), "code": code, "message": message}
+            )
+        first = (
+            errors[0]
+            if errors
+            else {"field": "body", "code": "invalid", "message": _("Invalid input.")}
+        )
+        if first["code"] == "invalid_json":
+            first["field"] = "body"
+            errors = [first]
+            error = AppError(422, "invalid_json", first["message"], field="body", errors=errors)
+        else:
+            detail = _("Check the field %(field)s: %(message)s") % first
+            error = AppError(422, "validation_failed", detail, field=first["field"], errors=errors)
+        return respond(request, error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            error = AppError(404, "not_found", _("There is nothing at this address."))
+        elif exc.status_code == 405:
+            error = AppError(
+                405,
+                "method_not_allowed",
+                _("This address does not accept %(method)s.") % {"method": request.method},
+                title=_("Method not allowed"),
+            )
+        else:
+            error = AppError(exc.status_code, "http_error", str(exc.detail))
+        return respond(request, error)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        error = AppError(
+            500,
+            "internal_error",
+            _("Something went wrong on our side; nothing was saved. Try again in a moment."),
+        )
+        if wants_json(request):
+            return problem_response(error, request)
+        return HTMLResponse("<h1>500</h1><p>" + error.detail + "</p>", status_code=500)

@@ -1,0 +1,109 @@
+"""Jinja2 templates with Babel translations bound per render, and role-based navigation.
+
+Each capability registers its navigation entries (label, URL pattern, required permission);
+the layout shows the entries the viewer's roles allow in the brand being viewed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+from crowdcx.kernel.errors import AppError
+from crowdcx.kernel.i18n import gettext, ngettext
+from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
+from crowdcx.kernel.money import Money
+from crowdcx.tenancy.service import BrandContext
+
+TEMPLATE_DIRS = [Path(__file__).resolve().parent / "templates"]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str  # an English msgid, translated at render time
+    path: str  # relative to the brand, e.g. "admin/members"
+    permission: str = "brand.view"
+    signed_in: bool = True
+    roles: frozenset[str] = frozenset()  # when set, only viewers holding one of these roles
+
+
+NAV: list[NavItem] = []
+
+
+def register_nav(item: NavItem) -> None:
+    if item not in NAV:
+        NAV.append(item)
+
+
+def nav_for(ctx: BrandContext | None) -> list[tuple[str, str]]:
+    if ctx is None:
+        return []
+    items = []
+    for item in NAV:
+        if item.signed_in and ctx.user is None:
+            continue
+        if item.permission and ctx.user is not None and not ctx.can(item.permission):
+            continue
+        if item.roles and not (item.roles & ctx.roles):
+            continue
+        items.append((item.label, f"/b/{ctx.brand.slug}/{item.path}"))
+    return items
+
+
+def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([*(extra_dirs or []), *TEMPLATE_DIRS]),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    # The i18n functions read the request's locale from the context variable the web
+    # context middleware sets, so one environment serves every reader.
+    env.install_gettext_callables(gettext=gettext, ngettext=ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["money"] = lambda minor, currency: str(Money(int(minor), str(currency)))
+    env.globals["LOCALES"] = LOCALES
+    env.globals["LOCALE_NAMES"] = LOCALE_NAMES
+    return env
+
+
+class Renderer:
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+
+    def __call__(
+        self, request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
+    ) -> HTMLResponse:
+        return HTMLResponse(self.render(request, name, context), status_code=status)
+
+    def render(self, request: Request, name: str, context: dict[str, Any] | None = None) -> str:
+        locale = getattr(request.state, "locale", "en")
+        viewer = getattr(request.state, "viewer", None)
+        ctx: BrandContext | None = (context or {}).get("ctx")
+        values: dict[str, Any] = {
+            "request": request,
+            "locale": locale,
+            "html_lang": locale,
+            "csrf_token": getattr(request.state, "csrf_token", ""),
+            "user": viewer.user if viewer else None,
+            "nav": nav_for(ctx),
+            "brand": ctx.brand if ctx else None,
+        }
+        values.update(context or {})
+        return self.env.get_template(name).render(values)
+
+    def error_page(self, request: Request, error: AppError) -> HTMLResponse:
+        return self(request, "error.html", {"error": error}, status=error.status)
+
+
+def page(
+    request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    """Render a template for this request with the app's renderer."""
+    renderer: Renderer = request.app.state.render
+    return renderer(request, name, context, status)

@@ -1,0 +1,135 @@
+"""Accounts through the HTTP API: registration, tokens, /me, back-off, bad input."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import PASSWORD, World
+
+
+def register(client: TestClient, **overrides: object) -> object:
+    body = {
+        "email": "new.person@example.com",
+        "password": PASSWORD,
+        "display_name": "New Person",
+        "locale": "ru",
+    }
+    body.update(overrides)
+    return client.post("/api/v1/auth/register", json=body)
+
+
+def test_register_then_token_then_me(client: TestClient) -> None:
+    response = register(client)
+    assert response.status_code == 201, response.text
+    assert response.json()["locale"] == "ru"
+    assert "password" not in response.text
+    token = client.post(
+        "/api/v1/auth/token", json={"email": "New.Person@example.com", "password": PASSWORD}
+    )
+    assert token.status_code == 200
+    body = token.json()
+    assert body["token_type"] == "bearer"
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json()["email"] == "new.person@example.com"
+    assert me.json()["memberships"] == []
+
+
+def test_me_lists_memberships(world: World, client: TestClient) -> None:
+    slug = world.brand(name="Acme")
+    person = world.member(slug, ["expert", "helper"])
+    me = client.get("/api/v1/me", headers=person.auth).json()
+    assert me["memberships"] == [
+        {"brand_slug": slug, "brand_name": "Acme", "roles": ["expert", "helper"]}
+    ]
+
+
+def test_duplicate_email_is_a_conflict_naming_the_field(client: TestClient) -> None:
+    assert register(client).status_code == 201
+    again = register(client, email="NEW.person@example.com")
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert again.json()["code"] == "email_taken"
+    assert again.json()["field"] == "email"
+
+
+def test_weak_password_is_refused_and_nothing_is_written(client: TestClient) -> None:
+    weak = register(client, password="qwerty1234")
+    assert weak.status_code == 422
+    assert weak.json()["field"] == "password"
+    assert weak.json()["code"] == "password_common"
+    assert register(client).status_code == 201  # the address was not taken by the failed attempt
+
+
+def test_invalid_locale_is_refused(client: TestClient) -> None:
+    response = register(client, locale="klingon")
+    assert response.status_code == 422
+    assert response.json()["field"] == "locale"
+
+
+def test_locale_aliases_are_accepted(client: TestClient) -> None:
+    response = register(client, locale="zh_TW")
+    assert response.status_code == 201
+    assert response.json()["locale"] == "zh-Hant"
+
+
+def test_validation_messages_speak_the_readers_language(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"email": "a@example.com", "password": "short", "display_name": "A", "locale": "en"},
+        headers={"Accept-Language": "ru-RU,ru;q=0.9"},
+    )
+    assert response.status_code == 422
+    assert "символ" in response.json()["detail"]
+
+
+def test_wrong_password_then_lockout_with_retry_after(client: TestClient, world: World) -> None:
+    person = world.person()
+    statuses = []
+    for _ in range(6):
+        r = client.post(
+            "/api/v1/auth/token", json={"email": person.email, "password": "wrong password!"}
+        )
+        statuses.append(r.status_code)
+    assert statuses[:4] == [401, 401, 401, 401]
+    assert statuses[4] == 429
+    locked = client.post("/api/v1/auth/token", json={"email": person.email, "password": PASSWORD})
+    assert locked.status_code == 429
+    assert locked.json()["code"] == "login_locked"
+    assert int(locked.headers["retry-after"]) > 0
+
+
+def test_unknown_address_and_wrong_password_look_the_same(client: TestClient, world: World) -> None:
+    person = world.person()
+    a = client.post(
+        "/api/v1/auth/token", json={"email": person.email, "password": "nope nope nope"}
+    )
+    b = client.post(
+        "/api/v1/auth/token", json={"email": "ghost@example.com", "password": "nope nope nope"}
+    )
+    assert a.status_code == b.status_code == 401
+    assert a.json()["detail"] == b.json()["detail"]
+
+
+def test_me_requires_a_valid_token(client: TestClient) -> None:
+    assert client.get("/api/v1/me").status_code == 401
+    bad = client.get("/api/v1/me", headers={"Authorization": "Bearer cxa_not-a-token"})
+    assert bad.status_code == 401
+    assert bad.json()["code"] == "invalid_token"
+
+
+def test_revoked_token_stops_working(client: TestClient, world: World) -> None:
+    person = world.person()
+    assert client.delete("/api/v1/auth/token", headers=person.auth).status_code == 204
+    assert client.get("/api/v1/me", headers=person.auth).status_code == 401
+
+
+def test_patch_me_changes_name_and_locale(client: TestClient, world: World) -> None:
+    person = world.person()
+    response = client.patch(
+        "/api/v1/me", json={"display_name": "Алёна", "locale": "zh-Hans"}, headers=person.auth
+    )
+    assert response.status_code == 200
+    assert response.json()["display_name"] == "Алёна"
+    assert response.json()["locale"] == "zh-Hans"
+    assert client.patch("/api/v1/me", json={"locale": "xx"}, headers=person.auth).status_code == 422

@@ -1,0 +1,102 @@
+"""Live-update broadcasters: in memory always; through Redis when a server is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import pytest
+
+from crowdcx.kernel.live import LiveMessage, MemoryBroadcaster, RedisBroadcaster
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a fresh thread: the browser tests keep an event loop in the main one."""
+    box: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            box.append(asyncio.run(coro))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(30)
+    if errors:
+        raise errors[0]
+    return box[0]
+
+
+async def _first(
+    broadcaster: MemoryBroadcaster | RedisBroadcaster, channel: str, publish: object
+) -> LiveMessage:
+    stream = broadcaster.subscribe([channel])
+    task = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0.2)  # let the subscription register
+    publish()  # type: ignore[operator]
+    try:
+        return await asyncio.wait_for(task, timeout=5)
+    finally:
+        await stream.aclose()
+
+
+def test_memory_broadcaster_delivers_across_threads() -> None:
+    broadcaster = MemoryBroadcaster()
+
+    def publish() -> None:
+        thread = threading.Thread(
+            target=broadcaster.publish, args=("user:1", "notice", {"text": "你好"})
+        )
+        thread.start()
+        thread.join()
+
+    message = run(_first(broadcaster, "user:1", publish))
+    assert message == LiveMessage("user:1", "notice", {"text": "你好"})
+    assert broadcaster.subscriber_count("user:1") == 0  # unsubscribed on close
+
+
+def test_memory_broadcaster_only_reaches_the_channel() -> None:
+    broadcaster = MemoryBroadcaster()
+
+    async def scenario() -> list[LiveMessage]:
+        stream = broadcaster.subscribe(["user:2"])
+        task = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0.05)
+        broadcaster.publish("user:3", "notice", {"text": "not for you"})
+        broadcaster.publish("user:2", "notice", {"text": "for you"})
+        got = [await asyncio.wait_for(task, 2)]
+        await stream.aclose()
+        return got
+
+    assert [m.data["text"] for m in run(scenario())] == ["for you"]
+
+
+def test_sse_framing() -> None:
+    assert LiveMessage("c", "offer", {"id": 1}).sse() == b'event: offer\ndata: {"id":1}\n\n'
+
+
+@pytest.mark.redis
+def test_redis_broadcaster_round_trip() -> None:
+    url = os.environ.get("CROWDCX_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("CROWDCX_TEST_REDIS_URL is not set")
+    broadcaster = RedisBroadcaster(url, prefix="crowdcx-test:")
+
+    async def scenario() -> LiveMessage:
+        try:
+            return await _first(
+                broadcaster,
+                "user:42",
+                lambda: broadcaster.publish("user:42", "notice", {"text": "Привет"}),
+            )
+        finally:
+            await broadcaster.close()
+
+    assert run(scenario()) == LiveMessage("user:42", "notice", {"text": "Привет"})

@@ -1,0 +1,173 @@
+"""Bad input at the edge: a clear 4xx problem+json naming the field, never a 500, nothing
+half-written. A Hypothesis sweep throws arbitrary JSON at every write endpoint."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import PASSWORD, World
+
+WRITES = [
+    ("post", "/api/v1/auth/register"),
+    ("post", "/api/v1/auth/token"),
+    ("patch", "/api/v1/me"),
+    ("post", "/api/v1/brands"),
+    ("post", "/api/v1/brands/{slug}/members"),
+    ("put", "/api/v1/brands/{slug}/members/1"),
+]
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
+    ),
+    max_leaves=12,
+)
+
+
+def assert_problem(response: object, expected: int | None = None) -> dict[str, object]:
+    assert response.status_code < 500, response.text  # type: ignore[attr-defined]
+    if expected is not None:
+        assert response.status_code == expected, response.text  # type: ignore[attr-defined]
+    assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
+    body: dict[str, object] = response.json()  # type: ignore[attr-defined]
+    assert {"type", "title", "status", "detail", "code"} <= body.keys()
+    assert "Traceback" not in str(body)
+    return body
+
+
+def test_malformed_json_names_the_body(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/register", content=b'{"email": ', headers={"content-type": "application/json"}
+    )
+    body = assert_problem(response, 422)
+    assert body["code"] == "invalid_json"
+    assert body["field"] == "body"
+
+
+def test_wrong_types_name_the_field(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"email": "a@example.com", "password": 12345678901, "display_name": "A"},
+    )
+    body = assert_problem(response, 422)
+    assert body["field"] == "password"
+
+
+def test_missing_field_is_named(client: TestClient) -> None:
+    body = assert_problem(
+        client.post("/api/v1/auth/register", json={"email": "a@example.com"}), 422
+    )
+    assert body["field"] in ("password", "display_name")
+    assert {e["field"] for e in body["errors"]} >= {"password", "display_name"}  # type: ignore[union-attr]
+
+
+def test_bad_email_is_named(client: TestClient) -> None:
+    body = assert_problem(
+        client.post(
+            "/api/v1/auth/register",
+            json={"email": "not an address", "password": PASSWORD, "display_name": "A"},
+        ),
+        422,
+    )
+    assert body["field"] == "email"
+
+
+def test_body_over_one_megabyte_is_refused(client: TestClient) -> None:
+    big = json.dumps({"email": "a@example.com", "password": "x" * 1_100_000, "display_name": "A"})
+    body = assert_problem(
+        client.post(
+            "/api/v1/auth/register", content=big, headers={"content-type": "application/json"}
+        ),
+        413,
+    )
+    assert body["code"] == "body_too_large"
+
+
+def test_chunked_body_over_the_limit_is_refused(client: TestClient) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    response = client.post(
+        "/api/v1/auth/register", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 413)
+
+
+def test_failed_write_leaves_nothing_behind(client: TestClient, world: World) -> None:
+    admin = world.person(platform_admin=True)
+    bad = client.post(
+        "/api/v1/brands",
+        json={
+            "slug": "halfway",
+            "name": "H",
+            "default_locale": "en",
+            "locales": ["en"],
+            "settings": {"accent_color": "blue"},
+        },
+        headers=admin.auth,
+    )
+    assert_problem(bad, 422)
+    assert client.get("/api/v1/brands/halfway").status_code == 404
+
+
+def test_hostile_strings_are_stored_as_text(client: TestClient) -> None:
+    name = "Robert'); DROP TABLE users;-- <script>alert(1)</script> 😀 \u202e"
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"email": "bobby@example.com", "password": PASSWORD, "display_name": name},
+    )
+    assert response.status_code == 201
+    assert response.json()["display_name"] == name.strip()
+
+
+def test_lone_surrogates_are_a_clear_error(client: TestClient) -> None:
+    raw = (
+        b'{"email": "x@example.com", '
+        b'"password": "\\ud800\\ud800\\ud800\\ud800\\ud800x", "display_name": "A"}'
+    )
+    response = client.post(
+        "/api/v1/auth/register", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code < 500
+
+
+def test_unknown_query_values_are_problems(client: TestClient) -> None:
+    assert_problem(client.get("/api/v1/brands", params={"limit": "many"}), 422)
+    assert_problem(client.get("/api/v1/brands", params={"limit": 10_000}), 422)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(payload=json_values, which=st.sampled_from(WRITES))
+def test_no_json_payload_ever_causes_a_500(
+    client: TestClient, world_cache: dict[str, object], payload: object, which: tuple[str, str]
+) -> None:
+    method, path = which
+    headers = world_cache["headers"]
+    response = client.request(
+        method, path.format(slug=world_cache["slug"]), json=payload, headers=headers
+    )  # type: ignore[arg-type]
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def world_cache(world: World) -> dict[str, object]:
+    slug = world.brand()
+    admin = world.member(slug, ["brand_admin"])
+    return {"slug": slug, "headers": admin.auth}
