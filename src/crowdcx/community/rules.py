@@ -1,0 +1,816 @@
+"""Pure rules of the community lane: votes, accepts, brand approval, answer order, closing,
+posting limits, moderation, rewards, super-user discovery and escalation to a ticket.
+
+Each decision takes plain frozen values (including ``now`` and the brand's policies) and returns
+a decision object: the ledger entries to append, the new state, and ``violations`` as data with
+stable codes. An empty ``violations`` means the shell may persist the rest; a non-empty one means
+it must persist nothing and map the first violation to a 4xx.
+
+Codes used here: ``self_vote``, ``already_voted``, ``not_voted``, ``invalid_vote``,
+``privilege_required``, ``not_asker``, ``answer_not_in_question``, ``already_accepted``,
+``not_accepted``, ``agent_required``, ``already_approved``, ``question_closed``,
+``already_closed``, ``duplicate_of_self``, ``duplicate_other_brand``, ``membership_required``,
+``onboarding_incomplete``, ``body_empty``, ``body_too_long``, ``rate_limited``,
+``too_many_links``, ``self_flag``, ``already_flagged``, ``not_author``, ``not_appealable``,
+``appeal_window_closed``, ``already_appealed``, ``invalid_points``, ``kind_not_offered``,
+``below_minimum``, ``insufficient_points``, ``cap_exceeded``, ``already_solved``,
+``too_early``, ``already_escalated``, ``escalation_disabled``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Final, Literal
+
+from crowdcx.kernel.money import Money
+from crowdcx.reputation.rules import (
+    PointsEntry,
+    PointsEvent,
+    ReputationPolicy,
+    SubjectRef,
+    Violation,
+    entries_for,
+    live_entries,
+    period_start,
+    reversal_of,
+)
+
+PostKind = Literal["question", "answer"]
+
+# --------------------------------------------------------------------------------------------
+# State and policy
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityState:
+    id: int
+    brand_id: int
+    closed: bool = False  # a closed community takes applications; only members may post
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipState:
+    is_member: bool = False
+    onboarding_done: bool = False  # read the rules and passed the quiz (closed communities)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionState:
+    id: int
+    brand_id: int
+    asker_id: int
+    created_at: datetime
+    community_id: int = 0
+    closed: bool = False
+    duplicate_of: int | None = None
+    accepted_answer_ids: frozenset[int] = frozenset()
+    escalated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerState:
+    id: int
+    question_id: int
+    author_id: int
+    created_at: datetime
+    up: int = 0
+    down: int = 0
+    accepted: bool = False
+    brand_approved: bool = False
+    hidden: bool = False
+
+    @property
+    def score(self) -> int:
+        return self.up - self.down
+
+
+@dataclass(frozen=True, slots=True)
+class PostRef:
+    """Just enough of a post to vote on or flag it."""
+
+    id: int
+    kind: PostKind
+    brand_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityPolicy:
+    """A brand's community rules. Defaults follow Stack Exchange and Discourse practice."""
+
+    multiple_solutions: bool = False
+    # Posting limits for new members (Stack Exchange: new users may post few links).
+    new_member_days: int = 7
+    new_member_points: int = 15  # reputation below this and a join younger than the days above
+    new_member_posts_per_window: int = 3
+    member_posts_per_window: int = 30
+    post_window: timedelta = timedelta(hours=1)
+    new_member_max_links: int = 2
+    member_max_links: int = 20
+    max_body_chars: int = 30_000  # Stack Exchange's body limit
+    # Moderation (Discourse hides a post after enough flags from trusted users).
+    auto_hide_flags: int = 3
+    trusted_privilege: str = "trusted_flagger"
+    appeal_window: timedelta = timedelta(days=14)
+    # Escalation of an unanswered question to a paid ticket. None disables it.
+    escalation_delay: timedelta | None = timedelta(hours=48)
+    auto_escalate: bool = False
+
+
+def _v(code: str, field_name: str | None = None, **params: int | str) -> Violation:
+    return Violation(code, field_name, tuple(sorted(params.items())))
+
+
+# --------------------------------------------------------------------------------------------
+# Votes
+# --------------------------------------------------------------------------------------------
+
+VoteValue = Literal[-1, 0, 1]
+
+
+@dataclass(frozen=True, slots=True)
+class VoteDecision:
+    value: int  # the vote the voter holds afterwards (0 = none)
+    entries: tuple[PointsEntry, ...] = ()
+    violations: tuple[Violation, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def vote_problems(
+    voter_id: int, post: PostRef, current: int, new: int, voter_privileges: frozenset[str]
+) -> list[Violation]:
+    problems: list[Violation] = []
+    if new not in (-1, 0, 1):
+        return [_v("invalid_vote", "value")]
+    if voter_id == post.author_id:
+        problems.append(_v("self_vote"))
+    if new != 0 and new == current:
+        problems.append(_v("already_voted", "value"))
+    if new == 0 and current == 0:
+        problems.append(_v("not_voted", "value"))
+    needed = {1: "upvote", -1: "downvote"}.get(new)
+    if needed is not None and needed not in voter_privileges:
+        problems.append(_v("privilege_required", "value", privilege=needed))
+    return problems
+
+
+def decide_vote(
+    *,
+    voter_id: int,
+    post: PostRef,
+    current: int,
+    current_entries: Sequence[PointsEntry],
+    new: int,
+    voter_privileges: frozenset[str],
+    now: datetime,
+    key: str,
+    policy: ReputationPolicy,
+    history_today: Sequence[PointsEntry] = (),
+) -> VoteDecision:
+    """Cast, change or withdraw a vote.
+
+    ``current_entries`` are the ledger entries written for the voter's current vote on this
+    post (the shell finds them by the vote's event key); they are reversed, never edited, and
+    then the new vote (if any) writes fresh entries under ``key``, capped against
+    ``history_today`` plus the reversals just made.
+    """
+    problems = vote_problems(voter_id, post, current, new, voter_privileges)
+    if problems:
+        return VoteDecision(current, (), tuple(problems))
+    entries = [reversal_of(e, now, voter_id) for e in live_entries(current_entries)]
+    if new != 0:
+        event = PointsEvent(
+            kind="vote",
+            brand_id=post.brand_id,
+            beneficiary_id=post.author_id,
+            subject=SubjectRef(post.kind, post.id),
+            at=now,
+            key=key,
+            actor_id=voter_id,
+            value=new,
+        )
+        entries.extend(entries_for(event, policy, [*history_today, *entries]))
+    return VoteDecision(new, tuple(entries))
+
+
+def vote_tally(up: int, down: int, old: int, new: int) -> tuple[int, int]:
+    """The post's (up, down) counters after a voter moves from ``old`` to ``new``."""
+    up += (new == 1) - (old == 1)
+    down += (new == -1) - (old == -1)
+    return (up, down)
+
+
+# --------------------------------------------------------------------------------------------
+# Accept and brand approval
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptDecision:
+    accepted_answer_ids: frozenset[int]
+    unaccepted_ids: frozenset[int] = frozenset()
+    entries: tuple[PointsEntry, ...] = ()
+    violations: tuple[Violation, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def accept_problems(
+    actor_id: int, actor_is_agent: bool, question: QuestionState, answer: AnswerState
+) -> list[Violation]:
+    problems: list[Violation] = []
+    if actor_id != question.asker_id and not actor_is_agent:
+        problems.append(_v("not_asker"))
+    if answer.question_id != question.id:
+        problems.append(_v("answer_not_in_question", "answer_id"))
+    if answer.id in question.accepted_answer_ids:
+        problems.append(_v("already_accepted", "answer_id"))
+    return problems
+
+
+def decide_accept(
+    *,
+    actor_id: int,
+    actor_is_agent: bool,
+    question: QuestionState,
+    answer: AnswerState,
+    now: datetime,
+    key: str,
+    policy: CommunityPolicy,
+    reputation: ReputationPolicy,
+    previous_accept_entries: Mapping[int, Sequence[PointsEntry]] | None = None,
+    history_today: Sequence[PointsEntry] = (),
+) -> AcceptDecision:
+    """Accept ``answer``. With one solution allowed, a previously accepted answer is unaccepted
+    and the entries of its accept (``previous_accept_entries[answer_id]``) are reversed. The asker
+    bonus goes only to an asker who accepts someone else's answer, not when an agent accepts."""
+    problems = accept_problems(actor_id, actor_is_agent, question, answer)
+    if problems:
+        return AcceptDecision(question.accepted_answer_ids, violations=tuple(problems))
+    previous = previous_accept_entries or {}
+    entries: list[PointsEntry] = []
+    unaccepted: frozenset[int] = frozenset()
+    accepted = question.accepted_answer_ids | {answer.id}
+    if not policy.multiple_solutions and question.accepted_answer_ids:
+        unaccepted = question.accepted_answer_ids
+        accepted = frozenset({answer.id})
+        for answer_id in sorted(unaccepted):
+            entries.extend(
+                reversal_of(e, now, actor_id) for e in live_entries(previous.get(answer_id, ()))
+            )
+    asker_accepts = actor_id == question.asker_id
+    event = PointsEvent(
+        kind="accept",
+        brand_id=question.brand_id,
+        beneficiary_id=answer.author_id,
+        subject=SubjectRef("answer", answer.id),
+        at=now,
+        key=key,
+        actor_id=question.asker_id if asker_accepts else None,
+    )
+    entries.extend(entries_for(event, reputation, [*history_today, *entries]))
+    return AcceptDecision(accepted, unaccepted, tuple(entries))
+
+
+def decide_unaccept(
+    *,
+    actor_id: int,
+    actor_is_agent: bool,
+    question: QuestionState,
+    answer: AnswerState,
+    accept_entries: Sequence[PointsEntry],
+    now: datetime,
+) -> AcceptDecision:
+    """Withdraw an accept; its entries are reversed."""
+    problems: list[Violation] = []
+    if actor_id != question.asker_id and not actor_is_agent:
+        problems.append(_v("not_asker"))
+    if answer.id not in question.accepted_answer_ids:
+        problems.append(_v("not_accepted", "answer_id"))
+    if problems:
+        return AcceptDecision(question.accepted_answer_ids, violations=tuple(problems))
+    entries = tuple(reversal_of(e, now, actor_id) for e in live_entries(accept_entries))
+    return AcceptDecision(
+        question.accepted_answer_ids - {answer.id}, frozenset({answer.id}), entries
+    )
+
+
+def approve_problems(actor_is_agent: bool, answer: AnswerState) -> list[Violation]:
+    """Brand approval is for agents only, once per answer."""
+    problems: list[Violation] = []
+    if not actor_is_agent:
+        problems.append(_v("agent_required"))
+    if answer.brand_approved:
+        problems.append(_v("already_approved"))
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Answer order
+# --------------------------------------------------------------------------------------------
+
+WILSON_Z: Final = 1.96
+
+
+def wilson_lower_bound(up: int, down: int, z: float = WILSON_Z) -> float:
+    """Lower bound of the Wilson score interval for the share of up votes; 0 with no votes."""
+    n = up + down
+    if n <= 0:
+        return 0.0
+    p = up / n
+    z2 = z * z
+    centre = p + z2 / (2 * n)
+    margin = z * math.sqrt((p * (1 - p) + z2 / (4 * n)) / n)
+    # Clamp: float rounding can put an all-down-vote bound a hair below zero.
+    return min(1.0, max(0.0, (centre - margin) / (1 + z2 / n)))
+
+
+def pin_rank(answer: AnswerState) -> int:
+    """0 accepted and brand-approved, 1 accepted, 2 brand-approved, 3 neither."""
+    if answer.accepted:
+        return 0 if answer.brand_approved else 1
+    return 2 if answer.brand_approved else 3
+
+
+def answer_sort_key(
+    answer: AnswerState, use_flags: bool = True
+) -> tuple[int, float, int, datetime, int]:
+    """Sort key: pinned tier, then Wilson lower bound (desc), net score (desc), earlier first,
+    lower id first. ``use_flags=False`` ignores accepted/approved (for measuring)."""
+    return (
+        pin_rank(answer) if use_flags else 3,
+        -wilson_lower_bound(answer.up, answer.down),
+        -answer.score,
+        answer.created_at,
+        answer.id,
+    )
+
+
+def order_answers(answers: Iterable[AnswerState], use_flags: bool = True) -> list[AnswerState]:
+    """Answers in display order; hidden answers go last (the shell decides whether to show them)."""
+    return sorted(answers, key=lambda a: (a.hidden, answer_sort_key(a, use_flags)))
+
+
+# --------------------------------------------------------------------------------------------
+# Closing and duplicates
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CloseDecision:
+    duplicate_of: int | None = None
+    violations: tuple[Violation, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def decide_close(
+    *,
+    question: QuestionState,
+    actor_privileges: frozenset[str],
+    actor_is_agent: bool,
+    duplicate_of: QuestionState | None = None,
+) -> CloseDecision:
+    """Close a question, optionally as a duplicate. A duplicate of a duplicate links straight to
+    the original, so chains never form."""
+    problems: list[Violation] = []
+    if not actor_is_agent and "close" not in actor_privileges:
+        problems.append(_v("privilege_required", privilege="close"))
+    if question.closed:
+        problems.append(_v("already_closed"))
+    target: int | None = None
+    if duplicate_of is not None:
+        target = duplicate_of.duplicate_of or duplicate_of.id
+        if duplicate_of.brand_id != question.brand_id:
+            problems.append(_v("duplicate_other_brand", "duplicate_of"))
+        if target == question.id:
+            problems.append(_v("duplicate_of_self", "duplicate_of"))
+    return CloseDecision(target, tuple(problems))
+
+
+# --------------------------------------------------------------------------------------------
+# Posting: membership, closed questions, body, rate and link limits
+# --------------------------------------------------------------------------------------------
+
+_LINK_RE: Final = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>()\[\]]+")
+
+
+def count_links(body: str) -> int:
+    """Links in a Markdown body: URLs with a scheme or starting with ``www.``."""
+    return len(_LINK_RE.findall(body))
+
+
+def is_new_member(
+    reputation: int, joined_at: datetime, now: datetime, policy: CommunityPolicy
+) -> bool:
+    """New while both young and below the points threshold; either one lifts the limits."""
+    young = now - joined_at < timedelta(days=policy.new_member_days)
+    return young and reputation < policy.new_member_points
+
+
+def membership_problems(community: CommunityState, membership: MembershipState) -> list[Violation]:
+    """Posting in a closed community needs membership and a completed onboarding."""
+    if not community.closed:
+        return []
+    if not membership.is_member:
+        return [_v("membership_required")]
+    if not membership.onboarding_done:
+        return [_v("onboarding_incomplete")]
+    return []
+
+
+def body_problems(body: str, new_member: bool, policy: CommunityPolicy) -> list[Violation]:
+    problems: list[Violation] = []
+    if not body.strip():
+        problems.append(_v("body_empty", "body"))
+    if len(body) > policy.max_body_chars:
+        problems.append(_v("body_too_long", "body", limit=policy.max_body_chars))
+    limit = policy.new_member_max_links if new_member else policy.member_max_links
+    if count_links(body) > limit:
+        problems.append(_v("too_many_links", "body", limit=limit))
+    return problems
+
+
+def rate_limit_problem(
+    posts_in_window: int, new_member: bool, policy: CommunityPolicy
+) -> Violation | None:
+    """``posts_in_window``: the author's posts since ``now - policy.post_window`` (counted by
+    the shell). The post being made would exceed the limit -> ``rate_limited``."""
+    limit = policy.new_member_posts_per_window if new_member else policy.member_posts_per_window
+    if posts_in_window >= limit:
+        return _v(
+            "rate_limited",
+            None,
+            limit=limit,
+            window_seconds=int(policy.post_window.total_seconds()),
+        )
+    return None
+
+
+def post_problems(
+    *,
+    community: CommunityState,
+    membership: MembershipState,
+    body: str,
+    new_member: bool,
+    posts_in_window: int,
+    policy: CommunityPolicy,
+    question: QuestionState | None = None,
+) -> list[Violation]:
+    """Everything that stops a question (``question=None``) or an answer from being posted."""
+    problems = membership_problems(community, membership)
+    if question is not None and question.closed:
+        problems.append(_v("question_closed"))
+    problems.extend(body_problems(body, new_member, policy))
+    limited = rate_limit_problem(posts_in_window, new_member, policy)
+    if limited is not None:
+        problems.append(limited)
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Moderation: flags, automatic hiding, appeals
+# --------------------------------------------------------------------------------------------
+
+FlagReason = Literal["spam", "rude", "off_topic", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRecord:
+    flagger_id: int
+    reason: FlagReason
+    at: datetime
+    flagger_privileges: frozenset[str] = frozenset()
+    flagger_is_agent: bool = False
+
+
+def flag_problems(
+    flagger_id: int,
+    post: PostRef,
+    flagger_privileges: frozenset[str],
+    existing: Iterable[FlagRecord],
+    flagger_is_agent: bool = False,
+) -> list[Violation]:
+    problems: list[Violation] = []
+    if flagger_id == post.author_id:
+        problems.append(_v("self_flag"))
+    if not flagger_is_agent and "flag" not in flagger_privileges:
+        problems.append(_v("privilege_required", privilege="flag"))
+    if any(f.flagger_id == flagger_id for f in existing):
+        problems.append(_v("already_flagged"))
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationAction:
+    """An automatic action, explained to the author and open to appeal."""
+
+    kind: Literal["hide"]
+    post_id: int
+    reason_code: str  # stable; the shell translates it into the author's language
+    message: str  # English default text for the author
+    params: tuple[tuple[str, int | str], ...]
+    at: datetime
+    automatic: bool = True
+    appealable: bool = True
+
+
+def trusted_flaggers(
+    flags: Iterable[FlagRecord], author_id: int, policy: CommunityPolicy
+) -> list[FlagRecord]:
+    """One flag per trusted flagger (an agent, or a holder of the trusted privilege), the
+    author's own excluded, earliest first."""
+    seen: set[int] = set()
+    out: list[FlagRecord] = []
+    for f in sorted(flags, key=lambda f: (f.at, f.flagger_id)):
+        if f.flagger_id == author_id or f.flagger_id in seen:
+            continue
+        if f.flagger_is_agent or policy.trusted_privilege in f.flagger_privileges:
+            seen.add(f.flagger_id)
+            out.append(f)
+    return out
+
+
+def auto_moderation(
+    *,
+    post_id: int,
+    author_id: int,
+    flags: Iterable[FlagRecord],
+    already_hidden: bool,
+    now: datetime,
+    policy: CommunityPolicy,
+) -> ModerationAction | None:
+    """Hide a post once ``auto_hide_flags`` distinct trusted users flagged it."""
+    if already_hidden:
+        return None
+    trusted = trusted_flaggers(flags, author_id, policy)
+    if len(trusted) < policy.auto_hide_flags:
+        return None
+    counts: dict[str, int] = {}
+    for f in trusted:
+        counts[f.reason] = counts.get(f.reason, 0) + 1
+    top_reason = min(counts, key=lambda r: (-counts[r], r))
+    n = len(trusted)
+    message = (
+        f"Your post was hidden automatically because {n} trusted community members flagged it "
+        f"({top_reason.replace('_', ' ')}). Edit it or appeal within "
+        f"{policy.appeal_window.days} days; a moderator will review it."
+    )
+    return ModerationAction(
+        kind="hide",
+        post_id=post_id,
+        reason_code="auto_hidden_flags",
+        message=message,
+        params=(("flags", n), ("reason", top_reason), ("appeal_days", policy.appeal_window.days)),
+        at=now,
+    )
+
+
+def appeal_problems(
+    action: ModerationAction,
+    appellant_id: int,
+    author_id: int,
+    now: datetime,
+    already_appealed: bool,
+    policy: CommunityPolicy,
+) -> list[Violation]:
+    problems: list[Violation] = []
+    if appellant_id != author_id:
+        problems.append(_v("not_author"))
+    if not action.appealable:
+        problems.append(_v("not_appealable"))
+    if now - action.at > policy.appeal_window:
+        problems.append(_v("appeal_window_closed"))
+    if already_appealed:
+        problems.append(_v("already_appealed"))
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Rewards
+# --------------------------------------------------------------------------------------------
+
+RewardKind = Literal["credit", "cash", "charity"]
+
+
+@dataclass(frozen=True, slots=True)
+class RewardPolicy:
+    """Points -> money. giffgaff pays 1 point = £0.01, i.e. one minor unit per point."""
+
+    currency: str = "GBP"
+    minor_per_point: Mapping[str, Decimal] = field(
+        default_factory=lambda: {"credit": Decimal(1), "cash": Decimal(1), "charity": Decimal(1)}
+    )
+    min_points: int = 100
+    max_points_per_redemption: int | None = 10_000
+    max_points_per_period: int | None = 25_000
+    period: Literal["week", "month"] = "month"
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionDecision:
+    amount: Money | None
+    entries: tuple[PointsEntry, ...] = ()
+    violations: tuple[Violation, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def redemption_period_start(now: datetime, policy: RewardPolicy) -> datetime:
+    """Start of the period the per-period cap counts from (the shell sums redemptions since)."""
+    start = period_start(policy.period, now)
+    assert start is not None
+    return start
+
+
+def redeemable_points(balance: int, redeemed_in_period: int, policy: RewardPolicy) -> int:
+    """The most points one redemption may take now."""
+    room = balance
+    if policy.max_points_per_redemption is not None:
+        room = min(room, policy.max_points_per_redemption)
+    if policy.max_points_per_period is not None:
+        room = min(room, policy.max_points_per_period - redeemed_in_period)
+    return max(room, 0)
+
+
+def decide_redemption(
+    *,
+    user_id: int,
+    brand_id: int,
+    points: int,
+    kind: str,
+    balance: int,
+    redeemed_in_period: int,
+    now: datetime,
+    key: str,
+    policy: RewardPolicy,
+    redemption_id: int = 0,
+) -> RedemptionDecision:
+    """Redeem points for credit, cash or a charity donation: a points debit for the ledger and
+    the money amount (rounded half-even to the minor unit) for the payout lane.
+
+    ``balance`` is the user's spendable balance (:func:`crowdcx.reputation.rules.recompute`),
+    ``redeemed_in_period`` the points redeemed since :func:`redemption_period_start`."""
+    problems: list[Violation] = []
+    if points <= 0:
+        problems.append(_v("invalid_points", "points"))
+    rate = policy.minor_per_point.get(kind)
+    if rate is None:
+        problems.append(_v("kind_not_offered", "kind", kind=kind))
+    if 0 < points < policy.min_points:
+        problems.append(_v("below_minimum", "points", minimum=policy.min_points))
+    if points > balance:
+        problems.append(_v("insufficient_points", "points", balance=balance))
+    cap = policy.max_points_per_redemption
+    if cap is not None and points > cap:
+        problems.append(_v("cap_exceeded", "points", limit=cap, scope="redemption"))
+    period_cap = policy.max_points_per_period
+    if period_cap is not None and redeemed_in_period + points > period_cap:
+        room = max(period_cap - redeemed_in_period, 0)
+        problems.append(
+            _v("cap_exceeded", "points", limit=period_cap, remaining=room, scope="period")
+        )
+    if problems or rate is None:
+        return RedemptionDecision(None, violations=tuple(problems))
+    amount = Money(points, policy.currency).times(rate)
+    entry = PointsEntry(
+        user_id=user_id,
+        brand_id=brand_id,
+        points=-points,
+        reason="reward_redeemed",
+        subject=SubjectRef("redemption", redemption_id),
+        at=now,
+        key=key,
+        actor_id=user_id,
+    )
+    return RedemptionDecision(amount, (entry,))
+
+
+# --------------------------------------------------------------------------------------------
+# Super-user discovery
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HelperStats:
+    user_id: int
+    accepted_answers: int
+    reputation: int
+    languages: frozenset[str] = frozenset()
+    answers: int = 0
+    is_expert: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryPolicy:
+    min_accepted: int = 10
+    min_reputation: int = 1_000
+    min_languages: int = 1
+    exclude_experts: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SuperUserCandidate:
+    rank: int
+    user_id: int
+    accepted_answers: int
+    reputation: int
+    languages: tuple[str, ...]
+    acceptance_rate: float  # accepted / answers; 0 when answers are unknown
+
+
+def discover_super_users(
+    stats: Iterable[HelperStats], policy: DiscoveryPolicy, limit: int = 20
+) -> list[SuperUserCandidate]:
+    """Top helpers to invite as paid experts: eligible by the policy's minima, ranked by
+    accepted answers, then reputation, then number of languages, then user id."""
+    eligible = [
+        s
+        for s in stats
+        if s.accepted_answers >= policy.min_accepted
+        and s.reputation >= policy.min_reputation
+        and len(s.languages) >= policy.min_languages
+        and not (policy.exclude_experts and s.is_expert)
+    ]
+    eligible.sort(key=lambda s: (-s.accepted_answers, -s.reputation, -len(s.languages), s.user_id))
+    return [
+        SuperUserCandidate(
+            rank=i,
+            user_id=s.user_id,
+            accepted_answers=s.accepted_answers,
+            reputation=s.reputation,
+            languages=tuple(sorted(s.languages)),
+            acceptance_rate=s.accepted_answers / s.answers if s.answers else 0.0,
+        )
+        for i, s in enumerate(eligible[:limit], start=1)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Escalation to a paid ticket
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationStatus:
+    eligible: bool
+    automatic: bool  # the shell escalates without the asker's click
+    eligible_at: datetime | None
+    reason: str  # "eligible" or the blocking code
+
+
+def escalation_status(
+    question: QuestionState, now: datetime, policy: CommunityPolicy
+) -> EscalationStatus:
+    """Whether a question may become a ticket: no accepted answer ``escalation_delay`` after it
+    was asked, not closed, not escalated before."""
+    if policy.escalation_delay is None:
+        return EscalationStatus(False, False, None, "escalation_disabled")
+    eligible_at = question.created_at + policy.escalation_delay
+    blocking = (
+        "already_escalated"
+        if question.escalated
+        else "already_solved"
+        if question.accepted_answer_ids
+        else "question_closed"
+        if question.closed
+        else "too_early"
+        if now < eligible_at
+        else None
+    )
+    if blocking is not None:
+        return EscalationStatus(False, False, eligible_at, blocking)
+    return EscalationStatus(True, policy.auto_escalate, eligible_at, "eligible")
+
+
+def escalate_problems(
+    actor_id: int,
+    actor_is_agent: bool,
+    question: QuestionState,
+    now: datetime,
+    policy: CommunityPolicy,
+) -> list[Violation]:
+    """Why the asker (or an agent) may not turn this question into a ticket now."""
+    problems: list[Violation] = []
+    if actor_id != question.asker_id and not actor_is_agent:
+        problems.append(_v("not_asker"))
+    status = escalation_status(question, now, policy)
+    if not status.eligible:
+        at = status.eligible_at.isoformat() if status.eligible_at else ""
+        problems.append(_v(status.reason, None, eligible_at=at) if at else _v(status.reason))
+    return problems

@@ -1,0 +1,1 @@
+"""Payouts: pay per resolution. ``rules`` is pure (pricing, double-entry postings, balance)."""

@@ -1,0 +1,304 @@
+"""Pure rules of pay per resolution: pricing from the rate card, and the double-entry ledger.
+
+Functional core. Amounts are :class:`~crowdcx.kernel.money.Money` (integer minor units); the
+rate card's factors are ``Decimal`` and are multiplied exactly, then rounded half-even to the
+currency's minor unit **once**. Every price explains itself factor by factor.
+
+The ledger is append-only: an earning is one balanced posting set (brand payable ↔ expert
+earnings) keyed ``earning:<ticket_id>``; undoing it is a *new* posting set keyed
+``reversal:<ticket_id>`` with the signs flipped, never an edit. Totals are recomputed from
+the postings with :func:`balance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crowdcx.kernel.money import Money
+from crowdcx.tickets.rules import Violation
+
+# --------------------------------------------------------------------------------------------
+# Rate card and pricing
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimeBand:
+    """A local time-of-day band with a multiplier; ``start > end`` wraps past midnight."""
+
+    start: time
+    end: time
+    multiplier: Decimal
+    label: str = ""
+
+    def contains(self, t: time) -> bool:
+        if self.start == self.end:
+            return True
+        if self.start < self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class RateCard:
+    """What a resolved ticket pays: base (minor units, per skill) × complexity × language
+    premium × time of day. Missing keys fall back to ``default_base_minor`` and factor 1."""
+
+    currency: str
+    base_minor: Mapping[str, int]
+    complexity: Mapping[str, Decimal] = field(
+        default_factory=lambda: {
+            "low": Decimal("0.8"),
+            "normal": Decimal(1),
+            "high": Decimal("1.5"),
+        }
+    )
+    language_premium: Mapping[str, Decimal] = field(default_factory=dict)
+    time_of_day: tuple[TimeBand, ...] = ()
+    timezone: str = "UTC"
+    default_base_minor: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceFactor:
+    name: Literal["base", "complexity", "language", "time_of_day"]
+    key: str
+    value: Decimal
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A price with its reasons. ``exact`` is the unrounded product in minor units."""
+
+    amount: Money
+    factors: tuple[PriceFactor, ...]
+    exact: Decimal
+
+    def explain(self) -> list[str]:
+        return [f"{f.name}: {f.explanation}" for f in self.factors] + [
+            f"= {self.amount} (from {self.exact} minor units, rounded half-even once)"
+        ]
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def price_ticket(
+    card: RateCard, skill: str, complexity: str, language: str, at: datetime
+) -> Quote | Violation:
+    """Price a ticket at moment ``at`` (the service uses the offer/claim time, so the rate shown
+    before the claim is the rate paid)."""
+    if at.tzinfo is None:
+        raise ValueError("at must be timezone-aware")
+    base_minor = card.base_minor.get(skill, card.default_base_minor)
+    if base_minor is None:
+        return Violation(
+            "skill_unpriced",
+            f"the rate card has no base amount for skill {skill!r}",
+            field="rate_card",
+            kind="invalid",
+            params=(("skill", skill),),
+        )
+    if base_minor < 0:
+        return Violation(
+            "negative_amount", "base amount is negative", field="rate_card", kind="invalid"
+        )
+    base = Money(base_minor, card.currency)
+    comp = card.complexity.get(complexity, Decimal(1))
+    lang = card.language_premium.get(language, Decimal(1))
+    local = at.astimezone(_zone(card.timezone))
+    band = next((b for b in card.time_of_day if b.contains(local.time())), None)
+    tod = band.multiplier if band is not None else Decimal(1)
+    factors = (
+        PriceFactor("base", skill, Decimal(base_minor), f"{base} for skill {skill}"),
+        PriceFactor("complexity", complexity, comp, f"× {comp} for {complexity} complexity"),
+        PriceFactor("language", language, lang, f"× {lang} premium for {language}"),
+        PriceFactor(
+            "time_of_day",
+            band.label if band is not None else "",
+            tod,
+            f"× {tod} at {local:%H:%M} {card.timezone}"
+            + (f" ({band.label})" if band is not None and band.label else ""),
+        ),
+    )
+    multiplier = comp * lang * tod
+    return Quote(base.times(multiplier), factors, Decimal(base_minor) * multiplier)
+
+
+# --------------------------------------------------------------------------------------------
+# Double-entry ledger
+# --------------------------------------------------------------------------------------------
+
+PostingKind = Literal["earning", "reversal"]
+
+
+def brand_payable_account(brand_id: str) -> str:
+    return f"brand:{brand_id}:payable"
+
+
+def expert_earnings_account(expert_id: str) -> str:
+    return f"expert:{expert_id}:earnings"
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One ledger row. Positive credits the account, negative debits it."""
+
+    account: str
+    amount: Money
+    kind: PostingKind
+    correlation_key: str  # the ticket id: every row about one ticket shares it
+    idempotency_key: str  # one per posting set: "earning:<ticket>" / "reversal:<ticket>"
+    at: datetime
+    memo: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PostingSet:
+    idempotency_key: str
+    correlation_key: str
+    kind: PostingKind
+    postings: tuple[Posting, ...]
+
+
+def earning_key(ticket_id: str) -> str:
+    return f"earning:{ticket_id}"
+
+
+def reversal_key(ticket_id: str) -> str:
+    return f"reversal:{ticket_id}"
+
+
+def post_earning(
+    ticket_id: str,
+    brand_id: str,
+    expert_id: str,
+    quote: Quote | Money,
+    at: datetime,
+    memo: str = "",
+) -> PostingSet:
+    """Brand payable −amount, expert earnings +amount; balanced by construction."""
+    amount = quote.amount if isinstance(quote, Quote) else quote
+    key = earning_key(ticket_id)
+    rows = (
+        Posting(brand_payable_account(brand_id), -amount, "earning", ticket_id, key, at, memo),
+        Posting(expert_earnings_account(expert_id), amount, "earning", ticket_id, key, at, memo),
+    )
+    return PostingSet(key, ticket_id, "earning", rows)
+
+
+def post_reversal(original: PostingSet, at: datetime, memo: str = "") -> PostingSet:
+    """The mirror image of ``original`` as new rows."""
+    key = reversal_key(original.correlation_key)
+    rows = tuple(
+        Posting(p.account, -p.amount, "reversal", p.correlation_key, key, at, memo or p.memo)
+        for p in original.postings
+    )
+    return PostingSet(key, original.correlation_key, "reversal", rows)
+
+
+def decide_earning(
+    ticket_id: str,
+    brand_id: str,
+    expert_id: str | None,
+    escalated: bool,
+    quote: Quote | Money,
+    existing_keys: Iterable[str],
+    at: datetime,
+) -> PostingSet | Violation:
+    """One earning per ticket, only for an expert's resolution that needed no staff."""
+    if expert_id is None or escalated:
+        return Violation("no_earning_escalated", "staff resolved this ticket: no earning")
+    if earning_key(ticket_id) in set(existing_keys):
+        return Violation("earning_exists", "this ticket already has its earning")
+    amount = quote.amount if isinstance(quote, Quote) else quote
+    if amount.minor < 0:
+        return Violation("negative_amount", "an earning cannot be negative", kind="invalid")
+    return post_earning(ticket_id, brand_id, expert_id, quote, at)
+
+
+def decide_reversal(
+    ticket_id: str, history: Iterable[Posting], at: datetime, memo: str = ""
+) -> PostingSet | Violation:
+    """Reverse the ticket's earning once, if there is one."""
+    rows = [p for p in history if p.correlation_key == ticket_id]
+    if any(p.idempotency_key == reversal_key(ticket_id) for p in rows):
+        return Violation("reversal_exists", "this ticket's earning is already reversed")
+    earning = tuple(p for p in rows if p.idempotency_key == earning_key(ticket_id))
+    if not earning:
+        return Violation("no_earning", "there is no earning to reverse")
+    return post_reversal(
+        PostingSet(earning_key(ticket_id), ticket_id, "earning", earning), at, memo
+    )
+
+
+def balance(postings: Iterable[Posting], account: str | None = None) -> dict[str, Money]:
+    """Sum per currency (of one account, or of everything — which is zero when balanced)."""
+    totals: dict[str, int] = {}
+    for p in postings:
+        if account is None or p.account == account:
+            totals[p.amount.currency] = totals.get(p.amount.currency, 0) + p.amount.minor
+    return {cur: Money(minor, cur) for cur, minor in totals.items()}
+
+
+def is_balanced(postings: Iterable[Posting]) -> bool:
+    return all(m.minor == 0 for m in balance(postings).values())
+
+
+def validate_posting_set(ps: PostingSet) -> list[Violation]:
+    found: list[Violation] = []
+    if not is_balanced(ps.postings):
+        found.append(Violation("unbalanced", "postings do not sum to zero per currency"))
+    if any(p.idempotency_key != ps.idempotency_key for p in ps.postings):
+        found.append(Violation("mixed_keys", "postings carry different idempotency keys"))
+    if any(p.correlation_key != ps.correlation_key for p in ps.postings):
+        found.append(Violation("mixed_correlation", "postings carry different correlation keys"))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Effective hourly rate
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    earned: Money
+    claimed_at: datetime
+    resolved_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyRate:
+    per_hour: Money
+    total: Money
+    seconds: float
+    tickets: int
+
+
+MIN_SECONDS_PER_TICKET: Final = 60.0  # a 3-second resolution must not claim an absurd rate
+
+
+def effective_hourly_rate(items: Iterable[WorkItem]) -> dict[str, HourlyRate]:
+    """Earnings ÷ claim→resolve time, per currency. Each ticket counts at least a minute."""
+    totals: dict[str, tuple[int, float, int]] = {}
+    for it in items:
+        secs = max((it.resolved_at - it.claimed_at).total_seconds(), MIN_SECONDS_PER_TICKET)
+        minor, seconds, n = totals.get(it.earned.currency, (0, 0.0, 0))
+        totals[it.earned.currency] = (minor + it.earned.minor, seconds + secs, n + 1)
+    out: dict[str, HourlyRate] = {}
+    for cur, (minor, seconds, n) in totals.items():
+        total = Money(minor, cur)
+        per_hour = total.times(Decimal(3600) / Decimal(repr(seconds)))
+        out[cur] = HourlyRate(per_hour, total, seconds, n)
+    return out

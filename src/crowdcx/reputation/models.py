@@ -1,0 +1,32 @@
+"""The points ledger shared by the community and the ticket lanes: append-only rows with a
+reason; an undo is a new row that names the key it reverses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crowdcx.kernel.models import Base, BrandOwned
+
+
+class PointsEntryRow(BrandOwned, Base):
+    __tablename__ = "points_entries"
+    __table_args__ = (
+        UniqueConstraint("brand_id", "key"),
+        Index("ix_points_entries_brand_user_at", "brand_id", "user_id", "at"),
+        Index("ix_points_entries_brand_at", "brand_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    points: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(40))
+    subject_kind: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int]
+    key: Mapped[str] = mapped_column(String(120))
+    reverses: Mapped[str | None] = mapped_column(String(120), default=None)
+    actor_id: Mapped[int | None] = mapped_column(default=None)
+    capped: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime]

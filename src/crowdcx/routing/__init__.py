@@ -1,0 +1,1 @@
+"""Routing: matching experts to tickets. ``rules`` is pure (eligibility, score, pool, cascade)."""

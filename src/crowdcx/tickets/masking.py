@@ -1,0 +1,283 @@
+"""Masking customer data for display, by the viewer's tier.
+
+Pure and total: every function returns a string for any input (empty, emoji, lone
+surrogates, the wrong kind of value) and fails *closed* — when in doubt, show ``***``. A
+masked value never reveals all of the original's letters and digits.
+
+* phone ``13812345678`` → ``138****5678``; ``+7 (912) 345-67-89`` → ``+7 (91*) ***-67-89``
+  (first three and last four digits, punctuation kept; short numbers keep less)
+* e-mail ``alice@example.com`` → ``a***@example.com``
+* name ``张三丰`` → ``张**``, ``欧阳娜娜`` → ``欧阳**``, ``Иван Петров`` → ``И*** П*****``
+* order number ``ORD-2024-889123`` → ``***-****-**9123`` (last four kept)
+* address ``上海市浦东新区世纪大道100号`` → ``上海市***``; ``Москва, ул. Тверская, д. 1`` →
+  ``Москва, ***``; ``221B Baker Street, London`` → ``***, London``
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final
+
+from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, DataAccessPolicy
+
+STARS: Final = "***"
+_PHONE_KEEP: Final = frozenset(" +-().")
+
+# Two-character Chinese surnames (the common ones, Simplified and Traditional).
+_COMPOUND_SURNAMES: Final = frozenset(
+    {
+        "欧阳",
+        "歐陽",
+        "司马",
+        "司馬",
+        "诸葛",
+        "諸葛",
+        "上官",
+        "东方",
+        "東方",
+        "皇甫",
+        "令狐",
+        "慕容",
+        "司徒",
+        "夏侯",
+        "长孙",
+        "長孫",
+        "宇文",
+        "尉迟",
+        "尉遲",
+        "公孙",
+        "公孫",
+        "轩辕",
+        "軒轅",
+        "端木",
+        "独孤",
+        "獨孤",
+        "南宫",
+        "南宮",
+        "西门",
+        "西門",
+    }
+)
+_CJK_ADMIN_SUFFIXES: Final = (
+    "特别行政区",
+    "特別行政區",
+    "自治区",
+    "自治區",
+    "省",
+    "市",
+    "縣",
+    "县",
+)
+_SEPARATORS: Final = re.compile(r"[,，、;；\n]")
+
+
+def _is_han(ch: str) -> bool:
+    c = ord(ch)
+    return (
+        0x4E00 <= c <= 0x9FFF
+        or 0x3400 <= c <= 0x4DBF
+        or 0x20000 <= c <= 0x2FA1F
+        or 0xF900 <= c <= 0xFAFF
+    )
+
+
+def _alnum_count(text: str) -> int:
+    return sum(1 for ch in text if ch.isalnum())
+
+
+def _fail_closed(original: str, masked: str) -> str:
+    """Whatever a masker produced, never show every letter/digit of the original."""
+    total = _alnum_count(original)
+    if total == 0:
+        return STARS if original.strip() else ""
+    if _alnum_count(masked) >= total or "*" not in masked:
+        return STARS
+    return masked
+
+
+def mask_phone(value: str) -> str:
+    digits = sum(1 for ch in value if ch.isdigit())
+    if digits >= 8:
+        head, tail = 3, 4
+    elif digits >= 5:
+        head, tail = 0, 2
+    else:
+        head, tail = 0, 0
+    out: list[str] = []
+    seen = 0
+    for ch in value:
+        if ch.isdigit():
+            seen += 1
+            out.append(ch if seen <= head or seen > digits - tail else "*")
+        elif ch in _PHONE_KEEP:
+            out.append(ch)
+        else:
+            out.append("*")
+    return "".join(out).strip()
+
+
+def mask_email(value: str) -> str:
+    local, at, domain = value.strip().rpartition("@")
+    if not at:
+        return mask_text(value)
+    if len(local) >= 2 and local[0].isprintable():
+        return f"{local[0]}{STARS}@{domain}"
+    return f"{STARS}@{domain}"
+
+
+def _mask_word(word: str, keep: int = 1) -> str:
+    if len(word) <= keep:
+        return "*" * len(word)
+    return word[:keep] + "*" * (len(word) - keep)
+
+
+def mask_name(value: str) -> str:
+    text = value.strip()
+    if not text:
+        return ""
+    han = [ch for ch in text if _is_han(ch)]
+    if han and len(han) * 2 >= sum(1 for ch in text if not ch.isspace()):
+        compact = "".join(ch for ch in text if not ch.isspace() and ch not in "·•")
+        keep = 2 if compact[:2] in _COMPOUND_SURNAMES and len(compact) > 2 else 1
+        return _mask_word(compact, keep)
+    return " ".join(_mask_word(w) for w in text.split())
+
+
+def mask_order_number(value: str) -> str:
+    total = _alnum_count(value)
+    keep = 4 if total >= 8 else total // 2
+    out: list[str] = []
+    seen = 0
+    for ch in value.strip():
+        if ch.isalnum():
+            seen += 1
+            out.append(ch if seen > total - keep else "*")
+        elif ch in "-_/# .":
+            out.append(ch)
+        else:
+            out.append("*")
+    return "".join(out)
+
+
+def _first_suffix(text: str, start: int) -> tuple[int, str] | None:
+    best: tuple[int, str] | None = None
+    for suffix in _CJK_ADMIN_SUFFIXES:
+        i = text.find(suffix, start)
+        if i != -1 and i - start <= 8 and (best is None or i < best[0]):
+            best = (i, suffix)
+    return best
+
+
+def _cjk_region(text: str) -> str | None:
+    """The leading province/city of a Chinese address: 广东省深圳市…, 上海市…, 臺北市…"""
+    first = _first_suffix(text, 0)
+    if first is None:
+        return None
+    end = first[0] + len(first[1])
+    if first[1] in ("市", "縣", "县"):
+        return text[:end]
+    city = _first_suffix(text, end)  # a province: add its city when one follows
+    if city is not None and city[1] in ("市", "縣", "县"):
+        end = city[0] + len(city[1])
+    return text[:end]
+
+
+def mask_address(value: str) -> str:
+    text = value.strip()
+    if not text:
+        return ""
+    if any(_is_han(ch) for ch in text[:6]):
+        region = _cjk_region(text)
+        if region is None:
+            region = text[:2]
+        return f"{region}{STARS}"
+    segments = [s.strip() for s in _SEPARATORS.split(text) if s.strip()]
+    if len(segments) >= 2:
+        if not any(ch.isdigit() for ch in segments[0]):
+            return f"{segments[0]}, {STARS}"  # city first (Russian, Chinese-in-Latin order)
+        for seg in segments[1:]:  # street first (Western order): keep the first wordy segment
+            words = [w for w in seg.split() if not any(ch.isdigit() for ch in w)]
+            if words:
+                return f"{STARS}, {' '.join(words)}"
+        return STARS
+    words = text.split()
+    return (
+        f"{words[0]} {STARS}"
+        if len(words) > 1 and not any(c.isdigit() for c in words[0])
+        else STARS
+    )
+
+
+def mask_text(value: str) -> str:
+    """Generic fallback for unknown fields: first character and stars."""
+    text = value.strip()
+    if len(text) <= 2:
+        return STARS if text else ""
+    return text[0] + STARS
+
+
+MASKERS: Final[Mapping[str, Callable[[str], str]]] = {
+    "name": mask_name,
+    "phone": mask_phone,
+    "email": mask_email,
+    "order_number": mask_order_number,
+    "address": mask_address,
+}
+
+
+def mask_field(field_name: str, value: object) -> str:
+    """Mask one value of a customer field; total (never raises) and fails closed."""
+    if value is None:
+        return ""
+    try:
+        text = value if isinstance(value, str) else str(value)
+        masked = MASKERS.get(field_name, mask_text)(text)
+    except Exception:  # any surprise in odd input must not leak the value or raise
+        return STARS
+    return _fail_closed(text, masked)
+
+
+def _access(policy: BrandPolicy | DataAccessPolicy) -> DataAccessPolicy:
+    return policy.data_access if isinstance(policy, BrandPolicy) else policy
+
+
+def visible_fields(tier: int, policy: BrandPolicy | DataAccessPolicy) -> set[str]:
+    """Customer fields a viewer of ``tier`` sees unmasked. Agents and brand admins are not
+    tiered experts: the service passes the highest tier for them."""
+    return set(_access(policy).unmasked_for(tier)) & set(CUSTOMER_FIELDS)
+
+
+def present(
+    fields: Mapping[str, object], viewer_tier: int, policy: BrandPolicy | DataAccessPolicy
+) -> tuple[dict[str, str], list[str]]:
+    """Values to show this viewer, and the names of fields shown unmasked (non-empty values
+    only) — the service writes those to the access log."""
+    allowed = visible_fields(viewer_tier, policy)
+    shown: dict[str, str] = {}
+    unmasked: list[str] = []
+    for name, raw in fields.items():
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            shown[name] = ""
+            continue
+        if name in allowed:
+            shown[name] = raw if isinstance(raw, str) else str(raw)
+            unmasked.append(name)
+        else:
+            shown[name] = mask_field(name, raw)
+    return shown, unmasked
+
+
+_EMAIL_RE: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_RE: Final = re.compile(r"\+?\d[\d ()\-]{6,}\d")
+
+
+def scrub(text: str, known_values: Iterable[str] = ()) -> str:
+    """``text`` with customer data removed, for search over past tickets: the ticket's own
+    customer field values, e-mail addresses and phone-like digit runs become ``▇▇▇``."""
+    for value in sorted(
+        {v.strip() for v in known_values if v and len(v.strip()) >= 2}, key=len, reverse=True
+    ):
+        text = text.replace(value, "▇▇▇")
+    text = _EMAIL_RE.sub("▇▇▇", text)
+    return _PHONE_RE.sub("▇▇▇", text)

@@ -1,0 +1,95 @@
+"""Masking customer fields: examples in the four scripts, and properties on odd input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crowdcx.tickets.masking import mask_field, present, visible_fields
+from crowdcx.tickets.policy import CUSTOMER_FIELDS, default_policy
+
+POLICY = default_policy()  # tier 0: name; 1: +order_number; 2: +email; 3: +phone, address
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "shown"),
+    [
+        ("phone", "13812345678", "138****5678"),
+        ("phone", "+7 (912) 345-67-89", "+7 (91*) ***-67-89"),
+        ("phone", "0912-345-678", "091*-**5-678"),
+        ("phone", "12345", "***45"),
+        ("email", "alice@example.com", "a***@example.com"),
+        ("email", "a@example.com", "***@example.com"),
+        ("name", "张三丰", "张**"),
+        ("name", "張三", "張*"),
+        ("name", "欧阳娜娜", "欧阳**"),
+        ("name", "Иван Петров", "И*** П*****"),
+        ("name", "John Smith", "J*** S****"),
+        ("order_number", "ORD-2024-889123", "***-****-**9123"),
+        ("address", "上海市浦东新区世纪大道100号", "上海市***"),
+        ("address", "臺北市信義區市府路1號", "臺北市***"),
+        ("address", "Москва, ул. Тверская, д. 1", "Москва, ***"),
+        ("address", "221B Baker Street, London NW1 6XE", "***, London"),
+        ("name", "", ""),
+        ("name", "😀", "***"),
+        ("phone", "\ud800\udfff", "***"),
+    ],
+)
+def test_masking_examples(field: str, raw: str, shown: str) -> None:
+    assert mask_field(field, raw) == shown
+
+
+def test_visible_fields_grow_with_tier() -> None:
+    assert visible_fields(0, POLICY) == {"name"}
+    assert visible_fields(2, POLICY) == {"name", "order_number", "email"}
+    assert visible_fields(3, POLICY) == set(CUSTOMER_FIELDS)
+    assert visible_fields(-1, POLICY) == set()
+
+
+def test_present_masks_and_lists_unmasked_fields_for_the_access_log() -> None:
+    fields = {"name": "张三", "phone": "13812345678", "email": "", "order_number": None}
+    shown, unmasked = present(fields, 0, POLICY)
+    assert shown == {"name": "张三", "phone": "138****5678", "email": "", "order_number": ""}
+    assert unmasked == ["name"]
+    shown3, unmasked3 = present(fields, 3, POLICY)
+    assert shown3["phone"] == "13812345678"
+    assert set(unmasked3) == {"name", "phone"}
+
+
+any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)
+field_names = st.sampled_from([*CUSTOMER_FIELDS, "notes"])
+
+
+@given(field_names, any_text)
+def test_masking_never_raises_and_never_reveals_every_letter(field: str, raw: str) -> None:
+    masked = mask_field(field, raw)
+    assert isinstance(masked, str)
+    total = sum(ch.isalnum() for ch in raw)
+    if total:
+        assert sum(ch.isalnum() for ch in masked) < total
+    if field == "phone":
+        assert sum(ch.isdigit() for ch in masked) <= 7
+
+
+@given(
+    st.dictionaries(field_names, st.one_of(st.none(), any_text)),
+    st.integers(min_value=-2, max_value=5),
+)
+def test_present_never_shows_more_than_the_tier_allows(
+    fields: dict[str, str | None], tier: int
+) -> None:
+    allowed = visible_fields(tier, POLICY)
+    shown, unmasked = present(fields, tier, POLICY)
+    assert set(shown) == set(fields)
+    assert set(unmasked) <= allowed
+    for name, raw in fields.items():
+        if raw and any(ch.isalnum() for ch in raw) and name not in allowed:
+            assert shown[name] != raw
+            assert name not in unmasked
+
+
+@given(st.integers(min_value=0, max_value=3), st.integers(min_value=0, max_value=3))
+def test_a_higher_tier_never_sees_less(a: int, b: int) -> None:
+    lo, hi = sorted((a, b))
+    assert visible_fields(lo, POLICY) <= visible_fields(hi, POLICY)
