@@ -1,0 +1,386 @@
+"""JSON API of the inquiry lifecycle (paths are contract: see docs/api.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from crowdcx.identity.models import User
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.money import Money
+from crowdcx.kernel.pagination import decode_cursor, encode_cursor
+from crowdcx.tenancy.service import BrandContext, access_brand
+from crowdcx.tickets import rules as lifecycle
+from crowdcx.tickets import service
+from crowdcx.tickets.models import TicketRow
+from crowdcx.tickets.policy import BrandPolicy, policy_to_dict
+from crowdcx.tickets.schemas import (
+    AccessOut,
+    AvailabilityIn,
+    EarningLineOut,
+    EarningsOut,
+    ExpertIn,
+    ExpertOut,
+    LedgerOut,
+    MessageIn,
+    MessageOut,
+    OfferOut,
+    PolicyIn,
+    PostingOut,
+    RatingIn,
+    RatingOut,
+    ReasonIn,
+    Suggestion,
+    TicketCreated,
+    TicketIn,
+    TicketList,
+    TicketOut,
+)
+from crowdcx.web.deps import CurrentUser, Uow, now
+
+router = APIRouter(prefix="/api/v1/brands/{slug}", tags=["tickets"])
+
+
+def ticket_out(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    user: User,
+    row: TicketRow,
+    role: lifecycle.Role,
+    policy: BrandPolicy,
+) -> TicketOut:
+    at = now()
+    actor = lifecycle.Actor(role, str(user.id))
+    actions = sorted(
+        a.value
+        for a in lifecycle.allowed_actions(service.to_rules(row), actor, at, policy.lifecycle)
+    )
+    return TicketOut(
+        id=row.id,
+        status=row.status,
+        subject=row.subject,
+        body=row.body,
+        language=row.language,
+        skill=row.skill,
+        priority=row.priority,
+        customer_fields=service.present_fields(uow, ctx, user, row, role, policy, at),
+        owner_id=row.owner_id,
+        offered_to=row.offered_to,
+        offer_expires_at=row.offer_expires_at,
+        escalated=row.escalated,
+        rate=str(Money(row.quote_minor, row.currency)),
+        rate_minor=row.quote_minor,
+        currency=row.currency,
+        created_at=row.created_at,
+        resolved_at=row.resolved_at,
+        rated=row.rated,
+        allowed_actions=actions,
+    )
+
+
+def suggestions_for(uow: UnitOfWork, ctx: BrandContext, row: TicketRow) -> list[Suggestion]:
+    """Self-service suggestions for the intake answer (recorded as shown: deflection)."""
+    from crowdcx.tickets import suggest
+
+    found = suggest.for_text(
+        uow.session, ctx, f"{row.subject}\n{row.body}", row.language, record=True
+    )
+    return [Suggestion(**s) for s in found]
+
+
+@router.put("/policy", response_model=dict[str, Any])
+def put_policy(slug: str, body: PolicyIn, user: CurrentUser, uow: Uow) -> dict[str, Any]:
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    data = body.model_dump(exclude_unset=True)
+    policy = service.set_policy(uow, ctx, data, now())
+    uow.commit()
+    return policy_to_dict(policy)
+
+
+@router.get("/policy", response_model=dict[str, Any])
+def get_policy(slug: str, user: CurrentUser, uow: Uow) -> dict[str, Any]:
+    ctx = access_brand(uow.session, slug, user, "brand.view")
+    policy, _roster = service.load_policy(uow.session, ctx)
+    return policy_to_dict(policy)
+
+
+def expert_out(row: Any) -> ExpertOut:
+    return ExpertOut(
+        user_id=row.user_id,
+        skills=row.skills,
+        languages=row.languages,
+        tier=row.tier,
+        certifications=row.certifications,
+        online=row.online,
+        load=row.load,
+    )
+
+
+@router.put("/experts/{user_id}", response_model=ExpertOut)
+def put_expert(slug: str, user_id: int, body: ExpertIn, user: CurrentUser, uow: Uow) -> ExpertOut:
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    row = service.upsert_expert(
+        uow,
+        ctx,
+        user_id,
+        skills=body.skills,
+        languages=body.languages,
+        tier=body.tier,
+        certifications=body.certifications,
+        now=now(),
+    )
+    uow.commit()
+    return expert_out(row)
+
+
+@router.post("/experts/me/availability", response_model=ExpertOut)
+def availability(slug: str, body: AvailabilityIn, user: CurrentUser, uow: Uow) -> ExpertOut:
+    ctx = access_brand(uow.session, slug, user, "ticket.work")
+    row = service.set_availability(uow, ctx, user, body.online, now())
+    uow.commit()
+    return expert_out(row)
+
+
+@router.post("/tickets", status_code=201, response_model=TicketCreated)
+def create_ticket(slug: str, body: TicketIn, user: CurrentUser, uow: Uow) -> TicketCreated:
+    ctx = access_brand(uow.session, slug, user, "ticket.create")
+    row = service.create_ticket(
+        uow,
+        ctx,
+        user,
+        service.Intake(
+            body.subject, body.body, body.skill, body.language, body.priority, body.customer_fields
+        ),
+        now(),
+    )
+    suggestions = suggestions_for(uow, ctx, row)
+    uow.commit()
+    policy, _roster = service.load_policy(uow.session, ctx)
+    out = ticket_out(uow, ctx, user, row, lifecycle.Role.CUSTOMER, policy)
+    return TicketCreated(**out.model_dump(), suggestions=suggestions)
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketOut)
+def get_ticket(slug: str, ticket_id: int, user: CurrentUser, uow: Uow) -> TicketOut:
+    ctx = access_brand(uow.session, slug, user)
+    policy, _roster = service.load_policy(uow.session, ctx)
+    row, role = service.visible_ticket(uow, ctx, user, ticket_id, policy, now())
+    out = ticket_out(uow, ctx, user, row, role, policy)
+    uow.commit()  # the access log entry, if any data was shown unmasked
+    return out
+
+
+@router.get("/tickets", response_model=TicketList)
+def list_tickets(
+    slug: str,
+    user: CurrentUser,
+    uow: Uow,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    mine: bool = False,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> TicketList:
+    ctx = access_brand(uow.session, slug, user)
+    if status is not None and status not in service.STATE_NAMES:
+        from crowdcx.kernel.errors import invalid
+        from crowdcx.kernel.i18n import _
+
+        raise invalid(
+            "status",
+            _("Unknown status; use one of: %(choices)s.")
+            % {"choices": ", ".join(service.STATE_NAMES)},
+            "status_unknown",
+        )
+    policy, _roster = service.load_policy(uow.session, ctx)
+    rows = service.list_tickets(
+        uow.session, ctx, user, status, mine, policy, limit, decode_cursor(cursor)
+    )
+    items = []
+    for row in rows:
+        role = (
+            lifecycle.Role.CUSTOMER
+            if row.customer_id == user.id
+            else (lifecycle.Role.AGENT if ctx.can("ticket.staff") else lifecycle.Role.EXPERT)
+        )
+        items.append(ticket_out(uow, ctx, user, row, role, policy))
+    uow.commit()
+    next_cursor = encode_cursor(rows[-1].id) if len(rows) == limit else None
+    return TicketList(items=items, next_cursor=next_cursor)
+
+
+@router.post("/tickets/{ticket_id}/messages", status_code=201, response_model=MessageOut)
+def post_message(
+    slug: str, ticket_id: int, body: MessageIn, user: CurrentUser, uow: Uow
+) -> MessageOut:
+    ctx = access_brand(uow.session, slug, user)
+    message = service.post_message(uow, ctx, user, ticket_id, body.body, body.internal, now())
+    uow.commit()
+    return MessageOut(
+        id=message.id,
+        author_id=user.id,
+        author_name=user.display_name,
+        author_role=message.author_role,
+        body_html=message.body_html,
+        internal=message.internal,
+        created_at=message.created_at,
+    )
+
+
+@router.get("/tickets/{ticket_id}/messages", response_model=list[MessageOut])
+def get_messages(slug: str, ticket_id: int, user: CurrentUser, uow: Uow) -> list[MessageOut]:
+    ctx = access_brand(uow.session, slug, user)
+    policy, _roster = service.load_policy(uow.session, ctx)
+    row, role = service.visible_ticket(uow, ctx, user, ticket_id, policy, now())
+    return [
+        MessageOut(
+            id=m.id,
+            author_id=m.author_id,
+            author_name=name,
+            author_role=m.author_role,
+            body_html=m.body_html,
+            internal=m.internal,
+            created_at=m.created_at,
+        )
+        for m, name in service.messages_for(uow.session, ctx, row, role)
+    ]
+
+
+@router.get("/offers", response_model=list[OfferOut])
+def offers(slug: str, user: CurrentUser, uow: Uow) -> list[OfferOut]:
+    ctx = access_brand(uow.session, slug, user, "ticket.work")
+    return [
+        OfferOut(
+            ticket_id=r.id,
+            subject=r.subject,
+            language=r.language,
+            skill=r.skill,
+            rate=str(Money(r.quote_minor, r.currency)),
+            rate_minor=r.quote_minor,
+            currency=r.currency,
+            expires_at=r.offer_expires_at,
+        )
+        for r in service.open_offers(uow.session, ctx, user, now())
+    ]
+
+
+def _after(uow: UnitOfWork, ctx: BrandContext, user: User, row: TicketRow) -> TicketOut:
+    uow.commit()
+    policy, _roster = service.load_policy(uow.session, ctx)
+    role = (
+        lifecycle.Role.CUSTOMER
+        if row.customer_id == user.id
+        else (
+            lifecycle.Role.EXPERT
+            if row.owner_id == user.id
+            or row.resolved_by == user.id
+            or ("expert" in ctx.roles and not ctx.can("ticket.staff"))
+            else lifecycle.Role.AGENT
+        )
+    )
+    out = ticket_out(uow, ctx, user, row, role, policy)
+    uow.commit()
+    return out
+
+
+@router.post("/tickets/{ticket_id}/claim", response_model=TicketOut)
+def claim(slug: str, ticket_id: int, user: CurrentUser, uow: Uow) -> TicketOut:
+    ctx = access_brand(uow.session, slug, user, "ticket.work")
+    row = service.claim(uow, ctx, user, ticket_id, now())
+    return _after(uow, ctx, user, row)
+
+
+def _action(name: str, action: lifecycle.Action, permission: str = "") -> None:
+    def endpoint(
+        slug: str, ticket_id: int, user: CurrentUser, uow: Uow, body: ReasonIn | None = None
+    ) -> TicketOut:
+        ctx = access_brand(uow.session, slug, user, permission)
+        row = service.act(
+            uow, ctx, user, ticket_id, action, now(), reason=body.reason if body else ""
+        )
+        return _after(uow, ctx, user, row)
+
+    endpoint.__name__ = f"ticket_{name}"
+    router.add_api_route(
+        f"/tickets/{{ticket_id}}/{name}",
+        endpoint,
+        methods=["POST"],
+        response_model=TicketOut,
+        name=f"ticket_{name}",
+    )
+
+
+_action("decline", lifecycle.Action.DECLINE, "ticket.work")
+_action("resolve", lifecycle.Action.RESOLVE, "ticket.work")
+_action("escalate", lifecycle.Action.ESCALATE)
+_action("reopen", lifecycle.Action.REOPEN)
+_action("deflect", lifecycle.Action.DEFLECT)
+_action("confirm", lifecycle.Action.CONFIRM)
+
+
+@router.post("/tickets/{ticket_id}/rating", status_code=201, response_model=RatingOut)
+def rating(slug: str, ticket_id: int, body: RatingIn, user: CurrentUser, uow: Uow) -> RatingOut:
+    ctx = access_brand(uow.session, slug, user)
+    row = service.rate(uow, ctx, user, ticket_id, body.csat, body.nps, body.comment, now())
+    uow.commit()
+    return RatingOut(ticket_id=ticket_id, csat=row.csat, nps=row.nps, comment=row.comment)
+
+
+@router.get("/earnings/me", response_model=EarningsOut)
+def my_earnings(slug: str, user: CurrentUser, uow: Uow) -> EarningsOut:
+    ctx = access_brand(uow.session, slug, user, "ticket.work")
+    e = service.earnings(uow.session, ctx, user)
+    return EarningsOut(
+        lines=[
+            EarningLineOut(
+                ticket_id=line.ticket_id,
+                subject=line.subject,
+                amount=str(line.amount),
+                amount_minor=line.amount.minor,
+                currency=line.amount.currency,
+                kind=line.kind,
+                at=line.at,
+            )
+            for line in e.lines
+        ],
+        totals={k: str(v) for k, v in e.totals.items()},
+        effective_hourly={k: str(v) for k, v in e.hourly.items()},
+    )
+
+
+@router.get("/ledger", response_model=LedgerOut)
+def ledger(slug: str, user: CurrentUser, uow: Uow) -> LedgerOut:
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    rows, balance = service.ledger(uow.session, ctx)
+    return LedgerOut(
+        postings=[
+            PostingOut(
+                id=r.id,
+                account=r.account,
+                amount_minor=r.amount_minor,
+                currency=r.currency,
+                kind=r.kind,
+                correlation_key=r.correlation_key,
+                idempotency_key=r.idempotency_key,
+                at=r.at,
+            )
+            for r in rows
+        ],
+        balance=balance,
+    )
+
+
+@router.get("/access-log", response_model=list[AccessOut])
+def access_log(slug: str, user: CurrentUser, uow: Uow) -> list[AccessOut]:
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    return [
+        AccessOut(
+            ticket_id=r.ticket_id,
+            viewer_id=r.viewer_id,
+            viewer_name=name,
+            viewer_role=r.viewer_role,
+            fields=r.fields,
+            at=r.at,
+        )
+        for r, name in service.access_log(uow.session, ctx)
+    ]

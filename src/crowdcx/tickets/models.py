@@ -1,0 +1,145 @@
+"""Tables of the inquiry lifecycle. The rules (tickets/rules.py) decide; these rows remember."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crowdcx.kernel.models import Base, BrandOwned, utcnow
+
+
+class BrandPolicyRow(BrandOwned, Base):
+    """The brand's validated policy as JSON (tickets.policy.policy_to_dict), plus a roster
+    version that changes whenever an expert profile or availability changes, so routing
+    caches know when to rebuild."""
+
+    __tablename__ = "brand_policies"
+    __table_args__ = (UniqueConstraint("brand_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[dict[str, Any]]
+    roster_version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExpertProfileRow(BrandOwned, Base):
+    __tablename__ = "expert_profiles"
+    __table_args__ = (UniqueConstraint("brand_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    skills: Mapped[dict[str, Any]]  # skill → proficiency 1..5
+    languages: Mapped[list[str]]
+    tier: Mapped[int] = mapped_column(default=0)
+    certifications: Mapped[list[str]]
+    online: Mapped[bool] = mapped_column(default=False)
+    max_concurrent: Mapped[int | None] = mapped_column(default=None)
+    # Live load: claimed tickets + open offers, kept in step by conditional updates.
+    load: Mapped[int] = mapped_column(default=0)
+    # Stats the routing score reads (never declines or expiries).
+    resolved: Mapped[int] = mapped_column(default=0)
+    escalated: Mapped[int] = mapped_column(default=0)
+    csat_points: Mapped[int] = mapped_column(default=0)
+    csat_count: Mapped[int] = mapped_column(default=0)
+    response_ewma_s: Mapped[float | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketRow(BrandOwned, Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_brand_status", "brand_id", "status"),
+        Index("ix_tickets_brand_customer", "brand_id", "customer_id"),
+        Index("ix_tickets_brand_owner", "brand_id", "owner_id"),
+        Index("ix_tickets_status_offer_expires", "status", "offer_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    skill: Mapped[str] = mapped_column(String(60))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    required_tier: Mapped[int] = mapped_column(default=0)
+    customer_fields: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int | None] = mapped_column(default=None)
+    owner_role: Mapped[str | None] = mapped_column(String(10), default=None)
+    offered_to: Mapped[int | None] = mapped_column(default=None, index=True)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    rung: Mapped[list[str]]
+    escalated: Mapped[bool] = mapped_column(default=False)
+    escalation_reason: Mapped[str] = mapped_column(String(500), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_by: Mapped[int | None] = mapped_column(default=None)
+    resolved_by_role: Mapped[str | None] = mapped_column(String(10), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The price quoted from the rate card at intake: what the expert sees before claiming
+    # and what an earning pays.
+    quote_minor: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    rated: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class TicketTransitionRow(BrandOwned, Base):
+    """Every state change with actor and time: the ticket's history."""
+
+    __tablename__ = "ticket_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    actor_role: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime]
+
+
+class TicketMessageRow(BrandOwned, Base):
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_role: Mapped[str] = mapped_column(String(10))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketRatingRow(BrandOwned, Base):
+    __tablename__ = "ticket_ratings"
+    __table_args__ = (UniqueConstraint("ticket_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    csat: Mapped[int]
+    nps: Mapped[int | None] = mapped_column(default=None)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class AccessLogRow(BrandOwned, Base):
+    """Every view of unmasked customer data by someone other than the customer."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_brand_at", "brand_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    viewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    viewer_role: Mapped[str] = mapped_column(String(10))
+    fields: Mapped[list[str]]
+    at: Mapped[datetime]

@@ -1,0 +1,569 @@
+"""Pages of the inquiry lifecycle: the customer's ask and conversation, the expert workspace
+(live offers with a countdown), the staff queue and the brand admin's policy and access log.
+Every action posts a form to the same use cases the API calls."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy import select
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from crowdcx.identity.models import User
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError
+from crowdcx.kernel.i18n import N_, _
+from crowdcx.kernel.money import Money
+from crowdcx.routing.rules import RoutingMode
+from crowdcx.tenancy.models import Membership, MembershipRole
+from crowdcx.tenancy.service import BrandContext, access_brand
+from crowdcx.tickets import rules as lifecycle
+from crowdcx.tickets import service, suggest
+from crowdcx.tickets.models import ExpertProfileRow, TicketRow
+from crowdcx.tickets.policy import CUSTOMER_FIELDS, policy_to_dict
+from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, now
+from crowdcx.web.templating import NavItem, page, register_nav
+
+router = APIRouter(include_in_schema=False)
+
+register_nav(NavItem(N_("Ask for help"), "tickets/new", "ticket.create"))
+register_nav(NavItem(N_("My tickets"), "tickets", "ticket.create"))
+register_nav(NavItem(N_("Workspace"), "workspace", "ticket.work", roles=frozenset({"expert"})))
+register_nav(NavItem(N_("Earnings"), "earnings", "ticket.work", roles=frozenset({"expert"})))
+register_nav(NavItem(N_("Staff queue"), "staff", "ticket.staff"))
+register_nav(NavItem(N_("Ticket policy"), "admin/policy", "brand.manage"))
+register_nav(NavItem(N_("Access log"), "admin/access-log", "brand.manage"))
+
+Text = Annotated[str, Form(max_length=20_000)]
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        "created": _("New"),
+        "queued": _("Waiting for an expert"),
+        "offered": _("Offered to an expert"),
+        "claimed": _("An expert is on it"),
+        "resolved": _("Resolved"),
+        "closed": _("Closed"),
+        "escalated": _("With the brand's staff"),
+        "reopened": _("Reopened"),
+        "deflected": _("Solved by an article"),
+    }
+
+
+def field_labels() -> dict[str, str]:
+    return {
+        "name": _("Name"),
+        "phone": _("Phone"),
+        "email": _("E-mail address"),
+        "order_number": _("Order number"),
+        "address": _("Address"),
+    }
+
+
+def action_labels() -> dict[str, str]:
+    return {
+        "claim": _("Claim"),
+        "decline": _("Decline"),
+        "resolve": _("Mark resolved"),
+        "escalate": _("Hand to staff"),
+        "reopen": _("Not solved — reopen"),
+        "confirm": _("Confirm it is solved"),
+        "deflect": _("A suggestion solved it"),
+    }
+
+
+def _common(ctx: BrandContext) -> dict[str, Any]:
+    return {
+        "ctx": ctx,
+        "status_names": status_labels(),
+        "field_names": field_labels(),
+        "action_names": action_labels(),
+    }
+
+
+@router.get("/b/{slug}/tickets/new")
+def new_ticket(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user, "ticket.create")
+    policy, _roster = service.load_policy(uow.session, ctx)
+    return page(
+        request,
+        "tickets/new.html",
+        {
+            **_common(ctx),
+            "skills": [s.name for s in policy.skills],
+            "fields": CUSTOMER_FIELDS,
+            "form": {},
+            "errors": {},
+        },
+    )
+
+
+@router.get("/b/{slug}/tickets/suggest")
+def suggestions(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, subject: str = "", body: str = ""
+) -> Response:
+    """As-you-type self-service suggestions (an htmx fragment)."""
+    ctx = access_brand(uow.session, slug, user, "ticket.create")
+    text = f"{subject[:200]}\n{body[:2000]}".strip()
+    found = suggest.for_text(uow.session, ctx, text, "") if len(text) >= 2 else []
+    return page(
+        request,
+        "tickets/_suggestions.html",
+        {"ctx": ctx, "suggestions": found, "typed": bool(text)},
+    )
+
+
+@router.post("/b/{slug}/tickets/new", dependencies=[CsrfChecked])
+def create_ticket(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    subject: Annotated[str, Form(max_length=200)] = "",
+    body: Text = "",
+    skill: Annotated[str, Form(max_length=60)] = "general",
+    language: Annotated[str, Form(max_length=16)] = "",
+    name: Annotated[str, Form(max_length=300)] = "",
+    phone: Annotated[str, Form(max_length=300)] = "",
+    email: Annotated[str, Form(max_length=300)] = "",
+    order_number: Annotated[str, Form(max_length=300)] = "",
+    address: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    ctx = access_brand(uow.session, slug, user, "ticket.create")
+    fields = {
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "order_number": order_number,
+        "address": address,
+    }
+    try:
+        row = service.create_ticket(
+            uow,
+            ctx,
+            user,
+            service.Intake(subject, body, skill, language or None, "normal", fields),
+            now(),
+        )
+    except AppError as error:
+        uow.rollback()
+        policy, _roster = service.load_policy(uow.session, ctx)
+        form = {"subject": subject, "body": body, "skill": skill, "language": language, **fields}
+        return page(
+            request,
+            "tickets/new.html",
+            {
+                **_common(ctx),
+                "skills": [s.name for s in policy.skills],
+                "fields": CUSTOMER_FIELDS,
+                "form": form,
+                "errors": {error.field or "subject": error.detail},
+            },
+            status=error.status,
+        )
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/tickets/{row.id}", status_code=303)
+
+
+@router.get("/b/{slug}/tickets")
+def my_tickets(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user, "ticket.create")
+    policy, _roster = service.load_policy(uow.session, ctx)
+    rows = [
+        r
+        for r in service.list_tickets(uow.session, ctx, user, None, False, policy, 100)
+        if r.customer_id == user.id
+    ]
+    return page(
+        request, "tickets/list.html", {**_common(ctx), "rows": rows, "title": _("My tickets")}
+    )
+
+
+def _role_for(ctx: BrandContext, user: User, row: TicketRow) -> lifecycle.Role:
+    if row.customer_id == user.id:
+        return lifecycle.Role.CUSTOMER
+    if "expert" in ctx.roles and (
+        row.owner_id == user.id or row.offered_to == user.id or not ctx.can("ticket.staff")
+    ):
+        return lifecycle.Role.EXPERT
+    return lifecycle.Role.AGENT
+
+
+@router.get("/b/{slug}/tickets/{ticket_id}")
+def ticket_page(
+    slug: str, ticket_id: int, request: Request, user: CurrentUser, uow: Uow
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    return _ticket_page(request, uow, ctx, user, ticket_id)
+
+
+def _ticket_page(
+    request: Request, uow: UnitOfWork, ctx: BrandContext, user: User, ticket_id: int, **extra: Any
+) -> HTMLResponse:
+    status = int(extra.pop("status", 200))
+    at = now()
+    policy, _roster = service.load_policy(uow.session, ctx)
+    row, _visible_as = service.visible_ticket(uow, ctx, user, ticket_id, policy, at)
+    role = _role_for(ctx, user, row)
+    fields = service.present_fields(uow, ctx, user, row, role, policy, at)
+    actions = sorted(
+        a.value
+        for a in lifecycle.allowed_actions(
+            service.to_rules(row), lifecycle.Actor(role, str(user.id)), at, policy.lifecycle
+        )
+    )
+    if (
+        role is lifecycle.Role.EXPERT
+        and row.status == "queued"
+        and policy.routing_mode is not RoutingMode.PUSH
+    ):
+        actions = sorted({*actions, "claim"})
+    messages = service.messages_for(uow.session, ctx, row, role)
+    found = (
+        suggest.for_text(uow.session, ctx, f"{row.subject}\n{row.body}", row.language)
+        if role is lifecycle.Role.CUSTOMER and row.status in ("queued", "offered")
+        else []
+    )
+    context = {
+        **_common(ctx),
+        "t": row,
+        "role": role.value,
+        "fields": fields,
+        "actions": actions,
+        "messages": messages,
+        "history": service.history(uow.session, ctx, row)
+        if role is not lifecycle.Role.CUSTOMER
+        else [],
+        "rate": Money(row.quote_minor, row.currency),
+        "suggestions": found,
+        "can_rate": role is lifecycle.Role.CUSTOMER
+        and row.status in ("resolved", "closed")
+        and not row.rated
+        and row.resolved_by is not None,
+        "errors": {},
+        **extra,
+    }
+    uow.commit()  # the access-log rows for unmasked fields
+    return page(request, "tickets/ticket.html", context, status=status)
+
+
+@router.post("/b/{slug}/tickets/{ticket_id}/messages", dependencies=[CsrfChecked])
+def post_message(
+    slug: str,
+    ticket_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    body: Text = "",
+    internal: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    try:
+        service.post_message(uow, ctx, user, ticket_id, body, internal == "1", now())
+    except AppError as error:
+        uow.rollback()
+        return _ticket_page(
+            request,
+            uow,
+            ctx,
+            user,
+            ticket_id,
+            errors={"body": error.detail},
+            draft=body,
+            status=error.status,
+        )
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/tickets/{ticket_id}#messages", status_code=303)
+
+
+@router.post("/b/{slug}/tickets/{ticket_id}/act", dependencies=[CsrfChecked])
+def act(
+    slug: str,
+    ticket_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    action: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+    back: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    try:
+        if action == "claim":
+            service.claim(uow, ctx, user, ticket_id, now())
+        else:
+            try:
+                chosen = lifecycle.Action(action)
+            except ValueError:
+                raise AppError(422, "action_unknown", _("Unknown action.")) from None
+            service.act(uow, ctx, user, ticket_id, chosen, now(), reason)
+    except AppError as error:
+        uow.rollback()
+        if back == "workspace":
+            return _workspace(request, uow, ctx, user, message=error.detail, status=error.status)
+        return _ticket_page(
+            request, uow, ctx, user, ticket_id, errors={"action": error.detail}, status=error.status
+        )
+    uow.commit()
+    if action in ("decline", "escalate") and "expert" in ctx.roles and not ctx.can("ticket.staff"):
+        # The ticket is no longer the expert's to see: back to the workspace.
+        return RedirectResponse(f"/b/{slug}/workspace?done={action}", status_code=303)
+    return RedirectResponse(f"/b/{slug}/tickets/{ticket_id}", status_code=303)
+
+
+@router.post("/b/{slug}/tickets/{ticket_id}/rating", dependencies=[CsrfChecked])
+def rate(
+    slug: str,
+    ticket_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    csat: Annotated[str, Form(max_length=2)] = "",
+    nps: Annotated[str, Form(max_length=3)] = "",
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    try:
+        score = int(csat) if csat.isdigit() else 0
+        recommend = int(nps) if nps.isdigit() else None
+        service.rate(uow, ctx, user, ticket_id, score, recommend, comment, now())
+    except AppError as error:
+        uow.rollback()
+        return _ticket_page(
+            request, uow, ctx, user, ticket_id, errors={"rating": error.detail}, status=error.status
+        )
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/tickets/{ticket_id}?rated=1", status_code=303)
+
+
+# ---------------------------------------------------------------------------- expert workspace
+
+
+def _workspace(
+    request: Request, uow: UnitOfWork, ctx: BrandContext, user: User, **extra: Any
+) -> HTMLResponse:
+    status = int(extra.pop("status", 200))
+    profile = service.require_expert(uow.session, ctx, user)
+    policy, _roster = service.load_policy(uow.session, ctx)
+    at = now()
+    owned = [
+        r
+        for r in service.list_tickets(uow.session, ctx, user, None, True, policy, 50)
+        if r.status in ("claimed", "reopened")
+    ]
+    queue = (
+        list(service.list_tickets(uow.session, ctx, user, "queued", False, policy, 20))
+        if policy.routing_mode is not RoutingMode.PUSH
+        else []
+    )
+    earned = service.earnings(uow.session, ctx, user)
+    context = {
+        **_common(ctx),
+        "profile": profile,
+        "offers": service.open_offers(uow.session, ctx, user, at),
+        "owned": owned,
+        "queue": queue,
+        "earnings": earned,
+        "message": "",
+        **extra,
+    }
+    return page(request, "tickets/workspace.html", context, status=status)
+
+
+@router.get("/b/{slug}/workspace")
+def workspace(slug: str, request: Request, user: CurrentUser, uow: Uow, done: str = "") -> Response:
+    ctx = access_brand(uow.session, slug, user, "ticket.work")
+    notes = {
+        "escalate": _("The ticket was handed to the brand's staff."),
+        "decline": _("Offer declined. It costs you nothing."),
+    }
+    return _workspace(request, uow, ctx, user, notice=notes.get(done, ""))
+
+
+@router.get("/b/{slug}/workspace/offers")
+def workspace_offers(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    """The offers panel alone, refreshed by htmx when a live offer event arrives."""
+    ctx = access_brand(uow.session, slug, user, "ticket.work")
+    service.require_expert(uow.session, ctx, user)
+    return page(
+        request,
+        "tickets/_offers.html",
+        {**_common(ctx), "offers": service.open_offers(uow.session, ctx, user, now())},
+    )
+
+
+@router.post("/b/{slug}/workspace/availability", dependencies=[CsrfChecked])
+def availability(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    online: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    ctx = access_brand(uow.session, slug, user, "ticket.work")
+    service.set_availability(uow, ctx, user, online == "1", now())
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/workspace", status_code=303)
+
+
+@router.get("/b/{slug}/earnings")
+def earnings(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user, "ticket.work")
+    return page(
+        request,
+        "tickets/earnings.html",
+        {**_common(ctx), "earnings": service.earnings(uow.session, ctx, user)},
+    )
+
+
+# ---------------------------------------------------------------------------- staff and admin
+
+
+@router.get("/b/{slug}/staff")
+def staff_queue(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user, "ticket.staff")
+    policy, _roster = service.load_policy(uow.session, ctx)
+    escalated = service.list_tickets(uow.session, ctx, user, "escalated", False, policy, 100)
+    reopened = service.list_tickets(uow.session, ctx, user, "reopened", False, policy, 100)
+    waiting = service.list_tickets(uow.session, ctx, user, "queued", False, policy, 100)
+    return page(
+        request,
+        "tickets/staff.html",
+        {**_common(ctx), "escalated": escalated, "reopened": reopened, "waiting": waiting},
+    )
+
+
+def _policy_page(
+    request: Request, uow: UnitOfWork, ctx: BrandContext, **extra: Any
+) -> HTMLResponse:
+    status = int(extra.pop("status", 200))
+    policy, _roster = service.load_policy(uow.session, ctx)
+    experts = list(
+        uow.session.execute(
+            ctx.scoped(Membership, select(User, ExpertProfileRow).select_from(Membership))
+            .join(User, User.id == Membership.user_id)
+            .join(
+                MembershipRole,
+                (MembershipRole.membership_id == Membership.id) & (MembershipRole.role == "expert"),
+            )
+            .outerjoin(
+                ExpertProfileRow,
+                (ExpertProfileRow.user_id == User.id) & (ExpertProfileRow.brand_id == ctx.brand.id),
+            )
+            .order_by(User.display_name)
+        ).all()
+    )
+    context = {
+        **_common(ctx),
+        "policy_json": extra.pop(
+            "policy_json", json.dumps(policy_to_dict(policy), ensure_ascii=False, indent=2)
+        ),
+        "experts": experts,
+        "languages": policy.languages,
+        "errors": [],
+        "message": "",
+        **extra,
+    }
+    return page(request, "tickets/policy.html", context, status=status)
+
+
+@router.get("/b/{slug}/admin/policy")
+def policy_page(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, saved: int = 0
+) -> Response:
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    return _policy_page(request, uow, ctx, message=_("Saved.") if saved else "")
+
+
+@router.post("/b/{slug}/admin/policy", dependencies=[CsrfChecked])
+def save_policy(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    policy_json: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    try:
+        data = json.loads(policy_json)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        return _policy_page(
+            request,
+            uow,
+            ctx,
+            policy_json=policy_json,
+            errors=[_("The policy is not a valid JSON object: %(why)s.") % {"why": exc}],
+            status=422,
+        )
+    try:
+        service.set_policy(uow, ctx, data, now())
+    except AppError as error:
+        uow.rollback()
+        problems = [f"{e.get('field') or ''}: {e['message']}" for e in error.errors] or [
+            error.detail
+        ]
+        return _policy_page(
+            request, uow, ctx, policy_json=policy_json, errors=problems, status=error.status
+        )
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/admin/policy?saved=1", status_code=303)
+
+
+@router.post("/b/{slug}/admin/experts/{user_id}", dependencies=[CsrfChecked])
+def save_expert(
+    slug: str,
+    user_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    skills: Annotated[str, Form(max_length=2000)] = "",
+    languages: Annotated[list[str] | None, Form()] = None,
+    tier: Annotated[str, Form(max_length=2)] = "0",
+    certifications: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    try:
+        parsed: dict[str, int] = {}
+        for part in skills.replace("，", ",").split(","):
+            if not part.strip():
+                continue
+            name, _sep, level = part.partition(":")
+            if not level.strip().isdigit():
+                raise AppError(
+                    422,
+                    "skills_format",
+                    _("Write skills as name:level, e.g. general:4, orders:2."),
+                    field="skills",
+                )
+            parsed[name.strip()] = int(level)
+        certs = [c.strip() for c in certifications.replace("，", ",").split(",") if c.strip()]
+        service.upsert_expert(
+            uow,
+            ctx,
+            user_id,
+            skills=parsed,
+            languages=languages or [],
+            tier=int(tier) if tier.isdigit() else -1,
+            certifications=certs,
+            now=now(),
+        )
+    except AppError as error:
+        uow.rollback()
+        return _policy_page(request, uow, ctx, errors=[error.detail], status=error.status)
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/admin/policy?saved=1", status_code=303)
+
+
+@router.get("/b/{slug}/admin/access-log")
+def access_log(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    return page(
+        request,
+        "tickets/access_log.html",
+        {**_common(ctx), "entries": service.access_log(uow.session, ctx)},
+    )

@@ -1,0 +1,182 @@
+"""Request and response bodies of the inquiry lifecycle API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=25_000)
+
+
+class PolicyIn(BaseModel):
+    """The brand policy; keys left out keep their current value. See docs/api.md."""
+
+    model_config = ConfigDict(extra="forbid")
+    languages: list[str] | None = None
+    skills: list[dict[str, Any]] | None = None
+    sla: dict[str, Any] | None = None
+    rate_card: dict[str, Any] | None = None
+    tiers: list[dict[str, Any]] | None = None
+    offer_timeout_s: int | None = Field(default=None, ge=10, le=86_400)
+    max_concurrent: int | None = Field(default=None, ge=1, le=100)
+    routing_mode: str | None = None
+    auto_close_after_s: int | None = Field(default=None, ge=0, le=90 * 86_400)
+    max_rings: int | None = Field(default=None, ge=1, le=100)
+
+
+class ExpertIn(Strict):
+    skills: dict[str, int] = Field(max_length=100)
+    languages: list[str] = Field(min_length=1, max_length=4)
+    tier: int = Field(ge=0, le=3)
+    certifications: list[str] = Field(default_factory=list, max_length=100)
+
+
+class ExpertOut(BaseModel):
+    user_id: int
+    skills: dict[str, int]
+    languages: list[str]
+    tier: int
+    certifications: list[str]
+    online: bool
+    load: int
+
+
+class AvailabilityIn(Strict):
+    online: bool
+
+
+class TicketIn(Strict):
+    subject: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=20_000)
+    skill: str = Field(min_length=1, max_length=60)
+    language: str | None = Field(default=None, max_length=16)
+    priority: str = Field(default="normal", max_length=10)
+    customer_fields: dict[str, str] = Field(default_factory=dict, max_length=10)
+
+
+class Suggestion(BaseModel):
+    kind: str
+    id: int
+    title: str
+    snippet: str
+    score: float
+    url: str
+
+
+class TicketOut(BaseModel):
+    id: int
+    status: str
+    subject: str
+    body: str
+    language: str
+    skill: str
+    priority: str
+    customer_fields: dict[str, str]
+    owner_id: int | None
+    offered_to: int | None
+    offer_expires_at: datetime | None
+    escalated: bool
+    rate: str
+    rate_minor: int
+    currency: str
+    created_at: datetime
+    resolved_at: datetime | None
+    rated: bool
+    allowed_actions: list[str]
+
+
+class TicketCreated(TicketOut):
+    suggestions: list[Suggestion]
+
+
+class TicketList(BaseModel):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class MessageIn(Strict):
+    body: str = Field(min_length=1, max_length=20_000)
+    internal: bool = False
+
+
+class MessageOut(BaseModel):
+    id: int
+    author_id: int
+    author_name: str
+    author_role: str
+    body_html: str
+    internal: bool
+    created_at: datetime
+
+
+class ReasonIn(Strict):
+    reason: str = Field(default="", max_length=500)
+
+
+class RatingIn(Strict):
+    csat: int
+    nps: int | None = None
+    comment: str = Field(default="", max_length=2000)
+
+
+class RatingOut(BaseModel):
+    ticket_id: int
+    csat: int
+    nps: int | None
+    comment: str
+
+
+class OfferOut(BaseModel):
+    ticket_id: int
+    subject: str
+    language: str
+    skill: str
+    rate: str
+    rate_minor: int
+    currency: str
+    expires_at: datetime
+
+
+class EarningLineOut(BaseModel):
+    ticket_id: int
+    subject: str
+    amount: str
+    amount_minor: int
+    currency: str
+    kind: str
+    at: datetime
+
+
+class EarningsOut(BaseModel):
+    lines: list[EarningLineOut]
+    totals: dict[str, str]
+    effective_hourly: dict[str, str]
+
+
+class PostingOut(BaseModel):
+    id: int
+    account: str
+    amount_minor: int
+    currency: str
+    kind: str
+    correlation_key: str
+    idempotency_key: str
+    at: datetime
+
+
+class LedgerOut(BaseModel):
+    postings: list[PostingOut]
+    balance: dict[str, int]
+
+
+class AccessOut(BaseModel):
+    ticket_id: int
+    viewer_id: int
+    viewer_name: str
+    viewer_role: str
+    fields: list[str]
+    at: datetime

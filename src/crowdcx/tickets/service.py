@@ -1,0 +1,1417 @@
+"""Use cases of the inquiry lifecycle. Each reads like a checklist: validate → load through the
+BrandContext → authorise → decide with the rules → persist with a conditional update on the
+ticket's version → queue after-commit effects. Services never commit; the route does.
+
+Money and points move in the same transaction as the transition that earns them (so an
+earning exists exactly when the resolution does); live notices leave after commit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import ChainMap
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crowdcx.identity.models import User
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
+from crowdcx.kernel.i18n import _
+from crowdcx.kernel.language import LOCALES, detect_language, normalize_locale
+from crowdcx.kernel.markdown import render
+from crowdcx.kernel.money import Money
+from crowdcx.payouts import rules as pay
+from crowdcx.payouts.models import LedgerPosting
+from crowdcx.reputation import rules as rep
+from crowdcx.reputation.models import PointsEntryRow
+from crowdcx.routing import rules as routing
+from crowdcx.tenancy.service import BrandContext
+from crowdcx.tickets import masking
+from crowdcx.tickets import rules as lifecycle
+from crowdcx.tickets.models import (
+    AccessLogRow,
+    BrandPolicyRow,
+    ExpertProfileRow,
+    TicketMessageRow,
+    TicketRatingRow,
+    TicketRow,
+    TicketTransitionRow,
+)
+from crowdcx.tickets.policy import (
+    CUSTOMER_FIELDS,
+    BrandPolicy,
+    default_policy,
+    policy_from_dict,
+    policy_to_dict,
+    validate_policy,
+)
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+COMPLEXITY_BY_PRIORITY = {"low": "low", "normal": "normal", "high": "high", "urgent": "high"}
+MAX_SUBJECT = 200
+MAX_BODY = 20_000
+OPEN_FOR_OWNER = ("claimed", "reopened")
+
+
+# ------------------------------------------------------------------------------------------
+# Violations → errors a person can act on
+# ------------------------------------------------------------------------------------------
+
+
+def _messages() -> dict[str, str]:
+    return {
+        "illegal_transition": _("A ticket that is %(state)s cannot be %(action)s."),
+        "actor_not_allowed": _("Your role cannot do this to the ticket now."),
+        "not_your_ticket": _("Only the customer who asked can do this."),
+        "not_your_offer": _("This ticket was offered to someone else."),
+        "offer_expired": _("The offer has run out; the ticket went back to the queue."),
+        "offer_not_expired": _("The offer has not run out yet."),
+        "not_owner": _("Only the expert or agent who owns the ticket can do this."),
+        "already_with_staff": _("The brand's staff already own this ticket."),
+        "already_rung": _("This expert was already offered this ticket."),
+        "max_rings_reached": _("Too many experts were offered this ticket; it goes to staff."),
+        "auto_close_not_due": _("The ticket is not due to close yet."),
+        "not_resolved": _("Only a resolved ticket can be rated."),
+        "already_rated": _("This ticket has already been rated."),
+        "csat_out_of_range": _("Rate from 1 (bad) to 5 (excellent)."),
+        "nps_out_of_range": _("The recommendation score runs from 0 to 10."),
+    }
+
+
+STATE_NAMES = {
+    "created": "created",
+    "queued": "queued",
+    "offered": "offered",
+    "claimed": "claimed",
+    "resolved": "resolved",
+    "closed": "closed",
+    "escalated": "escalated",
+    "reopened": "reopened",
+    "deflected": "deflected",
+}
+
+
+def violation_error(v: lifecycle.Violation) -> AppError:
+    status = {"conflict": 409, "invalid": 422, "forbidden": 403}[v.kind]
+    params = dict(v.params)
+    template = _messages().get(v.code)
+    detail = (
+        template % {**params, "state": params.get("state", ""), "action": params.get("action", "")}
+        if template
+        else v.message
+    )
+    return AppError(status, v.code, detail, field=v.field, extra=dict(params))
+
+
+def policy_violations_error(problems: list[lifecycle.Violation]) -> AppError:
+    first = problems[0]
+    return AppError(
+        422,
+        first.code,
+        first.message,
+        field=first.field,
+        errors=[{"field": p.field, "code": p.code, "message": p.message} for p in problems],
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Policy
+# ------------------------------------------------------------------------------------------
+
+_policy_cache: dict[tuple[int, int, str], BrandPolicy] = {}
+_cache_lock = threading.Lock()
+
+
+def _brand_default(ctx: BrandContext) -> BrandPolicy:
+    settings = ctx.brand.settings
+    return default_policy(
+        str(settings.get("currency", "USD")), str(settings.get("timezone", "UTC"))
+    )
+
+
+def policy_row(session: Session, ctx: BrandContext) -> BrandPolicyRow | None:
+    row: BrandPolicyRow | None = session.scalar(ctx.scoped(BrandPolicyRow))
+    return row
+
+
+def load_policy(session: Session, ctx: BrandContext) -> tuple[BrandPolicy, int]:
+    """The brand's policy and its roster version (a brand without one gets the defaults)."""
+    row = policy_row(session, ctx)
+    if row is None:
+        return _brand_default(ctx), 0
+    key = (ctx.brand.id, row.id, row.updated_at.isoformat())
+    cached = _policy_cache.get(key)
+    if cached is None:
+        parsed = policy_from_dict(row.data, _brand_default(ctx))
+        if isinstance(parsed, list):  # stored policies were validated; fall back if not
+            parsed = _brand_default(ctx)
+        with _cache_lock:
+            if len(_policy_cache) > 1000:
+                _policy_cache.clear()
+            _policy_cache[key] = parsed
+        cached = parsed
+    return cached, row.roster_version
+
+
+def set_policy(
+    uow: UnitOfWork, ctx: BrandContext, data: Mapping[str, Any], now: datetime
+) -> BrandPolicy:
+    current, _version = load_policy(uow.session, ctx)
+    parsed = policy_from_dict(data, current)
+    if isinstance(parsed, list):
+        raise policy_violations_error(parsed)
+    problems = validate_policy(parsed)
+    if problems:
+        raise policy_violations_error(problems)
+    row = policy_row(uow.session, ctx)
+    if row is None:
+        row = BrandPolicyRow(
+            brand_id=ctx.brand.id, data=policy_to_dict(parsed), roster_version=1, updated_at=now
+        )
+        uow.session.add(row)
+    else:
+        row.data = policy_to_dict(parsed)
+        row.roster_version += 1
+        row.updated_at = now
+    uow.session.flush()
+    return parsed
+
+
+def _bump_roster(session: Session, ctx: BrandContext, now: datetime) -> None:
+    row = policy_row(session, ctx)
+    if row is None:
+        policy = _brand_default(ctx)
+        session.add(
+            BrandPolicyRow(
+                brand_id=ctx.brand.id, data=policy_to_dict(policy), roster_version=1, updated_at=now
+            )
+        )
+    else:
+        session.execute(
+            update(BrandPolicyRow)
+            .where(BrandPolicyRow.id == row.id)
+            .values(roster_version=BrandPolicyRow.roster_version + 1)
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# Experts
+# ------------------------------------------------------------------------------------------
+
+
+def expert_row(session: Session, ctx: BrandContext, user_id: int) -> ExpertProfileRow | None:
+    row: ExpertProfileRow | None = session.scalar(
+        ctx.scoped(ExpertProfileRow).where(ExpertProfileRow.user_id == user_id)
+    )
+    return row
+
+
+def require_expert(session: Session, ctx: BrandContext, user: User) -> ExpertProfileRow:
+    row = expert_row(session, ctx, user.id)
+    if row is None or "expert" not in ctx.roles:
+        raise forbidden(
+            _("Only the brand's experts can do this; ask the brand to set up your expert profile."),
+            "expert_required",
+        )
+    return row
+
+
+def upsert_expert(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    user_id: int,
+    *,
+    skills: Mapping[str, int],
+    languages: Iterable[str],
+    tier: int,
+    certifications: Iterable[str],
+    now: datetime,
+) -> ExpertProfileRow:
+    from crowdcx.tenancy.service import roles_in
+
+    session = uow.session
+    member = session.get(User, user_id)
+    if member is None or "expert" not in roles_in(session, member, ctx.brand.id):
+        raise AppError(
+            404,
+            "expert_not_member",
+            _("This person is not an expert of the brand; give them the expert role first."),
+            field="user_id",
+        )
+    policy, _v = load_policy(session, ctx)
+    known = policy.skill_map
+    for name, level in skills.items():
+        if name not in known:
+            raise invalid(
+                "skills",
+                _("Unknown skill %(name)s; the brand's skills are: %(known)s.")
+                % {"name": name, "known": ", ".join(sorted(known))},
+                "skill_unknown",
+            )
+        if not routing.MIN_PROFICIENCY <= int(level) <= routing.MAX_PROFICIENCY:
+            raise invalid("skills", _("Proficiency runs from 1 to 5."), "proficiency_out_of_range")
+    langs = []
+    for value in languages:
+        loc = normalize_locale(value)
+        if loc is None or loc not in policy.languages:
+            raise invalid(
+                "languages",
+                _("Unknown language %(value)s; choose from: %(choices)s.")
+                % {"value": value, "choices": ", ".join(policy.languages)},
+                "language_unknown",
+            )
+        langs.append(loc)
+    if not 0 <= tier <= routing.MAX_TIER:
+        raise invalid("tier", _("The tier runs from 0 to 3."), "tier_out_of_range")
+    certs = sorted(set(certifications))
+    for cert in certs:
+        if cert not in known:
+            raise invalid(
+                "certifications",
+                _("Certifications name skills of the brand; %(name)s is not one.") % {"name": cert},
+                "certification_unknown",
+            )
+    row = expert_row(session, ctx, user_id)
+    if row is None:
+        row = ExpertProfileRow(
+            brand_id=ctx.brand.id,
+            user_id=user_id,
+            skills={},
+            languages=[],
+            certifications=[],
+            load=0,
+        )
+        session.add(row)
+    row.skills = {k: int(v) for k, v in skills.items()}
+    row.languages = sorted(set(langs))
+    row.tier = tier
+    row.certifications = certs
+    row.updated_at = now
+    _bump_roster(session, ctx, now)
+    session.flush()
+    return row
+
+
+def set_availability(
+    uow: UnitOfWork, ctx: BrandContext, user: User, online: bool, now: datetime
+) -> ExpertProfileRow:
+    row = require_expert(uow.session, ctx, user)
+    if row.online != online:
+        row.online = online
+        row.updated_at = now
+        _bump_roster(uow.session, ctx, now)
+    uow.session.flush()
+    if online:
+        # Coming online is a chance to serve waiting tickets.
+        route_waiting(uow, ctx, now, limit=5)
+    return row
+
+
+def _profile(row: ExpertProfileRow) -> routing.ExpertProfile:
+    return routing.ExpertProfile(
+        expert_id=str(row.user_id),
+        skills={k: int(v) for k, v in row.skills.items()},
+        languages=frozenset(row.languages),
+        tier=row.tier,
+        certifications=frozenset(row.certifications),
+        online=row.online,
+        load=row.load,
+        max_concurrent=row.max_concurrent,
+        stats=routing.ExpertStats(
+            resolved=row.resolved,
+            escalated=row.escalated,
+            csat_points=row.csat_points,
+            csat_count=row.csat_count,
+            response_ewma_s=row.response_ewma_s,
+        ),
+    )
+
+
+# Candidate pools per brand, rebuilt when the roster version changes (profile edits and
+# availability toggles bump it). Loads are checked live against the database before an offer.
+_pools: dict[tuple[str, int], tuple[int, int, routing.CandidatePool]] = {}
+
+
+def _db_key(session: Session) -> str:
+    """Caches are per database (tests and tools may open several in one process)."""
+    return str(session.get_bind().engine.url)
+
+
+def candidate_pool(
+    session: Session, ctx: BrandContext, policy: BrandPolicy, roster: int
+) -> routing.CandidatePool:
+    key = id(policy)
+    hit = _pools.get((_db_key(session), ctx.brand.id))
+    if hit is not None and hit[0] == roster and hit[1] == key:
+        return hit[2]
+    rows = session.scalars(ctx.scoped(ExpertProfileRow).where(ExpertProfileRow.online.is_(True)))
+    pool = routing.CandidatePool.build(
+        (_profile(r) for r in rows), policy.skill_map, policy.max_concurrent, policy.routing_weights
+    )
+    with _cache_lock:
+        _pools[(_db_key(session), ctx.brand.id)] = (roster, key, pool)
+    return pool
+
+
+# ------------------------------------------------------------------------------------------
+# Tickets: mapping, persistence of a transition, effects of events
+# ------------------------------------------------------------------------------------------
+
+
+def to_rules(row: TicketRow) -> lifecycle.Ticket:
+    return lifecycle.Ticket(
+        id=str(row.id),
+        customer_id=str(row.customer_id),
+        state=lifecycle.State(row.status),
+        created_at=row.created_at,
+        owner_id=str(row.owner_id) if row.owner_id is not None else None,
+        owner_role=lifecycle.Role(row.owner_role) if row.owner_role else None,
+        offered_to=str(row.offered_to) if row.offered_to is not None else None,
+        offer_expires_at=row.offer_expires_at,
+        rung=tuple(row.rung),
+        escalated=row.escalated,
+        claimed_at=row.claimed_at,
+        first_response_at=row.first_response_at,
+        resolved_at=row.resolved_at,
+        resolved_by=str(row.resolved_by) if row.resolved_by is not None else None,
+        resolved_by_role=lifecycle.Role(row.resolved_by_role) if row.resolved_by_role else None,
+        version=row.version,
+    )
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _persist(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    row: TicketRow,
+    t: lifecycle.Transition,
+    now: datetime,
+    conflict_code: str = "ticket_changed",
+) -> None:
+    """Write the decided ticket with a conditional update on the version that was read: if
+    anybody changed the ticket in between, nothing is written and the caller gets a 409."""
+    new = t.ticket
+    values: dict[str, Any] = {
+        "status": new.state.value,
+        "owner_id": _int(new.owner_id),
+        "owner_role": new.owner_role.value if new.owner_role else None,
+        "offered_to": _int(new.offered_to),
+        "offer_expires_at": new.offer_expires_at,
+        "rung": list(new.rung),
+        "escalated": new.escalated,
+        "claimed_at": new.claimed_at,
+        "first_response_at": new.first_response_at,
+        "resolved_at": new.resolved_at,
+        "resolved_by": _int(new.resolved_by),
+        "resolved_by_role": new.resolved_by_role.value if new.resolved_by_role else None,
+        "version": new.version,
+        "updated_at": now,
+    }
+    if new.state is lifecycle.State.CLOSED:
+        values["closed_at"] = now
+    if t.record.action is lifecycle.Action.ESCALATE:
+        values["escalation_reason"] = t.record.reason[:500]
+    result = uow.session.execute(
+        update(TicketRow)
+        .where(TicketRow.id == row.id, TicketRow.version == row.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        detail = (
+            _("Another expert claimed this ticket first.")
+            if conflict_code == "already_claimed"
+            else _("Someone else changed this ticket just now; reload it and try again.")
+        )
+        raise AppError(409, conflict_code, detail)
+    for key, value in values.items():
+        set_committed = row.__dict__  # keep the in-memory row equal to what was written
+        set_committed[key] = value
+    uow.session.add(
+        TicketTransitionRow(
+            brand_id=ctx.brand.id,
+            ticket_id=row.id,
+            from_state=t.record.from_state.value,
+            to_state=t.record.to_state.value,
+            action=t.record.action.value,
+            actor_role=t.record.actor_role.value,
+            actor_id=t.record.actor_id,
+            reason=t.record.reason[:500],
+            at=now,
+        )
+    )
+    for event in t.events:
+        _on_event(uow, ctx, row, event, now)
+    was_done = t.record.from_state.value in ("resolved", "closed")
+    done = new.state.value in ("resolved", "closed")
+    if done != was_done and new.state is not lifecycle.State.DEFLECTED:
+        # Past resolutions are searchable by experts and staff (agent assist).
+        from crowdcx.search import service as search
+
+        search.sync_ticket(uow.session, row, new.state.value)
+
+
+_loads: dict[tuple[str, int], tuple[float, dict[str, int]]] = {}
+LOAD_SNAPSHOT_S = 0.5
+
+
+def live_loads(session: Session, ctx: BrandContext) -> dict[str, int]:
+    """Online experts' loads in this brand, at most half a second old."""
+    key = (_db_key(session), ctx.brand.id)
+    hit = _loads.get(key)
+    if hit is not None and time.monotonic() - hit[0] < LOAD_SNAPSHOT_S:
+        return hit[1]
+    rows = session.execute(
+        select(ExpertProfileRow.user_id, ExpertProfileRow.load).where(
+            ExpertProfileRow.brand_id == ctx.brand.id, ExpertProfileRow.online.is_(True)
+        )
+    )
+    snapshot = {str(user_id): load for user_id, load in rows}
+    _loads[key] = (time.monotonic(), snapshot)
+    return snapshot
+
+
+def _change_load(
+    session: Session, ctx: BrandContext, user_id: int, delta: int, cap: int | None = None
+) -> bool:
+    """Add ``delta`` to an expert's live load; with ``cap``, only if it stays under it."""
+    stmt = update(ExpertProfileRow).where(
+        ExpertProfileRow.brand_id == ctx.brand.id, ExpertProfileRow.user_id == user_id
+    )
+    if cap is not None:
+        stmt = stmt.where(ExpertProfileRow.load + delta <= cap, ExpertProfileRow.online.is_(True))
+    if delta < 0:
+        stmt = stmt.where(ExpertProfileRow.load + delta >= 0)
+    result = session.execute(
+        stmt.values(load=ExpertProfileRow.load + delta).execution_options(synchronize_session=False)
+    )
+    changed = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    snapshot = _loads.get((_db_key(session), ctx.brand.id))
+    if changed and snapshot is not None and str(user_id) in snapshot[1]:
+        snapshot[1][str(user_id)] += delta  # this process's own changes show at once
+    return changed
+
+
+def _stats(session: Session, ctx: BrandContext, user_id: int) -> ExpertProfileRow | None:
+    return expert_row(session, ctx, user_id)
+
+
+def _points(uow: UnitOfWork, ctx: BrandContext, event: rep.PointsEvent, now: datetime) -> None:
+    policy = rep.ReputationPolicy()
+    today_rows = uow.session.scalars(
+        ctx.scoped(PointsEntryRow).where(
+            PointsEntryRow.user_id == event.beneficiary_id,
+            PointsEntryRow.at >= now.replace(hour=0, minute=0, second=0, microsecond=0),
+        )
+    )
+    history = [
+        rep.PointsEntry(
+            r.user_id,
+            r.brand_id,
+            r.points,
+            r.reason,
+            rep.SubjectRef(r.subject_kind, r.subject_id),
+            r.at,
+            r.key,
+            r.reverses,
+            r.actor_id,
+            r.capped,
+        )
+        for r in today_rows
+    ]
+    for entry in rep.entries_for(event, policy, history):
+        exists = uow.session.scalar(
+            select(PointsEntryRow.id).where(
+                PointsEntryRow.brand_id == ctx.brand.id, PointsEntryRow.key == entry.key
+            )
+        )
+        if exists is None:
+            uow.session.add(
+                PointsEntryRow(
+                    brand_id=ctx.brand.id,
+                    user_id=entry.user_id,
+                    points=entry.points,
+                    reason=entry.reason,
+                    subject_kind=entry.subject.kind,
+                    subject_id=entry.subject.id,
+                    key=entry.key,
+                    reverses=entry.reverses,
+                    actor_id=entry.actor_id,
+                    capped=entry.capped,
+                    at=entry.at,
+                )
+            )
+
+
+def _post(uow: UnitOfWork, ctx: BrandContext, posting_set: pay.PostingSet) -> None:
+    problems = pay.validate_posting_set(posting_set)
+    if problems:
+        raise AppError(500, "ledger_unbalanced", problems[0].message)
+    for p in posting_set.postings:
+        uow.session.add(
+            LedgerPosting(
+                brand_id=ctx.brand.id,
+                account=p.account,
+                amount_minor=p.amount.minor,
+                currency=p.amount.currency,
+                kind=p.kind,
+                correlation_key=p.correlation_key,
+                idempotency_key=p.idempotency_key,
+                memo=p.memo[:200],
+                at=p.at,
+            )
+        )
+
+
+def _postings(session: Session, ctx: BrandContext, correlation_key: str) -> list[pay.Posting]:
+    rows = session.scalars(
+        ctx.scoped(LedgerPosting)
+        .where(LedgerPosting.correlation_key == correlation_key)
+        .order_by(LedgerPosting.id)
+    )
+    return [
+        pay.Posting(
+            r.account,
+            Money(r.amount_minor, r.currency),
+            r.kind,
+            r.correlation_key,
+            r.idempotency_key,
+            r.at,
+            r.memo,
+        )
+        for r in rows
+    ]
+
+
+def _on_event(
+    uow: UnitOfWork, ctx: BrandContext, row: TicketRow, event: lifecycle.TicketEvent, now: datetime
+) -> None:
+    """In-transaction consequences of a ticket event (money, points, stats), plus the live
+    notices that leave after commit."""
+    session = uow.session
+    broadcaster_event = None
+    if isinstance(event, lifecycle.OfferMade):
+        broadcaster_event = (
+            f"user:{event.expert_id}",
+            "offer",
+            offer_payload(row, event.expires_at),
+        )
+    elif isinstance(event, lifecycle.TicketResolved):
+        expert_id = event.expert_id
+        if event.earning_due and expert_id is not None:
+            existing = [p.idempotency_key for p in _postings(session, ctx, str(row.id))]
+            decision = pay.decide_earning(
+                str(row.id),
+                str(ctx.brand.id),
+                expert_id,
+                event.escalated,
+                Money(row.quote_minor, row.currency),
+                existing,
+                now,
+            )
+            if isinstance(decision, pay.PostingSet):
+                _post(uow, ctx, decision)
+            _points(
+                uow,
+                ctx,
+                rep.PointsEvent(
+                    "ticket_resolved",
+                    ctx.brand.id,
+                    int(expert_id),
+                    rep.SubjectRef("ticket", row.id),
+                    now,
+                    f"ticket:{row.id}:resolved",
+                ),
+                now,
+            )
+            stats = _stats(session, ctx, int(expert_id))
+            if stats is not None:
+                stats.resolved += 1
+        broadcaster_event = (
+            f"user:{row.customer_id}",
+            "notice",
+            {
+                "kind": "ticket_resolved",
+                "ticket": row.id,
+                "text": _("Your ticket “%(subject)s” was resolved. Please rate the help.")
+                % {"subject": row.subject},
+            },
+        )
+    elif isinstance(event, lifecycle.EarningReversalDue):
+        decision = pay.decide_reversal(
+            str(row.id),
+            _postings(session, ctx, str(row.id)),
+            now,
+            memo="reopened and resolved by staff",
+        )
+        if isinstance(decision, pay.PostingSet):
+            _post(uow, ctx, decision)
+    elif isinstance(event, lifecycle.TicketEscalated):
+        if event.from_expert_id is not None:
+            stats = _stats(session, ctx, int(event.from_expert_id))
+            if stats is not None:
+                stats.escalated += 1
+        broadcaster_event = (
+            f"brand:{ctx.brand.id}",
+            "escalation",
+            {"ticket": row.id, "subject": row.subject},
+        )
+    elif isinstance(event, lifecycle.CsatReceived):
+        if event.expert_id is not None:
+            _points(
+                uow,
+                ctx,
+                rep.PointsEvent(
+                    "csat_received",
+                    ctx.brand.id,
+                    int(event.expert_id),
+                    rep.SubjectRef("ticket", row.id),
+                    now,
+                    f"ticket:{row.id}:csat",
+                    value=event.csat,
+                ),
+                now,
+            )
+            stats = _stats(session, ctx, int(event.expert_id))
+            if stats is not None:
+                stats.csat_points += event.csat - 1
+                stats.csat_count += 1
+    elif isinstance(event, lifecycle.FirstResponded):
+        stats = _stats(session, ctx, int(event.responder_id))
+        if stats is not None and event.seconds_since_claim is not None:
+            alpha = routing.DEFAULT_WEIGHTS.response_ewma_alpha
+            prev = stats.response_ewma_s
+            stats.response_ewma_s = (
+                event.seconds_since_claim
+                if prev is None
+                else alpha * event.seconds_since_claim + (1 - alpha) * prev
+            )
+    if broadcaster_event is not None:
+        channel, name, data = broadcaster_event
+        uow.publish(LiveNotice(channel, name, data))
+
+
+@dataclass(frozen=True)
+class LiveNotice:
+    """Published after commit; app.py forwards it to the SSE broadcaster."""
+
+    channel: str
+    event: str
+    data: dict[str, Any]
+
+
+def offer_payload(row: TicketRow, expires_at: datetime | None) -> dict[str, Any]:
+    return {
+        "ticket": row.id,
+        "subject": row.subject,
+        "language": row.language,
+        "skill": row.skill,
+        "rate": str(Money(row.quote_minor, row.currency)),
+        "rate_minor": row.quote_minor,
+        "currency": row.currency,
+        "expires_at": expires_at.isoformat() if expires_at else None,
+    }
+
+
+def _decide(
+    ticket: lifecycle.Ticket,
+    action: lifecycle.Action,
+    actor: lifecycle.Actor,
+    now: datetime,
+    policy: BrandPolicy,
+    **kw: Any,
+) -> lifecycle.Transition:
+    decision = lifecycle.decide_transition(
+        ticket, action, actor, now, policy=policy.lifecycle, **kw
+    )
+    if isinstance(decision, lifecycle.Violation):
+        raise violation_error(decision)
+    return decision
+
+
+# ------------------------------------------------------------------------------------------
+# Routing (push): offer the best eligible expert, cascade, or escalate
+# ------------------------------------------------------------------------------------------
+
+
+def route(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    row: TicketRow,
+    policy: BrandPolicy,
+    roster: int,
+    now: datetime,
+) -> str:
+    """Decide and apply the next step for a queued ticket. Returns "offered", "escalated" or
+    "held"."""
+    if row.status != "queued":
+        return "held"
+    session = uow.session
+    pool = candidate_pool(session, ctx, policy, roster)
+    request = routing.RoutingRequest(
+        str(row.id), row.skill, row.language, row.required_tier, frozenset(row.rung)
+    )
+    sla_risk = lifecycle.sla_status(to_rules(row), policy.sla, now).at_risk_or_breached
+    # Loads: a snapshot of the brand's live loads (refreshed at most every half second),
+    # overlaid with what this decision learns; the conditional update has the last word.
+    learned: dict[str, int] = {}
+    loads = ChainMap(learned, live_loads(session, ctx))
+    for _attempt in range(8):
+        decision = routing.decide_next_offer(
+            pool,
+            request,
+            now,
+            routing_mode=policy.routing_mode,
+            max_rings=policy.max_rings,
+            offer_timeout_s=policy.offer_timeout_s,
+            sla_at_risk=sla_risk,
+            loads=loads,
+        )
+        if isinstance(decision, routing.Hold):
+            return "held"
+        if isinstance(decision, routing.EscalateTicket):
+            t = _decide(
+                to_rules(row),
+                lifecycle.Action.ESCALATE,
+                lifecycle.Actor.system("router"),
+                now,
+                policy,
+                reason=decision.reason,
+            )
+            _persist(uow, ctx, row, t, now)
+            return "escalated"
+        expert = int(decision.expert_id)
+        cap = pool.experts[decision.expert_id].max_concurrent or policy.max_concurrent
+        cap = min(cap, policy.max_concurrent)
+        if not _change_load(session, ctx, expert, 1, cap):
+            learned[decision.expert_id] = 10**6  # full or gone offline since the snapshot
+            continue
+        t = _decide(
+            to_rules(row),
+            lifecycle.Action.OFFER,
+            lifecycle.Actor.system("router"),
+            now,
+            policy,
+            target=decision.expert_id,
+        )
+        _persist(uow, ctx, row, t, now)
+        return "offered"
+    return "held"
+
+
+def route_waiting(uow: UnitOfWork, ctx: BrandContext, now: datetime, limit: int = 5) -> int:
+    """Offer queued tickets (oldest first) to experts who just became available."""
+    policy, roster = load_policy(uow.session, ctx)
+    if policy.routing_mode is routing.RoutingMode.PULL:
+        return 0
+    rows = list(
+        uow.session.scalars(
+            ctx.scoped(TicketRow)
+            .where(TicketRow.status == "queued")
+            .order_by(TicketRow.created_at)
+            .limit(limit)
+        )
+    )
+    return sum(1 for row in rows if route(uow, ctx, row, policy, roster, now) == "offered")
+
+
+# ------------------------------------------------------------------------------------------
+# Use cases
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Intake:
+    subject: str
+    body: str
+    skill: str
+    language: str | None = None
+    priority: str = "normal"
+    customer_fields: Mapping[str, str] | None = None
+
+
+def create_ticket(
+    uow: UnitOfWork, ctx: BrandContext, customer: User, data: Intake, now: datetime
+) -> TicketRow:
+    subject = data.subject.strip()
+    body = data.body.strip()
+    if not subject:
+        raise invalid("subject", _("Say in a few words what the problem is."), "required")
+    if len(subject) > MAX_SUBJECT:
+        raise invalid(
+            "subject",
+            _("Keep the subject under %(n)d characters.") % {"n": MAX_SUBJECT},
+            "too_long",
+        )
+    if not body:
+        raise invalid("body", _("Describe the problem so that someone can help."), "required")
+    if len(body) > MAX_BODY:
+        raise invalid(
+            "body", _("Keep the description under %(n)d characters.") % {"n": MAX_BODY}, "too_long"
+        )
+    policy, roster = load_policy(uow.session, ctx)
+    skill = policy.skill(data.skill)
+    if skill is None:
+        raise invalid(
+            "skill",
+            _("Unknown topic %(name)s; choose one of: %(known)s.")
+            % {"name": data.skill, "known": ", ".join(s.name for s in policy.skills)},
+            "skill_unknown",
+        )
+    if data.language:
+        language = normalize_locale(data.language)
+        if language is None:
+            raise invalid(
+                "language",
+                _("Unknown language %(value)s; choose from: %(choices)s.")
+                % {"value": data.language, "choices": ", ".join(LOCALES)},
+                "language_unknown",
+            )
+    else:
+        language = detect_language(f"{subject}\n{body}")
+    if data.priority not in PRIORITIES:
+        raise invalid(
+            "priority",
+            _("Priority is one of: %(choices)s.") % {"choices": ", ".join(PRIORITIES)},
+            "priority_unknown",
+        )
+    fields: dict[str, str] = {}
+    for name, value in (data.customer_fields or {}).items():
+        if name not in CUSTOMER_FIELDS:
+            raise invalid(
+                f"customer_fields.{name}",
+                _("Unknown customer field; use: %(choices)s.")
+                % {"choices": ", ".join(CUSTOMER_FIELDS)},
+                "field_unknown",
+            )
+        text = str(value).strip()
+        if len(text) > 300:
+            raise invalid(
+                f"customer_fields.{name}", _("Keep each detail under 300 characters."), "too_long"
+            )
+        if text:
+            fields[name] = text
+    quote = pay.price_ticket(
+        policy.rate_card, skill.name, COMPLEXITY_BY_PRIORITY[data.priority], language, now
+    )
+    if isinstance(quote, lifecycle.Violation):
+        raise violation_error(quote)
+    row = TicketRow(
+        brand_id=ctx.brand.id,
+        customer_id=customer.id,
+        subject=subject,
+        body=body,
+        language=language,
+        skill=skill.name,
+        priority=data.priority,
+        required_tier=skill.required_tier,
+        customer_fields=fields,
+        status="created",
+        rung=[],
+        quote_minor=quote.amount.minor,
+        currency=quote.amount.currency,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    t = _decide(
+        to_rules(row),
+        lifecycle.Action.SUBMIT,
+        lifecycle.Actor(lifecycle.Role.CUSTOMER, str(customer.id)),
+        now,
+        policy,
+    )
+    _persist(uow, ctx, row, t, now)
+    route(uow, ctx, row, policy, roster, now)
+    return row
+
+
+def _viewer_role(ctx: BrandContext, user: User, row: TicketRow) -> lifecycle.Role | None:
+    if row.customer_id == user.id:
+        return lifecycle.Role.CUSTOMER
+    if ctx.can("ticket.staff"):
+        return lifecycle.Role.AGENT
+    if "expert" in ctx.roles:
+        return lifecycle.Role.EXPERT
+    return None
+
+
+def get_ticket(session: Session, ctx: BrandContext, ticket_id: int) -> TicketRow:
+    return ctx.get(session, TicketRow, ticket_id, _("There is no such ticket in this brand."))
+
+
+def visible_ticket(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    user: User,
+    ticket_id: int,
+    policy: BrandPolicy,
+    now: datetime,
+) -> tuple[TicketRow, lifecycle.Role]:
+    """The ticket if this person may see it; experts see only what is offered to them, what
+    they own, or (pull mode) what they could claim. Anyone else: 404."""
+    row = get_ticket(uow.session, ctx, ticket_id)
+    role = _viewer_role(ctx, user, row)
+    if role is lifecycle.Role.EXPERT and not (
+        row.owner_id == user.id
+        or row.offered_to == user.id
+        or row.resolved_by == user.id
+        or (
+            row.status == "queued"
+            and policy.routing_mode is not routing.RoutingMode.PUSH
+            and _eligible(uow.session, ctx, user, row, policy)
+        )
+    ):
+        role = None
+    if role is None:
+        raise not_found(_("There is no such ticket in this brand."), "ticket_not_found")
+    return row, role
+
+
+def _eligible(
+    session: Session, ctx: BrandContext, user: User, row: TicketRow, policy: BrandPolicy
+) -> bool:
+    profile_row = expert_row(session, ctx, user.id)
+    if profile_row is None:
+        return False
+    request = routing.RoutingRequest(str(row.id), row.skill, row.language, row.required_tier)
+    return not routing.eligibility(
+        _profile(profile_row), request, policy.skill(row.skill), policy.max_concurrent
+    )
+
+
+def viewer_tier(
+    session: Session, ctx: BrandContext, user: User, role: lifecycle.Role
+) -> int | None:
+    if role is lifecycle.Role.CUSTOMER:
+        return None  # a customer sees their own data, unmasked, unlogged
+    if role is lifecycle.Role.AGENT:
+        return routing.MAX_TIER
+    profile_row = expert_row(session, ctx, user.id)
+    return profile_row.tier if profile_row else 0
+
+
+def present_fields(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    user: User,
+    row: TicketRow,
+    role: lifecycle.Role,
+    policy: BrandPolicy,
+    now: datetime,
+) -> dict[str, str]:
+    tier = viewer_tier(uow.session, ctx, user, role)
+    if tier is None:
+        return {k: str(v) for k, v in row.customer_fields.items()}
+    shown, unmasked = masking.present(row.customer_fields, tier, policy)
+    if unmasked:
+        uow.session.add(
+            AccessLogRow(
+                brand_id=ctx.brand.id,
+                ticket_id=row.id,
+                viewer_id=user.id,
+                viewer_role=role.value,
+                fields=sorted(unmasked),
+                at=now,
+            )
+        )
+    return shown
+
+
+def claim(
+    uow: UnitOfWork, ctx: BrandContext, user: User, ticket_id: int, now: datetime
+) -> TicketRow:
+    session = uow.session
+    profile_row = require_expert(session, ctx, user)
+    policy, _roster = load_policy(session, ctx)
+    row = get_ticket(session, ctx, ticket_id)
+    actor = lifecycle.Actor(lifecycle.Role.EXPERT, str(user.id))
+    if row.status == "claimed" or (
+        row.status == "offered" and row.offered_to != user.id and row.owner_id is None
+    ):
+        raise AppError(
+            409,
+            "already_claimed" if row.status == "claimed" else "not_your_offer",
+            _("Another expert claimed this ticket first.")
+            if row.status == "claimed"
+            else _messages()["not_your_offer"],
+        )
+    if row.status == "queued":
+        if policy.routing_mode is routing.RoutingMode.PUSH:
+            raise AppError(
+                409,
+                "pull_disabled",
+                _("This brand offers tickets to experts one at a time; wait for an offer."),
+            )
+        reasons = routing.eligibility(
+            _profile(profile_row),
+            routing.RoutingRequest(str(row.id), row.skill, row.language, row.required_tier),
+            policy.skill(row.skill),
+            policy.max_concurrent,
+        )
+        if reasons:
+            raise AppError(409, reasons[0].code, reasons[0].message)
+        cap = min(policy.max_concurrent, profile_row.max_concurrent or policy.max_concurrent)
+        if not _change_load(session, ctx, user.id, 1, cap):
+            raise AppError(
+                409,
+                "at_capacity",
+                _("You already have as many tickets as you can take; finish one first."),
+            )
+    t = _decide(to_rules(row), lifecycle.Action.CLAIM, actor, now, policy)
+    _persist(uow, ctx, row, t, now, conflict_code="already_claimed")
+    return row
+
+
+def act(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    user: User,
+    ticket_id: int,
+    action: lifecycle.Action,
+    now: datetime,
+    reason: str = "",
+) -> TicketRow:
+    """decline | resolve | escalate | reopen | deflect | confirm, by a person."""
+    session = uow.session
+    policy, roster = load_policy(session, ctx)
+    row = get_ticket(session, ctx, ticket_id)
+    role = _viewer_role(ctx, user, row)
+    if role is None:
+        raise not_found(_("There is no such ticket in this brand."), "ticket_not_found")
+    # An agent who is also the customer acts as the customer on their own ticket.
+    if action in (lifecycle.Action.DECLINE, lifecycle.Action.CLAIM) or (
+        action is lifecycle.Action.RESOLVE
+        and row.owner_role == "expert"
+        and row.owner_id == user.id
+    ):
+        role = lifecycle.Role.EXPERT
+    if (
+        action is lifecycle.Action.ESCALATE
+        and row.owner_id == user.id
+        and row.owner_role == "expert"
+    ):
+        role = lifecycle.Role.EXPERT
+    if action is lifecycle.Action.ESCALATE and role is lifecycle.Role.EXPERT and not reason.strip():
+        raise invalid("reason", _("Say why the brand's staff should take over."), "reason_required")
+    before = to_rules(row)
+    t = _decide(
+        before, action, lifecycle.Actor(role, str(user.id)), now, policy, reason=reason.strip()
+    )
+    _persist(uow, ctx, row, t, now)
+    _settle_load(session, ctx, before, t.ticket)
+    if row.status == "queued":
+        route(uow, ctx, row, policy, roster, now)
+    return row
+
+
+def _settle_load(
+    session: Session, ctx: BrandContext, before: lifecycle.Ticket, after: lifecycle.Ticket
+) -> None:
+    """Keep experts' live load equal to their claimed tickets plus open offers."""
+
+    def holders(t: lifecycle.Ticket) -> set[str]:
+        held = set()
+        if (
+            t.owner_id is not None
+            and t.owner_role is lifecycle.Role.EXPERT
+            and t.state in (lifecycle.State.CLAIMED, lifecycle.State.REOPENED)
+        ):
+            held.add(t.owner_id)
+        if t.offered_to is not None and t.state is lifecycle.State.OFFERED:
+            held.add(t.offered_to)
+        return held
+
+    was, now_held = holders(before), holders(after)
+    for expert in was - now_held:
+        _change_load(session, ctx, int(expert), -1)
+    for expert in now_held - was:
+        if not (
+            before.state is lifecycle.State.QUEUED and after.state is lifecycle.State.OFFERED
+        ):  # offers count at route()
+            _change_load(session, ctx, int(expert), 1)
+
+
+def system_action(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    row: TicketRow,
+    decision: lifecycle.SweepDecision,
+    now: datetime,
+) -> None:
+    policy, roster = load_policy(uow.session, ctx)
+    before = to_rules(row)
+    t = _decide(
+        before, decision.action, lifecycle.Actor.system(), now, policy, reason=decision.reason
+    )
+    _persist(uow, ctx, row, t, now)
+    _settle_load(uow.session, ctx, before, t.ticket)
+    if row.status == "queued":
+        route(uow, ctx, row, policy, roster, now)
+
+
+def post_message(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    user: User,
+    ticket_id: int,
+    body: str,
+    internal: bool,
+    now: datetime,
+) -> TicketMessageRow:
+    policy, _r = load_policy(uow.session, ctx)
+    row, role = visible_ticket(uow, ctx, user, ticket_id, policy, now)
+    text = body.strip()
+    if not text:
+        raise invalid("body", _("Write a message first."), "required")
+    if len(text) > MAX_BODY:
+        raise invalid(
+            "body", _("Keep the message under %(n)d characters.") % {"n": MAX_BODY}, "too_long"
+        )
+    if role is lifecycle.Role.EXPERT and row.owner_id != user.id:
+        raise AppError(409, "not_owner", _("Claim the ticket before you reply."))
+    if internal and role is lifecycle.Role.CUSTOMER:
+        raise forbidden(_("Customers cannot write internal notes."), "internal_not_allowed")
+    if row.status in ("closed", "deflected"):
+        raise AppError(409, "ticket_closed", _("This ticket is closed; open a new one."))
+    message = TicketMessageRow(
+        brand_id=ctx.brand.id,
+        ticket_id=row.id,
+        author_id=user.id,
+        author_role=role.value,
+        body=text,
+        body_html=render(text),
+        internal=internal,
+        created_at=now,
+    )
+    uow.session.add(message)
+    if not internal and role is not lifecycle.Role.CUSTOMER:
+        stamped = lifecycle.mark_first_response(
+            to_rules(row), lifecycle.Actor(role, str(user.id)), now
+        )
+        if stamped is not None:
+            row.first_response_at = now
+            _on_event(uow, ctx, row, stamped[1], now)
+    uow.session.flush()
+    others = {row.customer_id, row.owner_id} - {user.id, None}
+    for other in others:
+        if internal and other == row.customer_id:
+            continue
+        uow.publish(LiveNotice(f"user:{other}", "message", {"ticket": row.id}))
+    return message
+
+
+def messages_for(
+    session: Session, ctx: BrandContext, row: TicketRow, role: lifecycle.Role
+) -> list[tuple[TicketMessageRow, str]]:
+    stmt = (
+        ctx.scoped(TicketMessageRow, select(TicketMessageRow, User.display_name))
+        .join(User, User.id == TicketMessageRow.author_id)
+        .where(TicketMessageRow.ticket_id == row.id)
+    )
+    if role is lifecycle.Role.CUSTOMER:
+        stmt = stmt.where(TicketMessageRow.internal.is_(False))
+    return [(m, name) for m, name in session.execute(stmt.order_by(TicketMessageRow.id))]
+
+
+def history(session: Session, ctx: BrandContext, row: TicketRow) -> list[TicketTransitionRow]:
+    return list(
+        session.scalars(
+            ctx.scoped(TicketTransitionRow)
+            .where(TicketTransitionRow.ticket_id == row.id)
+            .order_by(TicketTransitionRow.id)
+        )
+    )
+
+
+def rate(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    user: User,
+    ticket_id: int,
+    csat: int,
+    nps: int | None,
+    comment: str,
+    now: datetime,
+) -> TicketRatingRow:
+    row = get_ticket(uow.session, ctx, ticket_id)
+    if row.customer_id != user.id:
+        raise not_found(_("There is no such ticket in this brand."), "ticket_not_found")
+    decision = lifecycle.decide_rating(
+        to_rules(row),
+        lifecycle.Actor(lifecycle.Role.CUSTOMER, str(user.id)),
+        csat,
+        now,
+        nps=nps,
+        comment=comment,
+        already_rated=row.rated,
+    )
+    if isinstance(decision, lifecycle.Violation):
+        raise violation_error(decision)
+    result = uow.session.execute(
+        update(TicketRow)
+        .where(TicketRow.id == row.id, TicketRow.rated.is_(False))
+        .values(rated=True)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise AppError(409, "already_rated", _messages()["already_rated"])
+    rating = TicketRatingRow(
+        brand_id=ctx.brand.id,
+        ticket_id=row.id,
+        csat=decision.csat,
+        nps=decision.nps,
+        comment=decision.comment[:2000],
+        at=now,
+    )
+    uow.session.add(rating)
+    try:
+        uow.session.flush()
+    except IntegrityError:
+        raise AppError(409, "already_rated", _messages()["already_rated"]) from None
+    _on_event(uow, ctx, row, decision.event, now)
+    return rating
+
+
+def list_tickets(
+    session: Session,
+    ctx: BrandContext,
+    user: User,
+    status: str | None,
+    mine: bool,
+    policy: BrandPolicy,
+    limit: int = 50,
+    after: int | None = None,
+) -> list[TicketRow]:
+    stmt = ctx.scoped(TicketRow)
+    if status:
+        stmt = stmt.where(TicketRow.status == status)
+    staff = ctx.can("ticket.staff")
+    if "expert" in ctx.roles and (mine or not staff):
+        if mine:
+            stmt = stmt.where(or_(TicketRow.owner_id == user.id, TicketRow.resolved_by == user.id))
+        else:
+            visible = TicketRow.owner_id == user.id
+            if policy.routing_mode is not routing.RoutingMode.PUSH:
+                visible = or_(visible, TicketRow.status == "queued")
+            stmt = stmt.where(visible)
+    elif not staff or mine:
+        stmt = stmt.where(TicketRow.customer_id == user.id)
+    if after is not None:
+        stmt = stmt.where(TicketRow.id < after)
+    rows = list(
+        session.scalars(stmt.order_by(TicketRow.id.desc()).limit(limit * 3 if not mine else limit))
+    )
+    if "expert" in ctx.roles and not mine and not staff:
+        rows = [
+            r for r in rows if r.owner_id == user.id or _eligible(session, ctx, user, r, policy)
+        ]
+    return rows[:limit]
+
+
+def open_offers(session: Session, ctx: BrandContext, user: User, now: datetime) -> list[TicketRow]:
+    return list(
+        session.scalars(
+            ctx.scoped(TicketRow)
+            .where(
+                TicketRow.status == "offered",
+                TicketRow.offered_to == user.id,
+                TicketRow.offer_expires_at > now,
+            )
+            .order_by(TicketRow.offer_expires_at)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class EarningLine:
+    ticket_id: int
+    subject: str
+    amount: Money
+    kind: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Earnings:
+    lines: list[EarningLine]
+    totals: dict[str, Money]
+    hourly: dict[str, Money]
+
+
+def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
+    account = pay.expert_earnings_account(str(user.id))
+    rows = session.execute(
+        ctx.scoped(
+            LedgerPosting,
+            select(LedgerPosting, TicketRow.subject, TicketRow.claimed_at, TicketRow.resolved_at),
+        )
+        .join(TicketRow, LedgerPosting.correlation_key == cast(TicketRow.id, String))
+        .where(LedgerPosting.account == account)
+        .order_by(LedgerPosting.id.desc())
+    ).all()
+    lines: list[EarningLine] = []
+    totals: dict[str, Money] = {}
+    work: list[pay.WorkItem] = []
+    for posting, subject, claimed_at, resolved_at in rows:
+        amount = Money(posting.amount_minor, posting.currency)
+        lines.append(
+            EarningLine(int(posting.correlation_key), subject, amount, posting.kind, posting.at)
+        )
+        totals[amount.currency] = totals.get(amount.currency, Money.zero(amount.currency)) + amount
+        if posting.kind == "earning" and claimed_at is not None and resolved_at is not None:
+            work.append(pay.WorkItem(amount, claimed_at, resolved_at))
+    rates = pay.effective_hourly_rate(work) if work else {}
+    return Earnings(lines, totals, {cur: rate.per_hour for cur, rate in rates.items()})
+
+
+def ledger(
+    session: Session, ctx: BrandContext, limit: int = 200
+) -> tuple[list[LedgerPosting], dict[str, int]]:
+    rows = list(
+        session.scalars(ctx.scoped(LedgerPosting).order_by(LedgerPosting.id.desc()).limit(limit))
+    )
+    balance = dict(
+        session.execute(
+            ctx.scoped(
+                LedgerPosting, select(LedgerPosting.currency, func.sum(LedgerPosting.amount_minor))
+            ).group_by(LedgerPosting.currency)
+        ).all()
+    )
+    return rows, {k: int(v) for k, v in balance.items()}
+
+
+def access_log(
+    session: Session, ctx: BrandContext, limit: int = 200
+) -> list[tuple[AccessLogRow, str]]:
+    stmt = (
+        ctx.scoped(AccessLogRow, select(AccessLogRow, User.display_name))
+        .join(User, User.id == AccessLogRow.viewer_id)
+        .order_by(AccessLogRow.id.desc())
+        .limit(limit)
+    )
+    return [(r, n) for r, n in session.execute(stmt)]
+
+
+def quote_decimal(row: TicketRow) -> Decimal:
+    return Money(row.quote_minor, row.currency).to_decimal()
+
+
+def clear_caches() -> None:
+    """Forget cached policies, candidate pools and load snapshots (tests and tools that
+    recreate a database under the same URL call this)."""
+    with _cache_lock:
+        _policy_cache.clear()
+        _pools.clear()
+        _loads.clear()

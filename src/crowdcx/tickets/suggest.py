@@ -1,0 +1,53 @@
+"""Self-service suggestions for a new inquiry, from the knowledge-base search: published
+articles and solved community questions the customer may see, best first. When nothing
+matches well (out of scope) there are no suggestions: the inquiry goes to an expert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crowdcx.kernel.i18n import current_locale
+from crowdcx.kernel.models import utcnow
+from crowdcx.search import service as search
+from crowdcx.tenancy.service import BrandContext
+
+
+def for_text(
+    session: Session,
+    ctx: BrandContext,
+    text: str,
+    language: str,
+    limit: int = 3,
+    source: str = "ticket",
+    record: bool = False,
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` suggestions; ``record`` remembers them as shown (the caller commits)."""
+    answer = search.search(
+        session,
+        ctx,
+        text,
+        language=language or current_locale(),
+        now=utcnow(),
+        limit=limit,
+        kinds=("article", "question"),
+    )
+    if answer.out_of_scope:
+        return []
+    shown = [
+        {
+            "kind": r.kind,
+            "id": int(r.id),
+            "title": r.title,
+            "snippet": r.snippet,
+            "score": r.score,
+            "url": r.url,
+        }
+        for r in answer.results
+    ]
+    if shown and record:
+        search.record(
+            session, ctx, "shown", source, query=text[:500], results=len(shown), at=utcnow()
+        )
+    return shown

@@ -1,0 +1,105 @@
+"""The background sweeper: expires offers, escalates SLA risks and rings without a taker,
+auto-closes resolved tickets. Jobs take ids and reload state; each ticket is decided by
+``tickets.rules.decide_sweep`` and written with the same conditional update as every other
+transition, so running it twice, or on several instances at once, changes nothing twice.
+
+In embedded mode a daemon thread runs it every few seconds; with several workers each runs
+one, and the version check makes the races harmless (on PostgreSQL the candidates are also
+picked with ``FOR UPDATE SKIP LOCKED`` so instances share the work instead of colliding)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.errors import AppError
+from crowdcx.kernel.models import utcnow
+from crowdcx.tenancy.models import Brand
+from crowdcx.tenancy.service import BrandContext
+from crowdcx.tickets import rules as lifecycle
+from crowdcx.tickets import service
+from crowdcx.tickets.models import TicketRow
+
+log = logging.getLogger(__name__)
+SWEEPABLE = ("queued", "offered", "claimed", "reopened", "resolved")
+
+
+def due_ids(db: Database, now: datetime, batch: int = 200) -> list[int]:
+    """Tickets that may need the sweeper: run-out offers first, then the open ones oldest
+    first (SLA), and resolved ones for auto-close. The rules decide for each."""
+    with db.sessions() as session:
+        stmt = (
+            select(TicketRow.id)
+            .where(
+                or_(
+                    (TicketRow.status == "offered") & (TicketRow.offer_expires_at <= now),
+                    TicketRow.status.in_(("queued", "claimed", "reopened", "resolved")),
+                )
+            )
+            .order_by(TicketRow.updated_at)
+            .limit(batch)
+        )
+        if not db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return list(session.scalars(stmt))
+
+
+def sweep_ticket(db: Database, ticket_id: int, now: datetime) -> str | None:
+    """Reload one ticket, decide, apply. Returns the action taken, if any."""
+    with db.uow() as uow:
+        row = uow.session.get(TicketRow, ticket_id)
+        if row is None or row.status not in SWEEPABLE:
+            return None
+        brand = uow.session.get_one(Brand, row.brand_id)
+        ctx = BrandContext(brand, None, frozenset())
+        policy, _roster = service.load_policy(uow.session, ctx)
+        decision = lifecycle.decide_sweep(
+            service.to_rules(row), now, lifecycle=policy.lifecycle, sla=policy.sla
+        )
+        if decision is None:
+            return None
+        try:
+            service.system_action(uow, ctx, row, decision, now)
+            uow.commit()
+        except AppError as error:  # another instance or a person got there first
+            log.debug("sweep of ticket %s skipped: %s", ticket_id, error.code)
+            return None
+        return decision.action.value
+
+
+def sweep_once(db: Database, now: datetime | None = None) -> dict[str, int]:
+    at = now or utcnow()
+    done: dict[str, int] = {}
+    for ticket_id in due_ids(db, at):
+        action = sweep_ticket(db, ticket_id, at)
+        if action:
+            done[action] = done.get(action, 0) + 1
+    return done
+
+
+class Sweeper:
+    """A daemon thread calling :func:`sweep_once` every ``interval`` seconds."""
+
+    def __init__(self, db: Database, interval: float = 2.0) -> None:
+        self.db = db
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="crowdcx-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                sweep_once(self.db)
+            except Exception:
+                log.exception("sweeper pass failed")

@@ -1,0 +1,335 @@
+"""The inquiry lifecycle through HTTP: intake, routing, offers, claims, masking, messages,
+resolution, earnings, ratings, escalation, reopen and reversal, and the sweeper."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from crowdcx.tickets.sweeper import sweep_once
+from tests.conftest import Person, World
+
+PHONE = "13812345678"
+
+
+class Desk:
+    """A brand with a customer, experts and an agent, all through the API."""
+
+    def __init__(
+        self,
+        client: TestClient,
+        world: World,
+        *,
+        mode: str = "both",
+        experts: int = 2,
+        tier: int = 0,
+    ) -> None:
+        self.client = client
+        self.slug = world.brand(default_locale="zh-Hans")
+        self.admin = world.member(self.slug, ["brand_admin"])
+        self.customer = world.member(self.slug, ["customer"], "李伟")
+        self.agent = world.member(self.slug, ["agent"], "王客服")
+        self.put(
+            "/policy",
+            {"routing_mode": mode, "offer_timeout_s": 120, "max_concurrent": 2},
+            self.admin,
+        )
+        self.experts: list[Person] = []
+        for i in range(experts):
+            expert = world.member(self.slug, ["expert"], f"专家{i}")
+            body = {
+                "skills": {"general": 5 - i, "orders": 3},
+                "languages": ["zh-Hans", "en"],
+                "tier": tier,
+                "certifications": [],
+            }
+            assert self.put(f"/experts/{expert.id}", body, self.admin).status_code == 200
+            self.experts.append(expert)
+
+    def url(self, path: str) -> str:
+        return f"/api/v1/brands/{self.slug}{path}"
+
+    def put(self, path: str, body: Any, who: Person) -> Any:
+        return self.client.put(self.url(path), json=body, headers=who.auth)
+
+    def post(self, path: str, who: Person, body: Any = None) -> Any:
+        return self.client.post(self.url(path), json=body, headers=who.auth)
+
+    def get(self, path: str, who: Person) -> Any:
+        return self.client.get(self.url(path), headers=who.auth)
+
+    def online(self, expert: Person, online: bool = True) -> None:
+        assert self.post("/experts/me/availability", expert, {"online": online}).status_code == 200
+
+    def ask(self, **extra: Any) -> dict[str, Any]:
+        body = {
+            "subject": "耳机无法连接蓝牙",
+            "body": "我的耳机昨天开始连不上手机的蓝牙，重启也没用。",
+            "skill": "general",
+            "customer_fields": {
+                "name": "李伟",
+                "phone": PHONE,
+                "email": "li.wei@example.com",
+                "order_number": "LM-2026-000123",
+            },
+            **extra,
+        }
+        response = self.post("/tickets", self.customer, body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+
+@pytest.fixture
+def desk(client: TestClient, world: World) -> Desk:
+    return Desk(client, world)
+
+
+def test_intake_detects_language_and_offers_the_best_online_expert(desk: Desk) -> None:
+    best, second = desk.experts
+    desk.online(best)
+    desk.online(second)
+    ticket = desk.ask()
+    assert ticket["language"] == "zh-Hans"
+    assert ticket["status"] == "offered"
+    assert ticket["offered_to"] == best.id  # proficiency 5 beats 4
+    assert isinstance(ticket["suggestions"], list)
+    assert ticket["rate_minor"] > 0
+    offers = desk.get("/offers", best).json()
+    assert [o["ticket_id"] for o in offers] == [ticket["id"]]
+    assert offers[0]["rate"] == ticket["rate"]
+    assert offers[0]["expires_at"]
+
+
+def test_nobody_online_leaves_the_ticket_queued(desk: Desk) -> None:
+    assert desk.ask()["status"] == "queued"
+
+
+def test_claim_masks_data_by_tier_and_logs_unmasked_views(desk: Desk) -> None:
+    expert = desk.experts[0]
+    desk.online(expert)
+    ticket = desk.ask()
+    claimed = desk.post(f"/tickets/{ticket['id']}/claim", expert)
+    assert claimed.status_code == 200, claimed.text
+    body = claimed.json()
+    assert body["status"] == "claimed"
+    assert body["owner_id"] == expert.id
+    assert body["customer_fields"]["phone"] == "138****5678"
+    assert body["customer_fields"]["email"].startswith("l***@")
+    assert body["customer_fields"]["name"] == "李伟"  # tier 0 sees the name
+    own = desk.get(f"/tickets/{ticket['id']}", desk.customer).json()
+    assert own["customer_fields"]["phone"] == PHONE  # customers see their own data
+    staff = desk.get(f"/tickets/{ticket['id']}", desk.agent).json()
+    assert staff["customer_fields"]["phone"] == PHONE
+    log = desk.get("/access-log", desk.admin).json()
+    seen = {(e["viewer_id"], tuple(e["fields"])) for e in log}
+    assert (expert.id, ("name",)) in seen
+    assert (desk.agent.id, ("email", "name", "order_number", "phone")) in seen
+    assert desk.get("/access-log", expert).status_code == 403
+
+
+def test_conversation_with_internal_notes(desk: Desk) -> None:
+    expert = desk.experts[0]
+    desk.online(expert)
+    ticket = desk.ask()
+    tid = ticket["id"]
+    assert (
+        desk.post(f"/tickets/{tid}/messages", expert, {"body": "你好"}).status_code == 409
+    )  # claim first
+    desk.post(f"/tickets/{tid}/claim", expert)
+    reply = desk.post(
+        f"/tickets/{tid}/messages", expert, {"body": "请先**重置**蓝牙 <script>alert(1)</script>"}
+    )
+    assert reply.status_code == 201
+    assert "<strong>重置</strong>" in reply.json()["body_html"]
+    assert "<script>" not in reply.json()["body_html"]
+    desk.post(f"/tickets/{tid}/messages", expert, {"body": "客户很着急", "internal": True})
+    desk.post(f"/tickets/{tid}/messages", desk.customer, {"body": "好的，谢谢"})
+    assert (
+        desk.post(
+            f"/tickets/{tid}/messages", desk.customer, {"body": "x", "internal": True}
+        ).status_code
+        == 403
+    )
+    seen_by_customer = [
+        m["body_html"] for m in desk.get(f"/tickets/{tid}/messages", desk.customer).json()
+    ]
+    seen_by_expert = [m["body_html"] for m in desk.get(f"/tickets/{tid}/messages", expert).json()]
+    assert len(seen_by_customer) == 2
+    assert len(seen_by_expert) == 3
+    assert not any("着急" in m for m in seen_by_customer)
+
+
+def test_resolution_pays_once_and_the_customer_rates(desk: Desk, db: Database) -> None:
+    expert = desk.experts[0]
+    desk.online(expert)
+    ticket = desk.ask()
+    tid = ticket["id"]
+    desk.post(f"/tickets/{tid}/claim", expert)
+    resolved = desk.post(f"/tickets/{tid}/resolve", expert)
+    assert resolved.status_code == 200
+    assert resolved.json()["status"] == "resolved"
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 409  # illegal now
+    earnings = desk.get("/earnings/me", expert).json()
+    assert [line["ticket_id"] for line in earnings["lines"]] == [tid]
+    assert earnings["lines"][0]["amount_minor"] == ticket["rate_minor"]
+    assert earnings["effective_hourly"]
+    ledger = desk.get("/ledger", desk.admin).json()
+    assert all(v == 0 for v in ledger["balance"].values())
+    assert len(ledger["postings"]) == 2
+    assert desk.post(f"/tickets/{tid}/rating", desk.customer, {"csat": 6}).status_code == 422
+    assert desk.post(f"/tickets/{tid}/rating", expert, {"csat": 5}).status_code == 404
+    rated = desk.post(
+        f"/tickets/{tid}/rating", desk.customer, {"csat": 5, "nps": 9, "comment": "很快！"}
+    )
+    assert rated.status_code == 201
+    again = desk.post(f"/tickets/{tid}/rating", desk.customer, {"csat": 4})
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_rated"
+    closed = desk.post(f"/tickets/{tid}/confirm", desk.customer)
+    assert closed.json()["status"] == "closed"
+
+
+def test_decline_cascades_and_never_costs_the_expert_future_offers(desk: Desk) -> None:
+    best, second = desk.experts
+    desk.online(best)
+    desk.online(second)
+    first = desk.ask()
+    assert first["offered_to"] == best.id
+    declined = desk.post(f"/tickets/{first['id']}/decline", best)
+    assert declined.status_code == 200
+    assert desk.get(f"/tickets/{first['id']}", desk.agent).json()["offered_to"] == second.id
+    # The next inquiry goes to the best expert again: declining cost nothing.
+    assert desk.ask()["offered_to"] == best.id
+
+
+def test_claiming_someone_elses_offer_is_a_conflict(desk: Desk) -> None:
+    best, second = desk.experts
+    desk.online(best)
+    desk.online(second)
+    ticket = desk.ask()
+    response = desk.post(f"/tickets/{ticket['id']}/claim", second)
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_your_offer"
+    desk.post(f"/tickets/{ticket['id']}/claim", best)
+    taken = desk.post(f"/tickets/{ticket['id']}/claim", second)
+    assert taken.status_code == 409
+    assert taken.json()["code"] == "already_claimed"
+
+
+def test_expert_escalates_and_staff_resolve_without_earning(desk: Desk) -> None:
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    desk.post(f"/tickets/{tid}/claim", expert)
+    assert desk.post(f"/tickets/{tid}/escalate", expert, {"reason": ""}).status_code == 422
+    escalated = desk.post(f"/tickets/{tid}/escalate", expert, {"reason": "需要退款权限"})
+    assert escalated.json()["status"] == "escalated"
+    queue = desk.client.get(
+        desk.url("/tickets"), params={"status": "escalated"}, headers=desk.agent.auth
+    ).json()
+    assert [t["id"] for t in queue["items"]] == [tid]
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code in (403, 409)
+    assert desk.post(f"/tickets/{tid}/resolve", desk.agent).json()["status"] == "resolved"
+    assert desk.get("/earnings/me", expert).json()["lines"] == []
+
+
+def test_reopen_then_staff_reverses_the_earning(desk: Desk) -> None:
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    desk.post(f"/tickets/{tid}/claim", expert)
+    desk.post(f"/tickets/{tid}/resolve", expert)
+    reopened = desk.post(f"/tickets/{tid}/reopen", desk.customer)
+    assert reopened.json()["status"] == "reopened"
+    desk.post(f"/tickets/{tid}/escalate", desk.agent, {"reason": "customer still stuck"})
+    desk.post(f"/tickets/{tid}/resolve", desk.agent)
+    lines = desk.get("/earnings/me", expert).json()["lines"]
+    assert sorted(line["kind"] for line in lines) == ["earning", "reversal"]
+    assert sum(line["amount_minor"] for line in lines) == 0
+    assert all(v == 0 for v in desk.get("/ledger", desk.admin).json()["balance"].values())
+
+
+def test_customer_deflects_with_a_suggestion(desk: Desk) -> None:
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/deflect", desk.customer).json()["status"] == "deflected"
+
+
+def test_pull_queue_claim_and_capacity(client: TestClient, world: World) -> None:
+    desk = Desk(client, world, mode="pull", experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    ids = [desk.ask()["id"] for _ in range(3)]
+    queue = desk.get("/tickets", expert).json()["items"]
+    assert {t["id"] for t in queue} == set(ids)
+    assert all(t["status"] == "queued" for t in queue)
+    assert desk.post(f"/tickets/{ids[0]}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{ids[1]}/claim", expert).status_code == 200
+    full = desk.post(f"/tickets/{ids[2]}/claim", expert)
+    assert full.status_code == 409  # max_concurrent is 2
+
+
+def test_sweeper_expires_offers_escalates_and_closes(desk: Desk, db: Database) -> None:
+    best, second = desk.experts
+    desk.online(best)
+    desk.online(second)
+    tid = desk.ask()["id"]
+    later = utcnow() + timedelta(seconds=130)
+    assert sweep_once(db, later).get("expire") == 1
+    assert desk.get(f"/tickets/{tid}", desk.agent).json()["offered_to"] == second.id
+    assert sweep_once(db, later) == {}  # idempotent: nothing more to do at the same moment
+    much_later = utcnow() + timedelta(days=2)
+    sweep_once(db, much_later)
+    assert desk.get(f"/tickets/{tid}", desk.agent).json()["status"] == "escalated"
+    desk.post(f"/tickets/{tid}/resolve", desk.agent)
+    sweep_once(db, utcnow() + timedelta(days=5))
+    assert desk.get(f"/tickets/{tid}", desk.agent).json()["status"] == "closed"
+
+
+def test_bad_input(desk: Desk) -> None:
+    unknown = desk.post(
+        "/tickets", desk.customer, {"subject": "x", "body": "y", "skill": "teleport"}
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["field"] == "skill"
+    lang = desk.post(
+        "/tickets",
+        desk.customer,
+        {"subject": "x", "body": "y", "skill": "general", "language": "tlh"},
+    )
+    assert lang.status_code == 422
+    bad_policy = desk.put("/policy", {"languages": ["zh-Hans", "tlh"]}, desk.admin)
+    assert bad_policy.status_code == 422
+    unroutable = desk.put(
+        "/policy",
+        {
+            "skills": [
+                {"name": "general"},
+                {"name": "vip", "required_tier": 3, "needs_fields": ["phone"]},
+            ],
+            "tiers": [{"tier": 0, "unmasked": ["name"]}],
+        },
+        desk.admin,
+    )
+    assert unroutable.status_code == 422
+    assert "unroutable" in unroutable.json()["code"] or any(
+        "unroutable" in e["code"] for e in unroutable.json()["errors"]
+    )
+    assert desk.put("/policy", {"routing_mode": "pull"}, desk.customer).status_code == 403
+    tid = desk.ask()["id"]
+    illegal = desk.post(f"/tickets/{tid}/confirm", desk.customer)
+    assert illegal.status_code == 409
+    assert illegal.json()["code"] == "illegal_transition"
+    assert "queued" in illegal.json()["detail"]
+
+
+def test_another_brand_cannot_see_the_ticket(desk: Desk, client: TestClient, world: World) -> None:
+    tid = desk.ask()["id"]
+    other = Desk(client, world, experts=0)
+    assert other.get(f"/tickets/{tid}", other.agent).status_code == 404
+    stranger = world.member(desk.slug, ["customer"])
+    assert desk.get(f"/tickets/{tid}", stranger).status_code == 404

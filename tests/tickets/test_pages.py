@@ -1,0 +1,114 @@
+"""The ticket pages through HTTP forms: ask, workspace, claim, reply, resolve, rate, staff
+queue, policy and access log."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import PASSWORD, Person, World
+from tests.tickets.test_api import Desk
+
+
+def sign_in(client: TestClient, person: Person) -> str:
+    client.cookies.clear()
+    client.get("/login")
+    token = client.cookies.get("crowdcx_csrf")
+    assert token
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "email": person.email, "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    return token
+
+
+def test_the_whole_road_by_forms(client: TestClient, world: World) -> None:
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    slug = desk.slug
+
+    token = sign_in(client, expert)
+    page = client.get(f"/b/{slug}/workspace")
+    assert page.status_code == 200
+    client.post(f"/b/{slug}/workspace/availability", data={"csrf_token": token, "online": "1"})
+
+    token = sign_in(client, desk.customer)
+    form = client.get(f"/b/{slug}/tickets/new")
+    assert 'name="subject"' in form.text
+    created = client.post(
+        f"/b/{slug}/tickets/new",
+        data={
+            "csrf_token": token,
+            "subject": "订单没有收到",
+            "body": "我上周下的订单还没有收到。",
+            "skill": "general",
+            "phone": "13812345678",
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    ticket_url = created.headers["location"]
+    tid = int(ticket_url.rsplit("/", 1)[1])
+    assert "订单没有收到" in client.get(ticket_url).text
+    assert client.get(f"/b/{slug}/tickets").status_code == 200
+
+    token = sign_in(client, expert)
+    offers = client.get(f"/b/{slug}/workspace/offers")
+    assert "订单没有收到" in offers.text
+    assert re.search(r'class="countdown" data-expires="[^"]+"', offers.text)
+    client.post(f"{ticket_url}/act", data={"csrf_token": token, "action": "claim"})
+    claimed = client.get(ticket_url)
+    assert "138****5678" in claimed.text
+    client.post(f"{ticket_url}/messages", data={"csrf_token": token, "body": "请检查物流单号"})
+    client.post(f"{ticket_url}/act", data={"csrf_token": token, "action": "resolve"})
+
+    token = sign_in(client, desk.customer)
+    page = client.get(ticket_url)
+    assert "请检查物流单号" in page.text
+    assert 'name="csat"' in page.text
+    rated = client.post(
+        f"{ticket_url}/rating", data={"csrf_token": token, "csat": "5"}, follow_redirects=True
+    )
+    assert rated.status_code == 200
+    assert 'name="csat"' not in rated.text
+
+    sign_in(client, expert)
+    earnings = client.get(f"/b/{slug}/earnings")
+    assert str(tid) in earnings.text
+
+    sign_in(client, desk.admin)
+    log = client.get(f"/b/{slug}/admin/access-log")
+    assert log.status_code == 200
+    policy = client.get(f"/b/{slug}/admin/policy")
+    assert "rate_card" in policy.text
+
+
+def test_policy_page_reports_errors_and_keeps_the_draft(client: TestClient, world: World) -> None:
+    desk = Desk(client, world, experts=0)
+    token = sign_in(client, desk.admin)
+    bad = client.post(
+        f"/b/{desk.slug}/admin/policy",
+        data={"csrf_token": token, "policy_json": '{"languages": ["xx"]}'},
+    )
+    assert bad.status_code == 422
+    assert "xx" in bad.text
+    broken = client.post(
+        f"/b/{desk.slug}/admin/policy", data={"csrf_token": token, "policy_json": "{not json"}
+    )
+    assert broken.status_code == 422
+
+
+def test_staff_queue_lists_escalations(client: TestClient, world: World) -> None:
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    desk.post(f"/tickets/{tid}/claim", expert)
+    desk.post(f"/tickets/{tid}/escalate", expert, {"reason": "退款需要主管"})
+    sign_in(client, desk.agent)
+    queue = client.get(f"/b/{desk.slug}/staff")
+    assert "退款需要主管" in queue.text
+    assert client.get(f"/b/{desk.slug}/workspace").status_code == 403
