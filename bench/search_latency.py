@@ -1,0 +1,166 @@
+"""Search latency at 100,000 documents in four languages on SQLite FTS5.
+
+Documents are synthesised from the evaluation datasets' own texts (never copied into the
+repository): per language a pool of sentences, each document = one sentence as title + 2-4
+sentences as body, drawn with a fixed seed. English: banking77 + CLINC150 training phrases and
+XQuAD-R en sentences; Russian: XQuAD-R ru sentences + RuBQ questions; Simplified Chinese:
+XQuAD-R zh sentences; Traditional Chinese: DRCD paragraphs cut into sentences. One brand,
+80 % public / 15 % experts / 5 % staff; queries are searched as a customer (public only).
+
+Queries are real questions (banking77 test, XQuAD-R ru/zh questions, DRCD questions), mixed
+evenly. Latency = raw query string → analysed → searched → top 10 (what the product does).
+
+Usage:
+    .venv/bin/python bench/search_latency.py [--datasets ../shared/datasets] [--docs 100000]
+        [--queries 2000] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from crowdcx.search.index import (  # noqa: E402
+    IndexConfig,
+    IndexDocument,
+    SqliteSearchIndex,
+    create_sqlite_index,
+    query_tokens,
+)
+
+_ZH_SENTENCE = re.compile(r"[^。！？]+[。！？]?")
+
+
+def _xquad(root: Path, lang: str) -> tuple[list[str], list[str]]:
+    data = json.loads((root / f"xquad_r/{lang}.json").read_text(encoding="utf-8"))
+    sentences: list[str] = []
+    questions: list[str] = []
+    for article in data["data"]:
+        for para in article["paragraphs"]:
+            sentences.extend(para["sentences"])
+            questions.extend(qa["question"] for qa in para["qas"])
+    return sentences, questions
+
+
+def pools(root: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    def csv_texts(path: Path) -> list[str]:
+        with path.open(newline="", encoding="utf-8") as fh:
+            return [row[0] for row in list(csv.reader(fh))[1:]]
+
+    clinc = json.loads((root / "clinc150/data_full.json").read_text(encoding="utf-8"))
+    en_sent, _ = _xquad(root, "en")
+    ru_sent, ru_q = _xquad(root, "ru")
+    zh_sent, zh_q = _xquad(root, "zh")
+    rubq = json.loads((root / "rubq/RuBQ_1.0_test.json").read_text(encoding="utf-8"))
+    hant_sent: list[str] = []
+    hant_q: list[str] = []
+    for split in ("dev", "test"):
+        data = json.loads((root / f"drcd/DRCD_{split}.json").read_text(encoding="utf-8"))
+        for article in data["data"]:
+            for para in article["paragraphs"]:
+                hant_sent.extend(s for s in _ZH_SENTENCE.findall(para["context"]) if s.strip())
+                hant_q.extend(qa["question"] for qa in para["qas"])
+    docs = {
+        "en": csv_texts(root / "banking77/train.csv") + [t for t, _ in clinc["train"]] + en_sent,
+        "ru": ru_sent + [r["question_text"] for r in rubq],
+        "zh-Hans": zh_sent,
+        "zh-Hant": hant_sent,
+    }
+    queries = {
+        "en": csv_texts(root / "banking77/test.csv"),
+        "ru": ru_q,
+        "zh-Hans": zh_q,
+        "zh-Hant": hant_q,
+    }
+    return docs, queries
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--candidates", type=int, default=IndexConfig().rerank_candidates)
+    parser.add_argument("--max-df", type=float, default=IndexConfig().candidate_max_df)
+    args = parser.parse_args(argv)
+    rng = random.Random(20261124)
+    doc_pools, query_pools = pools(args.datasets)
+    languages = list(doc_pools)
+    config = IndexConfig(rerank_candidates=args.candidates, candidate_max_df=args.max_df)
+
+    def documents() -> Any:
+        for i in range(args.docs):
+            lang = languages[i % len(languages)]
+            pool = doc_pools[lang]
+            sep = "" if lang.startswith("zh") else " "
+            body = sep.join(rng.choice(pool) for _ in range(rng.randint(2, 4)))
+            roll = rng.random()
+            visibility = "public" if roll < 0.8 else "experts" if roll < 0.95 else "staff"
+            yield IndexDocument(
+                brand_id=1,
+                kind="article",
+                ref_id=str(i),
+                language=lang,
+                visibility=visibility,
+                title=rng.choice(pool),
+                body=body,
+            )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite:///{tmp}/search.db")
+        with engine.begin() as conn:
+            create_sqlite_index(conn)
+            started = time.perf_counter()
+            SqliteSearchIndex(conn, config).add_many(documents())
+            build_s = time.perf_counter() - started
+        queries = [rng.choice(query_pools[languages[i % 4]]) for i in range(args.queries)]
+        per_lang: dict[str, list[float]] = {lang: [] for lang in languages}
+        timings: list[float] = []
+        with engine.connect() as conn:
+            index = SqliteSearchIndex(conn, config)
+            index.search(1, query_tokens(queries[0], config), ("public",), ("article",), 10)
+            for i, q in enumerate(queries):
+                t0 = time.perf_counter()
+                index.search(1, query_tokens(q, config), ("public",), ("article",), 10)
+                ms = (time.perf_counter() - t0) * 1000
+                timings.append(ms)
+                per_lang[languages[i % 4]].append(ms)
+        engine.dispose()
+    result = {
+        "documents": args.docs,
+        "queries": len(timings),
+        "index_build_s": round(build_s, 2),
+        "p50_ms": round(percentile(timings, 0.50), 2),
+        "p95_ms": round(percentile(timings, 0.95), 2),
+        "mean_ms": round(statistics.fmean(timings), 2),
+        "per_language_p95_ms": {k: round(percentile(v, 0.95), 2) for k, v in per_lang.items()},
+        "config": str(config),
+    }
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,339 @@
+"""JSON API of the knowledge base and search (paths are contract: see docs/api.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from starlette.responses import Response
+
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError, invalid
+from crowdcx.kernel.i18n import _, current_locale
+from crowdcx.kernel.markdown import render
+from crowdcx.kernel.pagination import decode_cursor, encode_cursor
+from crowdcx.knowledge import rules, service
+from crowdcx.knowledge.models import Article
+from crowdcx.knowledge.schemas import (
+    ArticleIn,
+    ArticleList,
+    ArticleOut,
+    ArticlePatch,
+    FeedbackIn,
+    FeedbackOut,
+    ImportOut,
+    LiveOut,
+    SearchEventIn,
+    SearchOut,
+    SearchResultOut,
+)
+from crowdcx.search import service as search
+from crowdcx.tenancy.service import BrandContext, access_brand
+from crowdcx.web.deps import CurrentUser, Uow, ViewerDep, now
+
+router = APIRouter(prefix="/api/v1/brands/{slug}", tags=["knowledge"])
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+def article_out(uow: UnitOfWork, ctx: BrandContext, a: Article) -> ArticleOut:
+    at = now()
+    editor = service.can_write(ctx) or service.can_review(ctx)
+    live = None
+    if a.live:
+        live = LiveOut(
+            version=a.live_version or 0,
+            title=a.live_title or "",
+            body=a.live_body or "",
+            body_html=render(a.live_body or ""),
+            language=a.live_language or a.language,
+            visibility=a.live_visibility or a.visibility,
+            published_at=a.published_at,
+            review_by=a.review_by,
+            stale=rules.is_stale(a.review_by, a.live, at),
+        )
+    # Readers get the live copy only; the working revision is for authors and reviewers.
+    title, body = (a.title, a.body) if editor or live is None else (live.title, live.body)
+    language = a.language if editor or live is None else live.language
+    visibility = a.visibility if editor or live is None else live.visibility
+    actions = (
+        rules.allowed_actions(service._state_of(a), service.actor_of(ctx), service.kb_policy(ctx))
+        if ctx.user
+        else []
+    )
+    return ArticleOut(
+        id=a.id,
+        group_id=a.group_id or a.id,
+        state=a.state if editor else "published",
+        version=a.version if editor else (a.live_version or 0),
+        title=title,
+        body=body,
+        body_html=render(body),
+        language=language,
+        tags=a.tags,
+        skills=a.skills,
+        visibility=visibility,
+        author_id=a.author_id if editor else None,
+        approved_by=a.approved_by if editor else None,
+        helpful=a.helpful,
+        unhelpful=a.unhelpful,
+        live=live,
+        translations={
+            (v.live_language or v.language): v.id for v in service.variants(uow.session, ctx, a)
+        },
+        allowed_actions=actions,
+        created_at=a.created_at,
+        updated_at=a.updated_at,
+    )
+
+
+@router.get("/search", response_model=SearchOut)
+def search_endpoint(
+    slug: str,
+    uow: Uow,
+    viewer: ViewerDep,
+    q: Annotated[str, Query(max_length=500)] = "",
+    lang: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    kind: Annotated[list[str] | None, Query()] = None,
+    explain: bool = False,
+    source: Annotated[str, Query(pattern="^(help|ticket|question|assist|api)$")] = "api",
+) -> SearchOut:
+    """Published articles, solved community questions and, for experts and staff, past
+    resolved tickets — only what the viewer may see. ``out_of_scope`` says "nothing good:
+    offer the community or an expert" (see ``next_lanes``)."""
+    ctx = access_brand(uow.session, slug, viewer.user)
+    if not q.strip():
+        raise invalid("q", _("Type something to search for."), "query_required")
+    language = current_locale()
+    if lang:
+        lang_norm = rules.normalise_language(lang)
+        if lang_norm is None:
+            raise service.violation_error(rules.Violation("bad_language", "lang", {"value": lang}))
+        language = lang_norm
+    kinds = kind or ["article", "question", "ticket"]
+    bad = [k for k in kinds if k not in ("article", "question", "ticket")]
+    if bad:
+        raise invalid("kind", _("Use kind=article, question or ticket."), "bad_kind")
+    at = now()
+    answer = search.search(
+        uow.session, ctx, q, language=language, now=at, limit=limit, kinds=kinds, explain=explain
+    )
+    search.record(
+        uow.session,
+        ctx,
+        "no_answer" if answer.out_of_scope else "shown",
+        source,
+        query=q,
+        results=len(answer.results),
+        at=at,
+    )
+    uow.commit()
+    lanes = []
+    if answer.out_of_scope:
+        lanes = [
+            {"lane": "community", "url": f"/b/{slug}/community/ask"},
+            {"lane": "expert", "url": f"/b/{slug}/tickets/new"},
+        ]
+    return SearchOut(
+        results=[
+            SearchResultOut(
+                kind=r.kind,
+                id=r.id,
+                title=r.title,
+                snippet=r.snippet,
+                score=r.score,
+                url=r.url,
+                language=r.language,
+                explanation=r.explanation or None,
+            )
+            for r in answer.results
+        ],
+        out_of_scope=answer.out_of_scope,
+        confidence=round(answer.confidence, 4),
+        next_lanes=lanes,
+    )
+
+
+@router.post("/search/events", status_code=204)
+def search_event(slug: str, body: SearchEventIn, uow: Uow, viewer: ViewerDep) -> Response:
+    """Record that a suggestion was opened or solved the reader's problem."""
+    ctx = access_brand(uow.session, slug, viewer.user)
+    search.record(
+        uow.session, ctx, body.event, body.source, query=body.query, kind=body.kind,
+        ref_id=body.id, at=now(),
+    )  # fmt: skip
+    uow.commit()
+    return Response(status_code=204)
+
+
+@router.get("/search/deflection")
+def deflection(
+    slug: str, uow: Uow, user: CurrentUser, days: Annotated[int, Query(ge=1, le=365)] = 30
+) -> dict[str, object]:
+    """Suggestions shown / opened / solved and searches without an answer (brand admins)."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    counts = search.deflection(uow.session, ctx, now() - timedelta(days=days))
+    searches = counts["shown"] + counts["no_answer"]
+    return {
+        "days": days,
+        **counts,
+        "solved_per_search": round(counts["solved"] / searches, 4) if searches else 0.0,
+    }
+
+
+@router.post("/articles", status_code=201, response_model=ArticleOut)
+def create(slug: str, body: ArticleIn, uow: Uow, user: CurrentUser) -> ArticleOut:
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx)
+    draft = rules.validate_draft(body.title, body.body, body.language, body.tags, body.visibility)
+    if isinstance(draft, rules.Violation):
+        raise service.violation_error(draft)
+    article = service.create_article(
+        uow, ctx, draft, now(), translation_of=body.translation_of, skills=body.skills
+    )
+    uow.commit()
+    return article_out(uow, ctx, article)
+
+
+@router.get("/articles", response_model=ArticleList)
+def list_(
+    slug: str,
+    uow: Uow,
+    viewer: ViewerDep,
+    state: Annotated[str | None, Query(max_length=20)] = None,
+    lang: Annotated[str | None, Query(max_length=20)] = None,
+    tag: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> ArticleList:
+    ctx = access_brand(uow.session, slug, viewer.user)
+    rows = service.list_articles(
+        uow.session, ctx, state=state, language=lang, tag=tag, limit=limit,
+        after=decode_cursor(cursor),
+    )  # fmt: skip
+    return ArticleList(
+        items=[article_out(uow, ctx, a) for a in rows],
+        next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None,
+    )
+
+
+@router.get("/articles/{article_id}", response_model=ArticleOut)
+def get(slug: str, article_id: int, uow: Uow, viewer: ViewerDep) -> ArticleOut:
+    ctx = access_brand(uow.session, slug, viewer.user)
+    return article_out(uow, ctx, service.get_article(uow.session, ctx, article_id))
+
+
+@router.patch("/articles/{article_id}", response_model=ArticleOut)
+def patch(
+    slug: str, article_id: int, body: ArticlePatch, uow: Uow, user: CurrentUser
+) -> ArticleOut:
+    ctx = access_brand(uow.session, slug, user)
+    article = service.get_article(uow.session, ctx, article_id)
+    changes = body.model_dump(exclude_none=True)
+    if not changes:
+        raise invalid("body", _("Send at least one field to change."), "empty_patch")
+    service.update_article(uow, ctx, article, changes, now())
+    uow.commit()
+    return article_out(uow, ctx, article)
+
+
+@router.get("/articles/{article_id}/versions")
+def versions(slug: str, article_id: int, uow: Uow, user: CurrentUser) -> dict[str, object]:
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx) if not service.can_review(ctx) else None
+    article = service.get_article(uow.session, ctx, article_id)
+    return {
+        "items": [
+            {"version": v.version, "title": v.title, "editor_id": v.editor_id,
+             "note": v.note, "created_at": v.created_at.isoformat()}
+            for v in service.versions(uow.session, ctx, article)
+        ]
+    }  # fmt: skip
+
+
+@router.get("/articles/{article_id}/diff")
+def diff(
+    slug: str,
+    article_id: int,
+    uow: Uow,
+    user: CurrentUser,
+    from_: Annotated[int, Query(alias="from", ge=1)],
+    to: Annotated[int, Query(ge=1)],
+) -> dict[str, object]:
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx) if not service.can_review(ctx) else None
+    article = service.get_article(uow.session, ctx, article_id)
+    return {
+        "from": from_,
+        "to": to,
+        "diff": service.version_diff(uow.session, ctx, article, from_, to),
+    }
+
+
+def _action(name: str):  # type: ignore[no-untyped-def]
+    def endpoint(slug: str, article_id: int, uow: Uow, user: CurrentUser) -> ArticleOut:
+        ctx = access_brand(uow.session, slug, user)
+        article = service.get_article(uow.session, ctx, article_id)
+        service.act(uow, ctx, article, name, now())
+        uow.commit()
+        return article_out(uow, ctx, article)
+
+    endpoint.__name__ = f"article_{name}"
+    endpoint.__doc__ = f"Workflow action “{name}” (see docs/api.md)."
+    return endpoint
+
+
+for _name in rules.ACTIONS:
+    router.add_api_route(
+        f"/articles/{{article_id}}/{_name}", _action(_name), methods=["POST"],
+        response_model=ArticleOut,
+    )  # fmt: skip
+
+
+@router.post("/articles/{article_id}/feedback", status_code=201, response_model=FeedbackOut)
+def feedback(
+    slug: str, article_id: int, body: FeedbackIn, uow: Uow, viewer: ViewerDep
+) -> FeedbackOut:
+    """ "Was this helpful?" — anyone who can read the article, signed in or not."""
+    ctx = access_brand(uow.session, slug, viewer.user)
+    article = service.get_article(uow.session, ctx, article_id)
+    row = service.feedback(uow, ctx, article, body.helpful, body.comment or "", now())
+    uow.commit()
+    return FeedbackOut(id=row.id, helpful=article.helpful, unhelpful=article.unhelpful)
+
+
+@router.post("/imports", response_model=ImportOut)
+async def import_csv(
+    slug: str,
+    uow: Uow,
+    user: CurrentUser,
+    file: Annotated[
+        UploadFile, File(description="FAQ CSV: question,answer,language,tags,visibility")
+    ],
+    publish: Annotated[bool, Form()] = False,
+) -> ImportOut:
+    raw = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise AppError(413, "too_large", _("Import at most 5 MB at a time; split the file."))
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise invalid("file", _("Save the CSV as UTF-8 and upload it again."), "not_utf8") from exc
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx)
+    summary = service.import_drafts(uow, ctx, service.csv_rows(content), now(), publish=publish)
+    uow.commit()
+    return ImportOut.model_validate(summary.as_dict())
+
+
+@router.get("/exports/faq.csv")
+def export_csv(slug: str, uow: Uow, user: CurrentUser) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx) if not service.can_review(ctx) else None
+    return Response(
+        service.export_csv(uow.session, ctx),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-faq.csv"'},
+    )

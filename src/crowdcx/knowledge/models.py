@@ -1,0 +1,121 @@
+"""Tables of the knowledge base. The working revision and the live (published) copy live side
+by side, so an article stays readable while its next revision is reviewed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crowdcx.kernel.models import Base, BrandOwned, utcnow
+
+
+class Article(BrandOwned, Base):
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_brand_state", "brand_id", "state"),
+        Index("ix_articles_brand_group", "brand_id", "group_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Translations of one article share a group id (the id of the first of them).
+    group_id: Mapped[int | None] = mapped_column(default=None)
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]]
+    skills: Mapped[list[str]]
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    version: Mapped[int] = mapped_column(default=1)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    approved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    # The live copy readers see (None until the first publish; cleared on archive).
+    live_version: Mapped[int | None] = mapped_column(default=None)
+    live_title: Mapped[str | None] = mapped_column(String(300), default=None)
+    live_body: Mapped[str | None] = mapped_column(Text, default=None)
+    live_visibility: Mapped[str | None] = mapped_column(String(16), default=None)
+    live_language: Mapped[str | None] = mapped_column(String(16), default=None)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    review_by: Mapped[datetime | None] = mapped_column(default=None)
+    helpful: Mapped[int] = mapped_column(default=0)
+    unhelpful: Mapped[int] = mapped_column(default=0)
+    views: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def live(self) -> bool:
+        return self.live_version is not None and self.state != "archived"
+
+
+class ArticleVersion(BrandOwned, Base):
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    editor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleEvent(BrandOwned, Base):
+    """Workflow history: who submitted, approved, published or archived which version."""
+
+    __tablename__ = "article_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int]
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleFeedback(BrandOwned, Base):
+    __tablename__ = "article_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    helpful: Mapped[bool]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchEvent(BrandOwned, Base):
+    """Deflection measurement: suggestions shown, opened and "this solved it"."""
+
+    __tablename__ = "search_events"
+    __table_args__ = (Index("ix_search_events_brand_event", "brand_id", "event", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(16))  # shown | opened | solved | no_answer
+    source: Mapped[str] = mapped_column(String(16))  # help | ticket | question | assist | api
+    query: Mapped[str] = mapped_column(String(500), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="")
+    ref_id: Mapped[str] = mapped_column(String(64), default="")
+    results: Mapped[int] = mapped_column(default=0)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

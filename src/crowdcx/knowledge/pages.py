@@ -1,0 +1,407 @@
+"""Help-center pages: home with as-you-type search, article with feedback, editor with
+preview, review queue with stale content, import. Every action posts to the same use cases
+the API calls."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from crowdcx.kernel.errors import AppError
+from crowdcx.kernel.i18n import N_, _, current_locale
+from crowdcx.kernel.markdown import render
+from crowdcx.knowledge import rules, service
+from crowdcx.knowledge.api import MAX_IMPORT_BYTES
+from crowdcx.knowledge.models import Article
+from crowdcx.search import rules as search_rules
+from crowdcx.search import service as search
+from crowdcx.tenancy.service import BrandContext, access_brand
+from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, now
+from crowdcx.web.templating import NavItem, page, register_nav
+
+router = APIRouter(include_in_schema=False)
+
+register_nav(NavItem(N_("Help center"), "help", "brand.view", signed_in=False))
+register_nav(
+    NavItem(
+        N_("Articles to review"), "help/review", "brand.view",
+        roles=frozenset({"agent", "brand_admin", "expert"}),
+    )
+)  # fmt: skip
+
+Text = Annotated[str, Form(max_length=60_000)]
+Short = Annotated[str, Form(max_length=1000)]
+
+
+def state_labels() -> dict[str, str]:
+    return {
+        "draft": _("Draft"),
+        "in_review": _("In review"),
+        "approved": _("Approved"),
+        "published": _("Published"),
+        "archived": _("Archived"),
+    }
+
+
+def visibility_labels() -> dict[str, str]:
+    return {
+        "public": _("Everyone"),
+        "experts": _("Experts and staff"),
+        "staff": _("Staff only"),
+    }
+
+
+def action_labels() -> dict[str, str]:
+    return {
+        "submit": _("Submit for review"),
+        "approve": _("Approve"),
+        "publish": _("Publish"),
+        "archive": _("Archive"),
+    }
+
+
+def _common(ctx: BrandContext) -> dict[str, Any]:
+    return {
+        "ctx": ctx,
+        "state_names": state_labels(),
+        "visibility_names": visibility_labels(),
+        "action_names": action_labels(),
+        "can_write": service.can_write(ctx),
+        "can_review": service.can_review(ctx),
+    }
+
+
+def _reader_language(ctx: BrandContext) -> str:
+    locale = current_locale()
+    return locale if locale in ctx.brand.locales else ctx.brand.default_locale
+
+
+def _lists(uow: Any, ctx: BrandContext, language: str) -> tuple[list[Article], list[Article]]:
+    visible = list(search_rules.visible_to(search.viewer_role(ctx)))
+    base = ctx.scoped(Article).where(
+        Article.live_version.is_not(None),
+        Article.state != "archived",
+        Article.live_visibility.in_(visible),
+    )
+    same = base.where(Article.live_language == language)
+    popular = list(
+        uow.session.scalars(
+            same.order_by((Article.helpful - Article.unhelpful + Article.views).desc()).limit(6)
+        )
+    )
+    recent = list(uow.session.scalars(same.order_by(Article.published_at.desc()).limit(6)))
+    if not popular:  # nothing in the reader's language yet: show the brand's others
+        popular = list(uow.session.scalars(base.order_by(Article.published_at.desc()).limit(6)))
+    return popular, recent
+
+
+def _answer(uow: Any, ctx: BrandContext, q: str) -> search.Answer | None:
+    if not q.strip():
+        return None
+    at = now()
+    answer = search.search(
+        uow.session, ctx, q, language=_reader_language(ctx), now=at, limit=10,
+        kinds=("article", "question"),
+    )  # fmt: skip
+    search.record(
+        uow.session, ctx, "no_answer" if answer.out_of_scope else "shown", "help",
+        query=q, results=len(answer.results), at=at,
+    )  # fmt: skip
+    uow.commit()
+    return answer
+
+
+@router.get("/b/{slug}/help")
+def help_home(slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str = "") -> Response:
+    ctx = access_brand(uow.session, slug, viewer.user)
+    q = q[:500]
+    answer = _answer(uow, ctx, q)
+    popular, recent = _lists(uow, ctx, _reader_language(ctx))
+    return page(
+        request,
+        "help/home.html",
+        {**_common(ctx), "q": q, "answer": answer, "popular": popular, "recent": recent},
+    )
+
+
+@router.get("/b/{slug}/help/search")
+def help_search(slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str = "") -> Response:
+    """As-you-type results (an htmx fragment); a plain GET gets the whole page."""
+    if request.headers.get("hx-request") != "true":
+        return RedirectResponse(f"/b/{slug}/help?q={q[:500]}", status_code=303)
+    ctx = access_brand(uow.session, slug, viewer.user)
+    q = q[:500]
+    answer = _answer(uow, ctx, q) if len(q.strip()) >= 2 else None
+    return page(request, "help/_results.html", {**_common(ctx), "q": q, "answer": answer})
+
+
+@router.get("/b/{slug}/help/articles/{article_id}")
+def article_page(
+    slug: str, article_id: int, request: Request, viewer: ViewerDep, uow: Uow, q: str = ""
+) -> Response:
+    ctx = access_brand(uow.session, slug, viewer.user)
+    article = service.get_article(uow.session, ctx, article_id)
+    editor = service.can_write(ctx) or service.can_review(ctx)
+    show_live = article.live and not (editor and request.query_params.get("draft"))
+    title = (article.live_title if show_live else article.title) or article.title
+    body = (article.live_body if show_live else article.body) or article.body
+    if article.live:
+        article.views += 1
+        if q:
+            search.record(
+                uow.session, ctx, "opened", "help", query=q[:500], kind="article",
+                ref_id=str(article.id), at=now(),
+            )  # fmt: skip
+        uow.commit()
+    at = now()
+    return page(
+        request,
+        "help/article.html",
+        {
+            **_common(ctx),
+            "article": article,
+            "title": title,
+            "body_html": render(body),
+            "showing_live": show_live,
+            "stale": rules.is_stale(article.review_by, article.live, at),
+            "variants": service.variants(uow.session, ctx, article),
+            "actions": rules.allowed_actions(
+                service._state_of(article), service.actor_of(ctx), service.kb_policy(ctx)
+            )
+            if ctx.user
+            else [],
+            "history": service.versions(uow.session, ctx, article) if editor else [],
+            "q": q[:500],
+            "thanks": request.query_params.get("thanks", ""),
+        },
+    )
+
+
+@router.post("/b/{slug}/help/articles/{article_id}/feedback", dependencies=[CsrfChecked])
+def article_feedback(
+    slug: str,
+    article_id: int,
+    viewer: ViewerDep,
+    uow: Uow,
+    helpful: Annotated[str, Form(max_length=5)],
+    comment: Annotated[str, Form(max_length=5000)] = "",
+    q: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    ctx = access_brand(uow.session, slug, viewer.user)
+    article = service.get_article(uow.session, ctx, article_id)
+    yes = helpful == "yes"
+    service.feedback(uow, ctx, article, yes, comment, now())
+    if yes:
+        search.record(
+            uow.session, ctx, "solved", "help", query=q, kind="article",
+            ref_id=str(article.id), at=now(),
+        )  # fmt: skip
+    uow.commit()
+    return RedirectResponse(
+        f"/b/{slug}/help/articles/{article_id}?thanks={'yes' if yes else 'no'}", status_code=303
+    )
+
+
+def _editor(
+    request: Request,
+    ctx: BrandContext,
+    article: Article | None,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    return page(
+        request,
+        "help/editor.html",
+        {
+            **_common(ctx),
+            "article": article,
+            "form": form,
+            "errors": errors,
+            "preview": render(form.get("body", "")) if form.get("body") else "",
+        },
+        status=status,
+    )
+
+
+@router.get("/b/{slug}/help/new")
+def new_article(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, translation_of: int | None = None
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx)
+    form = {"language": _reader_language(ctx), "visibility": "public"}
+    if translation_of is not None:
+        original = service.get_article(uow.session, ctx, translation_of)
+        form.update(translation_of=str(original.id), tags=" | ".join(original.tags))
+    return _editor(request, ctx, None, form, {})
+
+
+def _form(title: str, body: str, language: str, tags: str, visibility: str) -> dict[str, str]:
+    return {"title": title, "body": body, "language": language, "tags": tags,
+            "visibility": visibility}  # fmt: skip
+
+
+@router.post("/b/{slug}/help/new", dependencies=[CsrfChecked])
+def create_article(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    title: Short = "",
+    body: Text = "",
+    language: Annotated[str, Form(max_length=20)] = "",
+    tags: Short = "",
+    visibility: Annotated[str, Form(max_length=20)] = "public",
+    translation_of: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx)
+    form = _form(title, body, language, tags, visibility)
+    draft = rules.validate_draft(title, body, language, tags.split("|"), visibility)
+    if isinstance(draft, rules.Violation):
+        return _editor(
+            request, ctx, None, form, {draft.field: service.reason_text(draft)}, status=422
+        )
+    article = service.create_article(
+        uow, ctx, draft, now(),
+        translation_of=int(translation_of) if translation_of.isdigit() else None,
+    )  # fmt: skip
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/help/articles/{article.id}?draft=1", status_code=303)
+
+
+@router.get("/b/{slug}/help/articles/{article_id}/edit")
+def edit_article(
+    slug: str, article_id: int, request: Request, user: CurrentUser, uow: Uow
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    article = service.get_article(uow.session, ctx, article_id)
+    service.require_writer(ctx) if not service.can_review(ctx) else None
+    form = _form(
+        article.title, article.body, article.language, " | ".join(article.tags),
+        article.visibility,
+    )  # fmt: skip
+    return _editor(request, ctx, article, form, {})
+
+
+@router.post("/b/{slug}/help/articles/{article_id}/edit", dependencies=[CsrfChecked])
+def save_article(
+    slug: str,
+    article_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    title: Short = "",
+    body: Text = "",
+    language: Annotated[str, Form(max_length=20)] = "",
+    tags: Short = "",
+    visibility: Annotated[str, Form(max_length=20)] = "public",
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    article = service.get_article(uow.session, ctx, article_id)
+    form = _form(title, body, language, tags, visibility)
+    changes = {**form, "tags": tags.split("|"), "note": note}
+    try:
+        service.update_article(uow, ctx, article, changes, now())
+    except AppError as exc:
+        if exc.status != 422:
+            raise
+        uow.rollback()
+        article = service.get_article(uow.session, ctx, article_id)
+        return _editor(request, ctx, article, form, {exc.field or "body": exc.detail}, 422)
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/help/articles/{article_id}?draft=1", status_code=303)
+
+
+@router.post("/b/{slug}/help/preview", dependencies=[CsrfChecked])
+def preview(slug: str, user: CurrentUser, uow: Uow, body: Text = "") -> Response:
+    """The editor's live preview (an htmx fragment): the same sanitised rendering readers get."""
+    access_brand(uow.session, slug, user)
+    return HTMLResponse(render(body) or f'<p class="meta">{_("Nothing to preview yet.")}</p>')
+
+
+@router.post("/b/{slug}/help/articles/{article_id}/act", dependencies=[CsrfChecked])
+def act(
+    slug: str,
+    article_id: int,
+    user: CurrentUser,
+    uow: Uow,
+    action: Annotated[str, Form(max_length=20)],
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    article = service.get_article(uow.session, ctx, article_id)
+    service.act(uow, ctx, article, action, now())
+    uow.commit()
+    suffix = "" if action == "publish" else "?draft=1"
+    return RedirectResponse(f"/b/{slug}/help/articles/{article_id}{suffix}", status_code=303)
+
+
+@router.get("/b/{slug}/help/review")
+def review(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx) if not service.can_review(ctx) else None
+    mine = list(
+        uow.session.scalars(
+            ctx.scoped(Article)
+            .where(Article.author_id == user.id, Article.state == "draft")
+            .order_by(Article.updated_at.desc())
+            .limit(50)
+        )
+    )
+    return page(
+        request,
+        "help/review.html",
+        {
+            **_common(ctx),
+            "queue": service.review_queue(uow.session, ctx),
+            "stale": service.stale(uow.session, ctx, now()),
+            "drafts": mine,
+        },
+    )
+
+
+@router.get("/b/{slug}/help/import")
+def import_page(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx)
+    return page(request, "help/import.html", {**_common(ctx), "summary": None, "error": ""})
+
+
+@router.post("/b/{slug}/help/import", dependencies=[CsrfChecked])
+async def import_upload(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    file: Annotated[UploadFile, File()],
+    publish: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    raw = await file.read(MAX_IMPORT_BYTES + 1)
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx)
+    error = ""
+    summary = None
+    if len(raw) > MAX_IMPORT_BYTES:
+        error = _("Import at most 5 MB at a time; split the file.")
+    else:
+        try:
+            content = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            error = _("Save the CSV as UTF-8 and upload it again.")
+        else:
+            try:
+                rows = service.csv_rows(content)
+                summary = service.import_drafts(uow, ctx, rows, now(), publish=publish == "on")
+                uow.commit()
+            except AppError as exc:
+                error = exc.detail
+    return page(
+        request,
+        "help/import.html",
+        {**_common(ctx), "summary": summary, "error": error},
+        status=422 if error else 200,
+    )

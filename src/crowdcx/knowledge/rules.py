@@ -1,0 +1,353 @@
+"""Rules of the knowledge base. Pure: plain values in, decisions (or violations) out.
+
+- The review workflow: draft → in_review → approved → published → archived, where the approver
+  is never the author and who may write or review is brand policy (:class:`KbRoles`).
+- A published article stays live while its next revision is drafted and reviewed: the live
+  copy changes only on publish.
+- Freshness: a published article has a review-by date; past it, it is flagged as stale.
+- FAQ rows (CSV import) are validated one by one into values or reasons, never half-written.
+- Version diffs are unified diffs of title and body.
+
+Only the standard library; ``now`` and every policy come in as arguments.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
+
+from crowdcx.kernel.language import LOCALES
+
+State = Literal["draft", "in_review", "approved", "published", "archived"]
+Visibility = Literal["public", "experts", "staff"]
+Action = Literal["submit", "approve", "publish", "archive", "edit"]
+
+STATES: Final[tuple[State, ...]] = ("draft", "in_review", "approved", "published", "archived")
+VISIBILITIES: Final[tuple[Visibility, ...]] = ("public", "experts", "staff")
+ACTIONS: Final[tuple[Action, ...]] = ("submit", "approve", "publish", "archive")
+
+MAX_TITLE: Final = 300
+MAX_BODY: Final = 50_000
+MAX_TAGS: Final = 20
+MAX_TAG: Final = 40
+DEFAULT_REVIEW_DAYS: Final = 180
+
+# Locale spellings people put in spreadsheets, mapped to the platform's four locales.
+LANGUAGE_ALIASES: Final[dict[str, str]] = {
+    "en": "en",
+    "en-us": "en",
+    "en-gb": "en",
+    "english": "en",
+    "ru": "ru",
+    "ru-ru": "ru",
+    "russian": "ru",
+    "zh-hans": "zh-Hans",
+    "zh-cn": "zh-Hans",
+    "zh-sg": "zh-Hans",
+    "zh": "zh-Hans",
+    "zh_hans": "zh-Hans",
+    "zh-hant": "zh-Hant",
+    "zh-tw": "zh-Hant",
+    "zh-hk": "zh-Hant",
+    "zh_hant": "zh-Hant",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """Why something is refused: ``code`` is stable, ``field`` names the input, ``params``
+    fill the translated message the shell chooses by code."""
+
+    code: str
+    field: str = ""
+    params: Mapping[str, Any] = dc_field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class KbRoles:
+    """Who may write and who may review a brand's articles (brand policy)."""
+
+    authors: frozenset[str] = frozenset({"agent", "expert", "brand_admin"})
+    reviewers: frozenset[str] = frozenset({"agent", "brand_admin"})
+    review_days: int = DEFAULT_REVIEW_DAYS
+
+
+def kb_roles_from(settings: Mapping[str, Any] | None) -> KbRoles:
+    """Read the ``knowledge`` part of a brand's settings; unknown or bad values fall back."""
+    raw = (settings or {}).get("knowledge") or {}
+    default = KbRoles()
+    if not isinstance(raw, Mapping):
+        return default
+
+    def roles(key: str, fallback: frozenset[str]) -> frozenset[str]:
+        value = raw.get(key)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value) and value:
+            return frozenset(value)
+        return fallback
+
+    days = raw.get("review_days")
+    return KbRoles(
+        authors=roles("authors", default.authors),
+        reviewers=roles("reviewers", default.reviewers),
+        review_days=days if isinstance(days, int) and 1 <= days <= 3650 else default.review_days,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: int
+    roles: frozenset[str]
+    platform_admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleState:
+    """What the workflow needs to know about an article."""
+
+    state: State
+    author_id: int
+    live: bool  # a published revision is visible to readers
+
+
+def may_write(actor: Actor, policy: KbRoles) -> bool:
+    return actor.platform_admin or bool(actor.roles & policy.authors)
+
+
+def may_review(actor: Actor, policy: KbRoles) -> bool:
+    return actor.platform_admin or bool(actor.roles & policy.reviewers)
+
+
+_TRANSITIONS: Final[dict[str, tuple[frozenset[str], State]]] = {
+    "submit": (frozenset({"draft"}), "in_review"),
+    "approve": (frozenset({"in_review"}), "approved"),
+    "publish": (frozenset({"approved"}), "published"),
+    "archive": (frozenset({"draft", "in_review", "approved", "published"}), "archived"),
+}
+
+
+def transition(
+    article: ArticleState, action: str, actor: Actor, policy: KbRoles
+) -> State | Violation:
+    """The state after ``action``, or why it is refused.
+
+    Authors submit their drafts; a reviewer who is not the author approves; a reviewer
+    publishes an approved revision; a reviewer archives (the author may archive an
+    unpublished draft of their own).
+    """
+    if action not in _TRANSITIONS:
+        return Violation("unknown_action", "action", {"action": action})
+    sources, target = _TRANSITIONS[action]
+    if article.state not in sources:
+        return Violation("bad_state", "state", {"action": action, "state": article.state})
+    own = actor.user_id == article.author_id
+    if action == "submit":
+        if not (own and may_write(actor, policy)) and not may_review(actor, policy):
+            return Violation("not_author", "action", {"action": action})
+    elif action == "approve":
+        if not may_review(actor, policy):
+            return Violation("not_reviewer", "action", {"action": action})
+        if own:
+            return Violation("own_article", "action", {"action": action})
+    elif action == "publish":
+        if not may_review(actor, policy):
+            return Violation("not_reviewer", "action", {"action": action})
+    elif action == "archive":
+        allowed = may_review(actor, policy) or (
+            own and not article.live and may_write(actor, policy)
+        )
+        if not allowed:
+            return Violation("not_reviewer", "action", {"action": action})
+    return target
+
+
+def allowed_actions(article: ArticleState, actor: Actor, policy: KbRoles) -> list[str]:
+    return [a for a in ACTIONS if isinstance(transition(article, a, actor, policy), str)]
+
+
+def edit_state(article: ArticleState, actor: Actor, policy: KbRoles) -> State | Violation:
+    """Editing makes a new draft revision. An archived article is read-only; a reviewer or the
+    author may edit; a live article stays live until the new revision is published."""
+    if article.state == "archived":
+        return Violation("archived", "state", {"state": article.state})
+    if not (
+        may_review(actor, policy)
+        or (actor.user_id == article.author_id and may_write(actor, policy))
+    ):
+        return Violation("not_author", "action", {"action": "edit"})
+    return "draft"
+
+
+def review_by(published_at: datetime, policy: KbRoles) -> datetime:
+    return published_at + timedelta(days=policy.review_days)
+
+
+def is_stale(review_date: datetime | None, live: bool, now: datetime) -> bool:
+    """A live article whose review-by date has passed is flagged for review."""
+    return live and review_date is not None and review_date <= now
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def clean_text(value: str) -> str:
+    """NFC, no NULs or stray control characters, trimmed."""
+    value = unicodedata.normalize("NFC", value).replace("\x00", "")
+    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+
+
+def normalise_language(value: str) -> str | None:
+    key = value.strip().lower().replace("_", "-")
+    if key in LANGUAGE_ALIASES:
+        return LANGUAGE_ALIASES[key]
+    for locale in LOCALES:
+        if locale.lower() == key:
+            return locale
+    return None
+
+
+def normalise_tags(raw: Iterable[str]) -> list[str] | Violation:
+    tags: list[str] = []
+    for tag in raw:
+        tag = clean_text(tag).casefold()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG:
+            return Violation("tag_too_long", "tags", {"tag": tag[:20], "max": MAX_TAG})
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        return Violation("too_many_tags", "tags", {"max": MAX_TAGS})
+    return tags
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A validated article draft (title, Markdown body, language, tags, visibility)."""
+
+    title: str
+    body: str
+    language: str
+    tags: tuple[str, ...]
+    visibility: Visibility
+
+
+def validate_draft(
+    title: str, body: str, language: str, tags: Iterable[str], visibility: str
+) -> Draft | Violation:
+    title, body = clean_text(title), clean_text(body)
+    if not title:
+        return Violation("required", "title")
+    if len(title) > MAX_TITLE:
+        return Violation("too_long", "title", {"max": MAX_TITLE})
+    if not body:
+        return Violation("required", "body")
+    if len(body) > MAX_BODY:
+        return Violation("too_long", "body", {"max": MAX_BODY})
+    lang = normalise_language(language)
+    if lang is None:
+        return Violation("bad_language", "language", {"value": language[:20]})
+    if visibility not in VISIBILITIES:
+        return Violation("bad_visibility", "visibility", {"value": visibility[:20]})
+    clean_tags = normalise_tags(tags)
+    if isinstance(clean_tags, Violation):
+        return clean_tags
+    return Draft(title, body, lang, tuple(clean_tags), visibility)
+
+
+# --- FAQ CSV --------------------------------------------------------------------------------
+
+FAQ_COLUMNS: Final[tuple[str, ...]] = ("question", "answer", "language", "tags", "visibility")
+
+
+@dataclass(frozen=True, slots=True)
+class FaqRow:
+    line: int
+    draft: Draft | None
+    problem: Violation | None = None
+
+
+def parse_faq_csv(content: str) -> Iterator[FaqRow] | Violation:
+    """Rows of a FAQ CSV (header ``question,answer,language,tags,visibility``; tags split by
+    ``|``; visibility defaults to public). A bad row yields its problem; the others go on.
+    Rows repeating an earlier (question, language) are reported as duplicates."""
+    if content.startswith("\ufeff"):
+        content = content[1:]
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return Violation("empty_file", "file")
+    except csv.Error as exc:
+        return Violation("bad_csv", "file", {"reason": str(exc)})
+    columns = [clean_text(c).casefold() for c in header]
+    missing = [c for c in FAQ_COLUMNS[:3] if c not in columns]
+    if missing:
+        return Violation("missing_columns", "file", {"columns": ", ".join(missing)})
+    index = {name: columns.index(name) for name in FAQ_COLUMNS if name in columns}
+    return _faq_rows(reader, index)
+
+
+def _faq_rows(reader: Any, index: dict[str, int]) -> Iterator[FaqRow]:
+    seen: set[tuple[str, str]] = set()
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield FaqRow(reader.line_num, None, Violation("bad_csv", "file", {"reason": str(exc)}))
+            return
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            i = index.get(name)
+            return cells[i] if i is not None and i < len(cells) else ""
+
+        visibility = clean_text(cell("visibility")).casefold() or "public"
+        result = validate_draft(
+            cell("question"), cell("answer"), cell("language"), cell("tags").split("|"), visibility
+        )
+        if isinstance(result, Violation):
+            yield FaqRow(line, None, result)
+            continue
+        key = (result.title.casefold(), result.language)
+        if key in seen:
+            yield FaqRow(
+                line, None, Violation("duplicate_row", "question", {"title": result.title})
+            )
+            continue
+        seen.add(key)
+        yield FaqRow(line, result)
+
+
+def faq_csv(rows: Iterable[tuple[str, str, str, Iterable[str], str]]) -> str:
+    """The export: the same columns the import reads."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FAQ_COLUMNS)
+    for question, answer, language, tags, visibility in rows:
+        writer.writerow([question, answer, language, "|".join(tags), visibility])
+    return out.getvalue()
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+def diff(
+    old_title: str, old_body: str, new_title: str, new_body: str, labels: tuple[str, str]
+) -> str:
+    """A unified diff of two revisions (title as the first line)."""
+    old = [f"# {old_title}", *old_body.splitlines()]
+    new = [f"# {new_title}", *new_body.splitlines()]
+    return "\n".join(
+        difflib.unified_diff(old, new, fromfile=labels[0], tofile=labels[1], lineterm="")
+    )

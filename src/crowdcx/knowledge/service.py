@@ -1,0 +1,581 @@
+"""Use cases of the knowledge base: write, review, publish, archive, feedback, import/export.
+
+Every change that alters what readers can find updates the search index in the same
+transaction (crowdcx.search.service), so a published article is findable at commit and an
+archived one is gone at commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from crowdcx.identity.models import User
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
+from crowdcx.kernel.i18n import _
+from crowdcx.knowledge import rules
+from crowdcx.knowledge.models import Article, ArticleEvent, ArticleFeedback, ArticleVersion
+from crowdcx.search import rules as search_rules
+from crowdcx.search import service as search
+from crowdcx.tenancy.service import BrandContext
+
+MAX_COMMENT = 2000
+
+
+def kb_policy(ctx: BrandContext) -> rules.KbRoles:
+    return rules.kb_roles_from(ctx.brand.settings)
+
+
+def actor_of(ctx: BrandContext) -> rules.Actor:
+    user = ctx.user
+    return rules.Actor(user.id if user else 0, ctx.roles, ctx.is_platform_admin)
+
+
+def can_write(ctx: BrandContext) -> bool:
+    return ctx.user is not None and rules.may_write(actor_of(ctx), kb_policy(ctx))
+
+
+def can_review(ctx: BrandContext) -> bool:
+    return ctx.user is not None and rules.may_review(actor_of(ctx), kb_policy(ctx))
+
+
+def require_writer(ctx: BrandContext) -> None:
+    if ctx.user is None:
+        from crowdcx.kernel.errors import unauthenticated
+
+        raise unauthenticated()
+    if not can_write(ctx):
+        raise forbidden(_("Only the brand's authors can write help-center articles."), "not_author")
+
+
+def violation_error(v: rules.Violation) -> AppError:
+    p = dict(v.params)
+    messages: dict[str, Callable[[], str]] = {
+        "required": lambda: _("This field is required."),
+        "too_long": lambda: _("Keep this under %(max)s characters.") % p,
+        "bad_language": lambda: (
+            _("“%(value)s” is not a language we support: use en, ru, zh-Hans or zh-Hant.") % p
+        ),
+        "bad_visibility": lambda: (
+            _("“%(value)s” is not a visibility: use public, experts or staff.") % p
+        ),
+        "tag_too_long": lambda: _("Tags are at most %(max)s characters long.") % p,
+        "too_many_tags": lambda: _("Use at most %(max)s tags.") % p,
+        "bad_state": lambda: _("An article in state “%(state)s” cannot be given “%(action)s”.") % p,
+        "not_author": lambda: _("Only the author or a reviewer can do this."),
+        "not_reviewer": lambda: _("Only a reviewer of this brand can do this."),
+        "own_article": lambda: _(
+            "Someone other than the author must approve an article; ask another reviewer."
+        ),
+        "archived": lambda: _("This article is archived; it can no longer be edited."),
+        "unknown_action": lambda: _("Unknown action “%(action)s”.") % p,
+        "empty_file": lambda: _("The file is empty."),
+        "bad_csv": lambda: _("The file is not valid CSV: %(reason)s") % p,
+        "missing_columns": lambda: (
+            _(
+                "The header row lacks the column(s) %(columns)s; expected "
+                "question,answer,language,tags,visibility."
+            )
+            % p
+        ),
+        "duplicate_row": lambda: _("The same question in the same language appears earlier."),
+    }
+    message = messages.get(v.code, lambda: _("This value is not accepted."))()
+    if v.code in ("bad_state", "own_article", "archived"):
+        return AppError(409, v.code, message, field=v.field or None)
+    if v.code in ("not_author", "not_reviewer"):
+        return forbidden(message, v.code)
+    return invalid(v.field or "body", message, v.code)
+
+
+def reason_text(v: rules.Violation) -> str:
+    return violation_error(v).detail
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def readable(ctx: BrandContext, article: Article) -> bool:
+    """Readers see the live copy within their visibility; authors and reviewers see all."""
+    if can_write(ctx) or can_review(ctx):
+        return True
+    role = search.viewer_role(ctx)
+    return article.live and search_rules.may_see(role, article.live_visibility or "staff")
+
+
+def get_article(session: Session, ctx: BrandContext, article_id: int) -> Article:
+    article = session.get(Article, article_id)
+    if article is None or article.brand_id != ctx.brand.id or not readable(ctx, article):
+        # Same answer whether it does not exist or may not be seen: nothing leaks.
+        raise not_found(_("There is no such article in this help center."), "article_not_found")
+    return article
+
+
+def list_articles(
+    session: Session,
+    ctx: BrandContext,
+    *,
+    state: str | None = None,
+    language: str | None = None,
+    tag: str | None = None,
+    limit: int = 50,
+    after: int | None = None,
+) -> list[Article]:
+    stmt = ctx.scoped(Article)
+    editor = can_write(ctx) or can_review(ctx)
+    if not editor:
+        visible = list(search_rules.visible_to(search.viewer_role(ctx)))
+        stmt = stmt.where(
+            Article.live_version.is_not(None),
+            Article.state != "archived",
+            Article.live_visibility.in_(visible),
+        )
+    if state:
+        if state not in rules.STATES:
+            raise invalid("state", _("Use one of: %(s)s.") % {"s": ", ".join(rules.STATES)})
+        stmt = stmt.where(Article.state == state)
+    if language:
+        lang = rules.normalise_language(language)
+        if lang is None:
+            raise violation_error(rules.Violation("bad_language", "lang", {"value": language}))
+        stmt = stmt.where(
+            or_(Article.live_language == lang, Article.language == lang)
+            if editor
+            else Article.live_language == lang
+        )
+    if after is not None:
+        stmt = stmt.where(Article.id < after)
+    rows = list(
+        session.scalars(stmt.order_by(Article.id.desc()).limit(limit * 4 if tag else limit))
+    )
+    if tag:
+        rows = [a for a in rows if tag.casefold() in a.tags][:limit]
+    return rows
+
+
+def variants(session: Session, ctx: BrandContext, article: Article) -> list[Article]:
+    """The article's translations that this viewer may read (itself excluded)."""
+    group = article.group_id or article.id
+    rows = session.scalars(
+        ctx.scoped(Article).where(
+            or_(Article.group_id == group, Article.id == group), Article.id != article.id
+        )
+    )
+    return [a for a in rows if readable(ctx, a)]
+
+
+def versions(session: Session, ctx: BrandContext, article: Article) -> list[ArticleVersion]:
+    return list(
+        session.scalars(
+            ctx.scoped(ArticleVersion)
+            .where(ArticleVersion.article_id == article.id)
+            .order_by(ArticleVersion.version.desc())
+        )
+    )
+
+
+def version_diff(session: Session, ctx: BrandContext, article: Article, old: int, new: int) -> str:
+    by_number = {v.version: v for v in versions(session, ctx, article)}
+    if old not in by_number or new not in by_number:
+        raise not_found(_("There is no such version of this article."), "version_not_found")
+    a, b = by_number[old], by_number[new]
+    return rules.diff(a.title, a.body, b.title, b.body, (f"v{old}", f"v{new}"))
+
+
+def stale(session: Session, ctx: BrandContext, now: datetime) -> list[Article]:
+    return list(
+        session.scalars(
+            ctx.scoped(Article)
+            .where(
+                Article.live_version.is_not(None),
+                Article.state != "archived",
+                Article.review_by <= now,
+            )
+            .order_by(Article.review_by)
+        )
+    )
+
+
+def review_queue(session: Session, ctx: BrandContext) -> list[Article]:
+    return list(
+        session.scalars(
+            ctx.scoped(Article)
+            .where(Article.state.in_(("in_review", "approved")))
+            .order_by(Article.updated_at)
+        )
+    )
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _sync_index(session: Session, article: Article) -> None:
+    session.flush()
+    if not article.live:
+        search.remove(session, article.brand_id, "article", str(article.id))
+        return
+    search.upsert(
+        session,
+        search.document(
+            article.brand_id,
+            "article",
+            article.id,
+            language=article.live_language or article.language,
+            visibility=article.live_visibility or "staff",
+            title=article.live_title or article.title,
+            markdown=article.live_body or "",
+            updated_at=article.published_at or article.updated_at,
+            helpful=article.helpful,
+            unhelpful=article.unhelpful,
+        ),
+    )
+
+
+def create_article(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    draft: rules.Draft,
+    now: datetime,
+    *,
+    translation_of: int | None = None,
+    skills: Sequence[str] = (),
+    author_id: int | None = None,
+) -> Article:
+    require_writer(ctx)
+    group_id = None
+    if translation_of is not None:
+        original = get_article(uow.session, ctx, translation_of)
+        group_id = original.group_id or original.id
+    article = Article(
+        brand_id=ctx.brand.id,
+        group_id=group_id,
+        language=draft.language,
+        title=draft.title,
+        body=draft.body,
+        tags=list(draft.tags),
+        skills=[s.strip() for s in skills if s.strip()][:20],
+        visibility=draft.visibility,
+        state="draft",
+        version=1,
+        author_id=author_id if author_id is not None else (ctx.user.id if ctx.user else None),
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(article)
+    uow.session.flush()
+    uow.session.add(
+        ArticleVersion(
+            brand_id=ctx.brand.id,
+            article_id=article.id,
+            version=1,
+            title=draft.title,
+            body=draft.body,
+            editor_id=ctx.user.id if ctx.user else None,
+            created_at=now,
+        )
+    )
+    return article
+
+
+def _state_of(article: Article) -> rules.ArticleState:
+    return rules.ArticleState(
+        state=article.state,  # type: ignore[arg-type]
+        author_id=article.author_id or 0,
+        live=article.live,
+    )
+
+
+def update_article(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    article: Article,
+    changes: dict[str, Any],
+    now: datetime,
+) -> Article:
+    """Edit the working revision: a new version, back to draft; the live copy is untouched."""
+    require_writer(ctx) if not can_review(ctx) else None
+    outcome = rules.edit_state(_state_of(article), actor_of(ctx), kb_policy(ctx))
+    if isinstance(outcome, rules.Violation):
+        raise violation_error(outcome)
+    draft = rules.validate_draft(
+        changes.get("title", article.title),
+        changes.get("body", article.body),
+        changes.get("language", article.language),
+        changes.get("tags", article.tags),
+        changes.get("visibility", article.visibility),
+    )
+    if isinstance(draft, rules.Violation):
+        raise violation_error(draft)
+    text_changed = (draft.title, draft.body) != (article.title, article.body)
+    article.title, article.body, article.language = draft.title, draft.body, draft.language
+    article.tags, article.visibility = list(draft.tags), draft.visibility
+    if "skills" in changes:
+        article.skills = [s.strip() for s in changes["skills"] if s.strip()][:20]
+    article.state = outcome
+    article.approved_by = None
+    article.updated_at = now
+    if text_changed:
+        article.version += 1
+        uow.session.add(
+            ArticleVersion(
+                brand_id=ctx.brand.id,
+                article_id=article.id,
+                version=article.version,
+                title=draft.title,
+                body=draft.body,
+                editor_id=ctx.user.id if ctx.user else None,
+                note=str(changes.get("note", ""))[:200],
+                created_at=now,
+            )
+        )
+    return article
+
+
+def _go_live(article: Article, now: datetime, policy: rules.KbRoles) -> None:
+    """The working revision becomes the live copy readers see."""
+    article.live_version = article.version
+    article.live_title, article.live_body = article.title, article.body
+    article.live_visibility, article.live_language = article.visibility, article.language
+    article.published_at = now
+    article.review_by = rules.review_by(now, policy)
+
+
+def act(
+    uow: UnitOfWork, ctx: BrandContext, article: Article, action: str, now: datetime
+) -> Article:
+    """submit | approve | publish | archive, as the rules allow."""
+    if ctx.user is None:
+        from crowdcx.kernel.errors import unauthenticated
+
+        raise unauthenticated()
+    policy = kb_policy(ctx)
+    outcome = rules.transition(_state_of(article), action, actor_of(ctx), policy)
+    if isinstance(outcome, rules.Violation):
+        raise violation_error(outcome)
+    article.state = outcome
+    article.updated_at = now
+    if action == "approve":
+        article.approved_by = ctx.user.id
+    elif action == "publish":
+        _go_live(article, now, policy)
+    elif action == "archive":
+        article.live_version = None
+    uow.session.add(
+        ArticleEvent(
+            brand_id=ctx.brand.id,
+            article_id=article.id,
+            action=action,
+            version=article.version,
+            actor_id=ctx.user.id,
+            created_at=now,
+        )
+    )
+    if action in ("publish", "archive"):
+        _sync_index(uow.session, article)
+    return article
+
+
+def feedback(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    article: Article,
+    helpful: bool,
+    comment: str,
+    now: datetime,
+) -> ArticleFeedback:
+    if not article.live:
+        raise AppError(409, "not_published", _("Only published articles take feedback."))
+    comment = rules.clean_text(comment)
+    if len(comment) > MAX_COMMENT:
+        raise invalid(
+            "comment", _("Keep the comment under %(max)s characters.") % {"max": MAX_COMMENT}
+        )
+    row = ArticleFeedback(
+        brand_id=ctx.brand.id,
+        article_id=article.id,
+        user_id=ctx.user.id if ctx.user else None,
+        helpful=helpful,
+        comment=comment,
+        created_at=now,
+    )
+    uow.session.add(row)
+    if helpful:
+        article.helpful += 1
+    else:
+        article.unhelpful += 1
+    _sync_index(uow.session, article)  # helpfulness is a ranking signal
+    return row
+
+
+# --- import / export --------------------------------------------------------------------------
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    article_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "imported": self.imported,
+            "skipped": len(self.skipped),
+            "problems": self.skipped,
+            "article_ids": self.article_ids,
+        }
+
+
+def _existing_titles(session: Session, ctx: BrandContext) -> set[tuple[str, str]]:
+    rows = session.execute(
+        select(Article.title, Article.language).where(
+            Article.brand_id == ctx.brand.id, Article.state != "archived"
+        )
+    )
+    return {(t.casefold(), lang) for t, lang in rows}
+
+
+def import_drafts(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    rows: Iterable[tuple[str, rules.Draft | None, rules.Violation | None]],
+    now: datetime,
+    *,
+    publish: bool = False,
+    progress: Callable[[], None] | None = None,
+) -> ImportSummary:
+    """Import validated rows, each in its own savepoint: a bad row is reported and skipped,
+    never half-written, and never stops the others. ``publish`` (reviewers only) publishes
+    the imported articles at once, recorded as approved by the importer."""
+    require_writer(ctx)
+    if publish and not can_review(ctx):
+        raise forbidden(_("Only a reviewer can import straight to published."), "not_reviewer")
+    summary = ImportSummary()
+    existing = _existing_titles(uow.session, ctx)
+    for where, draft, problem in rows:
+        if progress:
+            progress()
+        if problem is not None or draft is None:
+            summary.skipped.append(
+                {"where": where, "code": problem.code if problem else "invalid",
+                 "reason": reason_text(problem) if problem else ""}
+            )  # fmt: skip
+            continue
+        key = (draft.title.casefold(), draft.language)
+        if key in existing:
+            summary.skipped.append(
+                {"where": where, "code": "exists",
+                 "reason": _("An article with this title and language already exists.")}
+            )  # fmt: skip
+            continue
+        try:
+            with uow.session.begin_nested():
+                article = create_article(uow, ctx, draft, now, author_id=None)
+                if publish:
+                    _publish_import(uow, ctx, article, now)
+        except AppError as exc:
+            summary.skipped.append({"where": where, "code": exc.code, "reason": exc.detail})
+            continue
+        existing.add(key)
+        summary.imported += 1
+        summary.article_ids.append(article.id)
+    return summary
+
+
+def _publish_import(uow: UnitOfWork, ctx: BrandContext, article: Article, now: datetime) -> None:
+    assert ctx.user is not None
+    article.state = "published"
+    article.approved_by = ctx.user.id
+    _go_live(article, now, kb_policy(ctx))
+    uow.session.add(
+        ArticleEvent(
+            brand_id=ctx.brand.id,
+            article_id=article.id,
+            action="publish",
+            version=article.version,
+            actor_id=ctx.user.id,
+            created_at=now,
+        )
+    )
+    _sync_index(uow.session, article)
+
+
+def csv_rows(content: str) -> list[tuple[str, rules.Draft | None, rules.Violation | None]]:
+    parsed = rules.parse_faq_csv(content)
+    if isinstance(parsed, rules.Violation):
+        raise violation_error(parsed)
+    return [(_("line %(n)s") % {"n": r.line}, r.draft, r.problem) for r in parsed]
+
+
+def markdown_rows(
+    folder: Path,
+) -> list[tuple[str, rules.Draft | None, rules.Violation | None]]:
+    """``*.md`` files with front matter (title, language, tags, visibility); the body is the
+    Markdown after it. The title falls back to the first heading, then the file name."""
+    import frontmatter
+    import yaml
+
+    out: list[tuple[str, rules.Draft | None, rules.Violation | None]] = []
+    for path in sorted(folder.rglob("*.md")):
+        where = str(path.relative_to(folder))
+        try:
+            post = frontmatter.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+            out.append(
+                (where, None, rules.Violation("bad_csv", "file", {"reason": str(exc)[:200]}))
+            )
+            continue
+        meta = post.metadata
+        body = post.content
+        title = str(meta.get("title") or "")
+        if not title:
+            first = body.lstrip().splitlines()[0] if body.strip() else ""
+            if first.startswith("#"):
+                title = first.lstrip("#").strip()
+                body = body.lstrip()[len(first) :]
+            else:
+                title = path.stem.replace("-", " ").replace("_", " ")
+        tags = meta.get("tags") or []
+        if isinstance(tags, str):
+            tags = tags.replace(",", "|").split("|")
+        result = rules.validate_draft(
+            title,
+            body,
+            str(meta.get("language") or meta.get("lang") or ""),
+            [str(t) for t in tags] if isinstance(tags, list) else [],
+            str(meta.get("visibility") or "public").casefold(),
+        )
+        if isinstance(result, rules.Violation):
+            out.append((where, None, result))
+        else:
+            out.append((where, result, None))
+    return out
+
+
+def export_csv(session: Session, ctx: BrandContext) -> str:
+    rows = session.scalars(
+        ctx.scoped(Article).where(Article.state != "archived").order_by(Article.id)
+    )
+    return rules.faq_csv(
+        (
+            a.live_title or a.title if a.live else a.title,
+            a.live_body or a.body if a.live else a.body,
+            a.live_language or a.language if a.live else a.language,
+            a.tags,
+            a.live_visibility or a.visibility if a.live else a.visibility,
+        )
+        for a in rows
+    )
+
+
+def author_name(session: Session, user_id: int | None) -> str:
+    if user_id is None:
+        return _("Imported")
+    user = session.get(User, user_id)
+    return user.display_name if user else "—"

@@ -1,0 +1,275 @@
+"""Text analysis for search: one function turns any text into index/query tokens.
+
+Pure functions (the dictionaries of jieba, OpenCC and Snowball load once, lazily, and are
+cached). Nothing here raises on any ``str``: lone surrogates, emoji, control characters and
+search-engine syntax (``" * ( NEAR AND - :``) are all just text.
+
+Pipeline (the same for documents and queries, so either side finds the other):
+
+1. lone surrogates → space; Unicode NFKC; case folding; ``ё`` → ``е``;
+2. Traditional → Simplified Chinese (OpenCC ``t2s``) when the text holds Han characters, so a
+   zh-Hant query finds a zh-Hans document and the reverse;
+3. runs of Han characters → character unigrams + bigrams (the baselines' best Chinese method:
+   script-robust, no dictionary); optionally plus jieba search-mode words;
+4. other letter/digit runs → Snowball stems: Russian for words with Cyrillic letters,
+   English for the rest (mixed-language text is handled word by word);
+5. optionally, character trigrams of every non-Han word (``grams``): a second, typo-tolerant
+   field the index may weight in (it is what makes FTS5 ``trigram`` good on noisy English).
+
+Every token is made of letters and digits only (no ``_`` or punctuation), so a token passes
+unchanged through SQLite's ``unicode61`` tokenizer and PostgreSQL's ``simple`` parser.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+from crowdcx.kernel.language import Locale, detect_language
+
+__all__ = [
+    "AnalyzedText",
+    "Snippet",
+    "analyze",
+    "analyze_query",
+    "cjk_tokens",
+    "detect_language",
+    "fold_chinese",
+    "highlight",
+    "normalize",
+    "word_tokens",
+]
+
+_HAN_RANGES: Final = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+# A Han run, or a run of other letters/digits (``_`` excluded so tokens stay alphanumeric).
+_RUN_RE: Final = re.compile(rf"([{_HAN_RANGES}]+)|([^\W_{_HAN_RANGES}]+)")
+_HAN_RE: Final = re.compile(rf"[{_HAN_RANGES}]")
+_CYRILLIC_RE: Final = re.compile(r"[\u0400-\u052f]")
+_SURROGATE_RE: Final = re.compile(r"[\ud800-\udfff]")
+# Longest word we stem or keep; longer runs (base64, hashes) are cut, not dropped.
+_MAX_WORD: Final = 64
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedText:
+    """Tokens of one text: ``words`` (stems + Han uni/bigrams) and ``grams`` (trigrams)."""
+
+    words: tuple[str, ...]
+    grams: tuple[str, ...] = ()
+    language: Locale = "en"
+
+    def is_empty(self) -> bool:
+        return not self.words and not self.grams
+
+
+@lru_cache(maxsize=1)
+def _opencc_t2s() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str) -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer(language)
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def fold_chinese(text: str) -> str:
+    """Traditional → Simplified (OpenCC ``t2s``); text without Han characters is returned as is."""
+    if not _HAN_RE.search(text):
+        return text
+    try:
+        return str(_opencc_t2s().convert(text))
+    except Exception:  # the converter is C++; never let a conversion failure reach a search
+        return text
+
+
+def normalize(text: str) -> str:
+    """NFKC, case folding, ё→е, Traditional→Simplified. Total: any ``str`` gives a ``str``."""
+    if not isinstance(text, str):
+        text = str(text)
+    text = _SURROGATE_RE.sub(" ", text)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.replace("ё", "е")
+    return fold_chinese(text)
+
+
+def cjk_tokens(run: str) -> list[str]:
+    """Character unigrams and bigrams of one run of Han characters."""
+    tokens = list(run)
+    tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+def _stem(word: str) -> str:
+    word = word[:_MAX_WORD]
+    language = "russian" if _CYRILLIC_RE.search(word) else "english"
+    stem = str(_stemmer(language).stemWord(word))
+    return stem or word
+
+
+def _trigrams(word: str) -> list[str]:
+    word = word[:_MAX_WORD]
+    if len(word) <= 3:
+        return [word]
+    return [word[i : i + 3] for i in range(len(word) - 2)]
+
+
+def word_tokens(text: str, *, jieba_words: bool = False) -> list[str]:
+    """Index tokens of already-:func:`normalize`-d text: stems + Han uni/bigrams."""
+    tokens: list[str] = []
+    for match in _RUN_RE.finditer(text):
+        han, other = match.group(1), match.group(2)
+        if han:
+            if not han.isalnum():  # unassigned code points inside the Han blocks
+                han = "".join(ch if ch.isalnum() else " " for ch in han)
+                for part in han.split():
+                    tokens.extend(cjk_tokens(part))
+                continue
+            tokens.extend(cjk_tokens(han))
+            if jieba_words and len(han) > 2:
+                tokens.extend(w for w in _jieba().lcut_for_search(han, HMM=True) if len(w) > 2)
+        elif other:
+            tokens.append(_stem(other))
+    return tokens
+
+
+def gram_tokens(text: str) -> list[str]:
+    """Character trigrams of every non-Han word of already-normalised text."""
+    grams: list[str] = []
+    for match in _RUN_RE.finditer(text):
+        other = match.group(2)
+        if other:
+            grams.extend(_trigrams(other))
+    return grams
+
+
+def analyze(
+    text: str,
+    *,
+    grams: bool = False,
+    jieba_words: bool = False,
+    language: Locale | None = None,
+) -> AnalyzedText:
+    """Analyse one document text (or a query) into tokens. Never raises on a ``str``."""
+    try:
+        norm = normalize(text)
+        lang = language or detect_language(_SURROGATE_RE.sub(" ", text))
+        words = tuple(word_tokens(norm, jieba_words=jieba_words))
+        trigram_tokens = tuple(gram_tokens(norm)) if grams else ()
+    except Exception:  # last resort: a search box must never error on what a user typed
+        return AnalyzedText((), (), language or "en")
+    return AnalyzedText(words, trigram_tokens, lang)
+
+
+def analyze_query(text: str, *, grams: bool = False, jieba_words: bool = False) -> AnalyzedText:
+    """Like :func:`analyze`, with duplicate tokens removed (order of first use kept)."""
+    analysed = analyze(text, grams=grams, jieba_words=jieba_words)
+    return AnalyzedText(
+        tuple(dict.fromkeys(analysed.words)),
+        tuple(dict.fromkeys(analysed.grams)),
+        analysed.language,
+    )
+
+
+# --- highlight / snippet -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A window of the original text; ``spans`` are (start, end) offsets of matched terms."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+    def marked(self, start_mark: str = "<mark>", end_mark: str = "</mark>") -> str:
+        """The snippet with every span wrapped. The caller escapes HTML *before* marking."""
+        out: list[str] = []
+        pos = 0
+        for start, end in self.spans:
+            out.extend((self.text[pos:start], start_mark, self.text[start:end], end_mark))
+            pos = end
+        out.append(self.text[pos:])
+        return "".join(out)
+
+
+def _match_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
+    """Spans of ``text`` (original offsets) whose analysed tokens are in ``terms``."""
+    spans: list[tuple[int, int]] = []
+    for match in _RUN_RE.finditer(text):
+        start = match.start()
+        run = match.group(0)
+        if match.group(1):  # Han: mark every character that is a matched unigram/bigram
+            folded = fold_chinese(run)
+            if len(folded) != len(run):
+                folded = run
+            hit = [False] * len(run)
+            for i, ch in enumerate(folded):
+                if ch in terms:
+                    hit[i] = True
+                if i + 1 < len(folded) and folded[i : i + 2] in terms:
+                    hit[i] = hit[i + 1] = True
+            i = 0
+            while i < len(run):
+                if hit[i]:
+                    j = i
+                    while j < len(run) and hit[j]:
+                        j += 1
+                    spans.append((start + i, start + j))
+                    i = j
+                else:
+                    i += 1
+        else:
+            analysed = word_tokens(normalize(run))
+            if analysed and any(token in terms for token in analysed):
+                spans.append((match.start(), match.end()))
+    return spans
+
+
+def highlight(
+    text: str, query_terms: Iterable[str] | Sequence[str], *, width: int = 160
+) -> Snippet:
+    """The ``width``-character window of ``text`` with the most matched terms, and their spans.
+
+    ``query_terms`` are analysed tokens (from :func:`analyze_query`). Offsets refer to the
+    original text, so what the reader sees is what they wrote, not the folded form.
+    """
+    try:
+        text = _SURROGATE_RE.sub("\ufffd", text)
+        terms = set(query_terms)
+        spans = _match_spans(text, terms) if terms else []
+        if len(text) <= width:
+            return Snippet(text, tuple(spans))
+        best_start, best_count = 0, -1
+        for first, _ in spans:
+            window_start = max(0, first - width // 4)
+            count = sum(1 for s, e in spans if s >= window_start and e <= window_start + width)
+            if count > best_count:
+                best_start, best_count = window_start, count
+        window_end = min(len(text), best_start + width)
+        best_start = max(0, window_end - width)
+        inside = tuple(
+            (s - best_start, e - best_start)
+            for s, e in spans
+            if s >= best_start and e <= window_end
+        )
+        return Snippet(text[best_start:window_end], inside)
+    except Exception:
+        return Snippet(text[:width] if isinstance(text, str) else "", ())

@@ -1,0 +1,630 @@
+"""The search index: one contract, two backends (SQLite FTS5, PostgreSQL tsvector + GIN).
+
+Both backends store *pre-analysed* tokens (see :mod:`crowdcx.search.analysis`), so the
+database never needs to know Chinese, Russian stemming or Traditional/Simplified folding:
+SQLite splits the stored tokens on spaces (``unicode61``), PostgreSQL reads them with the
+``simple`` configuration. The durable rows live in ``search_document`` (every row carries
+``brand_id``); the text index is ``search_fts`` (SQLite) or the ``tsv`` column (PostgreSQL).
+
+Visibility and brand are enforced *inside* the query: rows a viewer may not see are never
+returned, counted or scored into a result list.
+
+The caller (a unit of work) owns the transaction: nothing here commits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, Protocol
+
+from sqlalchemy import Connection, text
+
+from crowdcx.search.analysis import AnalyzedText, analyze, analyze_query
+
+Kind = Literal["article", "question", "ticket"]
+Visibility = Literal["public", "experts", "staff"]
+KINDS: Final[tuple[Kind, ...]] = ("article", "question", "ticket")
+VISIBILITIES: Final[tuple[Visibility, ...]] = ("public", "experts", "staff")
+
+
+@dataclass(frozen=True, slots=True)
+class IndexConfig:
+    """How documents are analysed and fields weighted. Documents and queries share it."""
+
+    title_weight: float = 2.0
+    body_weight: float = 1.0
+    # Character trigrams of non-Han words as a second, typo-tolerant field (0 = off).
+    gram_weight: float = 0.0
+    jieba_words: bool = False
+    # Re-rank FTS5's candidates with Lucene BM25 (IDF log(1 + (N - df + .5) / (df + .5)),
+    # never negative, unlike FTS5's) using per-brand N and average length. 0 = FTS5 order.
+    rerank_candidates: int = 200
+    # Tokens in more than this share of a large index (and more documents than the re-ranker
+    # takes) do not generate candidates; they still count in the re-ranking score.
+    candidate_max_df: float = 0.05
+    k1: float = 1.5
+    b: float = 0.75
+
+    @property
+    def grams(self) -> bool:
+        return self.gram_weight > 0
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDocument:
+    """One searchable thing: a knowledge-base article, a community question, a ticket."""
+
+    brand_id: int
+    kind: Kind
+    ref_id: str
+    language: str
+    visibility: Visibility
+    title: str
+    body: str
+    helpful_votes: int = 0
+    unhelpful_votes: int = 0
+    accepted: bool = False
+    brand_approved: bool = False
+    updated_at: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A matching document with its text relevance (higher is better) and ranking signals."""
+
+    kind: Kind
+    ref_id: str
+    language: str
+    visibility: Visibility
+    title: str
+    text_score: float
+    helpful_votes: int
+    unhelpful_votes: int
+    accepted: bool
+    brand_approved: bool
+    updated_at: datetime
+
+
+class SearchIndex(Protocol):
+    """The one contract every backend fulfils."""
+
+    config: IndexConfig
+
+    def add(self, document: IndexDocument) -> None:
+        """Add a document, replacing any with the same (brand_id, kind, ref_id)."""
+
+    def add_many(self, documents: Iterable[IndexDocument]) -> None:
+        """Add many documents (no replacement check: for a fresh index or a rebuild)."""
+
+    def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
+        """Remove a document; unknown ids are ignored."""
+
+    def search(
+        self,
+        brand_id: int,
+        query_tokens: AnalyzedText,
+        visibilities: Sequence[Visibility],
+        kinds: Sequence[Kind] = KINDS,
+        limit: int = 10,
+    ) -> list[Hit]:
+        """The best ``limit`` hits of one brand, only among ``visibilities`` and ``kinds``."""
+
+
+def query_tokens(text_: str, config: IndexConfig) -> AnalyzedText:
+    """Analyse what a user typed the way documents under ``config`` were analysed."""
+    return analyze_query(text_, grams=config.grams, jieba_words=config.jieba_words)
+
+
+# --- DDL ------------------------------------------------------------------------------------
+
+_DOCUMENT_COLUMNS: Final = """
+    brand_id BIGINT NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    ref_id VARCHAR(64) NOT NULL,
+    language VARCHAR(16) NOT NULL,
+    visibility VARCHAR(16) NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    helpful_votes INTEGER NOT NULL DEFAULT 0,
+    unhelpful_votes INTEGER NOT NULL DEFAULT 0,
+    accepted BOOLEAN NOT NULL DEFAULT FALSE,
+    brand_approved BOOLEAN NOT NULL DEFAULT FALSE,
+    updated_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    CONSTRAINT ck_search_document_kind CHECK (kind IN ('article', 'question', 'ticket')),
+    CONSTRAINT ck_search_document_visibility
+        CHECK (visibility IN ('public', 'experts', 'staff')),
+    CONSTRAINT uq_search_document_brand_id_kind_ref_id UNIQUE (brand_id, kind, ref_id)"""
+
+SQLITE_DDL: Final[tuple[str, ...]] = (
+    f"CREATE TABLE IF NOT EXISTS search_document (\n"
+    f"    id INTEGER PRIMARY KEY,{_DOCUMENT_COLUMNS}\n)",
+    "CREATE INDEX IF NOT EXISTS ix_search_document_brand_id_visibility "
+    "ON search_document (brand_id, visibility, kind)",
+    # Pre-analysed tokens, space separated; rowid = search_document.id.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
+    "title, body, grams, tokenize = 'unicode61 remove_diacritics 0')",
+    # Per-brand document frequency of every token (field 'w' = title/body words, 'g' = grams).
+    "CREATE TABLE IF NOT EXISTS search_term (\n"
+    "    brand_id BIGINT NOT NULL,\n"
+    "    field CHAR(1) NOT NULL,\n"
+    "    term TEXT NOT NULL,\n"
+    "    df INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (brand_id, term, field)\n) WITHOUT ROWID",
+    # Per-brand document count and token totals (for BM25's N and average length).
+    "CREATE TABLE IF NOT EXISTS search_stats (\n"
+    "    brand_id BIGINT PRIMARY KEY,\n"
+    "    documents INTEGER NOT NULL DEFAULT 0,\n"
+    "    word_tokens INTEGER NOT NULL DEFAULT 0,\n"
+    "    gram_tokens INTEGER NOT NULL DEFAULT 0\n)",
+)
+
+POSTGRES_DDL: Final[tuple[str, ...]] = (
+    f"CREATE TABLE IF NOT EXISTS search_document (\n"
+    f"    id BIGSERIAL PRIMARY KEY,{_DOCUMENT_COLUMNS},\n"
+    f"    tsv TSVECTOR NOT NULL\n)",
+    "CREATE INDEX IF NOT EXISTS ix_search_document_brand_id_visibility "
+    "ON search_document (brand_id, visibility, kind)",
+    "CREATE INDEX IF NOT EXISTS ix_search_document_tsv ON search_document USING GIN (tsv)",
+)
+
+SQLITE_DDL_SQL: Final = ";\n".join(SQLITE_DDL) + ";\n"
+POSTGRES_DDL_SQL: Final = ";\n".join(POSTGRES_DDL) + ";\n"
+
+
+def create_sqlite_index(conn: Connection) -> None:
+    for statement in SQLITE_DDL:
+        conn.execute(text(statement))
+
+
+def create_postgres_index(conn: Connection) -> None:
+    for statement in POSTGRES_DDL:
+        conn.execute(text(statement))
+
+
+# --- shared helpers -------------------------------------------------------------------------
+# SQL below is assembled only from module constants and generated placeholder names
+# (":v0, :v1"); every value, token and filter travels as a bound parameter (hence S608 noqa).
+
+
+def _analysed_fields(doc: IndexDocument, config: IndexConfig) -> tuple[str, str, str]:
+    # The document's language is known: skip detection (it costs as much as the analysis).
+    lang: Any = doc.language if doc.language in ("zh-Hans", "zh-Hant", "ru", "en") else "en"
+    title = analyze(doc.title, jieba_words=config.jieba_words, language=lang)
+    body = analyze(doc.body, grams=config.grams, jieba_words=config.jieba_words, language=lang)
+    grams = analyze(doc.title, grams=True, language=lang).grams + body.grams if config.grams else ()
+    return " ".join(title.words), " ".join(body.words), " ".join(grams)
+
+
+def _row_params(doc: IndexDocument) -> dict[str, Any]:
+    return {
+        "brand_id": doc.brand_id,
+        "kind": doc.kind,
+        "ref_id": doc.ref_id,
+        "language": doc.language,
+        "visibility": doc.visibility,
+        "title": doc.title,
+        "body": doc.body,
+        "helpful_votes": doc.helpful_votes,
+        "unhelpful_votes": doc.unhelpful_votes,
+        "accepted": doc.accepted,
+        "brand_approved": doc.brand_approved,
+        "updated_at": doc.updated_at,
+    }
+
+
+_INSERT_COLUMNS: Final = (
+    "brand_id, kind, ref_id, language, visibility, title, body, helpful_votes, "
+    "unhelpful_votes, accepted, brand_approved, updated_at"
+)
+_INSERT_VALUES: Final = (
+    ":brand_id, :kind, :ref_id, :language, :visibility, :title, :body, :helpful_votes, "
+    ":unhelpful_votes, :accepted, :brand_approved, :updated_at"
+)
+_HIT_COLUMNS: Final = (
+    "d.kind, d.ref_id, d.language, d.visibility, d.title, d.helpful_votes, "
+    "d.unhelpful_votes, d.accepted, d.brand_approved, d.updated_at"
+)
+
+
+def _checked(visibilities: Sequence[str], kinds: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Whitelist filter values (they become bound parameters, but unknown ones mean nothing)."""
+    vis: list[str] = [v for v in dict.fromkeys(visibilities) if v in VISIBILITIES]
+    knd: list[str] = [k for k in dict.fromkeys(kinds) if k in KINDS]
+    return vis, knd
+
+
+def _in_clause(name: str, values: Sequence[str]) -> tuple[str, dict[str, str]]:
+    keys = [f"{name}{i}" for i in range(len(values))]
+    return ", ".join(f":{k}" for k in keys), dict(zip(keys, values, strict=True))
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _hit(row: Any, score: float) -> Hit:
+    return Hit(
+        kind=row.kind,
+        ref_id=str(row.ref_id),
+        language=row.language,
+        visibility=row.visibility,
+        title=row.title,
+        text_score=float(score),
+        helpful_votes=int(row.helpful_votes),
+        unhelpful_votes=int(row.unhelpful_votes),
+        accepted=bool(row.accepted),
+        brand_approved=bool(row.brand_approved),
+        updated_at=_as_datetime(row.updated_at),
+    )
+
+
+def _quoted(tokens: Iterable[str]) -> list[str]:
+    return ['"' + t.replace('"', '""') + '"' for t in tokens if t]
+
+
+# --- SQLite FTS5 ----------------------------------------------------------------------------
+
+
+class SqliteSearchIndex:
+    """SQLite FTS5 over pre-analysed tokens.
+
+    FTS5 finds the candidates (``MATCH`` + brand + visibility + kind, ordered by its
+    ``bm25()``); the best ``config.rerank_candidates`` of them are re-scored here with Lucene
+    BM25: word fields (title weighted over body) plus ``gram_weight`` × BM25 on trigrams.
+    """
+
+    def __init__(self, conn: Connection, config: IndexConfig | None = None) -> None:
+        self.conn = conn
+        self.config = config or IndexConfig()
+
+    def add(self, document: IndexDocument) -> None:
+        self.delete(document.brand_id, document.kind, document.ref_id)
+        self.add_many([document])
+
+    def add_many(self, documents: Iterable[IndexDocument]) -> None:
+        insert_doc = text(
+            f"INSERT INTO search_document ({_INSERT_COLUMNS}) VALUES ({_INSERT_VALUES}) "  # noqa: S608
+            "RETURNING id"
+        )
+        insert_fts = text(
+            "INSERT INTO search_fts (rowid, title, body, grams) VALUES (:id, :title, :body, :grams)"
+        )
+        fts_rows: list[dict[str, Any]] = []
+        totals: dict[int, list[int]] = {}
+        dfs: dict[int, Counter[tuple[str, str]]] = {}
+        for doc in documents:
+            params = _row_params(doc)
+            params["updated_at"] = _as_datetime(doc.updated_at).isoformat()
+            doc_id = self.conn.execute(insert_doc, params).scalar_one()
+            title, body, grams = _analysed_fields(doc, self.config)
+            fts_rows.append({"id": doc_id, "title": title, "body": body, "grams": grams})
+            terms = dfs.setdefault(doc.brand_id, Counter())
+            terms.update(("w", t) for t in set(title.split()) | set(body.split()))
+            terms.update(("g", t) for t in set(grams.split()))
+            total = totals.setdefault(doc.brand_id, [0, 0, 0])
+            total[0] += 1
+            total[1] += _count(title) + _count(body)
+            total[2] += _count(grams)
+            if len(fts_rows) >= 1000:
+                self.conn.execute(insert_fts, fts_rows)
+                fts_rows = []
+        if fts_rows:
+            self.conn.execute(insert_fts, fts_rows)
+        for brand_id, counts in dfs.items():
+            self._bump_terms(brand_id, counts, 1)
+        for brand_id, (n, words, grams_n) in totals.items():
+            self._bump_stats(brand_id, n, words, grams_n)
+
+    def _bump_stats(self, brand_id: int, documents: int, words: int, grams: int) -> None:
+        self.conn.execute(
+            text(
+                "INSERT INTO search_stats (brand_id, documents, word_tokens, gram_tokens) "
+                "VALUES (:brand_id, :n, :w, :g) ON CONFLICT (brand_id) DO UPDATE SET "
+                "documents = documents + excluded.documents, "
+                "word_tokens = word_tokens + excluded.word_tokens, "
+                "gram_tokens = gram_tokens + excluded.gram_tokens"
+            ),
+            {"brand_id": brand_id, "n": documents, "w": words, "g": grams},
+        )
+
+    def _bump_terms(self, brand_id: int, counts: Counter[tuple[str, str]], sign: int) -> None:
+        rows = [
+            {"brand_id": brand_id, "field": f, "term": t, "df": sign * n}
+            for (f, t), n in counts.items()
+            if t
+        ]
+        if rows:
+            self.conn.execute(
+                text(
+                    "INSERT INTO search_term (brand_id, field, term, df) "
+                    "VALUES (:brand_id, :field, :term, :df) "
+                    "ON CONFLICT (brand_id, term, field) DO UPDATE SET df = df + excluded.df"
+                ),
+                rows,
+            )
+
+    def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
+        ids = (
+            self.conn.execute(
+                text(
+                    "DELETE FROM search_document WHERE brand_id = :brand_id "
+                    "AND kind = :kind AND ref_id = :ref_id RETURNING id"
+                ),
+                {"brand_id": brand_id, "kind": kind, "ref_id": ref_id},
+            )
+            .scalars()
+            .all()
+        )
+        for doc_id in ids:
+            row = self.conn.execute(
+                text("SELECT title, body, grams FROM search_fts WHERE rowid = :id"),
+                {"id": doc_id},
+            ).one_or_none()
+            self.conn.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
+            if row is not None:
+                counts: Counter[tuple[str, str]] = Counter(
+                    ("w", t) for t in set(row.title.split()) | set(row.body.split())
+                )
+                counts.update(("g", t) for t in set(row.grams.split()))
+                self._bump_terms(brand_id, counts, -1)
+                words = _count(row.title) + _count(row.body)
+                self._bump_stats(brand_id, -1, -words, -_count(row.grams))
+
+    def match_expression(self, query: AnalyzedText) -> str:
+        """The FTS5 MATCH string: every token quoted (FTS5 syntax in a query is just text)."""
+        parts: list[str] = []
+        words = _quoted(query.words)
+        if words:
+            parts.append("{title body} : (" + " OR ".join(words) + ")")
+        grams = _quoted(query.grams) if self.config.grams else []
+        if grams:
+            parts.append("{grams} : (" + " OR ".join(grams) + ")")
+        return " OR ".join(parts)
+
+    def search(
+        self,
+        brand_id: int,
+        query_tokens: AnalyzedText,
+        visibilities: Sequence[Visibility],
+        kinds: Sequence[Kind] = KINDS,
+        limit: int = 10,
+    ) -> list[Hit]:
+        vis, knd = _checked(visibilities, kinds)
+        cfg = self.config
+        rerank = cfg.rerank_candidates > 0
+        if not vis or not knd or query_tokens.is_empty() or limit <= 0:
+            return []
+        stats = self._stats(brand_id) if rerank else None
+        if rerank and stats is None:
+            return []  # nothing indexed for this brand
+        generating = query_tokens
+        dfs: tuple[dict[str, int], dict[str, int]] = ({}, {})
+        if rerank and stats is not None:
+            dfs = self._document_frequencies(
+                brand_id, query_tokens.words, query_tokens.grams if cfg.grams else ()
+            )
+            generating = self._candidate_tokens(query_tokens, dfs, stats[0])
+        match = self.match_expression(generating)
+        if not match:
+            return []
+        vis_sql, vis_params = _in_clause("v", vis)
+        kind_sql, kind_params = _in_clause("k", knd)
+        fetch = max(int(limit), cfg.rerank_candidates) if rerank else int(limit)
+        token_columns = (
+            ", f.title AS t_title, f.body AS t_body, f.grams AS t_grams" if rerank else ""
+        )
+        sql = text(
+            f"SELECT {_HIT_COLUMNS}{token_columns}, "  # noqa: S608
+            "bm25(search_fts, :w_title, :w_body, :w_grams) AS rank "
+            "FROM search_fts AS f JOIN search_document AS d ON d.id = f.rowid "
+            "WHERE search_fts MATCH :match AND d.brand_id = :brand_id "
+            f"AND d.visibility IN ({vis_sql}) AND d.kind IN ({kind_sql}) "
+            "ORDER BY rank LIMIT :limit"
+        )
+        params: dict[str, Any] = {
+            "match": match,
+            "brand_id": brand_id,
+            "limit": fetch,
+            "w_title": cfg.title_weight,
+            "w_body": cfg.body_weight,
+            "w_grams": cfg.gram_weight,
+            **vis_params,
+            **kind_params,
+        }
+        rows = self.conn.execute(sql, params).all()
+        if not rerank or stats is None:
+            return [_hit(row, -float(row.rank)) for row in rows]
+        scores = self._bm25(stats, query_tokens, dfs, rows)
+        order = sorted(range(len(rows)), key=lambda i: (-scores[i], i))[: int(limit)]
+        return [_hit(rows[i], scores[i]) for i in order]
+
+    def _stats(self, brand_id: int) -> tuple[int, float, float] | None:
+        """(documents, average word tokens, average gram tokens) of one brand."""
+        row = self.conn.execute(
+            text(
+                "SELECT documents, word_tokens, gram_tokens FROM search_stats "
+                "WHERE brand_id = :brand_id"
+            ),
+            {"brand_id": brand_id},
+        ).one_or_none()
+        if row is None or int(row.documents) <= 0:
+            return None
+        n = int(row.documents)
+        return n, max(int(row.word_tokens) / n, 1.0), max(int(row.gram_tokens) / n, 1.0)
+
+    def _candidate_tokens(
+        self, query: AnalyzedText, dfs: tuple[dict[str, int], dict[str, int]], n_docs: int
+    ) -> AnalyzedText:
+        """Drop very common tokens from candidate generation (keep the 3 rarest at least)."""
+        cap = max(self.config.rerank_candidates, self.config.candidate_max_df * n_docs)
+
+        def keep(tokens: Sequence[str], df: dict[str, int]) -> tuple[str, ...]:
+            rare = tuple(t for t in tokens if 0 < df.get(t, 0) <= cap)
+            if rare or not tokens:
+                return rare
+            return tuple(sorted(tokens, key=lambda t: df.get(t, 0) or n_docs + 1)[:3])
+
+        return AnalyzedText(keep(query.words, dfs[0]), keep(query.grams, dfs[1]), query.language)
+
+    def _bm25(
+        self,
+        stats: tuple[int, float, float],
+        query: AnalyzedText,
+        dfs: tuple[dict[str, int], dict[str, int]],
+        rows: Sequence[Any],
+    ) -> list[float]:
+        cfg = self.config
+        n_docs, avg_words, avg_grams = stats
+        words = list(query.words)
+        grams = list(query.grams) if cfg.grams else []
+        df_words, df_grams = dfs
+
+        def idf(df: int) -> float:
+            df = min(df, n_docs)
+            return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+        idf_words = {t: idf(df_words.get(t, 0)) for t in words}
+        idf_grams = {t: idf(df_grams.get(t, 0)) for t in grams}
+        k1, b = cfg.k1, cfg.b
+        scores: list[float] = []
+        for row in rows:
+            title_tf = Counter(row.t_title.split())
+            body_tf = Counter(row.t_body.split())
+            length = title_tf.total() + body_tf.total()
+            norm = k1 * (1 - b + b * length / avg_words)
+            total = 0.0
+            for token, weight in idf_words.items():
+                f = cfg.title_weight * title_tf.get(token, 0) + cfg.body_weight * body_tf.get(
+                    token, 0
+                )
+                if f:
+                    total += weight * f * (k1 + 1) / (f + norm)
+            if grams:
+                gram_tf = Counter(row.t_grams.split())
+                gnorm = k1 * (1 - b + b * gram_tf.total() / avg_grams)
+                for token, weight in idf_grams.items():
+                    g = gram_tf.get(token, 0)
+                    if g:
+                        total += cfg.gram_weight * weight * g * (k1 + 1) / (g + gnorm)
+            scores.append(total)
+        return scores
+
+    def _document_frequencies(
+        self, brand_id: int, words: Sequence[str], grams: Sequence[str]
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Per-brand document frequency of each query token (0 when unknown)."""
+        df_words: dict[str, int] = {}
+        df_grams: dict[str, int] = {}
+        tokens = list(dict.fromkeys([*words, *grams]))
+        for start in range(0, len(tokens), 500):
+            chunk = tokens[start : start + 500]
+            keys, params = _in_clause("t", chunk)
+            rows = self.conn.execute(
+                text(
+                    "SELECT term, field, df FROM search_term "  # noqa: S608
+                    f"WHERE brand_id = :brand_id AND term IN ({keys})"
+                ),
+                {"brand_id": brand_id, **params},
+            ).all()
+            for term, fld, df in rows:
+                (df_grams if fld == "g" else df_words)[term] = int(df)
+        return df_words, df_grams
+
+
+def _count(tokens: str) -> int:
+    return tokens.count(" ") + 1 if tokens else 0
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+class PostgresSearchIndex:
+    """PostgreSQL ``tsvector`` (``simple`` configuration) + GIN, ranked by ``ts_rank``.
+
+    Title tokens carry weight A, body tokens B and trigrams D; ``ts_rank`` with length
+    normalisation 1 (divide by 1 + log(length)). ``ts_rank`` has no inverse document
+    frequency, so on the same data it ranks below FTS5's BM25; it is the durable backend for
+    deployments on PostgreSQL, not the quality reference (see docs/benchmarks-search.md).
+    """
+
+    def __init__(self, conn: Connection, config: IndexConfig | None = None) -> None:
+        self.conn = conn
+        self.config = config or IndexConfig()
+
+    def add(self, document: IndexDocument) -> None:
+        self.delete(document.brand_id, document.kind, document.ref_id)
+        self.add_many([document])
+
+    def add_many(self, documents: Iterable[IndexDocument]) -> None:
+        sql = text(
+            f"INSERT INTO search_document ({_INSERT_COLUMNS}, tsv) VALUES ({_INSERT_VALUES}, "  # noqa: S608
+            "setweight(to_tsvector('simple', :t_title), 'A') "
+            "|| setweight(to_tsvector('simple', :t_body), 'B') "
+            "|| setweight(to_tsvector('simple', :t_grams), 'D'))"
+        )
+        batch: list[dict[str, Any]] = []
+        for doc in documents:
+            params = _row_params(doc)
+            title, body, grams = _analysed_fields(doc, self.config)
+            params.update(t_title=title, t_body=body, t_grams=grams)
+            batch.append(params)
+            if len(batch) >= 1000:
+                self.conn.execute(sql, batch)
+                batch = []
+        if batch:
+            self.conn.execute(sql, batch)
+
+    def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
+        self.conn.execute(
+            text(
+                "DELETE FROM search_document "
+                "WHERE brand_id = :brand_id AND kind = :kind AND ref_id = :ref_id"
+            ),
+            {"brand_id": brand_id, "kind": kind, "ref_id": ref_id},
+        )
+
+    def tsquery(self, query: AnalyzedText) -> str:
+        """``'tok1' | 'tok2' | ...`` with every lexeme quoted (tokens are alphanumeric)."""
+        tokens = list(query.words) + (list(query.grams) if self.config.grams else [])
+        return " | ".join("'" + t.replace("'", "''").replace("\\", "") + "'" for t in tokens)
+
+    def search(
+        self,
+        brand_id: int,
+        query_tokens: AnalyzedText,
+        visibilities: Sequence[Visibility],
+        kinds: Sequence[Kind] = KINDS,
+        limit: int = 10,
+    ) -> list[Hit]:
+        vis, knd = _checked(visibilities, kinds)
+        tsq = self.tsquery(query_tokens)
+        if not vis or not knd or not tsq or limit <= 0:
+            return []
+        cfg = self.config
+        sql = text(
+            f"SELECT {_HIT_COLUMNS}, ts_rank(CAST(:weights AS real[]), d.tsv, q, 1) AS score "  # noqa: S608
+            "FROM search_document AS d, to_tsquery('simple', :tsq) AS q "
+            "WHERE d.tsv @@ q AND d.brand_id = :brand_id "
+            "AND d.visibility = ANY(CAST(:vis AS text[])) AND d.kind = ANY(CAST(:kinds AS text[])) "
+            "ORDER BY score DESC, d.id LIMIT :limit"
+        )
+        weights = [cfg.gram_weight / 4, 0.0, cfg.body_weight / 4, cfg.title_weight / 4]
+        rows = self.conn.execute(
+            sql,
+            {
+                "weights": weights,
+                "tsq": tsq,
+                "brand_id": brand_id,
+                "vis": vis,
+                "kinds": knd,
+                "limit": int(limit),
+            },
+        ).all()
+        return [_hit(row, float(row.score)) for row in rows]

@@ -1,0 +1,222 @@
+"""Ranking, visibility and hand-off rules for search. Pure: plain values in, decisions out.
+
+- :func:`score` blends text relevance with helpfulness feedback, accepted / brand-approved
+  status, language match with the reader and freshness; it returns the total *and* a
+  term-by-term explanation that sums to it.
+- :func:`visible_to` says which visibilities a viewer role may see (default deny).
+- :func:`choose_oos_threshold` / :func:`is_out_of_scope` decide "no good answer: hand off to the
+  community or an expert", with a threshold calibrated on labelled data (dev split or
+  cross-fitting, never the queries it is applied to).
+
+Only the standard library; ``now`` and every policy come in as arguments.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Literal
+
+Visibility = Literal["public", "experts", "staff"]
+Role = Literal["anonymous", "customer", "helper", "expert", "agent", "admin"]
+
+_VISIBLE: Final[dict[str, tuple[Visibility, ...]]] = {
+    "anonymous": ("public",),
+    "customer": ("public",),
+    "helper": ("public",),
+    "expert": ("public", "experts"),
+    "agent": ("public", "experts", "staff"),
+    "admin": ("public", "experts", "staff"),
+}
+
+
+def visible_to(role: str) -> tuple[Visibility, ...]:
+    """Visibilities a viewer with ``role`` may see. Unknown roles see only public content."""
+    return _VISIBLE.get(role, ("public",))
+
+
+def may_see(role: str, visibility: str) -> bool:
+    return visibility in visible_to(role)
+
+
+# --- helpfulness ----------------------------------------------------------------------------
+
+
+def wilson_lower_bound(up: int, down: int, z: float = 1.96) -> float:
+    """Lower bound of the Wilson score interval for the share of positive votes (0 if none)."""
+    up, down = max(up, 0), max(down, 0)
+    n = up + down
+    if n == 0:
+        return 0.0
+    p = up / n
+    centre = p + z * z / (2 * n)
+    margin = z * math.sqrt((p * (1 - p) + z * z / (4 * n)) / n)
+    return min(max((centre - margin) / (1 + z * z / n), 0.0), 1.0)
+
+
+def bayesian_helpfulness(
+    helpful: int, unhelpful: int, prior_mean: float = 0.5, prior_weight: float = 4.0
+) -> float:
+    """Posterior mean share of "helpful" votes with a Beta prior worth ``prior_weight`` votes.
+
+    No votes gives ``prior_mean``; a handful of votes moves it a little, many votes a lot.
+    """
+    helpful, unhelpful = max(helpful, 0), max(unhelpful, 0)
+    return (helpful + prior_mean * prior_weight) / (helpful + unhelpful + prior_weight)
+
+
+# --- ranking --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RankingPolicy:
+    """How much each signal may move a result. Every boost is relative to text relevance."""
+
+    helpfulness_weight: float = 0.3  # × (posterior − prior): ±0.15 at the extremes
+    prior_mean: float = 0.5
+    prior_weight: float = 4.0
+    accepted_boost: float = 0.15
+    brand_approved_boost: float = 0.2
+    language_match_boost: float = 0.1
+    freshness_boost: float = 0.05  # the most a brand-new document gains
+    freshness_half_life_days: float = 180.0
+
+
+@dataclass(frozen=True, slots=True)
+class RankSignals:
+    """What the ranking knows about one candidate (no ids: the caller keeps those)."""
+
+    text_score: float
+    helpful_votes: int = 0
+    unhelpful_votes: int = 0
+    accepted: bool = False
+    brand_approved: bool = False
+    language: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    name: str
+    contribution: float
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    total: float
+    terms: tuple[Term, ...]
+
+    def explain(self) -> str:
+        lines = [f"{t.name}: {t.contribution:+.4f} ({t.detail})" for t in self.terms]
+        return "\n".join([*lines, f"total: {self.total:.4f}"])
+
+
+def _same_language(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    # zh-Hans and zh-Hant readers read each other's text (the index folds the scripts).
+    return a == b or (a.startswith("zh") and b.startswith("zh"))
+
+
+def score(
+    signals: RankSignals, reader_language: str, now: datetime, policy: RankingPolicy
+) -> Scored:
+    """``text × (1 + Σ boosts)``, explained as the additive contribution of every term."""
+    text = max(signals.text_score, 0.0)
+    if math.isnan(text) or math.isinf(text):
+        text = 0.0
+    boosts: list[tuple[str, float, str]] = []
+    posterior = bayesian_helpfulness(
+        signals.helpful_votes, signals.unhelpful_votes, policy.prior_mean, policy.prior_weight
+    )
+    boosts.append(
+        (
+            "helpfulness",
+            policy.helpfulness_weight * (posterior - policy.prior_mean),
+            f"{signals.helpful_votes} helpful / {signals.unhelpful_votes} not → {posterior:.3f}",
+        )
+    )
+    if signals.accepted:
+        boosts.append(("accepted", policy.accepted_boost, "accepted answer"))
+    if signals.brand_approved:
+        boosts.append(("brand_approved", policy.brand_approved_boost, "approved by the brand"))
+    if _same_language(signals.language, reader_language):
+        boosts.append(
+            ("language", policy.language_match_boost, f"{signals.language} = reader's language")
+        )
+    if signals.updated_at is not None and policy.freshness_half_life_days > 0:
+        age_days = max((now - signals.updated_at).total_seconds() / 86400, 0.0)
+        decay = 0.5 ** (age_days / policy.freshness_half_life_days)
+        boosts.append(
+            ("freshness", policy.freshness_boost * decay, f"updated {age_days:.0f} days ago")
+        )
+    terms = [Term("text", text, "text relevance (BM25)")]
+    terms.extend(Term(name, text * boost, detail) for name, boost, detail in boosts)
+    total = sum(t.contribution for t in terms)
+    return Scored(total, tuple(terms))
+
+
+def rank(
+    candidates: Sequence[RankSignals],
+    reader_language: str,
+    now: datetime,
+    policy: RankingPolicy,
+) -> list[tuple[int, Scored]]:
+    """Indices of ``candidates`` best first with their scores; ties keep the input order."""
+    scored = [(i, score(c, reader_language, now, policy)) for i, c in enumerate(candidates)]
+    return sorted(scored, key=lambda pair: (-pair[1].total, pair[0]))
+
+
+# --- out of scope ---------------------------------------------------------------------------
+
+
+def is_out_of_scope(top_score: float | None, threshold: float) -> bool:
+    """Hand off when there is no result or the best text score is below ``threshold``."""
+    return top_score is None or math.isnan(top_score) or top_score < threshold
+
+
+@dataclass(frozen=True, slots=True)
+class OosFit:
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+
+
+def fit_oos_threshold(scores: Sequence[float], is_oos: Sequence[bool]) -> OosFit:
+    """The threshold maximising out-of-scope F1 on labelled data (hand off if score < it).
+
+    Candidates are midpoints between neighbouring distinct scores, plus "hand off nothing"
+    and "hand off everything"; ties go to the lowest threshold (the fewest hand-offs).
+    """
+    if len(scores) != len(is_oos):
+        raise ValueError("scores and labels differ in length")
+    pairs = sorted(
+        (0.0 if math.isnan(s) else s, bool(o)) for s, o in zip(scores, is_oos, strict=True)
+    )
+    total_oos = sum(1 for _, o in pairs if o)
+    if not pairs:
+        return OosFit(0.0, 0.0, 0.0, 0.0)
+    best = OosFit(pairs[0][0], 0.0, 0.0, 0.0)  # below every score: nothing handed off
+    handed = handed_oos = 0
+    i = 0
+    while i < len(pairs):
+        value = pairs[i][0]
+        while i < len(pairs) and pairs[i][0] == value:
+            handed += 1
+            handed_oos += int(pairs[i][1])
+            i += 1
+        threshold = (value + pairs[i][0]) / 2 if i < len(pairs) else value + 1.0
+        precision = handed_oos / handed if handed else 0.0
+        recall = handed_oos / total_oos if total_oos else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        if f1 > best.f1:
+            best = OosFit(threshold, precision, recall, f1)
+    return best
+
+
+def choose_oos_threshold(scores: Sequence[float], is_oos: Sequence[bool]) -> float:
+    return fit_oos_threshold(scores, is_oos).threshold

@@ -1,0 +1,305 @@
+"""The one search engine behind the help center, the ask flows, agent assist and duplicate
+detection: keeps the index in step with the data (same transaction) and answers queries with
+visibility enforced inside the index query, ranked by :mod:`crowdcx.search.rules`.
+
+Knows articles, community questions and resolved tickets only as index documents; the
+capabilities call :func:`upsert` / :func:`remove` when their rows change.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from crowdcx.kernel.language import LOCALES
+from crowdcx.kernel.markdown import plain_text
+from crowdcx.knowledge.models import SearchEvent
+from crowdcx.search import rules
+from crowdcx.search.analysis import Snippet, highlight
+from crowdcx.search.index import (
+    KINDS,
+    IndexConfig,
+    IndexDocument,
+    Kind,
+    PostgresSearchIndex,
+    SearchIndex,
+    SqliteSearchIndex,
+    Visibility,
+    query_tokens,
+)
+from crowdcx.tenancy.service import BrandContext
+
+CONFIG = IndexConfig()
+POLICY = rules.RankingPolicy()
+MAX_QUERY = 500
+MAX_LIMIT = 50
+RELATIVE_FLOOR = 0.25  # of the best hit's text score
+
+
+def index_for(session: Session) -> SearchIndex:
+    """The backend for the session's database, on the session's connection (its transaction)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        return PostgresSearchIndex(conn, CONFIG)
+    return SqliteSearchIndex(conn, CONFIG)
+
+
+def viewer_role(ctx: BrandContext) -> str:
+    """The widest search role the viewer holds in this brand (see rules.visible_to)."""
+    if ctx.user is None:
+        return "anonymous"
+    if ctx.is_platform_admin or ctx.roles & {"agent", "brand_admin"}:
+        return "agent"
+    if "expert" in ctx.roles:
+        return "expert"
+    return "customer"
+
+
+def upsert(session: Session, document: IndexDocument) -> None:
+    index_for(session).add(document)
+
+
+def remove(session: Session, brand_id: int, kind: Kind, ref_id: str) -> None:
+    index_for(session).delete(brand_id, kind, ref_id)
+
+
+def document(
+    brand_id: int,
+    kind: Kind,
+    ref_id: int | str,
+    *,
+    language: str,
+    visibility: str,
+    title: str,
+    markdown: str,
+    updated_at: datetime,
+    helpful: int = 0,
+    unhelpful: int = 0,
+    accepted: bool = False,
+    brand_approved: bool = False,
+) -> IndexDocument:
+    vis: Visibility = visibility if visibility in ("public", "experts", "staff") else "staff"  # type: ignore[assignment]
+    return IndexDocument(
+        brand_id=brand_id,
+        kind=kind,
+        ref_id=str(ref_id),
+        language=language if language in LOCALES else "en",
+        visibility=vis,
+        title=title,
+        body=plain_text(markdown),
+        helpful_votes=helpful,
+        unhelpful_votes=unhelpful,
+        accepted=accepted,
+        brand_approved=brand_approved,
+        updated_at=updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class Result:
+    kind: str
+    id: str
+    title: str
+    snippet: str  # HTML: escaped text with <mark> around matched terms
+    score: float
+    url: str
+    language: str
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    results: list[Result]
+    out_of_scope: bool
+    confidence: float = 0.0
+    query_terms: tuple[str, ...] = field(default=())
+
+
+def marked_html(snippet: Snippet) -> str:
+    """Escape the snippet's text piece by piece and wrap the matched spans in <mark>."""
+    out: list[str] = []
+    pos = 0
+    for start, end in snippet.spans:
+        out.append(html.escape(snippet.text[pos:start]))
+        out.append(f"<mark>{html.escape(snippet.text[start:end])}</mark>")
+        pos = end
+    out.append(html.escape(snippet.text[pos:]))
+    return "".join(out)
+
+
+def url_for(slug: str, kind: str, ref_id: str) -> str:
+    if kind == "article":
+        return f"/b/{slug}/help/articles/{ref_id}"
+    if kind == "question":
+        return f"/b/{slug}/community/questions/{ref_id}"
+    return f"/b/{slug}/tickets/{ref_id}"
+
+
+def _bodies(session: Session, brand_id: int, keys: Sequence[tuple[str, str]]) -> dict[Any, str]:
+    if not keys:
+        return {}
+    clauses = " OR ".join(f"(kind = :k{i} AND ref_id = :r{i})" for i in range(len(keys)))
+    params: dict[str, Any] = {"brand_id": brand_id}
+    for i, (kind, ref) in enumerate(keys):
+        params[f"k{i}"], params[f"r{i}"] = kind, ref
+    rows = session.execute(
+        text(
+            f"SELECT kind, ref_id, body FROM search_document "  # noqa: S608 — placeholders only
+            f"WHERE brand_id = :brand_id AND ({clauses})"
+        ),
+        params,
+    ).all()
+    return {(r.kind, str(r.ref_id)): r.body for r in rows}
+
+
+def search(
+    session: Session,
+    ctx: BrandContext,
+    q: str,
+    *,
+    language: str,
+    now: datetime,
+    limit: int = 10,
+    kinds: Sequence[str] = KINDS,
+    explain: bool = False,
+) -> Answer:
+    """The viewer's best results for ``q`` in this brand, and whether to hand off instead."""
+    q = q.strip()[:MAX_QUERY]
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    role = viewer_role(ctx)
+    visible = rules.visible_to(role)
+    # Past tickets are for the brand's experts and staff only, whatever their visibility.
+    wanted = [k for k in kinds if k in KINDS and (k != "ticket" or role in ("expert", "agent"))]
+    tokens = query_tokens(q, CONFIG)
+    if not q or tokens.is_empty() or not wanted:
+        return Answer([], True)
+    index = index_for(session)
+    hits = index.search(ctx.brand.id, tokens, visible, wanted, limit=max(limit * 3, 20))
+    if not hits:
+        return Answer([], True, 0.0, tokens.words)
+    confidence = hits[0].text_score  # PROVISIONAL: replaced by the calibrated confidence
+    ranked = rules.rank(
+        [
+            rules.RankSignals(
+                text_score=h.text_score,
+                helpful_votes=h.helpful_votes,
+                unhelpful_votes=h.unhelpful_votes,
+                accepted=h.accepted,
+                brand_approved=h.brand_approved,
+                language=h.language,
+                updated_at=h.updated_at,
+            )
+            for h in hits
+        ],
+        language,
+        now,
+        POLICY,
+    )[:limit]
+    # A result far below the best one is noise (e.g. one shared character): leave it out.
+    floor = hits[0].text_score * RELATIVE_FLOOR
+    ranked = [(i, sc) for i, sc in ranked if hits[i].text_score >= floor]
+    chosen = [hits[i] for i, _s in ranked]
+    bodies = _bodies(session, ctx.brand.id, [(h.kind, h.ref_id) for h in chosen])
+    terms = set(tokens.words)
+    results = [
+        Result(
+            kind=h.kind,
+            id=h.ref_id,
+            title=h.title,
+            snippet=marked_html(highlight(bodies.get((h.kind, h.ref_id), ""), terms)),
+            score=round(scored.total, 4),
+            url=url_for(ctx.brand.slug, h.kind, h.ref_id),
+            language=h.language,
+            explanation=scored.explain() if explain else "",
+        )
+        for h, (_i, scored) in zip(chosen, ranked, strict=True)
+    ]
+    out_of_scope = rules.is_out_of_scope(confidence, 0.0)  # PROVISIONAL
+    return Answer(results, out_of_scope, confidence, tokens.words)
+
+
+def title_html(title: str, terms: Sequence[str]) -> str:
+    return marked_html(highlight(title, set(terms), width=len(title) + 1))
+
+
+def record(
+    session: Session,
+    ctx: BrandContext,
+    event: str,
+    source: str,
+    *,
+    query: str = "",
+    kind: str = "",
+    ref_id: str = "",
+    results: int = 0,
+    at: datetime,
+) -> None:
+    """Remember a suggestion shown / opened / "this solved it" (deflection measurement)."""
+    session.add(
+        SearchEvent(
+            brand_id=ctx.brand.id,
+            event=event,
+            source=source[:16],
+            query=query[:500],
+            kind=kind,
+            ref_id=str(ref_id)[:64],
+            results=results,
+            user_id=ctx.user.id if ctx.user else None,
+            created_at=at,
+        )
+    )
+
+
+def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str, int]:
+    """Counts of each search event since ``since`` (shown, opened, solved, no_answer)."""
+    rows = session.execute(
+        select(SearchEvent.event, func.count())
+        .where(SearchEvent.brand_id == ctx.brand.id, SearchEvent.created_at >= since)
+        .group_by(SearchEvent.event)
+    ).all()
+    counts: dict[str, int] = {"shown": 0, "opened": 0, "solved": 0, "no_answer": 0}
+    for event, n in rows:
+        counts[event] = int(n)
+    return counts
+
+
+def sync_ticket(session: Session, ticket: Any, to_state: str) -> None:
+    """Index a resolved ticket for the brand's experts and staff (customer data removed);
+    take it out again when it is reopened or handed back."""
+    from crowdcx.tickets.masking import scrub
+    from crowdcx.tickets.models import TicketMessageRow
+
+    if to_state not in ("resolved", "closed"):
+        remove(session, ticket.brand_id, "ticket", str(ticket.id))
+        return
+    replies = session.scalars(
+        select(TicketMessageRow.body)
+        .where(
+            TicketMessageRow.ticket_id == ticket.id,
+            TicketMessageRow.internal.is_(False),
+            TicketMessageRow.author_role != "customer",
+        )
+        .order_by(TicketMessageRow.id)
+        .limit(20)
+    ).all()
+    known = [str(v) for v in (ticket.customer_fields or {}).values()]
+    body = scrub("\n\n".join([ticket.body, *replies]), known)
+    upsert(
+        session,
+        document(
+            ticket.brand_id,
+            "ticket",
+            ticket.id,
+            language=ticket.language,
+            visibility="experts",
+            title=scrub(ticket.subject, known),
+            markdown=body,
+            updated_at=ticket.updated_at,
+        ),
+    )

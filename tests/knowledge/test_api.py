@@ -1,0 +1,325 @@
+"""The knowledge base and its search through HTTP: the review workflow, visibility inside
+search, import/export, feedback, deflection events and the intake suggestions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Person, World
+
+
+class Kb:
+    def __init__(self, client: TestClient, world: World) -> None:
+        self.client = client
+        self.slug = world.brand(
+            default_locale="zh-Hans", locales=["zh-Hans", "zh-Hant", "ru", "en"]
+        )
+        self.author = world.member(self.slug, ["agent"], "作者")
+        self.reviewer = world.member(self.slug, ["brand_admin"], "审核")
+        self.expert = world.member(self.slug, ["expert"], "专家")
+        self.customer = world.member(self.slug, ["customer"], "顾客")
+
+    def url(self, path: str) -> str:
+        return f"/api/v1/brands/{self.slug}{path}"
+
+    def post(self, path: str, who: Person | None, body: Any = None) -> Any:
+        return self.client.post(self.url(path), json=body, headers=who.auth if who else {})
+
+    def get(self, path: str, who: Person | None = None, **params: Any) -> Any:
+        return self.client.get(self.url(path), params=params, headers=who.auth if who else {})
+
+    def write(self, title: str, body: str, language: str = "zh-Hans", **extra: Any) -> int:
+        r = self.post(
+            "/articles", self.author, {"title": title, "body": body, "language": language, **extra}
+        )
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    def publish(self, article_id: int) -> dict[str, Any]:
+        assert self.post(f"/articles/{article_id}/submit", self.author).status_code == 200
+        assert self.post(f"/articles/{article_id}/approve", self.reviewer).status_code == 200
+        r = self.post(f"/articles/{article_id}/publish", self.reviewer)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    def search(self, q: str, who: Person | None = None, **params: Any) -> dict[str, Any]:
+        r = self.get("/search", who, q=q, **params)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+
+def test_workflow_author_cannot_approve_and_publish_makes_it_findable(
+    client: TestClient, world: World
+) -> None:
+    kb = Kb(client, world)
+    aid = kb.write(
+        "耳机无法连接蓝牙怎么办？", "长按充电盒按钮 10 秒，然后重新配对蓝牙。", tags=["蓝牙"]
+    )
+    assert kb.search("蓝牙 配对", kb.customer)["results"] == []  # a draft is not findable
+    assert kb.post(f"/articles/{aid}/submit", kb.author).status_code == 200
+    own = kb.post(f"/articles/{aid}/approve", kb.author)
+    assert own.status_code in (403, 409)
+    assert own.headers["content-type"].startswith("application/problem+json")
+    assert kb.post(f"/articles/{aid}/publish", kb.reviewer).status_code == 409  # not approved
+    assert kb.post(f"/articles/{aid}/approve", kb.reviewer).status_code == 200
+    r = kb.post(f"/articles/{aid}/publish", kb.reviewer)
+    assert r.status_code == 200
+    assert r.json()["state"] == "published"
+    assert r.json()["live"]["version"] == 1
+    found = kb.search("蓝牙连不上", kb.customer)
+    assert [x["id"] for x in found["results"]] == [str(aid)]
+    assert "<mark>" in found["results"][0]["snippet"]
+    # Either script finds it.
+    assert kb.search("藍牙", None)["results"][0]["id"] == str(aid)
+
+
+def test_live_copy_stays_while_the_next_revision_is_reviewed(
+    client: TestClient, world: World
+) -> None:
+    kb = Kb(client, world)
+    aid = kb.write("Reset the smart bulb", "Switch the power on and off five times.", "en")
+    kb.publish(aid)
+    r = client.patch(
+        kb.url(f"/articles/{aid}"),
+        json={"body": "Switch the power on and off six times, then re-add it in the app."},
+        headers=kb.author.auth,
+    )
+    assert r.status_code == 200
+    assert r.json()["state"] == "draft"
+    assert r.json()["version"] == 2
+    reader = kb.get(f"/articles/{aid}", kb.customer).json()
+    assert "five times" in reader["body"]
+    assert reader["version"] == 1
+    assert kb.search("re-add app", kb.customer)["results"] == []
+    diff = kb.get(f"/articles/{aid}/diff", kb.author, **{"from": 1, "to": 2}).json()["diff"]
+    assert "-Switch the power on and off five times." in diff
+    assert "+Switch" in diff
+    kb.publish(aid)
+    assert kb.search("re-add app", kb.customer)["results"][0]["id"] == str(aid)
+
+
+def test_customers_never_see_restricted_articles_in_search(
+    client: TestClient, world: World
+) -> None:
+    kb = Kb(client, world)
+    public = kb.write("Roaming prices", "Roaming costs less with the travel bundle.", "en")
+    experts = kb.write(
+        "Firmware downgrade secret", "Roaming firmware downgrade for experts only.", "en",
+        visibility="experts",
+    )  # fmt: skip
+    staff = kb.write(
+        "Manual SIM block", "Roaming SIM block after passport check, staff only.", "en",
+        visibility="staff",
+    )  # fmt: skip
+    for aid in (public, experts, staff):
+        kb.publish(aid)
+
+    def ids(who: Person | None) -> set[str]:
+        return {r["id"] for r in kb.search("roaming", who, limit=50)["results"]}
+
+    assert ids(None) == ids(kb.customer) == {str(public)}
+    assert ids(kb.expert) == {str(public), str(experts)}
+    assert ids(kb.reviewer) == {str(public), str(experts), str(staff)}
+    # No snippet, title or count leaks: a query only the restricted text matches is empty.
+    hidden = kb.search("passport firmware", kb.customer)
+    assert hidden["results"] == []
+    assert hidden["out_of_scope"] is True
+    assert "passport" not in str(hidden)
+    assert kb.get(f"/articles/{staff}", kb.customer).status_code == 404
+    assert kb.get(f"/articles/{experts}", kb.expert).status_code == 200
+    listed = {a["id"] for a in kb.get("/articles", kb.customer, limit=100).json()["items"]}
+    assert listed == {public}
+
+
+def test_archive_takes_it_out_of_search_in_the_same_transaction(
+    client: TestClient, world: World
+) -> None:
+    kb = Kb(client, world)
+    aid = kb.write("Как подключить интернет", "Включите передачу данных и проверьте APN.", "ru")
+    kb.publish(aid)
+    assert kb.search("подключение интернета", kb.customer)["results"][0]["id"] == str(aid)
+    assert kb.post(f"/articles/{aid}/archive", kb.reviewer).status_code == 200
+    assert kb.search("подключение интернета", kb.customer)["results"] == []
+    assert kb.get(f"/articles/{aid}", kb.customer).status_code == 404
+
+
+def test_feedback_counts_and_records_deflection(client: TestClient, world: World) -> None:
+    kb = Kb(client, world)
+    aid = kb.write("Return a product", "Returns are free within 7 days of delivery.", "en")
+    kb.publish(aid)
+    r = kb.post(f"/articles/{aid}/feedback", None, {"helpful": True})
+    assert r.status_code == 201
+    assert r.json()["helpful"] == 1
+    r = kb.post(
+        f"/articles/{aid}/feedback", kb.customer, {"helpful": False, "comment": "需要更多细节"}
+    )
+    assert r.json()["unhelpful"] == 1
+    kb.search("return product", kb.customer)
+    ev = kb.post(
+        "/search/events", kb.customer, {"event": "solved", "kind": "article", "id": str(aid)}
+    )
+    assert ev.status_code == 204
+    stats = kb.get("/search/deflection", kb.reviewer).json()
+    assert stats["shown"] >= 1
+    assert stats["solved"] == 1
+    assert kb.get("/search/deflection", kb.customer).status_code == 403
+    bad = kb.post(f"/articles/{aid}/feedback", kb.customer, {"helpful": "maybe"})
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+
+
+def test_validation_errors_name_the_field(client: TestClient, world: World) -> None:
+    kb = Kb(client, world)
+    r = kb.post("/articles", kb.author, {"title": " ", "body": "x", "language": "en"})
+    assert r.status_code == 422
+    assert r.json()["code"] == "required"
+    r = kb.post("/articles", kb.author, {"title": "t", "body": "x", "language": "fr"})
+    assert r.status_code == 422
+    assert r.json()["code"] == "bad_language"
+    r = kb.post(
+        "/articles", kb.author, {"title": "t", "body": "x", "language": "en", "visibility": "vip"}
+    )
+    assert r.status_code == 422
+    assert r.json()["code"] == "bad_visibility"
+    assert (
+        kb.post("/articles", kb.customer, {"title": "t", "body": "x", "language": "en"}).status_code
+        == 403
+    )
+    assert kb.get("/search", kb.customer, q="x", lang="xx").status_code == 422
+
+
+CSV = (
+    "question,answer,language,tags,visibility\n"
+    "如何申请退款？,在我的订单中申请退款。,zh-Hans,退款|订单,public\n"
+    "如何申請退款？,在我的訂單中申請退款。,zh-TW,退款,public\n"
+    "Как сменить тариф?,В приложении в разделе «Тарифы».,ru,тарифы,\n"
+    ",no question here,en,,public\n"
+    "Bad language,answer,fr,,public\n"
+    "Secret,staff answer,en,,vip\n"
+    "如何申请退款？,重复的行,zh-Hans,,public\n"
+    "Internal escalation path,Call the duty manager.,en,ops,staff\n"
+)
+
+
+def test_csv_import_reports_bad_rows_and_keeps_the_good(client: TestClient, world: World) -> None:
+    kb = Kb(client, world)
+    r = client.post(
+        kb.url("/imports"),
+        files={"file": ("faq.csv", CSV.encode(), "text/csv")},
+        data={"publish": "true"},
+        headers=kb.reviewer.auth,
+    )
+    assert r.status_code == 200, r.text
+    summary = r.json()
+    assert summary["imported"] == 4
+    assert summary["skipped"] == 4
+    codes = sorted(p["code"] for p in summary["problems"])
+    assert codes == ["bad_language", "bad_visibility", "duplicate_row", "required"]
+    assert all(p["where"] and p["reason"] for p in summary["problems"])
+    assert kb.search("退款", kb.customer)["results"]
+    assert kb.search("тариф", kb.customer)["results"]
+    assert kb.search("duty manager", kb.customer)["results"] == []
+    # Importing the same file again skips what exists.
+    again = client.post(
+        kb.url("/imports"), files={"file": ("faq.csv", CSV.encode(), "text/csv")},
+        headers=kb.author.auth,
+    )  # fmt: skip
+    assert again.json()["imported"] == 0
+    export = client.get(kb.url("/exports/faq.csv"), headers=kb.author.auth)
+    assert export.status_code == 200
+    assert export.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert len(rows) == 4
+    assert {r["language"] for r in rows} == {"zh-Hans", "zh-Hant", "ru", "en"}
+    assert any(r["tags"] == "退款|订单" for r in rows)
+
+
+def test_import_refuses_what_it_cannot_read(client: TestClient, world: World) -> None:
+    kb = Kb(client, world)
+
+    def upload(data: bytes, who: Person) -> Any:
+        return client.post(
+            kb.url("/imports"), files={"file": ("f.csv", data, "text/csv")}, headers=who.auth
+        )
+
+    assert upload("问题,答案\n".encode("gbk"), kb.author).json()["code"] == "not_utf8"
+    assert upload(b"title,body\nx,y\n", kb.author).json()["code"] == "missing_columns"
+    assert upload(b"", kb.author).json()["code"] == "empty_file"
+    assert upload(CSV.encode(), kb.customer).status_code == 403
+    # Drafts only unless a reviewer asks to publish.
+    r = client.post(
+        kb.url("/imports"), files={"file": ("f.csv", CSV.encode(), "text/csv")},
+        data={"publish": "true"}, headers=kb.expert.auth,
+    )  # fmt: skip
+    assert r.status_code == 403
+
+
+def test_intake_suggestions_come_from_the_knowledge_base(client: TestClient, world: World) -> None:
+    kb = Kb(client, world)
+    aid = kb.write("耳机无法连接蓝牙怎么办？", "长按充电盒按钮 10 秒，然后重新配对蓝牙。")
+    kb.publish(aid)
+    r = kb.post(
+        "/tickets",
+        kb.customer,
+        {"subject": "蓝牙耳机连不上手机", "body": "配对总是失败", "skill": "general"},
+    )
+    assert r.status_code == 201, r.text
+    suggestions = r.json()["suggestions"]
+    assert suggestions
+    assert suggestions[0]["id"] == aid
+    assert suggestions[0]["url"].endswith(f"/help/articles/{aid}")
+
+
+def test_resolved_tickets_are_searchable_by_experts_without_customer_data(
+    client: TestClient, world: World
+) -> None:
+    kb = Kb(client, world)
+    admin = kb.reviewer
+    r = client.put(
+        kb.url(f"/experts/{kb.expert.id}"),
+        json={"skills": {"general": 5}, "languages": ["zh-Hans", "en"], "tier": 0,
+              "certifications": []},
+        headers=admin.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    client.put(kb.url("/policy"), json={"routing_mode": "pull"}, headers=admin.auth)
+    assert kb.post("/experts/me/availability", kb.expert, {"online": True}).status_code == 200
+    t = kb.post(
+        "/tickets",
+        kb.customer,
+        {"subject": "Router firmware bricked", "body": "Call me at 13812345678 or a@b.com",
+         "skill": "general", "language": "en", "customer_fields": {"phone": "13812345678"}},
+    ).json()  # fmt: skip
+    assert kb.post(f"/tickets/{t['id']}/claim", kb.expert).status_code == 200
+    kb.post(f"/tickets/{t['id']}/messages", kb.expert, {"body": "Hold reset for 30 seconds."})
+    assert kb.post(f"/tickets/{t['id']}/resolve", kb.expert).status_code == 200
+    found = kb.search("router firmware", kb.expert, kind="ticket")
+    assert [x["id"] for x in found["results"]] == [str(t["id"])]
+    assert "13812345678" not in str(found)
+    assert "a@b.com" not in str(found)
+    assert kb.search("router firmware", kb.customer, kind="ticket")["results"] == []
+
+
+def test_hostile_queries_are_searched_as_text(client: TestClient, world: World) -> None:
+    kb = Kb(client, world)
+    aid = kb.write("NEAR AND search syntax", 'Quotes " and stars * are text (here).', "en")
+    kb.publish(aid)
+    for q in ['"', "*", "(", "NEAR", "AND", "-", ":", "a OR b", "'; DROP TABLE articles; --",
+              "😀 蓝牙", "title:foo", "NEAR(a b)", "^*"]:  # fmt: skip
+        r = client.get(kb.url("/search"), params={"q": q}, headers=kb.customer.auth)
+        assert r.status_code == 200, (q, r.text)
+    # A lone surrogate (invalid UTF-8 when percent-decoded) is text too.
+    r = client.get(kb.url("/search") + "?q=%ED%A0%80x", headers=kb.customer.auth)
+    assert r.status_code in (200, 422), r.text
+    assert kb.search('NEAR "syntax"', kb.customer)["results"][0]["id"] == str(aid)
+    for q in ["", "   "]:
+        r = client.get(kb.url("/search"), params={"q": q}, headers=kb.customer.auth)
+        assert r.status_code == 422
+        assert r.json()["code"] == "query_required"
+    long = client.get(kb.url("/search"), params={"q": "x" * 10_000}, headers=kb.customer.auth)
+    assert long.status_code == 422
+    assert long.json()["field"] == "q"

@@ -1,0 +1,145 @@
+"""Help-center pages through HTTP forms, and the ``crowdcx import-faq`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.conftest import World
+from tests.knowledge.test_api import CSV, Kb
+from tests.tickets.test_pages import sign_in
+
+
+def test_reader_searches_opens_and_says_it_solved_it(client: TestClient, world: World) -> None:
+    kb = Kb(client, world)
+    aid = kb.write("耳机无法连接蓝牙怎么办？", "长按充电盒按钮 **10 秒**，然后重新配对蓝牙。")
+    kb.publish(aid)
+    client.cookies.clear()
+    home = client.get(f"/b/{kb.slug}/help", params={"q": "蓝牙连不上"})
+    assert home.status_code == 200
+    assert "耳机无法连接蓝牙怎么办？" in home.text
+    assert "<mark>" in home.text
+    fragment = client.get(
+        f"/b/{kb.slug}/help/search", params={"q": "藍牙"}, headers={"HX-Request": "true"}
+    )
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert f"/help/articles/{aid}" in fragment.text
+    nothing = client.get(
+        f"/b/{kb.slug}/help/search", params={"q": "qwertyuiop"}, headers={"HX-Request": "true"}
+    )
+    assert f"/b/{kb.slug}/tickets/new" in nothing.text  # the next lane is offered
+    article = client.get(f"/b/{kb.slug}/help/articles/{aid}", params={"q": "蓝牙"})
+    assert article.status_code == 200
+    assert "<strong>10 秒</strong>" in article.text
+    token = client.cookies.get("crowdcx_csrf")
+    done = client.post(
+        f"/b/{kb.slug}/help/articles/{aid}/feedback",
+        data={"csrf_token": token, "helpful": "yes", "q": "蓝牙"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    stats = kb.get("/search/deflection", kb.reviewer).json()
+    assert stats["opened"] == 1
+    assert stats["solved"] == 1
+
+
+def test_author_writes_with_preview_and_reviewer_publishes(
+    client: TestClient, world: World
+) -> None:
+    kb = Kb(client, world)
+    token = sign_in(client, kb.author)
+    preview = client.post(
+        f"/b/{kb.slug}/help/preview",
+        data={"csrf_token": token, "body": "**粗体** <script>x</script>"},
+    )
+    assert "<strong>粗体</strong>" in preview.text
+    assert "<script>" not in preview.text
+    bad = client.post(
+        f"/b/{kb.slug}/help/new",
+        data={
+            "csrf_token": token,
+            "title": "",
+            "body": "x",
+            "language": "en",
+            "visibility": "public",
+        },
+    )
+    assert bad.status_code == 422
+    assert "This field is required." in bad.text
+    made = client.post(
+        f"/b/{kb.slug}/help/new",
+        data={"csrf_token": token, "title": "Смена тарифа", "body": "В приложении.",
+              "language": "ru", "tags": "тарифы | приложение", "visibility": "public"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert made.status_code == 303
+    aid = int(made.headers["location"].split("/")[-1].split("?")[0])
+    client.post(
+        f"/b/{kb.slug}/help/articles/{aid}/act", data={"csrf_token": token, "action": "submit"}
+    )
+    token = sign_in(client, kb.reviewer)
+    queue = client.get(f"/b/{kb.slug}/help/review")
+    assert "Смена тарифа" in queue.text
+    for action in ("approve", "publish"):
+        r = client.post(
+            f"/b/{kb.slug}/help/articles/{aid}/act",
+            data={"csrf_token": token, "action": action},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+    assert kb.search("тарифы", kb.customer)["results"][0]["id"] == str(aid)
+
+
+def test_import_page_shows_the_summary(client: TestClient, world: World) -> None:
+    kb = Kb(client, world)
+    token = sign_in(client, kb.reviewer)
+    r = client.post(
+        f"/b/{kb.slug}/help/import",
+        data={"csrf_token": token, "publish": "on"},
+        files={"file": ("faq.csv", CSV.encode(), "text/csv")},
+    )
+    assert r.status_code == 200
+    assert "4" in r.text
+    assert "fr" in r.text
+
+
+def test_cli_imports_csv_and_markdown(
+    client: TestClient, world: World, database_url: str, tmp_path: Path, monkeypatch: object
+) -> None:
+    from crowdcx.cli import app as cli
+
+    kb = Kb(client, world)
+    admin = world.person(platform_admin=True)
+    csv_file = tmp_path / "faq.csv"
+    csv_file.write_text(CSV, encoding="utf-8")
+    folder = tmp_path / "md"
+    folder.mkdir()
+    (folder / "roaming.md").write_text(
+        "---\nlanguage: ru\ntags: [роуминг]\n---\n# Роуминг за границей\n\nПодключите пакет.\n",
+        encoding="utf-8",
+    )
+    (folder / "broken.md").write_text("---\nlanguage: [\n---\nbody", encoding="utf-8")
+    env = {"CROWDCX_DATABASE_URL": database_url}
+    runner = CliRunner()
+    out = runner.invoke(
+        cli, ["import-faq", "--brand", kb.slug, str(csv_file), "--publish", "--as", admin.email],
+        env=env,
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "4 imported" in out.output
+    assert "4 skipped" in out.output
+    out = runner.invoke(
+        cli, ["import-faq", "--brand", kb.slug, str(folder), "--publish", "--as", admin.email],
+        env=env,
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "1 imported" in out.output
+    assert "broken.md" in out.output
+    found = kb.search("роуминг", kb.customer)["results"]
+    assert found
+    assert found[0]["title"] == "Роуминг за границей"
+    missing = runner.invoke(cli, ["import-faq", "--brand", kb.slug, "/nope.csv"], env=env)
+    assert missing.exit_code == 2

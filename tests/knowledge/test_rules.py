@@ -1,0 +1,146 @@
+"""The knowledge-base rules with plain values: workflow, validation, CSV rows, diffs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crowdcx.knowledge import rules
+
+POLICY = rules.KbRoles()
+AUTHOR = rules.Actor(1, frozenset({"expert"}))  # writes, does not review
+REVIEWER = rules.Actor(2, frozenset({"brand_admin"}))
+EXPERT = rules.Actor(3, frozenset({"expert"}))
+CUSTOMER = rules.Actor(4, frozenset({"customer"}))
+
+
+def article(state: str, live: bool = False) -> rules.ArticleState:
+    return rules.ArticleState(state, 1, live)  # type: ignore[arg-type]
+
+
+def test_the_happy_path() -> None:
+    assert rules.transition(article("draft"), "submit", AUTHOR, POLICY) == "in_review"
+    assert rules.transition(article("in_review"), "approve", REVIEWER, POLICY) == "approved"
+    assert rules.transition(article("approved"), "publish", REVIEWER, POLICY) == "published"
+    assert rules.transition(article("published", True), "archive", REVIEWER, POLICY) == "archived"
+
+
+@pytest.mark.parametrize("actor", [AUTHOR, rules.Actor(1, frozenset({"agent", "brand_admin"}))])
+def test_the_author_never_approves_their_own_article(actor: rules.Actor) -> None:
+    outcome = rules.transition(article("in_review"), "approve", actor, POLICY)
+    assert isinstance(outcome, rules.Violation)
+    assert outcome.code in ("own_article", "not_reviewer")
+
+
+def test_steps_cannot_be_skipped_or_taken_by_the_wrong_people() -> None:
+    assert rules.transition(article("draft"), "publish", REVIEWER, POLICY) == rules.Violation(
+        "bad_state", "state", {"action": "publish", "state": "draft"}
+    )
+    assert isinstance(
+        rules.transition(article("in_review"), "approve", EXPERT, POLICY), rules.Violation
+    )
+    assert isinstance(
+        rules.transition(article("draft"), "submit", CUSTOMER, POLICY), rules.Violation
+    )
+    # The author may archive an unpublished draft of their own, not a live article.
+    assert rules.transition(article("draft"), "archive", AUTHOR, POLICY) == "archived"
+    assert isinstance(
+        rules.transition(article("published", True), "archive", AUTHOR, POLICY), rules.Violation
+    )
+    assert rules.allowed_actions(article("in_review"), AUTHOR, POLICY) == ["archive"]
+    assert rules.allowed_actions(article("in_review"), REVIEWER, POLICY) == ["approve", "archive"]
+
+
+def test_roles_are_brand_policy() -> None:
+    policy = rules.kb_roles_from({"knowledge": {"reviewers": ["expert"], "review_days": 30}})
+    assert rules.transition(article("in_review"), "approve", EXPERT, policy) == "approved"
+    assert isinstance(
+        rules.transition(article("in_review"), "approve", REVIEWER, policy), rules.Violation
+    )
+    assert policy.review_days == 30
+    assert rules.kb_roles_from({"knowledge": {"reviewers": "nonsense"}}) == POLICY
+
+
+@given(
+    st.sampled_from(rules.STATES),
+    st.sampled_from(rules.ACTIONS),
+    st.integers(1, 4),
+    st.frozensets(st.sampled_from(["customer", "helper", "expert", "agent", "brand_admin"])),
+    st.booleans(),
+)
+def test_no_approval_by_the_author_whatever_the_state_and_roles(
+    state: str, action: str, user: int, roles: frozenset[str], live: bool
+) -> None:
+    outcome = rules.transition(article(state, live), action, rules.Actor(user, roles), POLICY)
+    if action == "approve" and user == 1:
+        assert isinstance(outcome, rules.Violation)
+    if isinstance(outcome, str):
+        assert outcome in rules.STATES
+
+
+def test_freshness() -> None:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    due = rules.review_by(now - timedelta(days=200), POLICY)
+    assert rules.is_stale(due, True, now)
+    assert not rules.is_stale(due, False, now)
+    assert not rules.is_stale(rules.review_by(now, POLICY), True, now)
+
+
+def test_languages_and_tags_are_normalised() -> None:
+    assert rules.normalise_language("zh_CN") == "zh-Hans"
+    assert rules.normalise_language("ZH-TW") == "zh-Hant"
+    assert rules.normalise_language("Russian") == "ru"
+    assert rules.normalise_language("fr") is None
+    assert rules.normalise_tags([" Bluetooth ", "bluetooth", "", "蓝牙"]) == ["bluetooth", "蓝牙"]
+    assert isinstance(rules.normalise_tags(["x" * 41]), rules.Violation)
+
+
+def test_csv_rows_report_each_problem_with_its_line() -> None:
+    content = (
+        "\ufeffQuestion,Answer,Language,Tags,Visibility\n"
+        'Как сменить тариф?,"В приложении,\nраздел «Тарифы»",ru,тарифы|приложение,\n'
+        "No answer,,en,,public\n"
+        "Same,a,en,,public\n"
+        "same,b,en,,public\n"
+    )
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation)
+    rows = list(parsed)
+    assert [r.line for r in rows] == [3, 4, 5, 6]
+    first = rows[0].draft
+    assert first is not None
+    assert first.tags == ("тарифы", "приложение")
+    assert first.visibility == "public"
+    assert "\n" in first.body
+    assert rows[1].problem == rules.Violation("required", "body")
+    assert rows[3].problem is not None
+    assert rows[3].problem.code == "duplicate_row"
+
+
+def test_export_round_trips_through_import() -> None:
+    text = rules.faq_csv([('問題, "引號"', "答案\n第二行", "zh-Hant", ["標籤", "b"], "experts")])
+    parsed = rules.parse_faq_csv(text)
+    assert not isinstance(parsed, rules.Violation)
+    (row,) = list(parsed)
+    assert row.draft == rules.Draft(
+        '問題, "引號"', "答案\n第二行", "zh-Hant", ("標籤", "b"), "experts"
+    )
+
+
+@given(st.text(max_size=400))
+def test_any_text_parses_to_rows_or_a_reason_never_an_exception(content: str) -> None:
+    parsed = rules.parse_faq_csv("question,answer,language,tags,visibility\n" + content)
+    assert not isinstance(parsed, rules.Violation)
+    for row in parsed:
+        assert (row.draft is None) != (row.problem is None)
+
+
+def test_diff_shows_the_changed_lines() -> None:
+    out = rules.diff("Title", "one\ntwo", "Title", "one\nthree", ("v1", "v2"))
+    assert "--- v1" in out
+    assert "+++ v2" in out
+    assert "-two" in out
+    assert "+three" in out

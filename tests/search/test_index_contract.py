@@ -1,0 +1,208 @@
+"""One contract, every backend: SQLite FTS5 always, PostgreSQL when CROWDCX_TEST_POSTGRES_URL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, create_engine, make_url, text
+from sqlalchemy.pool import StaticPool
+
+from crowdcx.search.index import (
+    POSTGRES_DDL_SQL,
+    SQLITE_DDL_SQL,
+    IndexConfig,
+    IndexDocument,
+    PostgresSearchIndex,
+    SearchIndex,
+    SqliteSearchIndex,
+    create_postgres_index,
+    create_sqlite_index,
+    query_tokens,
+)
+
+PG_URL = os.environ.get("CROWDCX_TEST_POSTGRES_URL")
+CONFIG = IndexConfig()
+
+
+@pytest.fixture
+def sqlite_index() -> Iterator[SearchIndex]:
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    with engine.connect() as conn:
+        create_sqlite_index(conn)
+        yield SqliteSearchIndex(conn, CONFIG)
+        conn.rollback()
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("CROWDCX_TEST_POSTGRES_URL is not set")
+    name = f"crowdcx_search_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_index(postgres_url: str) -> Iterator[SearchIndex]:
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        create_postgres_index(conn)
+        yield PostgresSearchIndex(conn, CONFIG)
+        conn.rollback()  # every test starts from empty tables
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def index(request: pytest.FixtureRequest) -> SearchIndex:
+    return request.getfixturevalue(f"{request.param}_index")  # type: ignore[no-any-return]
+
+
+def doc(ref: str, title: str, body: str = "", **kw: Any) -> IndexDocument:
+    fields: dict[str, Any] = {
+        "brand_id": 1,
+        "kind": "article",
+        "language": "en",
+        "visibility": "public",
+    }
+    fields.update(kw)
+    return IndexDocument(ref_id=ref, title=title, body=body, **fields)
+
+
+def refs(index: SearchIndex, query: str, **kw: Any) -> list[str]:
+    args: dict[str, Any] = {"visibilities": ("public",), "brand_id": 1}
+    args.update(kw)
+    hits = index.search(
+        args["brand_id"],
+        query_tokens(query, index.config),
+        args["visibilities"],
+        args.get("kinds", ("article", "question", "ticket")),
+        args.get("limit", 10),
+    )
+    return [h.ref_id for h in hits]
+
+
+def test_finds_and_ranks_by_relevance(index: SearchIndex) -> None:
+    index.add_many(
+        [
+            doc("1", "Reset your password", "Use the reset link we email you."),
+            doc("2", "Shipping times", "Parcels arrive in five days."),
+            doc("3", "Password rules", "At least twelve characters."),
+        ]
+    )
+    found = refs(index, "how do I reset my password")
+    assert found[0] == "1"
+    assert set(found) == {"1", "3"}
+    assert refs(index, "parcel") == ["2"]
+
+
+def test_hits_carry_signals_and_positive_scores(index: SearchIndex) -> None:
+    index.add(doc("1", "Refunds", "Refund in 14 days", helpful_votes=7, accepted=True))
+    (hit,) = index.search(1, query_tokens("refund", index.config), ("public",))
+    assert hit.text_score > 0
+    assert (hit.helpful_votes, hit.accepted, hit.kind) == (7, True, "article")
+    assert hit.updated_at.tzinfo is not None
+
+
+def test_russian_any_case_and_form(index: SearchIndex) -> None:
+    index.add(doc("1", "Как отменить заказ", language="ru"))
+    assert refs(index, "ОТМЕНА ЗАКАЗОВ") == ["1"]
+
+
+def test_traditional_and_simplified_find_each_other(index: SearchIndex) -> None:
+    index.add(doc("hans", "如何申请退款", language="zh-Hans"))
+    index.add(doc("hant", "訂單查詢", language="zh-Hant"))
+    assert refs(index, "申請退款") == ["hans"]
+    assert refs(index, "订单") == ["hant"]
+
+
+def test_visibility_is_enforced_in_the_query(index: SearchIndex) -> None:
+    index.add_many(
+        [
+            doc("pub", "refund policy", visibility="public"),
+            doc("exp", "refund policy internals", visibility="experts"),
+            doc("staff", "refund policy escalation", visibility="staff"),
+        ]
+    )
+    assert refs(index, "refund") == ["pub"]
+    assert set(refs(index, "refund", visibilities=("public", "experts"))) == {"pub", "exp"}
+    assert len(refs(index, "refund", visibilities=("public", "experts", "staff"))) == 3
+    assert refs(index, "refund", visibilities=()) == []
+    assert refs(index, "refund", visibilities=("everyone",)) == []
+    # A hidden document never takes a slot: the customer still gets a full page of public ones.
+    assert refs(index, "refund", limit=1) == ["pub"]
+
+
+def test_brands_are_isolated(index: SearchIndex) -> None:
+    index.add(doc("a", "warranty claim", brand_id=1))
+    index.add(doc("b", "warranty claim", brand_id=2))
+    assert refs(index, "warranty", brand_id=1) == ["a"]
+    assert refs(index, "warranty", brand_id=2) == ["b"]
+    assert refs(index, "warranty", brand_id=3) == []
+
+
+def test_kind_filter(index: SearchIndex) -> None:
+    index.add(doc("a", "battery drains", kind="article"))
+    index.add(doc("q", "battery drains fast", kind="question"))
+    assert refs(index, "battery", kinds=("question",)) == ["q"]
+    assert refs(index, "battery", kinds=("nonsense",)) == []
+
+
+def test_replace_and_delete(index: SearchIndex) -> None:
+    index.add(doc("1", "old title about invoices"))
+    index.add(doc("1", "new title about receipts"))
+    assert refs(index, "invoices") == []
+    assert refs(index, "receipts") == ["1"]
+    index.delete(1, "article", "1")
+    assert refs(index, "receipts") == []
+    index.delete(1, "article", "does-not-exist")
+
+
+def test_limit_is_respected(index: SearchIndex) -> None:
+    index.add_many([doc(str(i), f"coupon code {i}") for i in range(30)])
+    assert len(refs(index, "coupon", limit=5)) == 5
+    assert refs(index, "coupon", limit=0) == []
+
+
+HOSTILE = [
+    '"',
+    "* ( NEAR AND - :",
+    "'; DROP TABLE search_document; --",
+    "NEAR(refund policy, 2)",
+    "title: refund OR body:*",
+    "\ud800",
+    "😀",
+    "' | ! & <-> :*",
+    "",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_never_raise(index: SearchIndex, query: str) -> None:
+    index.add(doc("1", "refund policy near you"))
+    refs(index, query)
+    assert refs(index, "refund") == ["1"]  # the table survived
+
+
+def test_ddl_strings_match_the_functions() -> None:
+    assert "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5" in SQLITE_DDL_SQL
+    assert "USING GIN (tsv)" in POSTGRES_DDL_SQL
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    with engine.connect() as conn:
+        raw: Connection = conn
+        for statement in SQLITE_DDL_SQL.split(";\n"):
+            if statement.strip():
+                raw.execute(text(statement))
+        names = {r[0] for r in raw.execute(text("SELECT name FROM sqlite_master"))}
+    assert {"search_document", "search_fts", "search_stats", "search_term"} <= names

@@ -1,0 +1,207 @@
+"""Ranking, visibility and out-of-scope rules (plain data, no database)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crowdcx.search.rules import (
+    RankingPolicy,
+    RankSignals,
+    bayesian_helpfulness,
+    choose_oos_threshold,
+    fit_oos_threshold,
+    is_out_of_scope,
+    may_see,
+    rank,
+    score,
+    visible_to,
+    wilson_lower_bound,
+)
+
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+POLICY = RankingPolicy()
+
+
+def test_customer_sees_only_public() -> None:
+    assert visible_to("customer") == ("public",)
+    assert not may_see("customer", "experts")
+    assert not may_see("customer", "staff")
+
+
+def test_expert_sees_experts_but_not_staff() -> None:
+    assert may_see("expert", "experts")
+    assert not may_see("expert", "staff")
+
+
+def test_agent_sees_everything() -> None:
+    assert set(visible_to("agent")) == {"public", "experts", "staff"}
+
+
+def test_unknown_role_is_denied_all_but_public() -> None:
+    assert visible_to("superuser") == ("public",)
+    assert visible_to("") == ("public",)
+
+
+@given(st.text())
+def test_only_staff_roles_see_staff_content(role: str) -> None:
+    assert may_see(role, "staff") == (role in ("agent", "admin"))
+
+
+def test_wilson_lower_bound_grows_with_evidence() -> None:
+    assert wilson_lower_bound(0, 0) == 0.0
+    assert wilson_lower_bound(10, 0) < wilson_lower_bound(100, 0)
+    assert wilson_lower_bound(5, 5) < wilson_lower_bound(9, 1)
+
+
+@given(st.integers(0, 10_000), st.integers(0, 10_000))
+def test_wilson_is_a_lower_bound_of_the_observed_share(up: int, down: int) -> None:
+    lb = wilson_lower_bound(up, down)
+    assert 0.0 <= lb <= 1.0
+    if up + down:
+        assert lb <= up / (up + down) + 1e-12
+
+
+def test_bayesian_helpfulness_starts_at_the_prior_and_moves_with_votes() -> None:
+    assert bayesian_helpfulness(0, 0) == pytest.approx(0.5)
+    assert bayesian_helpfulness(3, 0) < bayesian_helpfulness(30, 0) < 1.0
+    assert bayesian_helpfulness(0, 30) < bayesian_helpfulness(0, 3) < 0.5
+
+
+def test_explanation_terms_sum_to_the_total() -> None:
+    signals = RankSignals(
+        text_score=4.0,
+        helpful_votes=8,
+        unhelpful_votes=1,
+        accepted=True,
+        brand_approved=True,
+        language="ru",
+        updated_at=NOW - timedelta(days=30),
+    )
+    scored = score(signals, "ru", NOW, POLICY)
+    names = [t.name for t in scored.terms]
+    assert names == ["text", "helpfulness", "accepted", "brand_approved", "language", "freshness"]
+    assert scored.total == pytest.approx(sum(t.contribution for t in scored.terms))
+    assert "total" in scored.explain()
+
+
+def test_accepted_and_approved_answers_outrank_equal_text_matches() -> None:
+    plain = RankSignals(text_score=5.0)
+    accepted = RankSignals(text_score=5.0, accepted=True)
+    approved = RankSignals(text_score=5.0, brand_approved=True)
+    order = [i for i, _ in rank([plain, accepted, approved], "en", NOW, POLICY)]
+    assert order[-1] == 0
+    assert set(order[:2]) == {1, 2}
+
+
+def test_signals_do_not_overturn_a_much_better_text_match() -> None:
+    strong = RankSignals(text_score=10.0)
+    weak_but_loved = RankSignals(
+        text_score=3.0, helpful_votes=500, accepted=True, brand_approved=True, language="en"
+    )
+    assert next(i for i, _ in rank([weak_but_loved, strong], "en", NOW, POLICY)) == 1
+
+
+def test_reader_language_and_chinese_scripts_match() -> None:
+    zh = RankSignals(text_score=2.0, language="zh-Hans")
+    en = RankSignals(text_score=2.0, language="en")
+    assert score(zh, "zh-Hant", NOW, POLICY).total > score(en, "zh-Hant", NOW, POLICY).total
+
+
+def test_fresher_document_wins_a_tie() -> None:
+    old = RankSignals(text_score=2.0, updated_at=NOW - timedelta(days=1000))
+    new = RankSignals(text_score=2.0, updated_at=NOW - timedelta(days=1))
+    assert next(i for i, _ in rank([old, new], "en", NOW, POLICY)) == 1
+
+
+signals_st = st.builds(
+    RankSignals,
+    text_score=st.one_of(st.floats(-10, 100), st.just(math.nan)),
+    helpful_votes=st.integers(-5, 10_000),
+    unhelpful_votes=st.integers(-5, 10_000),
+    accepted=st.booleans(),
+    brand_approved=st.booleans(),
+    language=st.sampled_from(["", "en", "ru", "zh-Hans", "zh-Hant"]),
+    updated_at=st.one_of(
+        st.none(),
+        st.datetimes(
+            # Hypothesis wants naive bounds and adds the zone itself.
+            min_value=datetime(2000, 1, 1),  # noqa: DTZ001
+            max_value=datetime(2030, 1, 1),  # noqa: DTZ001
+            timezones=st.just(UTC),
+        ),
+    ),
+)
+
+
+@given(st.lists(signals_st, max_size=20))
+def test_rank_is_a_permutation_sorted_by_finite_totals(candidates: list[RankSignals]) -> None:
+    ranked = rank(candidates, "en", NOW, POLICY)
+    assert sorted(i for i, _ in ranked) == list(range(len(candidates)))
+    totals = [s.total for _, s in ranked]
+    assert all(math.isfinite(t) and t >= 0 for t in totals)
+    assert totals == sorted(totals, reverse=True)
+
+
+@given(signals_st, st.floats(0.1, 50))
+def test_more_text_relevance_never_lowers_the_score(signals: RankSignals, extra: float) -> None:
+    base = score(signals, "en", NOW, POLICY).total
+    better = RankSignals(
+        text_score=max(signals.text_score, 0.0) + extra
+        if math.isfinite(signals.text_score)
+        else extra,
+        helpful_votes=signals.helpful_votes,
+        unhelpful_votes=signals.unhelpful_votes,
+        accepted=signals.accepted,
+        brand_approved=signals.brand_approved,
+        language=signals.language,
+        updated_at=signals.updated_at,
+    )
+    assert score(better, "en", NOW, POLICY).total >= base
+
+
+def test_oos_threshold_separates_a_clean_split() -> None:
+    scores = [0.5, 1.0, 1.5, 5.0, 6.0, 7.0]
+    is_oos = [True, True, True, False, False, False]
+    fit = fit_oos_threshold(scores, is_oos)
+    assert 1.5 < fit.threshold < 5.0
+    assert fit.f1 == pytest.approx(1.0)
+    assert is_out_of_scope(1.5, fit.threshold)
+    assert not is_out_of_scope(5.0, fit.threshold)
+    assert is_out_of_scope(None, fit.threshold)
+
+
+def test_oos_threshold_with_no_oos_examples_hands_off_nothing() -> None:
+    scores = [1.0, 2.0, 3.0]
+    thr = choose_oos_threshold(scores, [False, False, False])
+    assert not any(is_out_of_scope(s, thr) for s in scores)
+
+
+def test_oos_threshold_rejects_mismatched_lengths() -> None:
+    with pytest.raises(ValueError, match="length"):
+        fit_oos_threshold([1.0], [])
+
+
+@given(
+    st.lists(st.tuples(st.floats(0, 100, allow_nan=False), st.booleans()), min_size=1, max_size=60)
+)
+def test_chosen_threshold_is_at_least_as_good_as_any_observed_cut(
+    data: list[tuple[float, bool]],
+) -> None:
+    scores = [s for s, _ in data]
+    labels = [o for _, o in data]
+    best = fit_oos_threshold(scores, labels)
+
+    def f1(thr: float) -> float:
+        tp = sum(1 for s, o in data if s < thr and o)
+        fp = sum(1 for s, o in data if s < thr and not o)
+        fn = sum(1 for s, o in data if s >= thr and o)
+        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+    assert f1(best.threshold) == pytest.approx(best.f1)
+    for cut in [*scores, max(scores) + 1]:
+        assert f1(cut) <= best.f1 + 1e-12
