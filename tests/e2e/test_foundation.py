@@ -74,7 +74,7 @@ def test_member_added_arrives_live(live_server: str, browser: Any, artifacts: Pa
     page.get_by_label("Пароль").fill(password)
     page.get_by_role("button", name="Войти").click()
     page.wait_for_url(f"{live_server}/")
-    page.wait_for_function("window.crowdcxLive && window.crowdcxLive.readyState === 1")
+    page.wait_for_function("() => window.crowdcxLive && window.crowdcxLive.readyState === 1")
 
     token = httpx.post(
         f"{live_server}/api/v1/auth/token",

@@ -27,8 +27,11 @@ def test_traditional_chinese_customer_is_deflected_by_an_article(
     page.fill("#f-password", DEMO_PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(f"{live_server}/")
-    page.goto(f"{live_server}/b/lumen/tickets/new?lang=zh-Hant")
+    page.get_by_role("button", name="中文（繁體）").click()  # the switcher keeps the choice
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/b/lumen/tickets/new")
     assert page.locator("html").get_attribute("lang") == "zh-Hant"
+    assert page.get_by_role("link", name="幫助中心").first.is_visible()
 
     page.fill("#f-subject", "藍牙耳機連不上手機")
     suggestion = page.locator("#suggestions a").first
@@ -43,10 +46,14 @@ def test_traditional_chinese_customer_is_deflected_by_an_article(
     assert STAFF_TITLE not in page.content()
     page.locator("button[name=helpful][value=yes]").click()
     page.wait_for_url("**thanks=yes")
+    assert page.locator("html").get_attribute("lang") == "zh-Hant"
     assert page.locator("main section p[role=status]").is_visible()
     page.screenshot(path=str(artifacts / "help-article-helpful-zh-Hant.png"), full_page=True)
 
     page.goto(f"{live_server}/b/lumen/help?q=藍牙")
     assert "<mark>" in page.content()
     assert STAFF_TITLE not in page.content()
+    # Switch back so the demo customer's preference is as the other walks expect.
+    page.get_by_role("button", name="中文（简体）").click()
+    page.wait_for_load_state()
     context.close()

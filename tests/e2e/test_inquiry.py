@@ -55,7 +55,7 @@ def test_customer_to_expert_to_rating_and_earning(
     expert.goto(f"{live_server}/b/lumen/workspace")
     expert.locator("form.availability button[type=submit]").click()
     expert.wait_for_selector(".tag.online")
-    expert.wait_for_function("window.crowdcxLive && window.crowdcxLive.readyState === 1")
+    expert.wait_for_function("() => window.crowdcxLive && window.crowdcxLive.readyState === 1")
 
     customer = signed_in(browser, live_server, CUSTOMER)
     subject = f"耳机无法连接蓝牙 {uuid.uuid4().hex[:4]}"
@@ -65,7 +65,7 @@ def test_customer_to_expert_to_rating_and_earning(
     offer = expert.locator(".offer", has_text=subject)
     offer.wait_for(timeout=10_000)
     countdown = "document.querySelector('.offer .countdown')"
-    expert.wait_for_function(f"{countdown} && /\\d+:\\d\\d/.test({countdown}.textContent)")
+    expert.wait_for_function(f"() => {countdown} && /\\d+:\\d\\d/.test({countdown}.textContent)")
     assert "CNY" in offer.inner_text()
     expert.screenshot(path=str(artifacts / "inquiry-offer-zh-Hans.png"), full_page=True)
     offer.locator("form:has(input[value=claim]) button").click()
