@@ -112,6 +112,19 @@ def main() -> None:
                 args.connections,
                 {"Authorization": f"Bearer {token}"},
             ),
+            # The help-center search API, anonymous (records a deflection event per query).
+            "GET /api/v1/brands/volga/search (ru)": load(
+                f"{server.base}/api/v1/brands/volga/search?q=%D0%BD%D0%B5%20%D1%80%D0%B0%D0%B1%D0%BE%D1%82%D0%B0%D0%B5%D1%82%20%D0%B8%D0%BD%D1%82%D0%B5%D1%80%D0%BD%D0%B5%D1%82",
+                args.seconds,
+                args.connections,
+                {},
+            ),
+            "GET /api/v1/brands/lumen/search (zh)": load(
+                f"{server.base}/api/v1/brands/lumen/search?q=%E8%93%9D%E7%89%99%E8%BF%9E%E4%B8%8D%E4%B8%8A",
+                args.seconds,
+                args.connections,
+                {},
+            ),
         }
         peak = server.rss_mib()
     driver = "wrk" if shutil.which("wrk") else "httpx async"
