@@ -17,8 +17,18 @@ url = (
 )
 
 
+
+def mapped_only(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate ignores the raw-SQL search index tables (kernel.models.RAW_SQL_TABLES)."""
+    from crowdcx.kernel.models import RAW_SQL_TABLES
+
+    if type_ == "table" and name is not None:
+        return not any(name == t or name.startswith(f"{t}_") for t in RAW_SQL_TABLES)
+    return True
+
 def run_migrations_offline() -> None:
     context.configure(
+        include_name=mapped_only,
         url=url,
         target_metadata=metadata,
         literal_binds=True,
@@ -47,6 +57,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=mapped_only,
     )
     with context.begin_transaction():
         context.run_migrations()

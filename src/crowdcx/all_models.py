@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crowdcx.community import models as community_models
 from crowdcx.identity import models as identity_models
 from crowdcx.kernel.models import Base
 from crowdcx.knowledge import models as knowledge_models
@@ -12,6 +13,7 @@ from crowdcx.tickets import models as tickets_models
 
 __all__ = [
     "Base",
+    "community_models",
     "identity_models",
     "knowledge_models",
     "metadata",

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 
 from crowdcx import __version__
+from crowdcx.community import api as community_api
 from crowdcx.config import Settings
 from crowdcx.identity import api as identity_api
 from crowdcx.identity import pages as identity_pages
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tickets_pages.router,
         knowledge_api.router,
         knowledge_pages.router,
+        community_api.router,
     ):
         app.include_router(router)
     return app

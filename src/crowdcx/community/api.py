@@ -1,0 +1,273 @@
+"""JSON API of the community lane (paths are contract: see docs/api.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from crowdcx.community import service
+from crowdcx.community.models import CommunityRow, PostRow
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.pagination import decode_cursor, encode_cursor
+from crowdcx.reputation import service as points
+from crowdcx.tenancy.service import BrandContext, access_brand
+from crowdcx.web.deps import CurrentUser, Uow, ViewerDep, now
+
+router = APIRouter(prefix="/api/v1/brands/{slug}", tags=["community"])
+
+
+class CommunityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slug: str = Field(max_length=40)
+    name: str = Field(max_length=120)
+    description: str = Field(default="", max_length=5000)
+    closed: bool = False
+
+
+class CommunityOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    description: str
+    closed: bool
+
+
+class QuestionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    community: str = Field(max_length=40, description="community slug or id")
+    title: str = Field(max_length=1000)
+    body: str = Field(default="", max_length=40_000)
+    language: str | None = Field(default=None, max_length=16)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(max_length=40_000)
+
+
+class VoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: int = Field(ge=-1, le=1)
+
+
+class AcceptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer_id: int
+
+
+class FlagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(max_length=16)
+
+
+class RedeemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    points: int
+    kind: str = Field(pattern="^(credit|cash|charity)$")
+
+
+class PostOut(BaseModel):
+    id: int
+    kind: str
+    community_id: int
+    question_id: int | None
+    author_id: int
+    title: str
+    body: str
+    body_html: str
+    language: str
+    tags: list[str]
+    up: int
+    down: int
+    score: int
+    answers: int
+    accepted: bool
+    brand_approved: bool
+    solved: bool
+    hidden: bool
+    closed: bool
+    ticket_id: int | None
+    created_at: datetime
+
+
+class QuestionDetail(PostOut):
+    answer_list: list[PostOut]
+
+
+def post_out(p: PostRow) -> PostOut:
+    return PostOut(
+        id=p.id, kind=p.kind, community_id=p.community_id, question_id=p.question_id,
+        author_id=p.author_id, title=p.title, body=p.body, body_html=p.body_html,
+        language=p.language, tags=p.tags, up=p.up, down=p.down, score=p.up - p.down,
+        answers=p.answers, accepted=p.accepted, brand_approved=p.brand_approved,
+        solved=p.solved, hidden=p.hidden, closed=p.closed, ticket_id=p.ticket_id,
+        created_at=p.created_at,
+    )  # fmt: skip
+
+
+def community_out(c: CommunityRow) -> CommunityOut:
+    return CommunityOut(
+        id=c.id, slug=c.slug, name=c.name, description=c.description, closed=c.closed
+    )
+
+
+def _ctx(uow: UnitOfWork, slug: str, user: Any) -> BrandContext:
+    return access_brand(uow.session, slug, user)
+
+
+@router.post("/communities", status_code=201, response_model=CommunityOut)
+def create_community(slug: str, body: CommunityIn, uow: Uow, user: CurrentUser) -> CommunityOut:
+    ctx = _ctx(uow, slug, user)
+    row = service.create_community(uow, ctx, body.slug, body.name, body.description, body.closed)
+    uow.commit()
+    return community_out(row)
+
+
+@router.get("/communities", response_model=dict[str, list[CommunityOut]])
+def list_communities(slug: str, uow: Uow, viewer: ViewerDep) -> dict[str, list[CommunityOut]]:
+    ctx = _ctx(uow, slug, viewer.user)
+    return {"items": [community_out(c) for c in service.communities(uow.session, ctx)]}
+
+
+@router.post("/communities/{community}/join", status_code=200)
+def join(slug: str, community: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    row = service.join(uow, ctx, service.community_by(uow.session, ctx, community), now())
+    uow.commit()
+    return {"community_id": row.community_id, "status": row.status}
+
+
+@router.post("/questions", status_code=201, response_model=PostOut)
+def ask(slug: str, body: QuestionIn, uow: Uow, user: CurrentUser) -> PostOut:
+    ctx = _ctx(uow, slug, user)
+    community = service.community_by(uow.session, ctx, body.community)
+    post = service.ask(uow, ctx, community, body.title, body.body, body.language, body.tags, now())
+    uow.commit()
+    return post_out(post)
+
+
+@router.get("/questions", response_model=dict[str, Any])
+def list_questions(
+    slug: str,
+    uow: Uow,
+    viewer: ViewerDep,
+    community: Annotated[str | None, Query(max_length=40)] = None,
+    tag: Annotated[str | None, Query(max_length=40)] = None,
+    sort: Annotated[str, Query(pattern="^(new|votes|unanswered|unsolved)$")] = "new",
+    limit: Annotated[int, Query(ge=1, le=100)] = 30,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, viewer.user)
+    comm = service.community_by(uow.session, ctx, community) if community else None
+    rows = service.list_questions(
+        uow.session, ctx, community=comm, tag=tag, sort=sort, limit=limit,
+        after=decode_cursor(cursor) if sort != "votes" else None,
+    )  # fmt: skip
+    more = len(rows) == limit and sort != "votes"
+    return {
+        "items": [post_out(r) for r in rows],
+        "next_cursor": encode_cursor(rows[-1].id) if more else None,
+    }
+
+
+@router.get("/questions/{question_id}", response_model=QuestionDetail)
+def get_question(slug: str, question_id: int, uow: Uow, viewer: ViewerDep) -> QuestionDetail:
+    ctx = _ctx(uow, slug, viewer.user)
+    q = service.get_post(uow.session, ctx, question_id, "question")
+    if q.hidden and not service.is_agent(ctx) and (ctx.user is None or ctx.user.id != q.author_id):
+        service.get_post(uow.session, ctx, -1, "question")  # hidden: answer as not found
+    answers = service.ordered_answers(uow.session, ctx, q)
+    return QuestionDetail(**post_out(q).model_dump(), answer_list=[post_out(a) for a in answers])
+
+
+@router.post("/questions/{question_id}/answers", status_code=201, response_model=PostOut)
+def post_answer(
+    slug: str, question_id: int, body: AnswerIn, uow: Uow, user: CurrentUser
+) -> PostOut:
+    ctx = _ctx(uow, slug, user)
+    q = service.get_post(uow.session, ctx, question_id, "question")
+    a = service.answer(uow, ctx, q, body.body, now())
+    uow.commit()
+    return post_out(a)
+
+
+@router.post("/posts/{post_id}/vote", response_model=PostOut)
+def vote(slug: str, post_id: int, body: VoteIn, uow: Uow, user: CurrentUser) -> PostOut:
+    ctx = _ctx(uow, slug, user)
+    post = service.vote(uow, ctx, service.get_post(uow.session, ctx, post_id), body.value, now())
+    uow.commit()
+    return post_out(post)
+
+
+@router.post("/questions/{question_id}/accept", response_model=PostOut)
+def accept(slug: str, question_id: int, body: AcceptIn, uow: Uow, user: CurrentUser) -> PostOut:
+    ctx = _ctx(uow, slug, user)
+    q = service.get_post(uow.session, ctx, question_id, "question")
+    a = service.accept(uow, ctx, q, body.answer_id, now())
+    uow.commit()
+    return post_out(a)
+
+
+@router.post("/answers/{answer_id}/approve", response_model=PostOut)
+def approve(slug: str, answer_id: int, uow: Uow, user: CurrentUser) -> PostOut:
+    ctx = _ctx(uow, slug, user)
+    a = service.approve(uow, ctx, service.get_post(uow.session, ctx, answer_id, "answer"), now())
+    uow.commit()
+    return post_out(a)
+
+
+@router.post("/posts/{post_id}/flag", status_code=201)
+def flag(slug: str, post_id: int, body: FlagIn, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    out = service.flag(uow, ctx, service.get_post(uow.session, ctx, post_id), body.reason, now())
+    uow.commit()
+    return out
+
+
+@router.get("/leaderboard")
+def leaderboard(
+    slug: str,
+    uow: Uow,
+    viewer: ViewerDep,
+    period: Annotated[str, Query(max_length=10)] = "week",
+    community: Annotated[str | None, Query(max_length=40)] = None,
+    tag: Annotated[str | None, Query(max_length=40)] = None,
+) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, viewer.user)
+    comm = service.community_by(uow.session, ctx, community) if community else None
+    rows = service.leaderboard(uow.session, ctx, period, comm, tag, now())
+    return {
+        "period": period,
+        "items": [{"rank": r.rank, "user_id": r.user_id, "points": r.points} for r in rows],
+    }
+
+
+@router.get("/users/{user_id}/reputation")
+def reputation(slug: str, user_id: int, uow: Uow, viewer: ViewerDep) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, viewer.user)
+    return service.reputation_card(uow.session, ctx, user_id)
+
+
+@router.post("/rewards/redeem", status_code=201)
+def redeem(slug: str, body: RedeemIn, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    row = service.redeem(uow, ctx, body.points, body.kind, now())
+    uow.commit()
+    return {
+        "id": row.id, "points": row.points, "kind": row.kind,
+        "amount_minor": row.amount_minor, "currency": row.currency,
+        "balance": points.balance_of(uow.session, ctx, row.user_id),
+    }  # fmt: skip
+
+
+@router.post("/questions/{question_id}/escalate", status_code=201)
+def escalate(slug: str, question_id: int, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    q = service.get_post(uow.session, ctx, question_id, "question")
+    ticket_id = service.escalate(uow, ctx, q, now())
+    uow.commit()
+    return {"question_id": q.id, "ticket_id": ticket_id, "url": f"/b/{slug}/tickets/{ticket_id}"}

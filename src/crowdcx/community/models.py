@@ -1,0 +1,120 @@
+"""Tables of the community lane: communities, members, posts (questions and answers share one
+table so votes and flags address one id space), votes, flags, moderation and redemptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crowdcx.kernel.models import Base, BrandOwned, utcnow
+
+
+class CommunityRow(BrandOwned, Base):
+    __tablename__ = "communities"
+    __table_args__ = (UniqueConstraint("brand_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    closed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommunityMemberRow(BrandOwned, Base):
+    __tablename__ = "community_members"
+    __table_args__ = (UniqueConstraint("community_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="member")  # member | applied
+    onboarding_done: Mapped[bool] = mapped_column(default=False)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PostRow(BrandOwned, Base):
+    __tablename__ = "community_posts"
+    __table_args__ = (
+        Index("ix_community_posts_brand_kind_created", "brand_id", "kind", "created_at"),
+        Index("ix_community_posts_question", "question_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # question | answer
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("community_posts.id", ondelete="CASCADE"), default=None
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    tags: Mapped[list[str]]
+    up: Mapped[int] = mapped_column(default=0)
+    down: Mapped[int] = mapped_column(default=0)
+    answers: Mapped[int] = mapped_column(default=0)
+    views: Mapped[int] = mapped_column(default=0)
+    accepted: Mapped[bool] = mapped_column(default=False)  # answers
+    brand_approved: Mapped[bool] = mapped_column(default=False)  # answers
+    solved: Mapped[bool] = mapped_column(default=False)  # questions: has an accepted answer
+    hidden: Mapped[bool] = mapped_column(default=False)
+    closed: Mapped[bool] = mapped_column(default=False)
+    duplicate_of: Mapped[int | None] = mapped_column(default=None)
+    ticket_id: Mapped[int | None] = mapped_column(default=None)  # escalated to this ticket
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VoteRow(BrandOwned, Base):
+    __tablename__ = "community_votes"
+    __table_args__ = (UniqueConstraint("post_id", "voter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("community_posts.id", ondelete="CASCADE"))
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    value: Mapped[int]
+    key: Mapped[str] = mapped_column(String(120))  # ledger key of the current vote's entries
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FlagRow(BrandOwned, Base):
+    __tablename__ = "community_flags"
+    __table_args__ = (UniqueConstraint("post_id", "flagger_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("community_posts.id", ondelete="CASCADE"))
+    flagger_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(16))
+    trusted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModerationRow(BrandOwned, Base):
+    """Audit log of moderation: automatic hides (with the reason told to the author)."""
+
+    __tablename__ = "community_moderation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("community_posts.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    automatic: Mapped[bool] = mapped_column(default=True)
+    actor_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RedemptionRow(BrandOwned, Base):
+    __tablename__ = "reward_redemptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    points: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

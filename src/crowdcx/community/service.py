@@ -1,0 +1,629 @@
+"""Use cases of the community lane: communities, questions, answers, votes, accepts, brand
+approval, flags with automatic hiding, leaderboards, reputation, rewards and escalation of an
+unanswered question into a ticket. Decisions come from community/rules.py and
+reputation/rules.py; points and money move in the same transaction as the action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crowdcx.community import rules
+from crowdcx.community.models import (
+    CommunityMemberRow,
+    CommunityRow,
+    FlagRow,
+    ModerationRow,
+    PostRow,
+    RedemptionRow,
+    VoteRow,
+)
+from crowdcx.identity.models import User
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found, unauthenticated
+from crowdcx.kernel.i18n import _
+from crowdcx.kernel.language import LOCALES, detect_language
+from crowdcx.kernel.markdown import render
+from crowdcx.reputation import rules as rep
+from crowdcx.reputation import service as points
+from crowdcx.search import service as search
+from crowdcx.tenancy.rules import SLUG_RE
+from crowdcx.tenancy.service import BrandContext
+
+MAX_TITLE = 300
+
+
+def policy(ctx: BrandContext) -> rules.CommunityPolicy:
+    raw = (ctx.brand.settings or {}).get("community") or {}
+    return rules.CommunityPolicy(multiple_solutions=bool(raw.get("multiple_solutions", False)))
+
+
+def reward_policy(ctx: BrandContext) -> rules.RewardPolicy:
+    return rules.RewardPolicy(currency=str((ctx.brand.settings or {}).get("currency", "GBP")))
+
+
+def is_agent(ctx: BrandContext) -> bool:
+    return ctx.is_platform_admin or bool(ctx.roles & {"agent", "brand_admin"})
+
+
+def require_user(ctx: BrandContext) -> User:
+    if ctx.user is None:
+        raise unauthenticated()
+    return ctx.user
+
+
+def violation_error(v: rep.Violation) -> AppError:
+    p = dict(v.params)
+    messages: dict[str, Callable[[], str]] = {
+        "self_vote": lambda: _("You cannot vote on your own post."),
+        "already_voted": lambda: _("You already voted this way; send 0 to withdraw the vote."),
+        "not_voted": lambda: _("There is no vote of yours to withdraw."),
+        "invalid_vote": lambda: _("A vote is 1, -1 or 0."),
+        "privilege_required": lambda: (
+            _("You need more reputation for this (privilege “%(privilege)s”).")
+            % {"privilege": p.get("privilege", "")}
+        ),
+        "not_asker": lambda: _("Only the person who asked (or an agent) can do this."),
+        "answer_not_in_question": lambda: _("That answer belongs to another question."),
+        "already_accepted": lambda: _("This answer is already accepted."),
+        "agent_required": lambda: _("Only the brand's agents can approve answers."),
+        "already_approved": lambda: _("This answer is already approved by the brand."),
+        "membership_required": lambda: _("Join this community before you post in it."),
+        "onboarding_incomplete": lambda: _("Finish the community's onboarding before you post."),
+        "question_closed": lambda: _("This question is closed; it takes no new answers."),
+        "body_empty": lambda: _("Write something first."),
+        "body_too_long": lambda: (
+            _("Keep the text under %(limit)s characters.") % {"limit": p.get("limit", "")}
+        ),
+        "too_many_links": lambda: (
+            _("Use at most %(limit)s links in a post for now.") % {"limit": p.get("limit", "")}
+        ),
+        "rate_limited": lambda: (
+            _("You have posted %(limit)s times within the hour, the limit for now; try later.")
+            % {"limit": p.get("limit", "")}
+        ),
+        "self_flag": lambda: _("You cannot flag your own post."),
+        "already_flagged": lambda: _("You already flagged this post."),
+        "invalid_points": lambda: _("Redeem a positive number of points."),
+        "kind_not_offered": lambda: _("This brand does not offer that reward."),
+        "below_minimum": lambda: (
+            _("Redeem at least %(minimum)s points at a time.") % {"minimum": p.get("minimum", "")}
+        ),
+        "insufficient_points": lambda: (
+            _("You have only %(balance)s points to redeem.") % {"balance": p.get("balance", "")}
+        ),
+        "cap_exceeded": lambda: (
+            _("That is more than the limit of %(limit)s points.") % {"limit": p.get("limit", "")}
+        ),
+        "already_escalated": lambda: _("This question is already with an expert."),
+        "already_solved": lambda: _("This question already has an accepted answer."),
+        "too_early": lambda: (
+            _("Give the community until %(at)s to answer first.")
+            % {"at": str(p.get("eligible_at", ""))[:16].replace("T", " ")}
+        ),
+        "escalation_disabled": lambda: _("This brand does not turn questions into tickets."),
+    }
+    message = messages.get(v.code, lambda: _("This value is not accepted."))()
+    if v.code in ("privilege_required", "not_asker", "agent_required", "membership_required",
+                  "onboarding_incomplete", "self_vote", "self_flag"):  # fmt: skip
+        return forbidden(message, v.code)
+    if v.code == "rate_limited":
+        return AppError(429, v.code, message)
+    if v.field:
+        return invalid(v.field, message, v.code)
+    return AppError(409, v.code, message)
+
+
+def _raise_first(problems: Sequence[rep.Violation]) -> None:
+    if problems:
+        raise violation_error(problems[0])
+
+
+# --- communities --------------------------------------------------------------------------
+
+
+def create_community(
+    uow: UnitOfWork, ctx: BrandContext, slug: str, name: str, description: str, closed: bool
+) -> CommunityRow:
+    ctx.require("brand.manage")
+    if not SLUG_RE.match(slug):
+        raise invalid(
+            "slug",
+            _("Use 1–40 lower-case Latin letters, digits and hyphens for the address name, "
+              "starting and ending with a letter or digit."),
+            "slug_format",
+        )  # fmt: skip
+    if not name.strip():
+        raise invalid("name", _("This field is required."), "required")
+    exists = uow.session.scalar(
+        ctx.scoped(CommunityRow, select(CommunityRow.id)).where(CommunityRow.slug == slug)
+    )
+    if exists:
+        raise AppError(409, "slug_taken", _("Another community of this brand uses this address."))
+    row = CommunityRow(
+        brand_id=ctx.brand.id, slug=slug, name=name.strip()[:120],
+        description=description.strip(), closed=closed,
+    )  # fmt: skip
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def communities(session: Session, ctx: BrandContext) -> list[CommunityRow]:
+    return list(session.scalars(ctx.scoped(CommunityRow).order_by(CommunityRow.id)))
+
+
+def community_by(session: Session, ctx: BrandContext, key: str | int) -> CommunityRow:
+    stmt = ctx.scoped(CommunityRow)
+    stmt = stmt.where(
+        CommunityRow.id == int(key) if str(key).isdigit() else CommunityRow.slug == str(key)
+    )
+    row: CommunityRow | None = session.scalar(stmt)
+    if row is None:
+        raise not_found(_("There is no such community in this brand."), "community_not_found")
+    return row
+
+
+def join(
+    uow: UnitOfWork, ctx: BrandContext, community: CommunityRow, now: datetime
+) -> CommunityMemberRow:
+    user = require_user(ctx)
+    row = uow.session.scalar(
+        select(CommunityMemberRow).where(
+            CommunityMemberRow.community_id == community.id, CommunityMemberRow.user_id == user.id
+        )
+    )
+    if row is None:
+        row = CommunityMemberRow(
+            brand_id=ctx.brand.id, community_id=community.id, user_id=user.id,
+            status="applied" if community.closed else "member",
+            onboarding_done=not community.closed, joined_at=now,
+        )  # fmt: skip
+        uow.session.add(row)
+        uow.session.flush()
+    return row
+
+
+# --- posts --------------------------------------------------------------------------------
+
+
+def get_post(session: Session, ctx: BrandContext, post_id: int, kind: str | None = None) -> PostRow:
+    post = session.get(PostRow, post_id)
+    if post is None or post.brand_id != ctx.brand.id or (kind and post.kind != kind):
+        what = {"question": _("There is no such question in this brand."),
+                "answer": _("There is no such answer in this brand.")}  # fmt: skip
+        raise not_found(
+            what.get(kind or "", _("There is no such post in this brand.")), "post_not_found"
+        )
+    return post
+
+
+def _question_state(session: Session, q: PostRow) -> rules.QuestionState:
+    accepted = session.scalars(
+        select(PostRow.id).where(PostRow.question_id == q.id, PostRow.accepted.is_(True))
+    ).all()
+    return rules.QuestionState(
+        id=q.id, brand_id=q.brand_id, asker_id=q.author_id, created_at=q.created_at,
+        community_id=q.community_id, closed=q.closed, duplicate_of=q.duplicate_of,
+        accepted_answer_ids=frozenset(accepted), escalated=q.ticket_id is not None,
+    )  # fmt: skip
+
+
+def _answer_state(a: PostRow) -> rules.AnswerState:
+    return rules.AnswerState(
+        id=a.id, question_id=a.question_id or 0, author_id=a.author_id, created_at=a.created_at,
+        up=a.up, down=a.down, accepted=a.accepted, brand_approved=a.brand_approved,
+        hidden=a.hidden,
+    )  # fmt: skip
+
+
+def _posting_checks(
+    uow: UnitOfWork, ctx: BrandContext, community: CommunityRow, body: str, now: datetime,
+    question: rules.QuestionState | None = None,
+) -> None:  # fmt: skip
+    user = require_user(ctx)
+    member = uow.session.scalar(
+        select(CommunityMemberRow).where(
+            CommunityMemberRow.community_id == community.id, CommunityMemberRow.user_id == user.id
+        )
+    )
+    reputation = points.reputation_of(uow.session, ctx, user.id)
+    joined = member.joined_at if member else user.created_at
+    new_member = rules.is_new_member(reputation, joined, now, policy(ctx))
+    pol = policy(ctx)
+    recent = uow.session.scalar(
+        select(func.count(PostRow.id)).where(
+            PostRow.brand_id == ctx.brand.id,
+            PostRow.author_id == user.id,
+            PostRow.created_at >= now - pol.post_window,
+        )
+    )
+    _raise_first(
+        rules.post_problems(
+            community=rules.CommunityState(community.id, ctx.brand.id, community.closed),
+            membership=rules.MembershipState(
+                member is not None and member.status == "member",
+                bool(member and member.onboarding_done),
+            ),
+            body=body,
+            new_member=new_member and not is_agent(ctx),
+            posts_in_window=int(recent or 0),
+            policy=pol,
+            question=question,
+        )
+    )
+
+
+def ask(
+    uow: UnitOfWork, ctx: BrandContext, community: CommunityRow, title: str, body: str,
+    language: str | None, tags: Sequence[str], now: datetime,
+) -> PostRow:  # fmt: skip
+    user = require_user(ctx)
+    if not (ctx.can("question.ask") or ctx.can("question.answer")):
+        raise forbidden(_("Join the brand as a customer to ask the community."), "role_required")
+    title = title.strip()
+    if not title:
+        raise invalid("title", _("Say in a few words what the problem is."), "required")
+    if len(title) > MAX_TITLE:
+        raise invalid(
+            "title", _("Keep the title under %(n)s characters.") % {"n": MAX_TITLE}, "too_long"
+        )
+    if language and language not in LOCALES:
+        choices = {"choices": ", ".join(LOCALES)}
+        raise invalid(
+            "language", _("Unknown language; choose from: %(choices)s.") % choices, "locale_unknown"
+        )
+    _posting_checks(uow, ctx, community, body, now)
+    clean_tags = sorted({t.strip().casefold()[:40] for t in tags if t.strip()})[:10]
+    post = PostRow(
+        brand_id=ctx.brand.id, kind="question", community_id=community.id, author_id=user.id,
+        title=title, body=body.strip(), body_html=render(body.strip()),
+        language=language or detect_language(f"{title}\n{body}"), tags=clean_tags,
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    uow.session.add(post)
+    uow.session.flush()
+    return post
+
+
+def answer(
+    uow: UnitOfWork, ctx: BrandContext, question: PostRow, body: str, now: datetime
+) -> PostRow:
+    user = require_user(ctx)
+    if not (ctx.can("question.answer") or ctx.can("question.ask")):
+        raise forbidden(_("Join the brand to answer questions."), "role_required")
+    community = uow.session.get(CommunityRow, question.community_id)
+    assert community is not None
+    _posting_checks(uow, ctx, community, body, now, _question_state(uow.session, question))
+    post = PostRow(
+        brand_id=ctx.brand.id, kind="answer", community_id=question.community_id,
+        question_id=question.id, author_id=user.id, body=body.strip(),
+        body_html=render(body.strip()), language=detect_language(body), tags=[],
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    uow.session.add(post)
+    question.answers += 1
+    question.updated_at = now
+    uow.session.flush()
+    return post
+
+
+def ordered_answers(session: Session, ctx: BrandContext, question: PostRow) -> list[PostRow]:
+    rows = {
+        a.id: a
+        for a in session.scalars(
+            ctx.scoped(PostRow).where(PostRow.question_id == question.id, PostRow.kind == "answer")
+        )
+    }
+    order = rules.order_answers(_answer_state(a) for a in rows.values())
+    return [rows[a.id] for a in order if not rows[a.id].hidden or is_agent(ctx)]
+
+
+def list_questions(
+    session: Session, ctx: BrandContext, *, community: CommunityRow | None, tag: str | None,
+    sort: str, limit: int, after: int | None,
+) -> list[PostRow]:  # fmt: skip
+    stmt = ctx.scoped(PostRow).where(PostRow.kind == "question", PostRow.hidden.is_(False))
+    if community is not None:
+        stmt = stmt.where(PostRow.community_id == community.id)
+    if sort == "unanswered":
+        stmt = stmt.where(PostRow.answers == 0)
+    elif sort == "unsolved":
+        stmt = stmt.where(PostRow.solved.is_(False))
+    if after is not None:
+        stmt = stmt.where(PostRow.id < after)
+    if sort == "votes":
+        stmt = stmt.order_by((PostRow.up - PostRow.down).desc(), PostRow.id.desc())
+    else:
+        stmt = stmt.order_by(PostRow.id.desc())
+    rows = list(session.scalars(stmt.limit(limit * 5 if tag else limit)))
+    if tag:
+        rows = [r for r in rows if tag.casefold() in r.tags][:limit]
+    return rows
+
+
+# --- votes, accepts, approval -------------------------------------------------------------
+
+
+def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: datetime) -> PostRow:
+    user = require_user(ctx)
+    current = uow.session.scalar(
+        select(VoteRow).where(VoteRow.post_id == post.id, VoteRow.voter_id == user.id)
+    )
+    held = current.value if current else 0
+    old_entries = (
+        points.entries_by_key_prefix(uow.session, ctx, current.key + ":") if current else []
+    )
+    key = f"vote:{post.id}:{user.id}:{int(now.timestamp() * 1000)}"
+    privileges = points.privileges_of(uow.session, ctx, user.id)
+    if is_agent(ctx):
+        privileges = privileges | {"upvote", "downvote"}
+    decision = rules.decide_vote(
+        voter_id=user.id,
+        post=rules.PostRef(post.id, post.kind, ctx.brand.id, post.author_id),  # type: ignore[arg-type]
+        current=held,
+        current_entries=old_entries,
+        new=value,
+        voter_privileges=privileges,
+        now=now,
+        key=key,
+        policy=points.POLICY,
+        history_today=points.history_today(uow.session, ctx, [post.author_id, user.id], now),
+    )
+    _raise_first(decision.violations)
+    points.write(uow, ctx, decision.entries)
+    post.up, post.down = rules.vote_tally(post.up, post.down, held, value)
+    if current is None:
+        uow.session.add(
+            VoteRow(brand_id=ctx.brand.id, post_id=post.id, voter_id=user.id, value=value,
+                    key=key, updated_at=now)
+        )  # fmt: skip
+    elif value == 0:
+        uow.session.delete(current)
+    else:
+        current.value, current.key, current.updated_at = value, key, now
+    uow.session.flush()
+    _sync_question(uow.session, ctx, post)
+    return post
+
+
+def accept(
+    uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer_id: int, now: datetime
+) -> PostRow:
+    user = require_user(ctx)
+    target = get_post(uow.session, ctx, answer_id, "answer")
+    state = _question_state(uow.session, question)
+    previous = {
+        aid: points.entries_by_key_prefix(uow.session, ctx, f"accept:{aid}:")
+        for aid in state.accepted_answer_ids
+    }
+    decision = rules.decide_accept(
+        actor_id=user.id,
+        actor_is_agent=is_agent(ctx),
+        question=state,
+        answer=_answer_state(target),
+        now=now,
+        key=f"accept:{target.id}:{int(now.timestamp() * 1000)}",
+        policy=policy(ctx),
+        reputation=points.POLICY,
+        previous_accept_entries=previous,
+        history_today=points.history_today(uow.session, ctx, [target.author_id, user.id], now),
+    )
+    _raise_first(decision.violations)
+    points.write(uow, ctx, decision.entries)
+    for aid in decision.unaccepted_ids:
+        gone = uow.session.get(PostRow, aid)
+        if gone is not None:
+            gone.accepted = False
+    target.accepted = True
+    question.solved = True
+    question.updated_at = now
+    uow.session.flush()
+    _sync_question(uow.session, ctx, question)
+    return target
+
+
+def approve(uow: UnitOfWork, ctx: BrandContext, target: PostRow, now: datetime) -> PostRow:
+    require_user(ctx)
+    _raise_first(rules.approve_problems(ctx.can("answer.approve"), _answer_state(target)))
+    target.brand_approved = True
+    target.updated_at = now
+    uow.session.flush()
+    _sync_question(uow.session, ctx, target)
+    return target
+
+
+def flag(
+    uow: UnitOfWork, ctx: BrandContext, post: PostRow, reason: str, now: datetime
+) -> dict[str, Any]:
+    user = require_user(ctx)
+    if reason not in ("spam", "rude", "off_topic", "other"):
+        raise invalid("reason", _("Use one of: %(s)s.") % {"s": "spam, rude, off_topic, other"})
+    privileges = points.privileges_of(uow.session, ctx, user.id)
+    existing = [
+        rules.FlagRecord(f.flagger_id, f.reason, f.created_at,  # type: ignore[arg-type]
+                         frozenset({"trusted_flagger"}) if f.trusted else frozenset())
+        for f in uow.session.scalars(select(FlagRow).where(FlagRow.post_id == post.id))
+    ]  # fmt: skip
+    ref = rules.PostRef(post.id, post.kind, ctx.brand.id, post.author_id)  # type: ignore[arg-type]
+    _raise_first(rules.flag_problems(user.id, ref, privileges, existing, is_agent(ctx)))
+    trusted = is_agent(ctx) or "trusted_flagger" in privileges
+    uow.session.add(
+        FlagRow(brand_id=ctx.brand.id, post_id=post.id, flagger_id=user.id, reason=reason,
+                trusted=trusted, created_at=now)
+    )  # fmt: skip
+    record = rules.FlagRecord(
+        user.id, reason, now,  # type: ignore[arg-type]
+        frozenset({"trusted_flagger"}) if trusted else frozenset(), is_agent(ctx),
+    )  # fmt: skip
+    action = rules.auto_moderation(
+        post_id=post.id, author_id=post.author_id, flags=[*existing, record],
+        already_hidden=post.hidden, now=now, policy=policy(ctx),
+    )  # fmt: skip
+    if action is not None:
+        post.hidden = True
+        uow.session.add(
+            ModerationRow(brand_id=ctx.brand.id, post_id=post.id, action=action.kind,
+                          reason_code=action.reason_code, message=action.message,
+                          automatic=True, created_at=now)
+        )  # fmt: skip
+        if post.kind == "question":
+            search.remove(uow.session, ctx.brand.id, "question", str(post.id))
+    uow.session.flush()
+    return {"hidden": post.hidden, "flags": len(existing) + 1}
+
+
+def _sync_question(session: Session, ctx: BrandContext, post: PostRow) -> None:
+    """Solved (accepted or brand-approved) questions are searchable with their best answer."""
+    question = post if post.kind == "question" else session.get(PostRow, post.question_id)
+    if question is None:
+        return
+    best = next(
+        (a for a in ordered_answers(session, ctx, question) if a.accepted or a.brand_approved),
+        None,
+    )
+    if best is None or question.hidden:
+        search.remove(session, ctx.brand.id, "question", str(question.id))
+        return
+    search.upsert(
+        session,
+        search.document(
+            ctx.brand.id, "question", question.id, language=question.language,
+            visibility="public", title=question.title,
+            markdown=f"{question.body}\n\n{best.body}", updated_at=question.updated_at,
+            helpful=question.up + best.up, unhelpful=question.down + best.down,
+            accepted=best.accepted, brand_approved=best.brand_approved,
+        ),
+    )  # fmt: skip
+
+
+# --- reputation, leaderboards, rewards ----------------------------------------------------
+
+
+def leaderboard(
+    session: Session, ctx: BrandContext, period: str, community: CommunityRow | None,
+    tag: str | None, now: datetime, limit: int = 50,
+) -> list[rep.LeaderboardRow]:  # fmt: skip
+    if period not in ("week", "month", "all"):
+        raise invalid("period", _("Use period=week, month or all."), "bad_period")
+    since = rep.period_start(period, now)  # type: ignore[arg-type]
+    post_ids = None
+    if community is not None or tag:
+        stmt = select(PostRow.id, PostRow.question_id, PostRow.tags, PostRow.kind).where(
+            PostRow.brand_id == ctx.brand.id
+        )
+        if community is not None:
+            stmt = stmt.where(PostRow.community_id == community.id)
+        rows = session.execute(stmt).all()
+        if tag:
+            tagged = {r.id for r in rows if r.kind == "question" and tag.casefold() in r.tags}
+            post_ids = [r.id for r in rows if r.id in tagged or r.question_id in tagged]
+        else:
+            post_ids = [r.id for r in rows]
+    totals = points.period_totals(session, ctx, since, post_ids)
+    return rep.rank_leaderboard(totals, limit)
+
+
+def reputation_card(session: Session, ctx: BrandContext, user_id: int) -> dict[str, Any]:
+    earned = points.reputation_of(session, ctx, user_id)
+    level = rep.level_for(earned, 0, points.POLICY)
+    into, to_next = rep.level_progress(earned, level, points.POLICY)
+    accepted = session.scalar(
+        select(func.count(PostRow.id)).where(
+            PostRow.brand_id == ctx.brand.id, PostRow.author_id == user_id,
+            PostRow.accepted.is_(True),
+        )
+    )  # fmt: skip
+    answers = session.scalar(
+        select(func.count(PostRow.id)).where(
+            PostRow.brand_id == ctx.brand.id, PostRow.author_id == user_id, PostRow.kind == "answer"
+        )
+    )
+    languages = session.scalars(
+        select(PostRow.language)
+        .where(
+            PostRow.brand_id == ctx.brand.id, PostRow.author_id == user_id, PostRow.kind == "answer"
+        )
+        .distinct()
+    ).all()
+    badges = []
+    if answers:
+        badges.append("first_answer")
+    if (accepted or 0) >= 10:
+        badges.append("ten_accepted")
+    if len(set(languages)) >= 3:
+        badges.append("helped_in_three_languages")
+    return {
+        "user_id": user_id,
+        "points": earned,
+        "balance": points.balance_of(session, ctx, user_id),
+        "level": level,
+        "points_to_next_level": to_next,
+        "points_into_level": into,
+        "privileges": sorted(rep.privileges_for(earned, points.POLICY)),
+        "badges": badges,
+        "accepted_answers": int(accepted or 0),
+        "answers": int(answers or 0),
+    }
+
+
+def redeem(
+    uow: UnitOfWork, ctx: BrandContext, amount_points: int, kind: str, now: datetime
+) -> RedemptionRow:
+    user = require_user(ctx)
+    pol = reward_policy(ctx)
+    start = rules.redemption_period_start(now, pol)
+    redeemed = uow.session.scalar(
+        select(func.coalesce(func.sum(RedemptionRow.points), 0)).where(
+            RedemptionRow.brand_id == ctx.brand.id, RedemptionRow.user_id == user.id,
+            RedemptionRow.created_at >= start,
+        )
+    )  # fmt: skip
+    row = RedemptionRow(
+        brand_id=ctx.brand.id, user_id=user.id, points=amount_points, kind=kind,
+        amount_minor=0, currency=pol.currency, created_at=now,
+    )  # fmt: skip
+    uow.session.add(row)
+    uow.session.flush()
+    decision = rules.decide_redemption(
+        user_id=user.id, brand_id=ctx.brand.id, points=amount_points, kind=kind,
+        balance=points.balance_of(uow.session, ctx, user.id), redeemed_in_period=int(redeemed or 0),
+        now=now, key=f"redeem:{row.id}", policy=pol, redemption_id=row.id,
+    )  # fmt: skip
+    if not decision.ok:
+        uow.rollback()
+        _raise_first(decision.violations)
+    assert decision.amount is not None
+    row.amount_minor = decision.amount.minor
+    points.write(uow, ctx, decision.entries)
+    return row
+
+
+def escalate(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetime) -> int:
+    """Turn an unanswered question into a ticket of the inquiry lifecycle, carrying its text."""
+    from crowdcx.tickets import service as tickets
+
+    user = require_user(ctx)
+    _raise_first(
+        rules.escalate_problems(
+            user.id, is_agent(ctx), _question_state(uow.session, question), now, policy(ctx)
+        )
+    )
+    asker = uow.session.get(User, question.author_id)
+    assert asker is not None
+    pol, _roster = tickets.load_policy(uow.session, ctx)
+    skill = pol.skills[0].name if pol.skills else "general"
+    row = tickets.create_ticket(
+        uow, ctx, asker,
+        tickets.Intake(question.title[:200], question.body or question.title, skill,
+                       question.language, "normal", {}),
+        now,
+    )  # fmt: skip
+    question.ticket_id = row.id
+    question.updated_at = now
+    uow.session.flush()
+    return row.id

@@ -1,0 +1,194 @@
+"""The community lane through HTTP: communities, questions, answers in display order, votes
+with privileges and reversals, accepts, brand approval, flags that hide, leaderboards,
+reputation, rewards in the ledger, and a question escalated into a ticket."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from crowdcx.reputation.models import PointsEntryRow
+from tests.conftest import Person, World
+
+
+class Forum:
+    def __init__(self, client: TestClient, world: World, db: Database) -> None:
+        self.client, self.db = client, db
+        self.slug = world.brand(default_locale="ru", locales=["ru", "en", "zh-Hans", "zh-Hant"])
+        self.admin = world.member(self.slug, ["brand_admin"], "Админ")
+        self.agent = world.member(self.slug, ["agent"], "Агент")
+        self.asker = world.member(self.slug, ["customer"], "Ольга")
+        self.helpers = [world.member(self.slug, ["helper"], f"Помощник {i}") for i in range(4)]
+        r = self.post("/communities", self.admin, {"slug": "mobile", "name": "Мобильная связь"})
+        assert r.status_code == 201, r.text
+
+    def url(self, path: str) -> str:
+        return f"/api/v1/brands/{self.slug}{path}"
+
+    def post(self, path: str, who: Person, body: Any = None) -> Any:
+        return self.client.post(self.url(path), json=body, headers=who.auth)
+
+    def get(self, path: str, who: Person | None = None, **params: Any) -> Any:
+        return self.client.get(self.url(path), params=params, headers=who.auth if who else {})
+
+    def grant(self, person: Person, pts: int) -> None:
+        """Give reputation through the ledger (as an earlier adjustment would)."""
+        with self.db.transaction() as uow:
+            brand_id = uow.session.execute(
+                __import__("sqlalchemy").text("SELECT id FROM brands WHERE slug = :s"),
+                {"s": self.slug},
+            ).scalar_one()
+            uow.session.add(
+                PointsEntryRow(
+                    brand_id=brand_id, user_id=person.id, points=pts, reason="adjustment",
+                    subject_kind="user", subject_id=person.id, key=f"grant:{person.id}:{pts}",
+                    at=utcnow() - timedelta(days=30),
+                )
+            )  # fmt: skip
+
+    def ask(self, title: str = "Не работает мобильный интернет", **extra: Any) -> int:
+        body = {"community": "mobile", "title": title, "body": "После обновления нет 4G.", **extra}
+        r = self.post("/questions", self.asker, body)
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    def answer(self, qid: int, who: Person, text: str) -> int:
+        r = self.post(f"/questions/{qid}/answers", who, {"body": text})
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    def rep(self, who: Person) -> dict[str, Any]:
+        return dict(self.get(f"/users/{who.id}/reputation").json())
+
+
+def test_ask_answer_vote_accept_approve_and_order(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask()
+    assert f.get("/questions", community="mobile").json()["items"][0]["language"] == "ru"
+    a1 = f.answer(qid, f.helpers[0], "Проверьте точку доступа **internet.volga**.")
+    a2 = f.answer(qid, f.helpers[1], "Перезагрузите телефон.")
+    # Newcomers (0 points) may not vote; 15 points grant the upvote privilege.
+    denied = f.post(f"/posts/{a2}/vote", f.helpers[2], {"value": 1})
+    assert denied.status_code == 403
+    assert denied.json()["code"] == "privilege_required"
+    for h in f.helpers[2:]:
+        f.grant(h, 20)
+    assert f.post(f"/posts/{a2}/vote", f.helpers[2], {"value": 1}).status_code == 200
+    assert f.post(f"/posts/{a2}/vote", f.helpers[3], {"value": 1}).status_code == 200
+    assert f.post(f"/posts/{a2}/vote", f.helpers[1], {"value": 1}).json()["code"] == "self_vote"
+    assert f.rep(f.helpers[1])["points"] == 20
+    order = [a["id"] for a in f.get(f"/questions/{qid}").json()["answer_list"]]
+    assert order == [a2, a1]  # votes first...
+    r = f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": a1})
+    assert r.status_code == 200
+    assert r.json()["accepted"] is True
+    assert f.post(f"/questions/{qid}/accept", f.helpers[0], {"answer_id": a1}).status_code == 403
+    assert f.post(f"/answers/{a2}/approve", f.helpers[0]).status_code == 403
+    assert f.post(f"/answers/{a2}/approve", f.agent).json()["brand_approved"] is True
+    detail = f.get(f"/questions/{qid}").json()
+    assert [a["id"] for a in detail["answer_list"]] == [a1, a2]  # ...but accepted is pinned
+    assert detail["solved"] is True
+    assert f.rep(f.helpers[0])["points"] == 15
+    assert f.rep(f.asker)["points"] == 2
+    # A withdrawn vote writes a reversal; the ledger keeps both rows.
+    assert f.post(f"/posts/{a2}/vote", f.helpers[3], {"value": 0}).json()["up"] == 1
+    assert f.rep(f.helpers[1])["points"] == 10
+    # The solved question is now found by search, in either case of a Russian word.
+    found = f.get("/search", f.asker, q="ИНТЕРНЕТ", kind="question").json()["results"]
+    assert [r["id"] for r in found] == [str(qid)]
+
+
+def test_flags_from_trusted_members_hide_a_post(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask("Купите дешёвые часы http://spam.example")
+    for h in f.helpers[:2]:
+        f.grant(h, 600)  # trusted_flagger at 500
+    assert f.post(f"/posts/{qid}/flag", f.helpers[3], {"reason": "spam"}).status_code == 403
+    for h in f.helpers[:2]:
+        assert f.post(f"/posts/{qid}/flag", h, {"reason": "spam"}).json()["hidden"] is False
+    assert (
+        f.post(f"/posts/{qid}/flag", f.helpers[0], {"reason": "spam"}).json()["code"]
+        == "already_flagged"
+    )
+    assert f.post(f"/posts/{qid}/flag", f.agent, {"reason": "spam"}).json()["hidden"] is True
+    assert f.get(f"/questions/{qid}", f.helpers[3]).status_code == 404
+    assert f.get(f"/questions/{qid}", f.asker).status_code == 200  # the author still sees it
+    assert f.post(f"/posts/{qid}/flag", f.helpers[1], {"reason": "nonsense"}).status_code == 422
+
+
+def test_leaderboard_and_rewards_share_the_ledger(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask()
+    a = f.answer(qid, f.helpers[0], "Включите роуминг данных.")
+    assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": a}).status_code == 200
+    board = f.get("/leaderboard", period="week").json()["items"]
+    assert board[0] == {"rank": 1, "user_id": f.helpers[0].id, "points": 15}
+    assert (
+        f.get("/leaderboard", period="all", community="mobile").json()["items"][0]["points"] == 15
+    )
+    assert f.get("/leaderboard", period="year").status_code == 422
+    f.grant(f.helpers[0], 500)
+    r = f.post("/rewards/redeem", f.helpers[0], {"points": 300, "kind": "charity"})
+    assert r.status_code == 201, r.text
+    assert r.json()["amount_minor"] == 300
+    assert r.json()["balance"] == 215
+    assert f.rep(f.helpers[0])["points"] == 515  # spending does not lower reputation
+    too_much = f.post("/rewards/redeem", f.helpers[0], {"points": 5000, "kind": "cash"})
+    assert too_much.status_code == 422
+    assert too_much.json()["code"] == "insufficient_points"
+    assert (
+        f.post("/rewards/redeem", f.helpers[0], {"points": 10, "kind": "cash"}).json()["code"]
+        == "below_minimum"
+    )
+
+
+def test_unanswered_question_becomes_a_ticket(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask()
+    early = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert early.status_code == 409
+    assert early.json()["code"] == "too_early"
+    r = f.post(f"/questions/{qid}/escalate", f.agent)  # the community gets its time first
+    assert r.status_code == 409
+    with db.transaction() as uow:
+        uow.session.execute(
+            __import__("sqlalchemy").text(
+                "UPDATE community_posts SET created_at = :t WHERE id = :id"
+            ),
+            {"t": utcnow() - timedelta(days=3), "id": qid},
+        )
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    ticket = f.get(f"/tickets/{r.json()['ticket_id']}", f.asker).json()
+    assert ticket["subject"] == "Не работает мобильный интернет"
+    assert f.post(f"/questions/{qid}/escalate", f.asker).json()["code"] == "already_escalated"
+
+
+def test_bad_input_is_refused_with_a_reason(client: TestClient, world: World, db: Database) -> None:
+    f = Forum(client, world, db)
+    assert f.post("/communities", f.asker, {"slug": "x", "name": "X"}).status_code == 403
+    assert f.post("/communities", f.admin, {"slug": "Bad Slug", "name": "X"}).status_code == 422
+    assert f.post("/communities", f.admin, {"slug": "mobile", "name": "X"}).status_code == 409
+    r = f.post("/questions", f.asker, {"community": "nope", "title": "x"})
+    assert r.status_code == 404
+    r = f.post("/questions", f.asker, {"community": "mobile", "title": " ", "body": "x"})
+    assert r.json()["field"] == "title"
+    r = f.post("/questions", f.asker, {"community": "mobile", "title": "t", "body": ""})
+    assert r.json()["code"] == "body_empty"
+    links = " ".join(f"http://x{i}.example" for i in range(5))
+    r = f.post("/questions", f.asker, {"community": "mobile", "title": "t", "body": links})
+    assert r.json()["code"] == "too_many_links"
+    assert f.post("/posts/999999/vote", f.asker, {"value": 1}).status_code == 404
+    assert f.post("/posts/1/vote", f.asker, {"value": 2}).status_code == 422
