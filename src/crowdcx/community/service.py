@@ -38,8 +38,22 @@ MAX_TITLE = 300
 
 
 def policy(ctx: BrandContext) -> rules.CommunityPolicy:
+    """The brand's ``settings.community`` over the defaults (unknown or bad values ignored)."""
     raw = (ctx.brand.settings or {}).get("community") or {}
-    return rules.CommunityPolicy(multiple_solutions=bool(raw.get("multiple_solutions", False)))
+    default = rules.CommunityPolicy()
+
+    def count(key: str, fallback: int) -> int:
+        value = raw.get(key)
+        return value if isinstance(value, int) and 0 < value <= 1_000_000 else fallback
+
+    return rules.CommunityPolicy(
+        multiple_solutions=bool(raw.get("multiple_solutions", False)),
+        new_member_posts_per_window=count(
+            "new_member_posts_per_hour", default.new_member_posts_per_window
+        ),
+        member_posts_per_window=count("member_posts_per_hour", default.member_posts_per_window),
+        auto_hide_flags=count("auto_hide_flags", default.auto_hide_flags),
+    )
 
 
 def reward_policy(ctx: BrandContext) -> rules.RewardPolicy:
