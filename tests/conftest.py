@@ -23,7 +23,7 @@ from crowdcx.config import Settings
 from crowdcx.identity import service as identity
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.migrate import upgrade
-from crowdcx.kernel.models import Base
+from crowdcx.kernel.models import RAW_SQL_TABLES, Base
 from crowdcx.tenancy import service as tenancy
 from crowdcx.tickets import service as tickets_service
 
@@ -73,7 +73,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{target}"
     url: str = request.getfixturevalue("postgres_url")
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    # The raw-SQL search index tables too: brand ids restart, so stale rows would leak.
+    names = [t.name for t in Base.metadata.sorted_tables]
+    with engine.connect() as conn:
+        present = set(conn.execute(text("SELECT tablename FROM pg_tables")).scalars())
+    names += [t for t in RAW_SQL_TABLES if t in present]
+    tables = ", ".join(f'"{name}"' for name in names)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

@@ -14,6 +14,7 @@ from tests.tickets.test_pages import sign_in
 
 def test_reader_searches_opens_and_says_it_solved_it(client: TestClient, world: World) -> None:
     kb = Kb(client, world)
+    kb.seed()
     aid = kb.write("耳机无法连接蓝牙怎么办？", "长按充电盒按钮 **10 秒**，然后重新配对蓝牙。")
     kb.publish(aid)
     client.cookies.clear()

@@ -206,3 +206,31 @@ def test_ddl_strings_match_the_functions() -> None:
                 raw.execute(text(statement))
         names = {r[0] for r in raw.execute(text("SELECT name FROM sqlite_master"))}
     assert {"search_document", "search_fts", "search_stats", "search_term"} <= names
+
+
+def test_sqlite_max_score_bounds_every_hit() -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
+
+    from crowdcx.search.index import IndexDocument, SqliteSearchIndex, create_sqlite_index
+    from crowdcx.search.index import query_tokens as tokens_for
+
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    with engine.begin() as conn:
+        create_sqlite_index(conn)
+        index = SqliteSearchIndex(conn)
+        index.add_many(
+            IndexDocument(1, "article", str(i), "en", "public", t, b)
+            for i, (t, b) in enumerate(
+                [("Reset password", "reset reset password"), ("Roaming", "roaming abroad"),
+                 ("Refund", "money back"), ("蓝牙", "耳机蓝牙配对")]
+            )
+        )  # fmt: skip
+        for q in ["reset password", "roaming", "蓝牙耳机", "unknown words here"]:
+            t = tokens_for(q, index.config)
+            bound = index.max_score(1, t)
+            assert bound is not None
+            for hit in index.search(1, t, ("public",), limit=10):
+                assert hit.text_score <= bound + 1e-9
+        assert index.max_score(2, tokens_for("reset", index.config)) is None  # no such brand
+    engine.dispose()

@@ -205,3 +205,13 @@ def test_chosen_threshold_is_at_least_as_good_as_any_observed_cut(
     assert f1(best.threshold) == pytest.approx(best.f1)
     for cut in [*scores, max(scores) + 1]:
         assert f1(cut) <= best.f1 + 1e-12
+
+
+def test_confidence_is_a_share_in_the_unit_interval() -> None:
+    from crowdcx.search.rules import DEFAULT_OOS_THRESHOLD, confidence
+
+    assert confidence(2.0, 8.0) == 0.25
+    assert confidence(9.0, 8.0) == 1.0
+    assert confidence(0.0, None) == 0.0
+    assert confidence(1.0, None) == 1.0  # a backend without a bound: any hit is in scope
+    assert 0 < DEFAULT_OOS_THRESHOLD < 1

@@ -15,6 +15,7 @@ The caller (a unit of work) owns the transaction: nothing here commits.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -112,6 +113,9 @@ class SearchIndex(Protocol):
         limit: int = 10,
     ) -> list[Hit]:
         """The best ``limit`` hits of one brand, only among ``visibilities`` and ``kinds``."""
+
+    def max_score(self, brand_id: int, query: AnalyzedText) -> float | None:
+        """An upper bound of ``text_score`` for this query in this brand, or None."""
 
 
 def query_tokens(text_: str, config: IndexConfig) -> AnalyzedText:
@@ -445,6 +449,34 @@ class SqliteSearchIndex:
         order = sorted(range(len(rows)), key=lambda i: (-scores[i], i))[: int(limit)]
         return [_hit(rows[i], scores[i]) for i in order]
 
+    def max_score(self, brand_id: int, query: AnalyzedText) -> float | None:
+        """The most BM25 any document of this brand could score for ``query``: every token
+        saturated (term frequency → ∞ gives idf × (k1 + 1)). A hit's score divided by this is
+        the share of the query's evidence it holds (see search.rules.confidence). Tokens the
+        brand has never seen count at full idf, so off-topic words lower the confidence."""
+        stats = self._stats(brand_id)
+        if stats is None:
+            return None
+        n_docs = stats[0]
+        cfg = self.config
+        grams = query.grams if cfg.grams else ()
+        df_words, df_grams = self._document_frequencies(brand_id, query.words, grams)
+
+        def idf(df: int) -> float:
+            df = min(df, n_docs)
+            return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+        # A Han bigram the brand has never seen is mostly a cross-word boundary ("连不" of
+        # 连不上), not missing evidence: it does not raise the bound. Unknown words in other
+        # scripts (and unknown Han characters) do: they are what an off-topic query is made of.
+        total = sum(
+            idf(df_words.get(t, 0))
+            for t in dict.fromkeys(query.words)
+            if df_words.get(t, 0) or not _HAN_BIGRAM.fullmatch(t)
+        )
+        total += cfg.gram_weight * sum(idf(df_grams.get(t, 0)) for t in dict.fromkeys(grams))
+        return total * (cfg.k1 + 1)
+
     def _stats(self, brand_id: int) -> tuple[int, float, float] | None:
         """(documents, average word tokens, average gram tokens) of one brand."""
         row = self.conn.execute(
@@ -538,6 +570,9 @@ class SqliteSearchIndex:
         return df_words, df_grams
 
 
+_HAN_BIGRAM: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}")
+
+
 def _count(tokens: str) -> int:
     return tokens.count(" ") + 1 if tokens else 0
 
@@ -589,6 +624,11 @@ class PostgresSearchIndex:
             ),
             {"brand_id": brand_id, "kind": kind, "ref_id": ref_id},
         )
+
+    def max_score(self, brand_id: int, query: AnalyzedText) -> float | None:
+        """``ts_rank`` has no corpus statistics to bound it by: None (callers treat any hit
+        as in scope; the hand-off threshold is calibrated for the BM25 backend)."""
+        return None
 
     def tsquery(self, query: AnalyzedText) -> str:
         """``'tok1' | 'tok2' | ...`` with every lexeme quoted (tokens are alphanumeric)."""

@@ -173,6 +173,20 @@ def rank(
 # --- out of scope ---------------------------------------------------------------------------
 
 
+# Calibrated by bench/search_oos_calibration.py on CLINC150's dev split (val + oos_val),
+# checked on CLINC150 test and HINT3 with this one fixed value (docs/benchmarks.md).
+DEFAULT_OOS_THRESHOLD: Final = 0.27
+
+
+def confidence(top_score: float, max_score: float | None) -> float:
+    """The best hit's share of the query's attainable BM25 evidence, in [0, 1]. Comparable
+    across brands and query lengths, unlike a raw score. Without a bound (a backend that
+    cannot give one), any hit counts as full confidence."""
+    if max_score is None or max_score <= 0 or math.isnan(top_score):
+        return 1.0 if top_score > 0 else 0.0
+    return min(max(top_score / max_score, 0.0), 1.0)
+
+
 def is_out_of_scope(top_score: float | None, threshold: float) -> bool:
     """Hand off when there is no result or the best text score is below ``threshold``."""
     return top_score is None or math.isnan(top_score) or top_score < threshold

@@ -168,6 +168,7 @@ def search(
     limit: int = 10,
     kinds: Sequence[str] = KINDS,
     explain: bool = False,
+    threshold: float = rules.DEFAULT_OOS_THRESHOLD,
 ) -> Answer:
     """The viewer's best results for ``q`` in this brand, and whether to hand off instead."""
     q = q.strip()[:MAX_QUERY]
@@ -183,7 +184,7 @@ def search(
     hits = index.search(ctx.brand.id, tokens, visible, wanted, limit=max(limit * 3, 20))
     if not hits:
         return Answer([], True, 0.0, tokens.words)
-    confidence = hits[0].text_score  # PROVISIONAL: replaced by the calibrated confidence
+    confidence = rules.confidence(hits[0].text_score, index.max_score(ctx.brand.id, tokens))
     ranked = rules.rank(
         [
             rules.RankSignals(
@@ -220,7 +221,7 @@ def search(
         )
         for h, (_i, scored) in zip(chosen, ranked, strict=True)
     ]
-    out_of_scope = rules.is_out_of_scope(confidence, 0.0)  # PROVISIONAL
+    out_of_scope = rules.is_out_of_scope(confidence, threshold)
     return Answer(results, out_of_scope, confidence, tokens.words)
 
 

@@ -30,7 +30,6 @@ from crowdcx.kernel.money import Money
 from crowdcx.payouts import rules as pay
 from crowdcx.payouts.models import LedgerPosting
 from crowdcx.reputation import rules as rep
-from crowdcx.reputation.models import PointsEntryRow
 from crowdcx.routing import rules as routing
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets import masking
@@ -507,50 +506,10 @@ def _stats(session: Session, ctx: BrandContext, user_id: int) -> ExpertProfileRo
 
 
 def _points(uow: UnitOfWork, ctx: BrandContext, event: rep.PointsEvent, now: datetime) -> None:
-    policy = rep.ReputationPolicy()
-    today_rows = uow.session.scalars(
-        ctx.scoped(PointsEntryRow).where(
-            PointsEntryRow.user_id == event.beneficiary_id,
-            PointsEntryRow.at >= now.replace(hour=0, minute=0, second=0, microsecond=0),
-        )
-    )
-    history = [
-        rep.PointsEntry(
-            r.user_id,
-            r.brand_id,
-            r.points,
-            r.reason,
-            rep.SubjectRef(r.subject_kind, r.subject_id),
-            r.at,
-            r.key,
-            r.reverses,
-            r.actor_id,
-            r.capped,
-        )
-        for r in today_rows
-    ]
-    for entry in rep.entries_for(event, policy, history):
-        exists = uow.session.scalar(
-            select(PointsEntryRow.id).where(
-                PointsEntryRow.brand_id == ctx.brand.id, PointsEntryRow.key == entry.key
-            )
-        )
-        if exists is None:
-            uow.session.add(
-                PointsEntryRow(
-                    brand_id=ctx.brand.id,
-                    user_id=entry.user_id,
-                    points=entry.points,
-                    reason=entry.reason,
-                    subject_kind=entry.subject.kind,
-                    subject_id=entry.subject.id,
-                    key=entry.key,
-                    reverses=entry.reverses,
-                    actor_id=entry.actor_id,
-                    capped=entry.capped,
-                    at=entry.at,
-                )
-            )
+    from crowdcx.reputation import service as points
+
+    history = points.history_today(uow.session, ctx, [event.beneficiary_id], now)
+    points.write(uow, ctx, rep.entries_for(event, points.POLICY, history))
 
 
 def _post(uow: UnitOfWork, ctx: BrandContext, posting_set: pay.PostingSet) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from crowdcx.kernel.i18n import current_locale
 from crowdcx.kernel.models import utcnow
+from crowdcx.search import rules as search_rules
 from crowdcx.search import service as search
 from crowdcx.tenancy.service import BrandContext
 
@@ -32,6 +33,9 @@ def for_text(
         now=utcnow(),
         limit=limit,
         kinds=("article", "question"),
+        # Suggestions beside an ask form block nothing and the text is long (subject and
+        # body), which lowers the confidence: half the help center's hand-off bar.
+        threshold=search_rules.DEFAULT_OOS_THRESHOLD / 2,
     )
     if answer.out_of_scope:
         return []
