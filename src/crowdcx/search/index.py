@@ -463,8 +463,7 @@ class SqliteSearchIndex:
         df_words, df_grams = self._document_frequencies(brand_id, query.words, grams)
 
         def idf(df: int) -> float:
-            df = min(df, n_docs)
-            return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+            return _idf(df, n_docs)
 
         # A Han bigram the brand has never seen is mostly a cross-word boundary ("连不" of
         # 连不上), not missing evidence: it does not raise the bound. Unknown words in other
@@ -519,8 +518,7 @@ class SqliteSearchIndex:
         df_words, df_grams = dfs
 
         def idf(df: int) -> float:
-            df = min(df, n_docs)
-            return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+            return _idf(df, n_docs)
 
         idf_words = {t: idf(df_words.get(t, 0)) for t in words}
         idf_grams = {t: idf(df_grams.get(t, 0)) for t in grams}
@@ -568,6 +566,12 @@ class SqliteSearchIndex:
             for term, fld, df in rows:
                 (df_grams if fld == "g" else df_words)[term] = int(df)
         return df_words, df_grams
+
+
+def _idf(df: int, n_docs: int) -> float:
+    """Lucene's BM25 idf, never negative: log(1 + (N - df + 0.5) / (df + 0.5))."""
+    df = min(df, n_docs)
+    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
 _HAN_BIGRAM: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}")
