@@ -6,6 +6,7 @@ from crowdcx.community import models as community_models
 from crowdcx.identity import models as identity_models
 from crowdcx.kernel.models import Base
 from crowdcx.knowledge import models as knowledge_models
+from crowdcx.notifications import models as notifications_models
 from crowdcx.payouts import models as payouts_models
 from crowdcx.reputation import models as reputation_models
 from crowdcx.tenancy import models as tenancy_models
@@ -17,6 +18,7 @@ __all__ = [
     "identity_models",
     "knowledge_models",
     "metadata",
+    "notifications_models",
     "payouts_models",
     "reputation_models",
     "tenancy_models",

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from crowdcx import __version__
 from crowdcx.community import api as community_api
+from crowdcx.community import pages as community_pages
 from crowdcx.config import Settings
 from crowdcx.identity import api as identity_api
 from crowdcx.identity import pages as identity_pages
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         knowledge_api.router,
         knowledge_pages.router,
         community_api.router,
+        community_pages.router,
     ):
         app.include_router(router)
     return app

@@ -243,6 +243,48 @@ def import_faq(
         console.print(table)
 
 
+@app.command("send-digests")
+def send_digests() -> None:
+    """Mail each member one digest of their unread notifications (at most one a day each).
+    Run it from cron or a systemd timer, e.g. hourly; needs CROWDCX_SMTP_URL."""
+    from crowdcx.kernel.db import Database
+    from crowdcx.kernel.models import utcnow
+    from crowdcx.notifications import service as notes
+
+    settings = _settings()
+    if not settings.smtp_url:
+        console.print("[red]Set CROWDCX_SMTP_URL (smtp://host:port) to send digests.[/red]")
+        raise typer.Exit(2)
+    try:
+        sender = notes.smtp_sender(settings.smtp_url, settings.mail_from)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    db = Database(settings.database_url)
+    try:
+        with db.sessions() as session:
+            sent = notes.send_digests(session, sender, utcnow(), base_url=settings.public_url)
+    except OSError as exc:
+        console.print(f"[red]The mail server did not answer: {exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    console.print(f"[green]{sent} digests sent.[/green]")
+
+
+@app.command("backfill-badges")
+def backfill_badges(brand: Annotated[str, typer.Option(help="Brand slug.")]) -> None:
+    """Grant every badge rule (defaults and the brand's own) to everyone who qualifies."""
+    from crowdcx.community import engagement
+    from crowdcx.kernel.models import utcnow
+    from crowdcx.tenancy import service as tenancy
+
+    with _transaction() as uow:
+        ctx = tenancy.access_brand(uow.session, brand, None)
+        granted = engagement.backfill_badges(uow, ctx, utcnow())
+    console.print(f"[green]{granted} badges granted.[/green]")
+
+
 @contextmanager
 def _transaction() -> Iterator[UnitOfWork]:
     """A unit of work for one CLI command; domain errors become a readable exit."""

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # Seconds between background sweeps (offer expiry, SLA escalation, auto-close); 0 = off.
     sweep_interval_s: float = Field(default=2.0, ge=0)
+    # Outgoing mail for the notification digest (`crowdcx send-digests`, run from cron):
+    # smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://…; unset = no mail.
+    smtp_url: str | None = None
+    mail_from: str = "CrowdCX <no-reply@crowdcx.invalid>"
+    # The address people use to reach this server, for links in mails.
+    public_url: str = "http://127.0.0.1:8000"
 
     @field_validator("database_url")
     @classmethod

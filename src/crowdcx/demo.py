@@ -1,5 +1,6 @@
-"""Demo data: two brands (one Chinese-first, one Russian/English), a person in every role, and
-sample text in all four languages. Loading it twice changes nothing."""
+"""Demo data: two brands (one Chinese-first, one Russian/English), a person in every role,
+sample text in all four languages and a community with questions and answers. Loading it
+twice changes nothing."""
 
 from __future__ import annotations
 
@@ -92,6 +93,10 @@ USERS = [
         expert=({"general": 5, "orders": 3}, ("ru", "en"), 2),
     ),
     DemoUser("anna.agent@volga.example", "Anna Agent", "en", "volga", ("agent",)),
+    DemoUser("dmitry@volga.example", "Дмитрий Волков", "ru", "volga", ("helper",)),
+    DemoUser("maria@volga.example", "Мария Козлова", "ru", "volga", ("helper",)),
+    DemoUser("alexey@volga.example", "Алексей Новиков", "ru", "volga", ("helper",)),
+    DemoUser("spam@volga.example", "Быстрые Деньги", "ru", "volga", ("customer",)),
     DemoUser("admin@volga.example", "Volga Admin", "en", "volga", ("brand_admin",)),
 ]
 
@@ -146,6 +151,10 @@ def load(
         step(f"user {person.email}")
     _load_articles(db)
     step("articles")
+    from crowdcx.community import demo_content
+
+    demo_content.load(db)
+    step("community")
     return USERS
 
 

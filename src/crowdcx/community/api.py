@@ -8,11 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from crowdcx.community import service
+from crowdcx.community import engagement, service
 from crowdcx.community.models import CommunityRow, PostRow
 from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError
+from crowdcx.kernel.i18n import _
 from crowdcx.kernel.pagination import decode_cursor, encode_cursor
+from crowdcx.notifications import service as notes
 from crowdcx.reputation import service as points
+from crowdcx.reputation.rules import Violation
 from crowdcx.tenancy.service import BrandContext, access_brand
 from crowdcx.web.deps import CurrentUser, Uow, ViewerDep, now
 
@@ -271,3 +275,179 @@ def escalate(slug: str, question_id: int, uow: Uow, user: CurrentUser) -> dict[s
     ticket_id = service.escalate(uow, ctx, q, now())
     uow.commit()
     return {"question_id": q.id, "ticket_id": ticket_id, "url": f"/b/{slug}/tickets/{ticket_id}"}
+
+
+# --- engagement: onboarding, follows, notifications, moderation review, discovery ----------
+
+
+class OnboardingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rules: str = Field(default="", max_length=20_000)
+    quiz: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+
+
+class OnboardingAnswersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rules_accepted: bool = False
+    answers: list[int] = Field(default_factory=list, max_length=20)
+
+
+class FollowIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(pattern="^(community|tag|user)$")
+    target: str = Field(min_length=1, max_length=60)
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=2000)
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: str = Field(pattern="^(restore|uphold|hide|dismiss)$")
+    note: str = Field(default="", max_length=2000)
+
+
+@router.put("/communities/{community}/onboarding")
+def put_onboarding(
+    slug: str, community: str, body: OnboardingIn, uow: Uow, user: CurrentUser
+) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    comm = service.community_by(uow.session, ctx, community)
+    engagement.set_onboarding(uow, ctx, comm, body.model_dump())
+    uow.commit()
+    return comm.onboarding
+
+
+@router.post("/communities/{community}/onboarding")
+def complete_onboarding(
+    slug: str, community: str, body: OnboardingAnswersIn, uow: Uow, user: CurrentUser
+) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    comm = service.community_by(uow.session, ctx, community)
+    row = engagement.complete_onboarding(
+        uow, ctx, comm, body.rules_accepted, dict(enumerate(body.answers))
+    )
+    uow.commit()
+    return {"community_id": comm.id, "status": row.status, "onboarding_done": row.onboarding_done}
+
+
+@router.get("/communities/{community}/applications")
+def list_applications(slug: str, community: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    comm = service.community_by(uow.session, ctx, community)
+    if not service.is_agent(ctx):
+        raise AppError(403, "agent_required", _("Only the brand's agents see applications."))
+    rows = engagement.applications(uow, ctx, comm)
+    return {"items": [{"user_id": r.user_id, "applied_at": r.joined_at} for r in rows]}
+
+
+@router.post("/communities/{community}/members/{user_id}/admit")
+def admit(slug: str, community: str, user_id: int, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    comm = service.community_by(uow.session, ctx, community)
+    row = engagement.admit(uow, ctx, comm, user_id, now())
+    uow.commit()
+    return {"user_id": row.user_id, "status": row.status, "onboarding_done": row.onboarding_done}
+
+
+@router.post("/follows", status_code=201)
+def follow(slug: str, body: FollowIn, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    engagement.follow(uow, ctx, body.kind, body.target, now())
+    uow.commit()
+    return {"following": sorted(f"{k}:{t}" for k, t in engagement.following(uow, ctx, user.id))}
+
+
+@router.delete("/follows")
+def unfollow(slug: str, body: FollowIn, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    engagement.unfollow(uow, ctx, body.kind, body.target)
+    uow.commit()
+    return {"following": sorted(f"{k}:{t}" for k, t in engagement.following(uow, ctx, user.id))}
+
+
+@router.get("/notifications")
+def list_notifications(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    rows = notes.recent(uow.session, ctx.brand.id, user.id)
+    return {
+        "unread": notes.unread_count(uow.session, ctx.brand.id, user.id),
+        "items": [
+            {"id": r.id, "kind": r.kind, "text": notes.text(r), "url": r.url,
+             "created_at": r.created_at, "read": r.read_at is not None}
+            for r in rows
+        ],
+    }  # fmt: skip
+
+
+@router.post("/notifications/read")
+def read_notifications(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    notes.mark_read(uow.session, ctx.brand.id, user.id, now())
+    uow.commit()
+    return {"unread": 0}
+
+
+@router.post("/posts/{post_id}/appeal", status_code=201)
+def appeal(slug: str, post_id: int, body: AppealIn, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    row = engagement.appeal(uow, ctx, service.get_post(uow.session, ctx, post_id), body.text, now())
+    uow.commit()
+    return {"id": row.id, "post_id": row.post_id, "action": row.action}
+
+
+@router.get("/moderation/queue")
+def moderation_queue(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    if not engagement.can_review(uow, ctx):
+        service._raise_first(
+            [Violation("privilege_required", None, (("privilege", "review_queue"),))]
+        )
+    return {
+        "items": [
+            {"post": post_out(i.post), "flags": i.flags, "reasons": list(i.reasons),
+             "appeal": i.appeal.message if i.appeal else None}
+            for i in engagement.review_queue(uow, ctx)
+        ]
+    }  # fmt: skip
+
+
+@router.post("/moderation/{post_id}")
+def moderate(slug: str, post_id: int, body: ReviewIn, uow: Uow, user: CurrentUser) -> PostOut:
+    ctx = _ctx(uow, slug, user)
+    post = service.get_post(uow.session, ctx, post_id)
+    engagement.review(uow, ctx, post, body.decision, body.note, now())
+    uow.commit()
+    return post_out(post)
+
+
+@router.get("/super-users")
+def super_users(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    return {
+        "items": [
+            {"rank": c.rank, "user_id": c.user_id, "accepted_answers": c.accepted_answers,
+             "reputation": c.reputation, "languages": list(c.languages),
+             "acceptance_rate": round(c.acceptance_rate, 3)}
+            for c in engagement.super_user_candidates(uow, ctx)
+        ]
+    }  # fmt: skip
+
+
+@router.post("/super-users/{user_id}/invite", status_code=201)
+def invite(slug: str, user_id: int, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    engagement.invite_expert(uow, ctx, user_id, now())
+    uow.commit()
+    return {"user_id": user_id, "invited": True}
+
+
+@router.post("/badges/backfill")
+def backfill(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    ctx.require("brand.manage")
+    granted = engagement.backfill_badges(uow, ctx, now())
+    uow.commit()
+    return {"granted": granted}

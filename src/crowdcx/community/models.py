@@ -4,6 +4,7 @@ table so votes and flags address one id space), votes, flags, moderation and red
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,6 +21,8 @@ class CommunityRow(BrandOwned, Base):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     closed: Mapped[bool] = mapped_column(default=False)
+    # Closed communities: {"rules": markdown, "quiz": [{"q": str, "choices": [str], "answer": int}]}
+    onboarding: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -117,4 +120,30 @@ class RedemptionRow(BrandOwned, Base):
     kind: Mapped[str] = mapped_column(String(10))
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BadgeGrantRow(BrandOwned, Base):
+    """A badge granted once per user and brand (rules: reputation.rules.DEFAULT_BADGES)."""
+
+    __tablename__ = "community_badges"
+    __table_args__ = (UniqueConstraint("brand_id", "user_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    tier: Mapped[str] = mapped_column(String(10))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FollowRow(BrandOwned, Base):
+    """A member follows a community, a tag or a person."""
+
+    __tablename__ = "community_follows"
+    __table_args__ = (UniqueConstraint("brand_id", "user_id", "target_kind", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    target_kind: Mapped[str] = mapped_column(String(10))  # community | tag | user
+    target: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -814,3 +814,90 @@ def escalate_problems(
         at = status.eligible_at.isoformat() if status.eligible_at else ""
         problems.append(_v(status.reason, None, eligible_at=at) if at else _v(status.reason))
     return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Closed communities: onboarding checklist (rules + quiz)
+# --------------------------------------------------------------------------------------------
+
+MAX_QUIZ_QUESTIONS: Final = 20
+
+
+@dataclass(frozen=True, slots=True)
+class QuizQuestion:
+    prompt: str
+    choices: tuple[str, ...]
+    answer: int  # index into choices
+
+
+@dataclass(frozen=True, slots=True)
+class Onboarding:
+    rules: str = ""
+    quiz: tuple[QuizQuestion, ...] = ()
+
+
+def parse_onboarding(raw: Mapping[str, object]) -> Onboarding | Violation:
+    """A community's stored onboarding (``{"rules": str, "quiz": [{q, choices, answer}]}``)."""
+    rules_text = raw.get("rules", "")
+    if not isinstance(rules_text, str) or len(rules_text) > 20_000:
+        return _v("onboarding_invalid", "rules")
+    quiz_raw = raw.get("quiz", [])
+    if not isinstance(quiz_raw, list) or len(quiz_raw) > MAX_QUIZ_QUESTIONS:
+        return _v("onboarding_invalid", "quiz")
+    quiz: list[QuizQuestion] = []
+    for i, item in enumerate(quiz_raw):
+        if not isinstance(item, Mapping):
+            return _v("onboarding_invalid", "quiz", index=i)
+        prompt, choices, answer = item.get("q"), item.get("choices"), item.get("answer")
+        if (
+            not isinstance(prompt, str)
+            or not prompt.strip()
+            or not isinstance(choices, list)
+            or not 2 <= len(choices) <= 6
+            or not all(isinstance(c, str) and c.strip() for c in choices)
+            or not isinstance(answer, int)
+            or isinstance(answer, bool)
+            or not 0 <= answer < len(choices)
+        ):
+            return _v("onboarding_invalid", "quiz", index=i)
+        quiz.append(QuizQuestion(prompt.strip(), tuple(c.strip() for c in choices), answer))
+    return Onboarding(rules_text, tuple(quiz))
+
+
+def quiz_mistakes(onboarding: Onboarding, answers: Mapping[int, int]) -> list[int]:
+    """Indexes of the quiz questions answered wrongly or not at all; empty means passed."""
+    return [i for i, q in enumerate(onboarding.quiz) if answers.get(i) != q.answer]
+
+
+def onboarding_problems(
+    onboarding: Onboarding, rules_accepted: bool, answers: Mapping[int, int]
+) -> list[Violation]:
+    problems: list[Violation] = []
+    if onboarding.rules and not rules_accepted:
+        problems.append(_v("rules_not_accepted", "rules_accepted"))
+    wrong = quiz_mistakes(onboarding, answers)
+    if wrong:
+        problems.append(_v("quiz_failed", "quiz", wrong=len(wrong), total=len(onboarding.quiz)))
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Moderation review: appeals and decisions
+# --------------------------------------------------------------------------------------------
+
+ReviewDecision = Literal["restore", "uphold", "hide"]
+
+
+def review_problems(
+    reviewer_privileges: frozenset[str], reviewer_is_agent: bool, decision: str, hidden: bool
+) -> list[Violation]:
+    """Who may decide on a post in the review queue, and which decisions fit its state."""
+    if not reviewer_is_agent and "review_queue" not in reviewer_privileges:
+        return [_v("privilege_required", privilege="review_queue")]
+    if decision not in ("restore", "uphold", "hide"):
+        return [_v("invalid_decision", "decision")]
+    if decision in ("restore", "uphold") and not hidden:
+        return [_v("not_hidden")]
+    if decision == "hide" and hidden:
+        return [_v("already_hidden")]
+    return []

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crowdcx.community import rules
+from crowdcx.community import engagement, rules
 from crowdcx.community.models import (
+    BadgeGrantRow,
     CommunityMemberRow,
     CommunityRow,
     FlagRow,
@@ -120,6 +121,9 @@ def violation_error(v: rep.Violation) -> AppError:
             % {"at": str(p.get("eligible_at", ""))[:16].replace("T", " ")}
         ),
         "escalation_disabled": lambda: _("This brand does not turn questions into tickets."),
+        "not_hidden": lambda: _("This post is not hidden."),
+        "already_hidden": lambda: _("This post is already hidden."),
+        "invalid_decision": lambda: _("Decide restore, uphold, hide or dismiss."),
     }
     message = messages.get(v.code, lambda: _("This value is not accepted."))()
     if v.code in ("privilege_required", "not_asker", "agent_required", "membership_required",
@@ -301,6 +305,7 @@ def ask(
     )  # fmt: skip
     uow.session.add(post)
     uow.session.flush()
+    engagement.on_question(uow, ctx, post, now)
     return post
 
 
@@ -323,6 +328,7 @@ def answer(
     question.answers += 1
     question.updated_at = now
     uow.session.flush()
+    engagement.on_answer(uow, ctx, question, post, now)
     return post
 
 
@@ -402,6 +408,8 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
         current.value, current.key, current.updated_at = value, key, now
     uow.session.flush()
     _sync_question(uow.session, ctx, post)
+    if value != held:
+        engagement.on_vote(uow, ctx, post, key, value, now)
     return post
 
 
@@ -421,7 +429,7 @@ def accept(
         question=state,
         answer=_answer_state(target),
         now=now,
-        key=f"accept:{target.id}:{int(now.timestamp() * 1000)}",
+        key=(key := f"accept:{target.id}:{int(now.timestamp() * 1000)}"),
         policy=policy(ctx),
         reputation=points.POLICY,
         previous_accept_entries=previous,
@@ -438,6 +446,7 @@ def accept(
     question.updated_at = now
     uow.session.flush()
     _sync_question(uow.session, ctx, question)
+    engagement.on_accept(uow, ctx, question, target, key, now)
     return target
 
 
@@ -448,6 +457,7 @@ def approve(uow: UnitOfWork, ctx: BrandContext, target: PostRow, now: datetime) 
     target.updated_at = now
     uow.session.flush()
     _sync_question(uow.session, ctx, target)
+    engagement.on_approve(uow, ctx, target, now)
     return target
 
 
@@ -480,11 +490,14 @@ def flag(
     )  # fmt: skip
     if action is not None:
         post.hidden = True
-        uow.session.add(
-            ModerationRow(brand_id=ctx.brand.id, post_id=post.id, action=action.kind,
-                          reason_code=action.reason_code, message=action.message,
-                          automatic=True, created_at=now)
+        hide = ModerationRow(
+            brand_id=ctx.brand.id, post_id=post.id, action=action.kind,
+            reason_code=action.reason_code, message=action.message, automatic=True,
+            created_at=now,
         )  # fmt: skip
+        uow.session.add(hide)
+        uow.session.flush()
+        engagement.on_hidden(uow, ctx, post, hide, dict(action.params), now)
         if post.kind == "question":
             search.remove(uow.session, ctx.brand.id, "question", str(post.id))
     uow.session.flush()
@@ -557,20 +570,13 @@ def reputation_card(session: Session, ctx: BrandContext, user_id: int) -> dict[s
             PostRow.brand_id == ctx.brand.id, PostRow.author_id == user_id, PostRow.kind == "answer"
         )
     )
-    languages = session.scalars(
-        select(PostRow.language)
-        .where(
-            PostRow.brand_id == ctx.brand.id, PostRow.author_id == user_id, PostRow.kind == "answer"
+    badges = list(
+        session.scalars(
+            ctx.scoped(BadgeGrantRow, select(BadgeGrantRow.code))
+            .where(BadgeGrantRow.user_id == user_id)
+            .order_by(BadgeGrantRow.granted_at, BadgeGrantRow.id)
         )
-        .distinct()
-    ).all()
-    badges = []
-    if answers:
-        badges.append("first_answer")
-    if (accepted or 0) >= 10:
-        badges.append("ten_accepted")
-    if len(set(languages)) >= 3:
-        badges.append("helped_in_three_languages")
+    )
     return {
         "user_id": user_id,
         "points": earned,

@@ -1,0 +1,617 @@
+"""What keeps a community going around the Q&A core: badges granted (and back-filled) from
+declarative rules, level-ups, follows, notifications of the events members care about,
+closed-community applications with an onboarding checklist, the moderation review queue with
+appeals, and super-user discovery. Decisions come from community/rules.py,
+reputation/rules.py and notifications/rules.py; this module reads and writes rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from crowdcx.community import rules
+from crowdcx.community import service as core
+from crowdcx.community.models import (
+    BadgeGrantRow,
+    CommunityMemberRow,
+    CommunityRow,
+    FlagRow,
+    FollowRow,
+    ModerationRow,
+    PostRow,
+)
+from crowdcx.identity.models import User
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError, invalid, not_found
+from crowdcx.kernel.i18n import _
+from crowdcx.notifications import service as notes
+from crowdcx.reputation import rules as rep
+from crowdcx.reputation import service as points
+from crowdcx.reputation.models import PointsEntryRow
+from crowdcx.tenancy.service import BrandContext
+from crowdcx.tickets.models import ExpertProfileRow
+
+# --- badges and levels ----------------------------------------------------------------------
+
+METRICS = ("questions", "answers", "accepted_answers", "brand_approved_answers",
+           "upvotes_received", "languages_helped", "tickets_resolved", "reputation",
+           "days_active")  # fmt: skip
+
+
+def badge_rules(ctx: BrandContext) -> tuple[rep.BadgeRule, ...]:
+    """The defaults plus the brand's own declarative rules from ``settings.community.badges``
+    (``[{"code", "metric", "threshold", "tier"}]``); malformed entries are ignored."""
+    extra: list[rep.BadgeRule] = []
+    raw = ((ctx.brand.settings or {}).get("community") or {}).get("badges") or []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict):
+            continue
+        code, metric, threshold = item.get("code"), item.get("metric"), item.get("threshold")
+        tier = item.get("tier", "bronze")
+        if (
+            isinstance(code, str) and 0 < len(code) <= 40 and metric in METRICS
+            and isinstance(threshold, int) and threshold > 0
+            and tier in ("bronze", "silver", "gold")
+        ):  # fmt: skip
+            extra.append(rep.BadgeRule(code, metric, threshold, tier))
+    return (*rep.DEFAULT_BADGES, *extra)
+
+
+def activity_summary(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> rep.ActivitySummary:
+    s = uow.session
+    mine = ctx.scoped(PostRow, select(func.count(PostRow.id))).where(PostRow.author_id == user_id)
+    answers = mine.where(PostRow.kind == "answer")
+    upvotes = s.scalar(
+        ctx.scoped(PostRow, select(func.coalesce(func.sum(PostRow.up), 0))).where(
+            PostRow.author_id == user_id
+        )
+    )
+    helped = s.scalars(
+        ctx.scoped(PostRow, select(PostRow.language))
+        .where(PostRow.author_id == user_id, PostRow.kind == "answer")
+        .where((PostRow.accepted.is_(True)) | (PostRow.up > 0) | PostRow.brand_approved.is_(True))
+        .distinct()
+    ).all()
+    resolved = s.scalar(
+        ctx.scoped(ExpertProfileRow, select(ExpertProfileRow.resolved)).where(
+            ExpertProfileRow.user_id == user_id
+        )
+    )
+    return rep.ActivitySummary(
+        user_id=user_id,
+        questions=int(s.scalar(mine.where(PostRow.kind == "question")) or 0),
+        answers=int(s.scalar(answers) or 0),
+        accepted_answers=int(s.scalar(answers.where(PostRow.accepted.is_(True))) or 0),
+        brand_approved_answers=int(s.scalar(answers.where(PostRow.brand_approved.is_(True))) or 0),
+        upvotes_received=int(upvotes or 0),
+        languages=frozenset(lang.split("-")[0] for lang in helped),
+        tickets_resolved=int(resolved or 0),
+        reputation=points.reputation_of(s, ctx, user_id),
+    )
+
+
+def badges_of(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> list[BadgeGrantRow]:
+    return list(
+        uow.session.scalars(
+            ctx.scoped(BadgeGrantRow)
+            .where(BadgeGrantRow.user_id == user_id)
+            .order_by(BadgeGrantRow.granted_at, BadgeGrantRow.id)
+        )
+    )
+
+
+def award(
+    uow: UnitOfWork, ctx: BrandContext, user_id: int, now: datetime, gained: int = 0
+) -> list[str]:
+    """Grant the badges now due (idempotent) and tell the user about them and about a new
+    level when the ``gained`` points just written lifted them over a threshold."""
+    summary = activity_summary(uow, ctx, user_id)
+    held = frozenset(b.code for b in badges_of(uow, ctx, user_id))
+    granted: list[str] = []
+    for badge in rep.badges_due(summary, badge_rules(ctx), held):
+        uow.session.add(
+            BadgeGrantRow(brand_id=ctx.brand.id, user_id=user_id, code=badge.code,
+                          tier=badge.tier, granted_at=now)
+        )  # fmt: skip
+        granted.append(badge.code)
+        notes.notify(
+            uow.session, ctx.brand.id, [user_id], "badge", {"code": badge.code},
+            f"/b/{ctx.brand.slug}/community/users/{user_id}", now,
+        )  # fmt: skip
+    if gained > 0:
+        before = rep.raw_level(summary.reputation - gained, points.POLICY)
+        after = rep.raw_level(summary.reputation, points.POLICY)
+        if after > before:
+            notes.notify(
+                uow.session, ctx.brand.id, [user_id], "level", {"level": after},
+                f"/b/{ctx.brand.slug}/community/users/{user_id}", now,
+            )  # fmt: skip
+    uow.session.flush()
+    return granted
+
+
+def backfill_badges(uow: UnitOfWork, ctx: BrandContext, now: datetime) -> int:
+    """Grant every badge rule to everyone who already qualifies (run after adding a rule)."""
+    users = set(uow.session.scalars(ctx.scoped(PostRow, select(PostRow.author_id)).distinct()))
+    users |= set(
+        uow.session.scalars(ctx.scoped(PointsEntryRow, select(PointsEntryRow.user_id)).distinct())
+    )
+    return sum(len(award(uow, ctx, uid, now)) for uid in sorted(users))
+
+
+# --- follows --------------------------------------------------------------------------------
+
+FOLLOW_KINDS = ("community", "tag", "user")
+
+
+def follow(uow: UnitOfWork, ctx: BrandContext, kind: str, target: str, now: datetime) -> bool:
+    user = core.require_user(ctx)
+    if kind not in FOLLOW_KINDS:
+        raise invalid("kind", _("Follow a community, a tag or a person."), "bad_follow")
+    target = target.strip().casefold()[:60]
+    if not target:
+        raise invalid("target", _("This field is required."), "required")
+    exists = uow.session.scalar(
+        ctx.scoped(FollowRow).where(
+            FollowRow.user_id == user.id, FollowRow.target_kind == kind, FollowRow.target == target
+        )
+    )
+    if exists is None:
+        uow.session.add(
+            FollowRow(brand_id=ctx.brand.id, user_id=user.id, target_kind=kind, target=target,
+                      created_at=now)
+        )  # fmt: skip
+        uow.session.flush()
+    return True
+
+
+def unfollow(uow: UnitOfWork, ctx: BrandContext, kind: str, target: str) -> None:
+    user = core.require_user(ctx)
+    row = uow.session.scalar(
+        ctx.scoped(FollowRow).where(
+            FollowRow.user_id == user.id, FollowRow.target_kind == kind,
+            FollowRow.target == target.strip().casefold()[:60],
+        )
+    )  # fmt: skip
+    if row is not None:
+        uow.session.delete(row)
+        uow.session.flush()
+
+
+def following(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> set[tuple[str, str]]:
+    rows = uow.session.execute(
+        ctx.scoped(FollowRow, select(FollowRow.target_kind, FollowRow.target)).where(
+            FollowRow.user_id == user_id
+        )
+    )
+    return {(r.target_kind, r.target) for r in rows}
+
+
+def on_question(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetime) -> None:
+    """Tell followers of the community, its tags and the asker; grant the asker's badges."""
+    community = uow.session.get(CommunityRow, question.community_id)
+    targets = [("user", str(question.author_id))] + [("tag", t) for t in question.tags]
+    if community is not None:
+        targets.append(("community", community.slug))
+    followers: set[int] = set()
+    for kind, target in targets:
+        followers |= set(
+            uow.session.scalars(
+                ctx.scoped(FollowRow, select(FollowRow.user_id)).where(
+                    FollowRow.target_kind == kind, FollowRow.target == target
+                )
+            )
+        )
+    notes.notify(
+        uow.session, ctx.brand.id, followers, "followed", {"title": question.title},
+        question_url(ctx, question.id), now, skip=question.author_id,
+    )  # fmt: skip
+    award(uow, ctx, question.author_id, now)
+
+
+def question_url(ctx: BrandContext, question_id: int) -> str:
+    return f"/b/{ctx.brand.slug}/community/questions/{question_id}"
+
+
+def on_answer(
+    uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: PostRow, now: datetime
+) -> None:
+    author = uow.session.get(User, answer.author_id)
+    notes.notify(
+        uow.session, ctx.brand.id, [question.author_id], "answer",
+        {"title": question.title, "name": author.display_name if author else ""},
+        question_url(ctx, question.id), now, skip=answer.author_id,
+    )  # fmt: skip
+    award(uow, ctx, answer.author_id, now)
+
+
+def _entries_gained(uow: UnitOfWork, ctx: BrandContext, user_id: int, key_prefix: str) -> int:
+    return sum(
+        e.points
+        for e in points.entries_by_key_prefix(uow.session, ctx, key_prefix)
+        if e.user_id == user_id
+    )
+
+
+def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, key: str, value: int,
+            now: datetime) -> None:  # fmt: skip
+    gained = _entries_gained(uow, ctx, post.author_id, key)
+    if value > 0:
+        q = post if post.kind == "question" else uow.session.get(PostRow, post.question_id)
+        notes.notify(
+            uow.session, ctx.brand.id, [post.author_id], "upvoted",
+            {"title": q.title if q else ""}, question_url(ctx, q.id if q else post.id), now,
+        )  # fmt: skip
+    award(uow, ctx, post.author_id, now, gained)
+
+
+def on_accept(uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: PostRow, key: str,
+              now: datetime) -> None:  # fmt: skip
+    gained = _entries_gained(uow, ctx, answer.author_id, key)
+    notes.notify(
+        uow.session, ctx.brand.id, [answer.author_id], "accepted", {"title": question.title},
+        question_url(ctx, question.id), now, skip=core.require_user(ctx).id,
+    )  # fmt: skip
+    award(uow, ctx, answer.author_id, now, gained)
+
+
+def on_approve(uow: UnitOfWork, ctx: BrandContext, answer: PostRow, now: datetime) -> None:
+    question = uow.session.get(PostRow, answer.question_id)
+    notes.notify(
+        uow.session, ctx.brand.id, [answer.author_id], "approved",
+        {"title": question.title if question else ""},
+        question_url(ctx, answer.question_id or answer.id), now,
+    )  # fmt: skip
+    award(uow, ctx, answer.author_id, now)
+
+
+def on_hidden(uow: UnitOfWork, ctx: BrandContext, post: PostRow, action: ModerationRow,
+              params: Mapping[str, Any], now: datetime) -> None:  # fmt: skip
+    q = post if post.kind == "question" else uow.session.get(PostRow, post.question_id)
+    notes.notify(
+        uow.session, ctx.brand.id, [post.author_id], "hidden",
+        {"title": (q.title if q else "")[:120], **params, "moderation_id": action.id},
+        question_url(ctx, q.id if q else post.id), now,
+    )  # fmt: skip
+
+
+# --- moderation: review queue and appeals ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    post: PostRow
+    question: PostRow | None
+    flags: int
+    reasons: tuple[str, ...]
+    appeal: ModerationRow | None
+    hidden_at: datetime | None
+
+
+def can_review(uow: UnitOfWork, ctx: BrandContext) -> bool:
+    if ctx.user is None:
+        return False
+    return core.is_agent(ctx) or "review_queue" in points.privileges_of(
+        uow.session, ctx, ctx.user.id
+    )
+
+
+def review_queue(uow: UnitOfWork, ctx: BrandContext, limit: int = 100) -> list[QueueItem]:
+    """Hidden posts (appealed first) and visible posts with open flags, oldest first."""
+    s = uow.session
+    flagged = dict(
+        s.execute(
+            ctx.scoped(FlagRow, select(FlagRow.post_id, func.max(FlagRow.created_at)))
+            .group_by(FlagRow.post_id)
+        ).all()
+    )  # fmt: skip
+    hidden_ids = set(
+        s.scalars(ctx.scoped(PostRow, select(PostRow.id)).where(PostRow.hidden.is_(True)))
+    )
+    decided: dict[int, datetime] = dict(
+        s.execute(
+            ctx.scoped(
+                ModerationRow, select(ModerationRow.post_id, func.max(ModerationRow.created_at))
+            )
+            .where(ModerationRow.action.in_(("restore", "uphold", "hide", "dismiss")))
+            .group_by(ModerationRow.post_id)
+        ).all()
+    )  # fmt: skip
+    ids = hidden_ids | {
+        pid for pid, at in flagged.items() if pid not in decided or at > decided[pid]
+    }
+    items: list[QueueItem] = []
+    for post in s.scalars(select(PostRow).where(PostRow.id.in_(ids)).order_by(PostRow.id)):
+        history = list(
+            s.scalars(
+                select(ModerationRow)
+                .where(ModerationRow.post_id == post.id)
+                .order_by(ModerationRow.created_at, ModerationRow.id)
+            )
+        )
+        last = history[-1] if history else None
+        if post.hidden and last is not None and last.action == "uphold":
+            continue  # decided; stays hidden until the author edits or appeals anew
+        appeal = last if last is not None and last.action == "appeal" else None
+        reasons = tuple(
+            s.scalars(select(FlagRow.reason).where(FlagRow.post_id == post.id).distinct())
+        )
+        flags = s.scalar(select(func.count(FlagRow.id)).where(FlagRow.post_id == post.id)) or 0
+        hidden_at = next((m.created_at for m in reversed(history) if m.action == "hide"), None)
+        question = post if post.kind == "question" else s.get(PostRow, post.question_id)
+        items.append(QueueItem(post, question, int(flags), reasons, appeal, hidden_at))
+    items.sort(key=lambda i: (i.appeal is None, not i.post.hidden, i.post.id))
+    return items[:limit]
+
+
+def _last_hide(uow: UnitOfWork, post: PostRow) -> ModerationRow | None:
+    return uow.session.scalar(
+        select(ModerationRow)
+        .where(ModerationRow.post_id == post.id, ModerationRow.action == "hide")
+        .order_by(ModerationRow.created_at.desc(), ModerationRow.id.desc())
+        .limit(1)
+    )
+
+
+def appeal(
+    uow: UnitOfWork, ctx: BrandContext, post: PostRow, text: str, now: datetime
+) -> ModerationRow:
+    user = core.require_user(ctx)
+    hide = _last_hide(uow, post)
+    if hide is None or not post.hidden:
+        raise AppError(409, "not_hidden", _("This post is not hidden; there is nothing to appeal."))
+    already = uow.session.scalar(
+        select(func.count(ModerationRow.id)).where(
+            ModerationRow.post_id == post.id, ModerationRow.action == "appeal",
+            ModerationRow.created_at >= hide.created_at,
+        )
+    )  # fmt: skip
+    action = rules.ModerationAction(
+        "hide", post.id, hide.reason_code, hide.message, (), hide.created_at
+    )
+    problems = rules.appeal_problems(
+        action, user.id, post.author_id, now, bool(already), core.policy(ctx)
+    )
+    if problems and problems[0].code == "not_author":
+        raise AppError(403, "not_author", _("Only the author can appeal."))
+    if problems and problems[0].code == "appeal_window_closed":
+        raise AppError(409, "appeal_window_closed", _("The time to appeal this decision is over."))
+    if problems:
+        raise AppError(
+            409, "already_appealed", _("You already appealed; a moderator will review it.")
+        )
+    text = text.strip()[:2000]
+    if not text:
+        raise invalid("text", _("Tell the moderators why the post should be restored."), "required")
+    row = ModerationRow(
+        brand_id=ctx.brand.id, post_id=post.id, action="appeal", reason_code="appeal",
+        message=text, automatic=False, actor_id=user.id, created_at=now,
+    )  # fmt: skip
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, note: str,
+           now: datetime) -> ModerationRow:  # fmt: skip
+    """A reviewer restores a hidden post, upholds the hiding, hides a flagged post, or
+    dismisses its flags. Every decision lands in the audit log and the author is told."""
+    user = core.require_user(ctx)
+    if decision == "dismiss":
+        if not can_review(uow, ctx):
+            core._raise_first(
+                [rep.Violation("privilege_required", None, (("privilege", "review_queue"),))]
+            )
+    else:
+        privileges = points.privileges_of(uow.session, ctx, user.id)
+        core._raise_first(
+            rules.review_problems(privileges, core.is_agent(ctx), decision, post.hidden)
+        )
+    row = ModerationRow(
+        brand_id=ctx.brand.id, post_id=post.id, action=decision,
+        reason_code=f"review_{decision}", message=note.strip()[:2000], automatic=False,
+        actor_id=user.id, created_at=now,
+    )  # fmt: skip
+    uow.session.add(row)
+    q = post if post.kind == "question" else uow.session.get(PostRow, post.question_id)
+    title = q.title if q else ""
+    if decision == "restore":
+        post.hidden = False
+        notes.notify(uow.session, ctx.brand.id, [post.author_id], "restored", {"title": title},
+                     question_url(ctx, q.id if q else post.id), now)  # fmt: skip
+    elif decision == "uphold":
+        notes.notify(uow.session, ctx.brand.id, [post.author_id], "upheld", {"title": title},
+                     question_url(ctx, q.id if q else post.id), now)  # fmt: skip
+    elif decision == "hide":
+        post.hidden = True
+        notes.notify(
+            uow.session, ctx.brand.id, [post.author_id], "hidden",
+            {"title": title, "flags": 1, "appeal_days": core.policy(ctx).appeal_window.days},
+            question_url(ctx, q.id if q else post.id), now,
+        )  # fmt: skip
+    uow.session.flush()
+    core._sync_question(uow.session, ctx, post)
+    return row
+
+
+def moderation_log(uow: UnitOfWork, ctx: BrandContext, limit: int = 200) -> list[ModerationRow]:
+    return list(
+        uow.session.scalars(
+            ctx.scoped(ModerationRow).order_by(ModerationRow.created_at.desc()).limit(limit)
+        )
+    )
+
+
+# --- closed communities: applications and onboarding ---------------------------------------
+
+
+def onboarding_of(community: CommunityRow) -> rules.Onboarding:
+    parsed = rules.parse_onboarding(community.onboarding or {})
+    return parsed if isinstance(parsed, rules.Onboarding) else rules.Onboarding()
+
+
+def set_onboarding(uow: UnitOfWork, ctx: BrandContext, community: CommunityRow,
+                   raw: Mapping[str, Any]) -> rules.Onboarding:  # fmt: skip
+    ctx.require("brand.manage")
+    parsed = rules.parse_onboarding(raw)
+    if isinstance(parsed, rep.Violation):
+        index = dict(parsed.params).get("index")
+        where = "" if index is None else _(" (question %(n)s)") % {"n": int(index) + 1}
+        raise invalid(
+            parsed.field or "quiz",
+            _("Onboarding needs rules as text and quiz questions with 2–6 choices and the "
+              "index of the right one%(where)s.") % {"where": where},
+            "onboarding_invalid",
+        )  # fmt: skip
+    community.onboarding = {
+        "rules": parsed.rules,
+        "quiz": [{"q": q.prompt, "choices": list(q.choices), "answer": q.answer}
+                 for q in parsed.quiz],
+    }  # fmt: skip
+    uow.session.flush()
+    return parsed
+
+
+def membership(
+    uow: UnitOfWork, ctx: BrandContext, community: CommunityRow
+) -> CommunityMemberRow | None:
+    if ctx.user is None:
+        return None
+    row: CommunityMemberRow | None = uow.session.scalar(
+        select(CommunityMemberRow).where(
+            CommunityMemberRow.community_id == community.id,
+            CommunityMemberRow.user_id == ctx.user.id,
+        )
+    )
+    return row
+
+
+def applications(
+    uow: UnitOfWork, ctx: BrandContext, community: CommunityRow
+) -> list[CommunityMemberRow]:
+    return list(
+        uow.session.scalars(
+            ctx.scoped(CommunityMemberRow)
+            .where(CommunityMemberRow.community_id == community.id,
+                   CommunityMemberRow.status == "applied")
+            .order_by(CommunityMemberRow.joined_at)
+        )
+    )  # fmt: skip
+
+
+def admit(uow: UnitOfWork, ctx: BrandContext, community: CommunityRow, user_id: int,
+          now: datetime) -> CommunityMemberRow:  # fmt: skip
+    if not core.is_agent(ctx):
+        raise AppError(403, "agent_required", _("Only the brand's agents can admit members."))
+    row: CommunityMemberRow | None = uow.session.scalar(
+        ctx.scoped(CommunityMemberRow).where(
+            CommunityMemberRow.community_id == community.id, CommunityMemberRow.user_id == user_id
+        )
+    )
+    if row is None:
+        raise not_found(_("This person has not applied to the community."), "application_not_found")
+    if row.status != "member":
+        row.status = "member"
+        row.onboarding_done = not (community.onboarding or {}).get("rules") and not (
+            community.onboarding or {}
+        ).get("quiz")
+        notes.notify(uow.session, ctx.brand.id, [user_id], "membership", {"name": community.name},
+                     f"/b/{ctx.brand.slug}/community/c/{community.slug}", now)  # fmt: skip
+        uow.session.flush()
+    return row
+
+
+def complete_onboarding(
+    uow: UnitOfWork, ctx: BrandContext, community: CommunityRow, rules_accepted: bool,
+    answers: Mapping[int, int],
+) -> CommunityMemberRow:  # fmt: skip
+    core.require_user(ctx)
+    row = membership(uow, ctx, community)
+    if row is None or row.status != "member":
+        raise AppError(403, "membership_required",
+                       _("Your application has to be accepted before the onboarding."))  # fmt: skip
+    problems = rules.onboarding_problems(onboarding_of(community), rules_accepted, answers)
+    if problems:
+        p = dict(problems[0].params)
+        if problems[0].code == "rules_not_accepted":
+            raise invalid("rules_accepted", _("Read and accept the community rules."),
+                          "rules_not_accepted")  # fmt: skip
+        raise invalid(
+            "quiz",
+            _("%(wrong)s of %(total)s quiz answers are not right yet; read the rules and try "
+              "again.") % {"wrong": p.get("wrong", ""), "total": p.get("total", "")},
+            "quiz_failed",
+        )  # fmt: skip
+    row.onboarding_done = True
+    uow.session.flush()
+    return row
+
+
+# --- super-user discovery --------------------------------------------------------------------
+
+
+def super_user_candidates(
+    uow: UnitOfWork, ctx: BrandContext, discovery: rules.DiscoveryPolicy | None = None
+) -> list[rules.SuperUserCandidate]:
+    ctx.require("brand.manage")
+    s = uow.session
+    rows = s.execute(
+        ctx.scoped(PostRow, select(
+            PostRow.author_id,
+            func.count(PostRow.id),
+            func.sum(case((PostRow.accepted.is_(True), 1), else_=0)),
+        ))
+        .where(PostRow.kind == "answer")
+        .group_by(PostRow.author_id)
+    ).all()  # fmt: skip
+    experts = set(s.scalars(ctx.scoped(ExpertProfileRow, select(ExpertProfileRow.user_id))))
+    stats = []
+    for author_id, answers, accepted in rows:
+        langs = s.scalars(
+            ctx.scoped(PostRow, select(PostRow.language))
+            .where(PostRow.author_id == author_id, PostRow.kind == "answer")
+            .distinct()
+        ).all()
+        stats.append(
+            rules.HelperStats(
+                user_id=author_id, accepted_answers=int(accepted or 0),
+                reputation=points.reputation_of(s, ctx, author_id),
+                languages=frozenset(langs), answers=int(answers or 0),
+                is_expert=author_id in experts,
+            )
+        )  # fmt: skip
+    return rules.discover_super_users(stats, discovery or discovery_policy(ctx))
+
+
+def discovery_policy(ctx: BrandContext) -> rules.DiscoveryPolicy:
+    raw = ((ctx.brand.settings or {}).get("community") or {}).get("discovery") or {}
+    base = rules.DiscoveryPolicy()
+
+    def num(key: str, fallback: int) -> int:
+        v = raw.get(key) if isinstance(raw, dict) else None
+        return v if isinstance(v, int) and 0 <= v <= 1_000_000 else fallback
+
+    return rules.DiscoveryPolicy(
+        min_accepted=num("min_accepted", base.min_accepted),
+        min_reputation=num("min_reputation", base.min_reputation),
+        min_languages=num("min_languages", base.min_languages),
+    )
+
+
+def invite_expert(uow: UnitOfWork, ctx: BrandContext, user_id: int, now: datetime) -> None:
+    ctx.require("brand.manage")
+    if uow.session.get(User, user_id) is None:
+        raise not_found(_("There is no such person."), "user_not_found")
+    notes.notify(uow.session, ctx.brand.id, [user_id], "invited", {"brand": ctx.brand.name},
+                 f"/b/{ctx.brand.slug}/", now)  # fmt: skip
+    uow.session.flush()
+
+
+def users_by_id(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {u.id: u for u in uow.session.scalars(select(User).where(User.id.in_(list(ids))))}

@@ -1,0 +1,657 @@
+"""Community pages: home (popular in the reader's language), a community with its onboarding,
+the question page with votes, accepts, approval, flags, answers and appeals, the ask page with
+duplicate suggestions while typing, profiles, leaderboards, the review queue, rewards, top
+helpers and notifications. Every action posts to the same use cases as the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy import func, select
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from crowdcx.community import engagement, rules, service
+from crowdcx.community.models import CommunityRow, ModerationRow, PostRow, RedemptionRow, VoteRow
+from crowdcx.identity.models import User
+from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.errors import AppError, not_found
+from crowdcx.kernel.i18n import N_, _, current_locale
+from crowdcx.notifications import service as notes
+from crowdcx.reputation import rules as rep
+from crowdcx.reputation import service as points
+from crowdcx.search import service as search
+from crowdcx.tenancy.service import BrandContext, access_brand
+from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, now
+from crowdcx.web.templating import NavItem, page, register_nav
+
+router = APIRouter(include_in_schema=False)
+
+register_nav(NavItem(N_("Community"), "community", "brand.view", signed_in=False))
+register_nav(NavItem(N_("Notifications"), "notifications", "brand.view"))
+register_nav(
+    NavItem(N_("Review queue"), "community/moderation", "brand.view",
+            roles=frozenset({"agent", "brand_admin"}))
+)  # fmt: skip
+
+Body = Annotated[str, Form(max_length=100_000)]
+Short = Annotated[str, Form(max_length=1000)]
+
+
+def reason_labels() -> dict[str, str]:
+    return {
+        "answer_upvoted": _("Answer upvoted"),
+        "answer_downvoted": _("Answer downvoted"),
+        "question_upvoted": _("Question upvoted"),
+        "question_downvoted": _("Question downvoted"),
+        "downvote_cast": _("Downvote cast"),
+        "answer_accepted": _("Answer accepted"),
+        "accepted_answer_given": _("Accepted an answer"),
+        "ticket_resolved": _("Ticket resolved"),
+        "csat_received": _("Customer rating"),
+        "reward_redeemed": _("Reward redeemed"),
+        "adjustment": _("Adjustment"),
+    }
+
+
+def privilege_labels() -> dict[str, str]:
+    return {
+        "upvote": _("Vote up"),
+        "flag": _("Flag posts"),
+        "comment": _("Comment everywhere"),
+        "downvote": _("Vote down"),
+        "review_queue": _("Review queue"),
+        "trusted_flagger": _("Trusted flagger"),
+        "edit_others": _("Edit others' posts"),
+        "close": _("Close questions"),
+    }
+
+
+def flag_labels() -> dict[str, str]:
+    return {"spam": _("Spam"), "rude": _("Rude or abusive"), "off_topic": _("Off topic"),
+            "other": _("Something else")}  # fmt: skip
+
+
+def action_labels() -> dict[str, str]:
+    return {"hide": _("Hidden"), "appeal": _("Appealed"), "restore": _("Restored"),
+            "uphold": _("Kept hidden"), "dismiss": _("Flags dismissed")}  # fmt: skip
+
+
+def reward_labels() -> dict[str, str]:
+    return {"credit": _("Account credit"), "cash": _("Cash"), "charity": _("Charity donation")}
+
+
+def period_labels() -> dict[str, str]:
+    return {"week": _("This week"), "month": _("This month"), "all": _("All time")}
+
+
+def _reader_language(ctx: BrandContext) -> str:
+    locale = current_locale()
+    return locale if locale in ctx.brand.locales else ctx.brand.default_locale
+
+
+def _common(uow: UnitOfWork, ctx: BrandContext) -> dict[str, Any]:
+    return {
+        "ctx": ctx,
+        "is_agent": service.is_agent(ctx),
+        "can_review": engagement.can_review(uow, ctx),
+        "can_manage": ctx.user is not None and ctx.can("brand.manage"),
+        "badge_names": notes.badge_names(),
+    }
+
+
+def _names(uow: UnitOfWork, ids: Any) -> dict[int, str]:
+    return {uid: u.display_name for uid, u in engagement.users_by_id(uow, sorted(set(ids))).items()}
+
+
+# --- home, community, ask -------------------------------------------------------------------
+
+
+@router.get("/b/{slug}/community")
+def community_home(
+    slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str = "", sort: str = "new",
+    notice: str = "",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, viewer.user)
+    q = q[:500]
+    language = _reader_language(ctx)
+    visible = ctx.scoped(PostRow).where(PostRow.kind == "question", PostRow.hidden.is_(False))
+    popular = list(
+        uow.session.scalars(
+            visible.where(PostRow.language == language)
+            .order_by((PostRow.up - PostRow.down + PostRow.answers).desc(), PostRow.id.desc())
+            .limit(8)
+        )
+    )
+    sort = sort if sort in ("new", "votes", "unanswered", "unsolved") else "new"
+    latest = service.list_questions(
+        uow.session, ctx, community=None, tag=None, sort=sort, limit=20, after=None
+    )
+    answer = None
+    if q.strip():
+        answer = search.search(uow.session, ctx, q, language=language, now=now(), limit=10,
+                               kinds=("question", "article"))  # fmt: skip
+    communities = service.communities(uow.session, ctx)
+    return page(
+        request,
+        "community/home.html",
+        {
+            **_common(uow, ctx), "communities": communities, "popular": popular,
+            "latest": latest, "sort": sort, "q": q, "answer": answer,
+            "names": _names(uow, [p.author_id for p in [*popular, *latest]]),
+            "community_names": {c.id: c.name for c in communities},
+            "notice": notice[:20],
+        },
+    )  # fmt: skip
+
+
+@router.get("/b/{slug}/community/c/{community}")
+def community_page(
+    slug: str, community: str, request: Request, viewer: ViewerDep, uow: Uow
+) -> Response:
+    ctx = access_brand(uow.session, slug, viewer.user)
+    comm = service.community_by(uow.session, ctx, community)
+    return _community(request, uow, ctx, comm, {})
+
+
+def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: CommunityRow,
+               errors: dict[str, str], status: int = 200) -> HTMLResponse:  # fmt: skip
+    questions = service.list_questions(
+        uow.session, ctx, community=comm, tag=None, sort="new", limit=30, after=None
+    )
+    member = engagement.membership(uow, ctx, comm)
+    agent = service.is_agent(ctx)
+    apps = engagement.applications(uow, ctx, comm) if agent else []
+    follows = engagement.following(uow, ctx, ctx.user.id) if ctx.user else set()
+    return page(
+        request,
+        "community/community.html",
+        {
+            **_common(uow, ctx), "community": comm, "questions": questions, "member": member,
+            "onboarding": engagement.onboarding_of(comm), "applications": apps,
+            "names": _names(uow, [q.author_id for q in questions] + [a.user_id for a in apps]),
+            "following": ("community", comm.slug) in follows, "errors": errors,
+        },
+        status=status,
+    )  # fmt: skip
+
+
+@router.post("/b/{slug}/community/c/{community}/join", dependencies=[CsrfChecked])
+def join_community(slug: str, community: str, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    comm = service.community_by(uow.session, ctx, community)
+    service.join(uow, ctx, comm, now())
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/community/c/{comm.slug}", status_code=303)
+
+
+@router.post("/b/{slug}/community/c/{community}/admit", dependencies=[CsrfChecked])
+def admit_member(
+    slug: str, community: str, user: CurrentUser, uow: Uow,
+    user_id: Annotated[int, Form()],
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    comm = service.community_by(uow.session, ctx, community)
+    engagement.admit(uow, ctx, comm, user_id, now())
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/community/c/{comm.slug}", status_code=303)
+
+
+@router.post("/b/{slug}/community/c/{community}/onboarding", dependencies=[CsrfChecked])
+async def onboarding(
+    slug: str, community: str, request: Request, user: CurrentUser, uow: Uow
+) -> Response:
+    form = await request.form()
+    ctx = access_brand(uow.session, slug, user)
+    comm = service.community_by(uow.session, ctx, community)
+    answers = {}
+    for key, value in form.items():
+        if key.startswith("q") and key[1:].isdigit() and str(value).isdigit():
+            answers[int(key[1:])] = int(str(value))
+    try:
+        engagement.complete_onboarding(uow, ctx, comm, form.get("rules_accepted") == "yes", answers)
+    except AppError as error:
+        uow.rollback()
+        return _community(request, uow, ctx, comm, {error.field or "quiz": error.detail},
+                          error.status)  # fmt: skip
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/community/c/{comm.slug}", status_code=303)
+
+
+@router.post("/b/{slug}/community/follow", dependencies=[CsrfChecked])
+def follow(
+    slug: str, user: CurrentUser, uow: Uow,
+    kind: Annotated[str, Form(max_length=10)], target: Annotated[str, Form(max_length=60)],
+    back: Annotated[str, Form(max_length=300)] = "", stop: Annotated[str, Form(max_length=3)] = "",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    if stop:
+        engagement.unfollow(uow, ctx, kind, target)
+    else:
+        engagement.follow(uow, ctx, kind, target, now())
+    uow.commit()
+    safe_back = back if back.startswith(f"/b/{slug}/") else f"/b/{slug}/community"
+    return RedirectResponse(safe_back, status_code=303)
+
+
+def _ask_page(request: Request, uow: UnitOfWork, ctx: BrandContext, form: dict[str, str],
+              errors: dict[str, str], status: int = 200) -> HTMLResponse:  # fmt: skip
+    return page(
+        request,
+        "community/ask.html",
+        {**_common(uow, ctx), "communities": service.communities(uow.session, ctx),
+         "form": form, "errors": errors, "answer": None, "q": ""},
+        status=status,
+    )  # fmt: skip
+
+
+@router.get("/b/{slug}/community/ask")
+def ask_form(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, community: str = ""
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    form = {"community": community[:40], "language": _reader_language(ctx)}
+    return _ask_page(request, uow, ctx, form, {})
+
+
+@router.post("/b/{slug}/community/ask", dependencies=[CsrfChecked])
+def ask(
+    slug: str, request: Request, user: CurrentUser, uow: Uow,
+    community: Annotated[str, Form(max_length=40)] = "", title: Short = "", body: Body = "",
+    tags: Short = "", language: Annotated[str, Form(max_length=16)] = "",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    form = {"community": community, "title": title, "body": body, "tags": tags,
+            "language": language}  # fmt: skip
+    try:
+        comm = service.community_by(uow.session, ctx, community or "-")
+        tag_list = tags.replace(",", "|").split("|")
+        post = service.ask(uow, ctx, comm, title, body, language or None, tag_list, now())
+    except AppError as error:
+        uow.rollback()
+        field = error.field or ("community" if error.code == "community_not_found" else "body")
+        return _ask_page(request, uow, ctx, form, {field: error.detail}, error.status)
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/community/questions/{post.id}", status_code=303)
+
+
+@router.get("/b/{slug}/community/similar")
+def similar(
+    slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str = "", title: str = ""
+) -> Response:
+    """Possible duplicates and answers while the asker types (an htmx fragment; the ask
+    form's title field sends ``title``)."""
+    ctx = access_brand(uow.session, slug, viewer.user)
+    q = (q or title)[:500]
+    answer = None
+    if len(q.strip()) >= 2:
+        at = now()
+        answer = search.search(uow.session, ctx, q, language=_reader_language(ctx), now=at,
+                               limit=5, kinds=("question", "article"))  # fmt: skip
+        search.record(uow.session, ctx, "no_answer" if answer.out_of_scope else "shown",
+                      "community_ask", query=q, results=len(answer.results), at=at)  # fmt: skip
+        uow.commit()
+    return page(request, "community/_similar.html", {**_common(uow, ctx), "answer": answer, "q": q})
+
+
+# --- question page and its actions ----------------------------------------------------------
+
+
+def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id: int,
+              errors: dict[str, str] | None = None, status: int = 200,
+              form: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
+    q = service.get_post(uow.session, ctx, question_id, "question")
+    mine = ctx.user is not None and ctx.user.id == q.author_id
+    if q.hidden and not (service.is_agent(ctx) or mine):
+        raise not_found(_("There is no such question in this brand."), "post_not_found")
+    answers = service.ordered_answers(uow.session, ctx, q)
+    if ctx.user is not None:
+        votes = dict(
+            uow.session.execute(
+                select(VoteRow.post_id, VoteRow.value).where(
+                    VoteRow.voter_id == ctx.user.id,
+                    VoteRow.post_id.in_([q.id, *[a.id for a in answers]]),
+                )
+            ).all()
+        )
+    else:
+        votes = {}
+    hides = {
+        m.post_id: m
+        for m in uow.session.scalars(
+            select(ModerationRow)
+            .where(ModerationRow.post_id.in_([q.id, *[a.id for a in answers]]))
+            .order_by(ModerationRow.created_at)
+        )
+    }
+    escalation = None
+    if mine and not q.solved and q.ticket_id is None:
+        status_ = rules.escalation_status(
+            service._question_state(uow.session, q), now(), service.policy(ctx)
+        )
+        escalation = status_
+    community = uow.session.get(CommunityRow, q.community_id)
+    return page(
+        request,
+        "community/question.html",
+        {
+            **_common(uow, ctx), "q": q, "answers": answers, "votes": votes, "mine": mine,
+            "names": _names(uow, [q.author_id, *[a.author_id for a in answers]]),
+            "errors": errors or {}, "form": form or {}, "flag_names": flag_labels(),
+            "moderation": hides, "escalation": escalation, "community": community,
+        },
+        status=status,
+    )  # fmt: skip
+
+
+@router.get("/b/{slug}/community/questions/{question_id}")
+def question_page(
+    slug: str, question_id: int, request: Request, viewer: ViewerDep, uow: Uow, q: str = ""
+) -> Response:
+    ctx = access_brand(uow.session, slug, viewer.user)
+    post = service.get_post(uow.session, ctx, question_id, "question")
+    post.views += 1
+    if q:
+        search.record(uow.session, ctx, "opened", "community", query=q[:500], kind="question",
+                      ref_id=str(post.id), at=now())  # fmt: skip
+    uow.commit()
+    return _question(request, uow, ctx, question_id)
+
+
+def _act(
+    request: Request, uow: UnitOfWork, ctx: BrandContext, question_id: int, action: Any,
+    anchor: str = "", field: str = "action", form: dict[str, str] | None = None,
+) -> Response:  # fmt: skip
+    try:
+        action()
+    except AppError as error:
+        uow.rollback()
+        return _question(request, uow, ctx, question_id, {field: error.detail}, error.status, form)
+    uow.commit()
+    return RedirectResponse(
+        f"/b/{ctx.brand.slug}/community/questions/{question_id}{anchor}", status_code=303
+    )
+
+
+@router.post("/b/{slug}/community/questions/{question_id}/answer", dependencies=[CsrfChecked])
+def post_answer(
+    slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow, body: Body = ""
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    q = service.get_post(uow.session, ctx, question_id, "question")
+    return _act(request, uow, ctx, question_id, lambda: service.answer(uow, ctx, q, body, now()),
+                "#answers", "body", {"body": body})  # fmt: skip
+
+
+@router.post("/b/{slug}/community/posts/{post_id}/vote", dependencies=[CsrfChecked])
+def vote(
+    slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
+    value: Annotated[int, Form(ge=-1, le=1)],
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    post = service.get_post(uow.session, ctx, post_id)
+    qid = post.question_id or post.id
+    return _act(request, uow, ctx, qid, lambda: service.vote(uow, ctx, post, value, now()),
+                f"#post-{post.id}")  # fmt: skip
+
+
+@router.post("/b/{slug}/community/questions/{question_id}/accept", dependencies=[CsrfChecked])
+def accept(
+    slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow,
+    answer_id: Annotated[int, Form()],
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    q = service.get_post(uow.session, ctx, question_id, "question")
+
+    def run() -> Any:
+        return service.accept(uow, ctx, q, answer_id, now())
+
+    return _act(request, uow, ctx, question_id, run, f"#post-{answer_id}")
+
+
+@router.post("/b/{slug}/community/answers/{answer_id}/approve", dependencies=[CsrfChecked])
+def approve(slug: str, answer_id: int, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    a = service.get_post(uow.session, ctx, answer_id, "answer")
+    return _act(request, uow, ctx, a.question_id or 0,
+                lambda: service.approve(uow, ctx, a, now()), f"#post-{a.id}")  # fmt: skip
+
+
+@router.post("/b/{slug}/community/posts/{post_id}/flag", dependencies=[CsrfChecked])
+def flag(
+    slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
+    reason: Annotated[str, Form(max_length=16)] = "spam",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    post = service.get_post(uow.session, ctx, post_id)
+
+    def run() -> Any:
+        return service.flag(uow, ctx, post, reason, now())
+
+    response = _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}")
+    if post.hidden and post.kind == "question" and response.status_code == 303:
+        # The flag hid the question: the flagger can no longer see it, so say what happened.
+        return RedirectResponse(f"/b/{slug}/community?notice=hidden", status_code=303)
+    return response
+
+
+@router.post("/b/{slug}/community/posts/{post_id}/appeal", dependencies=[CsrfChecked])
+def appeal(
+    slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
+    text: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    post = service.get_post(uow.session, ctx, post_id)
+
+    def run() -> Any:
+        return engagement.appeal(uow, ctx, post, text, now())
+
+    return _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}")
+
+
+@router.post("/b/{slug}/community/questions/{question_id}/escalate", dependencies=[CsrfChecked])
+def escalate(
+    slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow
+) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    q = service.get_post(uow.session, ctx, question_id, "question")
+    try:
+        ticket_id = service.escalate(uow, ctx, q, now())
+    except AppError as error:
+        uow.rollback()
+        return _question(request, uow, ctx, question_id, {"action": error.detail}, error.status)
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/tickets/{ticket_id}", status_code=303)
+
+
+# --- people: profile, leaderboard, rewards, notifications, top helpers ----------------------
+
+
+@router.get("/b/{slug}/community/users/{user_id}")
+def profile(slug: str, user_id: int, request: Request, viewer: ViewerDep, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, viewer.user)
+    person = uow.session.get(User, user_id)
+    if person is None:
+        raise not_found(_("There is no such person."), "user_not_found")
+    card = service.reputation_card(uow.session, ctx, user_id)
+    thresholds = points.POLICY.level_thresholds
+    level = card["level"]
+    follows = engagement.following(uow, ctx, ctx.user.id) if ctx.user else set()
+    answers = list(
+        uow.session.scalars(
+            ctx.scoped(PostRow)
+            .where(
+                PostRow.author_id == user_id, PostRow.kind == "answer", PostRow.hidden.is_(False)
+            )
+            .order_by(PostRow.id.desc())
+            .limit(10)
+        )
+    )
+    titles = {
+        p.id: p.title
+        for p in uow.session.scalars(
+            select(PostRow).where(PostRow.id.in_([a.question_id for a in answers if a.question_id]))
+        )
+    }
+    own = ctx.user is not None and ctx.user.id == user_id
+    agent = service.is_agent(ctx)
+    return page(
+        request,
+        "community/profile.html",
+        {
+            **_common(uow, ctx), "person": person, "card": card,
+            "badges": engagement.badges_of(uow, ctx, user_id),
+            "next_threshold": thresholds[level] if level < len(thresholds) else None,
+            "level_start": thresholds[level - 1],
+            "history": points.history(uow.session, ctx, user_id, 30) if own or agent else [],
+            "reason_names": reason_labels(), "privilege_names": privilege_labels(),
+            "following": ("user", str(user_id)) in follows, "own": own,
+            "answers": answers, "titles": titles,
+        },
+    )  # fmt: skip
+
+
+@router.get("/b/{slug}/community/leaderboard")
+def leaderboard(
+    slug: str, request: Request, viewer: ViewerDep, uow: Uow,
+    period: str = "week", community: str = "", tag: str = "",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, viewer.user)
+    period = period if period in rep.PERIODS else "week"
+    comm = service.community_by(uow.session, ctx, community[:40]) if community else None
+    rows = service.leaderboard(uow.session, ctx, period, comm, tag[:40] or None, now())
+    levels = {r.user_id: rep.raw_level(points.reputation_of(uow.session, ctx, r.user_id),
+                                       points.POLICY) for r in rows}  # fmt: skip
+    return page(
+        request,
+        "community/leaderboard.html",
+        {
+            **_common(uow, ctx), "rows": rows, "period": period, "periods": period_labels(),
+            "community": comm, "tag": tag[:40], "names": _names(uow, [r.user_id for r in rows]),
+            "levels": levels, "communities": service.communities(uow.session, ctx),
+        },
+    )  # fmt: skip
+
+
+@router.get("/b/{slug}/community/moderation")
+def moderation(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    if not engagement.can_review(uow, ctx):
+        raise AppError(403, "privilege_required",
+                       _("The review queue opens at %(n)s reputation.")
+                       % {"n": points.POLICY.privileges["review_queue"]})  # fmt: skip
+    items = engagement.review_queue(uow, ctx)
+    log = engagement.moderation_log(uow, ctx, 50)
+    return page(
+        request,
+        "community/moderation.html",
+        {
+            **_common(uow, ctx), "items": items, "log": log, "flag_names": flag_labels(),
+            "action_names": action_labels(),
+            "names": _names(uow, [i.post.author_id for i in items]
+                            + [m.actor_id for m in log if m.actor_id]),
+        },
+    )  # fmt: skip
+
+
+@router.post("/b/{slug}/community/moderation/{post_id}", dependencies=[CsrfChecked])
+def moderate(
+    slug: str, post_id: int, user: CurrentUser, uow: Uow,
+    decision: Annotated[str, Form(max_length=10)], note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    post = service.get_post(uow.session, ctx, post_id)
+    engagement.review(uow, ctx, post, decision, note, now())
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/community/moderation", status_code=303)
+
+
+def _rewards(request: Request, uow: UnitOfWork, ctx: BrandContext, errors: dict[str, str],
+             status: int = 200, done: str = "") -> HTMLResponse:  # fmt: skip
+    assert ctx.user is not None
+    pol = service.reward_policy(ctx)
+    history = list(
+        uow.session.scalars(
+            ctx.scoped(RedemptionRow)
+            .where(RedemptionRow.user_id == ctx.user.id)
+            .order_by(RedemptionRow.id.desc())
+            .limit(20)
+        )
+    )
+    start = rules.redemption_period_start(now(), pol)
+    redeemed = uow.session.scalar(
+        ctx.scoped(RedemptionRow, select(func.coalesce(func.sum(RedemptionRow.points), 0))).where(
+            RedemptionRow.user_id == ctx.user.id, RedemptionRow.created_at >= start
+        )
+    )
+    balance = points.balance_of(uow.session, ctx, ctx.user.id)
+    return page(
+        request,
+        "community/rewards.html",
+        {
+            **_common(uow, ctx), "policy": pol, "balance": balance,
+            "redeemable": rules.redeemable_points(balance, int(redeemed or 0), pol),
+            "history": history, "kinds": reward_labels(), "errors": errors, "done": done,
+        },
+        status=status,
+    )  # fmt: skip
+
+
+@router.get("/b/{slug}/community/rewards")
+def rewards(slug: str, request: Request, user: CurrentUser, uow: Uow, done: str = "") -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    return _rewards(request, uow, ctx, {}, done=done[:10])
+
+
+@router.post("/b/{slug}/community/rewards", dependencies=[CsrfChecked])
+def redeem(
+    slug: str, request: Request, user: CurrentUser, uow: Uow,
+    amount: Annotated[str, Form(max_length=12)] = "",
+    kind: Annotated[str, Form(max_length=10)] = "credit",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    if not amount.strip().isdigit():
+        return _rewards(request, uow, ctx, {"points": _("Enter a whole number of points.")}, 422)
+    try:
+        service.redeem(uow, ctx, int(amount), kind, now())
+    except AppError as error:
+        uow.rollback()
+        return _rewards(request, uow, ctx, {"points": error.detail}, error.status)
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/community/rewards?done=1", status_code=303)
+
+
+@router.get("/b/{slug}/community/discover")
+def discover(slug: str, request: Request, user: CurrentUser, uow: Uow, sent: str = "") -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    candidates = engagement.super_user_candidates(uow, ctx)
+    return page(
+        request,
+        "community/discover.html",
+        {**_common(uow, ctx), "candidates": candidates, "policy": engagement.discovery_policy(ctx),
+         "names": _names(uow, [c.user_id for c in candidates]), "sent": sent[:12]},
+    )  # fmt: skip
+
+
+@router.post("/b/{slug}/community/discover/invite", dependencies=[CsrfChecked])
+def invite(slug: str, user: CurrentUser, uow: Uow, user_id: Annotated[int, Form()]) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    engagement.invite_expert(uow, ctx, user_id, now())
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/community/discover?sent={user_id}", status_code=303)
+
+
+@router.get("/b/{slug}/notifications")
+def notifications(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    rows = notes.recent(uow.session, ctx.brand.id, user.id)
+    items = [(r, notes.text(r)) for r in rows]
+    return page(request, "community/notifications.html", {**_common(uow, ctx), "items": items})
+
+
+@router.post("/b/{slug}/notifications/read", dependencies=[CsrfChecked])
+def notifications_read(slug: str, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    notes.mark_read(uow.session, ctx.brand.id, user.id, now())
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/notifications", status_code=303)

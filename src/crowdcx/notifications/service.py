@@ -1,0 +1,226 @@
+"""Notifications: written in the transaction of the event that causes them, shown in-app, and
+mailed as one digest per user and period (rules: notifications/rules.py) over SMTP.
+
+The text is rendered from ``kind`` + ``params`` in the reader's language at display or mail
+time; unknown kinds fall back to a generic line rather than failing."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from crowdcx.identity.models import User
+from crowdcx.kernel.i18n import _, use_locale
+from crowdcx.notifications import rules
+from crowdcx.notifications.models import NotificationRow
+from crowdcx.tenancy.models import Brand
+
+
+def notify(
+    session: Session, brand_id: int, user_ids: Iterable[int], kind: str, params: dict[str, Any],
+    url: str, now: datetime, *, skip: int | None = None,
+) -> int:  # fmt: skip
+    """Add one notification per recipient (``skip`` is the actor: nobody is told of their own
+    action). Returns how many were written."""
+    written = 0
+    for uid in sorted(set(user_ids)):
+        if uid == skip:
+            continue
+        session.add(
+            NotificationRow(brand_id=brand_id, user_id=uid, kind=kind, params=params,
+                            url=url[:300], created_at=now)
+        )  # fmt: skip
+        written += 1
+    return written
+
+
+def badge_names() -> dict[str, str]:
+    return {
+        "first_question": _("First question"),
+        "first_answer": _("First answer"),
+        "first_accepted": _("First accepted answer"),
+        "brand_approved": _("Brand-approved answer"),
+        "helpful_10": _("Ten upvotes received"),
+        "accepted_10": _("Ten accepted answers"),
+        "polyglot_3": _("Helped in three languages"),
+        "brand_approved_10": _("Ten brand-approved answers"),
+        "first_ticket": _("First resolved ticket"),
+        "accepted_100": _("A hundred accepted answers"),
+        "reputation_10000": _("10,000 reputation"),
+    }
+
+
+def text(row: NotificationRow) -> str:
+    p = row.params or {}
+    title = str(p.get("title", ""))[:120]
+    if row.kind == "answer":
+        return _("%(name)s answered your question “%(title)s”.") % {
+            "name": p.get("name", ""), "title": title}  # fmt: skip
+    if row.kind == "accepted":
+        return _("Your answer to “%(title)s” was accepted.") % {"title": title}
+    if row.kind == "approved":
+        return _("The brand approved your answer to “%(title)s”.") % {"title": title}
+    if row.kind == "upvoted":
+        return _("Your post “%(title)s” was upvoted.") % {"title": title}
+    if row.kind == "badge":
+        code = str(p.get("code", ""))
+        return _("You earned the badge “%(badge)s”.") % {"badge": badge_names().get(code, code)}
+    if row.kind == "level":
+        return _("You reached level %(level)s.") % {"level": p.get("level", "")}
+    if row.kind == "hidden":
+        return _(
+            "Your post “%(title)s” was hidden automatically because %(flags)s trusted members "
+            "flagged it. You can edit it or appeal within %(days)s days."
+        ) % {"title": title, "flags": p.get("flags", ""), "days": p.get("appeal_days", "")}
+    if row.kind == "restored":
+        return _("A moderator restored your post “%(title)s”.") % {"title": title}
+    if row.kind == "upheld":
+        return _("A moderator reviewed your appeal; “%(title)s” stays hidden.") % {"title": title}
+    if row.kind == "followed":
+        return _("New question in what you follow: “%(title)s”.") % {"title": title}
+    if row.kind == "membership":
+        return _("Your application to “%(name)s” was accepted.") % {"name": p.get("name", "")}
+    if row.kind == "invited":
+        return _("%(brand)s invites you to apply as a paid expert.") % {
+            "brand": p.get("brand", "")}  # fmt: skip
+    return _("Something happened in the community.")
+
+
+def recent(session: Session, brand_id: int, user_id: int, limit: int = 50) -> list[NotificationRow]:
+    return list(
+        session.scalars(
+            select(NotificationRow)
+            .where(NotificationRow.brand_id == brand_id, NotificationRow.user_id == user_id)
+            .order_by(NotificationRow.created_at.desc(), NotificationRow.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unread_count(session: Session, brand_id: int, user_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count(NotificationRow.id)).where(
+                NotificationRow.brand_id == brand_id,
+                NotificationRow.user_id == user_id,
+                NotificationRow.read_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(session: Session, brand_id: int, user_id: int, now: datetime) -> None:
+    session.execute(
+        update(NotificationRow)
+        .where(
+            NotificationRow.brand_id == brand_id,
+            NotificationRow.user_id == user_id,
+            NotificationRow.read_at.is_(None),
+        )
+        .values(read_at=now)
+    )
+
+
+# --- e-mail digest --------------------------------------------------------------------------
+
+Sender = Callable[[EmailMessage], None]
+
+
+def smtp_sender(url: str, sender_address: str = "") -> Sender:
+    """``smtp://[user:password@]host[:port]`` (STARTTLS when the server offers it) or
+    ``smtps://…`` (TLS from the start)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("CROWDCX_SMTP_URL must look like smtp://host:port or smtps://host:port")
+    host, tls = parts.hostname, parts.scheme == "smtps"
+    port = parts.port or (465 if tls else 25)
+
+    def send(message: EmailMessage) -> None:
+        if not message["From"]:
+            message["From"] = sender_address or f"CrowdCX <no-reply@{host}>"
+        client_cls = smtplib.SMTP_SSL if tls else smtplib.SMTP
+        with client_cls(host, port, timeout=30) as client:
+            if not tls and client.has_extn("starttls"):
+                client.starttls()
+            if parts.username:
+                client.login(parts.username, parts.password or "")
+            client.send_message(message)
+
+    return send
+
+
+def _compose(user: User, rows: list[NotificationRow], brands: dict[int, Brand], more: int,
+             base_url: str) -> EmailMessage:  # fmt: skip
+    with use_locale(user.locale or "en"):
+        message = EmailMessage()
+        message["To"] = user.email
+        message["Subject"] = _("CrowdCX: %(n)s new notifications") % {
+            "n": len(rows) + more}  # fmt: skip
+        lines = [_("Hello %(name)s,") % {"name": user.display_name}, ""]
+        for row in rows:
+            brand = brands.get(row.brand_id)
+            prefix = f"[{brand.name}] " if brand else ""
+            link = f" {base_url.rstrip('/')}{row.url}" if row.url else ""
+            lines.append(f"• {prefix}{text(row)}{link}")
+        if more:
+            lines += ["", _("…and %(n)s more in the app.") % {"n": more}]
+        lines += ["", _("You get at most one digest a day. Read everything in the app.")]
+        message.set_content("\n".join(lines))
+    return message
+
+
+def send_digests(
+    session: Session, send: Sender, now: datetime, *, base_url: str = "http://127.0.0.1:8000",
+    interval: timedelta = rules.DEFAULT_INTERVAL,
+) -> int:  # fmt: skip
+    """Mail every due user one digest of their unread, unmailed notifications; mark them
+    mailed only after the server accepted the mail. Returns the number of mails sent."""
+    pending = [
+        rules.Pending(r.id, r.user_id, r.created_at)
+        for r in session.execute(
+            select(NotificationRow.id, NotificationRow.user_id, NotificationRow.created_at).where(
+                NotificationRow.emailed_at.is_(None), NotificationRow.read_at.is_(None)
+            )
+        )
+    ]
+    if not pending:
+        return 0
+    last: dict[int, datetime] = {
+        uid: at
+        for uid, at in session.execute(
+            select(NotificationRow.user_id, func.max(NotificationRow.emailed_at))
+            .where(NotificationRow.emailed_at.is_not(None))
+            .group_by(NotificationRow.user_id)
+        ).all()
+        if at is not None
+    }
+    sent = 0
+    brands = {b.id: b for b in session.scalars(select(Brand))}
+    for digest in rules.digests_due(pending, last, now, interval):
+        user = session.get(User, digest.user_id)
+        if user is None or not user.is_active:
+            continue
+        rows = list(
+            session.scalars(
+                select(NotificationRow)
+                .where(NotificationRow.id.in_(digest.shown_ids))
+                .order_by(NotificationRow.created_at.desc(), NotificationRow.id.desc())
+            )
+        )
+        send(_compose(user, rows, brands, digest.more, base_url))
+        session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id.in_(digest.notification_ids))
+            .values(emailed_at=now)
+        )
+        session.commit()
+        sent += 1
+    return sent

@@ -1,0 +1,351 @@
+"""Around the Q&A core, through HTTP: badges granted once and back-filled, level-ups and
+other notifications, follows, appeals and the review queue, closed communities with an
+application and an onboarding quiz, super-user discovery, the pages, and the e-mail digest
+through a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from crowdcx.notifications import service as notes
+from tests.community.test_api import Forum
+from tests.conftest import World
+from tests.tickets.test_pages import sign_in
+
+
+def kinds(f: Forum, who: Any) -> list[str]:
+    return [n["kind"] for n in f.get("/notifications", who).json()["items"]]
+
+
+def test_badges_levels_and_notifications_follow_the_events(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    helper = f.helpers[0]
+    f.grant(helper, 130)  # level 1 (Apple's level 2 starts at 150)
+    for h in f.helpers[1:3]:
+        f.grant(h, 20)
+    assert f.rep(helper)["level"] == 1
+    qid = f.ask()
+    assert f.rep(f.asker)["badges"] == ["first_question"]
+    aid = f.answer(qid, helper, "Включите передачу данных в роуминге.")
+    assert "answer" in kinds(f, f.asker)
+    assert f.rep(helper)["badges"] == ["first_answer"]
+    f.post(f"/posts/{aid}/vote", f.helpers[1], {"value": 1})  # +10 -> 140
+    assert "upvoted" in kinds(f, helper)
+    assert "level" not in kinds(f, helper)
+    assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid}).status_code == 200
+    card = f.rep(helper)
+    assert card["points"] == 155
+    assert card["level"] == 2
+    assert card["badges"] == ["first_answer", "first_accepted"]
+    got = kinds(f, helper)
+    assert {"accepted", "level", "badge"} <= set(got)
+    texts = [n["text"] for n in f.get("/notifications", helper).json()["items"]]
+    assert "Ваш ответ на «Не работает мобильный интернет» принят." in texts  # brand locale ru
+    # Idempotent: back-filling grants nothing new; a brand rule added later is back-filled.
+    assert f.post("/badges/backfill", f.admin).json() == {"granted": 0}
+    with db.transaction() as uow:
+        from crowdcx.tenancy.models import Brand
+
+        brand = uow.session.query(Brand).filter_by(slug=f.slug).one()
+        brand.settings = {
+            **(brand.settings or {}),
+            "community": {"badges": [{"code": "first_upvote", "metric": "upvotes_received",
+                                      "threshold": 1, "tier": "bronze"}]},
+        }  # fmt: skip
+    assert f.post("/badges/backfill", f.admin).json() == {"granted": 1}
+    assert f.rep(helper)["badges"][-1] == "first_upvote"
+    assert f.post("/badges/backfill", f.helpers[1]).status_code == 403
+    assert f.get("/notifications", helper).json()["unread"] > 0
+    f.post("/notifications/read", helper)
+    assert f.get("/notifications", helper).json()["unread"] == 0
+
+
+def test_follows_bring_new_questions(client: TestClient, world: World, db: Database) -> None:
+    f = Forum(client, world, db)
+    follower = f.helpers[0]
+    assert (
+        f.post("/follows", follower, {"kind": "community", "target": "mobile"}).status_code == 201
+    )
+    assert f.post("/follows", follower, {"kind": "tag", "target": "eSIM"}).json()["following"] == [
+        "community:mobile", "tag:esim"]  # fmt: skip
+    f.ask("Как перенести eSIM?", tags=["esim"])
+    assert kinds(f, follower).count("followed") == 1  # one note, though two follows match
+    bad = f.post("/follows", follower, {"kind": "planet", "target": "x"})
+    assert bad.status_code == 422
+    client.request("DELETE", f.url("/follows"), json={"kind": "community", "target": "mobile"},
+                   headers=follower.auth)  # fmt: skip
+    client.request("DELETE", f.url("/follows"), json={"kind": "tag", "target": "esim"},
+                   headers=follower.auth)  # fmt: skip
+    f.ask("Ещё вопрос про роуминг")
+    assert kinds(f, follower).count("followed") == 1
+
+
+def test_hidden_post_is_explained_appealed_reviewed_and_restored(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask("Дешёвые часы тут http://spam.example")
+    for h in f.helpers[:3]:
+        f.grant(h, 600)
+    for h in f.helpers[:3]:
+        f.post(f"/posts/{qid}/flag", h, {"reason": "spam"})
+    assert f.get(f"/questions/{qid}").status_code == 404
+    note = f.get("/notifications", f.asker).json()["items"][0]
+    assert note["kind"] == "hidden"
+    assert "доверенные участники (3)" in note["text"]
+    # A 500-point member may review; a newcomer may not.
+    assert f.get("/moderation/queue", f.helpers[3]).status_code == 403
+    queue = f.get("/moderation/queue", f.helpers[0]).json()["items"]
+    assert [i["post"]["id"] for i in queue] == [qid]
+    assert queue[0]["flags"] == 3
+    assert f.post(f"/posts/{qid}/appeal", f.helpers[1], {"text": "нет"}).status_code == 403
+    assert f.post(f"/posts/{qid}/appeal", f.asker, {"text": " "}).status_code == 422
+    assert f.post(f"/posts/{qid}/appeal", f.asker, {"text": "Это не спам"}).status_code == 201
+    dup = f.post(f"/posts/{qid}/appeal", f.asker, {"text": "Ещё раз"})
+    assert dup.json()["code"] == "already_appealed"
+    queue = f.get("/moderation/queue", f.agent).json()["items"]
+    assert queue[0]["appeal"] == "Это не спам"
+    assert f.post(f"/moderation/{qid}", f.agent, {"decision": "hide"}).json()["code"] == (
+        "already_hidden"
+    )
+    r = f.post(f"/moderation/{qid}", f.agent, {"decision": "restore", "note": "ок"})
+    assert r.json()["hidden"] is False
+    assert f.get(f"/questions/{qid}").status_code == 200
+    assert "restored" in kinds(f, f.asker)
+    assert f.get("/moderation/queue", f.agent).json()["items"] == []
+
+
+def test_closed_community_application_and_onboarding_quiz(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    r = f.post("/communities", f.admin, {"slug": "beta", "name": "Бета", "closed": True})
+    assert r.status_code == 201
+    question = {"q": "Можно ли публиковать чужие номера?", "choices": ["Да", "Нет"], "answer": 1}
+    quiz = {"rules": "Будьте вежливы.", "quiz": [question]}
+    bad = client.put(f.url("/communities/beta/onboarding"), headers=f.admin.auth,
+                     json={"quiz": [{"q": "?", "choices": ["один"], "answer": 3}]})  # fmt: skip
+    assert bad.status_code == 422
+    assert "(вопрос 1)" in bad.json()["detail"]
+    ok = client.put(f.url("/communities/beta/onboarding"), headers=f.admin.auth, json=quiz)
+    assert ok.status_code == 200
+    body = {"community": "beta", "title": "Вопрос", "body": "Текст"}
+    assert f.post("/questions", f.asker, body).json()["code"] == "membership_required"
+    assert f.post("/communities/beta/join", f.asker).json()["status"] == "applied"
+    assert f.post("/questions", f.asker, body).json()["code"] == "membership_required"
+    apps = f.get("/communities/beta/applications", f.agent).json()["items"]
+    assert [a["user_id"] for a in apps] == [f.asker.id]
+    assert f.get("/communities/beta/applications", f.asker).status_code == 403
+    admitted = f.post(f"/communities/beta/members/{f.asker.id}/admit", f.agent).json()
+    assert admitted == {"user_id": f.asker.id, "status": "member", "onboarding_done": False}
+    assert f.post("/questions", f.asker, body).json()["code"] == "onboarding_incomplete"
+    wrong = f.post("/communities/beta/onboarding", f.asker,
+                   {"rules_accepted": True, "answers": [0]})  # fmt: skip
+    assert wrong.status_code == 422
+    assert wrong.json()["code"] == "quiz_failed"
+    no_rules = f.post("/communities/beta/onboarding", f.asker, {"answers": [1]})
+    assert no_rules.json()["code"] == "rules_not_accepted"
+    done = f.post("/communities/beta/onboarding", f.asker, {"rules_accepted": True, "answers": [1]})
+    assert done.json()["onboarding_done"] is True
+    assert f.post("/questions", f.asker, body).status_code == 201
+    assert "membership" in kinds(f, f.asker)
+
+
+def test_super_user_discovery_and_invitation(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    with db.transaction() as uow:
+        from crowdcx.tenancy.models import Brand
+
+        brand = uow.session.query(Brand).filter_by(slug=f.slug).one()
+        discovery = {"min_accepted": 1, "min_reputation": 10}
+        brand.settings = {**(brand.settings or {}), "community": {"discovery": discovery}}
+    qid = f.ask()
+    aid = f.answer(qid, f.helpers[0], "Ответ")
+    f.answer(qid, f.helpers[1], "Другой ответ")
+    f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid})
+    assert f.get("/super-users", f.helpers[0]).status_code == 403
+    items = f.get("/super-users", f.admin).json()["items"]
+    assert [i["user_id"] for i in items] == [f.helpers[0].id]
+    assert items[0]["acceptance_rate"] == 1.0
+    assert f.post(f"/super-users/{f.helpers[0].id}/invite", f.admin).status_code == 201
+    assert "invited" in kinds(f, f.helpers[0])
+
+
+def test_pages_walk_answer_vote_accept_profile_leaderboard_and_review(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    for h in f.helpers[1:]:
+        f.grant(h, 600)
+    qid = f.ask("Как включить VoLTE?")
+    token = sign_in(client, f.helpers[0])
+    home = client.get(f"/b/{f.slug}/community")
+    assert home.status_code == 200
+    assert "Как включить VoLTE?" in home.text
+    empty = client.post(f"/b/{f.slug}/community/questions/{qid}/answer",
+                        data={"csrf_token": token, "body": "  "})  # fmt: skip
+    assert empty.status_code == 422
+    posted = client.post(
+        f"/b/{f.slug}/community/questions/{qid}/answer",
+        data={"csrf_token": token, "body": "Настройки → Сеть → **VoLTE** <script>x()</script>"},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    page = client.get(f"/b/{f.slug}/community/questions/{qid}")
+    assert "<strong>VoLTE</strong>" in page.text
+    assert "<script>x()" not in page.text
+    aid = int(page.text.split('class="card answer')[1].split('id="post-')[1].split('"')[0])
+    own_vote = client.post(f"/b/{f.slug}/community/posts/{aid}/vote",
+                           data={"csrf_token": token, "value": "1"})  # fmt: skip
+    assert own_vote.status_code == 403
+    token = sign_in(client, f.helpers[1])
+    client.post(f"/b/{f.slug}/community/posts/{aid}/vote", data={"csrf_token": token, "value": "1"})
+    token = sign_in(client, f.asker)
+    r = client.post(
+        f"/b/{f.slug}/community/questions/{qid}/accept",
+        data={"csrf_token": token, "answer_id": str(aid)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert "Accepted answer" in client.get(f"/b/{f.slug}/community/questions/{qid}").text
+    prof = client.get(f"/b/{f.slug}/community/users/{f.helpers[0].id}")
+    assert 'data-testid="points">25<' in prof.text
+    assert "First accepted answer" in prof.text
+    follow = client.post(
+        f"/b/{f.slug}/community/follow",
+        data={"csrf_token": token, "kind": "user", "target": str(f.helpers[0].id),
+              "back": f"/b/{f.slug}/community/users/{f.helpers[0].id}"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert ">Unfollow<" in follow.text
+    board = client.get(f"/b/{f.slug}/community/leaderboard", params={"period": "week"})
+    assert f"/community/users/{f.helpers[0].id}" in board.text
+    similar = client.get(f"/b/{f.slug}/community/similar", params={"title": "VoLTE включить"})
+    assert f"/community/questions/{qid}" in similar.text
+    asked = client.post(f"/b/{f.slug}/community/ask", data={
+        "csrf_token": token, "community": "mobile", "title": "", "body": "x"})  # fmt: skip
+    assert asked.status_code == 422
+    # Review queue: closed to newcomers, open to 500+ reputation.
+    assert client.get(f"/b/{f.slug}/community/moderation").status_code == 403
+    for h in f.helpers[1:]:
+        token = sign_in(client, h)
+        client.post(f"/b/{f.slug}/community/posts/{qid}/flag",
+                    data={"csrf_token": token, "reason": "spam"})  # fmt: skip
+    queue = client.get(f"/b/{f.slug}/community/moderation")
+    assert queue.status_code == 200
+    assert "Как включить VoLTE?" in queue.text
+    token = sign_in(client, f.asker)
+    assert "hidden automatically" in client.get(f"/b/{f.slug}/notifications").text
+    rewards = client.post(
+        f"/b/{f.slug}/community/rewards",
+        data={"csrf_token": token, "amount": "abc", "kind": "credit"},
+    )
+    assert rewards.status_code == 422
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_digest_is_one_mail_per_user_in_their_language(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    with db.transaction() as uow:
+        from crowdcx.identity.models import User
+
+        uow.session.get(User, f.asker.id).locale = "ru"  # type: ignore[union-attr]
+    qid = f.ask()
+    for h in f.helpers[:3]:
+        f.answer(qid, h, f"Ответ {h.id}")
+    inbox = _Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        send = notes.smtp_sender(f"smtp://127.0.0.1:{port}", "CrowdCX <help@example.com>")
+        now = utcnow()
+        with db.sessions() as session:
+            assert notes.send_digests(session, send, now) == 4  # asker + 3 helpers (badges)
+            assert notes.send_digests(session, send, now + timedelta(hours=1)) == 0
+        mails = [m for m in inbox.messages if m["To"] == f.asker.email]
+        assert len(mails) == 1
+        mail = mails[0]
+        assert mail["From"] == "CrowdCX <help@example.com>"
+        body = mail.get_payload(decode=True).decode("utf-8")  # type: ignore[union-attr]
+        assert body.count("ответил(а) на ваш вопрос") == 3  # in the asker's language
+        assert "Не работает мобильный интернет" in body
+        assert "/community/questions/" in body
+        f.answer(qid, f.helpers[3], "Ещё ответ")
+        with db.sessions() as session:
+            # The new helper's first digest goes out; the asker's waits until a day has passed.
+            assert notes.send_digests(session, send, now + timedelta(hours=2)) == 1
+            assert len([m for m in inbox.messages if m["To"] == f.asker.email]) == 1
+            assert notes.send_digests(session, send, now + timedelta(hours=25)) == 1
+        assert len([m for m in inbox.messages if m["To"] == f.asker.email]) == 2
+    finally:
+        controller.stop()
+
+
+def test_cli_sends_digests_and_backfills_badges(
+    client: TestClient, world: World, db: Database, database_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from crowdcx.cli import app as cli
+
+    f = Forum(client, world, db)
+    qid = f.ask()
+    f.answer(qid, f.helpers[0], "Ответ")
+    runner = CliRunner()
+    env = {"CROWDCX_DATABASE_URL": database_url}
+    no_smtp = runner.invoke(cli, ["send-digests"], env={**env, "CROWDCX_SMTP_URL": ""})
+    assert no_smtp.exit_code == 2
+    assert "CROWDCX_SMTP_URL" in no_smtp.output
+    port = _free_port()
+    down = runner.invoke(cli, ["send-digests"],
+                         env={**env, "CROWDCX_SMTP_URL": f"smtp://127.0.0.1:{port}"})  # fmt: skip
+    assert down.exit_code == 1
+    assert "did not answer" in down.output
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        out = runner.invoke(
+            cli, ["send-digests"],
+            env={**env, "CROWDCX_SMTP_URL": f"smtp://127.0.0.1:{port}",
+                 "CROWDCX_PUBLIC_URL": "https://help.example.com"},
+        )  # fmt: skip
+        assert out.exit_code == 0, out.output
+        assert "2 digests sent" in out.output  # the asker and the helper
+        body = inbox.messages[0].get_payload(decode=True).decode("utf-8")  # type: ignore[union-attr]
+        assert "https://help.example.com/b/" in body
+    finally:
+        controller.stop()
+    again = runner.invoke(cli, ["backfill-badges", "--brand", f.slug], env=env)
+    assert again.exit_code == 0, again.output
+    assert "0 badges granted" in again.output
