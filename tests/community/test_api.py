@@ -192,3 +192,29 @@ def test_bad_input_is_refused_with_a_reason(client: TestClient, world: World, db
     assert r.json()["code"] == "too_many_links"
     assert f.post("/posts/999999/vote", f.asker, {"value": 1}).status_code == 404
     assert f.post("/posts/1/vote", f.asker, {"value": 2}).status_code == 422
+
+
+def test_daily_cap_holds_through_the_api(client: TestClient, world: World, db: Database) -> None:
+    """200 points a day from upvotes (the sums come from SQL per user, reason and day);
+    accepted answers are exempt."""
+    f = Forum(client, world, db)
+    with db.transaction() as uow:
+        from crowdcx.tenancy.models import Brand
+
+        brand = uow.session.query(Brand).filter_by(slug=f.slug).one()
+        limits = {"member_posts_per_hour": 1000, "new_member_posts_per_hour": 1000}
+        brand.settings = {**(brand.settings or {}), "community": limits}
+    voters = [world.member(f.slug, ["helper"], f"Голос {i}") for i in range(3)]
+    for v in voters:
+        f.grant(v, 20)
+    qids = [f.ask(f"Вопрос номер {i}") for i in range(8)]
+    aids = [f.answer(q, f.helpers[0], f"Ответ {i}") for i, q in enumerate(qids)]
+    for aid in aids:
+        for v in voters:
+            assert f.post(f"/posts/{aid}/vote", v, {"value": 1}).status_code == 200
+    assert f.rep(f.helpers[0])["points"] == 200  # 24 upvotes × 10 capped at 200
+    f.post(f"/questions/{qids[0]}/accept", f.asker, {"answer_id": aids[0]})
+    assert f.rep(f.helpers[0])["points"] == 215
+    # Withdrawing a capped vote reverses exactly what it gave (0), not 10.
+    f.post(f"/posts/{aids[-1]}/vote", voters[-1], {"value": 0})
+    assert f.rep(f.helpers[0])["points"] == 215

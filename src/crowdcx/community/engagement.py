@@ -62,14 +62,24 @@ def badge_rules(ctx: BrandContext) -> tuple[rep.BadgeRule, ...]:
 
 
 def activity_summary(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> rep.ActivitySummary:
+    """Counts the badge rules read, in four queries (posts grouped by kind, languages helped,
+    tickets resolved, reputation)."""
     s = uow.session
-    mine = ctx.scoped(PostRow, select(func.count(PostRow.id))).where(PostRow.author_id == user_id)
-    answers = mine.where(PostRow.kind == "answer")
-    upvotes = s.scalar(
-        ctx.scoped(PostRow, select(func.coalesce(func.sum(PostRow.up), 0))).where(
-            PostRow.author_id == user_id
+    counts = {
+        kind: (int(n or 0), int(acc or 0), int(appr or 0), int(up or 0))
+        for kind, n, acc, appr, up in s.execute(
+            ctx.scoped(PostRow, select(
+                PostRow.kind, func.count(PostRow.id),
+                func.sum(case((PostRow.accepted.is_(True), 1), else_=0)),
+                func.sum(case((PostRow.brand_approved.is_(True), 1), else_=0)),
+                func.sum(PostRow.up),
+            ))
+            .where(PostRow.author_id == user_id)
+            .group_by(PostRow.kind)
         )
-    )
+    }  # fmt: skip
+    questions = counts.get("question", (0, 0, 0, 0))
+    answers = counts.get("answer", (0, 0, 0, 0))
     helped = s.scalars(
         ctx.scoped(PostRow, select(PostRow.language))
         .where(PostRow.author_id == user_id, PostRow.kind == "answer")
@@ -83,11 +93,11 @@ def activity_summary(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> rep.Ac
     )
     return rep.ActivitySummary(
         user_id=user_id,
-        questions=int(s.scalar(mine.where(PostRow.kind == "question")) or 0),
-        answers=int(s.scalar(answers) or 0),
-        accepted_answers=int(s.scalar(answers.where(PostRow.accepted.is_(True))) or 0),
-        brand_approved_answers=int(s.scalar(answers.where(PostRow.brand_approved.is_(True))) or 0),
-        upvotes_received=int(upvotes or 0),
+        questions=questions[0],
+        answers=answers[0],
+        accepted_answers=answers[1],
+        brand_approved_answers=answers[2],
+        upvotes_received=questions[3] + answers[3],
         languages=frozenset(lang.split("-")[0] for lang in helped),
         tickets_resolved=int(resolved or 0),
         reputation=points.reputation_of(s, ctx, user_id),
