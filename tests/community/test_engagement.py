@@ -349,3 +349,68 @@ def test_cli_sends_digests_and_backfills_badges(
     again = runner.invoke(cli, ["backfill-badges", "--brand", f.slug], env=env)
     assert again.exit_code == 0, again.output
     assert "0 badges granted" in again.output
+
+
+def test_close_as_duplicate_edit_with_history_and_comments(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    original = f.ask("Как включить роуминг?")
+    dup = f.ask("Как включить роуминг за границей?")
+    dup_of_dup = f.ask("Роуминг не включается")
+    # Closing takes 3,000 reputation or an agent; chains collapse to the original.
+    assert f.post(f"/questions/{dup}/close", f.helpers[0], {}).json()["code"] == (
+        "privilege_required"
+    )
+    assert (
+        f.post(f"/questions/{dup}/close", f.agent, {"duplicate_of": original}).json()[
+            "duplicate_of"
+        ]
+        == original
+    )
+    assert f.post(f"/questions/{dup}/close", f.agent, {}).json()["code"] == "already_closed"
+    f.grant(f.helpers[0], 3000)
+    r = f.post(f"/questions/{dup_of_dup}/close", f.helpers[0], {"duplicate_of": dup})
+    assert r.json()["duplicate_of"] == original
+    self_dup = f.post(f"/questions/{original}/close", f.agent, {"duplicate_of": original})
+    assert self_dup.status_code == 422
+    assert f.post(f"/questions/{dup}/answers", f.helpers[1], {"body": "x"}).json()["code"] == (
+        "question_closed"
+    )
+    # Editing keeps the history; others need 2,000 reputation.
+    edit = {"title": "Как включить роуминг в Турции?", "body": "Новый текст", "note": "уточнил"}
+    patched = client.patch(f.url(f"/posts/{original}"), json=edit, headers=f.asker.auth)
+    assert patched.status_code == 200
+    assert patched.json()["title"] == "Как включить роуминг в Турции?"
+    other = client.patch(f.url(f"/posts/{original}"), json={"body": "спам"},
+                         headers=f.helpers[1].auth)  # fmt: skip
+    assert other.json()["code"] == "privilege_required"
+    empty = client.patch(f.url(f"/posts/{original}"), json={"title": " ", "body": "x"},
+                         headers=f.asker.auth)  # fmt: skip
+    assert empty.status_code == 422
+    history = f.get(f"/posts/{original}/revisions").json()["items"]
+    assert [(h["title"], h["note"]) for h in history] == [("Как включить роуминг?", "уточнил")]
+    # Comments: on your own post or question always; elsewhere at 50 reputation.
+    aid = f.answer(original, f.helpers[1], "Включите передачу данных.")
+    assert f.post(f"/posts/{aid}/comments", f.asker, {"body": "Спасибо!"}).status_code == 201
+    assert f.post(f"/posts/{original}/comments", f.helpers[2], {"body": "+1"}).json()["code"] == (
+        "privilege_required"
+    )
+    f.grant(f.helpers[2], 60)
+    assert f.post(f"/posts/{original}/comments", f.helpers[2], {"body": "+1"}).status_code == 201
+    long = f.post(f"/posts/{aid}/comments", f.asker, {"body": "я" * 601})
+    assert long.status_code == 422
+    script = f.post(f"/posts/{aid}/comments", f.asker, {"body": "<script>x()</script>**ok**"})
+    assert "<script>" not in script.json()["body_html"]
+    bodies = [c["body"] for c in f.get(f"/posts/{aid}/comments").json()["items"]]
+    assert bodies[:1] == ["Спасибо!"]
+    token = sign_in(client, f.asker)
+    page = client.get(f"/b/{f.slug}/community/questions/{dup}")
+    assert "Closed as a duplicate of" in page.text
+    assert f"/community/questions/{original}" in page.text
+    page = client.get(f"/b/{f.slug}/community/questions/{original}")
+    assert "Спасибо!" in page.text
+    form = client.post(f"/b/{f.slug}/community/posts/{original}/edit",
+                       data={"csrf_token": token, "title": "", "body": "x"})  # fmt: skip
+    assert form.status_code == 422
+    assert "Edit history" in client.get(f"/b/{f.slug}/community/posts/{original}/edit").text

@@ -94,6 +94,7 @@ class PostOut(BaseModel):
     solved: bool
     hidden: bool
     closed: bool
+    duplicate_of: int | None
     ticket_id: int | None
     created_at: datetime
 
@@ -108,7 +109,8 @@ def post_out(p: PostRow) -> PostOut:
         author_id=p.author_id, title=p.title, body=p.body, body_html=p.body_html,
         language=p.language, tags=p.tags, up=p.up, down=p.down, score=p.up - p.down,
         answers=p.answers, accepted=p.accepted, brand_approved=p.brand_approved,
-        solved=p.solved, hidden=p.hidden, closed=p.closed, ticket_id=p.ticket_id,
+        solved=p.solved, hidden=p.hidden, closed=p.closed, duplicate_of=p.duplicate_of,
+        ticket_id=p.ticket_id,
         created_at=p.created_at,
     )  # fmt: skip
 
@@ -451,3 +453,77 @@ def backfill(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
     granted = engagement.backfill_badges(uow, ctx, now())
     uow.commit()
     return {"granted": granted}
+
+
+# --- closing, editing, comments -------------------------------------------------------------
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    duplicate_of: int | None = None
+
+
+class EditIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, max_length=1000)
+    body: str = Field(max_length=40_000)
+    note: str = Field(default="", max_length=200)
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(max_length=5000)
+
+
+def comment_out(c: Any) -> dict[str, Any]:
+    return {"id": c.id, "post_id": c.post_id, "author_id": c.author_id, "body": c.body,
+            "body_html": c.body_html, "created_at": c.created_at}  # fmt: skip
+
+
+@router.post("/questions/{question_id}/close", response_model=PostOut)
+def close(slug: str, question_id: int, body: CloseIn, uow: Uow, user: CurrentUser) -> PostOut:
+    ctx = _ctx(uow, slug, user)
+    q = service.get_post(uow.session, ctx, question_id, "question")
+    service.close(uow, ctx, q, body.duplicate_of, now())
+    uow.commit()
+    return post_out(q)
+
+
+@router.patch("/posts/{post_id}", response_model=PostOut)
+def edit_post(slug: str, post_id: int, body: EditIn, uow: Uow, user: CurrentUser) -> PostOut:
+    ctx = _ctx(uow, slug, user)
+    post = service.get_post(uow.session, ctx, post_id)
+    service.edit(uow, ctx, post, body.title, body.body, body.note, now())
+    uow.commit()
+    return post_out(post)
+
+
+@router.get("/posts/{post_id}/revisions")
+def post_revisions(slug: str, post_id: int, uow: Uow, viewer: ViewerDep) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, viewer.user)
+    post = service.get_post(uow.session, ctx, post_id)
+    return {
+        "items": [
+            {"id": r.id, "editor_id": r.editor_id, "title": r.title, "body": r.body,
+             "note": r.note, "created_at": r.created_at}
+            for r in service.revisions(uow.session, ctx, post)
+        ]
+    }  # fmt: skip
+
+
+@router.post("/posts/{post_id}/comments", status_code=201)
+def add_comment(
+    slug: str, post_id: int, body: CommentIn, uow: Uow, user: CurrentUser
+) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    row = service.comment(uow, ctx, service.get_post(uow.session, ctx, post_id), body.body, now())
+    uow.commit()
+    return comment_out(row)
+
+
+@router.get("/posts/{post_id}/comments")
+def list_comments(slug: str, post_id: int, uow: Uow, viewer: ViewerDep) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, viewer.user)
+    post = service.get_post(uow.session, ctx, post_id)
+    rows = service.comments_for(uow.session, ctx, [post.id]).get(post.id, [])
+    return {"items": [comment_out(c) for c in rows]}

@@ -147,3 +147,31 @@ class FollowRow(BrandOwned, Base):
     target_kind: Mapped[str] = mapped_column(String(10))  # community | tag | user
     target: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PostRevisionRow(BrandOwned, Base):
+    """Edit history: the title and body a post had before each edit, and who changed it."""
+
+    __tablename__ = "community_post_revisions"
+    __table_args__ = (Index("ix_community_post_revisions_post", "post_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("community_posts.id", ondelete="CASCADE"))
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommentRow(BrandOwned, Base):
+    __tablename__ = "community_comments"
+    __table_args__ = (Index("ix_community_comments_post", "post_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("community_posts.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,6 +5,7 @@ helpers and notifications. Every action posts to the same use cases as the API."
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -331,14 +332,27 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
         )
         escalation = status_
     community = uow.session.get(CommunityRow, q.community_id)
+    commenters = [
+        c.author_id
+        for cs in service.comments_for(uow.session, ctx, [q.id, *[a.id for a in answers]]).values()
+        for c in cs
+    ]
+    privileges = (
+        points.privileges_of(uow.session, ctx, ctx.user.id) if ctx.user is not None else frozenset()
+    )
+    can_edit_others = service.is_agent(ctx) or "edit_others" in privileges
+    can_close = service.is_agent(ctx) or "close" in privileges
     return page(
         request,
         "community/question.html",
         {
             **_common(uow, ctx), "q": q, "answers": answers, "votes": votes, "mine": mine,
-            "names": _names(uow, [q.author_id, *[a.author_id for a in answers]]),
             "errors": errors or {}, "form": form or {}, "flag_names": flag_labels(),
             "moderation": hides, "escalation": escalation, "community": community,
+            "comments": service.comments_for(uow.session, ctx, [q.id, *[a.id for a in answers]]),
+            "names": _names(uow, [q.author_id, *[a.author_id for a in answers], *commenters]),
+            "can_edit_others": can_edit_others, "can_close": can_close,
+            "original": uow.session.get(PostRow, q.duplicate_of) if q.duplicate_of else None,
         },
         status=status,
     )  # fmt: skip
@@ -462,6 +476,78 @@ def escalate(
         return _question(request, uow, ctx, question_id, {"action": error.detail}, error.status)
     uow.commit()
     return RedirectResponse(f"/b/{slug}/tickets/{ticket_id}", status_code=303)
+
+
+@router.post("/b/{slug}/community/posts/{post_id}/comment", dependencies=[CsrfChecked])
+def comment(
+    slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
+    body: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    post = service.get_post(uow.session, ctx, post_id)
+
+    def run() -> Any:
+        return service.comment(uow, ctx, post, body, now())
+
+    return _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}")
+
+
+@router.post("/b/{slug}/community/questions/{question_id}/close", dependencies=[CsrfChecked])
+def close(
+    slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow,
+    duplicate_of: Annotated[str, Form(max_length=300)] = "",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    q = service.get_post(uow.session, ctx, question_id, "question")
+    # Accept a question number or a pasted link to the question.
+    found = re.findall(r"\d+", duplicate_of)
+    target = int(found[-1]) if found else None
+
+    def run() -> Any:
+        return service.close(uow, ctx, q, target, now())
+
+    return _act(request, uow, ctx, question_id, run)
+
+
+def _edit_page(
+    request: Request, uow: UnitOfWork, ctx: BrandContext, post: PostRow,
+    form: dict[str, str], errors: dict[str, str], status: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    history = service.revisions(uow.session, ctx, post)
+    return page(
+        request,
+        "community/edit.html",
+        {**_common(uow, ctx), "post": post, "form": form, "errors": errors,
+         "history": history, "names": _names(uow, [r.editor_id for r in history])},
+        status=status,
+    )  # fmt: skip
+
+
+@router.get("/b/{slug}/community/posts/{post_id}/edit")
+def edit_form(slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    post = service.get_post(uow.session, ctx, post_id)
+    return _edit_page(request, uow, ctx, post, {"title": post.title, "body": post.body}, {})
+
+
+@router.post("/b/{slug}/community/posts/{post_id}/edit", dependencies=[CsrfChecked])
+def edit_post(
+    slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
+    title: Short = "", body: Body = "", note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    post = service.get_post(uow.session, ctx, post_id)
+    form = {"title": title, "body": body, "note": note}
+    try:
+        service.edit(uow, ctx, post, title if post.kind == "question" else None, body, note, now())
+    except AppError as error:
+        uow.rollback()
+        post = service.get_post(uow.session, ctx, post_id)
+        return _edit_page(request, uow, ctx, post, form, {error.field or "body": error.detail},
+                          error.status)  # fmt: skip
+    uow.commit()
+    qid = post.question_id or post.id
+    return RedirectResponse(f"/b/{slug}/community/questions/{qid}#post-{post.id}", status_code=303)
 
 
 # --- people: profile, leaderboard, rewards, notifications, top helpers ----------------------

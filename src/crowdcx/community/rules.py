@@ -901,3 +901,41 @@ def review_problems(
     if decision == "hide" and hidden:
         return [_v("already_hidden")]
     return []
+
+
+# --------------------------------------------------------------------------------------------
+# Editing and comments
+# --------------------------------------------------------------------------------------------
+
+MAX_COMMENT_CHARS: Final = 600  # Stack Exchange's comment limit
+
+
+def edit_problems(
+    actor_id: int, author_id: int, actor_privileges: frozenset[str], actor_is_agent: bool
+) -> list[Violation]:
+    """Authors edit their own posts; others need ``edit_others`` (2,000) or to be an agent."""
+    if actor_id == author_id or actor_is_agent or "edit_others" in actor_privileges:
+        return []
+    return [_v("privilege_required", privilege="edit_others")]
+
+
+def comment_problems(
+    *,
+    actor_id: int,
+    post_author_id: int,
+    asker_id: int,
+    actor_privileges: frozenset[str],
+    actor_is_agent: bool,
+    body: str,
+) -> list[Violation]:
+    """Anyone may comment on their own posts and on answers to their question (as on Stack
+    Exchange); elsewhere commenting takes the ``comment`` privilege (50)."""
+    problems: list[Violation] = []
+    own = actor_id in (post_author_id, asker_id)
+    if not (own or actor_is_agent or "comment" in actor_privileges):
+        problems.append(_v("privilege_required", privilege="comment"))
+    if not body.strip():
+        problems.append(_v("body_empty", "body"))
+    elif len(body) > MAX_COMMENT_CHARS:
+        problems.append(_v("body_too_long", "body", limit=MAX_COMMENT_CHARS))
+    return problems

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 from crowdcx.community import engagement, rules
 from crowdcx.community.models import (
     BadgeGrantRow,
+    CommentRow,
     CommunityMemberRow,
     CommunityRow,
     FlagRow,
     ModerationRow,
+    PostRevisionRow,
     PostRow,
     RedemptionRow,
     VoteRow,
@@ -124,6 +126,9 @@ def violation_error(v: rep.Violation) -> AppError:
         "not_hidden": lambda: _("This post is not hidden."),
         "already_hidden": lambda: _("This post is already hidden."),
         "invalid_decision": lambda: _("Decide restore, uphold, hide or dismiss."),
+        "already_closed": lambda: _("This question is already closed."),
+        "duplicate_of_self": lambda: _("A question cannot duplicate itself."),
+        "duplicate_other_brand": lambda: _("Link a question of this brand."),
     }
     message = messages.get(v.code, lambda: _("This value is not accepted."))()
     if v.code in ("privilege_required", "not_asker", "agent_required", "membership_required",
@@ -459,6 +464,114 @@ def approve(uow: UnitOfWork, ctx: BrandContext, target: PostRow, now: datetime) 
     _sync_question(uow.session, ctx, target)
     engagement.on_approve(uow, ctx, target, now)
     return target
+
+
+def close(
+    uow: UnitOfWork, ctx: BrandContext, question: PostRow, duplicate_of: int | None,
+    now: datetime,
+) -> PostRow:  # fmt: skip
+    """Close a question, optionally as a duplicate of another (chains collapse to the
+    original). Needs the ``close`` privilege (3,000) or an agent."""
+    user = require_user(ctx)
+    target = get_post(uow.session, ctx, duplicate_of, "question") if duplicate_of else None
+    decision = rules.decide_close(
+        question=_question_state(uow.session, question),
+        actor_privileges=points.privileges_of(uow.session, ctx, user.id),
+        actor_is_agent=is_agent(ctx),
+        duplicate_of=_question_state(uow.session, target) if target is not None else None,
+    )
+    _raise_first(decision.violations)
+    question.closed = True
+    question.duplicate_of = decision.duplicate_of
+    question.updated_at = now
+    uow.session.flush()
+    return question
+
+
+def edit(
+    uow: UnitOfWork, ctx: BrandContext, post: PostRow, title: str | None, body: str, note: str,
+    now: datetime,
+) -> PostRow:  # fmt: skip
+    """Edit a post, keeping what it said before in its history. Authors edit their own;
+    others need ``edit_others`` (2,000) or to be an agent."""
+    user = require_user(ctx)
+    _raise_first(
+        rules.edit_problems(user.id, post.author_id,
+                            points.privileges_of(uow.session, ctx, user.id), is_agent(ctx))
+    )  # fmt: skip
+    new_title = (title if title is not None else post.title).strip()
+    if post.kind == "question" and not new_title:
+        raise invalid("title", _("Say in a few words what the problem is."), "required")
+    if len(new_title) > MAX_TITLE:
+        raise invalid(
+            "title", _("Keep the title under %(n)s characters.") % {"n": MAX_TITLE}, "too_long"
+        )
+    _raise_first(rules.body_problems(body, False, policy(ctx)) if post.kind == "answer" or body
+                 else [])  # fmt: skip
+    if new_title == post.title and body.strip() == post.body:
+        return post  # nothing changed: no revision
+    uow.session.add(
+        PostRevisionRow(brand_id=ctx.brand.id, post_id=post.id, editor_id=user.id,
+                        title=post.title, body=post.body, note=note.strip()[:200],
+                        created_at=now)
+    )  # fmt: skip
+    post.title = new_title if post.kind == "question" else ""
+    post.body = body.strip()
+    post.body_html = render(post.body)
+    post.updated_at = now
+    uow.session.flush()
+    _sync_question(uow.session, ctx, post)
+    return post
+
+
+def revisions(session: Session, ctx: BrandContext, post: PostRow) -> list[PostRevisionRow]:
+    return list(
+        session.scalars(
+            ctx.scoped(PostRevisionRow)
+            .where(PostRevisionRow.post_id == post.id)
+            .order_by(PostRevisionRow.id.desc())
+        )
+    )
+
+
+def comment(
+    uow: UnitOfWork, ctx: BrandContext, post: PostRow, body: str, now: datetime
+) -> CommentRow:
+    user = require_user(ctx)
+    question = (
+        post if post.kind == "question" else get_post(uow.session, ctx, post.question_id or 0)
+    )
+    if question.closed and not is_agent(ctx):
+        raise AppError(
+            409, "question_closed", _("This question is closed; it takes no new answers.")
+        )
+    _raise_first(
+        rules.comment_problems(
+            actor_id=user.id, post_author_id=post.author_id, asker_id=question.author_id,
+            actor_privileges=points.privileges_of(uow.session, ctx, user.id),
+            actor_is_agent=is_agent(ctx), body=body,
+        )
+    )  # fmt: skip
+    row = CommentRow(brand_id=ctx.brand.id, post_id=post.id, author_id=user.id,
+                     body=body.strip(), body_html=render(body.strip()), created_at=now)  # fmt: skip
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def comments_for(
+    session: Session, ctx: BrandContext, post_ids: Sequence[int]
+) -> dict[int, list[CommentRow]]:
+    out: dict[int, list[CommentRow]] = {}
+    if not post_ids:
+        return out
+    for c in session.scalars(
+        ctx.scoped(CommentRow)
+        .where(CommentRow.post_id.in_(list(post_ids)), CommentRow.hidden.is_(False))
+        .order_by(CommentRow.id)
+    ):
+        out.setdefault(c.post_id, []).append(c)
+    return out
 
 
 def flag(
