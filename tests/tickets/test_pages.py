@@ -112,3 +112,35 @@ def test_staff_queue_lists_escalations(client: TestClient, world: World) -> None
     queue = client.get(f"/b/{desk.slug}/staff")
     assert "退款需要主管" in queue.text
     assert client.get(f"/b/{desk.slug}/workspace").status_code == 403
+
+
+def test_agent_assist_shows_what_the_handler_may_reuse(client: TestClient, world: World) -> None:
+    """Beside a ticket, experts and staff see related articles at their visibility; the
+    customer does not get this panel, and an expert never sees staff-only material."""
+    from tests.knowledge.test_api import Kb
+
+    kb = Kb(client, world)
+    kb.seed()
+    kb.publish(kb.write("订单物流一直不更新怎么办", "在订单详情页复制物流单号，联系快递公司查询。",
+                        visibility="experts"))  # fmt: skip
+    kb.publish(kb.write("内部：物流不更新的补发口径", "订单物流三天不更新，直接补发。",
+                        visibility="staff"))  # fmt: skip
+    admin = kb.reviewer.auth
+    assert client.put(kb.url("/policy"), json={"routing_mode": "pull"}, headers=admin).is_success
+    profile = {"skills": {"general": 5}, "languages": ["zh-Hans"], "tier": 0, "certifications": []}
+    assert client.put(kb.url(f"/experts/{kb.expert.id}"), json=profile, headers=admin).is_success
+    kb.post("/experts/me/availability", kb.expert, {"online": True})
+    inquiry = {"subject": "订单物流三天没有更新", "body": "我的订单物流一直不更新。"}
+    r = kb.post("/tickets", kb.customer, {**inquiry, "skill": "general"})
+    assert r.status_code == 201, r.text
+    tid = r.json()["id"]
+    assert kb.post(f"/tickets/{tid}/claim", kb.expert).status_code == 200
+    sign_in(client, kb.expert)
+    page = client.get(f"/b/{kb.slug}/tickets/{tid}")
+    assert 'id="assist-h"' in page.text
+    assert "订单物流一直不更新怎么办" in page.text
+    assert "补发口径" not in page.text
+    sign_in(client, kb.author)  # an agent: staff see staff-only material too
+    assert "补发口径" in client.get(f"/b/{kb.slug}/tickets/{tid}").text
+    sign_in(client, kb.customer)
+    assert 'id="assist-h"' not in client.get(f"/b/{kb.slug}/tickets/{tid}").text

@@ -227,6 +227,11 @@ def _ticket_page(
         if role is lifecycle.Role.CUSTOMER and row.status in ("queued", "offered")
         else []
     )
+    assist = (
+        suggest.assist(uow.session, ctx, f"{row.subject}\n{row.body}", row.language, row.id)
+        if role is not lifecycle.Role.CUSTOMER and row.status not in ("closed", "deflected")
+        else []
+    )
     context = {
         **_common(ctx),
         "t": row,
@@ -239,6 +244,7 @@ def _ticket_page(
         else [],
         "rate": Money(row.quote_minor, row.currency),
         "suggestions": found,
+        "assist": assist,
         "can_rate": role is lifecycle.Role.CUSTOMER
         and row.status in ("resolved", "closed")
         and not row.rated

@@ -55,3 +55,25 @@ def for_text(
             session, ctx, "shown", source, query=text[:500], results=len(shown), at=utcnow()
         )
     return shown
+
+
+def assist(
+    session: Session, ctx: BrandContext, text: str, language: str, exclude_ticket: int,
+    limit: int = 5,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Agent assist: what the expert or staff member handling a ticket may reuse — articles at
+    their visibility, solved community questions and past resolved tickets (customer data
+    scrubbed at indexing), without the ticket itself. The search enforces the viewer's
+    visibility, so an expert never sees staff-only material here."""
+    answer = search.search(
+        session, ctx, text, language=language or current_locale(), now=utcnow(),
+        limit=limit + 1, kinds=("article", "question", "ticket"),
+        threshold=search_rules.DEFAULT_OOS_THRESHOLD / 2,
+    )  # fmt: skip
+    if answer.out_of_scope:
+        return []
+    return [
+        {"kind": r.kind, "id": int(r.id), "title": r.title, "snippet": r.snippet, "url": r.url}
+        for r in answer.results
+        if not (r.kind == "ticket" and int(r.id) == exclude_ticket)
+    ][:limit]
