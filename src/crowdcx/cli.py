@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
@@ -283,6 +284,21 @@ def backfill_badges(brand: Annotated[str, typer.Option(help="Brand slug.")]) -> 
         ctx = tenancy.access_brand(uow.session, brand, None)
         granted = engagement.backfill_badges(uow, ctx, utcnow())
     console.print(f"[green]{granted} badges granted.[/green]")
+
+
+@app.command("recompute-reputation")
+def recompute_reputation(brand: Annotated[str, typer.Option(help="Brand slug.")]) -> None:
+    """Rebuild a brand's running reputation totals from the points ledger (the truth)."""
+    from crowdcx.reputation import service as points
+    from crowdcx.tenancy import service as tenancy
+
+    started = time.perf_counter()
+    with _transaction() as uow:
+        ctx = tenancy.access_brand(uow.session, brand, None)
+        rows = points.rebuild_totals(uow.session, ctx.brand.id)
+    console.print(
+        f"[green]{rows} ledger rows summed in {time.perf_counter() - started:.1f} s.[/green]"
+    )
 
 
 @contextmanager

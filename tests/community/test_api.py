@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.models import utcnow
-from crowdcx.reputation.models import PointsEntryRow
 from tests.conftest import Person, World
 
 
@@ -37,18 +36,16 @@ class Forum:
 
     def grant(self, person: Person, pts: int) -> None:
         """Give reputation through the ledger (as an earlier adjustment would)."""
+        from crowdcx.reputation import rules as rep
+        from crowdcx.reputation import service as points
+        from crowdcx.tenancy.service import access_brand
+
         with self.db.transaction() as uow:
-            brand_id = uow.session.execute(
-                __import__("sqlalchemy").text("SELECT id FROM brands WHERE slug = :s"),
-                {"s": self.slug},
-            ).scalar_one()
-            uow.session.add(
-                PointsEntryRow(
-                    brand_id=brand_id, user_id=person.id, points=pts, reason="adjustment",
-                    subject_kind="user", subject_id=person.id, key=f"grant:{person.id}:{pts}",
-                    at=utcnow() - timedelta(days=30),
-                )
-            )  # fmt: skip
+            ctx = access_brand(uow.session, self.slug, None)
+            points.write(uow, ctx, [rep.PointsEntry(
+                person.id, ctx.brand.id, pts, "adjustment", rep.SubjectRef("user", person.id),
+                utcnow() - timedelta(days=30), f"grant:{person.id}:{pts}:{utcnow().timestamp()}",
+            )])  # fmt: skip
 
     def ask(self, title: str = "Не работает мобильный интернет", **extra: Any) -> int:
         body = {"community": "mobile", "title": title, "body": "После обновления нет 4G.", **extra}
@@ -218,3 +215,67 @@ def test_daily_cap_holds_through_the_api(client: TestClient, world: World, db: D
     # Withdrawing a capped vote reverses exactly what it gave (0), not 10.
     f.post(f"/posts/{aids[-1]}/vote", voters[-1], {"value": 0})
     assert f.rep(f.helpers[0])["points"] == 215
+
+
+def test_running_totals_equal_the_ledger_and_rebuild_to_the_same(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Leaderboards and cards read running totals; they must equal a recompute from the
+    ledger after votes, withdrawals, accepts and a redemption, and a rebuild gives the same
+    current totals (it keeps all time, this week and this month)."""
+    from sqlalchemy import func, select
+
+    from crowdcx.reputation import service as points
+    from crowdcx.reputation.models import PointsEntryRow, ReputationTotalRow
+    from crowdcx.tenancy.service import access_brand
+
+    f = Forum(client, world, db)
+    for h in f.helpers[2:]:
+        f.grant(h, 200)
+    qid = f.ask()
+    a1 = f.answer(qid, f.helpers[0], "Первый ответ")
+    a2 = f.answer(qid, f.helpers[1], "Второй ответ")
+    for h in f.helpers[2:]:
+        f.post(f"/posts/{a1}/vote", h, {"value": 1})
+        f.post(f"/posts/{a2}/vote", h, {"value": -1})
+    f.post(f"/posts/{a2}/vote", f.helpers[3], {"value": 0})
+    f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": a1})
+    f.grant(f.helpers[0], 300)
+    assert f.post("/rewards/redeem", f.helpers[0], {"points": 100, "kind": "credit"}).is_success
+
+    def snapshot() -> dict[tuple[int, str], tuple[int, int]]:
+        with db.sessions() as s:
+            return {(r.user_id, r.scope): (r.earned, r.balance)
+                    for r in s.scalars(select(ReputationTotalRow))}  # fmt: skip
+
+    before = snapshot()
+    with db.sessions() as s:
+        ledger = dict(s.execute(select(PointsEntryRow.user_id, func.sum(PointsEntryRow.points))
+                                .group_by(PointsEntryRow.user_id)).all())  # fmt: skip
+    for (uid, scope), (_earned, balance) in before.items():
+        if scope == "all":
+            assert balance == ledger[uid]
+    assert f.rep(f.helpers[0])["points"] == 10 * 2 + 15 + 300
+    assert f.rep(f.helpers[0])["balance"] == 10 * 2 + 15 + 300 - 100
+    from crowdcx.reputation import rules as rep
+
+    with db.sessions() as s:
+        brand_id = access_brand(s, f.slug, None).brand.id
+        entries = [
+            points.to_entry(r)
+            for r in s.scalars(select(PointsEntryRow).where(PointsEntryRow.brand_id == brand_id))
+        ]
+    for period in ("week", "month", "all"):
+        board = f.get("/leaderboard", period=period).json()["items"]
+        want = rep.leaderboard(entries, period, utcnow(), 50)  # type: ignore[arg-type]
+        assert [(r["rank"], r["user_id"], r["points"]) for r in board] == [
+            (w.rank, w.user_id, w.points) for w in want
+        ]
+    with db.transaction() as uow:
+        ctx = access_brand(uow.session, f.slug, None)
+        assert points.rebuild_totals(uow.session, ctx.brand.id) == sum(
+            1 for _ in uow.session.scalars(select(PointsEntryRow.id))
+        )
+    now = utcnow()
+    current = {"all", rep.period_scope("week", now), rep.period_scope("month", now)}
+    assert snapshot() == {k: v for k, v in before.items() if k[1] in current}

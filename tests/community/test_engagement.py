@@ -414,3 +414,19 @@ def test_close_as_duplicate_edit_with_history_and_comments(
                        data={"csrf_token": token, "title": "", "body": "x"})  # fmt: skip
     assert form.status_code == 422
     assert "Edit history" in client.get(f"/b/{f.slug}/community/posts/{original}/edit").text
+
+
+def test_cli_recomputes_reputation_totals(
+    client: TestClient, world: World, db: Database, database_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from crowdcx.cli import app as cli
+
+    f = Forum(client, world, db)
+    f.grant(f.helpers[0], 42)
+    out = CliRunner().invoke(cli, ["recompute-reputation", "--brand", f.slug],
+                             env={"CROWDCX_DATABASE_URL": database_url})  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "ledger rows summed" in out.output
+    assert f.rep(f.helpers[0])["points"] == 42

@@ -114,7 +114,7 @@ def test_russian_helper_is_upvoted_accepted_levels_up_and_spam_is_hidden(
         sign_in(page, base, veteran)
         page.goto(spam_url)
         question = page.locator("article.question")
-        question.locator("summary").click()
+        question.locator("details.flag summary").click()
         question.locator("select[name=reason]").select_option("spam")
         question.get_by_role("button", name="Отправить жалобу").click()
         page.wait_for_load_state()

@@ -472,3 +472,30 @@ def test_badge_grants_are_idempotent(summary: ActivitySummary, granted: frozense
     for rule in DEFAULT_BADGES:
         if rule.code not in after:
             assert summary.metric(rule.metric) < rule.threshold
+
+
+@given(ledgers(), st.integers(0, 50))
+def test_running_totals_add_up_to_the_recompute_in_any_split(
+    entries: list[PointsEntry], cut: int
+) -> None:
+    from crowdcx.reputation.rules import ALL_TIME, period_scope, totals_delta
+
+    whole = totals_delta(entries)
+    merged: dict[tuple[int, str], tuple[int, int]] = {}
+    for part in (entries[:cut], entries[cut:]):  # two appends give what one gives
+        for key, (e, b) in totals_delta(part).items():
+            old = merged.get(key, (0, 0))
+            merged[key] = (old[0] + e, old[1] + b)
+    assert merged == whole
+    earned = recompute_reputation(entries)
+    balance = recompute(entries)
+    for (uid, scope), (e, b) in whole.items():
+        if scope == ALL_TIME:
+            assert e == earned.get(uid, 0)
+            assert b == balance.get(uid, 0)
+    for period in ("week", "month"):
+        now = max((x.at for x in entries), default=datetime(2025, 3, 10, tzinfo=UTC))
+        scope = period_scope(period, now)  # type: ignore[arg-type]
+        in_period = points_in_period(entries, period, now)  # type: ignore[arg-type]
+        from_totals = {u: e for (u, s), (e, _b) in whole.items() if s == scope and e}
+        assert from_totals == {u: p for u, p in in_period.items() if p}

@@ -650,6 +650,9 @@ def leaderboard(
 ) -> list[rep.LeaderboardRow]:  # fmt: skip
     if period not in ("week", "month", "all"):
         raise invalid("period", _("Use period=week, month or all."), "bad_period")
+    if community is None and not tag:  # the brand's board: the running totals, top first
+        scope = rep.period_scope(period, now, points.POLICY.cap_timezone)  # type: ignore[arg-type]
+        return rep.rank_leaderboard(points.top_totals(session, ctx, scope, limit), limit)
     since = rep.period_start(period, now)  # type: ignore[arg-type]
     post_ids = None
     if community is not None or tag:

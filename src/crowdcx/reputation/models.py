@@ -30,3 +30,21 @@ class PointsEntryRow(BrandOwned, Base):
     actor_id: Mapped[int | None] = mapped_column(default=None)
     capped: Mapped[bool] = mapped_column(default=False)
     at: Mapped[datetime]
+
+
+class ReputationTotalRow(BrandOwned, Base):
+    """Running totals per user and scope (``all``, ``week:…``, ``month:…``), moved in the
+    transaction that appends to the ledger. Leaderboards and cards read these; the ledger
+    stays the truth and ``crowdcx recompute-reputation`` rebuilds them from it."""
+
+    __tablename__ = "reputation_totals"
+    __table_args__ = (
+        UniqueConstraint("brand_id", "scope", "user_id"),
+        Index("ix_reputation_totals_rank", "brand_id", "scope", "earned"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(20))
+    earned: Mapped[int] = mapped_column(default=0)
+    balance: Mapped[int] = mapped_column(default=0)

@@ -600,3 +600,53 @@ def leaderboard(
     """The leaderboard for a period straight from the ledger (the shell may aggregate in SQL and
     call :func:`rank_leaderboard` instead)."""
     return rank_leaderboard(points_in_period(entries, period, now, tz), limit)
+
+
+# --------------------------------------------------------------------------------------------
+# Running totals (what leaderboards and reputation cards read instead of the whole ledger)
+# --------------------------------------------------------------------------------------------
+
+ALL_TIME: Final = "all"
+
+
+def period_scope(period: Period, at: datetime, tz: tzinfo = UTC) -> str:
+    """The totals bucket an instant falls in: ``all``, ``week:YYYY-MM-DD`` (the Monday) or
+    ``month:YYYY-MM``."""
+    start = period_start(period, at, tz)
+    if start is None:
+        return ALL_TIME
+    return f"week:{start:%Y-%m-%d}" if period == "week" else f"month:{start:%Y-%m}"
+
+
+def totals_delta(
+    entries: Iterable[PointsEntry], tz: tzinfo = UTC
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """How appending ``entries`` moves each (user, scope) total: (earned, balance). Earned
+    leaves spending out (levels and leaderboards); balance counts everything (rewards).
+    Summing the deltas of every entry equals recomputing from the ledger."""
+    return accumulate_totals(((e.user_id, e.points, e.reason, e.at) for e in entries), tz)
+
+
+def accumulate_totals(
+    rows: Iterable[tuple[int, int, str, datetime]], tz: tzinfo = UTC
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """:func:`totals_delta` over bare (user, points, reason, at) rows — the shape a full
+    recompute streams from the database; period scopes are worked out once per day."""
+    out: dict[tuple[int, str], list[int]] = {}
+    scopes_of_day: dict[object, tuple[str, str, str]] = {}
+    for user_id, points, reason, at in rows:
+        local = at.astimezone(tz)
+        day = local.date()
+        scopes = scopes_of_day.get(day)
+        if scopes is None:
+            scopes = (ALL_TIME, period_scope("week", local, tz), period_scope("month", local, tz))
+            scopes_of_day[day] = scopes
+        earned = 0 if reason in SPEND_REASONS else points
+        for scope in scopes:
+            acc = out.get((user_id, scope))
+            if acc is None:
+                out[(user_id, scope)] = [earned, points]
+            else:
+                acc[0] += earned
+                acc[1] += points
+    return {key: (acc[0], acc[1]) for key, acc in out.items()}

@@ -3,15 +3,17 @@ history, balance, reputation, level and privileges, and leaderboards aggregated 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.reputation import rules as rep
-from crowdcx.reputation.models import PointsEntryRow
+from crowdcx.reputation.models import PointsEntryRow, ReputationTotalRow
 from crowdcx.tenancy.service import BrandContext
 
 POLICY = rep.ReputationPolicy()
@@ -84,7 +86,9 @@ def entries_by_key_prefix(
 
 
 def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]) -> None:
-    """Append entries; an entry whose key exists is skipped (idempotent)."""
+    """Append entries; an entry whose key exists is skipped (idempotent). The running totals
+    move in the same transaction."""
+    written: list[rep.PointsEntry] = []
     for entry in entries:
         exists = uow.session.scalar(
             select(PointsEntryRow.id).where(
@@ -107,29 +111,107 @@ def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]
                     at=entry.at,
                 )
             )
+            written.append(entry)
     uow.session.flush()
+    apply_totals(uow.session, ctx.brand.id, rep.totals_delta(written, POLICY.cap_timezone))
+
+
+def apply_totals(
+    session: Session, brand_id: int, delta: dict[tuple[int, str], tuple[int, int]]
+) -> None:
+    """Add ``delta`` to the running totals with one upsert per (user, scope)."""
+    if not delta:
+        return
+    dialect = session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = ReputationTotalRow.__table__
+    assert isinstance(table, Table)
+    for (user_id, scope), (earned, balance) in sorted(delta.items()):
+        stmt = insert_(table).values(
+            brand_id=brand_id, user_id=user_id, scope=scope, earned=earned, balance=balance
+        )
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["brand_id", "scope", "user_id"],
+                set_={"earned": table.c.earned + earned, "balance": table.c.balance + balance},
+            )
+        )
+
+
+def rebuild_totals(
+    session: Session, brand_id: int, now: datetime | None = None, batch: int = 50_000
+) -> int:
+    """Recompute a brand's running totals from the ledger (the truth): all time and the
+    current week and month — the boards people read; a past period's board is a ledger query
+    away. Returns the number of ledger rows read."""
+    at = now or datetime.now(UTC)
+    current = {
+        rep.ALL_TIME,
+        rep.period_scope("week", at, POLICY.cap_timezone),
+        rep.period_scope("month", at, POLICY.cap_timezone),
+    }
+    session.execute(delete(ReputationTotalRow).where(ReputationTotalRow.brand_id == brand_id))
+    count = 0
+
+    spend = PointsEntryRow.reason.in_(sorted(rep.SPEND_REASONS))
+    # The UTC calendar day (PostgreSQL would otherwise use the session's time zone).
+    postgres = session.get_bind().dialect.name == "postgresql"
+    day = func.date(func.timezone("UTC", PointsEntryRow.at) if postgres else PointsEntryRow.at)
+
+    def rows() -> Iterator[tuple[int, int, str, datetime]]:
+        """Per user, day and spend/earn: the ledger summed in SQL first (the scopes only
+        depend on the day), one row per entry only when the cap zone is not UTC."""
+        nonlocal count
+        if POLICY.cap_timezone is UTC:
+            stmt = (
+                select(PointsEntryRow.user_id, func.sum(PointsEntryRow.points), spend, day,
+                       func.count(PointsEntryRow.id))
+                .where(PointsEntryRow.brand_id == brand_id)
+                .group_by(PointsEntryRow.user_id, spend, day)
+            )  # fmt: skip
+            for user_id, pts, spent, on, n in session.execute(stmt):
+                count += int(n)
+                at = datetime.combine(date.fromisoformat(str(on)), time(12), tzinfo=UTC)
+                yield user_id, int(pts), "reward_redeemed" if spent else "adjustment", at
+            return
+        stmt2 = select(
+            PointsEntryRow.user_id, PointsEntryRow.points, PointsEntryRow.reason, PointsEntryRow.at
+        ).where(PointsEntryRow.brand_id == brand_id)
+        for user_id, pts, reason, at in session.execute(stmt2.execution_options(yield_per=batch)):
+            count += 1
+            yield user_id, pts, reason, _aware(at)
+
+    totals = rep.accumulate_totals(rows(), POLICY.cap_timezone)
+    values = [
+        {"brand_id": brand_id, "user_id": uid, "scope": scope, "earned": e, "balance": b}
+        for (uid, scope), (e, b) in totals.items()
+        if scope in current
+    ]
+    for i in range(0, len(values), batch):
+        session.execute(insert(ReputationTotalRow), values[i : i + batch])
+    session.flush()
+    return count
+
+
+def _total(session: Session, ctx: BrandContext, user_id: int) -> tuple[int, int]:
+    row = session.execute(
+        select(ReputationTotalRow.earned, ReputationTotalRow.balance).where(
+            ReputationTotalRow.brand_id == ctx.brand.id,
+            ReputationTotalRow.scope == rep.ALL_TIME,
+            ReputationTotalRow.user_id == user_id,
+        )
+    ).first()
+    return (int(row[0]), int(row[1])) if row is not None else (0, 0)
 
 
 def reputation_of(session: Session, ctx: BrandContext, user_id: int) -> int:
     """Points earned (spending excluded): what levels and privileges are made of."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(PointsEntryRow.points), 0)).where(
-            PointsEntryRow.brand_id == ctx.brand.id,
-            PointsEntryRow.user_id == user_id,
-            PointsEntryRow.reason.not_in(rep.SPEND_REASONS),
-        )
-    )
-    return int(total or 0)
+    return _total(session, ctx, user_id)[0]
 
 
 def balance_of(session: Session, ctx: BrandContext, user_id: int) -> int:
-    """Spendable points: everything earned minus what was redeemed."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(PointsEntryRow.points), 0)).where(
-            PointsEntryRow.brand_id == ctx.brand.id, PointsEntryRow.user_id == user_id
-        )
-    )
-    return int(total or 0)
+    """Points left to redeem (earned minus redeemed)."""
+    return _total(session, ctx, user_id)[1]
 
 
 def privileges_of(session: Session, ctx: BrandContext, user_id: int) -> frozenset[str]:
@@ -173,3 +255,18 @@ def period_totals(
             PointsEntryRow.subject_id.in_(post_ids or [-1]),
         )
     return {int(uid): int(points or 0) for uid, points in session.execute(stmt)}
+
+
+def top_totals(session: Session, ctx: BrandContext, scope: str, limit: int) -> dict[int, int]:
+    """The ``limit`` highest positive earned totals of a scope (an index range read)."""
+    rows = session.execute(
+        select(ReputationTotalRow.user_id, ReputationTotalRow.earned)
+        .where(
+            ReputationTotalRow.brand_id == ctx.brand.id,
+            ReputationTotalRow.scope == scope,
+            ReputationTotalRow.earned > 0,
+        )
+        .order_by(ReputationTotalRow.earned.desc(), ReputationTotalRow.user_id)
+        .limit(limit)
+    )
+    return {int(uid): int(earned) for uid, earned in rows}
