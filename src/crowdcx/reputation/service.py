@@ -119,23 +119,29 @@ def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]
 def apply_totals(
     session: Session, brand_id: int, delta: dict[tuple[int, str], tuple[int, int]]
 ) -> None:
-    """Add ``delta`` to the running totals with one upsert per (user, scope)."""
+    """Add ``delta`` to the running totals in one multi-row upsert."""
     if not delta:
         return
     dialect = session.get_bind().dialect.name
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
     table = ReputationTotalRow.__table__
     assert isinstance(table, Table)
-    for (user_id, scope), (earned, balance) in sorted(delta.items()):
-        stmt = insert_(table).values(
-            brand_id=brand_id, user_id=user_id, scope=scope, earned=earned, balance=balance
+    stmt = insert_(table).values(
+        [
+            {"brand_id": brand_id, "user_id": user_id, "scope": scope, "earned": earned,
+             "balance": balance}
+            for (user_id, scope), (earned, balance) in sorted(delta.items())
+        ]
+    )  # fmt: skip
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["brand_id", "scope", "user_id"],
+            set_={
+                "earned": table.c.earned + stmt.excluded.earned,
+                "balance": table.c.balance + stmt.excluded.balance,
+            },
         )
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["brand_id", "scope", "user_id"],
-                set_={"earned": table.c.earned + earned, "balance": table.c.balance + balance},
-            )
-        )
+    )
 
 
 def rebuild_totals(
