@@ -430,3 +430,32 @@ def test_cli_recomputes_reputation_totals(
     assert out.exit_code == 0, out.output
     assert "ledger rows summed" in out.output
     assert f.rep(f.helpers[0])["points"] == 42
+
+
+def test_unsolved_questions_become_tickets_automatically_where_the_brand_wants(
+    client: TestClient, world: World, db: Database
+) -> None:
+    from crowdcx.tickets.sweeper import sweep_once
+
+    f = Forum(client, world, db)
+    old = f.ask("Никто не отвечает про роуминг")
+    solved = f.ask("Вопрос с ответом")
+    aid = f.answer(solved, f.helpers[0], "Ответ")
+    f.post(f"/questions/{solved}/accept", f.asker, {"answer_id": aid})
+    later = utcnow() + timedelta(hours=49)
+    assert sweep_once(db, later).get("question_escalated") is None  # the brand did not ask
+    with db.transaction() as uow:
+        from crowdcx.tenancy.models import Brand
+
+        brand = uow.session.query(Brand).filter_by(slug=f.slug).one()
+        community = {"auto_escalate": True, "escalation_hours": 48}
+        brand.settings = {**(brand.settings or {}), "community": community}
+    assert sweep_once(db, utcnow()).get("question_escalated") is None  # too early
+    assert sweep_once(db, later)["question_escalated"] == 1
+    assert sweep_once(db, later).get("question_escalated") is None  # once
+    q = f.get(f"/questions/{old}").json()
+    assert q["ticket_id"]
+    assert f.get(f"/questions/{solved}").json()["ticket_id"] is None
+    ticket = client.get(f.url(f"/tickets/{q['ticket_id']}"), headers=f.asker.auth).json()
+    assert ticket["subject"] == "Никто не отвечает про роуминг"
+    assert "escalated" in kinds(f, f.asker)

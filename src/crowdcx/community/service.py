@@ -6,10 +6,10 @@ reputation/rules.py; points and money move in the same transaction as the action
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crowdcx.community import engagement, rules
@@ -26,11 +26,12 @@ from crowdcx.community.models import (
     VoteRow,
 )
 from crowdcx.identity.models import User
-from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.db import Database, UnitOfWork
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, detect_language
 from crowdcx.kernel.markdown import render
+from crowdcx.notifications import service as notes
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.search import service as search
@@ -56,6 +57,12 @@ def policy(ctx: BrandContext) -> rules.CommunityPolicy:
         ),
         member_posts_per_window=count("member_posts_per_hour", default.member_posts_per_window),
         auto_hide_flags=count("auto_hide_flags", default.auto_hide_flags),
+        escalation_delay=(
+            None
+            if raw.get("escalation_hours") == 0
+            else timedelta(hours=count("escalation_hours", 48))
+        ),
+        auto_escalate=bool(raw.get("auto_escalate", False)),
     )
 
 
@@ -741,7 +748,6 @@ def redeem(
 
 def escalate(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetime) -> int:
     """Turn an unanswered question into a ticket of the inquiry lifecycle, carrying its text."""
-    from crowdcx.tickets import service as tickets
 
     user = require_user(ctx)
     _raise_first(
@@ -749,6 +755,12 @@ def escalate(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetim
             user.id, is_agent(ctx), _question_state(uow.session, question), now, policy(ctx)
         )
     )
+    return _to_ticket(uow, ctx, question, now)
+
+
+def _to_ticket(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetime) -> int:
+    from crowdcx.tickets import service as tickets
+
     asker = uow.session.get(User, question.author_id)
     assert asker is not None
     pol, _roster = tickets.load_policy(uow.session, ctx)
@@ -762,4 +774,62 @@ def escalate(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetim
     question.ticket_id = row.id
     question.updated_at = now
     uow.session.flush()
+    notes.notify(
+        uow.session, ctx.brand.id, [question.author_id], "escalated", {"title": question.title},
+        f"/b/{ctx.brand.slug}/tickets/{row.id}", now,
+    )  # fmt: skip
     return row.id
+
+
+def auto_escalate(db: Database, now: datetime, batch: int = 100) -> int:
+    """The sweeper's part: in brands with ``settings.community.auto_escalate``, questions
+    with no accepted answer after the brand's delay become tickets without the asker's click.
+    Each question is claimed with a conditional update, so several instances never make two
+    tickets of one question. Returns how many were escalated."""
+    from crowdcx.tenancy.models import Brand
+    from crowdcx.tenancy.service import access_brand
+
+    done = 0
+    with db.sessions() as session:
+        brands = [
+            (b.slug, b.settings) for b in session.scalars(select(Brand))
+            if ((b.settings or {}).get("community") or {}).get("auto_escalate")
+        ]  # fmt: skip
+    for slug, _settings in brands:
+        with db.sessions() as session:
+            ctx = access_brand(session, slug, None)
+            pol = policy(ctx)
+            if pol.escalation_delay is None:
+                continue
+            ids = list(
+                session.scalars(
+                    ctx.scoped(PostRow, select(PostRow.id))
+                    .where(PostRow.kind == "question", PostRow.solved.is_(False),
+                           PostRow.ticket_id.is_(None), PostRow.closed.is_(False),
+                           PostRow.hidden.is_(False),
+                           PostRow.created_at <= now - pol.escalation_delay)
+                    .order_by(PostRow.id)
+                    .limit(batch)
+                )
+            )  # fmt: skip
+        for qid in ids:
+            with db.transaction() as uow:
+                claimed = uow.session.execute(
+                    update(PostRow)
+                    .where(PostRow.id == qid, PostRow.ticket_id.is_(None))
+                    .values(ticket_id=0)
+                )
+                if getattr(claimed, "rowcount", 0) != 1:
+                    continue
+                ctx = access_brand(uow.session, slug, None)
+                question = uow.session.get(PostRow, qid)
+                assert question is not None
+                uow.session.refresh(question)
+                question.ticket_id = None
+                status = rules.escalation_status(_question_state(uow.session, question), now, pol)
+                if not (status.eligible and status.automatic):
+                    uow.rollback()
+                    continue
+                _to_ticket(uow, ctx, question, now)
+                done += 1
+    return done

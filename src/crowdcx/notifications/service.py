@@ -87,6 +87,9 @@ def text(row: NotificationRow) -> str:
         return _("New question in what you follow: “%(title)s”.") % {"title": title}
     if row.kind == "membership":
         return _("Your application to “%(name)s” was accepted.") % {"name": p.get("name", "")}
+    if row.kind == "escalated":
+        return _("Nobody solved “%(title)s” in time, so an expert is on it now.") % {
+            "title": title}  # fmt: skip
     if row.kind == "invited":
         return _("%(brand)s invites you to apply as a paid expert.") % {
             "brand": p.get("brand", "")}  # fmt: skip

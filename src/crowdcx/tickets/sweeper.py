@@ -1,7 +1,9 @@
 """The background sweeper: expires offers, escalates SLA risks and rings without a taker,
-auto-closes resolved tickets. Jobs take ids and reload state; each ticket is decided by
-``tickets.rules.decide_sweep`` and written with the same conditional update as every other
-transition, so running it twice, or on several instances at once, changes nothing twice.
+auto-closes resolved tickets, and turns community questions left unsolved past the brand's
+delay into tickets where the brand asks for it. Jobs take ids and reload state; each ticket
+is decided by ``tickets.rules.decide_sweep`` and written with the same conditional update as
+every other transition, so running it twice, or on several instances at once, changes
+nothing twice.
 
 In embedded mode a daemon thread runs it every few seconds; with several workers each runs
 one, and the version check makes the races harmless (on PostgreSQL the candidates are also
@@ -78,6 +80,11 @@ def sweep_once(db: Database, now: datetime | None = None) -> dict[str, int]:
         action = sweep_ticket(db, ticket_id, at)
         if action:
             done[action] = done.get(action, 0) + 1
+    from crowdcx.community import service as community  # community builds on tickets
+
+    escalated = community.auto_escalate(db, at)
+    if escalated:
+        done["question_escalated"] = escalated
     return done
 
 
