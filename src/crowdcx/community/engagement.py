@@ -239,17 +239,13 @@ def on_answer(
     award(uow, ctx, answer.author_id, now)
 
 
-def _entries_gained(uow: UnitOfWork, ctx: BrandContext, user_id: int, key_prefix: str) -> int:
-    return sum(
-        e.points
-        for e in points.entries_by_key_prefix(uow.session, ctx, key_prefix)
-        if e.user_id == user_id
-    )
+def gained_by(user_id: int, entries: Sequence[rep.PointsEntry]) -> int:
+    return sum(e.points for e in entries if e.user_id == user_id)
 
 
-def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, key: str, value: int,
+def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, gained: int, value: int,
             now: datetime) -> None:  # fmt: skip
-    gained = _entries_gained(uow, ctx, post.author_id, key)
+    """``gained``: the points the post's author just got from this vote."""
     if value > 0:
         q = post if post.kind == "question" else uow.session.get(PostRow, post.question_id)
         notes.notify(
@@ -259,9 +255,8 @@ def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, key: str, value: 
     award(uow, ctx, post.author_id, now, gained)
 
 
-def on_accept(uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: PostRow, key: str,
-              now: datetime) -> None:  # fmt: skip
-    gained = _entries_gained(uow, ctx, answer.author_id, key)
+def on_accept(uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: PostRow,
+              gained: int, now: datetime) -> None:  # fmt: skip
     notes.notify(
         uow.session, ctx.brand.id, [answer.author_id], "accepted", {"title": question.title},
         question_url(ctx, question.id), now, skip=core.require_user(ctx).id,

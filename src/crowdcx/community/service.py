@@ -421,7 +421,8 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
     uow.session.flush()
     _sync_question(uow.session, ctx, post)
     if value != held:
-        engagement.on_vote(uow, ctx, post, key, value, now)
+        gained = engagement.gained_by(post.author_id, decision.entries)
+        engagement.on_vote(uow, ctx, post, gained, value, now)
     return post
 
 
@@ -441,7 +442,7 @@ def accept(
         question=state,
         answer=_answer_state(target),
         now=now,
-        key=(key := f"accept:{target.id}:{int(now.timestamp() * 1000)}"),
+        key=f"accept:{target.id}:{int(now.timestamp() * 1000)}",
         policy=policy(ctx),
         reputation=points.POLICY,
         previous_accept_entries=previous,
@@ -458,7 +459,8 @@ def accept(
     question.updated_at = now
     uow.session.flush()
     _sync_question(uow.session, ctx, question)
-    engagement.on_accept(uow, ctx, question, target, key, now)
+    gained = engagement.gained_by(target.author_id, decision.entries)
+    engagement.on_accept(uow, ctx, question, target, gained, now)
     return target
 
 

@@ -81,7 +81,13 @@ def _aware(at: datetime) -> datetime:
 def entries_by_key_prefix(
     session: Session, ctx: BrandContext, prefix: str
 ) -> list[rep.PointsEntry]:
-    rows = session.scalars(ctx.scoped(PointsEntryRow).where(PointsEntryRow.key.like(f"{prefix}%")))
+    """Entries whose key starts with ``prefix``, as a range on the (brand, key) unique index
+    (a LIKE would scan the ledger: SQLite's LIKE is case-insensitive and skips the index)."""
+    rows = session.scalars(
+        ctx.scoped(PointsEntryRow).where(
+            PointsEntryRow.key >= prefix, PointsEntryRow.key < prefix + "\U0010ffff"
+        )
+    )
     return [to_entry(r) for r in rows]
 
 
