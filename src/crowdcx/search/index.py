@@ -14,6 +14,7 @@ The caller (a unit of work) owns the transaction: nothing here commits.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal, Protocol
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
 from crowdcx.search.analysis import AnalyzedText, analyze, analyze_query
 
@@ -43,10 +45,20 @@ class IndexConfig:
     jieba_words: bool = False
     # Re-rank FTS5's candidates with Lucene BM25 (IDF log(1 + (N - df + .5) / (df + .5)),
     # never negative, unlike FTS5's) using per-brand N and average length. 0 = FTS5 order.
-    rerank_candidates: int = 200
+    # Each one costs Python time (its stored tokens are counted); at 100k documents 99 % of
+    # the final top 10 come from FTS5's best 100 once FTS5 orders by the whole query
+    # (order_max_df), see bench/search_latency.py.
+    rerank_candidates: int = 100
     # Tokens in more than this share of a large index (and more documents than the re-ranker
     # takes) do not generate candidates; they still count in the re-ranking score.
     candidate_max_df: float = 0.05
+    # The rarest tokens generate candidates while their document frequencies add up to at
+    # most this (FTS5 scores every document they match: this bounds what a query costs on a
+    # large index). 0 = no budget.
+    candidate_budget: int = 4000
+    # Other query words in at most this share of the brand's documents take part in FTS5's
+    # ordering of the candidates without generating any. 0 = off.
+    order_max_df: float = 0.2
     k1: float = 1.5
     b: float = 0.75
 
@@ -241,7 +253,7 @@ def _checked(visibilities: Sequence[str], kinds: Sequence[str]) -> tuple[list[st
     return vis, knd
 
 
-def _in_clause(name: str, values: Sequence[str]) -> tuple[str, dict[str, str]]:
+def _in_clause(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     keys = [f"{name}{i}" for i in range(len(values))]
     return ", ".join(f":{k}" for k in keys), dict(zip(keys, values, strict=True))
 
@@ -282,17 +294,36 @@ class SqliteSearchIndex:
     FTS5 finds the candidates (``MATCH`` + brand + visibility + kind, ordered by its
     ``bm25()``); the best ``config.rerank_candidates`` of them are re-scored here with Lucene
     BM25: word fields (title weighted over body) plus ``gram_weight`` × BM25 on trigrams.
+
+    What a query costs is what FTS5 scores: every document its generating tokens match, times
+    the tokens in the expression. So only the query's rarer tokens generate candidates (see
+    :meth:`_candidate_tokens`), the other informative ones only order them in ``bm25()``
+    (:meth:`_ordering_tokens`), and every query token counts in the re-ranking score, whose
+    scale is unchanged (the out-of-scope threshold is calibrated on it).
+
+    Per-brand statistics and document frequencies read by one object are cached in it (a
+    search and its ``max_score`` read the same ones) and dropped on every write made through
+    it; an object lives for one unit of work, so it never sees another's writes anyway.
     """
 
     def __init__(self, conn: Connection, config: IndexConfig | None = None) -> None:
         self.conn = conn
         self.config = config or IndexConfig()
+        self._stats_cache: dict[int, tuple[int, float, float] | None] = {}
+        self._df_cache: dict[tuple[int, str, str], int] = {}
+        self._all_documents: int | None = None
+
+    def _forget(self) -> None:
+        self._stats_cache.clear()
+        self._df_cache.clear()
+        self._all_documents = None
 
     def add(self, document: IndexDocument) -> None:
         self.delete(document.brand_id, document.kind, document.ref_id)
         self.add_many([document])
 
     def add_many(self, documents: Iterable[IndexDocument]) -> None:
+        self._forget()
         insert_doc = text(
             f"INSERT INTO search_document ({_INSERT_COLUMNS}) VALUES ({_INSERT_VALUES}) "  # noqa: S608
             "RETURNING id"
@@ -325,6 +356,7 @@ class SqliteSearchIndex:
             self._bump_terms(brand_id, counts, 1)
         for brand_id, (n, words, grams_n) in totals.items():
             self._bump_stats(brand_id, n, words, grams_n)
+        self._forget()
 
     def _bump_stats(self, brand_id: int, documents: int, words: int, grams: int) -> None:
         self.conn.execute(
@@ -355,6 +387,7 @@ class SqliteSearchIndex:
             )
 
     def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
+        self._forget()
         ids = (
             self.conn.execute(
                 text(
@@ -381,15 +414,27 @@ class SqliteSearchIndex:
                 words = _count(row.title) + _count(row.body)
                 self._bump_stats(brand_id, -1, -words, -_count(row.grams))
 
-    def match_expression(self, query: AnalyzedText) -> str:
-        """The FTS5 MATCH string: every token quoted (FTS5 syntax in a query is just text)."""
-        parts: list[str] = []
+    def match_expression(self, query: AnalyzedText, ordering: Sequence[str] = ()) -> str:
+        """The FTS5 MATCH string: every token quoted (FTS5 syntax in a query is just text).
+
+        ``ordering`` tokens do not widen the match, they only take part in FTS5's ``bm25()``
+        (``G AND (G OR O)`` matches exactly what ``G`` does), so the candidates the
+        re-ranker gets are ordered by the whole query, not only by its rarer words.
+        """
         words = _quoted(query.words)
-        if words:
-            parts.append("{title body} : (" + " OR ".join(words) + ")")
         grams = _quoted(query.grams) if self.config.grams else []
-        if grams:
-            parts.append("{grams} : (" + " OR ".join(grams) + ")")
+        order = _quoted(ordering) if words else []
+        word_expr = " OR ".join(words)
+        if order:
+            word_expr = f"({word_expr}) AND ({word_expr} OR {' OR '.join(order)})"
+        if not grams:
+            # Without grams the grams column is empty (and weighs 0 in bm25()): a column
+            # filter would only make FTS5 decode every position list it reads.
+            return word_expr
+        parts: list[str] = []
+        if words:
+            parts.append("{title body} : (" + word_expr + ")")
+        parts.append("{grams} : (" + " OR ".join(grams) + ")")
         return " OR ".join(parts)
 
     def search(
@@ -409,45 +454,120 @@ class SqliteSearchIndex:
         if rerank and stats is None:
             return []  # nothing indexed for this brand
         generating = query_tokens
+        ordering: tuple[str, ...] = ()
         dfs: tuple[dict[str, int], dict[str, int]] = ({}, {})
         if rerank and stats is not None:
             dfs = self._document_frequencies(
                 brand_id, query_tokens.words, query_tokens.grams if cfg.grams else ()
             )
             generating = self._candidate_tokens(query_tokens, dfs, stats[0])
-        match = self.match_expression(generating)
+            ordering = self._ordering_tokens(query_tokens, generating, dfs[0], stats[0])
+        match = self.match_expression(generating, ordering)
         if not match:
             return []
+        fetch = max(int(limit), cfg.rerank_candidates) if rerank else int(limit)
+        ranked = self._ranked_ids(brand_id, match, vis, knd, fetch)
+        if rerank and stats is not None:
+            tokens = self._tokens([doc_id for doc_id, _rank in ranked])
+            found = [tokens[doc_id] for doc_id, _rank in ranked if doc_id in tokens]
+            scores = self._bm25(stats, query_tokens, dfs, found)
+            order = sorted(range(len(found)), key=lambda i: (-scores[i], i))[: int(limit)]
+            ranked = [(int(found[i].id), scores[i]) for i in order]
+        else:
+            ranked = [(doc_id, -rank) for doc_id, rank in ranked]
+        rows = self._rows([doc_id for doc_id, _score in ranked])
+        return [_hit(rows[doc_id], score) for doc_id, score in ranked if doc_id in rows]
+
+    def _ranked_ids(
+        self, brand_id: int, match: str, vis: list[str], knd: list[str], fetch: int
+    ) -> list[tuple[int, float]]:
+        """The ``fetch`` best (id, FTS5 bm25) of the brand's visible matches, best first.
+
+        FTS5 has to score every match either way; joining each one to ``search_document``
+        for the brand/visibility/kind filter costs as much again. When the brand holds most
+        of the index, rank first and filter only the best few (exact: if enough of them pass,
+        they are the best that pass); otherwise, or when too few pass, filter every match.
+        """
         vis_sql, vis_params = _in_clause("v", vis)
         kind_sql, kind_params = _in_clause("k", knd)
-        fetch = max(int(limit), cfg.rerank_candidates) if rerank else int(limit)
-        token_columns = (
-            ", f.title AS t_title, f.body AS t_body, f.grams AS t_grams" if rerank else ""
-        )
-        sql = text(
-            f"SELECT {_HIT_COLUMNS}{token_columns}, "  # noqa: S608
-            "bm25(search_fts, :w_title, :w_body, :w_grams) AS rank "
-            "FROM search_fts AS f JOIN search_document AS d ON d.id = f.rowid "
-            "WHERE search_fts MATCH :match AND d.brand_id = :brand_id "
-            f"AND d.visibility IN ({vis_sql}) AND d.kind IN ({kind_sql}) "
-            "ORDER BY rank LIMIT :limit"
-        )
         params: dict[str, Any] = {
             "match": match,
             "brand_id": brand_id,
-            "limit": fetch,
-            "w_title": cfg.title_weight,
-            "w_body": cfg.body_weight,
-            "w_grams": cfg.gram_weight,
+            "w_title": self.config.title_weight,
+            "w_body": self.config.body_weight,
+            "w_grams": self.config.gram_weight,
             **vis_params,
             **kind_params,
         }
-        rows = self.conn.execute(sql, params).all()
-        if not rerank or stats is None:
-            return [_hit(row, -float(row.rank)) for row in rows]
-        scores = self._bm25(stats, query_tokens, dfs, rows)
-        order = sorted(range(len(rows)), key=lambda i: (-scores[i], i))[: int(limit)]
-        return [_hit(rows[i], scores[i]) for i in order]
+        rank_sql = "bm25(search_fts, :w_title, :w_body, :w_grams)"
+        if self._brand_share(brand_id) >= _PREFILTER_SHARE:
+            over = fetch * _OVERFETCH
+            rows = self.conn.execute(
+                text(
+                    f"WITH top AS (SELECT rowid AS id, {rank_sql} AS rank FROM search_fts "  # noqa: S608
+                    "WHERE search_fts MATCH :match ORDER BY rank LIMIT :over) "
+                    "SELECT top.id, top.rank, (d.brand_id = :brand_id "
+                    f"AND d.visibility IN ({vis_sql}) AND d.kind IN ({kind_sql})) AS ok "
+                    "FROM top LEFT JOIN search_document AS d ON d.id = top.id "
+                    "ORDER BY top.rank, top.id"
+                ),
+                {**params, "over": over},
+            ).all()
+            passed = [(int(r.id), float(r.rank)) for r in rows if r.ok]
+            if len(passed) >= fetch or len(rows) < over:
+                return passed[:fetch]
+        rows = self.conn.execute(
+            text(
+                f"SELECT f.rowid AS id, {rank_sql} AS rank "  # noqa: S608
+                "FROM search_fts AS f JOIN search_document AS d ON d.id = f.rowid "
+                "WHERE search_fts MATCH :match AND d.brand_id = :brand_id "
+                f"AND d.visibility IN ({vis_sql}) AND d.kind IN ({kind_sql}) "
+                "ORDER BY rank, f.rowid LIMIT :limit"
+            ),
+            {**params, "limit": fetch},
+        ).all()
+        return [(int(r.id), float(r.rank)) for r in rows]
+
+    def _tokens(self, ids: Sequence[int]) -> dict[int, Any]:
+        """The stored (analysed) tokens of documents by id, for the re-ranker."""
+        rows = self._select_in(
+            "SELECT f.rowid AS id, f.title AS t_title, f.body AS t_body, f.grams AS t_grams "
+            "FROM search_fts AS f WHERE f.rowid IN ({values})",
+            [int(i) for i in ids],
+        )
+        return {int(row.id): row for row in rows}
+
+    def _select_in(
+        self, sql: str, values: Sequence[Any], params: dict[str, Any] | None = None
+    ) -> Sequence[Any]:
+        """Run ``sql`` with ``{values}`` standing for a list of values: one JSON array bound
+        once (``json_each``) rather than hundreds of bound parameters, which SQLAlchemy and
+        SQLite would parse and prepare anew for every length (half the cost of the query)."""
+        if not values:
+            return []
+        if _JSON_EACH[0]:
+            try:
+                return self.conn.execute(
+                    text(sql.format(values="SELECT value FROM json_each(:values_json)")),
+                    {**(params or {}), "values_json": json.dumps(list(values))},
+                ).all()
+            except OperationalError as exc:  # an SQLite built without the JSON functions
+                if "json_each" not in str(exc):
+                    raise
+                _JSON_EACH[0] = False
+        keys, bound = _in_clause("values", values)
+        return self.conn.execute(text(sql.format(values=keys)), {**(params or {}), **bound}).all()
+
+    def _rows(self, ids: Sequence[int]) -> dict[int, Any]:
+        """The hit columns of documents by id."""
+        if not ids:
+            return {}
+        keys, params = _in_clause("i", ids)
+        rows = self.conn.execute(
+            text(f"SELECT d.id, {_HIT_COLUMNS} FROM search_document AS d WHERE d.id IN ({keys})"),  # noqa: S608
+            params,
+        ).all()
+        return {int(row.id): row for row in rows}
 
     def max_score(self, brand_id: int, query: AnalyzedText) -> float | None:
         """The most BM25 any document of this brand could score for ``query``: every token
@@ -478,31 +598,100 @@ class SqliteSearchIndex:
 
     def _stats(self, brand_id: int) -> tuple[int, float, float] | None:
         """(documents, average word tokens, average gram tokens) of one brand."""
+        if brand_id not in self._stats_cache:
+            self._stats_cache[brand_id] = self._read_stats(brand_id)
+        return self._stats_cache[brand_id]
+
+    def _read_stats(self, brand_id: int) -> tuple[int, float, float] | None:
         row = self.conn.execute(
             text(
-                "SELECT documents, word_tokens, gram_tokens FROM search_stats "
+                "SELECT documents, word_tokens, gram_tokens, "
+                "(SELECT sum(documents) FROM search_stats) AS all_documents FROM search_stats "
                 "WHERE brand_id = :brand_id"
             ),
             {"brand_id": brand_id},
         ).one_or_none()
+        if row is not None:
+            self._all_documents = int(row.all_documents or 0)
         if row is None or int(row.documents) <= 0:
             return None
         n = int(row.documents)
         return n, max(int(row.word_tokens) / n, 1.0), max(int(row.gram_tokens) / n, 1.0)
 
+    def _brand_share(self, brand_id: int) -> float:
+        """The brand's share of every indexed document (1.0 for a one-brand index)."""
+        stats = self._stats(brand_id)  # reads the total as well
+        if stats is None:
+            return 0.0
+        if self._all_documents is None:
+            total = self.conn.execute(text("SELECT sum(documents) FROM search_stats")).scalar()
+            self._all_documents = int(total or 0)
+        return stats[0] / max(self._all_documents, stats[0])
+
     def _candidate_tokens(
         self, query: AnalyzedText, dfs: tuple[dict[str, int], dict[str, int]], n_docs: int
     ) -> AnalyzedText:
-        """Drop very common tokens from candidate generation (keep the 3 rarest at least)."""
-        cap = max(self.config.rerank_candidates, self.config.candidate_max_df * n_docs)
+        """The tokens whose documents become candidates.
 
-        def keep(tokens: Sequence[str], df: dict[str, int]) -> tuple[str, ...]:
-            rare = tuple(t for t in tokens if 0 < df.get(t, 0) <= cap)
-            if rare or not tokens:
-                return rare
-            return tuple(sorted(tokens, key=lambda t: df.get(t, 0) or n_docs + 1)[:3])
+        FTS5 scores every document any of them matches, so they are what a query costs.
+        Unknown tokens match nothing; a Han character goes when a query bigram holding it
+        generates (its documents hold the character too); tokens in more than
+        ``candidate_max_df`` of a large index go; then the rarest stay while their document
+        frequencies add up to ``candidate_budget`` (the rarest one always), at most
+        ``_MAX_GENERATING`` of them (a long Chinese question has dozens of rare bigrams, and
+        each one adds FTS5 work on every candidate). When no token is rare enough, the 3
+        rarest generate. Every query token still counts in the order of
+        the candidates (see :meth:`_ordering_tokens`) and in the re-ranking.
+        """
+        cfg = self.config
+        cap = max(cfg.rerank_candidates, cfg.candidate_max_df * n_docs)
+        budget = cfg.candidate_budget
 
-        return AnalyzedText(keep(query.words, dfs[0]), keep(query.grams, dfs[1]), query.language)
+        def keep(tokens: Sequence[str], df: dict[str, int], words: bool) -> tuple[str, ...]:
+            rare = [t for t in tokens if 0 < df.get(t, 0) <= cap]
+            if not rare:
+                if not tokens:
+                    return ()
+                return tuple(sorted(tokens, key=lambda t: df.get(t, 0) or n_docs + 1)[:3])
+            if not words:  # trigrams (typo tolerance) need many weak matches: no budget
+                return tuple(rare)
+            covered = {ch for t in rare if _HAN_BIGRAM.fullmatch(t) for ch in t}
+            rare = [t for t in rare if t not in covered] or rare
+            if budget <= 0:
+                return tuple(rare)
+            chosen: set[str] = set()
+            total = 0
+            for t in sorted(rare, key=lambda t: df[t]):
+                total += df[t]
+                if chosen and total > budget:
+                    break
+                chosen.add(t)
+            if len(chosen) > _MAX_GENERATING:
+                chosen = set(sorted(chosen, key=lambda t: df[t])[:_MAX_GENERATING])
+            return tuple(t for t in rare if t in chosen)
+
+        return AnalyzedText(
+            keep(query.words, dfs[0], True), keep(query.grams, dfs[1], False), query.language
+        )
+
+    def _ordering_tokens(
+        self, query: AnalyzedText, generating: AnalyzedText, df: dict[str, int], n_docs: int
+    ) -> tuple[str, ...]:
+        """Query words that do not generate candidates but order them in FTS5 (so the best
+        ``rerank_candidates`` by FTS5 are close to the best by the full query): known ones in
+        at most ``order_max_df`` of the brand's documents, the rarest first, Han characters
+        left out (their bigrams say more and they are the commonest tokens)."""
+        cfg = self.config
+        if cfg.order_max_df <= 0 or not generating.words:
+            return ()
+        taken = set(generating.words)
+        cap = cfg.order_max_df * n_docs
+        extra = [
+            t
+            for t in query.words
+            if t not in taken and 0 < df.get(t, 0) <= cap and not _HAN_CHAR.fullmatch(t)
+        ]
+        return tuple(sorted(extra, key=lambda t: df[t])[:_MAX_ORDERING])
 
     def _bm25(
         self,
@@ -523,19 +712,23 @@ class SqliteSearchIndex:
         idf_words = {t: idf(df_words.get(t, 0)) for t in words}
         idf_grams = {t: idf(df_grams.get(t, 0)) for t in grams}
         k1, b = cfg.k1, cfg.b
+        w_title, w_body = cfg.title_weight, cfg.body_weight
+        wanted = frozenset(idf_words).__contains__
         scores: list[float] = []
         for row in rows:
-            title_tf = Counter(row.t_title.split())
-            body_tf = Counter(row.t_body.split())
-            length = title_tf.total() + body_tf.total()
+            # Term frequencies of the query's tokens only (the rest only count for length).
+            title_tokens = row.t_title.split()
+            body_tokens = row.t_body.split()
+            tf: dict[str, float] = {}
+            for token in filter(wanted, title_tokens):
+                tf[token] = tf.get(token, 0.0) + w_title
+            for token in filter(wanted, body_tokens):
+                tf[token] = tf.get(token, 0.0) + w_body
+            length = len(title_tokens) + len(body_tokens)
             norm = k1 * (1 - b + b * length / avg_words)
             total = 0.0
-            for token, weight in idf_words.items():
-                f = cfg.title_weight * title_tf.get(token, 0) + cfg.body_weight * body_tf.get(
-                    token, 0
-                )
-                if f:
-                    total += weight * f * (k1 + 1) / (f + norm)
+            for token, f in tf.items():
+                total += idf_words[token] * f * (k1 + 1) / (f + norm)
             if grams:
                 gram_tf = Counter(row.t_grams.split())
                 gnorm = k1 * (1 - b + b * gram_tf.total() / avg_grams)
@@ -550,21 +743,26 @@ class SqliteSearchIndex:
         self, brand_id: int, words: Sequence[str], grams: Sequence[str]
     ) -> tuple[dict[str, int], dict[str, int]]:
         """Per-brand document frequency of each query token (0 when unknown)."""
+        cache = self._df_cache
+        wanted = [("w", t) for t in dict.fromkeys(words)] + [("g", t) for t in dict.fromkeys(grams)]
+        missing = list(dict.fromkeys(t for f, t in wanted if (brand_id, f, t) not in cache))
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            for term in chunk:
+                cache[(brand_id, "w", term)] = cache[(brand_id, "g", term)] = 0
+            for term, fld, df in self._select_in(
+                "SELECT term, field, df FROM search_term "
+                "WHERE brand_id = :brand_id AND term IN ({values})",
+                chunk,
+                {"brand_id": brand_id},
+            ):
+                cache[(brand_id, "g" if fld == "g" else "w", term)] = int(df)
         df_words: dict[str, int] = {}
         df_grams: dict[str, int] = {}
-        tokens = list(dict.fromkeys([*words, *grams]))
-        for start in range(0, len(tokens), 500):
-            chunk = tokens[start : start + 500]
-            keys, params = _in_clause("t", chunk)
-            rows = self.conn.execute(
-                text(
-                    "SELECT term, field, df FROM search_term "  # noqa: S608
-                    f"WHERE brand_id = :brand_id AND term IN ({keys})"
-                ),
-                {"brand_id": brand_id, **params},
-            ).all()
-            for term, fld, df in rows:
-                (df_grams if fld == "g" else df_words)[term] = int(df)
+        for fld, term in wanted:
+            df = cache[(brand_id, fld, term)]
+            if df:
+                (df_grams if fld == "g" else df_words)[term] = df
         return df_words, df_grams
 
 
@@ -574,7 +772,19 @@ def _idf(df: int, n_docs: int) -> float:
     return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
+# Rank-then-filter (see SqliteSearchIndex._ranked_ids) when the brand holds at least this
+# share of the index, taking this many times the wanted candidates before the filter.
+_PREFILTER_SHARE: Final = 0.5
+# At most this many generating / ordering-only tokens (each one costs FTS5 time on every
+# candidate it scores).
+_MAX_GENERATING: Final = 20
+_MAX_ORDERING: Final = 8
+_OVERFETCH: Final = 2
+# Whether this SQLite has json_each (3.38+ always has; older builds may omit JSON).
+_JSON_EACH: list[bool] = [True]
+
 _HAN_BIGRAM: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}")
+_HAN_CHAR: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 
 
 def _count(tokens: str) -> int:
