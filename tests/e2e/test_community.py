@@ -25,6 +25,10 @@ SPAM = "Дешёвые айфоны за полцены, пишите"
 
 
 def sign_in(page: Any, base: str, email: str) -> None:
+    # Leave the previous page first: its background requests (the live stream reconnecting)
+    # would otherwise come back after the cookies are cleared with a fresh CSRF cookie that
+    # no longer matches the sign-in form (a 403 and a flaky walk).
+    page.goto("about:blank")
     page.context.clear_cookies()
     page.goto(f"{base}/login")
     page.fill("#f-email", email)
