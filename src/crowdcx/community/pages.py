@@ -327,16 +327,12 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
     }
     escalation = None
     if mine and not q.solved and q.ticket_id is None:
-        status_ = rules.escalation_status(
+        escalation = rules.escalation_status(
             service._question_state(uow.session, q), now(), service.policy(ctx)
         )
-        escalation = status_
     community = uow.session.get(CommunityRow, q.community_id)
-    commenters = [
-        c.author_id
-        for cs in service.comments_for(uow.session, ctx, [q.id, *[a.id for a in answers]]).values()
-        for c in cs
-    ]
+    comments = service.comments_for(uow.session, ctx, [q.id, *[a.id for a in answers]])
+    commenters = [c.author_id for cs in comments.values() for c in cs]
     privileges = (
         points.privileges_of(uow.session, ctx, ctx.user.id) if ctx.user is not None else frozenset()
     )
@@ -349,7 +345,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             **_common(uow, ctx), "q": q, "answers": answers, "votes": votes, "mine": mine,
             "errors": errors or {}, "form": form or {}, "flag_names": flag_labels(),
             "moderation": hides, "escalation": escalation, "community": community,
-            "comments": service.comments_for(uow.session, ctx, [q.id, *[a.id for a in answers]]),
+            "comments": comments,
             "names": _names(uow, [q.author_id, *[a.author_id for a in answers], *commenters]),
             "can_edit_others": can_edit_others, "can_close": can_close,
             "original": uow.session.get(PostRow, q.duplicate_of) if q.duplicate_of else None,
