@@ -101,6 +101,10 @@ def test_hidden_post_is_explained_appealed_reviewed_and_restored(
     for h in f.helpers[:3]:
         f.post(f"/posts/{qid}/flag", h, {"reason": "spam"})
     assert f.get(f"/questions/{qid}").status_code == 404
+    # Nor through its history or comments; the author still sees it.
+    assert f.get(f"/posts/{qid}/revisions").status_code == 404
+    assert f.get(f"/posts/{qid}/comments", f.helpers[3]).status_code == 404
+    assert f.get(f"/posts/{qid}/comments", f.asker).status_code == 200
     note = f.get("/notifications", f.asker).json()["items"][0]
     assert note["kind"] == "hidden"
     assert "доверенные участники (3)" in note["text"]

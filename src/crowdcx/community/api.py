@@ -183,9 +183,7 @@ def list_questions(
 @router.get("/questions/{question_id}", response_model=QuestionDetail)
 def get_question(slug: str, question_id: int, uow: Uow, viewer: ViewerDep) -> QuestionDetail:
     ctx = _ctx(uow, slug, viewer.user)
-    q = service.get_post(uow.session, ctx, question_id, "question")
-    if q.hidden and not service.is_agent(ctx) and (ctx.user is None or ctx.user.id != q.author_id):
-        service.get_post(uow.session, ctx, -1, "question")  # hidden: answer as not found
+    q = service.readable_post(uow.session, ctx, question_id, "question")
     answers = service.ordered_answers(uow.session, ctx, q)
     return QuestionDetail(**post_out(q).model_dump(), answer_list=[post_out(a) for a in answers])
 
@@ -501,7 +499,7 @@ def edit_post(slug: str, post_id: int, body: EditIn, uow: Uow, user: CurrentUser
 @router.get("/posts/{post_id}/revisions")
 def post_revisions(slug: str, post_id: int, uow: Uow, viewer: ViewerDep) -> dict[str, Any]:
     ctx = _ctx(uow, slug, viewer.user)
-    post = service.get_post(uow.session, ctx, post_id)
+    post = service.readable_post(uow.session, ctx, post_id)
     return {
         "items": [
             {"id": r.id, "editor_id": r.editor_id, "title": r.title, "body": r.body,
@@ -524,6 +522,6 @@ def add_comment(
 @router.get("/posts/{post_id}/comments")
 def list_comments(slug: str, post_id: int, uow: Uow, viewer: ViewerDep) -> dict[str, Any]:
     ctx = _ctx(uow, slug, viewer.user)
-    post = service.get_post(uow.session, ctx, post_id)
+    post = service.readable_post(uow.session, ctx, post_id)
     rows = service.comments_for(uow.session, ctx, [post.id]).get(post.id, [])
     return {"items": [comment_out(c) for c in rows]}

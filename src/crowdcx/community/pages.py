@@ -301,10 +301,8 @@ def similar(
 def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id: int,
               errors: dict[str, str] | None = None, status: int = 200,
               form: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
-    q = service.get_post(uow.session, ctx, question_id, "question")
+    q = service.readable_post(uow.session, ctx, question_id, "question")
     mine = ctx.user is not None and ctx.user.id == q.author_id
-    if q.hidden and not (service.is_agent(ctx) or mine):
-        raise not_found(_("There is no such question in this brand."), "post_not_found")
     answers = service.ordered_answers(uow.session, ctx, q)
     if ctx.user is not None:
         votes = dict(

@@ -232,6 +232,17 @@ def get_post(session: Session, ctx: BrandContext, post_id: int, kind: str | None
     return post
 
 
+def readable_post(
+    session: Session, ctx: BrandContext, post_id: int, kind: str | None = None
+) -> PostRow:
+    """A post the viewer may read: a hidden one only for its author and the brand's agents
+    (anyone else gets the same "not found" as for a post that does not exist)."""
+    post = get_post(session, ctx, post_id, kind)
+    if post.hidden and not is_agent(ctx) and (ctx.user is None or ctx.user.id != post.author_id):
+        return get_post(session, ctx, -1, kind)
+    return post
+
+
 def _question_state(session: Session, q: PostRow) -> rules.QuestionState:
     accepted = session.scalars(
         select(PostRow.id).where(PostRow.question_id == q.id, PostRow.accepted.is_(True))
