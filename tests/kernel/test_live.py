@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from crowdcx.kernel.live import LiveMessage, MemoryBroadcaster, RedisBroadcaster
+from crowdcx.kernel.live import LiveMessage, MemoryBroadcaster, RedisBroadcaster, sse_stream
 
 T = TypeVar("T")
 
@@ -100,3 +100,36 @@ def test_redis_broadcaster_round_trip() -> None:
             await broadcaster.close()
 
     assert run(scenario()) == LiveMessage("user:42", "notice", {"text": "Привет"})
+
+
+def test_sse_stream_ends_cleanly_when_the_client_goes_away() -> None:
+    """A browser that disconnects while the stream waits for a message: the stream ends,
+    unsubscribes, and closing the subscription raises nothing (it used to log
+    "aclose(): asynchronous generator is already running")."""
+    broadcaster = MemoryBroadcaster()
+    gone = asyncio.Event()
+
+    async def is_disconnected() -> bool:
+        return gone.is_set()
+
+    async def scenario() -> list[bytes]:
+        chunks: list[bytes] = []
+        stream = sse_stream(broadcaster, ["user:7"], is_disconnected, keepalive_s=0.2)
+        chunks.append(await stream.__anext__())
+        pending = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0.02)  # the stream subscribes when its next chunk is asked for
+        broadcaster.publish("user:7", "offer", {"subject": "Заказ 订单"})
+        chunks.append(await pending)
+        chunks.append(await stream.__anext__())  # silence: a keep-alive comment
+        assert broadcaster.subscriber_count("user:7") == 1
+        gone.set()  # the next wait times out with a message read still pending
+        chunks += [chunk async for chunk in stream]
+        assert broadcaster.subscriber_count("user:7") == 0
+        return chunks
+
+    chunks = run(scenario())
+    assert chunks[0].startswith(b"retry: 3000")
+    assert chunks[1].startswith(b"event: offer\ndata: ")
+    assert "Заказ 订单".encode() in chunks[1]
+    assert chunks[2] == b": keep-alive\n\n"
+    assert len(chunks) == 3

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -135,6 +135,36 @@ class RedisBroadcaster:
     async def close(self) -> None:
         self._sync.close()
         await self._async.aclose()
+
+
+async def sse_stream(
+    broadcaster: Broadcaster,
+    channels: Iterable[str],
+    is_disconnected: Callable[[], Awaitable[bool]],
+    keepalive_s: float = 15,
+) -> AsyncIterator[bytes]:
+    """The bytes of a Server-Sent Events response: the messages of ``channels`` as they come,
+    a comment line every ``keepalive_s`` seconds of silence, until the client goes away."""
+    yield b"retry: 3000\n: connected\n\n"
+    messages = broadcaster.subscribe(channels).__aiter__()
+    next_message = asyncio.ensure_future(messages.__anext__())
+    try:
+        while True:
+            done, _pending = await asyncio.wait({next_message}, timeout=keepalive_s)
+            if await is_disconnected():
+                break
+            if not done:
+                yield b": keep-alive\n\n"
+                continue
+            yield next_message.result().sse()
+            next_message = asyncio.ensure_future(messages.__anext__())
+    finally:
+        # The pending __anext__ runs inside the subscription generator: let its cancellation
+        # finish first, or aclose() finds the generator still running and raises.
+        next_message.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await next_message
+        await messages.aclose()  # type: ignore[attr-defined]
 
 
 def make_broadcaster(redis_url: str | None) -> MemoryBroadcaster | RedisBroadcaster:

@@ -4,7 +4,6 @@ and the health check."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.errors import unauthenticated
 from crowdcx.kernel.language import normalize_locale
+from crowdcx.kernel.live import sse_stream
 from crowdcx.tenancy.models import Brand
 from crowdcx.tenancy.service import access_brand, memberships_of
 from crowdcx.web.context import LOCALE_COOKIE
@@ -101,26 +101,8 @@ async def live(request: Request) -> StreamingResponse:
     channels = await asyncio.to_thread(_live_channels, request)
     broadcaster = request.app.state.broadcaster
 
-    async def stream() -> AsyncIterator[bytes]:
-        yield b"retry: 3000\n: connected\n\n"
-        messages = broadcaster.subscribe(channels).__aiter__()
-        next_message = asyncio.ensure_future(messages.__anext__())
-        try:
-            while True:
-                done, _pending = await asyncio.wait({next_message}, timeout=15)
-                if await request.is_disconnected():
-                    break
-                if not done:
-                    yield b": keep-alive\n\n"
-                    continue
-                yield next_message.result().sse()
-                next_message = asyncio.ensure_future(messages.__anext__())
-        finally:
-            next_message.cancel()
-            await messages.aclose()
-
     return StreamingResponse(
-        stream(),
+        sse_stream(broadcaster, channels, request.is_disconnected),
         media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-accel-buffering": "no"},
     )
