@@ -66,9 +66,12 @@ def test_badges_levels_and_notifications_follow_the_events(
     assert f.post("/badges/backfill", f.admin).json() == {"granted": 1}
     assert f.rep(helper)["badges"][-1] == "first_upvote"
     assert f.post("/badges/backfill", f.helpers[1]).status_code == 403
-    assert f.get("/notifications", helper).json()["unread"] > 0
+    unread = f.get("/notifications", helper).json()["unread"]
+    assert unread > 0
+    assert f.get("/notifications/unread", helper).json() == {"count": unread}
     f.post("/notifications/read", helper)
     assert f.get("/notifications", helper).json()["unread"] == 0
+    assert f.get("/notifications/unread", helper).json() == {"count": 0}
 
 
 def test_follows_bring_new_questions(client: TestClient, world: World, db: Database) -> None:

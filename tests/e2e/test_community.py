@@ -86,6 +86,10 @@ def test_russian_helper_is_upvoted_accepted_levels_up_and_spam_is_hidden(
 
     # The helper sees what it earned: notifications, profile with points, badge and level.
     sign_in(page, base, HELPER)
+    page.goto(f"{base}/b/volga/community")
+    count = page.locator("a[data-count-src] .nav-count")
+    count.wait_for(state="visible")
+    assert int(count.inner_text()) >= 3  # answer accepted, level 2, badge
     page.goto(f"{base}/b/volga/notifications")
     notes = page.locator("main ul.notifications").inner_text()
     assert "Вы достигли уровня 2." in notes

@@ -382,6 +382,13 @@ def list_notifications(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]
     }  # fmt: skip
 
 
+@router.get("/notifications/unread")
+def unread_notifications(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    """How many notifications the viewer has not read: the count beside the menu entry."""
+    ctx = _ctx(uow, slug, user)
+    return {"count": notes.unread_count(uow.session, ctx.brand.id, user.id)}
+
+
 @router.post("/notifications/read")
 def read_notifications(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
     ctx = _ctx(uow, slug, user)

@@ -29,7 +29,9 @@ from crowdcx.web.templating import NavItem, page, register_nav
 router = APIRouter(include_in_schema=False)
 
 register_nav(NavItem(N_("Community"), "community", "brand.view", signed_in=False))
-register_nav(NavItem(N_("Notifications"), "notifications", "brand.view"))
+register_nav(
+    NavItem(N_("Notifications"), "notifications", "brand.view", count="notifications/unread")
+)
 register_nav(
     NavItem(N_("Review queue"), "community/moderation", "brand.view",
             roles=frozenset({"agent", "brand_admin"}))

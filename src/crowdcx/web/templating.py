@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -29,6 +29,15 @@ class NavItem:
     permission: str = "brand.view"
     signed_in: bool = True
     roles: frozenset[str] = frozenset()  # when set, only viewers holding one of these roles
+    # An API path relative to the brand ("notifications/unread") answering {"count": n}: the
+    # page shows n beside the entry (fetched after the page loads, so no page waits for it).
+    count: str = ""
+
+
+class NavLink(NamedTuple):
+    label: str
+    href: str
+    count_src: str  # "" when the entry shows no count
 
 
 NAV: list[NavItem] = []
@@ -39,7 +48,7 @@ def register_nav(item: NavItem) -> None:
         NAV.append(item)
 
 
-def nav_for(ctx: BrandContext | None) -> list[tuple[str, str]]:
+def nav_for(ctx: BrandContext | None) -> list[NavLink]:
     if ctx is None:
         return []
     items = []
@@ -50,7 +59,8 @@ def nav_for(ctx: BrandContext | None) -> list[tuple[str, str]]:
             continue
         if item.roles and not (item.roles & ctx.roles):
             continue
-        items.append((item.label, f"/b/{ctx.brand.slug}/{item.path}"))
+        count_src = f"/api/v1/brands/{ctx.brand.slug}/{item.count}" if item.count else ""
+        items.append(NavLink(item.label, f"/b/{ctx.brand.slug}/{item.path}", count_src))
     return items
 
 

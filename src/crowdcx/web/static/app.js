@@ -31,10 +31,29 @@
   setInterval(tick, 1000);
   document.body.addEventListener("htmx:afterSwap", tick);
 
+  // Counts beside menu entries (unread notifications): fetched after the page is shown.
+  function refreshCounts() {
+    document.querySelectorAll("a[data-count-src]").forEach(function (link) {
+      var badge = link.querySelector(".nav-count");
+      if (!badge || !window.fetch) { return; }
+      fetch(link.dataset.countSrc, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          var n = body && typeof body.count === "number" ? body.count : 0;
+          badge.textContent = n > 99 ? "99+" : String(n);
+          badge.hidden = n <= 0;
+        })
+        .catch(function () { /* the count is a hint; the page works without it */ });
+    });
+  }
+  refreshCounts();
+  window.crowdcxRefreshCounts = refreshCounts;
+
   if (document.body.dataset.live === "1" && window.EventSource) {
     var source = new EventSource("/live");
     source.addEventListener("notice", function (evt) {
       try { toast(JSON.parse(evt.data).text); } catch (e) { /* ignore malformed */ }
+      refreshCounts();
     });
     source.addEventListener("offer", function (evt) {
       try { toast(JSON.parse(evt.data).subject); } catch (e) { /* ignore malformed */ }
