@@ -466,3 +466,149 @@ def test_unsolved_questions_become_tickets_automatically_where_the_brand_wants(
     ticket = client.get(f.url(f"/tickets/{q['ticket_id']}"), headers=f.asker.auth).json()
     assert ticket["subject"] == "Никто не отвечает про роуминг"
     assert "escalated" in kinds(f, f.asker)
+
+
+def test_flagged_comment_is_hidden_explained_and_restored_by_an_agent(
+    client: TestClient, world: World, db: Database
+) -> None:
+    from sqlalchemy import select
+
+    from crowdcx.community.models import ModerationRow
+
+    f = Forum(client, world, db)
+    qid = f.ask()
+    aid = f.answer(qid, f.helpers[0], "Проверьте точку доступа.")
+    r = f.post(f"/posts/{aid}/comments", f.asker, {"body": "Дешёвые часы http://spam.example"})
+    assert r.status_code == 201
+    assert r.json()["hidden"] is False
+    cid = r.json()["id"]
+    # A newcomer (0 points) may not flag; nobody flags their own comment; one flag each.
+    denied = f.post(f"/comments/{cid}/flag", f.helpers[3], {"reason": "spam"})
+    assert denied.status_code == 403
+    assert denied.json()["code"] == "privilege_required"
+    own = f.post(f"/comments/{cid}/flag", f.asker, {"reason": "spam"})
+    assert (own.status_code, own.json()["code"]) == (403, "self_flag")
+    for h in f.helpers[:3]:
+        f.grant(h, 600)  # trusted_flagger and review_queue at 500
+    assert f.post(f"/comments/{cid}/flag", f.helpers[0], {"reason": "nonsense"}).status_code == 422
+    first = f.post(f"/comments/{cid}/flag", f.helpers[0], {"reason": "spam"})
+    assert (first.status_code, first.json()) == (201, {"hidden": False, "flags": 1})
+    again = f.post(f"/comments/{cid}/flag", f.helpers[0], {"reason": "rude"})
+    assert (again.status_code, again.json()["code"]) == (409, "already_flagged")
+    assert "комментарий" in again.json()["detail"]  # worded for a comment, in Russian
+    second = f.post(f"/comments/{cid}/flag", f.helpers[1], {"reason": "spam"})
+    assert second.json() == {"hidden": False, "flags": 2}
+    third = f.post(f"/comments/{cid}/flag", f.helpers[2], {"reason": "rude"})
+    assert third.json() == {"hidden": True, "flags": 3}
+    # The author is told why, in their language (the brand's Russian here).
+    note = f.get("/notifications", f.asker).json()["items"][0]
+    assert note["kind"] == "comment_hidden"
+    assert "доверенные участники (3)" in note["text"]
+    assert "Спам" in note["text"]
+    assert note["url"].endswith(f"/community/questions/{qid}#post-{aid}")
+    # Gone for everyone else, through the API and the page; the author sees it marked hidden.
+    assert f.get(f"/posts/{aid}/comments").json()["items"] == []
+    assert f.get(f"/posts/{aid}/comments", f.helpers[0]).json()["items"] == []
+    assert f.get(f"/posts/{aid}/comments", f.agent).json()["items"] == []
+    mine = f.get(f"/posts/{aid}/comments", f.asker).json()["items"]
+    assert [(c["id"], c["hidden"]) for c in mine] == [(cid, True)]
+    assert "доверенные участники (3)" in mine[0]["hidden_reason"]
+    assert "spam.example" not in client.get(f"/b/{f.slug}/community/questions/{qid}").text
+    sign_in(client, f.helpers[1])
+    assert "spam.example" not in client.get(f"/b/{f.slug}/community/questions/{qid}").text
+    sign_in(client, f.asker)
+    page = client.get(f"/b/{f.slug}/community/questions/{qid}").text
+    assert "spam.example" in page
+    assert "Hidden automatically because 3 trusted members flagged it (Spam)." in page
+    # A hidden comment cannot be flagged further by those who no longer see it.
+    gone = f.post(f"/comments/{cid}/flag", f.helpers[3], {"reason": "spam"})
+    assert (gone.status_code, gone.json()["code"]) == (404, "comment_not_found")
+    # Reviewers find it in the queue (apart from posts); an agent restores it.
+    queue = f.get("/moderation/queue", f.helpers[0]).json()
+    assert queue["items"] == []
+    assert [(c["comment"]["id"], c["flags"]) for c in queue["comments"]] == [(cid, 3)]
+    newcomer = f.post(f"/comments/{cid}/moderate", f.helpers[3], {"action": "restore"})
+    assert (newcomer.status_code, newcomer.json()["code"]) == (403, "privilege_required")
+    bad = f.post(f"/comments/{cid}/moderate", f.agent, {"action": "dismiss"})
+    assert bad.status_code == 422
+    restored = f.post(f"/comments/{cid}/moderate", f.agent, {"action": "restore", "note": "ок"})
+    assert restored.status_code == 200
+    assert restored.json()["hidden"] is False
+    again = f.post(f"/comments/{cid}/moderate", f.agent, {"action": "restore"})
+    assert (again.status_code, again.json()["code"]) == (409, "not_hidden")
+    assert [c["id"] for c in f.get(f"/posts/{aid}/comments").json()["items"]] == [cid]
+    assert "comment_restored" in kinds(f, f.asker)
+    assert f.get("/moderation/queue", f.agent).json()["comments"] == []
+    # The audit log holds both actions on the comment, the restore with its actor.
+    with db.sessions() as session:
+        log = session.scalars(
+            select(ModerationRow).where(ModerationRow.comment_id == cid).order_by(ModerationRow.id)
+        ).all()
+        assert [(m.action, m.automatic, m.actor_id, m.post_id) for m in log] == [
+            ("hide", True, None, aid), ("restore", False, f.agent.id, aid)]  # fmt: skip
+    sign_in(client, f.agent)
+    queue_page = client.get(f"/b/{f.slug}/community/moderation").text
+    assert queue_page.count(f"comment #{cid}") == 2
+    # Another brand's comment is not found, for its flags and its moderation alike.
+    other = world.brand()
+    stranger = world.member(other, ["agent"])
+    for path, body in ((f"/comments/{cid}/flag", {"reason": "spam"}),
+                       (f"/comments/{cid}/moderate", {"action": "hide"})):  # fmt: skip
+        r = client.post(f"/api/v1/brands/{other}{path}", json=body, headers=stranger.auth)
+        assert (r.status_code, r.json()["code"]) == (404, "comment_not_found")
+
+
+def test_comment_flag_and_hide_controls_on_the_pages(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    f.grant(f.helpers[0], 600)  # flag and review queue
+    f.grant(f.helpers[1], 20)  # flag only
+    qid = f.ask("Как включить VoLTE?")
+    cid = f.post(f"/posts/{qid}/comments", f.asker, {"body": "Грубый комментарий"}).json()["id"]
+    url = f"/b/{f.slug}/community/questions/{qid}"
+    sign_in(client, f.helpers[3])  # a newcomer sees the comment but no controls
+    page = client.get(url).text
+    assert "Грубый комментарий" in page
+    assert f"/comments/{cid}/flag" not in page
+    assert f"/comments/{cid}/moderate" not in page
+    token = sign_in(client, f.helpers[1])
+    page = client.get(url).text
+    assert f"/comments/{cid}/flag" in page
+    assert f"/comments/{cid}/moderate" not in page
+    flagged = client.post(f"/b/{f.slug}/community/comments/{cid}/flag",
+                          data={"csrf_token": token, "reason": "rude"},
+                          follow_redirects=False)  # fmt: skip
+    assert flagged.status_code == 303
+    twice = client.post(f"/b/{f.slug}/community/comments/{cid}/flag",
+                        data={"csrf_token": token, "reason": "rude"})  # fmt: skip
+    assert twice.status_code == 409
+    assert "You already flagged this comment." in twice.text
+    no_hide = client.post(f"/b/{f.slug}/community/comments/{cid}/moderate",
+                          data={"csrf_token": token, "action": "hide"})  # fmt: skip
+    assert no_hide.status_code == 403
+    token = sign_in(client, f.helpers[0])  # a reviewer hides it from the question page
+    assert f"/comments/{cid}/moderate" in client.get(url).text
+    hidden = client.post(f"/b/{f.slug}/community/comments/{cid}/moderate",
+                         data={"csrf_token": token, "action": "hide"},
+                         follow_redirects=False)  # fmt: skip
+    assert hidden.status_code == 303
+    assert "Грубый комментарий" not in client.get(url).text
+    token = sign_in(client, f.asker)
+    assert "Hidden by a moderator." in client.get(url).text
+    assert "comment_hidden" in kinds(f, f.asker)
+    # The review queue lists it with Restore and Keep hidden; keeping it hidden decides it.
+    token = sign_in(client, f.agent)
+    queue = client.get(f"/b/{f.slug}/community/moderation").text
+    assert f'id="review-comment-{cid}"' in queue
+    assert "Грубый комментарий" in queue
+    assert "Keep hidden" in queue
+    kept = client.post(f"/b/{f.slug}/community/comments/{cid}/moderate",
+                       data={"csrf_token": token, "action": "uphold", "back": "queue"},
+                       follow_redirects=False)  # fmt: skip
+    assert kept.status_code == 303
+    assert kept.headers["location"] == f"/b/{f.slug}/community/moderation"
+    queue = client.get(f"/b/{f.slug}/community/moderation").text
+    assert f'id="review-comment-{cid}"' not in queue
+    assert "Nothing to review." in queue
+    assert "Грубый комментарий" not in client.get(url).text  # still hidden

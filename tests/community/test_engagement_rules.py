@@ -1,17 +1,26 @@
-"""Pure rules around the Q&A core: onboarding configuration and quiz, review decisions."""
+"""Pure rules around the Q&A core: onboarding configuration and quiz, review decisions, and
+flags on comments."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from crowdcx.community.rules import (
+    CommentRef,
+    CommunityPolicy,
+    FlagRecord,
     Onboarding,
     QuizQuestion,
+    auto_moderation,
+    flag_problems,
     onboarding_problems,
     parse_onboarding,
     quiz_mistakes,
     review_problems,
+    top_flag_reason,
 )
 from crowdcx.reputation.rules import Violation
 
@@ -61,3 +70,65 @@ def test_review_needs_the_privilege_and_a_decision_that_fits() -> None:
     assert review_problems(none, True, "hide", True)[0].code == "already_hidden"
     assert review_problems(none, True, "hide", False) == []
     assert review_problems(none, True, "nuke", False)[0].code == "invalid_decision"
+
+
+# --- flags on comments ------------------------------------------------------------------------
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+COMMENT = CommentRef(id=40, post_id=7, brand_id=1, author_id=1)
+TRUSTED = frozenset({"flag", "trusted_flagger"})
+
+
+def test_comment_flags_follow_the_rules_of_posts() -> None:
+    earlier = [FlagRecord(5, "spam", NOW, TRUSTED)]
+    assert flag_problems(6, COMMENT, frozenset({"flag"}), earlier) == []
+    assert flag_problems(6, COMMENT, frozenset(), [], flagger_is_agent=True) == []
+    assert [p.code for p in flag_problems(6, COMMENT, frozenset(), earlier)] == [
+        "privilege_required"
+    ]
+    assert [p.code for p in flag_problems(1, COMMENT, TRUSTED, [])] == ["self_flag"]
+    assert [p.code for p in flag_problems(5, COMMENT, TRUSTED, earlier)] == ["already_flagged"]
+
+
+def test_three_trusted_flags_hide_a_comment_without_an_appeal() -> None:
+    flags = [
+        FlagRecord(5, "rude", NOW, TRUSTED),
+        FlagRecord(6, "spam", NOW + timedelta(minutes=1), frozenset({"flag"})),  # not trusted
+        FlagRecord(1, "spam", NOW, TRUSTED),  # the author's own does not count
+        FlagRecord(7, "spam", NOW + timedelta(minutes=2), TRUSTED),
+    ]
+    kw = {"post_id": COMMENT.id, "author_id": COMMENT.author_id, "already_hidden": False,
+          "now": NOW, "policy": CommunityPolicy(), "target": "comment"}  # fmt: skip
+    assert auto_moderation(flags=flags, **kw) is None  # type: ignore[arg-type]
+    third = FlagRecord(8, "rude", NOW + timedelta(minutes=3), frozenset(), flagger_is_agent=True)
+    action = auto_moderation(flags=[*flags, third], **kw)  # type: ignore[arg-type]
+    assert action is not None
+    assert (action.kind, action.post_id, action.reason_code) == ("hide", 40, "auto_hidden_flags")
+    assert dict(action.params) == {"flags": 3, "reason": "rude"}
+    assert not action.appealable
+    assert action.message.startswith("Your comment was hidden automatically because 3 trusted")
+    assert "appeal" not in action.message
+    assert auto_moderation(flags=[*flags, third], **{**kw, "already_hidden": True}) is None  # type: ignore[arg-type]
+    post = auto_moderation(flags=[*flags, third], **{**kw, "target": "post"})  # type: ignore[arg-type]
+    assert post is not None
+    assert post.appealable
+    assert "appeal_days" in dict(post.params)
+
+
+def test_top_flag_reason_is_the_most_given_then_alphabetical() -> None:
+    def f(who: int, reason: str) -> FlagRecord:
+        return FlagRecord(who, reason, NOW)  # type: ignore[arg-type]
+
+    assert top_flag_reason([]) is None
+    assert top_flag_reason([f(1, "spam"), f(2, "rude"), f(3, "spam")]) == "spam"
+    assert top_flag_reason([f(1, "spam"), f(2, "rude")]) == "rude"
+
+
+def test_comment_review_decisions() -> None:
+    reviewer = frozenset({"review_queue"})
+    assert review_problems(reviewer, False, "hide", False) == []
+    assert review_problems(reviewer, False, "uphold", True) == []
+    assert review_problems(frozenset({"flag"}), False, "hide", False)[0].code == (
+        "privilege_required"
+    )
+    assert review_problems(reviewer, False, "restore", False)[0].code == "not_hidden"

@@ -417,7 +417,13 @@ def moderation_queue(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
             {"post": post_out(i.post), "flags": i.flags, "reasons": list(i.reasons),
              "appeal": i.appeal.message if i.appeal else None}
             for i in engagement.review_queue(uow, ctx)
-        ]
+        ],
+        "comments": [
+            {"comment": comment_out(i.comment),
+             "question_id": i.question.id if i.question else None,
+             "flags": i.flags, "reasons": list(i.reasons), "hidden_at": i.hidden_at}
+            for i in engagement.comment_review_queue(uow, ctx)
+        ],
     }  # fmt: skip
 
 
@@ -480,9 +486,18 @@ class CommentIn(BaseModel):
     body: str = Field(max_length=5000)
 
 
-def comment_out(c: Any) -> dict[str, Any]:
-    return {"id": c.id, "post_id": c.post_id, "author_id": c.author_id, "body": c.body,
-            "body_html": c.body_html, "created_at": c.created_at}  # fmt: skip
+class CommentModerationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(pattern="^(hide|restore|uphold)$")
+    note: str = Field(default="", max_length=2000)
+
+
+def comment_out(c: Any, hidden_reason: str | None = None) -> dict[str, Any]:
+    out = {"id": c.id, "post_id": c.post_id, "author_id": c.author_id, "body": c.body,
+           "body_html": c.body_html, "hidden": c.hidden, "created_at": c.created_at}  # fmt: skip
+    if hidden_reason is not None:
+        out["hidden_reason"] = hidden_reason
+    return out
 
 
 @router.post("/questions/{question_id}/close", response_model=PostOut)
@@ -531,4 +546,27 @@ def list_comments(slug: str, post_id: int, uow: Uow, viewer: ViewerDep) -> dict[
     ctx = _ctx(uow, slug, viewer.user)
     post = service.readable_post(uow.session, ctx, post_id)
     rows = service.comments_for(uow.session, ctx, [post.id]).get(post.id, [])
-    return {"items": [comment_out(c) for c in rows]}
+    reasons = service.comment_hide_reasons(uow.session, ctx, rows)  # the author's own hidden ones
+    return {"items": [comment_out(c, reasons.get(c.id)) for c in rows]}
+
+
+@router.post("/comments/{comment_id}/flag", status_code=201)
+def flag_comment(
+    slug: str, comment_id: int, body: FlagIn, uow: Uow, user: CurrentUser
+) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    comment = service.readable_comment(uow.session, ctx, comment_id)
+    out = service.flag_comment(uow, ctx, comment, body.reason, now())
+    uow.commit()
+    return out
+
+
+@router.post("/comments/{comment_id}/moderate")
+def moderate_comment(
+    slug: str, comment_id: int, body: CommentModerationIn, uow: Uow, user: CurrentUser
+) -> dict[str, Any]:
+    ctx = _ctx(uow, slug, user)
+    comment = service.get_comment(uow.session, ctx, comment_id)
+    engagement.moderate_comment(uow, ctx, comment, body.action, body.note, now())
+    uow.commit()
+    return comment_out(comment)

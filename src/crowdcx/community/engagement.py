@@ -1,7 +1,7 @@
 """What keeps a community going around the Q&A core: badges granted (and back-filled) from
 declarative rules, level-ups, follows, notifications of the events members care about,
 closed-community applications with an onboarding checklist, the moderation review queue with
-appeals, and super-user discovery. Decisions come from community/rules.py,
+appeals (and hidden comments), and super-user discovery. Decisions come from community/rules.py,
 reputation/rules.py and notifications/rules.py; this module reads and writes rows."""
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from crowdcx.community import rules
 from crowdcx.community import service as core
 from crowdcx.community.models import (
     BadgeGrantRow,
+    CommentFlagRow,
+    CommentRow,
     CommunityMemberRow,
     CommunityRow,
     FlagRow,
@@ -284,6 +286,31 @@ def on_hidden(uow: UnitOfWork, ctx: BrandContext, post: PostRow, action: Moderat
     )  # fmt: skip
 
 
+def _comment_question(uow: UnitOfWork, comment: CommentRow) -> PostRow | None:
+    post = uow.session.get(PostRow, comment.post_id)
+    if post is None or post.kind == "question":
+        return post
+    return uow.session.get(PostRow, post.question_id)
+
+
+def _comment_url(ctx: BrandContext, comment: CommentRow, question: PostRow | None) -> str:
+    base = question_url(ctx, question.id if question else comment.post_id)
+    return f"{base}#post-{comment.post_id}"
+
+
+def on_comment_hidden(uow: UnitOfWork, ctx: BrandContext, comment: CommentRow,
+                      action: ModerationRow, params: Mapping[str, Any],
+                      now: datetime) -> None:  # fmt: skip
+    """Tell the author why their comment was hidden (``params``: ``automatic`` with ``flags``
+    and ``reason``, or a moderator's ``note``); the text is rendered in their language."""
+    q = _comment_question(uow, comment)
+    notes.notify(
+        uow.session, ctx.brand.id, [comment.author_id], "comment_hidden",
+        {"title": (q.title if q else "")[:120], **params, "moderation_id": action.id},
+        _comment_url(ctx, comment, q), now,
+    )  # fmt: skip
+
+
 # --- moderation: review queue and appeals ---------------------------------------------------
 
 
@@ -322,7 +349,8 @@ def review_queue(uow: UnitOfWork, ctx: BrandContext, limit: int = 100) -> list[Q
             ctx.scoped(
                 ModerationRow, select(ModerationRow.post_id, func.max(ModerationRow.created_at))
             )
-            .where(ModerationRow.action.in_(("restore", "uphold", "hide", "dismiss")))
+            .where(ModerationRow.action.in_(("restore", "uphold", "hide", "dismiss")),
+                   ModerationRow.comment_id.is_(None))
             .group_by(ModerationRow.post_id)
         ).all()
     )  # fmt: skip
@@ -334,7 +362,7 @@ def review_queue(uow: UnitOfWork, ctx: BrandContext, limit: int = 100) -> list[Q
         history = list(
             s.scalars(
                 select(ModerationRow)
-                .where(ModerationRow.post_id == post.id)
+                .where(ModerationRow.post_id == post.id, ModerationRow.comment_id.is_(None))
                 .order_by(ModerationRow.created_at, ModerationRow.id)
             )
         )
@@ -356,7 +384,11 @@ def review_queue(uow: UnitOfWork, ctx: BrandContext, limit: int = 100) -> list[Q
 def _last_hide(uow: UnitOfWork, post: PostRow) -> ModerationRow | None:
     return uow.session.scalar(
         select(ModerationRow)
-        .where(ModerationRow.post_id == post.id, ModerationRow.action == "hide")
+        .where(
+            ModerationRow.post_id == post.id,
+            ModerationRow.action == "hide",
+            ModerationRow.comment_id.is_(None),
+        )
         .order_by(ModerationRow.created_at.desc(), ModerationRow.id.desc())
         .limit(1)
     )
@@ -372,7 +404,7 @@ def appeal(
     already = uow.session.scalar(
         select(func.count(ModerationRow.id)).where(
             ModerationRow.post_id == post.id, ModerationRow.action == "appeal",
-            ModerationRow.created_at >= hide.created_at,
+            ModerationRow.comment_id.is_(None), ModerationRow.created_at >= hide.created_at,
         )
     )  # fmt: skip
     action = rules.ModerationAction(
@@ -440,6 +472,92 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
         )  # fmt: skip
     uow.session.flush()
     core._sync_question(uow.session, ctx, post)
+    return row
+
+
+@dataclass(frozen=True)
+class CommentQueueItem:
+    comment: CommentRow
+    question: PostRow | None
+    flags: int
+    reasons: tuple[str, ...]
+    hidden_at: datetime | None
+
+
+def comment_review_queue(
+    uow: UnitOfWork, ctx: BrandContext, limit: int = 100
+) -> list[CommentQueueItem]:
+    """Hidden comments not yet decided on (kept hidden by a reviewer), oldest first."""
+    s = uow.session
+    hidden = list(
+        s.scalars(ctx.scoped(CommentRow).where(CommentRow.hidden.is_(True)).order_by(CommentRow.id))
+    )
+    if not hidden:
+        return []
+    ids = [c.id for c in hidden]
+    last: dict[int, ModerationRow] = {}
+    hidden_at: dict[int, datetime] = {}
+    for m in s.scalars(
+        ctx.scoped(ModerationRow)
+        .where(ModerationRow.comment_id.in_(ids))
+        .order_by(ModerationRow.created_at, ModerationRow.id)
+    ):
+        last[m.comment_id or 0] = m
+        if m.action == "hide":
+            hidden_at[m.comment_id or 0] = m.created_at
+    flags: dict[int, int] = {}
+    reasons: dict[int, set[str]] = {}
+    for cid, reason in s.execute(
+        ctx.scoped(CommentFlagRow, select(CommentFlagRow.comment_id, CommentFlagRow.reason))
+        .where(CommentFlagRow.comment_id.in_(ids))
+    ):  # fmt: skip
+        flags[cid] = flags.get(cid, 0) + 1
+        reasons.setdefault(cid, set()).add(reason)
+    posts = {p.id: p for p in s.scalars(
+        select(PostRow).where(PostRow.id.in_({c.post_id for c in hidden})))}  # fmt: skip
+    items: list[CommentQueueItem] = []
+    for c in hidden:
+        decision = last.get(c.id)
+        if decision is not None and decision.action == "uphold":
+            continue  # decided; stays hidden
+        post = posts.get(c.post_id)
+        question = (
+            post if post is None or post.kind == "question" else s.get(PostRow, post.question_id)
+        )
+        items.append(
+            CommentQueueItem(c, question, flags.get(c.id, 0),
+                             tuple(sorted(reasons.get(c.id, ()))), hidden_at.get(c.id))
+        )  # fmt: skip
+    return items[:limit]
+
+
+def moderate_comment(uow: UnitOfWork, ctx: BrandContext, comment: CommentRow, action: str,
+                     note: str, now: datetime) -> ModerationRow:  # fmt: skip
+    """An agent or a holder of the review-queue privilege hides a comment, restores a hidden
+    one, or keeps it hidden (``uphold``: off the queue). Every decision lands in the audit log;
+    the author is told of a hide (with the note) and of a restore."""
+    user = core.require_user(ctx)
+    privileges = points.privileges_of(uow.session, ctx, user.id)
+    core._raise_first_on_comment(
+        rules.review_problems(privileges, core.is_agent(ctx), action, comment.hidden)
+    )
+    row = ModerationRow(
+        brand_id=ctx.brand.id, post_id=comment.post_id, comment_id=comment.id, action=action,
+        reason_code=f"review_{action}", message=note.strip()[:2000], automatic=False,
+        actor_id=user.id, created_at=now,
+    )  # fmt: skip
+    uow.session.add(row)
+    uow.session.flush()
+    if action == "hide":
+        comment.hidden = True
+        on_comment_hidden(uow, ctx, comment, row, {"automatic": False, "note": row.message}, now)
+    elif action == "restore":
+        comment.hidden = False
+        q = _comment_question(uow, comment)
+        notes.notify(uow.session, ctx.brand.id, [comment.author_id], "comment_restored",
+                     {"title": (q.title if q else "")[:120]}, _comment_url(ctx, comment, q),
+                     now)  # fmt: skip
+    uow.session.flush()
     return row
 
 

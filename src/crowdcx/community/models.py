@@ -1,5 +1,6 @@
 """Tables of the community lane: communities, members, posts (questions and answers share one
-table so votes and flags address one id space), votes, flags, moderation and redemptions."""
+table so votes and flags address one id space), votes, flags, comments and their flags,
+moderation and redemptions."""
 
 from __future__ import annotations
 
@@ -97,12 +98,17 @@ class FlagRow(BrandOwned, Base):
 
 
 class ModerationRow(BrandOwned, Base):
-    """Audit log of moderation: automatic hides (with the reason told to the author)."""
+    """Audit log of moderation: automatic hides (with the reason told to the author), appeals
+    and reviewers' decisions. A row about a comment names it in ``comment_id``; its ``post_id``
+    is then the post the comment is on."""
 
     __tablename__ = "community_moderation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("community_posts.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("community_comments.id", ondelete="CASCADE"), default=None
+    )
     action: Mapped[str] = mapped_column(String(16))
     reason_code: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
@@ -174,4 +180,18 @@ class CommentRow(BrandOwned, Base):
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     hidden: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommentFlagRow(BrandOwned, Base):
+    """A member's flag on a comment (one per person and comment), as FlagRow is for posts."""
+
+    __tablename__ = "community_comment_flags"
+    __table_args__ = (UniqueConstraint("comment_id", "flagger_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("community_comments.id", ondelete="CASCADE"))
+    flagger_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(16))
+    trusted: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,7 +1,8 @@
 """Community pages: home (popular in the reader's language), a community with its onboarding,
-the question page with votes, accepts, approval, flags, answers and appeals, the ask page with
-duplicate suggestions while typing, profiles, leaderboards, the review queue, rewards, top
-helpers and notifications. Every action posts to the same use cases as the API."""
+the question page with votes, accepts, approval, flags (on posts and comments), answers and
+appeals, the ask page with duplicate suggestions while typing, profiles, leaderboards, the
+review queue (posts and hidden comments), rewards, top helpers and notifications. Every action
+posts to the same use cases as the API."""
 
 from __future__ import annotations
 
@@ -71,8 +72,7 @@ def privilege_labels() -> dict[str, str]:
 
 
 def flag_labels() -> dict[str, str]:
-    return {"spam": _("Spam"), "rude": _("Rude or abusive"), "off_topic": _("Off topic"),
-            "other": _("Something else")}  # fmt: skip
+    return {code: notes.flag_reason_label(code) for code in service.FLAG_REASONS}
 
 
 def action_labels() -> dict[str, str]:
@@ -321,7 +321,10 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
         m.post_id: m
         for m in uow.session.scalars(
             select(ModerationRow)
-            .where(ModerationRow.post_id.in_([q.id, *[a.id for a in answers]]))
+            .where(
+                ModerationRow.post_id.in_([q.id, *[a.id for a in answers]]),
+                ModerationRow.comment_id.is_(None),
+            )
             .order_by(ModerationRow.created_at)
         )
     }
@@ -338,6 +341,11 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
     )
     can_edit_others = service.is_agent(ctx) or "edit_others" in privileges
     can_close = service.is_agent(ctx) or "close" in privileges
+    can_flag = service.is_agent(ctx) or "flag" in privileges
+    # The viewer's own hidden comments are shown to them, marked hidden with the reason.
+    comment_hidden = service.comment_hide_reasons(
+        uow.session, ctx, [c for cs in comments.values() for c in cs]
+    )
     return page(
         request,
         "community/question.html",
@@ -347,7 +355,8 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "moderation": hides, "escalation": escalation, "community": community,
             "comments": comments,
             "names": _names(uow, [q.author_id, *[a.author_id for a in answers], *commenters]),
-            "can_edit_others": can_edit_others, "can_close": can_close,
+            "can_edit_others": can_edit_others, "can_close": can_close, "can_flag": can_flag,
+            "comment_hidden": comment_hidden,
             "original": uow.session.get(PostRow, q.duplicate_of) if q.duplicate_of else None,
         },
         status=status,
@@ -488,6 +497,43 @@ def comment(
     return _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}")
 
 
+@router.post("/b/{slug}/community/comments/{comment_id}/flag", dependencies=[CsrfChecked])
+def flag_comment(
+    slug: str, comment_id: int, request: Request, user: CurrentUser, uow: Uow,
+    reason: Annotated[str, Form(max_length=16)] = "spam",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    comment = service.readable_comment(uow.session, ctx, comment_id)
+    post = service.get_post(uow.session, ctx, comment.post_id)
+
+    def run() -> Any:
+        return service.flag_comment(uow, ctx, comment, reason, now())
+
+    return _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}")
+
+
+@router.post("/b/{slug}/community/comments/{comment_id}/moderate", dependencies=[CsrfChecked])
+def moderate_comment(
+    slug: str, comment_id: int, request: Request, user: CurrentUser, uow: Uow,
+    action: Annotated[str, Form(max_length=10)], note: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=10)] = "",
+) -> Response:  # fmt: skip
+    """Hide from the question page; restore or keep hidden from the review queue
+    (``back=queue``)."""
+    ctx = access_brand(uow.session, slug, user)
+    comment = service.get_comment(uow.session, ctx, comment_id)
+
+    def run() -> Any:
+        return engagement.moderate_comment(uow, ctx, comment, action, note, now())
+
+    if back == "queue":
+        run()
+        uow.commit()
+        return RedirectResponse(f"/b/{slug}/community/moderation", status_code=303)
+    post = service.get_post(uow.session, ctx, comment.post_id)
+    return _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}")
+
+
 @router.post("/b/{slug}/community/questions/{question_id}/close", dependencies=[CsrfChecked])
 def close(
     slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow,
@@ -623,14 +669,16 @@ def moderation(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Resp
                        _("The review queue opens at %(n)s reputation.")
                        % {"n": points.POLICY.privileges["review_queue"]})  # fmt: skip
     items = engagement.review_queue(uow, ctx)
+    comment_items = engagement.comment_review_queue(uow, ctx)
     log = engagement.moderation_log(uow, ctx, 50)
     return page(
         request,
         "community/moderation.html",
         {
-            **_common(uow, ctx), "items": items, "log": log, "flag_names": flag_labels(),
-            "action_names": action_labels(),
+            **_common(uow, ctx), "items": items, "comment_items": comment_items, "log": log,
+            "flag_names": flag_labels(), "action_names": action_labels(),
             "names": _names(uow, [i.post.author_id for i in items]
+                            + [i.comment.author_id for i in comment_items]
                             + [m.actor_id for m in log if m.actor_id]),
         },
     )  # fmt: skip

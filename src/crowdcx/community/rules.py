@@ -101,6 +101,16 @@ class PostRef:
 
 
 @dataclass(frozen=True, slots=True)
+class CommentRef:
+    """Just enough of a comment to flag it: flags follow the same rules as on posts."""
+
+    id: int
+    post_id: int
+    brand_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class CommunityPolicy:
     """A brand's community rules. Defaults follow Stack Exchange and Discourse practice."""
 
@@ -499,7 +509,7 @@ class FlagRecord:
 
 def flag_problems(
     flagger_id: int,
-    post: PostRef,
+    post: PostRef | CommentRef,
     flagger_privileges: frozenset[str],
     existing: Iterable[FlagRecord],
     flagger_is_agent: bool = False,
@@ -544,6 +554,14 @@ def trusted_flaggers(
     return out
 
 
+def top_flag_reason(flags: Iterable[FlagRecord]) -> str | None:
+    """The reason given most often (ties: alphabetically first); None without flags."""
+    counts: dict[str, int] = {}
+    for f in flags:
+        counts[f.reason] = counts.get(f.reason, 0) + 1
+    return min(counts, key=lambda r: (-counts[r], r)) if counts else None
+
+
 def auto_moderation(
     *,
     post_id: int,
@@ -552,21 +570,35 @@ def auto_moderation(
     already_hidden: bool,
     now: datetime,
     policy: CommunityPolicy,
+    target: Literal["post", "comment"] = "post",
 ) -> ModerationAction | None:
-    """Hide a post once ``auto_hide_flags`` distinct trusted users flagged it."""
+    """Hide a post (or, with ``target="comment"``, the comment ``post_id`` names) once
+    ``auto_hide_flags`` distinct trusted users flagged it. A hidden post may be edited or
+    appealed; a hidden comment goes to the review queue, without an appeal."""
     if already_hidden:
         return None
     trusted = trusted_flaggers(flags, author_id, policy)
     if len(trusted) < policy.auto_hide_flags:
         return None
-    counts: dict[str, int] = {}
-    for f in trusted:
-        counts[f.reason] = counts.get(f.reason, 0) + 1
-    top_reason = min(counts, key=lambda r: (-counts[r], r))
+    top_reason = top_flag_reason(trusted) or "other"
     n = len(trusted)
+    reason_text = top_reason.replace("_", " ")
+    if target == "comment":
+        return ModerationAction(
+            kind="hide",
+            post_id=post_id,
+            reason_code="auto_hidden_flags",
+            message=(
+                f"Your comment was hidden automatically because {n} trusted community members "
+                f"flagged it ({reason_text}); a moderator will review it."
+            ),
+            params=(("flags", n), ("reason", top_reason)),
+            at=now,
+            appealable=False,
+        )
     message = (
         f"Your post was hidden automatically because {n} trusted community members flagged it "
-        f"({top_reason.replace('_', ' ')}). Edit it or appeal within "
+        f"({reason_text}). Edit it or appeal within "
         f"{policy.appeal_window.days} days; a moderator will review it."
     )
     return ModerationAction(
@@ -891,7 +923,8 @@ ReviewDecision = Literal["restore", "uphold", "hide"]
 def review_problems(
     reviewer_privileges: frozenset[str], reviewer_is_agent: bool, decision: str, hidden: bool
 ) -> list[Violation]:
-    """Who may decide on a post in the review queue, and which decisions fit its state."""
+    """Who may decide on a post (or a comment) in the review queue, and which decisions fit
+    its state: ``uphold`` keeps a hidden one hidden and takes it off the queue."""
     if not reviewer_is_agent and "review_queue" not in reviewer_privileges:
         return [_v("privilege_required", privilege="review_queue")]
     if decision not in ("restore", "uphold", "hide"):

@@ -1,20 +1,22 @@
 """Use cases of the community lane: communities, questions, answers, votes, accepts, brand
-approval, flags with automatic hiding, leaderboards, reputation, rewards and escalation of an
-unanswered question into a ticket. Decisions come from community/rules.py and
-reputation/rules.py; points and money move in the same transaction as the action."""
+approval, flags with automatic hiding (of posts and of comments), leaderboards, reputation,
+rewards and escalation of an unanswered question into a ticket. Decisions come from
+community/rules.py and reputation/rules.py; points and money move in the same transaction as
+the action."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from crowdcx.community import engagement, rules
 from crowdcx.community.models import (
     BadgeGrantRow,
+    CommentFlagRow,
     CommentRow,
     CommunityMemberRow,
     CommunityRow,
@@ -39,6 +41,7 @@ from crowdcx.tenancy.rules import SLUG_RE
 from crowdcx.tenancy.service import BrandContext
 
 MAX_TITLE = 300
+FLAG_REASONS = ("spam", "rude", "off_topic", "other")
 
 
 def policy(ctx: BrandContext) -> rules.CommunityPolicy:
@@ -151,6 +154,29 @@ def violation_error(v: rep.Violation) -> AppError:
 def _raise_first(problems: Sequence[rep.Violation]) -> None:
     if problems:
         raise violation_error(problems[0])
+
+
+def comment_violation_error(v: rep.Violation) -> AppError:
+    """As :func:`violation_error`, with the same codes, in words about a comment."""
+    error = violation_error(v)
+    messages: dict[str, Callable[[], str]] = {
+        "self_flag": lambda: _("You cannot flag your own comment."),
+        "already_flagged": lambda: _("You already flagged this comment."),
+        "not_hidden": lambda: _("This comment is not hidden."),
+        "already_hidden": lambda: _("This comment is already hidden."),
+        "invalid_decision": lambda: _("Decide hide, restore or uphold."),
+    }
+    if v.code not in messages:
+        return error
+    message = messages[v.code]()
+    if error.field:  # the rule's "decision" is the comment form's and body's "action"
+        return invalid("action" if v.code == "invalid_decision" else error.field, message, v.code)
+    return AppError(error.status, v.code, message)
+
+
+def _raise_first_on_comment(problems: Sequence[rep.Violation]) -> None:
+    if problems:
+        raise comment_violation_error(problems[0])
 
 
 # --- communities --------------------------------------------------------------------------
@@ -582,30 +608,114 @@ def comment(
 def comments_for(
     session: Session, ctx: BrandContext, post_ids: Sequence[int]
 ) -> dict[int, list[CommentRow]]:
+    """The comments the viewer may read, per post: hidden ones only for their author (who sees
+    them marked hidden); reviewers find the others in the review queue."""
     out: dict[int, list[CommentRow]] = {}
     if not post_ids:
         return out
+    shown: ColumnElement[bool] = CommentRow.hidden.is_(False)
+    if ctx.user is not None:
+        shown = shown | (CommentRow.author_id == ctx.user.id)
     for c in session.scalars(
         ctx.scoped(CommentRow)
-        .where(CommentRow.post_id.in_(list(post_ids)), CommentRow.hidden.is_(False))
+        .where(CommentRow.post_id.in_(list(post_ids)), shown)
         .order_by(CommentRow.id)
     ):
         out.setdefault(c.post_id, []).append(c)
     return out
 
 
+def _no_such_comment() -> AppError:
+    return not_found(_("There is no such comment in this brand."), "comment_not_found")
+
+
+def get_comment(session: Session, ctx: BrandContext, comment_id: int) -> CommentRow:
+    row = session.get(CommentRow, comment_id)
+    if row is None or row.brand_id != ctx.brand.id:
+        raise _no_such_comment()
+    return row
+
+
+def readable_comment(session: Session, ctx: BrandContext, comment_id: int) -> CommentRow:
+    """A comment the viewer may see: on a post they may read, and when hidden only by its
+    author (anyone else gets the same "not found" as for a comment that does not exist)."""
+    row = get_comment(session, ctx, comment_id)
+    viewer = ctx.user.id if ctx.user is not None else None
+    post = session.get(PostRow, row.post_id)
+    post_hidden = post is None or (post.hidden and not is_agent(ctx) and viewer != post.author_id)
+    if post_hidden or (row.hidden and viewer != row.author_id):
+        raise _no_such_comment()
+    return row
+
+
+def comment_hide_reasons(
+    session: Session, ctx: BrandContext, comments: Iterable[CommentRow]
+) -> dict[int, str]:
+    """Why each hidden comment among ``comments`` is hidden, in the reader's language (for its
+    author): the trusted flags and their main reason, or the moderator and their note."""
+    hidden = {c.id: c for c in comments if c.hidden}
+    if not hidden:
+        return {}
+    last: dict[int, ModerationRow] = {}
+    for m in session.scalars(
+        ctx.scoped(ModerationRow)
+        .where(ModerationRow.comment_id.in_(list(hidden)), ModerationRow.action == "hide")
+        .order_by(ModerationRow.created_at, ModerationRow.id)
+    ):
+        last[m.comment_id or 0] = m
+    flags: dict[int, list[CommentFlagRow]] = {}
+    for f in session.scalars(
+        ctx.scoped(CommentFlagRow).where(CommentFlagRow.comment_id.in_(list(hidden)))
+    ):
+        flags.setdefault(f.comment_id, []).append(f)
+    out: dict[int, str] = {}
+    for cid, c in hidden.items():
+        m = last.get(cid)
+        if m is not None and not m.automatic:
+            out[cid] = (
+                _("Hidden by a moderator: %(note)s") % {"note": m.message}
+                if m.message
+                else _("Hidden by a moderator.")
+            )
+            continue
+        trusted = rules.trusted_flaggers(_flag_records(flags.get(cid, [])), c.author_id,
+                                         policy(ctx))  # fmt: skip
+        reason = rules.top_flag_reason(trusted) or "other"
+        out[cid] = _(
+            "Hidden automatically because %(flags)s trusted members flagged it (%(reason)s)."
+        ) % {"flags": len(trusted), "reason": notes.flag_reason_label(reason)}
+    return out
+
+
+def _flag_records(rows: Iterable[FlagRow | CommentFlagRow]) -> list[rules.FlagRecord]:
+    return [
+        rules.FlagRecord(f.flagger_id, f.reason, f.created_at,  # type: ignore[arg-type]
+                         frozenset({"trusted_flagger"}) if f.trusted else frozenset())
+        for f in rows
+    ]  # fmt: skip
+
+
+def _new_flag_record(
+    ctx: BrandContext, user_id: int, reason: str, now: datetime, trusted: bool
+) -> rules.FlagRecord:
+    return rules.FlagRecord(
+        user_id, reason, now,  # type: ignore[arg-type]
+        frozenset({"trusted_flagger"}) if trusted else frozenset(), is_agent(ctx),
+    )  # fmt: skip
+
+
+def _check_flag_reason(reason: str) -> None:
+    if reason not in FLAG_REASONS:
+        raise invalid("reason", _("Use one of: %(s)s.") % {"s": ", ".join(FLAG_REASONS)})
+
+
 def flag(
     uow: UnitOfWork, ctx: BrandContext, post: PostRow, reason: str, now: datetime
 ) -> dict[str, Any]:
     user = require_user(ctx)
-    if reason not in ("spam", "rude", "off_topic", "other"):
-        raise invalid("reason", _("Use one of: %(s)s.") % {"s": "spam, rude, off_topic, other"})
+    _check_flag_reason(reason)
     privileges = points.privileges_of(uow.session, ctx, user.id)
-    existing = [
-        rules.FlagRecord(f.flagger_id, f.reason, f.created_at,  # type: ignore[arg-type]
-                         frozenset({"trusted_flagger"}) if f.trusted else frozenset())
-        for f in uow.session.scalars(select(FlagRow).where(FlagRow.post_id == post.id))
-    ]  # fmt: skip
+    existing = _flag_records(uow.session.scalars(select(FlagRow).where(FlagRow.post_id == post.id)))
     ref = rules.PostRef(post.id, post.kind, ctx.brand.id, post.author_id)  # type: ignore[arg-type]
     _raise_first(rules.flag_problems(user.id, ref, privileges, existing, is_agent(ctx)))
     trusted = is_agent(ctx) or "trusted_flagger" in privileges
@@ -613,10 +723,7 @@ def flag(
         FlagRow(brand_id=ctx.brand.id, post_id=post.id, flagger_id=user.id, reason=reason,
                 trusted=trusted, created_at=now)
     )  # fmt: skip
-    record = rules.FlagRecord(
-        user.id, reason, now,  # type: ignore[arg-type]
-        frozenset({"trusted_flagger"}) if trusted else frozenset(), is_agent(ctx),
-    )  # fmt: skip
+    record = _new_flag_record(ctx, user.id, reason, now, trusted)
     action = rules.auto_moderation(
         post_id=post.id, author_id=post.author_id, flags=[*existing, record],
         already_hidden=post.hidden, now=now, policy=policy(ctx),
@@ -635,6 +742,45 @@ def flag(
             search.remove(uow.session, ctx.brand.id, "question", str(post.id))
     uow.session.flush()
     return {"hidden": post.hidden, "flags": len(existing) + 1}
+
+
+def flag_comment(
+    uow: UnitOfWork, ctx: BrandContext, comment: CommentRow, reason: str, now: datetime
+) -> dict[str, Any]:
+    """Flag a comment: the reasons, privileges and automatic hiding of posts (three trusted
+    flaggers by default). A hidden comment leaves the page; its author is told why."""
+    user = require_user(ctx)
+    _check_flag_reason(reason)
+    privileges = points.privileges_of(uow.session, ctx, user.id)
+    existing = _flag_records(
+        uow.session.scalars(select(CommentFlagRow).where(CommentFlagRow.comment_id == comment.id))
+    )
+    ref = rules.CommentRef(comment.id, comment.post_id, ctx.brand.id, comment.author_id)
+    _raise_first_on_comment(rules.flag_problems(user.id, ref, privileges, existing, is_agent(ctx)))
+    trusted = is_agent(ctx) or "trusted_flagger" in privileges
+    uow.session.add(
+        CommentFlagRow(brand_id=ctx.brand.id, comment_id=comment.id, flagger_id=user.id,
+                       reason=reason, trusted=trusted, created_at=now)
+    )  # fmt: skip
+    record = _new_flag_record(ctx, user.id, reason, now, trusted)
+    action = rules.auto_moderation(
+        post_id=comment.id, author_id=comment.author_id, flags=[*existing, record],
+        already_hidden=comment.hidden, now=now, policy=policy(ctx), target="comment",
+    )  # fmt: skip
+    if action is not None:
+        comment.hidden = True
+        hide = ModerationRow(
+            brand_id=ctx.brand.id, post_id=comment.post_id, comment_id=comment.id,
+            action=action.kind, reason_code=action.reason_code, message=action.message,
+            automatic=True, created_at=now,
+        )  # fmt: skip
+        uow.session.add(hide)
+        uow.session.flush()
+        engagement.on_comment_hidden(
+            uow, ctx, comment, hide, {"automatic": True, **dict(action.params)}, now
+        )
+    uow.session.flush()
+    return {"hidden": comment.hidden, "flags": len(existing) + 1}
 
 
 def _sync_question(session: Session, ctx: BrandContext, post: PostRow) -> None:

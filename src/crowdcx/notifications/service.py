@@ -57,6 +57,13 @@ def badge_names() -> dict[str, str]:
     }
 
 
+def flag_reason_label(code: str) -> str:
+    """A flag's reason (``spam``, ``rude``, ``off_topic``, ``other``) in the reader's language."""
+    labels = {"spam": _("Spam"), "rude": _("Rude or abusive"), "off_topic": _("Off topic"),
+              "other": _("Something else")}  # fmt: skip
+    return labels.get(code, code)
+
+
 def text(row: NotificationRow) -> str:
     p = row.params or {}
     title = str(p.get("title", ""))[:120]
@@ -83,6 +90,19 @@ def text(row: NotificationRow) -> str:
         return _("A moderator restored your post “%(title)s”.") % {"title": title}
     if row.kind == "upheld":
         return _("A moderator reviewed your appeal; “%(title)s” stays hidden.") % {"title": title}
+    if row.kind == "comment_hidden":
+        if p.get("automatic"):
+            return _(
+                "Your comment on “%(title)s” was hidden automatically because %(flags)s trusted "
+                "members flagged it (%(reason)s). A moderator will review it."
+            ) % {"title": title, "flags": p.get("flags", ""),
+                 "reason": flag_reason_label(str(p.get("reason", "other")))}  # fmt: skip
+        if p.get("note"):
+            return _("A moderator hid your comment on “%(title)s”: %(note)s") % {
+                "title": title, "note": str(p.get("note", ""))[:500]}  # fmt: skip
+        return _("A moderator hid your comment on “%(title)s”.") % {"title": title}
+    if row.kind == "comment_restored":
+        return _("A moderator restored your comment on “%(title)s”.") % {"title": title}
     if row.kind == "followed":
         return _("New question in what you follow: “%(title)s”.") % {"title": title}
     if row.kind == "membership":
