@@ -109,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-df", type=float, default=IndexConfig().candidate_max_df)
     parser.add_argument("--budget", type=int, default=IndexConfig().candidate_budget)
     parser.add_argument("--order-max-df", type=float, default=IndexConfig().order_max_df)
+    parser.add_argument("--gram-weight", type=float, default=IndexConfig().gram_weight)
+    parser.add_argument(
+        "--gram-generate",
+        action=argparse.BooleanOptionalAction,
+        default=IndexConfig().gram_generate,
+    )
     parser.add_argument("--db", type=Path, default=None, help="keep/reuse the index here")
     args = parser.parse_args(argv)
     rng = random.Random(20261124)
@@ -119,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         candidate_max_df=args.max_df,
         candidate_budget=args.budget,
         order_max_df=args.order_max_df,
+        gram_weight=args.gram_weight,
+        gram_generate=args.gram_generate,
     )
 
     def documents() -> Any:

@@ -542,9 +542,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--title-weight", type=float, default=IndexConfig().title_weight)
     parser.add_argument("--gram-weight", type=float, default=IndexConfig().gram_weight)
     parser.add_argument("--jieba", action="store_true", default=IndexConfig().jieba_words)
+    parser.add_argument(
+        "--gram-generate",
+        action=argparse.BooleanOptionalAction,
+        default=IndexConfig().gram_generate,
+        help="trigrams generate candidates for every query (default: only when no word is known)",
+    )
     args = parser.parse_args(argv)
     config = IndexConfig(
-        title_weight=args.title_weight, gram_weight=args.gram_weight, jieba_words=args.jieba
+        title_weight=args.title_weight,
+        gram_weight=args.gram_weight,
+        jieba_words=args.jieba,
+        gram_generate=args.gram_generate,
     )
     only = {t for t in args.only.split(",") if t}
     rows = []

@@ -30,3 +30,49 @@ def test_empty_database_upgrades_to_head_and_matches_the_models(database_url: st
         diff = compare_metadata(ctx, metadata)
     engine.dispose()
     assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_upgrade_analyses_stored_search_documents_again(database_url: str) -> None:
+    """0010: documents indexed before it (no trigrams; on PostgreSQL no BM25 columns or
+    statistics) are analysed again, so a query of typos finds them and scores are bounded."""
+    from sqlalchemy import text
+
+    from crowdcx.search.analysis import analyze
+    from crowdcx.search.index import PostgresSearchIndex, SqliteSearchIndex, query_tokens
+
+    downgrade(database_url, "0009")
+    engine = create_engine(database_url)
+    postgres = engine.dialect.name == "postgresql"
+    words = " ".join(analyze("Roaming charges abroad", language="en").words)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM search_document"))
+        params = {"words": words, "at": "2026-11-30T10:00:00+00:00"}
+        insert = (
+            "INSERT INTO search_document (brand_id, kind, ref_id, language, visibility, title, "
+            "body, updated_at{tsv}) VALUES (77, 'article', '1', 'en', 'public', "
+            "'Roaming charges abroad', '', :at{tsv_value})"
+        )
+        if postgres:
+            conn.execute(
+                text(insert.format(tsv=", tsv", tsv_value=", to_tsvector('simple', :words)")),
+                params,
+            )
+        else:
+            conn.execute(text("DELETE FROM search_fts"))
+            conn.execute(text(insert.format(tsv="", tsv_value="")), params)
+            conn.execute(
+                text("INSERT INTO search_fts (rowid, title, body, grams) VALUES "
+                     "((SELECT max(id) FROM search_document), :words, '', '')"),
+                params,
+            )  # fmt: skip
+    upgrade(database_url, "heads")
+    with engine.connect() as conn:
+        index = (PostgresSearchIndex if postgres else SqliteSearchIndex)(conn)
+        for q in ["roaming", "roamng chargs"]:
+            tokens = query_tokens(q, index.config)
+            hits = index.search(77, tokens, ("public",))
+            assert [h.ref_id for h in hits] == ["1"], q
+            bound = index.max_score(77, tokens)
+            assert bound is not None
+            assert hits[0].text_score <= bound
+    engine.dispose()

@@ -13,7 +13,21 @@ from alembic import op
 
 import crowdcx.kernel.models
 from crowdcx.kernel.models import RAW_SQL_TABLES
-from crowdcx.search.index import POSTGRES_DDL, SQLITE_DDL
+
+# The search index as this revision created it (frozen here: crowdcx.search.index moves on,
+# later revisions change it).
+SQLITE_DDL: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS search_document (\n    id INTEGER PRIMARY KEY,\n    brand_id BIGINT NOT NULL,\n    kind VARCHAR(16) NOT NULL,\n    ref_id VARCHAR(64) NOT NULL,\n    language VARCHAR(16) NOT NULL,\n    visibility VARCHAR(16) NOT NULL,\n    title TEXT NOT NULL,\n    body TEXT NOT NULL,\n    helpful_votes INTEGER NOT NULL DEFAULT 0,\n    unhelpful_votes INTEGER NOT NULL DEFAULT 0,\n    accepted BOOLEAN NOT NULL DEFAULT FALSE,\n    brand_approved BOOLEAN NOT NULL DEFAULT FALSE,\n    updated_at TIMESTAMP WITH TIME ZONE NOT NULL,\n    CONSTRAINT ck_search_document_kind CHECK (kind IN ('article', 'question', 'ticket')),\n    CONSTRAINT ck_search_document_visibility\n        CHECK (visibility IN ('public', 'experts', 'staff')),\n    CONSTRAINT uq_search_document_brand_id_kind_ref_id UNIQUE (brand_id, kind, ref_id)\n)",
+    'CREATE INDEX IF NOT EXISTS ix_search_document_brand_id_visibility ON search_document (brand_id, visibility, kind)',
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body, grams, tokenize = 'unicode61 remove_diacritics 0')",
+    'CREATE TABLE IF NOT EXISTS search_term (\n    brand_id BIGINT NOT NULL,\n    field CHAR(1) NOT NULL,\n    term TEXT NOT NULL,\n    df INTEGER NOT NULL,\n    PRIMARY KEY (brand_id, term, field)\n) WITHOUT ROWID',
+    'CREATE TABLE IF NOT EXISTS search_stats (\n    brand_id BIGINT PRIMARY KEY,\n    documents INTEGER NOT NULL DEFAULT 0,\n    word_tokens INTEGER NOT NULL DEFAULT 0,\n    gram_tokens INTEGER NOT NULL DEFAULT 0\n)',
+)
+POSTGRES_DDL: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS search_document (\n    id BIGSERIAL PRIMARY KEY,\n    brand_id BIGINT NOT NULL,\n    kind VARCHAR(16) NOT NULL,\n    ref_id VARCHAR(64) NOT NULL,\n    language VARCHAR(16) NOT NULL,\n    visibility VARCHAR(16) NOT NULL,\n    title TEXT NOT NULL,\n    body TEXT NOT NULL,\n    helpful_votes INTEGER NOT NULL DEFAULT 0,\n    unhelpful_votes INTEGER NOT NULL DEFAULT 0,\n    accepted BOOLEAN NOT NULL DEFAULT FALSE,\n    brand_approved BOOLEAN NOT NULL DEFAULT FALSE,\n    updated_at TIMESTAMP WITH TIME ZONE NOT NULL,\n    CONSTRAINT ck_search_document_kind CHECK (kind IN ('article', 'question', 'ticket')),\n    CONSTRAINT ck_search_document_visibility\n        CHECK (visibility IN ('public', 'experts', 'staff')),\n    CONSTRAINT uq_search_document_brand_id_kind_ref_id UNIQUE (brand_id, kind, ref_id),\n    tsv TSVECTOR NOT NULL\n)",
+    'CREATE INDEX IF NOT EXISTS ix_search_document_brand_id_visibility ON search_document (brand_id, visibility, kind)',
+    'CREATE INDEX IF NOT EXISTS ix_search_document_tsv ON search_document USING GIN (tsv)',
+)
 
 revision: str = '0004'
 down_revision: str | Sequence[str] | None = '0003'

@@ -301,6 +301,20 @@ def recompute_reputation(brand: Annotated[str, typer.Option(help="Brand slug.")]
     )
 
 
+@app.command("reindex")
+def reindex() -> None:
+    """Analyse every indexed document again and rebuild the search statistics (after an
+    upgrade that changes the text analysis; migrations do it for the releases that need it)."""
+    from crowdcx.search import service as search
+
+    started = time.perf_counter()
+    with _transaction() as uow:
+        documents = search.index_for(uow.session).reanalyse()
+    console.print(
+        f"[green]{documents} documents analysed in {time.perf_counter() - started:.1f} s.[/green]"
+    )
+
+
 @contextmanager
 def _transaction() -> Iterator[UnitOfWork]:
     """A unit of work for one CLI command; domain errors become a readable exit."""

@@ -208,29 +208,50 @@ def test_ddl_strings_match_the_functions() -> None:
     assert {"search_document", "search_fts", "search_stats", "search_term"} <= names
 
 
-def test_sqlite_max_score_bounds_every_hit() -> None:
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import StaticPool
+def test_max_score_bounds_every_hit(index: SearchIndex) -> None:
+    index.add_many(
+        IndexDocument(1, "article", str(i), "en", "public", t, b)
+        for i, (t, b) in enumerate(
+            [("Reset password", "reset reset password"), ("Roaming", "roaming abroad"),
+             ("Refund", "money back"), ("蓝牙", "耳机蓝牙配对")]
+        )
+    )  # fmt: skip
+    for q in ["reset password", "roaming", "蓝牙耳机", "unknown words here", "pasword resett"]:
+        t = query_tokens(q, index.config)
+        bound = index.max_score(1, t)
+        assert bound is not None
+        for hit in index.search(1, t, ("public",), limit=10):
+            assert hit.text_score <= bound + 1e-9
+    assert index.max_score(2, query_tokens("reset", index.config)) is None  # no such brand
 
-    from crowdcx.search.index import IndexDocument, SqliteSearchIndex, create_sqlite_index
-    from crowdcx.search.index import query_tokens as tokens_for
 
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    with engine.begin() as conn:
-        create_sqlite_index(conn)
-        index = SqliteSearchIndex(conn)
-        index.add_many(
-            IndexDocument(1, "article", str(i), "en", "public", t, b)
-            for i, (t, b) in enumerate(
-                [("Reset password", "reset reset password"), ("Roaming", "roaming abroad"),
-                 ("Refund", "money back"), ("蓝牙", "耳机蓝牙配对")]
-            )
-        )  # fmt: skip
-        for q in ["reset password", "roaming", "蓝牙耳机", "unknown words here"]:
-            t = tokens_for(q, index.config)
-            bound = index.max_score(1, t)
-            assert bound is not None
-            for hit in index.search(1, t, ("public",), limit=10):
-                assert hit.text_score <= bound + 1e-9
-        assert index.max_score(2, tokens_for("reset", index.config)) is None  # no such brand
-    engine.dispose()
+def test_a_query_of_typos_still_finds_by_trigrams(index: SearchIndex) -> None:
+    """No query word is known: trigrams generate the candidates (and only then)."""
+    index.add_many([doc("1", "Roaming charges abroad"), doc("2", "Password reset")])
+    assert refs(index, "roamng chargs") == ["1"]
+    assert refs(index, "pasword") == ["2"]
+
+
+@pytest.mark.postgres
+def test_both_backends_rank_and_score_alike(
+    sqlite_index: SearchIndex, postgres_index: SearchIndex
+) -> None:
+    """One ranking on either database: same candidates, same BM25 re-ranking, same scores
+    (the out-of-scope threshold is calibrated on that scale)."""
+    docs = [
+        doc("1", "Reset your password", "Use the reset link we email you. Reset again."),
+        doc("2", "Password rules", "At least twelve characters in a password."),
+        doc("3", "Roaming abroad", "Turn on roaming before you travel."),
+        doc("4", "Как сбросить пароль", "Ссылка для сброса пароля придёт на почту.", language="ru"),
+        doc("5", "如何重设密码", "我们会把重设密码的链接发到您的邮箱。", language="zh-Hans"),
+        doc("6", "訂單查詢", "在帳戶頁面查看訂單。", language="zh-Hant"),
+    ]
+    sqlite_index.add_many(docs)
+    postgres_index.add_many(docs)
+    for q in ["reset password", "сброс пароля", "重设密码", "订单", "roamng", "nothing here"]:
+        t = query_tokens(q, CONFIG)
+        a = sqlite_index.search(1, t, ("public",))
+        b = postgres_index.search(1, t, ("public",))
+        assert [h.ref_id for h in a] == [h.ref_id for h in b], q
+        assert [round(h.text_score, 9) for h in a] == [round(h.text_score, 9) for h in b], q
+        assert sqlite_index.max_score(1, t) == pytest.approx(postgres_index.max_score(1, t))

@@ -41,7 +41,20 @@ class IndexConfig:
     title_weight: float = 2.0
     body_weight: float = 1.0
     # Character trigrams of non-Han words as a second, typo-tolerant field (0 = off).
-    gram_weight: float = 0.0
+    gram_weight: float = 0.25
+    # Whether trigrams generate FTS5 candidates for every query. Common trigrams have long
+    # posting lists (p95 90 ms at 100k documents when they do), so by default they only score
+    # the candidates the words found, and generate only when no query word is known to the
+    # brand (a query of typos).
+    gram_generate: bool = False
+    # Trigrams score only the best this-many candidates by words (0 = all): the candidates'
+    # trigram lists are long (a Russian article's run to thousands), and a document far down
+    # the word order rarely reaches the top 10 on its trigrams. All candidates when trigrams
+    # generated them (no query word known).
+    gram_rerank: int = 30
+    # Queries of more words than this get no trigrams: a pasted paragraph has enough words to
+    # match on, and its hundreds of trigrams mostly match common substrings (noise and time).
+    gram_max_words: int = 32
     jieba_words: bool = False
     # Re-rank FTS5's candidates with Lucene BM25 (IDF log(1 + (N - df + .5) / (df + .5)),
     # never negative, unlike FTS5's) using per-brand N and average length. 0 = FTS5 order.
@@ -129,10 +142,16 @@ class SearchIndex(Protocol):
     def max_score(self, brand_id: int, query: AnalyzedText) -> float | None:
         """An upper bound of ``text_score`` for this query in this brand, or None."""
 
+    def reanalyse(self) -> int:
+        """Analyse every stored document again under ``config``; rebuild the statistics."""
+
 
 def query_tokens(text_: str, config: IndexConfig) -> AnalyzedText:
     """Analyse what a user typed the way documents under ``config`` were analysed."""
-    return analyze_query(text_, grams=config.grams, jieba_words=config.jieba_words)
+    query = analyze_query(text_, grams=config.grams, jieba_words=config.jieba_words)
+    if query.grams and len(query.words) > config.gram_max_words:
+        return AnalyzedText(query.words, (), query.language)
+    return query
 
 
 # --- DDL ------------------------------------------------------------------------------------
@@ -181,10 +200,25 @@ SQLITE_DDL: Final[tuple[str, ...]] = (
 POSTGRES_DDL: Final[tuple[str, ...]] = (
     f"CREATE TABLE IF NOT EXISTS search_document (\n"
     f"    id BIGSERIAL PRIMARY KEY,{_DOCUMENT_COLUMNS},\n"
-    f"    tsv TSVECTOR NOT NULL\n)",
+    f"    tsv TSVECTOR NOT NULL,\n"
+    # The analysed tokens, space separated, for the BM25 re-ranker (tsv is what GIN finds).
+    f"    t_title TEXT NOT NULL DEFAULT '',\n"
+    f"    t_body TEXT NOT NULL DEFAULT '',\n"
+    f"    t_grams TEXT NOT NULL DEFAULT ''\n)",
     "CREATE INDEX IF NOT EXISTS ix_search_document_brand_id_visibility "
     "ON search_document (brand_id, visibility, kind)",
     "CREATE INDEX IF NOT EXISTS ix_search_document_tsv ON search_document USING GIN (tsv)",
+    "CREATE TABLE IF NOT EXISTS search_term (\n"
+    "    brand_id BIGINT NOT NULL,\n"
+    "    field CHAR(1) NOT NULL,\n"
+    "    term TEXT NOT NULL,\n"
+    "    df INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (brand_id, term, field)\n)",
+    "CREATE TABLE IF NOT EXISTS search_stats (\n"
+    "    brand_id BIGINT PRIMARY KEY,\n"
+    "    documents INTEGER NOT NULL DEFAULT 0,\n"
+    "    word_tokens INTEGER NOT NULL DEFAULT 0,\n"
+    "    gram_tokens INTEGER NOT NULL DEFAULT 0\n)",
 )
 
 SQLITE_DDL_SQL: Final = ";\n".join(SQLITE_DDL) + ";\n"
@@ -285,25 +319,28 @@ def _quoted(tokens: Iterable[str]) -> list[str]:
     return ['"' + t.replace('"', '""') + '"' for t in tokens if t]
 
 
-# --- SQLite FTS5 ----------------------------------------------------------------------------
+# --- BM25 over either backend ----------------------------------------------------------------
 
 
-class SqliteSearchIndex:
-    """SQLite FTS5 over pre-analysed tokens.
+class _Bm25Index:
+    """What both backends share: per-brand statistics, candidate selection and Lucene BM25.
 
-    FTS5 finds the candidates (``MATCH`` + brand + visibility + kind, ordered by its
-    ``bm25()``); the best ``config.rerank_candidates`` of them are re-scored here with Lucene
-    BM25: word fields (title weighted over body) plus ``gram_weight`` × BM25 on trigrams.
+    The backend's own text index finds the candidates (FTS5 ``MATCH`` or a ``tsvector`` query,
+    + brand + visibility + kind, ordered by its own rank); the best
+    ``config.rerank_candidates`` of them are re-scored here with Lucene BM25: word fields
+    (title weighted over body) plus ``gram_weight`` × BM25 on trigrams. So both backends rank
+    alike and give scores on one scale (the out-of-scope threshold is calibrated on it, and
+    :meth:`max_score` bounds it).
 
-    What a query costs is what FTS5 scores: every document its generating tokens match, times
-    the tokens in the expression. So only the query's rarer tokens generate candidates (see
-    :meth:`_candidate_tokens`), the other informative ones only order them in ``bm25()``
-    (:meth:`_ordering_tokens`), and every query token counts in the re-ranking score, whose
-    scale is unchanged (the out-of-scope threshold is calibrated on it).
+    What a query costs is what the text index scores: every document its generating tokens
+    match, times the tokens in the expression. So only the query's rarer tokens generate
+    candidates (see :meth:`_candidate_tokens`), the other informative ones only order them
+    (:meth:`_ordering_tokens`), and every query token counts in the re-ranking score.
 
-    Per-brand statistics and document frequencies read by one object are cached in it (a
-    search and its ``max_score`` read the same ones) and dropped on every write made through
-    it; an object lives for one unit of work, so it never sees another's writes anyway.
+    Per-brand statistics (``search_stats``) and document frequencies (``search_term``) are
+    kept in the writer's transaction. Those read by one object are cached in it (a search and
+    its ``max_score`` read the same ones) and dropped on every write made through it; an
+    object lives for one unit of work, so it never sees another's writes anyway.
     """
 
     def __init__(self, conn: Connection, config: IndexConfig | None = None) -> None:
@@ -322,50 +359,14 @@ class SqliteSearchIndex:
         self.delete(document.brand_id, document.kind, document.ref_id)
         self.add_many([document])
 
-    def add_many(self, documents: Iterable[IndexDocument]) -> None:
-        self._forget()
-        insert_doc = text(
-            f"INSERT INTO search_document ({_INSERT_COLUMNS}) VALUES ({_INSERT_VALUES}) "  # noqa: S608
-            "RETURNING id"
-        )
-        insert_fts = text(
-            "INSERT INTO search_fts (rowid, title, body, grams) VALUES (:id, :title, :body, :grams)"
-        )
-        fts_rows: list[dict[str, Any]] = []
-        totals: dict[int, list[int]] = {}
-        dfs: dict[int, Counter[tuple[str, str]]] = {}
-        for doc in documents:
-            params = _row_params(doc)
-            params["updated_at"] = _as_datetime(doc.updated_at).isoformat()
-            doc_id = self.conn.execute(insert_doc, params).scalar_one()
-            title, body, grams = _analysed_fields(doc, self.config)
-            fts_rows.append({"id": doc_id, "title": title, "body": body, "grams": grams})
-            terms = dfs.setdefault(doc.brand_id, Counter())
-            terms.update(("w", t) for t in set(title.split()) | set(body.split()))
-            terms.update(("g", t) for t in set(grams.split()))
-            total = totals.setdefault(doc.brand_id, [0, 0, 0])
-            total[0] += 1
-            total[1] += _count(title) + _count(body)
-            total[2] += _count(grams)
-            if len(fts_rows) >= 1000:
-                self.conn.execute(insert_fts, fts_rows)
-                fts_rows = []
-        if fts_rows:
-            self.conn.execute(insert_fts, fts_rows)
-        for brand_id, counts in dfs.items():
-            self._bump_terms(brand_id, counts, 1)
-        for brand_id, (n, words, grams_n) in totals.items():
-            self._bump_stats(brand_id, n, words, grams_n)
-        self._forget()
-
     def _bump_stats(self, brand_id: int, documents: int, words: int, grams: int) -> None:
         self.conn.execute(
             text(
                 "INSERT INTO search_stats (brand_id, documents, word_tokens, gram_tokens) "
                 "VALUES (:brand_id, :n, :w, :g) ON CONFLICT (brand_id) DO UPDATE SET "
-                "documents = documents + excluded.documents, "
-                "word_tokens = word_tokens + excluded.word_tokens, "
-                "gram_tokens = gram_tokens + excluded.gram_tokens"
+                "documents = search_stats.documents + excluded.documents, "
+                "word_tokens = search_stats.word_tokens + excluded.word_tokens, "
+                "gram_tokens = search_stats.gram_tokens + excluded.gram_tokens"
             ),
             {"brand_id": brand_id, "n": documents, "w": words, "g": grams},
         )
@@ -377,65 +378,17 @@ class SqliteSearchIndex:
             if t
         ]
         if rows:
+            # One order for every writer: concurrent PostgreSQL writers lock rows alike.
+            rows.sort(key=lambda r: (r["term"], r["field"]))
             self.conn.execute(
                 text(
                     "INSERT INTO search_term (brand_id, field, term, df) "
                     "VALUES (:brand_id, :field, :term, :df) "
-                    "ON CONFLICT (brand_id, term, field) DO UPDATE SET df = df + excluded.df"
+                    "ON CONFLICT (brand_id, term, field) "
+                    "DO UPDATE SET df = search_term.df + excluded.df"
                 ),
                 rows,
             )
-
-    def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
-        self._forget()
-        ids = (
-            self.conn.execute(
-                text(
-                    "DELETE FROM search_document WHERE brand_id = :brand_id "
-                    "AND kind = :kind AND ref_id = :ref_id RETURNING id"
-                ),
-                {"brand_id": brand_id, "kind": kind, "ref_id": ref_id},
-            )
-            .scalars()
-            .all()
-        )
-        for doc_id in ids:
-            row = self.conn.execute(
-                text("SELECT title, body, grams FROM search_fts WHERE rowid = :id"),
-                {"id": doc_id},
-            ).one_or_none()
-            self.conn.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
-            if row is not None:
-                counts: Counter[tuple[str, str]] = Counter(
-                    ("w", t) for t in set(row.title.split()) | set(row.body.split())
-                )
-                counts.update(("g", t) for t in set(row.grams.split()))
-                self._bump_terms(brand_id, counts, -1)
-                words = _count(row.title) + _count(row.body)
-                self._bump_stats(brand_id, -1, -words, -_count(row.grams))
-
-    def match_expression(self, query: AnalyzedText, ordering: Sequence[str] = ()) -> str:
-        """The FTS5 MATCH string: every token quoted (FTS5 syntax in a query is just text).
-
-        ``ordering`` tokens do not widen the match, they only take part in FTS5's ``bm25()``
-        (``G AND (G OR O)`` matches exactly what ``G`` does), so the candidates the
-        re-ranker gets are ordered by the whole query, not only by its rarer words.
-        """
-        words = _quoted(query.words)
-        grams = _quoted(query.grams) if self.config.grams else []
-        order = _quoted(ordering) if words else []
-        word_expr = " OR ".join(words)
-        if order:
-            word_expr = f"({word_expr}) AND ({word_expr} OR {' OR '.join(order)})"
-        if not grams:
-            # Without grams the grams column is empty (and weighs 0 in bm25()): a column
-            # filter would only make FTS5 decode every position list it reads.
-            return word_expr
-        parts: list[str] = []
-        if words:
-            parts.append("{title body} : (" + word_expr + ")")
-        parts.append("{grams} : (" + " OR ".join(grams) + ")")
-        return " OR ".join(parts)
 
     def search(
         self,
@@ -462,15 +415,22 @@ class SqliteSearchIndex:
             )
             generating = self._candidate_tokens(query_tokens, dfs, stats[0])
             ordering = self._ordering_tokens(query_tokens, generating, dfs[0], stats[0])
-        match = self.match_expression(generating, ordering)
-        if not match:
-            return []
         fetch = max(int(limit), cfg.rerank_candidates) if rerank else int(limit)
-        ranked = self._ranked_ids(brand_id, match, vis, knd, fetch)
+        ranked = self._ranked_ids(brand_id, generating, ordering, vis, knd, fetch)
+        if not ranked:
+            return []
         if rerank and stats is not None:
             tokens = self._tokens([doc_id for doc_id, _rank in ranked])
             found = [tokens[doc_id] for doc_id, _rank in ranked if doc_id in tokens]
             scores = self._bm25(stats, query_tokens, dfs, found)
+            if cfg.grams and query_tokens.grams:
+                pick = sorted(range(len(found)), key=lambda i: (-scores[i], i))
+                if cfg.gram_rerank > 0 and not generating.grams:
+                    pick = pick[: cfg.gram_rerank]
+                grams = self._grams([int(found[i].id) for i in pick])
+                extra = self._bm25_grams(stats, query_tokens, dfs, grams)
+                for i, doc_id in zip(pick, (int(found[i].id) for i in pick), strict=True):
+                    scores[i] += extra.get(doc_id, 0.0)
             order = sorted(range(len(found)), key=lambda i: (-scores[i], i))[: int(limit)]
             ranked = [(int(found[i].id), scores[i]) for i in order]
         else:
@@ -478,85 +438,94 @@ class SqliteSearchIndex:
         rows = self._rows([doc_id for doc_id, _score in ranked])
         return [_hit(rows[doc_id], score) for doc_id, score in ranked if doc_id in rows]
 
+    # --- what a backend provides ---
+
+    # SELECT id, t_title, t_body / id, t_grams of the documents whose ids are ``{values}``.
+    _TOKENS_SQL: str = ""
+    _GRAMS_SQL: str = ""
+
+    def add_many(self, documents: Iterable[IndexDocument]) -> None:
+        raise NotImplementedError
+
+    def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
+        raise NotImplementedError
+
     def _ranked_ids(
-        self, brand_id: int, match: str, vis: list[str], knd: list[str], fetch: int
+        self,
+        brand_id: int,
+        generating: AnalyzedText,
+        ordering: Sequence[str],
+        vis: list[str],
+        knd: list[str],
+        fetch: int,
     ) -> list[tuple[int, float]]:
-        """The ``fetch`` best (id, FTS5 bm25) of the brand's visible matches, best first.
-
-        FTS5 has to score every match either way; joining each one to ``search_document``
-        for the brand/visibility/kind filter costs as much again. When the brand holds most
-        of the index, rank first and filter only the best few (exact: if enough of them pass,
-        they are the best that pass); otherwise, or when too few pass, filter every match.
-        """
-        vis_sql, vis_params = _in_clause("v", vis)
-        kind_sql, kind_params = _in_clause("k", knd)
-        params: dict[str, Any] = {
-            "match": match,
-            "brand_id": brand_id,
-            "w_title": self.config.title_weight,
-            "w_body": self.config.body_weight,
-            "w_grams": self.config.gram_weight,
-            **vis_params,
-            **kind_params,
-        }
-        rank_sql = "bm25(search_fts, :w_title, :w_body, :w_grams)"
-        if self._brand_share(brand_id) >= _PREFILTER_SHARE:
-            over = fetch * _OVERFETCH
-            rows = self.conn.execute(
-                text(
-                    f"WITH top AS (SELECT rowid AS id, {rank_sql} AS rank FROM search_fts "  # noqa: S608
-                    "WHERE search_fts MATCH :match ORDER BY rank LIMIT :over) "
-                    "SELECT top.id, top.rank, (d.brand_id = :brand_id "
-                    f"AND d.visibility IN ({vis_sql}) AND d.kind IN ({kind_sql})) AS ok "
-                    "FROM top LEFT JOIN search_document AS d ON d.id = top.id "
-                    "ORDER BY top.rank, top.id"
-                ),
-                {**params, "over": over},
-            ).all()
-            passed = [(int(r.id), float(r.rank)) for r in rows if r.ok]
-            if len(passed) >= fetch or len(rows) < over:
-                return passed[:fetch]
-        rows = self.conn.execute(
-            text(
-                f"SELECT f.rowid AS id, {rank_sql} AS rank "  # noqa: S608
-                "FROM search_fts AS f JOIN search_document AS d ON d.id = f.rowid "
-                "WHERE search_fts MATCH :match AND d.brand_id = :brand_id "
-                f"AND d.visibility IN ({vis_sql}) AND d.kind IN ({kind_sql}) "
-                "ORDER BY rank, f.rowid LIMIT :limit"
-            ),
-            {**params, "limit": fetch},
-        ).all()
-        return [(int(r.id), float(r.rank)) for r in rows]
-
-    def _tokens(self, ids: Sequence[int]) -> dict[int, Any]:
-        """The stored (analysed) tokens of documents by id, for the re-ranker."""
-        rows = self._select_in(
-            "SELECT f.rowid AS id, f.title AS t_title, f.body AS t_body, f.grams AS t_grams "
-            "FROM search_fts AS f WHERE f.rowid IN ({values})",
-            [int(i) for i in ids],
-        )
-        return {int(row.id): row for row in rows}
+        """The ``fetch`` best (id, backend rank: lower is better) among the brand's visible
+        documents that ``generating`` matches, ordered by the query's tokens."""
+        raise NotImplementedError
 
     def _select_in(
         self, sql: str, values: Sequence[Any], params: dict[str, Any] | None = None
     ) -> Sequence[Any]:
-        """Run ``sql`` with ``{values}`` standing for a list of values: one JSON array bound
-        once (``json_each``) rather than hundreds of bound parameters, which SQLAlchemy and
-        SQLite would parse and prepare anew for every length (half the cost of the query)."""
-        if not values:
-            return []
-        if _JSON_EACH[0]:
-            try:
-                return self.conn.execute(
-                    text(sql.format(values="SELECT value FROM json_each(:values_json)")),
-                    {**(params or {}), "values_json": json.dumps(list(values))},
-                ).all()
-            except OperationalError as exc:  # an SQLite built without the JSON functions
-                if "json_each" not in str(exc):
-                    raise
-                _JSON_EACH[0] = False
-        keys, bound = _in_clause("values", values)
-        return self.conn.execute(text(sql.format(values=keys)), {**(params or {}), **bound}).all()
+        """Run ``sql`` with ``{values}`` standing for a list of values (``x IN ({values})``)."""
+        raise NotImplementedError
+
+    def _rewrite(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Store new analysed fields (``id``, ``title``, ``body``, ``grams``) of documents."""
+        raise NotImplementedError
+
+    # --- shared ---
+
+    def reanalyse(self) -> int:
+        """Analyse every stored document again under this index's configuration and rebuild
+        the statistics from them: after the analysis or the configuration changed (a
+        migration or ``crowdcx reindex``). Returns how many documents were analysed."""
+        self._forget()
+        self.conn.execute(text("DELETE FROM search_term"))
+        self.conn.execute(text("DELETE FROM search_stats"))
+        tally = _Tally()
+        done = last = 0
+        while True:
+            rows = self.conn.execute(
+                text(
+                    "SELECT id, brand_id, kind, ref_id, language, visibility, title, body "
+                    "FROM search_document WHERE id > :last ORDER BY id LIMIT 500"
+                ),
+                {"last": last},
+            ).all()
+            if not rows:
+                break
+            batch: list[dict[str, Any]] = []
+            for r in rows:
+                doc = IndexDocument(
+                    int(r.brand_id), r.kind, r.ref_id, r.language, r.visibility, r.title, r.body
+                )
+                title, body, grams = _analysed_fields(doc, self.config)
+                batch.append({"id": int(r.id), "title": title, "body": body, "grams": grams})
+                tally.add(doc.brand_id, title, body, grams)
+            self._rewrite(batch)
+            done += len(rows)
+            last = int(rows[-1].id)
+        self._apply(tally, 1)
+        self._forget()
+        return done
+
+    def _tokens(self, ids: Sequence[int]) -> dict[int, Any]:
+        """The stored (analysed) words of documents by id, for the re-ranker."""
+        rows = self._select_in(self._TOKENS_SQL, [int(i) for i in ids])
+        return {int(row.id): row for row in rows}
+
+    def _grams(self, ids: Sequence[int]) -> dict[int, str]:
+        """The stored trigrams of documents by id."""
+        rows = self._select_in(self._GRAMS_SQL, [int(i) for i in ids])
+        return {int(row.id): str(row.t_grams) for row in rows}
+
+    def _apply(self, tally: _Tally, sign: int) -> None:
+        """Add (``sign`` 1) or take away (-1) tallied documents in the brands' statistics and
+        document frequencies."""
+        for brand_id, counts in tally.terms.items():
+            self._bump_terms(brand_id, counts, sign)
+        for brand_id, (n, words, grams) in tally.totals.items():
+            self._bump_stats(brand_id, sign * n, sign * words, sign * grams)
 
     def _rows(self, ids: Sequence[int]) -> dict[int, Any]:
         """The hit columns of documents by id."""
@@ -670,9 +639,10 @@ class SqliteSearchIndex:
                 chosen = set(sorted(chosen, key=lambda t: df[t])[:_MAX_GENERATING])
             return tuple(t for t in rare if t in chosen)
 
-        return AnalyzedText(
-            keep(query.words, dfs[0], True), keep(query.grams, dfs[1], False), query.language
-        )
+        words = keep(query.words, dfs[0], True)
+        known_word = any(dfs[0].get(t, 0) for t in words)
+        grams = keep(query.grams, dfs[1], False) if cfg.gram_generate or not known_word else ()
+        return AnalyzedText(words, grams, query.language)
 
     def _ordering_tokens(
         self, query: AnalyzedText, generating: AnalyzedText, df: dict[str, int], n_docs: int
@@ -700,17 +670,10 @@ class SqliteSearchIndex:
         dfs: tuple[dict[str, int], dict[str, int]],
         rows: Sequence[Any],
     ) -> list[float]:
+        """Lucene BM25 of the query's words (title weighted over body) for each row."""
         cfg = self.config
-        n_docs, avg_words, avg_grams = stats
-        words = list(query.words)
-        grams = list(query.grams) if cfg.grams else []
-        df_words, df_grams = dfs
-
-        def idf(df: int) -> float:
-            return _idf(df, n_docs)
-
-        idf_words = {t: idf(df_words.get(t, 0)) for t in words}
-        idf_grams = {t: idf(df_grams.get(t, 0)) for t in grams}
+        n_docs, avg_words, _avg_grams = stats
+        idf_words = {t: _idf(dfs[0].get(t, 0), n_docs) for t in query.words}
         k1, b = cfg.k1, cfg.b
         w_title, w_body = cfg.title_weight, cfg.body_weight
         wanted = frozenset(idf_words).__contains__
@@ -729,15 +692,31 @@ class SqliteSearchIndex:
             total = 0.0
             for token, f in tf.items():
                 total += idf_words[token] * f * (k1 + 1) / (f + norm)
-            if grams:
-                gram_tf = Counter(row.t_grams.split())
-                gnorm = k1 * (1 - b + b * gram_tf.total() / avg_grams)
-                for token, weight in idf_grams.items():
-                    g = gram_tf.get(token, 0)
-                    if g:
-                        total += cfg.gram_weight * weight * g * (k1 + 1) / (g + gnorm)
             scores.append(total)
         return scores
+
+    def _bm25_grams(
+        self,
+        stats: tuple[int, float, float],
+        query: AnalyzedText,
+        dfs: tuple[dict[str, int], dict[str, int]],
+        grams: dict[int, str],
+    ) -> dict[int, float]:
+        """``gram_weight`` × BM25 of the query's trigrams, per document id."""
+        cfg = self.config
+        n_docs, _avg_words, avg_grams = stats
+        idf_grams = {t: _idf(dfs[1].get(t, 0), n_docs) for t in query.grams}
+        wanted = frozenset(idf_grams).__contains__
+        k1, b, weight = cfg.k1, cfg.b, cfg.gram_weight
+        out: dict[int, float] = {}
+        for doc_id, stored in grams.items():
+            tokens = stored.split()
+            norm = k1 * (1 - b + b * len(tokens) / avg_grams)
+            out[doc_id] = weight * sum(
+                idf_grams[t] * g * (k1 + 1) / (g + norm)
+                for t, g in Counter(filter(wanted, tokens)).items()
+            )
+        return out
 
     def _document_frequencies(
         self, brand_id: int, words: Sequence[str], grams: Sequence[str]
@@ -766,6 +745,185 @@ class SqliteSearchIndex:
         return df_words, df_grams
 
 
+# --- SQLite FTS5 ----------------------------------------------------------------------------
+
+
+class SqliteSearchIndex(_Bm25Index):
+    """SQLite FTS5 over pre-analysed tokens (``search_fts``, rowid = search_document.id):
+    FTS5 ``MATCH`` finds the candidates and orders them by its ``bm25()``."""
+
+    _TOKENS_SQL = (
+        "SELECT f.rowid AS id, f.title AS t_title, f.body AS t_body "
+        "FROM search_fts AS f WHERE f.rowid IN ({values})"
+    )
+    _GRAMS_SQL = (
+        "SELECT f.rowid AS id, f.grams AS t_grams FROM search_fts AS f WHERE f.rowid IN ({values})"
+    )
+
+    def add_many(self, documents: Iterable[IndexDocument]) -> None:
+        self._forget()
+        insert_doc = text(
+            f"INSERT INTO search_document ({_INSERT_COLUMNS}) VALUES ({_INSERT_VALUES}) "  # noqa: S608
+            "RETURNING id"
+        )
+        insert_fts = text(
+            "INSERT INTO search_fts (rowid, title, body, grams) VALUES (:id, :title, :body, :grams)"
+        )
+        fts_rows: list[dict[str, Any]] = []
+        tally = _Tally()
+        for doc in documents:
+            params = _row_params(doc)
+            params["updated_at"] = _as_datetime(doc.updated_at).isoformat()
+            doc_id = self.conn.execute(insert_doc, params).scalar_one()
+            title, body, grams = _analysed_fields(doc, self.config)
+            fts_rows.append({"id": doc_id, "title": title, "body": body, "grams": grams})
+            tally.add(doc.brand_id, title, body, grams)
+            if len(fts_rows) >= 1000:
+                self.conn.execute(insert_fts, fts_rows)
+                fts_rows = []
+        if fts_rows:
+            self.conn.execute(insert_fts, fts_rows)
+        self._apply(tally, 1)
+        self._forget()
+
+    def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
+        self._forget()
+        ids = (
+            self.conn.execute(
+                text(
+                    "DELETE FROM search_document WHERE brand_id = :brand_id "
+                    "AND kind = :kind AND ref_id = :ref_id RETURNING id"
+                ),
+                {"brand_id": brand_id, "kind": kind, "ref_id": ref_id},
+            )
+            .scalars()
+            .all()
+        )
+        tally = _Tally()
+        for doc_id in ids:
+            row = self.conn.execute(
+                text("SELECT title, body, grams FROM search_fts WHERE rowid = :id"),
+                {"id": doc_id},
+            ).one_or_none()
+            self.conn.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
+            if row is not None:
+                tally.add(brand_id, row.title, row.body, row.grams)
+        self._apply(tally, -1)
+
+    def _rewrite(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.conn.execute(text("DELETE FROM search_fts WHERE rowid = :id"), list(rows))
+        self.conn.execute(
+            text(
+                "INSERT INTO search_fts (rowid, title, body, grams) "
+                "VALUES (:id, :title, :body, :grams)"
+            ),
+            list(rows),
+        )
+
+    def match_expression(self, query: AnalyzedText, ordering: Sequence[str] = ()) -> str:
+        """The FTS5 MATCH string: every token quoted (FTS5 syntax in a query is just text).
+
+        ``ordering`` tokens do not widen the match, they only take part in FTS5's ``bm25()``
+        (``G AND (G OR O)`` matches exactly what ``G`` does), so the candidates the
+        re-ranker gets are ordered by the whole query, not only by its rarer words.
+        """
+        words = _quoted(query.words)
+        grams = _quoted(query.grams) if self.config.grams else []
+        order = _quoted(ordering) if words else []
+        word_expr = " OR ".join(words)
+        if order:
+            word_expr = f"({word_expr}) AND ({word_expr} OR {' OR '.join(order)})"
+        if not grams:
+            # Without grams the grams column is empty (and weighs 0 in bm25()): a column
+            # filter would only make FTS5 decode every position list it reads.
+            return word_expr
+        parts: list[str] = []
+        if words:
+            parts.append("{title body} : (" + word_expr + ")")
+        parts.append("{grams} : (" + " OR ".join(grams) + ")")
+        return " OR ".join(parts)
+
+    def _ranked_ids(
+        self,
+        brand_id: int,
+        generating: AnalyzedText,
+        ordering: Sequence[str],
+        vis: list[str],
+        knd: list[str],
+        fetch: int,
+    ) -> list[tuple[int, float]]:
+        """The ``fetch`` best (id, FTS5 bm25) of the brand's visible matches, best first.
+
+        FTS5 has to score every match either way; joining each one to ``search_document``
+        for the brand/visibility/kind filter costs as much again. When the brand holds most
+        of the index, rank first and filter only the best few (exact: if enough of them pass,
+        they are the best that pass); otherwise, or when too few pass, filter every match.
+        """
+        match = self.match_expression(generating, ordering)
+        if not match:
+            return []
+        vis_sql, vis_params = _in_clause("v", vis)
+        kind_sql, kind_params = _in_clause("k", knd)
+        params: dict[str, Any] = {
+            "match": match,
+            "brand_id": brand_id,
+            "w_title": self.config.title_weight,
+            "w_body": self.config.body_weight,
+            "w_grams": self.config.gram_weight,
+            **vis_params,
+            **kind_params,
+        }
+        rank_sql = "bm25(search_fts, :w_title, :w_body, :w_grams)"
+        if self._brand_share(brand_id) >= _PREFILTER_SHARE:
+            over = fetch * _OVERFETCH
+            rows = self.conn.execute(
+                text(
+                    f"WITH top AS (SELECT rowid AS id, {rank_sql} AS rank FROM search_fts "  # noqa: S608
+                    "WHERE search_fts MATCH :match ORDER BY rank LIMIT :over) "
+                    "SELECT top.id, top.rank, (d.brand_id = :brand_id "
+                    f"AND d.visibility IN ({vis_sql}) AND d.kind IN ({kind_sql})) AS ok "
+                    "FROM top LEFT JOIN search_document AS d ON d.id = top.id "
+                    "ORDER BY top.rank, top.id"
+                ),
+                {**params, "over": over},
+            ).all()
+            passed = [(int(r.id), float(r.rank)) for r in rows if r.ok]
+            if len(passed) >= fetch or len(rows) < over:
+                return passed[:fetch]
+        rows = self.conn.execute(
+            text(
+                f"SELECT f.rowid AS id, {rank_sql} AS rank "  # noqa: S608
+                "FROM search_fts AS f JOIN search_document AS d ON d.id = f.rowid "
+                "WHERE search_fts MATCH :match AND d.brand_id = :brand_id "
+                f"AND d.visibility IN ({vis_sql}) AND d.kind IN ({kind_sql}) "
+                "ORDER BY rank, f.rowid LIMIT :limit"
+            ),
+            {**params, "limit": fetch},
+        ).all()
+        return [(int(r.id), float(r.rank)) for r in rows]
+
+    def _select_in(
+        self, sql: str, values: Sequence[Any], params: dict[str, Any] | None = None
+    ) -> Sequence[Any]:
+        """Run ``sql`` with ``{values}`` standing for a list of values: one JSON array bound
+        once (``json_each``) rather than hundreds of bound parameters, which SQLAlchemy and
+        SQLite would parse and prepare anew for every length (half the cost of the query)."""
+        if not values:
+            return []
+        if _JSON_EACH[0]:
+            try:
+                return self.conn.execute(
+                    text(sql.format(values="SELECT value FROM json_each(:values_json)")),
+                    {**(params or {}), "values_json": json.dumps(list(values))},
+                ).all()
+            except OperationalError as exc:  # an SQLite built without the JSON functions
+                if "json_each" not in str(exc):
+                    raise
+                _JSON_EACH[0] = False
+        keys, bound = _in_clause("values", values)
+        return self.conn.execute(text(sql.format(values=keys)), {**(params or {}), **bound}).all()
+
+
 def _idf(df: int, n_docs: int) -> float:
     """Lucene's BM25 idf, never negative: log(1 + (N - df + 0.5) / (df + 0.5))."""
     df = min(df, n_docs)
@@ -791,94 +949,154 @@ def _count(tokens: str) -> int:
     return tokens.count(" ") + 1 if tokens else 0
 
 
+class _Tally:
+    """Document frequencies and token totals of analysed documents, per brand."""
+
+    def __init__(self) -> None:
+        self.terms: dict[int, Counter[tuple[str, str]]] = {}
+        self.totals: dict[int, list[int]] = {}
+
+    def add(self, brand_id: int, title: str, body: str, grams: str) -> None:
+        terms = self.terms.setdefault(brand_id, Counter())
+        terms.update(("w", t) for t in set(title.split()) | set(body.split()))
+        terms.update(("g", t) for t in set(grams.split()))
+        total = self.totals.setdefault(brand_id, [0, 0, 0])
+        total[0] += 1
+        total[1] += _count(title) + _count(body)
+        total[2] += _count(grams)
+
+
 # --- PostgreSQL -----------------------------------------------------------------------------
 
 
-class PostgresSearchIndex:
-    """PostgreSQL ``tsvector`` (``simple`` configuration) + GIN, ranked by ``ts_rank``.
+class PostgresSearchIndex(_Bm25Index):
+    """PostgreSQL ``tsvector`` (``simple`` configuration) + GIN finds the candidates and orders
+    them by ``ts_rank``; the BM25 re-ranking, statistics and score scale are the shared ones.
 
-    Title tokens carry weight A, body tokens B and trigrams D; ``ts_rank`` with length
-    normalisation 1 (divide by 1 + log(length)). ``ts_rank`` has no inverse document
-    frequency, so on the same data it ranks below FTS5's BM25; it is the durable backend for
-    deployments on PostgreSQL, not the quality reference (see docs/benchmarks-search.md).
+    Title tokens carry weight A, body tokens B and trigrams D, so a query asks for words in A
+    or B (``'tok':AB``) and trigrams in D: a trigram never matches a word spelled alike.
     """
 
-    def __init__(self, conn: Connection, config: IndexConfig | None = None) -> None:
-        self.conn = conn
-        self.config = config or IndexConfig()
-
-    def add(self, document: IndexDocument) -> None:
-        self.delete(document.brand_id, document.kind, document.ref_id)
-        self.add_many([document])
+    _TOKENS_SQL = (
+        "SELECT d.id, d.t_title, d.t_body FROM search_document AS d WHERE d.id IN ({values})"
+    )
+    _GRAMS_SQL = "SELECT d.id, d.t_grams FROM search_document AS d WHERE d.id IN ({values})"
 
     def add_many(self, documents: Iterable[IndexDocument]) -> None:
+        self._forget()
         sql = text(
-            f"INSERT INTO search_document ({_INSERT_COLUMNS}, tsv) VALUES ({_INSERT_VALUES}, "  # noqa: S608
-            "setweight(to_tsvector('simple', :t_title), 'A') "
-            "|| setweight(to_tsvector('simple', :t_body), 'B') "
-            "|| setweight(to_tsvector('simple', :t_grams), 'D'))"
+            f"INSERT INTO search_document ({_INSERT_COLUMNS}, tsv, t_title, t_body, t_grams) "  # noqa: S608
+            f"VALUES ({_INSERT_VALUES}, {_PG_TSV}, :t_title, :t_body, :t_grams)"
         )
         batch: list[dict[str, Any]] = []
+        tally = _Tally()
         for doc in documents:
             params = _row_params(doc)
             title, body, grams = _analysed_fields(doc, self.config)
             params.update(t_title=title, t_body=body, t_grams=grams)
+            tally.add(doc.brand_id, title, body, grams)
             batch.append(params)
             if len(batch) >= 1000:
                 self.conn.execute(sql, batch)
                 batch = []
         if batch:
             self.conn.execute(sql, batch)
+        self._apply(tally, 1)
+        self._forget()
 
     def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
-        self.conn.execute(
+        self._forget()
+        rows = self.conn.execute(
             text(
                 "DELETE FROM search_document "
-                "WHERE brand_id = :brand_id AND kind = :kind AND ref_id = :ref_id"
+                "WHERE brand_id = :brand_id AND kind = :kind AND ref_id = :ref_id "
+                "RETURNING t_title, t_body, t_grams"
             ),
             {"brand_id": brand_id, "kind": kind, "ref_id": ref_id},
+        ).all()
+        tally = _Tally()
+        for row in rows:
+            tally.add(brand_id, row.t_title, row.t_body, row.t_grams)
+        self._apply(tally, -1)
+
+    def _rewrite(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.conn.execute(
+            text(
+                "UPDATE search_document SET t_title = :t_title, t_body = :t_body, "  # noqa: S608
+                f"t_grams = :t_grams, tsv = {_PG_TSV} WHERE id = :id"
+            ),
+            [
+                {"id": r["id"], "t_title": r["title"], "t_body": r["body"], "t_grams": r["grams"]}
+                for r in rows
+            ],
         )
 
-    def max_score(self, brand_id: int, query: AnalyzedText) -> float | None:
-        """``ts_rank`` has no corpus statistics to bound it by: None (callers treat any hit
-        as in scope; the hand-off threshold is calibrated for the BM25 backend)."""
-        return None
+    def tsquery(self, query: AnalyzedText, ordering: Sequence[str] = ()) -> str:
+        """``'tok1':AB | 'tok2':AB | 'gra':D ...`` with every lexeme quoted. As in FTS5,
+        ``ordering`` words do not widen the match (``G & (G | O)``), they only rank."""
 
-    def tsquery(self, query: AnalyzedText) -> str:
-        """``'tok1' | 'tok2' | ...`` with every lexeme quoted (tokens are alphanumeric)."""
-        tokens = list(query.words) + (list(query.grams) if self.config.grams else [])
-        return " | ".join("'" + t.replace("'", "''").replace("\\", "") + "'" for t in tokens)
+        def quoted(tokens: Iterable[str], weights: str) -> list[str]:
+            return [
+                "'" + t.replace("'", "''").replace("\\", "") + "':" + weights for t in tokens if t
+            ]
 
-    def search(
+        words = quoted(query.words, "AB")
+        grams = quoted(query.grams, "D") if self.config.grams else []
+        order = quoted(ordering, "AB") if words else []
+        word_expr = " | ".join(words)
+        if order:
+            word_expr = f"({word_expr}) & ({word_expr} | {' | '.join(order)})"
+        parts = ([f"({word_expr})"] if words else []) + grams
+        return " | ".join(parts)
+
+    def _ranked_ids(
         self,
         brand_id: int,
-        query_tokens: AnalyzedText,
-        visibilities: Sequence[Visibility],
-        kinds: Sequence[Kind] = KINDS,
-        limit: int = 10,
-    ) -> list[Hit]:
-        vis, knd = _checked(visibilities, kinds)
-        tsq = self.tsquery(query_tokens)
-        if not vis or not knd or not tsq or limit <= 0:
+        generating: AnalyzedText,
+        ordering: Sequence[str],
+        vis: list[str],
+        knd: list[str],
+        fetch: int,
+    ) -> list[tuple[int, float]]:
+        tsq = self.tsquery(generating, ordering)
+        if not tsq:
             return []
         cfg = self.config
-        sql = text(
-            f"SELECT {_HIT_COLUMNS}, ts_rank(CAST(:weights AS real[]), d.tsv, q, 1) AS score "  # noqa: S608
-            "FROM search_document AS d, to_tsquery('simple', :tsq) AS q "
-            "WHERE d.tsv @@ q AND d.brand_id = :brand_id "
-            "AND d.visibility = ANY(CAST(:vis AS text[])) AND d.kind = ANY(CAST(:kinds AS text[])) "
-            "ORDER BY score DESC, d.id LIMIT :limit"
-        )
-        weights = [cfg.gram_weight / 4, 0.0, cfg.body_weight / 4, cfg.title_weight / 4]
         rows = self.conn.execute(
-            sql,
+            text(
+                "SELECT d.id, ts_rank(CAST(:weights AS real[]), d.tsv, q, 1) AS rank "
+                "FROM search_document AS d, to_tsquery('simple', :tsq) AS q "
+                "WHERE d.tsv @@ q AND d.brand_id = :brand_id "
+                "AND d.visibility = ANY(CAST(:vis AS text[])) "
+                "AND d.kind = ANY(CAST(:kinds AS text[])) "
+                "ORDER BY rank DESC, d.id LIMIT :limit"
+            ),
             {
-                "weights": weights,
+                "weights": [cfg.gram_weight / 4, 0.0, cfg.body_weight / 4, cfg.title_weight / 4],
                 "tsq": tsq,
                 "brand_id": brand_id,
                 "vis": vis,
                 "kinds": knd,
-                "limit": int(limit),
+                "limit": int(fetch),
             },
         ).all()
-        return [_hit(row, float(row.score)) for row in rows]
+        return [(int(r.id), -float(r.rank)) for r in rows]
+
+    def _select_in(
+        self, sql: str, values: Sequence[Any], params: dict[str, Any] | None = None
+    ) -> Sequence[Any]:
+        """One array parameter (``unnest``) instead of a bound parameter per value."""
+        if not values:
+            return []
+        kind = "bigint[]" if isinstance(values[0], int) else "text[]"
+        return self.conn.execute(
+            text(sql.format(values=f"SELECT unnest(CAST(:values_arr AS {kind}))")),
+            {**(params or {}), "values_arr": list(values)},
+        ).all()
+
+
+_PG_TSV: Final = (
+    "setweight(to_tsvector('simple', :t_title), 'A') "
+    "|| setweight(to_tsvector('simple', :t_body), 'B') "
+    "|| setweight(to_tsvector('simple', :t_grams), 'D')"
+)

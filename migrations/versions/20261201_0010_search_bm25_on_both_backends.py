@@ -1,0 +1,65 @@
+"""search: BM25 re-ranking and statistics on PostgreSQL too, trigrams on by default
+
+PostgreSQL gets what SQLite had since 0004: the analysed tokens beside the tsvector
+(t_title, t_body, t_grams) and the per-brand statistics (search_term, search_stats), so both
+backends rank alike and the out-of-scope bound works on both. The default configuration now
+indexes character trigrams (IndexConfig.gram_weight 0.25), so every stored document is
+analysed again on either database.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-01 04:10:00
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from crowdcx.search.index import IndexConfig, PostgresSearchIndex, SqliteSearchIndex
+
+revision: str = '0010'
+down_revision: str | Sequence[str] | None = '0009'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+POSTGRES_UP: tuple[str, ...] = (
+    "ALTER TABLE search_document ADD COLUMN IF NOT EXISTS t_title TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE search_document ADD COLUMN IF NOT EXISTS t_body TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE search_document ADD COLUMN IF NOT EXISTS t_grams TEXT NOT NULL DEFAULT ''",
+    "CREATE TABLE IF NOT EXISTS search_term (\n"
+    "    brand_id BIGINT NOT NULL,\n"
+    "    field CHAR(1) NOT NULL,\n"
+    "    term TEXT NOT NULL,\n"
+    "    df INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (brand_id, term, field)\n)",
+    "CREATE TABLE IF NOT EXISTS search_stats (\n"
+    "    brand_id BIGINT PRIMARY KEY,\n"
+    "    documents INTEGER NOT NULL DEFAULT 0,\n"
+    "    word_tokens INTEGER NOT NULL DEFAULT 0,\n"
+    "    gram_tokens INTEGER NOT NULL DEFAULT 0\n)",
+)
+POSTGRES_DOWN: tuple[str, ...] = (
+    "DROP TABLE IF EXISTS search_stats",
+    "DROP TABLE IF EXISTS search_term",
+    "ALTER TABLE search_document DROP COLUMN IF EXISTS t_grams",
+    "ALTER TABLE search_document DROP COLUMN IF EXISTS t_body",
+    "ALTER TABLE search_document DROP COLUMN IF EXISTS t_title",
+)
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        for statement in POSTGRES_UP:
+            op.execute(statement)
+        PostgresSearchIndex(bind, IndexConfig()).reanalyse()
+    else:
+        SqliteSearchIndex(bind, IndexConfig()).reanalyse()
+
+
+def downgrade() -> None:
+    # SQLite keeps the trigrams it now holds (a configuration without them ignores them).
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in POSTGRES_DOWN:
+            op.execute(statement)
