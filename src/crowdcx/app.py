@@ -18,6 +18,7 @@ from crowdcx.config import Settings
 from crowdcx.identity import api as identity_api
 from crowdcx.identity import pages as identity_pages
 from crowdcx.kernel.db import Database
+from crowdcx.kernel.deferred import DeferredCounters
 from crowdcx.kernel.i18n import use_locale
 from crowdcx.kernel.live import make_broadcaster
 from crowdcx.knowledge import api as knowledge_api
@@ -46,14 +47,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     broadcaster = make_broadcaster(settings.redis_url)
 
     sweeper = Sweeper(db, settings.sweep_interval_s) if settings.sweep_interval_s > 0 else None
+    counters = DeferredCounters(db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if sweeper is not None:
             sweeper.start()
+        counters.start()
         yield
         if sweeper is not None:
             sweeper.stop()
+        counters.stop()
         await broadcaster.close()
         db.dispose()
 
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.broadcaster = broadcaster
+    app.state.counters = counters
     renderer = Renderer(make_environment())
     app.state.render = renderer
 

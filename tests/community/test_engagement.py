@@ -5,6 +5,7 @@ through a real SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import timedelta
 from email import message_from_bytes
@@ -612,3 +613,32 @@ def test_comment_flag_and_hide_controls_on_the_pages(
     assert f'id="review-comment-{cid}"' not in queue
     assert "Nothing to review." in queue
     assert "Грубый комментарий" not in client.get(url).text  # still hidden
+
+
+def test_page_views_count_without_a_write_per_view(
+    client: TestClient, world: World, db: Database, app: Any
+) -> None:
+    """A view adds to an in-memory tally (the page shows it at once) that the background
+    flush writes in one transaction: reading a question never queues for the write lock."""
+    from sqlalchemy import select
+
+    from crowdcx.community.models import PostRow
+
+    f = Forum(client, world, db)
+    qid = f.ask("Сколько просмотров?")
+    counters = app.state.counters
+    counters.stop()  # no background flush while we look
+
+    def shows(n: int) -> bool:
+        text = client.get(f"/b/{f.slug}/community/questions/{qid}").text
+        return re.search(rf"(просмотров: {n}|\b{n} views)\b", text) is not None
+
+    for n in (1, 2, 3):
+        assert shows(n)
+    with db.sessions() as session:
+        assert session.scalar(select(PostRow.views).where(PostRow.id == qid)) == 0
+    assert counters.flush() == 1
+    with db.sessions() as session:
+        assert session.scalar(select(PostRow.views).where(PostRow.id == qid)) == 3
+    assert counters.pending(PostRow, "views", qid) == 0
+    assert shows(4)  # 3 stored + this view, pending

@@ -24,7 +24,7 @@ from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.search import service as search
 from crowdcx.tenancy.service import BrandContext, access_brand
-from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, now
+from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, counters, now
 from crowdcx.web.templating import NavItem, page, register_nav
 
 router = APIRouter(include_in_schema=False)
@@ -357,6 +357,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "names": _names(uow, [q.author_id, *[a.author_id for a in answers], *commenters]),
             "can_edit_others": can_edit_others, "can_close": can_close, "can_flag": can_flag,
             "comment_hidden": comment_hidden,
+            "views": q.views + counters(request).pending(PostRow, "views", q.id),
             "original": uow.session.get(PostRow, q.duplicate_of) if q.duplicate_of else None,
         },
         status=status,
@@ -369,11 +370,11 @@ def question_page(
 ) -> Response:
     ctx = access_brand(uow.session, slug, viewer.user)
     post = service.get_post(uow.session, ctx, question_id, "question")
-    post.views += 1
+    counters(request).increment(PostRow, "views", post.id)
     if q:
         search.record(uow.session, ctx, "opened", "community", query=q[:500], kind="question",
                       ref_id=str(post.id), at=now())  # fmt: skip
-    uow.commit()
+        uow.commit()
     return _question(request, uow, ctx, question_id)
 
 

@@ -18,7 +18,7 @@ from crowdcx.knowledge.models import Article
 from crowdcx.search import rules as search_rules
 from crowdcx.search import service as search
 from crowdcx.tenancy.service import BrandContext, access_brand
-from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, now
+from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, counters, now
 from crowdcx.web.templating import NavItem, page, register_nav
 
 router = APIRouter(include_in_schema=False)
@@ -148,13 +148,13 @@ def article_page(
     title = (article.live_title if show_live else article.title) or article.title
     body = (article.live_body if show_live else article.body) or article.body
     if article.live:
-        article.views += 1
+        counters(request).increment(Article, "views", article.id)
         if q:
             search.record(
                 uow.session, ctx, "opened", "help", query=q[:500], kind="article",
                 ref_id=str(article.id), at=now(),
             )  # fmt: skip
-        uow.commit()
+            uow.commit()
     at = now()
     return page(
         request,

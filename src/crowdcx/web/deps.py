@@ -14,6 +14,7 @@ from crowdcx.config import Settings
 from crowdcx.identity import service as identity
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import Database, UnitOfWork
+from crowdcx.kernel.deferred import DeferredCounters
 from crowdcx.kernel.errors import AppError, unauthenticated
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.models import utcnow
@@ -30,6 +31,12 @@ def get_settings(request: Request) -> Settings:
 def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+def counters(request: Request) -> DeferredCounters:
+    """Page-view counters written in the background (kernel.deferred)."""
+    deferred: DeferredCounters = request.app.state.counters
+    return deferred
 
 
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
