@@ -9,7 +9,9 @@ XQuAD-R zh sentences; Traditional Chinese: DRCD paragraphs cut into sentences. O
 
 Queries are real questions (banking77 test, XQuAD-R ru/zh questions, DRCD questions), mixed
 evenly. Latency = raw query string → analysed → searched → top 10 (what the product does).
-Throughput = queries per second of that same loop, one thread, in process (no HTTP).
+Throughput = queries per second of that same loop, one thread, in process (no HTTP; the HTTP
+figure is in bench/http_baseline.py). The reference, timed beside every query in the same run:
+FTS5's own ``bm25()`` order of the same analysed tokens, without the re-ranking.
 
 ``--db PATH`` keeps the built index in PATH and reuses it when it exists (for quick
 iterations on the query path; the build time is then not measured). The index holds the
@@ -34,11 +36,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from crowdcx.kernel.db import make_engine  # noqa: E402
 from crowdcx.search.index import (  # noqa: E402
     IndexConfig,
     IndexDocument,
@@ -109,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-df", type=float, default=IndexConfig().candidate_max_df)
     parser.add_argument("--budget", type=int, default=IndexConfig().candidate_budget)
     parser.add_argument("--order-max-df", type=float, default=IndexConfig().order_max_df)
+    parser.add_argument(
+        "--reference",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time FTS5's own bm25 order of the same tokens beside every query",
+    )
     parser.add_argument("--gram-weight", type=float, default=IndexConfig().gram_weight)
     parser.add_argument(
         "--gram-generate",
@@ -149,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "search.db"
-        engine = create_engine(f"sqlite:///{db}")
+        engine = make_engine(f"sqlite:///{db}")  # the product's pragmas
         build_s: float | None = None
         if args.db is not None and args.db.exists():
             for _ in documents():  # same random draws as a build, so the same queries follow
@@ -163,20 +170,34 @@ def main(argv: list[str] | None = None) -> int:
         queries = [rng.choice(query_pools[languages[i % 4]]) for i in range(args.queries)]
         per_lang: dict[str, list[float]] = {lang: [] for lang in languages}
         timings: list[float] = []
-        with engine.connect() as conn:
+        reference: list[float] = []
+        ref_config = IndexConfig(rerank_candidates=0, gram_weight=0.0)
+
+        def timed(conn: Any, cfg: IndexConfig, q: str) -> float:
             # One index object per query, as the product makes one per request (its caches
             # of per-brand statistics live no longer than that).
-            warm = SqliteSearchIndex(conn, config)
-            warm.search(1, query_tokens(queries[0], config), ("public",), ("article",), 10)
-            loop_started = time.perf_counter()
+            t0 = time.perf_counter()
+            SqliteSearchIndex(conn, cfg).search(
+                1, query_tokens(q, cfg), ("public",), ("article",), 10
+            )
+            return (time.perf_counter() - t0) * 1000
+
+        with engine.connect() as conn:
+            timed(conn, config, queries[0])
+            timed(conn, ref_config, queries[0])
+            loop_s = 0.0
             for i, q in enumerate(queries):
-                t0 = time.perf_counter()
-                index = SqliteSearchIndex(conn, config)
-                index.search(1, query_tokens(q, config), ("public",), ("article",), 10)
-                ms = (time.perf_counter() - t0) * 1000
+                # The reference (FTS5's own bm25 order of the same tokens, no re-ranking) runs
+                # beside each query, alternately before and after it: this shared machine's
+                # load drifts, the ratio taken in one run holds.
+                if args.reference and i % 2 == 0:
+                    reference.append(timed(conn, ref_config, q))
+                ms = timed(conn, config, q)
+                loop_s += ms / 1000
                 timings.append(ms)
                 per_lang[languages[i % 4]].append(ms)
-            loop_s = time.perf_counter() - loop_started
+                if args.reference and i % 2 == 1:
+                    reference.append(timed(conn, ref_config, q))
         engine.dispose()
     result = {
         "documents": args.docs,
@@ -189,6 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         "per_language_p95_ms": {k: round(percentile(v, 0.95), 2) for k, v in per_lang.items()},
         "config": str(config),
     }
+    if reference:
+        result["reference_fts5_bm25_only"] = {
+            "p50_ms": round(percentile(reference, 0.50), 2),
+            "p95_ms": round(percentile(reference, 0.95), 2),
+            "mean_ms": round(statistics.fmean(reference), 2),
+        }
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")

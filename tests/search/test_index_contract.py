@@ -169,6 +169,19 @@ def test_replace_and_delete(index: SearchIndex) -> None:
     index.delete(1, "article", "does-not-exist")
 
 
+def test_same_text_again_moves_only_the_signals(index: SearchIndex) -> None:
+    index.add(doc("1", "Refunds", "Refund in 14 days"))
+    index.add(doc("2", "Refund rules", "Refund within a month"))
+    before = index.search(1, query_tokens("refund", index.config), ("public",))
+    index.add(doc("1", "Refunds", "Refund in 14 days", helpful_votes=9, accepted=True))
+    after = index.search(1, query_tokens("refund", index.config), ("public",))
+    assert [(h.ref_id, h.text_score) for h in after] == [(h.ref_id, h.text_score) for h in before]
+    hit = next(h for h in after if h.ref_id == "1")
+    assert (hit.helpful_votes, hit.accepted) == (9, True)
+    index.add(doc("1", "Refunds", "Refund in 14 days", visibility="staff"))  # not the same
+    assert refs(index, "refund") == ["2"]
+
+
 def test_limit_is_respected(index: SearchIndex) -> None:
     index.add_many([doc(str(i), f"coupon code {i}") for i in range(30)])
     assert len(refs(index, "coupon", limit=5)) == 5

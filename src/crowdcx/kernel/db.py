@@ -41,6 +41,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Reads through the OS page cache (shared by every connection and worker) instead
+            # of copying pages into each connection's own cache: search over a large index got
+            # ~6 % faster at p50 and p95 (bench/search_latency.py, interleaved A/B).
+            cur.execute("PRAGMA mmap_size=268435456")
             cur.close()
 
         if url not in ("sqlite://", "sqlite:///:memory:"):

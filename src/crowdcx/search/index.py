@@ -356,8 +356,33 @@ class _Bm25Index:
         self._all_documents = None
 
     def add(self, document: IndexDocument) -> None:
+        # A vote or a "helpful" click re-adds a document whose text is unchanged: then only
+        # its ranking signals move (re-analysing it would rewrite hundreds of term counts).
+        same = self.conn.execute(
+            text(
+                "SELECT id FROM search_document WHERE brand_id = :brand_id AND kind = :kind "
+                "AND ref_id = :ref_id AND language = :language AND visibility = :visibility "
+                "AND title = :title AND body = :body"
+            ),
+            _row_params(document),
+        ).scalar()
+        if same is not None:
+            self.conn.execute(
+                text(
+                    "UPDATE search_document SET helpful_votes = :helpful_votes, "
+                    "unhelpful_votes = :unhelpful_votes, accepted = :accepted, "
+                    "brand_approved = :brand_approved, updated_at = :updated_at WHERE id = :id"
+                ),
+                {**_row_params(document), "id": same,
+                 "updated_at": self._timestamp(document.updated_at)},
+            )  # fmt: skip
+            return
         self.delete(document.brand_id, document.kind, document.ref_id)
         self.add_many([document])
+
+    def _timestamp(self, value: datetime) -> Any:
+        """A timestamp as this backend stores it."""
+        return _as_datetime(value)
 
     def _bump_stats(self, brand_id: int, documents: int, words: int, grams: int) -> None:
         self.conn.execute(
@@ -773,7 +798,7 @@ class SqliteSearchIndex(_Bm25Index):
         tally = _Tally()
         for doc in documents:
             params = _row_params(doc)
-            params["updated_at"] = _as_datetime(doc.updated_at).isoformat()
+            params["updated_at"] = self._timestamp(doc.updated_at)
             doc_id = self.conn.execute(insert_doc, params).scalar_one()
             title, body, grams = _analysed_fields(doc, self.config)
             fts_rows.append({"id": doc_id, "title": title, "body": body, "grams": grams})
@@ -809,6 +834,9 @@ class SqliteSearchIndex(_Bm25Index):
             if row is not None:
                 tally.add(brand_id, row.title, row.body, row.grams)
         self._apply(tally, -1)
+
+    def _timestamp(self, value: datetime) -> Any:
+        return _as_datetime(value).isoformat()  # as every SQLite row of search_document
 
     def _rewrite(self, rows: Sequence[dict[str, Any]]) -> None:
         self.conn.execute(text("DELETE FROM search_fts WHERE rowid = :id"), list(rows))
