@@ -268,3 +268,62 @@ def test_both_backends_rank_and_score_alike(
         assert [h.ref_id for h in a] == [h.ref_id for h in b], q
         assert [round(h.text_score, 9) for h in a] == [round(h.text_score, 9) for h in b], q
         assert sqlite_index.max_score(1, t) == pytest.approx(postgres_index.max_score(1, t))
+
+
+@pytest.mark.postgres
+def test_concurrent_writers_keep_the_statistics_exact(postgres_url: str) -> None:
+    """Four writers re-index overlapping documents at once on PostgreSQL: nobody deadlocks
+    on the shared term rows, and the document frequencies and totals equal a recount."""
+    import random
+    import threading
+
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        create_postgres_index(conn)
+    words = ["refund", "order", "parcel", "password", "roaming", "invoice", "заказ", "退款"]
+    errors: list[BaseException] = []
+
+    def writer(seed: int) -> None:
+        rnd = random.Random(seed)
+        try:
+            for _ in range(12):
+                with engine.begin() as conn:
+                    index = PostgresSearchIndex(conn, CONFIG)
+                    for _ in range(3):
+                        ref = str(rnd.randrange(6))
+                        if rnd.random() < 0.2:
+                            index.delete(1, "article", ref)
+                        else:
+                            index.add(doc(ref, " ".join(rnd.sample(words, 3)), rnd.choice(words)))
+        except BaseException as exc:  # reported below, with the thread's seed
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT t_title, t_body, t_grams FROM search_document")).all()
+            recount: dict[tuple[str, str], int] = {}
+            for row in rows:
+                for field, tokens in (
+                    ("w", set(row.t_title.split()) | set(row.t_body.split())),
+                    ("g", set(row.t_grams.split())),
+                ):
+                    for token in tokens:
+                        recount[(field, token)] = recount.get((field, token), 0) + 1
+            stored = {
+                (r.field.strip(), r.term): r.df
+                for r in conn.execute(text("SELECT field, term, df FROM search_term WHERE df <> 0"))
+            }
+            assert stored == recount
+            documents = conn.execute(text("SELECT documents FROM search_stats")).scalar()
+            assert documents == len(rows)
+    finally:
+        with engine.begin() as conn:
+            for table in ("search_document", "search_term", "search_stats"):
+                conn.execute(text(f"DELETE FROM {table}"))
+        engine.dispose()

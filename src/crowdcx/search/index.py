@@ -355,7 +355,11 @@ class _Bm25Index:
         self._df_cache.clear()
         self._all_documents = None
 
+    def _lock_brand(self, brand_id: int) -> None:
+        """Called before any change to a brand's index (see PostgresSearchIndex)."""
+
     def add(self, document: IndexDocument) -> None:
+        self._lock_brand(document.brand_id)
         # A vote or a "helpful" click re-adds a document whose text is unchanged: then only
         # its ranking signals move (re-analysing it would rewrite hundreds of term counts).
         same = self.conn.execute(
@@ -547,10 +551,10 @@ class _Bm25Index:
     def _apply(self, tally: _Tally, sign: int) -> None:
         """Add (``sign`` 1) or take away (-1) tallied documents in the brands' statistics and
         document frequencies."""
-        for brand_id, counts in tally.terms.items():
-            self._bump_terms(brand_id, counts, sign)
-        for brand_id, (n, words, grams) in tally.totals.items():
+        for brand_id, (n, words, grams) in sorted(tally.totals.items()):
             self._bump_stats(brand_id, sign * n, sign * words, sign * grams)
+        for brand_id, counts in sorted(tally.terms.items()):
+            self._bump_terms(brand_id, counts, sign)
 
     def _rows(self, ids: Sequence[int]) -> dict[int, Any]:
         """The hit columns of documents by id."""
@@ -1019,6 +1023,8 @@ class PostgresSearchIndex(_Bm25Index):
         batch: list[dict[str, Any]] = []
         tally = _Tally()
         for doc in documents:
+            if doc.brand_id not in tally.totals:
+                self._lock_brand(doc.brand_id)
             params = _row_params(doc)
             title, body, grams = _analysed_fields(doc, self.config)
             params.update(t_title=title, t_body=body, t_grams=grams)
@@ -1032,8 +1038,22 @@ class PostgresSearchIndex(_Bm25Index):
         self._apply(tally, 1)
         self._forget()
 
+    def _lock_brand(self, brand_id: int) -> None:
+        """Take the brand's ``search_stats`` row lock (creating the row if needed) before
+        touching anything else of its index: the brand's index writers then run one after the
+        other until they commit, so two of them never wait on each other's term or document
+        rows (a deadlock), nor insert the same document twice. SQLite has one writer anyway."""
+        self.conn.execute(
+            text(
+                "INSERT INTO search_stats (brand_id) VALUES (:brand_id) ON CONFLICT (brand_id) "
+                "DO UPDATE SET documents = search_stats.documents"
+            ),
+            {"brand_id": brand_id},
+        )
+
     def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
         self._forget()
+        self._lock_brand(brand_id)
         rows = self.conn.execute(
             text(
                 "DELETE FROM search_document "
