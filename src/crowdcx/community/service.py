@@ -456,7 +456,10 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
     else:
         current.value, current.key, current.updated_at = value, key, now
     uow.session.flush()
-    _sync_question(uow.session, ctx, post)
+    if post.kind == "question" or post.accepted or post.brand_approved:
+        # The search document of a solved question carries its votes and its best answer's;
+        # a vote on any other answer changes nothing there.
+        _sync_question(uow.session, ctx, post)
     if value != held:
         gained = engagement.gained_by(post.author_id, decision.entries)
         engagement.on_vote(uow, ctx, post, gained, value, now)
