@@ -22,6 +22,7 @@ VETERANS = ["dmitry@volga.example", "maria@volga.example", "alexey@volga.example
 SPAMMER = "spam@volga.example"
 TITLE = "Не приходят SMS после смены тарифа"
 SPAM = "Дешёвые айфоны за полцены, пишите"
+RUDE = "Глупый ответ, ничего не понятно"
 
 
 def sign_in(page: Any, base: str, email: str) -> None:
@@ -108,6 +109,26 @@ def test_russian_helper_is_upvoted_accepted_levels_up_and_spam_is_hidden(
     board = page.locator("table.leaderboard").inner_text()
     assert "Ольга Смирнова" in board
     page.screenshot(path=str(artifacts / "community-leaderboard-ru.png"), full_page=True)
+
+    # A rude comment under the accepted answer: a veteran (review privilege) hides it; it
+    # leaves the page and waits in the review queue under "hidden comments".
+    sign_in(page, base, ASKER)
+    page.goto(question_url)
+    answer = page.locator("article.answer").first
+    answer.locator("details.inline summary", has_text="Добавить комментарий").click()
+    answer.locator("textarea[name=body]").fill(RUDE)
+    answer.get_by_role("button", name="Комментировать").click()
+    page.wait_for_load_state()
+    assert RUDE in page.locator("article.answer").first.inner_text()
+    sign_in(page, base, VETERANS[0])
+    page.goto(question_url)
+    comment = page.locator("li.comment", has_text=RUDE)
+    comment.get_by_role("button", name="Скрыть").click()
+    page.wait_for_load_state()
+    assert RUDE not in page.locator("main").inner_text()
+    page.goto(f"{base}/b/volga/community/moderation")
+    assert RUDE in page.locator("main").inner_text()
+    assert "Скрытые комментарии" in page.locator("main").inner_text()
 
     # Spam: three trusted members flag it; it is hidden and waits in the review queue.
     sign_in(page, base, SPAMMER)
