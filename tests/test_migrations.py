@@ -76,3 +76,33 @@ def test_upgrade_analyses_stored_search_documents_again(database_url: str) -> No
             assert bound is not None
             assert hits[0].text_score <= bound
     engine.dispose()
+
+
+def test_downgrade_of_0010_leaves_no_trigrams(database_url: str) -> None:
+    """The code before 0010 does not filter trigrams out of word matches: a downgrade must
+    remove them, or "pay" would find "Payment methods" through its trigram."""
+    from sqlalchemy import text
+
+    from crowdcx.search.index import IndexConfig, IndexDocument, index_class_for
+
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM search_document"))
+        index = index_class_for(conn)(conn)
+        index.add_many([IndexDocument(77, "article", "1", "en", "public", "Payment methods", "")])
+    downgrade(database_url, "0009")
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            lexemes = conn.execute(text("SELECT tsv::text FROM search_document")).scalar()
+            assert "'pay':" not in str(lexemes)  # the word's stem is 'payment'
+        else:
+            grams = conn.execute(text("SELECT grams FROM search_fts")).scalar()
+            assert grams == ""
+    upgrade(database_url, "heads")
+    with engine.connect() as conn:
+        index = index_class_for(conn)(conn, IndexConfig())
+        from crowdcx.search.index import query_tokens
+
+        hits = index.search(77, query_tokens("paymnt", index.config), ("public",))
+        assert [h.ref_id for h in hits] == ["1"]
+    engine.dispose()

@@ -48,18 +48,30 @@ POSTGRES_DOWN: tuple[str, ...] = (
 )
 
 
+# What the documents are analysed with, written out here rather than taken from the
+# defaults of the day (a later default must not change what this revision did). The analysis
+# itself (normalisation, stemming, segmentation) is the installed crowdcx's.
+WITH_TRIGRAMS = IndexConfig(gram_weight=0.25, jieba_words=False)
+WITHOUT_TRIGRAMS = IndexConfig(gram_weight=0.0, jieba_words=False)
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         for statement in POSTGRES_UP:
             op.execute(statement)
-        PostgresSearchIndex(bind, IndexConfig()).reanalyse()
+        PostgresSearchIndex(bind, WITH_TRIGRAMS).reanalyse()
     else:
-        SqliteSearchIndex(bind, IndexConfig()).reanalyse()
+        SqliteSearchIndex(bind, WITH_TRIGRAMS).reanalyse()
 
 
 def downgrade() -> None:
-    # SQLite keeps the trigrams it now holds (a configuration without them ignores them).
-    if op.get_bind().dialect.name == "postgresql":
+    # Back to documents without trigrams: the code before this revision would otherwise match
+    # a short word against them (SQLite's grams column, PostgreSQL's D-weighted lexemes).
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        PostgresSearchIndex(bind, WITHOUT_TRIGRAMS).reanalyse()
         for statement in POSTGRES_DOWN:
             op.execute(statement)
+    else:
+        SqliteSearchIndex(bind, WITHOUT_TRIGRAMS).reanalyse()

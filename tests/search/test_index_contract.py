@@ -239,10 +239,30 @@ def test_max_score_bounds_every_hit(index: SearchIndex) -> None:
 
 
 def test_a_query_of_typos_still_finds_by_trigrams(index: SearchIndex) -> None:
-    """No query word is known: trigrams generate the candidates (and only then)."""
-    index.add_many([doc("1", "Roaming charges abroad"), doc("2", "Password reset")])
-    assert refs(index, "roamng chargs") == ["1"]
-    assert refs(index, "pasword") == ["2"]
+    """Words the brand has never seen generate candidates by their trigrams, alone or beside
+    common known words."""
+    filler = [doc(f"f{i}", f"How is my {w} today", "my account is fine") for i, w in
+              enumerate(["parcel", "invoice", "card", "plan", "bill", "phone"] * 20)]  # fmt: skip
+    index.add_many([doc("1", "Roaming charges abroad"), doc("2", "Password reset"), *filler])
+    assert refs(index, "roamng chargs")[0] == "1"
+    assert refs(index, "pasword")[0] == "2"
+    assert refs(index, "how is my pasword")[0] == "2"
+
+
+def test_a_long_query_of_short_words_does_not_match_trigrams(index: SearchIndex) -> None:
+    """Over gram_max_words the query has no trigrams: its words must not match documents'
+    trigrams either ("pay" is a trigram of "payment")."""
+    index.add(doc("1", "Payment methods"))
+    long = "pay " + " ".join(f"zzq{i}x" for i in range(40))
+    assert refs(index, long) == []
+
+
+def test_ties_go_to_the_older_document(index: SearchIndex) -> None:
+    index.add(doc("B", "价格", "退款 退款", language="zh-Hans"))
+    index.add(doc("A", "退款", "价格 价格", language="zh-Hans"))
+    hits = index.search(1, query_tokens("退款", index.config), ("public",))
+    assert hits[0].text_score == pytest.approx(hits[1].text_score)
+    assert [h.ref_id for h in hits] == ["B", "A"]
 
 
 @pytest.mark.postgres
@@ -268,6 +288,36 @@ def test_both_backends_rank_and_score_alike(
         assert [h.ref_id for h in a] == [h.ref_id for h in b], q
         assert [round(h.text_score, 9) for h in a] == [round(h.text_score, 9) for h in b], q
         assert sqlite_index.max_score(1, t) == pytest.approx(postgres_index.max_score(1, t))
+
+
+@pytest.mark.postgres
+def test_both_backends_agree_beyond_the_candidate_window(
+    sqlite_index: SearchIndex, postgres_index: SearchIndex
+) -> None:
+    """600 documents over 20 words: every query matches hundreds. Each backend picks its
+    candidates by its own index order (FTS5 bm25, ts_rank); both must still return the
+    top 10 of an exhaustive BM25 ranking."""
+    import random
+    from dataclasses import replace
+
+    rnd = random.Random(7)
+    vocab = ["order", "refund", "parcel", "password", "roaming", "invoice", "account",
+             "delivery", "battery", "screen", "charge", "cancel", "payment", "card", "email",
+             "login", "update", "return", "warranty", "shipping"]  # fmt: skip
+
+    def words(n: int) -> str:
+        return " ".join(rnd.choice(vocab[: rnd.randint(3, 20)]) for _ in range(n))
+
+    docs = [doc(str(i), words(rnd.randint(1, 6)), words(rnd.randint(0, 60))) for i in range(600)]
+    sqlite_index.add_many(docs)
+    postgres_index.add_many(docs)
+    exact = replace(CONFIG, rerank_candidates=5000, gram_rerank=0)
+    for q in ["order", "refund order", "battery screen charge", "ordr", "paymnt card"]:
+        t = query_tokens(q, CONFIG)
+        best = [h.ref_id for h in type(sqlite_index)(sqlite_index.conn, exact).search(  # type: ignore[attr-defined]
+            1, t, ("public",))]  # fmt: skip
+        assert [h.ref_id for h in sqlite_index.search(1, t, ("public",))] == best, q
+        assert [h.ref_id for h in postgres_index.search(1, t, ("public",))] == best, q
 
 
 @pytest.mark.postgres

@@ -451,16 +451,18 @@ class _Bm25Index:
         if rerank and stats is not None:
             tokens = self._tokens([doc_id for doc_id, _rank in ranked])
             found = [tokens[doc_id] for doc_id, _rank in ranked if doc_id in tokens]
+            ids = [int(row.id) for row in found]
             scores = self._bm25(stats, query_tokens, dfs, found)
             if cfg.grams and query_tokens.grams:
-                pick = sorted(range(len(found)), key=lambda i: (-scores[i], i))
+                pick = sorted(range(len(found)), key=lambda i: (-scores[i], ids[i]))
                 if cfg.gram_rerank > 0 and not generating.grams:
                     pick = pick[: cfg.gram_rerank]
                 grams = self._grams([int(found[i].id) for i in pick])
                 extra = self._bm25_grams(stats, query_tokens, dfs, grams)
                 for i, doc_id in zip(pick, (int(found[i].id) for i in pick), strict=True):
                     scores[i] += extra.get(doc_id, 0.0)
-            order = sorted(range(len(found)), key=lambda i: (-scores[i], i))[: int(limit)]
+            # Ties go to the older document, whatever order the backend found them in.
+            order = sorted(range(len(found)), key=lambda i: (-scores[i], ids[i]))[: int(limit)]
             ranked = [(int(found[i].id), scores[i]) for i in order]
         else:
             ranked = [(doc_id, -rank) for doc_id, rank in ranked]
@@ -669,8 +671,15 @@ class _Bm25Index:
             return tuple(t for t in rare if t in chosen)
 
         words = keep(query.words, dfs[0], True)
-        known_word = any(dfs[0].get(t, 0) for t in words)
-        grams = keep(query.grams, dfs[1], False) if cfg.gram_generate or not known_word else ()
+        grams: tuple[str, ...] = ()
+        if cfg.gram_generate or not any(dfs[0].get(t, 0) for t in words):
+            grams = keep(query.grams, dfs[1], False)  # no query word is known: all trigrams
+        elif query.grams:
+            # Words the brand has never seen are mostly typos ("my ordr"): their trigrams
+            # generate too, the rarest within the budget, beside the known words.
+            unknown = [t for t in query.words if not dfs[0].get(t, 0) and not _HAN_CHAR.search(t)]
+            typo = [g for g in query.grams if any(g in u for u in unknown)]
+            grams = keep(typo, dfs[1], True) if typo else ()
         return AnalyzedText(words, grams, query.language)
 
     def _ordering_tokens(
@@ -865,14 +874,17 @@ class SqliteSearchIndex(_Bm25Index):
         word_expr = " OR ".join(words)
         if order:
             word_expr = f"({word_expr}) AND ({word_expr} OR {' OR '.join(order)})"
-        if not grams:
-            # Without grams the grams column is empty (and weighs 0 in bm25()): a column
+        if not self.config.grams:
+            # Without trigrams the grams column is empty (and weighs 0 in bm25()): a column
             # filter would only make FTS5 decode every position list it reads.
             return word_expr
+        # With them, a short word ("pay") is also some document's trigram: words look only
+        # in title and body, trigrams only in the grams column.
         parts: list[str] = []
         if words:
             parts.append("{title body} : (" + word_expr + ")")
-        parts.append("{grams} : (" + " OR ".join(grams) + ")")
+        if grams:
+            parts.append("{grams} : (" + " OR ".join(grams) + ")")
         return " OR ".join(parts)
 
     def _ranked_ids(
@@ -1110,6 +1122,9 @@ class PostgresSearchIndex(_Bm25Index):
         if not tsq:
             return []
         cfg = self.config
+        # ts_rank has no idf, so its best 100 are not BM25's: re-score many more (the
+        # candidate budget keeps what the generating tokens match near this size anyway).
+        fetch = max(fetch, _PG_RESCORE) if cfg.rerank_candidates > 0 else fetch
         rows = self.conn.execute(
             text(
                 "SELECT d.id, ts_rank(CAST(:weights AS real[]), d.tsv, q, 1) AS rank "
@@ -1143,8 +1158,16 @@ class PostgresSearchIndex(_Bm25Index):
         ).all()
 
 
+# PostgreSQL re-scores up to this many of its matches (by ts_rank) with BM25.
+_PG_RESCORE: Final = 2000
+
 _PG_TSV: Final = (
     "setweight(to_tsvector('simple', :t_title), 'A') "
     "|| setweight(to_tsvector('simple', :t_body), 'B') "
     "|| setweight(to_tsvector('simple', :t_grams), 'D')"
 )
+
+
+def index_class_for(conn: Connection) -> type[SqliteSearchIndex] | type[PostgresSearchIndex]:
+    """The backend for a connection's database."""
+    return PostgresSearchIndex if conn.dialect.name == "postgresql" else SqliteSearchIndex

@@ -27,10 +27,9 @@ from crowdcx.search.index import (
     IndexConfig,
     IndexDocument,
     Kind,
-    PostgresSearchIndex,
     SearchIndex,
-    SqliteSearchIndex,
     Visibility,
+    index_class_for,
     query_tokens,
 )
 from crowdcx.tenancy.service import BrandContext
@@ -45,9 +44,7 @@ RELATIVE_FLOOR = 0.25  # of the best hit's text score
 def index_for(session: Session) -> SearchIndex:
     """The backend for the session's database, on the session's connection (its transaction)."""
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        return PostgresSearchIndex(conn, CONFIG)
-    return SqliteSearchIndex(conn, CONFIG)
+    return index_class_for(conn)(conn, CONFIG)
 
 
 def viewer_role(ctx: BrandContext) -> str:
