@@ -642,3 +642,42 @@ def test_page_views_count_without_a_write_per_view(
         assert session.scalar(select(PostRow.views).where(PostRow.id == qid)) == 3
     assert counters.pending(PostRow, "views", qid) == 0
     assert shows(4)  # 3 stored + this view, pending
+
+
+def _hidden_comment(f: Forum, author: Any) -> int:
+    qid = f.ask()
+    aid = f.answer(qid, f.helpers[0], "Проверьте точку доступа.")
+    r = f.post(f"/posts/{aid}/comments", author, {"body": "spam http://spam.example"})
+    cid = int(r.json()["id"])
+    flaggers = [h for h in f.helpers if h is not author][:3]
+    for h in flaggers:
+        f.grant(h, 600)
+        r = f.post(f"/comments/{cid}/flag", h, {"reason": "spam"})
+    assert r.json()["hidden"] is True
+    return cid
+
+
+def test_nobody_reviews_their_own_comment(client: TestClient, world: World, db: Database) -> None:
+    f = Forum(client, world, db)
+    author = f.helpers[3]
+    f.grant(author, 600)  # holds the review queue privilege (500)
+    cid = _hidden_comment(f, author)
+    r = f.post(f"/comments/{cid}/moderate", author, {"action": "restore"})
+    assert r.status_code == 403
+    assert r.json()["code"] == "own_content"
+    assert f.post(f"/comments/{cid}/moderate", f.agent, {"action": "restore"}).status_code == 200
+
+
+def test_flags_judged_by_a_moderator_do_not_count_again(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """After a moderator restores a comment, one new flag does not hide it again: the three
+    flags before the decision were judged; three new trusted flags would."""
+    f = Forum(client, world, db)
+    cid = _hidden_comment(f, f.asker)
+    assert f.post(f"/comments/{cid}/moderate", f.agent, {"action": "restore"}).status_code == 200
+    late = f.helpers[3]
+    f.grant(late, 600)
+    r = f.post(f"/comments/{cid}/flag", late, {"reason": "other"})
+    assert r.status_code == 201
+    assert r.json()["hidden"] is False

@@ -70,6 +70,9 @@ def test_review_needs_the_privilege_and_a_decision_that_fits() -> None:
     assert review_problems(none, True, "hide", True)[0].code == "already_hidden"
     assert review_problems(none, True, "hide", False) == []
     assert review_problems(none, True, "nuke", False)[0].code == "invalid_decision"
+    reviewer = frozenset({"review_queue"})
+    assert review_problems(reviewer, False, "restore", True, True)[0].code == "own_content"
+    assert review_problems(none, True, "restore", True, True) == []  # agents may
 
 
 # --- flags on comments ------------------------------------------------------------------------

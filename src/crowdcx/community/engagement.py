@@ -446,7 +446,9 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
     else:
         privileges = points.privileges_of(uow.session, ctx, user.id)
         core._raise_first(
-            rules.review_problems(privileges, core.is_agent(ctx), decision, post.hidden)
+            rules.review_problems(
+                privileges, core.is_agent(ctx), decision, post.hidden, user.id == post.author_id
+            )
         )
     row = ModerationRow(
         brand_id=ctx.brand.id, post_id=post.id, action=decision,
@@ -539,7 +541,9 @@ def moderate_comment(uow: UnitOfWork, ctx: BrandContext, comment: CommentRow, ac
     user = core.require_user(ctx)
     privileges = points.privileges_of(uow.session, ctx, user.id)
     core._raise_first_on_comment(
-        rules.review_problems(privileges, core.is_agent(ctx), action, comment.hidden)
+        rules.review_problems(
+            privileges, core.is_agent(ctx), action, comment.hidden, user.id == comment.author_id
+        )
     )
     row = ModerationRow(
         brand_id=ctx.brand.id, post_id=comment.post_id, comment_id=comment.id, action=action,

@@ -369,7 +369,7 @@ def question_page(
     slug: str, question_id: int, request: Request, viewer: ViewerDep, uow: Uow, q: str = ""
 ) -> Response:
     ctx = access_brand(uow.session, slug, viewer.user)
-    post = service.get_post(uow.session, ctx, question_id, "question")
+    post = service.readable_post(uow.session, ctx, question_id, "question")  # 404 if hidden
     counters(request).increment(PostRow, "views", post.id)
     if q:
         search.record(uow.session, ctx, "opened", "community", query=q[:500], kind="question",

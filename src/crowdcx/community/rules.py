@@ -11,10 +11,10 @@ Codes used here: ``self_vote``, ``already_voted``, ``not_voted``, ``invalid_vote
 ``not_accepted``, ``agent_required``, ``already_approved``, ``question_closed``,
 ``already_closed``, ``duplicate_of_self``, ``duplicate_other_brand``, ``membership_required``,
 ``onboarding_incomplete``, ``body_empty``, ``body_too_long``, ``rate_limited``,
-``too_many_links``, ``self_flag``, ``already_flagged``, ``not_author``, ``not_appealable``,
-``appeal_window_closed``, ``already_appealed``, ``invalid_points``, ``kind_not_offered``,
-``below_minimum``, ``insufficient_points``, ``cap_exceeded``, ``already_solved``,
-``too_early``, ``already_escalated``, ``escalation_disabled``.
+``too_many_links``, ``self_flag``, ``already_flagged``, ``own_content``, ``not_author``,
+``not_appealable``, ``appeal_window_closed``, ``already_appealed``, ``invalid_points``,
+``kind_not_offered``, ``below_minimum``, ``insufficient_points``, ``cap_exceeded``,
+``already_solved``, ``too_early``, ``already_escalated``, ``escalation_disabled``.
 """
 
 from __future__ import annotations
@@ -921,12 +921,16 @@ ReviewDecision = Literal["restore", "uphold", "hide"]
 
 
 def review_problems(
-    reviewer_privileges: frozenset[str], reviewer_is_agent: bool, decision: str, hidden: bool
-) -> list[Violation]:
+    reviewer_privileges: frozenset[str], reviewer_is_agent: bool, decision: str, hidden: bool,
+    reviewer_is_author: bool = False,
+) -> list[Violation]:  # fmt: skip
     """Who may decide on a post (or a comment) in the review queue, and which decisions fit
-    its state: ``uphold`` keeps a hidden one hidden and takes it off the queue."""
+    its state: ``uphold`` keeps a hidden one hidden and takes it off the queue. Members never
+    decide on their own content (an author appeals instead); agents may."""
     if not reviewer_is_agent and "review_queue" not in reviewer_privileges:
         return [_v("privilege_required", privilege="review_queue")]
+    if reviewer_is_author and not reviewer_is_agent:
+        return [_v("own_content")]
     if decision not in ("restore", "uphold", "hide"):
         return [_v("invalid_decision", "decision")]
     if decision in ("restore", "uphold") and not hidden:

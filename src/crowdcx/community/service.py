@@ -114,6 +114,9 @@ def violation_error(v: rep.Violation) -> AppError:
             % {"limit": p.get("limit", "")}
         ),
         "self_flag": lambda: _("You cannot flag your own post."),
+        "own_content": lambda: _(
+            "You cannot review your own post; another reviewer will (or appeal the decision)."
+        ),
         "already_flagged": lambda: _("You already flagged this post."),
         "invalid_points": lambda: _("Redeem a positive number of points."),
         "kind_not_offered": lambda: _("This brand does not offer that reward."),
@@ -142,7 +145,7 @@ def violation_error(v: rep.Violation) -> AppError:
     }
     message = messages.get(v.code, lambda: _("This value is not accepted."))()
     if v.code in ("privilege_required", "not_asker", "agent_required", "membership_required",
-                  "onboarding_incomplete", "self_vote", "self_flag"):  # fmt: skip
+                  "onboarding_incomplete", "self_vote", "self_flag", "own_content"):  # fmt: skip
         return forbidden(message, v.code)
     if v.code == "rate_limited":
         return AppError(429, v.code, message)
@@ -161,6 +164,7 @@ def comment_violation_error(v: rep.Violation) -> AppError:
     error = violation_error(v)
     messages: dict[str, Callable[[], str]] = {
         "self_flag": lambda: _("You cannot flag your own comment."),
+        "own_content": lambda: _("You cannot review your own comment; another reviewer will."),
         "already_flagged": lambda: _("You already flagged this comment."),
         "not_hidden": lambda: _("This comment is not hidden."),
         "already_hidden": lambda: _("This comment is already hidden."),
@@ -698,6 +702,20 @@ def _flag_records(rows: Iterable[FlagRow | CommentFlagRow]) -> list[rules.FlagRe
     ]  # fmt: skip
 
 
+def _decided_at(session: Session, *where: Any) -> datetime | None:
+    """When a moderator last decided on the post or comment (restored it, kept it hidden or
+    dismissed its flags): flags from before that were already judged."""
+    return session.scalar(
+        select(func.max(ModerationRow.created_at)).where(
+            *where, ModerationRow.action.in_(("restore", "uphold", "dismiss"))
+        )
+    )
+
+
+def _after(flags: list[rules.FlagRecord], since: datetime | None) -> list[rules.FlagRecord]:
+    return flags if since is None else [f for f in flags if f.at > since]
+
+
 def _new_flag_record(
     ctx: BrandContext, user_id: int, reason: str, now: datetime, trusted: bool
 ) -> rules.FlagRecord:
@@ -727,8 +745,10 @@ def flag(
                 trusted=trusted, created_at=now)
     )  # fmt: skip
     record = _new_flag_record(ctx, user.id, reason, now, trusted)
+    since = _decided_at(uow.session, ModerationRow.post_id == post.id,
+                        ModerationRow.comment_id.is_(None))  # fmt: skip
     action = rules.auto_moderation(
-        post_id=post.id, author_id=post.author_id, flags=[*existing, record],
+        post_id=post.id, author_id=post.author_id, flags=[*_after(existing, since), record],
         already_hidden=post.hidden, now=now, policy=policy(ctx),
     )  # fmt: skip
     if action is not None:
@@ -766,9 +786,11 @@ def flag_comment(
                        reason=reason, trusted=trusted, created_at=now)
     )  # fmt: skip
     record = _new_flag_record(ctx, user.id, reason, now, trusted)
+    since = _decided_at(uow.session, ModerationRow.comment_id == comment.id)
     action = rules.auto_moderation(
-        post_id=comment.id, author_id=comment.author_id, flags=[*existing, record],
-        already_hidden=comment.hidden, now=now, policy=policy(ctx), target="comment",
+        post_id=comment.id, author_id=comment.author_id,
+        flags=[*_after(existing, since), record], already_hidden=comment.hidden, now=now,
+        policy=policy(ctx), target="comment",
     )  # fmt: skip
     if action is not None:
         comment.hidden = True
