@@ -19,6 +19,7 @@ from crowdcx.search.index import (
     PostgresSearchIndex,
     SearchIndex,
     SqliteSearchIndex,
+    Visibility,
     create_postgres_index,
     create_sqlite_index,
     query_tokens,
@@ -142,6 +143,28 @@ def test_visibility_is_enforced_in_the_query(index: SearchIndex) -> None:
     assert refs(index, "refund", visibilities=("everyone",)) == []
     # A hidden document never takes a slot: the customer still gets a full page of public ones.
     assert refs(index, "refund", limit=1) == ["pub"]
+
+
+def test_restricted_documents_do_not_move_a_customers_scores(index: SearchIndex) -> None:
+    """Statistics count only what the viewer may see: adding an experts-only or staff-only
+    document that shares the query's words changes neither a customer's scores nor the
+    out-of-scope bound (so no score can reveal that a word occurs in restricted material)."""
+    index.add_many([doc("p1", "Refund policy", "Refunds within 14 days"),
+                    doc("p2", "Delivery times", "Parcels arrive in five days")])  # fmt: skip
+    customer = ("public",)
+    t = query_tokens("refund bluefalcon", index.config)
+
+    def seen(vis: tuple[Visibility, ...]) -> tuple[list[tuple[str, float]], float | None]:
+        hits = [(h.ref_id, round(h.text_score, 9)) for h in index.search(1, t, vis)]
+        return hits, index.max_score(1, t, vis)
+
+    before = seen(customer)
+    index.add(doc("x1", "Bluefalcon refund override", "bluefalcon refund", visibility="experts"))
+    index.add(doc("s1", "Refund refund refund", "internal refund notes", visibility="staff"))
+    assert seen(customer) == before
+    staff = seen(("public", "experts", "staff"))
+    assert {r for r, _ in staff[0]} == {"p1", "x1", "s1"}
+    assert staff[1] != before[1]  # staff statistics do count them
 
 
 def test_brands_are_isolated(index: SearchIndex) -> None:

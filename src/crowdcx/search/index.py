@@ -139,7 +139,9 @@ class SearchIndex(Protocol):
     ) -> list[Hit]:
         """The best ``limit`` hits of one brand, only among ``visibilities`` and ``kinds``."""
 
-    def max_score(self, brand_id: int, query: AnalyzedText) -> float | None:
+    def max_score(
+        self, brand_id: int, query: AnalyzedText, visibilities: Sequence[Visibility] = VISIBILITIES
+    ) -> float | None:
         """An upper bound of ``text_score`` for this query in this brand, or None."""
 
     def reanalyse(self) -> int:
@@ -182,19 +184,23 @@ SQLITE_DDL: Final[tuple[str, ...]] = (
     # Pre-analysed tokens, space separated; rowid = search_document.id.
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
     "title, body, grams, tokenize = 'unicode61 remove_diacritics 0')",
-    # Per-brand document frequency of every token (field 'w' = title/body words, 'g' = grams).
+    # Document frequency of every token per brand and visibility (field 'w' = title/body
+    # words, 'g' = grams): a viewer's statistics sum only the visibilities they may see.
     "CREATE TABLE IF NOT EXISTS search_term (\n"
     "    brand_id BIGINT NOT NULL,\n"
+    "    visibility VARCHAR(16) NOT NULL,\n"
     "    field CHAR(1) NOT NULL,\n"
     "    term TEXT NOT NULL,\n"
     "    df INTEGER NOT NULL,\n"
-    "    PRIMARY KEY (brand_id, term, field)\n) WITHOUT ROWID",
-    # Per-brand document count and token totals (for BM25's N and average length).
+    "    PRIMARY KEY (brand_id, term, field, visibility)\n) WITHOUT ROWID",
+    # Document count and token totals per brand and visibility (BM25's N, average length).
     "CREATE TABLE IF NOT EXISTS search_stats (\n"
-    "    brand_id BIGINT PRIMARY KEY,\n"
+    "    brand_id BIGINT NOT NULL,\n"
+    "    visibility VARCHAR(16) NOT NULL,\n"
     "    documents INTEGER NOT NULL DEFAULT 0,\n"
     "    word_tokens INTEGER NOT NULL DEFAULT 0,\n"
-    "    gram_tokens INTEGER NOT NULL DEFAULT 0\n)",
+    "    gram_tokens INTEGER NOT NULL DEFAULT 0,\n"
+    "    PRIMARY KEY (brand_id, visibility)\n)",
 )
 
 POSTGRES_DDL: Final[tuple[str, ...]] = (
@@ -210,15 +216,18 @@ POSTGRES_DDL: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ix_search_document_tsv ON search_document USING GIN (tsv)",
     "CREATE TABLE IF NOT EXISTS search_term (\n"
     "    brand_id BIGINT NOT NULL,\n"
+    "    visibility VARCHAR(16) NOT NULL,\n"
     "    field CHAR(1) NOT NULL,\n"
     "    term TEXT NOT NULL,\n"
     "    df INTEGER NOT NULL,\n"
-    "    PRIMARY KEY (brand_id, term, field)\n)",
+    "    PRIMARY KEY (brand_id, term, field, visibility)\n)",
     "CREATE TABLE IF NOT EXISTS search_stats (\n"
-    "    brand_id BIGINT PRIMARY KEY,\n"
+    "    brand_id BIGINT NOT NULL,\n"
+    "    visibility VARCHAR(16) NOT NULL,\n"
     "    documents INTEGER NOT NULL DEFAULT 0,\n"
     "    word_tokens INTEGER NOT NULL DEFAULT 0,\n"
-    "    gram_tokens INTEGER NOT NULL DEFAULT 0\n)",
+    "    gram_tokens INTEGER NOT NULL DEFAULT 0,\n"
+    "    PRIMARY KEY (brand_id, visibility)\n)",
 )
 
 SQLITE_DDL_SQL: Final = ";\n".join(SQLITE_DDL) + ";\n"
@@ -346,8 +355,9 @@ class _Bm25Index:
     def __init__(self, conn: Connection, config: IndexConfig | None = None) -> None:
         self.conn = conn
         self.config = config or IndexConfig()
-        self._stats_cache: dict[int, tuple[int, float, float] | None] = {}
-        self._df_cache: dict[tuple[int, str, str], int] = {}
+        self._stats_cache: dict[tuple[int, tuple[str, ...]], tuple[int, float, float] | None]
+        self._stats_cache = {}
+        self._df_cache: dict[tuple[int, tuple[str, ...], str, str], int] = {}
         self._all_documents: int | None = None
 
     def _forget(self) -> None:
@@ -388,21 +398,32 @@ class _Bm25Index:
         """A timestamp as this backend stores it."""
         return _as_datetime(value)
 
-    def _bump_stats(self, brand_id: int, documents: int, words: int, grams: int) -> None:
+    def _bump_stats(
+        self, brand_id: int, visibility: str, documents: int, words: int, grams: int
+    ) -> None:
         self.conn.execute(
             text(
-                "INSERT INTO search_stats (brand_id, documents, word_tokens, gram_tokens) "
-                "VALUES (:brand_id, :n, :w, :g) ON CONFLICT (brand_id) DO UPDATE SET "
+                "INSERT INTO search_stats (brand_id, visibility, documents, word_tokens, "
+                "gram_tokens) VALUES (:brand_id, :visibility, :n, :w, :g) "
+                "ON CONFLICT (brand_id, visibility) DO UPDATE SET "
                 "documents = search_stats.documents + excluded.documents, "
                 "word_tokens = search_stats.word_tokens + excluded.word_tokens, "
                 "gram_tokens = search_stats.gram_tokens + excluded.gram_tokens"
             ),
-            {"brand_id": brand_id, "n": documents, "w": words, "g": grams},
+            {
+                "brand_id": brand_id,
+                "visibility": visibility,
+                "n": documents,
+                "w": words,
+                "g": grams,
+            },
         )
 
-    def _bump_terms(self, brand_id: int, counts: Counter[tuple[str, str]], sign: int) -> None:
+    def _bump_terms(
+        self, brand_id: int, visibility: str, counts: Counter[tuple[str, str]], sign: int
+    ) -> None:
         rows = [
-            {"brand_id": brand_id, "field": f, "term": t, "df": sign * n}
+            {"brand_id": brand_id, "visibility": visibility, "field": f, "term": t, "df": sign * n}
             for (f, t), n in counts.items()
             if t
         ]
@@ -411,9 +432,9 @@ class _Bm25Index:
             rows.sort(key=lambda r: (r["term"], r["field"]))
             self.conn.execute(
                 text(
-                    "INSERT INTO search_term (brand_id, field, term, df) "
-                    "VALUES (:brand_id, :field, :term, :df) "
-                    "ON CONFLICT (brand_id, term, field) "
+                    "INSERT INTO search_term (brand_id, visibility, field, term, df) "
+                    "VALUES (:brand_id, :visibility, :field, :term, :df) "
+                    "ON CONFLICT (brand_id, term, field, visibility) "
                     "DO UPDATE SET df = search_term.df + excluded.df"
                 ),
                 rows,
@@ -432,7 +453,8 @@ class _Bm25Index:
         rerank = cfg.rerank_candidates > 0
         if not vis or not knd or query_tokens.is_empty() or limit <= 0:
             return []
-        stats = self._stats(brand_id) if rerank else None
+        scope = tuple(sorted(vis))
+        stats = self._stats(brand_id, scope) if rerank else None
         if rerank and stats is None:
             return []  # nothing indexed for this brand
         generating = query_tokens
@@ -440,7 +462,7 @@ class _Bm25Index:
         dfs: tuple[dict[str, int], dict[str, int]] = ({}, {})
         if rerank and stats is not None:
             dfs = self._document_frequencies(
-                brand_id, query_tokens.words, query_tokens.grams if cfg.grams else ()
+                brand_id, scope, query_tokens.words, query_tokens.grams if cfg.grams else ()
             )
             generating = self._candidate_tokens(query_tokens, dfs, stats[0])
             ordering = self._ordering_tokens(query_tokens, generating, dfs[0], stats[0])
@@ -532,7 +554,7 @@ class _Bm25Index:
                 )
                 title, body, grams = _analysed_fields(doc, self.config)
                 batch.append({"id": int(r.id), "title": title, "body": body, "grams": grams})
-                tally.add(doc.brand_id, title, body, grams)
+                tally.add(doc.brand_id, doc.visibility, title, body, grams)
             self._rewrite(batch)
             done += len(rows)
             last = int(rows[-1].id)
@@ -553,10 +575,10 @@ class _Bm25Index:
     def _apply(self, tally: _Tally, sign: int) -> None:
         """Add (``sign`` 1) or take away (-1) tallied documents in the brands' statistics and
         document frequencies."""
-        for brand_id, (n, words, grams) in sorted(tally.totals.items()):
-            self._bump_stats(brand_id, sign * n, sign * words, sign * grams)
-        for brand_id, counts in sorted(tally.terms.items()):
-            self._bump_terms(brand_id, counts, sign)
+        for (brand_id, vis), (n, words, grams) in sorted(tally.totals.items()):
+            self._bump_stats(brand_id, vis, sign * n, sign * words, sign * grams)
+        for (brand_id, vis), counts in sorted(tally.terms.items()):
+            self._bump_terms(brand_id, vis, counts, sign)
 
     def _rows(self, ids: Sequence[int]) -> dict[int, Any]:
         """The hit columns of documents by id."""
@@ -569,18 +591,22 @@ class _Bm25Index:
         ).all()
         return {int(row.id): row for row in rows}
 
-    def max_score(self, brand_id: int, query: AnalyzedText) -> float | None:
+    def max_score(
+        self, brand_id: int, query: AnalyzedText, visibilities: Sequence[Visibility] = VISIBILITIES
+    ) -> float | None:
         """The most BM25 any document of this brand could score for ``query``: every token
         saturated (term frequency → ∞ gives idf × (k1 + 1)). A hit's score divided by this is
         the share of the query's evidence it holds (see search.rules.confidence). Tokens the
-        brand has never seen count at full idf, so off-topic words lower the confidence."""
-        stats = self._stats(brand_id)
+        brand has never seen count at full idf, so off-topic words lower the confidence. Like
+        the scores, it counts only documents of ``visibilities``."""
+        scope = tuple(sorted(_checked(visibilities, KINDS)[0]))
+        stats = self._stats(brand_id, scope)
         if stats is None:
             return None
         n_docs = stats[0]
         cfg = self.config
         grams = query.grams if cfg.grams else ()
-        df_words, df_grams = self._document_frequencies(brand_id, query.words, grams)
+        df_words, df_grams = self._document_frequencies(brand_id, scope, query.words, grams)
 
         def idf(df: int) -> float:
             return _idf(df, n_docs)
@@ -596,31 +622,39 @@ class _Bm25Index:
         total += cfg.gram_weight * sum(idf(df_grams.get(t, 0)) for t in dict.fromkeys(grams))
         return total * (cfg.k1 + 1)
 
-    def _stats(self, brand_id: int) -> tuple[int, float, float] | None:
-        """(documents, average word tokens, average gram tokens) of one brand."""
-        if brand_id not in self._stats_cache:
-            self._stats_cache[brand_id] = self._read_stats(brand_id)
-        return self._stats_cache[brand_id]
+    def _stats(self, brand_id: int, scope: tuple[str, ...]) -> tuple[int, float, float] | None:
+        """(documents, average word tokens, average gram tokens) of one brand's documents of
+        the visibilities in ``scope``: what a viewer may see is all their statistics count,
+        so no score reveals a document they may not see."""
+        key = (brand_id, scope)
+        if key not in self._stats_cache:
+            self._stats_cache[key] = self._read_stats(brand_id, scope)
+        return self._stats_cache[key]
 
-    def _read_stats(self, brand_id: int) -> tuple[int, float, float] | None:
+    def _read_stats(self, brand_id: int, scope: tuple[str, ...]) -> tuple[int, float, float] | None:
+        if not scope:
+            return None
+        vis_sql, vis_params = _in_clause("v", scope)
         row = self.conn.execute(
             text(
-                "SELECT documents, word_tokens, gram_tokens, "
+                "SELECT sum(documents) AS documents, sum(word_tokens) AS word_tokens, "  # noqa: S608
+                "sum(gram_tokens) AS gram_tokens, "
                 "(SELECT sum(documents) FROM search_stats) AS all_documents FROM search_stats "
-                "WHERE brand_id = :brand_id"
+                f"WHERE brand_id = :brand_id AND visibility IN ({vis_sql})"
             ),
-            {"brand_id": brand_id},
+            {"brand_id": brand_id, **vis_params},
         ).one_or_none()
         if row is not None:
             self._all_documents = int(row.all_documents or 0)
-        if row is None or int(row.documents) <= 0:
+        if row is None or int(row.documents or 0) <= 0:
             return None
         n = int(row.documents)
         return n, max(int(row.word_tokens) / n, 1.0), max(int(row.gram_tokens) / n, 1.0)
 
-    def _brand_share(self, brand_id: int) -> float:
-        """The brand's share of every indexed document (1.0 for a one-brand index)."""
-        stats = self._stats(brand_id)  # reads the total as well
+    def _brand_share(self, brand_id: int, scope: tuple[str, ...]) -> float:
+        """The share of every indexed document that the brand/visibility filter lets through
+        (1.0 for a one-brand index searched at every visibility)."""
+        stats = self._stats(brand_id, scope)  # reads the total as well
         if stats is None:
             return 0.0
         if self._all_documents is None:
@@ -757,27 +791,30 @@ class _Bm25Index:
         return out
 
     def _document_frequencies(
-        self, brand_id: int, words: Sequence[str], grams: Sequence[str]
+        self, brand_id: int, scope: tuple[str, ...], words: Sequence[str], grams: Sequence[str]
     ) -> tuple[dict[str, int], dict[str, int]]:
-        """Per-brand document frequency of each query token (0 when unknown)."""
+        """Document frequency of each query token among the brand's documents of the
+        visibilities in ``scope`` (0 when unknown there)."""
         cache = self._df_cache
         wanted = [("w", t) for t in dict.fromkeys(words)] + [("g", t) for t in dict.fromkeys(grams)]
-        missing = list(dict.fromkeys(t for f, t in wanted if (brand_id, f, t) not in cache))
+        missing = list(dict.fromkeys(t for f, t in wanted if (brand_id, scope, f, t) not in cache))
+        vis_sql, vis_params = _in_clause("v", scope or ("-",))
         for start in range(0, len(missing), 500):
             chunk = missing[start : start + 500]
             for term in chunk:
-                cache[(brand_id, "w", term)] = cache[(brand_id, "g", term)] = 0
+                cache[(brand_id, scope, "w", term)] = cache[(brand_id, scope, "g", term)] = 0
             for term, fld, df in self._select_in(
-                "SELECT term, field, df FROM search_term "
-                "WHERE brand_id = :brand_id AND term IN ({values})",
+                "SELECT term, field, sum(df) AS df FROM search_term "  # noqa: S608
+                f"WHERE brand_id = :brand_id AND visibility IN ({vis_sql}) "
+                "AND term IN ({values}) GROUP BY term, field",
                 chunk,
-                {"brand_id": brand_id},
+                {"brand_id": brand_id, **vis_params},
             ):
-                cache[(brand_id, "g" if fld == "g" else "w", term)] = int(df)
+                cache[(brand_id, scope, "g" if str(fld).strip() == "g" else "w", term)] = int(df)
         df_words: dict[str, int] = {}
         df_grams: dict[str, int] = {}
         for fld, term in wanted:
-            df = cache[(brand_id, fld, term)]
+            df = cache[(brand_id, scope, fld, term)]
             if df:
                 (df_grams if fld == "g" else df_words)[term] = df
         return df_words, df_grams
@@ -815,7 +852,7 @@ class SqliteSearchIndex(_Bm25Index):
             doc_id = self.conn.execute(insert_doc, params).scalar_one()
             title, body, grams = _analysed_fields(doc, self.config)
             fts_rows.append({"id": doc_id, "title": title, "body": body, "grams": grams})
-            tally.add(doc.brand_id, title, body, grams)
+            tally.add(doc.brand_id, doc.visibility, title, body, grams)
             if len(fts_rows) >= 1000:
                 self.conn.execute(insert_fts, fts_rows)
                 fts_rows = []
@@ -826,26 +863,22 @@ class SqliteSearchIndex(_Bm25Index):
 
     def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
         self._forget()
-        ids = (
-            self.conn.execute(
-                text(
-                    "DELETE FROM search_document WHERE brand_id = :brand_id "
-                    "AND kind = :kind AND ref_id = :ref_id RETURNING id"
-                ),
-                {"brand_id": brand_id, "kind": kind, "ref_id": ref_id},
-            )
-            .scalars()
-            .all()
-        )
+        ids = self.conn.execute(
+            text(
+                "DELETE FROM search_document WHERE brand_id = :brand_id "
+                "AND kind = :kind AND ref_id = :ref_id RETURNING id, visibility"
+            ),
+            {"brand_id": brand_id, "kind": kind, "ref_id": ref_id},
+        ).all()
         tally = _Tally()
-        for doc_id in ids:
+        for doc_id, visibility in ids:
             row = self.conn.execute(
                 text("SELECT title, body, grams FROM search_fts WHERE rowid = :id"),
                 {"id": doc_id},
             ).one_or_none()
             self.conn.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
             if row is not None:
-                tally.add(brand_id, row.title, row.body, row.grams)
+                tally.add(brand_id, visibility, row.title, row.body, row.grams)
         self._apply(tally, -1)
 
     def _timestamp(self, value: datetime) -> Any:
@@ -918,7 +951,7 @@ class SqliteSearchIndex(_Bm25Index):
             **kind_params,
         }
         rank_sql = "bm25(search_fts, :w_title, :w_body, :w_grams)"
-        if self._brand_share(brand_id) >= _PREFILTER_SHARE:
+        if self._brand_share(brand_id, tuple(sorted(vis))) >= _PREFILTER_SHARE:
             over = fetch * _OVERFETCH
             rows = self.conn.execute(
                 text(
@@ -994,17 +1027,18 @@ def _count(tokens: str) -> int:
 
 
 class _Tally:
-    """Document frequencies and token totals of analysed documents, per brand."""
+    """Document frequencies and token totals of analysed documents, per brand and visibility."""
 
     def __init__(self) -> None:
-        self.terms: dict[int, Counter[tuple[str, str]]] = {}
-        self.totals: dict[int, list[int]] = {}
+        self.terms: dict[tuple[int, str], Counter[tuple[str, str]]] = {}
+        self.totals: dict[tuple[int, str], list[int]] = {}
 
-    def add(self, brand_id: int, title: str, body: str, grams: str) -> None:
-        terms = self.terms.setdefault(brand_id, Counter())
+    def add(self, brand_id: int, visibility: str, title: str, body: str, grams: str) -> None:
+        scope = (brand_id, visibility)
+        terms = self.terms.setdefault(scope, Counter())
         terms.update(("w", t) for t in set(title.split()) | set(body.split()))
         terms.update(("g", t) for t in set(grams.split()))
-        total = self.totals.setdefault(brand_id, [0, 0, 0])
+        total = self.totals.setdefault(scope, [0, 0, 0])
         total[0] += 1
         total[1] += _count(title) + _count(body)
         total[2] += _count(grams)
@@ -1034,13 +1068,15 @@ class PostgresSearchIndex(_Bm25Index):
         )
         batch: list[dict[str, Any]] = []
         tally = _Tally()
+        locked: set[int] = set()
         for doc in documents:
-            if doc.brand_id not in tally.totals:
+            if doc.brand_id not in locked:
                 self._lock_brand(doc.brand_id)
+                locked.add(doc.brand_id)
             params = _row_params(doc)
             title, body, grams = _analysed_fields(doc, self.config)
             params.update(t_title=title, t_body=body, t_grams=grams)
-            tally.add(doc.brand_id, title, body, grams)
+            tally.add(doc.brand_id, doc.visibility, title, body, grams)
             batch.append(params)
             if len(batch) >= 1000:
                 self.conn.execute(sql, batch)
@@ -1057,7 +1093,8 @@ class PostgresSearchIndex(_Bm25Index):
         rows (a deadlock), nor insert the same document twice. SQLite has one writer anyway."""
         self.conn.execute(
             text(
-                "INSERT INTO search_stats (brand_id) VALUES (:brand_id) ON CONFLICT (brand_id) "
+                "INSERT INTO search_stats (brand_id, visibility) VALUES (:brand_id, 'public') "
+                "ON CONFLICT (brand_id, visibility) "
                 "DO UPDATE SET documents = search_stats.documents"
             ),
             {"brand_id": brand_id},
@@ -1070,13 +1107,13 @@ class PostgresSearchIndex(_Bm25Index):
             text(
                 "DELETE FROM search_document "
                 "WHERE brand_id = :brand_id AND kind = :kind AND ref_id = :ref_id "
-                "RETURNING t_title, t_body, t_grams"
+                "RETURNING visibility, t_title, t_body, t_grams"
             ),
             {"brand_id": brand_id, "kind": kind, "ref_id": ref_id},
         ).all()
         tally = _Tally()
         for row in rows:
-            tally.add(brand_id, row.t_title, row.t_body, row.t_grams)
+            tally.add(brand_id, row.visibility, row.t_title, row.t_body, row.t_grams)
         self._apply(tally, -1)
 
     def _rewrite(self, rows: Sequence[dict[str, Any]]) -> None:

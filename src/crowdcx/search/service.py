@@ -181,7 +181,9 @@ def search(
     hits = index.search(ctx.brand.id, tokens, visible, wanted, limit=max(limit * 3, 20))
     if not hits:
         return Answer([], True, 0.0, tokens.words)
-    confidence = rules.confidence(hits[0].text_score, index.max_score(ctx.brand.id, tokens))
+    confidence = rules.confidence(
+        hits[0].text_score, index.max_score(ctx.brand.id, tokens, visible)
+    )
     ranked = rules.rank(
         [
             rules.RankSignals(
