@@ -681,3 +681,48 @@ def test_flags_judged_by_a_moderator_do_not_count_again(
     r = f.post(f"/comments/{cid}/flag", late, {"reason": "other"})
     assert r.status_code == 201
     assert r.json()["hidden"] is False
+
+
+def test_nobody_dismisses_flags_on_their_own_post(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Dismissing flags resets the automatic hide count, so an author holding the review
+    privilege must not dismiss the flags on their own post."""
+    f = Forum(client, world, db)
+    qid = f.ask()
+    author = f.helpers[0]
+    f.grant(author, 600)
+    aid = f.answer(qid, author, "Купите дешёвые часы http://spam.example")
+    for h in f.helpers[1:4]:
+        f.grant(h, 600)
+    for h in f.helpers[1:3]:
+        assert f.post(f"/posts/{aid}/flag", h, {"reason": "spam"}).json()["hidden"] is False
+    r = f.post(f"/moderation/{aid}", author, {"decision": "dismiss"})
+    assert r.status_code == 403
+    assert r.json()["code"] == "own_content"
+    assert f.post(f"/posts/{aid}/flag", f.helpers[3], {"reason": "spam"}).json()["hidden"] is True
+
+
+def test_a_hidden_accepted_answer_leaves_search(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A solved question is searchable with its accepted answer; hiding that answer (by
+    flags or by an agent) takes its text out of search."""
+    f = Forum(client, world, db)
+
+    def searchable() -> list[Any]:
+        return list(f.get("/search", q="zorbluxe").json()["results"])
+
+    for how in ("flags", "agent"):
+        qid = f.ask(f"Вопрос про часы ({how})")
+        aid = f.answer(qid, f.helpers[0], f"Купите zorbluxe часы ({how})")
+        assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid}).status_code == 200
+        assert any(str(r["id"]) == str(qid) for r in searchable())
+        if how == "flags":
+            for h in f.helpers[1:4]:
+                f.grant(h, 600)
+                r = f.post(f"/posts/{aid}/flag", h, {"reason": "spam"})
+            assert r.json()["hidden"] is True
+        else:
+            assert f.post(f"/moderation/{aid}", f.agent, {"decision": "hide"}).status_code == 200
+        assert not any(str(r["id"]) == str(qid) for r in searchable()), how

@@ -443,6 +443,8 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
             core._raise_first(
                 [rep.Violation("privilege_required", None, (("privilege", "review_queue"),))]
             )
+        if user.id == post.author_id and not core.is_agent(ctx):
+            core._raise_first([rep.Violation("own_content", None, ())])
     else:
         privileges = points.privileges_of(uow.session, ctx, user.id)
         core._raise_first(

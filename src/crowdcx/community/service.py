@@ -763,8 +763,10 @@ def flag(
         engagement.on_hidden(uow, ctx, post, hide, dict(action.params), now)
         if post.kind == "question":
             search.remove(uow.session, ctx.brand.id, "question", str(post.id))
+        else:  # the question may have been searchable through this answer
+            _sync_question(uow.session, ctx, post)
     uow.session.flush()
-    return {"hidden": post.hidden, "flags": len(existing) + 1}
+    return {"hidden": post.hidden, "flags": len(_after(existing, since)) + 1}
 
 
 def flag_comment(
@@ -805,7 +807,7 @@ def flag_comment(
             uow, ctx, comment, hide, {"automatic": True, **dict(action.params)}, now
         )
     uow.session.flush()
-    return {"hidden": comment.hidden, "flags": len(existing) + 1}
+    return {"hidden": comment.hidden, "flags": len(_after(existing, since)) + 1}
 
 
 def _sync_question(session: Session, ctx: BrandContext, post: PostRow) -> None:
@@ -813,8 +815,14 @@ def _sync_question(session: Session, ctx: BrandContext, post: PostRow) -> None:
     question = post if post.kind == "question" else session.get(PostRow, post.question_id)
     if question is None:
         return
+    # Hidden answers never stand for the question in search, whoever's action re-syncs it
+    # (ordered_answers shows them to agents).
     best = next(
-        (a for a in ordered_answers(session, ctx, question) if a.accepted or a.brand_approved),
+        (
+            a
+            for a in ordered_answers(session, ctx, question)
+            if (a.accepted or a.brand_approved) and not a.hidden
+        ),
         None,
     )
     if best is None or question.hidden:
