@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -331,7 +332,7 @@ def _quoted(tokens: Iterable[str]) -> list[str]:
 # --- BM25 over either backend ----------------------------------------------------------------
 
 
-class _Bm25Index:
+class _Bm25Index(ABC):
     """What both backends share: per-brand statistics, candidate selection and Lucene BM25.
 
     The backend's own text index finds the candidates (FTS5 ``MATCH`` or a ``tsvector`` query,
@@ -365,8 +366,9 @@ class _Bm25Index:
         self._df_cache.clear()
         self._all_documents = None
 
-    def _lock_brand(self, brand_id: int) -> None:
-        """Called before any change to a brand's index (see PostgresSearchIndex)."""
+    def _lock_brand(self, brand_id: int) -> None:  # noqa: B027 (a no-op unless overridden)
+        """Called before any change to a brand's index: nothing to do where writers are
+        serial anyway (SQLite); PostgresSearchIndex takes the brand's statistics row."""
 
     def add(self, document: IndexDocument) -> None:
         self._lock_brand(document.brand_id)
@@ -497,12 +499,15 @@ class _Bm25Index:
     _TOKENS_SQL: str = ""
     _GRAMS_SQL: str = ""
 
+    @abstractmethod
     def add_many(self, documents: Iterable[IndexDocument]) -> None:
-        raise NotImplementedError
+        """Add many documents (no replacement check: for a fresh index or a rebuild)."""
 
+    @abstractmethod
     def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
-        raise NotImplementedError
+        """Remove a document; unknown ids are ignored."""
 
+    @abstractmethod
     def _ranked_ids(
         self,
         brand_id: int,
@@ -514,17 +519,16 @@ class _Bm25Index:
     ) -> list[tuple[int, float]]:
         """The ``fetch`` best (id, backend rank: lower is better) among the brand's visible
         documents that ``generating`` matches, ordered by the query's tokens."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _select_in(
         self, sql: str, values: Sequence[Any], params: dict[str, Any] | None = None
     ) -> Sequence[Any]:
         """Run ``sql`` with ``{values}`` standing for a list of values (``x IN ({values})``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _rewrite(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store new analysed fields (``id``, ``title``, ``body``, ``grams``) of documents."""
-        raise NotImplementedError
 
     # --- shared ---
 
