@@ -726,3 +726,42 @@ def test_a_hidden_accepted_answer_leaves_search(
         else:
             assert f.post(f"/moderation/{aid}", f.agent, {"decision": "hide"}).status_code == 200
         assert not any(str(r["id"]) == str(qid) for r in searchable()), how
+
+
+def test_the_author_appeals_a_hidden_comment(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Automatic hiding can be appealed, once per hiding, by the author only; the appeal
+    waits beside the comment in the review queue until a reviewer decides."""
+    f = Forum(client, world, db)
+    cid = _hidden_comment(f, f.asker)
+    sign_in(client, f.asker)
+    question_page = f"/b/{f.slug}/community/questions/{_question_of(f, cid)}"
+    assert f"/comments/{cid}/appeal" in client.get(question_page).text  # the author's form
+    assert f.post(f"/comments/{cid}/appeal", f.helpers[3], {"text": "Не моё"}).status_code == 404
+    empty = f.post(f"/comments/{cid}/appeal", f.asker, {"text": "  "})
+    assert (empty.status_code, empty.json()["code"]) == (422, "required")
+    r = f.post(f"/comments/{cid}/appeal", f.asker, {"text": "Это была ссылка на инструкцию."})
+    assert r.status_code == 201
+    assert r.json()["comment_id"] == cid
+    again = f.post(f"/comments/{cid}/appeal", f.asker, {"text": "Ещё раз"})
+    assert (again.status_code, again.json()["code"]) == (409, "already_appealed")
+    queue = f.get("/moderation/queue", f.agent).json()["comments"]
+    assert [(c["comment"]["id"], c["appeal"]) for c in queue] == [
+        (cid, "Это была ссылка на инструкцию.")
+    ]
+    page = client.get(question_page).text
+    assert f"/comments/{cid}/appeal" not in page  # the form gives way to "waiting"
+    assert "Ваша апелляция ждёт модератора." in page or "appeal is waiting" in page
+    assert f.post(f"/comments/{cid}/moderate", f.agent, {"action": "restore"}).status_code == 200
+    after = f.post(f"/comments/{cid}/appeal", f.asker, {"text": "?"})
+    assert (after.status_code, after.json()["code"]) == (409, "not_hidden")
+
+
+def _question_of(f: Forum, comment_id: int) -> int:
+    from crowdcx.community.models import CommentRow, PostRow
+
+    with f.db.sessions() as session:
+        post = session.get(PostRow, session.get(CommentRow, comment_id).post_id)  # type: ignore[union-attr]
+        assert post is not None
+        return int(post.question_id or post.id)

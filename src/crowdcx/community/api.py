@@ -421,7 +421,8 @@ def moderation_queue(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
         "comments": [
             {"comment": comment_out(i.comment),
              "question_id": i.question.id if i.question else None,
-             "flags": i.flags, "reasons": list(i.reasons), "hidden_at": i.hidden_at}
+             "flags": i.flags, "reasons": list(i.reasons), "hidden_at": i.hidden_at,
+             "appeal": i.appeal.message if i.appeal else None}
             for i in engagement.comment_review_queue(uow, ctx)
         ],
     }  # fmt: skip
@@ -559,6 +560,18 @@ def flag_comment(
     out = service.flag_comment(uow, ctx, comment, body.reason, now())
     uow.commit()
     return out
+
+
+@router.post("/comments/{comment_id}/appeal", status_code=201)
+def appeal_comment(
+    slug: str, comment_id: int, body: AppealIn, uow: Uow, user: CurrentUser
+) -> dict[str, Any]:
+    """The author of a hidden comment asks a moderator to restore it."""
+    ctx = _ctx(uow, slug, user)
+    comment = service.readable_comment(uow.session, ctx, comment_id)  # 404 for anyone else
+    row = engagement.appeal_comment(uow, ctx, comment, body.text, now())
+    uow.commit()
+    return {"id": row.id, "comment_id": row.comment_id, "action": row.action}
 
 
 @router.post("/comments/{comment_id}/moderate")

@@ -6,7 +6,7 @@ reputation/rules.py and notifications/rules.py; this module reads and writes row
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -397,21 +397,53 @@ def _last_hide(uow: UnitOfWork, post: PostRow) -> ModerationRow | None:
 def appeal(
     uow: UnitOfWork, ctx: BrandContext, post: PostRow, text: str, now: datetime
 ) -> ModerationRow:
-    user = core.require_user(ctx)
     hide = _last_hide(uow, post)
     if hide is None or not post.hidden:
         raise AppError(409, "not_hidden", _("This post is not hidden; there is nothing to appeal."))
+    return _appeal(
+        uow, ctx, hide, post.author_id, text, now, ModerationRow.post_id == post.id,
+        ModerationRow.comment_id.is_(None),
+        empty=lambda: _("Tell the moderators why the post should be restored."),
+    )  # fmt: skip
+
+
+def appeal_comment(
+    uow: UnitOfWork, ctx: BrandContext, comment: CommentRow, text: str, now: datetime
+) -> ModerationRow:
+    """The author of a hidden comment asks for it back (once per hiding, within the brand's
+    appeal window); the comment waits in the review queue with the appeal beside it."""
+    hide = uow.session.scalar(
+        select(ModerationRow)
+        .where(ModerationRow.comment_id == comment.id, ModerationRow.action == "hide")
+        .order_by(ModerationRow.created_at.desc(), ModerationRow.id.desc())
+        .limit(1)
+    )
+    if hide is None or not comment.hidden:
+        raise AppError(
+            409, "not_hidden", _("This comment is not hidden; there is nothing to appeal.")
+        )
+    return _appeal(
+        uow, ctx, hide, comment.author_id, text, now, ModerationRow.comment_id == comment.id,
+        empty=lambda: _("Tell the moderators why the comment should be restored."),
+    )  # fmt: skip
+
+
+def _appeal(
+    uow: UnitOfWork, ctx: BrandContext, hide: ModerationRow, author_id: int, text: str,
+    now: datetime, *about: Any, empty: Callable[[], str],
+) -> ModerationRow:  # fmt: skip
+    """An appeal of the hiding ``hide`` (of the post or comment ``about`` selects)."""
+    user = core.require_user(ctx)
     already = uow.session.scalar(
         select(func.count(ModerationRow.id)).where(
-            ModerationRow.post_id == post.id, ModerationRow.action == "appeal",
-            ModerationRow.comment_id.is_(None), ModerationRow.created_at >= hide.created_at,
+            *about, ModerationRow.action == "appeal", ModerationRow.created_at >= hide.created_at
         )
-    )  # fmt: skip
+    )
     action = rules.ModerationAction(
-        "hide", post.id, hide.reason_code, hide.message, (), hide.created_at
+        "hide", hide.post_id, hide.reason_code, hide.message, (), hide.created_at
     )
     problems = rules.appeal_problems(
-        action, user.id, post.author_id, now, bool(already), core.policy(ctx)
+        action, user.id, author_id, now, bool(already), core.policy(ctx)
     )
     if problems and problems[0].code == "not_author":
         raise AppError(403, "not_author", _("Only the author can appeal."))
@@ -423,10 +455,11 @@ def appeal(
         )
     text = text.strip()[:2000]
     if not text:
-        raise invalid("text", _("Tell the moderators why the post should be restored."), "required")
+        raise invalid("text", empty(), "required")
     row = ModerationRow(
-        brand_id=ctx.brand.id, post_id=post.id, action="appeal", reason_code="appeal",
-        message=text, automatic=False, actor_id=user.id, created_at=now,
+        brand_id=ctx.brand.id, post_id=hide.post_id, comment_id=hide.comment_id,
+        action="appeal", reason_code="appeal", message=text, automatic=False,
+        actor_id=user.id, created_at=now,
     )  # fmt: skip
     uow.session.add(row)
     uow.session.flush()
@@ -486,6 +519,7 @@ class CommentQueueItem:
     flags: int
     reasons: tuple[str, ...]
     hidden_at: datetime | None
+    appeal: ModerationRow | None = None  # the author's appeal of the current hiding
 
 
 def comment_review_queue(
@@ -528,9 +562,11 @@ def comment_review_queue(
         question = (
             post if post is None or post.kind == "question" else s.get(PostRow, post.question_id)
         )
+        appealed = decision if decision is not None and decision.action == "appeal" else None
         items.append(
             CommentQueueItem(c, question, flags.get(c.id, 0),
-                             tuple(sorted(reasons.get(c.id, ()))), hidden_at.get(c.id))
+                             tuple(sorted(reasons.get(c.id, ()))), hidden_at.get(c.id),
+                             appealed)
         )  # fmt: skip
     return items[:limit]
 

@@ -346,6 +346,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
     comment_hidden = service.comment_hide_reasons(
         uow.session, ctx, [c for cs in comments.values() for c in cs]
     )
+    comment_appealed = service.appealed_comments(uow.session, ctx, comment_hidden)
     return page(
         request,
         "community/question.html",
@@ -356,7 +357,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "comments": comments,
             "names": _names(uow, [q.author_id, *[a.author_id for a in answers], *commenters]),
             "can_edit_others": can_edit_others, "can_close": can_close, "can_flag": can_flag,
-            "comment_hidden": comment_hidden,
+            "comment_hidden": comment_hidden, "comment_appealed": comment_appealed,
             "views": q.views + counters(request).pending(PostRow, "views", q.id),
             "original": uow.session.get(PostRow, q.duplicate_of) if q.duplicate_of else None,
         },
@@ -505,12 +506,30 @@ def flag_comment(
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     comment = service.readable_comment(uow.session, ctx, comment_id)
-    post = service.get_post(uow.session, ctx, comment.post_id)
+    return _on_comment(request, uow, ctx, comment,
+                       lambda: service.flag_comment(uow, ctx, comment, reason, now()))  # fmt: skip
+
+
+@router.post("/b/{slug}/community/comments/{comment_id}/appeal", dependencies=[CsrfChecked])
+def appeal_comment(
+    slug: str, comment_id: int, request: Request, user: CurrentUser, uow: Uow,
+    text: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:  # fmt: skip
+    ctx = access_brand(uow.session, slug, user)
+    comment = service.readable_comment(uow.session, ctx, comment_id)
 
     def run() -> Any:
-        return service.flag_comment(uow, ctx, comment, reason, now())
+        return engagement.appeal_comment(uow, ctx, comment, text, now())
 
-    return _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}")
+    return _on_comment(request, uow, ctx, comment, run)
+
+
+def _on_comment(
+    request: Request, uow: UnitOfWork, ctx: BrandContext, comment: Any, action: Any
+) -> Response:
+    """Run an action on a comment and come back to it on its question's page."""
+    post = service.get_post(uow.session, ctx, comment.post_id)
+    return _act(request, uow, ctx, post.question_id or post.id, action, f"#comment-{comment.id}")
 
 
 @router.post("/b/{slug}/community/comments/{comment_id}/moderate", dependencies=[CsrfChecked])

@@ -655,6 +655,22 @@ def readable_comment(session: Session, ctx: BrandContext, comment_id: int) -> Co
     return row
 
 
+def appealed_comments(session: Session, ctx: BrandContext, comment_ids: Iterable[int]) -> set[int]:
+    """Which of these hidden comments wait on their author's appeal (their last moderation
+    step is the appeal)."""
+    ids = list(comment_ids)
+    if not ids:
+        return set()
+    last: dict[int, str] = {}
+    for cid, action in session.execute(
+        ctx.scoped(ModerationRow, select(ModerationRow.comment_id, ModerationRow.action))
+        .where(ModerationRow.comment_id.in_(ids))
+        .order_by(ModerationRow.created_at, ModerationRow.id)
+    ):
+        last[int(cid)] = action
+    return {cid for cid, action in last.items() if action == "appeal"}
+
+
 def comment_hide_reasons(
     session: Session, ctx: BrandContext, comments: Iterable[CommentRow]
 ) -> dict[int, str]:
