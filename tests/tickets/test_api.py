@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event, select
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.models import utcnow
+from crowdcx.tickets.models import TicketRow, TicketTransitionRow
 from crowdcx.tickets.sweeper import sweep_once
 from tests.conftest import Person, World
 
@@ -107,6 +109,47 @@ def test_intake_detects_language_and_offers_the_best_online_expert(desk: Desk) -
 
 def test_nobody_online_leaves_the_ticket_queued(desk: Desk) -> None:
     assert desk.ask()["status"] == "queued"
+
+
+def test_intake_writes_the_ticket_once_after_every_read(desk: Desk, db: Database) -> None:
+    """The ticket is inserted in its final state beside its two history entries, and every
+    read (auth, policy, roster, loads, suggestions search) happens before the first write:
+    on SQLite the write lock, which every worker queues for, covers only the writes."""
+    desk.online(desk.experts[0])
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.lstrip().split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        ticket = desk.ask()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    first_write = next(i for i, s in enumerate(statements) if s not in ("SELECT", "WITH"))
+    assert statements[first_write:].count("UPDATE") == 1  # the expert's load, conditionally
+    assert "SELECT" not in statements[first_write:], statements
+    assert ticket["status"] == "offered"
+    with db.sessions() as session:
+        row = session.get(TicketRow, ticket["id"])
+        assert row is not None
+        assert row.version == 2
+        assert row.offered_to == desk.experts[0].id
+        steps = session.execute(
+            select(
+                TicketTransitionRow.action,
+                TicketTransitionRow.from_state,
+                TicketTransitionRow.to_state,
+                TicketTransitionRow.actor_role,
+                TicketTransitionRow.actor_id,
+            )
+            .where(TicketTransitionRow.ticket_id == row.id)
+            .order_by(TicketTransitionRow.id)
+        ).all()
+    assert [tuple(s) for s in steps] == [
+        ("submit", "created", "queued", "customer", str(desk.customer.id)),
+        ("offer", "queued", "offered", "system", "router"),
+    ]
 
 
 def test_claim_masks_data_by_tier_and_logs_unmasked_views(desk: Desk) -> None:

@@ -80,12 +80,10 @@ def ticket_out(
 
 
 def suggestions_for(uow: UnitOfWork, ctx: BrandContext, row: TicketRow) -> list[Suggestion]:
-    """Self-service suggestions for the intake answer (recorded as shown: deflection)."""
+    """Self-service suggestions for the intake answer, not yet recorded as shown."""
     from crowdcx.tickets import suggest
 
-    found = suggest.for_text(
-        uow.session, ctx, f"{row.subject}\n{row.body}", row.language, record=True
-    )
+    found = suggest.for_text(uow.session, ctx, f"{row.subject}\n{row.body}", row.language)
     return [Suggestion(**s) for s in found]
 
 
@@ -144,20 +142,26 @@ def availability(slug: str, body: AvailabilityIn, user: CurrentUser, uow: Uow) -
 
 @router.post("/tickets", status_code=201, response_model=TicketCreated)
 def create_ticket(slug: str, body: TicketIn, user: CurrentUser, uow: Uow) -> TicketCreated:
+    from crowdcx.tickets import suggest
+
     ctx = access_brand(uow.session, slug, user, "ticket.create")
-    row = service.create_ticket(
+    at = now()
+    intake = service.prepare_intake(
         uow,
         ctx,
         user,
         service.Intake(
             body.subject, body.body, body.skill, body.language, body.priority, body.customer_fields
         ),
-        now(),
+        at,
     )
-    suggestions = suggestions_for(uow, ctx, row)
+    # Search before the first write: on SQLite the write lock is then held only for writing.
+    suggestions = suggestions_for(uow, ctx, intake.row)
+    row = service.submit_intake(uow, ctx, intake, at)
+    if suggestions:  # deflection: these were shown
+        suggest.record_shown(uow.session, ctx, f"{row.subject}\n{row.body}", len(suggestions))
     uow.commit()
-    policy, _roster = service.load_policy(uow.session, ctx)
-    out = ticket_out(uow, ctx, user, row, lifecycle.Role.CUSTOMER, policy)
+    out = ticket_out(uow, ctx, user, row, lifecycle.Role.CUSTOMER, intake.policy)
     return TicketCreated(**out.model_dump(), suggestions=suggestions)
 
 

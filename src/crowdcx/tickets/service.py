@@ -389,16 +389,8 @@ def _int(value: str | None) -> int | None:
     return int(value) if value is not None else None
 
 
-def _persist(
-    uow: UnitOfWork,
-    ctx: BrandContext,
-    row: TicketRow,
-    t: lifecycle.Transition,
-    now: datetime,
-    conflict_code: str = "ticket_changed",
-) -> None:
-    """Write the decided ticket with a conditional update on the version that was read: if
-    anybody changed the ticket in between, nothing is written and the caller gets a 409."""
+def _state_values(t: lifecycle.Transition, now: datetime) -> dict[str, Any]:
+    """The ticket columns a decided transition sets."""
     new = t.ticket
     values: dict[str, Any] = {
         "status": new.state.value,
@@ -420,6 +412,20 @@ def _persist(
         values["closed_at"] = now
     if t.record.action is lifecycle.Action.ESCALATE:
         values["escalation_reason"] = t.record.reason[:500]
+    return values
+
+
+def _persist(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    row: TicketRow,
+    t: lifecycle.Transition,
+    now: datetime,
+    conflict_code: str = "ticket_changed",
+) -> None:
+    """Write the decided ticket with a conditional update on the version that was read: if
+    anybody changed the ticket in between, nothing is written and the caller gets a 409."""
+    values = _state_values(t, now)
     result = uow.session.execute(
         update(TicketRow)
         .where(TicketRow.id == row.id, TicketRow.version == row.version)
@@ -436,6 +442,14 @@ def _persist(
     for key, value in values.items():
         set_committed = row.__dict__  # keep the in-memory row equal to what was written
         set_committed[key] = value
+    _record(uow, ctx, row, t, now)
+
+
+def _record(
+    uow: UnitOfWork, ctx: BrandContext, row: TicketRow, t: lifecycle.Transition, now: datetime
+) -> None:
+    """The transition's history entry and the consequences of its events."""
+    new = t.ticket
     uow.session.add(
         TicketTransitionRow(
             brand_id=ctx.brand.id,
@@ -715,12 +729,31 @@ def route(
     "held"."""
     if row.status != "queued":
         return "held"
-    session = uow.session
+    step = _next_step(uow.session, ctx, row, to_rules(row), policy, roster, now)
+    if step is None:
+        return "held"
+    _persist(uow, ctx, row, step, now)
+    return "escalated" if step.record.action is lifecycle.Action.ESCALATE else "offered"
+
+
+def _next_step(
+    session: Session,
+    ctx: BrandContext,
+    row: TicketRow,
+    ticket: lifecycle.Ticket,
+    policy: BrandPolicy,
+    roster: int,
+    now: datetime,
+) -> lifecycle.Transition | None:
+    """The push cascade's next transition for a queued ticket (offer or escalate), or None
+    to hold it. An offer has already raised the expert's load, with a conditional update: the
+    one write here, so whatever else the decision reads happens before the caller's
+    transaction takes the write lock."""
     pool = candidate_pool(session, ctx, policy, roster)
     request = routing.RoutingRequest(
-        str(row.id), row.skill, row.language, row.required_tier, frozenset(row.rung)
+        str(row.id), row.skill, row.language, row.required_tier, frozenset(ticket.rung)
     )
-    sla_risk = lifecycle.sla_status(to_rules(row), policy.sla, now).at_risk_or_breached
+    sla_risk = lifecycle.sla_status(ticket, policy.sla, now).at_risk_or_breached
     # Loads: a snapshot of the brand's live loads (refreshed at most every half second),
     # overlaid with what this decision learns; the conditional update has the last word.
     learned: dict[str, int] = {}
@@ -737,35 +770,31 @@ def route(
             loads=loads,
         )
         if isinstance(decision, routing.Hold):
-            return "held"
+            return None
         if isinstance(decision, routing.EscalateTicket):
-            t = _decide(
-                to_rules(row),
+            return _decide(
+                ticket,
                 lifecycle.Action.ESCALATE,
                 lifecycle.Actor.system("router"),
                 now,
                 policy,
                 reason=decision.reason,
             )
-            _persist(uow, ctx, row, t, now)
-            return "escalated"
         expert = int(decision.expert_id)
         cap = pool.experts[decision.expert_id].max_concurrent or policy.max_concurrent
         cap = min(cap, policy.max_concurrent)
         if not _change_load(session, ctx, expert, 1, cap):
             learned[decision.expert_id] = 10**6  # full or gone offline since the snapshot
             continue
-        t = _decide(
-            to_rules(row),
+        return _decide(
+            ticket,
             lifecycle.Action.OFFER,
             lifecycle.Actor.system("router"),
             now,
             policy,
             target=decision.expert_id,
         )
-        _persist(uow, ctx, row, t, now)
-        return "offered"
-    return "held"
+    return None
 
 
 def route_waiting(uow: UnitOfWork, ctx: BrandContext, now: datetime, limit: int = 5) -> int:
@@ -799,9 +828,28 @@ class Intake:
     customer_fields: Mapping[str, str] | None = None
 
 
+@dataclass(frozen=True)
+class PreparedIntake:
+    """A validated, priced inquiry not yet written: ``row`` is transient."""
+
+    row: TicketRow
+    policy: BrandPolicy
+    roster: int
+    customer_id: int
+
+
 def create_ticket(
     uow: UnitOfWork, ctx: BrandContext, customer: User, data: Intake, now: datetime
 ) -> TicketRow:
+    """Validate, price, route and write a new inquiry (see :func:`prepare_intake` and
+    :func:`submit_intake`, which the API calls apart to search for suggestions in between)."""
+    return submit_intake(uow, ctx, prepare_intake(uow, ctx, customer, data, now), now)
+
+
+def prepare_intake(
+    uow: UnitOfWork, ctx: BrandContext, customer: User, data: Intake, now: datetime
+) -> PreparedIntake:
+    """Everything about a new inquiry that needs no write: validation, language, price."""
     subject = data.subject.strip()
     body = data.body.strip()
     if not subject:
@@ -881,18 +929,40 @@ def create_ticket(
         currency=quote.amount.currency,
         created_at=now,
         updated_at=now,
+        escalated=False,
+        version=0,
     )
-    uow.session.add(row)
-    uow.session.flush()
-    t = _decide(
+    return PreparedIntake(row, policy, roster, customer.id)
+
+
+def submit_intake(
+    uow: UnitOfWork, ctx: BrandContext, intake: PreparedIntake, now: datetime
+) -> TicketRow:
+    """Submit the inquiry and take the push cascade's first step in one short write.
+
+    The transitions are decided in memory first (submit, then offer or escalate), so the
+    ticket is inserted once in its final state beside its history: on SQLite every writer of
+    every worker waits for the one holding the write lock, and the lock is now held for the
+    expert's load update, one insert of the ticket and one of its transitions — not for
+    reading the roster or deciding the route."""
+    row, policy = intake.row, intake.policy
+    submitted = _decide(
         to_rules(row),
         lifecycle.Action.SUBMIT,
-        lifecycle.Actor(lifecycle.Role.CUSTOMER, str(customer.id)),
+        lifecycle.Actor(lifecycle.Role.CUSTOMER, str(intake.customer_id)),
         now,
         policy,
     )
-    _persist(uow, ctx, row, t, now)
-    route(uow, ctx, row, policy, roster, now)
+    steps = [submitted]
+    following = _next_step(uow.session, ctx, row, submitted.ticket, policy, intake.roster, now)
+    if following is not None:
+        steps.append(following)
+    for key, value in _state_values(steps[-1], now).items():
+        setattr(row, key, value)
+    uow.session.add(row)
+    uow.session.flush()
+    for step in steps:
+        _record(uow, ctx, row, step, now)
     return row
 
 

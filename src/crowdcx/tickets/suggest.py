@@ -51,10 +51,15 @@ def for_text(
         for r in answer.results
     ]
     if shown and record:
-        search.record(
-            session, ctx, "shown", source, query=text[:500], results=len(shown), at=utcnow()
-        )
+        record_shown(session, ctx, text, len(shown), source)
     return shown
+
+
+def record_shown(
+    session: Session, ctx: BrandContext, text: str, count: int, source: str = "ticket"
+) -> None:
+    """Remember that ``count`` suggestions were shown for ``text`` (the caller commits)."""
+    search.record(session, ctx, "shown", source, query=text[:500], results=count, at=utcnow())
 
 
 def assist(
