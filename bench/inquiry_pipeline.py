@@ -133,7 +133,16 @@ def wrk_post(base: str, tokens: list[str], requests: int, connections: int) -> d
         fh.write(script)
     # wrk runs for a duration; estimate it from a short probe so ~`requests` are sent.
     probe = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", "-d3s", "--latency", "-s", fh.name, base],
+        [
+            "wrk",
+            "-t1" if connections < 2 else "-t2",
+            f"-c{connections}",
+            "-d3s",
+            "--latency",
+            "-s",
+            fh.name,
+            base,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -143,7 +152,7 @@ def wrk_post(base: str, tokens: list[str], requests: int, connections: int) -> d
     out = subprocess.run(
         [
             "wrk",
-            "-t2",
+            "-t1" if connections < 2 else "-t2",
             f"-c{connections}",
             f"-d{seconds}s",
             "--latency",

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if sweeper is not None:
             sweeper.start()
         counters.start()
+        if settings.handler_threads is not None:
+            to_thread.current_default_thread_limiter().total_tokens = settings.handler_threads
         yield
         if sweeper is not None:
             sweeper.stop()

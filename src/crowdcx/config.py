@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=0, ge=0, description="0 = one per CPU core in production")
+    # Synchronous request handlers a worker runs at once; 0 = automatic: one per worker in
+    # production on SQLite (writes queue for one lock anyway, and a worker's threads only
+    # fight over the GIL: bench/inquiry_pipeline.py went from 136 to 310 inquiries/s), else
+    # AnyIO's default of 40 (PostgreSQL waits on the network, where threads do help).
+    threads: int = Field(default=0, ge=0, le=1000)
     max_body_bytes: int = 1_048_576
     session_days: int = 14
     api_token_days: int = 90
@@ -62,3 +67,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def handler_threads(self) -> int | None:
+        """The thread limit for synchronous handlers, or None for the framework's default."""
+        if self.threads:
+            return self.threads
+        return 1 if self.env == "production" and self.is_sqlite else None

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from anyio import to_thread
 from fastapi.testclient import TestClient
 
+from crowdcx.app import create_app
+from crowdcx.config import Settings
 from tests.conftest import PASSWORD, World
 
 
@@ -221,3 +225,26 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
 
 def test_healthz_checks_the_database(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("env", "threads", "expected"),
+    [("production", 0, 1), ("production", 6, 6), ("test", 0, 40), ("development", 3, 3)],
+)
+def test_synchronous_handlers_per_worker(
+    settings: Settings, env: str, threads: int, expected: int
+) -> None:
+    """In production on SQLite a worker runs one synchronous handler at a time (its threads
+    would only contend for the GIL and the one write lock); the operator can set another."""
+    app = create_app(settings.model_copy(update={"env": env, "threads": threads}))
+    try:
+        with TestClient(app) as client:
+            assert client.get("/healthz").status_code == 200
+            tokens = client.portal.call(  # type: ignore[union-attr]
+                lambda: to_thread.current_default_thread_limiter().total_tokens
+            )
+    finally:
+        app.state.db.dispose()
+    if not settings.is_sqlite and not threads:
+        expected = 40  # on PostgreSQL handlers wait on the network: AnyIO's default stays
+    assert tokens == expected
