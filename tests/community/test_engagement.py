@@ -75,6 +75,24 @@ def test_badges_levels_and_notifications_follow_the_events(
     assert f.get("/notifications/unread", helper).json() == {"count": 0}
 
 
+def test_a_badge_granted_meanwhile_is_not_an_error(
+    client: TestClient, world: World, db: Database, monkeypatch: Any, caplog: Any
+) -> None:
+    """Badges are granted just after the event commits; when a concurrent event granted the
+    same badge in between, the unique key refuses the second grant quietly and the event
+    itself stands."""
+    from crowdcx.community import engagement
+
+    f = Forum(client, world, db)
+    qid = f.ask()
+    assert f.rep(f.asker)["badges"] == ["first_question"]
+    monkeypatch.setattr(engagement, "badges_of", lambda *_args: [])  # sees none: a race
+    second = f.ask("Роуминг не подключается")
+    assert second != qid
+    assert f.rep(f.asker)["badges"] == ["first_question"]
+    assert "after-commit effect failed" not in caplog.text
+
+
 def test_follows_bring_new_questions(client: TestClient, world: World, db: Database) -> None:
     f = Forum(client, world, db)
     follower = f.helpers[0]

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from crowdcx.community import rules
 from crowdcx.community import service as core
@@ -135,15 +137,48 @@ def award(
             f"/b/{ctx.brand.slug}/community/users/{user_id}", now,
         )  # fmt: skip
     if gained > 0:
-        before = rep.raw_level(summary.reputation - gained, points.POLICY)
-        after = rep.raw_level(summary.reputation, points.POLICY)
-        if after > before:
-            notes.notify(
-                uow.session, ctx.brand.id, [user_id], "level", {"level": after},
-                f"/b/{ctx.brand.slug}/community/users/{user_id}", now,
-            )  # fmt: skip
+        _level_notice(uow, ctx, user_id, summary.reputation, gained, now)
     uow.session.flush()
     return granted
+
+
+def _level_notice(uow: UnitOfWork, ctx: BrandContext, user_id: int, reputation: int,
+                  gained: int, now: datetime) -> None:  # fmt: skip
+    before = rep.raw_level(reputation - gained, points.POLICY)
+    after = rep.raw_level(reputation, points.POLICY)
+    if after > before:
+        notes.notify(
+            uow.session, ctx.brand.id, [user_id], "level", {"level": after},
+            f"/b/{ctx.brand.slug}/community/users/{user_id}", now,
+        )  # fmt: skip
+
+
+def award_after_commit(
+    uow: UnitOfWork, ctx: BrandContext, user_id: int, now: datetime, gained: int = 0
+) -> None:
+    """:func:`award`, with the badges granted just after ``uow`` commits, in a short
+    transaction of their own that writes only when one is due.
+
+    Badge rules read the person's whole activity (four queries); inside the event's own
+    transaction they ran while, on SQLite, every other writer of every worker waited for the
+    lock. The new-level notice stays in the transaction: it needs only the running total,
+    read under the lock, so two concurrent votes cannot both miss the threshold. A badge that
+    a concurrent event granted first is held either way (the unique key refuses the second).
+    """
+    if gained > 0:
+        reputation = points.reputation_of(uow.session, ctx, user_id)
+        _level_notice(uow, ctx, user_id, reputation, gained, now)
+    bind, bus = uow.session.get_bind(), uow.bus
+
+    def grant() -> None:
+        with UnitOfWork(Session(bind, expire_on_commit=False), bus) as later:
+            try:
+                if award(later, ctx, user_id, now):
+                    later.commit()
+            except IntegrityError:
+                later.rollback()
+
+    uow.after_commit(grant)
 
 
 def backfill_badges(uow: UnitOfWork, ctx: BrandContext, now: datetime) -> int:
@@ -222,7 +257,7 @@ def on_question(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: date
         uow.session, ctx.brand.id, followers, "followed", {"title": question.title},
         question_url(ctx, question.id), now, skip=question.author_id,
     )  # fmt: skip
-    award(uow, ctx, question.author_id, now)
+    award_after_commit(uow, ctx, question.author_id, now)
 
 
 def question_url(ctx: BrandContext, question_id: int) -> str:
@@ -238,7 +273,7 @@ def on_answer(
         {"title": question.title, "name": author.display_name if author else ""},
         question_url(ctx, question.id), now, skip=answer.author_id,
     )  # fmt: skip
-    award(uow, ctx, answer.author_id, now)
+    award_after_commit(uow, ctx, answer.author_id, now)
 
 
 def gained_by(user_id: int, entries: Sequence[rep.PointsEntry]) -> int:
@@ -254,7 +289,7 @@ def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, gained: int, valu
             uow.session, ctx.brand.id, [post.author_id], "upvoted",
             {"title": q.title if q else ""}, question_url(ctx, q.id if q else post.id), now,
         )  # fmt: skip
-    award(uow, ctx, post.author_id, now, gained)
+    award_after_commit(uow, ctx, post.author_id, now, gained)
 
 
 def on_accept(uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: PostRow,
@@ -263,7 +298,7 @@ def on_accept(uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: Pos
         uow.session, ctx.brand.id, [answer.author_id], "accepted", {"title": question.title},
         question_url(ctx, question.id), now, skip=core.require_user(ctx).id,
     )  # fmt: skip
-    award(uow, ctx, answer.author_id, now, gained)
+    award_after_commit(uow, ctx, answer.author_id, now, gained)
 
 
 def on_approve(uow: UnitOfWork, ctx: BrandContext, answer: PostRow, now: datetime) -> None:
@@ -273,7 +308,7 @@ def on_approve(uow: UnitOfWork, ctx: BrandContext, answer: PostRow, now: datetim
         {"title": question.title if question else ""},
         question_url(ctx, answer.question_id or answer.id), now,
     )  # fmt: skip
-    award(uow, ctx, answer.author_id, now)
+    award_after_commit(uow, ctx, answer.author_id, now)
 
 
 def on_hidden(uow: UnitOfWork, ctx: BrandContext, post: PostRow, action: ModerationRow,

@@ -448,6 +448,10 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
         history_today=points.history_today(uow.session, ctx, [post.author_id, user.id], now),
     )
     _raise_first(decision.violations)
+    # The upvote notice and the search document name the question: load it before the first
+    # write (on SQLite every writer waits while this transaction holds the lock), and keep a
+    # reference, or the session's weak identity map may let it go and load it again later.
+    question = uow.session.get(PostRow, post.question_id) if post.question_id else post
     points.write(uow, ctx, decision.entries)
     post.up, post.down = rules.vote_tally(post.up, post.down, held, value)
     if current is None:
@@ -467,6 +471,7 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
     if value != held:
         gained = engagement.gained_by(post.author_id, decision.entries)
         engagement.on_vote(uow, ctx, post, gained, value, now)
+    del question
     return post
 
 

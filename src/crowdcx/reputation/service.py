@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any
 
 from sqlalchemy import Table, case, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -125,28 +127,32 @@ def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]
 def apply_totals(
     session: Session, brand_id: int, delta: dict[tuple[int, str], tuple[int, int]]
 ) -> None:
-    """Add ``delta`` to the running totals in one multi-row upsert."""
+    """Add ``delta`` to the running totals: one upsert statement, executed for every row (a
+    multi-row VALUES would be a new statement, compiled afresh, for each row count)."""
     if not delta:
         return
-    dialect = session.get_bind().dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = ReputationTotalRow.__table__
-    assert isinstance(table, Table)
-    stmt = insert_(table).values(
+    session.execute(
+        _totals_upsert(session.get_bind().dialect.name),
         [
             {"brand_id": brand_id, "user_id": user_id, "scope": scope, "earned": earned,
              "balance": balance}
             for (user_id, scope), (earned, balance) in sorted(delta.items())
-        ]
+        ],
     )  # fmt: skip
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["brand_id", "scope", "user_id"],
-            set_={
-                "earned": table.c.earned + stmt.excluded.earned,
-                "balance": table.c.balance + stmt.excluded.balance,
-            },
-        )
+
+
+@cache
+def _totals_upsert(dialect: str) -> Any:
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = ReputationTotalRow.__table__
+    assert isinstance(table, Table)
+    stmt = insert_(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["brand_id", "scope", "user_id"],
+        set_={
+            "earned": table.c.earned + stmt.excluded.earned,
+            "balance": table.c.balance + stmt.excluded.balance,
+        },
     )
 
 
