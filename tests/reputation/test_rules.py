@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 import pytest
 from hypothesis import given, settings
@@ -15,11 +16,13 @@ from crowdcx.reputation.rules import (
     ActivitySummary,
     BadgeRule,
     LeaderboardRow,
+    Metric,
     PointsEntry,
     PointsEvent,
     ReputationPolicy,
     SubjectRef,
     badges_due,
+    badges_to_check,
     cap_day,
     capped_points_on_day,
     entries_for,
@@ -499,3 +502,35 @@ def test_running_totals_add_up_to_the_recompute_in_any_split(
         in_period = points_in_period(entries, period, now)  # type: ignore[arg-type]
         from_totals = {u: e for (u, s), (e, _b) in whole.items() if s == scope and e}
         assert from_totals == {u: p for u, p in in_period.items() if p}
+
+
+@given(
+    st.builds(
+        ActivitySummary,
+        user_id=st.just(1),
+        questions=st.integers(0, 20),
+        answers=st.integers(0, 200),
+        accepted_answers=st.integers(0, 200),
+        brand_approved_answers=st.integers(0, 20),
+        upvotes_received=st.integers(0, 50),
+        languages=st.frozensets(st.sampled_from(["zh", "ru", "en"])),
+        tickets_resolved=st.integers(0, 3),
+        reputation=st.integers(0, 20_000),
+    ),
+    st.frozensets(st.sampled_from([r.code for r in DEFAULT_BADGES])),
+    st.one_of(st.none(), st.frozensets(st.sampled_from(list(get_args(Metric))))),
+)
+def test_checking_only_moved_metrics_never_grants_more(
+    summary: ActivitySummary, held: frozenset[str], moved: frozenset[Metric] | None
+) -> None:
+    """An event checks only the rules on the metrics it moved: what it grants is part of what
+    a full check grants, all of it when nothing is named, and never a badge already held."""
+    everything = badges_due(summary, DEFAULT_BADGES, held)
+    scoped = badges_due(summary, badges_to_check(DEFAULT_BADGES, held, moved), held)
+    assert set(scoped) <= set(everything)
+    assert all(r.code not in held for r in scoped)
+    if moved is None:
+        assert scoped == everything
+    else:
+        assert all(r.metric in moved for r in scoped)
+        assert [r for r in everything if r.metric in moved] == scoped

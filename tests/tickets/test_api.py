@@ -217,6 +217,8 @@ def test_resolution_pays_once_and_the_customer_rates(desk: Desk, db: Database) -
     assert resolved.status_code == 200
     assert resolved.json()["status"] == "resolved"
     assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 409  # illegal now
+    card = desk.get(f"/users/{expert.id}/reputation", expert).json()
+    assert "first_ticket" in card["badges"]  # the badge rules span both lanes
     earnings = desk.get("/earnings/me", expert).json()
     assert [line["ticket_id"] for line in earnings["lines"]] == [tid]
     assert earnings["lines"][0]["amount_minor"] == ticket["rate_minor"]

@@ -6,7 +6,7 @@ reputation/rules.py and notifications/rules.py; this module reads and writes row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,6 +41,14 @@ from crowdcx.tickets.models import ExpertProfileRow
 
 # --- badges and levels ----------------------------------------------------------------------
 
+# The metrics each event can move (rules on other metrics cannot have become due).
+ASKED: tuple[rep.Metric, ...] = ("questions", "reputation")
+ANSWERED: tuple[rep.Metric, ...] = ("answers", "reputation")
+VOTED: tuple[rep.Metric, ...] = ("upvotes_received", "languages_helped", "reputation")
+ACCEPTED: tuple[rep.Metric, ...] = ("accepted_answers", "languages_helped", "reputation")
+APPROVED: tuple[rep.Metric, ...] = ("brand_approved_answers", "languages_helped", "reputation")
+RESOLVED: tuple[rep.Metric, ...] = ("tickets_resolved", "reputation")
+
 METRICS = ("questions", "answers", "accepted_answers", "brand_approved_answers",
            "upvotes_received", "languages_helped", "tickets_resolved", "reputation",
            "days_active")  # fmt: skip
@@ -65,10 +73,22 @@ def badge_rules(ctx: BrandContext) -> tuple[rep.BadgeRule, ...]:
     return (*rep.DEFAULT_BADGES, *extra)
 
 
-def activity_summary(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> rep.ActivitySummary:
-    """Counts the badge rules read, in four queries (posts grouped by kind, languages helped,
-    tickets resolved, reputation)."""
+_POST_METRICS = frozenset(
+    {"questions", "answers", "accepted_answers", "brand_approved_answers", "upvotes_received"}
+)
+
+
+def activity_summary(
+    uow: UnitOfWork, ctx: BrandContext, user_id: int, metrics: Collection[str] | None = None
+) -> rep.ActivitySummary:
+    """Counts the badge rules read, in up to four queries (posts grouped by kind, languages
+    helped, tickets resolved, reputation); with ``metrics``, only the queries those need (the
+    others stay 0)."""
     s = uow.session
+
+    def needs(*names: str) -> bool:
+        return metrics is None or any(n in metrics for n in names)
+
     counts = {
         kind: (int(n or 0), int(acc or 0), int(appr or 0), int(up or 0))
         for kind, n, acc, appr, up in s.execute(
@@ -81,7 +101,7 @@ def activity_summary(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> rep.Ac
             .where(PostRow.author_id == user_id)
             .group_by(PostRow.kind)
         )
-    }  # fmt: skip
+    } if needs(*_POST_METRICS) else {}  # fmt: skip
     questions = counts.get("question", (0, 0, 0, 0))
     answers = counts.get("answer", (0, 0, 0, 0))
     helped = s.scalars(
@@ -89,12 +109,12 @@ def activity_summary(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> rep.Ac
         .where(PostRow.author_id == user_id, PostRow.kind == "answer")
         .where((PostRow.accepted.is_(True)) | (PostRow.up > 0) | PostRow.brand_approved.is_(True))
         .distinct()
-    ).all()
+    ).all() if needs("languages_helped") else []  # fmt: skip
     resolved = s.scalar(
         ctx.scoped(ExpertProfileRow, select(ExpertProfileRow.resolved)).where(
             ExpertProfileRow.user_id == user_id
         )
-    )
+    ) if needs("tickets_resolved") else 0  # fmt: skip
     return rep.ActivitySummary(
         user_id=user_id,
         questions=questions[0],
@@ -104,7 +124,7 @@ def activity_summary(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> rep.Ac
         upvotes_received=questions[3] + answers[3],
         languages=frozenset(lang.split("-")[0] for lang in helped),
         tickets_resolved=int(resolved or 0),
-        reputation=points.reputation_of(s, ctx, user_id),
+        reputation=points.reputation_of(s, ctx, user_id) if needs("reputation") else 0,
     )
 
 
@@ -119,14 +139,18 @@ def badges_of(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> list[BadgeGra
 
 
 def award(
-    uow: UnitOfWork, ctx: BrandContext, user_id: int, now: datetime, gained: int = 0
-) -> list[str]:
-    """Grant the badges now due (idempotent) and tell the user about them and about a new
-    level when the ``gained`` points just written lifted them over a threshold."""
-    summary = activity_summary(uow, ctx, user_id)
+    uow: UnitOfWork, ctx: BrandContext, user_id: int, now: datetime,
+    moved: Collection[rep.Metric] | None = None,
+) -> list[str]:  # fmt: skip
+    """Grant the badges now due (idempotent) and tell the user about them. ``moved``: the
+    metrics the event changed (only rules on those can have become due); None checks all."""
     held = frozenset(b.code for b in badges_of(uow, ctx, user_id))
+    pending = rep.badges_to_check(badge_rules(ctx), held, moved)
+    if not pending:
+        return []
+    summary = activity_summary(uow, ctx, user_id, {r.metric for r in pending})
     granted: list[str] = []
-    for badge in rep.badges_due(summary, badge_rules(ctx), held):
+    for badge in rep.badges_due(summary, pending, held):
         uow.session.add(
             BadgeGrantRow(brand_id=ctx.brand.id, user_id=user_id, code=badge.code,
                           tier=badge.tier, granted_at=now)
@@ -136,8 +160,6 @@ def award(
             uow.session, ctx.brand.id, [user_id], "badge", {"code": badge.code},
             f"/b/{ctx.brand.slug}/community/users/{user_id}", now,
         )  # fmt: skip
-    if gained > 0:
-        _level_notice(uow, ctx, user_id, summary.reputation, gained, now)
     uow.session.flush()
     return granted
 
@@ -154,8 +176,9 @@ def _level_notice(uow: UnitOfWork, ctx: BrandContext, user_id: int, reputation: 
 
 
 def award_after_commit(
-    uow: UnitOfWork, ctx: BrandContext, user_id: int, now: datetime, gained: int = 0
-) -> None:
+    uow: UnitOfWork, ctx: BrandContext, user_id: int, now: datetime,
+    moved: Collection[rep.Metric], gained: int = 0,
+) -> None:  # fmt: skip
     """:func:`award`, with the badges granted just after ``uow`` commits, in a short
     transaction of their own that writes only when one is due.
 
@@ -173,7 +196,7 @@ def award_after_commit(
     def grant() -> None:
         with UnitOfWork(Session(bind, expire_on_commit=False), bus) as later:
             try:
-                if award(later, ctx, user_id, now):
+                if award(later, ctx, user_id, now, moved):
                     later.commit()
             except IntegrityError:
                 later.rollback()
@@ -257,7 +280,7 @@ def on_question(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: date
         uow.session, ctx.brand.id, followers, "followed", {"title": question.title},
         question_url(ctx, question.id), now, skip=question.author_id,
     )  # fmt: skip
-    award_after_commit(uow, ctx, question.author_id, now)
+    award_after_commit(uow, ctx, question.author_id, now, ASKED)
 
 
 def question_url(ctx: BrandContext, question_id: int) -> str:
@@ -273,7 +296,7 @@ def on_answer(
         {"title": question.title, "name": author.display_name if author else ""},
         question_url(ctx, question.id), now, skip=answer.author_id,
     )  # fmt: skip
-    award_after_commit(uow, ctx, answer.author_id, now)
+    award_after_commit(uow, ctx, answer.author_id, now, ANSWERED)
 
 
 def gained_by(user_id: int, entries: Sequence[rep.PointsEntry]) -> int:
@@ -289,7 +312,7 @@ def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, gained: int, valu
             uow.session, ctx.brand.id, [post.author_id], "upvoted",
             {"title": q.title if q else ""}, question_url(ctx, q.id if q else post.id), now,
         )  # fmt: skip
-    award_after_commit(uow, ctx, post.author_id, now, gained)
+    award_after_commit(uow, ctx, post.author_id, now, VOTED, gained)
 
 
 def on_accept(uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: PostRow,
@@ -298,7 +321,7 @@ def on_accept(uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: Pos
         uow.session, ctx.brand.id, [answer.author_id], "accepted", {"title": question.title},
         question_url(ctx, question.id), now, skip=core.require_user(ctx).id,
     )  # fmt: skip
-    award_after_commit(uow, ctx, answer.author_id, now, gained)
+    award_after_commit(uow, ctx, answer.author_id, now, ACCEPTED, gained)
 
 
 def on_approve(uow: UnitOfWork, ctx: BrandContext, answer: PostRow, now: datetime) -> None:
@@ -308,7 +331,7 @@ def on_approve(uow: UnitOfWork, ctx: BrandContext, answer: PostRow, now: datetim
         {"title": question.title if question else ""},
         question_url(ctx, answer.question_id or answer.id), now,
     )  # fmt: skip
-    award_after_commit(uow, ctx, answer.author_id, now)
+    award_after_commit(uow, ctx, answer.author_id, now, APPROVED)
 
 
 def on_hidden(uow: UnitOfWork, ctx: BrandContext, post: PostRow, action: ModerationRow,

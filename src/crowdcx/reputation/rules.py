@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Final, Literal
@@ -509,6 +509,19 @@ DEFAULT_BADGES: Final[tuple[BadgeRule, ...]] = (
     BadgeRule("accepted_100", "accepted_answers", 100, "gold"),
     BadgeRule("reputation_10000", "reputation", 10_000, "gold"),
 )
+
+
+def badges_to_check(
+    rules: Iterable[BadgeRule],
+    already_granted: frozenset[str],
+    moved: Collection[Metric] | None = None,
+) -> tuple[BadgeRule, ...]:
+    """The rules an event could newly satisfy: not granted yet and, when the event names the
+    metrics it moved, on one of them (``None``: every rule, as a back-fill asks). A vote
+    cannot earn a badge for questions asked, so nobody counts questions for it."""
+    return tuple(
+        r for r in rules if r.code not in already_granted and (moved is None or r.metric in moved)
+    )
 
 
 def badges_due(

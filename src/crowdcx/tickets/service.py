@@ -610,6 +610,9 @@ def _on_event(
             stats = _stats(session, ctx, int(expert_id))
             if stats is not None:
                 stats.resolved += 1
+            from crowdcx.community import engagement  # badges span both lanes
+
+            engagement.award_after_commit(uow, ctx, int(expert_id), now, engagement.RESOLVED)
         broadcaster_event = (
             f"user:{row.customer_id}",
             "notice",
