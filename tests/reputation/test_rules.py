@@ -450,19 +450,22 @@ def test_no_flapping_around_a_threshold(index: int, wiggles: list[int]) -> None:
         assert level == index + 1
 
 
+SUMMARIES = st.builds(
+    ActivitySummary,
+    user_id=st.just(1),
+    questions=st.integers(0, 20),
+    answers=st.integers(0, 200),
+    accepted_answers=st.integers(0, 200),
+    brand_approved_answers=st.integers(0, 20),
+    upvotes_received=st.integers(0, 50),
+    languages=st.frozensets(st.sampled_from(["en", "ru", "zh", "de", "fr"])),
+    tickets_resolved=st.integers(0, 3),
+    reputation=st.integers(0, 20_000),
+)
+
+
 @given(
-    st.builds(
-        ActivitySummary,
-        user_id=st.just(1),
-        questions=st.integers(0, 20),
-        answers=st.integers(0, 200),
-        accepted_answers=st.integers(0, 200),
-        brand_approved_answers=st.integers(0, 20),
-        upvotes_received=st.integers(0, 50),
-        languages=st.frozensets(st.sampled_from(["en", "ru", "zh", "de", "fr"])),
-        tickets_resolved=st.integers(0, 3),
-        reputation=st.integers(0, 20_000),
-    ),
+    SUMMARIES,
     st.frozensets(st.sampled_from([r.code for r in DEFAULT_BADGES])),
 )
 def test_badge_grants_are_idempotent(summary: ActivitySummary, granted: frozenset[str]) -> None:
@@ -505,18 +508,7 @@ def test_running_totals_add_up_to_the_recompute_in_any_split(
 
 
 @given(
-    st.builds(
-        ActivitySummary,
-        user_id=st.just(1),
-        questions=st.integers(0, 20),
-        answers=st.integers(0, 200),
-        accepted_answers=st.integers(0, 200),
-        brand_approved_answers=st.integers(0, 20),
-        upvotes_received=st.integers(0, 50),
-        languages=st.frozensets(st.sampled_from(["zh", "ru", "en"])),
-        tickets_resolved=st.integers(0, 3),
-        reputation=st.integers(0, 20_000),
-    ),
+    SUMMARIES,
     st.frozensets(st.sampled_from([r.code for r in DEFAULT_BADGES])),
     st.one_of(st.none(), st.frozensets(st.sampled_from(list(get_args(Metric))))),
 )
