@@ -231,6 +231,10 @@ def import_faq(
                 uow, ctx, rows, utcnow(), publish=publish,
                 progress=lambda: progress.advance(task),
             )  # fmt: skip
+        if publish and summary.imported >= BULK_IMPORT:
+            from crowdcx.search import service as search
+
+            search.index_for(uow.session).optimize()  # a bulk load: compact the index
     console.print(
         f"[green]{summary.imported} imported[/green], "
         f"{len(summary.skipped)} skipped" + (":" if summary.skipped else ".")
@@ -301,6 +305,10 @@ def recompute_reputation(brand: Annotated[str, typer.Option(help="Brand slug.")]
     )
 
 
+# An import of at least this many published articles compacts the search index afterwards.
+BULK_IMPORT = 100
+
+
 @app.command("reindex")
 def reindex() -> None:
     """Analyse every indexed document again and rebuild the search statistics (after an
@@ -309,7 +317,9 @@ def reindex() -> None:
 
     started = time.perf_counter()
     with _transaction() as uow:
-        documents = search.index_for(uow.session).reanalyse()
+        index = search.index_for(uow.session)
+        documents = index.reanalyse()
+        index.optimize()
     console.print(
         f"[green]{documents} documents analysed in {time.perf_counter() - started:.1f} s.[/green]"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -144,3 +145,41 @@ def test_cli_imports_csv_and_markdown(
     assert found[0]["title"] == "Роуминг за границей"
     missing = runner.invoke(cli, ["import-faq", "--brand", kb.slug, "/nope.csv"], env=env)
     assert missing.exit_code == 2
+
+
+def test_a_bulk_import_and_a_reindex_leave_search_answering(
+    client: TestClient, world: World, database_url: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """An import of at least BULK_IMPORT published rows compacts the index afterwards, as
+    `crowdcx reindex` does; searches answer the same before and after."""
+    from crowdcx import cli as cli_module
+    from crowdcx.search.index import SqliteSearchIndex
+
+    kb = Kb(client, world)
+    admin = world.person(platform_admin=True)
+    rows = ["question,answer,language,tags,visibility"]
+    rows += [
+        f"Тариф номер {i},Подключите тариф {i} в приложении.,ru,тарифы,public" for i in range(100)
+    ]
+    csv_file = tmp_path / "bulk.csv"
+    csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    compacted: list[bool] = []
+    original = SqliteSearchIndex.optimize
+
+    def optimize(self: SqliteSearchIndex) -> None:
+        compacted.append(True)
+        original(self)
+
+    monkeypatch.setattr(SqliteSearchIndex, "optimize", optimize)
+    env = {"CROWDCX_DATABASE_URL": database_url}
+    runner = CliRunner()
+    args = ["import-faq", "--brand", kb.slug, str(csv_file), "--publish", "--as", admin.email]
+    out = runner.invoke(cli_module.app, args, env=env)
+    assert out.exit_code == 0, out.output
+    assert f"{cli_module.BULK_IMPORT} imported" in out.output
+    assert compacted == ([True] if database_url.startswith("sqlite") else [])
+    before = kb.search("тариф 42", kb.customer)["results"]
+    assert before[0]["title"] == "Тариф номер 42"
+    out = runner.invoke(cli_module.app, ["reindex"], env=env)
+    assert out.exit_code == 0, out.output
+    assert kb.search("тариф 42", kb.customer)["results"] == before

@@ -205,6 +205,20 @@ def test_same_text_again_moves_only_the_signals(index: SearchIndex) -> None:
     assert refs(index, "refund") == ["2"]
 
 
+def test_optimize_keeps_every_answer(index: SearchIndex) -> None:
+    for i in range(12):  # one write each: several segments on SQLite
+        index.add(doc(str(i), f"coupon code {i}", "Заказ можно отменить" if i % 2 else "退款"))
+    queries = ("coupon", "отмена заказа", "退款", "code 7")
+    before = {q: [(h.ref_id, h.text_score) for h in _hits(index, q)] for q in queries}
+    index.optimize()
+    assert {q: [(h.ref_id, h.text_score) for h in _hits(index, q)] for q in queries} == before
+    assert before["coupon"]
+
+
+def _hits(index: SearchIndex, query: str) -> list[Any]:
+    return index.search(1, query_tokens(query, index.config), ("public",))
+
+
 def test_limit_is_respected(index: SearchIndex) -> None:
     index.add_many([doc(str(i), f"coupon code {i}") for i in range(30)])
     assert len(refs(index, "coupon", limit=5)) == 5

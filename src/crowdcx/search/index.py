@@ -148,6 +148,9 @@ class SearchIndex(Protocol):
     def reanalyse(self) -> int:
         """Analyse every stored document again under ``config``; rebuild the statistics."""
 
+    def optimize(self) -> None:
+        """Compact the index after bulk changes (an import, a re-analysis); results stay."""
+
 
 def query_tokens(text_: str, config: IndexConfig) -> AnalyzedText:
     """Analyse what a user typed the way documents under ``config`` were analysed."""
@@ -566,6 +569,9 @@ class _Bm25Index(ABC):
         self._forget()
         return done
 
+    def optimize(self) -> None:  # noqa: B027 (PostgreSQL: autovacuum merges GIN pending lists)
+        """Compact the index after bulk changes; results stay the same."""
+
     def _tokens(self, ids: Sequence[int]) -> dict[int, Any]:
         """The stored (analysed) words of documents by id, for the re-ranker."""
         rows = self._select_in(self._TOKENS_SQL, [int(i) for i in ids])
@@ -864,6 +870,13 @@ class SqliteSearchIndex(_Bm25Index):
             self.conn.execute(insert_fts, fts_rows)
         self._apply(tally, 1)
         self._forget()
+
+    def optimize(self) -> None:
+        """FTS5 ``optimize``: merge the full-text index's segments into one. Each write
+        transaction adds a segment and FTS5 merges them only in part as it goes, and a query
+        reads every segment: at 100,000 documents a bulk-built index answered 4 % faster at
+        p95 after it (bench/search_latency.py, A/B on one index), for 1.9 s of merging."""
+        self.conn.execute(text("INSERT INTO search_fts (search_fts) VALUES ('optimize')"))
 
     def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
         self._forget()
