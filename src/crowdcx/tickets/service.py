@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy import String, bindparam, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -498,21 +498,33 @@ def _change_load(
     session: Session, ctx: BrandContext, user_id: int, delta: int, cap: int | None = None
 ) -> bool:
     """Add ``delta`` to an expert's live load; with ``cap``, only if it stays under it."""
-    stmt = update(ExpertProfileRow).where(
-        ExpertProfileRow.brand_id == ctx.brand.id, ExpertProfileRow.user_id == user_id
-    )
-    if cap is not None:
-        stmt = stmt.where(ExpertProfileRow.load + delta <= cap, ExpertProfileRow.online.is_(True))
-    if delta < 0:
-        stmt = stmt.where(ExpertProfileRow.load + delta >= 0)
     result = session.execute(
-        stmt.values(load=ExpertProfileRow.load + delta).execution_options(synchronize_session=False)
+        _LOAD_UPDATE[(cap is not None, delta < 0)],
+        {"brand": ctx.brand.id, "user": user_id, "delta": delta, "cap": cap},
     )
     changed = bool(result.rowcount == 1)  # type: ignore[attr-defined]
     snapshot = _loads.get((_db_key(session), ctx.brand.id))
     if changed and snapshot is not None and str(user_id) in snapshot[1]:
         snapshot[1][str(user_id)] += delta  # this process's own changes show at once
     return changed
+
+
+def _load_update(capped: bool, lowering: bool) -> Any:
+    """The conditional load update, built once per shape (it runs on every offer)."""
+    load = ExpertProfileRow.load
+    stmt = update(ExpertProfileRow).where(
+        ExpertProfileRow.brand_id == bindparam("brand"),
+        ExpertProfileRow.user_id == bindparam("user"),
+    )
+    if capped:
+        stmt = stmt.where(load + bindparam("delta") <= bindparam("cap"))
+        stmt = stmt.where(ExpertProfileRow.online.is_(True))
+    if lowering:
+        stmt = stmt.where(load + bindparam("delta") >= 0)
+    return stmt.values(load=load + bindparam("delta")).execution_options(synchronize_session=False)
+
+
+_LOAD_UPDATE = {(c, lo): _load_update(c, lo) for c in (False, True) for lo in (False, True)}
 
 
 def _stats(session: Session, ctx: BrandContext, user_id: int) -> ExpertProfileRow | None:
