@@ -746,6 +746,29 @@ def test_a_hidden_accepted_answer_leaves_search(
         assert not any(str(r["id"]) == str(qid) for r in searchable()), how
 
 
+def test_search_follows_the_accepted_answer(client: TestClient, world: World, db: Database) -> None:
+    """The question's search document is built before the accept writes anything, from the
+    answers as they will be: accepting another answer (one solution per question here)
+    replaces the first one's text in search."""
+    f = Forum(client, world, db)
+
+    def found(word: str) -> bool:
+        return any(str(r["id"]) == str(qid) for r in f.get("/search", q=word).json()["results"])
+
+    qid = f.ask("Часы отстают на минуту в день")
+    first = f.answer(qid, f.helpers[0], "Замените батарейку zorbluxe")
+    second = f.answer(qid, f.helpers[1], "Откалибруйте механизм quintaflex")
+    assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": first}).status_code == 200
+    assert found("zorbluxe")
+    assert not found("quintaflex")
+    assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": second}).status_code == 200
+    assert found("quintaflex")
+    assert not found("zorbluxe")
+    shown = f.get(f"/questions/{qid}").json()["answer_list"]
+    assert (shown[0]["id"], shown[0]["accepted"]) == (second, True)
+    assert {a["id"]: a["accepted"] for a in shown}[first] is False
+
+
 def test_the_author_appeals_a_hidden_comment(
     client: TestClient, world: World, db: Database
 ) -> None:

@@ -7,6 +7,7 @@ the action."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from crowdcx.notifications import service as notes
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.search import service as search
+from crowdcx.search.index import IndexDocument
 from crowdcx.tenancy.rules import SLUG_RE
 from crowdcx.tenancy.service import BrandContext
 
@@ -498,16 +500,30 @@ def accept(
         history_today=points.history_today(uow.session, ctx, [target.author_id, user.id], now),
     )
     _raise_first(decision.violations)
+    # The question's search document as it will be, built and analysed before the first
+    # write: on SQLite every other writer waits while this transaction holds the lock.
+    unaccepted = set(decision.unaccepted_ids)
+    answers = _answers_of(uow.session, ctx, question)
+    doc = _question_document(
+        ctx, question,
+        [
+            (a, replace(_answer_state(a),
+                        accepted=a.id == target.id or (a.accepted and a.id not in unaccepted)))
+            for a in answers
+        ],
+        now,
+    )  # fmt: skip
+    if doc is not None:
+        search.prepare(doc)
     points.write(uow, ctx, decision.entries)
-    for aid in decision.unaccepted_ids:
-        gone = uow.session.get(PostRow, aid)
-        if gone is not None:
-            gone.accepted = False
+    for a in answers:
+        if a.id in unaccepted:
+            a.accepted = False
     target.accepted = True
     question.solved = True
     question.updated_at = now
     uow.session.flush()
-    _sync_question(uow.session, ctx, question)
+    _index_question(uow.session, ctx, question, doc)
     gained = engagement.gained_by(target.author_id, decision.entries)
     engagement.on_accept(uow, ctx, question, target, gained, now)
     return target
@@ -836,29 +852,59 @@ def _sync_question(session: Session, ctx: BrandContext, post: PostRow) -> None:
     question = post if post.kind == "question" else session.get(PostRow, post.question_id)
     if question is None:
         return
-    # Hidden answers never stand for the question in search, whoever's action re-syncs it
-    # (ordered_answers shows them to agents).
+    rows = _answers_of(session, ctx, question)
+    doc = _question_document(
+        ctx, question, [(a, _answer_state(a)) for a in rows], question.updated_at
+    )
+    _index_question(session, ctx, question, doc)
+
+
+def _answers_of(session: Session, ctx: BrandContext, question: PostRow) -> list[PostRow]:
+    return list(
+        session.scalars(
+            ctx.scoped(PostRow).where(PostRow.question_id == question.id, PostRow.kind == "answer")
+        )
+    )
+
+
+def _question_document(
+    ctx: BrandContext,
+    question: PostRow,
+    answers: Sequence[tuple[PostRow, rules.AnswerState]],
+    updated_at: datetime,
+) -> IndexDocument | None:
+    """The search document of a question whose answers are in the given states (which may be
+    the states a use case is about to write), or None when it is not searchable: unsolved or
+    hidden. Hidden answers never stand for the question, whoever's action re-syncs it."""
+    if question.hidden:
+        return None
+    rows = {a.id: a for a, _state in answers}
     best = next(
         (
-            a
-            for a in ordered_answers(session, ctx, question)
-            if (a.accepted or a.brand_approved) and not a.hidden
+            st
+            for st in rules.order_answers(st for _a, st in answers)
+            if (st.accepted or st.brand_approved) and not st.hidden
         ),
         None,
     )
-    if best is None or question.hidden:
-        search.remove(session, ctx.brand.id, "question", str(question.id))
-        return
-    search.upsert(
-        session,
-        search.document(
-            ctx.brand.id, "question", question.id, language=question.language,
-            visibility="public", title=question.title,
-            markdown=f"{question.body}\n\n{best.body}", updated_at=question.updated_at,
-            helpful=question.up + best.up, unhelpful=question.down + best.down,
-            accepted=best.accepted, brand_approved=best.brand_approved,
-        ),
+    if best is None:
+        return None
+    return search.document(
+        ctx.brand.id, "question", question.id, language=question.language,
+        visibility="public", title=question.title,
+        markdown=f"{question.body}\n\n{rows[best.id].body}", updated_at=updated_at,
+        helpful=question.up + best.up, unhelpful=question.down + best.down,
+        accepted=best.accepted, brand_approved=best.brand_approved,
     )  # fmt: skip
+
+
+def _index_question(
+    session: Session, ctx: BrandContext, question: PostRow, doc: IndexDocument | None
+) -> None:
+    if doc is None:
+        search.remove(session, ctx.brand.id, "question", str(question.id))
+    else:
+        search.upsert(session, doc)
 
 
 # --- reputation, leaderboards, rewards ----------------------------------------------------

@@ -96,14 +96,24 @@ def entries_by_key_prefix(
 def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]) -> None:
     """Append entries; an entry whose key exists is skipped (idempotent). The running totals
     move in the same transaction."""
-    written: list[rep.PointsEntry] = []
-    for entry in entries:
-        exists = uow.session.scalar(
-            select(PointsEntryRow.id).where(
-                PointsEntryRow.brand_id == ctx.brand.id, PointsEntryRow.key == entry.key
+    entries = list(entries)
+    if not entries:
+        uow.session.flush()  # as with entries: callers may count on it
+        return
+    # One read for every key, before the first insert: a read between two inserts would
+    # flush the first and take the SQLite write lock early.
+    known = set(
+        uow.session.scalars(
+            select(PointsEntryRow.key).where(
+                PointsEntryRow.brand_id == ctx.brand.id,
+                PointsEntryRow.key.in_(sorted({e.key for e in entries})),
             )
         )
-        if exists is None:
+    )
+    written: list[rep.PointsEntry] = []
+    for entry in entries:
+        if entry.key not in known:
+            known.add(entry.key)
             uow.session.add(
                 PointsEntryRow(
                     brand_id=ctx.brand.id,

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final, Literal, Protocol
 
 from sqlalchemy import Connection, text
@@ -254,11 +255,21 @@ def create_postgres_index(conn: Connection) -> None:
 
 
 def _analysed_fields(doc: IndexDocument, config: IndexConfig) -> tuple[str, str, str]:
+    return analyse_document(doc.title, doc.body, doc.language, config)
+
+
+@lru_cache(maxsize=64)
+def analyse_document(
+    title_: str, body_: str, language: str, config: IndexConfig
+) -> tuple[str, str, str]:
+    """A document's stored fields (title words, body words, trigrams). Remembered for the
+    last few documents, so a use case can analyse one before it takes the write lock
+    (``search.service.prepare``) and the index's add inside the lock finds it done."""
     # The document's language is known: skip detection (it costs as much as the analysis).
-    lang: Any = doc.language if doc.language in ("zh-Hans", "zh-Hant", "ru", "en") else "en"
-    title = analyze(doc.title, jieba_words=config.jieba_words, language=lang)
-    body = analyze(doc.body, grams=config.grams, jieba_words=config.jieba_words, language=lang)
-    grams = analyze(doc.title, grams=True, language=lang).grams + body.grams if config.grams else ()
+    lang: Any = language if language in ("zh-Hans", "zh-Hant", "ru", "en") else "en"
+    title = analyze(title_, jieba_words=config.jieba_words, language=lang)
+    body = analyze(body_, grams=config.grams, jieba_words=config.jieba_words, language=lang)
+    grams = analyze(title_, grams=True, language=lang).grams + body.grams if config.grams else ()
     return " ".join(title.words), " ".join(body.words), " ".join(grams)
 
 

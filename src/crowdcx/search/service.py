@@ -29,6 +29,7 @@ from crowdcx.search.index import (
     Kind,
     SearchIndex,
     Visibility,
+    analyse_document,
     index_class_for,
     query_tokens,
 )
@@ -60,6 +61,12 @@ def viewer_role(ctx: BrandContext) -> str:
 
 def upsert(session: Session, document: IndexDocument) -> None:
     index_for(session).add(document)
+
+
+def prepare(document: IndexDocument) -> None:
+    """Analyse a document now, before the caller's first write, so that :func:`upsert` inside
+    the write transaction finds the analysis done (on SQLite the lock waits for nobody)."""
+    analyse_document(document.title, document.body, document.language, CONFIG)
 
 
 def remove(session: Session, brand_id: int, kind: Kind, ref_id: str) -> None:
