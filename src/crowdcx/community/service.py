@@ -388,12 +388,7 @@ def answer(
 
 
 def ordered_answers(session: Session, ctx: BrandContext, question: PostRow) -> list[PostRow]:
-    rows = {
-        a.id: a
-        for a in session.scalars(
-            ctx.scoped(PostRow).where(PostRow.question_id == question.id, PostRow.kind == "answer")
-        )
-    }
+    rows = {a.id: a for a in _answers_of(session, ctx, question)}
     order = rules.order_answers(_answer_state(a) for a in rows.values())
     return [rows[a.id] for a in order if not rows[a.id].hidden or is_agent(ctx)]
 
