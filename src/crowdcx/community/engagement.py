@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -89,32 +90,15 @@ def activity_summary(
     def needs(*names: str) -> bool:
         return metrics is None or any(n in metrics for n in names)
 
+    whose = {"brand": ctx.brand.id, "user": user_id}
     counts = {
         kind: (int(n or 0), int(acc or 0), int(appr or 0), int(up or 0))
-        for kind, n, acc, appr, up in s.execute(
-            ctx.scoped(PostRow, select(
-                PostRow.kind, func.count(PostRow.id),
-                func.sum(case((PostRow.accepted.is_(True), 1), else_=0)),
-                func.sum(case((PostRow.brand_approved.is_(True), 1), else_=0)),
-                func.sum(PostRow.up),
-            ))
-            .where(PostRow.author_id == user_id)
-            .group_by(PostRow.kind)
-        )
+        for kind, n, acc, appr, up in s.execute(_post_counts(), whose)
     } if needs(*_POST_METRICS) else {}  # fmt: skip
     questions = counts.get("question", (0, 0, 0, 0))
     answers = counts.get("answer", (0, 0, 0, 0))
-    helped = s.scalars(
-        ctx.scoped(PostRow, select(PostRow.language))
-        .where(PostRow.author_id == user_id, PostRow.kind == "answer")
-        .where((PostRow.accepted.is_(True)) | (PostRow.up > 0) | PostRow.brand_approved.is_(True))
-        .distinct()
-    ).all() if needs("languages_helped") else []  # fmt: skip
-    resolved = s.scalar(
-        ctx.scoped(ExpertProfileRow, select(ExpertProfileRow.resolved)).where(
-            ExpertProfileRow.user_id == user_id
-        )
-    ) if needs("tickets_resolved") else 0  # fmt: skip
+    helped = s.scalars(_languages_helped(), whose).all() if needs("languages_helped") else []
+    resolved = s.scalar(_tickets_resolved(), whose) if needs("tickets_resolved") else 0
     return rep.ActivitySummary(
         user_id=user_id,
         questions=questions[0],
@@ -128,14 +112,65 @@ def activity_summary(
     )
 
 
-def badges_of(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> list[BadgeGrantRow]:
-    return list(
-        uow.session.scalars(
-            ctx.scoped(BadgeGrantRow)
-            .where(BadgeGrantRow.user_id == user_id)
-            .order_by(BadgeGrantRow.granted_at, BadgeGrantRow.id)
+# What the badge rules read after every event: built once (building a statement and its
+# cache key costs more than running it on SQLite).
+@cache
+def _post_counts() -> Any:
+    return (
+        select(
+            PostRow.kind, func.count(PostRow.id),
+            func.sum(case((PostRow.accepted.is_(True), 1), else_=0)),
+            func.sum(case((PostRow.brand_approved.is_(True), 1), else_=0)),
+            func.sum(PostRow.up),
         )
+        .where(PostRow.brand_id == bindparam("brand"), PostRow.author_id == bindparam("user"))
+        .group_by(PostRow.kind)
+    )  # fmt: skip
+
+
+@cache
+def _languages_helped() -> Any:
+    return (
+        select(PostRow.language)
+        .where(
+            PostRow.brand_id == bindparam("brand"),
+            PostRow.author_id == bindparam("user"),
+            PostRow.kind == "answer",
+        )
+        .where((PostRow.accepted.is_(True)) | (PostRow.up > 0) | PostRow.brand_approved.is_(True))
+        .distinct()
     )
+
+
+@cache
+def _tickets_resolved() -> Any:
+    return select(ExpertProfileRow.resolved).where(
+        ExpertProfileRow.brand_id == bindparam("brand"),
+        ExpertProfileRow.user_id == bindparam("user"),
+    )
+
+
+@cache
+def _badges_of() -> Any:
+    return (
+        select(BadgeGrantRow)
+        .where(
+            BadgeGrantRow.brand_id == bindparam("brand"), BadgeGrantRow.user_id == bindparam("user")
+        )
+        .order_by(BadgeGrantRow.granted_at, BadgeGrantRow.id)
+    )
+
+
+@cache
+def _followers() -> Any:
+    return select(FollowRow.target_kind, FollowRow.target, FollowRow.user_id).where(
+        FollowRow.brand_id == bindparam("brand"),
+        FollowRow.target.in_(bindparam("targets", expanding=True)),
+    )
+
+
+def badges_of(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> list[BadgeGrantRow]:
+    return list(uow.session.scalars(_badges_of(), {"brand": ctx.brand.id, "user": user_id}))
 
 
 def award(
@@ -267,15 +302,11 @@ def on_question(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: date
     targets = [("user", str(question.author_id))] + [("tag", t) for t in question.tags]
     if community is not None:
         targets.append(("community", community.slug))
-    followers: set[int] = set()
-    for kind, target in targets:
-        followers |= set(
-            uow.session.scalars(
-                ctx.scoped(FollowRow, select(FollowRow.user_id)).where(
-                    FollowRow.target_kind == kind, FollowRow.target == target
-                )
-            )
-        )
+    wanted = set(targets)
+    rows = uow.session.execute(
+        _followers(), {"brand": ctx.brand.id, "targets": sorted({t for _k, t in targets})}
+    )
+    followers = {r.user_id for r in rows if (r.target_kind, r.target) in wanted}
     notes.notify(
         uow.session, ctx.brand.id, followers, "followed", {"title": question.title},
         question_url(ctx, question.id), now, skip=question.author_id,

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from crowdcx.community import engagement, rules
@@ -220,11 +221,10 @@ def communities(session: Session, ctx: BrandContext) -> list[CommunityRow]:
 
 
 def community_by(session: Session, ctx: BrandContext, key: str | int) -> CommunityRow:
-    stmt = ctx.scoped(CommunityRow)
-    stmt = stmt.where(
-        CommunityRow.id == int(key) if str(key).isdigit() else CommunityRow.slug == str(key)
+    by_id = str(key).isdigit()
+    row: CommunityRow | None = session.scalar(
+        _community_by(by_id), {"brand": ctx.brand.id, "key": int(key) if by_id else str(key)}
     )
-    row: CommunityRow | None = session.scalar(stmt)
     if row is None:
         raise not_found(_("There is no such community in this brand."), "community_not_found")
     return row
@@ -275,10 +275,49 @@ def readable_post(
     return post
 
 
+# Statements every post, vote and accept runs: built once (building a statement and its
+# cache key costs more than running it on SQLite).
+@cache
+def _community_by(by_id: bool) -> Any:
+    return select(CommunityRow).where(
+        CommunityRow.brand_id == bindparam("brand"),
+        (CommunityRow.id if by_id else CommunityRow.slug) == bindparam("key"),
+    )
+
+
+@cache
+def _accepted_ids() -> Any:
+    return select(PostRow.id).where(
+        PostRow.question_id == bindparam("question"), PostRow.accepted.is_(True)
+    )
+
+
+@cache
+def _membership() -> Any:
+    return select(CommunityMemberRow).where(
+        CommunityMemberRow.community_id == bindparam("community"),
+        CommunityMemberRow.user_id == bindparam("user"),
+    )
+
+
+@cache
+def _posts_since() -> Any:
+    return select(func.count(PostRow.id)).where(
+        PostRow.brand_id == bindparam("brand"),
+        PostRow.author_id == bindparam("user"),
+        PostRow.created_at >= bindparam("since"),
+    )
+
+
+@cache
+def _vote_of() -> Any:
+    return select(VoteRow).where(
+        VoteRow.post_id == bindparam("post"), VoteRow.voter_id == bindparam("user")
+    )
+
+
 def _question_state(session: Session, q: PostRow) -> rules.QuestionState:
-    accepted = session.scalars(
-        select(PostRow.id).where(PostRow.question_id == q.id, PostRow.accepted.is_(True))
-    ).all()
+    accepted = session.scalars(_accepted_ids(), {"question": q.id}).all()
     return rules.QuestionState(
         id=q.id, brand_id=q.brand_id, asker_id=q.author_id, created_at=q.created_at,
         community_id=q.community_id, closed=q.closed, duplicate_of=q.duplicate_of,
@@ -299,21 +338,13 @@ def _posting_checks(
     question: rules.QuestionState | None = None,
 ) -> None:  # fmt: skip
     user = require_user(ctx)
-    member = uow.session.scalar(
-        select(CommunityMemberRow).where(
-            CommunityMemberRow.community_id == community.id, CommunityMemberRow.user_id == user.id
-        )
-    )
+    member = uow.session.scalar(_membership(), {"community": community.id, "user": user.id})
     reputation = points.reputation_of(uow.session, ctx, user.id)
     joined = member.joined_at if member else user.created_at
     new_member = rules.is_new_member(reputation, joined, now, policy(ctx))
     pol = policy(ctx)
     recent = uow.session.scalar(
-        select(func.count(PostRow.id)).where(
-            PostRow.brand_id == ctx.brand.id,
-            PostRow.author_id == user.id,
-            PostRow.created_at >= now - pol.post_window,
-        )
+        _posts_since(), {"brand": ctx.brand.id, "user": user.id, "since": now - pol.post_window}
     )
     _raise_first(
         rules.post_problems(
@@ -421,9 +452,7 @@ def list_questions(
 
 def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: datetime) -> PostRow:
     user = require_user(ctx)
-    current = uow.session.scalar(
-        select(VoteRow).where(VoteRow.post_id == post.id, VoteRow.voter_id == user.id)
-    )
+    current = uow.session.scalar(_vote_of(), {"post": post.id, "user": user.id})
     held = current.value if current else 0
     old_entries = (
         points.entries_by_key_prefix(uow.session, ctx, current.key + ":") if current else []

@@ -8,8 +8,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -175,14 +177,24 @@ def issue_token(
 def user_for_token(session: Session, raw: str, kind: str, now: datetime) -> User | None:
     if not raw or len(raw) > 200:
         return None
-    return session.scalar(
+    user: User | None = session.scalar(
+        _user_for_token(), {"digest": token_digest(raw), "kind": kind, "now": now}
+    )
+    return user
+
+
+@cache
+def _user_for_token() -> Any:
+    """Built once: every signed-in request runs it, and building a statement (and its cache
+    key) costs more than running it on SQLite."""
+    return (
         select(User)
         .join(AuthToken, AuthToken.user_id == User.id)
         .where(
-            AuthToken.token_hash == token_digest(raw),
-            AuthToken.kind == kind,
+            AuthToken.token_hash == bindparam("digest"),
+            AuthToken.kind == bindparam("kind"),
             AuthToken.revoked_at.is_(None),
-            AuthToken.expires_at > now,
+            AuthToken.expires_at > bindparam("now"),
             User.is_active.is_(True),
         )
     )

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, insert, select
+from sqlalchemy import Table, bindparam, case, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -48,20 +48,10 @@ def history_today(
         return []
     local = now.astimezone(POLICY.cap_timezone)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    today = case((PointsEntryRow.at >= day_start, 1), else_=0)
-    rows = session.execute(
-        select(
-            PointsEntryRow.user_id, PointsEntryRow.reason, today,
-            func.sum(PointsEntryRow.points), func.min(PointsEntryRow.at),
-        )
-        .where(
-            PointsEntryRow.brand_id == ctx.brand.id,
-            PointsEntryRow.user_id.in_(ids),
-            PointsEntryRow.at >= now - timedelta(days=1),
-            PointsEntryRow.reason.in_(sorted(POLICY.capped_reasons)),
-        )
-        .group_by(PointsEntryRow.user_id, PointsEntryRow.reason, today)
-    ).all()  # fmt: skip
+    rows = session.execute(_history_today(), {
+        "brand": ctx.brand.id, "ids": ids, "since": now - timedelta(days=1),
+        "day_start": day_start, "reasons": sorted(POLICY.capped_reasons),
+    }).all()  # fmt: skip
     return [
         rep.PointsEntry(
             int(uid),
@@ -76,6 +66,44 @@ def history_today(
     ]
 
 
+# Statements run by every vote, accept and post: built once (building a statement and its
+# cache key costs more than running it on SQLite).
+@cache
+def _history_today() -> Any:
+    today = case((PointsEntryRow.at >= bindparam("day_start"), 1), else_=0)
+    return (
+        select(
+            PointsEntryRow.user_id, PointsEntryRow.reason, today,
+            func.sum(PointsEntryRow.points), func.min(PointsEntryRow.at),
+        )
+        .where(
+            PointsEntryRow.brand_id == bindparam("brand"),
+            PointsEntryRow.user_id.in_(bindparam("ids", expanding=True)),
+            PointsEntryRow.at >= bindparam("since"),
+            PointsEntryRow.reason.in_(bindparam("reasons", expanding=True)),
+        )
+        .group_by(PointsEntryRow.user_id, PointsEntryRow.reason, today)
+    )  # fmt: skip
+
+
+@cache
+def _entries_from_key() -> Any:
+    return select(PointsEntryRow).where(
+        PointsEntryRow.brand_id == bindparam("brand"),
+        PointsEntryRow.key >= bindparam("low"),
+        PointsEntryRow.key < bindparam("high"),
+    )
+
+
+@cache
+def _total_of() -> Any:
+    return select(ReputationTotalRow.earned, ReputationTotalRow.balance).where(
+        ReputationTotalRow.brand_id == bindparam("brand"),
+        ReputationTotalRow.scope == rep.ALL_TIME,
+        ReputationTotalRow.user_id == bindparam("user"),
+    )
+
+
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
@@ -86,9 +114,8 @@ def entries_by_key_prefix(
     """Entries whose key starts with ``prefix``, as a range on the (brand, key) unique index
     (a LIKE would scan the ledger: SQLite's LIKE is case-insensitive and skips the index)."""
     rows = session.scalars(
-        ctx.scoped(PointsEntryRow).where(
-            PointsEntryRow.key >= prefix, PointsEntryRow.key < prefix + "\U0010ffff"
-        )
+        _entries_from_key(),
+        {"brand": ctx.brand.id, "low": prefix, "high": prefix + "\U0010ffff"},
     )
     return [to_entry(r) for r in rows]
 
@@ -222,13 +249,7 @@ def rebuild_totals(
 
 
 def _total(session: Session, ctx: BrandContext, user_id: int) -> tuple[int, int]:
-    row = session.execute(
-        select(ReputationTotalRow.earned, ReputationTotalRow.balance).where(
-            ReputationTotalRow.brand_id == ctx.brand.id,
-            ReputationTotalRow.scope == rep.ALL_TIME,
-            ReputationTotalRow.user_id == user_id,
-        )
-    ).first()
+    row = session.execute(_total_of(), {"brand": ctx.brand.id, "user": user_id}).first()
     return (int(row[0]), int(row[1])) if row is not None else (0, 0)
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -93,7 +94,7 @@ class BrandContext:
 
 
 def get_brand(session: Session, slug: str) -> Brand:
-    brand = session.scalar(select(Brand).where(Brand.slug == slug))
+    brand: Brand | None = session.scalar(_brand_by_slug(), {"slug": slug})
     if brand is None:
         raise not_found(_("There is no brand “%(slug)s”.") % {"slug": slug}, "brand_not_found")
     return brand
@@ -110,6 +111,26 @@ def roles_in(session: Session, user: User | None, brand_id: int) -> frozenset[st
     return frozenset(rows)
 
 
+# Every brand request runs one of these: built once (building a statement and its cache key
+# costs more than running it on SQLite).
+@cache
+def _brand_by_slug() -> Any:
+    return select(Brand).where(Brand.slug == bindparam("slug"))
+
+
+@cache
+def _brand_and_roles() -> Any:
+    return (
+        select(Brand, MembershipRole.role)
+        .outerjoin(
+            Membership,
+            (Membership.brand_id == Brand.id) & (Membership.user_id == bindparam("user")),
+        )
+        .outerjoin(MembershipRole, MembershipRole.membership_id == Membership.id)
+        .where(Brand.slug == bindparam("slug"))
+    )
+
+
 def access_brand(
     session: Session, slug: str, user: User | None, permission: str = ""
 ) -> BrandContext:
@@ -117,14 +138,7 @@ def access_brand(
         brand, roles = get_brand(session, slug), frozenset[str]()
     else:
         # The brand and the viewer's roles in it in one query: every brand request asks.
-        rows = session.execute(
-            select(Brand, MembershipRole.role)
-            .outerjoin(
-                Membership, (Membership.brand_id == Brand.id) & (Membership.user_id == user.id)
-            )
-            .outerjoin(MembershipRole, MembershipRole.membership_id == Membership.id)
-            .where(Brand.slug == slug)
-        ).all()
+        rows = session.execute(_brand_and_roles(), {"slug": slug, "user": user.id}).all()
         if not rows:
             get_brand(session, slug)  # raises the brand's 404
         brand = rows[0][0]
