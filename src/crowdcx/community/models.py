@@ -44,6 +44,9 @@ class PostRow(BrandOwned, Base):
     __table_args__ = (
         Index("ix_community_posts_brand_kind_created", "brand_id", "kind", "created_at"),
         Index("ix_community_posts_question", "question_id"),
+        # Per-author reads on every post, vote and accept (posting rate, badge counts): without
+        # it each one scans the brand's posts.
+        Index("ix_community_posts_brand_author", "brand_id", "author_id", "kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,7 +149,11 @@ class FollowRow(BrandOwned, Base):
     """A member follows a community, a tag or a person."""
 
     __tablename__ = "community_follows"
-    __table_args__ = (UniqueConstraint("brand_id", "user_id", "target_kind", "target"),)
+    __table_args__ = (
+        UniqueConstraint("brand_id", "user_id", "target_kind", "target"),
+        # Who follows a community, tag or person: read on every new question.
+        Index("ix_community_follows_target", "brand_id", "target", "target_kind", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
