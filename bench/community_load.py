@@ -7,7 +7,9 @@ user+system time over the phase / operations), beside askbot's figures.
 
 Operations: ask a question, post an answer, upvote an answer (a veteran with the privilege;
 each vote on a distinct answer: ledger entries, daily cap, badges, notification), accept an
-answer, view a question page, the community home (list), search the community.
+answer, view a question page, the community home (list), search the community — and, as the
+reference measured in the same run, ``bare``: a signed-in GET /api/v1/me, the cheapest
+authenticated request (what the HTTP stack, the session and this driver cost by themselves).
 
     .venv/bin/python bench/community_load.py [--seconds 15] [--clients 4] [--workers 2]
         [--json out.json]
@@ -48,6 +50,7 @@ ASKBOT = {  # ops/s, p50, p95, p99, server CPU ms/op — ../shared/peers.md
     "view": (20.5, 163, 297, 331, 82.4),
     "list": (None, None, None, None, None),
     "search": (15.0, 245, 361, 380, 123.0),
+    "bare": (None, None, None, None, None),
 }
 
 
@@ -200,6 +203,10 @@ def main() -> None:
         phase("view", lambda i, rnd: askers[i].get(f"{page}/questions/{rnd.choice(questions)[0]}"))
         phase("list", lambda i, rnd: askers[i].get(page))
         phase("search", lambda i, rnd: askers[i].get(page, q=rnd.choice(QUERIES)))
+        # The reference: the same browsers, signed in, on the cheapest authenticated request
+        # (session cookie, one user lookup, a small JSON body) — the ceiling of this stack
+        # and this driver on this machine in this sitting.
+        phase("bare", lambda i, rnd: voters[i].get("/api/v1/me"))
         rss = server.rss_mib()
 
     print(f"# Community load — {time.strftime('%Y-%m-%d')} — {platform.machine()}, "

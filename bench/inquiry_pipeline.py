@@ -1,7 +1,9 @@
 """Inquiry intake throughput: 2,000 online experts; inquiries created over HTTP by concurrent
 clients against the production-mode server on SQLite; each is routed and offered in the same
-request. Reports inquiries created (and offered) per second with p50/p95/p99, beside the
-`GET /healthz` ceiling measured in the same run.
+request. Reports inquiries created (and offered) per second with p50/p95/p99, beside two
+ceilings measured in the same run: `GET /healthz` (the HTTP stack alone) and a customer's
+`GET /api/v1/me` with a bearer token (the cheapest authenticated API request: token lookup,
+one user, a small JSON answer) — no intake can be faster than the latter on this stack.
 
     .venv/bin/python bench/inquiry_pipeline.py [--inquiries 20000] [--experts 2000]
 
@@ -200,6 +202,8 @@ def main() -> None:
     seeded = time.perf_counter() - started
     with server:
         ceiling = load(f"{server.base}/healthz", 8, args.connections, {})
+        bare = load(f"{server.base}/api/v1/me", 8, args.connections,
+                    {"Authorization": f"Bearer {tokens[0]}"})  # fmt: skip
         intake = wrk_post(server.base, tokens, args.inquiries, args.connections)
         rss = server.rss_mib()
     db = Database(server.env["CROWDCX_DATABASE_URL"])
@@ -221,9 +225,14 @@ def main() -> None:
     print(
         f"| GET /healthz ceiling, req/s | {ceiling['rps']:.0f} (p99 {ceiling['p99_ms']:.1f} ms) |"
     )
+    print(
+        f"| GET /api/v1/me (bearer) ceiling, req/s | {bare['rps']:.0f} (p99 {bare['p99_ms']:.1f} ms) |"
+    )
     print(f"| inquiries created | {created} ({counts}) |")
     print(f"| inquiries created and offered | {offered} ({offered / max(created, 1):.1%}) |")
-    print(f"| intake throughput, inquiries/s | {intake['rps']:.0f} |")
+    print(
+        f"| intake throughput, inquiries/s | {intake['rps']:.0f} ({intake['rps'] / bare['rps']:.0%} of /me) |"
+    )
     print(
         f"| intake latency p50 / p90 / p99 ms | {intake['p50_ms']:.1f} / {intake['p90_ms']:.1f} / {intake['p99_ms']:.1f} |"
     )
