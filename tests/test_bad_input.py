@@ -171,3 +171,53 @@ def world_cache(world: World) -> dict[str, object]:
     slug = world.brand()
     admin = world.member(slug, ["brand_admin"])
     return {"slug": slug, "headers": admin.auth}
+
+
+def test_a_nul_character_is_refused_at_the_edge_on_every_backend(
+    client: TestClient, world: World
+) -> None:
+    """PostgreSQL cannot store U+0000 in text and SQLite would: refused alike, before any
+    use case runs, in a query, a JSON body or a form."""
+    slug = world.brand()
+    admin = world.member(slug, ["brand_admin", "customer"])
+    base = f"/api/v1/brands/{slug}"
+    body = assert_problem(client.get(f"{base}/search", params={"q": "a\x00b"}), 422)
+    assert body["code"] == "nul_character"
+    raw = b'{"slug": "general", "name": "Gen\\u0000eral"}'
+    response = client.post(
+        f"{base}/communities",
+        content=raw,
+        headers={**admin.auth, "content-type": "application/json"},
+    )
+    assert assert_problem(response, 422)["code"] == "nul_character"
+    assert client.get(f"{base}/communities", headers=admin.auth).json()["items"] == []
+    client.get("/login")
+    csrf = client.cookies.get("crowdcx_csrf") or ""
+    form = client.post(
+        "/login",
+        content=f"csrf_token={csrf}&email=a%00b@example.com&password=x".encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert form.status_code == 422
+    # The text "\u0000" (an escaped backslash, then u0000) is ordinary text.
+    ok = client.post(
+        f"{base}/communities",
+        content=b'{"slug": "code", "name": "Escapes like \\\\u0000"}',
+        headers={**admin.auth, "content-type": "application/json"},
+    )
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["name"] == "Escapes like \\u0000"
+
+
+def test_an_id_past_64_bits_is_a_clear_error(client: TestClient, world: World) -> None:
+    slug = world.brand()
+    admin = world.member(slug, ["brand_admin", "agent", "customer"])
+    base = f"/api/v1/brands/{slug}"
+    for method, path in [
+        ("get", f"{base}/articles/{2**70}"),
+        ("post", f"{base}/posts/{2**64}/vote"),
+        ("get", f"{base}/tickets/{10**30}"),
+    ]:
+        response = client.request(method, path, json={"value": 1}, headers=admin.auth)
+        body = assert_problem(response)
+        assert body["code"] in ("number_out_of_range", "not_found", "post_not_found"), body

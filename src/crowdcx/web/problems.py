@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
 
@@ -143,6 +144,20 @@ def install(app: FastAPI, render_error_page: Any) -> None:
         else:
             error = AppError(exc.status_code, "http_error", str(exc.detail))
         return respond(request, error)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        # An id or amount past the database's 64-bit integers, in a path, form or body the
+        # edge accepted as an int: SQLite refuses to bind it (OverflowError), PostgreSQL to
+        # store it (SQLSTATE 22003). The unit of work rolled back; nothing was written.
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if isinstance(exc, OverflowError) or sqlstate == "22003":
+            return respond(request, AppError(
+                422, "number_out_of_range",
+                _("A number in this request is too large; check the ids and amounts sent."),
+            ))  # fmt: skip
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
