@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -129,18 +129,30 @@ class WebContextMiddleware:
         if length.isdigit() and int(length) > cap:
             await self._too_large(send)
             return
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+            await self._nul(send)
+            return
+        nul_forms = _nul_forms(header(scope, b"content-type"))
 
         received = 0
         too_large = False
+        has_nul = False
+        tail = b""
 
         async def limited_receive() -> Message:
-            nonlocal received, too_large
+            nonlocal received, too_large, has_nul, tail
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > cap:
                     too_large = True
                     raise BodyTooLargeError
+                seen = tail + chunk  # an escape may straddle two chunks
+                if nul_forms.search(seen):
+                    has_nul = True
+                    raise BodyTooLargeError
+                tail = seen[-64:]
             return message
 
         response_started = False
@@ -151,10 +163,10 @@ class WebContextMiddleware:
             if replaced:
                 return  # the app's own answer to a truncated body is swallowed
             if message["type"] == "http.response.start":
-                if too_large:  # the app saw the body cut short; the real answer is 413
+                if too_large or has_nul:  # the app saw the body cut short: answer why
                     replaced = True
                     response_started = True
-                    await self._too_large(send)
+                    await (self._too_large(send) if too_large else self._nul(send))
                     return
                 response_started = True
                 headers = list(message.get("headers", []))
@@ -170,8 +182,8 @@ class WebContextMiddleware:
         try:
             await self.app(scope, limited_receive, send_with_headers)
         except Exception:
-            if too_large and not response_started:
-                await self._too_large(send)
+            if (too_large or has_nul) and not response_started:
+                await (self._too_large(send) if too_large else self._nul(send))
             else:
                 raise
 
@@ -206,10 +218,22 @@ class WebContextMiddleware:
             _("The request body is larger than %(n)d bytes; send less data.")
             % {"n": self.max_body},
         )
+        await self._refuse(send, 413, body)
+
+    async def _nul(self, send: Send) -> None:
+        body = problem_bytes(
+            422,
+            "nul_character",
+            _("Invalid input"),
+            _("The request contains a NUL character (U+0000), which no text may hold; remove it."),
+        )
+        await self._refuse(send, 422, body)
+
+    async def _refuse(self, send: Send, status: int, body: bytes) -> None:
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/problem+json"),
                     (b"content-length", str(len(body)).encode()),
@@ -221,4 +245,22 @@ class WebContextMiddleware:
 
 
 class BodyTooLargeError(Exception):
-    pass
+    """Raised into the app's body read when the body is refused (too large, or a NUL)."""
+
+
+# A NUL in a body: the raw byte (any type), ``%00`` in a form, ``\u0000`` in JSON unless
+# its backslash is itself escaped (``\\u0000`` is the text "\u0000", which people write).
+_NUL_RAW: Final = re.compile(rb"\x00")
+_NUL_FORM: Final = re.compile(rb"\x00|%00")
+_NUL_JSON: Final = re.compile(rb"\x00|(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _nul_forms(content_type: str) -> re.Pattern[bytes]:
+    """How a NUL character looks in a body of this type. PostgreSQL refuses it in text and
+    SQLite would keep it, so it is refused at the edge, alike on both."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        return _NUL_FORM
+    if kind == "application/json" or kind.endswith("+json"):
+        return _NUL_JSON
+    return _NUL_RAW

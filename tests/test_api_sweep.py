@@ -1,0 +1,220 @@
+"""Every operation of the public API, thrown arbitrary input by Hypothesis as a brand admin
+who is also agent, expert and customer (so the requests get past authorisation into the
+use cases): path ids that exist, do not exist or are not numbers; JSON bodies that are
+anything, that carry the operation's own field names with values of any type, or values of
+the types its schema names (text in four scripts, integers past 64 bits); query parameters
+of any text. Never a 500, and every refusal is a problem+json naming a code."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import PASSWORD, World
+from tests.test_bad_input import json_values
+
+ALL_ROLES = ["brand_admin", "agent", "expert", "helper", "customer"]
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def _operations(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:
+    spec = app.openapi()
+    return [
+        (method, path, op)
+        for path, ops in sorted(spec["paths"].items())
+        for method, op in sorted(ops.items())
+        if path.startswith("/api/") and "/imports" not in path  # multipart: tested apart
+        and (method, path) != ("delete", "/api/v1/auth/token")  # would sign the sweep out
+    ]  # fmt: skip
+
+
+def _body_schema(app: FastAPI, op: dict[str, Any]) -> dict[str, Any]:
+    """The operation's JSON body schema (through one $ref)."""
+    schema: dict[str, Any] = (
+        op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    )
+    ref = schema.get("$ref", "")
+    if ref:
+        schema = app.openapi()["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    return schema
+
+
+texts = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["", " ", "general", "en", "ru", "zh-Hant", "public", "staff", "credit",
+                     "蓝牙耳机连不上", "Не работает", "<script>x</script>", "a" * 5000]),
+)  # fmt: skip
+integers = st.one_of(
+    st.integers(min_value=-3, max_value=5), st.sampled_from([2**31, 2**63, -(2**63) - 1, 10**30])
+)
+
+
+def _typed(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values of the type the schema names (often right, sometimes out of range): what a
+    client that read the API description but not the rules would send."""
+    options = schema.get("anyOf") or schema.get("oneOf")
+    if options:
+        return st.one_of(*(_typed(o) for o in options))
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    kind = schema.get("type")
+    if kind == "string":
+        return texts
+    if kind == "integer":
+        return integers
+    if kind == "number":
+        return st.one_of(integers, st.floats(allow_nan=False, allow_infinity=False))
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "null":
+        return st.none()
+    if kind == "array":
+        return st.lists(_typed(schema.get("items", {})), max_size=4)
+    return json_values
+
+
+def _bodies(app: FastAPI, op: dict[str, Any]) -> st.SearchStrategy[Any]:
+    schema = _body_schema(app, op)
+    props: dict[str, Any] = schema.get("properties", {})
+    if not props:
+        return json_values
+    any_keys = st.dictionaries(st.sampled_from(sorted(props)), json_values, max_size=len(props))
+    typed = st.fixed_dictionaries(
+        {k: _typed(v) for k, v in props.items() if k in schema.get("required", [])},
+        optional={k: _typed(v) for k, v in props.items() if k not in schema.get("required", [])},
+    )
+    return st.one_of(json_values, any_keys, typed, typed)
+
+
+path_values = st.one_of(
+    st.integers(min_value=-1, max_value=4).map(str),
+    st.sampled_from(["0", "9999999999999999999999", "general", "me", "%20", "1.5", "ab"]),
+)
+query_text = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["", "0", "-1", "10000", "week", "all", "nan", "\u0000", "摄像头", "заказ"]),
+)
+
+
+# SWEEP_EXAMPLES=4000 for a longer hunt; SWEEP_LOG=file to see which statuses it reached.
+SWEEP = settings(
+    max_examples=int(os.environ.get("SWEEP_EXAMPLES", "400")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+def _log(status: int, method: str, path: str) -> None:
+    if os.environ.get("SWEEP_LOG"):
+        with open(os.environ["SWEEP_LOG"], "a") as log:
+            log.write(f"{status} {method.upper()} {path}\n")
+
+
+@pytest.fixture
+def seeded(world: World, client: TestClient) -> dict[str, Any]:
+    """A brand with one of everything a path id can name: community, question, answer,
+    comment, article, ticket."""
+    slug = world.brand()
+    admin = world.member(slug, ALL_ROLES)
+    other = world.member(slug, ["customer", "helper"])
+    h = admin.auth
+    base = f"/api/v1/brands/{slug}"
+    assert client.post(f"{base}/communities", json={"slug": "general", "name": "General"},
+                       headers=h).status_code == 201  # fmt: skip
+    q = client.post(f"{base}/questions", json={"community": "general", "title": "Roaming",
+                    "body": "Roaming does not connect", "tags": ["sim"]}, headers=h)  # fmt: skip
+    assert q.status_code == 201, q.text
+    a = client.post(f"{base}/questions/{q.json()['id']}/answers",
+                    json={"body": "Switch data roaming on."}, headers=other.auth)  # fmt: skip
+    assert a.status_code == 201, a.text
+    client.post(f"{base}/posts/{a.json()['id']}/comments", json={"body": "Thanks"}, headers=h)
+    client.post(f"{base}/articles", json={"title": "Roaming", "body": "Turn it on.",
+                "language": "en", "visibility": "public"}, headers=h)  # fmt: skip
+    client.post(f"{base}/tickets", json={"subject": "Order late", "body": "Where is it?"},
+                headers=h)  # fmt: skip
+    # The same admin's browser: session and CSRF cookies from the sign-in form.
+    browser = TestClient(client.app)
+    browser.get("/login")
+    csrf = browser.cookies.get("crowdcx_csrf") or ""
+    signed_in = browser.post("/login", data={"csrf_token": csrf, "email": admin.email,
+                             "password": PASSWORD}, follow_redirects=False)  # fmt: skip
+    assert signed_in.status_code == 303, signed_in.text
+    return {"slug": slug, "headers": h, "browser": browser, "csrf": csrf}
+
+
+@SWEEP
+@given(data=st.data())
+def test_no_input_to_any_api_operation_causes_a_500(
+    app: FastAPI, client: TestClient, seeded: dict[str, Any], data: st.DataObject
+) -> None:
+    method, path, op = data.draw(st.sampled_from(_operations(app)), label="operation")
+    params: dict[str, str] = {}
+    url = path
+    for param in op.get("parameters", []):
+        name = param["name"]
+        if param["in"] == "path":
+            value = seeded["slug"] if name == "slug" else data.draw(path_values, label=name)
+            url = url.replace("{" + name + "}", value)
+        elif param["in"] == "query" and data.draw(st.booleans(), label=f"send {name}"):
+            params[name] = data.draw(query_text, label=name)
+    kwargs: dict[str, Any] = {"params": params, "headers": seeded["headers"]}
+    if method in WRITE_METHODS:
+        kwargs["json"] = data.draw(_bodies(app, op), label="body")
+    response = client.request(method.upper(), url, **kwargs)
+    _log(response.status_code, method, path)
+    assert response.status_code < 500, f"{method.upper()} {url}: {response.text}"
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json", response.text
+        assert response.json().get("code"), response.text
+
+
+def _pages(app: FastAPI) -> list[tuple[str, str, list[str], list[str], list[str]]]:
+    """(method, path, path params, query params, form fields) of every page route."""
+    found = []
+    for included in app.routes:
+        for route in getattr(getattr(included, "original_router", None), "routes", []):
+            if not isinstance(route, APIRoute) or route.include_in_schema:
+                continue
+            if route.path in ("/logout", "/live") or route.path.endswith("/events"):
+                continue  # signs the sweep out / streams forever
+            d = route.dependant
+            for method in sorted(route.methods & {"GET", "POST"}):
+                found.append((
+                    method, route.path, [p.name for p in d.path_params],
+                    [p.alias for p in d.query_params], [p.alias for p in d.body_params],
+                ))  # fmt: skip
+    return sorted(found)
+
+
+form_values = st.one_of(texts, integers.map(str), st.sampled_from(["on", "1", "-1", "true"]))
+
+
+@SWEEP
+@given(data=st.data())
+def test_no_input_to_any_page_causes_a_500(
+    app: FastAPI, seeded: dict[str, Any], data: st.DataObject
+) -> None:
+    """The same for the web pages, as the signed-in browser of that admin: every GET and
+    every form, with the form's own fields holding any text or number."""
+    method, path, path_params, query, fields = data.draw(st.sampled_from(_pages(app)), label="page")
+    url = path
+    for name in path_params:
+        value = seeded["slug"] if name == "slug" else data.draw(path_values, label=name)
+        url = url.replace("{" + name + "}", value)
+    params = {q: data.draw(query_text, label=q) for q in query if data.draw(st.booleans())}
+    browser: TestClient = seeded["browser"]
+    if method == "GET":
+        response = browser.get(url, params=params)
+    else:
+        form = {f: data.draw(form_values, label=f) for f in fields if data.draw(st.booleans())}
+        form["csrf_token"] = seeded["csrf"]
+        response = browser.post(url, params=params, data=form, follow_redirects=False)
+    _log(response.status_code, method, path)
+    assert response.status_code < 500, f"{method} {url}: {response.text[:2000]}"
