@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import String, bindparam, cast, func, or_, select, update
@@ -140,15 +141,30 @@ def policy_row(session: Session, ctx: BrandContext) -> BrandPolicyRow | None:
     return row
 
 
+@cache
+def _policy_version() -> Any:
+    return select(
+        BrandPolicyRow.id, BrandPolicyRow.updated_at, BrandPolicyRow.roster_version
+    ).where(BrandPolicyRow.brand_id == bindparam("brand"))
+
+
+@cache
+def _policy_data() -> Any:
+    return select(BrandPolicyRow.data).where(BrandPolicyRow.id == bindparam("row"))
+
+
 def load_policy(session: Session, ctx: BrandContext) -> tuple[BrandPolicy, int]:
-    """The brand's policy and its roster version (a brand without one gets the defaults)."""
-    row = policy_row(session, ctx)
+    """The brand's policy and its roster version (a brand without one gets the defaults).
+    Every intake asks: the policy document is read and parsed only when it changed (its row
+    id and update time are the cache key); otherwise one small row of three columns."""
+    row = session.execute(_policy_version(), {"brand": ctx.brand.id}).first()
     if row is None:
         return _brand_default(ctx), 0
     key = (ctx.brand.id, row.id, row.updated_at.isoformat())
     cached = _policy_cache.get(key)
     if cached is None:
-        parsed = policy_from_dict(row.data, _brand_default(ctx))
+        data = session.scalar(_policy_data(), {"row": row.id})
+        parsed = policy_from_dict(data or {}, _brand_default(ctx))
         if isinstance(parsed, list):  # stored policies were validated; fall back if not
             parsed = _brand_default(ctx)
         with _cache_lock:
