@@ -96,6 +96,11 @@ def _entries_from_key() -> Any:
 
 
 @cache
+def _insert_entry() -> Any:
+    return insert(PointsEntryRow.__table__)  # type: ignore[arg-type]
+
+
+@cache
 def _total_of() -> Any:
     return select(ReputationTotalRow.earned, ReputationTotalRow.balance).where(
         ReputationTotalRow.brand_id == bindparam("brand"),
@@ -141,23 +146,18 @@ def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]
     for entry in entries:
         if entry.key not in known:
             known.add(entry.key)
-            uow.session.add(
-                PointsEntryRow(
-                    brand_id=ctx.brand.id,
-                    user_id=entry.user_id,
-                    points=entry.points,
-                    reason=entry.reason,
-                    subject_kind=entry.subject.kind,
-                    subject_id=entry.subject.id,
-                    key=entry.key,
-                    reverses=entry.reverses,
-                    actor_id=entry.actor_id,
-                    capped=entry.capped,
-                    at=entry.at,
-                )
-            )
             written.append(entry)
-    uow.session.flush()
+    uow.session.flush()  # as before: pending objects first (callers may count on it)
+    if written:
+        # The ledger is append-only: one plain INSERT for all entries (the ORM's unit of
+        # work cost more per row than the insert).
+        uow.session.execute(_insert_entry(), [
+            {"brand_id": ctx.brand.id, "user_id": e.user_id, "points": e.points,
+             "reason": e.reason, "subject_kind": e.subject.kind, "subject_id": e.subject.id,
+             "key": e.key, "reverses": e.reverses, "actor_id": e.actor_id,
+             "capped": e.capped, "at": e.at}
+            for e in written
+        ])  # fmt: skip
     apply_totals(uow.session, ctx.brand.id, rep.totals_delta(written, POLICY.cap_timezone))
 
 
