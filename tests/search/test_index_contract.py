@@ -215,6 +215,21 @@ def test_optimize_keeps_every_answer(index: SearchIndex) -> None:
     assert before["coupon"]
 
 
+def test_optimize_drops_term_counts_that_fell_to_zero(index: SearchIndex) -> None:
+    index.add(doc("1", "Coupon code", "Скидка по купону"))
+    index.add(doc("2", "Refunds", "退款 within 14 days"))
+    index.delete(1, "article", "1")  # its terms now count 0
+    conn = index.conn  # type: ignore[attr-defined]
+    zero = "SELECT count(*) FROM search_term WHERE df <= 0"
+    assert conn.execute(text(zero)).scalar() > 0
+    before = {q: _hits(index, q) for q in ("coupon", "退款", "скидка")}
+    index.optimize()
+    assert conn.execute(text(zero)).scalar() == 0
+    assert {q: _hits(index, q) for q in before} == before
+    assert [h.ref_id for h in before["退款"]] == ["2"]
+    assert before["coupon"] == []
+
+
 def _hits(index: SearchIndex, query: str) -> list[Any]:
     return index.search(1, query_tokens(query, index.config), ("public",))
 
