@@ -301,6 +301,14 @@ def test_a_query_of_typos_still_finds_by_trigrams(index: SearchIndex) -> None:
     assert refs(index, "how is my pasword")[0] == "2"
 
 
+def test_a_typos_trigrams_come_from_the_word_as_typed_not_its_stem(index: SearchIndex) -> None:
+    """The typo "zzngies" stems to "zzngi"; "ies", the only trigram it shares with "qgies",
+    exists only in what was typed. Beside a known word ("apple"), an unknown word's
+    trigrams generate candidates, so "qgies" is found."""
+    index.add_many([doc("1", "qgies"), doc("2", "apple pie")])
+    assert refs(index, "apple zzngies") == ["2", "1"]
+
+
 def test_a_long_query_of_short_words_does_not_match_trigrams(index: SearchIndex) -> None:
     """Over gram_max_words the query has no trigrams: its words must not match documents'
     trigrams either ("pay" is a trigram of "payment")."""

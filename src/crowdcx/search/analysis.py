@@ -61,6 +61,10 @@ class AnalyzedText:
     words: tuple[str, ...]
     grams: tuple[str, ...] = ()
     language: Locale = "en"
+    # Queries only: each non-Han word's stem with the trigrams of the word as written, so a
+    # typo's trigrams can be found from its stem ("chargs" → "charg", but "rgs" is a gram
+    # of what was typed).
+    stem_grams: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def is_empty(self) -> bool:
         return not self.words and not self.grams
@@ -182,10 +186,23 @@ def analyze(
 def analyze_query(text: str, *, grams: bool = False, jieba_words: bool = False) -> AnalyzedText:
     """Like :func:`analyze`, with duplicate tokens removed (order of first use kept)."""
     analysed = analyze(text, grams=grams, jieba_words=jieba_words)
+    stem_grams: dict[str, tuple[str, ...]] = {}
+    if grams and analysed.grams:
+        try:
+            for match in _RUN_RE.finditer(normalize(text)):
+                word = match.group(2)
+                if word:
+                    stem = _stem(word)
+                    stem_grams[stem] = tuple(
+                        dict.fromkeys(stem_grams.get(stem, ()) + tuple(_trigrams(word)))
+                    )
+        except Exception:  # as in analyze: never an error from what a user typed
+            stem_grams = {}
     return AnalyzedText(
         tuple(dict.fromkeys(analysed.words)),
         tuple(dict.fromkeys(analysed.grams)),
         analysed.language,
+        tuple(stem_grams.items()),
     )
 
 

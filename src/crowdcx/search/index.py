@@ -157,7 +157,7 @@ def query_tokens(text_: str, config: IndexConfig) -> AnalyzedText:
     """Analyse what a user typed the way documents under ``config`` were analysed."""
     query = analyze_query(text_, grams=config.grams, jieba_words=config.jieba_words)
     if query.grams and len(query.words) > config.gram_max_words:
-        return AnalyzedText(query.words, (), query.language)
+        return AnalyzedText(query.words, (), query.language, query.stem_grams)
     return query
 
 
@@ -738,7 +738,9 @@ class _Bm25Index(ABC):
             # Words the brand has never seen are mostly typos ("my ordr"): their trigrams
             # generate too, the rarest within the budget, beside the known words.
             unknown = [t for t in query.words if not dfs[0].get(t, 0) and not _HAN_CHAR.search(t)]
-            typo = [g for g in query.grams if any(g in u for u in unknown)]
+            typed = dict(query.stem_grams)  # the trigrams of each word as it was typed
+            of_unknown = {g for u in unknown for g in typed.get(u, ())}
+            typo = [g for g in query.grams if g in of_unknown or any(g in u for u in unknown)]
             grams = keep(typo, dfs[1], True) if typo else ()
         return AnalyzedText(words, grams, query.language)
 
