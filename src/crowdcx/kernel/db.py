@@ -11,10 +11,11 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -101,6 +102,20 @@ def _queue_writers(engine: Engine, lock_path: str) -> None:
     # has reached SQLite (the engine's "commit" event fires before it does).
     event.listen(engine.pool, "checkin", _release)
     event.listen(engine.pool, "reset", lambda c, r, _state: _release(c, r))
+
+
+def append_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Plain INSERT of ``rows`` (column → value) into ``model``'s table, in one executemany,
+    for append-only rows no use case reads back as objects in the same transaction
+    (ledger entries, ticket history, notifications): the ORM's unit of work costs more per
+    row than the insert itself. The statement is built once per table."""
+    if rows:
+        session.execute(_insert_into(model.__table__), rows)
+
+
+@cache
+def _insert_into(table: Any) -> Any:
+    return insert(table)
 
 
 class UnitOfWork:

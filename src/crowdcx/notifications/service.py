@@ -10,14 +10,14 @@ import smtplib
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
+from crowdcx.kernel.db import append_rows
 from crowdcx.kernel.i18n import _, use_locale
 from crowdcx.notifications import rules
 from crowdcx.notifications.models import NotificationRow
@@ -35,16 +35,8 @@ def notify(
          "url": url[:300], "created_at": now}
         for uid in sorted(set(user_ids)) if uid != skip
     ]  # fmt: skip
-    if rows:
-        # One plain INSERT for all recipients: notifications are append-only, and the ORM's
-        # unit of work cost more per row than the insert.
-        session.execute(_insert_notification(), rows)
+    append_rows(session, NotificationRow, rows)
     return len(rows)
-
-
-@cache
-def _insert_notification() -> Any:
-    return insert(NotificationRow.__table__)  # type: ignore[arg-type]
 
 
 def badge_names() -> dict[str, str]:

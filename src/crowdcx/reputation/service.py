@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.db import UnitOfWork, append_rows
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation.models import PointsEntryRow, ReputationTotalRow
 from crowdcx.tenancy.service import BrandContext
@@ -96,11 +96,6 @@ def _entries_from_key() -> Any:
 
 
 @cache
-def _insert_entry() -> Any:
-    return insert(PointsEntryRow.__table__)  # type: ignore[arg-type]
-
-
-@cache
 def _total_of() -> Any:
     return select(ReputationTotalRow.earned, ReputationTotalRow.balance).where(
         ReputationTotalRow.brand_id == bindparam("brand"),
@@ -147,17 +142,14 @@ def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]
         if entry.key not in known:
             known.add(entry.key)
             written.append(entry)
-    uow.session.flush()  # as before: pending objects first (callers may count on it)
-    if written:
-        # The ledger is append-only: one plain INSERT for all entries (the ORM's unit of
-        # work cost more per row than the insert).
-        uow.session.execute(_insert_entry(), [
-            {"brand_id": ctx.brand.id, "user_id": e.user_id, "points": e.points,
-             "reason": e.reason, "subject_kind": e.subject.kind, "subject_id": e.subject.id,
-             "key": e.key, "reverses": e.reverses, "actor_id": e.actor_id,
-             "capped": e.capped, "at": e.at}
-            for e in written
-        ])  # fmt: skip
+    uow.session.flush()  # pending objects first, as callers count on
+    append_rows(uow.session, PointsEntryRow, [
+        {"brand_id": ctx.brand.id, "user_id": e.user_id, "points": e.points,
+         "reason": e.reason, "subject_kind": e.subject.kind, "subject_id": e.subject.id,
+         "key": e.key, "reverses": e.reverses, "actor_id": e.actor_id,
+         "capped": e.capped, "at": e.at}
+        for e in written
+    ])  # fmt: skip
     apply_totals(uow.session, ctx.brand.id, rep.totals_delta(written, POLICY.cap_timezone))
 
 

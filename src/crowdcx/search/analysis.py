@@ -155,16 +155,6 @@ def word_tokens(text: str, *, jieba_words: bool = False) -> list[str]:
     return tokens
 
 
-def gram_tokens(text: str) -> list[str]:
-    """Character trigrams of every non-Han word of already-normalised text."""
-    grams: list[str] = []
-    for match in _RUN_RE.finditer(text):
-        other = match.group(2)
-        if other:
-            grams.extend(_trigrams(other))
-    return grams
-
-
 def analyze(
     text: str,
     *,
@@ -173,37 +163,42 @@ def analyze(
     language: Locale | None = None,
 ) -> AnalyzedText:
     """Analyse one document text (or a query) into tokens. Never raises on a ``str``."""
-    try:
-        norm = normalize(text)
-        lang = language or detect_language(_SURROGATE_RE.sub(" ", text))
-        words = tuple(word_tokens(norm, jieba_words=jieba_words))
-        trigram_tokens = tuple(gram_tokens(norm)) if grams else ()
-    except Exception:  # last resort: a search box must never error on what a user typed
-        return AnalyzedText((), (), language or "en")
-    return AnalyzedText(words, trigram_tokens, lang)
+    return _analyze(text, grams, jieba_words, language, stem_grams=False)
 
 
 def analyze_query(text: str, *, grams: bool = False, jieba_words: bool = False) -> AnalyzedText:
-    """Like :func:`analyze`, with duplicate tokens removed (order of first use kept)."""
-    analysed = analyze(text, grams=grams, jieba_words=jieba_words)
-    stem_grams: dict[str, tuple[str, ...]] = {}
-    if grams and analysed.grams:
-        try:
-            for match in _RUN_RE.finditer(normalize(text)):
-                word = match.group(2)
-                if word:
-                    stem = _stem(word)
-                    stem_grams[stem] = tuple(
-                        dict.fromkeys(stem_grams.get(stem, ()) + tuple(_trigrams(word)))
-                    )
-        except Exception:  # as in analyze: never an error from what a user typed
-            stem_grams = {}
+    """Like :func:`analyze`, with duplicate tokens removed (order of first use kept), and
+    with ``stem_grams`` (each word's stem and the trigrams of the word as typed)."""
+    analysed = _analyze(text, grams, jieba_words, None, stem_grams=True)
     return AnalyzedText(
         tuple(dict.fromkeys(analysed.words)),
         tuple(dict.fromkeys(analysed.grams)),
         analysed.language,
-        tuple(stem_grams.items()),
+        analysed.stem_grams,
     )
+
+
+def _analyze(
+    text: str, grams: bool, jieba_words: bool, language: Locale | None, *, stem_grams: bool
+) -> AnalyzedText:
+    try:
+        norm = normalize(text)
+        lang = language or detect_language(_SURROGATE_RE.sub(" ", text))
+        words = tuple(word_tokens(norm, jieba_words=jieba_words))
+        trigram_tokens: list[str] = []
+        by_stem: dict[str, tuple[str, ...]] = {}
+        if grams:
+            for match in _RUN_RE.finditer(norm):
+                word = match.group(2)
+                if word:
+                    tris = _trigrams(word)
+                    trigram_tokens.extend(tris)
+                    if stem_grams:
+                        stem = _stem(word)
+                        by_stem[stem] = tuple(dict.fromkeys((*by_stem.get(stem, ()), *tris)))
+    except Exception:  # last resort: a search box must never error on what a user typed
+        return AnalyzedText((), (), language or "en")
+    return AnalyzedText(words, tuple(trigram_tokens), lang, tuple(by_stem.items()))
 
 
 # --- highlight / snippet -------------------------------------------------------------------

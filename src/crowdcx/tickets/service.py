@@ -17,12 +17,12 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import String, bindparam, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
-from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.db import UnitOfWork, append_rows
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, detect_language, normalize_locale
@@ -461,32 +461,17 @@ def _persist(
     _record(uow, ctx, row, t, now)
 
 
-@cache
-def _insert_transition() -> Any:
-    return insert(TicketTransitionRow.__table__)  # type: ignore[arg-type]
-
-
 def _record(
     uow: UnitOfWork, ctx: BrandContext, row: TicketRow, t: lifecycle.Transition, now: datetime
 ) -> None:
     """The transition's history entry and the consequences of its events."""
     new = t.ticket
-    # A plain INSERT (history is append-only and nothing reads it back as objects in the
-    # same unit of work): the ORM's flush machinery cost more than the insert itself.
-    uow.session.execute(
-        _insert_transition(),
-        {
-            "brand_id": ctx.brand.id,
-            "ticket_id": row.id,
-            "from_state": t.record.from_state.value,
-            "to_state": t.record.to_state.value,
-            "action": t.record.action.value,
-            "actor_role": t.record.actor_role.value,
-            "actor_id": t.record.actor_id,
-            "reason": t.record.reason[:500],
-            "at": now,
-        },
-    )
+    append_rows(uow.session, TicketTransitionRow, [{
+        "brand_id": ctx.brand.id, "ticket_id": row.id,
+        "from_state": t.record.from_state.value, "to_state": t.record.to_state.value,
+        "action": t.record.action.value, "actor_role": t.record.actor_role.value,
+        "actor_id": t.record.actor_id, "reason": t.record.reason[:500], "at": now,
+    }])  # fmt: skip
     for event in t.events:
         _on_event(uow, ctx, row, event, now)
     was_done = t.record.from_state.value in ("resolved", "closed")
