@@ -292,7 +292,9 @@ def backfill_badges(brand: Annotated[str, typer.Option(help="Brand slug.")]) -> 
 
 @app.command("recompute-reputation")
 def recompute_reputation(brand: Annotated[str, typer.Option(help="Brand slug.")]) -> None:
-    """Rebuild a brand's running reputation totals from the points ledger (the truth)."""
+    """Rebuild a brand's running reputation totals from the points ledger, and its members'
+    activity counters (what badges count) from the posts: both are the truth."""
+    from crowdcx.community import activity
     from crowdcx.reputation import service as points
     from crowdcx.tenancy import service as tenancy
 
@@ -300,8 +302,10 @@ def recompute_reputation(brand: Annotated[str, typer.Option(help="Brand slug.")]
     with _transaction() as uow:
         ctx = tenancy.access_brand(uow.session, brand, None)
         rows = points.rebuild_totals(uow.session, ctx.brand.id)
+        members = activity.rebuild(uow.session, ctx.brand.id)
     console.print(
-        f"[green]{rows} ledger rows summed in {time.perf_counter() - started:.1f} s.[/green]"
+        f"[green]{rows} ledger rows summed, activity of {members} members counted, in "
+        f"{time.perf_counter() - started:.1f} s.[/green]"
     )
 
 

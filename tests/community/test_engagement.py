@@ -14,6 +14,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.models import utcnow
@@ -445,17 +447,68 @@ def test_close_as_duplicate_edit_with_history_and_comments(
 def test_cli_recomputes_reputation_totals(
     client: TestClient, world: World, db: Database, database_url: str
 ) -> None:
+    from sqlalchemy import update
     from typer.testing import CliRunner
 
     from crowdcx.cli import app as cli
+    from crowdcx.community import activity
+    from crowdcx.community.models import ActivityRow, HelpedLanguageRow, PostRow
 
     f = Forum(client, world, db)
     f.grant(f.helpers[0], 42)
+    f.grant(f.helpers[1], 20)
+    qid = f.ask()
+    aid = f.answer(qid, f.helpers[0], "Включите роуминг.")
+    f.post(f"/posts/{aid}/vote", f.helpers[1], {"value": 1})
+    with db.transaction() as uow:  # counters gone wrong (a bug, a restore from backup…)
+        uow.session.execute(update(ActivityRow).values(answers=7, upvotes_received=0))
+        uow.session.execute(update(HelpedLanguageRow).values(answers=0))
     out = CliRunner().invoke(cli, ["recompute-reputation", "--brand", f.slug],
                              env={"CROWDCX_DATABASE_URL": database_url})  # fmt: skip
     assert out.exit_code == 0, out.output
-    assert "ledger rows summed" in out.output
-    assert f.rep(f.helpers[0])["points"] == 42
+    assert "ledger rows summed, activity of 2 members counted" in out.output
+    assert f.rep(f.helpers[0])["points"] == 52
+    with db.sessions() as session:
+        brand_id = session.get_one(PostRow, aid).brand_id
+        counted = activity.counters(session, brand_id, f.helpers[0].id)
+        assert counted == activity.recount(session, brand_id, f.helpers[0].id)
+        assert (counted.answers, counted.upvotes_received, counted.languages) == (1, 1, {"ru"})
+
+
+def test_migration_0012_counts_the_activity_already_posted(
+    client: TestClient, world: World, db: Database, database_url: str
+) -> None:
+    """Badges read counters since 0012; a brand upgraded with posts already in it gets them
+    counted, the same as the posts say."""
+    from crowdcx.community import activity
+    from crowdcx.community.models import PostRow
+    from crowdcx.kernel.migrate import downgrade, upgrade
+
+    f = Forum(client, world, db)
+    for h in f.helpers[1:]:
+        f.grant(h, 20)
+    qid = f.ask()
+    first = f.answer(qid, f.helpers[0], "Включите роуминг.")
+    second = f.answer(
+        qid,
+        f.helpers[0],
+        "Turn on roaming.",
+    )
+    f.answer(qid, f.helpers[1], "Перезагрузите телефон.")
+    f.post(f"/posts/{first}/vote", f.helpers[2], {"value": 1})
+    f.post(f"/posts/{second}/vote", f.helpers[3], {"value": 1})
+    f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": second})
+    db.dispose()
+    downgrade(database_url, "0011")
+    upgrade(database_url, "heads")
+    with db.sessions() as session:
+        brand_id = session.get_one(PostRow, qid).brand_id
+        for person in (f.asker, *f.helpers):
+            counted = activity.counters(session, brand_id, person.id)
+            assert counted == activity.recount(session, brand_id, person.id), person
+        helper = activity.counters(session, brand_id, f.helpers[0].id)
+        assert (helper.answers, helper.accepted_answers, helper.upvotes_received) == (2, 1, 2)
+        assert helper.languages == {"ru", "en"}
 
 
 def test_unsolved_questions_become_tickets_automatically_where_the_brand_wants(
@@ -806,3 +859,46 @@ def _question_of(f: Forum, comment_id: int) -> int:
         post = session.get(PostRow, session.get(CommentRow, comment_id).post_id)  # type: ignore[union-attr]
         assert post is not None
         return int(post.question_id or post.id)
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["up", "down", "withdraw", "accept", "approve"]),
+            st.integers(0, 3),  # who acts (a voter)
+            st.integers(0, 3),  # on which answer
+        ),
+        max_size=14,
+    )
+)
+def test_activity_counters_always_equal_a_recount_of_the_posts(
+    client: TestClient, world: World, db: Database, events: list[tuple[str, int, int]]
+) -> None:
+    """Whatever mix of votes, withdrawals, accepts (re-accepting moves it) and approvals
+    happens, what badges read equals what the posts say."""
+    from crowdcx.community import activity
+    from crowdcx.community.models import PostRow
+
+    f = Forum(client, world, db)
+    for h in f.helpers:
+        f.grant(h, 200)
+    qid = f.ask()
+    langs = ["Включите роуминг.", "Turn roaming on.", "打开漫游。", "Перезагрузите телефон."]
+    answers = [f.answer(qid, f.helpers[i], text) for i, text in enumerate(langs)]
+    for op, who, which in events:
+        aid = answers[which]
+        if op in ("up", "down", "withdraw"):
+            value = {"up": 1, "down": -1, "withdraw": 0}[op]
+            f.post(f"/posts/{aid}/vote", f.helpers[who], {"value": value})
+        elif op == "accept":
+            f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid})
+        else:
+            f.post(f"/answers/{aid}/approve", f.agent)
+    with db.sessions() as session:
+        brand_id = session.get_one(PostRow, qid).brand_id
+        for person in (f.asker, *f.helpers):
+            assert activity.counters(session, brand_id, person.id) == activity.recount(
+                session, brand_id, person.id
+            )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, event
 
-from crowdcx.community import engagement, service
+from crowdcx.community import activity, engagement, service
 
 
 def _plan(engine: Engine, stmt: Any, params: dict[str, Any]) -> str:
@@ -37,8 +37,8 @@ def _plan(engine: Engine, stmt: Any, params: dict[str, Any]) -> str:
             {"brand": 1, "user": 2, "since": datetime(2026, 1, 1, tzinfo=UTC)},
             "brand_author",
         ),
-        (engagement._post_counts, {"brand": 1, "user": 2}, "brand_author"),
-        (engagement._languages_helped, {"brand": 1, "user": 2}, "brand_author"),
+        (activity._counters, {"brand": 1, "user": 2}, "autoindex_community_activity"),
+        (activity._languages, {"brand": 1, "user": 2}, "autoindex_community_helped_languages"),
         (engagement._followers, {"brand": 1, "targets": ["4g", "mobile"]}, "follows_target"),
     ],
 )

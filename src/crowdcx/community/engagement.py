@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crowdcx.community import rules
+from crowdcx.community import activity, rules
 from crowdcx.community import service as core
 from crowdcx.community.models import (
     BadgeGrantRow,
@@ -82,31 +82,29 @@ _POST_METRICS = frozenset(
 def activity_summary(
     uow: UnitOfWork, ctx: BrandContext, user_id: int, metrics: Collection[str] | None = None
 ) -> rep.ActivitySummary:
-    """Counts the badge rules read, in up to four queries (posts grouped by kind, languages
-    helped, tickets resolved, reputation); with ``metrics``, only the queries those need (the
-    others stay 0)."""
+    """What the badge rules read: the member's activity counters (one row, and their helped
+    languages), tickets resolved and reputation; with ``metrics``, only the reads those need
+    (the others stay 0)."""
     s = uow.session
 
     def needs(*names: str) -> bool:
         return metrics is None or any(n in metrics for n in names)
 
     whose = {"brand": ctx.brand.id, "user": user_id}
-    counts = {
-        kind: (int(n or 0), int(acc or 0), int(appr or 0), int(up or 0))
-        for kind, n, acc, appr, up in s.execute(_post_counts(), whose)
-    } if needs(*_POST_METRICS) else {}  # fmt: skip
-    questions = counts.get("question", (0, 0, 0, 0))
-    answers = counts.get("answer", (0, 0, 0, 0))
-    helped = s.scalars(_languages_helped(), whose).all() if needs("languages_helped") else []
+    counts = (
+        activity.counters(s, ctx.brand.id, user_id, languages=needs("languages_helped"))
+        if needs(*_POST_METRICS, "languages_helped")
+        else activity.Activity()
+    )
     resolved = s.scalar(_tickets_resolved(), whose) if needs("tickets_resolved") else 0
     return rep.ActivitySummary(
         user_id=user_id,
-        questions=questions[0],
-        answers=answers[0],
-        accepted_answers=answers[1],
-        brand_approved_answers=answers[2],
-        upvotes_received=questions[3] + answers[3],
-        languages=frozenset(lang.split("-")[0] for lang in helped),
+        questions=counts.questions,
+        answers=counts.answers,
+        accepted_answers=counts.accepted_answers,
+        brand_approved_answers=counts.brand_approved_answers,
+        upvotes_received=counts.upvotes_received,
+        languages=frozenset(lang.split("-")[0] for lang in counts.languages),
         tickets_resolved=int(resolved or 0),
         reputation=points.reputation_of(s, ctx, user_id) if needs("reputation") else 0,
     )
@@ -114,34 +112,6 @@ def activity_summary(
 
 # What the badge rules read after every event: built once (building a statement and its
 # cache key costs more than running it on SQLite).
-@cache
-def _post_counts() -> Any:
-    return (
-        select(
-            PostRow.kind, func.count(PostRow.id),
-            func.sum(case((PostRow.accepted.is_(True), 1), else_=0)),
-            func.sum(case((PostRow.brand_approved.is_(True), 1), else_=0)),
-            func.sum(PostRow.up),
-        )
-        .where(PostRow.brand_id == bindparam("brand"), PostRow.author_id == bindparam("user"))
-        .group_by(PostRow.kind)
-    )  # fmt: skip
-
-
-@cache
-def _languages_helped() -> Any:
-    return (
-        select(PostRow.language)
-        .where(
-            PostRow.brand_id == bindparam("brand"),
-            PostRow.author_id == bindparam("user"),
-            PostRow.kind == "answer",
-        )
-        .where((PostRow.accepted.is_(True)) | (PostRow.up > 0) | PostRow.brand_approved.is_(True))
-        .distinct()
-    )
-
-
 @cache
 def _tickets_resolved() -> Any:
     return select(ExpertProfileRow.resolved).where(

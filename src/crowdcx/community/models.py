@@ -202,3 +202,33 @@ class CommentFlagRow(BrandOwned, Base):
     reason: Mapped[str] = mapped_column(String(16))
     trusted: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActivityRow(BrandOwned, Base):
+    """What the badge rules count of a member's posts, moved by the statements that change the
+    posts (community/activity.py): a vote on a prolific helper's answer reads this row instead
+    of all their posts. The posts stay the truth; ``crowdcx recompute-reputation`` recounts."""
+
+    __tablename__ = "community_activity"
+    __table_args__ = (UniqueConstraint("brand_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    questions: Mapped[int] = mapped_column(default=0)
+    answers: Mapped[int] = mapped_column(default=0)
+    accepted_answers: Mapped[int] = mapped_column(default=0)
+    brand_approved_answers: Mapped[int] = mapped_column(default=0)
+    upvotes_received: Mapped[int] = mapped_column(default=0)
+
+
+class HelpedLanguageRow(BrandOwned, Base):
+    """Per member and answer language: how many of their answers helped (accepted, approved or
+    upvoted). Languages helped = the languages counted above zero."""
+
+    __tablename__ = "community_helped_languages"
+    __table_args__ = (UniqueConstraint("brand_id", "user_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[int] = mapped_column(default=0)

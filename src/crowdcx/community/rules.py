@@ -219,6 +219,17 @@ def vote_tally(up: int, down: int, old: int, new: int) -> tuple[int, int]:
     return (up, down)
 
 
+def answer_helps(accepted: bool, brand_approved: bool, up: int) -> bool:
+    """An answer has helped once it is accepted, brand-approved or upvoted: its language then
+    counts among the languages its author helped in (the polyglot badges)."""
+    return accepted or brand_approved or up > 0
+
+
+def helped_change(before: bool, after: bool) -> int:
+    """How a change to an answer moves its author's helped-answers count in its language."""
+    return int(after) - int(before)
+
+
 # --------------------------------------------------------------------------------------------
 # Accept and brand approval
 # --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from crowdcx.community import engagement, rules
+from crowdcx.community import activity, engagement, rules
 from crowdcx.community.models import (
     BadgeGrantRow,
     CommentFlagRow,
@@ -30,7 +30,7 @@ from crowdcx.community.models import (
     VoteRow,
 )
 from crowdcx.identity.models import User
-from crowdcx.kernel.db import Database, UnitOfWork
+from crowdcx.kernel.db import Database, UnitOfWork, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, detect_language
@@ -391,6 +391,7 @@ def ask(
     )  # fmt: skip
     uow.session.add(post)
     uow.session.flush()
+    activity.move(uow.session, ctx.brand.id, user.id, questions=1)
     engagement.on_question(uow, ctx, post, now)
     return post
 
@@ -411,9 +412,10 @@ def answer(
         created_at=now, updated_at=now,
     )  # fmt: skip
     uow.session.add(post)
-    question.answers += 1
     question.updated_at = now
     uow.session.flush()
+    update_row(uow.session, question, add={"answers": 1})
+    activity.move(uow.session, ctx.brand.id, user.id, answers=1)
     engagement.on_answer(uow, ctx, question, post, now)
     return post
 
@@ -479,7 +481,19 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
     # reference, or the session's weak identity map may let it go and load it again later.
     question = uow.session.get(PostRow, post.question_id) if post.question_id else post
     points.write(uow, ctx, decision.entries)
-    post.up, post.down = rules.vote_tally(post.up, post.down, held, value)
+    up, down = rules.vote_tally(0, 0, held, value)
+    if up or down:
+        # Added by the database, not written back from what this request read: concurrent
+        # votes on one post would otherwise overwrite each other's counts.
+        after = update_row(uow.session, post, add={"up": up, "down": down},
+                           read=("accepted", "brand_approved"))  # fmt: skip
+        assert after is not None
+        activity.move(uow.session, ctx.brand.id, post.author_id, upvotes_received=up)
+        if post.kind == "answer":
+            was = rules.answer_helps(post.accepted, post.brand_approved, post.up - up)
+            is_ = rules.answer_helps(post.accepted, post.brand_approved, post.up)
+            activity.move_language(uow.session, ctx.brand.id, post.author_id, post.language,
+                                   rules.helped_change(was, is_))  # fmt: skip
     if current is None:
         uow.session.add(
             VoteRow(brand_id=ctx.brand.id, post_id=post.id, voter_id=user.id, value=value,
@@ -542,8 +556,8 @@ def accept(
     points.write(uow, ctx, decision.entries)
     for a in answers:
         if a.id in unaccepted:
-            a.accepted = False
-    target.accepted = True
+            _set_answer_flag(uow.session, ctx, a, "accepted", False)
+    _set_answer_flag(uow.session, ctx, target, "accepted", True)
     question.solved = True
     question.updated_at = now
     uow.session.flush()
@@ -553,10 +567,27 @@ def accept(
     return target
 
 
+def _set_answer_flag(
+    session: Session, ctx: BrandContext, answer: PostRow, flag: str, value: bool
+) -> None:
+    """Set ``accepted`` or ``brand_approved`` in the database only where it differs, and move
+    the author's counters by what actually changed (a concurrent request may have set it)."""
+    other = "brand_approved" if flag == "accepted" else "accepted"
+    after = update_row(session, answer, put={flag: value}, read=("up", other))
+    if after is None:
+        return
+    counter = "accepted_answers" if flag == "accepted" else "brand_approved_answers"
+    activity.move(session, ctx.brand.id, answer.author_id, **{counter: 1 if value else -1})
+    was = rules.answer_helps(**{flag: not value, other: after[other]}, up=after["up"])
+    is_ = rules.answer_helps(**{flag: value, other: after[other]}, up=after["up"])
+    activity.move_language(session, ctx.brand.id, answer.author_id, answer.language,
+                           rules.helped_change(was, is_))  # fmt: skip
+
+
 def approve(uow: UnitOfWork, ctx: BrandContext, target: PostRow, now: datetime) -> PostRow:
     require_user(ctx)
     _raise_first(rules.approve_problems(ctx.can("answer.approve"), _answer_state(target)))
-    target.brand_approved = True
+    _set_answer_flag(uow.session, ctx, target, "brand_approved", True)
     target.updated_at = now
     uow.session.flush()
     _sync_question(uow.session, ctx, target)

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
-from crowdcx.kernel.db import UnitOfWork
+from crowdcx.kernel.db import UnitOfWork, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.knowledge import rules
@@ -406,10 +406,8 @@ def feedback(
         created_at=now,
     )
     uow.session.add(row)
-    if helpful:
-        article.helpful += 1
-    else:
-        article.unhelpful += 1
+    # Added by the database: two readers clicking at once must both count.
+    update_row(uow.session, article, add={"helpful": 1} if helpful else {"unhelpful": 1})
     _sync_index(uow.session, article)  # helpfulness is a ranking signal
     return row
 
