@@ -192,7 +192,7 @@ def test_bad_input_is_refused_with_a_reason(client: TestClient, world: World, db
 
 
 def test_daily_cap_holds_through_the_api(client: TestClient, world: World, db: Database) -> None:
-    """200 points a day from upvotes (the sums come from SQL per user, reason and day);
+    """200 points a day from upvotes (the day's capped points are a running total);
     accepted answers are exempt."""
     f = Forum(client, world, db)
     with db.transaction() as uow:
@@ -215,6 +215,33 @@ def test_daily_cap_holds_through_the_api(client: TestClient, world: World, db: D
     # Withdrawing a capped vote reverses exactly what it gave (0), not 10.
     f.post(f"/posts/{aids[-1]}/vote", voters[-1], {"value": 0})
     assert f.rep(f.helpers[0])["points"] == 215
+
+
+def test_past_days_cap_totals_are_pruned_by_the_housekeeping(
+    client: TestClient, world: World, db: Database
+) -> None:
+    from sqlalchemy import select
+
+    from crowdcx.reputation.models import ReputationTotalRow
+    from crowdcx.tickets.sweeper import housekeep
+
+    f = Forum(client, world, db)
+    f.grant(f.helpers[1], 20)
+    aid = f.answer(f.ask(), f.helpers[0], "Ответ")
+    f.post(f"/posts/{aid}/vote", f.helpers[1], {"value": 1})
+
+    def cap_scopes() -> set[str]:
+        with db.sessions() as s:
+            rows = s.scalars(select(ReputationTotalRow.scope).where(
+                ReputationTotalRow.user_id == f.helpers[0].id))  # fmt: skip
+            return {r for r in rows if r.startswith("cap:")}
+
+    today = cap_scopes()
+    assert len(today) == 1
+    assert housekeep(db) == {}  # today and yesterday stay
+    assert housekeep(db, utcnow() + timedelta(days=1)) == {}
+    assert housekeep(db, utcnow() + timedelta(days=2)) == {"cap_totals_pruned": 1}
+    assert cap_scopes() == set()
 
 
 def test_running_totals_equal_the_ledger_and_rebuild_to_the_same(
@@ -277,5 +304,7 @@ def test_running_totals_equal_the_ledger_and_rebuild_to_the_same(
             1 for _ in uow.session.scalars(select(PointsEntryRow.id))
         )
     now = utcnow()
-    current = {"all", rep.period_scope("week", now), rep.period_scope("month", now)}
+    today = rep.cap_scope(now)  # the daily cap's total: two upvotes today, +10 each
+    assert before[(f.helpers[0].id, today)] == (20, 20)
+    current = {"all", rep.period_scope("week", now), rep.period_scope("month", now), today}
     assert snapshot() == {k: v for k, v in before.items() if k[1] in current}

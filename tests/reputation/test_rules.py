@@ -484,12 +484,20 @@ def test_badge_grants_are_idempotent(summary: ActivitySummary, granted: frozense
 def test_running_totals_add_up_to_the_recompute_in_any_split(
     entries: list[PointsEntry], cut: int
 ) -> None:
-    from crowdcx.reputation.rules import ALL_TIME, period_scope, totals_delta
+    from crowdcx.reputation.rules import (
+        ALL_TIME,
+        cap_day,
+        cap_scope,
+        capped_points_on_day,
+        period_scope,
+        totals_delta,
+    )
 
-    whole = totals_delta(entries)
+    capped = POLICY.capped_reasons
+    whole = totals_delta(entries, capped=capped)
     merged: dict[tuple[int, str], tuple[int, int]] = {}
     for part in (entries[:cut], entries[cut:]):  # two appends give what one gives
-        for key, (e, b) in totals_delta(part).items():
+        for key, (e, b) in totals_delta(part, capped=capped).items():
             old = merged.get(key, (0, 0))
             merged[key] = (old[0] + e, old[1] + b)
     assert merged == whole
@@ -505,6 +513,10 @@ def test_running_totals_add_up_to_the_recompute_in_any_split(
         in_period = points_in_period(entries, period, now)  # type: ignore[arg-type]
         from_totals = {u: e for (u, s), (e, _b) in whole.items() if s == scope and e}
         assert from_totals == {u: p for u, p in in_period.items() if p}
+    # The daily-cap total of each user and day is what the cap rule sums from the ledger.
+    for e in entries:
+        on_day = capped_points_on_day(e.user_id, cap_day(e.at, POLICY), entries, POLICY)
+        assert whole.get((e.user_id, cap_scope(e.at)), (0, 0))[0] == on_day
 
 
 @given(

@@ -631,31 +631,41 @@ def period_scope(period: Period, at: datetime, tz: tzinfo = UTC) -> str:
     return f"week:{start:%Y-%m-%d}" if period == "week" else f"month:{start:%Y-%m}"
 
 
+def cap_scope(at: datetime, tz: tzinfo = UTC) -> str:
+    """The totals bucket of the daily cap: ``cap:YYYY-MM-DD``, the calendar day in the cap's
+    time zone; its total is the net points of capped reasons that day, what
+    :func:`capped_points_on_day` sums from the ledger."""
+    return f"cap:{at.astimezone(tz):%Y-%m-%d}"
+
+
 def totals_delta(
-    entries: Iterable[PointsEntry], tz: tzinfo = UTC
+    entries: Iterable[PointsEntry], tz: tzinfo = UTC, capped: frozenset[str] = frozenset()
 ) -> dict[tuple[int, str], tuple[int, int]]:
     """How appending ``entries`` moves each (user, scope) total: (earned, balance). Earned
     leaves spending out (levels and leaderboards); balance counts everything (rewards).
-    Summing the deltas of every entry equals recomputing from the ledger."""
-    return accumulate_totals(((e.user_id, e.points, e.reason, e.at) for e in entries), tz)
+    Entries of a ``capped`` reason also move their day's cap total. Summing the deltas of
+    every entry equals recomputing from the ledger."""
+    return accumulate_totals(((e.user_id, e.points, e.reason, e.at) for e in entries), tz, capped)
 
 
 def accumulate_totals(
-    rows: Iterable[tuple[int, int, str, datetime]], tz: tzinfo = UTC
+    rows: Iterable[tuple[int, int, str, datetime]],
+    tz: tzinfo = UTC,
+    capped: frozenset[str] = frozenset(),
 ) -> dict[tuple[int, str], tuple[int, int]]:
     """:func:`totals_delta` over bare (user, points, reason, at) rows — the shape a full
     recompute streams from the database; period scopes are worked out once per day."""
     out: dict[tuple[int, str], list[int]] = {}
-    scopes_of_day: dict[object, tuple[str, str, str]] = {}
+    scopes_of_day: dict[object, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for user_id, points, reason, at in rows:
         local = at.astimezone(tz)
         day = local.date()
-        scopes = scopes_of_day.get(day)
-        if scopes is None:
-            scopes = (ALL_TIME, period_scope("week", local, tz), period_scope("month", local, tz))
-            scopes_of_day[day] = scopes
+        both = scopes_of_day.get(day)
+        if both is None:
+            periods = (ALL_TIME, period_scope("week", local, tz), period_scope("month", local, tz))
+            both = scopes_of_day[day] = (periods, (*periods, cap_scope(local, tz)))
         earned = 0 if reason in SPEND_REASONS else points
-        for scope in scopes:
+        for scope in both[1] if reason in capped else both[0]:
             acc = out.get((user_id, scope))
             if acc is None:
                 out[(user_id, scope)] = [earned, points]

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -39,51 +39,35 @@ def to_entry(r: PointsEntryRow) -> rep.PointsEntry:
 def history_today(
     session: Session, ctx: BrandContext, user_ids: Iterable[int], now: datetime
 ) -> list[rep.PointsEntry]:
-    """What the daily-cap rules need of these users' recent entries, summed in SQL: one entry
-    per user, capped reason and cap day (yesterday or today in the policy's time zone) over
-    the last day. The rules only add up capped points per user and day, so the sums give the
-    same answer as every row would — without loading a busy helper's whole day."""
+    """What the daily-cap rules need of these users' day so far: per user, one entry holding
+    the net points of capped reasons today (in the policy's time zone), read from that day's
+    running total (scope ``cap:YYYY-MM-DD``) — one indexed row per user however busy their
+    day, where summing the ledger read every vote they got today. The rules only add up
+    capped points per user and day, so one entry gives the same answer as every row."""
     ids = sorted(set(user_ids))
-    if not ids or POLICY.daily_cap is None:
+    if not ids or POLICY.daily_cap is None or not POLICY.capped_reasons:
         return []
     local = now.astimezone(POLICY.cap_timezone)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = session.execute(_history_today(), {
-        "brand": ctx.brand.id, "ids": ids, "since": now - timedelta(days=1),
-        "day_start": day_start, "reasons": sorted(POLICY.capped_reasons),
-    }).all()  # fmt: skip
+    scope = rep.cap_scope(local, POLICY.cap_timezone)
+    reason = min(POLICY.capped_reasons)
+    rows = session.execute(_history_today(), {"brand": ctx.brand.id, "ids": ids, "scope": scope})
     return [
-        rep.PointsEntry(
-            int(uid),
-            ctx.brand.id,
-            int(total or 0),
-            reason,
-            rep.SubjectRef("user", int(uid)),
-            _aware(first),
-            f"sum:{uid}:{reason}:{bucket}",
-        )
-        for uid, reason, bucket, total, first in rows
-    ]
+        rep.PointsEntry(int(uid), ctx.brand.id, int(total), reason,  # type: ignore[arg-type]
+                        rep.SubjectRef("user", int(uid)), day_start, f"sum:{uid}:{scope}")
+        for uid, total in rows
+    ]  # fmt: skip
 
 
 # Statements run by every vote, accept and post: built once (building a statement and its
 # cache key costs more than running it on SQLite).
 @cache
 def _history_today() -> Any:
-    today = case((PointsEntryRow.at >= bindparam("day_start"), 1), else_=0)
-    return (
-        select(
-            PointsEntryRow.user_id, PointsEntryRow.reason, today,
-            func.sum(PointsEntryRow.points), func.min(PointsEntryRow.at),
-        )
-        .where(
-            PointsEntryRow.brand_id == bindparam("brand"),
-            PointsEntryRow.user_id.in_(bindparam("ids", expanding=True)),
-            PointsEntryRow.at >= bindparam("since"),
-            PointsEntryRow.reason.in_(bindparam("reasons", expanding=True)),
-        )
-        .group_by(PointsEntryRow.user_id, PointsEntryRow.reason, today)
-    )  # fmt: skip
+    return select(ReputationTotalRow.user_id, ReputationTotalRow.earned).where(
+        ReputationTotalRow.brand_id == bindparam("brand"),
+        ReputationTotalRow.scope == bindparam("scope"),
+        ReputationTotalRow.user_id.in_(bindparam("ids", expanding=True)),
+    )
 
 
 @cache
@@ -150,7 +134,8 @@ def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]
          "capped": e.capped, "at": e.at}
         for e in written
     ])  # fmt: skip
-    apply_totals(uow.session, ctx.brand.id, rep.totals_delta(written, POLICY.cap_timezone))
+    delta = rep.totals_delta(written, POLICY.cap_timezone, POLICY.capped_reasons)
+    apply_totals(uow.session, ctx.brand.id, delta)
 
 
 def apply_totals(
@@ -190,36 +175,43 @@ def rebuild_totals(
 ) -> int:
     """Recompute a brand's running totals from the ledger (the truth): all time and the
     current week and month — the boards people read; a past period's board is a ledger query
-    away. Returns the number of ledger rows read."""
+    away — and today's daily-cap total. Returns the number of ledger rows read."""
     at = now or datetime.now(UTC)
+    tz, capped_reasons = POLICY.cap_timezone, POLICY.capped_reasons
     current = {
         rep.ALL_TIME,
-        rep.period_scope("week", at, POLICY.cap_timezone),
-        rep.period_scope("month", at, POLICY.cap_timezone),
+        rep.period_scope("week", at, tz),
+        rep.period_scope("month", at, tz),
+        rep.cap_scope(at, tz),
     }
     session.execute(delete(ReputationTotalRow).where(ReputationTotalRow.brand_id == brand_id))
     count = 0
 
     spend = PointsEntryRow.reason.in_(sorted(rep.SPEND_REASONS))
+    capped = PointsEntryRow.reason.in_(sorted(capped_reasons or {""}))
+    a_capped_reason = min(capped_reasons) if capped_reasons else "adjustment"
     # The UTC calendar day (PostgreSQL would otherwise use the session's time zone).
     postgres = session.get_bind().dialect.name == "postgresql"
     day = func.date(func.timezone("UTC", PointsEntryRow.at) if postgres else PointsEntryRow.at)
 
     def rows() -> Iterator[tuple[int, int, str, datetime]]:
-        """Per user, day and spend/earn: the ledger summed in SQL first (the scopes only
-        depend on the day), one row per entry only when the cap zone is not UTC."""
+        """Per user, day and spend / capped / other: the ledger summed in SQL first (the
+        scopes only depend on the day), one row per entry only when the cap zone is not UTC."""
         nonlocal count
-        if POLICY.cap_timezone is UTC:
+        if tz is UTC:
             stmt = (
-                select(PointsEntryRow.user_id, func.sum(PointsEntryRow.points), spend, day,
-                       func.count(PointsEntryRow.id))
+                select(PointsEntryRow.user_id, func.sum(PointsEntryRow.points), spend, capped,
+                       day, func.count(PointsEntryRow.id))
                 .where(PointsEntryRow.brand_id == brand_id)
-                .group_by(PointsEntryRow.user_id, spend, day)
+                .group_by(PointsEntryRow.user_id, spend, capped, day)
             )  # fmt: skip
-            for user_id, pts, spent, on, n in session.execute(stmt):
+            for user_id, pts, spent, is_capped, on, n in session.execute(stmt):
                 count += int(n)
                 at = datetime.combine(date.fromisoformat(str(on)), time(12), tzinfo=UTC)
-                yield user_id, int(pts), "reward_redeemed" if spent else "adjustment", at
+                reason = (
+                    "reward_redeemed" if spent else a_capped_reason if is_capped else "adjustment"
+                )
+                yield user_id, int(pts), reason, at
             return
         stmt2 = select(
             PointsEntryRow.user_id, PointsEntryRow.points, PointsEntryRow.reason, PointsEntryRow.at
@@ -228,7 +220,7 @@ def rebuild_totals(
             count += 1
             yield user_id, pts, reason, _aware(at)
 
-    totals = rep.accumulate_totals(rows(), POLICY.cap_timezone)
+    totals = rep.accumulate_totals(rows(), tz, capped_reasons)
     values = [
         {"brand_id": brand_id, "user_id": uid, "scope": scope, "earned": e, "balance": b}
         for (uid, scope), (e, b) in totals.items()
@@ -238,6 +230,18 @@ def rebuild_totals(
         session.execute(insert(ReputationTotalRow), values[i : i + batch])
     session.flush()
     return count
+
+
+def prune_cap_totals(session: Session, now: datetime) -> int:
+    """Drop the daily-cap totals of days before yesterday (every brand): the cap only reads
+    today's. Returns the rows dropped."""
+    oldest = rep.cap_scope(now - timedelta(days=1), POLICY.cap_timezone)
+    gone = session.execute(
+        delete(ReputationTotalRow).where(
+            ReputationTotalRow.scope >= "cap:", ReputationTotalRow.scope < oldest
+        )
+    )
+    return int(getattr(gone, "rowcount", 0) or 0)
 
 
 def _total(session: Session, ctx: BrandContext, user_id: int) -> tuple[int, int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -88,12 +89,24 @@ def sweep_once(db: Database, now: datetime | None = None) -> dict[str, int]:
     return done
 
 
-class Sweeper:
-    """A daemon thread calling :func:`sweep_once` every ``interval`` seconds."""
+def housekeep(db: Database, now: datetime | None = None) -> dict[str, int]:
+    """Hourly chores: drop the daily-cap totals of past days (idempotent; on several
+    instances each just finds less to do)."""
+    from crowdcx.reputation import service as points  # reputation builds on nothing here
 
-    def __init__(self, db: Database, interval: float = 2.0) -> None:
+    with db.transaction() as uow:
+        pruned = points.prune_cap_totals(uow.session, now or utcnow())
+    return {"cap_totals_pruned": pruned} if pruned else {}
+
+
+class Sweeper:
+    """A daemon thread calling :func:`sweep_once` every ``interval`` seconds, and
+    :func:`housekeep` every ``housekeeping`` seconds."""
+
+    def __init__(self, db: Database, interval: float = 2.0, housekeeping: float = 3600.0) -> None:
         self.db = db
         self.interval = interval
+        self.housekeeping = housekeeping
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="crowdcx-sweeper", daemon=True)
 
@@ -105,8 +118,15 @@ class Sweeper:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        chores_due = time.monotonic()
         while not self._stop.wait(self.interval):
             try:
                 sweep_once(self.db)
             except Exception:
                 log.exception("sweeper pass failed")
+            if time.monotonic() >= chores_due:
+                chores_due = time.monotonic() + self.housekeeping
+                try:
+                    housekeep(self.db)
+                except Exception:
+                    log.exception("housekeeping failed")
