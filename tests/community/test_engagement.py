@@ -77,6 +77,34 @@ def test_badges_levels_and_notifications_follow_the_events(
     assert f.get("/notifications/unread", helper).json() == {"count": 0}
 
 
+def test_upvotes_in_three_languages_earn_the_polyglot_badge(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """An upvote that makes an answer helpful moves its language; a second upvote on the same
+    answer does not (the badge check then skips reading languages) — the badge still comes
+    when the third language does, and only once."""
+    f = Forum(client, world, db)
+    helper, voters = f.helpers[0], f.helpers[1:3]
+    for v in voters:
+        f.grant(v, 20)
+    answers = [
+        f.answer(f.ask(title, language=lang), helper, text)
+        for title, lang, text in [
+            ("Не работает интернет", "ru", "Перезагрузите роутер."),
+            ("Roaming does not connect", "en", "Turn data roaming on."),
+            ("蓝牙耳机连不上手机", "zh-Hans", "请先重新配对耳机。"),
+        ]
+    ]
+    for aid in answers[:2]:
+        for v in voters:  # the second upvote keeps the language count where it is
+            assert f.post(f"/posts/{aid}/vote", v, {"value": 1}).status_code == 200
+    assert "polyglot_3" not in f.rep(helper)["badges"]
+    assert f.post(f"/posts/{answers[2]}/vote", voters[0], {"value": 1}).status_code == 200
+    assert f.rep(helper)["badges"].count("polyglot_3") == 1
+    assert f.post(f"/posts/{answers[2]}/vote", voters[1], {"value": 1}).status_code == 200
+    assert f.rep(helper)["badges"].count("polyglot_3") == 1
+
+
 def test_a_badge_granted_meanwhile_is_not_an_error(
     client: TestClient, world: World, db: Database, monkeypatch: Any, caplog: Any
 ) -> None:

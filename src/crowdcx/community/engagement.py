@@ -132,6 +132,13 @@ def _badges_of() -> Any:
 
 
 @cache
+def _badge_codes() -> Any:
+    return select(BadgeGrantRow.code).where(
+        BadgeGrantRow.brand_id == bindparam("brand"), BadgeGrantRow.user_id == bindparam("user")
+    )
+
+
+@cache
 def _followers() -> Any:
     return select(FollowRow.target_kind, FollowRow.target, FollowRow.user_id).where(
         FollowRow.brand_id == bindparam("brand"),
@@ -149,7 +156,10 @@ def award(
 ) -> list[str]:  # fmt: skip
     """Grant the badges now due (idempotent) and tell the user about them. ``moved``: the
     metrics the event changed (only rules on those can have become due); None checks all."""
-    held = frozenset(b.code for b in badges_of(uow, ctx, user_id))
+    # The codes alone: loading every grant as an ORM object was a third of this check, which
+    # runs after every vote, answer and accept.
+    whose = {"brand": ctx.brand.id, "user": user_id}
+    held = frozenset(uow.session.scalars(_badge_codes(), whose))
     pending = rep.badges_to_check(badge_rules(ctx), held, moved)
     if not pending:
         return []
@@ -305,15 +315,18 @@ def gained_by(user_id: int, entries: Sequence[rep.PointsEntry]) -> int:
 
 
 def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, gained: int, value: int,
-            now: datetime) -> None:  # fmt: skip
-    """``gained``: the points the post's author just got from this vote."""
+            now: datetime, helped_moved: bool = True) -> None:  # fmt: skip
+    """``gained``: the points the post's author just got from this vote; ``helped_moved``:
+    whether it changed the languages the author has helped in (most votes do not, and then
+    the badge check skips reading them)."""
     if value > 0:
         q = post if post.kind == "question" else uow.session.get(PostRow, post.question_id)
         notes.notify(
             uow.session, ctx.brand.id, [post.author_id], "upvoted",
             {"title": q.title if q else ""}, question_url(ctx, q.id if q else post.id), now,
         )  # fmt: skip
-    award_after_commit(uow, ctx, post.author_id, now, VOTED, gained)
+    moved = VOTED if helped_moved else tuple(m for m in VOTED if m != "languages_helped")
+    award_after_commit(uow, ctx, post.author_id, now, moved, gained)
 
 
 def on_accept(uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: PostRow,

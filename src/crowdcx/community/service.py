@@ -482,6 +482,7 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
     question = uow.session.get(PostRow, post.question_id) if post.question_id else post
     points.write(uow, ctx, decision.entries)
     up, down = rules.vote_tally(0, 0, held, value)
+    helped_moved = False
     if up or down:
         # Added by the database, not written back from what this request read: concurrent
         # votes on one post would otherwise overwrite each other's counts.
@@ -492,8 +493,10 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
         if post.kind == "answer":
             was = rules.answer_helps(post.accepted, post.brand_approved, post.up - up)
             is_ = rules.answer_helps(post.accepted, post.brand_approved, post.up)
+            helped = rules.helped_change(was, is_)
+            helped_moved = helped != 0
             activity.move_language(uow.session, ctx.brand.id, post.author_id, post.language,
-                                   rules.helped_change(was, is_))  # fmt: skip
+                                   helped)  # fmt: skip
     if current is None:
         uow.session.add(
             VoteRow(brand_id=ctx.brand.id, post_id=post.id, voter_id=user.id, value=value,
@@ -510,7 +513,7 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
         _sync_question(uow.session, ctx, post)
     if value != held:
         gained = engagement.gained_by(post.author_id, decision.entries)
-        engagement.on_vote(uow, ctx, post, gained, value, now)
+        engagement.on_vote(uow, ctx, post, gained, value, now, helped_moved)
     del question
     return post
 
