@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, case, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -80,7 +80,9 @@ def _upsert(dialect: str, which: str) -> Any:
     )
 
 
-def counters(session: Session, brand_id: int, user_id: int, languages: bool = True) -> Activity:
+def counters(
+    session: Session | Connection, brand_id: int, user_id: int, languages: bool = True
+) -> Activity:
     """A member's counters: one row read, and the languages (one more) when asked for."""
     whose = {"brand": brand_id, "user": user_id}
     row = session.execute(_counters(), whose).first()

@@ -7,12 +7,13 @@ reputation/rules.py and notifications/rules.py; this module reads and writes row
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import Connection, Engine, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -85,7 +86,15 @@ def activity_summary(
     """What the badge rules read: the member's activity counters (one row, and their helped
     languages), tickets resolved and reputation; with ``metrics``, only the reads those need
     (the others stay 0)."""
-    s = uow.session
+    return _summary(uow.session, ctx, user_id, metrics)
+
+
+def _summary(
+    s: Session | Connection, ctx: BrandContext, user_id: int,
+    metrics: Collection[str] | None = None, reputation: int | None = None,
+) -> rep.ActivitySummary:  # fmt: skip
+    """:func:`activity_summary` on a session or a bare connection; ``reputation`` when the
+    caller already read it."""
 
     def needs(*names: str) -> bool:
         return metrics is None or any(n in metrics for n in names)
@@ -97,6 +106,9 @@ def activity_summary(
         else activity.Activity()
     )
     resolved = s.scalar(_tickets_resolved(), whose) if needs("tickets_resolved") else 0
+    earned = 0
+    if needs("reputation"):
+        earned = reputation if reputation is not None else points.reputation_of(s, ctx, user_id)
     return rep.ActivitySummary(
         user_id=user_id,
         questions=counts.questions,
@@ -106,7 +118,7 @@ def activity_summary(
         upvotes_received=counts.upvotes_received,
         languages=frozenset(lang.split("-")[0] for lang in counts.languages),
         tickets_resolved=int(resolved or 0),
-        reputation=points.reputation_of(s, ctx, user_id) if needs("reputation") else 0,
+        reputation=earned,
     )
 
 
@@ -203,12 +215,25 @@ def award_after_commit(
     read under the lock, so two concurrent votes cannot both miss the threshold. A badge that
     a concurrent event granted first is held either way (the unique key refuses the second).
     """
+    reputation: int | None = None
     if gained > 0:
         reputation = points.reputation_of(uow.session, ctx, user_id)
         _level_notice(uow, ctx, user_id, reputation, gained, now)
     bind, bus = uow.session.get_bind(), uow.bus
 
     def grant() -> None:
+        # Nearly every event earns nothing: find that out on a bare connection (no session,
+        # no transaction to roll back; reputation as read under the event's lock), and open
+        # a unit of work — which checks again under its own transaction — only for a badge due.
+        with bind.connect() if isinstance(bind, Engine) else nullcontext(bind) as conn:
+            held = frozenset(conn.scalars(_badge_codes(), {"brand": ctx.brand.id, "user": user_id}))
+            pending = rep.badges_to_check(badge_rules(ctx), held, moved)
+            if not pending:
+                return
+            metrics = {r.metric for r in pending}
+            summary = _summary(conn, ctx, user_id, metrics, reputation)
+        if not rep.badges_due(summary, pending, held):
+            return
         with UnitOfWork(Session(bind, expire_on_commit=False), bus) as later:
             try:
                 if award(later, ctx, user_id, now, moved):

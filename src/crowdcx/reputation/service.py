@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -244,12 +244,12 @@ def prune_cap_totals(session: Session, now: datetime) -> int:
     return int(getattr(gone, "rowcount", 0) or 0)
 
 
-def _total(session: Session, ctx: BrandContext, user_id: int) -> tuple[int, int]:
+def _total(session: Session | Connection, ctx: BrandContext, user_id: int) -> tuple[int, int]:
     row = session.execute(_total_of(), {"brand": ctx.brand.id, "user": user_id}).first()
     return (int(row[0]), int(row[1])) if row is not None else (0, 0)
 
 
-def reputation_of(session: Session, ctx: BrandContext, user_id: int) -> int:
+def reputation_of(session: Session | Connection, ctx: BrandContext, user_id: int) -> int:
     """Points earned (spending excluded): what levels and privileges are made of."""
     return _total(session, ctx, user_id)[0]
 
