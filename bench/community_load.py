@@ -6,8 +6,8 @@ Reports ops/s, p50/p95/p99 and server CPU ms per operation (the master and worke
 user+system time over the phase / operations), beside askbot's figures.
 
 Operations: ask a question, post an answer, upvote an answer (a veteran with the privilege;
-each vote on a distinct answer: ledger entries, daily cap, badges, notification), accept an
-answer, view a question page, the community home (list), search the community — and, as the
+each vote a distinct (voter, answer) pair: ledger entries, daily cap, badges, notification),
+accept an answer, view a question page, the community home (list), search the community — and, as the
 reference measured in the same run, ``bare``: a signed-in GET /api/v1/me, the cheapest
 authenticated request (what the HTTP stack, the session and this driver cost by themselves).
 
@@ -125,9 +125,8 @@ def main() -> None:
                             errors += 1
                         continue
                     dt = (time.perf_counter() - t0) * 1000
-                    if r is None:  # nothing left to act on (the queue is drained)
-                        time.sleep(0.01)
-                        continue
+                    if r is None:  # nothing left for this client: its phase ends here
+                        return
                     with lock:
                         times.append(dt)
                         if r.status_code >= 400:
@@ -176,14 +175,19 @@ def main() -> None:
             "SELECT id, question_id FROM community_posts WHERE kind = 'answer' "
             "AND created_at > datetime('now', '-1 hour') ORDER BY id")]  # fmt: skip
         db.close()
-        vote_queue = list(answers)
+        # Each voter (a person) upvotes every new answer once, in their own order: the pool
+        # is (voters × answers), so a fast vote phase does not run out of answers to vote on.
+        vote_queues = {
+            p: random.Random(p).sample(answers, len(answers)) for p in range(len(VOTERS))
+        }
         accept_queue = list({q: (a, q) for a, q in answers}.values())
 
         def vote(i: int, rnd: random.Random) -> httpx.Response | None:
             with lock:
-                if not vote_queue:
+                queue = vote_queues[i % len(VOTERS)]
+                if not queue:
                     return None
-                aid, _ = vote_queue.pop()
+                aid, _ = queue.pop()
             return voters[i].post(f"/b/{BRAND}/community/posts/{aid}/vote", {"value": "1"})
 
         phase("vote", vote)
