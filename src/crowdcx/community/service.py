@@ -30,7 +30,7 @@ from crowdcx.community.models import (
     VoteRow,
 )
 from crowdcx.identity.models import User
-from crowdcx.kernel.db import Database, UnitOfWork, update_row
+from crowdcx.kernel.db import Database, UnitOfWork, append_rows, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, detect_language
@@ -497,11 +497,11 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
             helped_moved = helped != 0
             activity.move_language(uow.session, ctx.brand.id, post.author_id, post.language,
                                    helped)  # fmt: skip
-    if current is None:
-        uow.session.add(
-            VoteRow(brand_id=ctx.brand.id, post_id=post.id, voter_id=user.id, value=value,
-                    key=key, updated_at=now)
-        )  # fmt: skip
+    if current is None:  # a plain INSERT: nothing reads the new vote back as an object
+        append_rows(uow.session, VoteRow, [
+            {"brand_id": ctx.brand.id, "post_id": post.id, "voter_id": user.id, "value": value,
+             "key": key, "updated_at": now},
+        ])  # fmt: skip
     elif value == 0:
         uow.session.delete(current)
     else:
