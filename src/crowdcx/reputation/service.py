@@ -113,14 +113,8 @@ def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]
         return
     # One read for every key, before the first insert: a read between two inserts would
     # flush the first and take the SQLite write lock early.
-    known = set(
-        uow.session.scalars(
-            select(PointsEntryRow.key).where(
-                PointsEntryRow.brand_id == ctx.brand.id,
-                PointsEntryRow.key.in_(sorted({e.key for e in entries})),
-            )
-        )
-    )
+    keys = sorted({e.key for e in entries})
+    known = set(uow.session.scalars(_known_keys(), {"brand": ctx.brand.id, "keys": keys}))
     written: list[rep.PointsEntry] = []
     for entry in entries:
         if entry.key not in known:
@@ -136,6 +130,14 @@ def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]
     ])  # fmt: skip
     delta = rep.totals_delta(written, POLICY.cap_timezone, POLICY.capped_reasons)
     apply_totals(uow.session, ctx.brand.id, delta)
+
+
+@cache
+def _known_keys() -> Any:
+    return select(PointsEntryRow.key).where(
+        PointsEntryRow.brand_id == bindparam("brand"),
+        PointsEntryRow.key.in_(bindparam("keys", expanding=True)),
+    )
 
 
 def apply_totals(
