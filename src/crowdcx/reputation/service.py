@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -190,7 +190,12 @@ def rebuild_totals(
     count = 0
 
     spend = PointsEntryRow.reason.in_(sorted(rep.SPEND_REASONS))
-    capped = PointsEntryRow.reason.in_(sorted(capped_reasons or {""}))
+    # Only today's cap total is kept: capped entries of other days group with the rest, so
+    # the sums stay one row per user, day and spend/earn as before the cap totals.
+    today = at.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    capped = and_(
+        PointsEntryRow.reason.in_(sorted(capped_reasons or {""})), PointsEntryRow.at >= today
+    )
     a_capped_reason = min(capped_reasons) if capped_reasons else "adjustment"
     # The UTC calendar day (PostgreSQL would otherwise use the session's time zone).
     postgres = session.get_bind().dialect.name == "postgresql"
