@@ -244,6 +244,89 @@ def test_past_days_cap_totals_are_pruned_by_the_housekeeping(
     assert cap_scopes() == set()
 
 
+def _cap_totals(db: Database, user_id: int) -> dict[str, int]:
+    from sqlalchemy import select
+
+    from crowdcx.reputation.models import ReputationTotalRow
+
+    with db.sessions() as s:
+        rows = s.execute(
+            select(ReputationTotalRow.scope, ReputationTotalRow.earned).where(
+                ReputationTotalRow.user_id == user_id, ReputationTotalRow.scope.startswith("cap:")
+            )
+        )
+        return {str(scope): int(earned) for scope, earned in rows}
+
+
+def _upvoted(f: Forum, person: Person, pts: int, at: Any) -> None:
+    """An upvote's ledger entry at ``at`` (a capped reason), written as the vote would."""
+    from crowdcx.reputation import rules as rep
+    from crowdcx.reputation import service as points
+    from crowdcx.tenancy.service import access_brand
+
+    with f.db.transaction() as uow:
+        ctx = access_brand(uow.session, f.slug, None)
+        points.write(uow, ctx, [rep.PointsEntry(
+            person.id, ctx.brand.id, pts, "answer_upvoted", rep.SubjectRef("user", person.id),
+            at, f"test-upvote:{person.id}:{at.timestamp()}",
+        )])  # fmt: skip
+
+
+def test_rebuild_keeps_todays_cap_total_only_whatever_earlier_days_hold(
+    client: TestClient, world: World, db: Database
+) -> None:
+    from crowdcx.reputation import rules as rep
+    from crowdcx.reputation import service as points
+
+    f = Forum(client, world, db)
+    helper, now = f.helpers[0], utcnow()
+    _upvoted(f, helper, 10, now - timedelta(days=3))
+    _upvoted(f, helper, 5, now - timedelta(days=1))
+    _upvoted(f, helper, 10, now)
+    moved = _cap_totals(db, helper.id)
+    assert moved[rep.cap_scope(now)] == 10
+    assert moved[rep.cap_scope(now - timedelta(days=1))] == 5
+    with db.transaction() as uow:
+        brand_id = uow.session.execute(select_brand_id(f.slug)).scalar_one()
+        points.rebuild_totals(uow.session, brand_id, now)
+    assert _cap_totals(db, helper.id) == {rep.cap_scope(now): 10}
+    assert f.rep(helper)["points"] == 25  # all time still counts every day
+
+
+def select_brand_id(slug: str) -> Any:
+    from sqlalchemy import select
+
+    from crowdcx.tenancy.models import Brand
+
+    return select(Brand.id).where(Brand.slug == slug)
+
+
+def test_migration_0013_backfills_todays_cap_total_from_the_ledger(
+    client: TestClient, world: World, db: Database, database_url: str
+) -> None:
+    """A database upgraded mid-day: the cap must still count the upvotes already received."""
+    from crowdcx.kernel.migrate import downgrade, upgrade
+    from crowdcx.reputation import rules as rep
+
+    f = Forum(client, world, db)
+    helper, now = f.helpers[0], utcnow()
+    _upvoted(f, helper, 10, now - timedelta(days=3))
+    _upvoted(f, helper, 190, now)
+    db.dispose()
+    downgrade(database_url, "0012")
+    assert _cap_totals(db, helper.id) == {}
+    upgrade(database_url, "heads")
+    assert _cap_totals(db, helper.id) == {rep.cap_scope(now): 190}
+    # Two more upvotes today: the first fills the cap to 200, the second earns nothing.
+    f.grant(f.helpers[1], 20)
+    qid = f.ask()
+    a1 = f.answer(qid, helper, "Перезагрузите роутер.")
+    a2 = f.answer(qid, helper, "Проверьте APN.")
+    f.post(f"/posts/{a1}/vote", f.helpers[1], {"value": 1})
+    f.post(f"/posts/{a2}/vote", f.helpers[1], {"value": 1})
+    assert f.rep(helper)["points"] == 10 + 200
+
+
 def test_running_totals_equal_the_ledger_and_rebuild_to_the_same(
     client: TestClient, world: World, db: Database
 ) -> None:

@@ -7,7 +7,6 @@ reputation/rules.py and notifications/rules.py; this module reads and writes row
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -225,15 +224,18 @@ def award_after_commit(
         # Nearly every event earns nothing: find that out on a bare connection (no session,
         # no transaction to roll back; reputation as read under the event's lock), and open
         # a unit of work — which checks again under its own transaction — only for a badge due.
-        with bind.connect() if isinstance(bind, Engine) else nullcontext(bind) as conn:
-            held = frozenset(conn.scalars(_badge_codes(), {"brand": ctx.brand.id, "user": user_id}))
-            pending = rep.badges_to_check(badge_rules(ctx), held, moved)
-            if not pending:
+        # A session bound to a Connection (an outer transaction) is not probed: a read on that
+        # connection would begin a transaction the unit of work below would only join.
+        if isinstance(bind, Engine):
+            with bind.connect() as conn:
+                whose = {"brand": ctx.brand.id, "user": user_id}
+                held = frozenset(conn.scalars(_badge_codes(), whose))
+                pending = rep.badges_to_check(badge_rules(ctx), held, moved)
+                if not pending:
+                    return
+                summary = _summary(conn, ctx, user_id, {r.metric for r in pending}, reputation)
+            if not rep.badges_due(summary, pending, held):
                 return
-            metrics = {r.metric for r in pending}
-            summary = _summary(conn, ctx, user_id, metrics, reputation)
-        if not rep.badges_due(summary, pending, held):
-            return
         with UnitOfWork(Session(bind, expire_on_commit=False), bus) as later:
             try:
                 if award(later, ctx, user_id, now, moved):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from crowdcx.kernel.db import UnitOfWork, append_rows
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation.models import PointsEntryRow, ReputationTotalRow
+from crowdcx.tenancy.models import Brand
 from crowdcx.tenancy.service import BrandContext
 
 POLICY = rep.ReputationPolicy()
@@ -241,14 +242,21 @@ def rebuild_totals(
 
 def prune_cap_totals(session: Session, now: datetime) -> int:
     """Drop the daily-cap totals of days before yesterday (every brand): the cap only reads
-    today's. Returns the rows dropped."""
+    today's. Brand by brand, so each delete is a range on the (brand, scope, user) key rather
+    than a scan of every total (week and month rows pile up for good). Returns the rows
+    dropped."""
     oldest = rep.cap_scope(now - timedelta(days=1), POLICY.cap_timezone)
-    gone = session.execute(
-        delete(ReputationTotalRow).where(
-            ReputationTotalRow.scope >= "cap:", ReputationTotalRow.scope < oldest
+    dropped = 0
+    for brand_id in session.scalars(select(Brand.id).order_by(Brand.id)).all():
+        gone = session.execute(
+            delete(ReputationTotalRow).where(
+                ReputationTotalRow.brand_id == brand_id,
+                ReputationTotalRow.scope >= "cap:",
+                ReputationTotalRow.scope < oldest,
+            )
         )
-    )
-    return int(getattr(gone, "rowcount", 0) or 0)
+        dropped += int(getattr(gone, "rowcount", 0) or 0)
+    return dropped
 
 
 def _total(session: Session | Connection, ctx: BrandContext, user_id: int) -> tuple[int, int]:
