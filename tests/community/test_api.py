@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from crowdcx.kernel.db import Database
@@ -272,24 +273,32 @@ def _upvoted(f: Forum, person: Person, pts: int, at: Any) -> None:
         )])  # fmt: skip
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow"])
 def test_rebuild_keeps_todays_cap_total_only_whatever_earlier_days_hold(
-    client: TestClient, world: World, db: Database
+    client: TestClient, world: World, db: Database, zone: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Both ways of rebuilding: summed in SQL per UTC day, or entry by entry in another zone."""
+    from dataclasses import replace
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
     from crowdcx.reputation import rules as rep
     from crowdcx.reputation import service as points
 
+    tz = UTC if zone == "UTC" else ZoneInfo(zone)
+    monkeypatch.setattr(points, "POLICY", replace(points.POLICY, cap_timezone=tz))
     f = Forum(client, world, db)
     helper, now = f.helpers[0], utcnow()
     _upvoted(f, helper, 10, now - timedelta(days=3))
     _upvoted(f, helper, 5, now - timedelta(days=1))
     _upvoted(f, helper, 10, now)
     moved = _cap_totals(db, helper.id)
-    assert moved[rep.cap_scope(now)] == 10
-    assert moved[rep.cap_scope(now - timedelta(days=1))] == 5
+    assert moved[rep.cap_scope(now, tz)] == 10
+    assert moved[rep.cap_scope(now - timedelta(days=1), tz)] == 5
     with db.transaction() as uow:
         brand_id = uow.session.execute(select_brand_id(f.slug)).scalar_one()
         points.rebuild_totals(uow.session, brand_id, now)
-    assert _cap_totals(db, helper.id) == {rep.cap_scope(now): 10}
+    assert _cap_totals(db, helper.id) == {rep.cap_scope(now, tz): 10}
     assert f.rep(helper)["points"] == 25  # all time still counts every day
 
 

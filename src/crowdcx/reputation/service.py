@@ -224,9 +224,12 @@ def rebuild_totals(
         stmt2 = select(
             PointsEntryRow.user_id, PointsEntryRow.points, PointsEntryRow.reason, PointsEntryRow.at
         ).where(PointsEntryRow.brand_id == brand_id)
-        for user_id, pts, reason, at in session.execute(stmt2.execution_options(yield_per=batch)):
+        for user_id, pts, reason, on in session.execute(stmt2.execution_options(yield_per=batch)):
             count += 1
-            yield user_id, pts, reason, _aware(at)
+            when = _aware(on)
+            # As above: only today's capped entries need their cap total worked out.
+            earlier = reason in capped_reasons and when < today
+            yield user_id, pts, "adjustment" if earlier else reason, when
 
     totals = rep.accumulate_totals(rows(), tz, capped_reasons)
     values = [
