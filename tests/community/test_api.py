@@ -237,11 +237,13 @@ def test_past_days_cap_totals_are_pruned_by_the_housekeeping(
                 ReputationTotalRow.user_id == f.helpers[0].id))  # fmt: skip
             return {r for r in rows if r.startswith("cap:")}
 
-    today = cap_scopes()
-    assert len(today) == 1
-    assert housekeep(db) == {}  # today and yesterday stay
-    assert housekeep(db, utcnow() + timedelta(days=1)) == {}
-    assert housekeep(db, utcnow() + timedelta(days=2)) == {"cap_totals_pruned": 1}
+    from datetime import UTC, date, datetime, time
+
+    (scope,) = cap_scopes()  # the vote's day, whatever the clock says by now
+    noon = datetime.combine(date.fromisoformat(scope.removeprefix("cap:")), time(12), UTC)
+    assert housekeep(db, noon) == {}  # today and yesterday stay
+    assert housekeep(db, noon + timedelta(days=1)) == {}
+    assert housekeep(db, noon + timedelta(days=2)) == {"cap_totals_pruned": 1}
     assert cap_scopes() == set()
 
 
