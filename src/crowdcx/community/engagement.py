@@ -157,6 +157,12 @@ def _followers() -> Any:
     )
 
 
+def _held_codes(s: Session | Connection, ctx: BrandContext, user_id: int) -> frozenset[str]:
+    """The codes of the badges a member holds: the codes alone, since loading every grant as
+    an ORM object was a third of the check that runs after every vote, answer and accept."""
+    return frozenset(s.scalars(_badge_codes(), {"brand": ctx.brand.id, "user": user_id}))
+
+
 def badges_of(uow: UnitOfWork, ctx: BrandContext, user_id: int) -> list[BadgeGrantRow]:
     return list(uow.session.scalars(_badges_of(), {"brand": ctx.brand.id, "user": user_id}))
 
@@ -167,10 +173,7 @@ def award(
 ) -> list[str]:  # fmt: skip
     """Grant the badges now due (idempotent) and tell the user about them. ``moved``: the
     metrics the event changed (only rules on those can have become due); None checks all."""
-    # The codes alone: loading every grant as an ORM object was a third of this check, which
-    # runs after every vote, answer and accept.
-    whose = {"brand": ctx.brand.id, "user": user_id}
-    held = frozenset(uow.session.scalars(_badge_codes(), whose))
+    held = _held_codes(uow.session, ctx, user_id)
     pending = rep.badges_to_check(badge_rules(ctx), held, moved)
     if not pending:
         return []
@@ -228,8 +231,7 @@ def award_after_commit(
         # connection would begin a transaction the unit of work below would only join.
         if isinstance(bind, Engine):
             with bind.connect() as conn:
-                whose = {"brand": ctx.brand.id, "user": user_id}
-                held = frozenset(conn.scalars(_badge_codes(), whose))
+                held = _held_codes(conn, ctx, user_id)
                 pending = rep.badges_to_check(badge_rules(ctx), held, moved)
                 if not pending:
                     return
