@@ -33,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,34 @@ def pools(root: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     return docs, queries
 
 
+def synthesise(
+    n_docs: int,
+    rng: random.Random,
+    doc_pools: dict[str, list[str]],
+    brand_id: int = 1,
+    ref_prefix: str = "",
+) -> Iterator[IndexDocument]:
+    """``n_docs`` articles, the languages in turn: a sentence as title, 2-4 as body; 80 %
+    public, 15 % experts, 5 % staff (also used by bench/search_http.py)."""
+    languages = list(doc_pools)
+    for i in range(n_docs):
+        lang = languages[i % len(languages)]
+        pool = doc_pools[lang]
+        sep = "" if lang.startswith("zh") else " "
+        body = sep.join(rng.choice(pool) for _ in range(rng.randint(2, 4)))
+        roll = rng.random()
+        visibility = "public" if roll < 0.8 else "experts" if roll < 0.95 else "staff"
+        yield IndexDocument(
+            brand_id=brand_id,
+            kind="article",
+            ref_id=f"{ref_prefix}{i}",
+            language=lang,
+            visibility=visibility,
+            title=rng.choice(pool),
+            body=body,
+        )
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -136,23 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         gram_generate=args.gram_generate,
     )
 
-    def documents() -> Any:
-        for i in range(args.docs):
-            lang = languages[i % len(languages)]
-            pool = doc_pools[lang]
-            sep = "" if lang.startswith("zh") else " "
-            body = sep.join(rng.choice(pool) for _ in range(rng.randint(2, 4)))
-            roll = rng.random()
-            visibility = "public" if roll < 0.8 else "experts" if roll < 0.95 else "staff"
-            yield IndexDocument(
-                brand_id=1,
-                kind="article",
-                ref_id=str(i),
-                language=lang,
-                visibility=visibility,
-                title=rng.choice(pool),
-                body=body,
-            )
+    def documents() -> Iterator[IndexDocument]:
+        return synthesise(args.docs, rng, doc_pools)
 
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "search.db"

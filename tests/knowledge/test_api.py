@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from crowdcx.kernel.db import Database
 from tests.conftest import Person, World
 
 
@@ -352,3 +353,32 @@ def test_out_of_scope_offers_the_next_lanes(
     outside = kb.search("what is the weather in paris tomorrow", kb.customer)
     assert outside["out_of_scope"] is True
     assert [lane["lane"] for lane in outside["next_lanes"]] == ["community", "expert"]
+
+
+def test_snippets_come_from_each_results_own_document(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """An article and a community question may share a ref_id; each result's snippet is read
+    from its own kind's document (bodies are fetched per kind, by the unique index)."""
+    from crowdcx.search import service
+    from crowdcx.search.index import IndexDocument
+    from crowdcx.tenancy.service import access_brand
+
+    kb = Kb(client, world)
+    kb.seed()
+    with db.transaction() as uow:
+        brand_id = access_brand(uow.session, kb.slug, None).brand.id
+        for kind, body in (
+            ("article", "Router lights blink red: restart the router."),
+            ("question", "My router blinks red after the storm, what now?"),
+        ):
+            service.upsert(
+                uow.session,
+                IndexDocument(brand_id, kind, "900001", "en", "public", "Router blinks red", body),  # type: ignore[arg-type]
+            )
+    found = kb.search("router blinks red", kb.customer, lang="en")["results"]
+    snippets = {r["kind"]: r["snippet"] for r in found if r["id"] == "900001"}
+    assert set(snippets) == {"article", "question"}
+    assert "restart the" in snippets["article"]
+    assert "storm" in snippets["question"]
+    assert all("<mark>" in s for s in snippets.values())

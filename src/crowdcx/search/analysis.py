@@ -248,11 +248,16 @@ def _match_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
                     i = j
                 else:
                     i += 1
-        else:
-            analysed = word_tokens(normalize(run))
-            if analysed and any(token in terms for token in analysed):
-                spans.append((match.start(), match.end()))
+        elif any(token in terms for token in _run_tokens(run)):
+            spans.append((match.start(), match.end()))
     return spans
+
+
+@lru_cache(maxsize=65_536)
+def _run_tokens(run: str) -> tuple[str, ...]:
+    """Tokens of one non-Han word as written (a snippet's words repeat across results and
+    searches: stemming each one anew was most of a search's highlighting time)."""
+    return tuple(word_tokens(normalize(run)))
 
 
 def highlight(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from crowdcx.kernel.language import LOCALES
@@ -145,21 +145,25 @@ def url_for(slug: str, kind: str, ref_id: str) -> str:
     return f"/b/{slug}/tickets/{ref_id}"
 
 
+# One kind's documents by ref_id. Equality on (brand_id, kind) and IN on ref_id lets both
+# databases use the (brand_id, kind, ref_id) unique index; an OR of (kind, ref_id) pairs made
+# SQLite scan the brand's documents by its (brand_id, visibility) index instead (4.6 ms at
+# 5,000 documents, ~20x that at 100,000).
+_BODIES = text(
+    "SELECT ref_id, body FROM search_document "
+    "WHERE brand_id = :brand_id AND kind = :kind AND ref_id IN :refs"
+).bindparams(bindparam("refs", expanding=True))
+
+
 def _bodies(session: Session, brand_id: int, keys: Sequence[tuple[str, str]]) -> dict[Any, str]:
-    if not keys:
-        return {}
-    clauses = " OR ".join(f"(kind = :k{i} AND ref_id = :r{i})" for i in range(len(keys)))
-    params: dict[str, Any] = {"brand_id": brand_id}
-    for i, (kind, ref) in enumerate(keys):
-        params[f"k{i}"], params[f"r{i}"] = kind, ref
-    rows = session.execute(
-        text(
-            f"SELECT kind, ref_id, body FROM search_document "  # noqa: S608 — placeholders only
-            f"WHERE brand_id = :brand_id AND ({clauses})"
-        ),
-        params,
-    ).all()
-    return {(r.kind, str(r.ref_id)): r.body for r in rows}
+    by_kind: dict[str, list[str]] = {}
+    for kind, ref in keys:
+        by_kind.setdefault(kind, []).append(ref)
+    out: dict[Any, str] = {}
+    for kind, refs in by_kind.items():
+        rows = session.execute(_BODIES, {"brand_id": brand_id, "kind": kind, "refs": refs})
+        out.update(((kind, str(r.ref_id)), r.body) for r in rows)
+    return out
 
 
 def search(
