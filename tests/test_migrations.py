@@ -106,3 +106,36 @@ def test_downgrade_of_0010_leaves_no_trigrams(database_url: str) -> None:
         hits = index.search(77, query_tokens("paymnt", index.config), ("public",))
         assert [h.ref_id for h in hits] == ["1"]
     engine.dispose()
+
+
+def test_0014_scope_tokens_are_derived_from_the_stored_documents(database_url: str) -> None:
+    """0014 rebuilds SQLite's full-text table with a scope token per document, taken from
+    search_document: a small brand beside a large one then finds its documents at its
+    visibility, after a downgrade and an upgrade alike (PostgreSQL: unchanged, same answers)."""
+    from sqlalchemy import text
+
+    from crowdcx.search.index import IndexDocument, index_class_for, query_tokens
+
+    engine = create_engine(database_url)
+
+    def refs(visibilities: tuple[str, ...]) -> set[str]:
+        with engine.connect() as conn:
+            index = index_class_for(conn)(conn)
+            hits = index.search(77, query_tokens("warranty", index.config), visibilities)  # type: ignore[arg-type]
+            return {h.ref_id for h in hits}
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM search_document"))
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("DELETE FROM search_fts"))
+        index_class_for(conn)(conn).add_many(
+            [IndexDocument(78, "article", str(i), "en", "public", "Warranty", "") for i in range(9)]
+            + [IndexDocument(77, "article", "pub", "en", "public", "Warranty claim", ""),
+               IndexDocument(77, "article", "exp", "en", "experts", "Warranty internals", "")]
+        )  # fmt: skip
+    assert refs(("public",)) == {"pub"}
+    downgrade(database_url, "0013")
+    upgrade(database_url, "heads")
+    assert refs(("public",)) == {"pub"}
+    assert refs(("public", "experts")) == {"pub", "exp"}
+    engine.dispose()

@@ -175,6 +175,34 @@ def test_brands_are_isolated(index: SearchIndex) -> None:
     assert refs(index, "warranty", brand_id=3) == []
 
 
+def test_a_small_brand_beside_a_large_one_sees_only_its_own(index: SearchIndex) -> None:
+    """A brand holding a small share of the index is searched through its scope tokens (on
+    SQLite): the same answers, its visibility rules kept, and nothing of the large brand."""
+    index.add_many(
+        doc(f"big{i}", "warranty claim refund", f"warranty {i}", brand_id=2,
+            visibility=("public", "experts", "staff")[i % 3])
+        for i in range(30)
+    )  # fmt: skip
+    index.add_many(
+        [
+            doc("pub", "warranty claim", "how to claim the warranty"),
+            doc("exp", "warranty claim internals", visibility="experts"),
+            doc("kb", "warranty claim steps", kind="question"),
+        ]
+    )
+    assert set(refs(index, "warranty claim")) == {"pub", "kb"}
+    assert set(refs(index, "warranty", visibilities=("public", "experts"))) == {"pub", "exp", "kb"}
+    assert refs(index, "warranty", kinds=("question",)) == ["kb"]
+    assert refs(index, "refund") == []  # only the large brand's documents hold it
+    assert len(refs(index, "warranty", brand_id=2, visibilities=("public",))) == 10
+    # A word spelled like a scope token is searched as a word, not as a scope.
+    index.add(doc("odd", "s1public s2staff"))
+    assert refs(index, "s1public") == ["odd"]
+    if isinstance(index, SqliteSearchIndex):  # without trigrams words have no column filter
+        words_only = SqliteSearchIndex(index.conn, IndexConfig(gram_weight=0.0))
+        assert refs(words_only, "s1public") == ["odd"]
+
+
 def test_kind_filter(index: SearchIndex) -> None:
     index.add(doc("a", "battery drains", kind="article"))
     index.add(doc("q", "battery drains fast", kind="question"))
