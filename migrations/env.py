@@ -17,7 +17,6 @@ url = (
 )
 
 
-
 def mapped_only(name: str | None, type_: str, parent_names: object) -> bool:
     """Autogenerate ignores the raw-SQL search index tables (kernel.models.RAW_SQL_TABLES)."""
     from crowdcx.kernel.models import RAW_SQL_TABLES
@@ -25,6 +24,7 @@ def mapped_only(name: str | None, type_: str, parent_names: object) -> bool:
     if type_ == "table" and name is not None:
         return not any(name == t or name.startswith(f"{t}_") for t in RAW_SQL_TABLES)
     return True
+
 
 def run_migrations_offline() -> None:
     context.configure(
