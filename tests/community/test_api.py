@@ -404,3 +404,57 @@ def test_running_totals_equal_the_ledger_and_rebuild_to_the_same(
     assert before[(f.helpers[0].id, today)] == (20, 20)
     current = {"all", rep.period_scope("week", now), rep.period_scope("month", now), today}
     assert snapshot() == {k: v for k, v in before.items() if k[1] in current}
+
+
+def test_a_tag_lists_every_tagged_question_and_ranks_its_helpers(
+    client: TestClient, world: World, db: Database, database_url: str
+) -> None:
+    """?tag= pages through all of a tag's questions, however many newer untagged ones there
+    are (it used to look only among the newest few), in any case; a tag's leaderboard counts
+    points earned on its questions and their answers only. The tag rows survive a migration
+    round trip (0015 back-fills them from the questions)."""
+    from crowdcx.kernel.migrate import downgrade, upgrade
+
+    f = Forum(client, world, db)
+    f.grant(f.asker, 3000)  # past the new members' posting limits
+    for h in f.helpers[2:]:
+        f.grant(h, 200)
+    old = f.ask("Как включить eSIM?", tags=["eSIM", "settings"])
+    also = f.ask("eSIM в роуминге", tags=["esim"])
+    for i in range(12):
+        f.ask(f"Вопрос без тега {i}")
+
+    def listed(tag: str, limit: int = 1) -> list[int]:
+        ids: list[int] = []
+        cursor = None
+        while True:
+            page = f.get(
+                "/questions", tag=tag, limit=limit, **({"cursor": cursor} if cursor else {})
+            )
+            assert page.status_code == 200, page.text
+            ids += [q["id"] for q in page.json()["items"]]
+            cursor = page.json()["next_cursor"]
+            if not cursor:
+                return ids
+
+    assert listed("esim") == [also, old]
+    assert listed("ESIM ", limit=10) == [also, old]
+    assert listed("settings") == [old]
+    assert listed("nothing") == []
+    page = client.get(f"/b/{f.slug}/community", params={"tag": "ESIM"})  # the tag's page
+    assert page.status_code == 200
+    assert "Как включить eSIM?" in page.text
+    assert "eSIM в роуминге" in page.text
+    assert "Вопрос без тега" not in page.text
+    tagged_answer = f.answer(old, f.helpers[0], "Настройки → Сотовая связь → eSIM.")
+    other_answer = f.answer(f.ask("Ещё вопрос"), f.helpers[1], "Перезагрузите телефон.")
+    for voter in f.helpers[2:]:
+        assert f.post(f"/posts/{tagged_answer}/vote", voter, {"value": 1}).is_success
+        assert f.post(f"/posts/{other_answer}/vote", voter, {"value": 1}).is_success
+    board = f.get("/leaderboard", period="week", tag="eSIM").json()["items"]
+    assert [(r["user_id"], r["points"]) for r in board] == [(f.helpers[0].id, 20)]
+    downgrade(database_url, "0014")
+    upgrade(database_url, "heads")
+    assert listed("esim", limit=10) == [also, old]
+    board = f.get("/leaderboard", period="week", tag="esim").json()["items"]
+    assert [(r["user_id"], r["points"]) for r in board] == [(f.helpers[0].id, 20)]

@@ -9,24 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import create_engine
 
 from crowdcx.community import activity, engagement, service
-
-
-def _plan(engine: Engine, stmt: Any, params: dict[str, Any]) -> str:
-    """SQLite's plan for ``stmt`` as SQLAlchemy sends it (same SQL, same bound values)."""
-
-    def explain(conn: Any, cursor: Any, sql: str, parameters: Any, context: Any,
-                executemany: bool) -> tuple[str, Any]:  # fmt: skip
-        return f"EXPLAIN QUERY PLAN {sql}", parameters
-
-    event.listen(engine, "before_cursor_execute", explain, retval=True)
-    try:
-        with engine.connect() as conn:
-            return " | ".join(str(r[-1]) for r in conn.execute(stmt, params))
-    finally:
-        event.remove(engine, "before_cursor_execute", explain)
+from tests.query_plans import plan as _plan
 
 
 @pytest.mark.parametrize(

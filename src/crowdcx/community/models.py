@@ -76,6 +76,19 @@ class PostRow(BrandOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PostTagRow(BrandOwned, Base):
+    """A question's tag, one row each (``PostRow.tags`` keeps the list for display): what
+    ``?tag=`` lists and per-tag leaderboards find by index instead of reading every post."""
+
+    __tablename__ = "community_post_tags"
+    __table_args__ = (Index("ix_community_post_tags_tag", "brand_id", "tag", "post_id"),)
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("community_posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
 class VoteRow(BrandOwned, Base):
     __tablename__ = "community_votes"
     __table_args__ = (UniqueConstraint("post_id", "voter_id"),)

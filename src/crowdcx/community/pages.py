@@ -113,22 +113,25 @@ def _names(uow: UnitOfWork, ids: Any) -> dict[int, str]:
 @router.get("/b/{slug}/community")
 def community_home(
     slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str = "", sort: str = "new",
-    notice: str = "",
+    notice: str = "", tag: str = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, viewer.user)
     q = q[:500]
+    tag = tag.strip()[:40]
     language = _reader_language(ctx)
     visible = ctx.scoped(PostRow).where(PostRow.kind == "question", PostRow.hidden.is_(False))
-    popular = list(
-        uow.session.scalars(
-            visible.where(PostRow.language == language)
-            .order_by((PostRow.up - PostRow.down + PostRow.answers).desc(), PostRow.id.desc())
-            .limit(8)
+    popular: list[PostRow] = []
+    if not tag:  # a tag's page lists that tag's questions only
+        popular = list(
+            uow.session.scalars(
+                visible.where(PostRow.language == language)
+                .order_by((PostRow.up - PostRow.down + PostRow.answers).desc(), PostRow.id.desc())
+                .limit(8)
+            )
         )
-    )
     sort = sort if sort in ("new", "votes", "unanswered", "unsolved") else "new"
     latest = service.list_questions(
-        uow.session, ctx, community=None, tag=None, sort=sort, limit=20, after=None
+        uow.session, ctx, community=None, tag=tag or None, sort=sort, limit=20, after=None
     )
     answer = None
     if q.strip():
@@ -140,7 +143,7 @@ def community_home(
         "community/home.html",
         {
             **_common(uow, ctx), "communities": communities, "popular": popular,
-            "latest": latest, "sort": sort, "q": q, "answer": answer,
+            "latest": latest, "sort": sort, "q": q, "answer": answer, "tag": tag,
             "names": _names(uow, [p.author_id for p in [*popular, *latest]]),
             "community_names": {c.id: c.name for c in communities},
             "notice": notice[:20],

@@ -26,6 +26,7 @@ from crowdcx.community.models import (
     ModerationRow,
     PostRevisionRow,
     PostRow,
+    PostTagRow,
     RedemptionRow,
     VoteRow,
 )
@@ -382,7 +383,7 @@ def ask(
             "language", _("Unknown language; choose from: %(choices)s.") % choices, "locale_unknown"
         )
     _posting_checks(uow, ctx, community, body, now)
-    clean_tags = sorted({t.strip().casefold()[:40] for t in tags if t.strip()})[:10]
+    clean_tags = sorted({_tag(t) for t in tags if t.strip()})[:10]
     post = PostRow(
         brand_id=ctx.brand.id, kind="question", community_id=community.id, author_id=user.id,
         title=title, body=body.strip(), body_html=render(body.strip()),
@@ -391,6 +392,8 @@ def ask(
     )  # fmt: skip
     uow.session.add(post)
     uow.session.flush()
+    tag_rows = [{"brand_id": ctx.brand.id, "post_id": post.id, "tag": t} for t in clean_tags]
+    append_rows(uow.session, PostTagRow, tag_rows)
     activity.move(uow.session, ctx.brand.id, user.id, questions=1)
     engagement.on_question(uow, ctx, post, now)
     return post
@@ -437,16 +440,27 @@ def list_questions(
         stmt = stmt.where(PostRow.answers == 0)
     elif sort == "unsolved":
         stmt = stmt.where(PostRow.solved.is_(False))
+    if tag:
+        stmt = stmt.where(PostRow.id.in_(_tagged(ctx, tag)))
     if after is not None:
         stmt = stmt.where(PostRow.id < after)
     if sort == "votes":
         stmt = stmt.order_by((PostRow.up - PostRow.down).desc(), PostRow.id.desc())
     else:
         stmt = stmt.order_by(PostRow.id.desc())
-    rows = list(session.scalars(stmt.limit(limit * 5 if tag else limit)))
-    if tag:
-        rows = [r for r in rows if tag.casefold() in r.tags][:limit]
-    return rows
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def _tag(text: str) -> str:
+    """A tag as stored and looked up: trimmed, case-folded, at most 40 characters."""
+    return text.strip().casefold()[:40]
+
+
+def _tagged(ctx: BrandContext, tag: str) -> Any:
+    """The ids of the brand's questions tagged ``tag`` (a subquery on the tag index)."""
+    return select(PostTagRow.post_id).where(
+        PostTagRow.brand_id == ctx.brand.id, PostTagRow.tag == _tag(tag)
+    )
 
 
 # --- votes, accepts, approval -------------------------------------------------------------
@@ -978,19 +992,13 @@ def leaderboard(
         scope = rep.period_scope(period, now, points.POLICY.cap_timezone)  # type: ignore[arg-type]
         return rep.rank_leaderboard(points.top_totals(session, ctx, scope, limit), limit)
     since = rep.period_start(period, now)  # type: ignore[arg-type]
-    post_ids = None
-    if community is not None or tag:
-        stmt = select(PostRow.id, PostRow.question_id, PostRow.tags, PostRow.kind).where(
-            PostRow.brand_id == ctx.brand.id
-        )
-        if community is not None:
-            stmt = stmt.where(PostRow.community_id == community.id)
-        rows = session.execute(stmt).all()
-        if tag:
-            tagged = {r.id for r in rows if r.kind == "question" and tag.casefold() in r.tags}
-            post_ids = [r.id for r in rows if r.id in tagged or r.question_id in tagged]
-        else:
-            post_ids = [r.id for r in rows]
+    stmt = select(PostRow.id).where(PostRow.brand_id == ctx.brand.id)
+    if community is not None:
+        stmt = stmt.where(PostRow.community_id == community.id)
+    if tag:  # the tagged questions and their answers
+        tagged = _tagged(ctx, tag)
+        stmt = stmt.where(PostRow.id.in_(tagged) | PostRow.question_id.in_(tagged))
+    post_ids = list(session.scalars(stmt))
     totals = points.period_totals(session, ctx, since, post_ids)
     return rep.rank_leaderboard(totals, limit)
 
