@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdcx.kernel.models import Base, BrandOwned, utcnow
@@ -47,6 +47,31 @@ class PostRow(BrandOwned, Base):
         # Per-author reads on every post, vote and accept (posting rate, badge counts): without
         # it each one scans the brand's posts.
         Index("ix_community_posts_brand_author", "brand_id", "author_id", "kind"),
+        # Question lists, newest first (the brand's, a community's): an index range read in id
+        # order instead of sorting every question (60 ms a page at 100,000 questions).
+        # "hidden" before "kind": a query naming only brand_id and kind (a question's answers)
+        # then matches one column of it, and SQLite keeps the question_id index for that.
+        Index("ix_community_posts_list", "brand_id", "hidden", "kind", "id"),
+        Index("ix_community_posts_community_list", "community_id", "hidden", "kind", "id"),
+        # The brand's questions by score ("Most votes") and the community home's "popular in
+        # your language": the same expressions as the ORDER BY, so neither sorts every question.
+        Index(
+            "ix_community_posts_score",
+            "brand_id",
+            "hidden",
+            "kind",
+            text("(up - down) DESC"),
+            text("id DESC"),
+        ),
+        Index(
+            "ix_community_posts_popular",
+            "brand_id",
+            "hidden",
+            "kind",
+            "language",
+            text("(up - down + answers) DESC"),
+            text("id DESC"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -119,16 +119,10 @@ def community_home(
     q = q[:500]
     tag = tag.strip()[:40]
     language = _reader_language(ctx)
-    visible = ctx.scoped(PostRow).where(PostRow.kind == "question", PostRow.hidden.is_(False))
     popular: list[PostRow] = []
     if not tag:  # a tag's page lists that tag's questions only
-        popular = list(
-            uow.session.scalars(
-                visible.where(PostRow.language == language)
-                .order_by((PostRow.up - PostRow.down + PostRow.answers).desc(), PostRow.id.desc())
-                .limit(8)
-            )
-        )
+        query = service.questions_query(ctx.brand.id, sort="popular", language=language)
+        popular = list(uow.session.scalars(query.limit(8)))
     sort = sort if sort in ("new", "votes", "unanswered", "unsolved") else "new"
     latest = service.list_questions(
         uow.session, ctx, community=None, tag=tag or None, sort=sort, limit=20, after=None

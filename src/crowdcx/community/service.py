@@ -12,7 +12,17 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    false,
+    func,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from crowdcx.community import activity, engagement, rules
@@ -433,22 +443,44 @@ def list_questions(
     session: Session, ctx: BrandContext, *, community: CommunityRow | None, tag: str | None,
     sort: str, limit: int, after: int | None,
 ) -> list[PostRow]:  # fmt: skip
-    stmt = ctx.scoped(PostRow).where(PostRow.kind == "question", PostRow.hidden.is_(False))
-    if community is not None:
-        stmt = stmt.where(PostRow.community_id == community.id)
+    stmt = questions_query(
+        ctx.brand.id, community_id=community.id if community else None, tag=tag, sort=sort,
+        after=after,
+    )  # fmt: skip
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def questions_query(
+    brand_id: int, *, community_id: int | None = None, tag: str | None = None,
+    sort: str = "new", after: int | None = None, language: str | None = None,
+) -> Select[PostRow]:  # fmt: skip
+    """A brand's visible questions in a list's order: newest first (``after`` = the cursor),
+    by score ("votes"), or "popular" (score + answers, in one ``language``); each order reads
+    an index of community_posts (tests/community/test_query_plans.py)."""
+    # hidden = false, not IS false: PostgreSQL uses an index only for the former.
+    stmt = select(PostRow).where(
+        PostRow.brand_id == brand_id, PostRow.kind == "question", PostRow.hidden == false()
+    )
+    if community_id is not None:
+        stmt = stmt.where(PostRow.community_id == community_id)
+    if language is not None:
+        stmt = stmt.where(PostRow.language == language)
     if sort == "unanswered":
         stmt = stmt.where(PostRow.answers == 0)
     elif sort == "unsolved":
         stmt = stmt.where(PostRow.solved.is_(False))
     if tag:
-        stmt = stmt.where(PostRow.id.in_(_tagged(ctx, tag)))
+        stmt = stmt.where(PostRow.id.in_(_tagged(brand_id, tag)))
     if after is not None:
         stmt = stmt.where(PostRow.id < after)
+    # The ORDER BY expressions are those of the ix_community_posts_score / _popular indexes.
     if sort == "votes":
-        stmt = stmt.order_by((PostRow.up - PostRow.down).desc(), PostRow.id.desc())
-    else:
-        stmt = stmt.order_by(PostRow.id.desc())
-    return list(session.scalars(stmt.limit(limit)))
+        return stmt.order_by((PostRow.up - PostRow.down).desc(), PostRow.id.desc())
+    if sort == "popular":
+        return stmt.order_by(
+            (PostRow.up - PostRow.down + PostRow.answers).desc(), PostRow.id.desc()
+        )
+    return stmt.order_by(PostRow.id.desc())
 
 
 def _tag(text: str) -> str:
@@ -456,10 +488,10 @@ def _tag(text: str) -> str:
     return text.strip().casefold()[:40]
 
 
-def _tagged(ctx: BrandContext, tag: str) -> Any:
+def _tagged(brand_id: int, tag: str) -> Any:
     """The ids of the brand's questions tagged ``tag`` (a subquery on the tag index)."""
     return select(PostTagRow.post_id).where(
-        PostTagRow.brand_id == ctx.brand.id, PostTagRow.tag == _tag(tag)
+        PostTagRow.brand_id == brand_id, PostTagRow.tag == _tag(tag)
     )
 
 
@@ -992,14 +1024,20 @@ def leaderboard(
         scope = rep.period_scope(period, now, points.POLICY.cap_timezone)  # type: ignore[arg-type]
         return rep.rank_leaderboard(points.top_totals(session, ctx, scope, limit), limit)
     since = rep.period_start(period, now)  # type: ignore[arg-type]
-    stmt = select(PostRow.id).where(PostRow.brand_id == ctx.brand.id)
-    if community is not None:
-        stmt = stmt.where(PostRow.community_id == community.id)
-    if tag:  # the tagged questions and their answers
-        tagged = _tagged(ctx, tag)
-        stmt = stmt.where(PostRow.id.in_(tagged) | PostRow.question_id.in_(tagged))
-    post_ids = list(session.scalars(stmt))
-    totals = points.period_totals(session, ctx, since, post_ids)
+    posts: Select[Any] | CompoundSelect[Any]
+    if tag:  # the tagged questions (of the community) and their answers, each by an index
+        questions = _tagged(ctx.brand.id, tag)
+        if community is not None:
+            questions = select(PostRow.id).where(
+                PostRow.id.in_(questions), PostRow.community_id == community.id
+            )
+        posts = union_all(questions, select(PostRow.id).where(PostRow.question_id.in_(questions)))
+    else:
+        assert community is not None
+        posts = select(PostRow.id).where(
+            PostRow.brand_id == ctx.brand.id, PostRow.community_id == community.id
+        )
+    totals = points.period_totals(session, ctx, since, posts)
     return rep.rank_leaderboard(totals, limit)
 
 

@@ -8,7 +8,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, select
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -298,10 +309,11 @@ def period_totals(
     session: Session,
     ctx: BrandContext,
     since: datetime | None,
-    post_ids: list[int] | None = None,
+    post_ids: Select[Any] | CompoundSelect[Any] | None = None,
 ) -> dict[int, int]:
     """Earned points per user since ``since`` (None: all time), summed in SQL; optionally only
-    points earned on the given posts (a community's or a tag's leaderboard)."""
+    points earned on the posts ``post_ids`` selects (a community's or a tag's leaderboard: a
+    subquery, not a list — a large community's ids would pass the drivers' parameter limits)."""
     stmt = (
         select(PointsEntryRow.user_id, func.sum(PointsEntryRow.points))
         .where(
@@ -315,7 +327,7 @@ def period_totals(
     if post_ids is not None:
         stmt = stmt.where(
             PointsEntryRow.subject_kind.in_(("question", "answer")),
-            PointsEntryRow.subject_id.in_(post_ids or [-1]),
+            PointsEntryRow.subject_id.in_(post_ids),
         )
     return {int(uid): int(points or 0) for uid, points in session.execute(stmt)}
 
