@@ -378,3 +378,42 @@ def test_another_brand_cannot_see_the_ticket(desk: Desk, client: TestClient, wor
     assert other.get(f"/tickets/{tid}", other.agent).status_code == 404
     stranger = world.member(desk.slug, ["customer"])
     assert desk.get(f"/tickets/{tid}", stranger).status_code == 404
+
+
+def test_pull_queue_finds_what_the_expert_can_take_behind_what_they_cannot(
+    client: TestClient, world: World
+) -> None:
+    """An expert's pull queue lists the queued tickets they could take, however many newer
+    ones they could not (other skill or language) stand in front of them — it used to look
+    only at the newest three pages' worth and showed an empty queue."""
+    desk = Desk(client, world, mode="pull", experts=1)
+    narrow = world.member(desk.slug, ["expert"], "订单专家")
+    body = {"skills": {"orders": 4}, "languages": ["zh-Hans"], "tier": 1, "certifications": []}
+    assert desk.put(f"/experts/{narrow.id}", body, desk.admin).status_code == 200
+    desk.online(narrow)
+    theirs = [desk.ask(skill="orders")["id"] for _ in range(2)]
+    for _ in range(7):
+        desk.ask(skill="general")
+    desk.ask(skill="orders", language="en")  # a language they do not speak
+
+    def queue(limit: int) -> list[int]:
+        ids: list[int] = []
+        cursor = ""
+        while True:
+            page = desk.client.get(
+                desk.url("/tickets"), params={"limit": limit, "cursor": cursor} if cursor
+                else {"limit": limit}, headers=narrow.auth,
+            ).json()  # fmt: skip
+            ids += [t["id"] for t in page["items"]]
+            if not page["next_cursor"]:
+                return ids
+            cursor = page["next_cursor"]
+
+    assert queue(1) == theirs[::-1]
+    assert queue(50) == theirs[::-1]
+    claimed = desk.post(f"/tickets/{theirs[0]}/claim", narrow)
+    assert claimed.status_code == 200, claimed.text
+    assert queue(1) == theirs[::-1]  # their own ticket stays in their list, now claimed
+    desk.online(desk.experts[0])
+    general = desk.get("/tickets?limit=100", desk.experts[0]).json()["items"]
+    assert len(general) == 7  # every 'general' ticket ('orders' needs tier 1)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -1351,26 +1351,46 @@ def list_tickets(
     if status:
         stmt = stmt.where(TicketRow.status == status)
     staff = ctx.can("ticket.staff")
+    profile: routing.ExpertProfile | None = None
     if "expert" in ctx.roles and (mine or not staff):
         if mine:
             stmt = stmt.where(or_(TicketRow.owner_id == user.id, TicketRow.resolved_by == user.id))
         else:
             visible = TicketRow.owner_id == user.id
-            if policy.routing_mode is not routing.RoutingMode.PUSH:
-                visible = or_(visible, TicketRow.status == "queued")
+            profile_row = expert_row(session, ctx, user.id)
+            if policy.routing_mode is not routing.RoutingMode.PUSH and profile_row is not None:
+                # The pull queue: queued tickets this expert could take. Skill, language and
+                # tier narrow it in SQL; the routing rule below decides (certifications, a
+                # skill's own tier), batch after batch until the page is full.
+                profile = _profile(profile_row)
+                visible = or_(
+                    visible,
+                    and_(
+                        TicketRow.status == "queued",
+                        TicketRow.skill.in_(sorted(profile.skills)),
+                        TicketRow.language.in_(sorted(profile.languages)),
+                        TicketRow.required_tier <= profile.tier,
+                    ),
+                )
             stmt = stmt.where(visible)
     elif not staff or mine:
         stmt = stmt.where(TicketRow.customer_id == user.id)
-    if after is not None:
-        stmt = stmt.where(TicketRow.id < after)
-    rows = list(
-        session.scalars(stmt.order_by(TicketRow.id.desc()).limit(limit * 3 if not mine else limit))
-    )
-    if "expert" in ctx.roles and not mine and not staff:
-        rows = [
-            r for r in rows if r.owner_id == user.id or _eligible(session, ctx, user, r, policy)
-        ]
-    return rows[:limit]
+    stmt = stmt.order_by(TicketRow.id.desc()).limit(limit)
+    rows: list[TicketRow] = []
+    while True:
+        batch = list(session.scalars(stmt.where(TicketRow.id < after) if after else stmt))
+        if profile is None:
+            return batch
+        rows += [
+            r for r in batch
+            if r.owner_id == user.id or not routing.eligibility(
+                profile, routing.RoutingRequest(str(r.id), r.skill, r.language, r.required_tier),
+                policy.skill(r.skill), policy.max_concurrent,
+            )
+        ]  # fmt: skip
+        if len(rows) >= limit or len(batch) < limit:
+            return rows[:limit]
+        after = batch[-1].id
 
 
 def open_offers(session: Session, ctx: BrandContext, user: User, now: datetime) -> list[TicketRow]:
