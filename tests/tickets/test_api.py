@@ -417,3 +417,26 @@ def test_pull_queue_finds_what_the_expert_can_take_behind_what_they_cannot(
     desk.online(desk.experts[0])
     general = desk.get("/tickets?limit=100", desk.experts[0]).json()["items"]
     assert len(general) == 7  # every 'general' ticket ('orders' needs tier 1)
+
+
+def test_an_offer_runs_out_however_many_older_tickets_wait(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The sweeper reads the tickets whose moment has come (tickets.sweep_at), not the 200
+    least recently updated open ones: with 205 older queued tickets, nothing of them due, the
+    offers made after them still expire on time (they never did before)."""
+    desk = Desk(client, world, mode="both", experts=1)
+    expert = desk.experts[0]
+    for _ in range(205):
+        desk.ask()  # nobody online: queued, SLA far off
+    desk.online(expert)  # routes some of the waiting tickets: offers to this expert
+    offered = [o["ticket_id"] for o in desk.get("/offers", expert).json()]
+    assert offered
+    later = utcnow() + timedelta(seconds=130)
+    assert sweep_once(db, later).get("expire") == len(offered)
+    assert sweep_once(db, later) == {}  # idempotent, and the queued ones are not due
+    for tid in offered:
+        assert desk.get(f"/tickets/{tid}", desk.agent).json()["status"] == "queued"
+    # Their first-response clock (4 h, at risk at 80 %) escalates all of them on time.
+    at_risk = utcnow() + timedelta(hours=4 * 0.8, minutes=1)
+    assert sweep_once(db, at_risk).get("escalate") == 205

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ from crowdcx.tickets.rules import (
     decide_sweep,
     decide_transition,
     mark_first_response,
+    next_sweep_at,
     sla_due,
     sla_status,
 )
@@ -351,17 +353,29 @@ moves = st.lists(
 )
 
 
+PLAY_POLICY = LifecyclePolicy(offer_timeout_s=120, auto_close_after_s=600, max_rings=3)
+
+
+def replay(
+    sequence: list[tuple[Action, Actor, str, int]],
+) -> Iterator[tuple[Ticket, Action, Transition | Violation, datetime]]:
+    """Each move of ``sequence`` tried on the ticket so far: (ticket before, action, result,
+    time); the ticket moves on only when the rules accept the move."""
+    t, now = new_ticket(), T0
+    for action, actor, target, dt in sequence:
+        now += timedelta(seconds=dt)
+        result = decide_transition(t, action, actor, now, policy=PLAY_POLICY, target=target)
+        yield t, action, result, now
+        if isinstance(result, Transition):
+            t = result.ticket
+
+
 @settings(max_examples=400)
 @given(moves)
 def test_random_action_sequences_stay_in_defined_states_with_one_owner(
     sequence: list[tuple[Action, Actor, str, int]],
 ) -> None:
-    policy = LifecyclePolicy(offer_timeout_s=120, auto_close_after_s=600, max_rings=3)
-    t = new_ticket()
-    now = T0
-    for action, actor, target, dt in sequence:
-        now += timedelta(seconds=dt)
-        result = decide_transition(t, action, actor, now, policy=policy, target=target)
+    for t, action, result, _now in replay(sequence):
         if isinstance(result, Violation):
             assert (t.state, action) not in TRANSITIONS or result.code != "illegal_transition"
             continue
@@ -377,7 +391,6 @@ def test_random_action_sequences_stay_in_defined_states_with_one_owner(
             assert result.ticket.owner_id == t.owner_id
         assert check_invariants(result.ticket) == []
         assert (result.ticket.owner_id is not None) == (result.ticket.state in OWNED_STATES)
-        t = result.ticket
 
 
 @given(st.integers(min_value=2, max_value=60), st.booleans())
@@ -417,3 +430,53 @@ def test_business_time_round_trips(start: datetime, seconds: int) -> None:
     due = add_business_seconds(start, seconds, SHANGHAI_OFFICE)
     assert due >= start
     assert business_seconds_between(start, due, SHANGHAI_OFFICE) == pytest.approx(seconds)
+
+
+@settings(max_examples=300)
+@given(
+    moves,
+    st.sampled_from([None, SHANGHAI_OFFICE]),
+    st.lists(st.integers(min_value=0, max_value=14 * 24 * 3600), min_size=1, max_size=8),
+    st.booleans(),
+)
+def test_the_sweeper_is_never_woken_too_late(
+    sequence: list[tuple[Action, Actor, str, int]],
+    hours: BusinessHours | None,
+    probes: list[int],
+    responded: bool,
+) -> None:
+    """Whatever state a ticket reaches, decide_sweep finds nothing to do before
+    next_sweep_at: a sweeper that looks at tickets from their next_sweep_at on (the indexed
+    tickets.sweep_at) misses no expiry, escalation or auto-close."""
+    policy = PLAY_POLICY
+    sla = SlaPolicy(first_response_s=3600, resolution_s=4 * 3600, business_hours=hours)
+    t, now = new_ticket(), T0
+    for before, _action, result, at in replay(sequence):
+        t, now = (result.ticket if isinstance(result, Transition) else before), at
+    if responded and t.owner_id is not None:
+        stamped = mark_first_response(t, Actor(Role.EXPERT, t.owner_id), now)
+        if stamped is not None:
+            t = stamped[0]
+    wake = next_sweep_at(t, lifecycle=policy, sla=sla)
+    for offset in probes:
+        at = now + timedelta(seconds=offset)
+        if decide_sweep(t, at, lifecycle=policy, sla=sla) is not None:
+            assert wake is not None, (t, at)
+            assert at >= wake, (t, at, wake)
+
+
+def test_next_sweep_at_is_the_moment_the_sweeper_has_work() -> None:
+    sla = SlaPolicy(first_response_s=3600, resolution_s=4 * 3600, at_risk_ratio=0.8)
+    policy = LifecyclePolicy(offer_timeout_s=120, auto_close_after_s=600, max_rings=3)
+    queued = step(new_ticket(), Action.SUBMIT, CUSTOMER).ticket
+    risk = T0 + timedelta(minutes=48) - timedelta(seconds=1)  # first response at risk
+    assert next_sweep_at(queued, lifecycle=policy, sla=sla) == risk
+    offered = step(queued, Action.OFFER, SYSTEM, target="alice", policy=policy).ticket
+    assert next_sweep_at(offered, lifecycle=policy, sla=sla) == offered.offer_expires_at
+    claimed = step(offered, Action.CLAIM, ALICE).ticket  # owned: only a breach escalates
+    breach = T0 + timedelta(hours=4) - timedelta(seconds=1)
+    assert next_sweep_at(claimed, lifecycle=policy, sla=sla) == breach
+    resolved = step(claimed, Action.RESOLVE, ALICE, T0 + timedelta(hours=1)).ticket
+    assert next_sweep_at(resolved, lifecycle=policy, sla=sla) == T0 + timedelta(hours=1, minutes=10)
+    closed = step(resolved, Action.CONFIRM, CUSTOMER, T0 + timedelta(hours=2)).ticket
+    assert next_sweep_at(closed, lifecycle=policy, sla=sla) is None

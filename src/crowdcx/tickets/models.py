@@ -55,6 +55,7 @@ class TicketRow(BrandOwned, Base):
         Index("ix_tickets_brand_customer", "brand_id", "customer_id"),
         Index("ix_tickets_brand_owner", "brand_id", "owner_id"),
         Index("ix_tickets_status_offer_expires", "status", "offer_expires_at"),
+        Index("ix_tickets_sweep_at", "sweep_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +72,9 @@ class TicketRow(BrandOwned, Base):
     owner_role: Mapped[str | None] = mapped_column(String(10), default=None)
     offered_to: Mapped[int | None] = mapped_column(default=None, index=True)
     offer_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the sweeper next has to look at it (rules.next_sweep_at under the brand's policy:
+    # offer expiry, SLA risk or breach, auto-close); None when nothing can fall due.
+    sweep_at: Mapped[datetime | None] = mapped_column(default=None)
     rung: Mapped[list[str]]
     escalated: Mapped[bool] = mapped_column(default=False)
     escalation_reason: Mapped[str] = mapped_column(String(500), default="")

@@ -759,6 +759,52 @@ def auto_close_due(ticket: Ticket, policy: LifecyclePolicy) -> datetime | None:
     return ticket.resolved_at + timedelta(seconds=policy.auto_close_after_s)
 
 
+def next_sweep_at(
+    ticket: Ticket,
+    *,
+    lifecycle: LifecyclePolicy = DEFAULT_LIFECYCLE,
+    sla: SlaPolicy = DEFAULT_SLA,
+) -> datetime | None:
+    """The earliest moment :func:`decide_sweep` may act on ``ticket`` as it stands (None: not
+    until it changes). Never later than that moment — SLA moments are taken a second early
+    against rounding — so a sweeper that looks at each ticket from this moment on misses
+    nothing; looking early only finds nothing to do yet."""
+    state = ticket.state
+    if state is State.RESOLVED:
+        return auto_close_due(ticket, lifecycle)
+    if state not in (State.QUEUED, State.OFFERED, State.CLAIMED, State.REOPENED):
+        return None
+    if state is State.QUEUED and len(ticket.rung) >= lifecycle.max_rings:
+        return ticket.created_at  # already due
+    unowned = state in (State.QUEUED, State.OFFERED)
+    moments = [_clock_reaches(ticket.created_at, sla.resolution_s, ticket.resolved_at, sla, 1.0)]
+    if unowned:
+        ratio = sla.at_risk_ratio
+        moments.append(
+            _clock_reaches(ticket.created_at, sla.first_response_s, ticket.first_response_at,
+                           sla, ratio)
+        )  # fmt: skip
+        moments.append(
+            _clock_reaches(ticket.created_at, sla.resolution_s, ticket.resolved_at, sla, ratio)
+        )
+    if state is State.OFFERED and ticket.offer_expires_at is not None:
+        moments.append(ticket.offer_expires_at)
+    due = [m for m in moments if m is not None]
+    return min(due) if due else None
+
+
+def _clock_reaches(
+    started: datetime, target_s: int, met_at: datetime | None, sla: SlaPolicy, share: float
+) -> datetime | None:
+    """When :func:`_clock` first reports at least ``share`` of the target used (1.0: breached;
+    the at-risk ratio: at risk); ``started`` if it already does for good, None if never."""
+    if met_at is not None:  # the clock stopped: met in time (never) or breached (now)
+        used = business_seconds_between(started, met_at, sla.business_hours)
+        return started if used > target_s else None
+    moment = add_business_seconds(started, target_s * min(share, 1.0), sla.business_hours)
+    return moment - timedelta(seconds=1)
+
+
 @dataclass(frozen=True, slots=True)
 class SweepDecision:
     action: Action

@@ -196,6 +196,15 @@ def set_policy(
         row.roster_version += 1
         row.updated_at = now
     uow.session.flush()
+    if (parsed.sla, parsed.lifecycle) != (current.sla, current.lifecycle):
+        # Tickets' sweep_at came from the old targets and delays: the sweeper looks at each
+        # pending one again now and stores its moment under the new policy.
+        uow.session.execute(
+            update(TicketRow)
+            .where(TicketRow.brand_id == ctx.brand.id, TicketRow.sweep_at > now)
+            .values(sweep_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return parsed
 
 
@@ -405,7 +414,7 @@ def _int(value: str | None) -> int | None:
     return int(value) if value is not None else None
 
 
-def _state_values(t: lifecycle.Transition, now: datetime) -> dict[str, Any]:
+def _state_values(t: lifecycle.Transition, now: datetime, policy: BrandPolicy) -> dict[str, Any]:
     """The ticket columns a decided transition sets."""
     new = t.ticket
     values: dict[str, Any] = {
@@ -423,6 +432,7 @@ def _state_values(t: lifecycle.Transition, now: datetime) -> dict[str, Any]:
         "resolved_by_role": new.resolved_by_role.value if new.resolved_by_role else None,
         "version": new.version,
         "updated_at": now,
+        "sweep_at": lifecycle.next_sweep_at(new, lifecycle=policy.lifecycle, sla=policy.sla),
     }
     if new.state is lifecycle.State.CLOSED:
         values["closed_at"] = now
@@ -437,11 +447,12 @@ def _persist(
     row: TicketRow,
     t: lifecycle.Transition,
     now: datetime,
+    policy: BrandPolicy,
     conflict_code: str = "ticket_changed",
 ) -> None:
     """Write the decided ticket with a conditional update on the version that was read: if
     anybody changed the ticket in between, nothing is written and the caller gets a 409."""
-    values = _state_values(t, now)
+    values = _state_values(t, now, policy)
     result = uow.session.execute(
         update(TicketRow)
         .where(TicketRow.id == row.id, TicketRow.version == row.version)
@@ -756,7 +767,7 @@ def route(
     step = _next_step(uow.session, ctx, row, to_rules(row), policy, roster, now)
     if step is None:
         return "held"
-    _persist(uow, ctx, row, step, now)
+    _persist(uow, ctx, row, step, now, policy)
     return "escalated" if step.record.action is lifecycle.Action.ESCALATE else "offered"
 
 
@@ -981,7 +992,7 @@ def submit_intake(
     following = _next_step(uow.session, ctx, row, submitted.ticket, policy, intake.roster, now)
     if following is not None:
         steps.append(following)
-    for key, value in _state_values(steps[-1], now).items():
+    for key, value in _state_values(steps[-1], now, policy).items():
         setattr(row, key, value)
     uow.session.add(row)
     uow.session.flush()
@@ -1123,7 +1134,7 @@ def claim(
                 _("You already have as many tickets as you can take; finish one first."),
             )
     t = _decide(to_rules(row), lifecycle.Action.CLAIM, actor, now, policy)
-    _persist(uow, ctx, row, t, now, conflict_code="already_claimed")
+    _persist(uow, ctx, row, t, now, policy, conflict_code="already_claimed")
     return row
 
 
@@ -1162,7 +1173,7 @@ def act(
     t = _decide(
         before, action, lifecycle.Actor(role, str(user.id)), now, policy, reason=reason.strip()
     )
-    _persist(uow, ctx, row, t, now)
+    _persist(uow, ctx, row, t, now, policy)
     _settle_load(session, ctx, before, t.ticket)
     if row.status == "queued":
         route(uow, ctx, row, policy, roster, now)
@@ -1208,7 +1219,7 @@ def system_action(
     t = _decide(
         before, decision.action, lifecycle.Actor.system(), now, policy, reason=decision.reason
     )
-    _persist(uow, ctx, row, t, now)
+    _persist(uow, ctx, row, t, now, policy)
     _settle_load(uow.session, ctx, before, t.ticket)
     if row.status == "queued":
         route(uow, ctx, row, policy, roster, now)

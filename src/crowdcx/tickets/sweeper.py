@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, update
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.errors import AppError
@@ -32,18 +32,14 @@ SWEEPABLE = ("queued", "offered", "claimed", "reopened", "resolved")
 
 
 def due_ids(db: Database, now: datetime, batch: int = 200) -> list[int]:
-    """Tickets that may need the sweeper: run-out offers first, then the open ones oldest
-    first (SLA), and resolved ones for auto-close. The rules decide for each."""
+    """Tickets whose ``sweep_at`` has come (rules.next_sweep_at: an offer ran out, an SLA is at
+    risk or breached, an auto-close is due), the longest-waiting first: an index range read,
+    however many tickets are open."""
     with db.sessions() as session:
         stmt = (
             select(TicketRow.id)
-            .where(
-                or_(
-                    (TicketRow.status == "offered") & (TicketRow.offer_expires_at <= now),
-                    TicketRow.status.in_(("queued", "claimed", "reopened", "resolved")),
-                )
-            )
-            .order_by(TicketRow.updated_at)
+            .where(TicketRow.sweep_at <= now)
+            .order_by(TicketRow.sweep_at, TicketRow.id)
             .limit(batch)
         )
         if not db.is_sqlite:
@@ -52,18 +48,32 @@ def due_ids(db: Database, now: datetime, batch: int = 200) -> list[int]:
 
 
 def sweep_ticket(db: Database, ticket_id: int, now: datetime) -> str | None:
-    """Reload one ticket, decide, apply. Returns the action taken, if any."""
+    """Reload one ticket, decide, apply. Returns the action taken, if any. With nothing to do
+    (looked at early, or the policy changed), store its next moment instead."""
     with db.uow() as uow:
         row = uow.session.get(TicketRow, ticket_id)
-        if row is None or row.status not in SWEEPABLE:
+        if row is None:
             return None
         brand = uow.session.get_one(Brand, row.brand_id)
         ctx = BrandContext(brand, None, frozenset())
         policy, _roster = service.load_policy(uow.session, ctx)
-        decision = lifecycle.decide_sweep(
-            service.to_rules(row), now, lifecycle=policy.lifecycle, sla=policy.sla
-        )
+        ticket = service.to_rules(row)
+        decision = None
+        if row.status in SWEEPABLE:
+            decision = lifecycle.decide_sweep(
+                ticket, now, lifecycle=policy.lifecycle, sla=policy.sla
+            )
         if decision is None:
+            wake = lifecycle.next_sweep_at(ticket, lifecycle=policy.lifecycle, sla=policy.sla)
+            # Never again at once: an early moment (rounding) is retried a second later.
+            later = None if wake is None else max(wake, now + timedelta(seconds=1))
+            uow.session.execute(
+                update(TicketRow)
+                .where(TicketRow.id == row.id, TicketRow.version == row.version)
+                .values(sweep_at=later)
+                .execution_options(synchronize_session=False)
+            )
+            uow.commit()
             return None
         try:
             service.system_action(uow, ctx, row, decision, now)
@@ -74,13 +84,23 @@ def sweep_ticket(db: Database, ticket_id: int, now: datetime) -> str | None:
         return decision.action.value
 
 
-def sweep_once(db: Database, now: datetime | None = None) -> dict[str, int]:
+def sweep_once(
+    db: Database, now: datetime | None = None, batch: int = 200, budget_s: float = 1.0
+) -> dict[str, int]:
+    """Sweep the due tickets, batch after batch while batches come full and the time budget
+    lasts (a backlog — after a policy change, or an instance that was down — drains in a few
+    passes instead of 200 tickets per interval)."""
     at = now or utcnow()
     done: dict[str, int] = {}
-    for ticket_id in due_ids(db, at):
-        action = sweep_ticket(db, ticket_id, at)
-        if action:
-            done[action] = done.get(action, 0) + 1
+    started = time.monotonic()
+    while True:
+        ids = due_ids(db, at, batch)
+        for ticket_id in ids:
+            action = sweep_ticket(db, ticket_id, at)
+            if action:
+                done[action] = done.get(action, 0) + 1
+        if len(ids) < batch or time.monotonic() - started > budget_s:
+            break
     from crowdcx.community import service as community  # community builds on tickets
 
     escalated = community.auto_escalate(db, at)
