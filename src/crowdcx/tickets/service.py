@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, cast, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -1436,19 +1436,32 @@ class Earnings:
 
 def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
     account = pay.expert_earnings_account(str(user.id))
-    rows = session.execute(
-        ctx.scoped(
-            LedgerPosting,
-            select(LedgerPosting, TicketRow.subject, TicketRow.claimed_at, TicketRow.resolved_at),
+    postings = list(
+        session.scalars(
+            ctx.scoped(LedgerPosting)
+            .where(LedgerPosting.account == account)
+            .order_by(LedgerPosting.id.desc())
         )
-        .join(TicketRow, LedgerPosting.correlation_key == cast(TicketRow.id, String))
-        .where(LedgerPosting.account == account)
-        .order_by(LedgerPosting.id.desc())
-    ).all()
+    )
+    # The tickets by primary key, a thousand at a time. (A join on correlation_key =
+    # CAST(tickets.id AS text) read every ticket for each posting: no index matches a cast.)
+    ids = sorted({int(p.correlation_key) for p in postings if p.correlation_key.isdigit()})
+    tickets: dict[str, Any] = {}
+    for start in range(0, len(ids), 1000):
+        for r in session.execute(
+            select(
+                TicketRow.id, TicketRow.subject, TicketRow.claimed_at, TicketRow.resolved_at
+            ).where(TicketRow.brand_id == ctx.brand.id, TicketRow.id.in_(ids[start : start + 1000]))
+        ):
+            tickets[str(r.id)] = r
     lines: list[EarningLine] = []
     totals: dict[str, Money] = {}
     work: list[pay.WorkItem] = []
-    for posting, subject, claimed_at, resolved_at in rows:
+    for posting in postings:
+        ticket = tickets.get(posting.correlation_key)
+        if ticket is None:
+            continue
+        subject, claimed_at, resolved_at = ticket.subject, ticket.claimed_at, ticket.resolved_at
         amount = Money(posting.amount_minor, posting.currency)
         lines.append(
             EarningLine(int(posting.correlation_key), subject, amount, posting.kind, posting.at)
