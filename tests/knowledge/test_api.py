@@ -382,3 +382,26 @@ def test_snippets_come_from_each_results_own_document(
     assert "restart the" in snippets["article"]
     assert "storm" in snippets["question"]
     assert all("<mark>" in s for s in snippets.values())
+
+
+def test_a_tag_lists_every_tagged_article(client: TestClient, world: World) -> None:
+    """?tag= pages through all of a tag's articles, however many newer untagged ones there
+    are (it used to look only among the newest four pages' worth)."""
+    kb = Kb(client, world)
+    old = kb.write("退货政策", "七天无理由退货。", tags=["Returns"])
+    also = kb.write("退款多久到账", "一般三个工作日。", tags=["returns", "refund"])
+    for i in range(9):
+        kb.write(f"其他文章 {i}", "与退货无关。")
+    ids: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"tag": "RETURNS", "limit": 1}
+        if cursor:
+            params["cursor"] = cursor
+        page = kb.get("/articles", kb.author, **params).json()
+        ids += [a["id"] for a in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert ids == [also, old]
+    assert [a["id"] for a in kb.get("/articles", kb.author, tag="refund").json()["items"]] == [also]

@@ -150,14 +150,28 @@ def list_articles(
             if editor
             else Article.live_language == lang
         )
-    if after is not None:
-        stmt = stmt.where(Article.id < after)
-    rows = list(
-        session.scalars(stmt.order_by(Article.id.desc()).limit(limit * 4 if tag else limit))
-    )
-    if tag:
-        rows = [a for a in rows if tag.casefold() in a.tags][:limit]
-    return rows
+    stmt = stmt.order_by(Article.id.desc())
+
+    def page(size: int) -> list[Article]:
+        return list(
+            session.scalars(
+                (stmt.where(Article.id < after) if after is not None else stmt).limit(size)
+            )
+        )
+
+    if not tag:
+        return page(limit)
+    # Tags live in a JSON list: read on, batch after batch, until the page is full (it used
+    # to look only among the newest four pages' worth and missed older tagged articles).
+    wanted = tag.strip().casefold()
+    rows: list[Article] = []
+    batch = max(limit, 200)
+    while True:
+        read = page(batch)
+        rows += [a for a in read if wanted in a.tags]
+        if len(rows) >= limit or len(read) < batch:
+            return rows[:limit]
+        after = read[-1].id
 
 
 def variants(session: Session, ctx: BrandContext, article: Article) -> list[Article]:
