@@ -52,15 +52,34 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(
-        connection=connection,
-        target_metadata=metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-        include_name=mapped_only,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode drops a column by rebuilding the table (copy, DROP TABLE, rename); with
+        # foreign keys on, that DROP cascades to every child row (downgrading 0017 emptied
+        # the tickets' history, 0006 the communities' posts). Alembic's advice: keep them off
+        # while migrating. The pragma only takes effect outside a transaction.
+        _foreign_keys(connection, "OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+            include_name=mapped_only,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        if connection.in_transaction():
+            connection.commit()
+    finally:
+        if sqlite:
+            _foreign_keys(connection, "ON")
+
+
+def _foreign_keys(connection, state: str) -> None:  # type: ignore[no-untyped-def]
+    if connection.in_transaction():
+        connection.commit()
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={state}")
     if connection.in_transaction():
         connection.commit()
 

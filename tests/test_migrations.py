@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from crowdcx.all_models import metadata
+from crowdcx.kernel.db import Database
 from crowdcx.kernel.migrate import downgrade, upgrade
 from crowdcx.kernel.models import RAW_SQL_TABLES
+from tests.conftest import World
 
 
 def mapped_only(name: str | None, type_: str, parent_names: object) -> bool:
@@ -160,3 +163,39 @@ def test_0014_scope_tokens_are_derived_from_the_stored_documents(database_url: s
     assert refs(("public",)) == {"pub"}
     assert refs(("public", "experts")) == {"pub", "exp"}
     engine.dispose()
+
+
+def test_downgrades_keep_the_rows_of_tables_they_rebuild(
+    client: TestClient, world: World, db: Database, database_url: str
+) -> None:
+    """On SQLite a downgrade that drops a column rebuilds the table (copy, DROP, rename):
+    with foreign keys on, the DROP cascaded to every child row — going below 0017 emptied
+    the tickets' history and messages, below 0006 the communities' posts. Migrations now run
+    with foreign keys off; every row comes back."""
+    from tests.community.test_api import Forum
+    from tests.tickets.test_api import Desk
+
+    desk = Desk(client, world, mode="pull", experts=1)
+    desk.online(desk.experts[0])
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", desk.experts[0]).status_code == 200
+    assert desk.post(f"/tickets/{tid}/messages", desk.experts[0], {"body": "Hi"}).is_success
+    forum = Forum(client, world, db)
+    forum.answer(forum.ask(), forum.helpers[0], "Перезагрузите роутер.")
+    tables = ("tickets", "ticket_transitions", "ticket_messages", "community_posts")
+
+    def counts() -> dict[str, int]:
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            found = {
+                t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables
+            }
+        engine.dispose()
+        return found
+
+    before = counts()
+    assert all(before.values()), before
+    db.engine.dispose()  # the app's pooled connections must not hold the tables
+    downgrade(database_url, "0005")
+    upgrade(database_url, "heads")
+    assert counts() == before
