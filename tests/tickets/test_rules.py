@@ -432,10 +432,22 @@ def test_business_time_round_trips(start: datetime, seconds: int) -> None:
     assert business_seconds_between(start, due, SHANGHAI_OFFICE) == pytest.approx(seconds)
 
 
+OVERLAPPING = BusinessHours(  # 9-17 and 12-20: one stretch of open time, 9-20
+    "Europe/Moscow", tuple(Window(d, time(h), time(h + 8)) for d in range(7) for h in (9, 12))
+)
+
+
+def test_overlapping_windows_count_once_both_ways() -> None:
+    start = datetime(2025, 3, 3, 6, 0, tzinfo=UTC)  # 9:00 in Moscow
+    due = add_business_seconds(start, 8 * 3600, OVERLAPPING)
+    assert due == datetime(2025, 3, 3, 14, 0, tzinfo=UTC)  # 17:00 there, not 14:00 + overlap
+    assert business_seconds_between(start, due, OVERLAPPING) == 8 * 3600
+
+
 @settings(max_examples=300)
 @given(
     moves,
-    st.sampled_from([None, SHANGHAI_OFFICE]),
+    st.sampled_from([None, SHANGHAI_OFFICE, OVERLAPPING]),
     st.lists(st.integers(min_value=0, max_value=14 * 24 * 3600), min_size=1, max_size=8),
     st.booleans(),
 )

@@ -648,7 +648,15 @@ def _intervals(hours: BusinessHours, first_day: date, days: int) -> list[tuple[d
             if closes > opens:
                 out.append((opens, closes))
     out.sort()
-    return out
+    # Overlapping windows (9-17 and 12-20) are one stretch of open time: merged, so that
+    # add_business_seconds and business_seconds_between count it once alike.
+    merged: list[tuple[datetime, datetime]] = []
+    for opens, closes in out:
+        if merged and opens <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+        else:
+            merged.append((opens, closes))
+    return merged
 
 
 def _local_day(moment: datetime, hours: BusinessHours) -> date:
