@@ -439,4 +439,42 @@ def test_an_offer_runs_out_however_many_older_tickets_wait(
         assert desk.get(f"/tickets/{tid}", desk.agent).json()["status"] == "queued"
     # Their first-response clock (4 h, at risk at 80 %) escalates all of them on time.
     at_risk = utcnow() + timedelta(hours=4 * 0.8, minutes=1)
-    assert sweep_once(db, at_risk).get("escalate") == 205
+    assert sweep_once(db, at_risk, budget_s=600).get("escalate") == 205
+
+
+def test_a_policy_change_has_the_sweeper_look_at_every_open_ticket_again(
+    desk: Desk, db: Database
+) -> None:
+    """Every open or resolved ticket's sweep_at is set to now when the SLA or lifecycle
+    policy changes — a moment still to come, and none at all (a reopened ticket resolved in
+    time has none) — so its next moment is computed under the new targets."""
+    from sqlalchemy import select
+
+    from crowdcx.tickets.models import TicketRow
+
+    expert = desk.experts[0]
+    desk.online(expert)
+    claimed = desk.ask()["id"]
+    assert desk.post(f"/tickets/{claimed}/claim", expert).status_code == 200
+    reopened = desk.ask()["id"]
+    assert desk.post(f"/tickets/{reopened}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{reopened}/resolve", expert).status_code == 200
+    assert desk.post(f"/tickets/{reopened}/reopen", desk.customer).status_code == 200
+
+    def moments() -> dict[int, Any]:
+        with db.sessions() as s:
+            return {int(i): at for i, at in s.execute(select(TicketRow.id, TicketRow.sweep_at))}
+
+    before = moments()
+    assert before[reopened] is None
+    assert before[claimed] > utcnow()
+    changed = desk.put("/policy", {"sla": {"first_response_s": 600, "resolution_s": 1200}},
+                       desk.admin)  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    after = moments()
+    assert after[claimed] <= utcnow()
+    assert after[reopened] <= utcnow()
+    sweep_once(db)  # nothing due yet under the new targets: each gets its new moment
+    final = moments()
+    assert final[claimed] is not None
+    assert final[claimed] < before[claimed]

@@ -175,6 +175,10 @@ def load_policy(session: Session, ctx: BrandContext) -> tuple[BrandPolicy, int]:
     return cached, row.roster_version
 
 
+# The states the sweeper may act on (rules.decide_sweep); sweeper.py reads them from here.
+SWEEPABLE: tuple[str, ...] = ("queued", "offered", "claimed", "reopened", "resolved")
+
+
 def set_policy(
     uow: UnitOfWork, ctx: BrandContext, data: Mapping[str, Any], now: datetime
 ) -> BrandPolicy:
@@ -197,11 +201,13 @@ def set_policy(
         row.updated_at = now
     uow.session.flush()
     if (parsed.sla, parsed.lifecycle) != (current.sla, current.lifecycle):
-        # Tickets' sweep_at came from the old targets and delays: the sweeper looks at each
-        # pending one again now and stores its moment under the new policy.
+        # Tickets' sweep_at came from the old targets and delays: the sweeper looks at every
+        # open or resolved one again now (a moment still to come, one already due, or none:
+        # a reopened ticket resolved in time has none, yet a shorter target can breach it)
+        # and stores its moment under the new policy.
         uow.session.execute(
             update(TicketRow)
-            .where(TicketRow.brand_id == ctx.brand.id, TicketRow.sweep_at > now)
+            .where(TicketRow.brand_id == ctx.brand.id, TicketRow.status.in_(SWEEPABLE))
             .values(sweep_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -1369,7 +1375,13 @@ def list_tickets(
         else:
             visible = TicketRow.owner_id == user.id
             profile_row = expert_row(session, ctx, user.id)
-            if policy.routing_mode is not routing.RoutingMode.PUSH and profile_row is not None:
+            takes_work = profile_row is not None and (
+                profile_row.online
+                and profile_row.load
+                < routing.capacity_of(_profile(profile_row), policy.max_concurrent)
+            )  # offline or full: no queued ticket is theirs to take, whatever its skill
+            if policy.routing_mode is not routing.RoutingMode.PUSH and takes_work:
+                assert profile_row is not None
                 # The pull queue: queued tickets this expert could take. Skill, language and
                 # tier narrow it in SQL; the routing rule below decides (certifications, a
                 # skill's own tier), batch after batch until the page is full.
@@ -1386,12 +1398,17 @@ def list_tickets(
             stmt = stmt.where(visible)
     elif not staff or mine:
         stmt = stmt.where(TicketRow.customer_id == user.id)
-    stmt = stmt.order_by(TicketRow.id.desc()).limit(limit)
+    stmt = stmt.order_by(TicketRow.id.desc())
+    if profile is None:
+        return list(
+            session.scalars((stmt.where(TicketRow.id < after) if after else stmt).limit(limit))
+        )
     rows: list[TicketRow] = []
-    while True:
-        batch = list(session.scalars(stmt.where(TicketRow.id < after) if after else stmt))
-        if profile is None:
-            return batch
+    size = max(limit, 200)
+    for _batch in range(50):  # at most 10,000 queued tickets looked at for one page
+        batch = list(
+            session.scalars((stmt.where(TicketRow.id < after) if after else stmt).limit(size))
+        )
         rows += [
             r for r in batch
             if r.owner_id == user.id or not routing.eligibility(
@@ -1399,9 +1416,10 @@ def list_tickets(
                 policy.skill(r.skill), policy.max_concurrent,
             )
         ]  # fmt: skip
-        if len(rows) >= limit or len(batch) < limit:
+        if len(rows) >= limit or len(batch) < size:
             return rows[:limit]
         after = batch[-1].id
+    return rows[:limit]
 
 
 def open_offers(session: Session, ctx: BrandContext, user: User, now: datetime) -> list[TicketRow]:

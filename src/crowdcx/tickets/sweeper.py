@@ -28,7 +28,7 @@ from crowdcx.tickets import service
 from crowdcx.tickets.models import TicketRow
 
 log = logging.getLogger(__name__)
-SWEEPABLE = ("queued", "offered", "claimed", "reopened", "resolved")
+SWEEPABLE = service.SWEEPABLE
 
 
 def due_ids(db: Database, now: datetime, batch: int = 200) -> list[int]:
@@ -67,9 +67,15 @@ def sweep_ticket(db: Database, ticket_id: int, now: datetime) -> str | None:
             wake = lifecycle.next_sweep_at(ticket, lifecycle=policy.lifecycle, sla=policy.sla)
             # Never again at once: an early moment (rounding) is retried a second later.
             later = None if wake is None else max(wake, now + timedelta(seconds=1))
+            # Only if nobody moved the ticket or its moment meanwhile (a transition, or a
+            # policy change setting it to now, which this policy may predate).
             uow.session.execute(
                 update(TicketRow)
-                .where(TicketRow.id == row.id, TicketRow.version == row.version)
+                .where(
+                    TicketRow.id == row.id,
+                    TicketRow.version == row.version,
+                    TicketRow.sweep_at == row.sweep_at,
+                )
                 .values(sweep_at=later)
                 .execution_options(synchronize_session=False)
             )
