@@ -478,3 +478,23 @@ def test_a_policy_change_has_the_sweeper_look_at_every_open_ticket_again(
     final = moments()
     assert final[claimed] is not None
     assert final[claimed] < before[claimed]
+
+
+def test_housekeeping_finds_open_tickets_without_a_sweep_moment(desk: Desk, db: Database) -> None:
+    """A ticket written without sweep_at (by a process of the release before migration 0017
+    still running after it) is picked up by the hourly housekeeping, then given its moment."""
+    from sqlalchemy import select, update
+
+    from crowdcx.tickets.models import TicketRow
+    from crowdcx.tickets.sweeper import housekeep
+
+    tid = desk.ask()["id"]  # nobody online: queued, first response due in hours
+    with db.transaction() as uow:
+        uow.session.execute(update(TicketRow).where(TicketRow.id == tid).values(sweep_at=None))
+    assert housekeep(db) == {"sweep_rechecked": 1}
+    assert sweep_once(db) == {}  # not due: it gets its moment back
+    with db.sessions() as s:
+        moment = s.scalar(select(TicketRow.sweep_at).where(TicketRow.id == tid))
+    assert moment is not None
+    assert moment > utcnow()
+    assert housekeep(db) == {}

@@ -116,13 +116,27 @@ def sweep_once(
 
 
 def housekeep(db: Database, now: datetime | None = None) -> dict[str, int]:
-    """Hourly chores: drop the daily-cap totals of past days (idempotent; on several
-    instances each just finds less to do)."""
+    """Hourly chores (idempotent; on several instances each just finds less to do): drop the
+    daily-cap totals of past days, and have the sweeper look again at open tickets without a
+    sweep moment — a reopened ticket resolved in time has none by right, but so would one
+    written by a process of the release before migration 0017 still running after it."""
     from crowdcx.reputation import service as points  # reputation builds on nothing here
 
+    at = now or utcnow()
+    done: dict[str, int] = {}
     with db.transaction() as uow:
-        pruned = points.prune_cap_totals(uow.session, now or utcnow())
-    return {"cap_totals_pruned": pruned} if pruned else {}
+        pruned = points.prune_cap_totals(uow.session, at)
+        unset = uow.session.execute(
+            update(TicketRow)
+            .where(TicketRow.sweep_at.is_(None), TicketRow.status.in_(SWEEPABLE))
+            .values(sweep_at=at)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+    if pruned:
+        done["cap_totals_pruned"] = pruned
+    if unset:
+        done["sweep_rechecked"] = int(unset)
+    return done
 
 
 class Sweeper:
