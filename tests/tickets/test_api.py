@@ -498,3 +498,38 @@ def test_housekeeping_finds_open_tickets_without_a_sweep_moment(desk: Desk, db: 
     assert moment is not None
     assert moment > utcnow()
     assert housekeep(db) == {}
+
+
+def test_an_expert_keeps_seeing_the_ticket_they_hold_however_many_they_resolve(
+    client: TestClient, world: World
+) -> None:
+    """The workspace lists every ticket the expert is working on, and ?mine=true every one
+    they own or resolved (their own two index reads): a ticket claimed before fifty others
+    were resolved used to fall out of the workspace, which looked at the newest fifty."""
+    from tests.tickets.test_pages import sign_in
+
+    desk = Desk(client, world, mode="pull", experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    held = desk.ask(subject="Долгий вопрос о роутере")["id"]
+    assert desk.post(f"/tickets/{held}/claim", expert).status_code == 200
+    done = []
+    for _ in range(51):
+        tid = desk.ask()["id"]
+        assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+        assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+        done.append(tid)
+    mine: list[int] = []
+    cursor = None
+    while True:
+        url = "/tickets?mine=true&limit=20" + (f"&cursor={cursor}" if cursor else "")
+        page = desk.get(url, expert).json()
+        mine += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert mine == sorted([held, *done], reverse=True)
+    sign_in(client, expert)
+    workspace = client.get(f"/b/{desk.slug}/workspace")
+    assert workspace.status_code == 200
+    assert "Долгий вопрос о роутере" in workspace.text

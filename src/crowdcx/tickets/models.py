@@ -54,6 +54,7 @@ class TicketRow(BrandOwned, Base):
         Index("ix_tickets_brand_status", "brand_id", "status"),
         Index("ix_tickets_brand_customer", "brand_id", "customer_id"),
         Index("ix_tickets_brand_owner", "brand_id", "owner_id"),
+        Index("ix_tickets_brand_resolver", "brand_id", "resolved_by"),
         Index("ix_tickets_status_offer_expires", "status", "offer_expires_at"),
         Index("ix_tickets_sweep_at", "sweep_at"),
     )

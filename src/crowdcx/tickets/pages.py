@@ -355,11 +355,7 @@ def _workspace(
     profile = service.require_expert(uow.session, ctx, user)
     policy, _roster = service.load_policy(uow.session, ctx)
     at = now()
-    owned = [
-        r
-        for r in service.list_tickets(uow.session, ctx, user, None, True, policy, 50)
-        if r.status in ("claimed", "reopened")
-    ]
+    owned = service.owned_tickets(uow.session, ctx, user)
     queue = (
         list(service.list_tickets(uow.session, ctx, user, "queued", False, policy, 20))
         if policy.routing_mode is not RoutingMode.PUSH

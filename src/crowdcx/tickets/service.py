@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -1371,7 +1371,17 @@ def list_tickets(
     profile: routing.ExpertProfile | None = None
     if "expert" in ctx.roles and (mine or not staff):
         if mine:
-            stmt = stmt.where(or_(TicketRow.owner_id == user.id, TicketRow.resolved_by == user.id))
+            # Two index reads (owner, resolver) rather than OR, which SQLite answered by
+            # walking every ticket of the brand: 45 ms at 90,000 tickets for a new expert.
+            theirs = union_all(
+                select(TicketRow.id).where(
+                    TicketRow.brand_id == ctx.brand.id, TicketRow.owner_id == user.id
+                ),
+                select(TicketRow.id).where(
+                    TicketRow.brand_id == ctx.brand.id, TicketRow.resolved_by == user.id
+                ),
+            )
+            stmt = stmt.where(TicketRow.id.in_(theirs))
         else:
             visible = TicketRow.owner_id == user.id
             profile_row = expert_row(session, ctx, user.id)
@@ -1420,6 +1430,18 @@ def list_tickets(
             return rows[:limit]
         after = batch[-1].id
     return rows[:limit]
+
+
+def owned_tickets(session: Session, ctx: BrandContext, user: User) -> list[TicketRow]:
+    """The tickets this expert is working on now (claimed or reopened), newest first: all of
+    them, however many they resolved since (at most their capacity)."""
+    return list(
+        session.scalars(
+            ctx.scoped(TicketRow)
+            .where(TicketRow.owner_id == user.id, TicketRow.status.in_(("claimed", "reopened")))
+            .order_by(TicketRow.id.desc())
+        )
+    )
 
 
 def open_offers(session: Session, ctx: BrandContext, user: User, now: datetime) -> list[TicketRow]:
