@@ -1385,17 +1385,17 @@ def list_tickets(
         else:
             visible = TicketRow.owner_id == user.id
             profile_row = expert_row(session, ctx, user.id)
-            takes_work = profile_row is not None and (
-                profile_row.online
-                and profile_row.load
-                < routing.capacity_of(_profile(profile_row), policy.max_concurrent)
-            )  # offline or full: no queued ticket is theirs to take, whatever its skill
+            expert = _profile(profile_row) if profile_row is not None else None
+            # Offline or full: no queued ticket is theirs to take, whatever its skill.
+            takes_work = expert is not None and (
+                expert.online and expert.load < routing.capacity_of(expert, policy.max_concurrent)
+            )
             if policy.routing_mode is not routing.RoutingMode.PUSH and takes_work:
-                assert profile_row is not None
                 # The pull queue: queued tickets this expert could take. Skill, language and
                 # tier narrow it in SQL; the routing rule below decides (certifications, a
                 # skill's own tier), batch after batch until the page is full.
-                profile = _profile(profile_row)
+                profile = expert
+                assert profile is not None
                 visible = or_(
                     visible,
                     and_(
