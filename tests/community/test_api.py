@@ -458,3 +458,16 @@ def test_a_tag_lists_every_tagged_question_and_ranks_its_helpers(
     assert listed("esim", limit=10) == [also, old]
     board = f.get("/leaderboard", period="week", tag="esim").json()["items"]
     assert [(r["user_id"], r["points"]) for r in board] == [(f.helpers[0].id, 20)]
+
+
+def test_a_number_in_another_script_is_not_an_id(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """'²' passes str.isdigit() but is no id: a community named so is simply not found (it
+    was a 500, found by the API sweep)."""
+    f = Forum(client, world, db)
+    for key in ("²", "٣", str(2**70)):
+        r = f.get("/leaderboard", community=key)
+        assert r.status_code == 404, (key, r.text)
+        assert r.json()["code"] == "community_not_found"
+    assert f.get("/leaderboard", community="mobile").status_code == 200

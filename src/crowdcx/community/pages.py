@@ -19,6 +19,7 @@ from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, not_found
 from crowdcx.kernel.i18n import N_, _, current_locale
+from crowdcx.kernel.numbers import ascii_int
 from crowdcx.notifications import service as notes
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
@@ -206,8 +207,9 @@ async def onboarding(
     comm = service.community_by(uow.session, ctx, community)
     answers = {}
     for key, value in form.items():
-        if key.startswith("q") and key[1:].isdigit() and str(value).isdigit():
-            answers[int(key[1:])] = int(str(value))
+        question, choice = ascii_int(key[1:]), ascii_int(value)
+        if key.startswith("q") and question is not None and choice is not None:
+            answers[question] = choice
     try:
         engagement.complete_onboarding(uow, ctx, comm, form.get("rules_accepted") == "yes", answers)
     except AppError as error:
@@ -757,10 +759,11 @@ def redeem(
     kind: Annotated[str, Form(max_length=10)] = "credit",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
-    if not amount.strip().isdigit():
+    points = ascii_int(amount)
+    if points is None:
         return _rewards(request, uow, ctx, {"points": _("Enter a whole number of points.")}, 422)
     try:
-        service.redeem(uow, ctx, int(amount), kind, now())
+        service.redeem(uow, ctx, points, kind, now())
     except AppError as error:
         uow.rollback()
         return _rewards(request, uow, ctx, {"points": error.detail}, error.status)

@@ -46,6 +46,7 @@ from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found, unaut
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, detect_language
 from crowdcx.kernel.markdown import render
+from crowdcx.kernel.numbers import ascii_int
 from crowdcx.notifications import service as notes
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
@@ -232,9 +233,10 @@ def communities(session: Session, ctx: BrandContext) -> list[CommunityRow]:
 
 
 def community_by(session: Session, ctx: BrandContext, key: str | int) -> CommunityRow:
-    by_id = str(key).isdigit()
+    number = ascii_int(key)
+    by_id = number is not None
     row: CommunityRow | None = session.scalar(
-        _community_by(by_id), {"brand": ctx.brand.id, "key": int(key) if by_id else str(key)}
+        _community_by(by_id), {"brand": ctx.brand.id, "key": number if by_id else str(key)}
     )
     if row is None:
         raise not_found(_("There is no such community in this brand."), "community_not_found")

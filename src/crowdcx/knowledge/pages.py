@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import N_, _, current_locale
 from crowdcx.kernel.markdown import render
+from crowdcx.kernel.numbers import ascii_int
 from crowdcx.knowledge import rules, service
 from crowdcx.knowledge.api import MAX_IMPORT_BYTES
 from crowdcx.knowledge.models import Article
@@ -267,7 +268,7 @@ def create_article(
         )
     article = service.create_article(
         uow, ctx, draft, now(),
-        translation_of=int(translation_of) if translation_of.isdigit() else None,
+        translation_of=ascii_int(translation_of),
     )  # fmt: skip
     uow.commit()
     return RedirectResponse(f"/b/{slug}/help/articles/{article.id}?draft=1", status_code=303)

@@ -16,6 +16,7 @@ from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import N_, _
 from crowdcx.kernel.money import Money
+from crowdcx.kernel.numbers import ascii_int
 from crowdcx.routing.rules import RoutingMode
 from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext, access_brand
@@ -333,8 +334,8 @@ def rate(
 ) -> Response:
     ctx = access_brand(uow.session, slug, user)
     try:
-        score = int(csat) if csat.isdigit() else 0
-        recommend = int(nps) if nps.isdigit() else None
+        score = ascii_int(csat) or 0
+        recommend = ascii_int(nps)
         service.rate(uow, ctx, user, ticket_id, score, recommend, comment, now())
     except AppError as error:
         uow.rollback()
@@ -535,14 +536,15 @@ def save_expert(
             if not part.strip():
                 continue
             name, _sep, level = part.partition(":")
-            if not level.strip().isdigit():
+            proficiency = ascii_int(level)
+            if proficiency is None:
                 raise AppError(
                     422,
                     "skills_format",
                     _("Write skills as name:level, e.g. general:4, orders:2."),
                     field="skills",
                 )
-            parsed[name.strip()] = int(level)
+            parsed[name.strip()] = proficiency
         certs = [c.strip() for c in certifications.replace("，", ",").split(",") if c.strip()]
         service.upsert_expert(
             uow,
@@ -550,7 +552,7 @@ def save_expert(
             user_id,
             skills=parsed,
             languages=languages or [],
-            tier=int(tier) if tier.isdigit() else -1,
+            tier=-1 if (level_of_tier := ascii_int(tier)) is None else level_of_tier,
             certifications=certs,
             now=now(),
         )

@@ -28,6 +28,7 @@ from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, detect_language, normalize_locale
 from crowdcx.kernel.markdown import render
 from crowdcx.kernel.money import Money
+from crowdcx.kernel.numbers import ascii_int
 from crowdcx.payouts import rules as pay
 from crowdcx.payouts.models import LedgerPosting
 from crowdcx.reputation import rules as rep
@@ -1485,7 +1486,7 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
     )
     # The tickets by primary key, a thousand at a time. (A join on correlation_key =
     # CAST(tickets.id AS text) read every ticket for each posting: no index matches a cast.)
-    ids = sorted({int(p.correlation_key) for p in postings if p.correlation_key.isdigit()})
+    ids = sorted({n for p in postings if (n := ascii_int(p.correlation_key)) is not None})
     tickets: dict[str, Any] = {}
     for start in range(0, len(ids), 1000):
         for r in session.execute(

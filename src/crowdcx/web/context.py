@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crowdcx.kernel.i18n import _, set_locale
 from crowdcx.kernel.language import DEFAULT_LOCALE, negotiate, normalize_locale
+from crowdcx.kernel.numbers import ascii_int
 
 LOCALE_COOKIE = "crowdcx_locale"
 CSRF_COOKIE = "crowdcx_csrf"
@@ -125,8 +126,8 @@ class WebContextMiddleware:
 
         # Bulk imports (FAQ CSV, Markdown) may be larger than an ordinary form or JSON body.
         cap = self.max_body * 8 if scope.get("path", "").endswith("/imports") else self.max_body
-        length = header(scope, b"content-length")
-        if length.isdigit() and int(length) > cap:
+        length = ascii_int(header(scope, b"content-length"), limit=None)
+        if length is not None and length > cap:
             await self._too_large(send)
             return
         if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
