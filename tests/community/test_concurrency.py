@@ -20,6 +20,7 @@ from crowdcx.kernel.db import Database
 from crowdcx.kernel.models import utcnow
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
+from crowdcx.reputation.models import PointsEntryRow
 from crowdcx.tenancy import service as tenancy
 from tests.tickets.test_concurrency import servers  # noqa: F401  (the fixture)
 
@@ -117,3 +118,104 @@ def crowd_user_id(session: object, ctx: tenancy.BrandContext) -> int:
                                             PostRow.kind == "answer").order_by(PostRow.id.desc())
         ).first() or 0
     )  # fmt: skip
+
+
+CLICKS = 6
+
+
+def test_a_double_clicked_vote_counts_once_and_never_fails(
+    database_url: str,
+    servers: list[str],  # noqa: F811
+) -> None:
+    """The same member sends the same upvote six times at once through two processes: one
+    counts, the others are told so (409, or 422 already_voted), none is a 500, and the
+    ledger equals the total."""
+    db = Database(database_url)
+    now = utcnow()
+    with db.transaction() as uow:
+        tenancy.create_brand(uow, slug="dbl", name="Dbl", default_locale="ru", locales=["ru", "en"])
+        ctx0 = tenancy.access_brand(uow.session, "dbl", None)
+        people = []
+        for i in range(3):
+            u = identity.register(
+                uow,
+                email=f"d{i}@dbl.example",
+                password="a long passphrase",
+                display_name=f"D{i}",
+                locale="ru",
+                hash_profile="fast",
+            )
+            tenancy.add_member(uow, ctx0, u.email, ["helper"])
+            people.append(u)
+        voter = people[2]
+        raw, _t = identity.issue_token(uow, voter, "api", timedelta(hours=1), now)
+        ctx = tenancy.access_brand(uow.session, "dbl", None)
+        points.write(
+            uow,
+            ctx,
+            [
+                rep.PointsEntry(
+                    voter.id,
+                    ctx.brand.id,
+                    200,
+                    "adjustment",
+                    rep.SubjectRef("user", voter.id),
+                    now - timedelta(days=30),
+                    "seed",
+                )
+            ],
+        )
+        sys_ctx = tenancy.BrandContext(ctx.brand, people[0], frozenset({"brand_admin"}))
+        place = community.create_community(uow, sys_ctx, "main", "Main", "", False)
+        q = community.ask(
+            uow,
+            tenancy.BrandContext(ctx.brand, people[0], frozenset({"helper"})),
+            place,
+            "Вопрос",
+            "Нет сети.",
+            "ru",
+            [],
+            now,
+        )
+        a = community.answer(
+            uow,
+            tenancy.BrandContext(ctx.brand, people[1], frozenset({"helper"})),
+            q,
+            "Перезагрузите.",
+            now,
+        )
+        aid, author_id = a.id, people[1].id
+    barrier = threading.Barrier(CLICKS)
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def click(i: int) -> None:
+        with httpx.Client(timeout=60) as c:
+            barrier.wait()
+            r = c.post(
+                f"{servers[i % 2]}/api/v1/brands/dbl/posts/{aid}/vote",
+                json={"value": 1},
+                headers={"Authorization": f"Bearer {raw}"},
+            )
+        with lock:
+            statuses[r.status_code] += 1
+
+    threads = [threading.Thread(target=click, args=(i,)) for i in range(CLICKS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    with db.sessions() as s:
+        ledger = (
+            s.scalar(
+                select(func.sum(PointsEntryRow.points)).where(PointsEntryRow.user_id == author_id)
+            )
+            or 0
+        )
+        ctx = tenancy.access_brand(s, "dbl", None)
+        total = points.reputation_of(s, ctx, author_id)
+    db.dispose()
+    assert statuses[500] == 0, statuses
+    assert statuses[200] == 1, statuses
+    assert statuses[409] + statuses[422] == CLICKS - 1, statuses  # concurrent / already_voted
+    assert ledger == total == 10, (ledger, total)

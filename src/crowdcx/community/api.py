@@ -193,7 +193,7 @@ def post_answer(
     slug: str, question_id: int, body: AnswerIn, uow: Uow, user: CurrentUser
 ) -> PostOut:
     ctx = _ctx(uow, slug, user)
-    q = service.get_post(uow.session, ctx, question_id, "question")
+    q = service.readable_post(uow.session, ctx, question_id, "question")
     a = service.answer(uow, ctx, q, body.body, now())
     uow.commit()
     return post_out(a)
@@ -202,7 +202,9 @@ def post_answer(
 @router.post("/posts/{post_id}/vote", response_model=PostOut)
 def vote(slug: str, post_id: int, body: VoteIn, uow: Uow, user: CurrentUser) -> PostOut:
     ctx = _ctx(uow, slug, user)
-    post = service.vote(uow, ctx, service.get_post(uow.session, ctx, post_id), body.value, now())
+    post = service.vote(
+        uow, ctx, service.readable_post(uow.session, ctx, post_id), body.value, now()
+    )
     uow.commit()
     return post_out(post)
 
@@ -210,7 +212,7 @@ def vote(slug: str, post_id: int, body: VoteIn, uow: Uow, user: CurrentUser) -> 
 @router.post("/questions/{question_id}/accept", response_model=PostOut)
 def accept(slug: str, question_id: int, body: AcceptIn, uow: Uow, user: CurrentUser) -> PostOut:
     ctx = _ctx(uow, slug, user)
-    q = service.get_post(uow.session, ctx, question_id, "question")
+    q = service.readable_post(uow.session, ctx, question_id, "question")
     a = service.accept(uow, ctx, q, body.answer_id, now())
     uow.commit()
     return post_out(a)
@@ -227,7 +229,9 @@ def approve(slug: str, answer_id: int, uow: Uow, user: CurrentUser) -> PostOut:
 @router.post("/posts/{post_id}/flag", status_code=201)
 def flag(slug: str, post_id: int, body: FlagIn, uow: Uow, user: CurrentUser) -> dict[str, Any]:
     ctx = _ctx(uow, slug, user)
-    out = service.flag(uow, ctx, service.get_post(uow.session, ctx, post_id), body.reason, now())
+    out = service.flag(
+        uow, ctx, service.readable_post(uow.session, ctx, post_id), body.reason, now()
+    )
     uow.commit()
     return out
 
@@ -271,7 +275,7 @@ def redeem(slug: str, body: RedeemIn, uow: Uow, user: CurrentUser) -> dict[str, 
 @router.post("/questions/{question_id}/escalate", status_code=201)
 def escalate(slug: str, question_id: int, uow: Uow, user: CurrentUser) -> dict[str, Any]:
     ctx = _ctx(uow, slug, user)
-    q = service.get_post(uow.session, ctx, question_id, "question")
+    q = service.readable_post(uow.session, ctx, question_id, "question")
     ticket_id = service.escalate(uow, ctx, q, now())
     uow.commit()
     return {"question_id": q.id, "ticket_id": ticket_id, "url": f"/b/{slug}/tickets/{ticket_id}"}
@@ -400,7 +404,9 @@ def read_notifications(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]
 @router.post("/posts/{post_id}/appeal", status_code=201)
 def appeal(slug: str, post_id: int, body: AppealIn, uow: Uow, user: CurrentUser) -> dict[str, Any]:
     ctx = _ctx(uow, slug, user)
-    row = engagement.appeal(uow, ctx, service.get_post(uow.session, ctx, post_id), body.text, now())
+    row = engagement.appeal(
+        uow, ctx, service.readable_post(uow.session, ctx, post_id), body.text, now()
+    )
     uow.commit()
     return {"id": row.id, "post_id": row.post_id, "action": row.action}
 
@@ -504,7 +510,7 @@ def comment_out(c: Any, hidden_reason: str | None = None) -> dict[str, Any]:
 @router.post("/questions/{question_id}/close", response_model=PostOut)
 def close(slug: str, question_id: int, body: CloseIn, uow: Uow, user: CurrentUser) -> PostOut:
     ctx = _ctx(uow, slug, user)
-    q = service.get_post(uow.session, ctx, question_id, "question")
+    q = service.readable_post(uow.session, ctx, question_id, "question")
     service.close(uow, ctx, q, body.duplicate_of, now())
     uow.commit()
     return post_out(q)
@@ -513,7 +519,7 @@ def close(slug: str, question_id: int, body: CloseIn, uow: Uow, user: CurrentUse
 @router.patch("/posts/{post_id}", response_model=PostOut)
 def edit_post(slug: str, post_id: int, body: EditIn, uow: Uow, user: CurrentUser) -> PostOut:
     ctx = _ctx(uow, slug, user)
-    post = service.get_post(uow.session, ctx, post_id)
+    post = service.readable_post(uow.session, ctx, post_id)
     service.edit(uow, ctx, post, body.title, body.body, body.note, now())
     uow.commit()
     return post_out(post)
@@ -537,7 +543,9 @@ def add_comment(
     slug: str, post_id: int, body: CommentIn, uow: Uow, user: CurrentUser
 ) -> dict[str, Any]:
     ctx = _ctx(uow, slug, user)
-    row = service.comment(uow, ctx, service.get_post(uow.session, ctx, post_id), body.body, now())
+    row = service.comment(
+        uow, ctx, service.readable_post(uow.session, ctx, post_id), body.body, now()
+    )
     uow.commit()
     return comment_out(row)
 

@@ -10,7 +10,8 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from crowdcx.community import engagement, rules, service
@@ -358,7 +359,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "can_edit_others": can_edit_others, "can_close": can_close, "can_flag": can_flag,
             "comment_hidden": comment_hidden, "comment_appealed": comment_appealed,
             "views": q.views + counters(request).pending(PostRow, "views", q.id),
-            "original": uow.session.get(PostRow, q.duplicate_of) if q.duplicate_of else None,
+            "original": service.readable_or_none(uow.session, ctx, q.duplicate_of),
         },
         status=status,
     )  # fmt: skip
@@ -398,7 +399,7 @@ def post_answer(
     slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow, body: Body = ""
 ) -> Response:
     ctx = access_brand(uow.session, slug, user)
-    q = service.get_post(uow.session, ctx, question_id, "question")
+    q = service.readable_post(uow.session, ctx, question_id, "question")
     return _act(request, uow, ctx, question_id, lambda: service.answer(uow, ctx, q, body, now()),
                 "#answers", "body", {"body": body})  # fmt: skip
 
@@ -409,7 +410,7 @@ def vote(
     value: Annotated[int, Form(ge=-1, le=1)],
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
-    post = service.get_post(uow.session, ctx, post_id)
+    post = service.readable_post(uow.session, ctx, post_id)
     qid = post.question_id or post.id
     return _act(request, uow, ctx, qid, lambda: service.vote(uow, ctx, post, value, now()),
                 f"#post-{post.id}")  # fmt: skip
@@ -421,7 +422,7 @@ def accept(
     answer_id: Annotated[int, Form()],
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
-    q = service.get_post(uow.session, ctx, question_id, "question")
+    q = service.readable_post(uow.session, ctx, question_id, "question")
 
     def run() -> Any:
         return service.accept(uow, ctx, q, answer_id, now())
@@ -443,7 +444,7 @@ def flag(
     reason: Annotated[str, Form(max_length=16)] = "spam",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
-    post = service.get_post(uow.session, ctx, post_id)
+    post = service.readable_post(uow.session, ctx, post_id)
 
     def run() -> Any:
         return service.flag(uow, ctx, post, reason, now())
@@ -461,7 +462,7 @@ def appeal(
     text: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
-    post = service.get_post(uow.session, ctx, post_id)
+    post = service.readable_post(uow.session, ctx, post_id)
 
     def run() -> Any:
         return engagement.appeal(uow, ctx, post, text, now())
@@ -474,7 +475,7 @@ def escalate(
     slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow
 ) -> Response:
     ctx = access_brand(uow.session, slug, user)
-    q = service.get_post(uow.session, ctx, question_id, "question")
+    q = service.readable_post(uow.session, ctx, question_id, "question")
     try:
         ticket_id = service.escalate(uow, ctx, q, now())
     except AppError as error:
@@ -490,7 +491,7 @@ def comment(
     body: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
-    post = service.get_post(uow.session, ctx, post_id)
+    post = service.readable_post(uow.session, ctx, post_id)
 
     def run() -> Any:
         return service.comment(uow, ctx, post, body, now())
@@ -559,7 +560,7 @@ def close(
     duplicate_of: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
-    q = service.get_post(uow.session, ctx, question_id, "question")
+    q = service.readable_post(uow.session, ctx, question_id, "question")
     # Accept a question number or a pasted link to the question.
     found = re.findall(r"\d+", duplicate_of)
     target = int(found[-1]) if found else None
@@ -587,7 +588,8 @@ def _edit_page(
 @router.get("/b/{slug}/community/posts/{post_id}/edit")
 def edit_form(slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow) -> Response:
     ctx = access_brand(uow.session, slug, user)
-    post = service.get_post(uow.session, ctx, post_id)
+    post = service.readable_post(uow.session, ctx, post_id)
+    service.check_may_edit(uow.session, ctx, post)
     return _edit_page(request, uow, ctx, post, {"title": post.title, "body": post.body}, {})
 
 
@@ -597,13 +599,13 @@ def edit_post(
     title: Short = "", body: Body = "", note: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
-    post = service.get_post(uow.session, ctx, post_id)
+    post = service.readable_post(uow.session, ctx, post_id)
     form = {"title": title, "body": body, "note": note}
     try:
         service.edit(uow, ctx, post, title if post.kind == "question" else None, body, note, now())
     except AppError as error:
         uow.rollback()
-        post = service.get_post(uow.session, ctx, post_id)
+        post = service.readable_post(uow.session, ctx, post_id)
         return _edit_page(request, uow, ctx, post, form, {error.field or "body": error.detail},
                           error.status)  # fmt: skip
     uow.commit()
@@ -624,22 +626,25 @@ def profile(slug: str, user_id: int, request: Request, viewer: ViewerDep, uow: U
     thresholds = points.POLICY.level_thresholds
     level = card["level"]
     follows = engagement.following(uow, ctx, ctx.user.id) if ctx.user else set()
-    answers = list(
-        uow.session.scalars(
-            ctx.scoped(PostRow)
-            .where(
-                PostRow.author_id == user_id, PostRow.kind == "answer", PostRow.hidden.is_(False)
-            )
-            .order_by(PostRow.id.desc())
-            .limit(10)
-        )
+    # Their recent visible answers to questions the viewer can read: a hidden question's
+    # title is not shown here either.
+    question = aliased(PostRow)
+    listed = (
+        ctx.scoped(PostRow)
+        .join(question, question.id == PostRow.question_id)
+        .where(PostRow.author_id == user_id, PostRow.kind == "answer", PostRow.hidden.is_(False))
     )
-    titles = {
-        p.id: p.title
-        for p in uow.session.scalars(
-            select(PostRow).where(PostRow.id.in_([a.question_id for a in answers if a.question_id]))
+    if not service.is_agent(ctx):
+        listed = listed.where(
+            question.hidden.is_(False)
+            if ctx.user is None
+            else or_(question.hidden.is_(False), question.author_id == ctx.user.id)
         )
-    }
+    rows = uow.session.execute(
+        listed.add_columns(question.title).order_by(PostRow.id.desc()).limit(10)
+    ).all()
+    answers = [a for a, _title in rows]
+    titles = {a.question_id: title for a, title in rows}
     own = ctx.user is not None and ctx.user.id == user_id
     agent = service.is_agent(ctx)
     return page(

@@ -257,6 +257,8 @@ def accept_problems(
         problems.append(_v("answer_not_in_question", "answer_id"))
     if answer.id in question.accepted_answer_ids:
         problems.append(_v("already_accepted", "answer_id"))
+    if answer.hidden:  # moderation hid it (spam, abuse): it cannot stand as the solution
+        problems.append(_v("answer_hidden"))
     return problems
 
 
@@ -334,6 +336,8 @@ def approve_problems(actor_is_agent: bool, answer: AnswerState) -> list[Violatio
         problems.append(_v("agent_required"))
     if answer.brand_approved:
         problems.append(_v("already_approved"))
+    if answer.hidden:
+        problems.append(_v("answer_hidden"))
     return problems
 
 

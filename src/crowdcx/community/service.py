@@ -114,6 +114,9 @@ def violation_error(v: rep.Violation) -> AppError:
         "already_accepted": lambda: _("This answer is already accepted."),
         "agent_required": lambda: _("Only the brand's agents can approve answers."),
         "already_approved": lambda: _("This answer is already approved by the brand."),
+        "answer_hidden": lambda: _(
+            "This answer is hidden by moderation; restore it before marking it as a solution."
+        ),
         "membership_required": lambda: _("Join this community before you post in it."),
         "onboarding_incomplete": lambda: _("Finish the community's onboarding before you post."),
         "question_closed": lambda: _("This question is closed; it takes no new answers."),
@@ -283,9 +286,30 @@ def readable_post(
     """A post the viewer may read: a hidden one only for its author and the brand's agents
     (anyone else gets the same "not found" as for a post that does not exist)."""
     post = get_post(session, ctx, post_id, kind)
-    if post.hidden and not is_agent(ctx) and (ctx.user is None or ctx.user.id != post.author_id):
+    if not _may_read(ctx, post):
         return get_post(session, ctx, -1, kind)
+    if post.kind == "answer" and post.question_id:
+        # An answer is read on its question's page: a hidden question hides its answers too.
+        question = session.get(PostRow, post.question_id)
+        if question is not None and not _may_read(ctx, question):
+            return get_post(session, ctx, -1, kind)
     return post
+
+
+def readable_or_none(session: Session, ctx: BrandContext, post_id: int | None) -> PostRow | None:
+    """The post if the viewer may read it, else None (a link not to show)."""
+    if post_id is None:
+        return None
+    try:
+        return readable_post(session, ctx, post_id)
+    except AppError:
+        return None
+
+
+def _may_read(ctx: BrandContext, post: PostRow) -> bool:
+    return (
+        not post.hidden or is_agent(ctx) or (ctx.user is not None and ctx.user.id == post.author_id)
+    )
 
 
 # Statements every post, vote and accept runs: built once (building a statement and its
@@ -438,7 +462,9 @@ def answer(
 def ordered_answers(session: Session, ctx: BrandContext, question: PostRow) -> list[PostRow]:
     rows = {a.id: a for a in _answers_of(session, ctx, question)}
     order = rules.order_answers(_answer_state(a) for a in rows.values())
-    return [rows[a.id] for a in order if not rows[a.id].hidden or is_agent(ctx)]
+    # A hidden answer stays in view for agents and for its author (who is told why it was
+    # hidden and may appeal); everyone else does not see it.
+    return [rows[a.id] for a in order if _may_read(ctx, rows[a.id])]
 
 
 def list_questions(
@@ -653,7 +679,7 @@ def close(
     """Close a question, optionally as a duplicate of another (chains collapse to the
     original). Needs the ``close`` privilege (3,000) or an agent."""
     user = require_user(ctx)
-    target = get_post(uow.session, ctx, duplicate_of, "question") if duplicate_of else None
+    target = readable_post(uow.session, ctx, duplicate_of, "question") if duplicate_of else None
     decision = rules.decide_close(
         question=_question_state(uow.session, question),
         actor_privileges=points.privileges_of(uow.session, ctx, user.id),
@@ -675,10 +701,7 @@ def edit(
     """Edit a post, keeping what it said before in its history. Authors edit their own;
     others need ``edit_others`` (2,000) or to be an agent."""
     user = require_user(ctx)
-    _raise_first(
-        rules.edit_problems(user.id, post.author_id,
-                            points.privileges_of(uow.session, ctx, user.id), is_agent(ctx))
-    )  # fmt: skip
+    check_may_edit(uow.session, ctx, post)
     new_title = (title if title is not None else post.title).strip()
     if post.kind == "question" and not new_title:
         raise invalid("title", _("Say in a few words what the problem is."), "required")
@@ -702,6 +725,15 @@ def edit(
     uow.session.flush()
     _sync_question(uow.session, ctx, post)
     return post
+
+
+def check_may_edit(session: Session, ctx: BrandContext, post: PostRow) -> None:
+    """Refuse (403 with the privilege) a person who may not edit ``post``."""
+    user = require_user(ctx)
+    _raise_first(
+        rules.edit_problems(user.id, post.author_id,
+                            points.privileges_of(session, ctx, user.id), is_agent(ctx))
+    )  # fmt: skip
 
 
 def revisions(session: Session, ctx: BrandContext, post: PostRow) -> list[PostRevisionRow]:

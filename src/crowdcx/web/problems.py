@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
 
@@ -98,6 +98,16 @@ def validation_message(err: dict[str, Any]) -> tuple[str, str]:
     return "invalid", str(err.get("msg", _("Invalid value.")))
 
 
+def _unique_violation(exc: IntegrityError) -> bool:
+    """A unique key refused the row: SQLSTATE 23505 on PostgreSQL, the UNIQUE (or PRIMARY
+    KEY) constraint message on SQLite."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":
+        return True
+    text = str(orig)
+    return text.startswith(("UNIQUE constraint failed", "PRIMARY KEY constraint failed"))
+
+
 def install(app: FastAPI, render_error_page: Any) -> None:
     def respond(request: Request, error: AppError) -> Response:
         if wants_json(request):
@@ -156,6 +166,22 @@ def install(app: FastAPI, render_error_page: Any) -> None:
             return respond(request, AppError(
                 422, "number_out_of_range",
                 _("A number in this request is too large; check the ids and amounts sent."),
+            ))  # fmt: skip
+        return await _unexpected(request, exc)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        # Two requests doing the same thing at the same moment (a double click, two tabs,
+        # two agents): both read "not there yet", the database's unique key let one write
+        # and refused the other. The loser's unit of work rolled back whole; tell it so.
+        # Any other integrity failure (a missing reference, a NOT NULL) is our bug: a 500.
+        if _unique_violation(exc):
+            log.info("concurrent duplicate on %s %s: %s", request.method, request.url.path,
+                     exc.orig)  # fmt: skip
+            return respond(request, AppError(
+                409, "concurrent_change",
+                _("The same change arrived twice at the same moment and only the first one "
+                  "counted; reload to see the result."),
             ))  # fmt: skip
         return await _unexpected(request, exc)
 
