@@ -75,7 +75,9 @@ def test_eligible_expert_has_no_reasons() -> None:
 
 def test_every_reason_for_ineligibility_is_reported() -> None:
     e = expert("a", skills={"orders": 2}, languages=frozenset({"en"}), tier=0, online=False, load=3)
-    req = RoutingRequest("t1", "billing", "ru", required_tier=1, rung=frozenset({"a"}))
+    req = RoutingRequest(
+        "t1", "billing", "ru", required_tier=1, rung=frozenset({"a"}), customer_id="a"
+    )
     codes = [v.code for v in eligibility(e, req, SKILLS["billing"], MAX)]
     assert codes == [
         "skill_missing",
@@ -85,7 +87,18 @@ def test_every_reason_for_ineligibility_is_reported() -> None:
         "offline",
         "at_capacity",
         "already_rung",
+        "own_ticket",
     ]
+
+
+def test_an_expert_is_never_routed_the_ticket_they_asked() -> None:
+    """An expert who is also the brand's customer would be paid for answering themselves."""
+    mine = RoutingRequest("t1", "general", "zh-Hans", customer_id="a")
+    assert [v.code for v in eligibility(expert("a"), mine, SKILLS["general"], MAX)] == [
+        "own_ticket"
+    ]
+    pool = CandidatePool.build([expert("a"), expert("b")], SKILLS, MAX)
+    assert [c.expert_id for c in rank_candidates(pool, mine, limit=None)] == ["b"]
 
 
 def test_certified_expert_is_eligible_for_a_certified_skill() -> None:
@@ -249,6 +262,7 @@ requests = st.builds(
     language=st.sampled_from(LANGS),
     required_tier=st.integers(0, 3),
     rung=st.frozensets(st.sampled_from(expert_ids), max_size=3),
+    customer_id=st.one_of(st.none(), st.sampled_from(expert_ids)),
 )
 
 

@@ -122,6 +122,7 @@ class RoutingRequest:
     language: str
     required_tier: int = 0
     rung: frozenset[str] = frozenset()  # experts already offered THIS ticket
+    customer_id: str | None = None  # who asked: never routed their own ticket (paid for it)
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,6 +242,8 @@ def eligibility(
         )
     if expert.expert_id in request.rung:
         reasons.append(Violation("already_rung", "was already offered this ticket"))
+    if request.customer_id is not None and expert.expert_id == request.customer_id:
+        reasons.append(Violation("own_ticket", "asked this ticket as a customer"))
     return reasons
 
 
@@ -469,13 +472,14 @@ def rank_candidates(
     needed_tier = max(request.required_tier, skill.required_tier)
     w_load = pool.weights.load
     rung = request.rung
+    customer = request.customer_id
     # top: sorted list of (−score, expert id, load)
     top: list[tuple[float, str, int]] = []
     full = False
     for neg_static, eid, tier, cap, base_load, base_online in bucket:
         if full and -neg_static + w_load < -top[-1][0]:
             break  # nobody further down can beat the k-th best, even at zero load
-        if tier < needed_tier or eid in rung:
+        if tier < needed_tier or eid in rung or eid == customer:
             continue
         if not (online.get(eid, base_online) if online is not None else base_online):
             continue

@@ -400,7 +400,14 @@ def _guard(
         if ticket.offer_expires_at is not None and now >= ticket.offer_expires_at:
             return Violation("offer_expired", "the offer has run out")
     resolving_owned = action is Action.RESOLVE and state in (State.CLAIMED, State.REOPENED)
-    if resolving_owned and (actor.id != ticket.owner_id or actor.role is not ticket.owner_role):
+    # Staff work as a team: a ticket staff resolved and the customer reopened is in the staff
+    # queue, and any agent may take it up (resolving makes them its one owner). An expert's
+    # ticket stays theirs.
+    staff_reopened = (
+        state is State.REOPENED and ticket.owner_role is Role.AGENT and actor.role is Role.AGENT
+    )
+    owner = actor.id == ticket.owner_id and actor.role is ticket.owner_role
+    if resolving_owned and not owner and not staff_reopened:
         return Violation("not_owner", "only the ticket's owner may resolve it")
     if action is Action.ESCALATE and actor.role is Role.EXPERT and actor.id != ticket.owner_id:
         return Violation("not_owner", "only the ticket's owner may escalate it")

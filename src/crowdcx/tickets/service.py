@@ -86,6 +86,29 @@ def _messages() -> dict[str, str]:
     }
 
 
+def _eligibility_message(v: lifecycle.Violation) -> str:
+    """Why this expert cannot take this ticket, in the reader's language."""
+    p = dict(v.params)
+    messages = {
+        "skill_missing": lambda: _("This ticket needs the skill %(skill)s, which your profile "
+                                   "does not list.") % {"skill": p.get("skill", "")},
+        "language_missing": lambda: _("This ticket is in a language your profile does not "
+                                      "list (%(language)s).") % {"language": p.get("language", "")},
+        "tier_too_low": lambda: _("This ticket needs tier %(required)s; yours is %(tier)s.")
+        % {"required": p.get("required", ""), "tier": p.get("tier", "")},
+        "certification_missing": lambda: _("This ticket needs a certification in %(skill)s.")
+        % {"skill": p.get("skill", "")},
+        "offline": lambda: _("Go online to take tickets."),
+        "at_capacity": lambda: _(
+            "You already have as many tickets as you can take; finish one first."
+        ),
+        "own_ticket": lambda: _("You asked this ticket as a customer; another expert will "
+                                "answer it."),
+    }  # fmt: skip
+    message = messages.get(v.code)
+    return message() if message is not None else v.message
+
+
 STATE_NAMES = {
     "created": "created",
     "queued": "queued",
@@ -605,6 +628,14 @@ def _postings(session: Session, ctx: BrandContext, correlation_key: str) -> list
     ]
 
 
+def _routing_request(row: TicketRow, rung: frozenset[str] = frozenset()) -> routing.RoutingRequest:
+    """The ticket as the routing rules see it (its customer is never routed it: an expert who
+    asks as a customer would be paid from the brand for answering themselves)."""
+    return routing.RoutingRequest(
+        str(row.id), row.skill, row.language, row.required_tier, rung, str(row.customer_id)
+    )
+
+
 def _on_event(
     uow: UnitOfWork, ctx: BrandContext, row: TicketRow, event: lifecycle.TicketEvent, now: datetime
 ) -> None:
@@ -631,6 +662,7 @@ def _on_event(
                 existing,
                 now,
             )
+            first_resolution = isinstance(decision, pay.PostingSet)
             if isinstance(decision, pay.PostingSet):
                 _post(uow, ctx, decision)
             _points(
@@ -646,7 +678,9 @@ def _on_event(
                 ),
                 now,
             )
-            stats = _stats(session, ctx, int(expert_id))
+            # A ticket counts once in the resolution rate that routing scores by, however
+            # often it is reopened and resolved again (as it is paid and rewarded once).
+            stats = _stats(session, ctx, int(expert_id)) if first_resolution else None
             if stats is not None:
                 stats.resolved += 1
             from crowdcx.community import engagement  # badges span both lanes
@@ -792,9 +826,7 @@ def _next_step(
     one write here, so whatever else the decision reads happens before the caller's
     transaction takes the write lock."""
     pool = candidate_pool(session, ctx, policy, roster)
-    request = routing.RoutingRequest(
-        str(row.id), row.skill, row.language, row.required_tier, frozenset(ticket.rung)
-    )
+    request = _routing_request(row, frozenset(ticket.rung))
     sla_risk = lifecycle.sla_status(ticket, policy.sla, now).at_risk_or_breached
     # Loads: a snapshot of the brand's live loads (refreshed at most every half second),
     # overlaid with what this decision learns; the conditional update has the last word.
@@ -1056,7 +1088,7 @@ def _eligible(
     profile_row = expert_row(session, ctx, user.id)
     if profile_row is None:
         return False
-    request = routing.RoutingRequest(str(row.id), row.skill, row.language, row.required_tier)
+    request = _routing_request(row)
     return not routing.eligibility(
         _profile(profile_row), request, policy.skill(row.skill), policy.max_concurrent
     )
@@ -1127,12 +1159,12 @@ def claim(
             )
         reasons = routing.eligibility(
             _profile(profile_row),
-            routing.RoutingRequest(str(row.id), row.skill, row.language, row.required_tier),
+            _routing_request(row),
             policy.skill(row.skill),
             policy.max_concurrent,
         )
         if reasons:
-            raise AppError(409, reasons[0].code, reasons[0].message)
+            raise AppError(409, reasons[0].code, _eligibility_message(reasons[0]))
         cap = min(policy.max_concurrent, profile_row.max_concurrent or policy.max_concurrent)
         if not _change_load(session, ctx, user.id, 1, cap):
             raise AppError(
@@ -1423,7 +1455,7 @@ def list_tickets(
         rows += [
             r for r in batch
             if r.owner_id == user.id or not routing.eligibility(
-                profile, routing.RoutingRequest(str(r.id), r.skill, r.language, r.required_tier),
+                profile, _routing_request(r),
                 policy.skill(r.skill), policy.max_concurrent,
             )
         ]  # fmt: skip
@@ -1498,6 +1530,8 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
     lines: list[EarningLine] = []
     totals: dict[str, Money] = {}
     work: list[pay.WorkItem] = []
+    # A reversed earning (the ticket ended with staff) is not pay for that time.
+    reversed_ = {p.correlation_key for p in postings if p.kind == "reversal"}
     for posting in postings:
         ticket = tickets.get(posting.correlation_key)
         if ticket is None:
@@ -1508,7 +1542,12 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
             EarningLine(int(posting.correlation_key), subject, amount, posting.kind, posting.at)
         )
         totals[amount.currency] = totals.get(amount.currency, Money.zero(amount.currency)) + amount
-        if posting.kind == "earning" and claimed_at is not None and resolved_at is not None:
+        if (
+            posting.kind == "earning"
+            and posting.correlation_key not in reversed_
+            and claimed_at is not None
+            and resolved_at is not None
+        ):
             work.append(pay.WorkItem(amount, claimed_at, resolved_at))
     rates = pay.effective_hourly_rate(work) if work else {}
     return Earnings(lines, totals, {cur: rate.per_hour for cur, rate in rates.items()})

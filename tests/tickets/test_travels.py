@@ -1,0 +1,110 @@
+"""Tickets that travel more than once: reopened and resolved again, reversed earnings, staff
+taking up a reopened ticket, and an expert who is also a customer of the brand."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from crowdcx.payouts.models import LedgerPosting
+from crowdcx.tickets.models import ExpertProfileRow
+from crowdcx.tickets.sweeper import sweep_once
+from tests.conftest import World
+from tests.tickets.test_api import Desk
+
+
+@pytest.fixture
+def desk(client: TestClient, world: World) -> Desk:
+    return Desk(client, world)
+
+
+def _profile(db: Database, user_id: int) -> ExpertProfileRow:
+    with db.sessions() as s:
+        row = s.scalar(select(ExpertProfileRow).where(ExpertProfileRow.user_id == user_id))
+        assert row is not None
+        return row
+
+
+def test_reopen_and_resolve_again_counts_one_resolution(desk: Desk, db: Database) -> None:
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    for _ in range(3):  # the customer (or a colluding one) reopens, the expert resolves again
+        assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+        assert desk.post(f"/tickets/{tid}/reopen", desk.customer).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    with db.sessions() as s:
+        earnings = s.scalars(select(LedgerPosting).where(LedgerPosting.kind == "earning")).all()
+    assert len(earnings) == 2  # one balanced earning: paid once
+    row = _profile(db, expert.id)
+    assert row.load == 0
+    # The resolution rate routing scores by (and the tickets_resolved badge) counts it once.
+    assert row.resolved == 1, f"one ticket counted as {row.resolved} resolutions"
+
+
+def test_effective_hourly_rate_after_the_earning_was_reversed(desk: Desk) -> None:
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    desk.post(f"/tickets/{tid}/claim", expert)
+    desk.post(f"/tickets/{tid}/resolve", expert)
+    desk.post(f"/tickets/{tid}/reopen", desk.customer)
+    assert (
+        desk.post(f"/tickets/{tid}/escalate", desk.agent, {"reason": "still broken"}).status_code
+        == 200
+    )
+    assert desk.post(f"/tickets/{tid}/resolve", desk.agent).status_code == 200
+    mine = desk.get("/earnings/me", expert).json()
+    assert sum(line["amount_minor"] for line in mine["lines"]) == 0
+    # Net earnings are zero: the reversed ticket is no paid time.
+    for cur, text in mine["effective_hourly"].items():
+        amount = text.split()[0]
+        assert float(amount) == 0, f"hourly rate {text} while the total is {mine['totals'][cur]}"
+
+
+def test_expert_is_never_routed_their_own_ticket(client: TestClient, world: World) -> None:
+    desk = Desk(client, world, experts=0)
+    both = world.member(desk.slug, ["customer", "expert"], "Пётр")
+    body = {
+        "skills": {"general": 5},
+        "languages": ["zh-Hans", "en", "ru"],
+        "tier": 0,
+        "certifications": [],
+    }
+    assert desk.put(f"/experts/{both.id}", body, desk.admin).status_code == 200
+    desk.online(both)
+    t = desk.post(
+        "/tickets",
+        both,
+        {"subject": "Refund", "body": "Where is my refund?", "skill": "general", "language": "en"},
+    ).json()
+    assert t["offered_to"] != both.id  # not offered (push)...
+    claimed = desk.post(f"/tickets/{t['id']}/claim", both)  # ...nor taken from the queue
+    assert claimed.status_code == 409, claimed.json()
+    assert claimed.json()["code"] == "own_ticket"
+    assert desk.get("/earnings/me", both).json()["lines"] == []
+
+
+def test_another_agent_can_work_a_reopened_staff_ticket(
+    client: TestClient, world: World, db: Database
+) -> None:
+    desk = Desk(client, world, experts=0)
+    other_agent = world.member(desk.slug, ["agent"], "Анна")
+    tid = desk.ask()["id"]  # nobody online: queued
+    assert desk.post(f"/tickets/{tid}/escalate", desk.agent, {"reason": "vip"}).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", desk.agent).status_code == 200
+    assert desk.post(f"/tickets/{tid}/reopen", desk.customer).status_code == 200
+    sweep_once(db, utcnow() + timedelta(days=30))  # the first agent is on holiday for a month
+    state = desk.get(f"/tickets/{tid}", other_agent).json()
+    assert state["status"] == "reopened"
+    assert "resolve" in state["allowed_actions"], state["allowed_actions"]
+    resolve = desk.post(f"/tickets/{tid}/resolve", other_agent)
+    assert resolve.status_code == 200, resolve.json()
+    # Resolving made the second agent its one owner; the first cannot act on it twice.
+    assert desk.post(f"/tickets/{tid}/resolve", desk.agent).status_code == 409
