@@ -41,6 +41,8 @@ from crowdcx.reputation.rules import (
     recompute,
     recompute_reputation,
     reversal_of,
+    standing_after,
+    standings_from_ledger,
 )
 
 NOW = datetime(2025, 3, 12, 15, 30, tzinfo=UTC)  # a Wednesday
@@ -433,6 +435,65 @@ def test_level_is_stable_and_hysteresis_holds(start: int, walk: list[int]) -> No
             # Demoted only when below the demotion line of the level held.
             assert points * 100 < POLICY.level_thresholds[level - 1] * 90
         level = new
+
+
+@given(
+    st.lists(st.integers(min_value=-500, max_value=120_000), min_size=1, max_size=60),
+    st.sampled_from([50, 75, 90, 100]),
+)
+def test_one_standing_number_holds_what_the_hysteresis_rules_hold(
+    walk: list[int], percent: int
+) -> None:
+    """The shell keeps one integer per person (``standing``) instead of a level and a set of
+    privileges: after any history of totals, it gives exactly the level of :func:`level_for`
+    and the privileges of :func:`privileges_for` applied step by step."""
+    policy = replace(POLICY, demote_below_percent=percent)
+    level, held, standing = 1, frozenset[str](), 0
+    for points in walk:
+        level = level_for(points, level, policy)
+        held = privileges_for(points, policy, held)
+        standing = standing_after(standing, points, policy)
+        assert raw_level(standing, policy) == level
+        assert privileges_for(standing, policy) == held
+        assert standing >= points
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(1, 3), st.integers(-300, 2_000)), min_size=1, max_size=3),
+        max_size=40,
+    )
+)
+def test_a_replay_of_the_ledger_gives_the_standing_the_writes_gave(
+    writes: list[list[tuple[int, int]]],
+) -> None:
+    """``standings_from_ledger`` over the ledger's rows (in write order, a write's entries
+    sharing their moment) equals moving each person's standing once per write, as the
+    running totals do."""
+    rows = [
+        (user, f"2026-01-01 00:00:{i:06d}", pts) for i, w in enumerate(writes) for user, pts in w
+    ]
+    want: dict[int, list[int]] = {}
+    for w in writes:
+        moved: dict[int, int] = {}
+        for user, pts in w:
+            moved[user] = moved.get(user, 0) + pts
+        for user, delta in moved.items():
+            total, standing = want.get(user, [0, 0])
+            want[user] = [total + delta, standing_after(standing, total + delta, POLICY)]
+    assert standings_from_ledger(rows, POLICY) == {u: st for u, (_t, st) in want.items()}
+
+
+def test_standing_keeps_a_level_down_to_ninety_percent() -> None:
+    s = standing_after(0, 150, POLICY)  # level 2 starts at 150
+    assert raw_level(s, POLICY) == 2
+    s = standing_after(s, 135, POLICY)  # 90 %: kept
+    assert raw_level(s, POLICY) == 2
+    s = standing_after(s, 134, POLICY)  # below: lost
+    assert raw_level(s, POLICY) == 1
+    s = standing_after(s, 140, POLICY)  # back above the line, not at the threshold: not regained
+    assert raw_level(s, POLICY) == 1
+    assert raw_level(standing_after(s, 150, POLICY), POLICY) == 2
 
 
 @given(

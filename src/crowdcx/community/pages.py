@@ -672,8 +672,7 @@ def leaderboard(
     period = period if period in rep.PERIODS else "week"
     comm = service.community_by(uow.session, ctx, community[:40]) if community else None
     rows = service.leaderboard(uow.session, ctx, period, comm, tag[:40] or None, now())
-    levels = {r.user_id: rep.raw_level(points.reputation_of(uow.session, ctx, r.user_id),
-                                       points.POLICY) for r in rows}  # fmt: skip
+    levels = {r.user_id: points.level_of(uow.session, ctx, r.user_id) for r in rows}
     return page(
         request,
         "community/leaderboard.html",

@@ -1077,7 +1077,8 @@ def leaderboard(
 
 def reputation_card(session: Session, ctx: BrandContext, user_id: int) -> dict[str, Any]:
     earned = points.reputation_of(session, ctx, user_id)
-    level = rep.level_for(earned, 0, points.POLICY)
+    standing = points.standing_of(session, ctx, user_id)
+    level = rep.raw_level(standing, points.POLICY)  # held: lost only below 90 % of it
     into, to_next = rep.level_progress(earned, level, points.POLICY)
     accepted = session.scalar(
         select(func.count(PostRow.id)).where(
@@ -1104,7 +1105,7 @@ def reputation_card(session: Session, ctx: BrandContext, user_id: int) -> dict[s
         "level": level,
         "points_to_next_level": to_next,
         "points_into_level": into,
-        "privileges": sorted(rep.privileges_for(earned, points.POLICY)),
+        "privileges": sorted(rep.privileges_for(standing, points.POLICY)),
         "badges": badges,
         "accepted_answers": int(accepted or 0),
         "answers": int(answers or 0),

@@ -48,3 +48,6 @@ class ReputationTotalRow(BrandOwned, Base):
     scope: Mapped[str] = mapped_column(String(20))
     earned: Mapped[int] = mapped_column(default=0)
     balance: Mapped[int] = mapped_column(default=0)
+    # Scope ``all`` only: the highest point count whose levels and privileges the person still
+    # holds (demotion only below 90 % of a threshold; ``rules.standing_after``).
+    standing: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -26,7 +26,7 @@ import itertools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 # --------------------------------------------------------------------------------------------
 # Ledger entries
@@ -412,13 +412,57 @@ def level_for(points: int, current_level: int, policy: ReputationPolicy) -> int:
     return level
 
 
+def standing_after(standing: int, points: int, policy: ReputationPolicy) -> int:
+    """The hysteresis of levels and privileges carried in one number per person.
+
+    ``standing`` is the highest point count whose levels and privileges the person still
+    holds: ``raw_level(standing)`` is the level :func:`level_for` holds, and
+    ``privileges_for(standing)`` the privileges :func:`privileges_for` keeps, after the same
+    history of totals (a Hypothesis property checks both). When the total moves to
+    ``points``, everything at or below ``points`` is held; what was held is kept while
+    ``points`` stays at or above its demotion line, that is while its threshold is at most
+    ``points × 100 / demote_below_percent``. So the running totals keep one integer, moved by
+    the database with each ledger write, instead of a level and a set of privileges."""
+    return max(points, min(standing, points * 100 // policy.demote_below_percent))
+
+
+def standings_from_ledger(
+    rows: Iterable[tuple[int, object, int]], policy: ReputationPolicy
+) -> dict[int, int]:
+    """Each person's standing after replaying their earning entries, given as (user, moment
+    of the write, points) in the order they were written: the entries of one write (same
+    person, same moment, consecutive for that person) move the total in one step, as the
+    running totals do, and each step moves the standing by :func:`standing_after` (inlined:
+    a full recompute runs this over every entry of the ledger)."""
+    pct = policy.demote_below_percent
+    # Per person: [total, standing, moment of the write in progress, its points so far].
+    state: dict[int, list[Any]] = {}
+    get = state.get
+    for uid, at, points in rows:
+        st = get(uid)
+        if st is None:
+            state[uid] = [0, 0, at, points]
+        elif st[2] == at:
+            st[3] += points
+        else:
+            total = st[0] + st[3]
+            line = total * 100 // pct
+            held = st[1] if st[1] < line else line
+            st[0], st[1], st[2], st[3] = total, total if total > held else held, at, points
+    return {
+        uid: standing_after(standing, total + pending, policy)
+        for uid, (total, standing, _at, pending) in state.items()
+    }
+
+
 def level_progress(points: int, level: int, policy: ReputationPolicy) -> tuple[int, int | None]:
     """(points into the level, points still needed for the next one or None at the top)."""
     thresholds = policy.level_thresholds
     start = thresholds[level - 1]
+    # A level held below its threshold (hysteresis) shows as its start, not below it.
     if level >= len(thresholds):
-        return (points - start, None)
-    return (points - start, max(thresholds[level] - points, 0))
+        return (max(points - start, 0), None)
+    return (max(points - start, 0), max(thresholds[level] - points, 0))
 
 
 def privileges_for(
