@@ -151,6 +151,167 @@ def test_customers_never_see_restricted_articles_in_search(
     assert listed == {public}
 
 
+STAFF_TITLE = "内部：退款审批的员工流程"
+
+
+def test_experts_get_no_staff_article_through_any_path(client: TestClient, world: World) -> None:
+    """Experts are default authors; writing does not lift what they may read. A staff-only
+    article (live or draft) reaches them neither by id, list, tag, export, translations,
+    versions nor diff."""
+    kb = Kb(client, world)
+    staff = kb.write(
+        STAFF_TITLE, "仅限员工：超过 500 元的退款需主管批准。", visibility="staff", tags=["退款"]
+    )
+    kb.publish(staff)
+    draft = kb.write(
+        "内部：尚未发布的员工草稿", "员工草稿正文。", visibility="staff", tags=["退款"]
+    )
+    public = kb.write(
+        "如何申請退款？", "在我的訂單中申請退款。", "zh-Hant", tags=["退款"], translation_of=staff
+    )
+    kb.publish(public)
+    assert str(staff) not in {
+        r["id"] for r in kb.search("退款审批", kb.expert, kind="article")["results"]
+    }
+    for aid in (staff, draft):
+        assert kb.get(f"/articles/{aid}", kb.expert).status_code == 404
+        assert kb.get(f"/articles/{aid}/versions", kb.expert).status_code == 404
+        assert kb.get(f"/articles/{aid}/diff", kb.expert, **{"from": 1, "to": 1}).status_code == 404
+    for params, expected in [
+        ({}, [public]),
+        ({"tag": "退款"}, [public]),
+        ({"state": "draft"}, []),
+        ({"lang": "zh-Hans"}, []),
+    ]:
+        items = kb.get("/articles", kb.expert, limit=100, **params).json()["items"]
+        assert [a["id"] for a in items] == expected, params
+    seen = kb.get(f"/articles/{public}", kb.expert).json()
+    assert seen["translations"] == {}  # the staff original is not a variant experts see
+    export = kb.get("/exports/faq.csv", kb.expert)
+    assert export.status_code == 200
+    assert STAFF_TITLE not in export.text
+    assert "员工草稿" not in export.text
+    assert "如何申請退款？" in export.text
+    # Staff see all of it.
+    listed = {a["id"] for a in kb.get("/articles", kb.reviewer, tag="退款").json()["items"]}
+    assert listed == {staff, draft, public}
+    assert kb.get(f"/articles/{public}", kb.reviewer).json()["translations"] == {"zh-Hans": staff}
+    assert STAFF_TITLE in kb.get("/exports/faq.csv", kb.reviewer).text
+
+
+def test_writers_cannot_write_above_their_reading_level(client: TestClient, world: World) -> None:
+    kb = Kb(client, world)
+    article = {"title": "固件降级", "body": "仅限专家。", "language": "zh-Hans"}
+    r = kb.post("/articles", kb.expert, {**article, "visibility": "staff"})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert (r.json()["code"], r.json()["field"]) == ("visibility_not_allowed", "visibility")
+    r = kb.post("/articles", kb.expert, {**article, "visibility": "experts"})
+    assert r.status_code == 201, r.text
+    aid = r.json()["id"]
+    r = client.patch(
+        kb.url(f"/articles/{aid}"), json={"visibility": "staff"}, headers=kb.expert.auth
+    )
+    assert r.status_code == 422
+    assert r.json()["code"] == "visibility_not_allowed"
+    assert kb.get(f"/articles/{aid}", kb.expert).json()["visibility"] == "experts"
+    # A reviewer raises the expert's draft to staff: it leaves the expert's sight.
+    r = client.patch(
+        kb.url(f"/articles/{aid}"), json={"visibility": "staff"}, headers=kb.reviewer.auth
+    )
+    assert r.status_code == 200
+    assert kb.get(f"/articles/{aid}", kb.expert).status_code == 404
+    assert kb.post(f"/articles/{aid}/submit", kb.expert).status_code == 404
+    # An import skips the rows above the importer's level.
+    r = client.post(
+        kb.url("/imports"), files={"file": ("faq.csv", CSV.encode(), "text/csv")},
+        headers=kb.expert.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["imported"] == 3
+    assert "visibility_not_allowed" in [p["code"] for p in r.json()["problems"]]
+
+
+def test_a_restricted_revision_leaves_experts_only_the_live_copy(
+    client: TestClient, world: World
+) -> None:
+    kb = Kb(client, world)
+    aid = kb.write("Roaming in Europe", "Roaming is free in the EU.", "en", tags=["roaming"])
+    kb.publish(aid)
+    r = client.patch(
+        kb.url(f"/articles/{aid}"),
+        json={"body": "Internal: waive roaming fees up to 50 EUR.", "visibility": "staff",
+              "tags": ["waiver"]},
+        headers=kb.reviewer.auth,
+    )  # fmt: skip
+    assert r.status_code == 200
+    seen = kb.get(f"/articles/{aid}", kb.expert).json()
+    assert seen["state"] == "published"
+    assert seen["version"] == 1
+    assert seen["body"] == "Roaming is free in the EU."
+    assert seen["allowed_actions"] == []
+    assert "Internal" not in str(seen)
+    assert "waiver" not in str(seen)
+    assert kb.get(f"/articles/{aid}/versions", kb.expert).status_code == 403
+    assert kb.get(f"/articles/{aid}/diff", kb.expert, **{"from": 1, "to": 2}).status_code == 403
+    edit = client.patch(kb.url(f"/articles/{aid}"), json={"body": "x"}, headers=kb.expert.auth)
+    assert edit.status_code == 403
+    assert [a["id"] for a in kb.get("/articles", kb.expert).json()["items"]] == [aid]
+    assert kb.get("/articles", kb.expert, state="draft").json()["items"] == []
+    assert kb.get("/articles", kb.reviewer, state="draft").json()["items"][0]["id"] == aid
+
+
+def test_nobody_approves_text_they_wrote(client: TestClient, world: World) -> None:
+    """The approver differs from whoever wrote the revision under review: a reviewer who
+    rewrote someone's draft does not approve it, nor does the draft's author."""
+    kb = Kb(client, world)
+    aid = kb.write("退货政策", "签收后 7 天内可退货。")
+    r = client.patch(
+        kb.url(f"/articles/{aid}"), json={"body": "签收后 90 天内可退货，运费由公司承担。"},
+        headers=kb.reviewer.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert kb.post(f"/articles/{aid}/submit", kb.reviewer).status_code == 200
+    assert "approve" not in kb.get(f"/articles/{aid}", kb.reviewer).json()["allowed_actions"]
+    for who in (kb.reviewer, kb.author):
+        r = kb.post(f"/articles/{aid}/approve", who)
+        assert r.status_code == 409, r.json()
+        assert r.json()["code"] == "own_article"
+    other = world.member(kb.slug, ["agent"], "另一位审核")
+    assert kb.post(f"/articles/{aid}/approve", other).status_code == 200
+    assert kb.post(f"/articles/{aid}/publish", other).status_code == 200
+    # The next revision is the author's alone: the reviewer may approve it.
+    r = client.patch(
+        kb.url(f"/articles/{aid}"), json={"body": "签收后 30 天内可退货。"}, headers=kb.author.auth
+    )
+    assert r.status_code == 200
+    assert kb.post(f"/articles/{aid}/submit", kb.author).status_code == 200
+    assert kb.post(f"/articles/{aid}/approve", kb.reviewer).status_code == 200
+
+
+def test_readers_get_the_published_tags_not_a_drafts(client: TestClient, world: World) -> None:
+    """Only the working revision's tags are stored: while a new revision is pending, readers
+    get none of them (the live copy's tags would need a column of their own)."""
+    kb = Kb(client, world)
+    aid = kb.write("Roaming in Europe", "Roaming is free in the EU.", "en", tags=["roaming"])
+    kb.publish(aid)
+
+    def tagged(who: Person, tag: str) -> list[int]:
+        return [a["id"] for a in kb.get("/articles", who, tag=tag).json()["items"]]
+
+    assert kb.get(f"/articles/{aid}", kb.customer).json()["tags"] == ["roaming"]
+    r = client.patch(
+        kb.url(f"/articles/{aid}"), json={"tags": ["internal-waiver"]}, headers=kb.author.auth
+    )
+    assert r.status_code == 200
+    assert "internal-waiver" not in kb.get(f"/articles/{aid}", kb.customer).json()["tags"]
+    assert tagged(kb.customer, "internal-waiver") == []
+    assert tagged(kb.author, "internal-waiver") == [aid]
+    kb.publish(aid)
+    assert kb.get(f"/articles/{aid}", kb.customer).json()["tags"] == ["internal-waiver"]
+    assert tagged(kb.customer, "internal-waiver") == [aid]
+
+
 def test_archive_takes_it_out_of_search_in_the_same_transaction(
     client: TestClient, world: World
 ) -> None:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi.testclient import TestClient
+from markupsafe import escape
+from sqlalchemy import update
 from typer.testing import CliRunner
 
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from crowdcx.knowledge.models import Article
 from tests.conftest import World
-from tests.knowledge.test_api import CSV, Kb
+from tests.knowledge.test_api import CSV, STAFF_TITLE, Kb
 from tests.tickets.test_pages import sign_in
 
 
@@ -46,6 +53,105 @@ def test_reader_searches_opens_and_says_it_solved_it(client: TestClient, world: 
     stats = kb.get("/search/deflection", kb.reviewer).json()
     assert stats["opened"] == 1
     assert stats["solved"] == 1
+
+
+def test_a_plain_search_keeps_the_whole_query(client: TestClient, world: World) -> None:
+    """Without htmx, /help/search redirects to /help?q=…, encoded: & # + % and CJK intact."""
+    slug = world.brand()
+    for q in ["AT&T роуминг", "C# 教程", "退货 + 退款", "如何申請退貨？運費 50% & 發票 #2"]:
+        r = client.get(f"/b/{slug}/help/search", params={"q": q}, follow_redirects=False)
+        assert r.status_code == 303
+        location = r.headers["location"]
+        assert parse_qs(urlsplit(location).query)["q"] == [q], location
+        home = client.get(location)
+        assert home.status_code == 200
+        assert f'value="{escape(q)}"' in home.text
+
+
+def test_help_pages_keep_staff_articles_from_experts(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The review queue, the stale list, "my drafts", the home lists, the article and editor
+    pages show an expert nothing staff-only, and the editor offers no visibility above theirs."""
+    kb = Kb(client, world)
+    live = kb.write(STAFF_TITLE, "仅限员工。", visibility="staff")
+    kb.publish(live)
+    fresh = kb.write("如何申请退货？", "签收后 7 天内可退货。")
+    kb.publish(fresh)
+    queued = kb.write("内部：待审核的员工文章", "仅限员工。", visibility="staff")
+    assert kb.post(f"/articles/{queued}/submit", kb.author).status_code == 200
+    r = kb.post(
+        "/articles", kb.expert, {"title": "专家的草稿", "body": "草稿。", "language": "zh-Hans"}
+    )
+    raised = r.json()["id"]
+    r = client.patch(
+        kb.url(f"/articles/{raised}"),
+        json={"title": "内部：员工改写的草稿", "visibility": "staff"},
+        headers=kb.reviewer.auth,
+    )
+    assert r.status_code == 200
+    # A staff-only revision of a public article: experts keep reading the live copy only.
+    r = client.patch(
+        kb.url(f"/articles/{fresh}"), json={"body": "内部：员工可免运费。", "visibility": "staff"},
+        headers=kb.reviewer.auth,
+    )  # fmt: skip
+    assert r.status_code == 200
+    with db.transaction() as uow:  # both live articles are due for a freshness review
+        uow.session.execute(
+            update(Article)
+            .where(Article.id.in_([live, fresh]))
+            .values(review_by=utcnow() - timedelta(days=1))
+        )
+    staff_titles = [STAFF_TITLE, "内部：待审核的员工文章", "内部：员工改写的草稿"]
+    sign_in(client, kb.reviewer)
+    staff_review = client.get(f"/b/{kb.slug}/help/review").text
+    assert STAFF_TITLE in staff_review  # stale
+    assert "内部：待审核的员工文章" in staff_review  # waiting for review
+    token = sign_in(client, kb.expert)
+    review = client.get(f"/b/{kb.slug}/help/review")
+    assert review.status_code == 200
+    assert "如何申请退货？" in review.text  # the stale list still has what experts may read
+    home = client.get(f"/b/{kb.slug}/help")
+    assert "如何申请退货？" in home.text
+    for page in (review, home):
+        assert not [t for t in staff_titles if t in page.text]
+    for aid in (live, queued, raised):
+        assert client.get(f"/b/{kb.slug}/help/articles/{aid}").status_code == 404
+        assert client.get(f"/b/{kb.slug}/help/articles/{aid}/edit").status_code == 404
+    for url in (f"/help/articles/{fresh}", f"/help/articles/{fresh}?draft=1"):
+        reader = client.get(f"/b/{kb.slug}{url}")
+        assert "签收后 7 天内可退货。" in reader.text
+        assert "内部：员工可免运费。" not in reader.text
+        assert f"/help/articles/{fresh}/edit" not in reader.text  # no editor's card
+    assert client.get(f"/b/{kb.slug}/help/articles/{fresh}/edit").status_code == 403
+    editor = client.get(f"/b/{kb.slug}/help/new")
+    assert 'value="experts"' in editor.text
+    assert 'value="staff"' not in editor.text
+    made = client.post(
+        f"/b/{kb.slug}/help/new",
+        data={"csrf_token": token, "title": "固件降级", "body": "步骤。", "language": "zh-Hans",
+              "visibility": "staff"},
+    )  # fmt: skip
+    assert made.status_code == 422
+    assert "You can only give an article a visibility you may read yourself" in made.text
+
+
+def test_the_article_page_shows_readers_the_published_tags(
+    client: TestClient, world: World
+) -> None:
+    kb = Kb(client, world)
+    aid = kb.write("Roaming in Europe", "Roaming is free in the EU.", "en", tags=["roaming"])
+    kb.publish(aid)
+    r = client.patch(
+        kb.url(f"/articles/{aid}"), json={"tags": ["internal-waiver"]}, headers=kb.author.auth
+    )
+    assert r.status_code == 200
+    client.cookies.clear()
+    reader = client.get(f"/b/{kb.slug}/help/articles/{aid}")
+    assert reader.status_code == 200
+    assert "internal-waiver" not in reader.text
+    sign_in(client, kb.author)
+    assert "internal-waiver" in client.get(f"/b/{kb.slug}/help/articles/{aid}?draft=1").text
 
 
 def test_author_writes_with_preview_and_reviewer_publishes(

@@ -81,6 +81,89 @@ def test_no_approval_by_the_author_whatever_the_state_and_roles(
         assert outcome in rules.STATES
 
 
+def test_who_wrote_the_text_under_review() -> None:
+    # Before the first publish every revision is under review; after it, those since the live one.
+    revisions = [(1, 1), (2, 2), (3, None)]
+    assert rules.text_authors(1, revisions, None) == {1, 2}
+    assert rules.text_authors(1, [(1, 1), (2, 2), (3, 1)], 2) == {1}
+    assert rules.text_authors(None, [(1, 5)], None) == {5}  # imported: the importer wrote it
+
+
+def test_a_reviewer_never_approves_a_revision_they_wrote() -> None:
+    # The reviewer (2) rewrote the author's (1) draft: neither of them may approve it.
+    rewritten = rules.ArticleState(
+        "in_review", 1, False, writers=rules.text_authors(1, [(1, 1), (2, 2)], None)
+    )
+    assert rules.transition(rewritten, "approve", REVIEWER, POLICY) == rules.Violation(
+        "own_article", "action", {"action": "approve"}
+    )
+    assert "approve" not in rules.allowed_actions(rewritten, REVIEWER, POLICY)
+    other = rules.Actor(5, frozenset({"agent"}))
+    assert rules.transition(rewritten, "approve", other, POLICY) == "approved"
+
+
+@given(st.frozensets(st.integers(1, 6)), st.integers(1, 6))
+def test_no_approval_by_anyone_who_wrote_the_text(writers: frozenset[int], user: int) -> None:
+    state = rules.ArticleState("in_review", 1, False, writers=writers)
+    outcome = rules.transition(
+        state, "approve", rules.Actor(user, frozenset({"brand_admin"})), POLICY
+    )
+    assert isinstance(outcome, rules.Violation) == (user in writers or user == 1)
+
+
+EXPERT_READS = rules.Actor(3, frozenset({"expert"}), reads=frozenset({"public", "experts"}))
+AGENT_READS = rules.Actor(2, frozenset({"agent"}), reads=frozenset(rules.VISIBILITIES))
+
+
+def test_writing_never_lifts_the_reading_level() -> None:
+    staff = rules.ArticleState("draft", 3, False, visibility="staff")
+    assert rules.may_write(EXPERT_READS, POLICY)
+    assert not rules.may_read(staff, EXPERT_READS, POLICY)  # even as its author
+    assert rules.may_read(staff, AGENT_READS, POLICY)
+    # A live copy within the level stays readable while a restricted revision is worked on,
+    # but only as a reader's copy: no working revision, no workflow.
+    pending = rules.ArticleState("draft", 2, True, visibility="staff", live_visibility="public")
+    assert rules.may_read_live(pending, EXPERT_READS)
+    assert not rules.may_read_working(pending, EXPERT_READS, POLICY)
+    assert rules.edit_state(pending, EXPERT_READS, POLICY) == rules.Violation(
+        "not_author", "action", {"action": "edit"}
+    )
+    own = rules.ArticleState("draft", 3, True, visibility="staff", live_visibility="public")
+    assert rules.edit_state(own, EXPERT_READS, POLICY) == rules.Violation(
+        "restricted", "action", {"action": "edit"}
+    )
+    assert rules.allowed_actions(own, EXPERT_READS, POLICY) == []
+    # Readers who write nothing never see a working revision, whatever its visibility.
+    draft = rules.ArticleState("draft", 1, False)
+    assert not rules.may_read(draft, rules.Actor(4, frozenset({"customer"})), POLICY)
+
+
+def test_an_expert_reviewer_acts_only_within_their_level() -> None:
+    policy = rules.kb_roles_from({"knowledge": {"reviewers": ["expert"]}})
+    staff = rules.ArticleState("in_review", 1, False, visibility="staff")
+    assert rules.transition(staff, "approve", EXPERT_READS, policy) == rules.Violation(
+        "restricted", "action", {"action": "approve"}
+    )
+    experts = rules.ArticleState("in_review", 1, False, visibility="experts")
+    assert rules.transition(experts, "approve", EXPERT_READS, policy) == "approved"
+
+
+def test_a_visibility_above_ones_own_is_refused() -> None:
+    assert rules.check_visibility("experts", EXPERT_READS) is None
+    assert rules.check_visibility("staff", EXPERT_READS) == rules.Violation(
+        "visibility_not_allowed", "visibility", {"value": "staff", "allowed": "public, experts"}
+    )
+    assert rules.check_visibility("staff", AGENT_READS) is None
+
+
+def test_readers_get_the_published_tags_only() -> None:
+    assert rules.published_tags("published", True, ["蓝牙"]) == ("蓝牙",)
+    # A pending revision's tags are the draft's, not the live copy's: readers get none.
+    assert rules.published_tags("draft", True, ["内部"]) == ()
+    assert rules.published_tags("in_review", True, ["内部"]) == ()
+    assert rules.published_tags("draft", False, ["内部"]) == ()
+
+
 def test_freshness() -> None:
     now = datetime(2026, 11, 24, tzinfo=UTC)
     due = rules.review_by(now - timedelta(days=200), POLICY)

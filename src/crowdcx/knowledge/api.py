@@ -39,7 +39,8 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 def article_out(uow: UnitOfWork, ctx: BrandContext, a: Article) -> ArticleOut:
     at = now()
-    editor = service.can_write(ctx) or service.can_review(ctx)
+    # Authors and reviewers get the working revision only within their reading level.
+    editor = service.sees_working(ctx, a)
     live = None
     if a.live:
         live = LiveOut(
@@ -58,8 +59,10 @@ def article_out(uow: UnitOfWork, ctx: BrandContext, a: Article) -> ArticleOut:
     language = a.language if editor or live is None else live.language
     visibility = a.visibility if editor or live is None else live.visibility
     actions = (
-        rules.allowed_actions(service._state_of(a), service.actor_of(ctx), service.kb_policy(ctx))
-        if ctx.user
+        rules.allowed_actions(
+            service.state_of(uow.session, a), service.actor_of(ctx), service.kb_policy(ctx)
+        )
+        if editor
         else []
     )
     return ArticleOut(
@@ -71,7 +74,7 @@ def article_out(uow: UnitOfWork, ctx: BrandContext, a: Article) -> ArticleOut:
         body=body,
         body_html=render(body),
         language=language,
-        tags=a.tags,
+        tags=a.tags if editor else service.reader_tags(a),
         skills=a.skills,
         visibility=visibility,
         author_id=a.author_id if editor else None,
@@ -244,6 +247,7 @@ def versions(slug: str, article_id: int, uow: Uow, user: CurrentUser) -> dict[st
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx) if not service.can_review(ctx) else None
     article = service.get_article(uow.session, ctx, article_id)
+    service.require_working(ctx, article)
     return {
         "items": [
             {"version": v.version, "title": v.title, "editor_id": v.editor_id,
@@ -265,6 +269,7 @@ def diff(
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx) if not service.can_review(ctx) else None
     article = service.get_article(uow.session, ctx, article_id)
+    service.require_working(ctx, article)
     return {
         "from": from_,
         "to": to,

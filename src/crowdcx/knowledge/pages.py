@@ -5,6 +5,7 @@ the API calls."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -131,7 +132,8 @@ def help_home(slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str =
 def help_search(slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str = "") -> Response:
     """As-you-type results (an htmx fragment); a plain GET gets the whole page."""
     if request.headers.get("hx-request") != "true":
-        return RedirectResponse(f"/b/{slug}/help?q={q[:500]}", status_code=303)
+        # Encoded: "AT&T", "C#" or "退货 + 退款" must arrive whole, not cut at & or #.
+        return RedirectResponse(f"/b/{slug}/help?{urlencode({'q': q[:500]})}", status_code=303)
     ctx = access_brand(uow.session, slug, viewer.user)
     q = q[:500]
     answer = _answer(uow, ctx, q) if len(q.strip()) >= 2 else None
@@ -144,10 +146,12 @@ def article_page(
 ) -> Response:
     ctx = access_brand(uow.session, slug, viewer.user)
     article = service.get_article(uow.session, ctx, article_id)
-    editor = service.can_write(ctx) or service.can_review(ctx)
+    # Authors and reviewers see the working revision only within their reading level.
+    editor = service.sees_working(ctx, article)
     show_live = article.live and not (editor and request.query_params.get("draft"))
     title = (article.live_title if show_live else article.title) or article.title
     body = (article.live_body if show_live else article.body) or article.body
+    tags = service.reader_tags(article) if show_live else article.tags
     if article.live:
         counters(request).increment(Article, "views", article.id)
         if q:
@@ -162,16 +166,20 @@ def article_page(
         "help/article.html",
         {
             **_common(ctx),
+            "editor": editor,
             "article": article,
             "title": title,
             "body_html": render(body),
+            "tags": tags,
             "showing_live": show_live,
             "stale": rules.is_stale(article.review_by, article.live, at),
             "variants": service.variants(uow.session, ctx, article),
             "actions": rules.allowed_actions(
-                service._state_of(article), service.actor_of(ctx), service.kb_policy(ctx)
+                service.state_of(uow.session, article),
+                service.actor_of(ctx),
+                service.kb_policy(ctx),
             )
-            if ctx.user
+            if editor
             else [],
             "history": service.versions(uow.session, ctx, article) if editor else [],
             "q": q[:500],
@@ -221,6 +229,10 @@ def _editor(
             "article": article,
             "form": form,
             "errors": errors,
+            # Only visibilities the writer may read themselves.
+            "visibility_choices": {
+                v: label for v, label in visibility_labels().items() if v in service.reads(ctx)
+            },
             "preview": render(form.get("body", "")) if form.get("body") else "",
         },
         status=status,
@@ -236,7 +248,10 @@ def new_article(
     form = {"language": _reader_language(ctx), "visibility": "public"}
     if translation_of is not None:
         original = service.get_article(uow.session, ctx, translation_of)
-        form.update(translation_of=str(original.id), tags=" | ".join(original.tags))
+        tags = (
+            original.tags if service.sees_working(ctx, original) else service.reader_tags(original)
+        )
+        form.update(translation_of=str(original.id), tags=" | ".join(tags))
     return _editor(request, ctx, None, form, {})
 
 
@@ -266,10 +281,15 @@ def create_article(
         return _editor(
             request, ctx, None, form, {draft.field: service.reason_text(draft)}, status=422
         )
-    article = service.create_article(
-        uow, ctx, draft, now(),
-        translation_of=ascii_int(translation_of),
-    )  # fmt: skip
+    try:
+        article = service.create_article(
+            uow, ctx, draft, now(),
+            translation_of=ascii_int(translation_of),
+        )  # fmt: skip
+    except AppError as exc:
+        if exc.status != 422:
+            raise
+        return _editor(request, ctx, None, form, {exc.field or "body": exc.detail}, 422)
     uow.commit()
     return RedirectResponse(f"/b/{slug}/help/articles/{article.id}?draft=1", status_code=303)
 
@@ -281,6 +301,7 @@ def edit_article(
     ctx = access_brand(uow.session, slug, user)
     article = service.get_article(uow.session, ctx, article_id)
     service.require_writer(ctx) if not service.can_review(ctx) else None
+    service.require_working(ctx, article)
     form = _form(
         article.title, article.body, article.language, " | ".join(article.tags),
         article.visibility,
@@ -345,14 +366,6 @@ def act(
 def review(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx) if not service.can_review(ctx) else None
-    mine = list(
-        uow.session.scalars(
-            ctx.scoped(Article)
-            .where(Article.author_id == user.id, Article.state == "draft")
-            .order_by(Article.updated_at.desc())
-            .limit(50)
-        )
-    )
     return page(
         request,
         "help/review.html",
@@ -360,7 +373,7 @@ def review(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response
             **_common(ctx),
             "queue": service.review_queue(uow.session, ctx),
             "stale": service.stale(uow.session, ctx, now()),
-            "drafts": mine,
+            "drafts": service.my_drafts(uow.session, ctx),
         },
     )
 

@@ -1,7 +1,10 @@
 """Rules of the knowledge base. Pure: plain values in, decisions (or violations) out.
 
 - The review workflow: draft → in_review → approved → published → archived, where the approver
-  is never the author and who may write or review is brand policy (:class:`KbRoles`).
+  never wrote any of the text under review and who may write or review is brand policy
+  (:class:`KbRoles`).
+- Visibility: a person reads an article only at or below their own reading level, and writing
+  or reviewing never lifts it: nobody sees, writes, edits or approves above what they may read.
 - A published article stays live while its next revision is drafted and reviewed: the live
   copy changes only on publish.
 - Freshness: a published article has a review-by date; past it, it is flagged as stale.
@@ -105,6 +108,8 @@ class Actor:
     user_id: int
     roles: frozenset[str]
     platform_admin: bool = False
+    # The visibilities this person may read (their reading level); public only unless told.
+    reads: frozenset[str] = frozenset({"public"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +119,11 @@ class ArticleState:
     state: State
     author_id: int
     live: bool  # a published revision is visible to readers
+    visibility: str = "public"  # of the working revision
+    # Of the live copy, while there is one (None: the same as the working revision's).
+    live_visibility: str | None = None
+    # Who wrote text not yet reviewed (see :func:`text_authors`); they never approve it.
+    writers: frozenset[int] = frozenset()
 
 
 def may_write(actor: Actor, policy: KbRoles) -> bool:
@@ -122,6 +132,52 @@ def may_write(actor: Actor, policy: KbRoles) -> bool:
 
 def may_review(actor: Actor, policy: KbRoles) -> bool:
     return actor.platform_admin or bool(actor.roles & policy.reviewers)
+
+
+def may_read_live(article: ArticleState, actor: Actor) -> bool:
+    """Anyone may read the live copy of an article at or below their reading level."""
+    return article.live and (article.live_visibility or article.visibility) in actor.reads
+
+
+def may_read_working(article: ArticleState, actor: Actor, policy: KbRoles) -> bool:
+    """Authors and reviewers also see the working revision (drafts, history, workflow), but only
+    at or below their reading level: being allowed to write never lifts what one may read. While
+    the article is live, the live copy (shown beside the working revision) must be readable too.
+    """
+    if not (may_write(actor, policy) or may_review(actor, policy)):
+        return False
+    if article.visibility not in actor.reads:
+        return False
+    return not article.live or (article.live_visibility or article.visibility) in actor.reads
+
+
+def may_read(article: ArticleState, actor: Actor, policy: KbRoles) -> bool:
+    return may_read_live(article, actor) or may_read_working(article, actor, policy)
+
+
+def check_visibility(visibility: str, actor: Actor) -> Violation | None:
+    """A writer gives an article only a visibility they may read themselves."""
+    if visibility in actor.reads:
+        return None
+    allowed = ", ".join(v for v in VISIBILITIES if v in actor.reads)
+    return Violation(
+        "visibility_not_allowed", "visibility", {"value": visibility, "allowed": allowed}
+    )
+
+
+def text_authors(
+    author_id: int | None,
+    revisions: Iterable[tuple[int, int | None]],
+    live_version: int | None,
+) -> frozenset[int]:
+    """Who wrote the text under review: the article's author and the author of every revision
+    (``(version, editor_id)``) after the live one — all of them before the first publish. A
+    reviewer who rewrote someone else's draft is among them."""
+    since = live_version or 0
+    ids = {editor for version, editor in revisions if version > since and editor is not None}
+    if author_id is not None:
+        ids.add(author_id)
+    return frozenset(ids)
 
 
 _TRANSITIONS: Final[dict[str, tuple[frozenset[str], State]]] = {
@@ -137,9 +193,10 @@ def transition(
 ) -> State | Violation:
     """The state after ``action``, or why it is refused.
 
-    Authors submit their drafts; a reviewer who is not the author approves; a reviewer
-    publishes an approved revision; a reviewer archives (the author may archive an
-    unpublished draft of their own).
+    Authors submit their drafts; a reviewer who wrote none of the text under review (neither
+    the article's author nor the author of an unreviewed revision) approves; a reviewer
+    publishes an approved revision; a reviewer archives (the author may archive an unpublished
+    draft of their own). Nobody acts on an article whose working revision they may not read.
     """
     if action not in _TRANSITIONS:
         return Violation("unknown_action", "action", {"action": action})
@@ -153,7 +210,7 @@ def transition(
     elif action == "approve":
         if not may_review(actor, policy):
             return Violation("not_reviewer", "action", {"action": action})
-        if own:
+        if own or actor.user_id in article.writers:
             return Violation("own_article", "action", {"action": action})
     elif action == "publish":
         if not may_review(actor, policy):
@@ -164,6 +221,8 @@ def transition(
         )
         if not allowed:
             return Violation("not_reviewer", "action", {"action": action})
+    if not may_read_working(article, actor, policy):
+        return Violation("restricted", "action", {"action": action})
     return target
 
 
@@ -173,7 +232,8 @@ def allowed_actions(article: ArticleState, actor: Actor, policy: KbRoles) -> lis
 
 def edit_state(article: ArticleState, actor: Actor, policy: KbRoles) -> State | Violation:
     """Editing makes a new draft revision. An archived article is read-only; a reviewer or the
-    author may edit; a live article stays live until the new revision is published."""
+    author may edit, if they may read the working revision; a live article stays live until the
+    new revision is published. (The new visibility is checked with :func:`check_visibility`.)"""
     if article.state == "archived":
         return Violation("archived", "state", {"state": article.state})
     if not (
@@ -181,7 +241,17 @@ def edit_state(article: ArticleState, actor: Actor, policy: KbRoles) -> State | 
         or (actor.user_id == article.author_id and may_write(actor, policy))
     ):
         return Violation("not_author", "action", {"action": "edit"})
+    if not may_read_working(article, actor, policy):
+        return Violation("restricted", "action", {"action": "edit"})
     return "draft"
+
+
+def published_tags(state: str, live: bool, tags: Iterable[str]) -> tuple[str, ...]:
+    """The tags readers see: those of the live copy. Only the working revision's tags are
+    stored, and they are the live copy's exactly while the article is in state published (any
+    edit moves it back to draft); while a new revision is pending, readers see none rather
+    than the draft's."""
+    return tuple(tags) if live and state == "published" else ()
 
 
 def review_by(published_at: datetime, policy: KbRoles) -> datetime:

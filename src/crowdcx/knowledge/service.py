@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
@@ -33,9 +33,14 @@ def kb_policy(ctx: BrandContext) -> rules.KbRoles:
     return rules.kb_roles_from(ctx.brand.settings)
 
 
+def reads(ctx: BrandContext) -> frozenset[str]:
+    """The visibilities this viewer may read (the same reading level search applies)."""
+    return frozenset(search_rules.visible_to(search.viewer_role(ctx)))
+
+
 def actor_of(ctx: BrandContext) -> rules.Actor:
     user = ctx.user
-    return rules.Actor(user.id if user else 0, ctx.roles, ctx.is_platform_admin)
+    return rules.Actor(user.id if user else 0, ctx.roles, ctx.is_platform_admin, reads(ctx))
 
 
 def can_write(ctx: BrandContext) -> bool:
@@ -75,6 +80,13 @@ def violation_error(v: rules.Violation) -> AppError:
             "Someone other than the author must approve an article; ask another reviewer."
         ),
         "archived": lambda: _("This article is archived; it can no longer be edited."),
+        "restricted": lambda: _(
+            "You cannot work on this article: its working revision is restricted to readers "
+            "above your level."
+        ),
+        "visibility_not_allowed": lambda: (
+            _("You can only give an article a visibility you may read yourself: %(allowed)s.") % p
+        ),
         "unknown_action": lambda: _("Unknown action “%(action)s”.") % p,
         "empty_file": lambda: _("The file is empty."),
         "bad_csv": lambda: _("The file is not valid CSV: %(reason)s") % p,
@@ -90,7 +102,7 @@ def violation_error(v: rules.Violation) -> AppError:
     message = messages.get(v.code, lambda: _("This value is not accepted."))()
     if v.code in ("bad_state", "own_article", "archived"):
         return AppError(409, v.code, message, field=v.field or None)
-    if v.code in ("not_author", "not_reviewer"):
+    if v.code in ("not_author", "not_reviewer", "restricted"):
         return forbidden(message, v.code)
     return invalid(v.field or "body", message, v.code)
 
@@ -102,12 +114,73 @@ def reason_text(v: rules.Violation) -> str:
 # --- reading ----------------------------------------------------------------------------------
 
 
+def _view_of(article: Article, writers: frozenset[int] = frozenset()) -> rules.ArticleState:
+    return rules.ArticleState(
+        state=article.state,  # type: ignore[arg-type]
+        author_id=article.author_id or 0,
+        live=article.live,
+        visibility=article.visibility,
+        live_visibility=(article.live_visibility or "staff") if article.live else None,
+        writers=writers,
+    )
+
+
+def state_of(session: Session, article: Article) -> rules.ArticleState:
+    """What the workflow rules need to know about an article. Who wrote the text under review
+    (the revisions' editors) is read only while it is in review: approval is the step that
+    asks."""
+    if article.state != "in_review":
+        return _view_of(article)
+    revisions = session.execute(
+        select(ArticleVersion.version, ArticleVersion.editor_id).where(
+            ArticleVersion.article_id == article.id,
+            ArticleVersion.version > (article.live_version or 0),
+        )
+    )
+    return _view_of(
+        article,
+        rules.text_authors(article.author_id, [(v, e) for v, e in revisions], article.live_version),
+    )
+
+
 def readable(ctx: BrandContext, article: Article) -> bool:
-    """Readers see the live copy within their visibility; authors and reviewers see all."""
-    if can_write(ctx) or can_review(ctx):
-        return True
-    role = search.viewer_role(ctx)
-    return article.live and search_rules.may_see(role, article.live_visibility or "staff")
+    """Readers see the live copy within their reading level; authors and reviewers also see the
+    working revision, within the same level (writing never lifts it)."""
+    return rules.may_read(_view_of(article), actor_of(ctx), kb_policy(ctx))
+
+
+def sees_working(ctx: BrandContext, article: Article) -> bool:
+    """Whether this viewer gets the working revision (an editor's view) or the live copy."""
+    return rules.may_read_working(_view_of(article), actor_of(ctx), kb_policy(ctx))
+
+
+def require_working(ctx: BrandContext, article: Article) -> None:
+    if not sees_working(ctx, article):
+        raise violation_error(rules.Violation("restricted", "action"))
+
+
+def reader_tags(article: Article) -> list[str]:
+    return list(rules.published_tags(article.state, article.live, article.tags))
+
+
+def _live_readable(visible: Sequence[str]) -> ColumnElement[bool]:
+    return and_(
+        Article.live_version.is_not(None),
+        Article.state != "archived",
+        Article.live_visibility.in_(visible),
+    )
+
+
+def _working_readable(visible: Sequence[str]) -> ColumnElement[bool]:
+    """SQL for rules.may_read_working, for a viewer already known to write or review."""
+    return and_(
+        Article.visibility.in_(visible),
+        or_(
+            Article.live_version.is_(None),
+            Article.state == "archived",
+            Article.live_visibility.in_(visible),
+        ),
+    )
 
 
 def get_article(session: Session, ctx: BrandContext, article_id: int) -> Article:
@@ -128,29 +201,33 @@ def list_articles(
     limit: int = 50,
     after: int | None = None,
 ) -> list[Article]:
-    stmt = ctx.scoped(Article)
-    editor = can_write(ctx) or can_review(ctx)
-    if not editor:
-        visible = list(search_rules.visible_to(search.viewer_role(ctx)))
-        stmt = stmt.where(
-            Article.live_version.is_not(None),
-            Article.state != "archived",
-            Article.live_visibility.in_(visible),
-        )
-    if state:
-        if state not in rules.STATES:
-            raise invalid("state", _("Use one of: %(s)s.") % {"s": ", ".join(rules.STATES)})
-        stmt = stmt.where(Article.state == state)
+    """Articles this viewer may read. An editor's rows are filtered on the working revision
+    they see; every other row (and every row of a reader) on the live copy: state published,
+    the live language and the published tags."""
+    if state and state not in rules.STATES:
+        raise invalid("state", _("Use one of: %(s)s.") % {"s": ", ".join(rules.STATES)})
+    lang = None
     if language:
         lang = rules.normalise_language(language)
         if lang is None:
             raise violation_error(rules.Violation("bad_language", "lang", {"value": language}))
-        stmt = stmt.where(
-            or_(Article.live_language == lang, Article.language == lang)
-            if editor
-            else Article.live_language == lang
+    visible = sorted(reads(ctx))
+    editor = can_write(ctx) or can_review(ctx)
+    as_reader = and_(
+        _live_readable(visible),
+        true() if not state or state == "published" else false(),
+        Article.live_language == lang if lang else true(),
+    )
+    if editor:
+        as_editor = and_(
+            _working_readable(visible),
+            Article.state == state if state else true(),
+            or_(Article.live_language == lang, Article.language == lang) if lang else true(),
         )
-    stmt = stmt.order_by(Article.id.desc())
+        where = or_(as_editor, and_(~_working_readable(visible), as_reader))
+    else:
+        where = as_reader
+    stmt = ctx.scoped(Article).where(where).order_by(Article.id.desc())
 
     def page(size: int) -> list[Article]:
         return list(
@@ -163,12 +240,13 @@ def list_articles(
         return page(limit)
     # Tags live in a JSON list: read on, batch after batch, until the page is full (it used
     # to look only among the newest four pages' worth and missed older tagged articles).
+    # Readers match the published tags, never a pending draft's.
     wanted = tag.strip().casefold()
     rows: list[Article] = []
     batch = max(limit, 200)
     while True:
         read = page(batch)
-        rows += [a for a in read if wanted in a.tags]
+        rows += [a for a in read if wanted in (a.tags if sees_working(ctx, a) else reader_tags(a))]
         if len(rows) >= limit or len(read) < batch:
             return rows[:limit]
         after = read[-1].id
@@ -204,25 +282,44 @@ def version_diff(session: Session, ctx: BrandContext, article: Article, old: int
 
 
 def stale(session: Session, ctx: BrandContext, now: datetime) -> list[Article]:
+    """Live articles past their review-by date whose live copy this viewer may read."""
     return list(
         session.scalars(
             ctx.scoped(Article)
-            .where(
-                Article.live_version.is_not(None),
-                Article.state != "archived",
-                Article.review_by <= now,
-            )
+            .where(_live_readable(sorted(reads(ctx))), Article.review_by <= now)
             .order_by(Article.review_by)
         )
     )
 
 
 def review_queue(session: Session, ctx: BrandContext) -> list[Article]:
+    """Revisions in review or approved, within this viewer's reading level."""
     return list(
         session.scalars(
             ctx.scoped(Article)
-            .where(Article.state.in_(("in_review", "approved")))
+            .where(
+                Article.state.in_(("in_review", "approved")),
+                _working_readable(sorted(reads(ctx))),
+            )
             .order_by(Article.updated_at)
+        )
+    )
+
+
+def my_drafts(session: Session, ctx: BrandContext, limit: int = 50) -> list[Article]:
+    """The viewer's own drafts, within their reading level (a reviewer may have raised one)."""
+    if ctx.user is None:
+        return []
+    return list(
+        session.scalars(
+            ctx.scoped(Article)
+            .where(
+                Article.author_id == ctx.user.id,
+                Article.state == "draft",
+                _working_readable(sorted(reads(ctx))),
+            )
+            .order_by(Article.updated_at.desc())
+            .limit(limit)
         )
     )
 
@@ -263,6 +360,9 @@ def create_article(
     author_id: int | None = None,
 ) -> Article:
     require_writer(ctx)
+    too_high = rules.check_visibility(draft.visibility, actor_of(ctx))
+    if too_high is not None:
+        raise violation_error(too_high)
     group_id = None
     if translation_of is not None:
         original = get_article(uow.session, ctx, translation_of)
@@ -298,14 +398,6 @@ def create_article(
     return article
 
 
-def _state_of(article: Article) -> rules.ArticleState:
-    return rules.ArticleState(
-        state=article.state,  # type: ignore[arg-type]
-        author_id=article.author_id or 0,
-        live=article.live,
-    )
-
-
 def update_article(
     uow: UnitOfWork,
     ctx: BrandContext,
@@ -315,7 +407,7 @@ def update_article(
 ) -> Article:
     """Edit the working revision: a new version, back to draft; the live copy is untouched."""
     require_writer(ctx) if not can_review(ctx) else None
-    outcome = rules.edit_state(_state_of(article), actor_of(ctx), kb_policy(ctx))
+    outcome = rules.edit_state(state_of(uow.session, article), actor_of(ctx), kb_policy(ctx))
     if isinstance(outcome, rules.Violation):
         raise violation_error(outcome)
     draft = rules.validate_draft(
@@ -327,6 +419,9 @@ def update_article(
     )
     if isinstance(draft, rules.Violation):
         raise violation_error(draft)
+    too_high = rules.check_visibility(draft.visibility, actor_of(ctx))
+    if too_high is not None:
+        raise violation_error(too_high)
     text_changed = (draft.title, draft.body) != (article.title, article.body)
     article.title, article.body, article.language = draft.title, draft.body, draft.language
     article.tags, article.visibility = list(draft.tags), draft.visibility
@@ -370,7 +465,7 @@ def act(
 
         raise unauthenticated()
     policy = kb_policy(ctx)
-    outcome = rules.transition(_state_of(article), action, actor_of(ctx), policy)
+    outcome = rules.transition(state_of(uow.session, article), action, actor_of(ctx), policy)
     if isinstance(outcome, rules.Violation):
         raise violation_error(outcome)
     article.state = outcome
@@ -571,6 +666,8 @@ def markdown_rows(
 
 
 def export_csv(session: Session, ctx: BrandContext) -> str:
+    """The live copy of each article (the working revision of one never published), within the
+    exporter's reading level."""
     rows = session.scalars(
         ctx.scoped(Article).where(Article.state != "archived").order_by(Article.id)
     )
@@ -579,10 +676,11 @@ def export_csv(session: Session, ctx: BrandContext) -> str:
             a.live_title or a.title if a.live else a.title,
             a.live_body or a.body if a.live else a.body,
             a.live_language or a.language if a.live else a.language,
-            a.tags,
+            a.tags if sees_working(ctx, a) else reader_tags(a),
             a.live_visibility or a.visibility if a.live else a.visibility,
         )
         for a in rows
+        if readable(ctx, a)
     )
 
 
