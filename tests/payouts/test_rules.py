@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -79,6 +81,45 @@ def test_unknown_keys_fall_back_and_unpriced_skill_is_a_violation() -> None:
     v = price_ticket(CARD, "nope", "normal", "en", NOON_SHANGHAI)
     assert isinstance(v, Violation)
     assert v.code == "skill_unpriced"
+
+
+@pytest.mark.parametrize(
+    ("card", "code"),
+    [
+        (replace(CARD, default_base_minor=12.5), "amount_not_integer"),  # type: ignore[arg-type]
+        (replace(CARD, default_base_minor="500"), "amount_not_integer"),  # type: ignore[arg-type]
+        (replace(CARD, default_base_minor=True), "amount_not_integer"),
+        (replace(CARD, default_base_minor=500, currency="rub"), "currency_invalid"),
+        (replace(CARD, default_base_minor=500, complexity={"normal": Decimal("NaN")}),
+         "factor_invalid"),
+    ],
+)  # fmt: skip
+def test_a_card_saved_before_the_policy_checks_is_a_violation_not_an_exception(
+    card: RateCard, code: str
+) -> None:
+    """The brand policy refuses these now; pricing with a card stored before it did must not
+    raise (every intake was a 500)."""
+    v = price_ticket(card, "unlisted", "normal", "en", NOON_SHANGHAI)
+    assert isinstance(v, Violation)
+    assert (v.code, v.kind) == (code, "invalid")
+
+
+def test_time_bands_are_wall_clock_even_with_an_offset_stored() -> None:
+    """Aware band times (accepted before the policy refused them) were compared with the naive
+    local time: a TypeError on every ticket. They read as the wall-clock time they show."""
+    plus8 = timezone(timedelta(hours=8))
+    band = TimeBand(time(22, tzinfo=plus8), time(7, tzinfo=plus8), Decimal("1.25"), "night")
+    card = replace(CARD, time_of_day=(band,))
+    assert quote_with(card, NIGHT_SHANGHAI).amount == Money(625, "CNY")  # 23:30 local
+    assert quote_with(card, NOON_SHANGHAI).amount == Money(500, "CNY")
+    assert band.contains(time(23, 30))
+    assert not band.contains(time(12, tzinfo=UTC))
+
+
+def quote_with(card: RateCard, at: datetime) -> Quote:
+    q = price_ticket(card, "general", "normal", "en", at)
+    assert isinstance(q, Quote), q
+    return q
 
 
 def test_earning_is_balanced_keyed_and_idempotent() -> None:

@@ -41,6 +41,10 @@ def test_brand_input_is_validated(client: TestClient, world: World) -> None:
         ({**BRAND, "locales": ["zh-Hans", "xx"]}, "locales"),
         ({**BRAND, "default_locale": "ru"}, "default_locale"),
         ({**BRAND, "settings": {"primary_color": "red"}}, "settings.primary_color"),
+        ({**BRAND, "settings": {"currency": "R$1"}}, "settings.currency"),
+        ({**BRAND, "settings": {"currency": "руб"}}, "settings.currency"),
+        ({**BRAND, "settings": {"currency": "US"}}, "settings.currency"),
+        ({**BRAND, "settings": {"timezone": "Mars/Olympus"}}, "settings.timezone"),
         ({**BRAND, "colour": "#ffffff"}, "colour"),
     ]
     for body, field in cases:
@@ -51,6 +55,26 @@ def test_brand_input_is_validated(client: TestClient, world: World) -> None:
     again = client.post("/api/v1/brands", json=BRAND, headers=admin.auth)
     assert again.status_code == 409
     assert again.json()["code"] == "slug_taken"
+
+
+def test_a_lower_case_currency_is_stored_upper_case_and_tickets_come_in(
+    client: TestClient, world: World
+) -> None:
+    """ "rub" was stored as given: the ledger's Money refuses it, so every ticket was a 500."""
+    admin = world.person(platform_admin=True)
+    body = {"slug": "rub-shop", "name": "Rub Shop", "default_locale": "ru", "locales": ["ru"],
+            "settings": {"currency": "rub", "timezone": "Europe/Moscow"}}  # fmt: skip
+    made = client.post("/api/v1/brands", json=body, headers=admin.auth)
+    assert made.status_code == 201, made.text
+    assert made.json()["settings"]["currency"] == "RUB"
+    customer = world.member("rub-shop", ["customer"], "Иван Петров")
+    ticket = client.post(
+        "/api/v1/brands/rub-shop/tickets",
+        json={"subject": "Не работает", "body": "Заказ не пришёл", "skill": "general"},
+        headers=customer.auth,
+    )
+    assert ticket.status_code == 201, ticket.text
+    assert ticket.json()["currency"] == "RUB"
 
 
 def test_unknown_brand_is_404_problem(client: TestClient) -> None:

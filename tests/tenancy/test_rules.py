@@ -25,6 +25,23 @@ def test_locales_rules() -> None:
     assert dup.code == "locales_duplicate"
 
 
+def test_currency_rules() -> None:
+    assert rules.normalize_currency(" rub ") == "RUB"
+    assert rules.currency_problem("RUB") is None
+    assert rules.currency_problem("rub") is not None  # normalise first
+    for typed in ("RU", "RUBL", "R1B", "ÄÖÜ", "ＲＵＢ", "ıno", ""):
+        problem = rules.currency_problem(rules.normalize_currency(typed))
+        assert problem == rules.Violation("settings.currency", "currency_format"), typed
+
+
+def test_timezone_rules() -> None:
+    assert rules.timezone_problem("Asia/Taipei") is None
+    for bad in ("Mars/Olympus", "", "../etc/passwd", "UTC\x00"):
+        assert rules.timezone_problem(bad) == rules.Violation(
+            "settings.timezone", "timezone_unknown"
+        )
+
+
 def test_permissions_by_role() -> None:
     assert rules.can(frozenset({"brand_admin"}), "members.manage")
     assert not rules.can(frozenset({"agent", "expert"}), "members.manage")

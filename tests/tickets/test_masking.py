@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,8 +19,14 @@ POLICY = default_policy()  # tier 0: name; 1: +order_number; 2: +email; 3: +phon
     [
         ("phone", "13812345678", "138****5678"),
         ("phone", "+7 (912) 345-67-89", "+7 (91*) ***-67-89"),
-        ("phone", "0912-345-678", "091*-**5-678"),
+        ("phone", "0912-345-678", "****-**5-678"),
         ("phone", "12345", "***45"),
+        ("phone", "9123 4567", "**** 4567"),  # Hong Kong mobile
+        ("phone", "6123-4567", "****-4567"),  # Singapore
+        ("phone", "812 345 678", "*** **5 678"),  # 9 digits
+        ("phone", "+852 9123 4567", "+852 **** 4567"),
+        ("phone", "+44 7911 123456", "+44 **** **3456"),  # 12 digits: half
+        ("phone", "+86 138 1234 5678", "+86 1** **** 5678"),
         ("email", "alice@example.com", "a***@example.com"),
         ("email", "a@example.com", "***@example.com"),
         ("name", "张三丰", "张**"),
@@ -55,6 +63,42 @@ def test_present_masks_and_lists_unmasked_fields_for_the_access_log() -> None:
     shown3, unmasked3 = present(fields, 3, POLICY)
     assert shown3["phone"] == "13812345678"
     assert set(unmasked3) == {"name", "phone"}
+
+
+@pytest.mark.parametrize("raw", ["9123 4567", "91234567", "6123-4567", "812 345 678"])
+def test_a_short_phone_hides_as_many_digits_as_a_mobile(raw: str) -> None:
+    """138****5678 hides four digits; an 8–9-digit number (Hong Kong, Singapore, a mainland
+    landline without its area code) used to show seven of them, the eighth one of ten."""
+    masked = mask_field("phone", raw)
+    hidden = sum(ch.isdigit() for ch in raw) - sum(ch.isdigit() for ch in masked)
+    assert hidden >= 4, masked
+
+
+def test_tier_0_does_not_see_a_hong_kong_mobile() -> None:
+    shown, unmasked = present({"phone": "9123 4567"}, 0, POLICY)
+    assert shown["phone"] == "**** 4567"
+    assert unmasked == []
+
+
+phone_numbers = st.lists(
+    st.tuples(st.sampled_from("0123456789"), st.sampled_from(["", "", "", " ", "-"])),
+    min_size=6,
+    max_size=20,
+).map(lambda parts: "".join(d + sep for d, sep in parts).strip(" -"))
+
+
+@given(phone_numbers)
+def test_a_masked_phone_shows_at_most_half_its_digits(raw: str) -> None:
+    """At most half the digits (rounded up) — 11 digits keep the 3 + 4 of 138****5678 — and
+    at least four hidden from 8 digits on; the punctuation stays where it was."""
+    masked = mask_field("phone", raw)
+    n = sum(ch.isdigit() for ch in raw)
+    shown = sum(ch.isdigit() for ch in masked)
+    assert shown <= (7 if n == 11 else math.ceil(n / 2)), (raw, masked)
+    if n >= 8:
+        assert n - shown >= 4, (raw, masked)
+    assert len(masked) == len(raw)
+    assert all(m in (r, "*") for r, m in zip(raw, masked, strict=True))
 
 
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)

@@ -1,12 +1,21 @@
-"""Brand policy: defaults, validation as data, the unroutable-skill explanation, JSON shape."""
+"""Brand policy: defaults, validation as data, the unroutable-skill explanation, JSON shape,
+and the bounds that keep an accepted policy from breaking intake later."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import time, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
+import pytest
+
+from crowdcx.payouts.rules import TimeBand
 from crowdcx.routing.rules import SkillDef
 from crowdcx.tickets.policy import (
+    MAX_AMOUNT_MINOR,
+    MAX_DURATION_S,
+    MESSAGES,
     DataAccessPolicy,
     TierAccess,
     default_policy,
@@ -14,6 +23,7 @@ from crowdcx.tickets.policy import (
     policy_to_dict,
     validate_policy,
 )
+from crowdcx.tickets.rules import BusinessHours, Window
 
 
 def codes(policy: object) -> set[str]:
@@ -111,3 +121,181 @@ def test_malformed_dict_returns_violations_not_exceptions() -> None:
         result = policy_from_dict(body)
         assert isinstance(result, list), body
         assert result, body
+
+
+def problems(body: dict[str, Any]) -> dict[str, str]:
+    """field → code of everything wrong with ``body`` over the defaults (shape, then rules)."""
+    parsed = policy_from_dict(body)
+    found = parsed if isinstance(parsed, list) else validate_policy(parsed)
+    return {str(v.field): v.code for v in found}
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        ("500", "amount_not_integer"),
+        (12.5, "amount_not_integer"),
+        (500.0, "amount_not_integer"),
+        (True, "amount_not_integer"),
+        (None, "amount_not_integer"),
+        (-1, "negative_amount"),
+        (10**30, "amount_too_large"),
+        (0, None),
+        (MAX_AMOUNT_MINOR, None),
+    ],
+)
+def test_amounts_are_whole_minor_units(amount: object, code: str | None) -> None:
+    per_skill = {"general": amount, "orders": 1, "billing": 1}
+    if code is None:
+        assert problems({"rate_card": {"default_base_minor": amount}}) == {}
+        assert problems({"rate_card": {"base_minor": per_skill}}) == {}
+    else:
+        if amount is not None:  # a null default means "none": each skill has its own
+            assert problems({"rate_card": {"default_base_minor": amount}}) == {
+                "rate_card.default_base_minor": code
+            }
+        assert problems({"rate_card": {"base_minor": per_skill}}) == {
+            "rate_card.base_minor.general": code
+        }
+
+
+def test_an_amount_violation_names_the_field_and_the_skill() -> None:
+    card = {"base_minor": {"general": 12.5, "orders": 800, "billing": 1200}}
+    parsed = policy_from_dict({"rate_card": card})
+    assert not isinstance(parsed, list)
+    (v,) = validate_policy(parsed)
+    assert (v.code, v.field, v.kind, v.param("skill")) == (
+        "amount_not_integer", "rate_card.base_minor.general", "invalid", "general",
+    )  # fmt: skip
+    assert v.message.startswith("rate_card.base_minor.general must be a whole number")
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("1.5", True), (1.5, True), (0, True), ("100", True), ("100.01", False), (-0.1, False),
+     ("abc", False), (True, False), (None, False), ("NaN", False), ("Infinity", False),
+     ("1e999999", False), ([1], False)],
+)  # fmt: skip
+def test_multipliers_are_decimals_from_0_to_100(value: object, ok: bool) -> None:
+    band = {"start": "22:00", "end": "07:00", "multiplier": value}
+    body = {
+        "rate_card": {
+            "complexity": {"high": value},
+            "language_premium": {"ru": value},
+            "time_of_day": [band],
+        }
+    }
+    expected = {
+        "rate_card.complexity.high": "factor_invalid",
+        "rate_card.language_premium.ru": "factor_invalid",
+        "rate_card.time_of_day.0.multiplier": "factor_invalid",
+    }
+    assert problems(body) == ({} if ok else expected)
+
+
+def test_times_of_day_are_local_wall_clock_without_an_offset() -> None:
+    band = {"start": "22:00+08:00", "end": "07:00Z", "multiplier": "1.25"}
+    assert problems({"rate_card": {"time_of_day": [band]}}) == {
+        "rate_card.time_of_day.0.start": "time_offset",
+        "rate_card.time_of_day.0.end": "time_offset",
+    }
+    mixed = {"weekday": 0, "start": "09:00+08:00", "end": "18:00"}  # aware < naive raised
+    hours = {"timezone": "Asia/Shanghai", "windows": [{"weekday": 1, "start": "09:00",
+                                                       "end": "18:00"}, mixed]}  # fmt: skip
+    assert problems({"sla": {"business_hours": hours}}) == {
+        "sla.business_hours.windows.1.start": "time_offset"
+    }
+    bad = {"start": "9am", "end": "07:00", "multiplier": "1"}
+    assert problems({"rate_card": {"time_of_day": [bad]}}) == {
+        "rate_card.time_of_day.0.start": "time_invalid"
+    }
+
+
+def test_times_with_an_offset_are_refused_when_built_in_code_too() -> None:
+    p = default_policy()
+    aware = time(22, tzinfo=timezone(timedelta(hours=8)))
+    card = replace(p.rate_card, time_of_day=(TimeBand(aware, time(7), Decimal("1.25")),))
+    hours = BusinessHours("Asia/Shanghai", (Window(0, aware, time(23)),))
+    bad = replace(p, rate_card=card, sla=replace(p.sla, business_hours=hours))
+    assert codes(bad) == {"time_offset"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"sla": {"first_response_s": 3600, "resolution_s": 10**12}}, "sla.resolution_s"),
+        ({"sla": {"first_response_s": 366 * 86_400, "resolution_s": 400 * 86_400}},
+         "sla.first_response_s"),
+        ({"auto_close_after_s": 366 * 86_400}, "auto_close_after_s"),
+    ],
+)  # fmt: skip
+def test_durations_are_at_most_a_year(body: dict[str, Any], field: str) -> None:
+    parsed = policy_from_dict(body)
+    assert not isinstance(parsed, list)
+    found = {v.field: v for v in validate_policy(parsed)}
+    assert found[field].code == "duration_too_long"
+    assert found[field].param("limit") == str(MAX_DURATION_S)
+    assert "31536000 seconds (365 days)" in found[field].message
+    year = {"sla": {"first_response_s": 3600, "resolution_s": MAX_DURATION_S},
+            "auto_close_after_s": MAX_DURATION_S}  # fmt: skip
+    assert problems(year) == {}
+
+
+def test_counts_and_offer_timeout_are_bounded() -> None:
+    assert problems({"max_concurrent": 101, "max_rings": 10**9}) == {
+        "max_concurrent": "count_too_large",
+        "max_rings": "count_too_large",
+    }
+    assert problems({"offer_timeout_s": 86_400}) == {"offer_timeout_s": "offer_timeout_range"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"sla": {"resolution_s": 3600.5}}, "sla.resolution_s"),
+        ({"sla": {"first_response_s": "600"}}, "sla.first_response_s"),
+        ({"offer_timeout_s": True}, "offer_timeout_s"),
+        ({"max_rings": 1e400}, "max_rings"),  # JSON's 1e400 is inf: int() raised OverflowError
+        ({"skills": [{"name": "general", "required_tier": 0.5}]}, "skills.0.required_tier"),
+        ({"tiers": [{"tier": "0"}]}, "tiers.0.tier"),
+        ({"sla": {"business_hours": {"windows": [{"weekday": True, "start": "09:00",
+                                                  "end": "17:00"}]}}},
+         "sla.business_hours.windows.0.weekday"),
+    ],
+)  # fmt: skip
+def test_whole_numbers_are_json_integers(body: dict[str, Any], field: str) -> None:
+    (v,) = policy_from_dict(body)  # type: ignore[misc]
+    assert (v.code, v.field) == ("not_integer", field)
+
+
+def test_currency_is_an_upper_case_iso_code() -> None:
+    parsed = policy_from_dict({"rate_card": {"currency": " rub"}})
+    assert not isinstance(parsed, list)
+    assert parsed.rate_card.currency == "RUB"
+    assert validate_policy(parsed) == []
+    for bad in ("RUBL", "R1B", "ÄÖÜ", "", 643):
+        assert problems({"rate_card": {"currency": bad}}) == {
+            "rate_card.currency": "currency_invalid"
+        }, bad
+    assert default_policy("rub").rate_card.currency == "RUB"  # a brand saved before the check
+
+
+def test_every_message_template_is_filled_in_from_its_params() -> None:
+    bodies: list[dict[str, Any]] = [
+        {"rate_card": {"default_base_minor": "1", "currency": "x", "complexity": {"a": "x"},
+                       "base_minor": {"general": -1, "orders": 10**12, "billing": 1}}},
+        {"rate_card": {"time_of_day": [{"start": "01:00+01:00", "end": "02:00",
+                                        "multiplier": 1}]}},
+        {"sla": {"resolution_s": 10**9}, "max_rings": 1000},
+        {"sla": {"resolution_s": 1.5}},
+        {"rate_card": {"time_of_day": [{"start": "x", "end": "2:00", "multiplier": 1}]}},
+    ]  # fmt: skip
+    seen = set()
+    for body in bodies:
+        parsed = policy_from_dict(body)
+        for v in parsed if isinstance(parsed, list) else validate_policy(parsed):
+            if v.code in MESSAGES:
+                seen.add(v.code)
+                assert v.message == MESSAGES[v.code] % dict(v.params)
+                assert v.param("field") == v.field
+    assert seen == set(MESSAGES)

@@ -29,7 +29,10 @@ from crowdcx.tickets.rules import Violation
 
 @dataclass(frozen=True, slots=True)
 class TimeBand:
-    """A local time-of-day band with a multiplier; ``start > end`` wraps past midnight."""
+    """A local time-of-day band with a multiplier; ``start > end`` wraps past midnight.
+
+    Times are the brand's wall clock, compared without any UTC offset (the policy refuses
+    offsets; one stored before it did is read as the wall-clock time it shows)."""
 
     start: time
     end: time
@@ -37,11 +40,12 @@ class TimeBand:
     label: str = ""
 
     def contains(self, t: time) -> bool:
-        if self.start == self.end:
+        t, start, end = (x.replace(tzinfo=None) for x in (t, self.start, self.end))
+        if start == end:
             return True
-        if self.start < self.end:
-            return self.start <= t < self.end
-        return t >= self.start or t < self.end
+        if start < end:
+            return start <= t < end
+        return t >= start or t < end
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +113,28 @@ def price_ticket(
             kind="invalid",
             params=(("skill", skill),),
         )
+    # The policy refuses all of these; a card saved before it did must not raise here.
+    if isinstance(base_minor, bool) or not isinstance(base_minor, int):
+        return Violation(
+            "amount_not_integer",
+            f"the base amount for skill {skill!r} is not a whole number of minor units",
+            field="rate_card",
+            kind="invalid",
+            params=(("skill", skill),),
+        )
     if base_minor < 0:
         return Violation(
             "negative_amount", "base amount is negative", field="rate_card", kind="invalid"
         )
-    base = Money(base_minor, card.currency)
+    try:
+        base = Money(base_minor, card.currency)
+    except ValueError:
+        return Violation(
+            "currency_invalid",
+            f"{card.currency!r} is not an ISO 4217 code",
+            field="rate_card",
+            kind="invalid",
+        )
     comp = card.complexity.get(complexity, Decimal(1))
     lang = card.language_premium.get(language, Decimal(1))
     local = at.astimezone(_zone(card.timezone))
@@ -131,8 +152,17 @@ def price_ticket(
             + (f" ({band.label})" if band is not None and band.label else ""),
         ),
     )
-    multiplier = comp * lang * tod
-    return Quote(base.times(multiplier), factors, Decimal(base_minor) * multiplier)
+    try:
+        multiplier = comp * lang * tod
+        amount = base.times(multiplier)
+    except (ArithmeticError, ValueError):  # a NaN (int() refuses it) or an absurd factor
+        return Violation(
+            "factor_invalid",
+            "a rate card multiplier is not usable",
+            field="rate_card",
+            kind="invalid",
+        )
+    return Quote(amount, factors, Decimal(base_minor) * multiplier)
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Role = Literal["customer", "helper", "expert", "agent", "brand_admin"]
 ROLES: Final[tuple[Role, ...]] = ("customer", "helper", "expert", "agent", "brand_admin")
@@ -26,6 +27,7 @@ ALL_PERMISSIONS: Final = frozenset().union(*PERMISSIONS.values())
 SLUG_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 RESERVED_SLUGS: Final = frozenset({"admin", "api", "static", "login", "logout", "register", "new"})
 HEX_COLOUR_RE: Final = re.compile(r"^#[0-9a-fA-F]{6}$")
+CURRENCY_RE: Final = re.compile(r"[A-Z]{3}")  # ISO 4217: three upper-case Latin letters
 
 
 def permissions_of(roles: frozenset[str], platform_admin: bool = False) -> frozenset[str]:
@@ -75,4 +77,23 @@ def roles_problem(roles: list[str]) -> Violation | None:
         return Violation("roles", "roles_empty")
     if any(role not in ROLES for role in roles):
         return Violation("roles", "role_unknown")
+    return None
+
+
+def normalize_currency(raw: str) -> str:
+    """``" rub"`` → ``"RUB"``: the ledger's Money takes only the upper-case code."""
+    return raw.strip().upper() if raw.isascii() else raw
+
+
+def currency_problem(code: str) -> Violation | None:
+    if not CURRENCY_RE.fullmatch(code):
+        return Violation("settings.currency", "currency_format")
+    return None
+
+
+def timezone_problem(name: str) -> Violation | None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return Violation("settings.timezone", "timezone_unknown")
     return None

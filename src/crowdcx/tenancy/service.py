@@ -54,6 +54,10 @@ def violation_error(v: rules.Violation) -> AppError:
         "roles_empty": _("Give the member at least one role."),
         "role_unknown": _("Unknown role; choose from: %(choices)s.")
         % {"choices": ", ".join(rules.ROLES)},
+        "currency_format": _(
+            "Give the currency as its three-letter ISO 4217 code, e.g. CNY, TWD, RUB or USD."
+        ),
+        "timezone_unknown": _("Unknown time zone; use an IANA name such as Asia/Shanghai."),
     }
     return invalid(v.field, messages[v.code], v.code)
 
@@ -168,14 +172,7 @@ def create_brand(
     ):
         if problem is not None:
             raise violation_error(problem)
-    merged = {**DEFAULT_SETTINGS, **(settings or {})}
-    for key in ("primary_color", "accent_color"):
-        if not rules.HEX_COLOUR_RE.match(str(merged[key])):
-            raise invalid(
-                f"settings.{key}",
-                _("Colours are written as #RRGGBB, e.g. #1f4b99."),
-                "colour_format",
-            )
+    merged = checked_settings({**DEFAULT_SETTINGS, **(settings or {})})
     session = uow.session
     if session.scalar(select(Brand.id).where(Brand.slug == slug)) is not None:
         raise _slug_taken()
@@ -189,6 +186,27 @@ def create_brand(
         session.rollback()
         raise _slug_taken() from None
     return brand
+
+
+def checked_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """A brand's settings as stored, or the 422 naming the first bad one: colours #RRGGBB, a
+    known time zone, an ISO 4217 currency (``rub`` is stored ``RUB``: tickets are priced and
+    paid in it, and the ledger takes only the upper-case code)."""
+    out = {**settings, "currency": rules.normalize_currency(str(settings["currency"]))}
+    for key in ("primary_color", "accent_color"):
+        if not rules.HEX_COLOUR_RE.match(str(out[key])):
+            raise invalid(
+                f"settings.{key}",
+                _("Colours are written as #RRGGBB, e.g. #1f4b99."),
+                "colour_format",
+            )
+    for problem in (
+        rules.timezone_problem(str(out["timezone"])),
+        rules.currency_problem(out["currency"]),
+    ):
+        if problem is not None:
+            raise violation_error(problem)
+    return out
 
 
 def _slug_taken() -> AppError:

@@ -5,7 +5,9 @@ surrogates, the wrong kind of value) and fails *closed* — when in doubt, show 
 masked value never reveals all of the original's letters and digits.
 
 * phone ``13812345678`` → ``138****5678``; ``+7 (912) 345-67-89`` → ``+7 (91*) ***-67-89``
-  (first three and last four digits, punctuation kept; short numbers keep less)
+  (an 11-digit number: first three and last four digits, punctuation kept); shorter numbers
+  keep only their last digits, at most half of them and never more than four
+  (``9123 4567`` → ``**** 4567``); longer ones at most half, at most 3 + 4
 * e-mail ``alice@example.com`` → ``a***@example.com``
 * name ``张三丰`` → ``张**``, ``欧阳娜娜`` → ``欧阳**``, ``Иван Петров`` → ``И*** П*****``
 * order number ``ORD-2024-889123`` → ``***-****-**9123`` (last four kept)
@@ -96,14 +98,23 @@ def _fail_closed(original: str, masked: str) -> str:
     return masked
 
 
+def _phone_shown(digits: int) -> tuple[int, int]:
+    """How many leading and trailing digits of a phone number stay visible: at most half of
+    them (rounded up) and at most four for a number shorter than 11 digits, so that at least
+    four stay hidden from 8 digits on; 11 digits (a mainland China or Russian mobile) keep the
+    conventional 3 + 4, and no number shows more than 7."""
+    if digits < 5:
+        return 0, 0
+    if digits < 11:
+        return 0, min(4, digits // 2)
+    if digits == 11:
+        return 3, 4
+    return min(3, (digits + 1) // 2 - 4), 4
+
+
 def mask_phone(value: str) -> str:
     digits = sum(1 for ch in value if ch.isdigit())
-    if digits >= 8:
-        head, tail = 3, 4
-    elif digits >= 5:
-        head, tail = 0, 2
-    else:
-        head, tail = 0, 0
+    head, tail = _phone_shown(digits)
     out: list[str] = []
     seen = 0
     for ch in value:

@@ -9,6 +9,14 @@ The pieces the rules need live with those rules (``SlaPolicy``/``LifecyclePolicy
 ``tickets.rules``, ``SkillDef``/``RoutingMode`` in ``routing.rules``, ``RateCard`` in
 ``payouts.rules``); this module composes them and checks them together — e.g. a skill that
 needs tier 3 when the brand defines tiers only up to 1 is *unroutable*, and says why.
+
+Everything a policy carries is bounded here, so that an accepted policy never breaks intake or
+the sweeper later: amounts are whole minor units up to :data:`MAX_AMOUNT_MINOR`, multipliers
+0–:data:`MAX_FACTOR`, durations at most :data:`MAX_DURATION_S`, times of day brand-local wall
+clock (no UTC offset), the currency an ISO 4217 code.
+
+Violation messages are English (logs, tests); the catalogs carry the templates of
+:data:`MESSAGES`, marked with ``N_``, for the shell to translate by code.
 """
 
 from __future__ import annotations
@@ -21,9 +29,9 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crowdcx.kernel.language import LOCALES
-from crowdcx.kernel.money import Money
 from crowdcx.payouts.rules import RateCard, TimeBand
 from crowdcx.routing.rules import MAX_TIER, RoutingMode, RoutingWeights, SkillDef
+from crowdcx.tenancy.rules import CURRENCY_RE
 from crowdcx.tickets.rules import (
     BusinessHours,
     LifecyclePolicy,
@@ -33,6 +41,40 @@ from crowdcx.tickets.rules import (
 )
 
 CUSTOMER_FIELDS: Final[tuple[str, ...]] = ("name", "phone", "email", "order_number", "address")
+
+MAX_DURATION_S: Final = 365 * 86_400  # SLA targets, auto-close delay: a year at most
+MAX_AMOUNT_MINOR: Final = 10**9  # a base amount: 10 000 000.00 in a two-decimal currency
+MAX_FACTOR: Final = Decimal(100)  # complexity, language and time-of-day multipliers
+MAX_COUNT: Final = 100  # tickets an expert holds at once, experts rung before staff
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext marker Babel extracts
+    """Mark a message template for the catalogs; this pure module never translates."""
+    return message
+
+
+# Templates of the violations below, by code: the English message is the template filled in
+# with the violation's params (which always include ``field``); the shell may translate the
+# template and fill in the same params.
+MESSAGES: Final[Mapping[str, str]] = {
+    "not_integer": N_("%(field)s must be a whole number, e.g. 3600."),
+    "amount_not_integer": N_(
+        "%(field)s must be a whole number of minor units (cents, fen, kopecks), e.g. 500."
+    ),
+    "negative_amount": N_("%(field)s cannot be negative."),
+    "amount_too_large": N_("%(field)s must be at most %(limit)s minor units."),
+    "factor_invalid": N_('%(field)s must be a number from 0 to %(limit)s, e.g. "1.25".'),
+    "currency_invalid": N_(
+        "%(field)s must be a three-letter ISO 4217 currency code, e.g. CNY, TWD, RUB or USD."
+    ),
+    "time_invalid": N_("%(field)s must be a time of day written HH:MM, e.g. 09:30."),
+    "time_offset": N_(
+        "%(field)s must be a local time without a UTC offset, e.g. 22:00; the policy's time "
+        "zone applies."
+    ),
+    "duration_too_long": N_("%(field)s must be at most %(limit)s seconds (%(days)s days)."),
+    "count_too_large": N_("%(field)s must be at most %(limit)s."),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +147,7 @@ def default_policy(currency: str = "CNY", timezone: str = "Asia/Shanghai") -> Br
         ),
     )
     card = RateCard(
-        currency=currency,
+        currency=currency.strip().upper(),  # brands saved "rub" before their currency was checked
         base_minor={"general": 500, "orders": 800, "billing": 1200},
         complexity={"low": Decimal("0.8"), "normal": Decimal(1), "high": Decimal("1.5")},
         language_premium={
@@ -147,6 +189,39 @@ def _v(code: str, message: str, field: str, **params: object) -> Violation:
         kind="invalid",
         params=tuple((k, str(v)) for k, v in params.items()),
     )
+
+
+def _m(code: str, field: str, **params: object) -> Violation:
+    """A violation whose message is :data:`MESSAGES` ``[code]`` filled in with its params."""
+    values = {"field": field, **{k: str(v) for k, v in params.items()}}
+    return Violation(
+        code,
+        MESSAGES[code] % values,
+        field=field,
+        kind="invalid",
+        params=tuple(values.items()),
+    )
+
+
+def _amount(value: object, field: str, **params: object) -> list[Violation]:
+    """Money is integer minor units (never a float, a string or a bool), 0–MAX_AMOUNT_MINOR."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return [_m("amount_not_integer", field, **params)]
+    if value < 0:
+        return [_m("negative_amount", field, **params)]
+    if value > MAX_AMOUNT_MINOR:
+        return [_m("amount_too_large", field, limit=MAX_AMOUNT_MINOR, **params)]
+    return []
+
+
+def _duration(value: int, field: str) -> list[Violation]:
+    if value > MAX_DURATION_S:
+        return [_m("duration_too_long", field, limit=MAX_DURATION_S, days=MAX_DURATION_S // 86_400)]
+    return []
+
+
+def _wall_clock(value: time, field: str) -> list[Violation]:
+    return [_m("time_offset", field)] if value.tzinfo is not None else []
 
 
 def _zone_ok(name: str) -> bool:
@@ -230,6 +305,8 @@ def _check_sla(sla: SlaPolicy) -> list[Violation]:
         out.append(
             _v("sla_order", "the first-response target cannot exceed the resolution target", "sla")
         )
+    out += _duration(sla.first_response_s, "sla.first_response_s")
+    out += _duration(sla.resolution_s, "sla.resolution_s")
     if not 0 < sla.at_risk_ratio < 1:
         out.append(_v("sla_ratio", "the at-risk ratio must be between 0 and 1", "sla"))
     bh = sla.business_hours
@@ -238,10 +315,14 @@ def _check_sla(sla: SlaPolicy) -> list[Violation]:
             out.append(_v("timezone_unknown", f"unknown timezone {bh.timezone!r}", "sla"))
         if not bh.windows:
             out.append(_v("business_hours_empty", "business hours need at least one window", "sla"))
-        for w in bh.windows:
+        for i, w in enumerate(bh.windows):
             if not 0 <= w.weekday <= 6:
                 out.append(_v("weekday_out_of_range", "weekday must be 0 (Mon) – 6 (Sun)", "sla"))
-            if w.end != time(0) and w.end <= w.start:
+            offsets = _wall_clock(w.start, f"sla.business_hours.windows.{i}.start")
+            offsets += _wall_clock(w.end, f"sla.business_hours.windows.{i}.end")
+            if offsets:  # an aware time does not compare with a naive one
+                out += offsets
+            elif w.end != time(0) and w.end <= w.start:
                 out.append(_v("window_empty", f"window {w.start}–{w.end} is empty", "sla"))
     return out
 
@@ -249,28 +330,12 @@ def _check_sla(sla: SlaPolicy) -> list[Violation]:
 def _check_rate_card(p: BrandPolicy) -> list[Violation]:
     card = p.rate_card
     out: list[Violation] = []
-    try:
-        Money(0, card.currency)
-    except (ValueError, TypeError):
-        out.append(
-            _v("currency_invalid", f"{card.currency!r} is not an ISO 4217 code", "rate_card")
-        )
+    if not (isinstance(card.currency, str) and CURRENCY_RE.fullmatch(card.currency)):
+        out.append(_m("currency_invalid", "rate_card.currency"))
     for skill, amount in card.base_minor.items():
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            out.append(
-                _v(
-                    "amount_not_integer",
-                    f"{skill}: amounts are integer minor units",
-                    "rate_card",
-                    skill=skill,
-                )
-            )
-        elif amount < 0:
-            out.append(
-                _v("negative_amount", f"{skill}: base amount is negative", "rate_card", skill=skill)
-            )
-    if card.default_base_minor is not None and card.default_base_minor < 0:
-        out.append(_v("negative_amount", "default base amount is negative", "rate_card"))
+        out += _amount(amount, f"rate_card.base_minor.{skill}", skill=skill)
+    if card.default_base_minor is not None:
+        out += _amount(card.default_base_minor, "rate_card.default_base_minor")
     for name in p.skill_map:
         if name not in card.base_minor and card.default_base_minor is None:
             out.append(
@@ -281,20 +346,18 @@ def _check_rate_card(p: BrandPolicy) -> list[Violation]:
             out.append(
                 _v("skill_unknown", f"rate for unknown skill {skill!r}", "rate_card", skill=skill)
             )
-    factors: list[tuple[str, Decimal]] = [
-        *((f"complexity {k}", v) for k, v in card.complexity.items()),
-        *((f"language {k}", v) for k, v in card.language_premium.items()),
-        *((f"time of day {b.label or b.start}", b.multiplier) for b in card.time_of_day),
-    ]
-    for label, value in factors:
-        if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-            out.append(
-                _v(
-                    "factor_invalid",
-                    f"{label}: multiplier must be a finite Decimal ≥ 0",
-                    "rate_card",
-                )
-            )
+    factors: list[tuple[str, object]] = [
+        *((f"rate_card.complexity.{k}", v) for k, v in card.complexity.items()),
+        *((f"rate_card.language_premium.{k}", v) for k, v in card.language_premium.items()),
+        *((f"rate_card.time_of_day.{i}.multiplier", b.multiplier)
+          for i, b in enumerate(card.time_of_day)),
+    ]  # fmt: skip
+    for name, value in factors:
+        if not (isinstance(value, Decimal) and value.is_finite() and 0 <= value <= MAX_FACTOR):
+            out.append(_m("factor_invalid", name, limit=MAX_FACTOR))
+    for i, band in enumerate(card.time_of_day):
+        out += _wall_clock(band.start, f"rate_card.time_of_day.{i}.start")
+        out += _wall_clock(band.end, f"rate_card.time_of_day.{i}.end")
     for lang in card.language_premium:
         if lang not in LOCALES:
             out.append(
@@ -350,10 +413,14 @@ def _check_limits(p: BrandPolicy) -> list[Violation]:
         )
     if p.max_rings < 1:
         out.append(_v("max_rings_range", "ring at least one expert before escalating", "max_rings"))
+    for name, count in (("max_concurrent", p.max_concurrent), ("max_rings", p.max_rings)):
+        if count > MAX_COUNT:
+            out.append(_m("count_too_large", name, limit=MAX_COUNT))
     if p.auto_close_after_s < 0:
         out.append(
             _v("auto_close_negative", "auto-close delay cannot be negative", "auto_close_after_s")
         )
+    out += _duration(p.auto_close_after_s, "auto_close_after_s")
     if not isinstance(p.routing_mode, RoutingMode):
         out.append(_v("routing_mode_unknown", "routing mode is push, pull or both", "routing_mode"))
     return out
@@ -402,8 +469,29 @@ def _check_routability(p: BrandPolicy) -> list[Violation]:
 # --------------------------------------------------------------------------------------------
 
 
-def _time(value: Any) -> time:
-    return time.fromisoformat(str(value))
+class _ShapeError(ValueError):
+    """A value of the wrong shape, with the violation that says which and why."""
+
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(violation.message)
+        self.violation = violation
+
+
+def _time(value: Any, field: str) -> time:
+    """A time of day as written (an offset is kept: :func:`validate_policy` refuses it)."""
+    if isinstance(value, str):
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _ShapeError(_m("time_invalid", field))
+
+
+def _whole(value: Any, field: str) -> int:
+    """A JSON integer: not a bool, a fraction or a string of digits."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _ShapeError(_m("not_integer", field))
+    return value
 
 
 def _dec(value: Any) -> Decimal:
@@ -419,7 +507,8 @@ def policy_from_dict(
     """Build a policy from a JSON-shaped mapping; keys left out keep ``base`` (default policy).
 
     Shape errors (wrong types, bad times) come back as violations, never as exceptions; run
-    :func:`validate_policy` on the result for the semantic checks."""
+    :func:`validate_policy` on the result for the semantic checks. Amounts are kept as given
+    (a string or a fraction there is the validation's ``amount_not_integer``)."""
     b = base or default_policy()
     try:
         langs = tuple(str(x) for x in data.get("languages", b.languages))
@@ -429,10 +518,10 @@ def policy_from_dict(
                 SkillDef(
                     name=str(s["name"]),
                     requires_certification=bool(s.get("requires_certification", False)),
-                    required_tier=int(s.get("required_tier", 0)),
+                    required_tier=_whole(s.get("required_tier", 0), f"skills.{i}.required_tier"),
                     needs_fields=frozenset(str(f) for f in s.get("needs_fields", ())),
                 )
-                for s in data["skills"]
+                for i, s in enumerate(data["skills"])
             )
         sla = b.sla
         if "sla" in data:
@@ -440,16 +529,23 @@ def policy_from_dict(
             bh = None
             if d.get("business_hours"):
                 h = d["business_hours"]
+                at = "sla.business_hours.windows"
                 bh = BusinessHours(
                     str(h.get("timezone", "UTC")),
                     tuple(
-                        Window(int(w["weekday"]), _time(w["start"]), _time(w["end"]))
-                        for w in h.get("windows", ())
+                        Window(
+                            _whole(w["weekday"], f"{at}.{i}.weekday"),
+                            _time(w["start"], f"{at}.{i}.start"),
+                            _time(w["end"], f"{at}.{i}.end"),
+                        )
+                        for i, w in enumerate(h.get("windows", ()))
                     ),
                 )
             sla = SlaPolicy(
-                first_response_s=int(d.get("first_response_s", b.sla.first_response_s)),
-                resolution_s=int(d.get("resolution_s", b.sla.resolution_s)),
+                first_response_s=_whole(
+                    d.get("first_response_s", b.sla.first_response_s), "sla.first_response_s"
+                ),
+                resolution_s=_whole(d.get("resolution_s", b.sla.resolution_s), "sla.resolution_s"),
                 business_hours=bh,
                 at_risk_ratio=float(d.get("at_risk_ratio", b.sla.at_risk_ratio)),
             )
@@ -459,7 +555,7 @@ def policy_from_dict(
             base_minor = {str(k): v for k, v in r.get("base_minor", card.base_minor).items()}
             dflt = r.get("default_base_minor", card.default_base_minor)
             card = RateCard(
-                currency=str(r.get("currency", card.currency)),
+                currency=str(r.get("currency", card.currency)).strip().upper(),
                 base_minor=base_minor,
                 complexity={
                     str(k): _dec(v) for k, v in r.get("complexity", card.complexity).items()
@@ -470,12 +566,12 @@ def policy_from_dict(
                 },
                 time_of_day=tuple(
                     TimeBand(
-                        _time(t["start"]),
-                        _time(t["end"]),
+                        _time(t["start"], f"rate_card.time_of_day.{i}.start"),
+                        _time(t["end"], f"rate_card.time_of_day.{i}.end"),
                         _dec(t["multiplier"]),
                         str(t.get("label", "")),
                     )
-                    for t in r["time_of_day"]
+                    for i, t in enumerate(r["time_of_day"])
                 )
                 if "time_of_day" in r
                 else card.time_of_day,
@@ -486,8 +582,11 @@ def policy_from_dict(
         if "tiers" in data:
             access = DataAccessPolicy(
                 tuple(
-                    TierAccess(int(t["tier"]), frozenset(str(f) for f in t.get("unmasked", ())))
-                    for t in data["tiers"]
+                    TierAccess(
+                        _whole(t["tier"], f"tiers.{i}.tier"),
+                        frozenset(str(f) for f in t.get("unmasked", ())),
+                    )
+                    for i, t in enumerate(data["tiers"])
                 )
             )
         mode_raw = str(data.get("routing_mode", b.routing_mode.value))
@@ -495,20 +594,26 @@ def policy_from_dict(
             return [
                 _v("routing_mode_unknown", "routing mode is push, pull or both", "routing_mode")
             ]
+
+        def top(name: str, current: int) -> int:
+            return _whole(data.get(name, current), name)
+
         return BrandPolicy(
             languages=langs,
             skills=skills,
             sla=sla,
             rate_card=card,
             data_access=access,
-            offer_timeout_s=int(data.get("offer_timeout_s", b.offer_timeout_s)),
-            max_concurrent=int(data.get("max_concurrent", b.max_concurrent)),
+            offer_timeout_s=top("offer_timeout_s", b.offer_timeout_s),
+            max_concurrent=top("max_concurrent", b.max_concurrent),
             routing_mode=RoutingMode(mode_raw),
-            auto_close_after_s=int(data.get("auto_close_after_s", b.auto_close_after_s)),
-            max_rings=int(data.get("max_rings", b.max_rings)),
+            auto_close_after_s=top("auto_close_after_s", b.auto_close_after_s),
+            max_rings=top("max_rings", b.max_rings),
             routing_weights=b.routing_weights,
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except _ShapeError as error:
+        return [error.violation]
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         return [_v("policy_shape", f"malformed policy: {exc.__class__.__name__}: {exc}", "policy")]
 
 

@@ -35,6 +35,7 @@ from crowdcx.reputation import rules as rep
 from crowdcx.routing import rules as routing
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets import masking
+from crowdcx.tickets import policy as policy_mod
 from crowdcx.tickets import rules as lifecycle
 from crowdcx.tickets.models import (
     AccessLogRow,
@@ -135,13 +136,19 @@ def violation_error(v: lifecycle.Violation) -> AppError:
 
 
 def policy_violations_error(problems: list[lifecycle.Violation]) -> AppError:
+    def message(v: lifecycle.Violation) -> str:
+        # The policy rules' templates are in the catalogs: translated here, filled with the
+        # same params (the field's name stays as the policy document spells it).
+        template = policy_mod.MESSAGES.get(v.code)
+        return _(template) % dict(v.params) if template is not None else v.message
+
     first = problems[0]
     return AppError(
         422,
         first.code,
-        first.message,
+        message(first),
         field=first.field,
-        errors=[{"field": p.field, "code": p.code, "message": p.message} for p in problems],
+        errors=[{"field": p.field, "code": p.code, "message": message(p)} for p in problems],
     )
 
 

@@ -7,7 +7,11 @@ nothing twice.
 
 In embedded mode a daemon thread runs it every few seconds; with several workers each runs
 one, and the version check makes the races harmless (on PostgreSQL the candidates are also
-picked with ``FOR UPDATE SKIP LOCKED`` so instances share the work instead of colliding)."""
+picked with ``FOR UPDATE SKIP LOCKED`` so instances share the work instead of colliding).
+
+A ticket the sweeper fails on (a bug, or a brand's policy it cannot compute with) is logged
+and looked at again :data:`RETRY_AFTER` later; the others of the pass, in every brand, are
+swept as usual. A database that fails is not a ticket's fault: that ends the pass."""
 
 from __future__ import annotations
 
@@ -15,8 +19,10 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.errors import AppError
@@ -29,6 +35,7 @@ from crowdcx.tickets.models import TicketRow
 
 log = logging.getLogger(__name__)
 SWEEPABLE = service.SWEEPABLE
+RETRY_AFTER: Final = timedelta(minutes=5)
 
 
 def due_ids(db: Database, now: datetime, batch: int = 200) -> list[int]:
@@ -90,6 +97,19 @@ def sweep_ticket(db: Database, ticket_id: int, now: datetime) -> str | None:
         return decision.action.value
 
 
+def retry_later(db: Database, ticket_id: int, now: datetime) -> None:
+    """Move a ticket the sweeper failed on ``RETRY_AFTER`` past ``now``, so that it does not
+    head every pass's batch — unless its moment was moved past ``now`` meanwhile (a
+    transition, or a policy change, which stores a moment of its own)."""
+    with db.transaction() as uow:
+        uow.session.execute(
+            update(TicketRow)
+            .where(TicketRow.id == ticket_id, TicketRow.sweep_at <= now)
+            .values(sweep_at=now + RETRY_AFTER)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def sweep_once(
     db: Database, now: datetime | None = None, batch: int = 200, budget_s: float = 1.0
 ) -> dict[str, int]:
@@ -102,7 +122,17 @@ def sweep_once(
     while True:
         ids = due_ids(db, at, batch)
         for ticket_id in ids:
-            action = sweep_ticket(db, ticket_id, at)
+            try:
+                action = sweep_ticket(db, ticket_id, at)
+            except OperationalError:
+                raise  # the database, not this ticket: the next pass tries again
+            except Exception:
+                log.exception(
+                    "sweep of ticket %s failed; looking at it again in %s", ticket_id, RETRY_AFTER
+                )
+                retry_later(db, ticket_id, at)
+                done["failed"] = done.get("failed", 0) + 1
+                continue
             if action:
                 done[action] = done.get(action, 0) + 1
         if len(ids) < batch or time.monotonic() - started > budget_s:
