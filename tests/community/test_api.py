@@ -153,6 +153,27 @@ def test_leaderboard_and_rewards_share_the_ledger(
     )
 
 
+def test_a_brand_saved_with_a_lower_case_currency_still_redeems(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Brands created before currencies were checked may hold "rub": rewards read it as RUB
+    (Money refused the lower-case code: every redemption was a 500)."""
+    from sqlalchemy import select, update
+
+    from crowdcx.tenancy.models import Brand
+
+    f = Forum(client, world, db)
+    with db.transaction() as uow:
+        brand = uow.session.scalars(select(Brand).where(Brand.slug == f.slug)).one()
+        settings = dict(brand.settings or {})
+        settings["currency"] = "rub"
+        uow.session.execute(update(Brand).where(Brand.id == brand.id).values(settings=settings))
+    f.grant(f.helpers[0], 500)
+    r = f.post("/rewards/redeem", f.helpers[0], {"points": 300, "kind": "credit"})
+    assert r.status_code == 201, r.text
+    assert r.json()["currency"] == "RUB"
+
+
 def test_unanswered_question_becomes_a_ticket(
     client: TestClient, world: World, db: Database
 ) -> None:

@@ -85,7 +85,9 @@ def policy(ctx: BrandContext) -> rules.CommunityPolicy:
 
 
 def reward_policy(ctx: BrandContext) -> rules.RewardPolicy:
-    return rules.RewardPolicy(currency=str((ctx.brand.settings or {}).get("currency", "GBP")))
+    # Upper-cased: brands saved before currencies were checked may hold "rub".
+    currency = str((ctx.brand.settings or {}).get("currency") or "GBP").strip().upper()
+    return rules.RewardPolicy(currency=currency)
 
 
 def is_agent(ctx: BrandContext) -> bool:

@@ -21,7 +21,7 @@ class PolicyIn(BaseModel):
     sla: dict[str, Any] | None = None
     rate_card: dict[str, Any] | None = None
     tiers: list[dict[str, Any]] | None = None
-    offer_timeout_s: int | None = Field(default=None, ge=10, le=86_400)
+    offer_timeout_s: int | None = Field(default=None, ge=10, le=3600)
     max_concurrent: int | None = Field(default=None, ge=1, le=100)
     routing_mode: str | None = None
     auto_close_after_s: int | None = Field(default=None, ge=0, le=90 * 86_400)
