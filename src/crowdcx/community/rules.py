@@ -71,6 +71,7 @@ class QuestionState:
     duplicate_of: int | None = None
     accepted_answer_ids: frozenset[int] = frozenset()
     escalated: bool = False
+    hidden: bool = False  # by moderation: spam or abuse does not become paid work
 
 
 @dataclass(frozen=True, slots=True)
@@ -825,13 +826,15 @@ def escalation_status(
     question: QuestionState, now: datetime, policy: CommunityPolicy
 ) -> EscalationStatus:
     """Whether a question may become a ticket: no accepted answer ``escalation_delay`` after it
-    was asked, not closed, not escalated before."""
+    was asked, not closed, not hidden by moderation, not escalated before."""
     if policy.escalation_delay is None:
         return EscalationStatus(False, False, None, "escalation_disabled")
     eligible_at = question.created_at + policy.escalation_delay
     blocking = (
         "already_escalated"
         if question.escalated
+        else "question_hidden"
+        if question.hidden
         else "already_solved"
         if question.accepted_answer_ids
         else "question_closed"

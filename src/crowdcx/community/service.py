@@ -6,6 +6,7 @@ the action."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -57,6 +58,8 @@ from crowdcx.tenancy.service import BrandContext
 
 MAX_TITLE = 300
 FLAG_REASONS = ("spam", "rude", "off_topic", "other")
+
+log = logging.getLogger(__name__)
 
 
 def policy(ctx: BrandContext) -> rules.CommunityPolicy:
@@ -156,6 +159,9 @@ def violation_error(v: rep.Violation) -> AppError:
             % {"at": str(p.get("eligible_at", ""))[:16].replace("T", " ")}
         ),
         "escalation_disabled": lambda: _("This brand does not turn questions into tickets."),
+        "question_hidden": lambda: _(
+            "This question is hidden by moderation; it cannot go to an expert unless restored."
+        ),
         "not_hidden": lambda: _("This post is not hidden."),
         "already_hidden": lambda: _("This post is already hidden."),
         "invalid_decision": lambda: _("Decide restore, uphold, hide or dismiss."),
@@ -361,6 +367,7 @@ def _question_state(session: Session, q: PostRow) -> rules.QuestionState:
         id=q.id, brand_id=q.brand_id, asker_id=q.author_id, created_at=q.created_at,
         community_id=q.community_id, closed=q.closed, duplicate_of=q.duplicate_of,
         accepted_answer_ids=frozenset(accepted), escalated=q.ticket_id is not None,
+        hidden=q.hidden,
     )  # fmt: skip
 
 
@@ -1120,18 +1127,23 @@ def redeem(
     user = require_user(ctx)
     pol = reward_policy(ctx)
     start = rules.redemption_period_start(now, pol)
-    redeemed = uow.session.scalar(
-        select(func.coalesce(func.sum(RedemptionRow.points), 0)).where(
-            RedemptionRow.brand_id == ctx.brand.id, RedemptionRow.user_id == user.id,
-            RedemptionRow.created_at >= start,
-        )
-    )  # fmt: skip
     row = RedemptionRow(
         brand_id=ctx.brand.id, user_id=user.id, points=amount_points, kind=kind,
         amount_minor=0, currency=pol.currency, created_at=now,
     )  # fmt: skip
     uow.session.add(row)
+    # The balance and the period's redemptions are read after this person's redemptions are
+    # serialised: the insert takes SQLite's write lock, and PostgreSQL locks their running
+    # total. Read before (as it was), twenty concurrent redemptions of 10,000 points passed
+    # a 25,000 cap ten times.
     uow.session.flush()
+    points.lock_total(uow.session, ctx, user.id)
+    redeemed = uow.session.scalar(
+        select(func.coalesce(func.sum(RedemptionRow.points), 0)).where(
+            RedemptionRow.brand_id == ctx.brand.id, RedemptionRow.user_id == user.id,
+            RedemptionRow.created_at >= start, RedemptionRow.id != row.id,
+        )
+    )  # fmt: skip
     decision = rules.decide_redemption(
         user_id=user.id, brand_id=ctx.brand.id, points=amount_points, kind=kind,
         balance=points.balance_of(uow.session, ctx, user.id), redeemed_in_period=int(redeemed or 0),
@@ -1150,12 +1162,31 @@ def escalate(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetim
     """Turn an unanswered question into a ticket of the inquiry lifecycle, carrying its text."""
 
     user = require_user(ctx)
+    # Claimed first, as the sweeper claims it: a conditional write that one request wins
+    # (two clicks, or a click and the sweeper, made a ticket each). The rules then judge the
+    # question as it stands under that claim.
+    if not _claim_for_escalation(uow, question.id):
+        _raise_first([rep.Violation("already_escalated")])
+    uow.session.refresh(question)
+    question.ticket_id = None
     _raise_first(
         rules.escalate_problems(
             user.id, is_agent(ctx), _question_state(uow.session, question), now, policy(ctx)
         )
     )
     return _to_ticket(uow, ctx, question, now)
+
+
+def _claim_for_escalation(uow: UnitOfWork, question_id: int) -> bool:
+    """Mark the question as being escalated (``ticket_id`` 0 until the ticket exists) unless
+    someone else did; True when this transaction holds it."""
+    claimed = uow.session.execute(
+        update(PostRow)
+        .where(PostRow.id == question_id, PostRow.ticket_id.is_(None))
+        .values(ticket_id=0)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(claimed, "rowcount", 0) == 1
 
 
 def _to_ticket(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetime) -> int:
@@ -1165,10 +1196,15 @@ def _to_ticket(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datet
     assert asker is not None
     pol, _roster = tickets.load_policy(uow.session, ctx)
     skill = pol.skills[0].name if pol.skills else "general"
+    # A question may be longer than a ticket's description: the ticket carries its start and
+    # a link to the whole question (refusing it stopped every later auto-escalation).
+    link = f"\n\n… /b/{ctx.brand.slug}/community/questions/{question.id}"
+    body = question.body or question.title
+    if len(body) > tickets.MAX_BODY:
+        body = body[: tickets.MAX_BODY - len(link)].rstrip() + link
     row = tickets.create_ticket(
         uow, ctx, asker,
-        tickets.Intake(question.title[:200], question.body or question.title, skill,
-                       question.language, "normal", {}),
+        tickets.Intake(question.title[:200], body, skill, question.language, "normal", {}),
         now,
     )  # fmt: skip
     question.ticket_id = row.id
@@ -1214,12 +1250,7 @@ def auto_escalate(db: Database, now: datetime, batch: int = 100) -> int:
             )  # fmt: skip
         for qid in ids:
             with db.transaction() as uow:
-                claimed = uow.session.execute(
-                    update(PostRow)
-                    .where(PostRow.id == qid, PostRow.ticket_id.is_(None))
-                    .values(ticket_id=0)
-                )
-                if getattr(claimed, "rowcount", 0) != 1:
+                if not _claim_for_escalation(uow, qid):
                     continue
                 ctx = access_brand(uow.session, slug, None)
                 question = uow.session.get(PostRow, qid)
@@ -1230,6 +1261,11 @@ def auto_escalate(db: Database, now: datetime, batch: int = 100) -> int:
                 if not (status.eligible and status.automatic):
                     uow.rollback()
                     continue
-                _to_ticket(uow, ctx, question, now)
+                try:
+                    _to_ticket(uow, ctx, question, now)
+                except AppError as error:  # one question must not stop the others
+                    log.warning("auto-escalation of question %s refused: %s", qid, error.detail)
+                    uow.rollback()
+                    continue
                 done += 1
     return done

@@ -326,6 +326,22 @@ def balance_of(session: Session, ctx: BrandContext, user_id: int) -> int:
     return _total(session, ctx, user_id)[1]
 
 
+def lock_total(session: Session, ctx: BrandContext, user_id: int) -> None:
+    """Hold the person's all-time total until commit (PostgreSQL: ``FOR UPDATE``; SQLite has
+    one writer at a time already), so that what is read next — balance, redemptions — is not
+    changed by a concurrent spender before this transaction decides."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(ReputationTotalRow.id)
+            .where(
+                ReputationTotalRow.brand_id == ctx.brand.id,
+                ReputationTotalRow.scope == rep.ALL_TIME,
+                ReputationTotalRow.user_id == user_id,
+            )
+            .with_for_update()
+        )
+
+
 def standing_of(session: Session | Connection, ctx: BrandContext, user_id: int) -> int:
     """What the person's levels and privileges are held at (``rules.standing_after``)."""
     row = session.execute(_total_of(), {"brand": ctx.brand.id, "user": user_id}).first()

@@ -1,0 +1,73 @@
+"""Turning community questions into tickets: never a hidden one, and one question the
+ticket lane cannot take does not stop the others."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text, update
+
+from crowdcx.community.models import PostRow
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from tests.community.test_api import Forum
+from tests.conftest import World
+
+
+def _age(db: Database, qid: int, days: int = 3) -> None:
+    with db.transaction() as uow:
+        uow.session.execute(
+            text("UPDATE community_posts SET created_at = :t WHERE id = :id"),
+            {"t": utcnow() - timedelta(days=days), "id": qid},
+        )
+
+
+def test_hidden_question_cannot_be_escalated_by_its_asker(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The sweeper refuses hidden questions (auto-hidden by trusted flaggers as spam/abuse);
+    the asker's click must refuse them too, else a moderated-away post becomes a paid ticket."""
+    f = Forum(client, world, db)
+    qid = f.ask()
+    _age(db, qid)
+    with db.transaction() as uow:
+        uow.session.execute(update(PostRow).where(PostRow.id == qid).values(hidden=True))
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 409, r.text
+    assert r.json()["code"] == "question_hidden"
+
+
+def test_one_oversized_question_does_not_block_auto_escalation(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The community takes bodies up to 30,000 characters, tickets up to 20,000. An old
+    question with a 25,000-char body makes auto_escalate raise, and (ordered by id) it heads
+    every pass: no other question of any brand is escalated again."""
+    from crowdcx.tenancy.models import Brand
+    from crowdcx.tickets.sweeper import sweep_once
+
+    f = Forum(client, world, db)
+    long_body = ("Очень подробное описание проблемы с роумингом. " * 600)[:25_000]
+    r = f.post(
+        "/questions", f.asker, {"community": "mobile", "title": "Длинный вопрос", "body": long_body}
+    )
+    assert r.status_code == 201, r.text
+    big = r.json()["id"]
+    small = f.ask("Короткий вопрос про роуминг")
+    with db.transaction() as uow:
+        brand = uow.session.query(Brand).filter_by(slug=f.slug).one()
+        brand.settings = {
+            **(brand.settings or {}),
+            "community": {"auto_escalate": True, "escalation_hours": 48},
+        }
+    later = utcnow() + timedelta(hours=49)
+    done = sweep_once(db, later)
+    assert f.get(f"/questions/{small}").json()["ticket_id"], done
+    # The long one became a ticket too, carrying its start and a link to the whole question.
+    ticket_id = f.get(f"/questions/{big}").json()["ticket_id"]
+    assert ticket_id
+    with db.sessions() as s:
+        body = s.execute(text("SELECT body FROM tickets WHERE id = :i"), {"i": ticket_id}).scalar()
+    assert body.startswith("Очень подробное")
+    assert body.endswith(f"/community/questions/{big}")

@@ -1,0 +1,178 @@
+"""Races a double click or two tabs produce, through two server processes sharing the
+database (SQLite, and PostgreSQL when configured): concurrent redemptions keep within the
+balance and the period cap, concurrent escalations make one ticket, and none is a 500."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import func, select
+
+from crowdcx.community import service as community
+from crowdcx.community.models import RedemptionRow
+from crowdcx.identity import service as identity
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from crowdcx.reputation import rules as rep
+from crowdcx.reputation import service as points
+from crowdcx.tenancy import service as tenancy
+from crowdcx.tickets.models import TicketRow
+from tests.tickets.test_concurrency import servers  # noqa: F401  (the fixture)
+
+N = 20
+
+
+def _setup(database_url: str, grant: int) -> tuple[Database, str, int]:
+    db = Database(database_url)
+    now = utcnow()
+    with db.transaction() as uow:
+        tenancy.create_brand(uow, slug="rw", name="RW", default_locale="en", locales=["en"])
+        ctx = tenancy.access_brand(uow.session, "rw", None)
+        user = identity.register(
+            uow,
+            email="r@rw.example",
+            password="a long passphrase",
+            display_name="R",
+            locale="en",
+            hash_profile="fast",
+        )
+        tenancy.add_member(uow, ctx, user.email, ["helper"])
+        raw, _ = identity.issue_token(uow, user, "api", timedelta(hours=1), now)
+        ctx = tenancy.access_brand(uow.session, "rw", None)
+        points.write(
+            uow,
+            ctx,
+            [
+                rep.PointsEntry(
+                    user.id,
+                    ctx.brand.id,
+                    grant,
+                    "adjustment",
+                    rep.SubjectRef("user", user.id),
+                    now - timedelta(days=40),
+                    f"seed:{user.id}",
+                )
+            ],
+        )
+        uid = user.id
+    return db, raw, uid
+
+
+def _fire(bases: list[str], token: str, pts: int) -> Counter[int]:
+    barrier = threading.Barrier(N)
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        with httpx.Client(timeout=60) as c:
+            barrier.wait()
+            r = c.post(
+                f"{bases[i % 2]}/api/v1/brands/rw/rewards/redeem",
+                json={"points": pts, "kind": "credit"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            with lock:
+                statuses[r.status_code] += 1
+
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(N)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    return statuses
+
+
+def test_concurrent_redemptions_respect_period_cap(
+    database_url: str,
+    servers: list[str],  # noqa: F811
+) -> None:
+    # Plenty of balance (100k); the period cap is 25,000 points; each asks 10,000.
+    db, token, _uid = _setup(database_url, 100_000)
+    statuses = _fire(servers, token, 10_000)
+    with db.sessions() as s:
+        total = s.scalar(select(func.coalesce(func.sum(RedemptionRow.points), 0)))
+    db.dispose()
+    assert statuses[500] == 0, statuses
+    assert total <= 25_000, (total, statuses)  # was 100,000 (ten accepted)
+
+
+def test_concurrent_redemptions_respect_balance(
+    database_url: str,
+    servers: list[str],  # noqa: F811
+) -> None:
+    db, token, uid = _setup(database_url, 1_000)
+    statuses = _fire(servers, token, 500)
+    with db.sessions() as s:
+        total = s.scalar(select(func.coalesce(func.sum(RedemptionRow.points), 0)))
+        bal = points.balance_of(s, tenancy.access_brand(s, "rw", None), uid)
+    db.dispose()
+    assert statuses[500] == 0, statuses
+    assert total <= 1_000, (total, bal, statuses)
+    assert bal >= 0, (total, bal, statuses)
+
+
+CLICKS = 10
+
+
+def test_concurrent_escalate_clicks_make_one_ticket(
+    database_url: str,
+    servers: list[str],  # noqa: F811
+) -> None:
+    db = Database(database_url)
+    now = utcnow()
+    with db.transaction() as uow:
+        tenancy.create_brand(uow, slug="esc", name="Esc", default_locale="en", locales=["en"])
+        ctx = tenancy.access_brand(uow.session, "esc", None)
+        asker = identity.register(
+            uow,
+            email="a@esc.example",
+            password="a long passphrase",
+            display_name="A",
+            locale="en",
+            hash_profile="fast",
+        )
+        tenancy.add_member(uow, ctx, asker.email, ["customer"])
+        token, _ = identity.issue_token(uow, asker, "api", timedelta(hours=1), now)
+        ctx = tenancy.access_brand(uow.session, "esc", None)
+        admin_ctx = tenancy.BrandContext(ctx.brand, asker, frozenset({"brand_admin"}))
+        place = community.create_community(uow, admin_ctx, "main", "Main", "", False)
+        asker_ctx = tenancy.BrandContext(ctx.brand, asker, frozenset({"customer"}))
+        q = community.ask(
+            uow,
+            asker_ctx,
+            place,
+            "Roaming does not work",
+            "No data abroad.",
+            "en",
+            [],
+            now - timedelta(days=3),
+        )
+        qid = q.id
+    barrier = threading.Barrier(CLICKS)
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        with httpx.Client(timeout=60) as c:
+            barrier.wait()
+            r = c.post(
+                f"{servers[i % 2]}/api/v1/brands/esc/questions/{qid}/escalate",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            with lock:
+                statuses[r.status_code] += 1
+
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(CLICKS)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    with db.sessions() as s:
+        tickets = s.scalar(select(func.count()).select_from(TicketRow))
+    db.dispose()
+    assert statuses[500] == 0, statuses
+    assert tickets == 1, (tickets, statuses)
+    assert statuses[201] == 1, statuses
