@@ -315,7 +315,9 @@ def _action(name: str, action: lifecycle.Action, permission: str = "") -> None:
 
 
 _action("decline", lifecycle.Action.DECLINE, "ticket.work")
-_action("resolve", lifecycle.Action.RESOLVE, "ticket.work")
+# Who may resolve is the lifecycle rules' business (the owning expert, or staff: agents and
+# brand admins, who work the staff queue), as on the ticket page and in allowed_actions.
+_action("resolve", lifecycle.Action.RESOLVE)
 _action("escalate", lifecycle.Action.ESCALATE)
 _action("reopen", lifecycle.Action.REOPEN)
 _action("deflect", lifecycle.Action.DEFLECT)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from crowdcx.payouts import rules as pay
 from crowdcx.payouts.models import LedgerPosting
 from crowdcx.reputation import rules as rep
 from crowdcx.routing import rules as routing
+from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets import masking
 from crowdcx.tickets import policy as policy_mod
@@ -405,6 +406,27 @@ def _db_key(session: Session) -> str:
     return str(session.get_bind().engine.url)
 
 
+def _is_expert(ctx: BrandContext, user_id: Any) -> Any:
+    """SQL: ``user_id`` is an active account holding the expert role in this brand. A profile
+    outlives the role (an admin takes it away, an operator deactivates the account): such a
+    person may no longer see or take tickets, so they must not be offered any."""
+    return exists(
+        select(MembershipRole.id)
+        .join(Membership, Membership.id == MembershipRole.membership_id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.brand_id == ctx.brand.id,
+            Membership.user_id == user_id,
+            MembershipRole.role == "expert",
+            User.is_active.is_(True),
+        )
+    )
+
+
+def _still_expert(session: Session, ctx: BrandContext, user_id: int) -> bool:
+    return bool(session.scalar(select(_is_expert(ctx, user_id))))
+
+
 def candidate_pool(
     session: Session, ctx: BrandContext, policy: BrandPolicy, roster: int
 ) -> routing.CandidatePool:
@@ -412,7 +434,11 @@ def candidate_pool(
     hit = _pools.get((_db_key(session), ctx.brand.id))
     if hit is not None and hit[0] == roster and hit[1] == key:
         return hit[2]
-    rows = session.scalars(ctx.scoped(ExpertProfileRow).where(ExpertProfileRow.online.is_(True)))
+    rows = session.scalars(
+        ctx.scoped(ExpertProfileRow).where(
+            ExpertProfileRow.online.is_(True), _is_expert(ctx, ExpertProfileRow.user_id)
+        )
+    )
     pool = routing.CandidatePool.build(
         (_profile(r) for r in rows), policy.skill_map, policy.max_concurrent, policy.routing_weights
     )
@@ -718,7 +744,7 @@ def _on_event(
             if stats is not None:
                 stats.escalated += 1
         broadcaster_event = (
-            f"brand:{ctx.brand.id}",
+            f"staff:{ctx.brand.id}",  # the subject is for the staff queue, not every member
             "escalation",
             {"ticket": row.id, "subject": row.subject},
         )
@@ -862,6 +888,11 @@ def _next_step(
                 reason=decision.reason,
             )
         expert = int(decision.expert_id)
+        if not _still_expert(session, ctx, expert):
+            # The pool is cached until the roster changes; a role taken away or an account
+            # deactivated since then does not change it. Checked for the one chosen.
+            learned[decision.expert_id] = 10**6
+            continue
         cap = pool.experts[decision.expert_id].max_concurrent or policy.max_concurrent
         cap = min(cap, policy.max_concurrent)
         if not _change_load(session, ctx, expert, 1, cap):

@@ -16,6 +16,7 @@ from crowdcx.kernel.errors import unauthenticated
 from crowdcx.kernel.language import normalize_locale
 from crowdcx.kernel.live import sse_stream
 from crowdcx.tenancy.models import Brand
+from crowdcx.tenancy.rules import can
 from crowdcx.tenancy.service import access_brand, memberships_of
 from crowdcx.web.context import LOCALE_COOKIE
 from crowdcx.web.deps import CsrfChecked, Uow, ViewerDep, get_db, get_viewer
@@ -114,5 +115,12 @@ def _live_channels(request: Request) -> list[str]:
         viewer = get_viewer(request, uow)
         if viewer.user is None:
             raise unauthenticated()
-        brand_ids = [m.brand_id for m, _b in memberships_of(uow.session, viewer.user)]
-        return [f"user:{viewer.user.id}", *(f"brand:{b}" for b in brand_ids)]
+        # A brand's staff channel (escalations, with the ticket's subject) only for those who
+        # work its staff queue; everyone else hears only what is addressed to them.
+        staff = [
+            m.brand_id
+            for m, _b in memberships_of(uow.session, viewer.user)
+            if viewer.user.is_platform_admin
+            or can(frozenset(r.role for r in m.roles), "ticket.staff")
+        ]
+        return [f"user:{viewer.user.id}", *(f"staff:{b}" for b in staff)]
