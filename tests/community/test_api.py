@@ -143,6 +143,16 @@ def test_leaderboard_and_rewards_share_the_ledger(
     assert r.status_code == 201, r.text
     assert r.json()["amount_minor"] == 300
     assert r.json()["balance"] == 215
+    # Booked in the money ledger beside earnings: the brand owes the donation, balanced.
+    from sqlalchemy import select
+
+    from crowdcx.payouts.models import LedgerPosting
+
+    with db.sessions() as s:
+        booked = dict(s.execute(select(LedgerPosting.account, LedgerPosting.amount_minor)).all())
+    assert booked.pop(f"member:{f.helpers[0].id}:charity") == 300
+    assert list(booked.values()) == [-300]  # the brand's payable
+    assert next(iter(booked)).endswith(":payable")
     assert f.rep(f.helpers[0])["points"] == 515  # spending does not lower reputation
     too_much = f.post("/rewards/redeem", f.helpers[0], {"points": 5000, "kind": "cash"})
     assert too_much.status_code == 422

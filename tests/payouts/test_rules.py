@@ -208,3 +208,15 @@ def test_every_posting_set_and_the_whole_ledger_balance(
         keys = [p.idempotency_key for p in ledger if p.correlation_key == ticket]
         assert keys.count(f"earning:{ticket}") == 2
         assert keys.count(f"reversal:{ticket}") in (0, 2)
+
+
+def test_a_reward_is_owed_by_the_brand_to_the_member_balanced() -> None:
+    from crowdcx.payouts.rules import post_reward
+
+    ps = post_reward("7", "3", "42", "cash", Money(300, "GBP"), datetime(2026, 1, 1, tzinfo=UTC))
+    assert validate_posting_set(ps) == []
+    assert {p.account: p.amount.minor for p in ps.postings} == {
+        "brand:3:payable": -300,
+        "member:42:cash": 300,
+    }
+    assert ps.idempotency_key == "reward:7"

@@ -49,6 +49,8 @@ from crowdcx.kernel.language import LOCALES, detect_language
 from crowdcx.kernel.markdown import render
 from crowdcx.kernel.numbers import ascii_int
 from crowdcx.notifications import service as notes
+from crowdcx.payouts import rules as pay
+from crowdcx.payouts import service as ledger
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.search import service as search
@@ -1155,6 +1157,11 @@ def redeem(
     assert decision.amount is not None
     row.amount_minor = decision.amount.minor
     points.write(uow, ctx, decision.entries)
+    # What the brand now owes, in the money ledger beside experts' earnings.
+    ledger.post(
+        uow.session, ctx.brand.id,
+        pay.post_reward(str(row.id), str(ctx.brand.id), str(user.id), kind, decision.amount, now),
+    )  # fmt: skip
     return row
 
 

@@ -169,7 +169,7 @@ def price_ticket(
 # Double-entry ledger
 # --------------------------------------------------------------------------------------------
 
-PostingKind = Literal["earning", "reversal"]
+PostingKind = Literal["earning", "reversal", "reward"]
 
 
 def brand_payable_account(brand_id: str) -> str:
@@ -178,6 +178,27 @@ def brand_payable_account(brand_id: str) -> str:
 
 def expert_earnings_account(expert_id: str) -> str:
     return f"expert:{expert_id}:earnings"
+
+
+def member_rewards_account(user_id: str, kind: str) -> str:
+    """What the brand owes a member for redeemed points: account credit, cash, or a
+    donation made in their name (``credit`` | ``cash`` | ``charity``)."""
+    return f"member:{user_id}:{kind}"
+
+
+def post_reward(
+    redemption_id: str, brand_id: str, user_id: str, kind: str, amount: Money, at: datetime
+) -> PostingSet:
+    """Points redeemed at the brand's rate: brand payable −amount, the member's reward
+    account +amount (balanced by construction; one set per redemption)."""
+    key, correlation = f"reward:{redemption_id}", f"redemption:{redemption_id}"
+    memo = f"{kind} for redeemed points"
+    rows = (
+        Posting(brand_payable_account(brand_id), -amount, "reward", correlation, key, at, memo),
+        Posting(member_rewards_account(user_id, kind), amount, "reward", correlation, key, at,
+                memo),
+    )  # fmt: skip
+    return PostingSet(key, correlation, "reward", rows)
 
 
 @dataclass(frozen=True, slots=True)

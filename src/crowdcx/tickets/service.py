@@ -30,6 +30,7 @@ from crowdcx.kernel.markdown import render
 from crowdcx.kernel.money import Money
 from crowdcx.kernel.numbers import ascii_int
 from crowdcx.payouts import rules as pay
+from crowdcx.payouts import service as money
 from crowdcx.payouts.models import LedgerPosting
 from crowdcx.reputation import rules as rep
 from crowdcx.routing import rules as routing
@@ -622,23 +623,7 @@ def _points(uow: UnitOfWork, ctx: BrandContext, event: rep.PointsEvent, now: dat
 
 
 def _post(uow: UnitOfWork, ctx: BrandContext, posting_set: pay.PostingSet) -> None:
-    problems = pay.validate_posting_set(posting_set)
-    if problems:
-        raise AppError(500, "ledger_unbalanced", problems[0].message)
-    for p in posting_set.postings:
-        uow.session.add(
-            LedgerPosting(
-                brand_id=ctx.brand.id,
-                account=p.account,
-                amount_minor=p.amount.minor,
-                currency=p.amount.currency,
-                kind=p.kind,
-                correlation_key=p.correlation_key,
-                idempotency_key=p.idempotency_key,
-                memo=p.memo[:200],
-                at=p.at,
-            )
-        )
+    money.post(uow.session, ctx.brand.id, posting_set)
 
 
 def _postings(session: Session, ctx: BrandContext, correlation_key: str) -> list[pay.Posting]:
