@@ -268,13 +268,22 @@ def send_digests() -> None:
     db = Database(settings.database_url)
     try:
         with db.sessions() as session:
-            sent = notes.send_digests(session, sender, utcnow(), base_url=settings.public_url)
+            run = notes.mail_digests(session, sender, utcnow(), base_url=settings.public_url)
     except OSError as exc:
         console.print(f"[red]The mail server did not answer: {exc}[/red]")
         raise typer.Exit(1) from None
     finally:
         db.dispose()
-    console.print(f"[green]{sent} digests sent.[/green]")
+    if run.failed:
+        # One line; the log has each person's reason. They are tried again on the next run.
+        ids = ", ".join(map(str, run.failed[:20])) + ("…" if len(run.failed) > 20 else "")
+        console.print(
+            f"[red]{run.sent} digests sent, {len(run.failed)} could not be sent "
+            f"(user ids {ids}); they are tried again on the next run.[/red]",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    console.print(f"[green]{run.sent} digests sent.[/green]")
 
 
 @app.command("backfill-badges")

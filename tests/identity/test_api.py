@@ -1,9 +1,16 @@
-"""Accounts through the HTTP API: registration, tokens, /me, back-off, bad input."""
+"""Accounts through the HTTP API: registration, tokens, /me, back-off, bad input (and the
+address check of registration itself)."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from crowdcx.identity import service as identity
+from crowdcx.identity.models import User
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.errors import AppError
 from tests.conftest import PASSWORD, World
 
 
@@ -133,3 +140,45 @@ def test_patch_me_changes_name_and_locale(client: TestClient, world: World) -> N
     assert response.json()["display_name"] == "Алёна"
     assert response.json()["locale"] == "zh-Hans"
     assert client.patch("/api/v1/me", json={"locale": "xx"}, headers=person.auth).status_code == 422
+
+
+# Addresses no mail can go to: a line break would end the header of every mail to it (and
+# once stopped the digest run for everyone), a space, two or no @, a domain without a dot.
+BAD_ADDRESSES = [
+    "evil@example.com\nbcc: all@example.com",
+    "evil@example.com\r\nbcc: all@example.com",
+    "first last@example.com",
+    "a@b@example.com",
+    "no-at-sign.example.com",
+    "name@localhost",
+    "zero\u200bwidth@example.com",
+]
+# Addresses in other scripts are addresses too (SMTPUTF8 and IDN domains).
+INTERNATIONAL_ADDRESSES = ["用户@例子.广告", "почта@пример.рф", "josé@bücher.example"]
+
+
+@pytest.mark.parametrize("email", BAD_ADDRESSES)
+def test_an_address_mail_cannot_go_to_is_refused(client: TestClient, email: str) -> None:
+    response = register(client, email=email)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "email"
+    assert response.json()["errors"][0]["code"] == "invalid_email"
+
+
+@pytest.mark.parametrize("email", BAD_ADDRESSES)
+def test_register_itself_refuses_an_address_mail_cannot_go_to(db: Database, email: str) -> None:
+    """Not only the edges: the CLI and the demo loader register through the service."""
+    with db.uow() as uow, pytest.raises(AppError) as refused:
+        identity.register(uow, email=email, password=PASSWORD, display_name="X", locale="en",
+                          hash_profile="fast")  # fmt: skip
+    assert (refused.value.status, refused.value.code) == (422, "invalid_email")
+    assert refused.value.field == "email"
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 0
+
+
+@pytest.mark.parametrize("email", INTERNATIONAL_ADDRESSES)
+def test_international_addresses_are_accepted(client: TestClient, email: str) -> None:
+    response = register(client, email=email)
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == email

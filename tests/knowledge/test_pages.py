@@ -253,6 +253,40 @@ def test_cli_imports_csv_and_markdown(
     assert missing.exit_code == 2
 
 
+def test_markdown_import_skips_a_file_it_cannot_read_and_goes_into_folders(
+    client: TestClient, world: World, database_url: str, tmp_path: Path
+) -> None:
+    """Front matter with a key that is not text (``2024: notes``) made python-frontmatter
+    raise TypeError, and a folder named ``*.md`` made reading it raise IsADirectoryError:
+    either one ended the whole import with a traceback."""
+    from crowdcx.cli import app as cli
+    from crowdcx.knowledge.service import markdown_rows
+
+    kb = Kb(client, world)
+    admin = world.person(platform_admin=True)
+    folder = tmp_path / "md"
+    (folder / "archive.md").mkdir(parents=True)
+    (folder / "archive.md" / "apn.md").write_text(
+        "---\nlanguage: ru\n---\n# Настройка APN\n\nУкажите internet.\n", encoding="utf-8"
+    )
+    (folder / "notes.md").write_text("---\n2024: release notes\n---\nBody.\n", encoding="utf-8")
+    (folder / "router.md").write_text(
+        "---\ntitle: Reset your router\nlanguage: en\n---\nUnplug it.\n", encoding="utf-8"
+    )
+    rows = {where: problem for where, _draft, problem in markdown_rows(folder)}
+    assert sorted(rows) == [str(Path("archive.md") / "apn.md"), "notes.md", "router.md"]
+    assert rows["notes.md"] is not None
+    assert "key must be text" in rows["notes.md"].params["reason"]
+    out = CliRunner().invoke(
+        cli, ["import-faq", "--brand", kb.slug, str(folder), "--as", admin.email],
+        env={"CROWDCX_DATABASE_URL": database_url},
+    )  # fmt: skip
+    assert out.exit_code == 0, (out.output, repr(out.exception))
+    assert "2 imported" in out.output
+    assert "1 skipped" in out.output
+    assert "notes.md" in out.output
+
+
 def test_a_bulk_import_and_a_reindex_leave_search_answering(
     client: TestClient, world: World, database_url: str, tmp_path: Path, monkeypatch: Any
 ) -> None:

@@ -10,8 +10,9 @@ from starlette.responses import RedirectResponse, Response
 
 from crowdcx.identity import service
 from crowdcx.identity.models import User
+from crowdcx.identity.rules import normalize_email
 from crowdcx.kernel.db import UnitOfWork
-from crowdcx.kernel.errors import AppError, invalid
+from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import _, use_locale
 from crowdcx.web.context import LOCALE_COOKIE, SESSION_COOKIE
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, get_settings, now
@@ -94,10 +95,7 @@ def register(
     settings = get_settings(request)
     form = {"email": email, "display_name": display_name, "locale": locale}
     try:
-        if "@" not in email or len(email) > 320:
-            raise invalid(
-                "email", _("Enter a valid e-mail address, like name@example.com."), "invalid_email"
-            )
+        service.check_email(normalize_email(email))
         user = service.register(
             uow,
             email=email,

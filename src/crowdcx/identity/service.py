@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -48,6 +49,19 @@ def check_password(password: str, email: str, display_name: str) -> None:
         raise error
 
 
+def check_email(email: str) -> None:
+    """Refuse an address no mail can go to: whitespace or control characters (a line break
+    would end the header of every mail to it), no single @, a domain without a dot, … The
+    check is email-validator's without the DNS look-up, as for the API's EmailStr; addresses
+    in any script (用户@例子.广告, почта@пример.рф) are accepted."""
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise invalid(
+            "email", _("Enter a valid e-mail address, like name@example.com."), "invalid_email"
+        ) from None
+
+
 def check_locale(value: str, field: str = "locale") -> str:
     locale = normalize_locale(value)
     if locale is None:
@@ -71,6 +85,7 @@ def register(
     platform_admin: bool = False,
 ) -> User:
     email = rules.normalize_email(email)
+    check_email(email)
     display_name = display_name.strip()
     if not display_name:
         raise invalid("display_name", _("Enter the name other people will see."), "required")

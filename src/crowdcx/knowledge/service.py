@@ -629,11 +629,15 @@ def markdown_rows(
     import yaml
 
     out: list[tuple[str, rules.Draft | None, rules.Violation | None]] = []
-    for path in sorted(folder.rglob("*.md")):
+    for path in sorted(p for p in folder.rglob("*.md") if p.is_file()):  # not a folder x.md
         where = str(path.relative_to(folder))
         try:
             post = frontmatter.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        except TypeError:  # a key that is not text (`2024: notes`): Post(**metadata) refuses it
+            reason = _("every front matter key must be text; put keys like 2024 in quotes")
+            out.append((where, None, rules.Violation("bad_csv", "file", {"reason": reason})))
+            continue
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
             out.append(
                 (where, None, rules.Violation("bad_csv", "file", {"reason": str(exc)[:200]}))
             )

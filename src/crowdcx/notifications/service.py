@@ -6,8 +6,10 @@ time; unknown kinds fall back to a generic line rather than failing."""
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -22,6 +24,8 @@ from crowdcx.kernel.i18n import _, use_locale
 from crowdcx.notifications import rules
 from crowdcx.notifications.models import NotificationRow
 from crowdcx.tenancy.models import Brand
+
+log = logging.getLogger(__name__)
 
 
 def notify(
@@ -172,13 +176,16 @@ def smtp_sender(url: str, sender_address: str = "") -> Sender:
             if not tls and client.has_extn("starttls"):
                 client.starttls()
             if parts.username:
-                client.login(parts.username, parts.password or "")
+                try:
+                    client.login(parts.username, parts.password or "")
+                except smtplib.SMTPNotSupportedError as exc:  # the server's, not one person's
+                    raise smtplib.SMTPException(f"cannot sign in: {exc}") from exc
             client.send_message(message)
 
     return send
 
 
-def _compose(user: User, rows: list[NotificationRow], brands: dict[int, Brand], more: int,
+def _compose(user: User, rows: list[NotificationRow], brands: dict[int, str], more: int,
              base_url: str) -> EmailMessage:  # fmt: skip
     with use_locale(user.locale or "en"):
         message = EmailMessage()
@@ -188,7 +195,7 @@ def _compose(user: User, rows: list[NotificationRow], brands: dict[int, Brand], 
         lines = [_("Hello %(name)s,") % {"name": user.display_name}, ""]
         for row in rows:
             brand = brands.get(row.brand_id)
-            prefix = f"[{brand.name}] " if brand else ""
+            prefix = f"[{brand}] " if brand else ""
             link = f" {base_url.rstrip('/')}{row.url}" if row.url else ""
             lines.append(f"• {prefix}{text(row)}{link}")
         if more:
@@ -198,12 +205,45 @@ def _compose(user: User, rows: list[NotificationRow], brands: dict[int, Brand], 
     return message
 
 
+# What can go wrong with one person's mail and not the next one's: a message that cannot be
+# built or encoded for their address (ValueError, UnicodeEncodeError), a mailbox the server
+# refuses (SMTPRecipientsRefused), a message it rejects (SMTPDataError), a non-ASCII address
+# on a server without SMTPUTF8 (SMTPNotSupportedError). Everything else — the server down or
+# gone mid-conversation, a refused sign-in — ends the run.
+PERSONAL_FAILURES: tuple[type[Exception], ...] = (
+    ValueError,
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPDataError,
+    smtplib.SMTPNotSupportedError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRun:
+    sent: int = 0
+    failed: tuple[int, ...] = ()  # the users whose digest could not be built or sent
+
+
 def send_digests(
     session: Session, send: Sender, now: datetime, *, base_url: str = "http://127.0.0.1:8000",
     interval: timedelta = rules.DEFAULT_INTERVAL,
 ) -> int:  # fmt: skip
-    """Mail every due user one digest of their unread, unmailed notifications; mark them
-    mailed only after the server accepted the mail. Returns the number of mails sent."""
+    """:func:`mail_digests`, answering the number of mails sent."""
+    return mail_digests(session, send, now, base_url=base_url, interval=interval).sent
+
+
+def mail_digests(
+    session: Session, send: Sender, now: datetime, *, base_url: str = "http://127.0.0.1:8000",
+    interval: timedelta = rules.DEFAULT_INTERVAL,
+) -> DigestRun:  # fmt: skip
+    """Mail every due user one digest of their unread, unmailed notifications.
+
+    Each person's notifications are claimed (marked mailed, committed) before their mail goes
+    out, by an UPDATE that only takes rows nobody marked yet: of two runs at once, only one
+    mails a person. When the mail cannot be built or sent, the claim is undone (the
+    notifications wait for the next run), the failure is logged, and the run goes on with the
+    next person (see PERSONAL_FAILURES); any other error undoes the claim and ends the run.
+    Commits as it goes; no transaction is open while the mail server is talked to."""
     pending = [
         rules.Pending(r.id, r.user_id, r.created_at)
         for r in session.execute(
@@ -213,7 +253,7 @@ def send_digests(
         )
     ]
     if not pending:
-        return 0
+        return DigestRun()
     last: dict[int, datetime] = {
         uid: at
         for uid, at in session.execute(
@@ -224,7 +264,8 @@ def send_digests(
         if at is not None
     }
     sent = 0
-    brands = {b.id: b for b in session.scalars(select(Brand))}
+    failed: list[int] = []
+    brands: dict[int, str] = dict(session.execute(select(Brand.id, Brand.name)).all())
     for digest in rules.digests_due(pending, last, now, interval):
         user = session.get(User, digest.user_id)
         if user is None or not user.is_active:
@@ -236,12 +277,51 @@ def send_digests(
                 .order_by(NotificationRow.created_at.desc(), NotificationRow.id.desc())
             )
         )
-        send(_compose(user, rows, brands, digest.more, base_url))
-        session.execute(
-            update(NotificationRow)
-            .where(NotificationRow.id.in_(digest.notification_ids))
-            .values(emailed_at=now)
-        )
-        session.commit()
+        try:
+            message = _compose(user, rows, brands, digest.more, base_url)
+        except ValueError as exc:
+            log.warning("digest for user %s not sent: the message cannot be built: %s",
+                        user.id, exc)  # fmt: skip
+            failed.append(user.id)
+            continue
+        if not _claim(session, digest.notification_ids, now):
+            continue  # another run is mailing this person
+        try:
+            send(message)
+        except PERSONAL_FAILURES as exc:
+            _release(session, digest.notification_ids)
+            log.warning("digest for user %s not sent: %r", user.id, exc)
+            failed.append(user.id)
+            continue
+        except BaseException:
+            _release(session, digest.notification_ids)
+            raise
         sent += 1
-    return sent
+    return DigestRun(sent, tuple(failed))
+
+
+def _claim(session: Session, ids: tuple[int, ...], now: datetime) -> bool:
+    """Mark these notifications mailed, all or none, and commit; False (nothing changed) when
+    another run marked any of them first."""
+    claimed = session.execute(
+        update(NotificationRow)
+        .where(NotificationRow.id.in_(ids), NotificationRow.emailed_at.is_(None))
+        .values(emailed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != len(ids):  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    session.commit()
+    return True
+
+
+def _release(session: Session, ids: tuple[int, ...]) -> None:
+    """Undo a claim whose mail did not go out: the notifications wait for the next run."""
+    session.execute(
+        update(NotificationRow)
+        .where(NotificationRow.id.in_(ids))
+        .values(emailed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
