@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,40 +131,67 @@ class SignIn:
 def authenticate(
     uow: UnitOfWork, email: str, password: str, now: datetime, hash_profile: str = "default"
 ) -> SignIn:
-    """Check a password. Records failures for back-off; never says whether the address exists."""
-    session = uow.session
+    """Check a password. Records failures for back-off; never says whether the address exists.
+
+    Each attempt is counted *before* the (slow) password check, in a short transaction of
+    its own, as if it will fail — the lock it would set included. Read-then-write after the
+    check let twenty parallel guesses all be checked while one failure was recorded (found
+    in review); now the sixth of a burst finds the lock. A success clears the record."""
     key = rules.normalize_email(email)
-    throttle_row = session.get(LoginThrottle, key)
-    throttle = rules.Throttle(
-        throttle_row.failures if throttle_row else 0,
-        throttle_row.locked_until if throttle_row else None,
-    )
-    wait = rules.locked_for(throttle, now)
+    wait, wait_if_wrong = _reserve_attempt(uow.session, key, now)
     if wait:
         return SignIn(None, wait)
+    session = uow.session
     user = session.scalar(select(User).where(User.email == key))
     stored = user.password_hash if user is not None else dummy_hash(hash_profile)
     if verify_password(stored, password, hash_profile) and user is not None and user.is_active:
-        if throttle_row is not None:
-            session.delete(throttle_row)
+        session.execute(delete(LoginThrottle).where(LoginThrottle.email == key))
         if hash_profile == "default" and _needs_rehash(stored):
             user.password_hash = hash_password(password, hash_profile)
         return SignIn(user)
-    after = rules.after_failure(throttle, now)
-    if throttle_row is None:
-        session.add(
-            LoginThrottle(
-                email=key,
-                failures=after.failures,
-                last_failure_at=now,
-                locked_until=after.locked_until,
+    return SignIn(None, wait_if_wrong)  # counted (and locked if due) by the reservation
+
+
+def _reserve_attempt(session: Session, key: str, now: datetime) -> tuple[int, int]:
+    """Count one sign-in attempt for ``key`` as a failure, unless the address is locked:
+    then count nothing. Returns (seconds to wait now, seconds to wait if this attempt turns
+    out wrong). Committed at once on its own
+    connection (SQLite: its own short write; PostgreSQL: the row lock orders the attempts),
+    so no lock is held during the password check."""
+    bind = session.get_bind()
+    # A session bound to one connection (an outer transaction) counts inside it instead.
+    scope = bind.begin() if isinstance(bind, Engine) else nullcontext(session.connection())
+    with scope as conn:
+        conn.execute(_throttle_upsert(bind.dialect.name), {"email": key, "at": now})
+        failures, locked_until = conn.execute(
+            select(LoginThrottle.failures, LoginThrottle.locked_until).where(
+                LoginThrottle.email == key
             )
-        )
-    else:
-        throttle_row.failures = after.failures
-        throttle_row.last_failure_at = now
-        throttle_row.locked_until = after.locked_until
-    return SignIn(None, rules.locked_for(after, now))
+        ).one()
+        if locked_until is not None and locked_until.tzinfo is None:
+            locked_until = locked_until.replace(tzinfo=UTC)
+        before = rules.Throttle(int(failures) - 1, locked_until)
+        wait = rules.locked_for(before, now)
+        if wait:
+            values: dict[str, Any] = {"failures": LoginThrottle.failures - 1}
+            wait_if_wrong = wait
+        else:
+            after = rules.after_failure(before, now)
+            values = {"locked_until": after.locked_until, "last_failure_at": now}
+            wait_if_wrong = rules.locked_for(after, now)
+        conn.execute(update(LoginThrottle).where(LoginThrottle.email == key).values(**values))
+    return wait, wait_if_wrong
+
+
+@cache
+def _throttle_upsert(dialect: str) -> Any:
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert_(LoginThrottle).values(
+        email=bindparam("email"), failures=1, last_failure_at=bindparam("at"), locked_until=None
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["email"], set_={"failures": LoginThrottle.failures + 1}
+    )
 
 
 def _needs_rehash(stored: str) -> bool:
