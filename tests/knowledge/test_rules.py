@@ -227,3 +227,29 @@ def test_diff_shows_the_changed_lines() -> None:
     assert "+++ v2" in out
     assert "-two" in out
     assert "+three" in out
+
+
+@given(
+    st.text(min_size=1, max_size=40).filter(lambda t: t.strip() != ""),
+    st.sampled_from(["=", "+", "-", "@", "'=", ""]),
+)
+def test_the_export_never_starts_a_formula_and_imports_back_as_it_was(
+    text: str, start: str
+) -> None:
+    """CSV injection: '=HYPERLINK(…)' in a question must not run when a brand opens the export
+    in a spreadsheet; the import reads the cell back unchanged."""
+    value = start + text
+    cell = rules.csv_cell(value)
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert rules.csv_uncell(cell) == value
+
+
+def test_an_exported_formula_is_text_and_round_trips() -> None:
+    out = rules.faq_csv([('=HYPERLINK("http://evil")', "@SUM(1) 退货", "zh-Hans", ["x"], "public")])
+    assert "'=HYPERLINK" in out
+    assert "'@SUM" in out
+    parsed = rules.parse_faq_csv(out)
+    assert not isinstance(parsed, rules.Violation)
+    draft = next(iter(parsed)).draft
+    assert draft is not None
+    assert (draft.title, draft.body) == ('=HYPERLINK("http://evil")', "@SUM(1) 退货")

@@ -380,7 +380,7 @@ def _faq_rows(reader: Any, index: dict[str, int]) -> Iterator[FaqRow]:
 
         def cell(name: str, cells: list[str] = cells) -> str:
             i = index.get(name)
-            return cells[i] if i is not None and i < len(cells) else ""
+            return csv_uncell(cells[i]) if i is not None and i < len(cells) else ""
 
         visibility = clean_text(cell("visibility")).casefold() or "public"
         result = validate_draft(
@@ -399,13 +399,32 @@ def _faq_rows(reader: Any, index: dict[str, int]) -> Iterator[FaqRow]:
         yield FaqRow(line, result)
 
 
+# A cell a spreadsheet would run as a formula (CSV injection): the export prefixes it with an
+# apostrophe, which spreadsheets show as text and the import takes off again.
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """``text`` safe to open in a spreadsheet: never read as a formula. Text that already
+    starts with apostrophes before such a character gets one more, so that the import's
+    :func:`csv_uncell` gives back exactly what was exported."""
+    return "'" + text if text.lstrip("'").startswith(_FORMULA_START) else text
+
+
+def csv_uncell(text: str) -> str:
+    """The inverse of :func:`csv_cell` (an exported file imports as it was)."""
+    escaped = text.startswith("'") and text.lstrip("'").startswith(_FORMULA_START)
+    return text[1:] if escaped else text
+
+
 def faq_csv(rows: Iterable[tuple[str, str, str, Iterable[str], str]]) -> str:
-    """The export: the same columns the import reads."""
+    """The export: the same columns the import reads; no cell starts a formula."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FAQ_COLUMNS)
     for question, answer, language, tags, visibility in rows:
-        writer.writerow([question, answer, language, "|".join(tags), visibility])
+        cells = [question, answer, language, "|".join(tags), visibility]
+        writer.writerow([csv_cell(c) for c in cells])
     return out.getvalue()
 
 
