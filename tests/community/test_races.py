@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from crowdcx.community import service as community
 from crowdcx.community.models import RedemptionRow
 from crowdcx.identity import service as identity
+from crowdcx.identity.models import User
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.models import utcnow
 from crowdcx.reputation import rules as rep
@@ -22,67 +24,59 @@ from crowdcx.tenancy import service as tenancy
 from crowdcx.tickets.models import TicketRow
 from tests.tickets.test_concurrency import servers  # noqa: F401  (the fixture)
 
-N = 20
 
-
-def _setup(database_url: str, grant: int) -> tuple[Database, str, int]:
+def _member(database_url: str, slug: str, role: str) -> tuple[Database, User, str]:
+    """A new brand with one member of ``role`` and an API token for them."""
     db = Database(database_url)
-    now = utcnow()
     with db.transaction() as uow:
-        tenancy.create_brand(uow, slug="rw", name="RW", default_locale="en", locales=["en"])
-        ctx = tenancy.access_brand(uow.session, "rw", None)
-        user = identity.register(
-            uow,
-            email="r@rw.example",
-            password="a long passphrase",
-            display_name="R",
-            locale="en",
-            hash_profile="fast",
-        )
-        tenancy.add_member(uow, ctx, user.email, ["helper"])
-        raw, _ = identity.issue_token(uow, user, "api", timedelta(hours=1), now)
-        ctx = tenancy.access_brand(uow.session, "rw", None)
-        points.write(
-            uow,
-            ctx,
-            [
-                rep.PointsEntry(
-                    user.id,
-                    ctx.brand.id,
-                    grant,
-                    "adjustment",
-                    rep.SubjectRef("user", user.id),
-                    now - timedelta(days=40),
-                    f"seed:{user.id}",
-                )
-            ],
-        )
-        uid = user.id
-    return db, raw, uid
+        tenancy.create_brand(uow, slug=slug, name=slug.upper(), default_locale="en",
+                             locales=["en"])  # fmt: skip
+        ctx = tenancy.access_brand(uow.session, slug, None)
+        user = identity.register(uow, email=f"m@{slug}.example", password="a long passphrase",
+                                 display_name="M", locale="en", hash_profile="fast")  # fmt: skip
+        tenancy.add_member(uow, ctx, user.email, [role])
+        raw, _ = identity.issue_token(uow, user, "api", timedelta(hours=1), utcnow())
+    return db, user, raw
 
 
-def _fire(bases: list[str], token: str, pts: int) -> Counter[int]:
-    barrier = threading.Barrier(N)
+def _at_once(bases: list[str], n: int, path: str, token: str, body: Any = None) -> Counter[int]:
+    """``n`` identical POSTs released together, alternating between the server processes;
+    the count of each status."""
+    barrier = threading.Barrier(n)
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
 
     def one(i: int) -> None:
         with httpx.Client(timeout=60) as c:
             barrier.wait()
-            r = c.post(
-                f"{bases[i % 2]}/api/v1/brands/rw/rewards/redeem",
-                json={"points": pts, "kind": "credit"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            with lock:
-                statuses[r.status_code] += 1
+            r = c.post(f"{bases[i % 2]}{path}", json=body,
+                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        with lock:
+            statuses[r.status_code] += 1
 
-    ts = [threading.Thread(target=one, args=(i,)) for i in range(N)]
-    for t in ts:
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
         t.start()
-    for t in ts:
+    for t in threads:
         t.join(120)
     return statuses
+
+
+def _setup(database_url: str, grant: int) -> tuple[Database, str, int]:
+    db, user, raw = _member(database_url, "rw", "helper")
+    now = utcnow()
+    with db.transaction() as uow:
+        ctx = tenancy.access_brand(uow.session, "rw", None)
+        points.write(uow, ctx, [rep.PointsEntry(
+            user.id, ctx.brand.id, grant, "adjustment", rep.SubjectRef("user", user.id),
+            now - timedelta(days=40), f"seed:{user.id}",
+        )])  # fmt: skip
+    return db, raw, user.id
+
+
+def _fire(bases: list[str], token: str, pts: int) -> Counter[int]:
+    body = {"points": pts, "kind": "credit"}
+    return _at_once(bases, 20, "/api/v1/brands/rw/rewards/redeem", token, body)
 
 
 def test_concurrent_redemptions_respect_period_cap(
@@ -114,62 +108,20 @@ def test_concurrent_redemptions_respect_balance(
     assert bal >= 0, (total, bal, statuses)
 
 
-CLICKS = 10
-
-
 def test_concurrent_escalate_clicks_make_one_ticket(
     database_url: str,
     servers: list[str],  # noqa: F811
 ) -> None:
-    db = Database(database_url)
+    db, asker, token = _member(database_url, "esc", "customer")
     now = utcnow()
     with db.transaction() as uow:
-        tenancy.create_brand(uow, slug="esc", name="Esc", default_locale="en", locales=["en"])
-        ctx = tenancy.access_brand(uow.session, "esc", None)
-        asker = identity.register(
-            uow,
-            email="a@esc.example",
-            password="a long passphrase",
-            display_name="A",
-            locale="en",
-            hash_profile="fast",
-        )
-        tenancy.add_member(uow, ctx, asker.email, ["customer"])
-        token, _ = identity.issue_token(uow, asker, "api", timedelta(hours=1), now)
         ctx = tenancy.access_brand(uow.session, "esc", None)
         admin_ctx = tenancy.BrandContext(ctx.brand, asker, frozenset({"brand_admin"}))
         place = community.create_community(uow, admin_ctx, "main", "Main", "", False)
         asker_ctx = tenancy.BrandContext(ctx.brand, asker, frozenset({"customer"}))
-        q = community.ask(
-            uow,
-            asker_ctx,
-            place,
-            "Roaming does not work",
-            "No data abroad.",
-            "en",
-            [],
-            now - timedelta(days=3),
-        )
-        qid = q.id
-    barrier = threading.Barrier(CLICKS)
-    statuses: Counter[int] = Counter()
-    lock = threading.Lock()
-
-    def one(i: int) -> None:
-        with httpx.Client(timeout=60) as c:
-            barrier.wait()
-            r = c.post(
-                f"{servers[i % 2]}/api/v1/brands/esc/questions/{qid}/escalate",
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            with lock:
-                statuses[r.status_code] += 1
-
-    ts = [threading.Thread(target=one, args=(i,)) for i in range(CLICKS)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(120)
+        qid = community.ask(uow, asker_ctx, place, "Roaming does not work", "No data abroad.",
+                            "en", [], now - timedelta(days=3)).id  # fmt: skip
+    statuses = _at_once(servers, 10, f"/api/v1/brands/esc/questions/{qid}/escalate", token)
     with db.sessions() as s:
         tickets = s.scalar(select(func.count()).select_from(TicketRow))
     db.dispose()
