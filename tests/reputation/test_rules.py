@@ -42,6 +42,7 @@ from crowdcx.reputation.rules import (
     recompute_reputation,
     reversal_of,
     standing_after,
+    standing_is_settled,
     standings_from_ledger,
 )
 
@@ -482,6 +483,39 @@ def test_a_replay_of_the_ledger_gives_the_standing_the_writes_gave(
             total, standing = want.get(user, [0, 0])
             want[user] = [total + delta, standing_after(standing, total + delta, POLICY)]
     assert standings_from_ledger(rows, POLICY) == {u: st for u, (_t, st) in want.items()}
+
+
+@given(
+    st.lists(st.integers(min_value=-500, max_value=120_000), min_size=1, max_size=40),
+    st.lists(st.integers(min_value=-500, max_value=120_000), max_size=20),
+    st.sampled_from([50, 75, 90, 100]),
+)
+def test_a_settled_total_holds_what_any_history_to_it_holds_now_and_later(
+    walk: list[int], later: list[int], percent: int
+) -> None:
+    """Where ``standing_is_settled`` says so, the total itself is as good a standing as the
+    one the history left: the same level and privileges now, and after any later moves."""
+    policy = replace(POLICY, demote_below_percent=percent)
+    standing = 0
+    for points in walk:
+        standing = standing_after(standing, points, policy)
+    total = walk[-1]
+    if not standing_is_settled(total, policy):
+        return
+    shortcut = total
+    for points in [total, *later]:
+        standing = standing_after(standing, points, policy)
+        shortcut = standing_after(shortcut, points, policy)
+        assert raw_level(shortcut, policy) == raw_level(standing, policy)
+        assert privileges_for(shortcut, policy) == privileges_for(standing, policy)
+
+
+def test_settled_totals_are_those_with_no_threshold_above_within_the_line() -> None:
+    assert not standing_is_settled(140, POLICY)  # 150 (level 2) within 140 / 0.9 = 155
+    assert standing_is_settled(130, POLICY)  # 144: no threshold in (130, 144]
+    assert not standing_is_settled(3_700, POLICY)  # 4,000 (a level) within 3,700 / 0.9
+    assert standing_is_settled(4_500, POLICY)
+    assert standing_is_settled(-20, POLICY)
 
 
 def test_standing_keeps_a_level_down_to_ninety_percent() -> None:

@@ -426,6 +426,22 @@ def standing_after(standing: int, points: int, policy: ReputationPolicy) -> int:
     return max(points, min(standing, points * 100 // policy.demote_below_percent))
 
 
+def standing_is_settled(total: int, policy: ReputationPolicy) -> bool:
+    """True when no history ending at ``total`` holds a level or privilege the total does not
+    reach by itself: no threshold lies above the total within its demotion line. A standing
+    is at most ``max(total, total × 100 / demote_below_percent)`` (:func:`standing_after`),
+    and it holds a threshold exactly when it is at or above it; with no threshold in that
+    band, every standing the history could leave holds what ``total`` holds, now and after
+    any later move (standings equivalent by the thresholds they hold stay equivalent under
+    :func:`standing_after`). A full recompute replays only the people this is False for."""
+    line = total * 100 // policy.demote_below_percent
+    if line <= total:
+        return True
+    return not any(
+        total < t <= line for t in (*policy.level_thresholds, *policy.privileges.values())
+    )
+
+
 def standings_from_ledger(
     rows: Iterable[tuple[int, object, int]], policy: ReputationPolicy
 ) -> dict[int, int]:
