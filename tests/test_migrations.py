@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -199,3 +201,44 @@ def test_downgrades_keep_the_rows_of_tables_they_rebuild(
     downgrade(database_url, "0005")
     upgrade(database_url, "heads")
     assert counts() == before
+
+
+def test_0020_back_fills_live_tags_and_revision_visibility(
+    client: TestClient, world: World, db: Database, database_url: str
+) -> None:
+    """0020 gives published articles' live copies their tags, and each revision a visibility:
+    the working and live revisions theirs, any other revision ``staff`` (unknown)."""
+    from tests.knowledge.test_api import Kb
+
+    kb = Kb(client, world)
+    shown = kb.write("Roaming", "Roaming is free in the EU.", "en", tags=["roaming"])
+    kb.publish(shown)
+    lowered = kb.write("Refunds", "Internal: ask Anna, ext. 8801.", "en", visibility="staff")
+    kb.publish(lowered)
+    r = client.patch(kb.url(f"/articles/{lowered}"),
+                     json={"body": "Refunds over 500 go to staff.", "visibility": "experts"},
+                     headers=kb.author.auth)  # fmt: skip
+    assert r.status_code == 200, r.text
+    kb.publish(lowered)
+    r = client.patch(kb.url(f"/articles/{lowered}"),
+                     json={"body": "Refunds over 500 go to our staff.", "tags": ["refund"]},
+                     headers=kb.author.auth)  # fmt: skip
+    assert r.status_code == 200, r.text
+    db.engine.dispose()
+    downgrade(database_url, "0019")
+    upgrade(database_url, "heads")
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        tags = {  # SQLite hands JSON back as text
+            aid: json.loads(v) if isinstance(v, str) else v
+            for aid, v in conn.execute(text("SELECT id, live_tags FROM articles"))
+        }
+        seen = conn.execute(
+            text("SELECT version, visibility FROM article_versions WHERE article_id = :a"),
+            {"a": lowered},
+        ).all()
+    engine.dispose()
+    assert tags[shown] == ["roaming"]
+    assert tags[lowered] is None  # a revision was pending: unknown, shown as none
+    assert sorted(seen) == [(1, "staff"), (2, "experts"), (3, "experts")]
+    assert "Anna" not in kb.get(f"/articles/{lowered}/versions", kb.expert).text

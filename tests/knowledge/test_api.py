@@ -289,9 +289,11 @@ def test_nobody_approves_text_they_wrote(client: TestClient, world: World) -> No
     assert kb.post(f"/articles/{aid}/approve", kb.reviewer).status_code == 200
 
 
-def test_readers_get_the_published_tags_not_a_drafts(client: TestClient, world: World) -> None:
-    """Only the working revision's tags are stored: while a new revision is pending, readers
-    get none of them (the live copy's tags would need a column of their own)."""
+def test_readers_keep_the_live_copys_tags_while_a_revision_waits(
+    client: TestClient, world: World
+) -> None:
+    """The live copy keeps its own tags: while a new revision is pending, readers see and
+    filter by the published tags, never the draft's."""
     kb = Kb(client, world)
     aid = kb.write("Roaming in Europe", "Roaming is free in the EU.", "en", tags=["roaming"])
     kb.publish(aid)
@@ -304,12 +306,64 @@ def test_readers_get_the_published_tags_not_a_drafts(client: TestClient, world: 
         kb.url(f"/articles/{aid}"), json={"tags": ["internal-waiver"]}, headers=kb.author.auth
     )
     assert r.status_code == 200
-    assert "internal-waiver" not in kb.get(f"/articles/{aid}", kb.customer).json()["tags"]
+    assert kb.get(f"/articles/{aid}", kb.customer).json()["tags"] == ["roaming"]
     assert tagged(kb.customer, "internal-waiver") == []
+    assert tagged(kb.customer, "roaming") == [aid]
     assert tagged(kb.author, "internal-waiver") == [aid]
+    page = client.get(f"/b/{kb.slug}/help/articles/{aid}", headers=kb.customer.auth)
+    assert "roaming" in page.text
+    assert "internal-waiver" not in page.text
     kb.publish(aid)
     assert kb.get(f"/articles/{aid}", kb.customer).json()["tags"] == ["internal-waiver"]
     assert tagged(kb.customer, "internal-waiver") == [aid]
+    assert tagged(kb.customer, "roaming") == []
+    assert kb.post(f"/articles/{aid}/archive", kb.reviewer).status_code == 200
+    assert tagged(kb.customer, "internal-waiver") == []
+
+
+def test_history_shows_each_revision_only_at_the_level_it_was_written_for(
+    client: TestClient, world: World
+) -> None:
+    """An agent's staff-only text, rewritten for experts and lowered to experts, stays out of
+    the experts' sight in the version list and the diff; what is written for them shows."""
+    kb = Kb(client, world)
+    secret = "内部：超过 500 元的退款由主管王强审批，电话 8801。"
+    aid = kb.write("退款审批", secret, visibility="staff")
+    kb.publish(aid)
+    r = client.patch(
+        kb.url(f"/articles/{aid}"),
+        json={"body": "超过 500 元的退款需要审批，请转交员工。", "visibility": "experts"},
+        headers=kb.author.auth,
+    )
+    assert r.status_code == 200, r.text
+    kb.publish(aid)
+    r = client.patch(
+        kb.url(f"/articles/{aid}"), json={"body": "超过 500 元的退款需审批，请转交员工处理。"},
+        headers=kb.author.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    seen = kb.get(f"/articles/{aid}/versions", kb.expert)
+    assert seen.status_code == 200, seen.text
+    assert [v["version"] for v in seen.json()["items"]] == [3, 2]
+    assert "王强" not in seen.text
+    for old, new in ((1, 2), (1, 3)):
+        r = kb.get(f"/articles/{aid}/diff", kb.expert, **{"from": old, "to": new})
+        assert r.status_code == 404, r.text
+        assert "王强" not in r.text
+    assert kb.get(f"/articles/{aid}/diff", kb.expert, **{"from": 2, "to": 3}).status_code == 200
+    page = client.get(f"/b/{kb.slug}/help/articles/{aid}", headers=kb.expert.auth)
+    assert page.status_code == 200
+    assert "王强" not in page.text
+    staff = kb.get(f"/articles/{aid}/versions", kb.reviewer).json()["items"]
+    assert [v["version"] for v in staff] == [3, 2, 1]
+    # Lowering the visibility without new text lowers the current revision with it.
+    aid2 = kb.write("保修政策", "所有设备保修两年。", visibility="staff")
+    r = client.patch(
+        kb.url(f"/articles/{aid2}"), json={"visibility": "experts"}, headers=kb.author.auth
+    )
+    assert r.status_code == 200, r.text
+    items = kb.get(f"/articles/{aid2}/versions", kb.expert).json()["items"]
+    assert [v["version"] for v in items] == [1]
 
 
 def test_archive_takes_it_out_of_search_in_the_same_transaction(

@@ -150,6 +150,7 @@ def test_the_article_page_shows_readers_the_published_tags(
     reader = client.get(f"/b/{kb.slug}/help/articles/{aid}")
     assert reader.status_code == 200
     assert "internal-waiver" not in reader.text
+    assert "roaming" in reader.text  # the live copy's tags
     sign_in(client, kb.author)
     assert "internal-waiver" in client.get(f"/b/{kb.slug}/help/articles/{aid}?draft=1").text
 

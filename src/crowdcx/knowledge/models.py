@@ -41,6 +41,7 @@ class Article(BrandOwned, Base):
     live_body: Mapped[str | None] = mapped_column(Text, default=None)
     live_visibility: Mapped[str | None] = mapped_column(String(16), default=None)
     live_language: Mapped[str | None] = mapped_column(String(16), default=None)
+    live_tags: Mapped[list[str] | None] = mapped_column(default=None)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     review_by: Mapped[datetime | None] = mapped_column(default=None)
     helpful: Mapped[int] = mapped_column(default=0)
@@ -63,6 +64,8 @@ class ArticleVersion(BrandOwned, Base):
     version: Mapped[int]
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    # The visibility this text was written for: the history shows it only to its readers.
+    visibility: Mapped[str] = mapped_column(String(16), default="staff", server_default="staff")
     editor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

@@ -246,12 +246,10 @@ def edit_state(article: ArticleState, actor: Actor, policy: KbRoles) -> State | 
     return "draft"
 
 
-def published_tags(state: str, live: bool, tags: Iterable[str]) -> tuple[str, ...]:
-    """The tags readers see: those of the live copy. Only the working revision's tags are
-    stored, and they are the live copy's exactly while the article is in state published (any
-    edit moves it back to draft); while a new revision is pending, readers see none rather
-    than the draft's."""
-    return tuple(tags) if live and state == "published" else ()
+def published_tags(live: bool, live_tags: Iterable[str] | None) -> tuple[str, ...]:
+    """The tags readers see: those of the live copy (kept apart from the working revision's,
+    so a pending revision's tags stay with its editors), none when nothing is live."""
+    return tuple(live_tags or ()) if live else ()
 
 
 def review_by(published_at: datetime, policy: KbRoles) -> datetime:

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
@@ -160,7 +160,7 @@ def require_working(ctx: BrandContext, article: Article) -> None:
 
 
 def reader_tags(article: Article) -> list[str]:
-    return list(rules.published_tags(article.state, article.live, article.tags))
+    return list(rules.published_tags(article.live, article.live_tags))
 
 
 def _live_readable(visible: Sequence[str]) -> ColumnElement[bool]:
@@ -264,10 +264,15 @@ def variants(session: Session, ctx: BrandContext, article: Article) -> list[Arti
 
 
 def versions(session: Session, ctx: BrandContext, article: Article) -> list[ArticleVersion]:
+    """The article's revisions this viewer may read: each at the visibility it was written
+    for (a staff-only text rewritten for experts stays staff-only in the history)."""
     return list(
         session.scalars(
             ctx.scoped(ArticleVersion)
-            .where(ArticleVersion.article_id == article.id)
+            .where(
+                ArticleVersion.article_id == article.id,
+                ArticleVersion.visibility.in_(sorted(reads(ctx))),
+            )
             .order_by(ArticleVersion.version.desc())
         )
     )
@@ -391,6 +396,7 @@ def create_article(
             version=1,
             title=draft.title,
             body=draft.body,
+            visibility=draft.visibility,
             editor_id=ctx.user.id if ctx.user else None,
             created_at=now,
         )
@@ -423,6 +429,7 @@ def update_article(
     if too_high is not None:
         raise violation_error(too_high)
     text_changed = (draft.title, draft.body) != (article.title, article.body)
+    visibility_changed = draft.visibility != article.visibility
     article.title, article.body, article.language = draft.title, draft.body, draft.language
     article.tags, article.visibility = list(draft.tags), draft.visibility
     if "skills" in changes:
@@ -439,11 +446,20 @@ def update_article(
                 version=article.version,
                 title=draft.title,
                 body=draft.body,
+                visibility=draft.visibility,
                 editor_id=ctx.user.id if ctx.user else None,
                 note=str(changes.get("note", ""))[:200],
                 created_at=now,
             )
         )
+    elif visibility_changed:
+        # The same text, now meant for other readers: its revision follows the article.
+        uow.session.execute(
+            update(ArticleVersion)
+            .where(ArticleVersion.article_id == article.id,
+                   ArticleVersion.version == article.version)
+            .values(visibility=draft.visibility)
+        )  # fmt: skip
     return article
 
 
@@ -452,6 +468,7 @@ def _go_live(article: Article, now: datetime, policy: rules.KbRoles) -> None:
     article.live_version = article.version
     article.live_title, article.live_body = article.title, article.body
     article.live_visibility, article.live_language = article.visibility, article.language
+    article.live_tags = list(article.tags)
     article.published_at = now
     article.review_by = rules.review_by(now, policy)
 
