@@ -378,6 +378,36 @@ def test_archive_takes_it_out_of_search_in_the_same_transaction(
     assert kb.get(f"/articles/{aid}", kb.customer).status_code == 404
 
 
+def test_a_visitor_counts_once_in_feedback_and_deflection(client: TestClient, world: World) -> None:
+    """A script posting "this solved it" or "helpful" again and again moved the figures brand
+    admins read (and helpfulness ranks search): each visitor — a person, or an address when
+    signed out — now counts once per article (a changed mind moves the vote) and once a day
+    per suggestion; a suggestion the visitor cannot read is refused like an unknown one."""
+    kb = Kb(client, world)
+    aid = kb.write("Return a product", "Returns are free within 7 days of delivery.", "en")
+    kb.publish(aid)
+    staff = kb.write("Refund override", "Agents may refund up to 50 EUR.", "en", visibility="staff")
+    kb.publish(staff)
+    solved = {"event": "solved", "kind": "article", "id": str(aid)}
+    for who in (kb.customer, kb.customer, kb.customer, None, None, kb.expert):
+        assert kb.post("/search/events", who, solved).status_code == 204
+    assert kb.get("/search/deflection", kb.reviewer).json()["solved"] == 3
+    for unknown in ({**solved, "id": str(staff)}, {**solved, "id": "999999"}):
+        r = kb.post("/search/events", kb.customer, unknown)
+        assert r.status_code == 404, r.text
+        assert r.json()["code"] == "unknown_suggestion"
+    assert kb.post("/search/events", kb.reviewer, {**solved, "id": str(staff)}).status_code == 204
+    for _ in range(3):
+        r = kb.post(f"/articles/{aid}/feedback", kb.customer, {"helpful": True})
+        assert r.status_code == 201
+    assert (r.json()["helpful"], r.json()["unhelpful"]) == (1, 0)
+    r = kb.post(f"/articles/{aid}/feedback", kb.customer, {"helpful": False, "comment": "过时"})
+    assert (r.json()["helpful"], r.json()["unhelpful"]) == (0, 1)
+    for _ in range(2):
+        r = kb.post(f"/articles/{aid}/feedback", None, {"helpful": True})
+    assert (r.json()["helpful"], r.json()["unhelpful"]) == (1, 1)
+
+
 def test_feedback_counts_and_records_deflection(client: TestClient, world: World) -> None:
     kb = Kb(client, world)
     aid = kb.write("Return a product", "Returns are free within 7 days of delivery.", "en")

@@ -26,7 +26,15 @@ from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.search import service as search
 from crowdcx.tenancy.service import BrandContext, access_brand
-from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, counters, now
+from crowdcx.web.deps import (
+    CsrfChecked,
+    CurrentUser,
+    Uow,
+    ViewerDep,
+    counters,
+    now,
+    visitor_key,
+)
 from crowdcx.web.templating import NavItem, page, register_nav
 
 router = APIRouter(include_in_schema=False)
@@ -374,7 +382,8 @@ def question_page(
     counters(request).increment(PostRow, "views", post.id)
     if q:
         search.record(uow.session, ctx, "opened", "community", query=q[:500], kind="question",
-                      ref_id=str(post.id), at=now())  # fmt: skip
+                      ref_id=str(post.id), at=now(),
+                      visitor=visitor_key(request, viewer))  # fmt: skip
         uow.commit()
     return _question(request, uow, ctx, question_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import Response
 
 from crowdcx.kernel.db import UnitOfWork
@@ -30,7 +30,7 @@ from crowdcx.knowledge.schemas import (
 )
 from crowdcx.search import service as search
 from crowdcx.tenancy.service import BrandContext, access_brand
-from crowdcx.web.deps import CurrentUser, Uow, ViewerDep, now
+from crowdcx.web.deps import CurrentUser, Uow, ViewerDep, now, visitor_key
 
 router = APIRouter(prefix="/api/v1/brands/{slug}", tags=["knowledge"])
 
@@ -160,12 +160,20 @@ def search_endpoint(
 
 
 @router.post("/search/events", status_code=204)
-def search_event(slug: str, body: SearchEventIn, uow: Uow, viewer: ViewerDep) -> Response:
-    """Record that a suggestion was opened or solved the reader's problem."""
+def search_event(
+    slug: str, body: SearchEventIn, request: Request, uow: Uow, viewer: ViewerDep
+) -> Response:
+    """Record that a suggestion was opened or solved the reader's problem: once per visitor,
+    suggestion and day, and only for a suggestion this reader's searches can return."""
     ctx = access_brand(uow.session, slug, viewer.user)
+    if not search.findable(uow.session, ctx, body.kind, body.id):
+        raise AppError(
+            404, "unknown_suggestion",
+            _("There is no such suggestion to record: check the kind and id a search returned."),
+        )  # fmt: skip
     search.record(
         uow.session, ctx, body.event, body.source, query=body.query, kind=body.kind,
-        ref_id=body.id, at=now(),
+        ref_id=body.id, at=now(), visitor=visitor_key(request, viewer),
     )  # fmt: skip
     uow.commit()
     return Response(status_code=204)
@@ -299,12 +307,14 @@ for _name in rules.ACTIONS:
 
 @router.post("/articles/{article_id}/feedback", status_code=201, response_model=FeedbackOut)
 def feedback(
-    slug: str, article_id: int, body: FeedbackIn, uow: Uow, viewer: ViewerDep
+    slug: str, article_id: int, body: FeedbackIn, request: Request, uow: Uow, viewer: ViewerDep
 ) -> FeedbackOut:
     """ "Was this helpful?" — anyone who can read the article, signed in or not."""
     ctx = access_brand(uow.session, slug, viewer.user)
     article = service.get_article(uow.session, ctx, article_id)
-    row = service.feedback(uow, ctx, article, body.helpful, body.comment or "", now())
+    row = service.feedback(
+        uow, ctx, article, body.helpful, body.comment or "", now(), visitor_key(request, viewer)
+    )
     uow.commit()
     return FeedbackOut(id=row.id, helpful=article.helpful, unhelpful=article.unhelpful)
 

@@ -92,6 +92,8 @@ class ArticleEvent(BrandOwned, Base):
 
 class ArticleFeedback(BrandOwned, Base):
     __tablename__ = "article_feedback"
+    # One vote per visitor and article (rows from before 0021 have none and all count).
+    __table_args__ = (Index("ux_article_feedback_visitor", "article_id", "visitor", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(
@@ -102,6 +104,7 @@ class ArticleFeedback(BrandOwned, Base):
     )
     helpful: Mapped[bool]
     comment: Mapped[str] = mapped_column(Text, default="")
+    visitor: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -109,7 +112,12 @@ class SearchEvent(BrandOwned, Base):
     """Deflection measurement: suggestions shown, opened and "this solved it"."""
 
     __tablename__ = "search_events"
-    __table_args__ = (Index("ix_search_events_brand_event", "brand_id", "event", "created_at"),)
+    __table_args__ = (
+        Index("ix_search_events_brand_event", "brand_id", "event", "created_at"),
+        # Opened / solved count once per visitor, suggestion and day (shown: no visitor).
+        Index("ux_search_events_visitor_once", "brand_id", "event", "kind", "ref_id", "visitor",
+              "day", unique=True),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event: Mapped[str] = mapped_column(String(16))  # shown | opened | solved | no_answer
@@ -121,4 +129,6 @@ class SearchEvent(BrandOwned, Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+    visitor: Mapped[str | None] = mapped_column(String(64), default=None)
+    day: Mapped[str | None] = mapped_column(String(10), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

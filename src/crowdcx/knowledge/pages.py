@@ -20,7 +20,15 @@ from crowdcx.knowledge.models import Article
 from crowdcx.search import rules as search_rules
 from crowdcx.search import service as search
 from crowdcx.tenancy.service import BrandContext, access_brand
-from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, counters, now
+from crowdcx.web.deps import (
+    CsrfChecked,
+    CurrentUser,
+    Uow,
+    ViewerDep,
+    counters,
+    now,
+    visitor_key,
+)
 from crowdcx.web.templating import NavItem, page, register_nav
 
 router = APIRouter(include_in_schema=False)
@@ -157,7 +165,7 @@ def article_page(
         if q:
             search.record(
                 uow.session, ctx, "opened", "help", query=q[:500], kind="article",
-                ref_id=str(article.id), at=now(),
+                ref_id=str(article.id), at=now(), visitor=visitor_key(request, viewer),
             )  # fmt: skip
             uow.commit()
     at = now()
@@ -192,6 +200,7 @@ def article_page(
 def article_feedback(
     slug: str,
     article_id: int,
+    request: Request,
     viewer: ViewerDep,
     uow: Uow,
     helpful: Annotated[str, Form(max_length=5)],
@@ -201,11 +210,12 @@ def article_feedback(
     ctx = access_brand(uow.session, slug, viewer.user)
     article = service.get_article(uow.session, ctx, article_id)
     yes = helpful == "yes"
-    service.feedback(uow, ctx, article, yes, comment, now())
+    visitor = visitor_key(request, viewer)
+    service.feedback(uow, ctx, article, yes, comment, now(), visitor)
     if yes:
         search.record(
             uow.session, ctx, "solved", "help", query=q, kind="article",
-            ref_id=str(article.id), at=now(),
+            ref_id=str(article.id), at=now(), visitor=visitor,
         )  # fmt: skip
     uow.commit()
     return RedirectResponse(

@@ -515,7 +515,10 @@ def feedback(
     helpful: bool,
     comment: str,
     now: datetime,
+    visitor: str | None = None,
 ) -> ArticleFeedback:
+    """Record a reader's "Was this helpful?". A ``visitor`` votes once per article: asked
+    again, their vote (and comment, when given) is replaced and the counts move with it."""
     if not article.live:
         raise AppError(409, "not_published", _("Only published articles take feedback."))
     comment = rules.clean_text(comment)
@@ -523,17 +526,35 @@ def feedback(
         raise invalid(
             "comment", _("Keep the comment under %(max)s characters.") % {"max": MAX_COMMENT}
         )
-    row = ArticleFeedback(
-        brand_id=ctx.brand.id,
-        article_id=article.id,
-        user_id=ctx.user.id if ctx.user else None,
-        helpful=helpful,
-        comment=comment,
-        created_at=now,
-    )
-    uow.session.add(row)
+    earlier = None
+    if visitor is not None:
+        earlier = uow.session.scalars(
+            select(ArticleFeedback).where(
+                ArticleFeedback.article_id == article.id, ArticleFeedback.visitor == visitor
+            )
+        ).first()
+    if earlier is not None:
+        moved = earlier.helpful != helpful
+        earlier.helpful, earlier.created_at = helpful, now
+        earlier.comment = comment or earlier.comment
+        if not moved:
+            return earlier
+        row = earlier
+        add = {"helpful": 1, "unhelpful": -1} if helpful else {"helpful": -1, "unhelpful": 1}
+    else:
+        row = ArticleFeedback(
+            brand_id=ctx.brand.id,
+            article_id=article.id,
+            user_id=ctx.user.id if ctx.user else None,
+            helpful=helpful,
+            comment=comment,
+            visitor=visitor,
+            created_at=now,
+        )
+        uow.session.add(row)
+        add = {"helpful": 1} if helpful else {"unhelpful": 1}
     # Added by the database: two readers clicking at once must both count.
-    update_row(uow.session, article, add={"helpful": 1} if helpful else {"unhelpful": 1})
+    update_row(uow.session, article, add=add)
     _sync_index(uow.session, article)  # helpfulness is a ranking signal
     return row
 

@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crowdcx.kernel.language import LOCALES
@@ -250,21 +252,36 @@ def record(
     ref_id: str = "",
     results: int = 0,
     at: datetime,
+    visitor: str | None = None,
 ) -> None:
-    """Remember a suggestion shown / opened / "this solved it" (deflection measurement)."""
-    session.add(
-        SearchEvent(
-            brand_id=ctx.brand.id,
-            event=event,
-            source=source[:16],
-            query=query[:500],
-            kind=kind,
-            ref_id=str(ref_id)[:64],
-            results=results,
-            user_id=ctx.user.id if ctx.user else None,
-            created_at=at,
-        )
-    )
+    """Remember a suggestion shown / opened / "this solved it" (deflection measurement).
+    With a ``visitor``, the event counts once per visitor, suggestion and (UTC) day: a
+    repeat is dropped by the database's unique key, so concurrent repeats count once too."""
+    values = {
+        "brand_id": ctx.brand.id, "event": event, "source": source[:16], "query": query[:500],
+        "kind": kind, "ref_id": str(ref_id)[:64], "results": results,
+        "user_id": ctx.user.id if ctx.user else None, "created_at": at,
+        "visitor": visitor, "day": at.date().isoformat() if visitor else None,
+    }  # fmt: skip
+    if visitor is None:
+        session.add(SearchEvent(**values))
+        return
+    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert_(SearchEvent).values(**values).on_conflict_do_nothing())
+
+
+def findable(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> bool:
+    """Whether this viewer's searches can return the document (kind, id) of the brand: the
+    suggestions a deflection event may name."""
+    visible = sorted(rules.visible_to(viewer_role(ctx)))
+    stmt = text(
+        "SELECT 1 FROM search_document WHERE brand_id = :brand AND kind = :kind"
+        " AND ref_id = :ref AND visibility IN :visible"
+    ).bindparams(bindparam("visible", expanding=True))
+    found = session.execute(
+        stmt, {"brand": ctx.brand.id, "kind": kind, "ref": ref_id, "visible": visible}
+    ).first()
+    return found is not None
 
 
 def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -114,6 +115,18 @@ def get_viewer(request: Request, uow: Uow) -> Viewer:
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+def visitor_key(request: Request, viewer: Viewer) -> str:
+    """Who counts once in feedback and deflection figures: the person when signed in,
+    otherwise their address, keyed with the server's secret (no address is stored). People
+    signed out behind one address count as one; a script cannot count twice by dropping its
+    cookies."""
+    if viewer.user is not None:
+        return f"u:{viewer.user.id}"
+    address = request.client.host if request.client else ""
+    secret = get_settings(request).secret_key.encode()
+    return "a:" + hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:40]
 
 
 async def require_user(viewer: ViewerDep) -> User:
