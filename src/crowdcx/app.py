@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         WebContextMiddleware,
         brand_locales=app.state.brand_locales,
         max_body_bytes=settings.max_body_bytes,
-        secure_cookies=settings.cookie_secure,
+        secure_cookies=settings.secure_cookies,
     )
     problems.install(app, renderer.error_page)
 

@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     api_token_days: int = 90
     # "fast" lowers argon2 cost for the test suite only; never use it in production.
     password_hash_profile: Literal["default", "fast"] = "default"  # noqa: S105
-    cookie_secure: bool = False
+    # Cookies only over HTTPS; unset = whenever the public address is https:// (a production
+    # behind TLS then needs no extra setting; a local http:// run keeps working).
+    cookie_secure: bool | None = None
     log_level: str = "info"
     # Seconds between background sweeps (offer expiry, SLA escalation, auto-close); 0 = off.
     sweep_interval_s: float = Field(default=2.0, ge=0)
@@ -63,6 +65,12 @@ class Settings(BaseSettings):
                 "CROWDCX_DATABASE_URL must name a sqlite:/// file or a postgresql:// server"
             )
         return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.lower().startswith("https://")
 
     @property
     def is_sqlite(self) -> bool:

@@ -54,3 +54,25 @@ def test_the_refusal_speaks_the_readers_language(
 def test_the_form_accepts_international_addresses(client: TestClient, email: str) -> None:
     response = sign_up(client, email)
     assert response.status_code == 303, response.text[:300]
+
+
+def test_cookies_are_https_only_when_the_public_address_is_https(database_url: str) -> None:
+    """Production behind TLS needed CROWDCX_COOKIE_SECURE=true or its session cookie also
+    travelled over plain HTTP; an https:// public address now makes it the default."""
+    from crowdcx.app import create_app
+    from crowdcx.config import Settings
+
+    base = {"database_url": database_url, "env": "test", "secret_key": "s",
+            "password_hash_profile": "fast", "redis_url": None, "sweep_interval_s": 0}  # fmt: skip
+    for public_url, flag, secure in (
+        ("https://help.example.com", None, True),
+        ("http://127.0.0.1:8000", None, False),
+        ("https://help.example.com", False, False),
+        ("http://127.0.0.1:8000", True, True),
+    ):
+        app = create_app(Settings(**base, public_url=public_url, cookie_secure=flag))
+        with TestClient(app, base_url=public_url) as client:
+            cookie = client.get("/login").headers.get("set-cookie", "")
+        app.state.db.dispose()
+        assert "crowdcx_csrf" in cookie
+        assert ("; secure" in cookie.lower()) is secure, (public_url, flag, cookie)

@@ -37,7 +37,7 @@ def _sign_in_response(request: Request, uow: UnitOfWork, user: User, target: str
         max_age=settings.session_days * 86400,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
     )
     # The person's language preference follows them to this browser.
     response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 86400, samesite="lax")

@@ -74,7 +74,7 @@ def switch_locale(
     response = RedirectResponse(safe_next(next), status_code=303)
     settings = request.app.state.settings
     response.set_cookie(
-        LOCALE_COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=settings.cookie_secure
+        LOCALE_COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=settings.secure_cookies
     )
     return response
 
