@@ -62,3 +62,32 @@ def test_a_recompute_from_the_ledger_keeps_what_is_held(
         points.rebuild_totals(uow.session, ctx.brand.id, utcnow())
     after = {p.id: (f.rep(p)["level"], f.rep(p)["privileges"]) for p in (kept, lost, climber)}
     assert after == before
+
+
+def test_a_level_kept_through_a_dip_is_not_announced_again(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The level-up notice followed the raw total: a member at 150 who fell to 140 (keeping
+    level 2) and was upvoted back to 150 was told of level 2 a second time. It follows what
+    is held now; a level lost and regained is announced again."""
+    f = Forum(client, world, db)
+    h = f.helpers[0]
+    for voter in f.helpers[1:3]:
+        f.grant(voter, 20)
+    f.grant(h, 140)
+    qid = f.ask()
+    answers = [f.answer(qid, h, f"Ответ номер {i}") for i in range(3)]
+
+    def levels() -> int:
+        return [n["kind"] for n in f.get("/notifications", h).json()["items"]].count("level")
+
+    assert f.post(f"/posts/{answers[0]}/vote", f.helpers[1], {"value": 1}).status_code == 200
+    assert (f.rep(h)["points"], levels()) == (150, 1)
+    f.grant(h, -10)  # 140: level 2 kept
+    assert f.post(f"/posts/{answers[1]}/vote", f.helpers[1], {"value": 1}).status_code == 200
+    assert (f.rep(h)["points"], f.rep(h)["level"], levels()) == (150, 2, 1)
+    f.grant(h, -30)  # 120: below 135, level 2 lost
+    assert f.rep(h)["level"] == 1
+    f.grant(h, 20)  # 140
+    assert f.post(f"/posts/{answers[2]}/vote", f.helpers[1], {"value": 1}).status_code == 200
+    assert (f.rep(h)["points"], f.rep(h)["level"], levels()) == (150, 2, 2)

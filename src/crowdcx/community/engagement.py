@@ -193,10 +193,12 @@ def award(
     return granted
 
 
-def _level_notice(uow: UnitOfWork, ctx: BrandContext, user_id: int, reputation: int,
-                  gained: int, now: datetime) -> None:  # fmt: skip
-    before = rep.raw_level(reputation - gained, points.POLICY)
-    after = rep.raw_level(reputation, points.POLICY)
+def _level_notice(uow: UnitOfWork, ctx: BrandContext, user_id: int, rise: points.Rise,
+                  now: datetime) -> None:  # fmt: skip
+    """A notice when the levels held rise: by standing, so a member who kept a level through
+    a dip (hysteresis) is not told of it again when they climb back."""
+    before = rep.raw_level(rise.standing_before, points.POLICY)
+    after = rep.raw_level(rise.standing, points.POLICY)
     if after > before:
         notes.notify(
             uow.session, ctx.brand.id, [user_id], "level", {"level": after},
@@ -206,7 +208,7 @@ def _level_notice(uow: UnitOfWork, ctx: BrandContext, user_id: int, reputation: 
 
 def award_after_commit(
     uow: UnitOfWork, ctx: BrandContext, user_id: int, now: datetime,
-    moved: Collection[rep.Metric], gained: int = 0,
+    moved: Collection[rep.Metric], rise: points.Rise | None = None,
 ) -> None:  # fmt: skip
     """:func:`award`, with the badges granted just after ``uow`` commits, in a short
     transaction of their own that writes only when one is due.
@@ -218,9 +220,9 @@ def award_after_commit(
     a concurrent event granted first is held either way (the unique key refuses the second).
     """
     reputation: int | None = None
-    if gained > 0:
-        reputation = points.reputation_of(uow.session, ctx, user_id)
-        _level_notice(uow, ctx, user_id, reputation, gained, now)
+    if rise is not None:
+        reputation = rise.earned
+        _level_notice(uow, ctx, user_id, rise, now)
     bind, bus = uow.session.get_bind(), uow.bus
 
     def grant() -> None:
@@ -339,13 +341,9 @@ def on_answer(
     award_after_commit(uow, ctx, answer.author_id, now, ANSWERED)
 
 
-def gained_by(user_id: int, entries: Sequence[rep.PointsEntry]) -> int:
-    return sum(e.points for e in entries if e.user_id == user_id)
-
-
-def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, gained: int, value: int,
-            now: datetime, helped_moved: bool = True) -> None:  # fmt: skip
-    """``gained``: the points the post's author just got from this vote; ``helped_moved``:
+def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, rise: points.Rise | None,
+            value: int, now: datetime, helped_moved: bool = True) -> None:  # fmt: skip
+    """``rise``: how the vote moved the post's author's standing, if it rose; ``helped_moved``:
     whether it changed the languages the author has helped in (most votes do not, and then
     the badge check skips reading them)."""
     if value > 0:
@@ -355,16 +353,16 @@ def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, gained: int, valu
             {"title": q.title if q else ""}, question_url(ctx, q.id if q else post.id), now,
         )  # fmt: skip
     moved = VOTED if helped_moved else tuple(m for m in VOTED if m != "languages_helped")
-    award_after_commit(uow, ctx, post.author_id, now, moved, gained)
+    award_after_commit(uow, ctx, post.author_id, now, moved, rise)
 
 
 def on_accept(uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: PostRow,
-              gained: int, now: datetime) -> None:  # fmt: skip
+              rise: points.Rise | None, now: datetime) -> None:  # fmt: skip
     notes.notify(
         uow.session, ctx.brand.id, [answer.author_id], "accepted", {"title": question.title},
         question_url(ctx, question.id), now, skip=core.require_user(ctx).id,
     )  # fmt: skip
-    award_after_commit(uow, ctx, answer.author_id, now, ACCEPTED, gained)
+    award_after_commit(uow, ctx, answer.author_id, now, ACCEPTED, rise)
 
 
 def on_approve(uow: UnitOfWork, ctx: BrandContext, answer: PostRow, now: datetime) -> None:

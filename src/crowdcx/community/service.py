@@ -565,7 +565,7 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
     # write (on SQLite every writer waits while this transaction holds the lock), and keep a
     # reference, or the session's weak identity map may let it go and load it again later.
     question = uow.session.get(PostRow, post.question_id) if post.question_id else post
-    points.write(uow, ctx, decision.entries)
+    rises = points.write(uow, ctx, decision.entries)
     up, down = rules.vote_tally(0, 0, held, value)
     helped_moved = False
     if up or down:
@@ -597,8 +597,7 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
         # a vote on any other answer changes nothing there.
         _sync_question(uow.session, ctx, post)
     if value != held:
-        gained = engagement.gained_by(post.author_id, decision.entries)
-        engagement.on_vote(uow, ctx, post, gained, value, now, helped_moved)
+        engagement.on_vote(uow, ctx, post, rises.get(post.author_id), value, now, helped_moved)
     del question
     return post
 
@@ -641,7 +640,7 @@ def accept(
     )  # fmt: skip
     if doc is not None:
         search.prepare(doc)
-    points.write(uow, ctx, decision.entries)
+    rises = points.write(uow, ctx, decision.entries)
     for a in answers:
         if a.id in unaccepted:
             _set_answer_flag(uow.session, ctx, a, "accepted", False)
@@ -650,8 +649,7 @@ def accept(
     question.updated_at = now
     uow.session.flush()
     _index_question(uow.session, ctx, question, doc)
-    gained = engagement.gained_by(target.author_id, decision.entries)
-    engagement.on_accept(uow, ctx, question, target, gained, now)
+    engagement.on_accept(uow, ctx, question, target, rises.get(target.author_id), now)
     return target
 
 

@@ -4,6 +4,7 @@ history, balance, reputation, level and privileges, and leaderboards aggregated 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -122,13 +123,26 @@ def entries_by_key_prefix(
     return [to_entry(r) for r in rows]
 
 
-def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]) -> None:
+@dataclass(frozen=True, slots=True)
+class Rise:
+    """A person's all-time standing moved up by a write: what level-up notices compare."""
+
+    earned: int  # the all-time total after the write
+    standing_before: int
+    standing: int
+
+
+def write(
+    uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]
+) -> dict[int, Rise]:
     """Append entries; an entry whose key exists is skipped (idempotent). The running totals
-    move in the same transaction."""
+    move in the same transaction. Returns, for each person whose all-time total rose, their
+    total and standing before and after (read under the write's lock: on SQLite the ledger
+    insert took it, on PostgreSQL the rows are read ``FOR UPDATE``)."""
     entries = list(entries)
     if not entries:
         uow.session.flush()  # as with entries: callers may count on it
-        return
+        return {}
     # One read for every key, before the first insert: a read between two inserts would
     # flush the first and take the SQLite write lock early.
     keys = sorted({e.key for e in entries})
@@ -147,7 +161,30 @@ def write(uow: UnitOfWork, ctx: BrandContext, entries: Iterable[rep.PointsEntry]
         for e in written
     ])  # fmt: skip
     delta = rep.totals_delta(written, POLICY.cap_timezone, POLICY.capped_reasons)
+    gained = {u: earned for (u, scope), (earned, _b) in delta.items()
+              if scope == rep.ALL_TIME and earned > 0}  # fmt: skip
+    before = _standings(uow.session, ctx.brand.id, sorted(gained)) if gained else {}
     apply_totals(uow.session, ctx.brand.id, delta)
+    rises: dict[int, Rise] = {}
+    for user_id, earned in gained.items():
+        total, standing = before.get(user_id, (0, 0))
+        after = rep.standing_after(standing, total + earned, POLICY)
+        rises[user_id] = Rise(total + earned, standing, after)
+    return rises
+
+
+def _standings(session: Session, brand_id: int, users: list[int]) -> dict[int, tuple[int, int]]:
+    """(all-time total, standing) of ``users``, locked until commit on PostgreSQL."""
+    stmt = select(
+        ReputationTotalRow.user_id, ReputationTotalRow.earned, ReputationTotalRow.standing
+    ).where(
+        ReputationTotalRow.brand_id == brand_id,
+        ReputationTotalRow.scope == rep.ALL_TIME,
+        ReputationTotalRow.user_id.in_(users),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {int(u): (int(e), int(st)) for u, e, st in session.execute(stmt)}
 
 
 @cache

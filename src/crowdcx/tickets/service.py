@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
@@ -62,6 +62,9 @@ COMPLEXITY_BY_PRIORITY = {"low": "low", "normal": "normal", "high": "high", "urg
 MAX_SUBJECT = 200
 MAX_BODY = 20_000
 OPEN_FOR_OWNER = ("claimed", "reopened")
+
+if TYPE_CHECKING:
+    from crowdcx.reputation.service import Rise
 
 
 # ------------------------------------------------------------------------------------------
@@ -615,11 +618,15 @@ def _stats(session: Session, ctx: BrandContext, user_id: int) -> ExpertProfileRo
     return expert_row(session, ctx, user_id)
 
 
-def _points(uow: UnitOfWork, ctx: BrandContext, event: rep.PointsEvent, now: datetime) -> None:
+def _points(
+    uow: UnitOfWork, ctx: BrandContext, event: rep.PointsEvent, now: datetime
+) -> Rise | None:
+    """Append the event's points; the beneficiary's rise, if their standing rose."""
     from crowdcx.reputation import service as points
 
     history = points.history_today(uow.session, ctx, [event.beneficiary_id], now)
-    points.write(uow, ctx, rep.entries_for(event, points.POLICY, history))
+    rises = points.write(uow, ctx, rep.entries_for(event, points.POLICY, history))
+    return rises.get(event.beneficiary_id)
 
 
 def _post(uow: UnitOfWork, ctx: BrandContext, posting_set: pay.PostingSet) -> None:
@@ -683,7 +690,7 @@ def _on_event(
             first_resolution = isinstance(decision, pay.PostingSet)
             if isinstance(decision, pay.PostingSet):
                 _post(uow, ctx, decision)
-            _points(
+            rise = _points(
                 uow,
                 ctx,
                 rep.PointsEvent(
@@ -703,7 +710,7 @@ def _on_event(
                 stats.resolved += 1
             from crowdcx.community import engagement  # badges span both lanes
 
-            engagement.award_after_commit(uow, ctx, int(expert_id), now, engagement.RESOLVED)
+            engagement.award_after_commit(uow, ctx, int(expert_id), now, engagement.RESOLVED, rise)
         broadcaster_event = (
             f"user:{row.customer_id}",
             "notice",
