@@ -22,7 +22,7 @@ def _channels(client: TestClient, person: Person, monkeypatch: Any) -> list[str]
     """The channels GET /live subscribes ``person`` to (the real route, the stream stubbed)."""
     seen: list[list[str]] = []
 
-    async def fake_stream(_b: Any, channels: Any, _d: Any) -> AsyncIterator[bytes]:
+    async def fake_stream(_b: Any, channels: Any, _d: Any, **_kw: Any) -> AsyncIterator[bytes]:
         seen.append(list(channels))
         yield b"done\n"
 
@@ -106,3 +106,38 @@ def test_a_brand_admin_resolves_an_escalated_ticket_by_api_as_by_page(
     page_status = desk.get(f"/tickets/{t2['id']}", desk.agent).json()["status"]
     assert page_status == "resolved"
     assert api.status_code == 200, (api.status_code, api.text)  # was 403 role_required
+
+
+def test_an_open_stream_ends_when_its_listener_loses_the_staff_role(
+    client: TestClient, world: World, monkeypatch: Any
+) -> None:
+    """An agent whose role was taken away kept hearing escalations (with their subjects) on a
+    stream opened before, for as long as it stayed open. The stream checks again and ends;
+    the browser reconnects and hears only what it may hear now."""
+    import threading
+
+    desk = Desk(client, world, experts=1)
+    monkeypatch.setattr(web_pages, "LIVE_RECHECK_S", 0.2)
+    original = web_pages.sse_stream
+
+    def quick(*args: Any, **kw: Any) -> Any:
+        return original(*args, **{**kw, "keepalive_s": 0.1})
+
+    monkeypatch.setattr(web_pages, "sse_stream", quick)
+    body: list[bytes] = []
+    listening = threading.Thread(
+        target=lambda: body.append(client.get("/live", headers=desk.agent.auth).content),
+        daemon=True,
+    )
+    listening.start()
+    listening.join(1.0)
+    assert listening.is_alive()  # still listening while the role holds
+    r = client.put(
+        f"/api/v1/brands/{desk.slug}/members/{desk.agent.id}",
+        json={"roles": ["customer"]},
+        headers=desk.admin.auth,
+    )
+    assert r.status_code == 200, r.text
+    listening.join(10.0)
+    assert not listening.is_alive(), "the stream went on after the role was taken away"
+    assert body[0].startswith(b"retry: 3000")

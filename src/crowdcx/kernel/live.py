@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -142,17 +143,27 @@ async def sse_stream(
     channels: Iterable[str],
     is_disconnected: Callable[[], Awaitable[bool]],
     keepalive_s: float = 15,
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    recheck_s: float = 30,
 ) -> AsyncIterator[bytes]:
     """The bytes of a Server-Sent Events response: the messages of ``channels`` as they come,
-    a comment line every ``keepalive_s`` seconds of silence, until the client goes away."""
+    a comment line every ``keepalive_s`` seconds of silence, until the client goes away — or,
+    every ``recheck_s`` seconds, until ``still_allowed`` says the listener may no longer hear
+    these channels (a role taken away, a session ended); the browser's EventSource then
+    reconnects after the ``retry`` delay and hears what it may hear now."""
     yield b"retry: 3000\n: connected\n\n"
     messages = broadcaster.subscribe(channels).__aiter__()
     next_message = asyncio.ensure_future(messages.__anext__())
+    checked = time.monotonic()
     try:
         while True:
             done, _pending = await asyncio.wait({next_message}, timeout=keepalive_s)
             if await is_disconnected():
                 break
+            if still_allowed is not None and time.monotonic() - checked >= recheck_s:
+                checked = time.monotonic()
+                if not await still_allowed():
+                    break
             if not done:
                 yield b": keep-alive\n\n"
                 continue

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from crowdcx.kernel.db import Database
-from crowdcx.kernel.errors import unauthenticated
+from crowdcx.kernel.errors import AppError, unauthenticated
 from crowdcx.kernel.language import normalize_locale
 from crowdcx.kernel.live import sse_stream
 from crowdcx.tenancy.models import Brand
@@ -95,6 +95,10 @@ def healthz(request: Request) -> Response:
     return Response(b'{"status":"ok","database":"ok"}', media_type="application/json")
 
 
+# How often an open stream checks that its listener may still hear its channels.
+LIVE_RECHECK_S = 30.0
+
+
 @router.get("/live")
 async def live(request: Request) -> StreamingResponse:
     """Server-Sent Events for the signed-in viewer: their own channel plus the brands they
@@ -102,11 +106,30 @@ async def live(request: Request) -> StreamingResponse:
     channels = await asyncio.to_thread(_live_channels, request)
     broadcaster = request.app.state.broadcaster
 
+    async def still_allowed() -> bool:
+        return await asyncio.to_thread(_same_channels, request, channels)
+
     return StreamingResponse(
-        sse_stream(broadcaster, channels, request.is_disconnected),
+        sse_stream(
+            broadcaster,
+            channels,
+            request.is_disconnected,
+            still_allowed=still_allowed,
+            recheck_s=LIVE_RECHECK_S,
+        ),
         media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-accel-buffering": "no"},
     )
+
+
+def _same_channels(request: Request, channels: list[str]) -> bool:
+    """Whether the viewer (looked up again: the session may have ended) would still be given
+    exactly ``channels``."""
+    request.state.viewer = None
+    try:
+        return set(_live_channels(request)) == set(channels)
+    except AppError:
+        return False
 
 
 def _live_channels(request: Request) -> list[str]:
