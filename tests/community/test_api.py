@@ -184,6 +184,42 @@ def test_a_brand_saved_with_a_lower_case_currency_still_redeems(
     assert r.json()["currency"] == "RUB"
 
 
+def test_the_redemption_cap_counts_the_brands_month(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The month a redemption cap counts began at UTC midnight: in Shanghai, points redeemed
+    at 00:30 on 1 January still counted in December's cap. It follows the brand's zone."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select, update
+
+    from crowdcx.community import service as community
+    from crowdcx.identity.models import User
+    from crowdcx.kernel.errors import AppError
+    from crowdcx.tenancy.models import Brand
+    from crowdcx.tenancy.service import access_brand
+
+    f = Forum(client, world, db)
+    with db.transaction() as uow:
+        brand = uow.session.scalars(select(Brand).where(Brand.slug == f.slug)).one()
+        settings = {**(brand.settings or {}), "timezone": "Asia/Shanghai"}
+        uow.session.execute(update(Brand).where(Brand.id == brand.id).values(settings=settings))
+    helper = f.helpers[0]
+    f.grant(helper, 60_000)
+
+    def redeem(points: int, at: datetime) -> None:
+        with db.transaction() as uow:
+            ctx = access_brand(uow.session, f.slug, uow.session.get(User, helper.id))
+            community.redeem(uow, ctx, points, "credit", at)
+
+    redeem(10_000, datetime(2026, 12, 31, 15, 0, tzinfo=UTC))  # 23:00 on 31 Dec in Shanghai
+    redeem(10_000, datetime(2026, 12, 31, 15, 30, tzinfo=UTC))
+    with pytest.raises(AppError) as refused:  # still December there: over the 25,000 cap
+        redeem(10_000, datetime(2026, 12, 31, 15, 50, tzinfo=UTC))
+    assert refused.value.code == "cap_exceeded"
+    redeem(10_000, datetime(2026, 12, 31, 16, 30, tzinfo=UTC))  # 00:30 on 1 January there
+
+
 def test_unanswered_question_becomes_a_ticket(
     client: TestClient, world: World, db: Database
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -673,6 +674,11 @@ def test_redeemable_points() -> None:
 
 def test_redemption_period_start() -> None:
     assert redemption_period_start(NOW, RewardPolicy()) == datetime(2025, 3, 1, tzinfo=UTC)
+    # In the brand's time zone: 1 January begins at 16:00 UTC on 31 December in Shanghai.
+    shanghai = RewardPolicy(timezone=ZoneInfo("Asia/Shanghai"))
+    new_year = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
+    assert redemption_period_start(new_year, shanghai) == datetime(2026, 12, 31, 16, tzinfo=UTC)
+    assert redemption_period_start(new_year, RewardPolicy()) == datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @given(

@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Final, Literal
 
@@ -666,6 +666,8 @@ class RewardPolicy:
     max_points_per_redemption: int | None = 10_000
     max_points_per_period: int | None = 25_000
     period: Literal["week", "month"] = "month"
+    # The brand's time zone: a month (or week) of redemptions starts at its local midnight.
+    timezone: tzinfo = UTC
 
 
 @dataclass(frozen=True, slots=True)
@@ -681,7 +683,7 @@ class RedemptionDecision:
 
 def redemption_period_start(now: datetime, policy: RewardPolicy) -> datetime:
     """Start of the period the per-period cap counts from (the shell sums redemptions since)."""
-    start = period_start(policy.period, now)
+    start = period_start(policy.period, now, policy.timezone)
     assert start is not None
     return start
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
     ColumnElement,
@@ -91,8 +92,13 @@ def policy(ctx: BrandContext) -> rules.CommunityPolicy:
 
 def reward_policy(ctx: BrandContext) -> rules.RewardPolicy:
     # Upper-cased: brands saved before currencies were checked may hold "rub".
-    currency = str((ctx.brand.settings or {}).get("currency") or "GBP").strip().upper()
-    return rules.RewardPolicy(currency=currency)
+    settings = ctx.brand.settings or {}
+    currency = str(settings.get("currency") or "GBP").strip().upper()
+    try:
+        zone: tzinfo = ZoneInfo(str(settings.get("timezone") or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC  # settings are checked when saved; one saved before falls back
+    return rules.RewardPolicy(currency=currency, timezone=zone)
 
 
 def is_agent(ctx: BrandContext) -> bool:
