@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
-from tests.conftest import World
+from tests.conftest import Person, World
 
 BRAND = {
     "slug": "acme",
@@ -110,6 +112,28 @@ def test_brand_admin_adds_members_and_changes_roles(client: TestClient, world: W
     assert changed.json()["roles"] == ["agent", "helper"]
     me = client.get("/api/v1/me", headers=newcomer.auth).json()
     assert me["memberships"][0]["roles"] == ["agent", "helper"]
+
+
+def test_a_brand_keeps_at_least_one_brand_admin(client: TestClient, world: World) -> None:
+    """The only brand admin could take the role from themselves (a slip of the roles form),
+    and then nobody but a platform admin could manage the brand again."""
+    slug = world.brand()
+    admin = world.member(slug, ["brand_admin"])
+
+    def put(who: Person, target: Person, roles: list[str]) -> Any:
+        return client.put(
+            f"/api/v1/brands/{slug}/members/{target.id}", json={"roles": roles}, headers=who.auth
+        )
+
+    refused = put(admin, admin, ["agent"])
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "last_brand_admin"
+    assert put(admin, admin, ["brand_admin", "agent"]).status_code == 200
+    second = world.member(slug, ["agent"])
+    assert put(admin, second, ["brand_admin"]).status_code == 200
+    assert put(second, admin, ["agent"]).status_code == 200
+    assert put(second, second, ["customer"]).json()["code"] == "last_brand_admin"
 
 
 def test_member_input_errors(client: TestClient, world: World) -> None:

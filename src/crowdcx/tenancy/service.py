@@ -273,6 +273,8 @@ def set_roles(uow: UnitOfWork, ctx: BrandContext, user_id: int, roles: Iterable[
     if membership is None:
         raise not_found(_("This person is not a member of the brand."), "member_not_found")
     wanted = set(role_list)
+    if "brand_admin" in membership.role_names and "brand_admin" not in wanted:
+        _keep_an_admin(session, ctx, user_id)
     membership.roles = [r for r in membership.roles if r.role in wanted] + [
         MembershipRole(brand_id=ctx.brand.id, role=r)
         for r in role_list
@@ -280,6 +282,29 @@ def set_roles(uow: UnitOfWork, ctx: BrandContext, user_id: int, roles: Iterable[
     ]
     session.flush()
     return membership
+
+
+def _keep_an_admin(session: Session, ctx: BrandContext, leaving: int) -> None:
+    """Refuse to take the brand admin role from the brand's last brand admin: nobody but a
+    platform admin could manage the brand again. On PostgreSQL the brand row is locked first,
+    so two admins demoting each other at once cannot both pass (SQLite: one writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Brand.id).where(Brand.id == ctx.brand.id).with_for_update())
+    others = session.scalar(
+        select(MembershipRole.id)
+        .join(Membership, Membership.id == MembershipRole.membership_id)
+        .where(
+            MembershipRole.brand_id == ctx.brand.id,
+            MembershipRole.role == "brand_admin",
+            Membership.user_id != leaving,
+        )
+        .limit(1)
+    )
+    if others is None:
+        raise conflict(
+            "last_brand_admin",
+            _("A brand needs at least one brand admin: make someone else brand admin first."),
+        )
 
 
 def list_members(
