@@ -309,6 +309,9 @@ def readable_post(
         question = session.get(PostRow, post.question_id)
         if question is not None and not _may_read(ctx, question):
             return get_post(session, ctx, -1, kind)
+        # Held for the request: the session's identity map is weak, and the use case that
+        # follows (a vote's notice, an accept) would otherwise load the question again.
+        session.info.setdefault("held", []).append(question)
     return post
 
 
@@ -369,8 +372,15 @@ def _vote_of() -> Any:
     )
 
 
-def _question_state(session: Session, q: PostRow) -> rules.QuestionState:
-    accepted = session.scalars(_accepted_ids(), {"question": q.id}).all()
+def _question_state(
+    session: Session, q: PostRow, answers: Sequence[PostRow] | None = None
+) -> rules.QuestionState:
+    """The question as the rules see it; ``answers``: all of its answers, when the caller has
+    them loaded already (the accepted ones are read from them instead of another query)."""
+    if answers is None:
+        accepted: Sequence[int] = session.scalars(_accepted_ids(), {"question": q.id}).all()
+    else:
+        accepted = [a.id for a in answers if a.accepted]
     return rules.QuestionState(
         id=q.id, brand_id=q.brand_id, asker_id=q.author_id, created_at=q.created_at,
         community_id=q.community_id, closed=q.closed, duplicate_of=q.duplicate_of,
@@ -612,8 +622,12 @@ def accept(
     uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer_id: int, now: datetime
 ) -> PostRow:
     user = require_user(ctx)
-    target = get_post(uow.session, ctx, answer_id, "answer")
-    state = _question_state(uow.session, question)
+    # The question's answers once: the target is usually among them, and the accepted ones.
+    answers = _answers_of(uow.session, ctx, question)
+    target = next((a for a in answers if a.id == answer_id), None) or get_post(
+        uow.session, ctx, answer_id, "answer"
+    )
+    state = _question_state(uow.session, question, answers)
     previous = {
         aid: points.entries_by_key_prefix(uow.session, ctx, f"accept:{aid}:")
         for aid in state.accepted_answer_ids
@@ -634,7 +648,6 @@ def accept(
     # The question's search document as it will be, built and analysed before the first
     # write: on SQLite every other writer waits while this transaction holds the lock.
     unaccepted = set(decision.unaccepted_ids)
-    answers = _answers_of(uow.session, ctx, question)
     doc = _question_document(
         ctx, question,
         [
