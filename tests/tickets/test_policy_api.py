@@ -77,7 +77,7 @@ def test_the_limits_themselves_are_accepted_and_tickets_still_come_in(desk: Desk
         "rate_card": {
             "currency": "twd",
             "default_base_minor": 0,
-            "base_minor": {"orders": 10**9, "billing": 1200},
+            "base_minor": {"orders": 10**7, "billing": 1200},
             "complexity": {"normal": "100"},
             "time_of_day": [{**NIGHT, "start": "00:00", "end": "23:59"}],
         },
@@ -88,6 +88,42 @@ def test_the_limits_themselves_are_accepted_and_tickets_still_come_in(desk: Desk
     created = intake(desk)
     assert created.status_code == 201, created.text
     assert created.json()["currency"] == "TWD"
+    # The largest base amount is accepted too, with multipliers that keep the price in range.
+    body = {"rate_card": {"base_minor": {"orders": 10**9, "billing": 1200},
+                          "complexity": {"low": "1", "normal": "1", "high": "1"},
+                          "language_premium": {}, "time_of_day": []}}  # fmt: skip
+    assert desk.put("/policy", body, desk.admin).status_code == 200
+    created = intake(desk, "orders")
+    assert created.status_code == 201, created.text
+    assert created.json()["rate_minor"] == 10**9
+
+
+def test_a_rate_card_pricing_a_ticket_past_what_it_can_hold_is_refused(desk: Desk) -> None:
+    """Base 10^9 and factors up to 100 were each accepted, and so was their product: every
+    ticket priced above 2^31 - 1 minor units was then refused at intake on PostgreSQL
+    (number_out_of_range; SQLite kept it), e.g. a high-priority Russian ticket at night with
+    the default multipliers (1.5 × 1.2 × 1.25) and a base of 10^9."""
+    body = {"rate_card": {"base_minor": {"general": 10**9, "orders": 800, "billing": 1200}}}
+    r = desk.put("/policy", body, desk.admin)
+    assert r.status_code == 422, r.text
+    assert (r.json()["field"], r.json()["code"]) == ("rate_card", "price_too_large")
+    assert "2250000000" in r.json()["detail"]
+    assert intake(desk).status_code == 201  # the policy in force is unchanged
+    # The most a card may price a ticket at is accepted, and that ticket comes in.
+    top = {"start": "00:00", "end": "00:00", "multiplier": "1.25", "label": "always"}
+    body = {"rate_card": {"base_minor": {"general": 2**31 - 1, "orders": 800, "billing": 1200},
+                          "complexity": {"low": "0.8", "normal": "1", "high": "1"},
+                          "language_premium": {"ru": "0.8"}, "time_of_day": [top]}}  # fmt: skip
+    assert desk.put("/policy", body, desk.admin).status_code == 422  # 2^31 - 1 > 10^9
+    body["rate_card"]["base_minor"]["general"] = 10**9
+    body["rate_card"]["complexity"]["high"] = "1.7"
+    r = desk.put("/policy", body, desk.admin)
+    assert r.status_code == 200, r.text  # 10^9 × 1.7 × 1 × 1.25 = 2 125 000 000
+    urgent = {"subject": "Помогите", "body": "Заказ не пришёл", "skill": "general",
+              "priority": "urgent", "language": "en"}  # fmt: skip
+    created = desk.post("/tickets", desk.customer, urgent)
+    assert created.status_code == 201, created.text
+    assert created.json()["rate_minor"] == 2_125_000_000
 
 
 def test_a_policy_problem_reads_in_the_admins_language(desk: Desk) -> None:
