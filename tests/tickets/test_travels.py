@@ -108,3 +108,41 @@ def test_another_agent_can_work_a_reopened_staff_ticket(
     assert resolve.status_code == 200, resolve.json()
     # Resolving made the second agent its one owner; the first cannot act on it twice.
     assert desk.post(f"/tickets/{tid}/resolve", desk.agent).status_code == 409
+
+
+def test_the_ledger_pages_through_every_posting_of_the_brand_only(
+    desk: Desk, client: TestClient, world: World
+) -> None:
+    """GET /ledger showed the newest 200 postings and no way to the older ones: a brand past
+    100 paid tickets could no longer read its early earnings (limit and cursor were ignored)."""
+    other = Desk(client, world, experts=1)  # another brand's earnings stay out of this ledger
+    other.online(other.experts[0])
+    elsewhere = other.ask()["id"]
+    other.post(f"/tickets/{elsewhere}/claim", other.experts[0])
+    assert other.post(f"/tickets/{elsewhere}/resolve", other.experts[0]).status_code == 200
+    expert = desk.experts[0]
+    desk.online(expert)
+    for _ in range(3):
+        tid = desk.ask()["id"]
+        desk.post(f"/tickets/{tid}/claim", expert)
+        assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    seen: list[int] = []
+    cursor = ""
+    for _page in range(10):
+        page = desk.get(f"/ledger?limit=4{'&cursor=' + cursor if cursor else ''}", desk.admin)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert len(body["postings"]) <= 4
+        assert body["balance"] == {"USD": 0}
+        seen += [p["id"] for p in body["postings"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    everything = desk.get("/ledger", desk.admin).json()["postings"]
+    assert len(everything) == 6
+    assert seen == [p["id"] for p in everything]  # newest first, each once
+    theirs = other.get("/ledger", other.admin).json()["postings"]
+    assert len(theirs) == 2
+    assert not {p["id"] for p in theirs} & set(seen)
+    assert desk.get("/ledger?cursor=nonsense", desk.admin).status_code == 422
+    assert desk.get("/ledger", expert).status_code == 403

@@ -172,6 +172,7 @@ class PostingOut(BaseModel):
 class LedgerOut(BaseModel):
     postings: list[PostingOut]
     balance: dict[str, int]
+    next_cursor: str | None = None  # the next (older) page, if there may be one
 
 
 class AccessOut(BaseModel):

@@ -1577,11 +1577,14 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
 
 
 def ledger(
-    session: Session, ctx: BrandContext, limit: int = 200
+    session: Session, ctx: BrandContext, limit: int = 200, before: int | None = None
 ) -> tuple[list[LedgerPosting], dict[str, int]]:
-    rows = list(
-        session.scalars(ctx.scoped(LedgerPosting).order_by(LedgerPosting.id.desc()).limit(limit))
-    )
+    """The brand's postings, newest first, ``limit`` at a time (``before``: the id the previous
+    page ended with), and the balance per currency over all of them."""
+    stmt = ctx.scoped(LedgerPosting)
+    if before is not None:
+        stmt = stmt.where(LedgerPosting.id < before)
+    rows = list(session.scalars(stmt.order_by(LedgerPosting.id.desc()).limit(limit)))
     balance = dict(
         session.execute(
             ctx.scoped(
