@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.models import utcnow
 from crowdcx.payouts.models import LedgerPosting
-from crowdcx.tickets.models import ExpertProfileRow
+from crowdcx.tickets.models import ExpertProfileRow, TicketRow, TicketTransitionRow
 from crowdcx.tickets.sweeper import sweep_once
 from tests.conftest import World
 from tests.tickets.test_api import Desk
@@ -146,3 +146,42 @@ def test_the_ledger_pages_through_every_posting_of_the_brand_only(
     assert not {p["id"] for p in theirs} & set(seen)
     assert desk.get("/ledger?cursor=nonsense", desk.admin).status_code == 422
     assert desk.get("/ledger", expert).status_code == 403
+
+
+def test_the_hourly_rate_counts_the_time_worked_not_the_days_a_ticket_sat_resolved(
+    desk: Desk, db: Database
+) -> None:
+    """Claim → resolve took 10 minutes; the customer reopened it three days later and the
+    expert fixed it in 5. The rate divided the pay by claim → last resolution (3 days): 0.07
+    an hour instead of 20."""
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/reopen", desk.customer).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    t0 = utcnow() - timedelta(days=4)
+    moments = {
+        "claim": t0,
+        "resolve": t0 + timedelta(minutes=10),
+        "reopen": t0 + timedelta(days=3),
+    }
+    last_resolve = t0 + timedelta(days=3, minutes=5)
+    with db.transaction() as uow:  # the same history, as it happens over days
+        rows = uow.session.scalars(
+            select(TicketTransitionRow)
+            .where(TicketTransitionRow.ticket_id == tid)
+            .order_by(TicketTransitionRow.id)
+        ).all()
+        resolves = [r for r in rows if r.action == "resolve"]
+        for r in rows:
+            r.at = moments.get(r.action, t0 - timedelta(minutes=1))
+        resolves[-1].at = last_resolve
+        ticket = uow.session.get(TicketRow, tid)
+        assert ticket is not None
+        ticket.claimed_at, ticket.resolved_at = t0, last_resolve
+    mine = desk.get("/earnings/me", expert).json()
+    assert [line["amount_minor"] for line in mine["lines"]] == [500]
+    # 5.00 USD for 15 minutes of work.
+    assert mine["effective_hourly"] == {"USD": "20.00 USD"}, mine["effective_hourly"]
