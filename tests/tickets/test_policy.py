@@ -333,3 +333,29 @@ def test_an_accepted_rate_card_never_prices_past_the_limit(
     if too_much:
         assert "price_too_large" in {v.code for v in validate_policy(parsed)}
     assert highest_price_minor(parsed) >= quote.amount.minor
+
+
+def test_business_hours_without_a_time_zone_keep_the_brands() -> None:
+    """Business hours sent without a time zone were read as UTC: a Shanghai brand's 09–18 ran
+    17:00–02:00 local, and every SLA deadline with it."""
+    weekdays = [{"weekday": i, "start": "09:00", "end": "18:00"} for i in range(5)]
+    shanghai = default_policy("CNY", "Asia/Shanghai")
+    parsed = policy_from_dict({"sla": {"business_hours": {"windows": weekdays}}}, shanghai)
+    assert not isinstance(parsed, list)
+    assert parsed.sla.business_hours is not None
+    assert parsed.sla.business_hours.timezone == "Asia/Shanghai"
+    # Business hours already in force keep their zone; a zone sent with the rate card is it.
+    moscow = replace(shanghai, sla=replace(shanghai.sla, business_hours=BusinessHours(
+        "Europe/Moscow", (Window(0, time(9), time(18)),))))  # fmt: skip
+    again = policy_from_dict({"sla": {"business_hours": {"windows": weekdays}}}, moscow)
+    assert not isinstance(again, list)
+    assert again.sla.business_hours is not None
+    assert again.sla.business_hours.timezone == "Europe/Moscow"
+    body = {
+        "rate_card": {"timezone": "Asia/Taipei"},
+        "sla": {"business_hours": {"windows": weekdays}},
+    }
+    both = policy_from_dict(body, shanghai)
+    assert not isinstance(both, list)
+    assert both.sla.business_hours is not None
+    assert both.sla.business_hours.timezone == "Asia/Taipei"

@@ -139,3 +139,24 @@ def test_a_policy_problem_reads_in_the_admins_language(desk: Desk) -> None:
     )
     assert "rate_card.default_base_minor" in r.json()["detail"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"]), r.json()["detail"]
+
+
+def test_changing_an_sla_target_keeps_the_business_hours(desk: Desk) -> None:
+    """PUT /policy keeps what a body leaves out, but an "sla" without "business_hours" turned
+    the business hours off: an admin who shortened the first-response target had the SLA
+    clock run through nights and weekends, and tickets escalated at 3 a.m."""
+    weekdays = [{"weekday": i, "start": "09:00", "end": "18:00"} for i in range(5)]
+    hours = {"timezone": "Asia/Shanghai", "windows": weekdays}
+    assert desk.put("/policy", {"sla": {"business_hours": hours}}, desk.admin).status_code == 200
+    r = desk.put("/policy", {"sla": {"first_response_s": 7200}}, desk.admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["sla"]["first_response_s"] == 7200
+    assert (
+        r.json()["sla"]["business_hours"]
+        == desk.get("/policy", desk.admin).json()["sla"]["business_hours"]
+    )
+    assert r.json()["sla"]["business_hours"]["timezone"] == "Asia/Shanghai"
+    assert len(r.json()["sla"]["business_hours"]["windows"]) == 5
+    off = desk.put("/policy", {"sla": {"business_hours": None}}, desk.admin)  # around the clock
+    assert off.status_code == 200, off.text
+    assert off.json()["sla"]["business_hours"] is None

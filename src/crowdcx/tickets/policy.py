@@ -565,12 +565,24 @@ def policy_from_dict(
         sla = b.sla
         if "sla" in data:
             d = data["sla"]
-            bh = None
-            if d.get("business_hours"):
+            # Left out, business hours stay as they are (null or {} turns them off); their
+            # time zone, left out, stays too, or is the brand's (the rate card's), never UTC.
+            bh = b.sla.business_hours
+            if "business_hours" in d and not d["business_hours"]:
+                bh = None
+            elif d.get("business_hours"):
                 h = d["business_hours"]
                 at = "sla.business_hours.windows"
+                card_data = data.get("rate_card")
+                zone = (
+                    bh.timezone
+                    if bh is not None
+                    else str(card_data.get("timezone", b.rate_card.timezone))
+                    if isinstance(card_data, Mapping)
+                    else b.rate_card.timezone
+                )
                 bh = BusinessHours(
-                    str(h.get("timezone", "UTC")),
+                    str(h.get("timezone", zone)),
                     tuple(
                         Window(
                             _whole(w["weekday"], f"{at}.{i}.weekday"),
