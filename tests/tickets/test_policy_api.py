@@ -47,6 +47,10 @@ NIGHT = {"start": "22:00", "end": "07:00", "multiplier": "1.25", "label": "night
         ({"sla": {"first_response_s": 3600, "resolution_s": 10**12}},
          "sla.resolution_s", "duration_too_long"),
         ({"sla": {"first_response_s": 60.5}}, "sla.first_response_s", "not_integer"),
+        # Accepted before and never applied: urgent tickets are priced as "high", and the
+        # card's low/normal/high factors (0.8/1/1.5) silently became 1.
+        ({"rate_card": {"complexity": {"urgent": "2"}}},
+         "rate_card.complexity.urgent", "complexity_unknown"),
     ],
 )  # fmt: skip
 def test_bad_policy_input_is_a_422_naming_the_field(

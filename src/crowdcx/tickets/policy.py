@@ -79,6 +79,10 @@ MESSAGES: Final[Mapping[str, str]] = {
     ),
     "duration_too_long": N_("%(field)s must be at most %(limit)s seconds (%(days)s days)."),
     "count_too_large": N_("%(field)s must be at most %(limit)s."),
+    "complexity_unknown": N_(
+        "%(field)s: tickets are priced at complexity low, normal or high (their priority "
+        "decides: urgent is priced as high); %(key)s is never used."
+    ),
     "price_too_large": N_(
         "%(field)s: the highest base amount times the highest multipliers prices a ticket at "
         "%(price)s minor units; a ticket's price can be at most %(limit)s. Lower the base "
@@ -362,6 +366,9 @@ def _check_rate_card(p: BrandPolicy) -> list[Violation]:
         *((f"rate_card.time_of_day.{i}.multiplier", b.multiplier)
           for i, b in enumerate(card.time_of_day)),
     ]  # fmt: skip
+    for key in card.complexity:
+        if key not in COMPLEXITIES:
+            out.append(_m("complexity_unknown", f"rate_card.complexity.{key}", key=key))
     for name, value in factors:
         if not (isinstance(value, Decimal) and value.is_finite() and 0 <= value <= MAX_FACTOR):
             out.append(_m("factor_invalid", name, limit=MAX_FACTOR))
