@@ -30,3 +30,26 @@ def test_addition_is_exact(a: int, b: int) -> None:
 def test_times_rounds_once_to_the_nearest_minor_unit(minor: int, factor: Decimal) -> None:
     result = Money(minor, "USD").times(factor)
     assert abs(Decimal(result.minor) - Decimal(minor) * factor) <= Decimal("0.5")
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "shown"),
+    [
+        (5000, "OMR", "5.000 OMR"),  # baisa: was shown as 50.00 OMR
+        (5000, "JOD", "5.000 JOD"),
+        (12345, "TND", "12.345 TND"),
+        (5000, "UGX", "5000 UGX"),  # no minor unit: was shown as 50.00 UGX
+        (5000, "XOF", "5000 XOF"),
+        (5000, "PYG", "5000 PYG"),
+        (5000, "BHD", "5.000 BHD"),
+        (500, "JPY", "500 JPY"),
+        (500, "CNY", "5.00 CNY"),
+    ],
+)
+def test_every_currency_shows_with_its_own_minor_unit(
+    minor: int, currency: str, shown: str
+) -> None:
+    """A brand may hold any ISO 4217 currency; one missing from the table was shown with two
+    decimals: an expert offered 5 Omani rials (5000 baisa) read 50.00 OMR."""
+    assert str(Money(minor, currency)) == shown
+    assert Money.from_decimal(Money(minor, currency).to_decimal(), currency).minor == minor

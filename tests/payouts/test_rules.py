@@ -27,6 +27,7 @@ from crowdcx.payouts.rules import (
     is_balanced,
     price_ticket,
     validate_posting_set,
+    worked_periods,
 )
 from crowdcx.tickets.rules import Violation
 
@@ -168,6 +169,20 @@ def test_effective_hourly_rate() -> None:
     assert rate.tickets == 3
     assert rate.seconds == 61 * 60
     assert rate.per_hour == Money(1574, "CNY")  # 1600 / 61 min × 60 = 1573.77
+
+
+def test_a_reopened_ticket_counts_the_time_it_was_worked() -> None:
+    t0 = NOON_SHANGHAI
+    m = [t0 + timedelta(minutes=n) for n in (0, 1, 10, 3 * 24 * 60, 3 * 24 * 60 + 5)]
+    closed = m[4] + timedelta(days=3)
+    history = [("submit", t0), ("offer", t0), ("claim", m[1]), ("resolve", m[2]),
+               ("reopen", m[3]), ("resolve", m[4]), ("auto_close", closed)]  # fmt: skip
+    periods = worked_periods(history)
+    assert periods == ((m[1], m[2]), (m[3], m[4]))
+    item = WorkItem(Money(500, "USD"), m[1], m[4], periods)
+    assert item.seconds == 14 * 60
+    assert effective_hourly_rate([item])["USD"].per_hour == Money(2143, "USD")
+    assert worked_periods([("claim", m[1])]) == ()  # still being worked: nothing finished
 
 
 # Property: any sequence of earnings and reversals balances to zero per currency ------------

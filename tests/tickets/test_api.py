@@ -239,6 +239,28 @@ def test_resolution_pays_once_and_the_customer_rates(desk: Desk, db: Database) -
     assert closed.json()["status"] == "closed"
 
 
+def test_a_rating_is_a_number_never_true_or_false(desk: Desk, db: Database) -> None:
+    """JSON true was read as CSAT 1 (and false as NPS 0): a client meaning "satisfied" gave
+    the expert the worst rating, in their reputation and routing score."""
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    desk.post(f"/tickets/{tid}/claim", expert)
+    desk.post(f"/tickets/{tid}/resolve", expert)
+    for body, field in (({"csat": True}, "csat"), ({"csat": 5, "nps": False}, "nps")):
+        r = desk.post(f"/tickets/{tid}/rating", desk.customer, body)
+        assert r.status_code == 422, r.text
+        assert (r.json()["field"], r.json()["errors"][0]["code"]) == (field, "not_integer")
+    for nps in (-1, 11):
+        r = desk.post(f"/tickets/{tid}/rating", desk.customer, {"csat": 5, "nps": nps})
+        assert (r.status_code, r.json()["code"]) == (422, "nps_out_of_range")
+    comment = "很快！ 謝謝！ Спасибо, thanks"
+    body = {"csat": 5, "nps": 0, "comment": comment}
+    r = desk.post(f"/tickets/{tid}/rating", desk.customer, body)
+    assert r.status_code == 201, r.text
+    assert (r.json()["csat"], r.json()["nps"], r.json()["comment"]) == (5, 0, comment)
+
+
 def test_decline_cascades_and_never_costs_the_expert_future_offers(desk: Desk) -> None:
     best, second = desk.experts
     desk.online(best)

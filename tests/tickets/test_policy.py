@@ -4,21 +4,25 @@ and the bounds that keep an accepted policy from breaking intake later."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from crowdcx.payouts.rules import TimeBand
+from crowdcx.payouts.rules import Quote, TimeBand, price_ticket
 from crowdcx.routing.rules import SkillDef
 from crowdcx.tickets.policy import (
     MAX_AMOUNT_MINOR,
     MAX_DURATION_S,
+    MAX_PRICE_MINOR,
     MESSAGES,
     DataAccessPolicy,
     TierAccess,
     default_policy,
+    highest_price_minor,
     policy_from_dict,
     policy_to_dict,
     validate_policy,
@@ -146,9 +150,10 @@ def problems(body: dict[str, Any]) -> dict[str, str]:
 )
 def test_amounts_are_whole_minor_units(amount: object, code: str | None) -> None:
     per_skill = {"general": amount, "orders": 1, "billing": 1}
-    if code is None:
-        assert problems({"rate_card": {"default_base_minor": amount}}) == {}
-        assert problems({"rate_card": {"base_minor": per_skill}}) == {}
+    if code is None:  # (multipliers of 1: the largest amount times the defaults is too much)
+        flat = {"complexity": {}, "language_premium": {}, "time_of_day": []}
+        assert problems({"rate_card": {"default_base_minor": amount, **flat}}) == {}
+        assert problems({"rate_card": {"base_minor": per_skill, **flat}}) == {}
     else:
         if amount is not None:  # a null default means "none": each skill has its own
             assert problems({"rate_card": {"default_base_minor": amount}}) == {
@@ -289,6 +294,7 @@ def test_every_message_template_is_filled_in_from_its_params() -> None:
         {"sla": {"resolution_s": 10**9}, "max_rings": 1000},
         {"sla": {"resolution_s": 1.5}},
         {"rate_card": {"time_of_day": [{"start": "x", "end": "2:00", "multiplier": 1}]}},
+        {"rate_card": {"base_minor": {"general": 10**9, "orders": 1, "billing": 1}}},
     ]  # fmt: skip
     seen = set()
     for body in bodies:
@@ -299,3 +305,57 @@ def test_every_message_template_is_filled_in_from_its_params() -> None:
                 assert v.message == MESSAGES[v.code] % dict(v.params)
                 assert v.param("field") == v.field
     assert seen == set(MESSAGES)
+
+
+@given(
+    base=st.integers(0, MAX_AMOUNT_MINOR),
+    factors=st.lists(st.decimals("0", "100", places=3), min_size=5, max_size=5),
+    priority=st.sampled_from(["low", "normal", "high"]),
+    language=st.sampled_from(["zh-Hans", "zh-Hant", "ru", "en"]),
+    minute=st.integers(0, 24 * 60 - 1),
+)
+def test_an_accepted_rate_card_never_prices_past_the_limit(
+    base: int, factors: list[Decimal], priority: str, language: str, minute: int
+) -> None:
+    """Whatever a valid card prices a ticket at fits the ticket's price column."""
+    low, high, ru, en, night = factors
+    parsed = policy_from_dict({"rate_card": {
+        "base_minor": {"general": base, "orders": 1, "billing": 1},
+        "complexity": {"low": str(low), "high": str(high)},
+        "language_premium": {"ru": str(ru), "en": str(en)},
+        "time_of_day": [{"start": "22:00", "end": "07:00", "multiplier": str(night)}],
+    }})  # fmt: skip
+    assert not isinstance(parsed, list)
+    at = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(minutes=minute)
+    quote = price_ticket(parsed.rate_card, "general", priority, language, at)
+    assert isinstance(quote, Quote)
+    too_much = quote.amount.minor > MAX_PRICE_MINOR
+    if too_much:
+        assert "price_too_large" in {v.code for v in validate_policy(parsed)}
+    assert highest_price_minor(parsed) >= quote.amount.minor
+
+
+def test_business_hours_without_a_time_zone_keep_the_brands() -> None:
+    """Business hours sent without a time zone were read as UTC: a Shanghai brand's 09–18 ran
+    17:00–02:00 local, and every SLA deadline with it."""
+    weekdays = [{"weekday": i, "start": "09:00", "end": "18:00"} for i in range(5)]
+    shanghai = default_policy("CNY", "Asia/Shanghai")
+    parsed = policy_from_dict({"sla": {"business_hours": {"windows": weekdays}}}, shanghai)
+    assert not isinstance(parsed, list)
+    assert parsed.sla.business_hours is not None
+    assert parsed.sla.business_hours.timezone == "Asia/Shanghai"
+    # Business hours already in force keep their zone; a zone sent with the rate card is it.
+    moscow = replace(shanghai, sla=replace(shanghai.sla, business_hours=BusinessHours(
+        "Europe/Moscow", (Window(0, time(9), time(18)),))))  # fmt: skip
+    again = policy_from_dict({"sla": {"business_hours": {"windows": weekdays}}}, moscow)
+    assert not isinstance(again, list)
+    assert again.sla.business_hours is not None
+    assert again.sla.business_hours.timezone == "Europe/Moscow"
+    body = {
+        "rate_card": {"timezone": "Asia/Taipei"},
+        "sla": {"business_hours": {"windows": weekdays}},
+    }
+    both = policy_from_dict(body, shanghai)
+    assert not isinstance(both, list)
+    assert both.sla.business_hours is not None
+    assert both.sla.business_hours.timezone == "Asia/Taipei"

@@ -47,6 +47,10 @@ NIGHT = {"start": "22:00", "end": "07:00", "multiplier": "1.25", "label": "night
         ({"sla": {"first_response_s": 3600, "resolution_s": 10**12}},
          "sla.resolution_s", "duration_too_long"),
         ({"sla": {"first_response_s": 60.5}}, "sla.first_response_s", "not_integer"),
+        # Accepted before and never applied: urgent tickets are priced as "high", and the
+        # card's low/normal/high factors (0.8/1/1.5) silently became 1.
+        ({"rate_card": {"complexity": {"urgent": "2"}}},
+         "rate_card.complexity.urgent", "complexity_unknown"),
     ],
 )  # fmt: skip
 def test_bad_policy_input_is_a_422_naming_the_field(
@@ -77,7 +81,7 @@ def test_the_limits_themselves_are_accepted_and_tickets_still_come_in(desk: Desk
         "rate_card": {
             "currency": "twd",
             "default_base_minor": 0,
-            "base_minor": {"orders": 10**9, "billing": 1200},
+            "base_minor": {"orders": 10**7, "billing": 1200},
             "complexity": {"normal": "100"},
             "time_of_day": [{**NIGHT, "start": "00:00", "end": "23:59"}],
         },
@@ -88,6 +92,42 @@ def test_the_limits_themselves_are_accepted_and_tickets_still_come_in(desk: Desk
     created = intake(desk)
     assert created.status_code == 201, created.text
     assert created.json()["currency"] == "TWD"
+    # The largest base amount is accepted too, with multipliers that keep the price in range.
+    body = {"rate_card": {"base_minor": {"orders": 10**9, "billing": 1200},
+                          "complexity": {"low": "1", "normal": "1", "high": "1"},
+                          "language_premium": {}, "time_of_day": []}}  # fmt: skip
+    assert desk.put("/policy", body, desk.admin).status_code == 200
+    created = intake(desk, "orders")
+    assert created.status_code == 201, created.text
+    assert created.json()["rate_minor"] == 10**9
+
+
+def test_a_rate_card_pricing_a_ticket_past_what_it_can_hold_is_refused(desk: Desk) -> None:
+    """Base 10^9 and factors up to 100 were each accepted, and so was their product: every
+    ticket priced above 2^31 - 1 minor units was then refused at intake on PostgreSQL
+    (number_out_of_range; SQLite kept it), e.g. a high-priority Russian ticket at night with
+    the default multipliers (1.5 × 1.2 × 1.25) and a base of 10^9."""
+    body = {"rate_card": {"base_minor": {"general": 10**9, "orders": 800, "billing": 1200}}}
+    r = desk.put("/policy", body, desk.admin)
+    assert r.status_code == 422, r.text
+    assert (r.json()["field"], r.json()["code"]) == ("rate_card", "price_too_large")
+    assert "2250000000" in r.json()["detail"]
+    assert intake(desk).status_code == 201  # the policy in force is unchanged
+    # The most a card may price a ticket at is accepted, and that ticket comes in.
+    top = {"start": "00:00", "end": "00:00", "multiplier": "1.25", "label": "always"}
+    body = {"rate_card": {"base_minor": {"general": 2**31 - 1, "orders": 800, "billing": 1200},
+                          "complexity": {"low": "0.8", "normal": "1", "high": "1"},
+                          "language_premium": {"ru": "0.8"}, "time_of_day": [top]}}  # fmt: skip
+    assert desk.put("/policy", body, desk.admin).status_code == 422  # 2^31 - 1 > 10^9
+    body["rate_card"]["base_minor"]["general"] = 10**9
+    body["rate_card"]["complexity"]["high"] = "1.7"
+    r = desk.put("/policy", body, desk.admin)
+    assert r.status_code == 200, r.text  # 10^9 × 1.7 × 1 × 1.25 = 2 125 000 000
+    urgent = {"subject": "Помогите", "body": "Заказ не пришёл", "skill": "general",
+              "priority": "urgent", "language": "en"}  # fmt: skip
+    created = desk.post("/tickets", desk.customer, urgent)
+    assert created.status_code == 201, created.text
+    assert created.json()["rate_minor"] == 2_125_000_000
 
 
 def test_a_policy_problem_reads_in_the_admins_language(desk: Desk) -> None:
@@ -103,3 +143,24 @@ def test_a_policy_problem_reads_in_the_admins_language(desk: Desk) -> None:
     )
     assert "rate_card.default_base_minor" in r.json()["detail"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"]), r.json()["detail"]
+
+
+def test_changing_an_sla_target_keeps_the_business_hours(desk: Desk) -> None:
+    """PUT /policy keeps what a body leaves out, but an "sla" without "business_hours" turned
+    the business hours off: an admin who shortened the first-response target had the SLA
+    clock run through nights and weekends, and tickets escalated at 3 a.m."""
+    weekdays = [{"weekday": i, "start": "09:00", "end": "18:00"} for i in range(5)]
+    hours = {"timezone": "Asia/Shanghai", "windows": weekdays}
+    assert desk.put("/policy", {"sla": {"business_hours": hours}}, desk.admin).status_code == 200
+    r = desk.put("/policy", {"sla": {"first_response_s": 7200}}, desk.admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["sla"]["first_response_s"] == 7200
+    assert (
+        r.json()["sla"]["business_hours"]
+        == desk.get("/policy", desk.admin).json()["sla"]["business_hours"]
+    )
+    assert r.json()["sla"]["business_hours"]["timezone"] == "Asia/Shanghai"
+    assert len(r.json()["sla"]["business_hours"]["windows"]) == 5
+    off = desk.put("/policy", {"sla": {"business_hours": None}}, desk.admin)  # around the clock
+    assert off.status_code == 200, off.text
+    assert off.json()["sla"]["business_hours"] is None

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.models import utcnow
 from crowdcx.payouts.models import LedgerPosting
-from crowdcx.tickets.models import ExpertProfileRow
+from crowdcx.tickets.models import ExpertProfileRow, TicketRow, TicketTransitionRow
 from crowdcx.tickets.sweeper import sweep_once
 from tests.conftest import World
 from tests.tickets.test_api import Desk
@@ -108,3 +108,80 @@ def test_another_agent_can_work_a_reopened_staff_ticket(
     assert resolve.status_code == 200, resolve.json()
     # Resolving made the second agent its one owner; the first cannot act on it twice.
     assert desk.post(f"/tickets/{tid}/resolve", desk.agent).status_code == 409
+
+
+def test_the_ledger_pages_through_every_posting_of_the_brand_only(
+    desk: Desk, client: TestClient, world: World
+) -> None:
+    """GET /ledger showed the newest 200 postings and no way to the older ones: a brand past
+    100 paid tickets could no longer read its early earnings (limit and cursor were ignored)."""
+    other = Desk(client, world, experts=1)  # another brand's earnings stay out of this ledger
+    other.online(other.experts[0])
+    elsewhere = other.ask()["id"]
+    other.post(f"/tickets/{elsewhere}/claim", other.experts[0])
+    assert other.post(f"/tickets/{elsewhere}/resolve", other.experts[0]).status_code == 200
+    expert = desk.experts[0]
+    desk.online(expert)
+    for _ in range(3):
+        tid = desk.ask()["id"]
+        desk.post(f"/tickets/{tid}/claim", expert)
+        assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    seen: list[int] = []
+    cursor = ""
+    for _page in range(10):
+        page = desk.get(f"/ledger?limit=4{'&cursor=' + cursor if cursor else ''}", desk.admin)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert len(body["postings"]) <= 4
+        assert body["balance"] == {"USD": 0}
+        seen += [p["id"] for p in body["postings"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    everything = desk.get("/ledger", desk.admin).json()["postings"]
+    assert len(everything) == 6
+    assert seen == [p["id"] for p in everything]  # newest first, each once
+    theirs = other.get("/ledger", other.admin).json()["postings"]
+    assert len(theirs) == 2
+    assert not {p["id"] for p in theirs} & set(seen)
+    assert desk.get("/ledger?cursor=nonsense", desk.admin).status_code == 422
+    assert desk.get("/ledger", expert).status_code == 403
+
+
+def test_the_hourly_rate_counts_the_time_worked_not_the_days_a_ticket_sat_resolved(
+    desk: Desk, db: Database
+) -> None:
+    """Claim → resolve took 10 minutes; the customer reopened it three days later and the
+    expert fixed it in 5. The rate divided the pay by claim → last resolution (3 days): 0.07
+    an hour instead of 20."""
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/reopen", desk.customer).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    t0 = utcnow() - timedelta(days=4)
+    moments = {
+        "claim": t0,
+        "resolve": t0 + timedelta(minutes=10),
+        "reopen": t0 + timedelta(days=3),
+    }
+    last_resolve = t0 + timedelta(days=3, minutes=5)
+    with db.transaction() as uow:  # the same history, as it happens over days
+        rows = uow.session.scalars(
+            select(TicketTransitionRow)
+            .where(TicketTransitionRow.ticket_id == tid)
+            .order_by(TicketTransitionRow.id)
+        ).all()
+        resolves = [r for r in rows if r.action == "resolve"]
+        for r in rows:
+            r.at = moments.get(r.action, t0 - timedelta(minutes=1))
+        resolves[-1].at = last_resolve
+        ticket = uow.session.get(TicketRow, tid)
+        assert ticket is not None
+        ticket.claimed_at, ticket.resolved_at = t0, last_resolve
+    mine = desk.get("/earnings/me", expert).json()
+    assert [line["amount_minor"] for line in mine["lines"]] == [500]
+    # 5.00 USD for 15 minutes of work.
+    assert mine["effective_hourly"] == {"USD": "20.00 USD"}, mine["effective_hourly"]

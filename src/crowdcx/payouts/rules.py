@@ -324,9 +324,40 @@ def validate_posting_set(ps: PostingSet) -> list[Violation]:
 
 @dataclass(frozen=True, slots=True)
 class WorkItem:
+    """One paid ticket. ``periods``, when known, are the stretches it was worked (see
+    :func:`worked_periods`); without them the time is claim → last resolution."""
+
     earned: Money
     claimed_at: datetime
     resolved_at: datetime
+    periods: tuple[tuple[datetime, datetime], ...] = ()
+
+    @property
+    def seconds(self) -> float:
+        if self.periods:
+            return sum((end - start).total_seconds() for start, end in self.periods)
+        return (self.resolved_at - self.claimed_at).total_seconds()
+
+
+WORK_STARTS: Final = frozenset({"claim", "reopen"})
+WORK_ENDS: Final = frozenset({"resolve", "escalate"})
+
+
+def worked_periods(
+    history: Iterable[tuple[str, datetime]],
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The stretches a ticket was being worked, from its history in order (action, moment):
+    from a claim or a reopen to the next resolution or escalation. The days a ticket sat
+    resolved before its customer reopened it are nobody's work."""
+    periods: list[tuple[datetime, datetime]] = []
+    started: datetime | None = None
+    for action, at in history:
+        if action in WORK_STARTS and started is None:
+            started = at
+        elif action in WORK_ENDS and started is not None:
+            periods.append((started, at))
+            started = None
+    return tuple(periods)
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,10 +372,11 @@ MIN_SECONDS_PER_TICKET: Final = 60.0  # a 3-second resolution must not claim an 
 
 
 def effective_hourly_rate(items: Iterable[WorkItem]) -> dict[str, HourlyRate]:
-    """Earnings ÷ claim→resolve time, per currency. Each ticket counts at least a minute."""
+    """Earnings ÷ time worked (claim → resolve, and reopen → resolve again), per currency.
+    Each ticket counts at least a minute."""
     totals: dict[str, tuple[int, float, int]] = {}
     for it in items:
-        secs = max((it.resolved_at - it.claimed_at).total_seconds(), MIN_SECONDS_PER_TICKET)
+        secs = max(it.seconds, MIN_SECONDS_PER_TICKET)
         minor, seconds, n = totals.get(it.earned.currency, (0, 0.0, 0))
         totals[it.earned.currency] = (minor + it.earned.minor, seconds + secs, n + 1)
     out: dict[str, HourlyRate] = {}

@@ -355,10 +355,17 @@ def my_earnings(slug: str, user: CurrentUser, uow: Uow) -> EarningsOut:
 
 
 @router.get("/ledger", response_model=LedgerOut)
-def ledger(slug: str, user: CurrentUser, uow: Uow) -> LedgerOut:
+def ledger(
+    slug: str,
+    user: CurrentUser,
+    uow: Uow,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 200,
+) -> LedgerOut:
     ctx = access_brand(uow.session, slug, user, "brand.manage")
-    rows, balance = service.ledger(uow.session, ctx)
+    rows, balance = service.ledger(uow.session, ctx, limit, decode_cursor(cursor))
     return LedgerOut(
+        next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None,
         postings=[
             PostingOut(
                 id=r.id,

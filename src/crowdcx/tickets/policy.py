@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,11 +41,16 @@ from crowdcx.tickets.rules import (
 )
 
 CUSTOMER_FIELDS: Final[tuple[str, ...]] = ("name", "phone", "email", "order_number", "address")
+# The complexities a ticket is priced at (its priority maps to one of them).
+COMPLEXITIES: Final[tuple[str, ...]] = ("low", "normal", "high")
 
 MAX_DURATION_S: Final = 365 * 86_400  # SLA targets, auto-close delay: a year at most
 MAX_AMOUNT_MINOR: Final = 10**9  # a base amount: 10 000 000.00 in a two-decimal currency
 MAX_FACTOR: Final = Decimal(100)  # complexity, language and time-of-day multipliers
 MAX_COUNT: Final = 100  # tickets an expert holds at once, experts rung before staff
+# The most a ticket's price may be: a ticket keeps its quote in a 32-bit column, so a price
+# above this is refused by PostgreSQL at intake (SQLite would take it).
+MAX_PRICE_MINOR: Final = 2**31 - 1
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext marker Babel extracts
@@ -74,6 +79,15 @@ MESSAGES: Final[Mapping[str, str]] = {
     ),
     "duration_too_long": N_("%(field)s must be at most %(limit)s seconds (%(days)s days)."),
     "count_too_large": N_("%(field)s must be at most %(limit)s."),
+    "complexity_unknown": N_(
+        "%(field)s: tickets are priced at complexity low, normal or high (their priority "
+        "decides: urgent is priced as high); %(key)s is never used."
+    ),
+    "price_too_large": N_(
+        "%(field)s: the highest base amount times the highest multipliers prices a ticket at "
+        "%(price)s minor units; a ticket's price can be at most %(limit)s. Lower the base "
+        "amount or the multipliers."
+    ),
 }
 
 
@@ -352,6 +366,9 @@ def _check_rate_card(p: BrandPolicy) -> list[Violation]:
         *((f"rate_card.time_of_day.{i}.multiplier", b.multiplier)
           for i, b in enumerate(card.time_of_day)),
     ]  # fmt: skip
+    for key in card.complexity:
+        if key not in COMPLEXITIES:
+            out.append(_m("complexity_unknown", f"rate_card.complexity.{key}", key=key))
     for name, value in factors:
         if not (isinstance(value, Decimal) and value.is_finite() and 0 <= value <= MAX_FACTOR):
             out.append(_m("factor_invalid", name, limit=MAX_FACTOR))
@@ -370,7 +387,36 @@ def _check_rate_card(p: BrandPolicy) -> list[Violation]:
             )
     if not _zone_ok(card.timezone):
         out.append(_v("timezone_unknown", f"unknown timezone {card.timezone!r}", "rate_card"))
+    if not out:
+        highest = highest_price_minor(p)
+        if highest > MAX_PRICE_MINOR:
+            out.append(_m("price_too_large", "rate_card", price=highest, limit=MAX_PRICE_MINOR))
     return out
+
+
+def highest_price_minor(p: BrandPolicy) -> int:
+    """An upper bound of what the rate card can price a ticket at: the highest base amount
+    times the highest complexity, language and time-of-day factors (a key left out is
+    factor 1). Call on a card whose amounts and factors are valid."""
+    card = p.rate_card
+    bases = [*card.base_minor.values()]
+    if card.default_base_minor is not None:
+        bases.append(card.default_base_minor)
+
+    def top(factors: list[Decimal], complete: bool) -> Decimal:
+        return max([*factors, *([] if complete and factors else [Decimal(1)])])
+
+    complexity = top(
+        [card.complexity[k] for k in COMPLEXITIES if k in card.complexity],
+        all(k in card.complexity for k in COMPLEXITIES),
+    )
+    language = top(
+        [card.language_premium[k] for k in p.languages if k in card.language_premium],
+        all(k in card.language_premium for k in p.languages),
+    )
+    band = top([b.multiplier for b in card.time_of_day], False)
+    product = Decimal(max(bases, default=0)) * complexity * language * band
+    return int(product.to_integral_value(rounding=ROUND_CEILING))
 
 
 def _check_access(p: BrandPolicy) -> list[Violation]:
@@ -526,12 +572,24 @@ def policy_from_dict(
         sla = b.sla
         if "sla" in data:
             d = data["sla"]
-            bh = None
-            if d.get("business_hours"):
+            # Left out, business hours stay as they are (null or {} turns them off); their
+            # time zone, left out, stays too, or is the brand's (the rate card's), never UTC.
+            bh = b.sla.business_hours
+            if "business_hours" in d and not d["business_hours"]:
+                bh = None
+            elif d.get("business_hours"):
                 h = d["business_hours"]
                 at = "sla.business_hours.windows"
+                card_data = data.get("rate_card")
+                zone = (
+                    bh.timezone
+                    if bh is not None
+                    else str(card_data.get("timezone", b.rate_card.timezone))
+                    if isinstance(card_data, Mapping)
+                    else b.rate_card.timezone
+                )
                 bh = BusinessHours(
-                    str(h.get("timezone", "UTC")),
+                    str(h.get("timezone", zone)),
                     tuple(
                         Window(
                             _whole(w["weekday"], f"{at}.{i}.weekday"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 
 class Strict(BaseModel):
@@ -118,8 +118,9 @@ class ReasonIn(Strict):
 
 
 class RatingIn(Strict):
-    csat: int
-    nps: int | None = None
+    # Strict: JSON true/false are not ratings (pydantic would read them as 1 and 0).
+    csat: StrictInt
+    nps: StrictInt | None = None
     comment: str = Field(default="", max_length=2000)
 
 
@@ -171,6 +172,7 @@ class PostingOut(BaseModel):
 class LedgerOut(BaseModel):
     postings: list[PostingOut]
     balance: dict[str, int]
+    next_cursor: str | None = None  # the next (older) page, if there may be one
 
 
 class AccessOut(BaseModel):

@@ -11,7 +11,7 @@ import threading
 import time
 from collections import ChainMap
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -1559,7 +1559,7 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
             tickets[str(r.id)] = r
     lines: list[EarningLine] = []
     totals: dict[str, Money] = {}
-    work: list[pay.WorkItem] = []
+    work: dict[int, pay.WorkItem] = {}
     # A reversed earning (the ticket ended with staff) is not pay for that time.
     reversed_ = {p.correlation_key for p in postings if p.kind == "reversal"}
     for posting in postings:
@@ -1578,17 +1578,49 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
             and claimed_at is not None
             and resolved_at is not None
         ):
-            work.append(pay.WorkItem(amount, claimed_at, resolved_at))
-    rates = pay.effective_hourly_rate(work) if work else {}
+            work[int(posting.correlation_key)] = pay.WorkItem(amount, claimed_at, resolved_at)
+    for ticket_id, periods in _reworked(session, ctx, sorted(work)).items():
+        work[ticket_id] = replace(work[ticket_id], periods=periods)
+    rates = pay.effective_hourly_rate(work.values()) if work else {}
     return Earnings(lines, totals, {cur: rate.per_hour for cur, rate in rates.items()})
 
 
+def _reworked(
+    session: Session, ctx: BrandContext, ids: list[int]
+) -> dict[int, tuple[tuple[datetime, datetime], ...]]:
+    """The stretches each reopened ticket among ``ids`` was worked: claim → resolution and
+    reopen → resolution again, not the days it sat resolved until its customer reopened it.
+    (Tickets never reopened keep claim → resolution; only the reopened ones are read.)"""
+    out: dict[int, tuple[tuple[datetime, datetime], ...]] = {}
+    t = TicketTransitionRow
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        reopened = select(t.ticket_id).where(
+            t.brand_id == ctx.brand.id, t.ticket_id.in_(chunk), t.action == "reopen"
+        )
+        steps: dict[int, list[tuple[str, datetime]]] = {}
+        for ticket_id, action, at in session.execute(
+            select(t.ticket_id, t.action, t.at)
+            .where(t.brand_id == ctx.brand.id, t.ticket_id.in_(reopened))
+            .order_by(t.id)
+        ):
+            steps.setdefault(ticket_id, []).append((action, at))
+        for ticket_id, history in steps.items():
+            periods = pay.worked_periods(history)
+            if periods:
+                out[ticket_id] = periods
+    return out
+
+
 def ledger(
-    session: Session, ctx: BrandContext, limit: int = 200
+    session: Session, ctx: BrandContext, limit: int = 200, before: int | None = None
 ) -> tuple[list[LedgerPosting], dict[str, int]]:
-    rows = list(
-        session.scalars(ctx.scoped(LedgerPosting).order_by(LedgerPosting.id.desc()).limit(limit))
-    )
+    """The brand's postings, newest first, ``limit`` at a time (``before``: the id the previous
+    page ended with), and the balance per currency over all of them."""
+    stmt = ctx.scoped(LedgerPosting)
+    if before is not None:
+        stmt = stmt.where(LedgerPosting.id < before)
+    rows = list(session.scalars(stmt.order_by(LedgerPosting.id.desc()).limit(limit)))
     balance = dict(
         session.execute(
             ctx.scoped(
