@@ -172,12 +172,7 @@ def create_ticket(
 @router.get("/b/{slug}/tickets")
 def my_tickets(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
     ctx = access_brand(uow.session, slug, user, "ticket.create")
-    policy, _roster = service.load_policy(uow.session, ctx)
-    rows = [
-        r
-        for r in service.list_tickets(uow.session, ctx, user, None, False, policy, 100)
-        if r.customer_id == user.id
-    ]
+    rows = service.customer_tickets(uow.session, ctx, user, 100)
     return page(
         request, "tickets/list.html", {**_common(ctx), "rows": rows, "title": _("My tickets")}
     )

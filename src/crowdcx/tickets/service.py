@@ -1439,7 +1439,8 @@ def list_tickets(
             )
             stmt = stmt.where(TicketRow.id.in_(theirs))
         else:
-            visible = TicketRow.owner_id == user.id
+            # What they work on, and what they asked themselves as the brand's customer.
+            visible = or_(TicketRow.owner_id == user.id, TicketRow.customer_id == user.id)
             profile_row = expert_row(session, ctx, user.id)
             expert = _profile(profile_row) if profile_row is not None else None
             # Offline or full: no queued ticket is theirs to take, whatever its skill.
@@ -1477,7 +1478,7 @@ def list_tickets(
         )
         rows += [
             r for r in batch
-            if r.owner_id == user.id or not routing.eligibility(
+            if user.id in (r.owner_id, r.customer_id) or not routing.eligibility(
                 profile, _routing_request(r),
                 policy.skill(r.skill), policy.max_concurrent,
             )
@@ -1486,6 +1487,21 @@ def list_tickets(
             return rows[:limit]
         after = batch[-1].id
     return rows[:limit]
+
+
+def customer_tickets(
+    session: Session, ctx: BrandContext, user: User, limit: int = 100
+) -> list[TicketRow]:
+    """The tickets this person asked as the brand's customer, newest first (whatever else
+    they do in the brand: an agent or expert asks too)."""
+    return list(
+        session.scalars(
+            ctx.scoped(TicketRow)
+            .where(TicketRow.customer_id == user.id)
+            .order_by(TicketRow.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def owned_tickets(session: Session, ctx: BrandContext, user: User) -> list[TicketRow]:

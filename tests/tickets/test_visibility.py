@@ -1,0 +1,51 @@
+"""What each person sees of a ticket: their own tickets listed whatever else they do in the
+brand, nothing of a ticket they handed on, customer data masked wherever an expert reads it,
+and messages that say something."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Person, World
+from tests.tickets.test_api import Desk
+from tests.tickets.test_pages import sign_in
+
+PROFILE = {
+    "skills": {"general": 5},
+    "languages": ["zh-Hans", "en"],
+    "tier": 0,
+    "certifications": [],
+}
+
+
+def _ask(desk: Desk, who: Person, subject: str) -> int:
+    r = desk.post("/tickets", who, {"subject": subject, "body": "Where is it?", "skill": "general"})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def test_an_expert_who_asks_as_a_customer_finds_their_ticket(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world, experts=0)
+    both = world.member(desk.slug, ["customer", "expert"], "Пётр")
+    assert desk.put(f"/experts/{both.id}", PROFILE, desk.admin).status_code == 200
+    tid = _ask(desk, both, "My own refund")
+    listed = desk.get("/tickets", both).json()["items"]
+    assert tid in [t["id"] for t in listed]  # was: only tickets they work on
+    sign_in(client, both)
+    assert "My own refund" in client.get(f"/b/{desk.slug}/tickets").text  # was: "nothing yet"
+
+
+def test_an_agent_who_asks_as_a_customer_finds_an_older_ticket(
+    client: TestClient, world: World
+) -> None:
+    """ "My tickets" read the brand's newest hundred tickets and kept the viewer's own: an
+    agent's ticket behind a hundred newer ones of other customers disappeared."""
+    desk = Desk(client, world, experts=0)
+    both = world.member(desk.slug, ["customer", "agent"], "Анна")
+    _ask(desk, both, "Agent's own question")
+    for i in range(100):
+        _ask(desk, desk.customer, f"other {i}")
+    sign_in(client, both)
+    assert "Agent&#39;s own question" in client.get(f"/b/{desk.slug}/tickets").text
