@@ -49,3 +49,30 @@ def test_an_agent_who_asks_as_a_customer_finds_an_older_ticket(
         _ask(desk, desk.customer, f"other {i}")
     sign_in(client, both)
     assert "Agent&#39;s own question" in client.get(f"/b/{desk.slug}/tickets").text
+
+
+def test_an_expert_who_hands_a_reopened_ticket_to_staff_no_longer_reads_it(
+    client: TestClient, world: World
+) -> None:
+    """Handing a ticket to staff ends an expert's view of it (the page sends them back to the
+    workspace); a ticket they had resolved once, reopened by the customer, stayed readable —
+    with every internal note staff wrote after — because they were still its resolver."""
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/reopen", desk.customer).status_code == 200
+    handed = desk.post(f"/tickets/{tid}/escalate", expert, {"reason": "refund needs staff"})
+    assert handed.status_code == 200, handed.text
+    note = {"body": "Staff only: refund approved by finance", "internal": True}
+    assert desk.post(f"/tickets/{tid}/messages", desk.agent, note).status_code == 201
+    assert desk.get(f"/tickets/{tid}", expert).status_code == 404
+    assert desk.get(f"/tickets/{tid}/messages", expert).status_code == 404
+    mine = desk.get("/tickets?mine=true", expert).json()["items"]
+    assert tid not in [t["id"] for t in mine]
+    sign_in(client, expert)
+    page = client.get(f"/b/{desk.slug}/tickets/{tid}")
+    assert page.status_code == 404
+    assert "refund approved" not in page.text

@@ -62,6 +62,9 @@ COMPLEXITY_BY_PRIORITY = {"low": "low", "normal": "normal", "high": "high", "urg
 MAX_SUBJECT = 200
 MAX_BODY = 20_000
 OPEN_FOR_OWNER = ("claimed", "reopened")
+# An expert keeps reading a ticket they resolved while it stays resolved (or closed); once the
+# customer reopens it they read it as its owner, and when they hand it to staff, no longer.
+RESOLVED_STATES = ("resolved", "closed")
 
 
 # ------------------------------------------------------------------------------------------
@@ -1086,13 +1089,14 @@ def visible_ticket(
     now: datetime,
 ) -> tuple[TicketRow, lifecycle.Role]:
     """The ticket if this person may see it; experts see only what is offered to them, what
-    they own, or (pull mode) what they could claim. Anyone else: 404."""
+    they own, what they resolved (until it goes on to staff), or (pull mode) what they could
+    claim. Anyone else: 404."""
     row = get_ticket(uow.session, ctx, ticket_id)
     role = _viewer_role(ctx, user, row)
     if role is lifecycle.Role.EXPERT and not (
         row.owner_id == user.id
         or row.offered_to == user.id
-        or row.resolved_by == user.id
+        or (row.resolved_by == user.id and row.status in RESOLVED_STATES)
         or (
             row.status == "queued"
             and policy.routing_mode is not routing.RoutingMode.PUSH
@@ -1434,7 +1438,9 @@ def list_tickets(
                     TicketRow.brand_id == ctx.brand.id, TicketRow.owner_id == user.id
                 ),
                 select(TicketRow.id).where(
-                    TicketRow.brand_id == ctx.brand.id, TicketRow.resolved_by == user.id
+                    TicketRow.brand_id == ctx.brand.id,
+                    TicketRow.resolved_by == user.id,
+                    TicketRow.status.in_(RESOLVED_STATES),
                 ),
             )
             stmt = stmt.where(TicketRow.id.in_(theirs))
