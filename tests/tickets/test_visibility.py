@@ -4,10 +4,13 @@ and messages that say something."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import Person, World
-from tests.tickets.test_api import Desk
+from tests.tickets.test_api import PHONE, Desk
 from tests.tickets.test_pages import sign_in
 
 PROFILE = {
@@ -76,3 +79,59 @@ def test_an_expert_who_hands_a_reopened_ticket_to_staff_no_longer_reads_it(
     page = client.get(f"/b/{desk.slug}/tickets/{tid}")
     assert page.status_code == 404
     assert "refund approved" not in page.text
+
+
+def test_customer_data_quoted_in_the_text_is_masked_for_the_experts_tier(
+    app: FastAPI, client: TestClient, world: World, monkeypatch: Any
+) -> None:
+    """A tier-0 expert sees the phone, e-mail address and order number masked in the fields,
+    and read them in full wherever the customer (or staff) wrote them in the subject, the
+    description or a message: the ticket, its messages, the offers list, the live offer, the
+    workspace and ticket pages, the earnings."""
+    published: list[tuple[str, str, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        app.state.broadcaster, "publish", lambda c, e, d: published.append((c, e, d))
+    )
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask(
+        subject="订单 lm-2026-000123 没到",
+        body="请打 138 1234 5678 或发邮件 Li.Wei@example.com，地址 Москва, ул. Тверская, д. 1",
+        customer_fields={
+            "name": "李伟",
+            "phone": PHONE,
+            "email": "li.wei@example.com",
+            "order_number": "LM-2026-000123",
+            "address": "Москва, ул. Тверская, д. 1",
+        },
+    )["id"]
+    secrets = ["000123", "1234 5678", "i.Wei@", "Тверская"]
+
+    def leaks(text: str) -> list[str]:
+        return [s for s in secrets if s in text]
+
+    offer = [d for c, e, d in published if e == "offer" and c == f"user:{expert.id}"]
+    assert offer
+    assert not leaks(str(offer))
+    assert not leaks(str(desk.get("/offers", expert).json()))
+    sign_in(client, expert)
+    assert not leaks(client.get(f"/b/{desk.slug}/workspace").text)
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    said = {"body": "Звонил на +86 138-1234-5678, заказ LM-2026-000123"}
+    assert desk.post(f"/tickets/{tid}/messages", desk.agent, said).status_code == 201
+    view = desk.get(f"/tickets/{tid}", expert).json()
+    assert not leaks(view["subject"] + view["body"]), view
+    assert "**-****-**0123" in view["subject"]  # masked as the field is, not removed
+    assert not leaks(str(desk.get(f"/tickets/{tid}/messages", expert).json()))
+    assert not leaks(client.get(f"/b/{desk.slug}/workspace").text)
+    assert not leaks(client.get(f"/b/{desk.slug}/tickets/{tid}").text)
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    assert not leaks(str(desk.get("/earnings/me", expert).json()))
+    assert not leaks(client.get(f"/b/{desk.slug}/earnings").text)
+    # The customer and staff read what was written.
+    for who in (desk.customer, desk.agent):
+        mine = desk.get(f"/tickets/{tid}", who).json()
+        assert "lm-2026-000123" in mine["subject"]
+        assert "138 1234 5678" in mine["body"]
+    assert "LM-2026-000123" in str(desk.get(f"/tickets/{tid}/messages", desk.customer).json())

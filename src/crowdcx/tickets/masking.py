@@ -281,6 +281,54 @@ def present(
 
 _EMAIL_RE: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_RE: Final = re.compile(r"\+?\d[\d ()\-]{6,}\d")
+_NUMBER_RE: Final = re.compile(r"\+?\d[\d ().\-]{5,}\d")
+
+
+def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str]) -> str:
+    """``text`` (a ticket's subject, body or a message) as a viewer who sees the ``allowed``
+    fields unmasked may read it: wherever it quotes a customer field value the viewer may not
+    see (in any letter case), that value is masked as in the field itself, and so is the
+    customer's phone number written in another form; when e-mail is hidden, every address in
+    it is masked too. Values of allowed fields stay as they are."""
+    allowed = set(allowed)
+    known: dict[str, str] = {}
+    for name, raw in fields.items():
+        value = "" if raw is None else str(raw).strip()
+        if len(value) >= 2 and value.lower() not in known:
+            known[value.lower()] = name
+    hide_email = "email" not in allowed
+    phone = "" if "phone" in allowed else "".join(ch for ch in str(fields.get("phone") or "")
+                                                  if ch.isdigit())  # fmt: skip
+
+    def same_phone(number: str) -> str:
+        digits = "".join(ch for ch in number if ch.isdigit())
+        # The customer's number in another form (+86 or 8 in front, spaces, dashes, dots):
+        # the same last seven digits. Dates and other numbers stay as written.
+        same = len(phone) >= 7 and len(digits) >= 7 and digits[-7:] == phone[-7:]
+        return mask_field("phone", number) if same else number
+
+    def generic(part: str) -> str:
+        if hide_email:
+            part = _EMAIL_RE.sub(lambda m: mask_field("email", m.group()), part)
+        if phone:
+            part = _NUMBER_RE.sub(lambda m: same_phone(m.group()), part)
+        return part
+
+    if not known:
+        return generic(text)
+    pattern = re.compile(
+        "|".join(re.escape(v) for v in sorted(known, key=len, reverse=True)), re.IGNORECASE
+    )
+    out: list[str] = []
+    pos = 0
+    for match in pattern.finditer(text):
+        out.append(generic(text[pos : match.start()]))
+        field = known.get(match.group().lower(), "")
+        quoted = match.group()
+        out.append(quoted if field in allowed else mask_field(field, quoted))
+        pos = match.end()
+    out.append(generic(text[pos:]))
+    return "".join(out)
 
 
 def scrub(text: str, known_values: Iterable[str] = ()) -> str:

@@ -665,11 +665,16 @@ def _on_event(
     session = uow.session
     broadcaster_event = None
     if isinstance(event, lifecycle.OfferMade):
-        broadcaster_event = (
-            f"user:{event.expert_id}",
-            "offer",
-            offer_payload(row, event.expires_at),
-        )
+        payload = offer_payload(row, event.expires_at)
+        if as_read(row.subject, row, frozenset()) != row.subject:
+            # The subject quotes the customer's data: show it as the expert's tier may see
+            # it. (Only then is their profile read: intake reads nothing after its writes.)
+            profile_row = expert_row(session, ctx, int(event.expert_id))
+            tier = profile_row.tier if profile_row is not None else -1
+            policy, _roster = load_policy(session, ctx)
+            allowed = frozenset(masking.visible_fields(tier, policy))
+            payload["subject"] = as_read(row.subject, row, allowed)
+        broadcaster_event = (f"user:{event.expert_id}", "offer", payload)
     elif isinstance(event, lifecycle.TicketResolved):
         expert_id = event.expert_id
         if event.earning_due and expert_id is not None:
@@ -1159,6 +1164,34 @@ def present_fields(
     return shown
 
 
+def unmasked_fields(
+    session: Session, ctx: BrandContext, user: User, role: lifecycle.Role, policy: BrandPolicy
+) -> frozenset[str] | None:
+    """The customer fields this viewer sees unmasked, or None when they see every one (the
+    ticket's customer; staff, unless the brand's policy hides a field even from them)."""
+    tier = viewer_tier(session, ctx, user, role)
+    if tier is None:
+        return None
+    allowed = masking.visible_fields(tier, policy)
+    return None if allowed >= set(CUSTOMER_FIELDS) else frozenset(allowed)
+
+
+def as_read(text: str, row: TicketRow, allowed: frozenset[str] | None) -> str:
+    """A ticket's subject, body or message as a viewer who sees ``allowed`` fields reads it:
+    the customer's data it quotes masked as in the fields themselves."""
+    if allowed is None:
+        return text
+    return masking.mask_quoted(text, row.customer_fields or {}, allowed)
+
+
+def message_html(message: TicketMessageRow, row: TicketRow, allowed: frozenset[str] | None) -> str:
+    """A message's HTML for this viewer (rendered again only when it quotes hidden data)."""
+    if allowed is None:
+        return message.body_html
+    masked = as_read(message.body, row, allowed)
+    return message.body_html if masked == message.body else render(masked)
+
+
 def claim(
     uow: UnitOfWork, ctx: BrandContext, user: User, ticket_id: int, now: datetime
 ) -> TicketRow:
@@ -1568,10 +1601,16 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
     for start in range(0, len(ids), 1000):
         for r in session.execute(
             select(
-                TicketRow.id, TicketRow.subject, TicketRow.claimed_at, TicketRow.resolved_at
+                TicketRow.id,
+                TicketRow.subject,
+                TicketRow.customer_fields,
+                TicketRow.claimed_at,
+                TicketRow.resolved_at,
             ).where(TicketRow.brand_id == ctx.brand.id, TicketRow.id.in_(ids[start : start + 1000]))
         ):
             tickets[str(r.id)] = r
+    policy, _roster = load_policy(session, ctx)
+    allowed = unmasked_fields(session, ctx, user, lifecycle.Role.EXPERT, policy)
     lines: list[EarningLine] = []
     totals: dict[str, Money] = {}
     work: list[pay.WorkItem] = []
@@ -1581,7 +1620,12 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
         ticket = tickets.get(posting.correlation_key)
         if ticket is None:
             continue
-        subject, claimed_at, resolved_at = ticket.subject, ticket.claimed_at, ticket.resolved_at
+        subject = (
+            ticket.subject
+            if allowed is None
+            else masking.mask_quoted(ticket.subject, ticket.customer_fields or {}, allowed)
+        )
+        claimed_at, resolved_at = ticket.claimed_at, ticket.resolved_at
         amount = Money(posting.amount_minor, posting.currency)
         lines.append(
             EarningLine(int(posting.correlation_key), subject, amount, posting.kind, posting.at)
