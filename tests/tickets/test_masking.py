@@ -173,3 +173,9 @@ def test_a_hidden_value_never_survives_in_the_text(before: str, after: str, fiel
     out = mask_quoted(f"{before}{value.upper()}{after}{value}", FIELDS, {"x"})
     assert value not in out
     assert value.upper() not in out
+
+
+def test_an_address_quoted_in_another_order_is_masked() -> None:
+    fields = {"address": "Москва, ул. Тверская, д. 1"}
+    shown = mask_quoted("Живу: ул. тверская, д. 1, Москва", fields, {"name"})
+    assert shown == "Живу: ул. ***, д. 1, ***"

@@ -135,3 +135,39 @@ def test_customer_data_quoted_in_the_text_is_masked_for_the_experts_tier(
         assert "lm-2026-000123" in mine["subject"]
         assert "138 1234 5678" in mine["body"]
     assert "LM-2026-000123" in str(desk.get(f"/tickets/{tid}/messages", desk.customer).json())
+
+
+def test_past_ticket_search_shows_no_customer_data_in_another_form(
+    client: TestClient, world: World
+) -> None:
+    """Resolved tickets are searchable by every expert of the brand, with the customer's data
+    removed — only where it was written exactly as in the fields: in another letter case, an
+    address's parts in another order or the phone with dots, it reached other experts."""
+    desk = Desk(client, world, experts=2)
+    expert, other = desk.experts
+    desk.online(expert)
+    tid = desk.ask(
+        subject="Refund for order lm-2026-000123 headphones",
+        body="Headphones refund. I am ivan petrov, call 138.1234.5678, "
+        "I live at ул. тверская, д. 1, Москва",
+        language="en",
+        customer_fields={
+            "name": "Ivan Petrov",
+            "phone": PHONE,
+            "order_number": "LM-2026-000123",
+            "address": "Москва, ул. Тверская, д. 1",
+        },
+    )["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    reply = {"body": "Dear IVAN PETROV, the refund for LM-2026-000123 is on its way"}
+    assert desk.post(f"/tickets/{tid}/messages", expert, reply).status_code == 201
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    found = client.get(
+        f"/api/v1/brands/{desk.slug}/search",
+        params={"q": "headphones refund", "kind": "ticket"},
+        headers=other.auth,
+    ).json()["results"]
+    assert [r["id"] for r in found] == [str(tid)]
+    seen = (found[0]["title"] + found[0]["snippet"]).lower()
+    for secret in ("lm-", "ivan", "petrov", "1234", "тверская", "москва"):
+        assert secret not in seen, (secret, seen)
