@@ -171,3 +171,26 @@ def test_past_ticket_search_shows_no_customer_data_in_another_form(
     seen = (found[0]["title"] + found[0]["snippet"]).lower()
     for secret in ("lm-", "ivan", "petrov", "1234", "тверская", "москва"):
         assert secret not in seen, (secret, seen)
+
+
+def test_a_message_or_ticket_that_shows_nothing_is_refused(
+    client: TestClient, world: World
+) -> None:
+    """Zero-width characters, or Markdown that renders to nothing, made a blank message —
+    and, the expert's first, it stopped the first-response clock; a ticket likewise."""
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    for blank in ("\u200b", "\u200b\u2060\ufeff", "[]()", "\x01\x02"):
+        r = desk.post(f"/tickets/{tid}/messages", expert, {"body": blank})
+        assert r.status_code == 422, (blank, r.text)
+        assert r.json()["code"] == "required"
+    assert desk.get(f"/tickets/{tid}/messages", expert).json() == []
+    assert desk.post(f"/tickets/{tid}/messages", expert, {"body": "好"}).status_code == 201
+    assert desk.post(f"/tickets/{tid}/messages", expert, {"body": "?"}).status_code == 201
+    blank_ticket = {"subject": "\u200b", "body": "\u200b\u200b", "skill": "general"}
+    r = desk.post("/tickets", desk.customer, blank_ticket)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "subject"

@@ -26,7 +26,7 @@ from crowdcx.kernel.db import UnitOfWork, append_rows
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, detect_language, normalize_locale
-from crowdcx.kernel.markdown import render
+from crowdcx.kernel.markdown import render, says_something
 from crowdcx.kernel.money import Money
 from crowdcx.kernel.numbers import ascii_int
 from crowdcx.payouts import rules as pay
@@ -957,7 +957,7 @@ def prepare_intake(
     """Everything about a new inquiry that needs no write: validation, language, price."""
     subject = data.subject.strip()
     body = data.body.strip()
-    if not subject:
+    if not says_something(subject):
         raise invalid("subject", _("Say in a few words what the problem is."), "required")
     if len(subject) > MAX_SUBJECT:
         raise invalid(
@@ -965,7 +965,7 @@ def prepare_intake(
             _("Keep the subject under %(n)d characters.") % {"n": MAX_SUBJECT},
             "too_long",
         )
-    if not body:
+    if not says_something(body):
         raise invalid("body", _("Describe the problem so that someone can help."), "required")
     if len(body) > MAX_BODY:
         raise invalid(
@@ -1336,7 +1336,7 @@ def post_message(
     policy, _r = load_policy(uow.session, ctx)
     row, role = visible_ticket(uow, ctx, user, ticket_id, policy, now)
     text = body.strip()
-    if not text:
+    if not says_something(text, markdown=True):
         raise invalid("body", _("Write a message first."), "required")
     if len(text) > MAX_BODY:
         raise invalid(
