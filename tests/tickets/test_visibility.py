@@ -4,6 +4,7 @@ and messages that say something."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -194,3 +195,29 @@ def test_a_message_or_ticket_that_shows_nothing_is_refused(
     r = desk.post("/tickets", desk.customer, blank_ticket)
     assert r.status_code == 422, r.text
     assert r.json()["field"] == "subject"
+
+
+def test_a_brand_admin_reads_the_whole_access_log(client: TestClient, world: World) -> None:
+    """The access log showed the newest 200 views and nothing before them, by API or page:
+    a morning's work of one agent hid who had looked at what the day before."""
+    desk = Desk(client, world, experts=0)
+    first = desk.ask()["id"]
+    assert desk.get(f"/tickets/{first}", desk.agent).status_code == 200  # the oldest view
+    later = desk.ask(subject="another one")["id"]
+    for _ in range(200):
+        assert desk.get(f"/tickets/{later}", desk.agent).status_code == 200
+    seen: list[int] = []
+    url = "/access-log?limit=150"
+    while True:
+        page = desk.get(url, desk.admin).json()
+        seen += [e["ticket_id"] for e in page]
+        if len(page) < 150:
+            break
+        url = f"/access-log?limit=150&before={page[-1]['id']}"
+    assert seen == [later] * 200 + [first]
+    assert desk.get(f"/access-log?before={2**70}", desk.admin).status_code == 422
+    sign_in(client, desk.admin)
+    html = client.get(f"/b/{desk.slug}/admin/access-log").text
+    older = re.search(r'href="(/b/[^"]+/admin/access-log\?before=\d+)"', html)
+    assert older, "no link to older entries"
+    assert f"#{first}<" in client.get(older.group(1)).text

@@ -381,10 +381,18 @@ def ledger(slug: str, user: CurrentUser, uow: Uow) -> LedgerOut:
 
 
 @router.get("/access-log", response_model=list[AccessOut])
-def access_log(slug: str, user: CurrentUser, uow: Uow) -> list[AccessOut]:
+def access_log(
+    slug: str,
+    user: CurrentUser,
+    uow: Uow,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 200,
+) -> list[AccessOut]:
+    """The newest entries first; ``?before=<id of the last one>`` reads the next page."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     return [
         AccessOut(
+            id=r.id,
             ticket_id=r.ticket_id,
             viewer_id=r.viewer_id,
             viewer_name=name,
@@ -392,5 +400,5 @@ def access_log(slug: str, user: CurrentUser, uow: Uow) -> list[AccessOut]:
             fields=r.fields,
             at=r.at,
         )
-        for r, name in service.access_log(uow.session, ctx)
+        for r, name in service.access_log(uow.session, ctx, limit, before)
     ]

@@ -576,11 +576,18 @@ def save_expert(
     return RedirectResponse(f"/b/{slug}/admin/policy?saved=1", status_code=303)
 
 
+ACCESS_LOG_PAGE = 200
+
+
 @router.get("/b/{slug}/admin/access-log")
-def access_log(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+def access_log(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, before: str = ""
+) -> Response:
     ctx = access_brand(uow.session, slug, user, "brand.manage")
+    entries = service.access_log(uow.session, ctx, ACCESS_LOG_PAGE, ascii_int(before))
+    older = entries[-1][0].id if len(entries) == ACCESS_LOG_PAGE else None
     return page(
         request,
         "tickets/access_log.html",
-        {**_common(ctx), "entries": service.access_log(uow.session, ctx)},
+        {**_common(ctx), "entries": entries, "older": older},
     )

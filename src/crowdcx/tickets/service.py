@@ -1659,14 +1659,17 @@ def ledger(
 
 
 def access_log(
-    session: Session, ctx: BrandContext, limit: int = 200
+    session: Session, ctx: BrandContext, limit: int = 200, before: int | None = None
 ) -> list[tuple[AccessLogRow, str]]:
+    """The newest ``limit`` entries (older than entry ``before``: the next page)."""
     stmt = (
         ctx.scoped(AccessLogRow, select(AccessLogRow, User.display_name))
         .join(User, User.id == AccessLogRow.viewer_id)
         .order_by(AccessLogRow.id.desc())
         .limit(limit)
     )
+    if before is not None:
+        stmt = stmt.where(AccessLogRow.id < before)
     return [(r, n) for r, n in session.execute(stmt)]
 
 
