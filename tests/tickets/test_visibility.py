@@ -221,3 +221,31 @@ def test_a_brand_admin_reads_the_whole_access_log(client: TestClient, world: Wor
     older = re.search(r'href="(/b/[^"]+/admin/access-log\?before=\d+)"', html)
     assert older, "no link to older entries"
     assert f"#{first}<" in client.get(older.group(1)).text
+
+
+def test_an_expert_who_may_not_see_the_name_does_not_read_it_beside_the_messages(
+    client: TestClient, world: World
+) -> None:
+    """A brand may hide the customer's name from tier 0; the name field was masked, but the
+    customer's account name signed each of their messages in full (API and page)."""
+    desk = Desk(client, world, experts=1)
+    tiers = [
+        {"tier": 0, "unmasked": []},
+        {"tier": 1, "unmasked": ["name", "order_number"]},
+        {"tier": 2, "unmasked": ["email"]},
+        {"tier": 3, "unmasked": ["phone", "address"]},
+    ]
+    assert desk.put("/policy", {"tiers": tiers}, desk.admin).status_code == 200
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/messages", desk.customer, {"body": "谢谢"}).status_code == 201
+    view = desk.get(f"/tickets/{tid}", expert).json()
+    assert view["customer_fields"]["name"] == "李*"
+    said = desk.get(f"/tickets/{tid}/messages", expert).json()
+    assert [m["author_name"] for m in said] == ["李*"]
+    sign_in(client, expert)
+    assert "李伟" not in client.get(f"/b/{desk.slug}/tickets/{tid}").text
+    # The customer and staff read it as it is.
+    assert desk.get(f"/tickets/{tid}/messages", desk.agent).json()[0]["author_name"] == "李伟"

@@ -242,7 +242,7 @@ def get_messages(slug: str, ticket_id: int, user: CurrentUser, uow: Uow) -> list
         MessageOut(
             id=m.id,
             author_id=m.author_id,
-            author_name=name,
+            author_name=service.author_name(m, name, allowed),
             author_role=m.author_role,
             body_html=service.message_html(m, row, allowed),
             internal=m.internal,

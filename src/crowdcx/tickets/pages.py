@@ -219,7 +219,7 @@ def _ticket_page(
         actions = sorted({*actions, "claim"})
     allowed = service.unmasked_fields(uow.session, ctx, user, role, policy)
     messages = [
-        (m, author, service.message_html(m, row, allowed))
+        (m, service.author_name(m, author, allowed), service.message_html(m, row, allowed))
         for m, author in service.messages_for(uow.session, ctx, row, role)
     ]
     found = (

@@ -1192,6 +1192,14 @@ def message_html(message: TicketMessageRow, row: TicketRow, allowed: frozenset[s
     return message.body_html if masked == message.body else render(masked)
 
 
+def author_name(message: TicketMessageRow, name: str, allowed: frozenset[str] | None) -> str:
+    """Who wrote a message, for this viewer: the customer's account name is their name, so
+    a viewer who may not see the name field reads it masked."""
+    if allowed is None or "name" in allowed or message.author_role != "customer":
+        return name
+    return masking.mask_field("name", name)
+
+
 def claim(
     uow: UnitOfWork, ctx: BrandContext, user: User, ticket_id: int, now: datetime
 ) -> TicketRow:
