@@ -249,3 +249,26 @@ def test_an_expert_who_may_not_see_the_name_does_not_read_it_beside_the_messages
     assert "李伟" not in client.get(f"/b/{desk.slug}/tickets/{tid}").text
     # The customer and staff read it as it is.
     assert desk.get(f"/tickets/{tid}/messages", desk.agent).json()[0]["author_name"] == "李伟"
+
+
+def test_the_resolved_notice_speaks_the_customers_language(
+    app: FastAPI, client: TestClient, world: World, monkeypatch: Any
+) -> None:
+    """The live notice "your ticket was resolved" was written in the language of the expert's
+    request (here Russian), not in the customer's."""
+    published: list[tuple[str, str, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        app.state.broadcaster, "publish", lambda c, e, d: published.append((c, e, d))
+    )
+    desk = Desk(client, world, experts=1)  # the customer reads English
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    r = client.post(
+        desk.url(f"/tickets/{tid}/resolve"), headers={**expert.auth, "Accept-Language": "ru"}
+    )
+    assert r.status_code == 200, r.text
+    to_customer = [d for c, _e, d in published if c == f"user:{desk.customer.id}"]
+    [notice] = [d for d in to_customer if d.get("kind") == "ticket_resolved"]
+    assert notice["text"].startswith("Your ticket"), notice

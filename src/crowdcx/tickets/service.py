@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork, append_rows
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
-from crowdcx.kernel.i18n import _
+from crowdcx.kernel.i18n import _, current_locale, use_locale
 from crowdcx.kernel.language import LOCALES, detect_language, normalize_locale
 from crowdcx.kernel.markdown import render, says_something
 from crowdcx.kernel.money import Money
@@ -712,15 +712,15 @@ def _on_event(
             from crowdcx.community import engagement  # badges span both lanes
 
             engagement.award_after_commit(uow, ctx, int(expert_id), now, engagement.RESOLVED)
+        customer = session.get(User, row.customer_id)
+        with use_locale(customer.locale if customer is not None else current_locale()):
+            text = _("Your ticket “%(subject)s” was resolved. Please rate the help.") % {
+                "subject": row.subject
+            }  # in the customer's language, not the resolver's
         broadcaster_event = (
             f"user:{row.customer_id}",
             "notice",
-            {
-                "kind": "ticket_resolved",
-                "ticket": row.id,
-                "text": _("Your ticket “%(subject)s” was resolved. Please rate the help.")
-                % {"subject": row.subject},
-            },
+            {"kind": "ticket_resolved", "ticket": row.id, "text": text},
         )
     elif isinstance(event, lifecycle.EarningReversalDue):
         decision = pay.decide_reversal(
