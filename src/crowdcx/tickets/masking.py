@@ -18,13 +18,14 @@ masked value never reveals all of the original's letters and digits.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
 from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, DataAccessPolicy
 
 STARS: Final = "***"
-_PHONE_KEEP: Final = frozenset(" +-().")
+_PHONE_KEEP: Final = frozenset(" +-().\u3000＋－（）．")
 
 # Two-character Chinese surnames (the common ones, Simplified and Traditional).
 _COMPOUND_SURNAMES: Final = frozenset(
@@ -281,11 +282,14 @@ def present(
 
 _EMAIL_RE: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_RE: Final = re.compile(r"\+?\d[\d ()\-]{6,}\d")
-_NUMBER_RE: Final = re.compile(r"\+?\d[\d ().\-]{5,}\d")
+# A number as people write one: ASCII or full-width digits, spaces, dots, dashes, brackets.
+_NUMBER_RE: Final = re.compile(r"[+＋]?\d[\d \u3000().\-（）．－]{5,}\d")
 
 
 def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    """The decimal digits of ``text`` in ASCII (full-width ０-９ as typed by Chinese input
+    methods count as the same digits)."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
 
 
 def _quotable(fields: Mapping[str, object]) -> dict[str, str]:
@@ -341,6 +345,8 @@ def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str])
             )
         return part
 
+    lowered = text.lower()
+    known = {v: f for v, f in known.items() if v in lowered}  # most texts quote none
     if not known:
         return generic(text)
     pattern = _quote_pattern(known)
