@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crowdcx.tickets.masking import mask_field, present, visible_fields
+from crowdcx.tickets.masking import mask_field, mask_quoted, present, visible_fields
 from crowdcx.tickets.policy import CUSTOMER_FIELDS, default_policy
 
 POLICY = default_policy()  # tier 0: name; 1: +order_number; 2: +email; 3: +phone, address
@@ -137,3 +137,46 @@ def test_present_never_shows_more_than_the_tier_allows(
 def test_a_higher_tier_never_sees_less(a: int, b: int) -> None:
     lo, hi = sorted((a, b))
     assert visible_fields(lo, POLICY) <= visible_fields(hi, POLICY)
+
+
+FIELDS = {
+    "name": "陳大文",
+    "phone": "+886 912-345-678",
+    "email": "иван@почта.рф",
+    "order_number": "ORD-2024-889123",
+    "address": "臺北市信義區市府路1號",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed", "shown"),
+    [
+        ("訂單 ord-2024-889123 沒到", {"name"}, "訂單 ***-****-**9123 沒到"),
+        ("訂單 ORD-2024-889123 沒到", {"name", "order_number"}, "訂單 ORD-2024-889123 沒到"),
+        ("請打 0912 345 678", {"name"}, "請打 **** **5 678"),  # another form of the phone
+        ("Пишите: ИВАН@почта.рф", {"name"}, "Пишите: И***@почта.рф"),
+        ("寄到臺北市信義區市府路1號給陳大文", {"name"}, "寄到臺北市***給陳大文"),
+        ("寄到臺北市信義區市府路1號給陳大文", set(), "寄到臺北市***給陳**"),
+        ("請打 +886.912.345.678", {"name"}, "請打 +88*.***.**5.678"),
+        ("請打 ０９１２－３４５－６７８", {"name"}, "請打 ****－**５－６７８"),  # full-width
+        ("other@example.com, 2026-11-30", {"name"}, "o***@example.com, 2026-11-30"),
+    ],
+)
+def test_quoted_customer_data_is_masked_like_the_field(
+    text: str, allowed: set[str], shown: str
+) -> None:
+    assert mask_quoted(text, FIELDS, allowed) == shown
+
+
+@given(st.text(max_size=30), st.text(max_size=30), st.sampled_from(CUSTOMER_FIELDS))
+def test_a_hidden_value_never_survives_in_the_text(before: str, after: str, field: str) -> None:
+    value = FIELDS[field]
+    out = mask_quoted(f"{before}{value.upper()}{after}{value}", FIELDS, {"x"})
+    assert value not in out
+    assert value.upper() not in out
+
+
+def test_an_address_quoted_in_another_order_is_masked() -> None:
+    fields = {"address": "Москва, ул. Тверская, д. 1"}
+    shown = mask_quoted("Живу: ул. тверская, д. 1, Москва", fields, {"name"})
+    assert shown == "Живу: ул. ***, д. 1, ***"

@@ -41,3 +41,13 @@ def plain_text(source: str) -> str:
 
     text = nh3.clean(_parser().render(source), tags=set())
     return " ".join(html_lib.unescape(text).split())
+
+
+def says_something(text: str, *, markdown: bool = False) -> bool:
+    """Whether ``text`` shows a reader anything: a letter, digit, mark or symbol, not only
+    spaces, zero-width or control characters (nor, for Markdown, only markup such as an
+    empty link or a rule)."""
+    import unicodedata
+
+    shown = plain_text(text) if markdown else text
+    return any(unicodedata.category(ch)[0] in "LNPS" for ch in shown)

@@ -316,7 +316,7 @@ def sync_ticket(session: Session, ticket: Any, to_state: str) -> None:
         .order_by(TicketMessageRow.id)
         .limit(20)
     ).all()
-    known = [str(v) for v in (ticket.customer_fields or {}).values()]
+    known = dict(ticket.customer_fields or {})
     body = scrub("\n\n".join([ticket.body, *replies]), known)
     upsert(
         session,

@@ -56,11 +56,12 @@ def ticket_out(
         a.value
         for a in lifecycle.allowed_actions(service.to_rules(row), actor, at, policy.lifecycle)
     )
+    allowed = service.unmasked_fields(uow.session, ctx, user, role, policy)
     return TicketOut(
         id=row.id,
         status=row.status,
-        subject=row.subject,
-        body=row.body,
+        subject=service.as_read(row.subject, row, allowed),
+        body=service.as_read(row.body, row, allowed),
         language=row.language,
         skill=row.skill,
         priority=row.priority,
@@ -236,13 +237,14 @@ def get_messages(slug: str, ticket_id: int, user: CurrentUser, uow: Uow) -> list
     ctx = access_brand(uow.session, slug, user)
     policy, _roster = service.load_policy(uow.session, ctx)
     row, role = service.visible_ticket(uow, ctx, user, ticket_id, policy, now())
+    allowed = service.unmasked_fields(uow.session, ctx, user, role, policy)
     return [
         MessageOut(
             id=m.id,
             author_id=m.author_id,
-            author_name=name,
+            author_name=service.author_name(m, name, allowed),
             author_role=m.author_role,
-            body_html=m.body_html,
+            body_html=service.message_html(m, row, allowed),
             internal=m.internal,
             created_at=m.created_at,
         )
@@ -253,10 +255,12 @@ def get_messages(slug: str, ticket_id: int, user: CurrentUser, uow: Uow) -> list
 @router.get("/offers", response_model=list[OfferOut])
 def offers(slug: str, user: CurrentUser, uow: Uow) -> list[OfferOut]:
     ctx = access_brand(uow.session, slug, user, "ticket.work")
+    policy, _roster = service.load_policy(uow.session, ctx)
+    allowed = service.unmasked_fields(uow.session, ctx, user, lifecycle.Role.EXPERT, policy)
     return [
         OfferOut(
             ticket_id=r.id,
-            subject=r.subject,
+            subject=service.as_read(r.subject, r, allowed),
             language=r.language,
             skill=r.skill,
             rate=str(Money(r.quote_minor, r.currency)),
@@ -384,10 +388,18 @@ def ledger(
 
 
 @router.get("/access-log", response_model=list[AccessOut])
-def access_log(slug: str, user: CurrentUser, uow: Uow) -> list[AccessOut]:
+def access_log(
+    slug: str,
+    user: CurrentUser,
+    uow: Uow,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 200,
+) -> list[AccessOut]:
+    """The newest entries first; ``?before=<id of the last one>`` reads the next page."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     return [
         AccessOut(
+            id=r.id,
             ticket_id=r.ticket_id,
             viewer_id=r.viewer_id,
             viewer_name=name,
@@ -395,5 +407,5 @@ def access_log(slug: str, user: CurrentUser, uow: Uow) -> list[AccessOut]:
             fields=r.fields,
             at=r.at,
         )
-        for r, name in service.access_log(uow.session, ctx)
+        for r, name in service.access_log(uow.session, ctx, limit, before)
     ]

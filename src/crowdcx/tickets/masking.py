@@ -18,13 +18,14 @@ masked value never reveals all of the original's letters and digits.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
 from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, DataAccessPolicy
 
 STARS: Final = "***"
-_PHONE_KEEP: Final = frozenset(" +-().")
+_PHONE_KEEP: Final = frozenset(" +-().\u3000＋－（）．")
 
 # Two-character Chinese surnames (the common ones, Simplified and Traditional).
 _COMPOUND_SURNAMES: Final = frozenset(
@@ -281,14 +282,98 @@ def present(
 
 _EMAIL_RE: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_RE: Final = re.compile(r"\+?\d[\d ()\-]{6,}\d")
+# A number as people write one: ASCII or full-width digits, spaces, dots, dashes, brackets.
+_NUMBER_RE: Final = re.compile(r"[+＋]?\d[\d \u3000().\-（）．－]{5,}\d")
 
 
-def scrub(text: str, known_values: Iterable[str] = ()) -> str:
+def _digits(text: str) -> str:
+    """The decimal digits of ``text`` in ASCII (full-width ０-９ as typed by Chinese input
+    methods count as the same digits)."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
+
+
+def _quotable(fields: Mapping[str, object]) -> dict[str, str]:
+    """The forms in which a text may quote the customer's field values, lower-cased, each
+    with its field: every value, and each part of an address (its street, its city) that
+    says something on its own, since people write an address's parts in any order."""
+    known: dict[str, str] = {}
+    for name, raw in fields.items():
+        value = "" if raw is None else str(raw).strip()
+        if len(value) >= 2:
+            known.setdefault(value.lower(), name)
+        if name == "address":
+            for part in _SEPARATORS.split(value):
+                if _alnum_count(part) >= 4:
+                    known.setdefault(part.strip().lower(), name)
+    return known
+
+
+def _quote_pattern(known: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(
+        "|".join(re.escape(v) for v in sorted(known, key=len, reverse=True)), re.IGNORECASE
+    )
+
+
+def _same_number(number: str, tails: set[str]) -> bool:
+    """A number in the text is the customer's one in another form (+86, +7 or 8 in front,
+    spaces, dashes, dots) when its last seven digits are; dates and other numbers are not."""
+    digits = _digits(number)
+    return len(digits) >= 7 and digits[-7:] in tails
+
+
+def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str]) -> str:
+    """``text`` (a ticket's subject, body or a message) as a viewer who sees the ``allowed``
+    fields unmasked may read it: wherever it quotes a customer field value the viewer may not
+    see (in any letter case), that value is masked as in the field itself, and so is the
+    customer's phone number written in another form; when e-mail is hidden, every address in
+    it is masked too. Values of allowed fields stay as they are."""
+    allowed = set(allowed)
+    known = _quotable(fields)
+    hide_email = "email" not in allowed
+    phone = "" if "phone" in allowed else _digits(str(fields.get("phone") or ""))
+    tails = {phone[-7:]} if len(phone) >= 7 else set()
+
+    def generic(part: str) -> str:
+        if hide_email:
+            part = _EMAIL_RE.sub(lambda m: mask_field("email", m.group()), part)
+        if tails:
+            part = _NUMBER_RE.sub(
+                lambda m: (
+                    mask_field("phone", m.group()) if _same_number(m.group(), tails) else m.group()
+                ),
+                part,
+            )
+        return part
+
+    lowered = text.lower()
+    known = {v: f for v, f in known.items() if v in lowered}  # most texts quote none
+    if not known:
+        return generic(text)
+    pattern = _quote_pattern(known)
+    out: list[str] = []
+    pos = 0
+    for match in pattern.finditer(text):
+        out.append(generic(text[pos : match.start()]))
+        field = known.get(match.group().lower(), "")
+        quoted = match.group()
+        out.append(quoted if field in allowed else mask_field(field, quoted))
+        pos = match.end()
+    out.append(generic(text[pos:]))
+    return "".join(out)
+
+
+def scrub(text: str, fields: Mapping[str, object] | None = None) -> str:
     """``text`` with customer data removed, for search over past tickets: the ticket's own
-    customer field values, e-mail addresses and phone-like digit runs become ``▇▇▇``."""
-    for value in sorted(
-        {v.strip() for v in known_values if v and len(v.strip()) >= 2}, key=len, reverse=True
-    ):
-        text = text.replace(value, "▇▇▇")
+    customer field values (in any letter case, an address's parts in any order, the phone
+    number in any form), e-mail addresses and phone-like digit runs become ``▇▇▇``."""
+    fields = fields or {}
+    known = _quotable(fields)
+    if known:
+        text = _quote_pattern(known).sub("▇▇▇", text)
+    tails = {d[-7:] for v in fields.values() if len(d := _digits(str(v or ""))) >= 7}
+    if tails:
+        text = _NUMBER_RE.sub(
+            lambda m: "▇▇▇" if _same_number(m.group(), tails) else m.group(), text
+        )
     text = _EMAIL_RE.sub("▇▇▇", text)
     return _PHONE_RE.sub("▇▇▇", text)

@@ -23,7 +23,7 @@ from crowdcx.tenancy.service import BrandContext, access_brand
 from crowdcx.tickets import rules as lifecycle
 from crowdcx.tickets import service, suggest
 from crowdcx.tickets.models import ExpertProfileRow, TicketRow
-from crowdcx.tickets.policy import CUSTOMER_FIELDS, policy_to_dict
+from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, policy_to_dict
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, now
 from crowdcx.web.templating import NavItem, page, register_nav
 
@@ -172,12 +172,7 @@ def create_ticket(
 @router.get("/b/{slug}/tickets")
 def my_tickets(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
     ctx = access_brand(uow.session, slug, user, "ticket.create")
-    policy, _roster = service.load_policy(uow.session, ctx)
-    rows = [
-        r
-        for r in service.list_tickets(uow.session, ctx, user, None, False, policy, 100)
-        if r.customer_id == user.id
-    ]
+    rows = service.customer_tickets(uow.session, ctx, user, 100)
     return page(
         request, "tickets/list.html", {**_common(ctx), "rows": rows, "title": _("My tickets")}
     )
@@ -222,7 +217,11 @@ def _ticket_page(
         and policy.routing_mode is not RoutingMode.PUSH
     ):
         actions = sorted({*actions, "claim"})
-    messages = service.messages_for(uow.session, ctx, row, role)
+    allowed = service.unmasked_fields(uow.session, ctx, user, role, policy)
+    messages = [
+        (m, service.author_name(m, author, allowed), service.message_html(m, row, allowed))
+        for m, author in service.messages_for(uow.session, ctx, row, role)
+    ]
     found = (
         suggest.for_text(uow.session, ctx, f"{row.subject}\n{row.body}", row.language)
         if role is lifecycle.Role.CUSTOMER and row.status in ("queued", "offered")
@@ -236,6 +235,8 @@ def _ticket_page(
     context = {
         **_common(ctx),
         "t": row,
+        "subject": service.as_read(row.subject, row, allowed),
+        "body": service.as_read(row.body, row, allowed),
         "role": role.value,
         "fields": fields,
         "actions": actions,
@@ -363,17 +364,27 @@ def _workspace(
         else []
     )
     earned = service.earnings(uow.session, ctx, user)
+    offers = service.open_offers(uow.session, ctx, user, at)
     context = {
         **_common(ctx),
         "profile": profile,
-        "offers": service.open_offers(uow.session, ctx, user, at),
+        "offers": offers,
         "owned": owned,
         "queue": queue,
+        "subjects": _subjects(uow, ctx, user, policy, [*offers, *owned, *queue]),
         "earnings": earned,
         "message": "",
         **extra,
     }
     return page(request, "tickets/workspace.html", context, status=status)
+
+
+def _subjects(
+    uow: UnitOfWork, ctx: BrandContext, user: User, policy: BrandPolicy, rows: list[TicketRow]
+) -> dict[int, str]:
+    """Tickets' subjects as this expert may read them (customer data they quote masked)."""
+    allowed = service.unmasked_fields(uow.session, ctx, user, lifecycle.Role.EXPERT, policy)
+    return {r.id: service.as_read(r.subject, r, allowed) for r in rows}
 
 
 @router.get("/b/{slug}/workspace")
@@ -391,10 +402,12 @@ def workspace_offers(slug: str, request: Request, user: CurrentUser, uow: Uow) -
     """The offers panel alone, refreshed by htmx when a live offer event arrives."""
     ctx = access_brand(uow.session, slug, user, "ticket.work")
     service.require_expert(uow.session, ctx, user)
+    policy, _roster = service.load_policy(uow.session, ctx)
+    offers = service.open_offers(uow.session, ctx, user, now())
     return page(
         request,
         "tickets/_offers.html",
-        {**_common(ctx), "offers": service.open_offers(uow.session, ctx, user, now())},
+        {**_common(ctx), "offers": offers, "subjects": _subjects(uow, ctx, user, policy, offers)},
     )
 
 
@@ -563,11 +576,18 @@ def save_expert(
     return RedirectResponse(f"/b/{slug}/admin/policy?saved=1", status_code=303)
 
 
+ACCESS_LOG_PAGE = 200
+
+
 @router.get("/b/{slug}/admin/access-log")
-def access_log(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+def access_log(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, before: str = ""
+) -> Response:
     ctx = access_brand(uow.session, slug, user, "brand.manage")
+    entries = service.access_log(uow.session, ctx, ACCESS_LOG_PAGE, ascii_int(before))
+    older = entries[-1][0].id if len(entries) == ACCESS_LOG_PAGE else None
     return page(
         request,
         "tickets/access_log.html",
-        {**_common(ctx), "entries": service.access_log(uow.session, ctx)},
+        {**_common(ctx), "entries": entries, "older": older},
     )

@@ -176,6 +176,7 @@ class LedgerOut(BaseModel):
 
 
 class AccessOut(BaseModel):
+    id: int
     ticket_id: int
     viewer_id: int
     viewer_name: str

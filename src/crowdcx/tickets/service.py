@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork, append_rows
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
-from crowdcx.kernel.i18n import _
+from crowdcx.kernel.i18n import _, current_locale, use_locale
 from crowdcx.kernel.language import LOCALES, detect_language, normalize_locale
-from crowdcx.kernel.markdown import render
+from crowdcx.kernel.markdown import render, says_something
 from crowdcx.kernel.money import Money
 from crowdcx.kernel.numbers import ascii_int
 from crowdcx.payouts import rules as pay
@@ -62,6 +62,9 @@ COMPLEXITY_BY_PRIORITY = {"low": "low", "normal": "normal", "high": "high", "urg
 MAX_SUBJECT = 200
 MAX_BODY = 20_000
 OPEN_FOR_OWNER = ("claimed", "reopened")
+# An expert keeps reading a ticket they resolved while it stays resolved (or closed); once the
+# customer reopens it they read it as its owner, and when they hand it to staff, no longer.
+RESOLVED_STATES = ("resolved", "closed")
 
 if TYPE_CHECKING:
     from crowdcx.reputation.service import Rise
@@ -669,11 +672,16 @@ def _on_event(
     session = uow.session
     broadcaster_event = None
     if isinstance(event, lifecycle.OfferMade):
-        broadcaster_event = (
-            f"user:{event.expert_id}",
-            "offer",
-            offer_payload(row, event.expires_at),
-        )
+        payload = offer_payload(row, event.expires_at)
+        if as_read(row.subject, row, frozenset()) != row.subject:
+            # The subject quotes the customer's data: show it as the expert's tier may see
+            # it. (Only then is their profile read: intake reads nothing after its writes.)
+            profile_row = expert_row(session, ctx, int(event.expert_id))
+            tier = profile_row.tier if profile_row is not None else -1
+            policy, _roster = load_policy(session, ctx)
+            allowed = frozenset(masking.visible_fields(tier, policy))
+            payload["subject"] = as_read(row.subject, row, allowed)
+        broadcaster_event = (f"user:{event.expert_id}", "offer", payload)
     elif isinstance(event, lifecycle.TicketResolved):
         expert_id = event.expert_id
         if event.earning_due and expert_id is not None:
@@ -711,15 +719,15 @@ def _on_event(
             from crowdcx.community import engagement  # badges span both lanes
 
             engagement.award_after_commit(uow, ctx, int(expert_id), now, engagement.RESOLVED, rise)
+        customer = session.get(User, row.customer_id)
+        with use_locale(customer.locale if customer is not None else current_locale()):
+            text = _("Your ticket “%(subject)s” was resolved. Please rate the help.") % {
+                "subject": row.subject
+            }  # in the customer's language, not the resolver's
         broadcaster_event = (
             f"user:{row.customer_id}",
             "notice",
-            {
-                "kind": "ticket_resolved",
-                "ticket": row.id,
-                "text": _("Your ticket “%(subject)s” was resolved. Please rate the help.")
-                % {"subject": row.subject},
-            },
+            {"kind": "ticket_resolved", "ticket": row.id, "text": text},
         )
     elif isinstance(event, lifecycle.EarningReversalDue):
         decision = pay.decide_reversal(
@@ -956,7 +964,7 @@ def prepare_intake(
     """Everything about a new inquiry that needs no write: validation, language, price."""
     subject = data.subject.strip()
     body = data.body.strip()
-    if not subject:
+    if not says_something(subject):
         raise invalid("subject", _("Say in a few words what the problem is."), "required")
     if len(subject) > MAX_SUBJECT:
         raise invalid(
@@ -964,7 +972,7 @@ def prepare_intake(
             _("Keep the subject under %(n)d characters.") % {"n": MAX_SUBJECT},
             "too_long",
         )
-    if not body:
+    if not says_something(body):
         raise invalid("body", _("Describe the problem so that someone can help."), "required")
     if len(body) > MAX_BODY:
         raise invalid(
@@ -1093,13 +1101,14 @@ def visible_ticket(
     now: datetime,
 ) -> tuple[TicketRow, lifecycle.Role]:
     """The ticket if this person may see it; experts see only what is offered to them, what
-    they own, or (pull mode) what they could claim. Anyone else: 404."""
+    they own, what they resolved (until it goes on to staff), or (pull mode) what they could
+    claim. Anyone else: 404."""
     row = get_ticket(uow.session, ctx, ticket_id)
     role = _viewer_role(ctx, user, row)
     if role is lifecycle.Role.EXPERT and not (
         row.owner_id == user.id
         or row.offered_to == user.id
-        or row.resolved_by == user.id
+        or (row.resolved_by == user.id and row.status in RESOLVED_STATES)
         or (
             row.status == "queued"
             and policy.routing_mode is not routing.RoutingMode.PUSH
@@ -1160,6 +1169,42 @@ def present_fields(
             )
         )
     return shown
+
+
+def unmasked_fields(
+    session: Session, ctx: BrandContext, user: User, role: lifecycle.Role, policy: BrandPolicy
+) -> frozenset[str] | None:
+    """The customer fields this viewer sees unmasked, or None when they see every one (the
+    ticket's customer; staff, unless the brand's policy hides a field even from them)."""
+    tier = viewer_tier(session, ctx, user, role)
+    if tier is None:
+        return None
+    allowed = masking.visible_fields(tier, policy)
+    return None if allowed >= set(CUSTOMER_FIELDS) else frozenset(allowed)
+
+
+def as_read(text: str, row: TicketRow, allowed: frozenset[str] | None) -> str:
+    """A ticket's subject, body or message as a viewer who sees ``allowed`` fields reads it:
+    the customer's data it quotes masked as in the fields themselves."""
+    if allowed is None:
+        return text
+    return masking.mask_quoted(text, row.customer_fields or {}, allowed)
+
+
+def message_html(message: TicketMessageRow, row: TicketRow, allowed: frozenset[str] | None) -> str:
+    """A message's HTML for this viewer (rendered again only when it quotes hidden data)."""
+    if allowed is None:
+        return message.body_html
+    masked = as_read(message.body, row, allowed)
+    return message.body_html if masked == message.body else render(masked)
+
+
+def author_name(message: TicketMessageRow, name: str, allowed: frozenset[str] | None) -> str:
+    """Who wrote a message, for this viewer: the customer's account name is their name, so
+    a viewer who may not see the name field reads it masked."""
+    if allowed is None or "name" in allowed or message.author_role != "customer":
+        return name
+    return masking.mask_field("name", name)
 
 
 def claim(
@@ -1306,7 +1351,7 @@ def post_message(
     policy, _r = load_policy(uow.session, ctx)
     row, role = visible_ticket(uow, ctx, user, ticket_id, policy, now)
     text = body.strip()
-    if not text:
+    if not says_something(text, markdown=True):
         raise invalid("body", _("Write a message first."), "required")
     if len(text) > MAX_BODY:
         raise invalid(
@@ -1441,12 +1486,15 @@ def list_tickets(
                     TicketRow.brand_id == ctx.brand.id, TicketRow.owner_id == user.id
                 ),
                 select(TicketRow.id).where(
-                    TicketRow.brand_id == ctx.brand.id, TicketRow.resolved_by == user.id
+                    TicketRow.brand_id == ctx.brand.id,
+                    TicketRow.resolved_by == user.id,
+                    TicketRow.status.in_(RESOLVED_STATES),
                 ),
             )
             stmt = stmt.where(TicketRow.id.in_(theirs))
         else:
-            visible = TicketRow.owner_id == user.id
+            # What they work on, and what they asked themselves as the brand's customer.
+            visible = or_(TicketRow.owner_id == user.id, TicketRow.customer_id == user.id)
             profile_row = expert_row(session, ctx, user.id)
             expert = _profile(profile_row) if profile_row is not None else None
             # Offline or full: no queued ticket is theirs to take, whatever its skill.
@@ -1484,7 +1532,7 @@ def list_tickets(
         )
         rows += [
             r for r in batch
-            if r.owner_id == user.id or not routing.eligibility(
+            if user.id in (r.owner_id, r.customer_id) or not routing.eligibility(
                 profile, _routing_request(r),
                 policy.skill(r.skill), policy.max_concurrent,
             )
@@ -1493,6 +1541,21 @@ def list_tickets(
             return rows[:limit]
         after = batch[-1].id
     return rows[:limit]
+
+
+def customer_tickets(
+    session: Session, ctx: BrandContext, user: User, limit: int = 100
+) -> list[TicketRow]:
+    """The tickets this person asked as the brand's customer, newest first (whatever else
+    they do in the brand: an agent or expert asks too)."""
+    return list(
+        session.scalars(
+            ctx.scoped(TicketRow)
+            .where(TicketRow.customer_id == user.id)
+            .order_by(TicketRow.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def owned_tickets(session: Session, ctx: BrandContext, user: User) -> list[TicketRow]:
@@ -1553,10 +1616,16 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
     for start in range(0, len(ids), 1000):
         for r in session.execute(
             select(
-                TicketRow.id, TicketRow.subject, TicketRow.claimed_at, TicketRow.resolved_at
+                TicketRow.id,
+                TicketRow.subject,
+                TicketRow.customer_fields,
+                TicketRow.claimed_at,
+                TicketRow.resolved_at,
             ).where(TicketRow.brand_id == ctx.brand.id, TicketRow.id.in_(ids[start : start + 1000]))
         ):
             tickets[str(r.id)] = r
+    policy, _roster = load_policy(session, ctx)
+    allowed = unmasked_fields(session, ctx, user, lifecycle.Role.EXPERT, policy)
     lines: list[EarningLine] = []
     totals: dict[str, Money] = {}
     work: dict[int, pay.WorkItem] = {}
@@ -1566,7 +1635,12 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
         ticket = tickets.get(posting.correlation_key)
         if ticket is None:
             continue
-        subject, claimed_at, resolved_at = ticket.subject, ticket.claimed_at, ticket.resolved_at
+        subject = (
+            ticket.subject
+            if allowed is None
+            else masking.mask_quoted(ticket.subject, ticket.customer_fields or {}, allowed)
+        )
+        claimed_at, resolved_at = ticket.claimed_at, ticket.resolved_at
         amount = Money(posting.amount_minor, posting.currency)
         lines.append(
             EarningLine(int(posting.correlation_key), subject, amount, posting.kind, posting.at)
@@ -1632,14 +1706,17 @@ def ledger(
 
 
 def access_log(
-    session: Session, ctx: BrandContext, limit: int = 200
+    session: Session, ctx: BrandContext, limit: int = 200, before: int | None = None
 ) -> list[tuple[AccessLogRow, str]]:
+    """The newest ``limit`` entries (older than entry ``before``: the next page)."""
     stmt = (
         ctx.scoped(AccessLogRow, select(AccessLogRow, User.display_name))
         .join(User, User.id == AccessLogRow.viewer_id)
         .order_by(AccessLogRow.id.desc())
         .limit(limit)
     )
+    if before is not None:
+        stmt = stmt.where(AccessLogRow.id < before)
     return [(r, n) for r, n in session.execute(stmt)]
 
 
