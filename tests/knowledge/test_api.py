@@ -369,6 +369,41 @@ def test_validation_errors_name_the_field(client: TestClient, world: World) -> N
     assert kb.get("/search", kb.customer, q="x", lang="xx").status_code == 422
 
 
+def test_bad_cursors_page_sizes_and_choices_are_explained_in_the_readers_language(
+    client: TestClient, world: World
+) -> None:
+    """A bad cursor, page size or choice is a 422 a Russian or Chinese reader can act on:
+    translated, naming the allowed values, with no English validator text inside."""
+    kb = Kb(client, world)
+    kb.seed()
+    ru = {"Accept-Language": "ru"}
+
+    def detail(path: str, **params: Any) -> str:
+        r = client.get(kb.url(path), params=params, headers=ru)
+        assert r.status_code == 422, r.text
+        return str(r.json()["detail"])
+
+    cursor = detail("/articles", cursor="not-a-cursor")
+    assert cursor == "Этот курсор выдан не этим API; начните сначала без него."
+    assert detail("/articles", limit=0) == "Проверьте поле limit: Укажите число не меньше 1."
+    assert detail("/search", q="тариф", limit=51) == (
+        "Проверьте поле limit: Укажите число не больше 50."
+    )
+    assert detail("/search", q="тариф", source="web") == (
+        "Проверьте поле source: Выберите одно из: help, ticket, question, assist, api."
+    )
+    r = client.post(
+        kb.url("/search/events"), json={"event": "liked", "kind": "article", "id": "1"},
+        headers={"Accept-Language": "zh-TW"},
+    )  # fmt: skip
+    assert r.status_code == 422
+    assert r.json()["detail"] == "請檢查欄位 event：請從以下選項中選擇：opened, solved。"
+    assert r.json()["errors"][0]["code"] == "not_allowed"
+    for text_ in (cursor, detail("/articles", limit=101)):
+        assert "Input should" not in text_
+        assert "API gave out" not in text_
+
+
 CSV = (
     "question,answer,language,tags,visibility\n"
     "如何申请退款？,在我的订单中申请退款。,zh-Hans,退款|订单,public\n"
