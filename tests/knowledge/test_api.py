@@ -538,6 +538,35 @@ def test_hostile_queries_are_searched_as_text(client: TestClient, world: World) 
     assert long.json()["field"] == "q"
 
 
+def test_the_article_titled_as_asked_is_on_the_first_page_however_long(
+    client: TestClient, world: World
+) -> None:
+    """A customer types the exact title of a long guide. Short articles sharing some of its
+    words must not push it off the first page (nor under the noise floor): a title match
+    is not worth less because the article is long."""
+    import random
+
+    kb = Kb(client, world)
+    kb.seed()
+    for model in ["AX1800", "AX3000", "BE9300", "N300", "C6", "C80"]:
+        kb.publish(kb.write(f"Reset the {model} router", f"Hold the {model}'s pin.", "en"))
+    for model in ["ZX10", "Deco M4", "Deco X20", "Archer A7", "Orbi RBK50", "Nighthawk"]:
+        kb.publish(kb.write(f"Change the {model} router password", f"Use the {model} app.", "en"))
+    rnd = random.Random(5)
+    steps = (
+        "open the admin page in a browser sign in with your account then go to system "
+        "tools and follow each step carefully before you continue wait for the lights"
+    )
+    guide = kb.write(
+        "Reset the router password", " ".join(rnd.choices(steps.split(), k=1500)), "en"
+    )
+    kb.publish(guide)
+    found = kb.search("Reset the router password", kb.customer, lang="en")
+    assert found["results"][0]["id"] == str(guide), found["results"][:3]
+    page = client.get(f"/b/{kb.slug}/help", params={"q": "reset the router password"})
+    assert f"/help/articles/{guide}?" in page.text
+
+
 def test_out_of_scope_offers_the_next_lanes(
     client: TestClient, world: World, database_url: str
 ) -> None:
