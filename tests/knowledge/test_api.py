@@ -312,6 +312,26 @@ def test_readers_get_the_published_tags_not_a_drafts(client: TestClient, world: 
     assert tagged(kb.customer, "internal-waiver") == [aid]
 
 
+def test_readers_get_no_skills_of_a_pending_revision(client: TestClient, world: World) -> None:
+    """Skills (routing labels) are stored like tags, for the working revision only: a pending
+    draft's skills are not the published article's and readers must not see them."""
+    kb = Kb(client, world)
+    aid = kb.write("Roaming in Europe", "Roaming is free in the EU.", "en", skills=["roaming"])
+    kb.publish(aid)
+    assert kb.get(f"/articles/{aid}", kb.customer).json()["skills"] == ["roaming"]
+    r = client.patch(
+        kb.url(f"/articles/{aid}"), json={"skills": ["outage-hush-2026"]}, headers=kb.author.auth
+    )
+    assert r.status_code == 200
+    for who in (kb.customer, None):
+        assert "outage-hush-2026" not in str(kb.get(f"/articles/{aid}", who).json())
+        listed = kb.get("/articles", who).json()["items"]
+        assert "outage-hush-2026" not in str(listed)
+    assert kb.get(f"/articles/{aid}", kb.author).json()["skills"] == ["outage-hush-2026"]
+    kb.publish(aid)
+    assert kb.get(f"/articles/{aid}", kb.customer).json()["skills"] == ["outage-hush-2026"]
+
+
 def test_archive_takes_it_out_of_search_in_the_same_transaction(
     client: TestClient, world: World
 ) -> None:

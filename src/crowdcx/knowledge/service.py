@@ -163,6 +163,12 @@ def reader_tags(article: Article) -> list[str]:
     return list(rules.published_tags(article.state, article.live, article.tags))
 
 
+def reader_skills(article: Article) -> list[str]:
+    """Skills are kept like tags, for the working revision only: readers get them while the
+    article is published as it stands, never a pending revision's."""
+    return list(rules.published_tags(article.state, article.live, article.skills))
+
+
 def _live_readable(visible: Sequence[str]) -> ColumnElement[bool]:
     return and_(
         Article.live_version.is_not(None),
