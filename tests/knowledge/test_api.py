@@ -366,6 +366,26 @@ def test_history_shows_each_revision_only_at_the_level_it_was_written_for(
     assert [v["version"] for v in items] == [1]
 
 
+def test_readers_get_no_skills_of_a_pending_revision(client: TestClient, world: World) -> None:
+    """Skills (routing labels) are stored like tags, for the working revision only: a pending
+    draft's skills are not the published article's and readers must not see them."""
+    kb = Kb(client, world)
+    aid = kb.write("Roaming in Europe", "Roaming is free in the EU.", "en", skills=["roaming"])
+    kb.publish(aid)
+    assert kb.get(f"/articles/{aid}", kb.customer).json()["skills"] == ["roaming"]
+    r = client.patch(
+        kb.url(f"/articles/{aid}"), json={"skills": ["outage-hush-2026"]}, headers=kb.author.auth
+    )
+    assert r.status_code == 200
+    for who in (kb.customer, None):
+        assert "outage-hush-2026" not in str(kb.get(f"/articles/{aid}", who).json())
+        listed = kb.get("/articles", who).json()["items"]
+        assert "outage-hush-2026" not in str(listed)
+    assert kb.get(f"/articles/{aid}", kb.author).json()["skills"] == ["outage-hush-2026"]
+    kb.publish(aid)
+    assert kb.get(f"/articles/{aid}", kb.customer).json()["skills"] == ["outage-hush-2026"]
+
+
 def test_archive_takes_it_out_of_search_in_the_same_transaction(
     client: TestClient, world: World
 ) -> None:
@@ -451,6 +471,41 @@ def test_validation_errors_name_the_field(client: TestClient, world: World) -> N
         == 403
     )
     assert kb.get("/search", kb.customer, q="x", lang="xx").status_code == 422
+
+
+def test_bad_cursors_page_sizes_and_choices_are_explained_in_the_readers_language(
+    client: TestClient, world: World
+) -> None:
+    """A bad cursor, page size or choice is a 422 a Russian or Chinese reader can act on:
+    translated, naming the allowed values, with no English validator text inside."""
+    kb = Kb(client, world)
+    kb.seed()
+    ru = {"Accept-Language": "ru"}
+
+    def detail(path: str, **params: Any) -> str:
+        r = client.get(kb.url(path), params=params, headers=ru)
+        assert r.status_code == 422, r.text
+        return str(r.json()["detail"])
+
+    cursor = detail("/articles", cursor="not-a-cursor")
+    assert cursor == "Этот курсор выдан не этим API; начните сначала без него."
+    assert detail("/articles", limit=0) == "Проверьте поле limit: Укажите число не меньше 1."
+    assert detail("/search", q="тариф", limit=51) == (
+        "Проверьте поле limit: Укажите число не больше 50."
+    )
+    assert detail("/search", q="тариф", source="web") == (
+        "Проверьте поле source: Выберите одно из: help, ticket, question, assist, api."
+    )
+    r = client.post(
+        kb.url("/search/events"), json={"event": "liked", "kind": "article", "id": "1"},
+        headers={"Accept-Language": "zh-TW"},
+    )  # fmt: skip
+    assert r.status_code == 422
+    assert r.json()["detail"] == "請檢查欄位 event：請從以下選項中選擇：opened, solved。"
+    assert r.json()["errors"][0]["code"] == "not_allowed"
+    for text_ in (cursor, detail("/articles", limit=101)):
+        assert "Input should" not in text_
+        assert "API gave out" not in text_
 
 
 CSV = (
@@ -585,6 +640,35 @@ def test_hostile_queries_are_searched_as_text(client: TestClient, world: World) 
     long = client.get(kb.url("/search"), params={"q": "x" * 10_000}, headers=kb.customer.auth)
     assert long.status_code == 422
     assert long.json()["field"] == "q"
+
+
+def test_the_article_titled_as_asked_is_on_the_first_page_however_long(
+    client: TestClient, world: World
+) -> None:
+    """A customer types the exact title of a long guide. Short articles sharing some of its
+    words must not push it off the first page (nor under the noise floor): a title match
+    is not worth less because the article is long."""
+    import random
+
+    kb = Kb(client, world)
+    kb.seed()
+    for model in ["AX1800", "AX3000", "BE9300", "N300", "C6", "C80"]:
+        kb.publish(kb.write(f"Reset the {model} router", f"Hold the {model}'s pin.", "en"))
+    for model in ["ZX10", "Deco M4", "Deco X20", "Archer A7", "Orbi RBK50", "Nighthawk"]:
+        kb.publish(kb.write(f"Change the {model} router password", f"Use the {model} app.", "en"))
+    rnd = random.Random(5)
+    steps = (
+        "open the admin page in a browser sign in with your account then go to system "
+        "tools and follow each step carefully before you continue wait for the lights"
+    )
+    guide = kb.write(
+        "Reset the router password", " ".join(rnd.choices(steps.split(), k=1500)), "en"
+    )
+    kb.publish(guide)
+    found = kb.search("Reset the router password", kb.customer, lang="en")
+    assert found["results"][0]["id"] == str(guide), found["results"][:3]
+    page = client.get(f"/b/{kb.slug}/help", params={"q": "reset the router password"})
+    assert f"/help/articles/{guide}?" in page.text
 
 
 def test_out_of_scope_offers_the_next_lanes(

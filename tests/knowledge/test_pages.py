@@ -68,6 +68,23 @@ def test_a_plain_search_keeps_the_whole_query(client: TestClient, world: World) 
         assert f'value="{escape(q)}"' in home.text
 
 
+def test_a_missing_article_is_explained_in_the_readers_language(
+    client: TestClient, world: World
+) -> None:
+    """The error page's heading and the API problem's title speak the reader's language too
+    (they were English on a Russian or Chinese page: "Not found" over a Russian sentence)."""
+    kb = Kb(client, world)
+    client.cookies.clear()
+    page = client.get(f"/b/{kb.slug}/help/articles/999", headers={"Accept-Language": "ru"})
+    assert page.status_code == 404
+    assert "<h1>Не найдено</h1>" in page.text
+    assert "Not found" not in page.text
+    r = client.get(kb.url("/articles/999"), headers={"Accept-Language": "zh-TW"})
+    assert (r.status_code, r.json()["title"]) == (404, "找不到")
+    r = client.post(kb.url("/articles"), json={"title": "x"}, headers={"Accept-Language": "ru"})
+    assert (r.status_code, r.json()["title"]) == (401, "Вы не вошли")
+
+
 def test_help_pages_keep_staff_articles_from_experts(
     client: TestClient, world: World, db: Database
 ) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from crowdcx.kernel.i18n import N_, gettext
+
 
 @dataclass
 class AppError(Exception):
@@ -23,20 +25,22 @@ class AppError(Exception):
     def __post_init__(self) -> None:
         super().__init__(self.detail)
         if not self.title:
-            self.title = _TITLES.get(self.status, "Request failed")
+            # In the reader's language: the title heads the error page and the problem.
+            self.title = gettext(_TITLES.get(self.status, _OTHER))
 
 
+_OTHER = N_("Request failed")
 _TITLES = {
-    400: "Bad request",
-    401: "Not signed in",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Conflict",
-    413: "Request too large",
-    415: "Unsupported media type",
-    422: "Invalid input",
-    429: "Too many attempts",
-    500: "Internal error",
+    400: N_("Bad request"),
+    401: N_("Not signed in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Conflict"),
+    413: N_("Request too large"),
+    415: N_("Unsupported media type"),
+    422: N_("Invalid input"),
+    429: N_("Too many attempts"),
+    500: N_("Internal error"),
 }
 
 

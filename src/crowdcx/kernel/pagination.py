@@ -12,6 +12,7 @@ from typing import Generic, TypeVar
 import orjson
 
 from crowdcx.kernel.errors import invalid
+from crowdcx.kernel.i18n import _
 
 T = TypeVar("T")
 MAX_LIMIT = 100
@@ -28,12 +29,14 @@ def decode_cursor(cursor: str | None) -> int | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = orjson.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
     except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        raise invalid(
-            "cursor", "The cursor is not one this API gave out; start again without it."
-        ) from None
+        raise _bad_cursor() from None
     if not isinstance(value, int) or isinstance(value, bool):
-        raise invalid("cursor", "The cursor is not one this API gave out; start again without it.")
+        raise _bad_cursor()
     return value
+
+
+def _bad_cursor() -> Exception:
+    return invalid("cursor", _("The cursor is not one this API gave out; start again without it."))
 
 
 @dataclass(frozen=True)

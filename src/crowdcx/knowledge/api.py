@@ -75,7 +75,7 @@ def article_out(uow: UnitOfWork, ctx: BrandContext, a: Article) -> ArticleOut:
         body_html=render(body),
         language=language,
         tags=a.tags if editor else service.reader_tags(a),
-        skills=a.skills,
+        skills=a.skills if editor else service.reader_skills(a),
         visibility=visibility,
         author_id=a.author_id if editor else None,
         approved_by=a.approved_by if editor else None,

@@ -163,6 +163,13 @@ def reader_tags(article: Article) -> list[str]:
     return list(rules.published_tags(article.live, article.live_tags))
 
 
+def reader_skills(article: Article) -> list[str]:
+    """Skills are kept for the working revision only (tags have a live copy, skills not):
+    readers get them while the article is published as it stands, never a pending
+    revision's."""
+    return list(article.skills) if article.live and article.state == "published" else []
+
+
 def _live_readable(visible: Sequence[str]) -> ColumnElement[bool]:
     return and_(
         Article.live_version.is_not(None),

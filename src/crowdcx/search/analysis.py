@@ -39,6 +39,7 @@ __all__ = [
     "cjk_tokens",
     "detect_language",
     "fold_chinese",
+    "gram_count",
     "highlight",
     "normalize",
     "word_tokens",
@@ -134,6 +135,17 @@ def _trigrams(word: str) -> list[str]:
     if len(word) <= 3:
         return [word]
     return [word[i : i + 3] for i in range(len(word) - 2)]
+
+
+@lru_cache(maxsize=65_536)
+def gram_count(text: str) -> int:
+    """How many trigrams :func:`analyze` gives ``text`` with ``grams=True`` (the index
+    stores a title's trigrams before its body's: this says where the title's end)."""
+    try:
+        norm = normalize(text)
+        return sum(len(_trigrams(m.group(2))) for m in _RUN_RE.finditer(norm) if m.group(2))
+    except Exception:
+        return 0
 
 
 def word_tokens(text: str, *, jieba_words: bool = False) -> list[str]:

@@ -28,7 +28,7 @@ from typing import Any, Final, Literal, Protocol
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
-from crowdcx.search.analysis import AnalyzedText, analyze, analyze_query
+from crowdcx.search.analysis import AnalyzedText, analyze, analyze_query, gram_count
 
 Kind = Literal["article", "question", "ticket"]
 Visibility = Literal["public", "experts", "staff"]
@@ -610,10 +610,11 @@ class _Bm25Index(ABC):
         rows = self._select_in(self._TOKENS_SQL, [int(i) for i in ids])
         return {int(row.id): row for row in rows}
 
-    def _grams(self, ids: Sequence[int]) -> dict[int, str]:
-        """The stored trigrams of documents by id."""
+    def _grams(self, ids: Sequence[int]) -> dict[int, tuple[str, int]]:
+        """The stored trigrams of documents by id, and how many of them (the first ones)
+        are the title's."""
         rows = self._select_in(self._GRAMS_SQL, [int(i) for i in ids])
-        return {int(row.id): str(row.t_grams) for row in rows}
+        return {int(row.id): (str(row.t_grams), gram_count(str(row.title))) for row in rows}
 
     def _apply(self, tally: _Tally, sign: int) -> None:
         """Add (``sign`` 1) or take away (-1) tallied documents in the brands' statistics and
@@ -787,7 +788,13 @@ class _Bm25Index(ABC):
         dfs: tuple[dict[str, int], dict[str, int]],
         rows: Sequence[Any],
     ) -> list[float]:
-        """Lucene BM25 of the query's words (title weighted over body) for each row."""
+        """BM25F of the query's words for each row: Lucene's idf and saturation over one
+        weighted term frequency, ``title_weight`` × the title's + ``body_weight`` × the
+        body's divided by the document's length norm. Only the body is length-normalised:
+        a title says what the whole document is about, so a long guide titled exactly as
+        asked is not outranked by short articles sharing a word or two of it (with the
+        title under the norm it scored a quarter of theirs). Without a title this is
+        Lucene BM25 exactly."""
         cfg = self.config
         n_docs, avg_words, _avg_grams = stats
         idf_words = {t: _idf(dfs[0].get(t, 0), n_docs) for t in query.words}
@@ -799,16 +806,16 @@ class _Bm25Index(ABC):
             # Term frequencies of the query's tokens only (the rest only count for length).
             title_tokens = row.t_title.split()
             body_tokens = row.t_body.split()
+            length = len(title_tokens) + len(body_tokens)
+            body_weight = w_body / (1 - b + b * length / avg_words)
             tf: dict[str, float] = {}
             for token in filter(wanted, title_tokens):
                 tf[token] = tf.get(token, 0.0) + w_title
             for token in filter(wanted, body_tokens):
-                tf[token] = tf.get(token, 0.0) + w_body
-            length = len(title_tokens) + len(body_tokens)
-            norm = k1 * (1 - b + b * length / avg_words)
+                tf[token] = tf.get(token, 0.0) + body_weight
             total = 0.0
             for token, f in tf.items():
-                total += idf_words[token] * f * (k1 + 1) / (f + norm)
+                total += idf_words[token] * f * (k1 + 1) / (f + k1)
             scores.append(total)
         return scores
 
@@ -817,21 +824,26 @@ class _Bm25Index(ABC):
         stats: tuple[int, float, float],
         query: AnalyzedText,
         dfs: tuple[dict[str, int], dict[str, int]],
-        grams: dict[int, str],
+        grams: dict[int, tuple[str, int]],
     ) -> dict[int, float]:
-        """``gram_weight`` × BM25 of the query's trigrams, per document id."""
+        """``gram_weight`` × BM25F of the query's trigrams, per document id: as for words
+        (:meth:`_bm25`), the title's trigrams are not length-normalised, the body's are."""
         cfg = self.config
         n_docs, _avg_words, avg_grams = stats
         idf_grams = {t: _idf(dfs[1].get(t, 0), n_docs) for t in query.grams}
         wanted = frozenset(idf_grams).__contains__
         k1, b, weight = cfg.k1, cfg.b, cfg.gram_weight
         out: dict[int, float] = {}
-        for doc_id, stored in grams.items():
+        for doc_id, (stored, in_title) in grams.items():
             tokens = stored.split()
-            norm = k1 * (1 - b + b * len(tokens) / avg_grams)
+            body_weight = 1 / (1 - b + b * len(tokens) / avg_grams)
+            tf: dict[str, float] = {}
+            for t in filter(wanted, tokens[:in_title]):
+                tf[t] = tf.get(t, 0.0) + 1.0
+            for t in filter(wanted, tokens[in_title:]):
+                tf[t] = tf.get(t, 0.0) + body_weight
             out[doc_id] = weight * sum(
-                idf_grams[t] * g * (k1 + 1) / (g + norm)
-                for t, g in Counter(filter(wanted, tokens)).items()
+                idf_grams[t] * g * (k1 + 1) / (g + k1) for t, g in tf.items()
             )
         return out
 
@@ -877,7 +889,8 @@ class SqliteSearchIndex(_Bm25Index):
         "FROM search_fts AS f WHERE f.rowid IN ({values})"
     )
     _GRAMS_SQL = (
-        "SELECT f.rowid AS id, f.grams AS t_grams FROM search_fts AS f WHERE f.rowid IN ({values})"
+        "SELECT f.rowid AS id, f.grams AS t_grams, d.title FROM search_fts AS f "
+        "JOIN search_document AS d ON d.id = f.rowid WHERE f.rowid IN ({values})"
     )
 
     def add_many(self, documents: Iterable[IndexDocument]) -> None:
@@ -1125,7 +1138,9 @@ class PostgresSearchIndex(_Bm25Index):
     _TOKENS_SQL = (
         "SELECT d.id, d.t_title, d.t_body FROM search_document AS d WHERE d.id IN ({values})"
     )
-    _GRAMS_SQL = "SELECT d.id, d.t_grams FROM search_document AS d WHERE d.id IN ({values})"
+    _GRAMS_SQL = (
+        "SELECT d.id, d.t_grams, d.title FROM search_document AS d WHERE d.id IN ({values})"
+    )
 
     def add_many(self, documents: Iterable[IndexDocument]) -> None:
         self._forget()

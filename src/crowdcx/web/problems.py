@@ -5,6 +5,8 @@ Validation messages are translated by error type, name the field, and never echo
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -60,6 +62,15 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+_CHOICES = re.compile(r"\^\(([\w-]+(?:\|[\w-]+)*)\)\$")
+_BOUNDS: dict[str, tuple[str, Callable[[], str]]] = {
+    "greater_than_equal": ("ge", lambda: _("Use a number of at least %(n)s.")),
+    "greater_than": ("gt", lambda: _("Use a number greater than %(n)s.")),
+    "less_than_equal": ("le", lambda: _("Use a number of at most %(n)s.")),
+    "less_than": ("lt", lambda: _("Use a number less than %(n)s.")),
+}
+
+
 def validation_message(err: dict[str, Any]) -> tuple[str, str]:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
@@ -75,6 +86,14 @@ def validation_message(err: dict[str, Any]) -> tuple[str, str]:
         return "too_short", _("Too short: use at least %(n)s.") % {"n": ctx.get("min_length", "?")}
     if kind in ("string_too_long", "too_long"):
         return "too_long", _("Too long: use at most %(n)s.") % {"n": ctx.get("max_length", "?")}
+    if kind == "string_pattern_mismatch":
+        # Patterns here are lists of choices, ``^(a|b|c)$``: name them, as for a literal.
+        choices = _CHOICES.fullmatch(str(ctx.get("pattern", "")))
+        if choices:
+            return "not_allowed", _("Choose one of: %(choices)s.") % {
+                "choices": ", ".join(choices.group(1).split("|"))
+            }
+        return "invalid", _("Invalid value.")
     if kind.startswith("string_") or kind == "string_type":
         return "not_text", _("Expected text here.")
     if kind in ("int_type", "int_parsing", "int_from_float"):
@@ -91,10 +110,10 @@ def validation_message(err: dict[str, Any]) -> tuple[str, str]:
         return "not_allowed", _("Choose one of: %(choices)s.") % {
             "choices": ctx.get("expected", "")
         }
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return "out_of_range", _("The value is out of range: %(msg)s.") % {
-            "msg": err.get("msg", "")
-        }
+    if kind in _BOUNDS:
+        # Said from the bound, in the reader's language (the validator's text is English).
+        bound = ctx.get(_BOUNDS[kind][0], "?")
+        return "out_of_range", _BOUNDS[kind][1]() % {"n": bound}
     return "invalid", str(err.get("msg", _("Invalid value.")))
 
 
