@@ -1,0 +1,35 @@
+"""Rendering user Markdown: safe, and never the slow path a crafted message could force."""
+
+from __future__ import annotations
+
+import time
+
+from crowdcx.kernel.markdown import MAX_BRACKETS, plain_text, render
+
+
+def _cost(text: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        render(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_links_render_up_to_the_bracket_limit_and_show_as_typed_past_it() -> None:
+    few = "См. [справку](https://help.example/a) и [FAQ](https://help.example/b)."
+    assert render(few).count("<a ") == 2
+    many = "[x](https://e.example) " + "[" * MAX_BRACKETS
+    out = render(many)
+    assert "<a " not in out
+    assert out.count("[") == MAX_BRACKETS + 1
+    assert plain_text("\\[ " * (MAX_BRACKETS + 1)).count("\\[") == MAX_BRACKETS + 1
+
+
+def test_a_message_of_unclosed_brackets_costs_about_what_plain_text_does() -> None:
+    """20,000 characters of unclosed brackets ("[" and newlines, "![["): markdown-it scanned
+    for a closing bracket from each one, 0.5-1.9 s per render (and a ticket page renders
+    every message on every view), some 30x a plain paragraph of the same length."""
+    plain = _cost(("слово word 文字 " * 1500)[:20_000])
+    for crafted in ("[\n" * 10_000, ("![[" * 7_000)[:20_000], "[" * 20_000):
+        assert _cost(crafted) < 15 * plain + 0.02, (crafted[:6], _cost(crafted), plain)
