@@ -164,3 +164,24 @@ def test_changing_an_sla_target_keeps_the_business_hours(desk: Desk) -> None:
     off = desk.put("/policy", {"sla": {"business_hours": None}}, desk.admin)  # around the clock
     assert off.status_code == 200, off.text
     assert off.json()["sla"]["business_hours"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/policy", {"max_concurrent": True}),
+        ("/policy", {"offer_timeout_s": "120"}),
+        ("expert", {"skills": {"general": 3}, "languages": ["en"], "tier": True}),
+        ("expert", {"skills": {"general": True}, "languages": ["en"], "tier": 1}),
+    ],
+)
+def test_true_false_and_quoted_numbers_are_not_read_as_numbers(
+    desk: Desk, world: World, path: str, body: dict[str, Any]
+) -> None:
+    """A tier of `true` was stored as tier 1 (and skill levels, timeouts, loads the same): a
+    typo in a script changed what experts see and are offered without a word."""
+    expert = world.member(desk.slug, ["expert"], "Expert")
+    target = f"/experts/{expert.id}" if path == "expert" else path
+    r = desk.put(target, body, desk.admin)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")

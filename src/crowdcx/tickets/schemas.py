@@ -21,17 +21,17 @@ class PolicyIn(BaseModel):
     sla: dict[str, Any] | None = None
     rate_card: dict[str, Any] | None = None
     tiers: list[dict[str, Any]] | None = None
-    offer_timeout_s: int | None = Field(default=None, ge=10, le=3600)
-    max_concurrent: int | None = Field(default=None, ge=1, le=100)
+    offer_timeout_s: StrictInt | None = Field(default=None, ge=10, le=3600)
+    max_concurrent: StrictInt | None = Field(default=None, ge=1, le=100)
     routing_mode: str | None = None
-    auto_close_after_s: int | None = Field(default=None, ge=0, le=90 * 86_400)
-    max_rings: int | None = Field(default=None, ge=1, le=100)
+    auto_close_after_s: StrictInt | None = Field(default=None, ge=0, le=90 * 86_400)
+    max_rings: StrictInt | None = Field(default=None, ge=1, le=100)
 
 
 class ExpertIn(Strict):
-    skills: dict[str, int] = Field(max_length=100)
+    skills: dict[str, StrictInt] = Field(max_length=100)
     languages: list[str] = Field(min_length=1, max_length=4)
-    tier: int = Field(ge=0, le=3)
+    tier: StrictInt = Field(ge=0, le=3)
     certifications: list[str] = Field(default_factory=list, max_length=100)
 
 
