@@ -68,6 +68,35 @@ def test_effective_hourly_rate_after_the_earning_was_reversed(desk: Desk) -> Non
         assert float(amount) == 0, f"hourly rate {text} while the total is {mine['totals'][cur]}"
 
 
+def test_a_resolution_staff_had_to_finish_keeps_no_points_and_no_resolution(
+    desk: Desk, db: Database
+) -> None:
+    """Reopened and finished by staff, the earning was reversed but the expert kept the
+    resolution's reputation points and it still counted as resolved in the routing score
+    (beside the escalation): both are taken back with the earning, once."""
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    desk.post(f"/tickets/{tid}/claim", expert)
+    desk.post(f"/tickets/{tid}/resolve", expert)
+
+    def points() -> int:
+        return int(desk.get(f"/users/{expert.id}/reputation", expert).json()["points"])
+
+    earned = points()
+    assert earned > 0
+    assert _profile(db, expert.id).resolved == 1
+    desk.post(f"/tickets/{tid}/reopen", desk.customer)
+    desk.post(f"/tickets/{tid}/escalate", desk.agent, {"reason": "still broken"})
+    assert desk.post(f"/tickets/{tid}/resolve", desk.agent).status_code == 200
+    assert points() == 0
+    assert _profile(db, expert.id).resolved == 0
+    desk.post(f"/tickets/{tid}/reopen", desk.customer)  # and again: nothing taken twice
+    assert desk.post(f"/tickets/{tid}/resolve", desk.agent).status_code == 200
+    assert points() == 0
+    assert _profile(db, expert.id).resolved == 0
+
+
 def test_expert_is_never_routed_their_own_ticket(client: TestClient, world: World) -> None:
     desk = Desk(client, world, experts=0)
     both = world.member(desk.slug, ["customer", "expert"], "Пётр")

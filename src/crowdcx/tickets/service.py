@@ -632,6 +632,19 @@ def _points(
     return rises.get(event.beneficiary_id)
 
 
+def _take_back_resolution(
+    uow: UnitOfWork, ctx: BrandContext, ticket_id: int, expert_id: int, now: datetime
+) -> None:
+    from crowdcx.reputation import service as points
+
+    given = points.entries_by_key_prefix(uow.session, ctx, f"ticket:{ticket_id}:resolved:")
+    # A reversal's key is its entry's plus ":rev": written once however often this runs.
+    points.write(uow, ctx, [rep.reversal_of(e, now) for e in given if e.reverses is None])
+    stats = _stats(uow.session, ctx, expert_id)
+    if stats is not None and stats.resolved > 0:
+        stats.resolved -= 1
+
+
 def _post(uow: UnitOfWork, ctx: BrandContext, posting_set: pay.PostingSet) -> None:
     money.post(uow.session, ctx.brand.id, posting_set)
 
@@ -738,6 +751,9 @@ def _on_event(
         )
         if isinstance(decision, pay.PostingSet):
             _post(uow, ctx, decision)
+            # Not a resolution after all: its reputation and its count in the routing score
+            # go with the earning (once: the reversal is posted once).
+            _take_back_resolution(uow, ctx, row.id, int(event.expert_id), now)
     elif isinstance(event, lifecycle.TicketEscalated):
         if event.from_expert_id is not None:
             stats = _stats(session, ctx, int(event.from_expert_id))
