@@ -272,3 +272,52 @@ def test_the_resolved_notice_speaks_the_customers_language(
     to_customer = [d for c, _e, d in published if c == f"user:{desk.customer.id}"]
     [notice] = [d for d in to_customer if d.get("kind") == "ticket_resolved"]
     assert notice["text"].startswith("Your ticket"), notice
+
+
+def test_reindex_tickets_rebuilds_old_documents_with_the_current_scrubbing(
+    client: TestClient, world: World, database_url: str
+) -> None:
+    """Tickets indexed before an upgrade that scrubs more keep their old text: `crowdcx
+    reindex` only re-analyses what is stored. `--tickets` rebuilds them from the tickets."""
+    from typer.testing import CliRunner
+
+    from crowdcx import cli as cli_module
+    from crowdcx.kernel.models import utcnow
+    from crowdcx.search import service as search
+
+    desk = Desk(client, world, experts=2)
+    expert, other = desk.experts
+    desk.online(expert)
+    fields = {"name": "Ivan Petrov", "phone": PHONE}
+    tid = desk.ask(subject="Headphones refund", body="Headphones refund, IVAN PETROV here.",
+                   language="en", customer_fields=fields)["id"]  # fmt: skip
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    with world.db.transaction() as uow:  # as an earlier release indexed it
+        brand = uow.session.execute(
+            __import__("sqlalchemy").text("SELECT brand_id FROM tickets WHERE id = :t"),
+            {"t": tid},
+        ).scalar_one()
+        search.upsert(uow.session, search.document(
+            brand, "ticket", tid, language="en", visibility="experts",
+            title="Headphones refund", markdown="Headphones refund, IVAN PETROV here.",
+            updated_at=utcnow(),
+        ))  # fmt: skip
+
+    def seen() -> str:
+        found = client.get(
+            f"/api/v1/brands/{desk.slug}/search",
+            params={"q": "headphones refund", "kind": "ticket"},
+            headers=other.auth,
+        ).json()["results"]
+        return " ".join(r["title"] + r["snippet"] for r in found).lower()
+
+    assert "petrov" in seen()
+    world.db.engine.dispose()
+    out = CliRunner().invoke(
+        cli_module.app, ["reindex", "--tickets"], env={"CROWDCX_DATABASE_URL": database_url}
+    )
+    assert out.exit_code == 0, out.output
+    assert "1 tickets rebuilt" in out.output
+    assert "headphones" in seen()
+    assert "petrov" not in seen()
