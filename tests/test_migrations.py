@@ -242,3 +242,38 @@ def test_0020_back_fills_live_tags_and_revision_visibility(
     assert tags[lowered] is None  # a revision was pending: unknown, shown as none
     assert sorted(seen) == [(1, "staff"), (2, "experts"), (3, "experts")]
     assert "Anna" not in kb.get(f"/articles/{lowered}/versions", kb.expert).text
+
+
+def test_0022_back_fills_reopened_at_from_the_history(
+    client: TestClient, world: World, db: Database, database_url: str
+) -> None:
+    """A ticket reopened before 0022 gets its last reopening from its transitions, and the
+    sweeper is asked to look at it again."""
+    from tests.tickets.test_api import Desk
+
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    for _ in range(2):
+        assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+        assert desk.post(f"/tickets/{tid}/reopen", desk.customer).status_code == 200
+    db.engine.dispose()
+    downgrade(database_url, "0021")
+    upgrade(database_url, "heads")
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        last = conn.execute(
+            text(
+                "SELECT max(at) FROM ticket_transitions WHERE ticket_id = :t AND action = 'reopen'"
+            ),
+            {"t": tid},
+        ).scalar_one()
+        reopened, sweep, updated = conn.execute(
+            text("SELECT reopened_at, sweep_at, updated_at FROM tickets WHERE id = :t"), {"t": tid}
+        ).one()
+    engine.dispose()
+    assert reopened is not None
+    assert reopened == last
+    assert sweep == updated

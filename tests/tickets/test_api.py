@@ -468,8 +468,8 @@ def test_a_policy_change_has_the_sweeper_look_at_every_open_ticket_again(
     desk: Desk, db: Database
 ) -> None:
     """Every open or resolved ticket's sweep_at is set to now when the SLA or lifecycle
-    policy changes — a moment still to come, and none at all (a reopened ticket resolved in
-    time has none) — so its next moment is computed under the new targets."""
+    policy changes, so its next moment is computed under the new targets — a reopened
+    ticket's too, whose resolution target runs again from its reopening."""
     from sqlalchemy import select
 
     from crowdcx.tickets.models import TicketRow
@@ -488,7 +488,7 @@ def test_a_policy_change_has_the_sweeper_look_at_every_open_ticket_again(
             return {int(i): at for i, at in s.execute(select(TicketRow.id, TicketRow.sweep_at))}
 
     before = moments()
-    assert before[reopened] is None
+    assert before[reopened] > utcnow()
     assert before[claimed] > utcnow()
     changed = desk.put("/policy", {"sla": {"first_response_s": 600, "resolution_s": 1200}},
                        desk.admin)  # fmt: skip
@@ -500,6 +500,8 @@ def test_a_policy_change_has_the_sweeper_look_at_every_open_ticket_again(
     final = moments()
     assert final[claimed] is not None
     assert final[claimed] < before[claimed]
+    assert final[reopened] is not None
+    assert final[reopened] < before[reopened]
 
 
 def test_housekeeping_finds_open_tickets_without_a_sweep_moment(desk: Desk, db: Database) -> None:

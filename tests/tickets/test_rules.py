@@ -477,6 +477,29 @@ def test_the_sweeper_is_never_woken_too_late(
             assert at >= wake, (t, at, wake)
 
 
+def test_a_reopened_ticket_gets_the_resolution_target_again_from_its_reopening() -> None:
+    """The resolution clock stayed stopped at the first resolution: resolved in time once,
+    a reopened ticket was never escalated however long the customer waited again."""
+    sla = SlaPolicy(first_response_s=3600, resolution_s=4 * 3600, at_risk_ratio=0.8)
+    policy = LifecyclePolicy(offer_timeout_s=120, auto_close_after_s=3 * 86400, max_rings=3)
+    offered = step(step(new_ticket(), Action.SUBMIT, CUSTOMER).ticket, Action.OFFER, SYSTEM,
+                   target="alice", policy=policy).ticket  # fmt: skip
+    claimed = step(offered, Action.CLAIM, ALICE).ticket
+    resolved = step(claimed, Action.RESOLVE, ALICE, T0 + timedelta(hours=1)).ticket
+    back = T0 + timedelta(days=2)
+    reopened = step(resolved, Action.REOPEN, CUSTOMER, back).ticket
+    assert reopened.reopened_at == back
+    assert sla_status(reopened, sla, back + timedelta(hours=1)).resolution is SlaState.OK
+    assert decide_sweep(reopened, back + timedelta(hours=3), sla=sla, lifecycle=policy) is None
+    late = decide_sweep(reopened, back + timedelta(hours=4), sla=sla, lifecycle=policy)
+    assert late is not None
+    assert late.action is Action.ESCALATE
+    wake = next_sweep_at(reopened, lifecycle=policy, sla=sla)
+    assert wake == back + timedelta(hours=4) - timedelta(seconds=1)
+    again = step(reopened, Action.RESOLVE, ALICE, back + timedelta(hours=2)).ticket
+    assert sla_status(again, sla, back + timedelta(days=1)).resolution is SlaState.MET
+
+
 def test_next_sweep_at_is_the_moment_the_sweeper_has_work() -> None:
     sla = SlaPolicy(first_response_s=3600, resolution_s=4 * 3600, at_risk_ratio=0.8)
     policy = LifecyclePolicy(offer_timeout_s=120, auto_close_after_s=600, max_rings=3)

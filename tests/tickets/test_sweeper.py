@@ -118,3 +118,23 @@ def test_a_database_failure_ends_the_pass_without_moving_the_tickets(
     with pytest.raises(OperationalError):  # the Sweeper thread logs it and tries next pass
         sweep_once(db, utcnow() + timedelta(seconds=130))
     assert sweep_at(db, tid) == moment
+
+
+def test_a_reopened_ticket_is_escalated_when_its_new_resolution_target_passes(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Resolved in time once, a reopened ticket's resolution clock stayed stopped: it was
+    never escalated however long the customer waited again. The target runs again from
+    the reopening (migration 0022)."""
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/reopen", desk.customer).status_code == 200
+    moment = sweep_at(db, tid)
+    assert moment is not None  # before: None, nothing would ever wake the sweeper for it
+    assert sweep_once(db, moment - timedelta(minutes=1)) == {}
+    assert sweep_once(db, moment + timedelta(seconds=2)) == {"escalate": 1}
+    assert desk.get(f"/tickets/{tid}", desk.agent).json()["status"] == "escalated"

@@ -82,6 +82,8 @@ class TicketRow(BrandOwned, Base):
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The customer's last reopening: the resolution target runs again from it (migration 0022).
+    reopened_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_by: Mapped[int | None] = mapped_column(default=None)
     resolved_by_role: Mapped[str | None] = mapped_column(String(10), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -195,6 +195,8 @@ class Ticket:
     resolved_at: datetime | None = None
     resolved_by: str | None = None
     resolved_by_role: Role | None = None
+    # When the customer last reopened it: the resolution target runs again from there.
+    reopened_at: datetime | None = None
     version: int = 0  # the service's optimistic-concurrency column
 
 
@@ -517,7 +519,7 @@ def _apply(
         )
         return new, (TicketResolved(t.id, actor.id, actor.role, t.escalated, t.claimed_at, now),)
     if action is Action.REOPEN:
-        return t, (TicketReopened(t.id, t.resolved_by, now),)
+        return replace(t, reopened_at=now), (TicketReopened(t.id, t.resolved_by, now),)
     if action in (Action.CONFIRM, Action.AUTO_CLOSE):
         new = replace(t, owner_id=None, owner_role=None)
         return new, (TicketClosed(t.id, action is Action.AUTO_CLOSE, now),)
@@ -733,12 +735,25 @@ class SlaReport:
         return self.first_response in bad or self.resolution in bad
 
 
-def sla_due(created_at: datetime, sla: SlaPolicy) -> SlaDue:
+def sla_due(
+    created_at: datetime, sla: SlaPolicy, resolution_from: datetime | None = None
+) -> SlaDue:
     hours = sla.business_hours
     return SlaDue(
         add_business_seconds(created_at, sla.first_response_s, hours),
-        add_business_seconds(created_at, sla.resolution_s, hours),
+        add_business_seconds(resolution_from or created_at, sla.resolution_s, hours),
     )
+
+
+def resolution_clock(ticket: Ticket) -> tuple[datetime, datetime | None]:
+    """(when the resolution clock started, when it was met or None). A reopened ticket gets
+    the resolution target again from its reopening, met by a resolution after it: before,
+    the clock stayed stopped at the first resolution, and a reopened ticket resolved in time
+    the first time was never escalated however long the customer waited again."""
+    if ticket.reopened_at is None:
+        return ticket.created_at, ticket.resolved_at
+    met = ticket.resolved_at
+    return ticket.reopened_at, met if met is not None and met > ticket.reopened_at else None
 
 
 def _clock(
@@ -759,12 +774,13 @@ def _clock(
 def sla_status(ticket: Ticket, sla: SlaPolicy, now: datetime) -> SlaReport:
     """Where the ticket stands against its first-response and resolution targets."""
     _require_aware(now)
+    started, met = resolution_clock(ticket)
     return SlaReport(
         first_response=_clock(
             ticket.created_at, sla.first_response_s, ticket.first_response_at, now, sla
         ),
-        resolution=_clock(ticket.created_at, sla.resolution_s, ticket.resolved_at, now, sla),
-        due=sla_due(ticket.created_at, sla),
+        resolution=_clock(started, sla.resolution_s, met, now, sla),
+        due=sla_due(ticket.created_at, sla, started),
     )
 
 
@@ -792,16 +808,15 @@ def next_sweep_at(
     if state is State.QUEUED and len(ticket.rung) >= lifecycle.max_rings:
         return ticket.created_at  # already due
     unowned = state in (State.QUEUED, State.OFFERED)
-    moments = [_clock_reaches(ticket.created_at, sla.resolution_s, ticket.resolved_at, sla, 1.0)]
+    started, met = resolution_clock(ticket)
+    moments = [_clock_reaches(started, sla.resolution_s, met, sla, 1.0)]
     if unowned:
         ratio = sla.at_risk_ratio
         moments.append(
             _clock_reaches(ticket.created_at, sla.first_response_s, ticket.first_response_at,
                            sla, ratio)
         )  # fmt: skip
-        moments.append(
-            _clock_reaches(ticket.created_at, sla.resolution_s, ticket.resolved_at, sla, ratio)
-        )
+        moments.append(_clock_reaches(started, sla.resolution_s, met, sla, ratio))
     if state is State.OFFERED and ticket.offer_expires_at is not None:
         moments.append(ticket.offer_expires_at)
     due = [m for m in moments if m is not None]

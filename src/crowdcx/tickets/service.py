@@ -476,6 +476,7 @@ def to_rules(row: TicketRow) -> lifecycle.Ticket:
         resolved_at=row.resolved_at,
         resolved_by=str(row.resolved_by) if row.resolved_by is not None else None,
         resolved_by_role=lifecycle.Role(row.resolved_by_role) if row.resolved_by_role else None,
+        reopened_at=row.reopened_at,
         version=row.version,
     )
 
@@ -500,6 +501,7 @@ def _state_values(t: lifecycle.Transition, now: datetime, policy: BrandPolicy) -
         "resolved_at": new.resolved_at,
         "resolved_by": _int(new.resolved_by),
         "resolved_by_role": new.resolved_by_role.value if new.resolved_by_role else None,
+        "reopened_at": new.reopened_at,
         "version": new.version,
         "updated_at": now,
         "sweep_at": lifecycle.next_sweep_at(new, lifecycle=policy.lifecycle, sla=policy.sla),
