@@ -223,3 +223,45 @@ def test_the_hourly_rate_counts_the_time_worked_not_the_days_a_ticket_sat_resolv
     # 5.00 USD (6.25 at night) for 15 minutes of work: four times that an hour.
     hourly = f"{Decimal(rate * 4) / 100:.2f} USD"
     assert mine["effective_hourly"] == {"USD": hourly}, mine["effective_hourly"]
+
+
+def test_earnings_come_a_page_at_a_time_with_totals_over_all_of_them(
+    desk: Desk, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /earnings/me answered every posting at once — and the workspace read them all, each
+    with its ticket, on every view: a busy expert's pages grew with their whole history."""
+    expert = desk.experts[0]
+    desk.online(expert)
+    paid = []
+    for _ in range(3):
+        tid = desk.ask()["id"]
+        assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+        assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+        paid.append(tid)
+    everything = desk.get("/earnings/me", expert).json()
+    assert [line["ticket_id"] for line in everything["lines"]] == paid[::-1]
+    assert everything["next_cursor"] is None
+    first = desk.get("/earnings/me?limit=2", expert).json()
+    assert [line["ticket_id"] for line in first["lines"]] == paid[:0:-1]
+    assert first["totals"] == everything["totals"]  # over all of them, not this page
+    assert first["effective_hourly"] == everything["effective_hourly"]
+    second = desk.get(f"/earnings/me?limit=2&cursor={first['next_cursor']}", expert).json()
+    assert [line["ticket_id"] for line in second["lines"]] == paid[:1]
+    assert second["next_cursor"] is None
+    assert second["totals"] == everything["totals"]
+    for bad in ("nonsense", "eyJhZnRlciI6IDEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwfQ"):  # 10^22
+        r = desk.get(f"/earnings/me?cursor={bad}", expert)
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+    # The pages: the earnings list links to the older page; the workspace shows the totals.
+    from crowdcx.tickets import pages
+
+    monkeypatch.setattr(pages, "EARNINGS_PAGE", 2)
+    html = client.get(f"/b/{desk.slug}/earnings", headers=expert.auth).text
+    assert html.count(f"/b/{desk.slug}/tickets/") == 2
+    link = html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
+    older = client.get(link.replace("&amp;", "&"), headers=expert.auth).text
+    assert f'/b/{desk.slug}/tickets/{paid[0]}"' in older
+    assert 'rel="next"' not in older
+    total = everything["totals"]["USD"]
+    assert total in client.get(f"/b/{desk.slug}/workspace", headers=expert.auth).text

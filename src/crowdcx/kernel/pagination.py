@@ -30,8 +30,8 @@ def decode_cursor(cursor: str | None) -> int | None:
         value = orjson.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
     except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         raise _bad_cursor() from None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _bad_cursor()
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
+        raise _bad_cursor()  # (past 64 bits PostgreSQL refuses the comparison: a 500)
     return value
 
 

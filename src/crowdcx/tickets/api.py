@@ -337,10 +337,19 @@ def rating(slug: str, ticket_id: int, body: RatingIn, user: CurrentUser, uow: Uo
 
 
 @router.get("/earnings/me", response_model=EarningsOut)
-def my_earnings(slug: str, user: CurrentUser, uow: Uow) -> EarningsOut:
+def my_earnings(
+    slug: str,
+    user: CurrentUser,
+    uow: Uow,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 200,
+) -> EarningsOut:
+    """The caller's earnings per ticket, newest first, a page at a time (``next_cursor``),
+    with the totals and the effective hourly rate over all of them."""
     ctx = access_brand(uow.session, slug, user, "ticket.work")
-    e = service.earnings(uow.session, ctx, user)
+    e = service.earnings(uow.session, ctx, user, limit, decode_cursor(cursor))
     return EarningsOut(
+        next_cursor=encode_cursor(e.next_before) if e.next_before is not None else None,
         lines=[
             EarningLineOut(
                 ticket_id=line.ticket_id,

@@ -363,7 +363,7 @@ def _workspace(
         if policy.routing_mode is not RoutingMode.PUSH
         else []
     )
-    earned = service.earnings(uow.session, ctx, user)
+    earned = service.earnings(uow.session, ctx, user, limit=0)  # totals only
     offers = service.open_offers(uow.session, ctx, user, at)
     context = {
         **_common(ctx),
@@ -425,13 +425,25 @@ def availability(
     return RedirectResponse(f"/b/{slug}/workspace", status_code=303)
 
 
+EARNINGS_PAGE = 100
+
+
 @router.get("/b/{slug}/earnings")
-def earnings(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+def earnings(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    before: str = "",
+) -> Response:
     ctx = access_brand(uow.session, slug, user, "ticket.work")
     return page(
         request,
         "tickets/earnings.html",
-        {**_common(ctx), "earnings": service.earnings(uow.session, ctx, user)},
+        {
+            **_common(ctx),
+            "earnings": service.earnings(uow.session, ctx, user, EARNINGS_PAGE, ascii_int(before)),
+        },
     )
 
 

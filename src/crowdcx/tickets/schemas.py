@@ -154,8 +154,9 @@ class EarningLineOut(BaseModel):
 
 class EarningsOut(BaseModel):
     lines: list[EarningLineOut]
-    totals: dict[str, str]
+    totals: dict[str, str]  # over every posting, not only this page
     effective_hourly: dict[str, str]
+    next_cursor: str | None = None  # the next (older) page, if there may be one
 
 
 class PostingOut(BaseModel):

@@ -1613,44 +1613,76 @@ class EarningLine:
 
 @dataclass(frozen=True)
 class Earnings:
-    lines: list[EarningLine]
-    totals: dict[str, Money]
+    lines: list[EarningLine]  # one page, newest first
+    totals: dict[str, Money]  # over every posting, not just this page
     hourly: dict[str, Money]
+    next_before: int | None = None  # the posting id the next (older) page starts below
 
 
-def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
+def earnings(
+    session: Session, ctx: BrandContext, user: User, limit: int = 200, before: int | None = None
+) -> Earnings:
+    """An expert's postings ``limit`` at a time, newest first (``before``: the id the previous
+    page ended with; ``limit=0`` for the totals alone, as the workspace shows them), with the
+    totals and the effective hourly rate over all of them. Before, every view — the workspace
+    included — read every posting with its ticket's subject and customer data."""
     account = pay.expert_earnings_account(str(user.id))
-    postings = list(
-        session.scalars(
-            ctx.scoped(LedgerPosting)
+    mine = ctx.scoped(LedgerPosting).where(LedgerPosting.account == account)
+    page_rows: list[LedgerPosting] = []
+    if limit > 0:
+        stmt = mine if before is None else mine.where(LedgerPosting.id < before)
+        page_rows = list(session.scalars(stmt.order_by(LedgerPosting.id.desc()).limit(limit)))
+    totals = {
+        cur: Money(int(minor), cur)
+        for cur, minor in session.execute(
+            ctx.scoped(
+                LedgerPosting, select(LedgerPosting.currency, func.sum(LedgerPosting.amount_minor))
+            )
             .where(LedgerPosting.account == account)
-            .order_by(LedgerPosting.id.desc())
+            .group_by(LedgerPosting.currency)
         )
+    }
+    lines = _earning_lines(session, ctx, user, page_rows)
+    return Earnings(
+        lines,
+        totals,
+        _hourly(session, ctx, account),
+        page_rows[-1].id if limit > 0 and len(page_rows) == limit else None,
     )
-    # The tickets by primary key, a thousand at a time. (A join on correlation_key =
-    # CAST(tickets.id AS text) read every ticket for each posting: no index matches a cast.)
-    ids = sorted({n for p in postings if (n := ascii_int(p.correlation_key)) is not None})
-    tickets: dict[str, Any] = {}
-    for start in range(0, len(ids), 1000):
+
+
+def _tickets_by_id(
+    session: Session, ctx: BrandContext, ids: Iterable[int], *cols: Any
+) -> dict[int, Any]:
+    """Rows of ``cols`` (and the id) of the brand's tickets ``ids``, by primary key a thousand
+    at a time. (A join on correlation_key = CAST(tickets.id AS text) read every ticket for
+    each posting: no index matches a cast.)"""
+    wanted = sorted(set(ids))
+    out: dict[int, Any] = {}
+    for start in range(0, len(wanted), 1000):
         for r in session.execute(
-            select(
-                TicketRow.id,
-                TicketRow.subject,
-                TicketRow.customer_fields,
-                TicketRow.claimed_at,
-                TicketRow.resolved_at,
-            ).where(TicketRow.brand_id == ctx.brand.id, TicketRow.id.in_(ids[start : start + 1000]))
+            select(TicketRow.id, *cols).where(
+                TicketRow.brand_id == ctx.brand.id, TicketRow.id.in_(wanted[start : start + 1000])
+            )
         ):
-            tickets[str(r.id)] = r
+            out[r.id] = r
+    return out
+
+
+def _earning_lines(
+    session: Session, ctx: BrandContext, user: User, postings: list[LedgerPosting]
+) -> list[EarningLine]:
+    keyed = [(n, p) for p in postings if (n := ascii_int(p.correlation_key)) is not None]
+    if not keyed:
+        return []
+    tickets = _tickets_by_id(
+        session, ctx, (n for n, _p in keyed), TicketRow.subject, TicketRow.customer_fields
+    )
     policy, _roster = load_policy(session, ctx)
     allowed = unmasked_fields(session, ctx, user, lifecycle.Role.EXPERT, policy)
     lines: list[EarningLine] = []
-    totals: dict[str, Money] = {}
-    work: dict[int, pay.WorkItem] = {}
-    # A reversed earning (the ticket ended with staff) is not pay for that time.
-    reversed_ = {p.correlation_key for p in postings if p.kind == "reversal"}
-    for posting in postings:
-        ticket = tickets.get(posting.correlation_key)
+    for ticket_id, posting in keyed:
+        ticket = tickets.get(ticket_id)
         if ticket is None:
             continue
         subject = (
@@ -1658,23 +1690,48 @@ def earnings(session: Session, ctx: BrandContext, user: User) -> Earnings:
             if allowed is None
             else masking.mask_quoted(ticket.subject, ticket.customer_fields or {}, allowed)
         )
-        claimed_at, resolved_at = ticket.claimed_at, ticket.resolved_at
         amount = Money(posting.amount_minor, posting.currency)
-        lines.append(
-            EarningLine(int(posting.correlation_key), subject, amount, posting.kind, posting.at)
-        )
-        totals[amount.currency] = totals.get(amount.currency, Money.zero(amount.currency)) + amount
-        if (
-            posting.kind == "earning"
-            and posting.correlation_key not in reversed_
-            and claimed_at is not None
-            and resolved_at is not None
-        ):
-            work[int(posting.correlation_key)] = pay.WorkItem(amount, claimed_at, resolved_at)
+        lines.append(EarningLine(ticket_id, subject, amount, posting.kind, posting.at))
+    return lines
+
+
+def _hourly(session: Session, ctx: BrandContext, account: str) -> dict[str, Money]:
+    """The effective hourly rate over every earning not reversed (a reversed earning — the
+    ticket ended with staff — is not pay for that time), from the time each ticket was worked."""
+    earned: dict[int, Money] = {}
+    reversed_: set[int] = set()
+    for key, kind, minor, currency in session.execute(
+        ctx.scoped(
+            LedgerPosting,
+            select(
+                LedgerPosting.correlation_key,
+                LedgerPosting.kind,
+                LedgerPosting.amount_minor,
+                LedgerPosting.currency,
+            ),
+        ).where(LedgerPosting.account == account)
+    ):
+        n = ascii_int(key)
+        if n is None:
+            continue
+        if kind == "reversal":
+            reversed_.add(n)
+        elif kind == "earning":
+            earned[n] = Money(minor, currency)
+    for n in reversed_:
+        earned.pop(n, None)
+    times = _tickets_by_id(session, ctx, earned, TicketRow.claimed_at, TicketRow.resolved_at)
+    work = {
+        n: pay.WorkItem(amount, t.claimed_at, t.resolved_at)
+        for n, amount in earned.items()
+        if (t := times.get(n)) is not None
+        and t.claimed_at is not None
+        and t.resolved_at is not None
+    }
     for ticket_id, periods in _reworked(session, ctx, sorted(work)).items():
         work[ticket_id] = replace(work[ticket_id], periods=periods)
     rates = pay.effective_hourly_rate(work.values()) if work else {}
-    return Earnings(lines, totals, {cur: rate.per_hour for cur, rate in rates.items()})
+    return {cur: rate.per_hour for cur, rate in rates.items()}
 
 
 def _reworked(
