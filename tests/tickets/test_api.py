@@ -557,3 +557,26 @@ def test_an_expert_keeps_seeing_the_ticket_they_hold_however_many_they_resolve(
     workspace = client.get(f"/b/{desk.slug}/workspace")
     assert workspace.status_code == 200
     assert "Долгий вопрос о роутере" in workspace.text
+
+
+def test_reading_messages_that_quote_customer_data_is_logged(desk: Desk) -> None:
+    """The ticket's card logged who read the customer's data; the conversation read through
+    GET /messages, quoting the same data, left no trace."""
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    said = desk.post(f"/tickets/{tid}/messages", desk.customer,
+                     {"body": f"我的电话是 {PHONE}，订单 LM-2026-000123"})  # fmt: skip
+    assert said.status_code == 201, said.text
+    assert (
+        desk.post(f"/tickets/{tid}/messages", expert, {"body": "收到，马上处理"}).status_code == 201
+    )
+    before = {e["id"] for e in desk.get("/access-log", desk.admin).json()}
+    assert desk.get(f"/tickets/{tid}/messages", desk.agent).status_code == 200
+    assert desk.get(f"/tickets/{tid}/messages", expert).status_code == 200  # tier 0: masked
+    assert desk.get(f"/tickets/{tid}/messages", desk.customer).status_code == 200  # their own
+    new = [e for e in desk.get("/access-log", desk.admin).json() if e["id"] not in before]
+    assert [(e["viewer_id"], e["fields"]) for e in new] == [
+        (desk.agent.id, ["order_number", "phone"])
+    ]

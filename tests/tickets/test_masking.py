@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crowdcx.tickets.masking import mask_field, mask_quoted, present, visible_fields
+from crowdcx.tickets.masking import (
+    mask_field,
+    mask_quoted,
+    present,
+    quoted_fields,
+    visible_fields,
+)
 from crowdcx.tickets.policy import CUSTOMER_FIELDS, default_policy
 
 POLICY = default_policy()  # tier 0: name; 1: +order_number; 2: +email; 3: +phone, address
@@ -180,3 +186,15 @@ def test_an_address_quoted_in_another_order_is_masked() -> None:
     fields = {"address": "Москва, ул. Тверская, д. 1"}
     shown = mask_quoted("Живу: ул. тверская, д. 1, Москва", fields, {"name"})
     assert shown == "Живу: ул. ***, д. 1, ***"
+
+
+def test_quoted_fields_names_the_allowed_values_a_text_quotes() -> None:
+    fields = {"name": "Иван Петров", "phone": "+7 916 123-45-67", "email": "ivan@example.ru",
+              "order_number": "VL-2026-77"}  # fmt: skip
+    text = "Позвоните ИВАН ПЕТРОВ по 8 (916) 123 45 67, заказ vl-2026-77."
+    assert quoted_fields(text, fields, {"name", "phone", "order_number"}) == {
+        "name", "phone", "order_number"
+    }  # fmt: skip
+    assert quoted_fields(text, fields, {"email"}) == set()  # hidden ones are masked, not read
+    assert quoted_fields("请尽快处理，谢谢", fields, CUSTOMER_FIELDS) == set()
+    assert quoted_fields("write to IVAN@example.ru", fields, {"email"}) == {"email"}

@@ -236,8 +236,15 @@ def post_message(
 def get_messages(slug: str, ticket_id: int, user: CurrentUser, uow: Uow) -> list[MessageOut]:
     ctx = access_brand(uow.session, slug, user)
     policy, _roster = service.load_policy(uow.session, ctx)
-    row, role = service.visible_ticket(uow, ctx, user, ticket_id, policy, now())
+    at = now()
+    row, role = service.visible_ticket(uow, ctx, user, ticket_id, policy, at)
     allowed = service.unmasked_fields(uow.session, ctx, user, role, policy)
+    messages = service.messages_for(uow.session, ctx, row, role)
+    # Read without the ticket's card, whose view is logged: the data they quote is logged here.
+    service.log_quoted_access(
+        uow, ctx, user, row, role, allowed, (m.body for m, _n in messages), at
+    )
+    uow.commit()
     return [
         MessageOut(
             id=m.id,
@@ -248,7 +255,7 @@ def get_messages(slug: str, ticket_id: int, user: CurrentUser, uow: Uow) -> list
             internal=m.internal,
             created_at=m.created_at,
         )
-        for m, name in service.messages_for(uow.session, ctx, row, role)
+        for m, name in messages
     ]
 
 

@@ -362,6 +362,20 @@ def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str])
     return "".join(out)
 
 
+def quoted_fields(text: str, fields: Mapping[str, object], allowed: Iterable[str]) -> set[str]:
+    """The ``allowed`` fields whose values ``text`` quotes (in any letter case; the phone
+    number in any form): what a viewer reads unmasked in it, for the access log."""
+    allowed = set(allowed)
+    lowered = text.lower()
+    found = {f for v, f in _quotable(fields).items() if f in allowed and v in lowered}
+    phone = _digits(str(fields.get("phone") or "")) if "phone" in allowed else ""
+    if "phone" not in found and len(phone) >= 7:
+        tails = {phone[-7:]}
+        if any(_same_number(m.group(), tails) for m in _NUMBER_RE.finditer(text)):
+            found.add("phone")
+    return found
+
+
 def scrub(text: str, fields: Mapping[str, object] | None = None) -> str:
     """``text`` with customer data removed, for search over past tickets: the ticket's own
     customer field values (in any letter case, an address's parts in any order, the phone

@@ -1189,6 +1189,38 @@ def present_fields(
     return shown
 
 
+def log_quoted_access(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    user: User,
+    row: TicketRow,
+    role: lifecycle.Role,
+    allowed: frozenset[str] | None,
+    texts: Iterable[str],
+    now: datetime,
+) -> None:
+    """Write an access-log entry when ``texts`` (messages read without the ticket's card)
+    quote customer data this viewer reads unmasked. The customer reading their own is not
+    logged; staff who see every field (``allowed`` None) are."""
+    if role is lifecycle.Role.CUSTOMER or not row.customer_fields:
+        return
+    seen = frozenset(CUSTOMER_FIELDS) if allowed is None else allowed
+    fields: set[str] = set()
+    for text in texts:
+        fields |= masking.quoted_fields(text, row.customer_fields, seen)
+    if fields:
+        uow.session.add(
+            AccessLogRow(
+                brand_id=ctx.brand.id,
+                ticket_id=row.id,
+                viewer_id=user.id,
+                viewer_role=role.value,
+                fields=sorted(fields),
+                at=now,
+            )
+        )
+
+
 def unmasked_fields(
     session: Session, ctx: BrandContext, user: User, role: lifecycle.Role, policy: BrandPolicy
 ) -> frozenset[str] | None:
