@@ -1175,18 +1175,30 @@ def present_fields(
     if tier is None:
         return {k: str(v) for k, v in row.customer_fields.items()}
     shown, unmasked = masking.present(row.customer_fields, tier, policy)
-    if unmasked:
+    _log_access(uow, ctx, user, row, role, unmasked, now)
+    return shown
+
+
+def _log_access(
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    user: User,
+    row: TicketRow,
+    role: lifecycle.Role,
+    fields: Iterable[str],
+    now: datetime,
+) -> None:
+    if names := sorted(fields):
         uow.session.add(
             AccessLogRow(
                 brand_id=ctx.brand.id,
                 ticket_id=row.id,
                 viewer_id=user.id,
                 viewer_role=role.value,
-                fields=sorted(unmasked),
+                fields=names,
                 at=now,
             )
         )
-    return shown
 
 
 def log_quoted_access(
@@ -1208,17 +1220,7 @@ def log_quoted_access(
     fields: set[str] = set()
     for text in texts:
         fields |= masking.quoted_fields(text, row.customer_fields, seen)
-    if fields:
-        uow.session.add(
-            AccessLogRow(
-                brand_id=ctx.brand.id,
-                ticket_id=row.id,
-                viewer_id=user.id,
-                viewer_role=role.value,
-                fields=sorted(fields),
-                at=now,
-            )
-        )
+    _log_access(uow, ctx, user, row, role, fields, now)
 
 
 def unmasked_fields(
