@@ -199,6 +199,16 @@ def test_a_nul_character_is_refused_at_the_edge_on_every_backend(
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert form.status_code == 422
+    assert form.headers["content-type"].startswith("text/html")  # a person's form: a page
+    # A NUL pasted into a page's search box: the error page in the reader's language, not
+    # raw JSON (it was problem+json).
+    seen = client.get(f"/b/{slug}/help", params={"q": "a\x00b", "lang": "ru"},
+                      headers={"accept": "text/html"})  # fmt: skip
+    assert seen.status_code == 422
+    assert seen.headers["content-type"].startswith("text/html")
+    assert "U+0000" in seen.text
+    assert "<html" in seen.text
+    assert 'lang="ru"' in seen.text
     # The text "\u0000" (an escaped backslash, then u0000) is ordinary text.
     ok = client.post(
         f"{base}/communities",

@@ -18,11 +18,14 @@ from http.cookies import SimpleCookie
 from typing import Any, Final
 
 import orjson
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import _, set_locale
 from crowdcx.kernel.language import DEFAULT_LOCALE, negotiate, normalize_locale
 from crowdcx.kernel.numbers import ascii_int
+from crowdcx.web.problems import wants_json
 
 LOCALE_COOKIE = "crowdcx_locale"
 CSRF_COOKIE = "crowdcx_csrf"
@@ -128,10 +131,10 @@ class WebContextMiddleware:
         cap = self.max_body * 8 if scope.get("path", "").endswith("/imports") else self.max_body
         length = ascii_int(header(scope, b"content-length"), limit=None)
         if length is not None and length > cap:
-            await self._too_large(send)
+            await self._too_large(send, scope)
             return
         if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
-            await self._nul(send)
+            await self._nul(send, scope)
             return
         nul_forms = _nul_forms(header(scope, b"content-type"))
 
@@ -167,7 +170,7 @@ class WebContextMiddleware:
                 if too_large or has_nul:  # the app saw the body cut short: answer why
                     replaced = True
                     response_started = True
-                    await (self._too_large(send) if too_large else self._nul(send))
+                    await (self._too_large(send, scope) if too_large else self._nul(send, scope))
                     return
                 response_started = True
                 headers = list(message.get("headers", []))
@@ -184,7 +187,7 @@ class WebContextMiddleware:
             await self.app(scope, limited_receive, send_with_headers)
         except Exception:
             if (too_large or has_nul) and not response_started:
-                await (self._too_large(send) if too_large else self._nul(send))
+                await (self._too_large(send, scope) if too_large else self._nul(send, scope))
             else:
                 raise
 
@@ -211,38 +214,61 @@ class WebContextMiddleware:
                 return brand_default
         return DEFAULT_LOCALE
 
-    async def _too_large(self, send: Send) -> None:
-        body = problem_bytes(
+    async def _too_large(self, send: Send, scope: Scope) -> None:
+        await self._refuse(
+            send,
+            scope,
             413,
             "body_too_large",
             _("Request too large"),
             _("The request body is larger than %(n)d bytes; send less data.")
             % {"n": self.max_body},
         )
-        await self._refuse(send, 413, body)
 
-    async def _nul(self, send: Send) -> None:
-        body = problem_bytes(
+    async def _nul(self, send: Send, scope: Scope) -> None:
+        await self._refuse(
+            send,
+            scope,
             422,
             "nul_character",
             _("Invalid input"),
             _("The request contains a NUL character (U+0000), which no text may hold; remove it."),
         )
-        await self._refuse(send, 422, body)
 
-    async def _refuse(self, send: Send, status: int, body: bytes) -> None:
+    async def _refuse(
+        self, send: Send, scope: Scope, status: int, code: str, title: str, detail: str
+    ) -> None:
+        """Answer before the app: problem+json for the API, the error page for a browser
+        (a person who pasted a NUL into a search box read raw JSON)."""
+        body, media = problem_bytes(status, code, title, detail), b"application/problem+json"
+        html = _error_page(scope, AppError(status, code, detail, title))
+        if html is not None:
+            body, media = html.encode(), b"text/html; charset=utf-8"
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
-                    (b"content-type", b"application/problem+json"),
+                    (b"content-type", media),
                     (b"content-length", str(len(body)).encode()),
                     *SECURITY_HEADERS,
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _error_page(scope: Scope, error: AppError) -> str | None:
+    """The error page for a browser's request, or None where problem+json is the answer."""
+    app = scope.get("app")
+    render = getattr(getattr(app, "state", None), "render", None)
+    if render is None:
+        return None
+    request = Request(scope)
+    if wants_json(request):
+        return None
+    text: str = render.render(request, "error.html", {"error": error})
+    return text
 
 
 class BodyTooLargeError(Exception):
