@@ -13,6 +13,7 @@ from crowdcx.tickets.masking import (
     mask_quoted,
     present,
     quoted_fields,
+    scrub,
     visible_fields,
 )
 from crowdcx.tickets.policy import CUSTOMER_FIELDS, default_policy
@@ -198,3 +199,23 @@ def test_quoted_fields_names_the_allowed_values_a_text_quotes() -> None:
     assert quoted_fields(text, fields, {"email"}) == set()  # hidden ones are masked, not read
     assert quoted_fields("请尽快处理，谢谢", fields, CUSTOMER_FIELDS) == set()
     assert quoted_fields("write to IVAN@example.ru", fields, {"email"}) == {"email"}
+
+
+def test_a_russian_name_is_masked_in_every_case_it_is_declined_in() -> None:
+    """ "Передайте Ивану Петрову": the name quoted in the dative was shown to experts whose tier
+    hides it — only the nominative, as stored, was recognised."""
+    fields = {"name": "Иван Петров", "phone": "+7 916 123-45-67"}
+    text = "Передайте Ивану Петрову, что заказ Ивана Петрова готов; с Иваном Петровым всё ясно."
+    masked = mask_quoted(text, fields, {"phone"})
+    for form in ("Ивану", "Петрову", "Ивана", "Петрова", "Иваном", "Петровым"):
+        assert form not in masked
+    assert "Передайте И**** П******" in masked
+    # Other words sharing the beginning are left alone; so is the name for those who may see it.
+    other = "Петровский проспект, Иваново"
+    assert mask_quoted(other, fields, {"phone"}) == other
+    assert mask_quoted(text, fields, {"name"}) == text
+    assert quoted_fields("для Ивана", fields, {"name"}) == {"name"}
+    women = mask_quoted("Анной, Анне и Марии Кузнецовой", {"name": "Анна Кузнецова"}, set())
+    assert women == "А****, А*** и Марии К*********"
+    # Past tickets indexed for search lose the name in every case too.
+    assert scrub("Спасибо, Ивану передали", fields) == "Спасибо, ▇▇▇ передали"

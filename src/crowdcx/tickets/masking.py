@@ -321,6 +321,27 @@ def _same_number(number: str, tails: set[str]) -> bool:
     return len(digits) >= 7 and digits[-7:] in tails
 
 
+# Russian declines names: Иван → Ивана, Ивану, Иваном; Анна → Анну, Анной; Петров → Петровым.
+# A form is the name less its final vowel, й or ь, then up to three letters of case endings
+# (Snowball's stems are not stable enough on names: иван → "ива", ивану → "иван").
+_CYRILLIC_WORD: Final = re.compile(r"^[а-яё-]+$", re.IGNORECASE)
+_NAME_ENDING: Final = "[аяуюеиыойьмх]{0,3}"
+
+
+def _name_forms(name: object) -> re.Pattern[str] | None:
+    """A pattern for the Russian case forms of the words of ``name`` (None if it has no
+    Cyrillic word of at least four letters: shorter bases match too many other words)."""
+    bases = []
+    for word in str(name or "").lower().split():
+        if not _CYRILLIC_WORD.match(word) or len(word) < 4:
+            continue
+        bases.append(word[:-1] if word[-1] in "аяйьоеиыу" else word)
+    if not bases:
+        return None
+    alternatives = "|".join(re.escape(b) for b in sorted(set(bases), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives}){_NAME_ENDING}(?!\w)", re.IGNORECASE)
+
+
 def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str]) -> str:
     """``text`` (a ticket's subject, body or a message) as a viewer who sees the ``allowed``
     fields unmasked may read it: wherever it quotes a customer field value the viewer may not
@@ -332,8 +353,11 @@ def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str])
     hide_email = "email" not in allowed
     phone = "" if "phone" in allowed else _digits(str(fields.get("phone") or ""))
     tails = {phone[-7:]} if len(phone) >= 7 else set()
+    name_forms = None if "name" in allowed else _name_forms(fields.get("name"))
 
     def generic(part: str) -> str:
+        if name_forms is not None:  # "письмо для Ивана Петрова": the name in another case
+            part = name_forms.sub(lambda m: mask_field("name", m.group()), part)
         if hide_email:
             part = _EMAIL_RE.sub(lambda m: mask_field("email", m.group()), part)
         if tails:
@@ -368,6 +392,10 @@ def quoted_fields(text: str, fields: Mapping[str, object], allowed: Iterable[str
     allowed = set(allowed)
     lowered = text.lower()
     found = {f for v, f in _quotable(fields).items() if f in allowed and v in lowered}
+    if "name" in allowed and "name" not in found:
+        forms = _name_forms(fields.get("name"))
+        if forms is not None and forms.search(text):
+            found.add("name")
     phone = _digits(str(fields.get("phone") or "")) if "phone" in allowed else ""
     if "phone" not in found and len(phone) >= 7:
         tails = {phone[-7:]}
@@ -384,6 +412,9 @@ def scrub(text: str, fields: Mapping[str, object] | None = None) -> str:
     known = _quotable(fields)
     if known:
         text = _quote_pattern(known).sub("▇▇▇", text)
+    forms = _name_forms(fields.get("name"))
+    if forms is not None:
+        text = forms.sub("▇▇▇", text)
     tails = {d[-7:] for v in fields.values() if len(d := _digits(str(v or ""))) >= 7}
     if tails:
         text = _NUMBER_RE.sub(
