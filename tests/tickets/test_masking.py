@@ -219,3 +219,17 @@ def test_a_russian_name_is_masked_in_every_case_it_is_declined_in() -> None:
     assert women == "А****, А*** и Марии К*********"
     # Past tickets indexed for search lose the name in every case too.
     assert scrub("Спасибо, Ивану передали", fields) == "Спасибо, ▇▇▇ передали"
+
+
+def test_fragments_of_a_chinese_address_are_masked_when_quoted() -> None:
+    """Chinese writes an address without separators: "送到建国路88号" quoted the customer's
+    street and number, and only the whole address, as stored, was recognised."""
+    fields = {"address": "北京市朝阳区建国路88号1栋302室"}
+    for text in ("快递送到建国路88号，谢谢", "放在88号1栋302室门口", "寄到朝阳区建国路88号"):
+        masked = mask_quoted(text, fields, set())
+        assert "88号" not in masked, masked
+        assert scrub(text, fields).count("▇▇▇") == 1
+    assert mask_quoted("我也在北京市朝阳区", fields, set()) == "我也在北京市朝阳区"  # the region
+    taipei = {"address": "臺北市大安區忠孝東路四段100號5樓"}
+    assert "100號" not in mask_quoted("請送到忠孝東路四段100號", taipei, {"name"})
+    assert quoted_fields("請送到忠孝東路四段100號", taipei, {"address"}) == {"address"}

@@ -305,7 +305,36 @@ def _quotable(fields: Mapping[str, object]) -> dict[str, str]:
             for part in _SEPARATORS.split(value):
                 if _alnum_count(part) >= 4:
                     known.setdefault(part.strip().lower(), name)
+            for part in _cjk_address_parts(value):
+                known.setdefault(part.lower(), name)
     return known
+
+
+# Where a Chinese address's units end: district, town, street, lane, number, building, floor,
+# room. Chinese writes them without separators ("朝阳区建国路88号1栋302室").
+_CJK_UNIT: Final = re.compile(
+    r".+?(?:特别行政区|特別行政區|自治区|自治區|街道|单元|單元|区|區|镇|鎮|乡|鄉|大道|大街|路|街|巷|弄"
+    r"|号|號|栋|棟|幢|楼|樓|层|層|室)"
+)
+
+
+def _cjk_address_parts(value: str) -> list[str]:
+    """The fragments of a Chinese address a text may quote on its own: below its province
+    and city (which the masked field shows anyway), every run of two or more consecutive
+    units (建国路88号, 88号1栋302室, 朝阳区建国路) and any single unit of five or more
+    characters (建国门外大街)."""
+    text = "".join(value.split())
+    if not any(_is_han(ch) for ch in text[:6]):
+        return []
+    region = _cjk_region(text) or ""
+    rest = text[len(region) :]
+    units = _CJK_UNIT.findall(rest)
+    tail = rest[sum(len(u) for u in units) :]
+    if _alnum_count(tail) >= 1:
+        units.append(tail)
+    parts = [u for u in units if _alnum_count(u) >= 5]
+    parts += ["".join(units[i:j]) for i in range(len(units)) for j in range(i + 2, len(units) + 1)]
+    return parts
 
 
 def _quote_pattern(known: Iterable[str]) -> re.Pattern[str]:
