@@ -497,7 +497,7 @@ def escalate(
 @router.post("/b/{slug}/community/posts/{post_id}/comment", dependencies=[CsrfChecked])
 def comment(
     slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
-    body: Annotated[str, Form(max_length=5000)] = "",
+    body: Body = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     post = service.readable_post(uow.session, ctx, post_id)
@@ -505,7 +505,10 @@ def comment(
     def run() -> Any:
         return service.comment(uow, ctx, post, body, now())
 
-    return _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}")
+    # Refused (too long, empty, no privilege yet): the page comes back with the text typed,
+    # in the form of the post it was for, and the reason beside it.
+    return _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}",
+                "comment", {"comment_post": str(post.id), "comment": body})  # fmt: skip
 
 
 @router.post("/b/{slug}/community/comments/{comment_id}/flag", dependencies=[CsrfChecked])

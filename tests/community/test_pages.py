@@ -1,0 +1,42 @@
+"""Community pages through HTTP forms, as a browser submits them: a refused form comes back
+with what the person typed and chose, and long lists page on."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from fastapi.testclient import TestClient
+
+from crowdcx.kernel.db import Database
+from tests.community.test_api import Forum
+from tests.conftest import World
+from tests.tickets.test_pages import sign_in
+
+
+def textarea(page: str, element_id: str) -> str:
+    """The text inside the textarea with this id, unescaped as a browser shows it."""
+    found = re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found is not None, element_id
+    return html.unescape(found.group(1))
+
+
+def test_a_refused_comment_keeps_what_was_typed(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask()
+    aid = f.answer(qid, f.helpers[0], "Включите передачу данных.")
+    token = sign_in(client, f.asker)
+    typed = "Спасибо, <помогло>! " + "я" * 600
+    refused = client.post(f"/b/{f.slug}/community/posts/{aid}/comment",
+                          data={"csrf_token": token, "body": typed})  # fmt: skip
+    assert refused.status_code == 422
+    assert textarea(refused.text, f"new-comment-{aid}") == typed
+    assert textarea(refused.text, f"new-comment-{qid}") == ""  # only the form it came from
+    assert re.search(rf'<details class="inline" open>\s*<summary[^>]*>[^<]*</summary>\s*'
+                     rf'<form[^>]*posts/{aid}/comment', refused.text)  # fmt: skip
+    blank = client.post(f"/b/{f.slug}/community/posts/{qid}/comment",
+                        data={"csrf_token": token, "body": " \n "})  # fmt: skip
+    assert blank.status_code == 422
+    assert 'id="e-comment-' in blank.text
