@@ -3,6 +3,7 @@ queue, policy and access log."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from fastapi.testclient import TestClient
@@ -144,3 +145,29 @@ def test_agent_assist_shows_what_the_handler_may_reuse(client: TestClient, world
     assert "补发口径" in client.get(f"/b/{kb.slug}/tickets/{tid}").text
     sign_in(client, kb.customer)
     assert 'id="assist-h"' not in client.get(f"/b/{kb.slug}/tickets/{tid}").text
+
+
+def test_broken_policy_json_is_explained_in_the_readers_language(
+    client: TestClient, world: World
+) -> None:
+    """A syntax error in the policy used to come back as Python's English message
+    ("Expecting ':' delimiter: line 3 column 17 (char 42)") whatever the admin's language."""
+    desk = Desk(client, world, experts=0)
+    token = sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "ru")
+    draft = '{\n  "languages": ["ru"],\n  "sla_hours" 4\n}'
+    broken = client.post(
+        f"/b/{desk.slug}/admin/policy", data={"csrf_token": token, "policy_json": draft}
+    )
+    assert broken.status_code == 422
+    assert "Expecting" not in broken.text
+    assert "строка 3, позиция 15" in broken.text
+    assert "двоеточия" in broken.text  # what is wrong there: the colon after a name
+    assert html.unescape(broken.text).count(draft) == 1  # the draft stays in the editor
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    listed = client.post(
+        f"/b/{desk.slug}/admin/policy", data={"csrf_token": token, "policy_json": "[1, 2]"}
+    )
+    assert listed.status_code == 422
+    assert "not an object" not in listed.text
+    assert "JSON 物件" in listed.text
