@@ -171,3 +171,33 @@ def test_broken_policy_json_is_explained_in_the_readers_language(
     assert listed.status_code == 422
     assert "not an object" not in listed.text
     assert "JSON 物件" in listed.text
+
+
+def test_a_refused_rating_keeps_the_score_and_words_chosen(
+    client: TestClient, world: World
+) -> None:
+    """The customer chose 4 stars and wrote a comment; an out-of-range recommendation score
+    refused the form, and the page came back with no star chosen and the comment gone."""
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    token = sign_in(client, desk.customer)
+    refused = client.post(
+        f"/b/{desk.slug}/tickets/{tid}/rating",
+        data={"csrf_token": token, "csat": "4", "nps": "11", "comment": "Быстро & вежливо"},
+    )
+    assert refused.status_code == 422
+    checked = re.findall(r'name="csat" value="(\d)"[^>]*\bchecked\b', refused.text)
+    assert checked == ["4"]
+    assert re.search(r'<input id="f-nps" name="nps" value="11"', refused.text)
+    assert 'value="Быстро &amp; вежливо"' in refused.text
+    assert 'id="e-nps"' in refused.text  # the reason is beside the field it is about
+    typo = client.post(
+        f"/b/{desk.slug}/tickets/{tid}/rating",
+        data={"csrf_token": token, "csat": "5", "nps": "l0", "comment": ""},
+    )
+    assert typo.status_code == 422  # a typo is not taken for "no recommendation score"
+    assert re.search(r'name="csat" value="5"[^>]*\bchecked\b', typo.text)

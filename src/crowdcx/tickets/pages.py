@@ -252,6 +252,7 @@ def _ticket_page(
         and not row.rated
         and row.resolved_by is not None,
         "errors": {},
+        "rating": {},
         **extra,
     }
     uow.commit()  # the access-log rows for unmasked fields
@@ -336,13 +337,19 @@ def rate(
     ctx = access_brand(uow.session, slug, user)
     try:
         score = ascii_int(csat) or 0
-        recommend = ascii_int(nps)
-        service.rate(uow, ctx, user, ticket_id, score, recommend, comment, now())
+        # Something typed that is no whole number is out of range too, not "no answer".
+        recommend = ascii_int(nps) if nps.strip() else None
+        service.rate(uow, ctx, user, ticket_id, score,
+                     -1 if nps.strip() and recommend is None else recommend,
+                     comment, now())  # fmt: skip
     except AppError as error:
         uow.rollback()
+        # The form comes back as the customer filled it in, the reason beside its field.
+        field = error.field if error.field in ("csat", "nps") else "rating"
         return _ticket_page(
-            request, uow, ctx, user, ticket_id, errors={"rating": error.detail}, status=error.status
-        )
+            request, uow, ctx, user, ticket_id, errors={field: error.detail},
+            rating={"csat": csat, "nps": nps, "comment": comment}, status=error.status,
+        )  # fmt: skip
     uow.commit()
     return RedirectResponse(f"/b/{slug}/tickets/{ticket_id}?rated=1", status_code=303)
 
