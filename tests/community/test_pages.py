@@ -40,3 +40,22 @@ def test_a_refused_comment_keeps_what_was_typed(
                         data={"csrf_token": token, "body": " \n "})  # fmt: skip
     assert blank.status_code == 422
     assert 'id="e-comment-' in blank.text
+
+
+def test_a_refused_redemption_keeps_the_amount_and_kind(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A helper with 300 points asked for 500 as a charity donation: the page said why and
+    came back with an empty amount and "Account credit" chosen."""
+    f = Forum(client, world, db)
+    f.grant(f.helpers[0], 300)
+    token = sign_in(client, f.helpers[0])
+    rewards = f"/b/{f.slug}/community/rewards"
+    refused = client.post(rewards, data={"csrf_token": token, "amount": "500", "kind": "charity"})
+    assert refused.status_code == 422
+    assert re.search(r'<input id="r-amount" name="amount" value="500"', refused.text)
+    assert re.findall(r'<option value="(\w+)" selected>', refused.text) == ["charity"]
+    typo = client.post(rewards, data={"csrf_token": token, "amount": "2OO", "kind": "cash"})
+    assert typo.status_code == 422
+    assert re.search(r'<input id="r-amount" name="amount" value="2OO"', typo.text)
+    assert re.findall(r'<option value="(\w+)" selected>', typo.text) == ["cash"]

@@ -732,7 +732,8 @@ def moderate(
 
 
 def _rewards(request: Request, uow: UnitOfWork, ctx: BrandContext, errors: dict[str, str],
-             status: int = 200, done: str = "") -> HTMLResponse:  # fmt: skip
+             status: int = 200, done: str = "",
+             form: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
     assert ctx.user is not None
     pol = service.reward_policy(ctx)
     history = list(
@@ -757,6 +758,7 @@ def _rewards(request: Request, uow: UnitOfWork, ctx: BrandContext, errors: dict[
             **_common(uow, ctx), "policy": pol, "balance": balance,
             "redeemable": rules.redeemable_points(balance, int(redeemed or 0), pol),
             "history": history, "kinds": reward_labels(), "errors": errors, "done": done,
+            "form": form or {},
         },
         status=status,
     )  # fmt: skip
@@ -775,14 +777,17 @@ def redeem(
     kind: Annotated[str, Form(max_length=10)] = "credit",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
+    form = {"amount": amount, "kind": kind}  # a refused form comes back as it was filled in
     points = ascii_int(amount)
     if points is None:
-        return _rewards(request, uow, ctx, {"points": _("Enter a whole number of points.")}, 422)
+        return _rewards(request, uow, ctx, {"points": _("Enter a whole number of points.")}, 422,
+                        form=form)  # fmt: skip
     try:
         service.redeem(uow, ctx, points, kind, now())
     except AppError as error:
         uow.rollback()
-        return _rewards(request, uow, ctx, {"points": error.detail}, error.status)
+        field = "kind" if error.field == "kind" else "points"
+        return _rewards(request, uow, ctx, {field: error.detail}, error.status, form=form)
     uow.commit()
     return RedirectResponse(f"/b/{slug}/community/rewards?done=1", status_code=303)
 
