@@ -59,3 +59,27 @@ def test_a_refused_redemption_keeps_the_amount_and_kind(
     assert typo.status_code == 422
     assert re.search(r'<input id="r-amount" name="amount" value="2OO"', typo.text)
     assert re.findall(r'<option value="(\w+)" selected>', typo.text) == ["cash"]
+
+
+def test_browser_line_breaks_count_as_one_character(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A textarea sends each line break as CR LF: a 599-character comment of 60 short lines
+    reached the server as 658 characters and was refused as longer than 600."""
+    f = Forum(client, world, db)
+    qid = f.ask()
+    token = sign_in(client, f.asker)
+    lines = ["Спасибо!!"] * 60  # 9 characters + a line break each
+    typed = "\r\n".join(lines)
+    assert len(typed.replace("\r\n", "\n")) == 599 < 600 < len(typed)
+    form = {"csrf_token": token, "body": typed}
+    posted = client.post(f"/b/{f.slug}/community/posts/{qid}/comment", data=form,
+                         follow_redirects=False)  # fmt: skip
+    assert posted.status_code == 303, posted.text[:500]
+    bodies = [c["body"] for c in f.get(f"/posts/{qid}/comments").json()["items"]]
+    assert bodies == ["\n".join(lines)]  # stored with one kind of line break
+    answer = "\r\n\r\n".join(["Проверьте настройки APN."] * 3)
+    client.post(f"/b/{f.slug}/community/questions/{qid}/answer",
+                data={"csrf_token": token, "body": answer})  # fmt: skip
+    stored = f.get(f"/questions/{qid}").json()["answer_list"][0]["body"]
+    assert "\r" not in stored

@@ -201,3 +201,26 @@ def test_a_refused_rating_keeps_the_score_and_words_chosen(
     )
     assert typo.status_code == 422  # a typo is not taken for "no recommendation score"
     assert re.search(r'name="csat" value="5"[^>]*\bchecked\b', typo.text)
+
+
+def test_browser_line_breaks_count_as_one_character(client: TestClient, world: World) -> None:
+    """A description of 20,000 characters or fewer typed in a browser arrives with CR LF
+    line breaks, and was refused as longer than 20,000."""
+    desk = Desk(client, world, experts=0)
+    token = sign_in(client, desk.customer)
+    lines = ["Заказ 12345 не пришёл, трек-номер не обновляется уже неделю, помогите."] * 280
+    typed = "\r\n".join(lines)
+    assert len(typed.replace("\r\n", "\n")) <= 20_000 < len(typed)
+    created = client.post(
+        f"/b/{desk.slug}/tickets/new",
+        data={"csrf_token": token, "subject": "Заказ не пришёл", "body": typed,
+              "skill": "general"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert created.status_code == 303, created.text[:500]
+    ticket_url = created.headers["location"]
+    tid = int(ticket_url.rsplit("/", 1)[1])
+    assert desk.get(f"/tickets/{tid}", desk.customer).json()["body"] == "\n".join(lines)
+    replied = client.post(f"{ticket_url}/messages", data={"csrf_token": token, "body": typed},
+                          follow_redirects=False)  # fmt: skip
+    assert replied.status_code == 303, replied.text[:500]

@@ -47,7 +47,7 @@ from crowdcx.kernel.db import Database, UnitOfWork, append_rows, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, detect_language
-from crowdcx.kernel.markdown import render
+from crowdcx.kernel.markdown import one_line_break, render
 from crowdcx.kernel.numbers import ascii_int
 from crowdcx.notifications import service as notes
 from crowdcx.payouts import rules as pay
@@ -433,7 +433,7 @@ def ask(
     user = require_user(ctx)
     if not (ctx.can("question.ask") or ctx.can("question.answer")):
         raise forbidden(_("Join the brand as a customer to ask the community."), "role_required")
-    title = title.strip()
+    title, body = one_line_break(title).strip(), one_line_break(body)
     if not title:
         raise invalid("title", _("Say in a few words what the problem is."), "required")
     if len(title) > MAX_TITLE:
@@ -468,6 +468,7 @@ def answer(
     user = require_user(ctx)
     if not (ctx.can("question.answer") or ctx.can("question.ask")):
         raise forbidden(_("Join the brand to answer questions."), "role_required")
+    body = one_line_break(body)
     community = uow.session.get(CommunityRow, question.community_id)
     assert community is not None
     _posting_checks(uow, ctx, community, body, now, _question_state(uow.session, question))
@@ -730,7 +731,8 @@ def edit(
     others need ``edit_others`` (2,000) or to be an agent."""
     user = require_user(ctx)
     check_may_edit(uow.session, ctx, post)
-    new_title = (title if title is not None else post.title).strip()
+    body = one_line_break(body)
+    new_title = one_line_break(title if title is not None else post.title).strip()
     if post.kind == "question" and not new_title:
         raise invalid("title", _("Say in a few words what the problem is."), "required")
     if len(new_title) > MAX_TITLE:
@@ -785,6 +787,7 @@ def comment(
         raise AppError(
             409, "question_closed", _("This question is closed; it takes no new answers.")
         )
+    body = one_line_break(body)
     _raise_first(
         rules.comment_problems(
             actor_id=user.id, post_author_id=post.author_id, asker_id=question.author_id,

@@ -37,7 +37,9 @@ register_nav(NavItem(N_("Staff queue"), "staff", "ticket.staff"))
 register_nav(NavItem(N_("Ticket policy"), "admin/policy", "brand.manage"))
 register_nav(NavItem(N_("Access log"), "admin/access-log", "brand.manage"))
 
-Text = Annotated[str, Form(max_length=20_000)]
+# Twice the 20,000-character limit: a browser sends each line break as two characters (CR LF),
+# and the use case counts them as one (kernel.markdown.one_line_break).
+Text = Annotated[str, Form(max_length=40_000)]
 
 
 def status_labels() -> dict[str, str]:
