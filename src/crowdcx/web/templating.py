@@ -18,6 +18,7 @@ from crowdcx.kernel.i18n import gettext, ngettext
 from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.money import Money
 from crowdcx.tenancy.service import BrandContext
+from crowdcx.web.redirects import return_path, sign_in_url
 
 TEMPLATE_DIRS = [Path(__file__).resolve().parent / "templates"]
 
@@ -103,6 +104,8 @@ class Renderer:
             "user": viewer.user if viewer else None,
             "nav": nav_for(ctx),
             "brand": ctx.brand if ctx else None,
+            "here": return_path(request),
+            "sign_in_url": sign_in_url(request),
         }
         values.update(context or {})
         return self.env.get_template(name).render(values)
