@@ -83,3 +83,67 @@ def test_browser_line_breaks_count_as_one_character(
                 data={"csrf_token": token, "body": answer})  # fmt: skip
     stored = f.get(f"/questions/{qid}").json()["answer_list"][0]["body"]
     assert "\r" not in stored
+
+
+def _listed(page: str, section: str) -> list[int]:
+    part = page.split(f'id="{section}"', 1)[1]
+    return [int(i) for i in re.findall(r'href="/b/[^/]+/community/questions/(\d+)"', part)]
+
+
+def _walk(client: TestClient, url: str, section: str) -> list[list[int]]:
+    """Every page of a question list, following its "Next page" links."""
+    pages = []
+    for _ in range(10):
+        page = client.get(url)
+        assert page.status_code == 200, page.text[:500]
+        pages.append(_listed(page.text, section))
+        found = re.search(r'<a rel="next" href="([^"]+)"', page.text)
+        if found is None:
+            return pages
+        url = url.split("?", 1)[0] + html.unescape(found.group(1))
+    raise AssertionError("the list does not end")
+
+
+def test_question_lists_page_on_to_every_question(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The community's question list showed its first 20 (a community's page its first 30)
+    and nothing led to the others; sorted by votes, no list had a next page even in the
+    API."""
+    from sqlalchemy import update
+
+    from crowdcx.community.models import PostRow
+    from crowdcx.tenancy.models import Brand
+
+    f = Forum(client, world, db)
+    with db.transaction() as uow:
+        brand = uow.session.query(Brand).filter_by(slug=f.slug).one()
+        limits = {"member_posts_per_hour": 1000, "new_member_posts_per_hour": 1000}
+        brand.settings = {**(brand.settings or {}), "community": limits}
+    qids = [f.ask(f"Вопрос номер {i}") for i in range(33)]
+    with db.transaction() as uow:  # scores with ties, so a page may end inside a tie
+        for i, qid in enumerate(qids):
+            uow.session.execute(update(PostRow).where(PostRow.id == qid).values(up=i % 4))
+    newest = sorted(qids, reverse=True)
+    by_votes = sorted(qids, key=lambda q: (qids.index(q) % 4, q), reverse=True)
+
+    pages = _walk(client, f"/b/{f.slug}/community", "new-h")
+    assert [len(p) for p in pages] == [20, 13]
+    assert [q for p in pages for q in p] == newest
+    pages = _walk(client, f"/b/{f.slug}/community?sort=votes", "new-h")
+    assert [q for p in pages for q in p] == by_votes
+    pages = _walk(client, f"/b/{f.slug}/community/c/mobile", "q-h")
+    assert [len(p) for p in pages] == [30, 3]
+    assert [q for p in pages for q in p] == newest
+    # The API pages on by votes too.
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"sort": "votes", "limit": 7, **({"cursor": cursor} if cursor else {})}
+        body = f.get("/questions", **params).json()
+        seen += [q["id"] for q in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == by_votes
+    assert client.get(f"/b/{f.slug}/community", params={"cursor": "nonsense"}).status_code == 422

@@ -120,10 +120,28 @@ def _names(uow: UnitOfWork, ids: Any) -> dict[int, str]:
 # --- home, community, ask -------------------------------------------------------------------
 
 
+HOME_PAGE = 20  # questions per page of the community's list
+COMMUNITY_PAGE = 30  # ... and of one community's
+
+
+def _question_page(
+    uow: UnitOfWork, ctx: BrandContext, *, community: CommunityRow | None, tag: str | None,
+    sort: str, size: int, cursor: str,
+) -> tuple[list[PostRow], str | None]:  # fmt: skip
+    """One page of a question list from ``cursor`` on, and the next page's cursor (None on
+    the last page)."""
+    after, after_score = service.decode_question_cursor(cursor[:200], sort)
+    rows = service.list_questions(uow.session, ctx, community=community, tag=tag, sort=sort,
+                                  limit=size + 1, after=after, after_score=after_score)  # fmt: skip
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, service.question_cursor(rows[-1], sort) if more else None
+
+
 @router.get("/b/{slug}/community")
 def community_home(
     slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str = "", sort: str = "new",
-    notice: str = "", tag: str = "",
+    notice: str = "", tag: str = "", cursor: str = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, viewer.user)
     q = q[:500]
@@ -134,9 +152,8 @@ def community_home(
         query = service.questions_query(ctx.brand.id, sort="popular", language=language)
         popular = list(uow.session.scalars(query.limit(8)))
     sort = sort if sort in ("new", "votes", "unanswered", "unsolved") else "new"
-    latest = service.list_questions(
-        uow.session, ctx, community=None, tag=tag or None, sort=sort, limit=20, after=None
-    )
+    latest, next_cursor = _question_page(uow, ctx, community=None, tag=tag or None, sort=sort,
+                                         size=HOME_PAGE, cursor=cursor)  # fmt: skip
     answer = None
     if q.strip():
         answer = search.search(uow.session, ctx, q, language=language, now=now(), limit=10,
@@ -150,25 +167,25 @@ def community_home(
             "latest": latest, "sort": sort, "q": q, "answer": answer, "tag": tag,
             "names": _names(uow, [p.author_id for p in [*popular, *latest]]),
             "community_names": {c.id: c.name for c in communities},
-            "notice": notice[:20],
+            "notice": notice[:20], "next_cursor": next_cursor, "paged": bool(cursor),
         },
     )  # fmt: skip
 
 
 @router.get("/b/{slug}/community/c/{community}")
 def community_page(
-    slug: str, community: str, request: Request, viewer: ViewerDep, uow: Uow
+    slug: str, community: str, request: Request, viewer: ViewerDep, uow: Uow, cursor: str = ""
 ) -> Response:
     ctx = access_brand(uow.session, slug, viewer.user)
     comm = service.community_by(uow.session, ctx, community)
-    return _community(request, uow, ctx, comm, {})
+    return _community(request, uow, ctx, comm, {}, cursor=cursor)
 
 
 def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: CommunityRow,
-               errors: dict[str, str], status: int = 200) -> HTMLResponse:  # fmt: skip
-    questions = service.list_questions(
-        uow.session, ctx, community=comm, tag=None, sort="new", limit=30, after=None
-    )
+               errors: dict[str, str], status: int = 200,
+               cursor: str = "") -> HTMLResponse:  # fmt: skip
+    questions, next_cursor = _question_page(uow, ctx, community=comm, tag=None, sort="new",
+                                            size=COMMUNITY_PAGE, cursor=cursor)  # fmt: skip
     member = engagement.membership(uow, ctx, comm)
     agent = service.is_agent(ctx)
     apps = engagement.applications(uow, ctx, comm) if agent else []
@@ -181,6 +198,7 @@ def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: Commu
             "onboarding": engagement.onboarding_of(comm), "applications": apps,
             "names": _names(uow, [q.author_id for q in questions] + [a.user_id for a in apps]),
             "following": ("community", comm.slug) in follows, "errors": errors,
+            "next_cursor": next_cursor, "paged": bool(cursor),
         },
         status=status,
     )  # fmt: skip
