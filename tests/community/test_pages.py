@@ -147,3 +147,35 @@ def test_question_lists_page_on_to_every_question(
             break
     assert seen == by_votes
     assert client.get(f"/b/{f.slug}/community", params={"cursor": "nonsense"}).status_code == 422
+
+
+def test_a_refused_quiz_keeps_the_answers_chosen(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A new member of a closed community answered a two-question quiz, one answer wrong
+    (or forgot to tick the rules): the page came back with every choice cleared."""
+    f = Forum(client, world, db)
+    beta = {"slug": "beta", "name": "Бета", "closed": True}
+    assert f.post("/communities", f.admin, beta).is_success
+    quiz = {"rules": "Будьте вежливы.", "quiz": [
+        {"q": "Можно ли публиковать чужие номера?", "choices": ["Да", "Нет"], "answer": 1},
+        {"q": "Где искать ответ сначала?", "choices": ["В поиске", "В личке", "Нигде"],
+         "answer": 0},
+    ]}  # fmt: skip
+    assert client.put(f.url("/communities/beta/onboarding"), headers=f.admin.auth,
+                      json=quiz).is_success  # fmt: skip
+    f.post("/communities/beta/join", f.asker)
+    f.post(f"/communities/beta/members/{f.asker.id}/admit", f.agent)
+    token = sign_in(client, f.asker)
+    url = f"/b/{f.slug}/community/c/beta/onboarding"
+    wrong = client.post(url, data={"csrf_token": token, "rules_accepted": "yes", "q0": "1",
+                                   "q1": "2"})  # fmt: skip
+    assert wrong.status_code == 422
+    chosen = re.findall(r'name="(q\d)" value="(\d)"[^>]*\bchecked\b', wrong.text)
+    assert chosen == [("q0", "1"), ("q1", "2")]
+    assert re.search(r'name="rules_accepted" value="yes"[^>]*\bchecked\b', wrong.text)
+    no_rules = client.post(url, data={"csrf_token": token, "q0": "1", "q1": "0"})
+    assert no_rules.status_code == 422
+    chosen = re.findall(r'name="(q\d)" value="(\d)"[^>]*\bchecked\b', no_rules.text)
+    assert chosen == [("q0", "1"), ("q1", "0")]
+    assert not re.search(r'name="rules_accepted" value="yes"[^>]*\bchecked\b', no_rules.text)

@@ -182,8 +182,8 @@ def community_page(
 
 
 def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: CommunityRow,
-               errors: dict[str, str], status: int = 200,
-               cursor: str = "") -> HTMLResponse:  # fmt: skip
+               errors: dict[str, str], status: int = 200, cursor: str = "",
+               form: dict[str, Any] | None = None) -> HTMLResponse:  # fmt: skip
     questions, next_cursor = _question_page(uow, ctx, community=comm, tag=None, sort="new",
                                             size=COMMUNITY_PAGE, cursor=cursor)  # fmt: skip
     member = engagement.membership(uow, ctx, comm)
@@ -198,7 +198,7 @@ def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: Commu
             "onboarding": engagement.onboarding_of(comm), "applications": apps,
             "names": _names(uow, [q.author_id for q in questions] + [a.user_id for a in apps]),
             "following": ("community", comm.slug) in follows, "errors": errors,
-            "next_cursor": next_cursor, "paged": bool(cursor),
+            "next_cursor": next_cursor, "paged": bool(cursor), "form": form or {},
         },
         status=status,
     )  # fmt: skip
@@ -237,12 +237,15 @@ async def onboarding(
         question, choice = ascii_int(key[1:]), ascii_int(value)
         if key.startswith("q") and question is not None and choice is not None:
             answers[question] = choice
+    rules_accepted = form.get("rules_accepted") == "yes"
     try:
-        engagement.complete_onboarding(uow, ctx, comm, form.get("rules_accepted") == "yes", answers)
+        engagement.complete_onboarding(uow, ctx, comm, rules_accepted, answers)
     except AppError as error:
         uow.rollback()
+        # Back with the choices made, so only the wrong ones need changing.
+        chosen = {"answers": answers, "rules_accepted": rules_accepted}
         return _community(request, uow, ctx, comm, {error.field or "quiz": error.detail},
-                          error.status)  # fmt: skip
+                          error.status, form=chosen)  # fmt: skip
     uow.commit()
     return RedirectResponse(f"/b/{slug}/community/c/{comm.slug}", status_code=303)
 
