@@ -312,3 +312,33 @@ def test_sign_in_never_leaves_the_site(client: TestClient, world: World, target:
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"
+
+
+def test_an_expired_form_gives_back_what_was_typed(client: TestClient, world: World) -> None:
+    """A form left open while the browser dropped its CSRF cookie (a restart restores the
+    tab and the sign-in, not the session cookie) was refused with a page that lost the
+    text: it now shows the text to copy, and never a password."""
+    slug = world.brand()
+    person = world.member(slug, ["customer"])
+    token = csrf(client)
+    client.post("/login", data={"csrf_token": token, "email": person.email, "password": PASSWORD})
+    client.cookies.delete("crowdcx_csrf")
+    typed = "Мой заказ 123 не пришёл.\nЧто делать? <b>срочно</b>"
+    refused = client.post(
+        f"/b/{slug}/tickets/new",
+        data={"csrf_token": token, "subject": "Заказ не пришёл", "body": typed,
+              "skill": "general"},
+    )  # fmt: skip
+    assert refused.status_code == 403
+    shown = [html.unescape(t) for t in re.findall(r"<textarea[^>]*readonly[^>]*>(.*?)</textarea>",
+                                                  refused.text, re.S)]  # fmt: skip
+    assert typed in shown
+    assert "Заказ не пришёл" in shown
+    assert token not in shown
+    assert client.cookies.get("crowdcx_csrf")  # a fresh token: reloading the form works
+    client.cookies.delete("crowdcx_csrf")
+    again = client.post(
+        "/login", data={"csrf_token": token, "email": person.email, "password": PASSWORD}
+    )
+    assert again.status_code == 403
+    assert PASSWORD not in again.text

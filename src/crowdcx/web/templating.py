@@ -111,7 +111,9 @@ class Renderer:
         return self.env.get_template(name).render(values)
 
     def error_page(self, request: Request, error: AppError) -> HTMLResponse:
-        return self(request, "error.html", {"error": error}, status=error.status)
+        # A refused form's typed text, set by the CSRF check (deps.verified_form).
+        unsent = getattr(request.state, "unsent", []) if error.code == "csrf_failed" else []
+        return self(request, "error.html", {"error": error, "unsent": unsent}, status=error.status)
 
 
 def page(
