@@ -46,6 +46,7 @@ def test_per_author_and_follower_reads_use_an_index(
         ({"sort": "unsolved"}, "ix_community_posts_list"),
         ({"community_id": 3}, "ix_community_posts_community_list"),
         ({"sort": "votes"}, "ix_community_posts_score"),
+        ({"sort": "votes", "after": 5000, "after_score": 3}, "ix_community_posts_score"),
         ({"sort": "popular", "language": "ru"}, "ix_community_posts_popular"),
         ({"tag": "esim"}, "ix_community_post_tags_tag"),
     ],

@@ -31,7 +31,7 @@ def test_traditional_chinese_customer_is_deflected_by_an_article(
     page.wait_for_load_state()
     page.goto(f"{live_server}/b/lumen/tickets/new")
     assert page.locator("html").get_attribute("lang") == "zh-Hant"
-    assert page.get_by_role("link", name="幫助中心").first.is_visible()
+    assert page.get_by_role("link", name="說明中心").first.is_visible()
 
     page.fill("#f-subject", "藍牙耳機連不上手機")
     suggestion = page.locator("#suggestions a").first

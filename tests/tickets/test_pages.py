@@ -3,6 +3,7 @@ queue, policy and access log."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from fastapi.testclient import TestClient
@@ -144,3 +145,82 @@ def test_agent_assist_shows_what_the_handler_may_reuse(client: TestClient, world
     assert "补发口径" in client.get(f"/b/{kb.slug}/tickets/{tid}").text
     sign_in(client, kb.customer)
     assert 'id="assist-h"' not in client.get(f"/b/{kb.slug}/tickets/{tid}").text
+
+
+def test_broken_policy_json_is_explained_in_the_readers_language(
+    client: TestClient, world: World
+) -> None:
+    """A syntax error in the policy used to come back as Python's English message
+    ("Expecting ':' delimiter: line 3 column 17 (char 42)") whatever the admin's language."""
+    desk = Desk(client, world, experts=0)
+    token = sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "ru")
+    draft = '{\n  "languages": ["ru"],\n  "sla_hours" 4\n}'
+    broken = client.post(
+        f"/b/{desk.slug}/admin/policy", data={"csrf_token": token, "policy_json": draft}
+    )
+    assert broken.status_code == 422
+    assert "Expecting" not in broken.text
+    assert "строка 3, позиция 15" in broken.text
+    assert "двоеточия" in broken.text  # what is wrong there: the colon after a name
+    assert html.unescape(broken.text).count(draft) == 1  # the draft stays in the editor
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    listed = client.post(
+        f"/b/{desk.slug}/admin/policy", data={"csrf_token": token, "policy_json": "[1, 2]"}
+    )
+    assert listed.status_code == 422
+    assert "not an object" not in listed.text
+    assert "JSON 物件" in listed.text
+
+
+def test_a_refused_rating_keeps_the_score_and_words_chosen(
+    client: TestClient, world: World
+) -> None:
+    """The customer chose 4 stars and wrote a comment; an out-of-range recommendation score
+    refused the form, and the page came back with no star chosen and the comment gone."""
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    token = sign_in(client, desk.customer)
+    refused = client.post(
+        f"/b/{desk.slug}/tickets/{tid}/rating",
+        data={"csrf_token": token, "csat": "4", "nps": "11", "comment": "Быстро & вежливо"},
+    )
+    assert refused.status_code == 422
+    checked = re.findall(r'name="csat" value="(\d)"[^>]*\bchecked\b', refused.text)
+    assert checked == ["4"]
+    assert re.search(r'<input id="f-nps" name="nps" value="11"', refused.text)
+    assert 'value="Быстро &amp; вежливо"' in refused.text
+    assert 'id="e-nps"' in refused.text  # the reason is beside the field it is about
+    typo = client.post(
+        f"/b/{desk.slug}/tickets/{tid}/rating",
+        data={"csrf_token": token, "csat": "5", "nps": "l0", "comment": ""},
+    )
+    assert typo.status_code == 422  # a typo is not taken for "no recommendation score"
+    assert re.search(r'name="csat" value="5"[^>]*\bchecked\b', typo.text)
+
+
+def test_browser_line_breaks_count_as_one_character(client: TestClient, world: World) -> None:
+    """A description of 20,000 characters or fewer typed in a browser arrives with CR LF
+    line breaks, and was refused as longer than 20,000."""
+    desk = Desk(client, world, experts=0)
+    token = sign_in(client, desk.customer)
+    lines = ["Заказ 12345 не пришёл, трек-номер не обновляется уже неделю, помогите."] * 280
+    typed = "\r\n".join(lines)
+    assert len(typed.replace("\r\n", "\n")) <= 20_000 < len(typed)
+    created = client.post(
+        f"/b/{desk.slug}/tickets/new",
+        data={"csrf_token": token, "subject": "Заказ не пришёл", "body": typed,
+              "skill": "general"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert created.status_code == 303, created.text[:500]
+    ticket_url = created.headers["location"]
+    tid = int(ticket_url.rsplit("/", 1)[1])
+    assert desk.get(f"/tickets/{tid}", desk.customer).json()["body"] == "\n".join(lines)
+    replied = client.post(f"{ticket_url}/messages", data={"csrf_token": token, "body": typed},
+                          follow_redirects=False)  # fmt: skip
+    assert replied.status_code == 303, replied.text[:500]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from anyio import to_thread
@@ -248,3 +250,95 @@ def test_synchronous_handlers_per_worker(
     if not settings.is_sqlite and not threads:
         expected = 40  # on PostgreSQL handlers wait on the network: AnyIO's default stays
     assert tokens == expected
+
+
+def _login_next(page: str) -> str:
+    """The ``next`` the sign-in form will post."""
+    found = re.search(r'action="/login".*?name="next" value="([^"]*)"', page, re.S)
+    assert found is not None
+    return html.unescape(found.group(1))
+
+
+def _sign_in_link(page: str) -> str:
+    found = re.search(r'<main.*?<a class="button" href="(/login[^"]*)"', page, re.S)
+    assert found is not None, page[:2000]
+    return html.unescape(found.group(1))
+
+
+def test_signing_in_goes_back_to_the_page_that_asked_for_it(
+    client: TestClient, world: World
+) -> None:
+    """A signed-out visitor opening the ask form of one community was sent, after signing
+    in, to the ask form without its community (the link dropped the query string), and
+    the header's "Sign in" always led back to the start page."""
+    slug = world.brand()
+    person = world.member(slug, ["customer"])
+    wanted = f"/b/{slug}/community/ask?community=mobile&lang=ru"
+    refused = client.get(wanted)
+    assert refused.status_code == 401
+    link = _sign_in_link(refused.text)
+    assert _login_next(client.get(link).text) == wanted
+    token = client.cookies.get("crowdcx_csrf")
+    signed_in = client.post(
+        "/login",
+        data={"csrf_token": token, "email": person.email, "password": PASSWORD,
+              "next": wanted},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == wanted
+    client.post("/logout", data={"csrf_token": token})
+    # The header's link from any page comes back to it too.
+    community = client.get(f"/b/{slug}/community?sort=votes")
+    header = re.search(r'<a href="(/login[^"]*)">Sign in</a>', community.text)
+    assert header is not None
+    assert parse_qs(urlsplit(html.unescape(header.group(1))).query)["next"] == [
+        f"/b/{slug}/community?sort=votes"
+    ]
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
+     "https://evil.example/", "javascript:alert(1)", "evil.example", "/\\/evil.example"],
+)  # fmt: skip
+def test_sign_in_never_leaves_the_site(client: TestClient, world: World, target: str) -> None:
+    person = world.person()
+    token = csrf(client)
+    assert _login_next(client.get("/login", params={"next": target}).text) == "/"
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "email": person.email, "password": PASSWORD, "next": target},
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/"
+
+
+def test_an_expired_form_gives_back_what_was_typed(client: TestClient, world: World) -> None:
+    """A form left open while the browser dropped its CSRF cookie (a restart restores the
+    tab and the sign-in, not the session cookie) was refused with a page that lost the
+    text: it now shows the text to copy, and never a password."""
+    slug = world.brand()
+    person = world.member(slug, ["customer"])
+    token = csrf(client)
+    client.post("/login", data={"csrf_token": token, "email": person.email, "password": PASSWORD})
+    client.cookies.delete("crowdcx_csrf")
+    typed = "Мой заказ 123 не пришёл.\nЧто делать? <b>срочно</b>"
+    refused = client.post(
+        f"/b/{slug}/tickets/new",
+        data={"csrf_token": token, "subject": "Заказ не пришёл", "body": typed,
+              "skill": "general"},
+    )  # fmt: skip
+    assert refused.status_code == 403
+    shown = [html.unescape(t) for t in re.findall(r"<textarea[^>]*readonly[^>]*>(.*?)</textarea>",
+                                                  refused.text, re.S)]  # fmt: skip
+    assert typed in shown
+    assert "Заказ не пришёл" in shown
+    assert token not in shown
+    assert client.cookies.get("crowdcx_csrf")  # a fresh token: reloading the form works
+    client.cookies.delete("crowdcx_csrf")
+    again = client.post(
+        "/login", data={"csrf_token": token, "email": person.email, "password": PASSWORD}
+    )
+    assert again.status_code == 403
+    assert PASSWORD not in again.text

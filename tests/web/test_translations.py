@@ -49,7 +49,32 @@ def test_every_ui_string_is_translated_with_its_placeholders(
             )
 
 
+# Mainland words (often left by a character-only conversion) and their Taiwan wording.
+MAINLAND_WORDS = {
+    "登录": "登入", "登錄": "登入", "账户": "帳戶", "賬戶": "帳戶", "默认": "預設",
+    "默認": "預設", "信息": "訊息", "用户": "使用者", "用戶": "使用者", "软件": "軟體",
+    "軟件": "軟體", "视频": "影片", "視頻": "影片", "网络": "網路", "網絡": "網路",
+    "文本": "文字", "反饋": "回饋", "帖子": "貼文", "稽核": "審核 (review, not audit)",
+    "釋出": "發布 / 發表 (publish, post)", "許可權": "權限", "幫助中心": "說明中心",
+    "垃圾資訊": "垃圾訊息", "贊": "讚", "“": "「", "”": "」",
+}  # fmt: skip
+
+
 def test_traditional_chinese_uses_taiwan_words() -> None:
-    text = (CATALOG_DIR / "zh_Hant" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
-    for simplified_only in ("登录", "账户", "賬戶", "默认", "信息"):
-        assert simplified_only not in text
+    with (CATALOG_DIR / "zh_Hant" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="zh_Hant")
+    texts = [
+        (m.id if isinstance(m.id, str) else m.id[0], form)
+        for m in catalog
+        if m.id
+        for form in (m.string if isinstance(m.string, tuple) else (m.string,))
+    ]
+    found = [
+        f"{msgid!r}: {word} -> {taiwan}"
+        for msgid, text in texts
+        for word, taiwan in MAINLAND_WORDS.items()
+        if word in text
+    ]
+    assert not found, found
+    # "文件" is Taiwan's word for a document; a file on a computer is "檔案".
+    assert not [msgid for msgid, text in texts if "file" in msgid.lower() and "文件" in text]

@@ -13,7 +13,6 @@ from crowdcx.community.models import CommunityRow, PostRow
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import _
-from crowdcx.kernel.pagination import decode_cursor, encode_cursor
 from crowdcx.notifications import service as notes
 from crowdcx.reputation import service as points
 from crowdcx.reputation.rules import Violation
@@ -169,14 +168,16 @@ def list_questions(
 ) -> dict[str, Any]:
     ctx = _ctx(uow, slug, viewer.user)
     comm = service.community_by(uow.session, ctx, community) if community else None
+    after, after_score = service.decode_question_cursor(cursor, sort)
     rows = service.list_questions(
-        uow.session, ctx, community=comm, tag=tag, sort=sort, limit=limit,
-        after=decode_cursor(cursor) if sort != "votes" else None,
+        uow.session, ctx, community=comm, tag=tag, sort=sort, limit=limit + 1, after=after,
+        after_score=after_score,
     )  # fmt: skip
-    more = len(rows) == limit and sort != "votes"
+    more = len(rows) > limit
+    rows = rows[:limit]
     return {
         "items": [post_out(r) for r in rows],
-        "next_cursor": encode_cursor(rows[-1].id) if more else None,
+        "next_cursor": service.question_cursor(rows[-1], sort) if more else None,
     }
 
 

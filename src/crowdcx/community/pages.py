@@ -120,10 +120,28 @@ def _names(uow: UnitOfWork, ids: Any) -> dict[int, str]:
 # --- home, community, ask -------------------------------------------------------------------
 
 
+HOME_PAGE = 20  # questions per page of the community's list
+COMMUNITY_PAGE = 30  # ... and of one community's
+
+
+def _question_page(
+    uow: UnitOfWork, ctx: BrandContext, *, community: CommunityRow | None, tag: str | None,
+    sort: str, size: int, cursor: str,
+) -> tuple[list[PostRow], str | None]:  # fmt: skip
+    """One page of a question list from ``cursor`` on, and the next page's cursor (None on
+    the last page)."""
+    after, after_score = service.decode_question_cursor(cursor[:200], sort)
+    rows = service.list_questions(uow.session, ctx, community=community, tag=tag, sort=sort,
+                                  limit=size + 1, after=after, after_score=after_score)  # fmt: skip
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, service.question_cursor(rows[-1], sort) if more else None
+
+
 @router.get("/b/{slug}/community")
 def community_home(
     slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str = "", sort: str = "new",
-    notice: str = "", tag: str = "",
+    notice: str = "", tag: str = "", cursor: str = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, viewer.user)
     q = q[:500]
@@ -134,9 +152,8 @@ def community_home(
         query = service.questions_query(ctx.brand.id, sort="popular", language=language)
         popular = list(uow.session.scalars(query.limit(8)))
     sort = sort if sort in ("new", "votes", "unanswered", "unsolved") else "new"
-    latest = service.list_questions(
-        uow.session, ctx, community=None, tag=tag or None, sort=sort, limit=20, after=None
-    )
+    latest, next_cursor = _question_page(uow, ctx, community=None, tag=tag or None, sort=sort,
+                                         size=HOME_PAGE, cursor=cursor)  # fmt: skip
     answer = None
     if q.strip():
         answer = search.search(uow.session, ctx, q, language=language, now=now(), limit=10,
@@ -150,25 +167,25 @@ def community_home(
             "latest": latest, "sort": sort, "q": q, "answer": answer, "tag": tag,
             "names": _names(uow, [p.author_id for p in [*popular, *latest]]),
             "community_names": {c.id: c.name for c in communities},
-            "notice": notice[:20],
+            "notice": notice[:20], "next_cursor": next_cursor, "paged": bool(cursor),
         },
     )  # fmt: skip
 
 
 @router.get("/b/{slug}/community/c/{community}")
 def community_page(
-    slug: str, community: str, request: Request, viewer: ViewerDep, uow: Uow
+    slug: str, community: str, request: Request, viewer: ViewerDep, uow: Uow, cursor: str = ""
 ) -> Response:
     ctx = access_brand(uow.session, slug, viewer.user)
     comm = service.community_by(uow.session, ctx, community)
-    return _community(request, uow, ctx, comm, {})
+    return _community(request, uow, ctx, comm, {}, cursor=cursor)
 
 
 def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: CommunityRow,
-               errors: dict[str, str], status: int = 200) -> HTMLResponse:  # fmt: skip
-    questions = service.list_questions(
-        uow.session, ctx, community=comm, tag=None, sort="new", limit=30, after=None
-    )
+               errors: dict[str, str], status: int = 200, cursor: str = "",
+               form: dict[str, Any] | None = None) -> HTMLResponse:  # fmt: skip
+    questions, next_cursor = _question_page(uow, ctx, community=comm, tag=None, sort="new",
+                                            size=COMMUNITY_PAGE, cursor=cursor)  # fmt: skip
     member = engagement.membership(uow, ctx, comm)
     agent = service.is_agent(ctx)
     apps = engagement.applications(uow, ctx, comm) if agent else []
@@ -181,6 +198,7 @@ def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: Commu
             "onboarding": engagement.onboarding_of(comm), "applications": apps,
             "names": _names(uow, [q.author_id for q in questions] + [a.user_id for a in apps]),
             "following": ("community", comm.slug) in follows, "errors": errors,
+            "next_cursor": next_cursor, "paged": bool(cursor), "form": form or {},
         },
         status=status,
     )  # fmt: skip
@@ -219,12 +237,15 @@ async def onboarding(
         question, choice = ascii_int(key[1:]), ascii_int(value)
         if key.startswith("q") and question is not None and choice is not None:
             answers[question] = choice
+    rules_accepted = form.get("rules_accepted") == "yes"
     try:
-        engagement.complete_onboarding(uow, ctx, comm, form.get("rules_accepted") == "yes", answers)
+        engagement.complete_onboarding(uow, ctx, comm, rules_accepted, answers)
     except AppError as error:
         uow.rollback()
+        # Back with the choices made, so only the wrong ones need changing.
+        chosen = {"answers": answers, "rules_accepted": rules_accepted}
         return _community(request, uow, ctx, comm, {error.field or "quiz": error.detail},
-                          error.status)  # fmt: skip
+                          error.status, form=chosen)  # fmt: skip
     uow.commit()
     return RedirectResponse(f"/b/{slug}/community/c/{comm.slug}", status_code=303)
 
@@ -497,7 +518,7 @@ def escalate(
 @router.post("/b/{slug}/community/posts/{post_id}/comment", dependencies=[CsrfChecked])
 def comment(
     slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
-    body: Annotated[str, Form(max_length=5000)] = "",
+    body: Body = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     post = service.readable_post(uow.session, ctx, post_id)
@@ -505,7 +526,10 @@ def comment(
     def run() -> Any:
         return service.comment(uow, ctx, post, body, now())
 
-    return _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}")
+    # Refused (too long, empty, no privilege yet): the page comes back with the text typed,
+    # in the form of the post it was for, and the reason beside it.
+    return _act(request, uow, ctx, post.question_id or post.id, run, f"#post-{post.id}",
+                "comment", {"comment_post": str(post.id), "comment": body})  # fmt: skip
 
 
 @router.post("/b/{slug}/community/comments/{comment_id}/flag", dependencies=[CsrfChecked])
@@ -729,7 +753,8 @@ def moderate(
 
 
 def _rewards(request: Request, uow: UnitOfWork, ctx: BrandContext, errors: dict[str, str],
-             status: int = 200, done: str = "") -> HTMLResponse:  # fmt: skip
+             status: int = 200, done: str = "",
+             form: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
     assert ctx.user is not None
     pol = service.reward_policy(ctx)
     history = list(
@@ -754,6 +779,7 @@ def _rewards(request: Request, uow: UnitOfWork, ctx: BrandContext, errors: dict[
             **_common(uow, ctx), "policy": pol, "balance": balance,
             "redeemable": rules.redeemable_points(balance, int(redeemed or 0), pol),
             "history": history, "kinds": reward_labels(), "errors": errors, "done": done,
+            "form": form or {},
         },
         status=status,
     )  # fmt: skip
@@ -772,14 +798,17 @@ def redeem(
     kind: Annotated[str, Form(max_length=10)] = "credit",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
+    form = {"amount": amount, "kind": kind}  # a refused form comes back as it was filled in
     points = ascii_int(amount)
     if points is None:
-        return _rewards(request, uow, ctx, {"points": _("Enter a whole number of points.")}, 422)
+        return _rewards(request, uow, ctx, {"points": _("Enter a whole number of points.")}, 422,
+                        form=form)  # fmt: skip
     try:
         service.redeem(uow, ctx, points, kind, now())
     except AppError as error:
         uow.rollback()
-        return _rewards(request, uow, ctx, {"points": error.detail}, error.status)
+        field = "kind" if error.field == "kind" else "points"
+        return _rewards(request, uow, ctx, {field: error.detail}, error.status, form=form)
     uow.commit()
     return RedirectResponse(f"/b/{slug}/community/rewards?done=1", status_code=303)
 

@@ -18,9 +18,11 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Select,
+    and_,
     bindparam,
     false,
     func,
+    or_,
     select,
     union_all,
     update,
@@ -47,8 +49,9 @@ from crowdcx.kernel.db import Database, UnitOfWork, append_rows, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, detect_language
-from crowdcx.kernel.markdown import render
+from crowdcx.kernel.markdown import one_line_break, render
 from crowdcx.kernel.numbers import ascii_int
+from crowdcx.kernel.pagination import decode_cursor, decode_scored_cursor, encode_cursor
 from crowdcx.notifications import service as notes
 from crowdcx.payouts import rules as pay
 from crowdcx.payouts import service as ledger
@@ -433,7 +436,7 @@ def ask(
     user = require_user(ctx)
     if not (ctx.can("question.ask") or ctx.can("question.answer")):
         raise forbidden(_("Join the brand as a customer to ask the community."), "role_required")
-    title = title.strip()
+    title, body = one_line_break(title).strip(), one_line_break(body)
     if not title:
         raise invalid("title", _("Say in a few words what the problem is."), "required")
     if len(title) > MAX_TITLE:
@@ -468,6 +471,7 @@ def answer(
     user = require_user(ctx)
     if not (ctx.can("question.answer") or ctx.can("question.ask")):
         raise forbidden(_("Join the brand to answer questions."), "role_required")
+    body = one_line_break(body)
     community = uow.session.get(CommunityRow, question.community_id)
     assert community is not None
     _posting_checks(uow, ctx, community, body, now, _question_state(uow.session, question))
@@ -496,22 +500,39 @@ def ordered_answers(session: Session, ctx: BrandContext, question: PostRow) -> l
 
 def list_questions(
     session: Session, ctx: BrandContext, *, community: CommunityRow | None, tag: str | None,
-    sort: str, limit: int, after: int | None,
+    sort: str, limit: int, after: int | None, after_score: int | None = None,
 ) -> list[PostRow]:  # fmt: skip
     stmt = questions_query(
         ctx.brand.id, community_id=community.id if community else None, tag=tag, sort=sort,
-        after=after,
+        after=after, after_score=after_score,
     )  # fmt: skip
     return list(session.scalars(stmt.limit(limit)))
+
+
+def question_cursor(last: PostRow, sort: str) -> str:
+    """The cursor of the page after ``last`` in a list in ``sort`` order: by score, the
+    score and the id (ties go on by id); otherwise the id."""
+    return encode_cursor(last.id, last.up - last.down if sort == "votes" else None)
+
+
+def decode_question_cursor(cursor: str | None, sort: str) -> tuple[int | None, int | None]:
+    """(after id, after score) from a question list's cursor (422 for one this list did not
+    give out); by score the cursor holds both."""
+    if sort == "votes":
+        scored = decode_scored_cursor(cursor)
+        return (scored[1], scored[0]) if scored else (None, None)
+    return decode_cursor(cursor), None
 
 
 def questions_query(
     brand_id: int, *, community_id: int | None = None, tag: str | None = None,
     sort: str = "new", after: int | None = None, language: str | None = None,
+    after_score: int | None = None,
 ) -> Select[PostRow]:  # fmt: skip
     """A brand's visible questions in a list's order: newest first (``after`` = the cursor),
-    by score ("votes"), or "popular" (score + answers, in one ``language``); each order reads
-    an index of community_posts (tests/community/test_query_plans.py)."""
+    by score ("votes"; the cursor is ``after_score`` and ``after``, the last row's score and
+    id), or "popular" (score + answers, in one ``language``); each order reads an index of
+    community_posts (tests/community/test_query_plans.py)."""
     # hidden = false, not IS false: PostgreSQL uses an index only for the former.
     stmt = select(PostRow).where(
         PostRow.brand_id == brand_id, PostRow.kind == "question", PostRow.hidden == false()
@@ -526,7 +547,10 @@ def questions_query(
         stmt = stmt.where(PostRow.solved.is_(False))
     if tag:
         stmt = stmt.where(PostRow.id.in_(_tagged(brand_id, tag)))
-    if after is not None:
+    score = PostRow.up - PostRow.down
+    if sort == "votes" and after is not None and after_score is not None:
+        stmt = stmt.where(or_(score < after_score, and_(score == after_score, PostRow.id < after)))
+    elif after is not None and sort != "votes":
         stmt = stmt.where(PostRow.id < after)
     # The ORDER BY expressions are those of the ix_community_posts_score / _popular indexes.
     if sort == "votes":
@@ -730,7 +754,8 @@ def edit(
     others need ``edit_others`` (2,000) or to be an agent."""
     user = require_user(ctx)
     check_may_edit(uow.session, ctx, post)
-    new_title = (title if title is not None else post.title).strip()
+    body = one_line_break(body)
+    new_title = one_line_break(title if title is not None else post.title).strip()
     if post.kind == "question" and not new_title:
         raise invalid("title", _("Say in a few words what the problem is."), "required")
     if len(new_title) > MAX_TITLE:
@@ -785,6 +810,7 @@ def comment(
         raise AppError(
             409, "question_closed", _("This question is closed; it takes no new answers.")
         )
+    body = one_line_break(body)
     _raise_first(
         rules.comment_problems(
             actor_id=user.id, post_author_id=post.author_id, asker_id=question.author_id,

@@ -16,7 +16,7 @@ from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import _, use_locale
 from crowdcx.web.context import LOCALE_COOKIE, SESSION_COOKIE
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, get_settings, now
-from crowdcx.web.pages import safe_next
+from crowdcx.web.redirects import safe_next
 from crowdcx.web.templating import page
 
 router = APIRouter(include_in_schema=False)

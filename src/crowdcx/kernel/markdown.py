@@ -60,6 +60,13 @@ def plain_text(source: str) -> str:
     return " ".join(html_lib.unescape(text).split())
 
 
+def one_line_break(text: str) -> str:
+    """``text`` with every line break as one LF. A browser's textarea sends CR LF (HTML's form
+    encoding), so a length limit counted each line break twice, and old Mac text has a lone CR;
+    counted and stored once, a text is as long as the person saw it."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def says_something(text: str, *, markdown: bool = False) -> bool:
     """Whether ``text`` shows a reader anything: a letter, digit, mark or symbol, not only
     spaces, zero-width or control characters (nor, for Markdown, only markup such as an

@@ -37,7 +37,9 @@ register_nav(NavItem(N_("Staff queue"), "staff", "ticket.staff"))
 register_nav(NavItem(N_("Ticket policy"), "admin/policy", "brand.manage"))
 register_nav(NavItem(N_("Access log"), "admin/access-log", "brand.manage"))
 
-Text = Annotated[str, Form(max_length=20_000)]
+# Twice the 20,000-character limit: a browser sends each line break as two characters (CR LF),
+# and the use case counts them as one (kernel.markdown.one_line_break).
+Text = Annotated[str, Form(max_length=40_000)]
 
 
 def status_labels() -> dict[str, str]:
@@ -252,6 +254,7 @@ def _ticket_page(
         and not row.rated
         and row.resolved_by is not None,
         "errors": {},
+        "rating": {},
         **extra,
     }
     uow.commit()  # the access-log rows for unmasked fields
@@ -336,13 +339,19 @@ def rate(
     ctx = access_brand(uow.session, slug, user)
     try:
         score = ascii_int(csat) or 0
-        recommend = ascii_int(nps)
-        service.rate(uow, ctx, user, ticket_id, score, recommend, comment, now())
+        # Something typed that is no whole number is out of range too, not "no answer".
+        recommend = ascii_int(nps) if nps.strip() else None
+        service.rate(uow, ctx, user, ticket_id, score,
+                     -1 if nps.strip() and recommend is None else recommend,
+                     comment, now())  # fmt: skip
     except AppError as error:
         uow.rollback()
+        # The form comes back as the customer filled it in, the reason beside its field.
+        field = error.field if error.field in ("csat", "nps") else "rating"
         return _ticket_page(
-            request, uow, ctx, user, ticket_id, errors={"rating": error.detail}, status=error.status
-        )
+            request, uow, ctx, user, ticket_id, errors={field: error.detail},
+            rating={"csat": csat, "nps": nps, "comment": comment}, status=error.status,
+        )  # fmt: skip
     uow.commit()
     return RedirectResponse(f"/b/{slug}/tickets/{ticket_id}?rated=1", status_code=303)
 
@@ -498,6 +507,32 @@ def _policy_page(
     return page(request, "tickets/policy.html", context, status=status)
 
 
+def json_syntax_problem(exc: json.JSONDecodeError) -> str:
+    """Where a JSON text breaks and what is likely wrong there, in the reader's language
+    (the parser's own message is English)."""
+    hints = {
+        "Expecting ',' delimiter": _("a comma is missing between two items"),
+        "Expecting ':' delimiter": _("a colon is missing after a name"),
+        "Expecting property name enclosed in double quotes": _(
+            "a name must be in double quotes, and no comma may come before }"
+        ),
+        "Expecting value": _(
+            "a value is missing or is not JSON (text goes in double quotes; true, false and "
+            "null are lower-case; no comma before ] or })"
+        ),
+        "Unterminated string starting at": _("a text is not closed with a double quote"),
+        "Invalid control character at": _(
+            "a line break or tab inside quotes must be written \\n or \\t"
+        ),
+        "Extra data": _("something follows the end of the policy; remove it"),
+    }
+    hint = hints.get(exc.msg, _("this is not JSON syntax"))
+    return _(
+        "The policy is not valid JSON at line %(line)s, column %(column)s: %(hint)s. "
+        "Correct it there and save again."
+    ) % {"line": exc.lineno, "column": exc.colno, "hint": hint}
+
+
 @router.get("/b/{slug}/admin/policy")
 def policy_page(
     slug: str, request: Request, user: CurrentUser, uow: Uow, saved: int = 0
@@ -515,18 +550,17 @@ def save_policy(
     policy_json: Annotated[str, Form(max_length=100_000)] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user, "brand.manage")
+    problem = None
     try:
         data = json.loads(policy_json)
+    except json.JSONDecodeError as exc:
+        problem = json_syntax_problem(exc)
+    else:
         if not isinstance(data, dict):
-            raise ValueError("not an object")
-    except ValueError as exc:
+            problem = _("The policy must be one JSON object, written between { and }.")
+    if problem is not None:
         return _policy_page(
-            request,
-            uow,
-            ctx,
-            policy_json=policy_json,
-            errors=[_("The policy is not a valid JSON object: %(why)s.") % {"why": exc}],
-            status=422,
+            request, uow, ctx, policy_json=policy_json, errors=[problem], status=422
         )
     try:
         service.set_policy(uow, ctx, data, now())

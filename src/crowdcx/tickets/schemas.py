@@ -51,7 +51,7 @@ class AvailabilityIn(Strict):
 
 class TicketIn(Strict):
     subject: str = Field(min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=20_000)
+    body: str = Field(min_length=1, max_length=40_000)  # 20,000 with CR LF line breaks
     skill: str = Field(min_length=1, max_length=60)
     language: str | None = Field(default=None, max_length=16)
     priority: str = Field(default="normal", max_length=10)
@@ -99,7 +99,7 @@ class TicketList(BaseModel):
 
 
 class MessageIn(Strict):
-    body: str = Field(min_length=1, max_length=20_000)
+    body: str = Field(min_length=1, max_length=40_000)  # 20,000 with CR LF line breaks
     internal: bool = False
 
 

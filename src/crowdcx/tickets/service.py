@@ -26,7 +26,7 @@ from crowdcx.kernel.db import UnitOfWork, append_rows
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import _, current_locale, use_locale
 from crowdcx.kernel.language import LOCALES, detect_language, normalize_locale
-from crowdcx.kernel.markdown import render, says_something
+from crowdcx.kernel.markdown import one_line_break, render, says_something
 from crowdcx.kernel.money import Money
 from crowdcx.kernel.numbers import ascii_int
 from crowdcx.payouts import rules as pay
@@ -980,8 +980,8 @@ def prepare_intake(
     uow: UnitOfWork, ctx: BrandContext, customer: User, data: Intake, now: datetime
 ) -> PreparedIntake:
     """Everything about a new inquiry that needs no write: validation, language, price."""
-    subject = data.subject.strip()
-    body = data.body.strip()
+    subject = one_line_break(data.subject).strip()
+    body = one_line_break(data.body).strip()
     if not says_something(subject):
         raise invalid("subject", _("Say in a few words what the problem is."), "required")
     if len(subject) > MAX_SUBJECT:
@@ -1402,7 +1402,7 @@ def post_message(
 ) -> TicketMessageRow:
     policy, _r = load_policy(uow.session, ctx)
     row, role = visible_ticket(uow, ctx, user, ticket_id, policy, now)
-    text = body.strip()
+    text = one_line_break(body).strip()
     if not says_something(text, markdown=True):
         raise invalid("body", _("Write a message first."), "required")
     if len(text) > MAX_BODY:

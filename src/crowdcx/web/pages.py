@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import select, text
@@ -21,20 +20,11 @@ from crowdcx.tenancy.service import access_brand, memberships_of
 from crowdcx.web.context import LOCALE_COOKIE
 from crowdcx.web.deps import CsrfChecked, Uow, ViewerDep, get_db, get_viewer
 from crowdcx.web.labels import role_labels
+from crowdcx.web.redirects import safe_next
 from crowdcx.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 ops_router = APIRouter(tags=["operations"])
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths: never redirect a visitor to another host."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
 
 
 @router.get("/")

@@ -18,6 +18,7 @@ from crowdcx.kernel.i18n import gettext, ngettext
 from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.money import Money
 from crowdcx.tenancy.service import BrandContext
+from crowdcx.web.redirects import return_path, sign_in_url
 
 TEMPLATE_DIRS = [Path(__file__).resolve().parent / "templates"]
 
@@ -103,12 +104,16 @@ class Renderer:
             "user": viewer.user if viewer else None,
             "nav": nav_for(ctx),
             "brand": ctx.brand if ctx else None,
+            "here": return_path(request),
+            "sign_in_url": sign_in_url(request),
         }
         values.update(context or {})
         return self.env.get_template(name).render(values)
 
     def error_page(self, request: Request, error: AppError) -> HTMLResponse:
-        return self(request, "error.html", {"error": error}, status=error.status)
+        # A refused form's typed text, set by the CSRF check (deps.verified_form).
+        unsent = getattr(request.state, "unsent", []) if error.code == "csrf_failed" else []
+        return self(request, "error.html", {"error": error, "unsent": unsent}, status=error.status)
 
 
 def page(
