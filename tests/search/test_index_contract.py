@@ -408,6 +408,27 @@ def test_both_backends_agree_beyond_the_candidate_window(
         assert [h.ref_id for h in postgres_index.search(1, t, ("public",))] == best, q
 
 
+def test_a_long_document_titled_as_asked_is_found_among_hundreds_of_matches(
+    index: SearchIndex,
+) -> None:
+    """FTS5's bm25() divides a title match by the whole document's length: with more than
+    the candidate window of short articles sharing some of its words, a long guide titled
+    exactly as asked never reached the re-ranker on SQLite (PostgreSQL re-scores 2,000)."""
+    import random
+
+    rnd = random.Random(3)
+    filler = "open the admin page sign in then go to system tools and wait for the lights"
+    docs = [doc(str(i), f"Reset the model {i} router", f"Hold the pin of model {i}.")
+            for i in range(80)]  # fmt: skip
+    docs += [doc(str(100 + i), f"Change the model {i} router password", f"Use app {i}.")
+             for i in range(80)]  # fmt: skip
+    docs.append(doc("guide", "Reset the router password",
+                    " ".join(rnd.choices(filler.split(), k=1500))))  # fmt: skip
+    index.add_many(docs)
+    assert refs(index, "reset the router password")[0] == "guide"
+    assert refs(index, "router")[:1] != ["guide"]  # an ordinary match stays where it ranks
+
+
 @pytest.mark.postgres
 def test_concurrent_writers_keep_the_statistics_exact(postgres_url: str) -> None:
     """Four writers re-index overlapping documents at once on PostgreSQL: nobody deadlocks

@@ -1045,8 +1045,7 @@ class SqliteSearchIndex(_Bm25Index):
             ).all()
             passed = [(int(r.id), float(r.rank)) for r in rows if r.ok]
             if len(passed) >= fetch or len(rows) < over:
-                return passed[:fetch]
-        scopes = " OR ".join(f'"{scope_token(brand_id, v)}"' for v in vis)
+                return self._with_titles(passed[:fetch], generating, fetch, vis, kind_sql, params)
         rows = self.conn.execute(
             text(
                 f"SELECT f.rowid AS id, {rank_sql} AS rank "  # noqa: S608
@@ -1055,9 +1054,52 @@ class SqliteSearchIndex(_Bm25Index):
                 f"AND d.visibility IN ({vis_sql}) AND d.kind IN ({kind_sql}) "
                 "ORDER BY rank, f.rowid LIMIT :limit"
             ),
-            {**params, "match": f"scope : ({scopes}) AND ({match})", "limit": fetch},
+            {**params, "match": self._scoped(brand_id, vis, match), "limit": fetch},
         ).all()
-        return [(int(r.id), float(r.rank)) for r in rows]
+        found = [(int(r.id), float(r.rank)) for r in rows]
+        return self._with_titles(found, generating, fetch, vis, kind_sql, params)
+
+    @staticmethod
+    def _scoped(brand_id: int, vis: Sequence[str], match: str) -> str:
+        scopes = " OR ".join(f'"{scope_token(brand_id, v)}"' for v in vis)
+        return f"scope : ({scopes}) AND ({match})"
+
+    def _with_titles(
+        self,
+        found: list[tuple[int, float]],
+        generating: AnalyzedText,
+        fetch: int,
+        vis: Sequence[str],
+        kind_sql: str,
+        params: dict[str, Any],
+    ) -> list[tuple[int, float]]:
+        """``found`` and, when the window was full, the documents whose title holds every
+        query word, shortest title first (``_TITLE_WINDOW`` of them). FTS5's ``bm25()``
+        divides a title match by the whole document's length (its column weights do not
+        change that), so a long article titled exactly as asked ranked below a hundred short
+        ones sharing two of its words and never reached the re-ranker, which does not
+        (BM25F); PostgreSQL re-scores up to 2,000 matches and found it."""
+        if len(found) < fetch or not generating.words or self.config.rerank_candidates <= 0:
+            return found  # every match is in the window already
+        words = " AND ".join(_quoted(generating.words))
+        vis_sql, _same = _in_clause("v", vis)  # the names params binds already
+        rows = self.conn.execute(
+            text(
+                "SELECT f.rowid AS id FROM search_fts AS f "  # noqa: S608
+                "JOIN search_document AS d ON d.id = f.rowid "
+                "WHERE search_fts MATCH :match AND d.brand_id = :brand_id "
+                f"AND d.visibility IN ({vis_sql}) AND d.kind IN ({kind_sql}) "
+                "ORDER BY length(d.title), f.rowid LIMIT :limit"
+            ),
+            {
+                **params,
+                "match": self._scoped(params["brand_id"], vis, "{title} : (" + words + ")"),
+                "limit": _TITLE_WINDOW,
+            },
+        ).all()
+        have = {doc_id for doc_id, _rank in found}
+        worst = found[-1][1] if found else 0.0
+        return found + [(int(r.id), worst) for r in rows if int(r.id) not in have]
 
     def _select_in(
         self, sql: str, values: Sequence[Any], params: dict[str, Any] | None = None
@@ -1089,6 +1131,8 @@ def _idf(df: int, n_docs: int) -> float:
 
 # Rank-then-filter (see SqliteSearchIndex._ranked_ids) when the brand holds at least this
 # share of the index, taking this many times the wanted candidates before the filter.
+# Documents added to a full candidate window by their title alone (SqliteSearchIndex).
+_TITLE_WINDOW: Final = 20
 _PREFILTER_SHARE: Final = 0.5
 # At most this many generating / ordering-only tokens (each one costs FTS5 time on every
 # candidate it scores).
