@@ -464,6 +464,26 @@ def test_close_as_duplicate() -> None:
     assert codes(d.violations) == {"already_closed", "duplicate_other_brand"}
 
 
+def test_close_as_duplicate_refuses_a_loop_through_the_chain() -> None:
+    # 2 is closed as a duplicate of 3, and 3 of 4: closing 4 as a duplicate of 2 would loop.
+    q2 = replace(QUESTION, id=2, closed=True, duplicate_of=3)
+    q3 = replace(QUESTION, id=3, closed=True, duplicate_of=4)
+    q4 = replace(QUESTION, id=4)
+    d = decide_close(question=q4, actor_privileges=ALL_PRIVS, actor_is_agent=True,
+                     duplicate_of=q2, chain=(q3, q4))  # fmt: skip
+    assert codes(d.violations) == {"duplicate_cycle"}
+    # Another question linked to 2 goes straight to the end of its chain.
+    d = decide_close(question=replace(QUESTION, id=9), actor_privileges=ALL_PRIVS,
+                     actor_is_agent=True, duplicate_of=q2, chain=(q3, q4))  # fmt: skip
+    assert d.ok
+    assert d.duplicate_of == 4
+    # A loop stored before loops were refused is refused too, not followed for ever.
+    looped = (q3, replace(q4, closed=True, duplicate_of=2))
+    d = decide_close(question=replace(QUESTION, id=9), actor_privileges=ALL_PRIVS,
+                     actor_is_agent=True, duplicate_of=q2, chain=looped)  # fmt: skip
+    assert codes(d.violations) == {"duplicate_cycle"}
+
+
 def test_answering_a_closed_question_and_closed_communities() -> None:
     open_c = CommunityState(1, 1)
     closed_c = CommunityState(2, 1, closed=True)

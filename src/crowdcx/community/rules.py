@@ -9,7 +9,8 @@ it must persist nothing and map the first violation to a 4xx.
 Codes used here: ``self_vote``, ``already_voted``, ``not_voted``, ``invalid_vote``,
 ``privilege_required``, ``not_asker``, ``answer_not_in_question``, ``already_accepted``,
 ``not_accepted``, ``agent_required``, ``already_approved``, ``question_closed``,
-``already_closed``, ``duplicate_of_self``, ``duplicate_other_brand``, ``membership_required``,
+``already_closed``, ``duplicate_of_self``, ``duplicate_cycle``,
+``duplicate_other_brand``, ``membership_required``,
 ``onboarding_incomplete``, ``body_empty``, ``body_too_long``, ``rate_limited``,
 ``too_many_links``, ``self_flag``, ``already_flagged``, ``own_content``, ``not_author``,
 ``not_appealable``, ``appeal_window_closed``, ``already_appealed``, ``invalid_points``,
@@ -409,9 +410,14 @@ def decide_close(
     actor_privileges: frozenset[str],
     actor_is_agent: bool,
     duplicate_of: QuestionState | None = None,
+    chain: Sequence[QuestionState] = (),
 ) -> CloseDecision:
     """Close a question, optionally as a duplicate. A duplicate of a duplicate links straight to
-    the original, so chains never form."""
+    the original, so chains never form.
+
+    ``chain``: the questions ``duplicate_of``'s links lead to, in order (the shell follows
+    them); without it only ``duplicate_of``'s own link is followed. A link that would lead
+    back to ``question`` (or into a loop) is refused as ``duplicate_cycle``."""
     problems: list[Violation] = []
     if not actor_is_agent and "close" not in actor_privileges:
         problems.append(_v("privilege_required", privilege="close"))
@@ -419,11 +425,16 @@ def decide_close(
         problems.append(_v("already_closed"))
     target: int | None = None
     if duplicate_of is not None:
-        target = duplicate_of.duplicate_of or duplicate_of.id
-        if duplicate_of.brand_id != question.brand_id:
+        path = (duplicate_of, *chain)
+        original = path[-1]
+        target = original.id if chain else (duplicate_of.duplicate_of or duplicate_of.id)
+        ids = [q.id for q in path]
+        if any(q.brand_id != question.brand_id for q in path):
             problems.append(_v("duplicate_other_brand", "duplicate_of"))
-        if target == question.id:
+        if duplicate_of.id == question.id or (not chain and target == question.id):
             problems.append(_v("duplicate_of_self", "duplicate_of"))
+        elif question.id in ids or len(set(ids)) < len(ids) or original.duplicate_of in ids:
+            problems.append(_v("duplicate_cycle", "duplicate_of"))
     return CloseDecision(target, tuple(problems))
 
 

@@ -176,6 +176,10 @@ def violation_error(v: rep.Violation) -> AppError:
         "already_closed": lambda: _("This question is already closed."),
         "duplicate_of_self": lambda: _("A question cannot duplicate itself."),
         "duplicate_other_brand": lambda: _("Link a question of this brand."),
+        "duplicate_cycle": lambda: _(
+            "That question is already closed as a duplicate of this one (directly or through "
+            "others); link the original question instead."
+        ),
     }
     message = messages.get(v.code, lambda: _("This value is not accepted."))()
     if v.code in ("privilege_required", "not_asker", "agent_required", "membership_required",
@@ -713,6 +717,7 @@ def close(
         actor_privileges=points.privileges_of(uow.session, ctx, user.id),
         actor_is_agent=is_agent(ctx),
         duplicate_of=_question_state(uow.session, target) if target is not None else None,
+        chain=_duplicate_chain(uow.session, ctx, target) if target is not None else (),
     )
     _raise_first(decision.violations)
     question.closed = True
@@ -720,6 +725,30 @@ def close(
     question.updated_at = now
     uow.session.flush()
     return question
+
+
+MAX_DUPLICATE_CHAIN = 100
+
+
+def _duplicate_chain(
+    session: Session, ctx: BrandContext, target: PostRow
+) -> list[rules.QuestionState]:
+    """The questions ``target``'s duplicate links lead to, in order, as the close rules see
+    them: up to the original, a question already met (a loop made before loops were
+    refused), a link out of the brand or a missing question."""
+    chain: list[rules.QuestionState] = []
+    seen = {target.id}
+    next_id = target.duplicate_of
+    while next_id is not None and len(chain) < MAX_DUPLICATE_CHAIN:
+        row = session.get(PostRow, next_id)
+        if row is None or row.brand_id != ctx.brand.id or row.kind != "question":
+            break
+        chain.append(_question_state(session, row))
+        if row.id in seen:
+            break
+        seen.add(row.id)
+        next_id = row.duplicate_of
+    return chain
 
 
 def edit(

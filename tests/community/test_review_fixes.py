@@ -1,0 +1,36 @@
+"""Faults a review of the community lane found, each met through HTTP as a member would meet
+it: duplicate links that loop or lead to a hidden question, reviewers who overrule the brand's
+staff, closed communities open to comments and edits from outsiders, flags that hide what the
+brand approved, review decisions taken twice, and profiles of people outside the brand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from crowdcx.kernel.db import Database
+from tests.community.test_api import Forum
+from tests.conftest import Person, World
+
+
+def _decide(f: Forum, who: Person, post_id: int, decision: str) -> Any:
+    return f.post(f"/moderation/{post_id}", who, {"decision": decision})
+
+
+def test_duplicate_links_never_form_a_loop(client: TestClient, world: World, db: Database) -> None:
+    f = Forum(client, world, db)
+    f.grant(f.asker, 20)  # past the new member's three posts an hour
+    a, b, c = (f.ask(f"Роуминг {n}") for n in "абв")
+    assert f.post(f"/questions/{a}/close", f.agent, {"duplicate_of": b}).status_code == 200
+    assert f.post(f"/questions/{b}/close", f.agent, {"duplicate_of": c}).status_code == 200
+    # c → a would lead a → b → c → back to c: refused, and c stays open.
+    loop = f.post(f"/questions/{c}/close", f.agent, {"duplicate_of": a})
+    assert loop.status_code == 422, loop.text
+    assert loop.headers["content-type"].startswith("application/problem+json")
+    assert loop.json()["code"] == "duplicate_cycle"
+    assert f.get(f"/questions/{c}").json()["closed"] is False
+    # A link to the end of a chain goes straight to the original.
+    d = f.ask("Роуминг г")
+    r = f.post(f"/questions/{d}/close", f.agent, {"duplicate_of": a})
+    assert r.json()["duplicate_of"] == c
