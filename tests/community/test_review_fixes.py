@@ -34,3 +34,33 @@ def test_duplicate_links_never_form_a_loop(client: TestClient, world: World, db:
     d = f.ask("Роуминг г")
     r = f.post(f"/questions/{d}/close", f.agent, {"duplicate_of": a})
     assert r.json()["duplicate_of"] == c
+
+
+def test_a_question_is_not_a_duplicate_of_a_hidden_one(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    f.grant(f.asker, 20)
+    hidden, other = f.ask("Спам про часы"), f.ask("Как включить роуминг?")
+    assert _decide(f, f.agent, hidden, "hide").status_code == 200
+    r = f.post(f"/questions/{other}/close", f.agent, {"duplicate_of": hidden})
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "duplicate_hidden"
+    assert f.get(f"/questions/{other}").json()["closed"] is False
+    # Nor through a chain whose original was hidden after the link was made.
+    first, second, third = (f.ask(f"Вопрос {n}") for n in "абв")
+    f.post(f"/questions/{first}/close", f.agent, {"duplicate_of": second})
+    _decide(f, f.agent, second, "hide")
+    r = f.post(f"/questions/{third}/close", f.agent, {"duplicate_of": first})
+    assert r.json()["code"] == "duplicate_hidden", r.text
+
+
+def test_a_duplicate_of_another_brands_question_is_not_found(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    g = Forum(client, world, db)
+    mine, theirs = f.ask("Мой вопрос"), g.ask("Чужой вопрос")
+    r = f.post(f"/questions/{mine}/close", f.agent, {"duplicate_of": theirs})
+    assert r.status_code == 404, r.text
+    assert f.get(f"/questions/{mine}").json()["closed"] is False

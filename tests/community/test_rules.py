@@ -484,6 +484,17 @@ def test_close_as_duplicate_refuses_a_loop_through_the_chain() -> None:
     assert codes(d.violations) == {"duplicate_cycle"}
 
 
+def test_close_as_duplicate_of_a_hidden_question_is_refused() -> None:
+    hidden = replace(QUESTION, id=2, hidden=True)
+    d = decide_close(question=QUESTION, actor_privileges=ALL_PRIVS, actor_is_agent=True,
+                     duplicate_of=hidden)  # fmt: skip
+    assert codes(d.violations) == {"duplicate_hidden"}
+    linked = replace(QUESTION, id=4, closed=True, duplicate_of=2)  # its original was hidden
+    d = decide_close(question=QUESTION, actor_privileges=ALL_PRIVS, actor_is_agent=True,
+                     duplicate_of=linked, chain=(hidden,))  # fmt: skip
+    assert codes(d.violations) == {"duplicate_hidden"}
+
+
 def test_answering_a_closed_question_and_closed_communities() -> None:
     open_c = CommunityState(1, 1)
     closed_c = CommunityState(2, 1, closed=True)

@@ -9,7 +9,7 @@ it must persist nothing and map the first violation to a 4xx.
 Codes used here: ``self_vote``, ``already_voted``, ``not_voted``, ``invalid_vote``,
 ``privilege_required``, ``not_asker``, ``answer_not_in_question``, ``already_accepted``,
 ``not_accepted``, ``agent_required``, ``already_approved``, ``question_closed``,
-``already_closed``, ``duplicate_of_self``, ``duplicate_cycle``,
+``already_closed``, ``duplicate_of_self``, ``duplicate_cycle``, ``duplicate_hidden``,
 ``duplicate_other_brand``, ``membership_required``,
 ``onboarding_incomplete``, ``body_empty``, ``body_too_long``, ``rate_limited``,
 ``too_many_links``, ``self_flag``, ``already_flagged``, ``own_content``, ``not_author``,
@@ -417,7 +417,9 @@ def decide_close(
 
     ``chain``: the questions ``duplicate_of``'s links lead to, in order (the shell follows
     them); without it only ``duplicate_of``'s own link is followed. A link that would lead
-    back to ``question`` (or into a loop) is refused as ``duplicate_cycle``."""
+    back to ``question`` (or into a loop) is refused as ``duplicate_cycle``, and the question
+    linked to — or the original it leads to — must not be hidden by moderation
+    (``duplicate_hidden``): nobody but its author and the staff could follow the link."""
     problems: list[Violation] = []
     if not actor_is_agent and "close" not in actor_privileges:
         problems.append(_v("privilege_required", privilege="close"))
@@ -435,6 +437,8 @@ def decide_close(
             problems.append(_v("duplicate_of_self", "duplicate_of"))
         elif question.id in ids or len(set(ids)) < len(ids) or original.duplicate_of in ids:
             problems.append(_v("duplicate_cycle", "duplicate_of"))
+        if duplicate_of.hidden or original.hidden:
+            problems.append(_v("duplicate_hidden", "duplicate_of"))
     return CloseDecision(target, tuple(problems))
 
 

@@ -180,6 +180,9 @@ def violation_error(v: rep.Violation) -> AppError:
             "That question is already closed as a duplicate of this one (directly or through "
             "others); link the original question instead."
         ),
+        "duplicate_hidden": lambda: _(
+            "That question is hidden by moderation; link a question everyone can read."
+        ),
     }
     message = messages.get(v.code, lambda: _("This value is not accepted."))()
     if v.code in ("privilege_required", "not_asker", "agent_required", "membership_required",
