@@ -64,3 +64,35 @@ def test_a_duplicate_of_another_brands_question_is_not_found(
     r = f.post(f"/questions/{mine}/close", f.agent, {"duplicate_of": theirs})
     assert r.status_code == 404, r.text
     assert f.get(f"/questions/{mine}").json()["closed"] is False
+
+
+def test_a_closed_community_takes_comments_and_edits_from_members_only(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    beta = {"slug": "beta", "name": "Бета", "closed": True}
+    assert f.post("/communities", f.admin, beta).status_code == 201
+    member = f.asker
+    f.post("/communities/beta/join", member)
+    f.post(f"/communities/beta/members/{member.id}/admit", f.agent)
+    r = f.post("/questions", member, {"community": "beta", "title": "Вопрос", "body": "Текст"})
+    assert r.status_code == 201, r.text
+    qid = r.json()["id"]
+    outsider = f.helpers[0]
+    f.grant(outsider, 2500)  # comment (50) and edit_others (2,000): only membership is missing
+    comment = f.post(f"/posts/{qid}/comments", outsider, {"body": "Я не участник"})
+    assert comment.status_code == 403, comment.text
+    assert comment.json()["code"] == "membership_required"
+    edit = client.patch(f.url(f"/posts/{qid}"), json={"body": "Переписал чужой вопрос"},
+                        headers=outsider.auth)  # fmt: skip
+    assert edit.status_code == 403, edit.text
+    assert edit.json()["code"] == "membership_required"
+    assert f.get(f"/questions/{qid}").json()["body"] == "Текст"
+    # The member comments and edits; the brand's staff moderate without joining.
+    assert f.post(f"/posts/{qid}/comments", member, {"body": "Уточнение"}).status_code == 201
+    mine = client.patch(f.url(f"/posts/{qid}"), json={"body": "Текст, уточнённый"},
+                        headers=member.auth)  # fmt: skip
+    assert mine.status_code == 200, mine.text
+    staff = client.patch(f.url(f"/posts/{qid}"), json={"body": "Текст без телефона"},
+                         headers=f.agent.auth)  # fmt: skip
+    assert staff.status_code == 200, staff.text

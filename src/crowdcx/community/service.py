@@ -787,13 +787,34 @@ def edit(
     return post
 
 
+def _check_member(session: Session, ctx: BrandContext, community_id: int) -> None:
+    """In a closed community only its members (admitted, onboarding done) write — comments and
+    edits as questions and answers; the brand's staff moderate there without joining."""
+    user = require_user(ctx)
+    if is_agent(ctx):
+        return
+    community = session.get(CommunityRow, community_id)
+    if community is None or not community.closed:
+        return
+    member = session.scalar(_membership(), {"community": community.id, "user": user.id})
+    _raise_first(
+        rules.membership_problems(
+            rules.CommunityState(community.id, ctx.brand.id, community.closed),
+            rules.MembershipState(member is not None and member.status == "member",
+                                  bool(member and member.onboarding_done)),
+        )
+    )  # fmt: skip
+
+
 def check_may_edit(session: Session, ctx: BrandContext, post: PostRow) -> None:
-    """Refuse (403 with the privilege) a person who may not edit ``post``."""
+    """Refuse (403 with the privilege, or the membership of a closed community) a person who
+    may not edit ``post``."""
     user = require_user(ctx)
     _raise_first(
         rules.edit_problems(user.id, post.author_id,
                             points.privileges_of(session, ctx, user.id), is_agent(ctx))
     )  # fmt: skip
+    _check_member(session, ctx, post.community_id)
 
 
 def revisions(session: Session, ctx: BrandContext, post: PostRow) -> list[PostRevisionRow]:
@@ -813,6 +834,7 @@ def comment(
     question = (
         post if post.kind == "question" else get_post(uow.session, ctx, post.question_id or 0)
     )
+    _check_member(uow.session, ctx, post.community_id)
     if question.closed and not is_agent(ctx):
         raise AppError(
             409, "question_closed", _("This question is closed; it takes no new answers.")
