@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from crowdcx.kernel.db import Database
 from tests.community.test_api import Forum
 from tests.conftest import Person, World
+from tests.tickets.test_pages import sign_in
 
 
 def _decide(f: Forum, who: Person, post_id: int, decision: str) -> Any:
@@ -96,3 +97,20 @@ def test_a_closed_community_takes_comments_and_edits_from_members_only(
     staff = client.patch(f.url(f"/posts/{qid}"), json={"body": "Текст без телефона"},
                          headers=f.agent.auth)  # fmt: skip
     assert staff.status_code == 200, staff.text
+
+
+def test_a_profile_of_someone_outside_the_brand_is_not_found(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    elsewhere = world.brand()
+    stranger = world.member(elsewhere, ["helper"], "Незнакомец Чужой")
+    assert f.get(f"/users/{stranger.id}/reputation").status_code == 404
+    page = client.get(f"/b/{f.slug}/community/users/{stranger.id}")
+    assert page.status_code == 404
+    assert "Незнакомец Чужой" not in page.text
+    # A member's profile answers, as before.
+    assert f.get(f"/users/{f.helpers[0].id}/reputation").status_code == 200
+    assert client.get(f"/b/{f.slug}/community/users/{f.helpers[0].id}").status_code == 200
+    sign_in(client, f.helpers[1])
+    assert client.get(f"/b/{f.slug}/community/users/{stranger.id}").status_code == 404

@@ -56,6 +56,7 @@ from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.search import service as search
 from crowdcx.search.index import IndexDocument
+from crowdcx.tenancy.models import Membership
 from crowdcx.tenancy.rules import SLUG_RE
 from crowdcx.tenancy.service import BrandContext
 
@@ -1157,7 +1158,27 @@ def leaderboard(
     return rep.rank_leaderboard(totals, limit)
 
 
+def require_person_in_brand(session: Session, ctx: BrandContext, user_id: int) -> None:
+    """A person's profile exists in a brand for its members and for the authors of its
+    visible posts (whose names those posts show anyway); for anyone else it is the same 404
+    as for nobody, so a profile does not tell who has an account elsewhere."""
+    member = session.scalar(
+        select(Membership.id).where(Membership.brand_id == ctx.brand.id,
+                                    Membership.user_id == user_id)
+    )  # fmt: skip
+    if member is None and (
+        session.scalar(
+            ctx.scoped(PostRow, select(PostRow.id))
+            .where(PostRow.author_id == user_id, PostRow.hidden == false())
+            .limit(1)
+        )
+        is None
+    ):
+        raise not_found(_("There is no such person."), "user_not_found")
+
+
 def reputation_card(session: Session, ctx: BrandContext, user_id: int) -> dict[str, Any]:
+    require_person_in_brand(session, ctx, user_id)
     earned = points.reputation_of(session, ctx, user_id)
     standing = points.standing_of(session, ctx, user_id)
     level = rep.raw_level(standing, points.POLICY)  # held: lost only below 90 % of it
