@@ -14,12 +14,14 @@ from crowdcx.community.rules import (
     FlagRecord,
     Onboarding,
     QuizQuestion,
+    ReviewHistory,
     auto_moderation,
     flag_problems,
     onboarding_problems,
     parse_onboarding,
     quiz_mistakes,
     review_problems,
+    staff_problems,
     top_flag_reason,
 )
 from crowdcx.reputation.rules import Violation
@@ -73,6 +75,23 @@ def test_review_needs_the_privilege_and_a_decision_that_fits() -> None:
     reviewer = frozenset({"review_queue"})
     assert review_problems(reviewer, False, "restore", True, True)[0].code == "own_content"
     assert review_problems(none, True, "restore", True, True) == []  # agents may
+
+
+def test_members_do_not_overrule_the_staff() -> None:
+    reviewer = frozenset({"review_queue"})
+    by_staff = ReviewHistory(last_decision="hide", decided_by_staff=True)
+    assert review_problems(reviewer, False, "restore", True, history=by_staff)[0].code == (
+        "staff_decision"
+    )
+    assert review_problems(reviewer, True, "restore", True, history=by_staff) == []
+    approved = ReviewHistory(brand_approved=True)
+    assert review_problems(reviewer, False, "hide", False, history=approved)[0].code == (
+        "staff_decision"
+    )
+    by_member = ReviewHistory(last_decision="hide")
+    assert review_problems(reviewer, True, "restore", True, history=by_member) == []
+    assert staff_problems(False, by_staff)[0].code == "staff_decision"
+    assert staff_problems(False, by_member) == []
 
 
 # --- flags on comments ------------------------------------------------------------------------

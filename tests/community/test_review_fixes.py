@@ -67,6 +67,46 @@ def test_a_duplicate_of_another_brands_question_is_not_found(
     assert f.get(f"/questions/{mine}").json()["closed"] is False
 
 
+def test_a_member_reviewer_does_not_overrule_the_brands_staff(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    f.grant(f.asker, 20)
+    reviewer = f.helpers[0]
+    f.grant(reviewer, 600)  # review_queue at 500
+    qid = f.ask("Спорный вопрос")
+    assert _decide(f, f.agent, qid, "hide").status_code == 200
+    r = _decide(f, reviewer, qid, "restore")
+    assert r.status_code == 403, r.text
+    assert r.json()["code"] == "staff_decision"
+    assert f.get(f"/questions/{qid}").status_code == 404  # still hidden
+    assert f.get("/moderation/queue", reviewer).json()["items"] == []  # the staff's to decide
+    # Staff restored a flagged answer: a member reviewer does not hide it again.
+    other = f.ask("Другой вопрос")
+    aid = f.answer(other, f.helpers[1], "Ответ")
+    f.grant(f.helpers[2], 20)
+    f.post(f"/posts/{aid}/flag", f.helpers[2], {"reason": "rude"})
+    assert _decide(f, f.agent, aid, "dismiss").status_code == 200
+    r = _decide(f, reviewer, aid, "hide")
+    assert r.json()["code"] == "staff_decision", r.text
+    # The brand approved an answer: a member reviewer does not hide it.
+    approved = f.answer(other, f.helpers[3], "Официально верный ответ")
+    assert f.post(f"/answers/{approved}/approve", f.agent).status_code == 200
+    r = _decide(f, reviewer, approved, "hide")
+    assert r.json()["code"] == "staff_decision", r.text
+    assert f.get(f"/questions/{other}").json()["answer_list"][0]["hidden"] is False
+    # Nor a comment the staff restored.
+    cid = f.post(f"/posts/{other}/comments", f.asker, {"body": "Комментарий"}).json()["id"]
+    assert f.post(f"/comments/{cid}/moderate", f.agent, {"action": "hide"}).status_code == 200
+    assert f.post(f"/comments/{cid}/moderate", f.agent, {"action": "restore"}).status_code == 200
+    r = f.post(f"/comments/{cid}/moderate", reviewer, {"action": "hide"})
+    assert r.json()["code"] == "staff_decision", r.text
+    # Staff may still overrule a member reviewer's decision.
+    third = f.ask("Третий вопрос")
+    assert _decide(f, reviewer, third, "hide").status_code == 200
+    assert _decide(f, f.agent, third, "restore").status_code == 200
+
+
 def test_a_closed_community_takes_comments_and_edits_from_members_only(
     client: TestClient, world: World, db: Database
 ) -> None:

@@ -12,7 +12,8 @@ Codes used here: ``self_vote``, ``already_voted``, ``not_voted``, ``invalid_vote
 ``already_closed``, ``duplicate_of_self``, ``duplicate_cycle``, ``duplicate_hidden``,
 ``duplicate_other_brand``, ``membership_required``,
 ``onboarding_incomplete``, ``body_empty``, ``body_too_long``, ``rate_limited``,
-``too_many_links``, ``self_flag``, ``already_flagged``, ``own_content``, ``not_author``,
+``too_many_links``, ``self_flag``, ``already_flagged``, ``own_content``, ``staff_decision``,
+``not_author``,
 ``not_appealable``, ``appeal_window_closed``, ``already_appealed``, ``invalid_points``,
 ``kind_not_offered``, ``below_minimum``, ``insufficient_points``, ``cap_exceeded``,
 ``already_solved``, ``too_early``, ``already_escalated``, ``escalation_disabled``.
@@ -955,19 +956,43 @@ def onboarding_problems(
 ReviewDecision = Literal["restore", "uphold", "hide"]
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewHistory:
+    """What the review rules read of a post's (or comment's) earlier moderation: the latest
+    reviewer's decision (``restore``, ``uphold``, ``hide`` or ``dismiss``; None when none was
+    taken) and whether the brand's staff took it, and whether the brand approved the answer."""
+
+    last_decision: str | None = None
+    decided_by_staff: bool = False
+    brand_approved: bool = False
+
+
+def staff_problems(reviewer_is_agent: bool, history: ReviewHistory) -> list[Violation]:
+    """A member reviewer never overrules the brand's staff: a post or comment the staff
+    decided on (hid, restored, kept hidden, dismissed the flags of), or an answer the brand
+    approved, is for the staff to decide on again (``staff_decision``)."""
+    if not reviewer_is_agent and (history.decided_by_staff or history.brand_approved):
+        return [_v("staff_decision")]
+    return []
+
+
 def review_problems(
     reviewer_privileges: frozenset[str], reviewer_is_agent: bool, decision: str, hidden: bool,
-    reviewer_is_author: bool = False,
+    reviewer_is_author: bool = False, history: ReviewHistory = ReviewHistory(),
 ) -> list[Violation]:  # fmt: skip
     """Who may decide on a post (or a comment) in the review queue, and which decisions fit
     its state: ``uphold`` keeps a hidden one hidden and takes it off the queue. Members never
-    decide on their own content (an author appeals instead); agents may."""
+    decide on their own content (an author appeals instead); agents may. Members do not
+    overrule the staff (:func:`staff_problems`)."""
     if not reviewer_is_agent and "review_queue" not in reviewer_privileges:
         return [_v("privilege_required", privilege="review_queue")]
     if reviewer_is_author and not reviewer_is_agent:
         return [_v("own_content")]
     if decision not in ("restore", "uphold", "hide"):
         return [_v("invalid_decision", "decision")]
+    staff = staff_problems(reviewer_is_agent, history)
+    if staff:
+        return staff
     if decision in ("restore", "uphold") and not hidden:
         return [_v("not_hidden")]
     if decision == "hide" and hidden:

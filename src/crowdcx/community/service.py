@@ -173,6 +173,9 @@ def violation_error(v: rep.Violation) -> AppError:
         ),
         "not_hidden": lambda: _("This post is not hidden."),
         "already_hidden": lambda: _("This post is already hidden."),
+        "staff_decision": lambda: _(
+            "The brand's staff decided on this post (or approved it); only they can change that."
+        ),
         "invalid_decision": lambda: _("Decide restore, uphold, hide or dismiss."),
         "already_closed": lambda: _("This question is already closed."),
         "duplicate_of_self": lambda: _("A question cannot duplicate itself."),
@@ -187,7 +190,8 @@ def violation_error(v: rep.Violation) -> AppError:
     }
     message = messages.get(v.code, lambda: _("This value is not accepted."))()
     if v.code in ("privilege_required", "not_asker", "agent_required", "membership_required",
-                  "onboarding_incomplete", "self_vote", "self_flag", "own_content"):  # fmt: skip
+                  "onboarding_incomplete", "self_vote", "self_flag", "own_content",
+                  "staff_decision"):  # fmt: skip
         return forbidden(message, v.code)
     if v.code == "rate_limited":
         return AppError(429, v.code, message)
@@ -210,6 +214,9 @@ def comment_violation_error(v: rep.Violation) -> AppError:
         "already_flagged": lambda: _("You already flagged this comment."),
         "not_hidden": lambda: _("This comment is not hidden."),
         "already_hidden": lambda: _("This comment is already hidden."),
+        "staff_decision": lambda: _(
+            "The brand's staff decided on this comment; only they can change that."
+        ),
         "invalid_decision": lambda: _("Decide hide, restore or uphold."),
     }
     if v.code not in messages:
