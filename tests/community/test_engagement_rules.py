@@ -16,6 +16,7 @@ from crowdcx.community.rules import (
     QuizQuestion,
     ReviewHistory,
     auto_moderation,
+    decided_problems,
     flag_problems,
     onboarding_problems,
     parse_onboarding,
@@ -92,6 +93,25 @@ def test_members_do_not_overrule_the_staff() -> None:
     assert review_problems(reviewer, True, "restore", True, history=by_member) == []
     assert staff_problems(False, by_staff)[0].code == "staff_decision"
     assert staff_problems(False, by_member) == []
+
+
+def test_a_review_is_decided_once() -> None:
+    reviewer = frozenset({"review_queue"})
+    upheld = ReviewHistory(last_decision="uphold")
+    assert review_problems(reviewer, False, "restore", True, history=upheld)[0].code == (
+        "already_decided"
+    )
+    assert review_problems(reviewer, False, "uphold", True, history=upheld)[0].code == (
+        "already_decided"
+    )
+    reopened = ReviewHistory(last_decision="uphold", reopened=True)  # appealed since
+    assert review_problems(reviewer, False, "restore", True, history=reopened) == []
+    # A reviewer's hide opens a review; the staff overrule a member, not themselves.
+    assert review_problems(reviewer, False, "restore", True,
+                           history=ReviewHistory(last_decision="hide")) == []  # fmt: skip
+    assert decided_problems(True, upheld) == []
+    by_staff = ReviewHistory(last_decision="dismiss", decided_by_staff=True)
+    assert decided_problems(True, by_staff)[0].code == "already_decided"
 
 
 # --- flags on comments ------------------------------------------------------------------------

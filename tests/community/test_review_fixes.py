@@ -107,6 +107,46 @@ def test_a_member_reviewer_does_not_overrule_the_brands_staff(
     assert _decide(f, f.agent, third, "restore").status_code == 200
 
 
+def test_a_review_decision_is_taken_once(client: TestClient, world: World, db: Database) -> None:
+    f = Forum(client, world, db)
+    f.grant(f.asker, 20)
+    reviewers = f.helpers[:2]
+    for h in reviewers:
+        f.grant(h, 600)
+    qid = f.ask("Дешёвые часы http://spam.example")
+    for h in [*reviewers, f.helpers[2]]:
+        f.grant(h, 600)
+        f.post(f"/posts/{qid}/flag", h, {"reason": "spam"})
+    assert f.get(f"/questions/{qid}").status_code == 404  # hidden by three trusted flags
+    first = _decide(f, reviewers[0], qid, "uphold")
+    assert first.status_code == 200, first.text
+    for who, decision in ((reviewers[1], "restore"), (reviewers[1], "uphold"),
+                          (reviewers[0], "uphold")):  # fmt: skip
+        again = _decide(f, who, qid, decision)
+        assert again.status_code == 409, (decision, again.text)
+        assert again.json()["code"] == "already_decided"
+    assert f.get(f"/questions/{qid}").status_code == 404  # the uphold stands
+    # The author's appeal opens it again; then one decision again.
+    assert f.post(f"/posts/{qid}/appeal", f.asker, {"text": "Это не спам"}).status_code == 201
+    assert _decide(f, reviewers[1], qid, "restore").status_code == 200
+    again = _decide(f, reviewers[0], qid, "restore")
+    assert again.json()["code"] == "already_decided"
+    # Dismissing flags: once, until someone flags again.
+    other = f.ask("Обычный вопрос")
+    f.post(f"/posts/{other}/flag", f.helpers[2], {"reason": "rude"})
+    assert _decide(f, reviewers[0], other, "dismiss").status_code == 200
+    again = _decide(f, reviewers[1], other, "dismiss")
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_decided"
+    # A hidden comment kept hidden is decided too.
+    cid = f.post(f"/posts/{other}/comments", f.asker, {"body": "Комментарий"}).json()["id"]
+    assert f.post(f"/comments/{cid}/moderate", reviewers[0], {"action": "hide"}).status_code == 200
+    kept = f.post(f"/comments/{cid}/moderate", reviewers[1], {"action": "uphold"})
+    assert kept.status_code == 200, kept.text
+    again = f.post(f"/comments/{cid}/moderate", reviewers[0], {"action": "restore"})
+    assert again.json()["code"] == "already_decided", again.text
+
+
 def test_a_closed_community_takes_comments_and_edits_from_members_only(
     client: TestClient, world: World, db: Database
 ) -> None:

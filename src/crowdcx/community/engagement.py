@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, func, select, union
+from sqlalchemy import Connection, Engine, bindparam, case, func, select, union, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from crowdcx.community.models import (
     FlagRow,
     FollowRow,
     ModerationRow,
+    PostRevisionRow,
     PostRow,
 )
 from crowdcx.identity.models import User
@@ -650,7 +651,51 @@ def review_history(
     return rules.ReviewHistory(
         last_decision=last.action if last is not None else None, decided_by_staff=staff,
         brand_approved=comment is None and post is not None and post.brand_approved,
+        reopened=last is not None and _reopened(session, last, post, comment, about),
     )  # fmt: skip
+
+
+def _reopened(
+    session: Session, decision: ModerationRow, post: PostRow | None, comment: CommentRow | None,
+    about: tuple[Any, ...],
+) -> bool:  # fmt: skip
+    """Whether something since ``decision`` asks for a new one: an appeal or a hide by flags,
+    a new flag, or (of a post) an edit."""
+    since = decision.created_at
+    steps = select(ModerationRow.id).where(
+        *about, ModerationRow.id != decision.id, ModerationRow.created_at >= since,
+        (ModerationRow.action == "appeal") | ModerationRow.automatic.is_(True),
+    )  # fmt: skip
+    later: Any
+    if comment is not None:
+        flags = select(CommentFlagRow.id).where(
+            CommentFlagRow.comment_id == comment.id, CommentFlagRow.created_at > since
+        )
+        later = union_all(steps, flags)
+    else:
+        pid = post.id if post is not None else 0
+        flags = select(FlagRow.id).where(FlagRow.post_id == pid, FlagRow.created_at > since)
+        edits = select(PostRevisionRow.id).where(
+            PostRevisionRow.post_id == pid, PostRevisionRow.created_at > since
+        )
+        later = union_all(steps, flags, edits)
+    return bool(session.scalar(select(func.count()).select_from(later.subquery())))
+
+
+def _lock_for_review(session: Session, row: PostRow | CommentRow) -> None:
+    """Take the post's (or comment's) row for this transaction before reading its moderation:
+    of two reviewers deciding at once, the second reads the first one's decision and gets
+    ``already_decided`` instead of writing a second one over it. A write that changes
+    nothing: PostgreSQL locks the row until the commit, and on SQLite it takes the write
+    lock (every writer queues on it), so the reads after it see every decision committed."""
+    model = type(row)
+    session.execute(
+        update(model)
+        .where(model.id == row.id)
+        .values(hidden=model.hidden)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(row)
 
 
 def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, note: str,
@@ -659,6 +704,7 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
     dismisses its flags. Every decision lands in the audit log and the author is told.
     Members do not overrule the staff's decisions, nor the brand's approval of an answer."""
     user = core.require_user(ctx)
+    _lock_for_review(uow.session, post)
     history = review_history(uow.session, ctx, post=post)
     if decision == "dismiss":
         if not can_review(uow, ctx):
@@ -667,7 +713,10 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
             )
         if user.id == post.author_id and not core.is_agent(ctx):
             core._raise_first([rep.Violation("own_content", None, ())])
-        core._raise_first(rules.staff_problems(core.is_agent(ctx), history))
+        core._raise_first(
+            rules.staff_problems(core.is_agent(ctx), history)
+            or rules.decided_problems(core.is_agent(ctx), history)
+        )
     else:
         privileges = points.privileges_of(uow.session, ctx, user.id)
         core._raise_first(
@@ -775,6 +824,7 @@ def moderate_comment(uow: UnitOfWork, ctx: BrandContext, comment: CommentRow, ac
     the author is told of a hide (with the note) and of a restore."""
     user = core.require_user(ctx)
     privileges = points.privileges_of(uow.session, ctx, user.id)
+    _lock_for_review(uow.session, comment)
     core._raise_first_on_comment(
         rules.review_problems(
             privileges, core.is_agent(ctx), action, comment.hidden, user.id == comment.author_id,

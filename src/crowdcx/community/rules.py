@@ -13,7 +13,7 @@ Codes used here: ``self_vote``, ``already_voted``, ``not_voted``, ``invalid_vote
 ``duplicate_other_brand``, ``membership_required``,
 ``onboarding_incomplete``, ``body_empty``, ``body_too_long``, ``rate_limited``,
 ``too_many_links``, ``self_flag``, ``already_flagged``, ``own_content``, ``staff_decision``,
-``not_author``,
+``already_decided``, ``not_author``,
 ``not_appealable``, ``appeal_window_closed``, ``already_appealed``, ``invalid_points``,
 ``kind_not_offered``, ``below_minimum``, ``insufficient_points``, ``cap_exceeded``,
 ``already_solved``, ``too_early``, ``already_escalated``, ``escalation_disabled``.
@@ -960,11 +960,13 @@ ReviewDecision = Literal["restore", "uphold", "hide"]
 class ReviewHistory:
     """What the review rules read of a post's (or comment's) earlier moderation: the latest
     reviewer's decision (``restore``, ``uphold``, ``hide`` or ``dismiss``; None when none was
-    taken) and whether the brand's staff took it, and whether the brand approved the answer."""
+    taken) and whether the brand's staff took it, whether anything has happened since that asks
+    for a new decision, and whether the brand approved the answer."""
 
     last_decision: str | None = None
     decided_by_staff: bool = False
     brand_approved: bool = False
+    reopened: bool = False  # flagged, appealed, hidden by flags or edited since that decision
 
 
 def staff_problems(reviewer_is_agent: bool, history: ReviewHistory) -> list[Violation]:
@@ -976,6 +978,19 @@ def staff_problems(reviewer_is_agent: bool, history: ReviewHistory) -> list[Viol
     return []
 
 
+def decided_problems(reviewer_is_agent: bool, history: ReviewHistory) -> list[Violation]:
+    """A review is decided once: after a reviewer restores a post (or comment), keeps it
+    hidden or dismisses its flags, another decision waits until something asks for it again —
+    a new flag, the author's appeal or edit, a hide by flags (``already_decided``). A
+    reviewer's hide is not the end of a review but the start of one (the hidden post waits in
+    the queue, open to appeal). The staff may overrule a member reviewer's decision."""
+    if history.last_decision in (None, "hide") or history.reopened:
+        return []
+    if reviewer_is_agent and not history.decided_by_staff:
+        return []
+    return [_v("already_decided")]
+
+
 def review_problems(
     reviewer_privileges: frozenset[str], reviewer_is_agent: bool, decision: str, hidden: bool,
     reviewer_is_author: bool = False, history: ReviewHistory = ReviewHistory(),
@@ -983,14 +998,17 @@ def review_problems(
     """Who may decide on a post (or a comment) in the review queue, and which decisions fit
     its state: ``uphold`` keeps a hidden one hidden and takes it off the queue. Members never
     decide on their own content (an author appeals instead); agents may. Members do not
-    overrule the staff (:func:`staff_problems`)."""
+    overrule the staff (:func:`staff_problems`), and a decision is taken once
+    (:func:`decided_problems`)."""
     if not reviewer_is_agent and "review_queue" not in reviewer_privileges:
         return [_v("privilege_required", privilege="review_queue")]
     if reviewer_is_author and not reviewer_is_agent:
         return [_v("own_content")]
     if decision not in ("restore", "uphold", "hide"):
         return [_v("invalid_decision", "decision")]
-    staff = staff_problems(reviewer_is_agent, history)
+    staff = staff_problems(reviewer_is_agent, history) or decided_problems(
+        reviewer_is_agent, history
+    )
     if staff:
         return staff
     if decision in ("restore", "uphold") and not hidden:

@@ -176,6 +176,10 @@ def violation_error(v: rep.Violation) -> AppError:
         "staff_decision": lambda: _(
             "The brand's staff decided on this post (or approved it); only they can change that."
         ),
+        "already_decided": lambda: _(
+            "This has already been decided; it comes back to review with a new flag, an appeal "
+            "or an edit."
+        ),
         "invalid_decision": lambda: _("Decide restore, uphold, hide or dismiss."),
         "already_closed": lambda: _("This question is already closed."),
         "duplicate_of_self": lambda: _("A question cannot duplicate itself."),
