@@ -153,6 +153,8 @@ def test_three_trusted_flags_hide_a_comment_without_an_appeal() -> None:
     assert auto_moderation(flags=[*flags, third], **{**kw, "already_hidden": True}) is None  # type: ignore[arg-type]
     post = auto_moderation(flags=[*flags, third], **{**kw, "target": "post"})  # type: ignore[arg-type]
     assert post is not None
+    approved = {**kw, "target": "post", "brand_approved": True}
+    assert auto_moderation(flags=[*flags, third], **approved) is None  # type: ignore[arg-type]
     assert post.appealable
     assert "appeal_days" in dict(post.params)
 

@@ -147,6 +147,27 @@ def test_a_review_decision_is_taken_once(client: TestClient, world: World, db: D
     assert again.json()["code"] == "already_decided", again.text
 
 
+def test_flags_do_not_hide_a_brand_approved_answer(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask()
+    aid = f.answer(qid, f.helpers[0], "Официальная инструкция")
+    assert f.post(f"/answers/{aid}/approve", f.agent).status_code == 200
+    for h in f.helpers[1:4]:
+        f.grant(h, 600)
+        r = f.post(f"/posts/{aid}/flag", h, {"reason": "spam"})
+        assert r.status_code == 201
+        assert r.json()["hidden"] is False, r.text
+    answers = f.get(f"/questions/{qid}").json()["answer_list"]
+    assert [(a["id"], a["hidden"]) for a in answers] == [(aid, False)]
+    # It waits for the brand's staff in the review queue, not for member reviewers.
+    staff_queue = f.get("/moderation/queue", f.agent).json()["items"]
+    assert [i["post"]["id"] for i in staff_queue] == [aid]
+    assert f.get("/moderation/queue", f.helpers[1]).json()["items"] == []
+    assert _decide(f, f.agent, aid, "hide").status_code == 200
+
+
 def test_a_closed_community_takes_comments_and_edits_from_members_only(
     client: TestClient, world: World, db: Database
 ) -> None:

@@ -603,11 +603,14 @@ def auto_moderation(
     now: datetime,
     policy: CommunityPolicy,
     target: Literal["post", "comment"] = "post",
+    brand_approved: bool = False,
 ) -> ModerationAction | None:
     """Hide a post (or, with ``target="comment"``, the comment ``post_id`` names) once
     ``auto_hide_flags`` distinct trusted users flagged it. A hidden post may be edited or
-    appealed; a hidden comment goes to the review queue, without an appeal."""
-    if already_hidden:
+    appealed; a hidden comment goes to the review queue, without an appeal. An answer the
+    brand approved is never hidden by members' flags: it stays up and its flags wait in the
+    review queue for the brand's staff."""
+    if already_hidden or brand_approved:
         return None
     trusted = trusted_flaggers(flags, author_id, policy)
     if len(trusted) < policy.auto_hide_flags:

@@ -1019,6 +1019,7 @@ def flag(
     action = rules.auto_moderation(
         post_id=post.id, author_id=post.author_id, flags=[*_after(existing, since), record],
         already_hidden=post.hidden, now=now, policy=policy(ctx),
+        brand_approved=post.brand_approved,
     )  # fmt: skip
     if action is not None:
         post.hidden = True
