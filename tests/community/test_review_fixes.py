@@ -215,3 +215,25 @@ def test_a_profile_of_someone_outside_the_brand_is_not_found(
     assert client.get(f"/b/{f.slug}/community/users/{f.helpers[0].id}").status_code == 200
     sign_in(client, f.helpers[1])
     assert client.get(f"/b/{f.slug}/community/users/{stranger.id}").status_code == 404
+
+
+def test_a_comment_under_a_hidden_question_is_not_found(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask("Спам про часы")
+    aid = f.answer(qid, f.helpers[0], "Ответ под вопросом")
+    cid = f.post(f"/posts/{aid}/comments", f.asker, {"body": "Комментарий к ответу"}).json()["id"]
+    assert _decide(f, f.agent, qid, "hide").status_code == 200
+    outsider = f.helpers[1]
+    f.grant(outsider, 20)  # may flag
+    assert f.get(f"/posts/{aid}/comments", outsider).status_code == 404  # as before
+    r = f.post(f"/comments/{cid}/flag", outsider, {"reason": "spam"})
+    assert (r.status_code, r.json()["code"]) == (404, "comment_not_found"), r.text
+    token = sign_in(client, outsider)
+    page = client.post(f"/b/{f.slug}/community/comments/{cid}/flag",
+                       data={"csrf_token": token, "reason": "spam"})  # fmt: skip
+    assert page.status_code == 404, page.status_code
+    assert "Спам про часы" not in page.text
+    # The staff still reach it.
+    assert f.post(f"/comments/{cid}/flag", f.agent, {"reason": "spam"}).status_code == 201

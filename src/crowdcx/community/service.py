@@ -897,13 +897,16 @@ def get_comment(session: Session, ctx: BrandContext, comment_id: int) -> Comment
 
 
 def readable_comment(session: Session, ctx: BrandContext, comment_id: int) -> CommentRow:
-    """A comment the viewer may see: on a post they may read, and when hidden only by its
-    author (anyone else gets the same "not found" as for a comment that does not exist)."""
+    """A comment the viewer may see: on a post they may read (not an answer under a hidden
+    question either), and when hidden only by its author (anyone else gets the same "not
+    found" as for a comment that does not exist)."""
     row = get_comment(session, ctx, comment_id)
     viewer = ctx.user.id if ctx.user is not None else None
-    post = session.get(PostRow, row.post_id)
-    post_hidden = post is None or (post.hidden and not is_agent(ctx) and viewer != post.author_id)
-    if post_hidden or (row.hidden and viewer != row.author_id):
+    try:  # the post as readable_post judges it: an answer under a hidden question is hidden too
+        readable_post(session, ctx, row.post_id)
+    except AppError:
+        raise _no_such_comment() from None
+    if row.hidden and viewer != row.author_id:
         raise _no_such_comment()
     return row
 
