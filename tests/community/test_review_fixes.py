@@ -237,3 +237,40 @@ def test_a_comment_under_a_hidden_question_is_not_found(
     assert "Спам про часы" not in page.text
     # The staff still reach it.
     assert f.post(f"/comments/{cid}/flag", f.agent, {"reason": "spam"}).status_code == 201
+
+
+def test_a_hidden_post_earns_no_points_until_it_is_restored(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask()
+    author, voter = f.helpers[0], f.helpers[1]
+    f.grant(voter, 20)  # may upvote
+    aid = f.answer(qid, author, "Купите дешёвые часы http://spam.example")
+    assert f.post(f"/posts/{aid}/vote", voter, {"value": 1}).status_code == 200
+    assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid}).status_code == 200
+    assert f.rep(author)["points"] == 25  # 10 for the upvote, 15 for the accept
+    assert _decide(f, f.agent, aid, "hide").status_code == 200
+    assert f.rep(author)["points"] == 0
+    assert f.rep(f.asker)["points"] == 2  # the asker keeps the bonus for accepting
+    assert _decide(f, f.agent, aid, "restore").status_code == 200
+    assert f.rep(author)["points"] == 25
+    # What a restore gave back is undone like the original: the voter withdraws the upvote.
+    assert f.post(f"/posts/{aid}/vote", voter, {"value": 0}).status_code == 200
+    assert f.rep(author)["points"] == 15
+    # Flagged and hidden again, restored again: the accept comes back once, the vote not.
+    f.grant(f.helpers[2], 20)
+    f.post(f"/posts/{aid}/flag", f.helpers[2], {"reason": "spam"})
+    assert _decide(f, f.agent, aid, "hide").status_code == 200
+    assert f.rep(author)["points"] == 0
+    assert _decide(f, f.agent, aid, "restore").status_code == 200
+    assert f.rep(author)["points"] == 15
+    # Trusted members' flags hide a question, and its upvote's points with it.
+    spam = f.ask("Купите часы")
+    assert f.post(f"/posts/{spam}/vote", voter, {"value": 1}).status_code == 200
+    before = f.rep(f.asker)["points"]
+    for h in f.helpers[1:4]:
+        f.grant(h, 600)
+        f.post(f"/posts/{spam}/flag", h, {"reason": "spam"})
+    assert f.get(f"/questions/{spam}").status_code == 404
+    assert f.rep(f.asker)["points"] == before - 5

@@ -800,3 +800,34 @@ def test_escalation_window() -> None:
     assert escalate_problems(2, False, QUESTION, NOW, POLICY) == []
     assert codes(escalate_problems(9, False, young, NOW, POLICY)) == {"not_asker", "too_early"}
     assert escalate_problems(9, True, QUESTION, NOW, POLICY) == []
+
+
+def test_hiding_takes_back_earnings_and_restoring_gives_back_what_still_stands() -> None:
+    from crowdcx.community.rules import points_to_give_back, points_to_take_back
+    from crowdcx.reputation.rules import SubjectRef
+
+    def entry(key: str, user: int, pts: int) -> PointsEntry:
+        return PointsEntry(user, 1, pts, "answer_upvoted", SubjectRef("answer", 7), NOW, key)
+
+    up = entry("vote:7:5:100:author", 2, 10)
+    down = entry("vote:7:6:101:author", 2, -2)  # a penalty stays
+    cost = entry("vote:7:6:101:voter", 6, -1)
+    accept = entry("accept:7:102:author", 2, 15)
+    bonus = entry("accept:7:102:asker", 3, 2)  # the asker's, not the author's
+    ledger = [up, down, cost, accept, bonus]
+    taken = points_to_take_back(ledger, 2, NOW)
+    assert sorted(e.reverses or "" for e in taken) == [accept.key, up.key]
+    ledger += taken
+    assert recompute(ledger)[2] == -2
+    # Restored while the upvote still stands but the accept moved elsewhere.
+    back = points_to_give_back(ledger, 2, NOW, {"vote:7:5:100"}, "9")
+    assert [e.key for e in back] == ["vote:7:5:100:author:back:9"]
+    ledger += back
+    assert points_to_give_back(ledger, 2, NOW, {"vote:7:5:100"}, "10") == []  # once
+    again = points_to_take_back(ledger, 2, NOW)
+    assert [e.reverses for e in again] == ["vote:7:5:100:author:back:9"]
+    ledger += again
+    assert [e.key for e in points_to_give_back(ledger, 2, NOW, {"vote:7:5:100"}, "11")] == [
+        "vote:7:5:100:author:back:11"
+    ]
+    assert {e.key for e in live_entries(ledger)} >= {down.key, cost.key, bonus.key}

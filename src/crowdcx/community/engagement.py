@@ -735,6 +735,8 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
     title = q.title if q else ""
     if decision == "restore":
         post.hidden = False
+        uow.session.flush()  # the decision's id names the points it gives back
+        core.give_back_points(uow, ctx, post, now, str(row.id))
         notes.notify(uow.session, ctx.brand.id, [post.author_id], "restored", {"title": title},
                      question_url(ctx, q.id if q else post.id), now)  # fmt: skip
     elif decision == "uphold":
@@ -742,6 +744,7 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
                      question_url(ctx, q.id if q else post.id), now)  # fmt: skip
     elif decision == "hide":
         post.hidden = True
+        core.take_back_points(uow, ctx, post, now)
         notes.notify(
             uow.session, ctx.brand.id, [post.author_id], "hidden",
             {"title": title, "flags": 1, "appeal_days": core.policy(ctx).appeal_window.days},

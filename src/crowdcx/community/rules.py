@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Final, Literal
@@ -644,6 +644,36 @@ def auto_moderation(
         params=(("flags", n), ("reason", top_reason), ("appeal_days", policy.appeal_window.days)),
         at=now,
     )
+
+
+def points_to_take_back(
+    entries: Iterable[PointsEntry], author_id: int, at: datetime
+) -> list[PointsEntry]:
+    """When moderation hides a post: the reversals of what its author earned by it (upvotes,
+    an accept). ``entries``: the ledger entries of the post's votes and accepts. Penalties
+    (downvotes) stay, as do what others earned or paid (the asker's bonus, a voter's cost)."""
+    return [
+        reversal_of(e, at) for e in live_entries(entries) if e.user_id == author_id and e.points > 0
+    ]
+
+
+def points_to_give_back(
+    entries: Iterable[PointsEntry], author_id: int, at: datetime, standing: Collection[str],
+    tag: str,
+) -> list[PointsEntry]:  # fmt: skip
+    """When a hidden post is restored: each earning :func:`points_to_take_back` took (an entry,
+    with the copies earlier restores wrote as ``<key>:back:<tag>``) that has nothing live and
+    whose cause still stands — ``standing``: the event keys of the upvotes still cast and of
+    the accept still held — is written again as ``<key>:back:<tag>``, so withdrawing that vote
+    or moving the accept later reverses the copy like the original."""
+    rows = list(entries)
+    live = {e.key.split(":back:")[0] for e in live_entries(rows)}
+    return [
+        replace(e, at=at, key=f"{e.key}:back:{tag}", actor_id=None)
+        for e in rows
+        if e.reverses is None and ":back:" not in e.key and e.user_id == author_id
+        and e.points > 0 and e.key not in live and e.key.rsplit(":", 1)[0] in standing
+    ]  # fmt: skip
 
 
 def appeal_problems(

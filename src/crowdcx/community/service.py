@@ -1026,6 +1026,7 @@ def flag(
     )  # fmt: skip
     if action is not None:
         post.hidden = True
+        take_back_points(uow, ctx, post, now)
         hide = ModerationRow(
             brand_id=ctx.brand.id, post_id=post.id, action=action.kind,
             reason_code=action.reason_code, message=action.message, automatic=True,
@@ -1040,6 +1041,41 @@ def flag(
             _sync_question(uow.session, ctx, post)
     uow.session.flush()
     return {"hidden": post.hidden, "flags": len(_after(existing, since)) + 1}
+
+
+def _earnings(session: Session, ctx: BrandContext, post: PostRow) -> list[rep.PointsEntry]:
+    """The ledger entries of a post's votes and (an answer's) accepts, by their key ranges."""
+    prefixes = [f"vote:{post.id}:"] + ([f"accept:{post.id}:"] if post.kind == "answer" else [])
+    return [e for p in prefixes for e in points.entries_by_key_prefix(session, ctx, p)]
+
+
+def take_back_points(uow: UnitOfWork, ctx: BrandContext, post: PostRow, now: datetime) -> None:
+    """A post moderation hides stops earning its author points: what it earned is reversed
+    (rules.points_to_take_back) and comes back if the post is restored."""
+    entries = _earnings(uow.session, ctx, post)
+    points.write(uow, ctx, rules.points_to_take_back(entries, post.author_id, now))
+
+
+def give_back_points(
+    uow: UnitOfWork, ctx: BrandContext, post: PostRow, now: datetime, tag: str
+) -> None:
+    """A restored post earns again what hiding it took, for the upvotes still cast and the
+    accept still held (rules.points_to_give_back); ``tag`` names the restore."""
+    entries = _earnings(uow.session, ctx, post)
+    standing = set(
+        uow.session.scalars(
+            select(VoteRow.key).where(VoteRow.post_id == post.id, VoteRow.value > 0)
+        )
+    )
+    if post.kind == "answer" and post.accepted:
+        accepts = {
+            e.key.rsplit(":", 1)[0]
+            for e in entries
+            if e.key.startswith("accept:") and e.reverses is None and ":back:" not in e.key
+        }
+        if accepts:  # the accept that holds is the latest (a hidden answer is not accepted)
+            standing.add(max(accepts, key=lambda k: int(k.rsplit(":", 1)[1])))
+    points.write(uow, ctx, rules.points_to_give_back(entries, post.author_id, now, standing, tag))
 
 
 def flag_comment(
