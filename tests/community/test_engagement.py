@@ -636,7 +636,7 @@ def test_flagged_comment_is_hidden_explained_and_restored_by_an_agent(
     assert restored.status_code == 200
     assert restored.json()["hidden"] is False
     again = f.post(f"/comments/{cid}/moderate", f.agent, {"action": "restore"})
-    assert (again.status_code, again.json()["code"]) == (409, "not_hidden")
+    assert (again.status_code, again.json()["code"]) == (409, "already_decided")
     assert [c["id"] for c in f.get(f"/posts/{aid}/comments").json()["items"]] == [cid]
     assert "comment_restored" in kinds(f, f.asker)
     assert f.get("/moderation/queue", f.agent).json()["comments"] == []

@@ -14,12 +14,15 @@ from crowdcx.community.rules import (
     FlagRecord,
     Onboarding,
     QuizQuestion,
+    ReviewHistory,
     auto_moderation,
+    decided_problems,
     flag_problems,
     onboarding_problems,
     parse_onboarding,
     quiz_mistakes,
     review_problems,
+    staff_problems,
     top_flag_reason,
 )
 from crowdcx.reputation.rules import Violation
@@ -75,6 +78,42 @@ def test_review_needs_the_privilege_and_a_decision_that_fits() -> None:
     assert review_problems(none, True, "restore", True, True) == []  # agents may
 
 
+def test_members_do_not_overrule_the_staff() -> None:
+    reviewer = frozenset({"review_queue"})
+    by_staff = ReviewHistory(last_decision="hide", decided_by_staff=True)
+    assert review_problems(reviewer, False, "restore", True, history=by_staff)[0].code == (
+        "staff_decision"
+    )
+    assert review_problems(reviewer, True, "restore", True, history=by_staff) == []
+    approved = ReviewHistory(brand_approved=True)
+    assert review_problems(reviewer, False, "hide", False, history=approved)[0].code == (
+        "staff_decision"
+    )
+    by_member = ReviewHistory(last_decision="hide")
+    assert review_problems(reviewer, True, "restore", True, history=by_member) == []
+    assert staff_problems(False, by_staff)[0].code == "staff_decision"
+    assert staff_problems(False, by_member) == []
+
+
+def test_a_review_is_decided_once() -> None:
+    reviewer = frozenset({"review_queue"})
+    upheld = ReviewHistory(last_decision="uphold")
+    assert review_problems(reviewer, False, "restore", True, history=upheld)[0].code == (
+        "already_decided"
+    )
+    assert review_problems(reviewer, False, "uphold", True, history=upheld)[0].code == (
+        "already_decided"
+    )
+    reopened = ReviewHistory(last_decision="uphold", reopened=True)  # appealed since
+    assert review_problems(reviewer, False, "restore", True, history=reopened) == []
+    # A reviewer's hide opens a review; the staff overrule a member, not themselves.
+    assert review_problems(reviewer, False, "restore", True,
+                           history=ReviewHistory(last_decision="hide")) == []  # fmt: skip
+    assert decided_problems(True, upheld) == []
+    by_staff = ReviewHistory(last_decision="dismiss", decided_by_staff=True)
+    assert decided_problems(True, by_staff)[0].code == "already_decided"
+
+
 # --- flags on comments ------------------------------------------------------------------------
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -114,6 +153,8 @@ def test_three_trusted_flags_hide_a_comment_without_an_appeal() -> None:
     assert auto_moderation(flags=[*flags, third], **{**kw, "already_hidden": True}) is None  # type: ignore[arg-type]
     post = auto_moderation(flags=[*flags, third], **{**kw, "target": "post"})  # type: ignore[arg-type]
     assert post is not None
+    approved = {**kw, "target": "post", "brand_approved": True}
+    assert auto_moderation(flags=[*flags, third], **approved) is None  # type: ignore[arg-type]
     assert post.appealable
     assert "appeal_days" in dict(post.params)
 

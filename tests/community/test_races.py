@@ -128,3 +128,34 @@ def test_concurrent_escalate_clicks_make_one_ticket(
     assert statuses[500] == 0, statuses
     assert tickets == 1, (tickets, statuses)
     assert statuses[201] == 1, statuses
+
+
+def test_concurrent_review_decisions_decide_once(
+    database_url: str,
+    servers: list[str],  # noqa: F811
+) -> None:
+    """Reviewers deciding the same hidden post at the same moment: one decision is written,
+    the others are told it is already decided (each used to pass the check, then write)."""
+    from crowdcx.community import engagement
+    from crowdcx.community.models import ModerationRow
+
+    db, agent, token = _member(database_url, "rev", "agent")
+    now = utcnow()
+    with db.transaction() as uow:
+        brand = tenancy.access_brand(uow.session, "rev", None).brand
+        ctx = tenancy.BrandContext(brand, agent, frozenset({"brand_admin", "agent"}))
+        place = community.create_community(uow, ctx, "main", "Main", "", False)
+        qid = community.ask(uow, ctx, place, "Cheap watches", "http://spam.example", "en", [],
+                            now - timedelta(days=1)).id  # fmt: skip
+        post = community.get_post(uow.session, ctx, qid)
+        engagement.review(uow, ctx, post, "hide", "spam", now - timedelta(hours=1))
+    statuses = _at_once(servers, 10, f"/api/v1/brands/rev/moderation/{qid}", token,
+                        {"decision": "uphold"})  # fmt: skip
+    with db.sessions() as s:
+        upheld = s.scalar(
+            select(func.count()).select_from(ModerationRow).where(ModerationRow.action == "uphold")
+        )
+    db.dispose()
+    assert statuses[500] == 0, statuses
+    assert upheld == 1, (upheld, statuses)
+    assert statuses == Counter({200: 1, 409: 9}), statuses

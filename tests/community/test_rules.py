@@ -464,6 +464,37 @@ def test_close_as_duplicate() -> None:
     assert codes(d.violations) == {"already_closed", "duplicate_other_brand"}
 
 
+def test_close_as_duplicate_refuses_a_loop_through_the_chain() -> None:
+    # 2 is closed as a duplicate of 3, and 3 of 4: closing 4 as a duplicate of 2 would loop.
+    q2 = replace(QUESTION, id=2, closed=True, duplicate_of=3)
+    q3 = replace(QUESTION, id=3, closed=True, duplicate_of=4)
+    q4 = replace(QUESTION, id=4)
+    d = decide_close(question=q4, actor_privileges=ALL_PRIVS, actor_is_agent=True,
+                     duplicate_of=q2, chain=(q3, q4))  # fmt: skip
+    assert codes(d.violations) == {"duplicate_cycle"}
+    # Another question linked to 2 goes straight to the end of its chain.
+    d = decide_close(question=replace(QUESTION, id=9), actor_privileges=ALL_PRIVS,
+                     actor_is_agent=True, duplicate_of=q2, chain=(q3, q4))  # fmt: skip
+    assert d.ok
+    assert d.duplicate_of == 4
+    # A loop stored before loops were refused is refused too, not followed for ever.
+    looped = (q3, replace(q4, closed=True, duplicate_of=2))
+    d = decide_close(question=replace(QUESTION, id=9), actor_privileges=ALL_PRIVS,
+                     actor_is_agent=True, duplicate_of=q2, chain=looped)  # fmt: skip
+    assert codes(d.violations) == {"duplicate_cycle"}
+
+
+def test_close_as_duplicate_of_a_hidden_question_is_refused() -> None:
+    hidden = replace(QUESTION, id=2, hidden=True)
+    d = decide_close(question=QUESTION, actor_privileges=ALL_PRIVS, actor_is_agent=True,
+                     duplicate_of=hidden)  # fmt: skip
+    assert codes(d.violations) == {"duplicate_hidden"}
+    linked = replace(QUESTION, id=4, closed=True, duplicate_of=2)  # its original was hidden
+    d = decide_close(question=QUESTION, actor_privileges=ALL_PRIVS, actor_is_agent=True,
+                     duplicate_of=linked, chain=(hidden,))  # fmt: skip
+    assert codes(d.violations) == {"duplicate_hidden"}
+
+
 def test_answering_a_closed_question_and_closed_communities() -> None:
     open_c = CommunityState(1, 1)
     closed_c = CommunityState(2, 1, closed=True)
@@ -769,3 +800,34 @@ def test_escalation_window() -> None:
     assert escalate_problems(2, False, QUESTION, NOW, POLICY) == []
     assert codes(escalate_problems(9, False, young, NOW, POLICY)) == {"not_asker", "too_early"}
     assert escalate_problems(9, True, QUESTION, NOW, POLICY) == []
+
+
+def test_hiding_takes_back_earnings_and_restoring_gives_back_what_still_stands() -> None:
+    from crowdcx.community.rules import points_to_give_back, points_to_take_back
+    from crowdcx.reputation.rules import SubjectRef
+
+    def entry(key: str, user: int, pts: int) -> PointsEntry:
+        return PointsEntry(user, 1, pts, "answer_upvoted", SubjectRef("answer", 7), NOW, key)
+
+    up = entry("vote:7:5:100:author", 2, 10)
+    down = entry("vote:7:6:101:author", 2, -2)  # a penalty stays
+    cost = entry("vote:7:6:101:voter", 6, -1)
+    accept = entry("accept:7:102:author", 2, 15)
+    bonus = entry("accept:7:102:asker", 3, 2)  # the asker's, not the author's
+    ledger = [up, down, cost, accept, bonus]
+    taken = points_to_take_back(ledger, 2, NOW)
+    assert sorted(e.reverses or "" for e in taken) == [accept.key, up.key]
+    ledger += taken
+    assert recompute(ledger)[2] == -2
+    # Restored while the upvote still stands but the accept moved elsewhere.
+    back = points_to_give_back(ledger, 2, NOW, {"vote:7:5:100"}, "9")
+    assert [e.key for e in back] == ["vote:7:5:100:author:back:9"]
+    ledger += back
+    assert points_to_give_back(ledger, 2, NOW, {"vote:7:5:100"}, "10") == []  # once
+    again = points_to_take_back(ledger, 2, NOW)
+    assert [e.reverses for e in again] == ["vote:7:5:100:author:back:9"]
+    ledger += again
+    assert [e.key for e in points_to_give_back(ledger, 2, NOW, {"vote:7:5:100"}, "11")] == [
+        "vote:7:5:100:author:back:11"
+    ]
+    assert {e.key for e in live_entries(ledger)} >= {down.key, cost.key, bonus.key}

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, func, select
+from sqlalchemy import Connection, Engine, bindparam, case, func, select, union, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from crowdcx.community.models import (
     FlagRow,
     FollowRow,
     ModerationRow,
+    PostRevisionRow,
     PostRow,
 )
 from crowdcx.identity.models import User
@@ -37,6 +38,7 @@ from crowdcx.notifications import service as notes
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.reputation.models import PointsEntryRow
+from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets.models import ExpertProfileRow
 
@@ -476,8 +478,22 @@ def review_queue(uow: UnitOfWork, ctx: BrandContext, limit: int = 100) -> list[Q
         ):
             flag_count[pid] = flag_count.get(pid, 0) + 1
             reasons.setdefault(pid, set()).add(reason)
+    # A member reviewer sees only what they may decide: not what the brand's staff decided
+    # on last, nor an answer the brand approved (rules.staff_problems).
+    decided_by: dict[int, int | None] = {}
+    for pid, past in history.items():
+        for m in past:
+            if not m.automatic and m.action in REVIEW_DECISIONS:
+                decided_by[pid] = m.actor_id
+    staff = (
+        set()
+        if core.is_agent(ctx)
+        else staff_among(s, ctx, {a for a in decided_by.values() if a is not None})
+    )
     waiting: list[tuple[PostRow, ModerationRow | None, datetime | None]] = []
     for post in posts:
+        if not core.is_agent(ctx) and (post.brand_approved or decided_by.get(post.id) in staff):
+            continue
         past = history.get(post.id, [])
         last = past[-1] if past else None
         if post.hidden and last is not None and last.action == "uphold":
@@ -585,11 +601,111 @@ def _appeal(
     return row
 
 
+REVIEW_DECISIONS = ("restore", "uphold", "hide", "dismiss")
+
+
+def staff_among(session: Session, ctx: BrandContext, user_ids: Collection[int]) -> set[int]:
+    """Which of these people are the brand's staff (agents, brand admins) or platform
+    administrators, as :func:`core.is_agent` counts them: one query for them all."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return set()
+    roles = (
+        select(Membership.user_id)
+        .join(MembershipRole, MembershipRole.membership_id == Membership.id)
+        .where(Membership.brand_id == ctx.brand.id, Membership.user_id.in_(ids),
+               MembershipRole.role.in_(("agent", "brand_admin")))
+    )  # fmt: skip
+    admins = select(User.id).where(User.id.in_(ids), User.is_platform_admin.is_(True))
+    return set(session.scalars(union(roles, admins)))
+
+
+def _last_decision(session: Session, *about: Any) -> ModerationRow | None:
+    """The latest reviewer's decision on the post or comment ``about`` selects."""
+    return session.scalar(
+        select(ModerationRow)
+        .where(*about, ModerationRow.automatic.is_(False),
+               ModerationRow.action.in_(REVIEW_DECISIONS))
+        .order_by(ModerationRow.created_at.desc(), ModerationRow.id.desc())
+        .limit(1)
+    )  # fmt: skip
+
+
+def review_history(
+    session: Session, ctx: BrandContext, post: PostRow | None = None,
+    comment: CommentRow | None = None,
+) -> rules.ReviewHistory:  # fmt: skip
+    """The moderation of ``post`` (or of ``comment``) as the review rules read it."""
+    about = (
+        (ModerationRow.comment_id == comment.id,)
+        if comment is not None
+        else (ModerationRow.post_id == (post.id if post else 0),
+              ModerationRow.comment_id.is_(None))
+    )  # fmt: skip
+    last = _last_decision(session, *about)
+    staff = (
+        last is not None
+        and last.actor_id is not None
+        and bool(staff_among(session, ctx, [last.actor_id]))
+    )
+    return rules.ReviewHistory(
+        last_decision=last.action if last is not None else None, decided_by_staff=staff,
+        brand_approved=comment is None and post is not None and post.brand_approved,
+        reopened=last is not None and _reopened(session, last, post, comment, about),
+    )  # fmt: skip
+
+
+def _reopened(
+    session: Session, decision: ModerationRow, post: PostRow | None, comment: CommentRow | None,
+    about: tuple[Any, ...],
+) -> bool:  # fmt: skip
+    """Whether something since ``decision`` asks for a new one: an appeal or a hide by flags,
+    a new flag, or (of a post) an edit."""
+    since = decision.created_at
+    steps = select(ModerationRow.id).where(
+        *about, ModerationRow.id != decision.id, ModerationRow.created_at >= since,
+        (ModerationRow.action == "appeal") | ModerationRow.automatic.is_(True),
+    )  # fmt: skip
+    later: Any
+    if comment is not None:
+        flags = select(CommentFlagRow.id).where(
+            CommentFlagRow.comment_id == comment.id, CommentFlagRow.created_at > since
+        )
+        later = union_all(steps, flags)
+    else:
+        pid = post.id if post is not None else 0
+        flags = select(FlagRow.id).where(FlagRow.post_id == pid, FlagRow.created_at > since)
+        edits = select(PostRevisionRow.id).where(
+            PostRevisionRow.post_id == pid, PostRevisionRow.created_at > since
+        )
+        later = union_all(steps, flags, edits)
+    return bool(session.scalar(select(func.count()).select_from(later.subquery())))
+
+
+def _lock_for_review(session: Session, row: PostRow | CommentRow) -> None:
+    """Take the post's (or comment's) row for this transaction before reading its moderation:
+    of two reviewers deciding at once, the second reads the first one's decision and gets
+    ``already_decided`` instead of writing a second one over it. A write that changes
+    nothing: PostgreSQL locks the row until the commit, and on SQLite it takes the write
+    lock (every writer queues on it), so the reads after it see every decision committed."""
+    model = type(row)
+    session.execute(
+        update(model)
+        .where(model.id == row.id)
+        .values(hidden=model.hidden)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(row)
+
+
 def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, note: str,
            now: datetime) -> ModerationRow:  # fmt: skip
     """A reviewer restores a hidden post, upholds the hiding, hides a flagged post, or
-    dismisses its flags. Every decision lands in the audit log and the author is told."""
+    dismisses its flags. Every decision lands in the audit log and the author is told.
+    Members do not overrule the staff's decisions, nor the brand's approval of an answer."""
     user = core.require_user(ctx)
+    _lock_for_review(uow.session, post)
+    history = review_history(uow.session, ctx, post=post)
     if decision == "dismiss":
         if not can_review(uow, ctx):
             core._raise_first(
@@ -597,13 +713,18 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
             )
         if user.id == post.author_id and not core.is_agent(ctx):
             core._raise_first([rep.Violation("own_content", None, ())])
+        core._raise_first(
+            rules.staff_problems(core.is_agent(ctx), history)
+            or rules.decided_problems(core.is_agent(ctx), history)
+        )
     else:
         privileges = points.privileges_of(uow.session, ctx, user.id)
         core._raise_first(
             rules.review_problems(
-                privileges, core.is_agent(ctx), decision, post.hidden, user.id == post.author_id
+                privileges, core.is_agent(ctx), decision, post.hidden, user.id == post.author_id,
+                history,
             )
-        )
+        )  # fmt: skip
     row = ModerationRow(
         brand_id=ctx.brand.id, post_id=post.id, action=decision,
         reason_code=f"review_{decision}", message=note.strip()[:2000], automatic=False,
@@ -614,6 +735,8 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
     title = q.title if q else ""
     if decision == "restore":
         post.hidden = False
+        uow.session.flush()  # the decision's id names the points it gives back
+        core.give_back_points(uow, ctx, post, now, str(row.id))
         notes.notify(uow.session, ctx.brand.id, [post.author_id], "restored", {"title": title},
                      question_url(ctx, q.id if q else post.id), now)  # fmt: skip
     elif decision == "uphold":
@@ -621,6 +744,7 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
                      question_url(ctx, q.id if q else post.id), now)  # fmt: skip
     elif decision == "hide":
         post.hidden = True
+        core.take_back_points(uow, ctx, post, now)
         notes.notify(
             uow.session, ctx.brand.id, [post.author_id], "hidden",
             {"title": title, "flags": 1, "appeal_days": core.policy(ctx).appeal_window.days},
@@ -654,6 +778,7 @@ def comment_review_queue(
     ids = [c.id for c in hidden]
     last: dict[int, ModerationRow] = {}
     hidden_at: dict[int, datetime] = {}
+    decided_by: dict[int, int | None] = {}
     for m in s.scalars(
         ctx.scoped(ModerationRow)
         .where(ModerationRow.comment_id.in_(ids))
@@ -662,6 +787,11 @@ def comment_review_queue(
         last[m.comment_id or 0] = m
         if m.action == "hide":
             hidden_at[m.comment_id or 0] = m.created_at
+        if not m.automatic and m.action in REVIEW_DECISIONS:
+            decided_by[m.comment_id or 0] = m.actor_id
+    if not core.is_agent(ctx):  # a member reviewer: not what the staff decided on last
+        staff = staff_among(s, ctx, {a for a in decided_by.values() if a is not None})
+        hidden = [c for c in hidden if decided_by.get(c.id) not in staff]
     flags: dict[int, int] = {}
     reasons: dict[int, set[str]] = {}
     for cid, reason in s.execute(
@@ -697,11 +827,13 @@ def moderate_comment(uow: UnitOfWork, ctx: BrandContext, comment: CommentRow, ac
     the author is told of a hide (with the note) and of a restore."""
     user = core.require_user(ctx)
     privileges = points.privileges_of(uow.session, ctx, user.id)
+    _lock_for_review(uow.session, comment)
     core._raise_first_on_comment(
         rules.review_problems(
-            privileges, core.is_agent(ctx), action, comment.hidden, user.id == comment.author_id
+            privileges, core.is_agent(ctx), action, comment.hidden, user.id == comment.author_id,
+            review_history(uow.session, ctx, comment=comment),
         )
-    )
+    )  # fmt: skip
     row = ModerationRow(
         brand_id=ctx.brand.id, post_id=comment.post_id, comment_id=comment.id, action=action,
         reason_code=f"review_{action}", message=note.strip()[:2000], automatic=False,

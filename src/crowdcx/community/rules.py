@@ -9,9 +9,11 @@ it must persist nothing and map the first violation to a 4xx.
 Codes used here: ``self_vote``, ``already_voted``, ``not_voted``, ``invalid_vote``,
 ``privilege_required``, ``not_asker``, ``answer_not_in_question``, ``already_accepted``,
 ``not_accepted``, ``agent_required``, ``already_approved``, ``question_closed``,
-``already_closed``, ``duplicate_of_self``, ``duplicate_other_brand``, ``membership_required``,
+``already_closed``, ``duplicate_of_self``, ``duplicate_cycle``, ``duplicate_hidden``,
+``duplicate_other_brand``, ``membership_required``,
 ``onboarding_incomplete``, ``body_empty``, ``body_too_long``, ``rate_limited``,
-``too_many_links``, ``self_flag``, ``already_flagged``, ``own_content``, ``not_author``,
+``too_many_links``, ``self_flag``, ``already_flagged``, ``own_content``, ``staff_decision``,
+``already_decided``, ``not_author``,
 ``not_appealable``, ``appeal_window_closed``, ``already_appealed``, ``invalid_points``,
 ``kind_not_offered``, ``below_minimum``, ``insufficient_points``, ``cap_exceeded``,
 ``already_solved``, ``too_early``, ``already_escalated``, ``escalation_disabled``.
@@ -21,8 +23,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Final, Literal
@@ -409,9 +411,16 @@ def decide_close(
     actor_privileges: frozenset[str],
     actor_is_agent: bool,
     duplicate_of: QuestionState | None = None,
+    chain: Sequence[QuestionState] = (),
 ) -> CloseDecision:
     """Close a question, optionally as a duplicate. A duplicate of a duplicate links straight to
-    the original, so chains never form."""
+    the original, so chains never form.
+
+    ``chain``: the questions ``duplicate_of``'s links lead to, in order (the shell follows
+    them); without it only ``duplicate_of``'s own link is followed. A link that would lead
+    back to ``question`` (or into a loop) is refused as ``duplicate_cycle``, and the question
+    linked to — or the original it leads to — must not be hidden by moderation
+    (``duplicate_hidden``): nobody but its author and the staff could follow the link."""
     problems: list[Violation] = []
     if not actor_is_agent and "close" not in actor_privileges:
         problems.append(_v("privilege_required", privilege="close"))
@@ -419,11 +428,18 @@ def decide_close(
         problems.append(_v("already_closed"))
     target: int | None = None
     if duplicate_of is not None:
-        target = duplicate_of.duplicate_of or duplicate_of.id
-        if duplicate_of.brand_id != question.brand_id:
+        path = (duplicate_of, *chain)
+        original = path[-1]
+        target = original.id if chain else (duplicate_of.duplicate_of or duplicate_of.id)
+        ids = [q.id for q in path]
+        if any(q.brand_id != question.brand_id for q in path):
             problems.append(_v("duplicate_other_brand", "duplicate_of"))
-        if target == question.id:
+        if duplicate_of.id == question.id or (not chain and target == question.id):
             problems.append(_v("duplicate_of_self", "duplicate_of"))
+        elif question.id in ids or len(set(ids)) < len(ids) or original.duplicate_of in ids:
+            problems.append(_v("duplicate_cycle", "duplicate_of"))
+        if duplicate_of.hidden or original.hidden:
+            problems.append(_v("duplicate_hidden", "duplicate_of"))
     return CloseDecision(target, tuple(problems))
 
 
@@ -587,11 +603,14 @@ def auto_moderation(
     now: datetime,
     policy: CommunityPolicy,
     target: Literal["post", "comment"] = "post",
+    brand_approved: bool = False,
 ) -> ModerationAction | None:
     """Hide a post (or, with ``target="comment"``, the comment ``post_id`` names) once
     ``auto_hide_flags`` distinct trusted users flagged it. A hidden post may be edited or
-    appealed; a hidden comment goes to the review queue, without an appeal."""
-    if already_hidden:
+    appealed; a hidden comment goes to the review queue, without an appeal. An answer the
+    brand approved is never hidden by members' flags: it stays up and its flags wait in the
+    review queue for the brand's staff."""
+    if already_hidden or brand_approved:
         return None
     trusted = trusted_flaggers(flags, author_id, policy)
     if len(trusted) < policy.auto_hide_flags:
@@ -625,6 +644,36 @@ def auto_moderation(
         params=(("flags", n), ("reason", top_reason), ("appeal_days", policy.appeal_window.days)),
         at=now,
     )
+
+
+def points_to_take_back(
+    entries: Iterable[PointsEntry], author_id: int, at: datetime
+) -> list[PointsEntry]:
+    """When moderation hides a post: the reversals of what its author earned by it (upvotes,
+    an accept). ``entries``: the ledger entries of the post's votes and accepts. Penalties
+    (downvotes) stay, as do what others earned or paid (the asker's bonus, a voter's cost)."""
+    return [
+        reversal_of(e, at) for e in live_entries(entries) if e.user_id == author_id and e.points > 0
+    ]
+
+
+def points_to_give_back(
+    entries: Iterable[PointsEntry], author_id: int, at: datetime, standing: Collection[str],
+    tag: str,
+) -> list[PointsEntry]:  # fmt: skip
+    """When a hidden post is restored: each earning :func:`points_to_take_back` took (an entry,
+    with the copies earlier restores wrote as ``<key>:back:<tag>``) that has nothing live and
+    whose cause still stands — ``standing``: the event keys of the upvotes still cast and of
+    the accept still held — is written again as ``<key>:back:<tag>``, so withdrawing that vote
+    or moving the accept later reverses the copy like the original."""
+    rows = list(entries)
+    live = {e.key.split(":back:")[0] for e in live_entries(rows)}
+    return [
+        replace(e, at=at, key=f"{e.key}:back:{tag}", actor_id=None)
+        for e in rows
+        if e.reverses is None and ":back:" not in e.key and e.user_id == author_id
+        and e.points > 0 and e.key not in live and e.key.rsplit(":", 1)[0] in standing
+    ]  # fmt: skip
 
 
 def appeal_problems(
@@ -940,19 +989,61 @@ def onboarding_problems(
 ReviewDecision = Literal["restore", "uphold", "hide"]
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewHistory:
+    """What the review rules read of a post's (or comment's) earlier moderation: the latest
+    reviewer's decision (``restore``, ``uphold``, ``hide`` or ``dismiss``; None when none was
+    taken) and whether the brand's staff took it, whether anything has happened since that asks
+    for a new decision, and whether the brand approved the answer."""
+
+    last_decision: str | None = None
+    decided_by_staff: bool = False
+    brand_approved: bool = False
+    reopened: bool = False  # flagged, appealed, hidden by flags or edited since that decision
+
+
+def staff_problems(reviewer_is_agent: bool, history: ReviewHistory) -> list[Violation]:
+    """A member reviewer never overrules the brand's staff: a post or comment the staff
+    decided on (hid, restored, kept hidden, dismissed the flags of), or an answer the brand
+    approved, is for the staff to decide on again (``staff_decision``)."""
+    if not reviewer_is_agent and (history.decided_by_staff or history.brand_approved):
+        return [_v("staff_decision")]
+    return []
+
+
+def decided_problems(reviewer_is_agent: bool, history: ReviewHistory) -> list[Violation]:
+    """A review is decided once: after a reviewer restores a post (or comment), keeps it
+    hidden or dismisses its flags, another decision waits until something asks for it again —
+    a new flag, the author's appeal or edit, a hide by flags (``already_decided``). A
+    reviewer's hide is not the end of a review but the start of one (the hidden post waits in
+    the queue, open to appeal). The staff may overrule a member reviewer's decision."""
+    if history.last_decision in (None, "hide") or history.reopened:
+        return []
+    if reviewer_is_agent and not history.decided_by_staff:
+        return []
+    return [_v("already_decided")]
+
+
 def review_problems(
     reviewer_privileges: frozenset[str], reviewer_is_agent: bool, decision: str, hidden: bool,
-    reviewer_is_author: bool = False,
+    reviewer_is_author: bool = False, history: ReviewHistory = ReviewHistory(),
 ) -> list[Violation]:  # fmt: skip
     """Who may decide on a post (or a comment) in the review queue, and which decisions fit
     its state: ``uphold`` keeps a hidden one hidden and takes it off the queue. Members never
-    decide on their own content (an author appeals instead); agents may."""
+    decide on their own content (an author appeals instead); agents may. Members do not
+    overrule the staff (:func:`staff_problems`), and a decision is taken once
+    (:func:`decided_problems`)."""
     if not reviewer_is_agent and "review_queue" not in reviewer_privileges:
         return [_v("privilege_required", privilege="review_queue")]
     if reviewer_is_author and not reviewer_is_agent:
         return [_v("own_content")]
     if decision not in ("restore", "uphold", "hide"):
         return [_v("invalid_decision", "decision")]
+    staff = staff_problems(reviewer_is_agent, history) or decided_problems(
+        reviewer_is_agent, history
+    )
+    if staff:
+        return staff
     if decision in ("restore", "uphold") and not hidden:
         return [_v("not_hidden")]
     if decision == "hide" and hidden:

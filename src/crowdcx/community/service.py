@@ -59,6 +59,7 @@ from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.search import service as search
 from crowdcx.search.index import IndexDocument
+from crowdcx.tenancy.models import Membership
 from crowdcx.tenancy.rules import SLUG_RE
 from crowdcx.tenancy.service import BrandContext
 
@@ -175,14 +176,29 @@ def violation_error(v: rep.Violation) -> AppError:
         ),
         "not_hidden": lambda: _("This post is not hidden."),
         "already_hidden": lambda: _("This post is already hidden."),
+        "staff_decision": lambda: _(
+            "The brand's staff decided on this post (or approved it); only they can change that."
+        ),
+        "already_decided": lambda: _(
+            "This has already been decided; it comes back to review with a new flag, an appeal "
+            "or an edit."
+        ),
         "invalid_decision": lambda: _("Decide restore, uphold, hide or dismiss."),
         "already_closed": lambda: _("This question is already closed."),
         "duplicate_of_self": lambda: _("A question cannot duplicate itself."),
         "duplicate_other_brand": lambda: _("Link a question of this brand."),
+        "duplicate_cycle": lambda: _(
+            "That question is already closed as a duplicate of this one (directly or through "
+            "others); link the original question instead."
+        ),
+        "duplicate_hidden": lambda: _(
+            "That question is hidden by moderation; link a question everyone can read."
+        ),
     }
     message = messages.get(v.code, lambda: _("This value is not accepted."))()
     if v.code in ("privilege_required", "not_asker", "agent_required", "membership_required",
-                  "onboarding_incomplete", "self_vote", "self_flag", "own_content"):  # fmt: skip
+                  "onboarding_incomplete", "self_vote", "self_flag", "own_content",
+                  "staff_decision"):  # fmt: skip
         return forbidden(message, v.code)
     if v.code == "rate_limited":
         return AppError(429, v.code, message)
@@ -205,6 +221,9 @@ def comment_violation_error(v: rep.Violation) -> AppError:
         "already_flagged": lambda: _("You already flagged this comment."),
         "not_hidden": lambda: _("This comment is not hidden."),
         "already_hidden": lambda: _("This comment is already hidden."),
+        "staff_decision": lambda: _(
+            "The brand's staff decided on this comment; only they can change that."
+        ),
         "invalid_decision": lambda: _("Decide hide, restore or uphold."),
     }
     if v.code not in messages:
@@ -737,6 +756,7 @@ def close(
         actor_privileges=points.privileges_of(uow.session, ctx, user.id),
         actor_is_agent=is_agent(ctx),
         duplicate_of=_question_state(uow.session, target) if target is not None else None,
+        chain=_duplicate_chain(uow.session, ctx, target) if target is not None else (),
     )
     _raise_first(decision.violations)
     question.closed = True
@@ -744,6 +764,30 @@ def close(
     question.updated_at = now
     uow.session.flush()
     return question
+
+
+MAX_DUPLICATE_CHAIN = 100
+
+
+def _duplicate_chain(
+    session: Session, ctx: BrandContext, target: PostRow
+) -> list[rules.QuestionState]:
+    """The questions ``target``'s duplicate links lead to, in order, as the close rules see
+    them: up to the original, a question already met (a loop made before loops were
+    refused), a link out of the brand or a missing question."""
+    chain: list[rules.QuestionState] = []
+    seen = {target.id}
+    next_id = target.duplicate_of
+    while next_id is not None and len(chain) < MAX_DUPLICATE_CHAIN:
+        row = session.get(PostRow, next_id)
+        if row is None or row.brand_id != ctx.brand.id or row.kind != "question":
+            break
+        chain.append(_question_state(session, row))
+        if row.id in seen:
+            break
+        seen.add(row.id)
+        next_id = row.duplicate_of
+    return chain
 
 
 def edit(
@@ -780,13 +824,34 @@ def edit(
     return post
 
 
+def _check_member(session: Session, ctx: BrandContext, community_id: int) -> None:
+    """In a closed community only its members (admitted, onboarding done) write — comments and
+    edits as questions and answers; the brand's staff moderate there without joining."""
+    user = require_user(ctx)
+    if is_agent(ctx):
+        return
+    community = session.get(CommunityRow, community_id)
+    if community is None or not community.closed:
+        return
+    member = session.scalar(_membership(), {"community": community.id, "user": user.id})
+    _raise_first(
+        rules.membership_problems(
+            rules.CommunityState(community.id, ctx.brand.id, community.closed),
+            rules.MembershipState(member is not None and member.status == "member",
+                                  bool(member and member.onboarding_done)),
+        )
+    )  # fmt: skip
+
+
 def check_may_edit(session: Session, ctx: BrandContext, post: PostRow) -> None:
-    """Refuse (403 with the privilege) a person who may not edit ``post``."""
+    """Refuse (403 with the privilege, or the membership of a closed community) a person who
+    may not edit ``post``."""
     user = require_user(ctx)
     _raise_first(
         rules.edit_problems(user.id, post.author_id,
                             points.privileges_of(session, ctx, user.id), is_agent(ctx))
     )  # fmt: skip
+    _check_member(session, ctx, post.community_id)
 
 
 def revisions(session: Session, ctx: BrandContext, post: PostRow) -> list[PostRevisionRow]:
@@ -806,6 +871,7 @@ def comment(
     question = (
         post if post.kind == "question" else get_post(uow.session, ctx, post.question_id or 0)
     )
+    _check_member(uow.session, ctx, post.community_id)
     if question.closed and not is_agent(ctx):
         raise AppError(
             409, "question_closed", _("This question is closed; it takes no new answers.")
@@ -857,13 +923,16 @@ def get_comment(session: Session, ctx: BrandContext, comment_id: int) -> Comment
 
 
 def readable_comment(session: Session, ctx: BrandContext, comment_id: int) -> CommentRow:
-    """A comment the viewer may see: on a post they may read, and when hidden only by its
-    author (anyone else gets the same "not found" as for a comment that does not exist)."""
+    """A comment the viewer may see: on a post they may read (not an answer under a hidden
+    question either), and when hidden only by its author (anyone else gets the same "not
+    found" as for a comment that does not exist)."""
     row = get_comment(session, ctx, comment_id)
     viewer = ctx.user.id if ctx.user is not None else None
-    post = session.get(PostRow, row.post_id)
-    post_hidden = post is None or (post.hidden and not is_agent(ctx) and viewer != post.author_id)
-    if post_hidden or (row.hidden and viewer != row.author_id):
+    try:  # the post as readable_post judges it: an answer under a hidden question is hidden too
+        readable_post(session, ctx, row.post_id)
+    except AppError:
+        raise _no_such_comment() from None
+    if row.hidden and viewer != row.author_id:
         raise _no_such_comment()
     return row
 
@@ -979,9 +1048,11 @@ def flag(
     action = rules.auto_moderation(
         post_id=post.id, author_id=post.author_id, flags=[*_after(existing, since), record],
         already_hidden=post.hidden, now=now, policy=policy(ctx),
+        brand_approved=post.brand_approved,
     )  # fmt: skip
     if action is not None:
         post.hidden = True
+        take_back_points(uow, ctx, post, now)
         hide = ModerationRow(
             brand_id=ctx.brand.id, post_id=post.id, action=action.kind,
             reason_code=action.reason_code, message=action.message, automatic=True,
@@ -996,6 +1067,41 @@ def flag(
             _sync_question(uow.session, ctx, post)
     uow.session.flush()
     return {"hidden": post.hidden, "flags": len(_after(existing, since)) + 1}
+
+
+def _earnings(session: Session, ctx: BrandContext, post: PostRow) -> list[rep.PointsEntry]:
+    """The ledger entries of a post's votes and (an answer's) accepts, by their key ranges."""
+    prefixes = [f"vote:{post.id}:"] + ([f"accept:{post.id}:"] if post.kind == "answer" else [])
+    return [e for p in prefixes for e in points.entries_by_key_prefix(session, ctx, p)]
+
+
+def take_back_points(uow: UnitOfWork, ctx: BrandContext, post: PostRow, now: datetime) -> None:
+    """A post moderation hides stops earning its author points: what it earned is reversed
+    (rules.points_to_take_back) and comes back if the post is restored."""
+    entries = _earnings(uow.session, ctx, post)
+    points.write(uow, ctx, rules.points_to_take_back(entries, post.author_id, now))
+
+
+def give_back_points(
+    uow: UnitOfWork, ctx: BrandContext, post: PostRow, now: datetime, tag: str
+) -> None:
+    """A restored post earns again what hiding it took, for the upvotes still cast and the
+    accept still held (rules.points_to_give_back); ``tag`` names the restore."""
+    entries = _earnings(uow.session, ctx, post)
+    standing = set(
+        uow.session.scalars(
+            select(VoteRow.key).where(VoteRow.post_id == post.id, VoteRow.value > 0)
+        )
+    )
+    if post.kind == "answer" and post.accepted:
+        accepts = {
+            e.key.rsplit(":", 1)[0]
+            for e in entries
+            if e.key.startswith("accept:") and e.reverses is None and ":back:" not in e.key
+        }
+        if accepts:  # the accept that holds is the latest (a hidden answer is not accepted)
+            standing.add(max(accepts, key=lambda k: int(k.rsplit(":", 1)[1])))
+    points.write(uow, ctx, rules.points_to_give_back(entries, post.author_id, now, standing, tag))
 
 
 def flag_comment(
@@ -1129,7 +1235,27 @@ def leaderboard(
     return rep.rank_leaderboard(totals, limit)
 
 
+def require_person_in_brand(session: Session, ctx: BrandContext, user_id: int) -> None:
+    """A person's profile exists in a brand for its members and for the authors of its
+    visible posts (whose names those posts show anyway); for anyone else it is the same 404
+    as for nobody, so a profile does not tell who has an account elsewhere."""
+    member = session.scalar(
+        select(Membership.id).where(Membership.brand_id == ctx.brand.id,
+                                    Membership.user_id == user_id)
+    )  # fmt: skip
+    if member is None and (
+        session.scalar(
+            ctx.scoped(PostRow, select(PostRow.id))
+            .where(PostRow.author_id == user_id, PostRow.hidden == false())
+            .limit(1)
+        )
+        is None
+    ):
+        raise not_found(_("There is no such person."), "user_not_found")
+
+
 def reputation_card(session: Session, ctx: BrandContext, user_id: int) -> dict[str, Any]:
+    require_person_in_brand(session, ctx, user_id)
     earned = points.reputation_of(session, ctx, user_id)
     standing = points.standing_of(session, ctx, user_id)
     level = rep.raw_level(standing, points.POLICY)  # held: lost only below 90 % of it
