@@ -734,3 +734,37 @@ def test_a_tag_lists_every_tagged_article(client: TestClient, world: World) -> N
             break
     assert ids == [also, old]
     assert [a["id"] for a in kb.get("/articles", kb.author, tag="refund").json()["items"]] == [also]
+
+
+def test_semicolon_and_tab_separated_spreadsheets_import(client: TestClient, world: World) -> None:
+    """Spreadsheets in ru (and other decimal-comma) locales save CSV with semicolons, and a
+    "tab-separated values" download is common for zh sheets: both were refused as lacking the
+    columns "question, answer, language", though the header was right there."""
+    kb = Kb(client, world)
+    semicolons = (
+        "\ufeffquestion;answer;language;tags;visibility\r\n"
+        'Как сменить тариф?;"Откройте «Тарифы»; выберите новый, затем нажмите «Сменить».";'
+        "ru;тарифы|приложение;public\r\n"
+        "Сколько стоит роуминг?;Цена 1,5 ₽ за минуту.;ru;;\r\n"
+    )
+    tabs = (
+        "question\tanswer\tlanguage\ttags\tvisibility\n"
+        "如何申请退款？\t在我的订单中申请退款，三天内到账。\tzh-Hans\t退款\tpublic\n"
+        "如何申請發票？\t在訂單頁面申請；需要統一編號。\tzh-TW\t\tpublic\n"
+    )
+    for name, content in (("ru.csv", semicolons), ("zh.tsv", tabs)):
+        r = client.post(
+            kb.url("/imports"), files={"file": (name, content.encode(), "text/csv")},
+            data={"publish": "true"}, headers=kb.reviewer.auth,
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert (r.json()["imported"], r.json()["skipped"]) == (2, 0), r.json()
+    export = list(csv.DictReader(io.StringIO(client.get(
+        kb.url("/exports/faq.csv"), headers=kb.author.auth).text)))  # fmt: skip
+    by_title = {row["question"]: row for row in export}
+    assert by_title["Как сменить тариф?"]["answer"] == (
+        "Откройте «Тарифы»; выберите новый, затем нажмите «Сменить»."
+    )
+    assert by_title["Как сменить тариф?"]["tags"] == "тарифы|приложение"
+    assert by_title["Сколько стоит роуминг?"]["answer"] == "Цена 1,5 ₽ за минуту."
+    assert by_title["如何申請發票？"]["language"] == "zh-Hant"

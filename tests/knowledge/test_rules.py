@@ -252,3 +252,47 @@ def test_an_exported_formula_is_text_and_round_trips() -> None:
     draft = next(iter(parsed)).draft
     assert draft is not None
     assert (draft.title, draft.body) == ('=HYPERLINK("http://evil")', "@SUM(1) 退货")
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_the_csv_delimiter_is_found_from_the_file(sep: str) -> None:
+    """Excel in ru (decimal-comma) locales saves CSV with semicolons; sheets download as TSV."""
+    cells = ['"Вопрос, с запятой; и точкой с запятой"', '"Ответ; 1,5 ₽"', "ru", "a|b", "public"]
+    content = sep.join(rules.FAQ_COLUMNS) + "\r\n" + sep.join(cells) + "\r\n"
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation), parsed
+    (row,) = list(parsed)
+    assert row.draft == rules.Draft(
+        "Вопрос, с запятой; и точкой с запятой", "Ответ; 1,5 ₽", "ru", ("a", "b"), "public"
+    )
+
+
+def test_a_comma_file_whose_answers_hold_semicolons_stays_comma_separated() -> None:
+    content = "question,answer,language\n" + "".join(
+        f"Q{i},a; b; c; d; e; f,en\n" for i in range(30)
+    )
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation), parsed
+    rows = list(parsed)
+    assert len(rows) == 30
+    assert rows[0].draft is not None
+    assert rows[0].draft.body == "a; b; c; d; e; f"
+
+
+def test_a_file_with_no_known_delimiter_reads_as_comma_separated() -> None:
+    assert rules.parse_faq_csv("question|answer|language\nx|y|en\n") == rules.Violation(
+        "missing_columns", "file", {"columns": "question, answer, language"}
+    )
+
+
+def test_decimal_commas_in_every_row_do_not_hide_the_semicolons() -> None:
+    content = "question;answer;language\n" + "".join(
+        f"Тариф {i};Цена 1,5 ₽ за минуту, 2,5 ₽ за SMS;ru\n" for i in range(10)
+    )
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation), parsed
+    rows = list(parsed)
+    assert [r.draft.body if r.draft else r.problem for r in rows][:1] == [
+        "Цена 1,5 ₽ за минуту, 2,5 ₽ за SMS"
+    ]
+    assert len(rows) == 10

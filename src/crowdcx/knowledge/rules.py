@@ -342,12 +342,13 @@ class FaqRow:
 
 
 def parse_faq_csv(content: str) -> Iterator[FaqRow] | Violation:
-    """Rows of a FAQ CSV (header ``question,answer,language,tags,visibility``; tags split by
-    ``|``; visibility defaults to public). A bad row yields its problem; the others go on.
-    Rows repeating an earlier (question, language) are reported as duplicates."""
+    """Rows of a FAQ CSV (header ``question,answer,language,tags,visibility``, cells separated
+    by commas, semicolons or tabs; tags split by ``|``; visibility defaults to public). A bad
+    row yields its problem; the others go on. Rows repeating an earlier (question, language)
+    are reported as duplicates."""
     if content.startswith("\ufeff"):
         content = content[1:]
-    reader = csv.reader(io.StringIO(content, newline=""))
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=csv_delimiter(content))
     try:
         header = next(reader)
     except StopIteration:
@@ -360,6 +361,40 @@ def parse_faq_csv(content: str) -> Iterator[FaqRow] | Violation:
         return Violation("missing_columns", "file", {"columns": ", ".join(missing)})
     index = {name: columns.index(name) for name in FAQ_COLUMNS if name in columns}
     return _faq_rows(reader, index)
+
+
+# What spreadsheets separate cells with: a comma, a semicolon where the comma is the decimal
+# mark (Excel in ru and most of Europe), a tab (TSV downloads).
+CSV_DELIMITERS: Final[str] = ",;\t"
+_SNIFF_LINES: Final = 20
+_SNIFF_CHARS: Final = 4096  # the sniffer's quote search grows with the square of the sample
+
+
+def csv_delimiter(content: str) -> str:
+    """The cell separator of a CSV file, guessed (:class:`csv.Sniffer`) from its first lines
+    among :data:`CSV_DELIMITERS`, a comma when nothing is clear. The header row has the last
+    word: the first separator (the guess, then comma, semicolon, tab) under which it names the
+    required columns wins, so "1,5" in every answer of a semicolon file cannot mislead it."""
+    lines = content[:_SNIFF_CHARS].splitlines(keepends=True)
+    sample = "".join(lines[:_SNIFF_LINES])
+    try:
+        guess: str = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        guess = ","
+    if lines:
+        for delimiter in [guess, *list(CSV_DELIMITERS)]:
+            names = _header_names(lines[0], delimiter)
+            if all(c in names for c in FAQ_COLUMNS[:3]):
+                return delimiter
+    return guess
+
+
+def _header_names(line: str, delimiter: str) -> list[str]:
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+    return [clean_text(c).casefold() for c in cells]
 
 
 def _faq_rows(reader: Any, index: dict[str, int]) -> Iterator[FaqRow]:
