@@ -76,3 +76,41 @@ def test_cookies_are_https_only_when_the_public_address_is_https(database_url: s
         app.state.db.dispose()
         assert "crowdcx_csrf" in cookie
         assert ("; secure" in cookie.lower()) is secure, (public_url, flag, cookie)
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [("en", "visible"), ("ru", "видим"), ("zh-Hans", "看得见"), ("zh-Hant", "看得見")],
+)
+def test_the_form_refuses_a_name_of_invisible_characters(
+    client: TestClient, db: Database, locale: str, words: str
+) -> None:
+    client.get("/login")
+    client.cookies.set("crowdcx_locale", locale)
+    response = client.post(
+        "/register",
+        data={"csrf_token": client.cookies.get("crowdcx_csrf"), "email": "blank@example.com",
+              "password": PASSWORD, "display_name": "\u200b\u200d\ufeff", "locale": locale},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 422, response.text[:300]
+    assert 'aria-invalid="true"' in response.text
+    assert words in response.text
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_the_form_refuses_a_name_too_long_for_the_column(client: TestClient, db: Database) -> None:
+    """The form field allows 1024 characters and the column 80: on PostgreSQL the insert
+    failed (a 500), on SQLite the long name was stored."""
+    client.get("/login")
+    response = client.post(
+        "/register",
+        data={"csrf_token": client.cookies.get("crowdcx_csrf"), "email": "long@example.com",
+              "password": PASSWORD, "display_name": "Я" * 200, "locale": "ru"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 422, response.text[:300]
+    assert 'aria-invalid="true"' in response.text
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 0
