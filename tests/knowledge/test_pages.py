@@ -341,3 +341,33 @@ def test_a_bulk_import_and_a_reindex_leave_search_answering(
     out = runner.invoke(cli_module.app, ["reindex"], env=env)
     assert out.exit_code == 0, out.output
     assert kb.search("тариф 42", kb.customer)["results"] == before
+
+
+def test_markdown_files_saved_with_a_bom_import_with_their_titles(
+    client: TestClient, world: World, database_url: str, tmp_path: Path
+) -> None:
+    """Notepad and many Windows editors save UTF-8 with a byte-order mark. It was read as a
+    character: the front matter after it was not recognised (no language: the file was
+    skipped) and a first heading was not seen ("\\ufeff# …"), so the title fell back to the
+    file name and the heading stayed in the body."""
+    from crowdcx.cli import app as cli
+
+    kb = Kb(client, world)
+    admin = world.person(platform_admin=True)
+    folder = tmp_path / "md"
+    folder.mkdir()
+    (folder / "roaming.md").write_bytes(
+        "\ufeff---\nlanguage: ru\n---\n# Роуминг за границей\n\nПодключите пакет.\n".encode()
+    )
+    (folder / "refund.md").write_bytes(
+        "\ufeff---\nlanguage: zh-Hans\n---\n# 如何申请退款\n\n在订单页面申请。\n".encode()
+    )
+    out = CliRunner().invoke(
+        cli, ["import-faq", "--brand", kb.slug, str(folder), "--publish", "--as", admin.email],
+        env={"CROWDCX_DATABASE_URL": database_url},
+    )  # fmt: skip
+    assert out.exit_code == 0, (out.output, repr(out.exception))
+    assert "2 imported" in out.output, out.output
+    titles = {a["title"]: a for a in kb.get("/articles", kb.reviewer).json()["items"]}
+    assert set(titles) == {"Роуминг за границей", "如何申请退款"}
+    assert all("\ufeff" not in a["title"] for a in titles.values())

@@ -677,7 +677,9 @@ def markdown_rows(
     for path in sorted(p for p in folder.rglob("*.md") if p.is_file()):  # not a folder x.md
         where = str(path.relative_to(folder))
         try:
-            post = frontmatter.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: editors on Windows start the file with a byte-order mark, which
+            # would hide the front matter and a first heading behind a U+FEFF.
+            post = frontmatter.loads(path.read_text(encoding="utf-8-sig"))
         except TypeError:  # a key that is not text (`2024: notes`): Post(**metadata) refuses it
             reason = _("every front matter key must be text; put keys like 2024 in quotes")
             out.append((where, None, rules.Violation("bad_csv", "file", {"reason": reason})))
