@@ -768,3 +768,20 @@ def test_semicolon_and_tab_separated_spreadsheets_import(client: TestClient, wor
     assert by_title["Как сменить тариф?"]["tags"] == "тарифы|приложение"
     assert by_title["Сколько стоит роуминг?"]["answer"] == "Цена 1,5 ₽ за минуту."
     assert by_title["如何申請發票？"]["language"] == "zh-Hant"
+
+
+def test_an_import_over_the_limit_is_refused_with_the_limit_it_broke(
+    client: TestClient, world: World
+) -> None:
+    """Past the import body cap the problem said "larger than 1048576 bytes", the cap of
+    ordinary requests, not the 5 MB an import may be."""
+    kb = Kb(client, world)
+    for size in (5 * 1024 * 1024 + 1, 9 * 1024 * 1024):
+        r = client.post(
+            kb.url("/imports"), files={"file": ("f.csv", b"x" * size, "text/csv")},
+            headers={**kb.author.auth, "Accept-Language": "zh-Hans"},
+        )  # fmt: skip
+        assert r.status_code == 413, r.text[:300]
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == "too_large"
+        assert r.json()["detail"] == "每次最多导入 5 MB，请拆分文件。"

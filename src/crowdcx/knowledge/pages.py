@@ -15,7 +15,7 @@ from crowdcx.kernel.i18n import N_, _, current_locale
 from crowdcx.kernel.markdown import render
 from crowdcx.kernel.numbers import ascii_int
 from crowdcx.knowledge import rules, service
-from crowdcx.knowledge.api import MAX_IMPORT_BYTES
+from crowdcx.knowledge.api import MAX_IMPORT_BYTES, too_large_message
 from crowdcx.knowledge.models import Article
 from crowdcx.search import rules as search_rules
 from crowdcx.search import service as search
@@ -409,8 +409,9 @@ async def import_upload(
     service.require_writer(ctx)
     error = ""
     summary = None
+    status = 422
     if len(raw) > MAX_IMPORT_BYTES:
-        error = _("Import at most 5 MB at a time; split the file.")
+        error, status = too_large_message(), 413
     else:
         try:
             content = raw.decode("utf-8")
@@ -427,5 +428,5 @@ async def import_upload(
         request,
         "help/import.html",
         {**_common(ctx), "summary": summary, "error": error},
-        status=422 if error else 200,
+        status=status if error else 200,
     )
