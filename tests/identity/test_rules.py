@@ -82,6 +82,7 @@ def test_email_is_folded() -> None:
         ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"),  # one family emoji, not three people
         ("🏳\ufe0f\u200d🌈", "🏳\ufe0f\u200d🌈"),
         ("Ann\u200d Lee\u200d", "Ann Lee"),
+        ("A\u200b\u0300", "\u00c0"),  # the mark sits on the A once the space between goes
         ("\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
          "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"),
         ("Ann\U000e0067", "Ann"),

@@ -138,7 +138,8 @@ def clean_display_name(value: str) -> str:
                 kept.append(ch)
         else:
             kept.append(ch)
-    return " ".join("".join(kept).split())
+    # Again: a mark that followed a dropped character now sits on the letter before it.
+    return unicodedata.normalize("NFC", " ".join("".join(kept).split()))
 
 
 def visible(name: str) -> bool:
