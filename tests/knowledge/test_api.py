@@ -785,3 +785,28 @@ def test_an_import_over_the_limit_is_refused_with_the_limit_it_broke(
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["code"] == "too_large"
         assert r.json()["detail"] == "每次最多导入 5 MB，请拆分文件。"
+
+
+def test_an_article_of_invisible_characters_is_refused(client: TestClient, world: World) -> None:
+    """A title or answer of zero-width spaces (pasted from a web page, or a cell a spreadsheet
+    left with a stray BOM) was written and published as a blank article in the help center."""
+    kb = Kb(client, world)
+    for field, value in (("title", "\u200b\u2060"), ("body", "\ufeff \u200b")):
+        body = {"title": "Как сменить тариф?", "body": "В приложении.", "language": "ru"}
+        r = kb.post("/articles", kb.author, {**body, field: value})
+        assert r.status_code == 422, r.text
+        assert (r.json()["field"], r.json()["code"]) == (field, "invisible")
+    content = (
+        "question,answer,language\n"
+        "\u200b\u200b,Ответ без вопроса.,ru\n"
+        "\ufeffКак сменить тариф?\u200b,В приложении в разделе «Тарифы».,ru\n"
+    )
+    r = client.post(
+        kb.url("/imports"), files={"file": ("faq.csv", content.encode(), "text/csv")},
+        headers=kb.author.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert (r.json()["imported"], r.json()["skipped"]) == (1, 1)
+    assert r.json()["problems"][0]["code"] == "invisible"
+    items = kb.get("/articles", kb.author).json()["items"]
+    assert [a["title"] for a in items] == ["Как сменить тариф?"]

@@ -296,3 +296,18 @@ def test_decimal_commas_in_every_row_do_not_hide_the_semicolons() -> None:
         "Цена 1,5 ₽ за минуту, 2,5 ₽ за SMS"
     ]
     assert len(rows) == 10
+
+
+def test_a_draft_of_invisible_characters_is_refused_and_stray_ones_are_trimmed() -> None:
+    assert rules.validate_draft("\u200b", "Ответ.", "ru", [], "public") == rules.Violation(
+        "invisible", "title"
+    )
+    assert rules.validate_draft("Вопрос", "\ufeff\u2060 ", "ru", [], "public") == (
+        rules.Violation("invisible", "body")
+    )
+    assert rules.validate_draft("", "Ответ.", "ru", [], "public") == rules.Violation(
+        "required", "title"
+    )
+    draft = rules.validate_draft("\ufeff如何退款？\u200b", "在订单页面申请。", "zh", [], "public")
+    assert isinstance(draft, rules.Draft)
+    assert draft.title == "如何退款？"

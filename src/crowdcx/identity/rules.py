@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
+from crowdcx.kernel.text import BLANK_LETTERS, visible
+
 MIN_PASSWORD_CHARS: Final = 10
 MAX_PASSWORD_CHARS: Final = 256
 FREE_FAILURES: Final = 5
@@ -74,9 +76,6 @@ COMMON_PASSWORDS: Final = frozenset(
 
 MAX_DISPLAY_NAME: Final = 80  # the column's length
 
-# Letters that render as nothing (Hangul fillers, the blank braille pattern) and marks that
-# show nothing on their own (combining grapheme joiner, Khmer inherent vowels).
-_BLANK_LETTERS: Final = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5")
 _JOINERS: Final = frozenset("\u200c\u200d")  # ZWNJ, ZWJ
 # Scripts whose words need the joiners (Hebrew to Mongolian and the Indic and South-East
 # Asian blocks, Arabic presentation forms, the supplementary Brahmic scripts).
@@ -121,7 +120,7 @@ def clean_display_name(value: str) -> str:
         category = unicodedata.category(ch)
         if ch in _JOINERS or _tag(ch):
             first.append(ch)
-        elif category == "Cf" or ch in _BLANK_LETTERS:
+        elif category == "Cf" or ch in BLANK_LETTERS:
             continue
         elif category in ("Cc", "Zl", "Zp"):
             first.append(" ")
@@ -140,17 +139,6 @@ def clean_display_name(value: str) -> str:
             kept.append(ch)
     # Again: a mark that followed a dropped character now sits on the letter before it.
     return unicodedata.normalize("NFC", " ".join("".join(kept).split()))
-
-
-def visible(name: str) -> bool:
-    """Whether a reader sees anything of ``name``: one character that is not whitespace, a
-    format or control character, a blank letter or a mark with nothing to sit on."""
-    return any(
-        not ch.isspace()
-        and unicodedata.category(ch) not in ("Cc", "Cf", "Mn", "Me", "Zs", "Zl", "Zp")
-        and ch not in _BLANK_LETTERS
-        for ch in name
-    )
 
 
 DisplayNameProblem = Literal["required", "blank_name", "too_long"]

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
 from crowdcx.kernel.language import LOCALES
+from crowdcx.kernel.text import strip_invisible, visible
 
 State = Literal["draft", "in_review", "approved", "published", "archived"]
 Visibility = Literal["public", "experts", "staff"]
@@ -309,13 +310,18 @@ class Draft:
 def validate_draft(
     title: str, body: str, language: str, tags: Iterable[str], visibility: str
 ) -> Draft | Violation:
-    title, body = clean_text(title), clean_text(body)
-    if not title:
+    raw_title, raw_body = title, body
+    title, body = strip_invisible(clean_text(title)), clean_text(body)
+    if not raw_title.strip():
         return Violation("required", "title")
+    if not visible(title):
+        return Violation("invisible", "title")
     if len(title) > MAX_TITLE:
         return Violation("too_long", "title", {"max": MAX_TITLE})
-    if not body:
+    if not raw_body.strip():
         return Violation("required", "body")
+    if not visible(body):
+        return Violation("invisible", "body")
     if len(body) > MAX_BODY:
         return Violation("too_long", "body", {"max": MAX_BODY})
     lang = normalise_language(language)

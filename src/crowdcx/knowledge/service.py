@@ -64,6 +64,10 @@ def violation_error(v: rules.Violation) -> AppError:
     p = dict(v.params)
     messages: dict[str, Callable[[], str]] = {
         "required": lambda: _("This field is required."),
+        "invisible": lambda: _(
+            "This text has only invisible characters (such as zero-width spaces); write "
+            "something readers can see."
+        ),
         "too_long": lambda: _("Keep this under %(max)s characters.") % p,
         "bad_language": lambda: (
             _("“%(value)s” is not a language we support: use en, ru, zh-Hans or zh-Hant.") % p
