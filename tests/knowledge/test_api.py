@@ -810,3 +810,39 @@ def test_an_article_of_invisible_characters_is_refused(client: TestClient, world
     assert r.json()["problems"][0]["code"] == "invisible"
     items = kb.get("/articles", kb.author).json()["items"]
     assert [a["title"] for a in items] == ["Как сменить тариф?"]
+
+
+def test_a_unicode_text_file_from_excel_imports(client: TestClient, world: World) -> None:
+    """Excel's "Unicode Text" (the way older Excel writes Chinese and Cyrillic) is UTF-16 with
+    a byte-order mark and tabs: it was refused with "save the CSV as UTF-8", though the mark
+    says exactly how to read it."""
+    kb = Kb(client, world)
+    content = (
+        "question\tanswer\tlanguage\ttags\tvisibility\r\n"
+        "如何申请退款？\t在我的订单中申请退款。\tzh-Hans\t退款\tpublic\r\n"
+        "Как сменить тариф?\tВ приложении.\tru\t\tpublic\r\n"
+    )
+    for encoding in ("utf-16", "utf-16-be"):  # "utf-16" writes the machine's order and a BOM
+        data = content.encode(encoding)
+        if encoding == "utf-16-be":
+            data = b"\xfe\xff" + data
+        r = client.post(
+            kb.url("/imports"), files={"file": ("faq.txt", data, "text/plain")},
+            headers=kb.author.auth,
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert r.json()["imported"] + sum(p["code"] == "exists" for p in r.json()["problems"]) == 2
+    titles = {a["title"] for a in kb.get("/articles", kb.author).json()["items"]}
+    assert titles == {"如何申请退款？", "Как сменить тариф?"}
+    assert client.post(
+        kb.url("/imports"), files={"file": ("f.csv", "问题,答案\n".encode("gbk"), "text/csv")},
+        headers=kb.author.auth,
+    ).json()["code"] == "not_utf8"  # fmt: skip
+    # U+0000 is still in no text: the bytes of UTF-16 may be 0, the decoded text may not.
+    for data in (b"question,answer,language\nQ\x00,A,en\n", "question\x00".encode("utf-16")):
+        r = client.post(
+            kb.url("/imports"), files={"file": ("f.csv", data, "text/csv")},
+            headers=kb.author.auth,
+        )  # fmt: skip
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "nul_character"

@@ -50,6 +50,7 @@ IMPORT_LIMIT = BodyLimit(
     max_bytes=MAX_IMPORT_BYTES + 256 * 1024,
     code="too_large",
     message=too_large_message,
+    files_decoded_by_route=True,  # UTF-16 files; parse_faq_csv refuses a U+0000 in the text
 )
 
 
@@ -348,10 +349,9 @@ async def import_csv(
     raw = await file.read(MAX_IMPORT_BYTES + 1)
     if len(raw) > MAX_IMPORT_BYTES:
         raise AppError(413, "too_large", too_large_message())
-    try:
-        content = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise invalid("file", _("Save the CSV as UTF-8 and upload it again."), "not_utf8") from exc
+    content = rules.decode_upload(raw)
+    if content is None:
+        raise invalid("file", _("Save the CSV as UTF-8 and upload it again."), "not_utf8")
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx)
     summary = service.import_drafts(uow, ctx, service.csv_rows(content), now(), publish=publish)

@@ -413,9 +413,8 @@ async def import_upload(
     if len(raw) > MAX_IMPORT_BYTES:
         error, status = too_large_message(), 413
     else:
-        try:
-            content = raw.decode("utf-8")
-        except UnicodeDecodeError:
+        content = rules.decode_upload(raw)
+        if content is None:
             error = _("Save the CSV as UTF-8 and upload it again.")
         else:
             try:

@@ -347,6 +347,18 @@ class FaqRow:
     problem: Violation | None = None
 
 
+def decode_upload(raw: bytes) -> str | None:
+    """The text of an uploaded file: UTF-8 (with or without a byte-order mark), or UTF-16 when
+    its byte-order mark says so (Excel's "Unicode Text"); None when it is neither (a GBK or
+    Windows-1251 file: the person is asked to save it as UTF-8)."""
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return raw.decode("utf-16")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
 def parse_faq_csv(content: str) -> Iterator[FaqRow] | Violation:
     """Rows of a FAQ CSV (header ``question,answer,language,tags,visibility``, cells separated
     by commas, semicolons or tabs; tags split by ``|``; visibility defaults to public). A bad
@@ -354,6 +366,8 @@ def parse_faq_csv(content: str) -> Iterator[FaqRow] | Violation:
     are reported as duplicates."""
     if content.startswith("\ufeff"):
         content = content[1:]
+    if "\x00" in content:  # no text may hold it (PostgreSQL refuses it): the file is not text
+        return Violation("nul_character", "file")
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=csv_delimiter(content))
     try:
         header = next(reader)

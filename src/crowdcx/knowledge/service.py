@@ -93,6 +93,10 @@ def violation_error(v: rules.Violation) -> AppError:
         ),
         "unknown_action": lambda: _("Unknown action “%(action)s”.") % p,
         "empty_file": lambda: _("The file is empty."),
+        "nul_character": lambda: _(
+            "The file contains a NUL character (U+0000), which no text may hold; save it as "
+            "UTF-8 text and upload it again."
+        ),
         "bad_csv": lambda: _("The file is not valid CSV: %(reason)s") % p,
         "missing_columns": lambda: (
             _(

@@ -108,6 +108,9 @@ class BodyLimit:
     max_bytes: int
     code: str
     message: Callable[[], str]
+    # The body carries files whose bytes may hold 0x00 without holding U+0000 (UTF-16 text):
+    # a multipart body is then not searched for NULs; the route checks the decoded text.
+    files_decoded_by_route: bool = False
 
 
 # Renders a refusal as an HTML page for a browser: (scope, status, code, title, detail).
@@ -160,7 +163,12 @@ class WebContextMiddleware:
         if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
             await self._nul(scope, send)
             return
-        nul_forms = _nul_forms(header(scope, b"content-type"))
+        content_type = header(scope, b"content-type")
+        nul_forms = (
+            _NUL_NEVER
+            if limit and limit.files_decoded_by_route and _multipart(content_type)
+            else _nul_forms(content_type)
+        )
 
         received = 0
         too_large = False
@@ -304,6 +312,13 @@ class BodyTooLargeError(Exception):
 _NUL_RAW: Final = re.compile(rb"\x00")
 _NUL_FORM: Final = re.compile(rb"\x00|%00")
 _NUL_JSON: Final = re.compile(rb"\x00|(?<!\\)(?:\\\\)*\\u0000")
+
+
+_NUL_NEVER: Final = re.compile(rb"(?!)")
+
+
+def _multipart(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
 
 
 def _nul_forms(content_type: str) -> re.Pattern[bytes]:
