@@ -114,3 +114,25 @@ def test_the_form_refuses_a_name_too_long_for_the_column(client: TestClient, db:
     assert 'aria-invalid="true"' in response.text
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(User)) == 0
+
+
+@pytest.mark.parametrize(
+    "typed", ["li@example\u3002com", "li\uff20example\uff0ecom", "LI@EXAMPLE\uff61COM"]
+)
+def test_an_address_typed_with_chinese_punctuation_is_the_same_address(
+    client: TestClient, db: Database, typed: str
+) -> None:
+    """A Chinese input method in Chinese punctuation mode types "。" for the dot. The check
+    took it as a dot (as IDNA does) but the form stored the address with the "。": mail went
+    to a domain that does not exist, signing in with the ASCII address found no account, and
+    the same address could be registered a second time."""
+    response = sign_up(client, typed, "zh-Hans")
+    assert response.status_code == 303, response.text[:300]
+    with db.sessions() as s:
+        assert s.scalars(select(User.email)).all() == ["li@example.com"]
+    token = client.post(
+        "/api/v1/auth/token", json={"email": "li@example.com", "password": PASSWORD}
+    )
+    assert token.status_code == 200, token.text
+    client.cookies.clear()
+    assert sign_up(client, "li@example.com").status_code == 409

@@ -69,6 +69,12 @@ def test_email_is_folded() -> None:
     assert rules.normalize_email("  Alice@Example.COM ") == "alice@example.com"
 
 
+def test_email_typed_with_chinese_punctuation_is_plain() -> None:
+    assert rules.normalize_email("李\uff20例子\u3002广告") == "李@例子.广告"
+    assert rules.normalize_email("a\u3002b@example\uff61com") == "a\u3002b@example.com"
+    assert rules.normalize_email("no-at-sign\u3002com") == "no-at-sign\u3002com"
+
+
 @pytest.mark.parametrize(
     ("raw", "stored"),
     [

@@ -209,5 +209,9 @@ def locked_for(throttle: Throttle, now: datetime) -> int:
 
 
 def normalize_email(email: str) -> str:
-    """E-mail addresses compare case-insensitively in practice; store them folded."""
-    return unicodedata.normalize("NFKC", email).strip().lower()
+    """E-mail addresses compare case-insensitively in practice; store them folded. NFKC makes
+    full-width characters (＠, ．) plain; the ideographic full stop a Chinese input method types
+    for the dot ("。") is a dot in a domain name (IDNA says so), so it becomes one there."""
+    folded = unicodedata.normalize("NFKC", email).strip().lower()
+    local, at, domain = folded.rpartition("@")
+    return local + at + domain.replace("\u3002", ".") if at else folded
