@@ -846,3 +846,33 @@ def test_a_unicode_text_file_from_excel_imports(client: TestClient, world: World
         )  # fmt: skip
         assert r.status_code == 422, r.text
         assert r.json()["code"] == "nul_character"
+
+
+def test_the_language_column_may_name_the_language(client: TestClient, world: World) -> None:
+    """Staff filling a sheet write the language as the language picker shows it ("Русский",
+    "中文（简体）", "中文（繁體）") or as they say it ("简体中文", "繁體中文", "英文"): every such
+    row was skipped as "not a language we support"."""
+    kb = Kb(client, world)
+    rows = [
+        ("Как сменить тариф?", "Русский"),
+        ("Роуминг", "русский"),
+        ("如何申请退款？", "中文（简体）"),
+        ("如何开发票？", "简体中文"),
+        ("如何申請退款？", "中文（繁體）"),
+        ("如何申請發票？", "繁體中文"),
+        ("Warranty", "English"),
+        ("Delivery", "英文"),
+    ]
+    content = "question;answer;language\n" + "".join(f"{q};Ответ.;{lang}\n" for q, lang in rows)
+    r = client.post(
+        kb.url("/imports"), files={"file": ("faq.csv", content.encode(), "text/csv")},
+        headers=kb.author.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["skipped"] == 0, r.json()["problems"]
+    got = {a["title"]: a["language"] for a in kb.get("/articles", kb.author).json()["items"]}
+    assert got == {
+        "Как сменить тариф?": "ru", "Роуминг": "ru", "如何申请退款？": "zh-Hans",
+        "如何开发票？": "zh-Hans", "如何申請退款？": "zh-Hant", "如何申請發票？": "zh-Hant",
+        "Warranty": "en", "Delivery": "en",
+    }  # fmt: skip

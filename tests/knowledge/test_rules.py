@@ -176,6 +176,10 @@ def test_languages_and_tags_are_normalised() -> None:
     assert rules.normalise_language("ZH-TW") == "zh-Hant"
     assert rules.normalise_language("Russian") == "ru"
     assert rules.normalise_language("fr") is None
+    assert rules.normalise_language(" 中文(简体) ") == "zh-Hans"  # the picker's name, half-width
+    assert rules.normalise_language("Chinese  (Traditional)") == "zh-Hant"
+    assert rules.normalise_language("РУССКИЙ") == "ru"
+    assert rules.normalise_language("中文") is None  # simplified or traditional? not guessed
     assert rules.normalise_tags([" Bluetooth ", "bluetooth", "", "蓝牙"]) == ["bluetooth", "蓝牙"]
     assert isinstance(rules.normalise_tags(["x" * 41]), rules.Violation)
 

@@ -26,7 +26,7 @@ from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
-from crowdcx.kernel.language import LOCALES
+from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.text import strip_invisible, visible
 
 State = Literal["draft", "in_review", "approved", "published", "archived"]
@@ -61,6 +61,33 @@ LANGUAGE_ALIASES: Final[dict[str, str]] = {
     "zh-tw": "zh-Hant",
     "zh-hk": "zh-Hant",
     "zh_hant": "zh-Hant",
+    # The languages by name, as people write them in a sheet (the picker's names are added
+    # below): in English, Russian and Chinese.
+    "русский": "ru",
+    "русский язык": "ru",
+    "俄语": "ru",
+    "俄語": "ru",
+    "俄文": "ru",
+    "английский": "en",
+    "английский язык": "en",
+    "英语": "en",
+    "英語": "en",
+    "英文": "en",
+    "simplified chinese": "zh-Hans",
+    "chinese (simplified)": "zh-Hans",
+    "упрощённый китайский": "zh-Hans",
+    "упрощенный китайский": "zh-Hans",
+    "简体中文": "zh-Hans",
+    "简体": "zh-Hans",
+    "簡體中文": "zh-Hans",
+    "traditional chinese": "zh-Hant",
+    "chinese (traditional)": "zh-Hant",
+    "традиционный китайский": "zh-Hant",
+    "繁體中文": "zh-Hant",
+    "繁体中文": "zh-Hant",
+    "繁體": "zh-Hant",
+    "繁体": "zh-Hant",
+    "正體中文": "zh-Hant",
 }
 
 
@@ -271,14 +298,22 @@ def clean_text(value: str) -> str:
     return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
 
 
+def _language_key(value: str) -> str:
+    """Full-width brackets and letters made plain, case and spacing folded, ``_`` as ``-``."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().replace("_", "-").split())
+
+
+_LANGUAGES: Final[dict[str, str]] = {
+    **{_language_key(k): v for k, v in LANGUAGE_ALIASES.items()},
+    **{_language_key(name): locale for locale, name in LOCALE_NAMES.items()},
+    **{_language_key(locale): locale for locale in LOCALES},
+}
+
+
 def normalise_language(value: str) -> str | None:
-    key = value.strip().lower().replace("_", "-")
-    if key in LANGUAGE_ALIASES:
-        return LANGUAGE_ALIASES[key]
-    for locale in LOCALES:
-        if locale.lower() == key:
-            return locale
-    return None
+    """One of the four locales from a code (zh-CN, zh_TW, RU), or the language's name as the
+    language picker shows it or as people say it (Русский, 简体中文, 中文（繁體）, English)."""
+    return _LANGUAGES.get(_language_key(value))
 
 
 def normalise_tags(raw: Iterable[str]) -> list[str] | Violation:
