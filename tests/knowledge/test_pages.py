@@ -374,7 +374,8 @@ def test_markdown_files_saved_with_a_bom_import_with_their_titles(
 
 
 def _faq_of_size(n_bytes: int) -> bytes:
-    row = "Вопрос номер {i},Ответ на вопрос номер {i}: откройте приложение.,ru,,public\n"
+    answer = "Откройте приложение и выберите раздел «Тарифы». " * 40  # few rows, many bytes
+    row = "Вопрос номер {i}," + answer + ",ru,,public\n"
     lines = ["question,answer,language,tags,visibility\n"]
     size, i = len(lines[0].encode()), 0
     while size < n_bytes:
@@ -428,3 +429,33 @@ def test_the_import_page_refuses_an_oversized_file_in_words(
     assert r.status_code == 413
     assert r.headers["content-type"].startswith("text/html"), r.text[:300]
     assert "импортировать не более 5 МБ" in r.text, r.text[-2000:]
+
+
+def test_markdown_tags_written_with_chinese_or_semicolon_separators_are_split(
+    tmp_path: Path,
+) -> None:
+    """Front matter ``tags: 退款，订单、发票`` (Chinese commas) was one tag "退款，订单、发票";
+    a longer list went past the 40-character limit of a tag and the whole file was skipped."""
+    from crowdcx.knowledge.service import markdown_rows
+
+    (tmp_path / "refund.md").write_text(
+        "---\nlanguage: zh-Hans\ntags: 退款，订单、发票\n---\n# 如何申请退款\n\n在订单页面申请。\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "roaming.md").write_text(
+        "---\nlanguage: ru\ntags: роуминг; тарифы, за границей\n---\n# Роуминг\n\nПакет.\n",
+        encoding="utf-8",
+    )
+    long_list = "，".join(["退款", "订单", "发票", "配送", "售后", "会员", "积分", "优惠券",
+                          "物流", "地址", "支付", "账单", "客服", "投诉", "保修"])  # fmt: skip
+    (tmp_path / "services.md").write_text(
+        f"---\nlanguage: zh-Hans\ntags: {long_list}\n---\n# 服务\n\n说明。\n", encoding="utf-8"
+    )
+    rows = {where: (draft, problem) for where, draft, problem in markdown_rows(tmp_path)}
+    assert all(problem is None for _d, problem in rows.values()), rows
+    assert rows["refund.md"][0] is not None
+    assert rows["refund.md"][0].tags == ("退款", "订单", "发票")
+    assert rows["roaming.md"][0] is not None
+    assert rows["roaming.md"][0].tags == ("роуминг", "тарифы", "за границей")
+    assert rows["services.md"][0] is not None
+    assert len(rows["services.md"][0].tags) == 15

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -314,6 +315,16 @@ def normalise_language(value: str) -> str | None:
     """One of the four locales from a code (zh-CN, zh_TW, RU), or the language's name as the
     language picker shows it or as people say it (Русский, 简体中文, 中文（繁體）, English)."""
     return _LANGUAGES.get(_language_key(value))
+
+
+# What separates the tags of a list written as one line: commas (also the Chinese "，" and
+# "、"), semicolons (also "；") and the bar the CSV uses.
+_TAG_SEPARATORS: Final = re.compile(r"[,，、;；|]")
+
+
+def split_tags(text: str) -> list[str]:
+    """``退款，订单、发票`` or ``роуминг; тарифы`` or ``a, b|c`` as a list of tags."""
+    return _TAG_SEPARATORS.split(text)
 
 
 def normalise_tags(raw: Iterable[str]) -> list[str] | Violation:

@@ -709,7 +709,7 @@ def markdown_rows(
                 title = path.stem.replace("-", " ").replace("_", " ")
         tags = meta.get("tags") or []
         if isinstance(tags, str):
-            tags = tags.replace(",", "|").split("|")
+            tags = rules.split_tags(tags)
         result = rules.validate_draft(
             title,
             body,
