@@ -354,3 +354,19 @@ def test_a_sender_no_mail_can_come_from_is_refused_before_sending(
     assert "Traceback" not in out.output
     assert inbox.delivered == []
     assert _unmailed(db, person.id) == 1
+
+
+def test_a_sender_on_an_international_domain_reaches_any_server(world: World, db: Database) -> None:
+    """CROWDCX_MAIL_FROM on a Cyrillic or Chinese domain (help@пример.рф) made every digest
+    need a server with SMTPUTF8: on any other each person's digest failed, every run. The
+    domain has an ASCII spelling (IDNA) that every server takes."""
+    slug = world.brand()
+    person = world.person("Reader")
+    _notify(db, slug, [person.id])
+    with smtp_server(smtputf8=False) as server:
+        run = _run(db, notes.smtp_sender(server.url, "Служба поддержки <help@пример.рф>"))
+    assert run == notes.DigestRun(sent=1)
+    ((envelope_from, raw),) = server.envelopes
+    assert envelope_from == "help@xn--e1afmkfd.xn--p1ai"
+    (sender,) = email.message_from_bytes(raw, policy=email.policy.default)["From"].addresses
+    assert (sender.display_name, sender.domain) == ("Служба поддержки", "xn--e1afmkfd.xn--p1ai")

@@ -180,6 +180,11 @@ def mail_from(value: str) -> Address:
         address = Address(display_name=name, addr_spec=spec)
         if not (address.username and address.domain):
             raise ValueError("no user or domain")
+        if not address.domain.isascii():
+            # help@пример.рф as help@xn--e1afmkfd.xn--p1ai: a server without SMTPUTF8 refuses a
+            # non-ASCII sender, and that refusal would fail every person's digest.
+            ascii_domain = address.domain.encode("idna").decode("ascii")
+            address = Address(name, address.username, ascii_domain)
     except (ValueError, IndexError, HeaderParseError):
         raise ValueError(
             f"CROWDCX_MAIL_FROM must look like Name <address@example.com>, not {value!r}"
