@@ -370,3 +370,21 @@ def test_a_sender_on_an_international_domain_reaches_any_server(world: World, db
     assert envelope_from == "help@xn--e1afmkfd.xn--p1ai"
     (sender,) = email.message_from_bytes(raw, policy=email.policy.default)["From"].addresses
     assert (sender.display_name, sender.domain) == ("Служба поддержки", "xn--e1afmkfd.xn--p1ai")
+
+
+def test_an_ascii_mailbox_on_an_international_domain_reaches_any_server(
+    world: World, db: Database
+) -> None:
+    """ivan@почта.рф waited forever for a server with SMTPUTF8, though only its domain is not
+    ASCII and a domain has an ASCII spelling (IDNA). 李雷@例子.广告 still needs SMTPUTF8."""
+    slug = world.brand()
+    ivan = _register(db, "ivan@почта.рф")
+    li = _register(db, "李雷@例子.广告")
+    _notify(db, slug, [ivan, li])
+    with smtp_server(smtputf8=False) as server:
+        run = _run(db, notes.smtp_sender(server.url))
+    assert (run.sent, run.failed) == (1, (li,))
+    assert server.delivered == ["ivan@xn--80a1acny.xn--p1ai"]
+    ((_from, raw),) = server.envelopes
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["To"].addresses[0].addr_spec == "ivan@xn--80a1acny.xn--p1ai"

@@ -192,6 +192,19 @@ def mail_from(value: str) -> Address:
     return address
 
 
+def deliverable(address: str) -> str:
+    """``address`` with its domain in ASCII (IDNA) when that is all that is not ASCII:
+    ivan@почта.рф as ivan@xn--80a1acny.xn--p1ai reaches servers without SMTPUTF8. Anything
+    else is given back as it is (a mailbox in another script needs SMTPUTF8 anyway)."""
+    local, at, domain = address.rpartition("@")
+    if not at or not local.isascii() or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 def smtp_sender(url: str, sender_address: str = "") -> Sender:
     """``smtp://[user:password@]host[:port]`` (STARTTLS when the server offers it) or
     ``smtps://…`` (TLS from the start)."""
@@ -223,7 +236,7 @@ def _compose(user: User, rows: list[NotificationRow], brands: dict[int, str], mo
              base_url: str) -> EmailMessage:  # fmt: skip
     with use_locale(user.locale or "en"):
         message = EmailMessage()
-        message["To"] = user.email
+        message["To"] = deliverable(user.email)
         message["Subject"] = _("CrowdCX: %(n)s new notifications") % {
             "n": len(rows) + more}  # fmt: skip
         lines = [_("Hello %(name)s,") % {"name": user.display_name}, ""]
