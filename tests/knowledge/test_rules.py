@@ -328,3 +328,21 @@ def test_uploads_are_read_as_utf8_or_as_utf16_when_their_mark_says_so() -> None:
     assert rules.decode_upload(b"\xfe\xff" + text.encode("utf-16-be")) == text
     assert rules.decode_upload(text.encode("gbk")) is None
     assert rules.decode_upload("Вопрос".encode("cp1251")) is None
+
+
+def test_an_excel_separator_line_is_obeyed_and_skipped() -> None:
+    """A first line ``sep=;`` tells Excel the separator (exporters write it so a file opens
+    right in any locale); it was taken for the header row: "lacks the columns question…"."""
+    content = "sep=;\r\nquestion;answer;language\r\nКак сменить тариф?;Цена 1,5 ₽;ru\r\n;x;ru\r\n"
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation), parsed
+    rows = list(parsed)
+    assert rows[0].draft is not None
+    assert rows[0].draft.body == "Цена 1,5 ₽"
+    assert [r.line for r in rows] == [3, 4]  # lines of the file as the person sees it
+    tabs = '"sep=\t"\nquestion\tanswer\tlanguage\nQ\tA, b\ten\n'
+    parsed = rules.parse_faq_csv(tabs)
+    assert not isinstance(parsed, rules.Violation), parsed
+    draft = next(iter(parsed)).draft
+    assert draft is not None
+    assert draft.body == "A, b"

@@ -414,7 +414,12 @@ def parse_faq_csv(content: str) -> Iterator[FaqRow] | Violation:
         content = content[1:]
     if "\x00" in content:  # no text may hold it (PostgreSQL refuses it): the file is not text
         return Violation("nul_character", "file")
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=csv_delimiter(content))
+    skipped = 0
+    told = _EXCEL_SEPARATOR.match(content)
+    if told:  # Excel's "sep=;" line: the separator, said outright; not the header
+        content, skipped = content[told.end() :], 1
+    delimiter = told.group(1) if told else csv_delimiter(content)
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -426,13 +431,15 @@ def parse_faq_csv(content: str) -> Iterator[FaqRow] | Violation:
     if missing:
         return Violation("missing_columns", "file", {"columns": ", ".join(missing)})
     index = {name: columns.index(name) for name in FAQ_COLUMNS if name in columns}
-    return _faq_rows(reader, index)
+    return _faq_rows(reader, index, skipped)
 
 
 # What spreadsheets separate cells with: a comma, a semicolon where the comma is the decimal
 # mark (Excel in ru and most of Europe), a tab (TSV downloads).
 CSV_DELIMITERS: Final[str] = ",;\t"
 _SNIFF_LINES: Final = 20
+# A first line "sep=;" (quoted or not) tells Excel the separator in any locale.
+_EXCEL_SEPARATOR: Final = re.compile(r'"?sep=([,;\t])"?[ \t]*(?:\r\n|\r|\n)', re.IGNORECASE)
 _SNIFF_CHARS: Final = 4096  # the sniffer's quote search grows with the square of the sample
 
 
@@ -463,7 +470,7 @@ def _header_names(line: str, delimiter: str) -> list[str]:
     return [clean_text(c).casefold() for c in cells]
 
 
-def _faq_rows(reader: Any, index: dict[str, int]) -> Iterator[FaqRow]:
+def _faq_rows(reader: Any, index: dict[str, int], skipped: int = 0) -> Iterator[FaqRow]:
     seen: set[tuple[str, str]] = set()
     while True:
         try:
@@ -471,9 +478,10 @@ def _faq_rows(reader: Any, index: dict[str, int]) -> Iterator[FaqRow]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield FaqRow(reader.line_num, None, Violation("bad_csv", "file", {"reason": str(exc)}))
+            line = reader.line_num + skipped
+            yield FaqRow(line, None, Violation("bad_csv", "file", {"reason": str(exc)}))
             return
-        line = reader.line_num
+        line = reader.line_num + skipped  # the line of the file as the person sees it
         if not any(c.strip() for c in cells):
             continue
 
