@@ -459,3 +459,31 @@ def test_markdown_tags_written_with_chinese_or_semicolon_separators_are_split(
     assert rows["roaming.md"][0].tags == ("роуминг", "тарифы", "за границей")
     assert rows["services.md"][0] is not None
     assert len(rows["services.md"][0].tags) == 15
+
+
+def test_tags_typed_with_a_chinese_input_method_are_split_in_the_editor(
+    client: TestClient, world: World
+) -> None:
+    """The editor asks for tags "separated by |"; a Chinese input method in Chinese
+    punctuation mode types the bar as "｜" (and the comma as "，"): "退款｜订单" was saved as
+    one tag, on writing and on editing."""
+    kb = Kb(client, world)
+    token = sign_in(client, kb.author)
+    made = client.post(
+        f"/b/{kb.slug}/help/new",
+        data={"csrf_token": token, "title": "如何申请退款？", "body": "在订单页面申请。",
+              "language": "zh-Hans", "tags": "退款｜订单", "visibility": "public"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert made.status_code == 303, made.text[:300]
+    aid = int(made.headers["location"].split("/")[-1].split("?")[0])
+    assert kb.get(f"/articles/{aid}", kb.author).json()["tags"] == ["退款", "订单"]
+    edit = client.post(
+        f"/b/{kb.slug}/help/articles/{aid}/edit",
+        data={"csrf_token": token, "title": "如何申请退款？", "body": "在订单页面申请。",
+              "language": "zh-Hans", "tags": "退款｜订单｜发票", "visibility": "public",
+              "note": ""},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert edit.status_code == 303, edit.text[:300]
+    assert kb.get(f"/articles/{aid}", kb.author).json()["tags"] == ["退款", "订单", "发票"]

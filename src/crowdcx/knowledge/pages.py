@@ -286,7 +286,7 @@ def create_article(
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx)
     form = _form(title, body, language, tags, visibility)
-    draft = rules.validate_draft(title, body, language, tags.split("|"), visibility)
+    draft = rules.validate_draft(title, body, language, rules.split_tags(tags), visibility)
     if isinstance(draft, rules.Violation):
         return _editor(
             request, ctx, None, form, {draft.field: service.reason_text(draft)}, status=422
@@ -336,7 +336,7 @@ def save_article(
     ctx = access_brand(uow.session, slug, user)
     article = service.get_article(uow.session, ctx, article_id)
     form = _form(title, body, language, tags, visibility)
-    changes = {**form, "tags": tags.split("|"), "note": note}
+    changes = {**form, "tags": rules.split_tags(tags), "note": note}
     try:
         service.update_article(uow, ctx, article, changes, now())
     except AppError as exc:

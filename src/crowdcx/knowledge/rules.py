@@ -317,13 +317,15 @@ def normalise_language(value: str) -> str | None:
     return _LANGUAGES.get(_language_key(value))
 
 
-# What separates the tags of a list written as one line: commas (also the Chinese "，" and
-# "、"), semicolons (also "；") and the bar the CSV uses.
-_TAG_SEPARATORS: Final = re.compile(r"[,，、;；|]")
+# What separates the tags of a list written as one line: the bar (also "｜", as a Chinese
+# input method types it), commas (also "，" and "、") and semicolons (also "；").
+_TAG_SEPARATORS: Final = re.compile(r"[|｜,，、;；]")
 
 
 def split_tags(text: str) -> list[str]:
-    """``退款，订单、发票`` or ``роуминг; тарифы`` or ``a, b|c`` as a list of tags."""
+    """``退款｜订单``, ``退款，订单、发票``, ``роуминг; тарифы`` or ``a, b|c`` as a list of tags,
+    as people type them (the editor, Markdown front matter). Not the CSV's tag cell: only the
+    bar separates there, as the export joins with it and what it wrote imports back as it was."""
     return _TAG_SEPARATORS.split(text)
 
 
