@@ -346,3 +346,12 @@ def test_an_excel_separator_line_is_obeyed_and_skipped() -> None:
     draft = next(iter(parsed)).draft
     assert draft is not None
     assert draft.body == "A, b"
+
+
+def test_header_names_with_stray_invisible_characters_are_found() -> None:
+    """A header cell pasted from a web page or a chat ("question" + a zero-width space) read
+    as an unknown column: the file was refused as lacking it."""
+    content = "\u200bquestion;answer\u2060;language\ufeff\nКак сменить тариф?;В приложении.;ru\n"
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation), parsed
+    assert next(iter(parsed)).draft is not None

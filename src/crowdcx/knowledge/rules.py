@@ -428,7 +428,7 @@ def parse_faq_csv(content: str) -> Iterator[FaqRow] | Violation:
         return Violation("empty_file", "file")
     except csv.Error as exc:
         return Violation("bad_csv", "file", {"reason": str(exc)})
-    columns = [clean_text(c).casefold() for c in header]
+    columns = [column_name(c) for c in header]
     missing = [c for c in FAQ_COLUMNS[:3] if c not in columns]
     if missing:
         return Violation("missing_columns", "file", {"columns": ", ".join(missing)})
@@ -464,12 +464,18 @@ def csv_delimiter(content: str) -> str:
     return guess
 
 
+def column_name(cell: str) -> str:
+    """A header cell as a column name: case folded, without the invisible characters a paste
+    leaves around it (a zero-width space, a BOM)."""
+    return strip_invisible(clean_text(cell)).casefold()
+
+
 def _header_names(line: str, delimiter: str) -> list[str]:
     try:
         cells = next(csv.reader([line], delimiter=delimiter), [])
     except csv.Error:
         return []
-    return [clean_text(c).casefold() for c in cells]
+    return [column_name(c) for c in cells]
 
 
 def _faq_rows(reader: Any, index: dict[str, int], skipped: int = 0) -> Iterator[FaqRow]:
