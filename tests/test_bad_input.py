@@ -127,7 +127,8 @@ def test_hostile_strings_are_stored_as_text(client: TestClient) -> None:
         json={"email": "bobby@example.com", "password": PASSWORD, "display_name": name},
     )
     assert response.status_code == 201
-    assert response.json()["display_name"] == name.strip()
+    # Stored as text; only the right-to-left override goes (it would flip the name on pages).
+    assert response.json()["display_name"] == name.replace("\u202e", "").strip()
 
 
 def test_lone_surrogates_are_a_clear_error(client: TestClient) -> None:
@@ -231,3 +232,26 @@ def test_an_id_past_64_bits_is_a_clear_error(client: TestClient, world: World) -
         response = client.request(method, path, json={"value": 1}, headers=admin.auth)
         body = assert_problem(response)
         assert body["code"] in ("number_out_of_range", "not_found", "post_not_found"), body
+
+
+def test_a_browser_refused_at_the_edge_gets_a_page(client: TestClient) -> None:
+    """The edge's refusals (a NUL, a body too large) were problem+json even for a form a
+    browser sent, shown to the person as raw JSON; the API keeps problem+json."""
+    client.get("/login")
+    csrf = client.cookies.get("crowdcx_csrf") or ""
+    form = client.post(
+        "/login",
+        content=f"csrf_token={csrf}&email=a%00b@example.com&password=x".encode(),
+        headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"},
+    )
+    assert form.status_code == 422
+    assert form.headers["content-type"].startswith("text/html")
+    assert "U+0000" in form.text
+    big = client.post(
+        "/login",
+        content=b"csrf_token=" + b"x" * 1_100_000,
+        headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"},
+    )
+    assert big.status_code == 413
+    assert big.headers["content-type"].startswith("text/html")
+    assert "1048576" in big.text

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
+from starlette.types import Scope
 
 from crowdcx import __version__
 from crowdcx.community import api as community_api
@@ -20,6 +21,7 @@ from crowdcx.identity import api as identity_api
 from crowdcx.identity import pages as identity_pages
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.deferred import DeferredCounters
+from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import use_locale
 from crowdcx.kernel.live import make_broadcaster
 from crowdcx.knowledge import api as knowledge_api
@@ -86,11 +88,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return session.scalar(select(Brand.default_locale).where(Brand.slug == slug))
 
     app.state.brand_locales = BrandLocales(brand_default_locale)
+
+    def refusal_page(scope: Scope, status: int, code: str, title: str, detail: str) -> bytes:
+        # The middleware's refusals (body too large, a NUL) as the error page a browser gets.
+        error = AppError(status, code, detail, title=title)
+        return bytes(renderer.error_page(Request(scope), error).body)
+
     app.add_middleware(
         WebContextMiddleware,
         brand_locales=app.state.brand_locales,
         max_body_bytes=settings.max_body_bytes,
         secure_cookies=settings.secure_cookies,
+        body_limits=[knowledge_api.IMPORT_LIMIT],
+        page_refusal=refusal_page,
     )
     problems.install(app, renderer.error_page)
 

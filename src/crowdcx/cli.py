@@ -194,6 +194,7 @@ def import_faq(
 
     from crowdcx.identity.models import User
     from crowdcx.kernel.models import utcnow
+    from crowdcx.knowledge import rules as kb_rules
     from crowdcx.knowledge import service as kb
     from crowdcx.tenancy.service import BrandContext, get_brand, roles_in
 
@@ -219,11 +220,10 @@ def import_faq(
         if path.is_dir():
             rows = kb.markdown_rows(path)
         else:
-            try:
-                content = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
+            content = kb_rules.decode_upload(path.read_bytes())
+            if content is None:
                 console.print("[red]Save the CSV as UTF-8 and run the import again.[/red]")
-                raise typer.Exit(2) from None
+                raise typer.Exit(2)
             rows = kb.csv_rows(content)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("Importing", total=len(rows))

@@ -182,3 +182,56 @@ def test_international_addresses_are_accepted(client: TestClient, email: str) ->
     response = register(client, email=email)
     assert response.status_code == 201, response.text
     assert response.json()["email"] == email
+
+
+# Names that look blank on every page: zero-width space/joiner, the BOM, bidi controls, the
+# soft hyphen, Hangul fillers, ideographic and no-break spaces, alone or mixed.
+BLANK_NAMES = [
+    "\u200b",
+    "\u200b\u200d\ufeff",
+    " \u202e\u2066\u2069 ",
+    "\u00ad\u2060",
+    "\u3164\u3000\u00a0",
+    "\u2800",
+]
+
+
+@pytest.mark.parametrize("name", BLANK_NAMES)
+def test_a_name_of_invisible_characters_is_refused(
+    client: TestClient, world: World, name: str
+) -> None:
+    """Sign-up and profile edit took a name of zero-width characters: the person appeared with
+    no name at all next to their posts and in the members list."""
+    response = register(client, display_name=name)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (response.json()["field"], response.json()["code"]) == ("display_name", "blank_name")
+    assert "visible" in response.json()["detail"]
+    person = world.person("Visible")
+    edit = client.patch("/api/v1/me", json={"display_name": name}, headers=person.auth)
+    assert edit.status_code == 422, edit.text
+    assert (edit.json()["field"], edit.json()["code"]) == ("display_name", "blank_name")
+    me = client.get("/api/v1/me", headers=person.auth).json()
+    assert me["display_name"] == "Visible"
+
+
+def test_a_name_is_stored_clean_and_composed(client: TestClient, world: World) -> None:
+    """Invisible characters around or inside a name are dropped, and a name typed as letters
+    plus combining marks is stored composed (NFC), so "Алёна" is one spelling, not two. The
+    joiners inside an emoji sequence or a word stay: they are part of what people see."""
+    response = register(client, display_name=" \u200bАле\u0308на\u202e\u00a0")
+    assert response.status_code == 201, response.text
+    assert response.json()["display_name"] == "Алёна"
+    person = world.person()
+    family = "李\u200d小龙 👨\u200d👩\u200d👧"
+    edit = client.patch("/api/v1/me", json={"display_name": family}, headers=person.auth)
+    assert edit.status_code == 200, edit.text
+    assert edit.json()["display_name"] == "李小龙 👨\u200d👩\u200d👧"
+
+
+def test_a_name_longer_than_the_column_is_refused_by_the_service(db: Database) -> None:
+    """The sign-up form allows 1024 characters for every field, and the column holds 80."""
+    with db.transaction() as uow, pytest.raises(AppError) as caught:
+        identity.register(uow, email="long@example.com", password=PASSWORD,
+                          display_name="Я" * 81, locale="ru", hash_profile="fast")  # fmt: skip
+    assert (caught.value.field, caught.value.code) == ("display_name", "too_long")

@@ -76,3 +76,63 @@ def test_cookies_are_https_only_when_the_public_address_is_https(database_url: s
         app.state.db.dispose()
         assert "crowdcx_csrf" in cookie
         assert ("; secure" in cookie.lower()) is secure, (public_url, flag, cookie)
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [("en", "visible"), ("ru", "видим"), ("zh-Hans", "看得见"), ("zh-Hant", "看得見")],
+)
+def test_the_form_refuses_a_name_of_invisible_characters(
+    client: TestClient, db: Database, locale: str, words: str
+) -> None:
+    client.get("/login")
+    client.cookies.set("crowdcx_locale", locale)
+    response = client.post(
+        "/register",
+        data={"csrf_token": client.cookies.get("crowdcx_csrf"), "email": "blank@example.com",
+              "password": PASSWORD, "display_name": "\u200b\u200d\ufeff", "locale": locale},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 422, response.text[:300]
+    assert 'aria-invalid="true"' in response.text
+    assert words in response.text
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_the_form_refuses_a_name_too_long_for_the_column(client: TestClient, db: Database) -> None:
+    """The form field allows 1024 characters and the column 80: on PostgreSQL the insert
+    failed (a 500), on SQLite the long name was stored."""
+    client.get("/login")
+    response = client.post(
+        "/register",
+        data={"csrf_token": client.cookies.get("crowdcx_csrf"), "email": "long@example.com",
+              "password": PASSWORD, "display_name": "Я" * 200, "locale": "ru"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 422, response.text[:300]
+    assert 'aria-invalid="true"' in response.text
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 0
+
+
+@pytest.mark.parametrize(
+    "typed", ["li@example\u3002com", "li\uff20example\uff0ecom", "LI@EXAMPLE\uff61COM"]
+)
+def test_an_address_typed_with_chinese_punctuation_is_the_same_address(
+    client: TestClient, db: Database, typed: str
+) -> None:
+    """A Chinese input method in Chinese punctuation mode types "。" for the dot. The check
+    took it as a dot (as IDNA does) but the form stored the address with the "。": mail went
+    to a domain that does not exist, signing in with the ASCII address found no account, and
+    the same address could be registered a second time."""
+    response = sign_up(client, typed, "zh-Hans")
+    assert response.status_code == 303, response.text[:300]
+    with db.sessions() as s:
+        assert s.scalars(select(User.email)).all() == ["li@example.com"]
+    token = client.post(
+        "/api/v1/auth/token", json={"email": "li@example.com", "password": PASSWORD}
+    )
+    assert token.status_code == 200, token.text
+    client.cookies.clear()
+    assert sign_up(client, "li@example.com").status_code == 409

@@ -734,3 +734,145 @@ def test_a_tag_lists_every_tagged_article(client: TestClient, world: World) -> N
             break
     assert ids == [also, old]
     assert [a["id"] for a in kb.get("/articles", kb.author, tag="refund").json()["items"]] == [also]
+
+
+def test_semicolon_and_tab_separated_spreadsheets_import(client: TestClient, world: World) -> None:
+    """Spreadsheets in ru (and other decimal-comma) locales save CSV with semicolons, and a
+    "tab-separated values" download is common for zh sheets: both were refused as lacking the
+    columns "question, answer, language", though the header was right there."""
+    kb = Kb(client, world)
+    semicolons = (
+        "\ufeffquestion;answer;language;tags;visibility\r\n"
+        'Как сменить тариф?;"Откройте «Тарифы»; выберите новый, затем нажмите «Сменить».";'
+        "ru;тарифы|приложение;public\r\n"
+        "Сколько стоит роуминг?;Цена 1,5 ₽ за минуту.;ru;;\r\n"
+    )
+    tabs = (
+        "question\tanswer\tlanguage\ttags\tvisibility\n"
+        "如何申请退款？\t在我的订单中申请退款，三天内到账。\tzh-Hans\t退款\tpublic\n"
+        "如何申請發票？\t在訂單頁面申請；需要統一編號。\tzh-TW\t\tpublic\n"
+    )
+    for name, content in (("ru.csv", semicolons), ("zh.tsv", tabs)):
+        r = client.post(
+            kb.url("/imports"), files={"file": (name, content.encode(), "text/csv")},
+            data={"publish": "true"}, headers=kb.reviewer.auth,
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert (r.json()["imported"], r.json()["skipped"]) == (2, 0), r.json()
+    export = list(csv.DictReader(io.StringIO(client.get(
+        kb.url("/exports/faq.csv"), headers=kb.author.auth).text)))  # fmt: skip
+    by_title = {row["question"]: row for row in export}
+    assert by_title["Как сменить тариф?"]["answer"] == (
+        "Откройте «Тарифы»; выберите новый, затем нажмите «Сменить»."
+    )
+    assert by_title["Как сменить тариф?"]["tags"] == "тарифы|приложение"
+    assert by_title["Сколько стоит роуминг?"]["answer"] == "Цена 1,5 ₽ за минуту."
+    assert by_title["如何申請發票？"]["language"] == "zh-Hant"
+
+
+def test_an_import_over_the_limit_is_refused_with_the_limit_it_broke(
+    client: TestClient, world: World
+) -> None:
+    """Past the import body cap the problem said "larger than 1048576 bytes", the cap of
+    ordinary requests, not the 5 MB an import may be."""
+    kb = Kb(client, world)
+    for size in (5 * 1024 * 1024 + 1, 9 * 1024 * 1024):
+        r = client.post(
+            kb.url("/imports"), files={"file": ("f.csv", b"x" * size, "text/csv")},
+            headers={**kb.author.auth, "Accept-Language": "zh-Hans"},
+        )  # fmt: skip
+        assert r.status_code == 413, r.text[:300]
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == "too_large"
+        assert r.json()["detail"] == "每次最多导入 5 MB，请拆分文件。"
+
+
+def test_an_article_of_invisible_characters_is_refused(client: TestClient, world: World) -> None:
+    """A title or answer of zero-width spaces (pasted from a web page, or a cell a spreadsheet
+    left with a stray BOM) was written and published as a blank article in the help center."""
+    kb = Kb(client, world)
+    for field, value in (("title", "\u200b\u2060"), ("body", "\ufeff \u200b")):
+        body = {"title": "Как сменить тариф?", "body": "В приложении.", "language": "ru"}
+        r = kb.post("/articles", kb.author, {**body, field: value})
+        assert r.status_code == 422, r.text
+        assert (r.json()["field"], r.json()["code"]) == (field, "invisible")
+    content = (
+        "question,answer,language\n"
+        "\u200b\u200b,Ответ без вопроса.,ru\n"
+        "\ufeffКак сменить тариф?\u200b,В приложении в разделе «Тарифы».,ru\n"
+    )
+    r = client.post(
+        kb.url("/imports"), files={"file": ("faq.csv", content.encode(), "text/csv")},
+        headers=kb.author.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert (r.json()["imported"], r.json()["skipped"]) == (1, 1)
+    assert r.json()["problems"][0]["code"] == "invisible"
+    items = kb.get("/articles", kb.author).json()["items"]
+    assert [a["title"] for a in items] == ["Как сменить тариф?"]
+
+
+def test_a_unicode_text_file_from_excel_imports(client: TestClient, world: World) -> None:
+    """Excel's "Unicode Text" (the way older Excel writes Chinese and Cyrillic) is UTF-16 with
+    a byte-order mark and tabs: it was refused with "save the CSV as UTF-8", though the mark
+    says exactly how to read it."""
+    kb = Kb(client, world)
+    content = (
+        "question\tanswer\tlanguage\ttags\tvisibility\r\n"
+        "如何申请退款？\t在我的订单中申请退款。\tzh-Hans\t退款\tpublic\r\n"
+        "Как сменить тариф?\tВ приложении.\tru\t\tpublic\r\n"
+    )
+    for encoding in ("utf-16", "utf-16-be"):  # "utf-16" writes the machine's order and a BOM
+        data = content.encode(encoding)
+        if encoding == "utf-16-be":
+            data = b"\xfe\xff" + data
+        r = client.post(
+            kb.url("/imports"), files={"file": ("faq.txt", data, "text/plain")},
+            headers=kb.author.auth,
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert r.json()["imported"] + sum(p["code"] == "exists" for p in r.json()["problems"]) == 2
+    titles = {a["title"] for a in kb.get("/articles", kb.author).json()["items"]}
+    assert titles == {"如何申请退款？", "Как сменить тариф?"}
+    assert client.post(
+        kb.url("/imports"), files={"file": ("f.csv", "问题,答案\n".encode("gbk"), "text/csv")},
+        headers=kb.author.auth,
+    ).json()["code"] == "not_utf8"  # fmt: skip
+    # U+0000 is still in no text: the bytes of UTF-16 may be 0, the decoded text may not.
+    for data in (b"question,answer,language\nQ\x00,A,en\n", "question\x00".encode("utf-16")):
+        r = client.post(
+            kb.url("/imports"), files={"file": ("f.csv", data, "text/csv")},
+            headers=kb.author.auth,
+        )  # fmt: skip
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "nul_character"
+
+
+def test_the_language_column_may_name_the_language(client: TestClient, world: World) -> None:
+    """Staff filling a sheet write the language as the language picker shows it ("Русский",
+    "中文（简体）", "中文（繁體）") or as they say it ("简体中文", "繁體中文", "英文"): every such
+    row was skipped as "not a language we support"."""
+    kb = Kb(client, world)
+    rows = [
+        ("Как сменить тариф?", "Русский"),
+        ("Роуминг", "русский"),
+        ("如何申请退款？", "中文（简体）"),
+        ("如何开发票？", "简体中文"),
+        ("如何申請退款？", "中文（繁體）"),
+        ("如何申請發票？", "繁體中文"),
+        ("Warranty", "English"),
+        ("Delivery", "英文"),
+    ]
+    content = "question;answer;language\n" + "".join(f"{q};Ответ.;{lang}\n" for q, lang in rows)
+    r = client.post(
+        kb.url("/imports"), files={"file": ("faq.csv", content.encode(), "text/csv")},
+        headers=kb.author.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["skipped"] == 0, r.json()["problems"]
+    got = {a["title"]: a["language"] for a in kb.get("/articles", kb.author).json()["items"]}
+    assert got == {
+        "Как сменить тариф?": "ru", "Роуминг": "ru", "如何申请退款？": "zh-Hans",
+        "如何开发票？": "zh-Hans", "如何申請退款？": "zh-Hant", "如何申請發票？": "zh-Hant",
+        "Warranty": "en", "Delivery": "en",
+    }  # fmt: skip

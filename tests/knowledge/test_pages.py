@@ -341,3 +341,149 @@ def test_a_bulk_import_and_a_reindex_leave_search_answering(
     out = runner.invoke(cli_module.app, ["reindex"], env=env)
     assert out.exit_code == 0, out.output
     assert kb.search("тариф 42", kb.customer)["results"] == before
+
+
+def test_markdown_files_saved_with_a_bom_import_with_their_titles(
+    client: TestClient, world: World, database_url: str, tmp_path: Path
+) -> None:
+    """Notepad and many Windows editors save UTF-8 with a byte-order mark. It was read as a
+    character: the front matter after it was not recognised (no language: the file was
+    skipped) and a first heading was not seen ("\\ufeff# …"), so the title fell back to the
+    file name and the heading stayed in the body."""
+    from crowdcx.cli import app as cli
+
+    kb = Kb(client, world)
+    admin = world.person(platform_admin=True)
+    folder = tmp_path / "md"
+    folder.mkdir()
+    (folder / "roaming.md").write_bytes(
+        "\ufeff---\nlanguage: ru\n---\n# Роуминг за границей\n\nПодключите пакет.\n".encode()
+    )
+    (folder / "refund.md").write_bytes(
+        "\ufeff---\nlanguage: zh-Hans\n---\n# 如何申请退款\n\n在订单页面申请。\n".encode()
+    )
+    out = CliRunner().invoke(
+        cli, ["import-faq", "--brand", kb.slug, str(folder), "--publish", "--as", admin.email],
+        env={"CROWDCX_DATABASE_URL": database_url},
+    )  # fmt: skip
+    assert out.exit_code == 0, (out.output, repr(out.exception))
+    assert "2 imported" in out.output, out.output
+    titles = {a["title"]: a for a in kb.get("/articles", kb.reviewer).json()["items"]}
+    assert set(titles) == {"Роуминг за границей", "如何申请退款"}
+    assert all("\ufeff" not in a["title"] for a in titles.values())
+
+
+def _faq_of_size(n_bytes: int) -> bytes:
+    answer = "Откройте приложение и выберите раздел «Тарифы». " * 40  # few rows, many bytes
+    row = "Вопрос номер {i}," + answer + ",ru,,public\n"
+    lines = ["question,answer,language,tags,visibility\n"]
+    size, i = len(lines[0].encode()), 0
+    while size < n_bytes:
+        lines.append(row.format(i=i))
+        size += len(lines[-1].encode())
+        i += 1
+    return "".join(lines).encode()
+
+
+def test_the_import_page_takes_what_the_api_takes(client: TestClient, world: World) -> None:
+    """The page fell under the 1 MB cap of ordinary forms while the API took 5 MB: a 2 MB
+    FAQ the API imported was refused by the page, with a problem+json ("larger than 1048576
+    bytes") shown to the browser as raw text."""
+    kb = Kb(client, world)
+    token = sign_in(client, kb.reviewer)
+    content = _faq_of_size(2 * 1024 * 1024)
+    r = client.post(
+        f"/b/{kb.slug}/help/import",
+        data={"csrf_token": token},
+        files={"file": ("faq.csv", content, "text/csv")},
+    )
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["content-type"].startswith("text/html")
+    rows = content.count(b"\n") - 1
+    assert f"{rows} imported" in r.text
+
+
+def test_the_import_page_refuses_an_oversized_file_in_words(
+    client: TestClient, world: World
+) -> None:
+    """Past the import limit the page says so in the reader's language, as a page; far past
+    it the body is not read, and the browser still gets a page, not problem+json."""
+    kb = Kb(client, world)
+    token = sign_in(client, kb.reviewer)
+    client.cookies.set("crowdcx_locale", "ru")
+    over = b"question,answer,language\n" + b"x" * (5 * 1024 * 1024)
+    r = client.post(
+        f"/b/{kb.slug}/help/import",
+        data={"csrf_token": token},
+        files={"file": ("faq.csv", over, "text/csv")},
+    )
+    assert r.status_code == 413, r.text[:300]
+    assert r.headers["content-type"].startswith("text/html")
+    assert "импортировать не более 5 МБ" in r.text, r.text[-2000:]
+    huge = b"x" * (9 * 1024 * 1024)
+    r = client.post(
+        f"/b/{kb.slug}/help/import",
+        data={"csrf_token": token},
+        files={"file": ("faq.csv", huge, "text/csv")},
+    )
+    assert r.status_code == 413
+    assert r.headers["content-type"].startswith("text/html"), r.text[:300]
+    assert "импортировать не более 5 МБ" in r.text, r.text[-2000:]
+
+
+def test_markdown_tags_written_with_chinese_or_semicolon_separators_are_split(
+    tmp_path: Path,
+) -> None:
+    """Front matter ``tags: 退款，订单、发票`` (Chinese commas) was one tag "退款，订单、发票";
+    a longer list went past the 40-character limit of a tag and the whole file was skipped."""
+    from crowdcx.knowledge.service import markdown_rows
+
+    (tmp_path / "refund.md").write_text(
+        "---\nlanguage: zh-Hans\ntags: 退款，订单、发票\n---\n# 如何申请退款\n\n在订单页面申请。\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "roaming.md").write_text(
+        "---\nlanguage: ru\ntags: роуминг; тарифы, за границей\n---\n# Роуминг\n\nПакет.\n",
+        encoding="utf-8",
+    )
+    long_list = "，".join(["退款", "订单", "发票", "配送", "售后", "会员", "积分", "优惠券",
+                          "物流", "地址", "支付", "账单", "客服", "投诉", "保修"])  # fmt: skip
+    (tmp_path / "services.md").write_text(
+        f"---\nlanguage: zh-Hans\ntags: {long_list}\n---\n# 服务\n\n说明。\n", encoding="utf-8"
+    )
+    rows = {where: (draft, problem) for where, draft, problem in markdown_rows(tmp_path)}
+    assert all(problem is None for _d, problem in rows.values()), rows
+    assert rows["refund.md"][0] is not None
+    assert rows["refund.md"][0].tags == ("退款", "订单", "发票")
+    assert rows["roaming.md"][0] is not None
+    assert rows["roaming.md"][0].tags == ("роуминг", "тарифы", "за границей")
+    assert rows["services.md"][0] is not None
+    assert len(rows["services.md"][0].tags) == 15
+
+
+def test_tags_typed_with_a_chinese_input_method_are_split_in_the_editor(
+    client: TestClient, world: World
+) -> None:
+    """The editor asks for tags "separated by |"; a Chinese input method in Chinese
+    punctuation mode types the bar as "｜" (and the comma as "，"): "退款｜订单" was saved as
+    one tag, on writing and on editing."""
+    kb = Kb(client, world)
+    token = sign_in(client, kb.author)
+    made = client.post(
+        f"/b/{kb.slug}/help/new",
+        data={"csrf_token": token, "title": "如何申请退款？", "body": "在订单页面申请。",
+              "language": "zh-Hans", "tags": "退款｜订单", "visibility": "public"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert made.status_code == 303, made.text[:300]
+    aid = int(made.headers["location"].split("/")[-1].split("?")[0])
+    assert kb.get(f"/articles/{aid}", kb.author).json()["tags"] == ["退款", "订单"]
+    edit = client.post(
+        f"/b/{kb.slug}/help/articles/{aid}/edit",
+        data={"csrf_token": token, "title": "如何申请退款？", "body": "在订单页面申请。",
+              "language": "zh-Hans", "tags": "退款｜订单｜发票", "visibility": "public",
+              "note": ""},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert edit.status_code == 303, edit.text[:300]
+    assert kb.get(f"/articles/{aid}", kb.author).json()["tags"] == ["退款", "订单", "发票"]

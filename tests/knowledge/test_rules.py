@@ -176,6 +176,10 @@ def test_languages_and_tags_are_normalised() -> None:
     assert rules.normalise_language("ZH-TW") == "zh-Hant"
     assert rules.normalise_language("Russian") == "ru"
     assert rules.normalise_language("fr") is None
+    assert rules.normalise_language(" 中文(简体) ") == "zh-Hans"  # the picker's name, half-width
+    assert rules.normalise_language("Chinese  (Traditional)") == "zh-Hant"
+    assert rules.normalise_language("РУССКИЙ") == "ru"
+    assert rules.normalise_language("中文") is None  # simplified or traditional? not guessed
     assert rules.normalise_tags([" Bluetooth ", "bluetooth", "", "蓝牙"]) == ["bluetooth", "蓝牙"]
     assert isinstance(rules.normalise_tags(["x" * 41]), rules.Violation)
 
@@ -215,6 +219,9 @@ def test_export_round_trips_through_import() -> None:
 @given(st.text(max_size=400))
 def test_any_text_parses_to_rows_or_a_reason_never_an_exception(content: str) -> None:
     parsed = rules.parse_faq_csv("question,answer,language,tags,visibility\n" + content)
+    if "\x00" in content:  # U+0000 is in no text: the file is refused whole
+        assert parsed == rules.Violation("nul_character", "file")
+        return
     assert not isinstance(parsed, rules.Violation)
     for row in parsed:
         assert (row.draft is None) != (row.problem is None)
@@ -252,3 +259,99 @@ def test_an_exported_formula_is_text_and_round_trips() -> None:
     draft = next(iter(parsed)).draft
     assert draft is not None
     assert (draft.title, draft.body) == ('=HYPERLINK("http://evil")', "@SUM(1) 退货")
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_the_csv_delimiter_is_found_from_the_file(sep: str) -> None:
+    """Excel in ru (decimal-comma) locales saves CSV with semicolons; sheets download as TSV."""
+    cells = ['"Вопрос, с запятой; и точкой с запятой"', '"Ответ; 1,5 ₽"', "ru", "a|b", "public"]
+    content = sep.join(rules.FAQ_COLUMNS) + "\r\n" + sep.join(cells) + "\r\n"
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation), parsed
+    (row,) = list(parsed)
+    assert row.draft == rules.Draft(
+        "Вопрос, с запятой; и точкой с запятой", "Ответ; 1,5 ₽", "ru", ("a", "b"), "public"
+    )
+
+
+def test_a_comma_file_whose_answers_hold_semicolons_stays_comma_separated() -> None:
+    content = "question,answer,language\n" + "".join(
+        f"Q{i},a; b; c; d; e; f,en\n" for i in range(30)
+    )
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation), parsed
+    rows = list(parsed)
+    assert len(rows) == 30
+    assert rows[0].draft is not None
+    assert rows[0].draft.body == "a; b; c; d; e; f"
+
+
+def test_a_file_with_no_known_delimiter_reads_as_comma_separated() -> None:
+    assert rules.parse_faq_csv("question|answer|language\nx|y|en\n") == rules.Violation(
+        "missing_columns", "file", {"columns": "question, answer, language"}
+    )
+
+
+def test_decimal_commas_in_every_row_do_not_hide_the_semicolons() -> None:
+    content = "question;answer;language\n" + "".join(
+        f"Тариф {i};Цена 1,5 ₽ за минуту, 2,5 ₽ за SMS;ru\n" for i in range(10)
+    )
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation), parsed
+    rows = list(parsed)
+    assert [r.draft.body if r.draft else r.problem for r in rows][:1] == [
+        "Цена 1,5 ₽ за минуту, 2,5 ₽ за SMS"
+    ]
+    assert len(rows) == 10
+
+
+def test_a_draft_of_invisible_characters_is_refused_and_stray_ones_are_trimmed() -> None:
+    assert rules.validate_draft("\u200b", "Ответ.", "ru", [], "public") == rules.Violation(
+        "invisible", "title"
+    )
+    assert rules.validate_draft("Вопрос", "\ufeff\u2060 ", "ru", [], "public") == (
+        rules.Violation("invisible", "body")
+    )
+    assert rules.validate_draft("", "Ответ.", "ru", [], "public") == rules.Violation(
+        "required", "title"
+    )
+    draft = rules.validate_draft("\ufeff如何退款？\u200b", "在订单页面申请。", "zh", [], "public")
+    assert isinstance(draft, rules.Draft)
+    assert draft.title == "如何退款？"
+
+
+def test_uploads_are_read_as_utf8_or_as_utf16_when_their_mark_says_so() -> None:
+    text = "question\tanswer\n如何退款？\tЯ\n"
+    assert rules.decode_upload(text.encode()) == text
+    assert rules.decode_upload(b"\xef\xbb\xbf" + text.encode()) == text
+    assert rules.decode_upload(text.encode("utf-16")) == text
+    assert rules.decode_upload(b"\xfe\xff" + text.encode("utf-16-be")) == text
+    assert rules.decode_upload(text.encode("gbk")) is None
+    assert rules.decode_upload("Вопрос".encode("cp1251")) is None
+
+
+def test_an_excel_separator_line_is_obeyed_and_skipped() -> None:
+    """A first line ``sep=;`` tells Excel the separator (exporters write it so a file opens
+    right in any locale); it was taken for the header row: "lacks the columns question…"."""
+    content = "sep=;\r\nquestion;answer;language\r\nКак сменить тариф?;Цена 1,5 ₽;ru\r\n;x;ru\r\n"
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation), parsed
+    rows = list(parsed)
+    assert rows[0].draft is not None
+    assert rows[0].draft.body == "Цена 1,5 ₽"
+    assert [r.line for r in rows] == [3, 4]  # lines of the file as the person sees it
+    tabs = '"sep=\t"\nquestion\tanswer\tlanguage\nQ\tA, b\ten\n'
+    parsed = rules.parse_faq_csv(tabs)
+    assert not isinstance(parsed, rules.Violation), parsed
+    draft = next(iter(parsed)).draft
+    assert draft is not None
+    assert draft.body == "A, b"
+
+
+def test_header_names_with_stray_invisible_characters_are_found() -> None:
+    """A header cell pasted from a web page or a chat ("question" + a zero-width space) read
+    as an unknown column: the file was refused as lacking it."""
+    content = "\u200bquestion;answer\u2060;language\ufeff\nКак сменить тариф?;В приложении.;ru\n"
+    parsed = rules.parse_faq_csv(content)
+    assert not isinstance(parsed, rules.Violation), parsed
+    assert next(iter(parsed)).draft is not None

@@ -4,6 +4,8 @@ once never mail anybody twice."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import smtplib
 import socket
 import threading
@@ -37,6 +39,7 @@ class Inbox:
     delivered: list[str] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
     url: str = ""
+    envelopes: list[tuple[str, bytes]] = field(default_factory=list)  # MAIL FROM, the message
 
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -48,6 +51,7 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.delivered.extend(envelope.rcpt_tos)
+        self.envelopes.append((envelope.mail_from, envelope.original_content))
         return "250 OK"
 
 
@@ -302,3 +306,85 @@ def test_cli_reports_the_people_it_could_not_mail_in_one_line(
     assert f"(user ids {evil.id})" in out.output
     assert "Traceback" not in out.output
     assert inbox.delivered == [victim.email]
+
+
+@pytest.mark.parametrize(
+    ("mail_from", "name", "address"),
+    [
+        ("Support, Acme <help@acme.test>", "Support, Acme", "help@acme.test"),
+        ('"Support, Acme" <help@acme.test>', "Support, Acme", "help@acme.test"),
+        ("Служба поддержки; МТС <help@acme.test>", "Служба поддержки; МТС", "help@acme.test"),
+        ("客服中心 <help@acme.test>", "客服中心", "help@acme.test"),
+        ("help@acme.test", "", "help@acme.test"),
+    ],
+)
+def test_the_sender_name_reaches_the_inbox_as_written(
+    world: World, db: Database, inbox: Inbox, mail_from: str, name: str, address: str
+) -> None:
+    """CROWDCX_MAIL_FROM="Support, Acme <help@acme.test>" went into the From header as typed:
+    the comma made it two addresses, "Support" (no domain) and "Acme <help@acme.test>", and
+    the envelope sender smtplib takes from the first one was "Support"."""
+    slug = world.brand()
+    person = world.person("Reader")
+    _notify(db, slug, [person.id])
+    assert _run(db, notes.smtp_sender(inbox.url, mail_from)) == notes.DigestRun(sent=1)
+    ((envelope_from, raw),) = inbox.envelopes
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    (sender,) = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (name, address)
+    assert envelope_from == address
+
+
+@pytest.mark.parametrize(
+    "mail_from", ["Support <not an address>", "help@acme.test\nBcc: all@example.com", "a@b@c"]
+)
+def test_a_sender_no_mail_can_come_from_is_refused_before_sending(
+    world: World, db: Database, database_url: str, inbox: Inbox, mail_from: str
+) -> None:
+    from crowdcx.cli import app as cli
+
+    slug = world.brand()
+    person = world.person("Reader")
+    _notify(db, slug, [person.id])
+    env = {"CROWDCX_DATABASE_URL": database_url, "CROWDCX_SMTP_URL": inbox.url,
+           "CROWDCX_MAIL_FROM": mail_from}  # fmt: skip
+    out = CliRunner().invoke(cli, ["send-digests"], env=env)
+    assert out.exit_code == 2, out.output
+    assert "CROWDCX_MAIL_FROM" in out.output
+    assert "Traceback" not in out.output
+    assert inbox.delivered == []
+    assert _unmailed(db, person.id) == 1
+
+
+def test_a_sender_on_an_international_domain_reaches_any_server(world: World, db: Database) -> None:
+    """CROWDCX_MAIL_FROM on a Cyrillic or Chinese domain (help@пример.рф) made every digest
+    need a server with SMTPUTF8: on any other each person's digest failed, every run. The
+    domain has an ASCII spelling (IDNA) that every server takes."""
+    slug = world.brand()
+    person = world.person("Reader")
+    _notify(db, slug, [person.id])
+    with smtp_server(smtputf8=False) as server:
+        run = _run(db, notes.smtp_sender(server.url, "Служба поддержки <help@пример.рф>"))
+    assert run == notes.DigestRun(sent=1)
+    ((envelope_from, raw),) = server.envelopes
+    assert envelope_from == "help@xn--e1afmkfd.xn--p1ai"
+    (sender,) = email.message_from_bytes(raw, policy=email.policy.default)["From"].addresses
+    assert (sender.display_name, sender.domain) == ("Служба поддержки", "xn--e1afmkfd.xn--p1ai")
+
+
+def test_an_ascii_mailbox_on_an_international_domain_reaches_any_server(
+    world: World, db: Database
+) -> None:
+    """ivan@почта.рф waited forever for a server with SMTPUTF8, though only its domain is not
+    ASCII and a domain has an ASCII spelling (IDNA). 李雷@例子.广告 still needs SMTPUTF8."""
+    slug = world.brand()
+    ivan = _register(db, "ivan@почта.рф")
+    li = _register(db, "李雷@例子.广告")
+    _notify(db, slug, [ivan, li])
+    with smtp_server(smtputf8=False) as server:
+        run = _run(db, notes.smtp_sender(server.url))
+    assert (run.sent, run.failed) == (1, (li,))
+    assert server.delivered == ["ivan@xn--80a1acny.xn--p1ai"]
+    ((_from, raw),) = server.envelopes
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["To"].addresses[0].addr_spec == "ivan@xn--80a1acny.xn--p1ai"

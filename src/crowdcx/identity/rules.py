@@ -8,7 +8,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Literal
+
+from crowdcx.kernel.text import BLANK_LETTERS, visible
 
 MIN_PASSWORD_CHARS: Final = 10
 MAX_PASSWORD_CHARS: Final = 256
@@ -70,6 +72,89 @@ COMMON_PASSWORDS: Final = frozenset(
 )
 
 
+# --- display names ----------------------------------------------------------------------------
+
+MAX_DISPLAY_NAME: Final = 80  # the column's length
+
+_JOINERS: Final = frozenset("\u200c\u200d")  # ZWNJ, ZWJ
+# Scripts whose words need the joiners (Hebrew to Mongolian and the Indic and South-East
+# Asian blocks, Arabic presentation forms, the supplementary Brahmic scripts).
+_JOINING_SCRIPTS: Final = ((0x0590, 0x1CFF), (0xA800, 0xABFF), (0xFB1D, 0xFEFC),
+                           (0x10800, 0x11FFF))  # fmt: skip
+_TAGS: Final = (0xE0020, 0xE007F)  # emoji tag sequences: the flags of England, Scotland, Wales
+
+
+def _tag(ch: str) -> bool:
+    return _TAGS[0] <= ord(ch) <= _TAGS[1]
+
+
+def _pictograph(ch: str) -> bool:
+    return unicodedata.category(ch) in ("So", "Sk") or ch == "\ufe0f"
+
+
+def _joining_letter(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LM" and any(
+        lo <= ord(ch) <= hi for lo, hi in _JOINING_SCRIPTS
+    )
+
+
+def _keeps_joiner(before: str, after: str) -> bool:
+    """A zero-width (non-)joiner inside an emoji sequence (👨‍👩‍👧) or a word of a script that
+    shapes with it (Persian, the Indic scripts) is part of what people see."""
+    if not before or not after:
+        return False
+    if _pictograph(before) and _pictograph(after):
+        return True
+    return _joining_letter(before) and _joining_letter(after)
+
+
+def clean_display_name(value: str) -> str:
+    """A display name as it is stored: composed (NFC); format characters (Unicode category Cf:
+    zero-width spaces, the BOM, bidi controls, soft hyphens, …) and blank letters dropped,
+    except joiners inside an emoji or a word that needs them and an emoji flag's tags; control
+    characters and runs of whitespace made one space; trimmed. An empty result, or one
+    with nothing a reader can see (:func:`visible`), is no name."""
+    text = unicodedata.normalize("NFC", value)
+    first: list[str] = []  # what stays whatever its neighbours; joiners and tags wait for them
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in _JOINERS or _tag(ch):
+            first.append(ch)
+        elif category == "Cf" or ch in BLANK_LETTERS:
+            continue
+        elif category in ("Cc", "Zl", "Zp"):
+            first.append(" ")
+        else:
+            first.append(ch)
+    kept: list[str] = []
+    for i, ch in enumerate(first):
+        if ch in _JOINERS:
+            after = first[i + 1] if i + 1 < len(first) else ""
+            if _keeps_joiner(kept[-1] if kept else "", after):
+                kept.append(ch)
+        elif _tag(ch):
+            if kept and (kept[-1] == "\U0001f3f4" or _tag(kept[-1])):
+                kept.append(ch)
+        else:
+            kept.append(ch)
+    # Again: a mark that followed a dropped character now sits on the letter before it.
+    return unicodedata.normalize("NFC", " ".join("".join(kept).split()))
+
+
+DisplayNameProblem = Literal["required", "blank_name", "too_long"]
+
+
+def display_name_problem(raw: str, cleaned: str) -> DisplayNameProblem | None:
+    """Why a (cleaned) display name cannot be used: nothing typed, nothing visible, too long."""
+    if not raw.strip():
+        return "required"
+    if not visible(cleaned):
+        return "blank_name"
+    if len(cleaned) > MAX_DISPLAY_NAME:
+        return "too_long"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class PasswordProblem:
     code: str
@@ -124,5 +209,9 @@ def locked_for(throttle: Throttle, now: datetime) -> int:
 
 
 def normalize_email(email: str) -> str:
-    """E-mail addresses compare case-insensitively in practice; store them folded."""
-    return unicodedata.normalize("NFKC", email).strip().lower()
+    """E-mail addresses compare case-insensitively in practice; store them folded. NFKC makes
+    full-width characters (＠, ．) plain; the ideographic full stop a Chinese input method types
+    for the dot ("。") is a dot in a domain name (IDNA says so), so it becomes one there."""
+    folded = unicodedata.normalize("NFKC", email).strip().lower()
+    local, at, domain = folded.rpartition("@")
+    return local + at + domain.replace("\u3002", ".") if at else folded

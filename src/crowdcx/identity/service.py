@@ -65,6 +65,22 @@ def check_email(email: str) -> None:
         ) from None
 
 
+def check_display_name(value: str) -> str:
+    """The name as stored (:func:`rules.clean_display_name`), or a field error: a name of
+    zero-width or other invisible characters would show as a blank next to every post."""
+    name = rules.clean_display_name(value)
+    problem = rules.display_name_problem(value, name)
+    if problem == "required":
+        raise invalid("display_name", _("Enter the name other people will see."), "required")
+    if problem == "blank_name":
+        message = _("This name has no visible characters; enter the name other people will see.")
+        raise invalid("display_name", message, "blank_name")
+    if problem == "too_long":
+        message = _("Use at most %(n)d characters for your name.") % {"n": rules.MAX_DISPLAY_NAME}
+        raise invalid("display_name", message, "too_long")
+    return name
+
+
 def check_locale(value: str, field: str = "locale") -> str:
     locale = normalize_locale(value)
     if locale is None:
@@ -89,9 +105,7 @@ def register(
 ) -> User:
     email = rules.normalize_email(email)
     check_email(email)
-    display_name = display_name.strip()
-    if not display_name:
-        raise invalid("display_name", _("Enter the name other people will see."), "required")
+    display_name = check_display_name(display_name)
     locale = check_locale(locale)
     check_password(password, email, display_name)
     session = uow.session
@@ -277,10 +291,7 @@ def update_profile(
     uow: UnitOfWork, user: User, *, display_name: str | None = None, locale: str | None = None
 ) -> User:
     if display_name is not None:
-        display_name = display_name.strip()
-        if not display_name:
-            raise invalid("display_name", _("Enter the name other people will see."), "required")
-        user.display_name = display_name
+        user.display_name = check_display_name(display_name)
     if locale is not None:
         user.locale = check_locale(locale)
     uow.session.flush()

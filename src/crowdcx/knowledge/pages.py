@@ -15,7 +15,7 @@ from crowdcx.kernel.i18n import N_, _, current_locale
 from crowdcx.kernel.markdown import render
 from crowdcx.kernel.numbers import ascii_int
 from crowdcx.knowledge import rules, service
-from crowdcx.knowledge.api import MAX_IMPORT_BYTES
+from crowdcx.knowledge.api import MAX_IMPORT_BYTES, too_large_message
 from crowdcx.knowledge.models import Article
 from crowdcx.search import rules as search_rules
 from crowdcx.search import service as search
@@ -286,7 +286,7 @@ def create_article(
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx)
     form = _form(title, body, language, tags, visibility)
-    draft = rules.validate_draft(title, body, language, tags.split("|"), visibility)
+    draft = rules.validate_draft(title, body, language, rules.split_tags(tags), visibility)
     if isinstance(draft, rules.Violation):
         return _editor(
             request, ctx, None, form, {draft.field: service.reason_text(draft)}, status=422
@@ -336,7 +336,7 @@ def save_article(
     ctx = access_brand(uow.session, slug, user)
     article = service.get_article(uow.session, ctx, article_id)
     form = _form(title, body, language, tags, visibility)
-    changes = {**form, "tags": tags.split("|"), "note": note}
+    changes = {**form, "tags": rules.split_tags(tags), "note": note}
     try:
         service.update_article(uow, ctx, article, changes, now())
     except AppError as exc:
@@ -409,12 +409,12 @@ async def import_upload(
     service.require_writer(ctx)
     error = ""
     summary = None
+    status = 422
     if len(raw) > MAX_IMPORT_BYTES:
-        error = _("Import at most 5 MB at a time; split the file.")
+        error, status = too_large_message(), 413
     else:
-        try:
-            content = raw.decode("utf-8")
-        except UnicodeDecodeError:
+        content = rules.decode_upload(raw)
+        if content is None:
             error = _("Save the CSV as UTF-8 and upload it again.")
         else:
             try:
@@ -427,5 +427,5 @@ async def import_upload(
         request,
         "help/import.html",
         {**_common(ctx), "summary": summary, "error": error},
-        status=422 if error else 200,
+        status=status if error else 200,
     )

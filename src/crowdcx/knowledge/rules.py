@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
-from crowdcx.kernel.language import LOCALES
+from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
+from crowdcx.kernel.text import strip_invisible, visible
 
 State = Literal["draft", "in_review", "approved", "published", "archived"]
 Visibility = Literal["public", "experts", "staff"]
@@ -60,6 +62,33 @@ LANGUAGE_ALIASES: Final[dict[str, str]] = {
     "zh-tw": "zh-Hant",
     "zh-hk": "zh-Hant",
     "zh_hant": "zh-Hant",
+    # The languages by name, as people write them in a sheet (the picker's names are added
+    # below): in English, Russian and Chinese.
+    "русский": "ru",
+    "русский язык": "ru",
+    "俄语": "ru",
+    "俄語": "ru",
+    "俄文": "ru",
+    "английский": "en",
+    "английский язык": "en",
+    "英语": "en",
+    "英語": "en",
+    "英文": "en",
+    "simplified chinese": "zh-Hans",
+    "chinese (simplified)": "zh-Hans",
+    "упрощённый китайский": "zh-Hans",
+    "упрощенный китайский": "zh-Hans",
+    "简体中文": "zh-Hans",
+    "简体": "zh-Hans",
+    "簡體中文": "zh-Hans",
+    "traditional chinese": "zh-Hant",
+    "chinese (traditional)": "zh-Hant",
+    "традиционный китайский": "zh-Hant",
+    "繁體中文": "zh-Hant",
+    "繁体中文": "zh-Hant",
+    "繁體": "zh-Hant",
+    "繁体": "zh-Hant",
+    "正體中文": "zh-Hant",
 }
 
 
@@ -270,14 +299,34 @@ def clean_text(value: str) -> str:
     return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
 
 
+def _language_key(value: str) -> str:
+    """Full-width brackets and letters made plain, case and spacing folded, ``_`` as ``-``."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().replace("_", "-").split())
+
+
+_LANGUAGES: Final[dict[str, str]] = {
+    **{_language_key(k): v for k, v in LANGUAGE_ALIASES.items()},
+    **{_language_key(name): locale for locale, name in LOCALE_NAMES.items()},
+    **{_language_key(locale): locale for locale in LOCALES},
+}
+
+
 def normalise_language(value: str) -> str | None:
-    key = value.strip().lower().replace("_", "-")
-    if key in LANGUAGE_ALIASES:
-        return LANGUAGE_ALIASES[key]
-    for locale in LOCALES:
-        if locale.lower() == key:
-            return locale
-    return None
+    """One of the four locales from a code (zh-CN, zh_TW, RU), or the language's name as the
+    language picker shows it or as people say it (Русский, 简体中文, 中文（繁體）, English)."""
+    return _LANGUAGES.get(_language_key(value))
+
+
+# What separates the tags of a list written as one line: the bar (also "｜", as a Chinese
+# input method types it), commas (also "，" and "、") and semicolons (also "；").
+_TAG_SEPARATORS: Final = re.compile(r"[|｜,，、;；]")
+
+
+def split_tags(text: str) -> list[str]:
+    """``退款｜订单``, ``退款，订单、发票``, ``роуминг; тарифы`` or ``a, b|c`` as a list of tags,
+    as people type them (the editor, Markdown front matter). Not the CSV's tag cell: only the
+    bar separates there, as the export joins with it and what it wrote imports back as it was."""
+    return _TAG_SEPARATORS.split(text)
 
 
 def normalise_tags(raw: Iterable[str]) -> list[str] | Violation:
@@ -309,13 +358,18 @@ class Draft:
 def validate_draft(
     title: str, body: str, language: str, tags: Iterable[str], visibility: str
 ) -> Draft | Violation:
-    title, body = clean_text(title), clean_text(body)
-    if not title:
+    raw_title, raw_body = title, body
+    title, body = strip_invisible(clean_text(title)), clean_text(body)
+    if not raw_title.strip():
         return Violation("required", "title")
+    if not visible(title):
+        return Violation("invisible", "title")
     if len(title) > MAX_TITLE:
         return Violation("too_long", "title", {"max": MAX_TITLE})
-    if not body:
+    if not raw_body.strip():
         return Violation("required", "body")
+    if not visible(body):
+        return Violation("invisible", "body")
     if len(body) > MAX_BODY:
         return Violation("too_long", "body", {"max": MAX_BODY})
     lang = normalise_language(language)
@@ -341,28 +395,90 @@ class FaqRow:
     problem: Violation | None = None
 
 
+def decode_upload(raw: bytes) -> str | None:
+    """The text of an uploaded file: UTF-8 (with or without a byte-order mark), or UTF-16 when
+    its byte-order mark says so (Excel's "Unicode Text"); None when it is neither (a GBK or
+    Windows-1251 file: the person is asked to save it as UTF-8)."""
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return raw.decode("utf-16")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
 def parse_faq_csv(content: str) -> Iterator[FaqRow] | Violation:
-    """Rows of a FAQ CSV (header ``question,answer,language,tags,visibility``; tags split by
-    ``|``; visibility defaults to public). A bad row yields its problem; the others go on.
-    Rows repeating an earlier (question, language) are reported as duplicates."""
+    """Rows of a FAQ CSV (header ``question,answer,language,tags,visibility``, cells separated
+    by commas, semicolons or tabs; tags split by ``|``; visibility defaults to public). A bad
+    row yields its problem; the others go on. Rows repeating an earlier (question, language)
+    are reported as duplicates."""
     if content.startswith("\ufeff"):
         content = content[1:]
-    reader = csv.reader(io.StringIO(content, newline=""))
+    if "\x00" in content:  # no text may hold it (PostgreSQL refuses it): the file is not text
+        return Violation("nul_character", "file")
+    skipped = 0
+    told = _EXCEL_SEPARATOR.match(content)
+    if told:  # Excel's "sep=;" line: the separator, said outright; not the header
+        content, skipped = content[told.end() :], 1
+    delimiter = told.group(1) if told else csv_delimiter(content)
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
         return Violation("empty_file", "file")
     except csv.Error as exc:
         return Violation("bad_csv", "file", {"reason": str(exc)})
-    columns = [clean_text(c).casefold() for c in header]
+    columns = [column_name(c) for c in header]
     missing = [c for c in FAQ_COLUMNS[:3] if c not in columns]
     if missing:
         return Violation("missing_columns", "file", {"columns": ", ".join(missing)})
     index = {name: columns.index(name) for name in FAQ_COLUMNS if name in columns}
-    return _faq_rows(reader, index)
+    return _faq_rows(reader, index, skipped)
 
 
-def _faq_rows(reader: Any, index: dict[str, int]) -> Iterator[FaqRow]:
+# What spreadsheets separate cells with: a comma, a semicolon where the comma is the decimal
+# mark (Excel in ru and most of Europe), a tab (TSV downloads).
+CSV_DELIMITERS: Final[str] = ",;\t"
+_SNIFF_LINES: Final = 20
+# A first line "sep=;" (quoted or not) tells Excel the separator in any locale.
+_EXCEL_SEPARATOR: Final = re.compile(r'"?sep=([,;\t])"?[ \t]*(?:\r\n|\r|\n)', re.IGNORECASE)
+_SNIFF_CHARS: Final = 4096  # the sniffer's quote search grows with the square of the sample
+
+
+def csv_delimiter(content: str) -> str:
+    """The cell separator of a CSV file, guessed (:class:`csv.Sniffer`) from its first lines
+    among :data:`CSV_DELIMITERS`, a comma when nothing is clear. The header row has the last
+    word: the first separator (the guess, then comma, semicolon, tab) under which it names the
+    required columns wins, so "1,5" in every answer of a semicolon file cannot mislead it."""
+    lines = content[:_SNIFF_CHARS].splitlines(keepends=True)
+    sample = "".join(lines[:_SNIFF_LINES])
+    try:
+        guess: str = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        guess = ","
+    if lines:
+        for delimiter in [guess, *list(CSV_DELIMITERS)]:
+            names = _header_names(lines[0], delimiter)
+            if all(c in names for c in FAQ_COLUMNS[:3]):
+                return delimiter
+    return guess
+
+
+def column_name(cell: str) -> str:
+    """A header cell as a column name: case folded, without the invisible characters a paste
+    leaves around it (a zero-width space, a BOM)."""
+    return strip_invisible(clean_text(cell)).casefold()
+
+
+def _header_names(line: str, delimiter: str) -> list[str]:
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+    return [column_name(c) for c in cells]
+
+
+def _faq_rows(reader: Any, index: dict[str, int], skipped: int = 0) -> Iterator[FaqRow]:
     seen: set[tuple[str, str]] = set()
     while True:
         try:
@@ -370,9 +486,10 @@ def _faq_rows(reader: Any, index: dict[str, int]) -> Iterator[FaqRow]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield FaqRow(reader.line_num, None, Violation("bad_csv", "file", {"reason": str(exc)}))
+            line = reader.line_num + skipped
+            yield FaqRow(line, None, Violation("bad_csv", "file", {"reason": str(exc)}))
             return
-        line = reader.line_num
+        line = reader.line_num + skipped  # the line of the file as the person sees it
         if not any(c.strip() for c in cells):
             continue
 

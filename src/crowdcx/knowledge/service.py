@@ -64,6 +64,10 @@ def violation_error(v: rules.Violation) -> AppError:
     p = dict(v.params)
     messages: dict[str, Callable[[], str]] = {
         "required": lambda: _("This field is required."),
+        "invisible": lambda: _(
+            "This text has only invisible characters (such as zero-width spaces); write "
+            "something readers can see."
+        ),
         "too_long": lambda: _("Keep this under %(max)s characters.") % p,
         "bad_language": lambda: (
             _("“%(value)s” is not a language we support: use en, ru, zh-Hans or zh-Hant.") % p
@@ -89,6 +93,10 @@ def violation_error(v: rules.Violation) -> AppError:
         ),
         "unknown_action": lambda: _("Unknown action “%(action)s”.") % p,
         "empty_file": lambda: _("The file is empty."),
+        "nul_character": lambda: _(
+            "The file contains a NUL character (U+0000), which no text may hold; save it as "
+            "UTF-8 text and upload it again."
+        ),
         "bad_csv": lambda: _("The file is not valid CSV: %(reason)s") % p,
         "missing_columns": lambda: (
             _(
@@ -677,7 +685,9 @@ def markdown_rows(
     for path in sorted(p for p in folder.rglob("*.md") if p.is_file()):  # not a folder x.md
         where = str(path.relative_to(folder))
         try:
-            post = frontmatter.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: editors on Windows start the file with a byte-order mark, which
+            # would hide the front matter and a first heading behind a U+FEFF.
+            post = frontmatter.loads(path.read_text(encoding="utf-8-sig"))
         except TypeError:  # a key that is not text (`2024: notes`): Post(**metadata) refuses it
             reason = _("every front matter key must be text; put keys like 2024 in quotes")
             out.append((where, None, rules.Violation("bad_csv", "file", {"reason": reason})))
@@ -699,7 +709,7 @@ def markdown_rows(
                 title = path.stem.replace("-", " ").replace("_", " ")
         tags = meta.get("tags") or []
         if isinstance(tags, str):
-            tags = tags.replace(",", "|").split("|")
+            tags = rules.split_tags(tags)
         result = rules.validate_draft(
             title,
             body,

@@ -7,10 +7,13 @@ time; unknown kinds fall back to a generic line rather than failing."""
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
@@ -159,6 +162,49 @@ def mark_read(session: Session, brand_id: int, user_id: int, now: datetime) -> N
 Sender = Callable[[EmailMessage], None]
 
 
+def mail_from(value: str) -> Address:
+    """The sender of every mail, from ``CROWDCX_MAIL_FROM``: ``Name <address>`` (the name may
+    hold commas, semicolons, any script; quotes around it are optional) or a bare address.
+    Built as an :class:`~email.headerregistry.Address`, so the From header quotes or encodes
+    the name: written as typed, "Support, Acme <help@acme.test>" read as two addresses, and
+    the envelope sender smtplib takes from the first was "Support". A value that is no
+    address is refused here (ValueError), before any mail fails for it."""
+    text = value.strip()
+    name, spec = "", text
+    if text.endswith(">") and "<" in text:
+        cut = text.rindex("<")
+        name, spec = text[:cut].strip(), text[cut + 1 : -1].strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    try:
+        address = Address(display_name=name, addr_spec=spec)
+        if not (address.username and address.domain):
+            raise ValueError("no user or domain")
+        if not address.domain.isascii():
+            # help@пример.рф as help@xn--e1afmkfd.xn--p1ai: a server without SMTPUTF8 refuses a
+            # non-ASCII sender, and that refusal would fail every person's digest.
+            ascii_domain = address.domain.encode("idna").decode("ascii")
+            address = Address(name, address.username, ascii_domain)
+    except (ValueError, IndexError, HeaderParseError):
+        raise ValueError(
+            f"CROWDCX_MAIL_FROM must look like Name <address@example.com>, not {value!r}"
+        ) from None
+    return address
+
+
+def deliverable(address: str) -> str:
+    """``address`` with its domain in ASCII (IDNA) when that is all that is not ASCII:
+    ivan@почта.рф as ivan@xn--80a1acny.xn--p1ai reaches servers without SMTPUTF8. Anything
+    else is given back as it is (a mailbox in another script needs SMTPUTF8 anyway)."""
+    local, at, domain = address.rpartition("@")
+    if not at or not local.isascii() or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 def smtp_sender(url: str, sender_address: str = "") -> Sender:
     """``smtp://[user:password@]host[:port]`` (STARTTLS when the server offers it) or
     ``smtps://…`` (TLS from the start)."""
@@ -167,10 +213,11 @@ def smtp_sender(url: str, sender_address: str = "") -> Sender:
         raise ValueError("CROWDCX_SMTP_URL must look like smtp://host:port or smtps://host:port")
     host, tls = parts.hostname, parts.scheme == "smtps"
     port = parts.port or (465 if tls else 25)
+    sender = mail_from(sender_address or f"CrowdCX <no-reply@{host}>")
 
     def send(message: EmailMessage) -> None:
         if not message["From"]:
-            message["From"] = sender_address or f"CrowdCX <no-reply@{host}>"
+            message["From"] = sender
         client_cls = smtplib.SMTP_SSL if tls else smtplib.SMTP
         with client_cls(host, port, timeout=30) as client:
             if not tls and client.has_extn("starttls"):
@@ -189,7 +236,7 @@ def _compose(user: User, rows: list[NotificationRow], brands: dict[int, str], mo
              base_url: str) -> EmailMessage:  # fmt: skip
     with use_locale(user.locale or "en"):
         message = EmailMessage()
-        message["To"] = user.email
+        message["To"] = deliverable(user.email)
         message["Subject"] = _("CrowdCX: %(n)s new notifications") % {
             "n": len(rows) + more}  # fmt: skip
         lines = [_("Hello %(name)s,") % {"name": user.display_name}, ""]

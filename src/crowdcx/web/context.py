@@ -5,7 +5,9 @@
   messages and error details all use it;
 - the CSRF token (double-submit: a random cookie that forms and HTMX echo back);
 - security headers on every response;
-- a cap on the request body (1 MB by default), answered with problem+json 413.
+- a cap on the request body (1 MB by default; larger for the paths a :class:`BodyLimit`
+  names, such as imports), answered with problem+json 413, or with an error page when a
+  browser sent the form.
 """
 
 from __future__ import annotations
@@ -13,19 +15,17 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any, Final
 
 import orjson
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import _, set_locale
 from crowdcx.kernel.language import DEFAULT_LOCALE, negotiate, normalize_locale
 from crowdcx.kernel.numbers import ascii_int
-from crowdcx.web.problems import wants_json
 
 LOCALE_COOKIE = "crowdcx_locale"
 CSRF_COOKIE = "crowdcx_csrf"
@@ -98,6 +98,25 @@ def problem_bytes(status: int, code: str, title: str, detail: str, **extra: Any)
     return orjson.dumps(body)
 
 
+@dataclass(frozen=True)
+class BodyLimit:
+    """A body cap other than the ordinary one for the paths ``paths`` matches (each way in to
+    the same use case, API and page alike), refused with ``code`` and ``message()`` (a
+    translated sentence naming the limit as the people who meet it know it)."""
+
+    paths: re.Pattern[str]
+    max_bytes: int
+    code: str
+    message: Callable[[], str]
+    # The body carries files whose bytes may hold 0x00 without holding U+0000 (UTF-16 text):
+    # a multipart body is then not searched for NULs; the route checks the decoded text.
+    files_decoded_by_route: bool = False
+
+
+# Renders a refusal as an HTML page for a browser: (scope, status, code, title, detail).
+PageRefusal = Callable[[Scope, int, str, str, str], bytes]
+
+
 class WebContextMiddleware:
     def __init__(
         self,
@@ -105,11 +124,18 @@ class WebContextMiddleware:
         brand_locales: BrandLocales,
         max_body_bytes: int,
         secure_cookies: bool = False,
+        body_limits: Sequence[BodyLimit] = (),
+        page_refusal: PageRefusal | None = None,
     ) -> None:
         self.app = app
         self.brand_locales = brand_locales
         self.max_body = max_body_bytes
         self.secure = secure_cookies
+        self.body_limits = tuple(body_limits)
+        self.page_refusal = page_refusal
+
+    def _limit(self, path: str) -> BodyLimit | None:
+        return next((lim for lim in self.body_limits if lim.paths.fullmatch(path)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -127,16 +153,22 @@ class WebContextMiddleware:
             csrf = secrets.token_urlsafe(24)
         state["csrf_token"] = csrf
 
-        # Bulk imports (FAQ CSV, Markdown) may be larger than an ordinary form or JSON body.
-        cap = self.max_body * 8 if scope.get("path", "").endswith("/imports") else self.max_body
+        # Bulk imports (FAQ CSV) may be larger than an ordinary form or JSON body.
+        limit = self._limit(scope.get("path", ""))
+        cap = limit.max_bytes if limit else self.max_body
         length = ascii_int(header(scope, b"content-length"), limit=None)
         if length is not None and length > cap:
-            await self._too_large(send, scope)
+            await self._too_large(scope, send, limit)
             return
         if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
-            await self._nul(send, scope)
+            await self._nul(scope, send)
             return
-        nul_forms = _nul_forms(header(scope, b"content-type"))
+        content_type = header(scope, b"content-type")
+        nul_forms = (
+            _NUL_NEVER
+            if limit and limit.files_decoded_by_route and _multipart(content_type)
+            else _nul_forms(content_type)
+        )
 
         received = 0
         too_large = False
@@ -170,7 +202,7 @@ class WebContextMiddleware:
                 if too_large or has_nul:  # the app saw the body cut short: answer why
                     replaced = True
                     response_started = True
-                    await (self._too_large(send, scope) if too_large else self._nul(send, scope))
+                    await self._refuse_body(scope, send, limit, too_large)
                     return
                 response_started = True
                 headers = list(message.get("headers", []))
@@ -187,7 +219,7 @@ class WebContextMiddleware:
             await self.app(scope, limited_receive, send_with_headers)
         except Exception:
             if (too_large or has_nul) and not response_started:
-                await (self._too_large(send, scope) if too_large else self._nul(send, scope))
+                await self._refuse_body(scope, send, limit, too_large)
             else:
                 raise
 
@@ -214,42 +246,45 @@ class WebContextMiddleware:
                 return brand_default
         return DEFAULT_LOCALE
 
-    async def _too_large(self, send: Send, scope: Scope) -> None:
-        await self._refuse(
-            send,
-            scope,
-            413,
-            "body_too_large",
-            _("Request too large"),
-            _("The request body is larger than %(n)d bytes; send less data.")
-            % {"n": self.max_body},
-        )
+    async def _refuse_body(
+        self, scope: Scope, send: Send, limit: BodyLimit | None, too_large: bool
+    ) -> None:
+        if too_large:
+            await self._too_large(scope, send, limit)
+        else:
+            await self._nul(scope, send)
 
-    async def _nul(self, send: Send, scope: Scope) -> None:
-        await self._refuse(
-            send,
-            scope,
-            422,
-            "nul_character",
-            _("Invalid input"),
-            _("The request contains a NUL character (U+0000), which no text may hold; remove it."),
+    async def _too_large(self, scope: Scope, send: Send, limit: BodyLimit | None) -> None:
+        if limit is not None:
+            code, detail = limit.code, limit.message()
+        else:
+            code = "body_too_large"
+            detail = _("The request body is larger than %(n)d bytes; send less data.") % {
+                "n": self.max_body
+            }
+        await self._refuse(scope, send, 413, code, _("Request too large"), detail)
+
+    async def _nul(self, scope: Scope, send: Send) -> None:
+        detail = _(
+            "The request contains a NUL character (U+0000), which no text may hold; remove it."
         )
+        await self._refuse(scope, send, 422, "nul_character", _("Invalid input"), detail)
 
     async def _refuse(
-        self, send: Send, scope: Scope, status: int, code: str, title: str, detail: str
+        self, scope: Scope, send: Send, status: int, code: str, title: str, detail: str
     ) -> None:
-        """Answer before the app: problem+json for the API, the error page for a browser
-        (a person who pasted a NUL into a search box read raw JSON)."""
-        body, media = problem_bytes(status, code, title, detail), b"application/problem+json"
-        html = _error_page(scope, AppError(status, code, detail, title))
-        if html is not None:
-            body, media = html.encode(), b"text/html; charset=utf-8"
+        if self.page_refusal is not None and _wants_page(scope):
+            body = self.page_refusal(scope, status, code, title, detail)
+            content_type = b"text/html; charset=utf-8"
+        else:
+            body = problem_bytes(status, code, title, detail)
+            content_type = b"application/problem+json"
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
-                    (b"content-type", media),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                     *SECURITY_HEADERS,
                 ],
@@ -258,17 +293,14 @@ class WebContextMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def _error_page(scope: Scope, error: AppError) -> str | None:
-    """The error page for a browser's request, or None where problem+json is the answer."""
-    app = scope.get("app")
-    render = getattr(getattr(app, "state", None), "render", None)
-    if render is None:
-        return None
-    request = Request(scope)
-    if wants_json(request):
-        return None
-    text: str = render.render(request, "error.html", {"error": error})
-    return text
+def _wants_page(scope: Scope) -> bool:
+    """A browser's request (a form, a page), answered with a page rather than problem+json:
+    the same choice as ``web.problems.wants_json``, from the raw scope."""
+    path = scope.get("path", "")
+    if path.startswith("/api/") or path in ("/healthz", "/live"):
+        return False
+    accept = header(scope, b"accept")
+    return not ("application/json" in accept and "text/html" not in accept)
 
 
 class BodyTooLargeError(Exception):
@@ -280,6 +312,13 @@ class BodyTooLargeError(Exception):
 _NUL_RAW: Final = re.compile(rb"\x00")
 _NUL_FORM: Final = re.compile(rb"\x00|%00")
 _NUL_JSON: Final = re.compile(rb"\x00|(?<!\\)(?:\\\\)*\\u0000")
+
+
+_NUL_NEVER: Final = re.compile(rb"(?!)")
+
+
+def _multipart(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
 
 
 def _nul_forms(content_type: str) -> re.Pattern[bytes]:
