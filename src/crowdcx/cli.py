@@ -229,7 +229,7 @@ def import_faq(
             task = progress.add_task("Importing", total=len(rows))
             summary = kb.import_drafts(
                 uow, ctx, rows, utcnow(), publish=publish,
-                progress=lambda: progress.advance(task),
+                progress=lambda: progress.advance(task), commit_every=kb.IMPORT_CHUNK,
             )  # fmt: skip
         if publish and summary.imported >= BULK_IMPORT:
             from crowdcx.search import service as search

@@ -354,7 +354,10 @@ async def import_csv(
         raise invalid("file", _("Save the CSV as UTF-8 and upload it again."), "not_utf8")
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx)
-    summary = service.import_drafts(uow, ctx, service.csv_rows(content), now(), publish=publish)
+    summary = service.import_drafts(
+        uow, ctx, service.csv_rows(content), now(), publish=publish,
+        commit_every=service.IMPORT_CHUNK,
+    )  # fmt: skip
     uow.commit()
     return ImportOut.model_validate(summary.as_dict())
 

@@ -419,7 +419,10 @@ async def import_upload(
         else:
             try:
                 rows = service.csv_rows(content)
-                summary = service.import_drafts(uow, ctx, rows, now(), publish=publish == "on")
+                summary = service.import_drafts(
+                    uow, ctx, rows, now(), publish=publish == "on",
+                    commit_every=service.IMPORT_CHUNK,
+                )  # fmt: skip
                 uow.commit()
             except AppError as exc:
                 error = exc.detail
