@@ -110,6 +110,11 @@ def test_reader_language_and_chinese_scripts_match() -> None:
     zh = RankSignals(text_score=2.0, language="zh-Hans")
     en = RankSignals(text_score=2.0, language="en")
     assert score(zh, "zh-Hant", NOW, POLICY).total > score(en, "zh-Hant", NOW, POLICY).total
+    # The reader's own script first: the Traditional variant of an article ranked level with
+    # (and, being older, below) its Simplified twin for a Traditional reader.
+    hant = RankSignals(text_score=2.0, language="zh-Hant")
+    assert next(i for i, _ in rank([zh, hant], "zh-Hant", NOW, POLICY)) == 1
+    assert next(i for i, _ in rank([hant, zh], "zh-Hans", NOW, POLICY)) == 1
 
 
 def test_fresher_document_wins_a_tie() -> None:

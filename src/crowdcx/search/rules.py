@@ -114,11 +114,16 @@ class Scored:
         return "\n".join([*lines, f"total: {self.total:.4f}"])
 
 
-def _same_language(a: str, b: str) -> bool:
+def _language_match(a: str, b: str) -> float:
+    """1 for the reader's own language; ½ for Chinese in the other script — zh-Hans and
+    zh-Hant readers read each other's text (the index folds the scripts), but a reader of
+    Traditional Chinese got the Simplified variant of an article first as often as their
+    own; 0 otherwise."""
     if not a or not b:
-        return False
-    # zh-Hans and zh-Hant readers read each other's text (the index folds the scripts).
-    return a == b or (a.startswith("zh") and b.startswith("zh"))
+        return 0.0
+    if a == b:
+        return 1.0
+    return 0.5 if a.startswith("zh") and b.startswith("zh") else 0.0
 
 
 def score(
@@ -143,10 +148,13 @@ def score(
         boosts.append(("accepted", policy.accepted_boost, "accepted answer"))
     if signals.brand_approved:
         boosts.append(("brand_approved", policy.brand_approved_boost, "approved by the brand"))
-    if _same_language(signals.language, reader_language):
+    match = _language_match(signals.language, reader_language)
+    if match:
         boosts.append(
-            ("language", policy.language_match_boost, f"{signals.language} = reader's language")
-        )
+            ("language", policy.language_match_boost * match,
+             f"{signals.language} ~ reader's {reader_language}" if match < 1
+             else f"{signals.language} = reader's language")
+        )  # fmt: skip
     if signals.updated_at is not None and policy.freshness_half_life_days > 0:
         age_days = max((now - signals.updated_at).total_seconds() / 86400, 0.0)
         decay = 0.5 ** (age_days / policy.freshness_half_life_days)
