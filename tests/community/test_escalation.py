@@ -71,3 +71,33 @@ def test_one_oversized_question_does_not_block_auto_escalation(
         body = s.execute(text("SELECT body FROM tickets WHERE id = :i"), {"i": ticket_id}).scalar()
     assert body.startswith("Очень подробное")
     assert body.endswith(f"/community/questions/{big}")
+
+
+def test_an_escalated_question_keeps_the_case_clock(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """One case travels every lane under one SLA clock: the customer has waited since they
+    asked in the community, not since the question became a ticket. The ticket carries the
+    case's start, so the sweeper hands it to staff when the brand's target (counted from the
+    question) is at risk — with the clock restarted at escalation it waited days longer."""
+    from crowdcx.tickets.sweeper import sweep_once
+
+    f = Forum(client, world, db)
+    week = 7 * 86_400
+    r = client.put(
+        f.url("/policy"), json={"sla": {"first_response_s": week, "resolution_s": week}},
+        headers=f.admin.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    qid = f.ask()
+    _age(db, qid, days=3)
+    asked = f.get(f"/questions/{qid}").json()["created_at"]
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    ticket = client.get(f.url(f"/tickets/{tid}"), headers=f.asker.auth).json()
+    assert ticket["created_at"][:19] == asked[:19], (ticket["created_at"], asked)
+    # 80 % of the week from the question (5.6 days) is reached 2.6 days after the escalation.
+    sweep_once(db, utcnow() + timedelta(days=3))
+    ticket = client.get(f.url(f"/tickets/{tid}"), headers=f.agent.auth).json()
+    assert ticket["escalated"], ticket

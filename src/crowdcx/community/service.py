@@ -1380,7 +1380,10 @@ def _to_ticket(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datet
         body = body[: tickets.MAX_BODY - len(link)].rstrip() + link
     row = tickets.create_ticket(
         uow, ctx, asker,
-        tickets.Intake(question.title[:200], body, skill, question.language, "normal", {}),
+        tickets.Intake(
+            question.title[:200], body, skill, question.language, "normal", {},
+            opened_at=question.created_at,  # one case, one SLA clock: it began when asked
+        ),
         now,
     )  # fmt: skip
     question.ticket_id = row.id

@@ -956,6 +956,9 @@ class Intake:
     language: str | None = None
     priority: str = "normal"
     customer_fields: Mapping[str, str] | None = None
+    # When the case began, if before this intake: a community question escalated into a
+    # ticket keeps the moment it was asked, so the case runs under one SLA clock.
+    opened_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -1057,7 +1060,7 @@ def prepare_intake(
         rung=[],
         quote_minor=quote.amount.minor,
         currency=quote.amount.currency,
-        created_at=now,
+        created_at=min(data.opened_at, now) if data.opened_at is not None else now,
         updated_at=now,
         escalated=False,
         version=0,
