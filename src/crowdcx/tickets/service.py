@@ -786,6 +786,16 @@ def _on_event(
             if stats is not None:
                 stats.csat_points += event.csat - 1
                 stats.csat_count += 1
+    elif isinstance(event, lifecycle.TicketDeflected):
+        from crowdcx.search import service as search
+
+        # A suggestion solved the case: it counts as solved in the deflection figures, once
+        # per ticket (the lifecycle deflects a ticket once; the key is the customer's, as
+        # web.deps.visitor_key makes it for a signed-in reader).
+        search.record(
+            session, ctx, "solved", "ticket", kind="ticket", ref_id=str(row.id), at=now,
+            visitor=f"u:{row.customer_id}",
+        )  # fmt: skip
     elif isinstance(event, lifecycle.FirstResponded):
         stats = _stats(session, ctx, int(event.responder_id))
         if stats is not None and event.seconds_since_claim is not None:
