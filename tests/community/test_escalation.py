@@ -101,3 +101,28 @@ def test_an_escalated_question_keeps_the_case_clock(
     sweep_once(db, utcnow() + timedelta(days=3))
     ticket = client.get(f.url(f"/tickets/{tid}"), headers=f.agent.auth).json()
     assert ticket["escalated"], ticket
+
+
+def test_the_asker_hears_in_notifications_when_the_escalated_ticket_is_resolved(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The asker's notifications said "an expert is on it" when the question became a
+    ticket, but its resolution was only a live notice: an asker not on the site at that
+    moment never heard of it (nor did the digest mail tell them)."""
+    f = Forum(client, world, db)
+    qid = f.ask("Не работает роуминг в Турции")
+    _age(db, qid)
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    r = client.post(f.url(f"/tickets/{tid}/resolve"), headers=f.agent.auth)
+    assert r.status_code == 200, r.text
+    items = client.get(
+        f.url("/notifications"), headers={**f.asker.auth, "Accept-Language": "ru"}
+    ).json()["items"]
+    resolved = [n for n in items if n["kind"] == "ticket_resolved"]
+    assert resolved, [n["kind"] for n in items]
+    assert resolved[0]["url"] == f"/b/{f.slug}/tickets/{tid}"
+    assert resolved[0]["text"] == (
+        "Ваше обращение «Не работает роуминг в Турции» решено. Пожалуйста, оцените помощь."
+    )

@@ -29,6 +29,7 @@ from crowdcx.kernel.language import LOCALES, detect_language, normalize_locale
 from crowdcx.kernel.markdown import one_line_break, render, says_something
 from crowdcx.kernel.money import Money
 from crowdcx.kernel.numbers import ascii_int
+from crowdcx.notifications import service as notes
 from crowdcx.payouts import rules as pay
 from crowdcx.payouts import service as money
 from crowdcx.payouts.models import LedgerPosting
@@ -744,6 +745,13 @@ def _on_event(
             "notice",
             {"kind": "ticket_resolved", "ticket": row.id, "text": text},
         )
+        # The live notice reaches only a customer on the site at this moment; the
+        # notification stays in their list and digest (as "an expert is on it" did for a
+        # question escalated into this ticket).
+        notes.notify(
+            session, ctx.brand.id, [row.customer_id], "ticket_resolved", {"title": row.subject},
+            f"/b/{ctx.brand.slug}/tickets/{row.id}", now,
+        )  # fmt: skip
     elif isinstance(event, lifecycle.EarningReversalDue):
         decision = pay.decide_reversal(
             str(row.id),
