@@ -126,3 +126,45 @@ def test_the_asker_hears_in_notifications_when_the_escalated_ticket_is_resolved(
     assert resolved[0]["text"] == (
         "Ваше обращение «Не работает роуминг в Турции» решено. Пожалуйста, оцените помощь."
     )
+
+
+def test_the_ticket_and_its_community_question_link_to_each_other(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The expert or agent working a ticket made of a community question had no way back to
+    the question (the answers and comments the community already gave); the agent on the
+    question page was told "an expert is on this question" with no way to the ticket."""
+    from tests.tickets.test_pages import sign_in
+
+    f = Forum(client, world, db)
+    qid = f.ask()
+    _age(db, qid)
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    question_link = f'href="/b/{f.slug}/community/questions/{qid}"'
+    ticket_link = f'href="/b/{f.slug}/tickets/{tid}"'
+    for person in (f.agent, f.asker):
+        sign_in(client, person)
+        for lang, words in (
+            ("en", "Asked first in the community"),
+            ("ru", "Сначала вопрос задали в сообществе"),
+            ("zh-Hans", "最初在社区提问"),
+            ("zh-Hant", "最初在社群提問"),
+        ):
+            ticket_page = client.get(f"/b/{f.slug}/tickets/{tid}", params={"lang": lang})
+            assert ticket_page.status_code == 200
+            assert question_link in ticket_page.text, (person.id, lang)
+            assert words in ticket_page.text, (person.id, lang)
+        question_page = client.get(f"/b/{f.slug}/community/questions/{qid}")
+        assert ticket_link in question_page.text, person.id
+    other = f.ask("Другой вопрос без тикета")
+    sign_in(client, f.agent)
+    direct = client.post(
+        f.url("/tickets"), headers=f.asker.auth,
+        json={"subject": "Счёт за роуминг", "body": "Списали дважды.", "skill": "general"},
+    )  # fmt: skip
+    assert direct.status_code == 201, direct.text
+    page = client.get(f"/b/{f.slug}/tickets/{direct.json()['id']}").text
+    assert "/community/questions/" not in page
+    assert f"/community/questions/{other}" not in page

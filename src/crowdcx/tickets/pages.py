@@ -234,9 +234,13 @@ def _ticket_page(
         if role is not lifecycle.Role.CUSTOMER and row.status not in ("closed", "deflected")
         else []
     )
+    from crowdcx.community import service as community  # community builds on tickets
+
+    asked = community.question_of_ticket(uow.session, ctx, row)
     context = {
         **_common(ctx),
         "t": row,
+        "question_url": f"/b/{ctx.brand.slug}/community/questions/{asked.id}" if asked else None,
         "subject": service.as_read(row.subject, row, allowed),
         "body": service.as_read(row.body, row, allowed),
         "role": role.value,
