@@ -71,3 +71,100 @@ def test_one_oversized_question_does_not_block_auto_escalation(
         body = s.execute(text("SELECT body FROM tickets WHERE id = :i"), {"i": ticket_id}).scalar()
     assert body.startswith("Очень подробное")
     assert body.endswith(f"/community/questions/{big}")
+
+
+def test_an_escalated_question_keeps_the_case_clock(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """One case travels every lane under one SLA clock: the customer has waited since they
+    asked in the community, not since the question became a ticket. The ticket carries the
+    case's start, so the sweeper hands it to staff when the brand's target (counted from the
+    question) is at risk — with the clock restarted at escalation it waited days longer."""
+    from crowdcx.tickets.sweeper import sweep_once
+
+    f = Forum(client, world, db)
+    week = 7 * 86_400
+    r = client.put(
+        f.url("/policy"), json={"sla": {"first_response_s": week, "resolution_s": week}},
+        headers=f.admin.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    qid = f.ask()
+    _age(db, qid, days=3)
+    asked = f.get(f"/questions/{qid}").json()["created_at"]
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    ticket = client.get(f.url(f"/tickets/{tid}"), headers=f.asker.auth).json()
+    assert ticket["created_at"][:19] == asked[:19], (ticket["created_at"], asked)
+    # 80 % of the week from the question (5.6 days) is reached 2.6 days after the escalation.
+    sweep_once(db, utcnow() + timedelta(days=3))
+    ticket = client.get(f.url(f"/tickets/{tid}"), headers=f.agent.auth).json()
+    assert ticket["escalated"], ticket
+
+
+def test_the_asker_hears_in_notifications_when_the_escalated_ticket_is_resolved(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The asker's notifications said "an expert is on it" when the question became a
+    ticket, but its resolution was only a live notice: an asker not on the site at that
+    moment never heard of it (nor did the digest mail tell them)."""
+    f = Forum(client, world, db)
+    qid = f.ask("Не работает роуминг в Турции")
+    _age(db, qid)
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    r = client.post(f.url(f"/tickets/{tid}/resolve"), headers=f.agent.auth)
+    assert r.status_code == 200, r.text
+    items = client.get(
+        f.url("/notifications"), headers={**f.asker.auth, "Accept-Language": "ru"}
+    ).json()["items"]
+    resolved = [n for n in items if n["kind"] == "ticket_resolved"]
+    assert resolved, [n["kind"] for n in items]
+    assert resolved[0]["url"] == f"/b/{f.slug}/tickets/{tid}"
+    assert resolved[0]["text"] == (
+        "Ваше обращение «Не работает роуминг в Турции» решено. Пожалуйста, оцените помощь."
+    )
+
+
+def test_the_ticket_and_its_community_question_link_to_each_other(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The expert or agent working a ticket made of a community question had no way back to
+    the question (the answers and comments the community already gave); the agent on the
+    question page was told "an expert is on this question" with no way to the ticket."""
+    from tests.tickets.test_pages import sign_in
+
+    f = Forum(client, world, db)
+    qid = f.ask()
+    _age(db, qid)
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    question_link = f'href="/b/{f.slug}/community/questions/{qid}"'
+    ticket_link = f'href="/b/{f.slug}/tickets/{tid}"'
+    for person in (f.agent, f.asker):
+        sign_in(client, person)
+        for lang, words in (
+            ("en", "Asked first in the community"),
+            ("ru", "Сначала вопрос задали в сообществе"),
+            ("zh-Hans", "最初在社区提问"),
+            ("zh-Hant", "最初在社群提問"),
+        ):
+            ticket_page = client.get(f"/b/{f.slug}/tickets/{tid}", params={"lang": lang})
+            assert ticket_page.status_code == 200
+            assert question_link in ticket_page.text, (person.id, lang)
+            assert words in ticket_page.text, (person.id, lang)
+        question_page = client.get(f"/b/{f.slug}/community/questions/{qid}")
+        assert ticket_link in question_page.text, person.id
+    other = f.ask("Другой вопрос без тикета")
+    sign_in(client, f.agent)
+    direct = client.post(
+        f.url("/tickets"), headers=f.asker.auth,
+        json={"subject": "Счёт за роуминг", "body": "Списали дважды.", "skill": "general"},
+    )  # fmt: skip
+    assert direct.status_code == 201, direct.text
+    page = client.get(f"/b/{f.slug}/tickets/{direct.json()['id']}").text
+    assert "/community/questions/" not in page
+    assert f"/community/questions/{other}" not in page

@@ -908,3 +908,29 @@ def test_a_large_import_lets_other_writers_in_between_its_chunks(
     assert r.json()["skipped"] == 4
     assert len(commits) >= 2  # a commit per two rows imported (one for the whole file before)
     assert kb.search("退款", kb.customer)["results"]
+
+
+def test_a_ticket_a_suggestion_solved_counts_once_as_deflected(
+    client: TestClient, world: World
+) -> None:
+    """A customer writes an inquiry, the intake answers with an article and the customer says
+    "a suggestion solved it": the case is deflected, but the deflection figures brand admins
+    read showed it shown and never solved."""
+    kb = Kb(client, world)
+    kb.seed()
+    aid = kb.write("耳机无法连接蓝牙怎么办？", "长按充电盒按钮 10 秒，然后重新配对蓝牙。")
+    kb.publish(aid)
+    r = kb.post(
+        "/tickets",
+        kb.customer,
+        {"subject": "蓝牙耳机连不上手机", "body": "配对总是失败", "skill": "general"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["suggestions"]
+    tid = r.json()["id"]
+    r = kb.post(f"/tickets/{tid}/deflect", kb.customer)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "deflected"
+    assert kb.post(f"/tickets/{tid}/deflect", kb.customer).status_code == 409
+    stats = kb.get("/search/deflection", kb.reviewer).json()
+    assert (stats["shown"], stats["solved"]) == (1, 1), stats

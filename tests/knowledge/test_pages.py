@@ -487,3 +487,34 @@ def test_tags_typed_with_a_chinese_input_method_are_split_in_the_editor(
     )  # fmt: skip
     assert edit.status_code == 303, edit.text[:300]
     assert kb.get(f"/articles/{aid}", kb.author).json()["tags"] == ["退款", "订单", "发票"]
+
+
+def test_an_intake_by_form_a_suggestion_solved_counts_shown_and_solved(
+    client: TestClient, world: World
+) -> None:
+    """The same case through the pages: the inquiry form, the ticket page's "Maybe this
+    answers it" and "A suggestion solved it". The API counted the intake's suggestions as
+    shown; the form counted nothing shown, so the figures read one solved of none shown."""
+    kb = Kb(client, world)
+    kb.seed()
+    aid = kb.write("耳机无法连接蓝牙怎么办？", "长按充电盒按钮 10 秒，然后重新配对蓝牙。")
+    kb.publish(aid)
+    token = sign_in(client, kb.customer)
+    r = client.post(
+        f"/b/{kb.slug}/tickets/new",
+        data={"csrf_token": token, "subject": "蓝牙耳机连不上手机", "body": "配对总是失败",
+              "skill": "general"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303, r.text
+    ticket_url = r.headers["location"]
+    page = client.get(ticket_url)
+    assert f"/help/articles/{aid}" in page.text
+    client.get(ticket_url)  # looked at twice: still one intake that showed suggestions
+    done = client.post(
+        f"{ticket_url}/act", data={"csrf_token": token, "action": "deflect"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.status_code == 303, done.text
+    stats = kb.get("/search/deflection", kb.reviewer).json()
+    assert (stats["shown"], stats["solved"]) == (1, 1), stats

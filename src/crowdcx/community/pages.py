@@ -386,6 +386,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "comments": comments,
             "names": _names(uow, [q.author_id, *[a.author_id for a in answers], *commenters]),
             "can_edit_others": can_edit_others, "can_close": can_close, "can_flag": can_flag,
+            "staff": service.is_agent(ctx),
             "comment_hidden": comment_hidden, "comment_appealed": comment_appealed,
             "views": q.views + counters(request).pending(PostRow, "views", q.id),
             "original": service.readable_or_none(uow.session, ctx, q.duplicate_of),

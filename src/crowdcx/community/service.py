@@ -347,6 +347,20 @@ def readable_or_none(session: Session, ctx: BrandContext, post_id: int | None) -
         return None
 
 
+def question_of_ticket(session: Session, ctx: BrandContext, ticket: Any) -> PostRow | None:
+    """The community question this ticket was escalated from, if the viewer may read it.
+    The asker is the ticket's customer, so the per-author index finds it among their own
+    questions."""
+    question = session.scalar(
+        ctx.scoped(PostRow).where(
+            PostRow.author_id == ticket.customer_id,
+            PostRow.kind == "question",
+            PostRow.ticket_id == ticket.id,
+        )
+    )
+    return question if question is not None and _may_read(ctx, question) else None
+
+
 def _may_read(ctx: BrandContext, post: PostRow) -> bool:
     return (
         not post.hidden or is_agent(ctx) or (ctx.user is not None and ctx.user.id == post.author_id)
@@ -1380,7 +1394,10 @@ def _to_ticket(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datet
         body = body[: tickets.MAX_BODY - len(link)].rstrip() + link
     row = tickets.create_ticket(
         uow, ctx, asker,
-        tickets.Intake(question.title[:200], body, skill, question.language, "normal", {}),
+        tickets.Intake(
+            question.title[:200], body, skill, question.language, "normal", {},
+            opened_at=question.created_at,  # one case, one SLA clock: it began when asked
+        ),
         now,
     )  # fmt: skip
     question.ticket_id = row.id

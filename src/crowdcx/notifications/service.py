@@ -115,6 +115,9 @@ def text(row: NotificationRow) -> str:
     if row.kind == "escalated":
         return _("Nobody solved “%(title)s” in time, so an expert is on it now.") % {
             "title": title}  # fmt: skip
+    if row.kind == "ticket_resolved":
+        return _("Your ticket “%(subject)s” was resolved. Please rate the help.") % {
+            "subject": title}  # fmt: skip
     if row.kind == "invited":
         return _("%(brand)s invites you to apply as a paid expert.") % {
             "brand": p.get("brand", "")}  # fmt: skip

@@ -143,14 +143,19 @@ def create_ticket(
         "order_number": order_number,
         "address": address,
     }
+    at = now()
     try:
-        row = service.create_ticket(
-            uow,
-            ctx,
-            user,
-            service.Intake(subject, body, skill, language or None, "normal", fields),
-            now(),
-        )
+        intake = service.prepare_intake(
+            uow, ctx, user,
+            service.Intake(subject, body, skill, language or None, "normal", fields), at,
+        )  # fmt: skip
+        # As the API does: the intake's suggestions (shown on the ticket page) count once as
+        # shown in the deflection figures, searched before the first write.
+        text = f"{intake.row.subject}\n{intake.row.body}"
+        shown = suggest.for_text(uow.session, ctx, text, intake.row.language)
+        row = service.submit_intake(uow, ctx, intake, at)
+        if shown:
+            suggest.record_shown(uow.session, ctx, text, len(shown))
     except AppError as error:
         uow.rollback()
         policy, _roster = service.load_policy(uow.session, ctx)
@@ -234,9 +239,13 @@ def _ticket_page(
         if role is not lifecycle.Role.CUSTOMER and row.status not in ("closed", "deflected")
         else []
     )
+    from crowdcx.community import service as community  # community builds on tickets
+
+    asked = community.question_of_ticket(uow.session, ctx, row)
     context = {
         **_common(ctx),
         "t": row,
+        "question_url": f"/b/{ctx.brand.slug}/community/questions/{asked.id}" if asked else None,
         "subject": service.as_read(row.subject, row, allowed),
         "body": service.as_read(row.body, row, allowed),
         "role": role.value,

@@ -29,6 +29,7 @@ from crowdcx.kernel.language import LOCALES, detect_language, normalize_locale
 from crowdcx.kernel.markdown import one_line_break, render, says_something
 from crowdcx.kernel.money import Money
 from crowdcx.kernel.numbers import ascii_int
+from crowdcx.notifications import service as notes
 from crowdcx.payouts import rules as pay
 from crowdcx.payouts import service as money
 from crowdcx.payouts.models import LedgerPosting
@@ -744,6 +745,13 @@ def _on_event(
             "notice",
             {"kind": "ticket_resolved", "ticket": row.id, "text": text},
         )
+        # The live notice reaches only a customer on the site at this moment; the
+        # notification stays in their list and digest (as "an expert is on it" did for a
+        # question escalated into this ticket).
+        notes.notify(
+            session, ctx.brand.id, [row.customer_id], "ticket_resolved", {"title": row.subject},
+            f"/b/{ctx.brand.slug}/tickets/{row.id}", now,
+        )  # fmt: skip
     elif isinstance(event, lifecycle.EarningReversalDue):
         decision = pay.decide_reversal(
             str(row.id),
@@ -786,6 +794,16 @@ def _on_event(
             if stats is not None:
                 stats.csat_points += event.csat - 1
                 stats.csat_count += 1
+    elif isinstance(event, lifecycle.TicketDeflected):
+        from crowdcx.search import service as search
+
+        # A suggestion solved the case: it counts as solved in the deflection figures, once
+        # per ticket (the lifecycle deflects a ticket once; the key is the customer's, as
+        # web.deps.visitor_key makes it for a signed-in reader).
+        search.record(
+            session, ctx, "solved", "ticket", kind="ticket", ref_id=str(row.id), at=now,
+            visitor=f"u:{row.customer_id}",
+        )  # fmt: skip
     elif isinstance(event, lifecycle.FirstResponded):
         stats = _stats(session, ctx, int(event.responder_id))
         if stats is not None and event.seconds_since_claim is not None:
@@ -956,6 +974,9 @@ class Intake:
     language: str | None = None
     priority: str = "normal"
     customer_fields: Mapping[str, str] | None = None
+    # When the case began, if before this intake: a community question escalated into a
+    # ticket keeps the moment it was asked, so the case runs under one SLA clock.
+    opened_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -1057,7 +1078,7 @@ def prepare_intake(
         rung=[],
         quote_minor=quote.amount.minor,
         currency=quote.amount.currency,
-        created_at=now,
+        created_at=min(data.opened_at, now) if data.opened_at is not None else now,
         updated_at=now,
         escalated=False,
         version=0,
