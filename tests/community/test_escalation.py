@@ -168,3 +168,33 @@ def test_the_ticket_and_its_community_question_link_to_each_other(
     page = client.get(f"/b/{f.slug}/tickets/{direct.json()['id']}").text
     assert "/community/questions/" not in page
     assert f"/community/questions/{other}" not in page
+
+
+def test_the_question_page_says_where_its_ticket_stands(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The question page said "An expert is on this question" for ever, after the ticket had
+    gone to staff and been resolved."""
+    from tests.tickets.test_pages import sign_in
+
+    f = Forum(client, world, db)
+    qid = f.ask()
+    _age(db, qid)
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    sign_in(client, f.asker)
+
+    def stage(lang: str = "en") -> str:
+        html = client.get(f"/b/{f.slug}/community/questions/{qid}", params={"lang": lang}).text
+        return html.split('data-testid="ticket-stage">', 1)[1].split("<", 1)[0].strip()
+
+    # Asked three days ago, past the resolution target: the case's clock sent it to staff.
+    assert (
+        client.get(f.url(f"/tickets/{tid}"), headers=f.agent.auth).json()["status"] == "escalated"
+    )
+    assert stage() == "The brand's staff are on this question."
+    assert f.post(f"/tickets/{tid}/resolve", f.agent).status_code == 200
+    assert stage() == "The ticket made of this question has been resolved."
+    assert stage("ru") == "Обращение, созданное по этому вопросу, решено."
+    assert stage("zh-Hant") == "由此問題建立的工單已解決。"

@@ -390,6 +390,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "comment_hidden": comment_hidden, "comment_appealed": comment_appealed,
             "views": q.views + counters(request).pending(PostRow, "views", q.id),
             "original": service.readable_or_none(uow.session, ctx, q.duplicate_of),
+            "ticket_stage": service.ticket_stage(uow.session, ctx, q.ticket_id),
         },
         status=status,
     )  # fmt: skip

@@ -1379,6 +1379,27 @@ def _claim_for_escalation(uow: UnitOfWork, question_id: int) -> bool:
     return getattr(claimed, "rowcount", 0) == 1
 
 
+def ticket_stage(session: Session, ctx: BrandContext, ticket_id: int | None) -> str | None:
+    """Where the ticket a question became stands, for the question page: "expert" (routed
+    or worked by an expert), "staff" (with the brand's staff) or "done" (resolved, closed,
+    or solved by an article). None without a ticket. The page said "An expert is on this
+    question" for ever, however the ticket had ended."""
+    if not ticket_id:
+        return None
+    from crowdcx.tickets.models import TicketRow
+
+    status = session.scalar(
+        select(TicketRow.status).where(
+            TicketRow.brand_id == ctx.brand.id, TicketRow.id == ticket_id
+        )
+    )
+    if status is None:
+        return None
+    if status in ("resolved", "closed", "deflected"):
+        return "done"
+    return "staff" if status == "escalated" else "expert"
+
+
 def _to_ticket(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetime) -> int:
     from crowdcx.tickets import service as tickets
 
