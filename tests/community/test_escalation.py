@@ -126,6 +126,13 @@ def test_the_asker_hears_in_notifications_when_the_escalated_ticket_is_resolved(
     assert resolved[0]["text"] == (
         "Ваше обращение «Не работает роуминг в Турции» решено. Пожалуйста, оцените помощь."
     )
+    # Asked three days ago, past the resolution target: staff took it, and the notice says
+    # so (it said "an expert is on it" whoever took it).
+    escalated = [n for n in items if n["kind"] == "escalated"]
+    assert escalated[0]["text"] == (
+        "Никто не решил «Не работает роуминг в Турции» вовремя, поэтому вопросом занялись "
+        "сотрудники компании."
+    )
 
 
 def test_the_ticket_and_its_community_question_link_to_each_other(

@@ -1425,7 +1425,8 @@ def _to_ticket(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datet
     question.updated_at = now
     uow.session.flush()
     notes.notify(
-        uow.session, ctx.brand.id, [question.author_id], "escalated", {"title": question.title},
+        uow.session, ctx.brand.id, [question.author_id], "escalated",
+        {"title": question.title, "staff": row.status == "escalated"},  # past its target
         f"/b/{ctx.brand.slug}/tickets/{row.id}", now,
     )  # fmt: skip
     return row.id

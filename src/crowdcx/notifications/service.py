@@ -113,6 +113,9 @@ def text(row: NotificationRow) -> str:
     if row.kind == "membership":
         return _("Your application to “%(name)s” was accepted.") % {"name": p.get("name", "")}
     if row.kind == "escalated":
+        if p.get("staff"):  # the case was already past its target: straight to staff
+            return _("Nobody solved “%(title)s” in time, so the brand's staff are on it now.") % {
+                "title": title}  # fmt: skip
         return _("Nobody solved “%(title)s” in time, so an expert is on it now.") % {
             "title": title}  # fmt: skip
     if row.kind == "ticket_resolved":
