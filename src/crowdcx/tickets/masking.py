@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Final
 
 from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, DataAccessPolicy
@@ -360,8 +361,13 @@ _NAME_ENDING: Final = "[аяуюеиыойьмх]{0,3}"
 def _name_forms(name: object) -> re.Pattern[str] | None:
     """A pattern for the Russian case forms of the words of ``name`` (None if it has no
     Cyrillic word of at least four letters: shorter bases match too many other words)."""
+    return _name_pattern(str(name or "").lower())
+
+
+@lru_cache(maxsize=1024)  # every message and subject of a ticket is masked on each view
+def _name_pattern(name: str) -> re.Pattern[str] | None:
     bases = []
-    for word in str(name or "").lower().split():
+    for word in name.split():
         if not _CYRILLIC_WORD.match(word) or len(word) < 4:
             continue
         bases.append(word[:-1] if word[-1] in "аяйьоеиыу" else word)
