@@ -259,6 +259,34 @@ def add_member(uow: UnitOfWork, ctx: BrandContext, email: str, roles: Iterable[s
     return membership
 
 
+def join_as_customer(uow: UnitOfWork, ctx: BrandContext) -> tuple[Membership, bool]:
+    """A signed-in person makes themselves the brand's customer: the way a customer who signs
+    up gets in, since only a brand admin can hand out any other role. A member keeps the roles
+    they have. Returns the membership and whether it is new."""
+    if ctx.user is None:
+        raise unauthenticated()
+    session = uow.session
+    mine = (
+        ctx.scoped(Membership)
+        .where(Membership.user_id == ctx.user.id)
+        .options(selectinload(Membership.roles))
+    )
+    existing: Membership | None = session.scalar(mine)
+    if existing is not None:
+        return existing, False
+    membership = Membership(brand_id=ctx.brand.id, user_id=ctx.user.id)
+    membership.roles = [MembershipRole(brand_id=ctx.brand.id, role="customer")]
+    try:
+        with session.begin_nested():  # a double click: the other request made it
+            session.add(membership)
+    except IntegrityError:
+        again: Membership | None = session.scalar(mine)
+        if again is None:
+            raise
+        return again, False
+    return membership, True
+
+
 def set_roles(uow: UnitOfWork, ctx: BrandContext, user_id: int, roles: Iterable[str]) -> Membership:
     role_list = sorted(set(roles))
     problem = rules.roles_problem(role_list)
