@@ -57,3 +57,51 @@ def test_joining_by_api_gives_the_customer_role_only(client: TestClient, world: 
     assert kept.status_code == 200
     assert kept.json()["roles"] == ["agent"]  # a member keeps the roles they have
     assert client.post(f"/api/v1/brands/{slug}/join").status_code == 401
+
+
+def sign_in(client: TestClient, email: str) -> str:
+    token = csrf(client)
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "email": email, "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return token
+
+
+def test_a_brand_admin_changes_a_members_roles_on_the_members_page(
+    client: TestClient, world: World
+) -> None:
+    slug = world.brand(default_locale="ru", locales=["ru", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    customer = world.member(slug, ["customer"], name="Пётр")
+    token = sign_in(client, admin.email)
+    client.cookies.set("crowdcx_locale", "ru")
+    members = client.get(f"/b/{slug}/admin/members")
+    assert f'action="/b/{slug}/admin/members/{customer.id}"' in members.text
+    # Adding them again says to change their roles, and the page can.
+    again = client.post(
+        f"/b/{slug}/admin/members",
+        data={"csrf_token": token, "email": customer.email, "roles": ["expert"]},
+    )
+    assert again.status_code == 409
+    changed = client.post(
+        f"/b/{slug}/admin/members/{customer.id}",
+        data={"csrf_token": token, "roles": ["customer", "expert"]},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    listed = client.get(f"/api/v1/brands/{slug}/members", headers=admin.auth).json()["items"]
+    assert {m["user_id"]: m["roles"] for m in listed}[customer.id] == ["customer", "expert"]
+    # The page now lists them among the experts to configure.
+    assert "Пётр" in client.get(f"/b/{slug}/admin/policy").text
+    # The last brand admin cannot drop their own role; the refusal is in the page's language.
+    refused = client.post(
+        f"/b/{slug}/admin/members/{admin.id}",
+        data={"csrf_token": token, "roles": ["agent"]},
+    )
+    assert refused.status_code == 409
+    assert "хотя бы один администратор" in refused.text
+    nothing = client.post(f"/b/{slug}/admin/members/{customer.id}", data={"csrf_token": token})
+    assert nothing.status_code == 422

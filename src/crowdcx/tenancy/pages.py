@@ -44,9 +44,11 @@ def members(
     uow: Uow,
     cursor: str | None = None,
     added: int = 0,
+    changed: int = 0,
 ) -> Response:
     ctx = service.access_brand(uow.session, slug, user, "members.manage")
-    return _page(request, ctx, uow, cursor, message=_("Member added.") if added else "")
+    message = _("Member added.") if added else _("Roles saved.") if changed else ""
+    return _page(request, ctx, uow, cursor, message=message)
 
 
 @router.post("/b/{slug}/admin/members", dependencies=[CsrfChecked])
@@ -70,3 +72,31 @@ def add_member(
         )
     uow.commit()
     return RedirectResponse(f"/b/{slug}/admin/members?added=1", status_code=303)
+
+
+@router.post("/b/{slug}/admin/members/{user_id}", dependencies=[CsrfChecked])
+def change_roles(
+    slug: str,
+    user_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    roles: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """A member's roles, changed from their row: how a customer who signed up becomes an
+    expert, or an admin hands the brand on."""
+    ctx = service.access_brand(uow.session, slug, user, "members.manage")
+    try:
+        service.set_roles(uow, ctx, user_id, roles or [])
+    except AppError as error:
+        uow.rollback()
+        return _page(
+            request,
+            ctx,
+            uow,
+            None,
+            errors={f"roles-{user_id}": error.detail},
+            status=error.status,
+        )
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/admin/members?changed=1", status_code=303)
