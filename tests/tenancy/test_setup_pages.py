@@ -105,3 +105,52 @@ def test_a_brand_admin_changes_a_members_roles_on_the_members_page(
     assert "хотя бы один администратор" in refused.text
     nothing = client.post(f"/b/{slug}/admin/members/{customer.id}", data={"csrf_token": token})
     assert nothing.status_code == 422
+
+
+def test_a_brand_admin_creates_a_community_on_the_community_page(
+    client: TestClient, world: World
+) -> None:
+    slug = world.brand(default_locale="zh-Hant", locales=["zh-Hant", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    token = sign_in(client, admin.email)
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    home = client.get(f"/b/{slug}/community")
+    assert f'action="/b/{slug}/community/new"' in home.text
+    # A name in Chinese with a Chinese address name: refused in the reader's language, and
+    # what was typed stays in the form.
+    refused = client.post(
+        f"/b/{slug}/community/new",
+        data={"csrf_token": token, "name": "耳機討論區", "slug": "耳機", "description": "藍牙"},
+    )
+    assert refused.status_code == 422
+    assert "拉丁字母" in refused.text
+    assert 'value="耳機討論區"' in refused.text
+    made = client.post(
+        f"/b/{slug}/community/new",
+        data={"csrf_token": token, "name": "耳機討論區", "slug": "headphones", "description": ""},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    assert made.headers["location"] == f"/b/{slug}/community/c/headphones"
+    assert "耳機討論區" in client.get(made.headers["location"]).text
+    # A customer who joined can now ask in it.
+    customer = world.member(slug, ["customer"])
+    customer_client = TestClient(client.app)
+    ctoken = sign_in(customer_client, customer.email)
+    assert (
+        f'action="/b/{slug}/community/new"' not in customer_client.get(f"/b/{slug}/community").text
+    )
+    asked = customer_client.post(
+        f"/b/{slug}/community/ask",
+        data={"csrf_token": ctoken, "community": "headphones", "title": "耳機無法配對怎麼辦",
+              "body": "藍牙耳機一直連不上手機", "tags": "", "language": "zh-Hant"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert asked.status_code == 303, asked.text
+    assert (
+        customer_client.post(
+            f"/b/{slug}/community/new",
+            data={"csrf_token": ctoken, "name": "x", "slug": "x"},
+        ).status_code
+        == 403
+    )
