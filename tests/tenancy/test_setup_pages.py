@@ -154,3 +154,52 @@ def test_a_brand_admin_creates_a_community_on_the_community_page(
         ).status_code
         == 403
     )
+
+
+def test_the_platform_admin_creates_a_brand_on_a_page(client: TestClient, world: World) -> None:
+    operator = world.person(platform_admin=True)
+    token = sign_in(client, operator.email)
+    client.cookies.set("crowdcx_locale", "ru")
+    assert 'href="/admin/brands/new"' in client.get("/").text
+    form = client.get("/admin/brands/new")
+    assert form.status_code == 200
+    assert "Валюта" in form.text
+    refused = client.post(
+        "/admin/brands/new",
+        data={"csrf_token": token, "slug": "нева", "name": "Нева Маркет",
+              "default_locale": "ru", "locales": ["ru", "en"], "currency": "RUB",
+              "timezone": "Europe/Moscow"},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "латинских букв" in refused.text  # in the operator's language, next to the field
+    assert 'value="Нева Маркет"' in refused.text
+    made = client.post(
+        "/admin/brands/new",
+        data={"csrf_token": token, "slug": "neva", "name": "Нева Маркет",
+              "default_locale": "ru", "locales": ["ru", "en"], "currency": "rub",
+              "timezone": "Europe/Moscow"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert made.status_code == 303
+    assert made.headers["location"] == "/b/neva/admin/members?created=1"
+    brand = client.get("/api/v1/brands/neva").json()
+    assert brand["name"] == "Нева Маркет"
+    assert brand["locales"] == ["ru", "en"]
+    assert brand["settings"]["currency"] == "RUB"
+    assert brand["settings"]["timezone"] == "Europe/Moscow"
+    # Next step: make someone its brand admin, on the page the operator lands on.
+    assert "администратор" in client.get(made.headers["location"]).text.lower()
+    # Only the platform administrator sees and uses the form.
+    other = TestClient(client.app)
+    person = world.person()
+    other_token = sign_in(other, person.email)
+    assert 'href="/admin/brands/new"' not in other.get("/").text
+    assert other.get("/admin/brands/new").status_code == 403
+    assert (
+        other.post(
+            "/admin/brands/new",
+            data={"csrf_token": other_token, "slug": "x1", "name": "X",
+                  "default_locale": "en", "locales": ["en"]},
+        ).status_code
+        == 403
+    )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Brand administration pages: members and their roles."""
+"""Brand administration pages: creating a brand (platform administrator), members and their
+roles."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from crowdcx.kernel.errors import AppError
+from crowdcx.identity.models import User
+from crowdcx.kernel.errors import AppError, forbidden
 from crowdcx.kernel.i18n import N_, _
+from crowdcx.kernel.language import LOCALES
 from crowdcx.tenancy import service
 from crowdcx.tenancy.rules import ROLES
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow
@@ -45,9 +48,18 @@ def members(
     cursor: str | None = None,
     added: int = 0,
     changed: int = 0,
+    created: int = 0,
 ) -> Response:
     ctx = service.access_brand(uow.session, slug, user, "members.manage")
-    message = _("Member added.") if added else _("Roles saved.") if changed else ""
+    message = (
+        _("Member added.")
+        if added
+        else _("Roles saved.")
+        if changed
+        else _("The brand is ready. Make someone its brand admin: add them here by e-mail.")
+        if created
+        else ""
+    )
     return _page(request, ctx, uow, cursor, message=message)
 
 
@@ -100,3 +112,97 @@ def change_roles(
         )
     uow.commit()
     return RedirectResponse(f"/b/{slug}/admin/members?changed=1", status_code=303)
+
+
+# Currencies and time zones offered while typing (any ISO 4217 code / IANA zone is taken).
+CURRENCY_CHOICES = ("CNY", "TWD", "HKD", "RUB", "USD", "EUR", "KZT", "BYN", "SGD", "MOP")
+TIMEZONE_CHOICES = (
+    "Asia/Shanghai",
+    "Asia/Taipei",
+    "Asia/Hong_Kong",
+    "Europe/Moscow",
+    "Asia/Yekaterinburg",
+    "Asia/Novosibirsk",
+    "Asia/Vladivostok",
+    "UTC",
+)
+
+
+def _require_platform_admin(user: User) -> None:
+    if not user.is_platform_admin:
+        raise forbidden(
+            _("Only a platform administrator can create brands."), "platform_admin_required"
+        )
+
+
+def _brand_form(
+    request: Request, form: dict[str, object], errors: dict[str, str], status: int = 200
+) -> Response:
+    context = {
+        "form": form,
+        "errors": errors,
+        "currencies": CURRENCY_CHOICES,
+        "timezones": TIMEZONE_CHOICES,
+    }
+    return page(request, "brand_new.html", context, status=status)
+
+
+@router.get("/admin/brands/new")
+def new_brand_form(request: Request, user: CurrentUser) -> Response:
+    _require_platform_admin(user)
+    form: dict[str, object] = {
+        "default_locale": user.locale,
+        "locales": [user.locale],
+        "currency": "",
+        "timezone": "",
+    }
+    return _brand_form(request, form, {})
+
+
+@router.post("/admin/brands/new", dependencies=[CsrfChecked])
+def create_brand(
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    slug: Annotated[str, Form(max_length=40)] = "",
+    name: Annotated[str, Form(max_length=120)] = "",
+    default_locale: Annotated[str, Form(max_length=16)] = "",
+    locales: Annotated[list[str] | None, Form()] = None,
+    currency: Annotated[str, Form(max_length=8)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """What ``POST /api/v1/brands`` and ``crowdcx create-brand`` do, from a form; then on to
+    the new brand's members page, where the operator makes someone its brand admin."""
+    _require_platform_admin(user)
+    chosen = [loc for loc in LOCALES if loc in (locales or [])] + [
+        loc for loc in (locales or []) if loc not in LOCALES
+    ]
+    form: dict[str, object] = {
+        "slug": slug,
+        "name": name,
+        "default_locale": default_locale,
+        "locales": chosen,
+        "currency": currency,
+        "timezone": timezone,
+    }
+    settings = {
+        key: value.strip()
+        for key, value in (("currency", currency), ("timezone", timezone))
+        if value.strip()
+    }
+    try:
+        brand = service.create_brand(
+            uow,
+            slug=slug,
+            name=name,
+            default_locale=default_locale,
+            locales=chosen,
+            settings=settings,
+        )
+    except AppError as error:
+        uow.rollback()
+        field = (error.field or "slug").removeprefix("settings.")
+        return _brand_form(request, form, {field: error.detail}, error.status)
+    uow.commit()
+    request.app.state.brand_locales.forget(brand.slug)
+    return RedirectResponse(f"/b/{brand.slug}/admin/members?created=1", status_code=303)
