@@ -79,6 +79,35 @@ def test_a_lower_case_currency_is_stored_upper_case_and_tickets_come_in(
     assert ticket.json()["currency"] == "RUB"
 
 
+def test_a_currency_that_is_no_iso_code_is_refused_with_the_code_meant(
+    client: TestClient, world: World
+) -> None:
+    """ "RMB" and "NTD", what people write for yuan and Taiwan dollars, were stored: tickets
+    were priced and experts paid in a currency no bank knows."""
+    admin = world.person(platform_admin=True)
+    body = {"slug": "tw-shop", "name": "台灣小舖", "default_locale": "zh-Hant",
+            "locales": ["zh-Hant"], "settings": {"currency": "NTD"}}  # fmt: skip
+    refused = client.post(
+        "/api/v1/brands", json=body, headers={**admin.auth, "Accept-Language": "zh-Hant"}
+    )
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert (problem["code"], problem["field"]) == ("currency_unknown", "settings.currency")
+    assert "TWD" in problem["detail"]
+    assert "NTD" in problem["detail"]
+    assert "貨幣" in problem["detail"]
+    made_up = client.post(
+        "/api/v1/brands",
+        json={**body, "settings": {"currency": "XYZ"}},
+        headers={**admin.auth, "Accept-Language": "ru"},
+    )
+    assert made_up.status_code == 422
+    assert made_up.json()["code"] == "currency_unknown"
+    assert "ISO 4217" in made_up.json()["detail"]
+    body["settings"] = {"currency": "twd"}
+    assert client.post("/api/v1/brands", json=body, headers=admin.auth).status_code == 201
+
+
 def test_unknown_brand_is_404_problem(client: TestClient) -> None:
     response = client.get("/api/v1/brands/nope")
     assert response.status_code == 404

@@ -204,6 +204,19 @@ def checked_settings(settings: dict[str, Any]) -> dict[str, Any]:
         rules.timezone_problem(str(out["timezone"])),
         rules.currency_problem(out["currency"]),
     ):
+        if problem is not None and problem.code == "currency_unknown":
+            typed = {"typed": out["currency"], "code": problem.meant}
+            raise invalid(
+                problem.field,
+                _("“%(typed)s” is not an ISO 4217 currency code; write %(code)s.") % typed
+                if problem.meant
+                else _(
+                    "“%(typed)s” is no currency in ISO 4217; give its three-letter code, "
+                    "e.g. CNY, TWD, RUB or USD."
+                )
+                % typed,
+                problem.code,
+            )
         if problem is not None:
             raise violation_error(problem)
     return out

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crowdcx.kernel.language import LOCALES
 from crowdcx.payouts.rules import RateCard, TimeBand
 from crowdcx.routing.rules import MAX_TIER, RoutingMode, RoutingWeights, SkillDef
-from crowdcx.tenancy.rules import CURRENCY_RE
+from crowdcx.tenancy.rules import is_currency
 from crowdcx.tickets.rules import (
     BusinessHours,
     LifecyclePolicy,
@@ -344,7 +344,7 @@ def _check_sla(sla: SlaPolicy) -> list[Violation]:
 def _check_rate_card(p: BrandPolicy) -> list[Violation]:
     card = p.rate_card
     out: list[Violation] = []
-    if not (isinstance(card.currency, str) and CURRENCY_RE.fullmatch(card.currency)):
+    if not is_currency(card.currency):
         out.append(_m("currency_invalid", "rate_card.currency"))
     for skill, amount in card.base_minor.items():
         out += _amount(amount, f"rate_card.base_minor.{skill}", skill=skill)
