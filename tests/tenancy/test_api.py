@@ -108,6 +108,25 @@ def test_a_currency_that_is_no_iso_code_is_refused_with_the_code_meant(
     assert client.post("/api/v1/brands", json=body, headers=admin.auth).status_code == 201
 
 
+def test_brand_languages_are_taken_in_their_common_spellings(
+    client: TestClient, world: World
+) -> None:
+    """The conventions promise zh_TW or ru-RU are accepted and normalised; a brand refused
+    them as unknown languages."""
+    admin = world.person(platform_admin=True)
+    body = {"slug": "tw-shop", "name": "台灣小舖", "default_locale": "zh_TW",
+            "locales": ["zh-tw", "en-US"]}  # fmt: skip
+    made = client.post("/api/v1/brands", json=body, headers=admin.auth)
+    assert made.status_code == 201, made.text
+    assert (made.json()["default_locale"], made.json()["locales"]) == ("zh-Hant", ["zh-Hant", "en"])
+    twice = {**body, "slug": "tw-shop-2", "locales": ["zh-Hant", "zh_TW"]}
+    again = client.post("/api/v1/brands", json=twice, headers=admin.auth)
+    assert (again.status_code, again.json()["code"]) == (422, "locales_duplicate")
+    unknown = {**body, "slug": "de-shop", "locales": ["de-DE"], "default_locale": "de"}
+    refused = client.post("/api/v1/brands", json=unknown, headers=admin.auth)
+    assert (refused.status_code, refused.json()["code"]) == (422, "locale_unknown")
+
+
 def test_unknown_brand_is_404_problem(client: TestClient) -> None:
     response = client.get("/api/v1/brands/nope")
     assert response.status_code == 404

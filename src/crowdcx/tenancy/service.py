@@ -20,7 +20,7 @@ from crowdcx.identity.rules import normalize_email
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, conflict, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
-from crowdcx.kernel.language import LOCALES
+from crowdcx.kernel.language import LOCALES, normalize_locale
 from crowdcx.kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 from crowdcx.tenancy import rules
 from crowdcx.tenancy.events import MemberAdded
@@ -164,6 +164,10 @@ def create_brand(
 ) -> Brand:
     slug = slug.strip().lower()
     name = name.strip()
+    # zh_TW, ru-RU, en-US …: the spellings people and browsers use (an unknown one stays as
+    # typed and is refused by name).
+    default_locale = normalize_locale(default_locale) or default_locale
+    locales = [normalize_locale(loc) or loc for loc in locales]
     if not name:
         raise invalid("name", _("Enter the brand's name."), "required")
     for problem in (
