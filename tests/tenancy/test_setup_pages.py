@@ -203,3 +203,19 @@ def test_the_platform_admin_creates_a_brand_on_a_page(client: TestClient, world:
         ).status_code
         == 403
     )  # fmt: skip
+
+
+def test_a_new_brands_ticket_policy_serves_the_brands_languages(
+    client: TestClient, world: World
+) -> None:
+    """A Russian/English brand started with a policy serving all four languages: its admin
+    was offered Chinese and Taiwanese Chinese for every expert."""
+    slug = world.brand(default_locale="ru", locales=["ru", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    world.member(slug, ["expert"], name="Сергей")
+    policy = client.get(f"/api/v1/brands/{slug}/policy", headers=admin.auth).json()
+    assert policy["languages"] == ["ru", "en"]
+    sign_in(client, admin.email)
+    page = client.get(f"/b/{slug}/admin/policy")
+    assert 'name="languages" value="ru"' in page.text
+    assert 'name="languages" value="zh-Hans"' not in page.text

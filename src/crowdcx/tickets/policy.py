@@ -147,9 +147,11 @@ class BrandPolicy:
 # --------------------------------------------------------------------------------------------
 
 
-def default_policy(currency: str = "CNY", timezone: str = "Asia/Shanghai") -> BrandPolicy:
-    """What a new brand starts with: three skills, 4 h / 24 h SLA around the clock, tiered
-    access (tier 0 sees only the name, tier 3 everything), push and pull."""
+def default_policy(
+    currency: str = "CNY", timezone: str = "Asia/Shanghai", languages: tuple[str, ...] = LOCALES
+) -> BrandPolicy:
+    """What a new brand starts with: its own languages, three skills, 4 h / 24 h SLA around
+    the clock, tiered access (tier 0 sees only the name, tier 3 everything), push and pull."""
     skills = (
         SkillDef("general"),
         SkillDef("orders", required_tier=1, needs_fields=frozenset({"order_number"})),
@@ -182,7 +184,7 @@ def default_policy(currency: str = "CNY", timezone: str = "Asia/Shanghai") -> Br
         )
     )
     return BrandPolicy(
-        languages=LOCALES,
+        languages=tuple(lang for lang in languages if lang in LOCALES) or LOCALES,
         skills=skills,
         sla=SlaPolicy(first_response_s=4 * 3600, resolution_s=24 * 3600),
         rate_card=card,
