@@ -219,3 +219,19 @@ def test_a_new_brands_ticket_policy_serves_the_brands_languages(
     page = client.get(f"/b/{slug}/admin/policy")
     assert 'name="languages" value="ru"' in page.text
     assert 'name="languages" value="zh-Hans"' not in page.text
+
+
+def test_a_customer_reads_the_default_topics_in_their_language(
+    client: TestClient, world: World
+) -> None:
+    """The ticket form offered a Chinese or Russian customer the skill codes "general",
+    "orders" and "billing" as its topics."""
+    slug = world.brand(default_locale="zh-Hant", locales=["zh-Hant", "ru"])
+    customer = world.member(slug, ["customer"])
+    sign_in(client, customer.email)
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    form = client.get(f"/b/{slug}/tickets/new").text
+    assert '<option value="orders" >訂單與配送</option>' in form
+    assert ">general<" not in form
+    client.cookies.set("crowdcx_locale", "ru")
+    assert ">Оплата и счета<" in client.get(f"/b/{slug}/tickets/new").text
