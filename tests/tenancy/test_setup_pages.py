@@ -235,3 +235,16 @@ def test_a_customer_reads_the_default_topics_in_their_language(
     assert ">general<" not in form
     client.cookies.set("crowdcx_locale", "ru")
     assert ">Оплата и счета<" in client.get(f"/b/{slug}/tickets/new").text
+
+
+def test_forms_of_a_brand_offer_the_languages_it_serves(client: TestClient, world: World) -> None:
+    """The ask and article forms of a Russian/English brand offered Chinese too."""
+    slug = world.brand(default_locale="ru", locales=["ru", "en"])
+    admin = world.member(slug, ["brand_admin", "customer"])
+    sign_in(client, admin.email)
+    client.cookies.set("crowdcx_locale", "ru")
+    for path in (f"/b/{slug}/community/ask", f"/b/{slug}/help/new"):
+        form = client.get(path).text
+        assert 'value="ru"' in form, path
+        assert 'value="en"' in form, path
+        assert 'value="zh-Hans"' not in form.split("</header>", 1)[1], path
