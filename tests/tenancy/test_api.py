@@ -127,6 +127,30 @@ def test_brand_languages_are_taken_in_their_common_spellings(
     assert (refused.status_code, refused.json()["code"]) == (422, "locale_unknown")
 
 
+def test_brand_and_community_names_are_cleaned_like_peoples_names(
+    client: TestClient, world: World
+) -> None:
+    """A brand named with zero-width spaces only was created (a blank card on the start
+    page), and a bidi override in a name reversed the text after it wherever it showed."""
+    admin = world.person(platform_admin=True)
+    headers = {**admin.auth, "Accept-Language": "ru"}
+    body = {"slug": "zw", "name": "\u200b\u200b", "default_locale": "ru", "locales": ["ru"]}
+    blank = client.post("/api/v1/brands", json=body, headers=headers)
+    assert (blank.status_code, blank.json()["code"]) == (422, "blank_name")
+    assert blank.json()["field"] == "name"
+    body["name"] = "Нева\u202e Маркет\u200b"
+    made = client.post("/api/v1/brands", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["name"] == "Нева Маркет"
+    community = {"slug": "main", "name": "\u200b\u3164"}
+    refused = client.post("/api/v1/brands/zw/communities", json=community, headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (422, "blank_name")
+    community["name"] = "Общий\u202e раздел"
+    made = client.post("/api/v1/brands/zw/communities", json=community, headers=headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["name"] == "Общий раздел"
+
+
 def test_unknown_brand_is_404_problem(client: TestClient) -> None:
     response = client.get("/api/v1/brands/nope")
     assert response.status_code == 404

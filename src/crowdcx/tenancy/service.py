@@ -16,12 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from crowdcx.identity.models import User
-from crowdcx.identity.rules import normalize_email
+from crowdcx.identity.rules import clean_display_name, normalize_email
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, conflict, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, normalize_locale
 from crowdcx.kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from crowdcx.kernel.text import visible
 from crowdcx.tenancy import rules
 from crowdcx.tenancy.events import MemberAdded
 from crowdcx.tenancy.models import Brand, Membership, MembershipRole
@@ -163,7 +164,7 @@ def create_brand(
     settings: dict[str, Any] | None = None,
 ) -> Brand:
     slug = slug.strip().lower()
-    name = name.strip()
+    name = clean_name(name)
     # zh_TW, ru-RU, en-US …: the spellings people and browsers use (an unknown one stays as
     # typed and is refused by name).
     default_locale = normalize_locale(default_locale) or default_locale
@@ -190,6 +191,20 @@ def create_brand(
         session.rollback()
         raise _slug_taken() from None
     return brand
+
+
+def clean_name(value: str) -> str:
+    """A brand's or community's name as stored: cleaned as people's names are
+    (:func:`identity.rules.clean_display_name`: composed, no zero-width or bidi controls),
+    or a 422 ``blank_name`` when nothing visible is left of what was typed."""
+    cleaned = clean_display_name(value)
+    if value.strip() and not visible(cleaned):
+        raise invalid(
+            "name",
+            _("This name has no visible characters; enter the name people will see."),
+            "blank_name",
+        )
+    return cleaned
 
 
 def checked_settings(settings: dict[str, Any]) -> dict[str, Any]:
