@@ -248,3 +248,58 @@ def test_forms_of_a_brand_offer_the_languages_it_serves(client: TestClient, worl
         assert 'value="ru"' in form, path
         assert 'value="en"' in form, path
         assert 'value="zh-Hans"' not in form.split("</header>", 1)[1], path
+
+
+def test_a_brand_admin_edits_the_brands_name_tagline_and_colours(
+    client: TestClient, world: World
+) -> None:
+    """Nothing about a brand could be changed once created: its page kept an empty tagline
+    and the default blue, and a misspelt name stayed."""
+    slug = world.brand(default_locale="zh-Hans", locales=["zh-Hans", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    token = sign_in(client, admin.email)
+    client.cookies.set("crowdcx_locale", "zh-Hans")
+    assert f'href="/b/{slug}/admin/brand"' in client.get(f"/b/{slug}/").text
+    form = client.get(f"/b/{slug}/admin/brand")
+    assert form.status_code == 200
+    assert 'name="tagline_zh-Hans"' in form.text
+    assert 'name="tagline_ru"' not in form.text  # only the brand's languages
+    bad = client.post(
+        f"/b/{slug}/admin/brand",
+        data={"csrf_token": token, "name": "光影电子", "primary_color": "红色",
+              "accent_color": "#fdeceb", "timezone": "Asia/Shanghai",
+              "tagline_zh-Hans": "智能家居与耳机"},
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert "#RRGGBB" in bad.text
+    assert 'value="智能家居与耳机"' in bad.text
+    saved = client.post(
+        f"/b/{slug}/admin/brand",
+        data={"csrf_token": token, "name": "光影电子", "primary_color": "#b3261e",
+              "accent_color": "#fdeceb", "timezone": "Asia/Shanghai",
+              "tagline_zh-Hans": "智能家居与耳机", "tagline_en": "Smart home"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303
+    home = client.get(f"/b/{slug}/").text
+    assert "智能家居与耳机" in home
+    assert "#b3261e" in home
+    brand = client.get(f"/api/v1/brands/{slug}").json()
+    assert brand["name"] == "光影电子"
+    assert brand["settings"]["tagline"] == {"zh-Hans": "智能家居与耳机", "en": "Smart home"}
+    assert brand["settings"]["timezone"] == "Asia/Shanghai"
+    assert brand["settings"]["currency"] == "USD"  # not changed here: the ledger is in it
+    patched = client.patch(
+        f"/api/v1/brands/{slug}", json={"settings": {"tagline": {"en": "Headphones"}}},
+        headers=admin.auth,
+    )  # fmt: skip
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["settings"]["tagline"] == {"en": "Headphones"}
+    assert patched.json()["name"] == "光影电子"
+    customer = world.member(slug, ["customer"])
+    denied = client.patch(f"/api/v1/brands/{slug}", json={"name": "X"}, headers=customer.auth)
+    assert denied.status_code == 403
+    currency = client.patch(
+        f"/api/v1/brands/{slug}", json={"settings": {"currency": "CNY"}}, headers=admin.auth
+    )
+    assert currency.status_code == 422

@@ -17,6 +17,7 @@ from crowdcx.tenancy.schemas import (
     BrandCreate,
     BrandOut,
     BrandPage,
+    BrandUpdate,
     MemberCreate,
     MemberOut,
     MemberPage,
@@ -82,6 +83,16 @@ def list_brands(
 @router.get("/{slug}", response_model=BrandOut)
 def get_brand(slug: str, uow: Uow) -> BrandOut:
     return brand_out(service.get_brand(uow.session, slug))
+
+
+@router.patch("/{slug}", response_model=BrandOut)
+def update_brand(slug: str, body: BrandUpdate, user: CurrentUser, uow: Uow) -> BrandOut:
+    ctx = service.access_brand(uow.session, slug, user, "brand.manage")
+    settings = body.settings.model_dump(exclude_unset=True) if body.settings else {}
+    brand = service.update_brand(uow, ctx, name=body.name, settings=settings)
+    out = brand_out(brand)
+    uow.commit()
+    return out
 
 
 @router.post("/{slug}/members", status_code=201, response_model=MemberOut)

@@ -20,6 +20,7 @@ from crowdcx.web.templating import NavItem, page, register_nav
 
 router = APIRouter(include_in_schema=False)
 register_nav(NavItem(N_("Members"), "admin/members", "members.manage"))
+register_nav(NavItem(N_("Brand settings"), "admin/brand", "brand.manage"))
 
 
 def _page(
@@ -206,3 +207,83 @@ def create_brand(
     uow.commit()
     request.app.state.brand_locales.forget(brand.slug)
     return RedirectResponse(f"/b/{brand.slug}/admin/members?created=1", status_code=303)
+
+
+def _settings_page(
+    request: Request,
+    ctx: service.BrandContext,
+    form: dict[str, object],
+    errors: dict[str, str],
+    status: int = 200,
+    message: str = "",
+) -> Response:
+    context = {
+        "ctx": ctx,
+        "form": form,
+        "errors": errors,
+        "message": message,
+        "timezones": TIMEZONE_CHOICES,
+    }
+    return page(request, "brand_settings.html", context, status=status)
+
+
+@router.get("/b/{slug}/admin/brand")
+def brand_settings(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, saved: int = 0
+) -> Response:
+    ctx = service.access_brand(uow.session, slug, user, "brand.manage")
+    brand = ctx.brand
+    form: dict[str, object] = {
+        "name": brand.name,
+        "primary_color": brand.settings.get("primary_color", ""),
+        "accent_color": brand.settings.get("accent_color", ""),
+        "timezone": brand.settings.get("timezone", ""),
+        "tagline": dict(brand.settings.get("tagline") or {}),
+    }
+    return _settings_page(request, ctx, form, {}, message=_("Saved.") if saved else "")
+
+
+Tagline = Annotated[str, Form(max_length=300)]
+
+
+@router.post("/b/{slug}/admin/brand", dependencies=[CsrfChecked])
+def save_brand_settings(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    name: Annotated[str, Form(max_length=120)] = "",
+    primary_color: Annotated[str, Form(max_length=7)] = "",
+    accent_color: Annotated[str, Form(max_length=7)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "",
+    tagline_zh_hans: Annotated[str, Form(alias="tagline_zh-Hans", max_length=300)] = "",
+    tagline_zh_hant: Annotated[str, Form(alias="tagline_zh-Hant", max_length=300)] = "",
+    tagline_ru: Tagline = "",
+    tagline_en: Tagline = "",
+) -> Response:
+    """Name, colours, time zone and a tagline per language the brand serves."""
+    ctx = service.access_brand(uow.session, slug, user, "brand.manage")
+    typed = {"zh-Hans": tagline_zh_hans, "zh-Hant": tagline_zh_hant, "ru": tagline_ru,
+             "en": tagline_en}  # fmt: skip
+    tagline = {loc: typed[loc] for loc in ctx.brand.locales if loc in typed}
+    form: dict[str, object] = {
+        "name": name,
+        "primary_color": primary_color.strip(),
+        "accent_color": accent_color.strip(),
+        "timezone": timezone.strip(),
+        "tagline": tagline,
+    }
+    settings = {
+        "primary_color": primary_color.strip(),
+        "accent_color": accent_color.strip(),
+        "timezone": timezone.strip() or "UTC",
+        "tagline": tagline,
+    }
+    try:
+        service.update_brand(uow, ctx, name=name, settings=settings)
+    except AppError as error:
+        uow.rollback()
+        field = (error.field or "name").removeprefix("settings.")
+        return _settings_page(request, ctx, form, {field: error.detail}, error.status)
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/admin/brand?saved=1", status_code=303)

@@ -193,6 +193,39 @@ def create_brand(
     return brand
 
 
+EDITABLE_SETTINGS = frozenset({"primary_color", "accent_color", "timezone", "tagline"})
+
+
+def update_brand(
+    uow: UnitOfWork, ctx: BrandContext, *, name: str | None, settings: dict[str, Any]
+) -> Brand:
+    """A brand admin changes the brand's name and look (colours, tagline per language, time
+    zone). The currency is not among them: tickets, earnings and rewards are booked in it."""
+    ctx.require("brand.manage")
+    unknown = sorted(set(settings) - EDITABLE_SETTINGS)
+    if unknown:
+        raise invalid(
+            f"settings.{unknown[0]}",
+            _("This setting cannot be changed once the brand exists."),
+            "setting_fixed",
+        )
+    brand = ctx.brand
+    if name is not None:
+        cleaned = clean_name(name)
+        if not cleaned:
+            raise invalid("name", _("Enter the brand's name."), "required")
+        brand.name = cleaned
+    if "tagline" in settings:
+        tagline = settings["tagline"] or {}
+        settings = {
+            **settings,
+            "tagline": {loc: text.strip() for loc, text in tagline.items() if str(text).strip()},
+        }
+    brand.settings = checked_settings({**DEFAULT_SETTINGS, **brand.settings, **settings})
+    uow.session.flush()
+    return brand
+
+
 def clean_name(value: str) -> str:
     """A brand's or community's name as stored: cleaned as people's names are
     (:func:`identity.rules.clean_display_name`: composed, no zero-width or bidi controls),
