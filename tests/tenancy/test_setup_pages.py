@@ -303,3 +303,27 @@ def test_a_brand_admin_edits_the_brands_name_tagline_and_colours(
         f"/api/v1/brands/{slug}", json={"settings": {"currency": "CNY"}}, headers=admin.auth
     )
     assert currency.status_code == 422
+
+
+def test_create_brand_on_the_command_line_takes_currency_and_time_zone(
+    client: TestClient, database_url: str
+) -> None:
+    """`crowdcx create-brand` made every brand USD in UTC, and the currency cannot be changed
+    afterwards: an operator following the README got a Russian brand paying in dollars."""
+    from typer.testing import CliRunner
+
+    from crowdcx.cli import app as cli
+
+    runner = CliRunner()
+    env = {"CROWDCX_DATABASE_URL": database_url}
+    args = ["create-brand", "--slug", "volga2", "--name", "Волга", "--default-locale", "ru_RU",
+            "--locales", "ru,en", "--currency", "rub", "--timezone", "Europe/Moscow"]  # fmt: skip
+    made = runner.invoke(cli, args, env=env)
+    assert made.exit_code == 0, made.output
+    brand = client.get("/api/v1/brands/volga2").json()
+    assert brand["settings"]["currency"] == "RUB"
+    assert brand["settings"]["timezone"] == "Europe/Moscow"
+    assert brand["default_locale"] == "ru"
+    wrong = runner.invoke(cli, [*args[:2], "volga3", *args[3:-4], "--currency", "RUR"], env=env)
+    assert wrong.exit_code != 0
+    assert "RUB" in wrong.output
