@@ -126,6 +126,10 @@ def create_brand(
     name: Annotated[str, typer.Option(help="Brand name shown to customers.")],
     default_locale: Annotated[str, typer.Option(help="zh-Hans, zh-Hant, ru or en.")] = "en",
     locales: Annotated[str, typer.Option(help="Comma-separated enabled languages.")] = "",
+    currency: Annotated[
+        str, typer.Option(help="ISO 4217 code tickets are priced and paid in (fixed later).")
+    ] = "USD",
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Asia/Shanghai.")] = "UTC",
 ) -> None:
     """Create a brand."""
     from crowdcx.tenancy import service
@@ -133,7 +137,12 @@ def create_brand(
     enabled = [x.strip() for x in locales.split(",") if x.strip()] or [default_locale]
     with _transaction() as uow:
         service.create_brand(
-            uow, slug=slug, name=name, default_locale=default_locale, locales=enabled
+            uow,
+            slug=slug,
+            name=name,
+            default_locale=default_locale,
+            locales=enabled,
+            settings={"currency": currency, "timezone": timezone},
         )
     console.print(f"[green]Brand {slug} created.[/green]")
 

@@ -79,6 +79,78 @@ def test_a_lower_case_currency_is_stored_upper_case_and_tickets_come_in(
     assert ticket.json()["currency"] == "RUB"
 
 
+def test_a_currency_that_is_no_iso_code_is_refused_with_the_code_meant(
+    client: TestClient, world: World
+) -> None:
+    """ "RMB" and "NTD", what people write for yuan and Taiwan dollars, were stored: tickets
+    were priced and experts paid in a currency no bank knows."""
+    admin = world.person(platform_admin=True)
+    body = {"slug": "tw-shop", "name": "台灣小舖", "default_locale": "zh-Hant",
+            "locales": ["zh-Hant"], "settings": {"currency": "NTD"}}  # fmt: skip
+    refused = client.post(
+        "/api/v1/brands", json=body, headers={**admin.auth, "Accept-Language": "zh-Hant"}
+    )
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert (problem["code"], problem["field"]) == ("currency_unknown", "settings.currency")
+    assert "TWD" in problem["detail"]
+    assert "NTD" in problem["detail"]
+    assert "貨幣" in problem["detail"]
+    made_up = client.post(
+        "/api/v1/brands",
+        json={**body, "settings": {"currency": "XYZ"}},
+        headers={**admin.auth, "Accept-Language": "ru"},
+    )
+    assert made_up.status_code == 422
+    assert made_up.json()["code"] == "currency_unknown"
+    assert "ISO 4217" in made_up.json()["detail"]
+    body["settings"] = {"currency": "twd"}
+    assert client.post("/api/v1/brands", json=body, headers=admin.auth).status_code == 201
+
+
+def test_brand_languages_are_taken_in_their_common_spellings(
+    client: TestClient, world: World
+) -> None:
+    """The conventions promise zh_TW or ru-RU are accepted and normalised; a brand refused
+    them as unknown languages."""
+    admin = world.person(platform_admin=True)
+    body = {"slug": "tw-shop", "name": "台灣小舖", "default_locale": "zh_TW",
+            "locales": ["zh-tw", "en-US"]}  # fmt: skip
+    made = client.post("/api/v1/brands", json=body, headers=admin.auth)
+    assert made.status_code == 201, made.text
+    assert (made.json()["default_locale"], made.json()["locales"]) == ("zh-Hant", ["zh-Hant", "en"])
+    twice = {**body, "slug": "tw-shop-2", "locales": ["zh-Hant", "zh_TW"]}
+    again = client.post("/api/v1/brands", json=twice, headers=admin.auth)
+    assert (again.status_code, again.json()["code"]) == (422, "locales_duplicate")
+    unknown = {**body, "slug": "de-shop", "locales": ["de-DE"], "default_locale": "de"}
+    refused = client.post("/api/v1/brands", json=unknown, headers=admin.auth)
+    assert (refused.status_code, refused.json()["code"]) == (422, "locale_unknown")
+
+
+def test_brand_and_community_names_are_cleaned_like_peoples_names(
+    client: TestClient, world: World
+) -> None:
+    """A brand named with zero-width spaces only was created (a blank card on the start
+    page), and a bidi override in a name reversed the text after it wherever it showed."""
+    admin = world.person(platform_admin=True)
+    headers = {**admin.auth, "Accept-Language": "ru"}
+    body = {"slug": "zw", "name": "\u200b\u200b", "default_locale": "ru", "locales": ["ru"]}
+    blank = client.post("/api/v1/brands", json=body, headers=headers)
+    assert (blank.status_code, blank.json()["code"]) == (422, "blank_name")
+    assert blank.json()["field"] == "name"
+    body["name"] = "Нева\u202e Маркет\u200b"
+    made = client.post("/api/v1/brands", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["name"] == "Нева Маркет"
+    community = {"slug": "main", "name": "\u200b\u3164"}
+    refused = client.post("/api/v1/brands/zw/communities", json=community, headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (422, "blank_name")
+    community["name"] = "Общий\u202e раздел"
+    made = client.post("/api/v1/brands/zw/communities", json=community, headers=headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["name"] == "Общий раздел"
+
+
 def test_unknown_brand_is_404_problem(client: TestClient) -> None:
     response = client.get("/api/v1/brands/nope")
     assert response.status_code == 404

@@ -34,6 +34,19 @@ def test_currency_rules() -> None:
         assert problem == rules.Violation("settings.currency", "currency_format"), typed
 
 
+def test_a_currency_must_be_a_current_iso_4217_code() -> None:
+    for code in ("CNY", "TWD", "HKD", "MOP", "RUB", "BYN", "KZT", "USD", "EUR", "JPY", "KWD"):
+        assert rules.currency_problem(code) is None, code
+    # Shaped like a code, but no currency: the ledger would pay experts in it.
+    for typed, meant in (("RMB", "CNY"), ("NTD", "TWD"), ("RUR", "RUB"), ("BYR", "BYN")):
+        problem = rules.currency_problem(typed)
+        assert problem == rules.Violation("settings.currency", "currency_unknown", meant), typed
+    for typed in ("XYZ", "ABC", "XAU", "XXX"):  # made up; gold and "no currency" pay nobody
+        assert rules.currency_problem(typed) == rules.Violation(
+            "settings.currency", "currency_unknown"
+        ), typed
+
+
 def test_timezone_rules() -> None:
     assert rules.timezone_problem("Asia/Taipei") is None
     for bad in ("Mars/Olympus", "", "../etc/passwd", "UTC\x00"):

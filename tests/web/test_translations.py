@@ -57,6 +57,7 @@ MAINLAND_WORDS = {
     "文本": "文字", "反饋": "回饋", "帖子": "貼文", "稽核": "審核 (review, not audit)",
     "釋出": "發布 / 發表 (publish, post)", "許可權": "權限", "幫助中心": "說明中心",
     "垃圾資訊": "垃圾訊息", "贊": "讚", "“": "「", "”": "」",
+    "訪問": "存取 (access; 訪問 is an interview)", "回復": "回覆 (reply; 回復 is to recover)",
 }  # fmt: skip
 
 

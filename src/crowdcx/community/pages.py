@@ -144,6 +144,14 @@ def community_home(
     notice: str = "", tag: str = "", cursor: str = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, viewer.user)
+    return _home(request, uow, ctx, q=q, sort=sort, notice=notice, tag=tag, cursor=cursor)
+
+
+def _home(
+    request: Request, uow: UnitOfWork, ctx: BrandContext, *, q: str = "", sort: str = "new",
+    notice: str = "", tag: str = "", cursor: str = "", new_community: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None, status: int = 200,
+) -> Response:  # fmt: skip
     q = q[:500]
     tag = tag.strip()[:40]
     language = _reader_language(ctx)
@@ -168,8 +176,35 @@ def community_home(
             "names": _names(uow, [p.author_id for p in [*popular, *latest]]),
             "community_names": {c.id: c.name for c in communities},
             "notice": notice[:20], "next_cursor": next_cursor, "paged": bool(cursor),
+            "new_community": new_community or {}, "errors": errors or {},
         },
+        status=status,
     )  # fmt: skip
+
+
+@router.post("/b/{slug}/community/new", dependencies=[CsrfChecked])
+def new_community(
+    slug: str, request: Request, user: CurrentUser, uow: Uow,
+    name: Annotated[str, Form(max_length=120)] = "",
+    community_slug: Annotated[str, Form(alias="slug", max_length=40)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
+    closed: Annotated[str, Form(max_length=5)] = "",
+) -> Response:  # fmt: skip
+    """A brand admin opens a community from the community page (the API's
+    ``POST /communities``): a new brand has none, and nobody can ask before one exists."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    form = {"name": name, "slug": community_slug, "description": description, "closed": closed}
+    try:
+        row = service.create_community(
+            uow, ctx, community_slug.strip().lower(), name, description, bool(closed)
+        )
+    except AppError as error:
+        uow.rollback()
+        field = error.field or "slug"
+        return _home(request, uow, ctx, new_community=form, errors={field: error.detail},
+                     status=error.status)  # fmt: skip
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/community/c/{row.slug}", status_code=303)
 
 
 @router.get("/b/{slug}/community/c/{community}")

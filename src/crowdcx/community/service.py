@@ -61,7 +61,7 @@ from crowdcx.search import service as search
 from crowdcx.search.index import IndexDocument
 from crowdcx.tenancy.models import Membership
 from crowdcx.tenancy.rules import SLUG_RE
-from crowdcx.tenancy.service import BrandContext
+from crowdcx.tenancy.service import BrandContext, clean_name
 
 MAX_TITLE = 300
 FLAG_REASONS = ("spam", "rude", "off_topic", "other")
@@ -253,7 +253,8 @@ def create_community(
               "starting and ending with a letter or digit."),
             "slug_format",
         )  # fmt: skip
-    if not name.strip():
+    name = clean_name(name)
+    if not name:
         raise invalid("name", _("This field is required."), "required")
     exists = uow.session.scalar(
         ctx.scoped(CommunityRow, select(CommunityRow.id)).where(CommunityRow.slug == slug)

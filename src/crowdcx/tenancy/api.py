@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +17,7 @@ from crowdcx.tenancy.schemas import (
     BrandCreate,
     BrandOut,
     BrandPage,
+    BrandUpdate,
     MemberCreate,
     MemberOut,
     MemberPage,
@@ -84,6 +85,16 @@ def get_brand(slug: str, uow: Uow) -> BrandOut:
     return brand_out(service.get_brand(uow.session, slug))
 
 
+@router.patch("/{slug}", response_model=BrandOut)
+def update_brand(slug: str, body: BrandUpdate, user: CurrentUser, uow: Uow) -> BrandOut:
+    ctx = service.access_brand(uow.session, slug, user, "brand.manage")
+    settings = body.settings.model_dump(exclude_unset=True) if body.settings else {}
+    brand = service.update_brand(uow, ctx, name=body.name, settings=settings)
+    out = brand_out(brand)
+    uow.commit()
+    return out
+
+
 @router.post("/{slug}/members", status_code=201, response_model=MemberOut)
 def add_member(slug: str, body: MemberCreate, user: CurrentUser, uow: Uow) -> MemberOut:
     ctx = service.access_brand(uow.session, slug, user, "members.manage")
@@ -91,6 +102,25 @@ def add_member(slug: str, body: MemberCreate, user: CurrentUser, uow: Uow) -> Me
     member = uow.session.get_one(User, membership.user_id)
     uow.commit()
     return member_out(membership, member)
+
+
+@router.post("/{slug}/join", status_code=201, response_model=MemberOut)
+def join(slug: str, user: CurrentUser, uow: Uow, response: Response) -> MemberOut:
+    """The signed-in person becomes the brand's customer (200 with their roles if already a
+    member)."""
+    ctx = service.access_brand(uow.session, slug, user)
+    membership, created = service.join_as_customer(uow, ctx)
+    roles = sorted(membership.role_names)
+    uow.commit()
+    if not created:
+        response.status_code = 200
+    return MemberOut(
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        roles=roles,
+        since=membership.created_at,
+    )
 
 
 @router.get("/{slug}/members", response_model=MemberPage)

@@ -1,4 +1,5 @@
-"""Brand administration pages: members and their roles."""
+"""Brand administration pages: creating a brand (platform administrator), members and their
+roles."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from crowdcx.kernel.errors import AppError
+from crowdcx.identity.models import User
+from crowdcx.kernel.errors import AppError, forbidden
 from crowdcx.kernel.i18n import N_, _
+from crowdcx.kernel.language import LOCALES
 from crowdcx.tenancy import service
 from crowdcx.tenancy.rules import ROLES
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow
@@ -17,6 +20,7 @@ from crowdcx.web.templating import NavItem, page, register_nav
 
 router = APIRouter(include_in_schema=False)
 register_nav(NavItem(N_("Members"), "admin/members", "members.manage"))
+register_nav(NavItem(N_("Brand settings"), "admin/brand", "brand.manage"))
 
 
 def _page(
@@ -44,9 +48,20 @@ def members(
     uow: Uow,
     cursor: str | None = None,
     added: int = 0,
+    changed: int = 0,
+    created: int = 0,
 ) -> Response:
     ctx = service.access_brand(uow.session, slug, user, "members.manage")
-    return _page(request, ctx, uow, cursor, message=_("Member added.") if added else "")
+    message = (
+        _("Member added.")
+        if added
+        else _("Roles saved.")
+        if changed
+        else _("The brand is ready. Make someone its brand admin: add them here by e-mail.")
+        if created
+        else ""
+    )
+    return _page(request, ctx, uow, cursor, message=message)
 
 
 @router.post("/b/{slug}/admin/members", dependencies=[CsrfChecked])
@@ -70,3 +85,205 @@ def add_member(
         )
     uow.commit()
     return RedirectResponse(f"/b/{slug}/admin/members?added=1", status_code=303)
+
+
+@router.post("/b/{slug}/admin/members/{user_id}", dependencies=[CsrfChecked])
+def change_roles(
+    slug: str,
+    user_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    roles: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """A member's roles, changed from their row: how a customer who signed up becomes an
+    expert, or an admin hands the brand on."""
+    ctx = service.access_brand(uow.session, slug, user, "members.manage")
+    try:
+        service.set_roles(uow, ctx, user_id, roles or [])
+    except AppError as error:
+        uow.rollback()
+        return _page(
+            request,
+            ctx,
+            uow,
+            None,
+            errors={f"roles-{user_id}": error.detail},
+            status=error.status,
+        )
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/admin/members?changed=1", status_code=303)
+
+
+# Currencies and time zones offered while typing (any ISO 4217 code / IANA zone is taken).
+CURRENCY_CHOICES = ("CNY", "TWD", "HKD", "RUB", "USD", "EUR", "KZT", "BYN", "SGD", "MOP")
+TIMEZONE_CHOICES = (
+    "Asia/Shanghai",
+    "Asia/Taipei",
+    "Asia/Hong_Kong",
+    "Europe/Moscow",
+    "Asia/Yekaterinburg",
+    "Asia/Novosibirsk",
+    "Asia/Vladivostok",
+    "UTC",
+)
+
+
+def _require_platform_admin(user: User) -> None:
+    if not user.is_platform_admin:
+        raise forbidden(
+            _("Only a platform administrator can create brands."), "platform_admin_required"
+        )
+
+
+def _brand_form(
+    request: Request, form: dict[str, object], errors: dict[str, str], status: int = 200
+) -> Response:
+    context = {
+        "form": form,
+        "errors": errors,
+        "currencies": CURRENCY_CHOICES,
+        "timezones": TIMEZONE_CHOICES,
+    }
+    return page(request, "brand_new.html", context, status=status)
+
+
+@router.get("/admin/brands/new")
+def new_brand_form(request: Request, user: CurrentUser) -> Response:
+    _require_platform_admin(user)
+    form: dict[str, object] = {
+        "default_locale": user.locale,
+        "locales": [user.locale],
+        "currency": "",
+        "timezone": "",
+    }
+    return _brand_form(request, form, {})
+
+
+@router.post("/admin/brands/new", dependencies=[CsrfChecked])
+def create_brand(
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    slug: Annotated[str, Form(max_length=40)] = "",
+    name: Annotated[str, Form(max_length=120)] = "",
+    default_locale: Annotated[str, Form(max_length=16)] = "",
+    locales: Annotated[list[str] | None, Form()] = None,
+    currency: Annotated[str, Form(max_length=8)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """What ``POST /api/v1/brands`` and ``crowdcx create-brand`` do, from a form; then on to
+    the new brand's members page, where the operator makes someone its brand admin."""
+    _require_platform_admin(user)
+    chosen = [loc for loc in LOCALES if loc in (locales or [])] + [
+        loc for loc in (locales or []) if loc not in LOCALES
+    ]
+    form: dict[str, object] = {
+        "slug": slug,
+        "name": name,
+        "default_locale": default_locale,
+        "locales": chosen,
+        "currency": currency,
+        "timezone": timezone,
+    }
+    settings = {
+        key: value.strip()
+        for key, value in (("currency", currency), ("timezone", timezone))
+        if value.strip()
+    }
+    try:
+        brand = service.create_brand(
+            uow,
+            slug=slug,
+            name=name,
+            default_locale=default_locale,
+            locales=chosen,
+            settings=settings,
+        )
+    except AppError as error:
+        uow.rollback()
+        field = (error.field or "slug").removeprefix("settings.")
+        return _brand_form(request, form, {field: error.detail}, error.status)
+    uow.commit()
+    request.app.state.brand_locales.forget(brand.slug)
+    return RedirectResponse(f"/b/{brand.slug}/admin/members?created=1", status_code=303)
+
+
+def _settings_page(
+    request: Request,
+    ctx: service.BrandContext,
+    form: dict[str, object],
+    errors: dict[str, str],
+    status: int = 200,
+    message: str = "",
+) -> Response:
+    context = {
+        "ctx": ctx,
+        "form": form,
+        "errors": errors,
+        "message": message,
+        "timezones": TIMEZONE_CHOICES,
+    }
+    return page(request, "brand_settings.html", context, status=status)
+
+
+@router.get("/b/{slug}/admin/brand")
+def brand_settings(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, saved: int = 0
+) -> Response:
+    ctx = service.access_brand(uow.session, slug, user, "brand.manage")
+    brand = ctx.brand
+    form: dict[str, object] = {
+        "name": brand.name,
+        "primary_color": brand.settings.get("primary_color", ""),
+        "accent_color": brand.settings.get("accent_color", ""),
+        "timezone": brand.settings.get("timezone", ""),
+        "tagline": dict(brand.settings.get("tagline") or {}),
+    }
+    return _settings_page(request, ctx, form, {}, message=_("Saved.") if saved else "")
+
+
+Tagline = Annotated[str, Form(max_length=300)]
+
+
+@router.post("/b/{slug}/admin/brand", dependencies=[CsrfChecked])
+def save_brand_settings(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    name: Annotated[str, Form(max_length=120)] = "",
+    primary_color: Annotated[str, Form(max_length=7)] = "",
+    accent_color: Annotated[str, Form(max_length=7)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "",
+    tagline_zh_hans: Annotated[str, Form(alias="tagline_zh-Hans", max_length=300)] = "",
+    tagline_zh_hant: Annotated[str, Form(alias="tagline_zh-Hant", max_length=300)] = "",
+    tagline_ru: Tagline = "",
+    tagline_en: Tagline = "",
+) -> Response:
+    """Name, colours, time zone and a tagline per language the brand serves."""
+    ctx = service.access_brand(uow.session, slug, user, "brand.manage")
+    typed = {"zh-Hans": tagline_zh_hans, "zh-Hant": tagline_zh_hant, "ru": tagline_ru,
+             "en": tagline_en}  # fmt: skip
+    tagline = {loc: typed[loc] for loc in ctx.brand.locales if loc in typed}
+    form: dict[str, object] = {
+        "name": name,
+        "primary_color": primary_color.strip(),
+        "accent_color": accent_color.strip(),
+        "timezone": timezone.strip(),
+        "tagline": tagline,
+    }
+    settings = {
+        "primary_color": primary_color.strip(),
+        "accent_color": accent_color.strip(),
+        "timezone": timezone.strip() or "UTC",
+        "tagline": tagline,
+    }
+    try:
+        service.update_brand(uow, ctx, name=name, settings=settings)
+    except AppError as error:
+        uow.rollback()
+        field = (error.field or "name").removeprefix("settings.")
+        return _settings_page(request, ctx, form, {field: error.detail}, error.status)
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/admin/brand?saved=1", status_code=303)

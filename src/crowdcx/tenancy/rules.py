@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crowdcx.kernel.money import ISO_4217
+
 Role = Literal["customer", "helper", "expert", "agent", "brand_admin"]
 ROLES: Final[tuple[Role, ...]] = ("customer", "helper", "expert", "agent", "brand_admin")
 
@@ -47,6 +49,19 @@ def can(roles: frozenset[str], permission: str, platform_admin: bool = False) ->
 class Violation:
     field: str
     code: str
+    meant: str = ""  # what the person probably meant, when it is known
+
+
+# What people write for a currency instead of its ISO 4217 code.
+CURRENCY_HABITS: Final[dict[str, str]] = {
+    "RMB": "CNY",  # renminbi
+    "NTD": "TWD",  # New Taiwan dollar
+    "NTS": "TWD",
+    "RUR": "RUB",  # the rouble before 1998
+    "BYR": "BYN",  # the Belarusian rouble before 2016
+    "HKT": "HKD",
+    "YEN": "JPY",
+}
 
 
 def slug_problem(slug: str) -> Violation | None:
@@ -88,7 +103,14 @@ def normalize_currency(raw: str) -> str:
 def currency_problem(code: str) -> Violation | None:
     if not CURRENCY_RE.fullmatch(code):
         return Violation("settings.currency", "currency_format")
+    if code not in ISO_4217:
+        return Violation("settings.currency", "currency_unknown", CURRENCY_HABITS.get(code, ""))
     return None
+
+
+def is_currency(code: object) -> bool:
+    """A current ISO 4217 code, upper-case (what the ledger's Money takes)."""
+    return isinstance(code, str) and currency_problem(code) is None
 
 
 def timezone_problem(name: str) -> Violation | None:

@@ -20,6 +20,20 @@ class BrandSettingsIn(Strict):
     tagline: dict[str, str] | None = None
 
 
+class BrandSettingsUpdate(Strict):
+    primary_color: str | None = Field(default=None, max_length=7)
+    accent_color: str | None = Field(default=None, max_length=7)
+    timezone: str | None = Field(default=None, max_length=64)
+    tagline: dict[str, str] | None = None
+
+
+class BrandUpdate(Strict):
+    """Partial: what is left out stays as it is (the currency is fixed once a brand exists)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    settings: BrandSettingsUpdate | None = None
+
+
 class BrandCreate(Strict):
     slug: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=120)

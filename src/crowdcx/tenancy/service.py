@@ -16,12 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from crowdcx.identity.models import User
-from crowdcx.identity.rules import normalize_email
+from crowdcx.identity.rules import clean_display_name, normalize_email
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, conflict, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
-from crowdcx.kernel.language import LOCALES
+from crowdcx.kernel.language import LOCALES, normalize_locale
 from crowdcx.kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from crowdcx.kernel.text import visible
 from crowdcx.tenancy import rules
 from crowdcx.tenancy.events import MemberAdded
 from crowdcx.tenancy.models import Brand, Membership, MembershipRole
@@ -163,7 +164,11 @@ def create_brand(
     settings: dict[str, Any] | None = None,
 ) -> Brand:
     slug = slug.strip().lower()
-    name = name.strip()
+    name = clean_name(name)
+    # zh_TW, ru-RU, en-US …: the spellings people and browsers use (an unknown one stays as
+    # typed and is refused by name).
+    default_locale = normalize_locale(default_locale) or default_locale
+    locales = [normalize_locale(loc) or loc for loc in locales]
     if not name:
         raise invalid("name", _("Enter the brand's name."), "required")
     for problem in (
@@ -188,6 +193,53 @@ def create_brand(
     return brand
 
 
+EDITABLE_SETTINGS = frozenset({"primary_color", "accent_color", "timezone", "tagline"})
+
+
+def update_brand(
+    uow: UnitOfWork, ctx: BrandContext, *, name: str | None, settings: dict[str, Any]
+) -> Brand:
+    """A brand admin changes the brand's name and look (colours, tagline per language, time
+    zone). The currency is not among them: tickets, earnings and rewards are booked in it."""
+    ctx.require("brand.manage")
+    unknown = sorted(set(settings) - EDITABLE_SETTINGS)
+    if unknown:
+        raise invalid(
+            f"settings.{unknown[0]}",
+            _("This setting cannot be changed once the brand exists."),
+            "setting_fixed",
+        )
+    brand = ctx.brand
+    if name is not None:
+        cleaned = clean_name(name)
+        if not cleaned:
+            raise invalid("name", _("Enter the brand's name."), "required")
+        brand.name = cleaned
+    if "tagline" in settings:
+        tagline = settings["tagline"] or {}
+        settings = {
+            **settings,
+            "tagline": {loc: text.strip() for loc, text in tagline.items() if str(text).strip()},
+        }
+    brand.settings = checked_settings({**DEFAULT_SETTINGS, **brand.settings, **settings})
+    uow.session.flush()
+    return brand
+
+
+def clean_name(value: str) -> str:
+    """A brand's or community's name as stored: cleaned as people's names are
+    (:func:`identity.rules.clean_display_name`: composed, no zero-width or bidi controls),
+    or a 422 ``blank_name`` when nothing visible is left of what was typed."""
+    cleaned = clean_display_name(value)
+    if value.strip() and not visible(cleaned):
+        raise invalid(
+            "name",
+            _("This name has no visible characters; enter the name people will see."),
+            "blank_name",
+        )
+    return cleaned
+
+
 def checked_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """A brand's settings as stored, or the 422 naming the first bad one: colours #RRGGBB, a
     known time zone, an ISO 4217 currency (``rub`` is stored ``RUB``: tickets are priced and
@@ -204,6 +256,19 @@ def checked_settings(settings: dict[str, Any]) -> dict[str, Any]:
         rules.timezone_problem(str(out["timezone"])),
         rules.currency_problem(out["currency"]),
     ):
+        if problem is not None and problem.code == "currency_unknown":
+            typed = {"typed": out["currency"], "code": problem.meant}
+            raise invalid(
+                problem.field,
+                _("“%(typed)s” is not an ISO 4217 currency code; write %(code)s.") % typed
+                if problem.meant
+                else _(
+                    "“%(typed)s” is no currency in ISO 4217; give its three-letter code, "
+                    "e.g. CNY, TWD, RUB or USD."
+                )
+                % typed,
+                problem.code,
+            )
         if problem is not None:
             raise violation_error(problem)
     return out
@@ -257,6 +322,34 @@ def add_member(uow: UnitOfWork, ctx: BrandContext, email: str, roles: Iterable[s
         MemberAdded(ctx.brand.id, ctx.brand.slug, ctx.brand.name, user.id, tuple(role_list))
     )
     return membership
+
+
+def join_as_customer(uow: UnitOfWork, ctx: BrandContext) -> tuple[Membership, bool]:
+    """A signed-in person makes themselves the brand's customer: the way a customer who signs
+    up gets in, since only a brand admin can hand out any other role. A member keeps the roles
+    they have. Returns the membership and whether it is new."""
+    if ctx.user is None:
+        raise unauthenticated()
+    session = uow.session
+    mine = (
+        ctx.scoped(Membership)
+        .where(Membership.user_id == ctx.user.id)
+        .options(selectinload(Membership.roles))
+    )
+    existing: Membership | None = session.scalar(mine)
+    if existing is not None:
+        return existing, False
+    membership = Membership(brand_id=ctx.brand.id, user_id=ctx.user.id)
+    membership.roles = [MembershipRole(brand_id=ctx.brand.id, role="customer")]
+    try:
+        with session.begin_nested():  # a double click: the other request made it
+            session.add(membership)
+    except IntegrityError:
+        again: Membership | None = session.scalar(mine)
+        if again is None:
+            raise
+        return again, False
+    return membership, True
 
 
 def set_roles(uow: UnitOfWork, ctx: BrandContext, user_id: int, roles: Iterable[str]) -> Membership:

@@ -42,6 +42,16 @@ register_nav(NavItem(N_("Access log"), "admin/access-log", "brand.manage"))
 Text = Annotated[str, Form(max_length=40_000)]
 
 
+def skill_labels() -> dict[str, str]:
+    """Readers' names for the skills every brand starts with (a brand's own skills are shown
+    as it named them, in any script)."""
+    return {
+        "general": _("General question"),
+        "orders": _("Orders and delivery"),
+        "billing": _("Billing and payments"),
+    }
+
+
 def status_labels() -> dict[str, str]:
     return {
         "created": _("New"),
@@ -84,6 +94,7 @@ def _common(ctx: BrandContext) -> dict[str, Any]:
         "status_names": status_labels(),
         "field_names": field_labels(),
         "action_names": action_labels(),
+        "skill_names": skill_labels(),
     }
 
 

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crowdcx.kernel.language import LOCALES
 from crowdcx.payouts.rules import RateCard, TimeBand
 from crowdcx.routing.rules import MAX_TIER, RoutingMode, RoutingWeights, SkillDef
-from crowdcx.tenancy.rules import CURRENCY_RE
+from crowdcx.tenancy.rules import is_currency
 from crowdcx.tickets.rules import (
     BusinessHours,
     LifecyclePolicy,
@@ -147,9 +147,11 @@ class BrandPolicy:
 # --------------------------------------------------------------------------------------------
 
 
-def default_policy(currency: str = "CNY", timezone: str = "Asia/Shanghai") -> BrandPolicy:
-    """What a new brand starts with: three skills, 4 h / 24 h SLA around the clock, tiered
-    access (tier 0 sees only the name, tier 3 everything), push and pull."""
+def default_policy(
+    currency: str = "CNY", timezone: str = "Asia/Shanghai", languages: tuple[str, ...] = LOCALES
+) -> BrandPolicy:
+    """What a new brand starts with: its own languages, three skills, 4 h / 24 h SLA around
+    the clock, tiered access (tier 0 sees only the name, tier 3 everything), push and pull."""
     skills = (
         SkillDef("general"),
         SkillDef("orders", required_tier=1, needs_fields=frozenset({"order_number"})),
@@ -182,7 +184,7 @@ def default_policy(currency: str = "CNY", timezone: str = "Asia/Shanghai") -> Br
         )
     )
     return BrandPolicy(
-        languages=LOCALES,
+        languages=tuple(lang for lang in languages if lang in LOCALES) or LOCALES,
         skills=skills,
         sla=SlaPolicy(first_response_s=4 * 3600, resolution_s=24 * 3600),
         rate_card=card,
@@ -344,7 +346,7 @@ def _check_sla(sla: SlaPolicy) -> list[Violation]:
 def _check_rate_card(p: BrandPolicy) -> list[Violation]:
     card = p.rate_card
     out: list[Violation] = []
-    if not (isinstance(card.currency, str) and CURRENCY_RE.fullmatch(card.currency)):
+    if not is_currency(card.currency):
         out.append(_m("currency_invalid", "rate_card.currency"))
     for skill, amount in card.base_minor.items():
         out += _amount(amount, f"rate_card.base_minor.{skill}", skill=skill)

@@ -172,7 +172,9 @@ _cache_lock = threading.Lock()
 def _brand_default(ctx: BrandContext) -> BrandPolicy:
     settings = ctx.brand.settings
     return default_policy(
-        str(settings.get("currency", "USD")), str(settings.get("timezone", "UTC"))
+        str(settings.get("currency", "USD")),
+        str(settings.get("timezone", "UTC")),
+        tuple(ctx.brand.locales),  # a ru/en brand takes no Chinese tickets by default
     )
 
 

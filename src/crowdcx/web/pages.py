@@ -16,7 +16,7 @@ from crowdcx.kernel.language import normalize_locale
 from crowdcx.kernel.live import sse_stream
 from crowdcx.tenancy.models import Brand
 from crowdcx.tenancy.rules import can
-from crowdcx.tenancy.service import access_brand, memberships_of
+from crowdcx.tenancy.service import access_brand, join_as_customer, memberships_of
 from crowdcx.web.context import LOCALE_COOKIE
 from crowdcx.web.deps import CsrfChecked, Uow, ViewerDep, get_db, get_viewer
 from crowdcx.web.labels import role_labels
@@ -42,6 +42,17 @@ def home(request: Request, viewer: ViewerDep, uow: Uow) -> Response:
 def brand_home(slug: str, request: Request, viewer: ViewerDep, uow: Uow) -> Response:
     ctx = access_brand(uow.session, slug, viewer.user)
     return page(request, "brand_home.html", {"ctx": ctx, "role_names": role_labels()})
+
+
+@router.post("/b/{slug}/join", dependencies=[CsrfChecked])
+def join_brand(slug: str, viewer: ViewerDep, uow: Uow) -> Response:
+    """A signed-in person who is not yet a member becomes the brand's customer."""
+    if viewer.user is None:
+        raise unauthenticated()
+    ctx = access_brand(uow.session, slug, viewer.user)
+    join_as_customer(uow, ctx)
+    uow.commit()
+    return RedirectResponse(f"/b/{ctx.brand.slug}/", status_code=303)
 
 
 @router.get("/b/{slug}")

@@ -1,0 +1,329 @@
+"""Setting up a new brand through the pages, as an operator and a brand admin meet it."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import PASSWORD, World
+
+
+def csrf(client: TestClient) -> str:
+    client.get("/login")
+    token = client.cookies.get("crowdcx_csrf")
+    assert token
+    return token
+
+
+def register(client: TestClient, email: str, name: str, locale: str) -> str:
+    token = csrf(client)
+    response = client.post(
+        "/register",
+        data={
+            "csrf_token": token,
+            "email": email,
+            "password": PASSWORD,
+            "display_name": name,
+            "locale": locale,
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return token
+
+
+def test_a_customer_who_signs_up_joins_the_brand_and_asks(client: TestClient, world: World) -> None:
+    slug = world.brand(default_locale="ru", locales=["ru", "en"])
+    token = register(client, "klient@example.com", "Клиент", "ru")
+    home = client.get(f"/b/{slug}/")
+    assert f'action="/b/{slug}/join"' in home.text  # the way in is on the brand's page
+    assert "Стать клиентом" in home.text
+    joined = client.post(f"/b/{slug}/join", data={"csrf_token": token}, follow_redirects=False)
+    assert joined.status_code == 303
+    assert client.get(f"/b/{slug}/tickets/new").status_code == 200
+    again = client.post(f"/b/{slug}/join", data={"csrf_token": token}, follow_redirects=False)
+    assert again.status_code == 303  # a second click changes nothing
+    home = client.get(f"/b/{slug}/")
+    assert f'action="/b/{slug}/join"' not in home.text
+
+
+def test_joining_by_api_gives_the_customer_role_only(client: TestClient, world: World) -> None:
+    slug = world.brand()
+    person = world.person()
+    joined = client.post(f"/api/v1/brands/{slug}/join", headers=person.auth)
+    assert joined.status_code == 201, joined.text
+    assert joined.json()["roles"] == ["customer"]
+    staff = world.member(slug, ["agent"])
+    kept = client.post(f"/api/v1/brands/{slug}/join", headers=staff.auth)
+    assert kept.status_code == 200
+    assert kept.json()["roles"] == ["agent"]  # a member keeps the roles they have
+    assert client.post(f"/api/v1/brands/{slug}/join").status_code == 401
+
+
+def sign_in(client: TestClient, email: str) -> str:
+    token = csrf(client)
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "email": email, "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return token
+
+
+def test_a_brand_admin_changes_a_members_roles_on_the_members_page(
+    client: TestClient, world: World
+) -> None:
+    slug = world.brand(default_locale="ru", locales=["ru", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    customer = world.member(slug, ["customer"], name="Пётр")
+    token = sign_in(client, admin.email)
+    client.cookies.set("crowdcx_locale", "ru")
+    members = client.get(f"/b/{slug}/admin/members")
+    assert f'action="/b/{slug}/admin/members/{customer.id}"' in members.text
+    # Adding them again says to change their roles, and the page can.
+    again = client.post(
+        f"/b/{slug}/admin/members",
+        data={"csrf_token": token, "email": customer.email, "roles": ["expert"]},
+    )
+    assert again.status_code == 409
+    changed = client.post(
+        f"/b/{slug}/admin/members/{customer.id}",
+        data={"csrf_token": token, "roles": ["customer", "expert"]},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    listed = client.get(f"/api/v1/brands/{slug}/members", headers=admin.auth).json()["items"]
+    assert {m["user_id"]: m["roles"] for m in listed}[customer.id] == ["customer", "expert"]
+    # The page now lists them among the experts to configure.
+    assert "Пётр" in client.get(f"/b/{slug}/admin/policy").text
+    # The last brand admin cannot drop their own role; the refusal is in the page's language.
+    refused = client.post(
+        f"/b/{slug}/admin/members/{admin.id}",
+        data={"csrf_token": token, "roles": ["agent"]},
+    )
+    assert refused.status_code == 409
+    assert "хотя бы один администратор" in refused.text
+    nothing = client.post(f"/b/{slug}/admin/members/{customer.id}", data={"csrf_token": token})
+    assert nothing.status_code == 422
+
+
+def test_a_brand_admin_creates_a_community_on_the_community_page(
+    client: TestClient, world: World
+) -> None:
+    slug = world.brand(default_locale="zh-Hant", locales=["zh-Hant", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    token = sign_in(client, admin.email)
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    home = client.get(f"/b/{slug}/community")
+    assert f'action="/b/{slug}/community/new"' in home.text
+    # A name in Chinese with a Chinese address name: refused in the reader's language, and
+    # what was typed stays in the form.
+    refused = client.post(
+        f"/b/{slug}/community/new",
+        data={"csrf_token": token, "name": "耳機討論區", "slug": "耳機", "description": "藍牙"},
+    )
+    assert refused.status_code == 422
+    assert "拉丁字母" in refused.text
+    assert 'value="耳機討論區"' in refused.text
+    made = client.post(
+        f"/b/{slug}/community/new",
+        data={"csrf_token": token, "name": "耳機討論區", "slug": "headphones", "description": ""},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    assert made.headers["location"] == f"/b/{slug}/community/c/headphones"
+    assert "耳機討論區" in client.get(made.headers["location"]).text
+    # A customer who joined can now ask in it.
+    customer = world.member(slug, ["customer"])
+    customer_client = TestClient(client.app)
+    ctoken = sign_in(customer_client, customer.email)
+    assert (
+        f'action="/b/{slug}/community/new"' not in customer_client.get(f"/b/{slug}/community").text
+    )
+    asked = customer_client.post(
+        f"/b/{slug}/community/ask",
+        data={"csrf_token": ctoken, "community": "headphones", "title": "耳機無法配對怎麼辦",
+              "body": "藍牙耳機一直連不上手機", "tags": "", "language": "zh-Hant"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert asked.status_code == 303, asked.text
+    assert (
+        customer_client.post(
+            f"/b/{slug}/community/new",
+            data={"csrf_token": ctoken, "name": "x", "slug": "x"},
+        ).status_code
+        == 403
+    )
+
+
+def test_the_platform_admin_creates_a_brand_on_a_page(client: TestClient, world: World) -> None:
+    operator = world.person(platform_admin=True)
+    token = sign_in(client, operator.email)
+    client.cookies.set("crowdcx_locale", "ru")
+    assert 'href="/admin/brands/new"' in client.get("/").text
+    form = client.get("/admin/brands/new")
+    assert form.status_code == 200
+    assert "Валюта" in form.text
+    refused = client.post(
+        "/admin/brands/new",
+        data={"csrf_token": token, "slug": "нева", "name": "Нева Маркет",
+              "default_locale": "ru", "locales": ["ru", "en"], "currency": "RUB",
+              "timezone": "Europe/Moscow"},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "латинских букв" in refused.text  # in the operator's language, next to the field
+    assert 'value="Нева Маркет"' in refused.text
+    made = client.post(
+        "/admin/brands/new",
+        data={"csrf_token": token, "slug": "neva", "name": "Нева Маркет",
+              "default_locale": "ru", "locales": ["ru", "en"], "currency": "rub",
+              "timezone": "Europe/Moscow"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert made.status_code == 303
+    assert made.headers["location"] == "/b/neva/admin/members?created=1"
+    brand = client.get("/api/v1/brands/neva").json()
+    assert brand["name"] == "Нева Маркет"
+    assert brand["locales"] == ["ru", "en"]
+    assert brand["settings"]["currency"] == "RUB"
+    assert brand["settings"]["timezone"] == "Europe/Moscow"
+    # Next step: make someone its brand admin, on the page the operator lands on.
+    assert "администратор" in client.get(made.headers["location"]).text.lower()
+    # Only the platform administrator sees and uses the form.
+    other = TestClient(client.app)
+    person = world.person()
+    other_token = sign_in(other, person.email)
+    assert 'href="/admin/brands/new"' not in other.get("/").text
+    assert other.get("/admin/brands/new").status_code == 403
+    assert (
+        other.post(
+            "/admin/brands/new",
+            data={"csrf_token": other_token, "slug": "x1", "name": "X",
+                  "default_locale": "en", "locales": ["en"]},
+        ).status_code
+        == 403
+    )  # fmt: skip
+
+
+def test_a_new_brands_ticket_policy_serves_the_brands_languages(
+    client: TestClient, world: World
+) -> None:
+    """A Russian/English brand started with a policy serving all four languages: its admin
+    was offered Chinese and Taiwanese Chinese for every expert."""
+    slug = world.brand(default_locale="ru", locales=["ru", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    world.member(slug, ["expert"], name="Сергей")
+    policy = client.get(f"/api/v1/brands/{slug}/policy", headers=admin.auth).json()
+    assert policy["languages"] == ["ru", "en"]
+    sign_in(client, admin.email)
+    page = client.get(f"/b/{slug}/admin/policy")
+    assert 'name="languages" value="ru"' in page.text
+    assert 'name="languages" value="zh-Hans"' not in page.text
+
+
+def test_a_customer_reads_the_default_topics_in_their_language(
+    client: TestClient, world: World
+) -> None:
+    """The ticket form offered a Chinese or Russian customer the skill codes "general",
+    "orders" and "billing" as its topics."""
+    slug = world.brand(default_locale="zh-Hant", locales=["zh-Hant", "ru"])
+    customer = world.member(slug, ["customer"])
+    sign_in(client, customer.email)
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    form = client.get(f"/b/{slug}/tickets/new").text
+    assert '<option value="orders" >訂單與配送</option>' in form
+    assert ">general<" not in form
+    client.cookies.set("crowdcx_locale", "ru")
+    assert ">Оплата и счета<" in client.get(f"/b/{slug}/tickets/new").text
+
+
+def test_forms_of_a_brand_offer_the_languages_it_serves(client: TestClient, world: World) -> None:
+    """The ask and article forms of a Russian/English brand offered Chinese too."""
+    slug = world.brand(default_locale="ru", locales=["ru", "en"])
+    admin = world.member(slug, ["brand_admin", "customer"])
+    sign_in(client, admin.email)
+    client.cookies.set("crowdcx_locale", "ru")
+    for path in (f"/b/{slug}/community/ask", f"/b/{slug}/help/new"):
+        form = client.get(path).text
+        assert 'value="ru"' in form, path
+        assert 'value="en"' in form, path
+        assert 'value="zh-Hans"' not in form.split("</header>", 1)[1], path
+
+
+def test_a_brand_admin_edits_the_brands_name_tagline_and_colours(
+    client: TestClient, world: World
+) -> None:
+    """Nothing about a brand could be changed once created: its page kept an empty tagline
+    and the default blue, and a misspelt name stayed."""
+    slug = world.brand(default_locale="zh-Hans", locales=["zh-Hans", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    token = sign_in(client, admin.email)
+    client.cookies.set("crowdcx_locale", "zh-Hans")
+    assert f'href="/b/{slug}/admin/brand"' in client.get(f"/b/{slug}/").text
+    form = client.get(f"/b/{slug}/admin/brand")
+    assert form.status_code == 200
+    assert 'name="tagline_zh-Hans"' in form.text
+    assert 'name="tagline_ru"' not in form.text  # only the brand's languages
+    bad = client.post(
+        f"/b/{slug}/admin/brand",
+        data={"csrf_token": token, "name": "光影电子", "primary_color": "红色",
+              "accent_color": "#fdeceb", "timezone": "Asia/Shanghai",
+              "tagline_zh-Hans": "智能家居与耳机"},
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert "#RRGGBB" in bad.text
+    assert 'value="智能家居与耳机"' in bad.text
+    saved = client.post(
+        f"/b/{slug}/admin/brand",
+        data={"csrf_token": token, "name": "光影电子", "primary_color": "#b3261e",
+              "accent_color": "#fdeceb", "timezone": "Asia/Shanghai",
+              "tagline_zh-Hans": "智能家居与耳机", "tagline_en": "Smart home"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303
+    home = client.get(f"/b/{slug}/").text
+    assert "智能家居与耳机" in home
+    assert "#b3261e" in home
+    brand = client.get(f"/api/v1/brands/{slug}").json()
+    assert brand["name"] == "光影电子"
+    assert brand["settings"]["tagline"] == {"zh-Hans": "智能家居与耳机", "en": "Smart home"}
+    assert brand["settings"]["timezone"] == "Asia/Shanghai"
+    assert brand["settings"]["currency"] == "USD"  # not changed here: the ledger is in it
+    patched = client.patch(
+        f"/api/v1/brands/{slug}", json={"settings": {"tagline": {"en": "Headphones"}}},
+        headers=admin.auth,
+    )  # fmt: skip
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["settings"]["tagline"] == {"en": "Headphones"}
+    assert patched.json()["name"] == "光影电子"
+    customer = world.member(slug, ["customer"])
+    denied = client.patch(f"/api/v1/brands/{slug}", json={"name": "X"}, headers=customer.auth)
+    assert denied.status_code == 403
+    currency = client.patch(
+        f"/api/v1/brands/{slug}", json={"settings": {"currency": "CNY"}}, headers=admin.auth
+    )
+    assert currency.status_code == 422
+
+
+def test_create_brand_on_the_command_line_takes_currency_and_time_zone(
+    client: TestClient, database_url: str
+) -> None:
+    """`crowdcx create-brand` made every brand USD in UTC, and the currency cannot be changed
+    afterwards: an operator following the README got a Russian brand paying in dollars."""
+    from typer.testing import CliRunner
+
+    from crowdcx.cli import app as cli
+
+    runner = CliRunner()
+    env = {"CROWDCX_DATABASE_URL": database_url}
+    args = ["create-brand", "--slug", "volga2", "--name", "Волга", "--default-locale", "ru_RU",
+            "--locales", "ru,en", "--currency", "rub", "--timezone", "Europe/Moscow"]  # fmt: skip
+    made = runner.invoke(cli, args, env=env)
+    assert made.exit_code == 0, made.output
+    brand = client.get("/api/v1/brands/volga2").json()
+    assert brand["settings"]["currency"] == "RUB"
+    assert brand["settings"]["timezone"] == "Europe/Moscow"
+    assert brand["default_locale"] == "ru"
+    wrong = runner.invoke(cli, [*args[:2], "volga3", *args[3:-4], "--currency", "RUR"], env=env)
+    assert wrong.exit_code != 0
+    assert "RUB" in wrong.output
