@@ -26,6 +26,8 @@ from crowdcx.kernel.i18n import use_locale
 from crowdcx.kernel.live import make_broadcaster
 from crowdcx.knowledge import api as knowledge_api
 from crowdcx.knowledge import pages as knowledge_pages
+from crowdcx.payouts import api as payouts_api
+from crowdcx.payouts import pages as payouts_pages
 from crowdcx.tenancy import api as tenancy_api
 from crowdcx.tenancy import pages as tenancy_pages
 from crowdcx.tenancy.events import MemberAdded
@@ -136,6 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         knowledge_pages.router,
         community_api.router,
         community_pages.router,
+        payouts_api.router,
+        payouts_pages.router,
     ):
         app.include_router(router)
     return app

@@ -40,8 +40,8 @@ def _member(database_url: str, slug: str, role: str) -> tuple[Database, User, st
 
 
 def _at_once(bases: list[str], n: int, path: str, token: str, body: Any = None) -> Counter[int]:
-    """``n`` identical POSTs released together, alternating between the server processes;
-    the count of each status."""
+    """``n`` POSTs released together, alternating between the server processes; the count of
+    each status. ``body`` is the same for all, or a function of the request's number."""
     barrier = threading.Barrier(n)
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
@@ -49,7 +49,7 @@ def _at_once(bases: list[str], n: int, path: str, token: str, body: Any = None) 
     def one(i: int) -> None:
         with httpx.Client(timeout=60) as c:
             barrier.wait()
-            r = c.post(f"{bases[i % 2]}{path}", json=body,
+            r = c.post(f"{bases[i % 2]}{path}", json=body(i) if callable(body) else body,
                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
         with lock:
             statuses[r.status_code] += 1

@@ -91,7 +91,24 @@ def test_customer_to_expert_to_rating_and_earning(
     assert row.count() == 1
     assert "CNY" in row.inner_text()
     expert.screenshot(path=str(artifacts / "inquiry-earnings-zh-Hans.png"), full_page=True)
-    for page in (expert, customer):
+
+    # The brand admin pays the expert what is owed and records the transfer's reference; the
+    # expert's earnings then show the payment and nothing more owed.
+    admin = signed_in(browser, live_server, "admin@lumen.example")
+    admin.goto(f"{live_server}/b/lumen/admin/payouts")
+    payee = admin.locator("tr[data-account]", has_text="张")
+    payee.wait_for()
+    reference = f"工行转账 {uuid.uuid4().hex[:6]}"
+    payee.locator("input[name=reference]").fill(reference)
+    admin.screenshot(path=str(artifacts / "payouts-owed-zh-Hans.png"), full_page=True)
+    payee.locator("button[type=submit]").click()
+    admin.wait_for_selector(".alert.ok")
+    admin.screenshot(path=str(artifacts / "payouts-zh-Hans.png"), full_page=True)
+    expert.goto(f"{live_server}/b/lumen/earnings")
+    assert expert.locator("table tbody tr", has_text=reference).count() == 1
+    assert "0.00 CNY" in expert.locator("[data-testid=earnings-owed]").inner_text()
+    expert.screenshot(path=str(artifacts / "inquiry-paid-zh-Hans.png"), full_page=True)
+    for page in (expert, customer, admin):
         page.context.close()
 
 

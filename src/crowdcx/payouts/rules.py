@@ -12,6 +12,7 @@ the postings with :func:`balance`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -19,7 +20,7 @@ from decimal import Decimal
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crowdcx.kernel.money import Money
+from crowdcx.kernel.money import Money, minor_exponent
 from crowdcx.tickets.rules import Violation
 
 # --------------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ def price_ticket(
 # Double-entry ledger
 # --------------------------------------------------------------------------------------------
 
-PostingKind = Literal["earning", "reversal", "reward"]
+PostingKind = Literal["earning", "reversal", "reward", "payout"]
 
 
 def brand_payable_account(brand_id: str) -> str:
@@ -315,6 +316,151 @@ def validate_posting_set(ps: PostingSet) -> list[Violation]:
     if any(p.correlation_key != ps.correlation_key for p in ps.postings):
         found.append(Violation("mixed_correlation", "postings carry different correlation keys"))
     return found
+
+
+# --------------------------------------------------------------------------------------------
+# Settlement: what the brand owes each payee, and paying it
+# --------------------------------------------------------------------------------------------
+#
+# Earnings (experts) and redeemed rewards (members) credit a payee's account; the brand pays
+# them outside CrowdCX (a bank transfer, a store credit, a donation) and records it here as a
+# payout: the payee's account −amount, the brand payable +amount. So a payee's balance is what
+# is still owed, the brand payable is minus everything owed, and the ledger still sums to zero.
+# A reversal after a payout can leave a balance below zero: the payee was paid for a ticket
+# that ended with staff, and the next earnings make up for it; nothing is paid until then.
+
+REFERENCE_MAX = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Payee:
+    """Whom an account belongs to: an expert's earnings or a member's rewards of one kind."""
+
+    account: str
+    kind: Literal["expert", "member"]
+    user_id: int
+    reward_kind: str = ""  # credit | cash | charity, for members
+
+
+def payee_of(account: str) -> Payee | None:
+    """The payee an account names, or None for the brand's own accounts (and anything else)."""
+    parts = account.split(":")
+    if len(parts) != 3 or not parts[1].isascii() or not parts[1].isdigit():
+        return None
+    if parts[0] == "expert" and parts[2] == "earnings":
+        return Payee(account, "expert", int(parts[1]))
+    if parts[0] == "member" and parts[2] in ("credit", "cash", "charity"):
+        return Payee(account, "member", int(parts[1]), parts[2])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PayeeBalance:
+    """One payee in one currency: ``earned`` is earnings and rewards less reversals, ``paid``
+    the payouts so far (a positive amount), ``owed`` what is left to pay (may be < 0)."""
+
+    payee: Payee
+    earned: Money
+    paid: Money
+
+    @property
+    def owed(self) -> Money:
+        return self.earned - self.paid
+
+    @property
+    def currency(self) -> str:
+        return self.earned.currency
+
+
+def statement(sums: Iterable[tuple[str, str, str, int]]) -> list[PayeeBalance]:
+    """Balances from the ledger's sums per ``(account, kind, currency, minor)``: one line per
+    payee and currency, largest amount owed first (ties by account), brand accounts left out."""
+    earned: dict[tuple[str, str], int] = {}
+    paid: dict[tuple[str, str], int] = {}
+    payees: dict[str, Payee] = {}
+    for account, kind, currency, minor in sums:
+        payee = payees.get(account) or payee_of(account)
+        if payee is None:
+            continue
+        payees[account] = payee
+        key = (account, currency)
+        if kind == "payout":
+            paid[key] = paid.get(key, 0) - minor  # payouts are debits of the payee's account
+            earned.setdefault(key, 0)
+        else:
+            earned[key] = earned.get(key, 0) + minor
+    lines = [
+        PayeeBalance(payees[a], Money(minor, c), Money(paid.get((a, c), 0), c))
+        for (a, c), minor in earned.items()
+    ]
+    return sorted(lines, key=lambda b: (-b.owed.minor, b.payee.account, b.currency))
+
+
+_GROUPING = frozenset(" \u00a0\u202f\u2009'")  # 1 234,50 (ru), 1'234.50, thin spaces
+
+
+def parse_amount(text: str, currency: str) -> Money | None:
+    """An amount as people type it, in ``currency``: "12.50", "12,50" (Russian), "1 234,50",
+    "1,234.50", full-width digits "１２．５０" (NFKC) — or None when it is not a plain positive
+    or zero number with at most the currency's minor digits (no signs, exponents or NaN)."""
+    raw = "".join(ch for ch in unicodedata.normalize("NFKC", text).strip() if ch not in _GROUPING)
+    raw = raw.replace("。", ".")
+    if "," in raw and "." in raw:  # 1,234.50: the comma groups thousands
+        if raw.rfind(",") > raw.rfind("."):
+            return None
+        raw = raw.replace(",", "")
+    elif raw.count(",") == 1:  # 12,50: a decimal comma
+        raw = raw.replace(",", ".")
+    whole, _dot, fraction = raw.partition(".")
+    whole = whole or ("0" if fraction else "")  # ".5", but not "." alone
+    if not whole.isascii() or not whole.isdigit() or len(whole) > 15:
+        return None
+    if fraction and (not fraction.isascii() or not fraction.isdigit()):
+        return None
+    if len(fraction) > minor_exponent(currency):
+        return None
+    return Money.from_decimal(Decimal(f"{whole}.{fraction or 0}"), currency)
+
+
+def payout_key(account: str, reference: str) -> str:
+    """One payout per payee and reference: the same transfer recorded twice is one payout."""
+    return f"payout:{account}:{reference}"
+
+
+def decide_payout(
+    brand_id: str, balance: PayeeBalance, amount: Money, reference: str, at: datetime
+) -> PostingSet | Violation:
+    """Record that the brand paid ``amount`` of what it owes ``balance``'s payee: never more
+    than is owed, never nothing, in the currency it is owed in, under a reference (the bank
+    transfer's, say) that makes recording it twice harmless."""
+    ref = reference.strip()
+    if not ref or len(ref) > REFERENCE_MAX or any(not ch.isprintable() for ch in ref):
+        return Violation(
+            "payout_reference", "a payout needs a reference of 1–60 printable characters",
+            field="reference", kind="invalid",
+        )  # fmt: skip
+    if amount.currency != balance.currency:
+        return Violation(
+            "payout_currency", f"this payee is owed {balance.currency}, not {amount.currency}",
+            field="amount", kind="invalid", params=(("currency", balance.currency),),
+        )  # fmt: skip
+    if amount.minor <= 0:
+        return Violation(
+            "payout_amount", "a payout must be more than zero", field="amount", kind="invalid"
+        )
+    if amount.minor > balance.owed.minor:
+        return Violation(
+            "payout_exceeds_owed", f"only {balance.owed} is owed", field="amount",
+            params=(("owed", str(balance.owed)),),
+        )  # fmt: skip
+    key = payout_key(balance.payee.account, ref)
+    correlation = f"payout:{balance.payee.account}"
+    memo = f"paid: {ref}"
+    rows = (
+        Posting(balance.payee.account, -amount, "payout", correlation, key, at, memo),
+        Posting(brand_payable_account(brand_id), amount, "payout", correlation, key, at, memo),
+    )
+    return PostingSet(key, correlation, "payout", rows)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,12 +1,27 @@
-"""The money ledger as the shell sees it: write a posting set (checked balanced first)."""
+"""The money ledger as the shell sees it: write a posting set (checked balanced first); the
+brand's statement of what it owes its payees, and recording what it paid them."""
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from crowdcx.kernel.errors import AppError
+from crowdcx.identity.models import User
+from crowdcx.kernel.errors import AppError, conflict, invalid
+from crowdcx.kernel.i18n import _
+from crowdcx.kernel.money import Money
+from crowdcx.knowledge.rules import csv_cell
 from crowdcx.payouts import rules as pay
 from crowdcx.payouts.models import LedgerPosting
+from crowdcx.tenancy.models import Brand
+from crowdcx.tenancy.service import BrandContext
+from crowdcx.tickets.rules import Violation
 
 
 def post(session: Session, brand_id: int, posting_set: pay.PostingSet) -> None:
@@ -28,3 +43,172 @@ def post(session: Session, brand_id: int, posting_set: pay.PostingSet) -> None:
                 at=p.at,
             )
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Settlement: the brand's statement of what it owes, and recording what it paid
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    balance: pay.PayeeBalance
+    name: str
+    email: str
+
+
+def _payee_sums(session: Session, ctx: BrandContext, account: str | None = None) -> Any:
+    stmt = ctx.scoped(
+        LedgerPosting,
+        select(
+            LedgerPosting.account,
+            LedgerPosting.kind,
+            LedgerPosting.currency,
+            func.sum(LedgerPosting.amount_minor),
+        ),
+    )
+    if account is not None:
+        stmt = stmt.where(LedgerPosting.account == account)
+    else:
+        stmt = stmt.where(
+            or_(LedgerPosting.account.like("expert:%"), LedgerPosting.account.like("member:%"))
+        )
+    stmt = stmt.group_by(LedgerPosting.account, LedgerPosting.kind, LedgerPosting.currency)
+    return ((a, k, c, int(m)) for a, k, c, m in session.execute(stmt))
+
+
+def statement(
+    session: Session, ctx: BrandContext, *, owed_only: bool = False
+) -> list[StatementLine]:
+    """Every payee of the brand with what they earned, were paid and are owed, largest debt
+    first, with the name and e-mail address the brand pays them by."""
+    balances = pay.statement(_payee_sums(session, ctx))
+    if owed_only:
+        balances = [b for b in balances if b.owed.minor > 0]
+    ids = {b.payee.user_id for b in balances}
+    people: dict[int, tuple[str, str]] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 1000):
+        for uid, name, email in session.execute(
+            select(User.id, User.display_name, User.email).where(
+                User.id.in_(wanted[start : start + 1000])
+            )
+        ):
+            people[uid] = (name, email)
+    return [StatementLine(b, *people.get(b.payee.user_id, ("", ""))) for b in balances]
+
+
+def _lock_payouts(session: Session, ctx: BrandContext) -> None:
+    """Hold the brand's payouts until commit, so two admins paying the same payee at once
+    cannot both pay what is owed once. PostgreSQL: the brand row ``FOR UPDATE``. SQLite: a
+    write first (a no-op update of the brand row), which makes this transaction the one
+    writer before it reads the balance; a plain read would see the balance as it was before
+    another payout that commits in between."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Brand.id).where(Brand.id == ctx.brand.id).with_for_update())
+    else:
+        session.execute(update(Brand).where(Brand.id == ctx.brand.id).values(slug=Brand.slug))
+
+
+def _messages() -> dict[str, str]:
+    return {
+        "payout_reference": _(
+            "Give the payout a reference of 1 to 60 characters, such as the bank transfer's."
+        ),
+        "payout_currency": _("This payee is owed %(currency)s: pay in that currency."),
+        "payout_amount": _("Enter an amount above zero."),
+        "payout_exceeds_owed": _("Only %(owed)s is owed to this payee."),
+    }
+
+
+@dataclass(frozen=True)
+class Payout:
+    posting_set: pay.PostingSet
+    replayed: bool  # the same payout was recorded before under this reference
+    owed_after: Money
+
+
+def record_payout(
+    session: Session,
+    ctx: BrandContext,
+    account: str,
+    amount: Money,
+    reference: str,
+    at: datetime,
+) -> Payout:
+    """Record that the brand paid a payee. The same reference for the same payee and amount is
+    the same payout (answered again, not paid twice); with another amount it is refused."""
+    payee = pay.payee_of(account)
+    if payee is None:
+        raise invalid("account", _("There is no payee “%(account)s”.") % {"account": account})
+    _lock_payouts(session, ctx)
+    ref = reference.strip()
+    key = pay.payout_key(account, ref)
+    earlier = list(
+        session.scalars(ctx.scoped(LedgerPosting).where(LedgerPosting.idempotency_key == key))
+    )
+    sums = list(_payee_sums(session, ctx, account))
+    balances = {b.currency: b for b in pay.statement(sums)}
+    if earlier:
+        mine = next(p for p in earlier if p.account == account)
+        if mine.amount_minor != -amount.minor or mine.currency != amount.currency:
+            raise conflict(
+                "payout_reference_used",
+                _(
+                    "A payout to this payee was already recorded under this reference, with "
+                    "another amount. Use the new transfer's own reference."
+                ),
+            )
+        owed = balances[mine.currency].owed
+        return Payout(_as_set(earlier), True, owed)
+    balance = balances.get(amount.currency) or next(iter(balances.values()), None)
+    if balance is None:
+        balance = pay.PayeeBalance(payee, Money.zero(amount.currency), Money.zero(amount.currency))
+    decision = pay.decide_payout(str(ctx.brand.id), balance, amount, ref, at)
+    if isinstance(decision, Violation):
+        template = _messages().get(decision.code)
+        detail = template % dict(decision.params) if template else decision.message
+        status = 422 if decision.kind == "invalid" else 409
+        raise AppError(status, decision.code, detail, field=decision.field,
+                       extra=dict(decision.params))  # fmt: skip
+    post(session, ctx.brand.id, decision)
+    session.flush()
+    return Payout(decision, False, balance.owed - amount)
+
+
+def _as_set(rows: list[LedgerPosting]) -> pay.PostingSet:
+    postings = tuple(
+        pay.Posting(
+            r.account,
+            Money(r.amount_minor, r.currency),
+            r.kind,  # type: ignore[arg-type]
+            r.correlation_key,
+            r.idempotency_key,
+            r.at,
+            r.memo,
+        )
+        for r in rows
+    )
+    return pay.PostingSet(rows[0].idempotency_key, rows[0].correlation_key, "payout", postings)
+
+
+STATEMENT_COLUMNS = (
+    "account", "payee_kind", "user_id", "reward_kind", "name", "email", "currency",
+    "earned", "paid", "owed",
+)  # fmt: skip
+
+
+def statement_csv(lines: list[StatementLine]) -> str:
+    """The statement as CSV: amounts in major units as the currency writes them (12.50), names
+    and e-mail addresses never read as a spreadsheet formula."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(STATEMENT_COLUMNS)
+    for line in lines:
+        b = line.balance
+        writer.writerow([
+            b.payee.account, b.payee.kind, b.payee.user_id, b.payee.reward_kind,
+            csv_cell(line.name), csv_cell(line.email), b.currency,
+            b.earned.to_decimal(), b.paid.to_decimal(), b.owed.to_decimal(),
+        ])  # fmt: skip
+    return out.getvalue()

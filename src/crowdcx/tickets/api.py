@@ -371,6 +371,8 @@ def my_earnings(
         ],
         totals={k: str(v) for k, v in e.totals.items()},
         effective_hourly={k: str(v) for k, v in e.hourly.items()},
+        paid_out={k: str(v) for k, v in e.paid.items()},
+        owed={k: str(v) for k, v in e.owed.items()},
     )
 
 

@@ -143,7 +143,7 @@ class OfferOut(BaseModel):
 
 
 class EarningLineOut(BaseModel):
-    ticket_id: int
+    ticket_id: int | None  # None for a payout the brand recorded (kind "payout")
     subject: str
     amount: str
     amount_minor: int
@@ -154,8 +154,10 @@ class EarningLineOut(BaseModel):
 
 class EarningsOut(BaseModel):
     lines: list[EarningLineOut]
-    totals: dict[str, str]  # over every posting, not only this page
+    totals: dict[str, str]  # earned (earnings less reversals), over every posting
     effective_hourly: dict[str, str]
+    paid_out: dict[str, str] = {}  # what the brand recorded paying you
+    owed: dict[str, str] = {}  # earned − paid out: what the brand still owes you
     next_cursor: str | None = None  # the next (older) page, if there may be one
 
 

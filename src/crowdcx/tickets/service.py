@@ -11,7 +11,7 @@ import threading
 import time
 from collections import ChainMap
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -1661,7 +1661,7 @@ def open_offers(session: Session, ctx: BrandContext, user: User, now: datetime) 
 
 @dataclass(frozen=True)
 class EarningLine:
-    ticket_id: int
+    ticket_id: int | None  # None for a payout, whose ``subject`` is its reference
     subject: str
     amount: Money
     kind: str
@@ -1671,9 +1671,11 @@ class EarningLine:
 @dataclass(frozen=True)
 class Earnings:
     lines: list[EarningLine]  # one page, newest first
-    totals: dict[str, Money]  # over every posting, not just this page
+    totals: dict[str, Money]  # earned: earnings less reversals, over every posting
     hourly: dict[str, Money]
     next_before: int | None = None  # the posting id the next (older) page starts below
+    paid: dict[str, Money] = field(default_factory=dict)  # what the brand recorded paying
+    owed: dict[str, Money] = field(default_factory=dict)  # earned − paid
 
 
 def earnings(
@@ -1689,22 +1691,34 @@ def earnings(
     if limit > 0:
         stmt = mine if before is None else mine.where(LedgerPosting.id < before)
         page_rows = list(session.scalars(stmt.order_by(LedgerPosting.id.desc()).limit(limit)))
-    totals = {
-        cur: Money(int(minor), cur)
-        for cur, minor in session.execute(
-            ctx.scoped(
-                LedgerPosting, select(LedgerPosting.currency, func.sum(LedgerPosting.amount_minor))
-            )
-            .where(LedgerPosting.account == account)
-            .group_by(LedgerPosting.currency)
+    totals: dict[str, Money] = {}
+    paid: dict[str, Money] = {}
+    owed: dict[str, Money] = {}
+    for cur, kind, minor in session.execute(
+        ctx.scoped(
+            LedgerPosting,
+            select(
+                LedgerPosting.currency, LedgerPosting.kind, func.sum(LedgerPosting.amount_minor)
+            ),
         )
-    }
+        .where(LedgerPosting.account == account)
+        .group_by(LedgerPosting.currency, LedgerPosting.kind)
+    ):
+        amount = Money(int(minor), cur)
+        owed[cur] = owed.get(cur, Money.zero(cur)) + amount
+        if kind == "payout":  # a debit of the expert's account: the brand paid them
+            paid[cur] = paid.get(cur, Money.zero(cur)) - amount
+            totals.setdefault(cur, Money.zero(cur))
+        else:
+            totals[cur] = totals.get(cur, Money.zero(cur)) + amount
     lines = _earning_lines(session, ctx, user, page_rows)
     return Earnings(
         lines,
         totals,
         _hourly(session, ctx, account),
         page_rows[-1].id if limit > 0 and len(page_rows) == limit else None,
+        paid,
+        owed,
     )
 
 
@@ -1730,14 +1744,25 @@ def _earning_lines(
     session: Session, ctx: BrandContext, user: User, postings: list[LedgerPosting]
 ) -> list[EarningLine]:
     keyed = [(n, p) for p in postings if (n := ascii_int(p.correlation_key)) is not None]
+    payouts = {
+        p.id: EarningLine(
+            None,
+            p.idempotency_key.removeprefix(f"payout:{p.account}:"),
+            Money(p.amount_minor, p.currency),
+            p.kind,
+            p.at,
+        )
+        for p in postings
+        if p.kind == "payout"
+    }
     if not keyed:
-        return []
+        return list(payouts.values())
     tickets = _tickets_by_id(
         session, ctx, (n for n, _p in keyed), TicketRow.subject, TicketRow.customer_fields
     )
     policy, _roster = load_policy(session, ctx)
     allowed = unmasked_fields(session, ctx, user, lifecycle.Role.EXPERT, policy)
-    lines: list[EarningLine] = []
+    lines = dict(payouts)
     for ticket_id, posting in keyed:
         ticket = tickets.get(ticket_id)
         if ticket is None:
@@ -1748,8 +1773,8 @@ def _earning_lines(
             else masking.mask_quoted(ticket.subject, ticket.customer_fields or {}, allowed)
         )
         amount = Money(posting.amount_minor, posting.currency)
-        lines.append(EarningLine(ticket_id, subject, amount, posting.kind, posting.at))
-    return lines
+        lines[posting.id] = EarningLine(ticket_id, subject, amount, posting.kind, posting.at)
+    return [lines[p.id] for p in postings if p.id in lines]  # newest first, as read
 
 
 def _hourly(session: Session, ctx: BrandContext, account: str) -> dict[str, Money]:

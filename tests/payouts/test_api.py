@@ -1,0 +1,208 @@
+"""Settlement through the API and the pages: the brand sees what it owes each expert and
+member, records what it paid, and nobody is paid twice — not by a double click, not by two
+admins at once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from crowdcx.identity import service as identity
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from crowdcx.kernel.money import Money
+from crowdcx.payouts import rules as pay
+from crowdcx.payouts import service as ledger
+from crowdcx.tenancy import service as tenancy
+from tests.community.test_races import _at_once
+from tests.conftest import World
+from tests.tickets.test_api import Desk
+from tests.tickets.test_concurrency import servers  # noqa: F401  (the fixture)
+from tests.tickets.test_pages import sign_in
+
+
+def _resolve(desk: Desk, n: int) -> int:
+    """``n`` tickets resolved by the first expert; the sum of their rates."""
+    expert = desk.experts[0]
+    desk.online(expert)
+    total = 0
+    for _ in range(n):
+        tid = desk.ask()["id"]
+        assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+        assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+        total += desk.get(f"/tickets/{tid}", desk.agent).json()["rate_minor"]
+    return total
+
+
+def test_the_brand_pays_an_expert_in_parts_and_each_payment_is_recorded_once(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world)
+    earned = _resolve(desk, 2)
+    expert = desk.experts[0]
+    account = pay.expert_earnings_account(str(expert.id))
+    statement = desk.get("/payouts", desk.admin).json()
+    [line] = statement["payees"]
+    assert (line["account"], line["payee_kind"], line["user_id"]) == (account, "expert", expert.id)
+    assert (line["earned_minor"], line["paid_minor"], line["owed_minor"]) == (earned, 0, earned)
+    assert line["name"] == "专家0"
+    assert line["email"] == expert.email
+    assert statement["owed_minor"] == {line["currency"]: earned}
+    cur = line["currency"]
+
+    first = {"account": account, "amount_minor": 300, "currency": cur, "reference": "TX-0042"}
+    r = desk.post("/payouts", desk.admin, first)
+    assert r.status_code == 201, r.text
+    assert r.json()["owed_after_minor"] == earned - 300
+    # A double click, or a retry after a lost answer: the same payout, not a second one.
+    again = desk.post("/payouts", desk.admin, first)
+    assert again.status_code == 200, again.text
+    assert again.json()["replayed"] is True
+    other = desk.post("/payouts", desk.admin, {**first, "amount_minor": 200})
+    assert other.status_code == 409
+    assert other.json()["code"] == "payout_reference_used"
+    too_much = desk.post(
+        "/payouts", desk.admin, {**first, "reference": "TX-43", "amount_minor": earned}
+    )
+    assert too_much.status_code == 409, too_much.text
+    assert too_much.json()["code"] == "payout_exceeds_owed"
+    assert str(Money(earned - 300, cur)) in too_much.json()["detail"]
+    wrong_cur = desk.post("/payouts", desk.admin, {**first, "reference": "T2", "currency": "EUR"})
+    assert wrong_cur.status_code == 422
+    assert wrong_cur.json()["code"] == "payout_currency"
+    refused = (
+        {"amount_minor": 0}, {"amount_minor": -5}, {"currency": "E1R"}, {"reference": ""},
+        {"account": "brand:1:payable"}, {"account": "expert:x:y"},
+    )  # fmt: skip
+    for bad in refused:
+        r = desk.post("/payouts", desk.admin, {**first, "reference": "T3", **bad})
+        assert r.status_code == 422, (bad, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    invisible = desk.post("/payouts", desk.admin, {**first, "reference": "T\u200b4"})
+    assert invisible.status_code == 422
+    assert invisible.json()["code"] == "payout_reference"
+
+    # The rest, in Chinese: the reference is the bank's.
+    rest = {**first, "reference": "工行转账 7788", "amount_minor": earned - 300}
+    assert desk.post("/payouts", desk.admin, rest).status_code == 201
+    [line] = desk.get("/payouts", desk.admin).json()["payees"]
+    assert (line["paid_minor"], line["owed_minor"]) == (earned, 0)
+    assert desk.get("/payouts?owed=true", desk.admin).json()["payees"] == []
+
+    # The expert sees what they earned, what they were paid and the payments themselves.
+    mine = desk.get("/earnings/me", expert).json()
+    assert mine["totals"] == {cur: str(Money(earned, cur))}
+    assert mine["paid_out"] == {cur: str(Money(earned, cur))}
+    assert mine["owed"] == {cur: str(Money(0, cur))}
+    payouts = [x for x in mine["lines"] if x["kind"] == "payout"]
+    assert [(x["ticket_id"], x["subject"], x["amount_minor"]) for x in payouts] == [
+        (None, "工行转账 7788", -(earned - 300)), (None, "TX-0042", -300),
+    ]  # fmt: skip
+    assert mine["effective_hourly"]  # payouts are not tickets: the rate still reads them
+    html = client.get(f"/b/{desk.slug}/earnings", headers=expert.auth).text
+    assert "工行转账 7788" in html
+    assert "TX-0042" in html
+
+    # Only brand admins see or record payouts.
+    for who in (expert, desk.agent, desk.customer):
+        assert desk.get("/payouts", who).status_code == 403
+        assert desk.post("/payouts", who, {**first, "reference": "T9"}).status_code == 403
+
+
+def test_the_statement_lists_rewards_and_exports_a_spreadsheet_safe_csv(
+    client: TestClient, world: World, db: Database
+) -> None:
+    desk = Desk(client, world)
+    earned = _resolve(desk, 1)
+    member = world.member(desk.slug, ["helper"], '=HYPERLINK("x")')
+    with db.transaction() as uow:
+        ctx = tenancy.access_brand(uow.session, desk.slug, None)
+        cur = ctx.brand.settings.get("currency", "USD")
+        reward = pay.post_reward("1", str(ctx.brand.id), str(member.id), "cash",
+                                 Money(earned * 3, cur), utcnow())  # fmt: skip
+        ledger.post(uow.session, ctx.brand.id, reward)
+    payees = desk.get("/payouts", desk.admin).json()["payees"]
+    assert [(p["payee_kind"], p["reward_kind"]) for p in payees] == [
+        ("member", "cash"),
+        ("expert", ""),
+    ]  # largest debt first
+    r = client.get(f"/api/v1/brands/{desk.slug}/payouts/statement.csv", headers=desk.admin.auth)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["payee_kind"] for row in rows] == ["member", "expert"]
+    assert rows[0]["name"].startswith("'=")  # never a formula in a spreadsheet
+    assert rows[1]["owed"] == str(Money(earned, cur).to_decimal())
+
+
+def _admin_page_form(client: TestClient, desk: Desk) -> tuple[str, dict[str, str]]:
+    html = client.get(f"/b/{desk.slug}/admin/payouts", headers=desk.admin.auth).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    account = re.search(r'name="account" value="([^"]+)"', html)
+    currency = re.search(r'name="currency" value="([^"]+)"', html)
+    assert token, html
+    assert account, html
+    assert currency, html
+    return html, {"csrf_token": token.group(1), "account": account.group(1),
+                  "currency": currency.group(1)}  # fmt: skip
+
+
+def test_the_payouts_page_records_an_amount_as_people_type_it(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world)
+    earned = _resolve(desk, 2)
+    sign_in(client, desk.admin)
+    html, form = _admin_page_form(client, desk)
+    assert "专家0" in html
+    assert str(Money(earned, form["currency"])) in html
+    url = f"/b/{desk.slug}/admin/payouts"
+    bad = client.post(url, data={**form, "amount": "12,5,0", "reference": "x"})
+    assert bad.status_code == 422
+    assert "120.50" in bad.text
+    assert 'value="12,5,0"' in bad.text  # and keeps what was typed
+    over = client.post(url, data={**form, "amount": "99999", "reference": "x"})
+    assert over.status_code == 409
+    assert "is owed" in over.text
+    # A Russian admin's decimal comma, full-width digits from a Chinese keyboard.
+    ok = client.post(url, data={**form, "amount": "１,５", "reference": "п/п 17"},
+                     follow_redirects=False)  # fmt: skip
+    assert ok.status_code == 303, ok.text
+    page = client.get(ok.headers["location"]).text
+    assert "Payout recorded." in page
+    assert str(Money(earned - 150, form["currency"])) in page
+
+
+def test_two_admins_paying_at_once_never_pay_more_than_is_owed(
+    database_url: str,
+    servers: list[str],  # noqa: F811
+) -> None:
+    """20 payouts of 60 against 100 owed, each under its own reference, released together
+    through two server processes: exactly one is recorded, the others are refused (409)."""
+    db = Database(database_url)
+    with db.transaction() as uow:
+        tenancy.create_brand(uow, slug="pay", name="Pay", default_locale="en", locales=["en"])
+        ctx = tenancy.access_brand(uow.session, "pay", None)
+        admin = identity.register(uow, email="a@pay.example", password="a long passphrase",
+                                  display_name="A", locale="en", hash_profile="fast")  # fmt: skip
+        tenancy.add_member(uow, ctx, admin.email, ["brand_admin"])
+        raw, _ = identity.issue_token(uow, admin, "api", timedelta(hours=1), utcnow())
+        earning = pay.decide_earning("1", str(ctx.brand.id), "4242", False, Money(100, "USD"),
+                                     [], utcnow())  # fmt: skip
+        assert isinstance(earning, pay.PostingSet)
+        ledger.post(uow.session, ctx.brand.id, earning)
+    n = 20
+    statuses = _at_once(servers, n, "/api/v1/brands/pay/payouts", raw, lambda i: {
+        "account": "expert:4242:earnings", "amount_minor": 60, "currency": "USD",
+        "reference": f"TX-{i}",
+    })  # fmt: skip
+    assert statuses == Counter({201: 1, 409: n - 1}), statuses
+    with db.sessions() as s:
+        ctx = tenancy.access_brand(s, "pay", None)
+        [line] = ledger.statement(s, ctx)
+    assert (line.balance.paid.minor, line.balance.owed.minor) == (60, 40)
