@@ -105,6 +105,10 @@ def test_the_brand_pays_an_expert_in_parts_and_each_payment_is_recorded_once(
     ]  # fmt: skip
     assert mine["effective_hourly"]  # payouts are not tickets: the rate still reads them
     html = client.get(f"/b/{desk.slug}/earnings", headers=expert.auth).text
+    # They were told of each payment, once (the replay told nobody again).
+    told = client.get(f"/b/{desk.slug}/notifications", headers=expert.auth).text
+    assert told.count("TX-0042") == 1, told
+    assert "工行转账 7788" in told
     assert "工行转账 7788" in html
     assert "TX-0042" in html
 

@@ -121,6 +121,10 @@ def text(row: NotificationRow) -> str:
     if row.kind == "ticket_resolved":
         return _("Your ticket “%(subject)s” was resolved. Please rate the help.") % {
             "subject": title}  # fmt: skip
+    if row.kind == "paid":
+        return _("%(brand)s paid you %(amount)s (reference: %(reference)s).") % {
+            "brand": p.get("brand", ""), "amount": p.get("amount", ""),
+            "reference": str(p.get("reference", ""))[:60]}  # fmt: skip
     if row.kind == "invited":
         return _("%(brand)s invites you to apply as a paid expert.") % {
             "brand": p.get("brand", "")}  # fmt: skip

@@ -17,6 +17,7 @@ from crowdcx.kernel.errors import AppError, conflict, invalid
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.money import Money
 from crowdcx.knowledge.rules import csv_cell
+from crowdcx.notifications.service import notify
 from crowdcx.payouts import rules as pay
 from crowdcx.payouts.models import LedgerPosting
 from crowdcx.tenancy.models import Brand
@@ -172,6 +173,13 @@ def record_payout(
         raise AppError(status, decision.code, detail, field=decision.field,
                        extra=dict(decision.params))  # fmt: skip
     post(session, ctx.brand.id, decision)
+    # The payee hears of it (in-app and in their digest): what was paid, under which reference.
+    page = "earnings" if payee.kind == "expert" else "community/rewards"
+    notify(
+        session, ctx.brand.id, [payee.user_id], "paid",
+        {"brand": ctx.brand.name, "amount": str(amount), "reference": ref},
+        f"/b/{ctx.brand.slug}/{page}", at,
+    )  # fmt: skip
     session.flush()
     return Payout(decision, False, balance.owed - amount)
 
