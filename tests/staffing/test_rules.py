@@ -1,0 +1,124 @@
+"""Peak-capacity planning: Erlang C against textbook figures, properties of the search for
+the fewest slots, and the hour-by-hour plan from a weekly profile."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crowdcx.staffing.rules import (
+    PlanInput,
+    Queue,
+    erlang_c,
+    hour_of_week,
+    peak,
+    plan,
+    required_slots,
+    staffing,
+    weekly_profile,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_erlang_c_matches_the_textbook_example() -> None:
+    """100 calls in 30 minutes, 3 minutes each: 10 Erlangs. The classic worked example's
+    waiting probabilities, and 14 agents for 80 % answered within 20 s (88.8 %, ASA 7.8 s)."""
+    assert [round(erlang_c(n, 10.0), 3) for n in (11, 12, 13, 14)] == [0.682, 0.449, 0.285, 0.174]
+    queue = Queue(arrivals_per_hour=200, handle_s=180)
+    assert queue.traffic == pytest.approx(10.0)
+    assert staffing(13, queue, 20).service_level == pytest.approx(0.796, abs=0.001)
+    best = required_slots(queue, target_s=20, goal=0.8)
+    assert best.slots == 14
+    assert best.service_level == pytest.approx(0.888, abs=0.001)
+    assert best.average_wait_s == pytest.approx(7.8, abs=0.1)
+
+
+def test_no_traffic_needs_nobody_and_too_few_slots_never_keep_up() -> None:
+    assert required_slots(Queue(0, 600), 60, 0.8).slots == 0
+    assert erlang_c(5, 5.0) == 1.0
+    overloaded = staffing(5, Queue(60, 600), 60)  # 10 Erlangs on 5 slots
+    assert overloaded.service_level == 0.0
+    assert math.isinf(overloaded.average_wait_s)
+
+
+def test_a_sales_day_at_ten_times_is_computed_without_overflow_or_delay() -> None:
+    """20,000 tickets an hour, one hour each: 20,000 Erlangs (factorials would overflow)."""
+    fare = required_slots(Queue(20_000, 3600), target_s=4 * 3600, goal=0.8, max_occupancy=0.95)
+    assert 20_000 < fare.slots <= math.ceil(20_000 / 0.95)
+    assert fare.occupancy <= 0.95
+
+
+def test_impossible_questions_are_refused() -> None:
+    for goal in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="goal"):
+            required_slots(Queue(10, 60), 60, goal)
+    with pytest.raises(ValueError):
+        required_slots(Queue(10, 0), 60, 0.8)
+
+
+@given(
+    arrivals=st.floats(0.1, 2000),
+    handle_s=st.floats(30, 4 * 3600),
+    target_s=st.floats(0, 8 * 3600),
+    goal=st.floats(0.05, 0.99),
+    max_occupancy=st.floats(0.5, 1.0),
+)
+def test_the_answer_is_the_fewest_slots_that_meet_the_goal(
+    arrivals: float, handle_s: float, target_s: float, goal: float, max_occupancy: float
+) -> None:
+    queue = Queue(arrivals, handle_s)
+    fare = required_slots(queue, target_s, goal, max_occupancy)
+    assert fare.slots > queue.traffic
+    assert fare.service_level >= goal
+    assert fare.occupancy <= max_occupancy + 1e-12
+    assert 0.0 <= fare.wait_probability <= 1.0
+    one_less = staffing(fare.slots - 1, queue, target_s)
+    assert one_less.service_level < goal or one_less.occupancy > max_occupancy
+
+
+@given(st.integers(1, 300), st.floats(0.1, 250))
+def test_more_slots_never_serve_worse(slots: int, traffic: float) -> None:
+    queue = Queue(traffic, 3600)
+    assert (
+        staffing(slots + 1, queue, 600).service_level >= staffing(slots, queue, 600).service_level
+    )
+    assert erlang_c(slots + 1, traffic) <= erlang_c(slots, traffic)
+
+
+def test_the_plan_scales_the_weekly_profile_by_the_event_multiplier() -> None:
+    # Four weeks of history: two tickets every Monday 20:00–21:00 Shanghai time, one at 21:xx.
+    mondays = [datetime(2026, 11, 2, 12, 15, tzinfo=UTC) + timedelta(weeks=w) for w in range(4)]
+    arrivals = [m for m in mondays for _ in range(2)] + [m + timedelta(hours=1) for m in mondays]
+    profile = weekly_profile(arrivals, SHANGHAI, weeks=4)
+    assert profile == {(0, 20): 2.0, (0, 21): 1.0}
+    spec = PlanInput(
+        start=datetime(2026, 11, 30, 19, 30, tzinfo=SHANGHAI), hours=4, multiplier=10,
+        handle_s=1800, target_s=900, goal=0.8, concurrency=2, shrinkage=0.2,
+    )  # fmt: skip
+    hours = plan(profile, spec, SHANGHAI)
+    assert [h.start.hour for h in hours] == [19, 20, 21, 22]
+    assert [h.arrivals for h in hours] == [0.0, 20.0, 10.0, 0.0]
+    assert hours[0].experts == 0
+    busiest = peak(hours)
+    assert busiest is not None
+    assert busiest.start.hour == 20
+    assert busiest.experts == math.ceil(busiest.slots / 2 / 0.8)
+    assert busiest.staffing.service_level >= 0.8
+
+
+def test_the_plan_steps_real_hours_across_a_clock_change() -> None:
+    berlin = ZoneInfo("Europe/Berlin")  # 2026-10-25 03:00 CEST → 02:00 CET
+    spec = PlanInput(datetime(2026, 10, 25, 1, 0, tzinfo=berlin), 3, 1, 600, 60)
+    hours = plan({}, spec, berlin)
+    utc = [h.start.astimezone(UTC) for h in hours]  # same-zone subtraction ignores the fold
+    gaps = {(b - a).total_seconds() for a, b in itertools.pairwise(utc)}
+    assert gaps == {3600.0}
+    assert [h.start.hour for h in hours] == [1, 2, 2]
+    assert hour_of_week(hours[0].start, berlin) == (6, 1)
