@@ -14,6 +14,8 @@ from sqlalchemy import select
 from starlette.types import Scope
 
 from crowdcx import __version__
+from crowdcx.analytics import api as analytics_api
+from crowdcx.analytics import pages as analytics_pages
 from crowdcx.community import api as community_api
 from crowdcx.community import pages as community_pages
 from crowdcx.config import Settings
@@ -140,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         community_pages.router,
         payouts_api.router,
         payouts_pages.router,
+        analytics_api.router,
+        analytics_pages.router,
     ):
         app.include_router(router)
     return app

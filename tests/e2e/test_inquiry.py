@@ -108,6 +108,18 @@ def test_customer_to_expert_to_rating_and_earning(
     assert expert.locator("table tbody tr", has_text=reference).count() == 1
     assert "0.00 CNY" in expert.locator("[data-testid=earnings-owed]").inner_text()
     expert.screenshot(path=str(artifacts / "inquiry-paid-zh-Hans.png"), full_page=True)
+    # The admin's insights count the walk's ticket, and the capacity plan for a sales event
+    # (ten times this hour's traffic next week) asks for experts online.
+    admin.goto(f"{live_server}/b/lumen/admin/insights?days=7")
+    assert int(admin.locator("[data-testid=by-experts]").inner_text()) >= 1
+    admin.screenshot(path=str(artifacts / "insights-zh-Hans.png"), full_page=True)
+    admin.goto(f"{live_server}/b/lumen/admin/capacity")
+    start = admin.locator("#f-start").input_value()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT00:00", start), start
+    admin.locator("main form button[type=submit]").click()
+    admin.wait_for_selector("[data-testid=peak]")
+    assert admin.locator("main table tbody tr").count() == 24
+    admin.screenshot(path=str(artifacts / "capacity-zh-Hans.png"), full_page=True)
     for page in (expert, customer, admin):
         page.context.close()
 

@@ -17,7 +17,7 @@ from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, now
 from crowdcx.web.templating import NavItem, page, register_nav
 
 router = APIRouter(include_in_schema=False)
-register_nav(NavItem(N_("Payouts"), "admin/payouts", "brand.manage"))
+register_nav(NavItem(N_("Payouts"), "admin/payouts", "brand.manage", order=10))
 
 
 def payee_labels() -> dict[str, str]:

@@ -175,11 +175,12 @@ def record_payout(
     post(session, ctx.brand.id, decision)
     # The payee hears of it (in-app and in their digest): what was paid, under which reference.
     page = "earnings" if payee.kind == "expert" else "community/rewards"
-    notify(
-        session, ctx.brand.id, [payee.user_id], "paid",
-        {"brand": ctx.brand.name, "amount": str(amount), "reference": ref},
-        f"/b/{ctx.brand.slug}/{page}", at,
-    )  # fmt: skip
+    if session.get(User, payee.user_id) is not None:  # an account closed since is paid, not told
+        notify(
+            session, ctx.brand.id, [payee.user_id], "paid",
+            {"brand": ctx.brand.name, "amount": str(amount), "reference": ref},
+            f"/b/{ctx.brand.slug}/{page}", at,
+        )  # fmt: skip
     session.flush()
     return Payout(decision, False, balance.owed - amount)
 

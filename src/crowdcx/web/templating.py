@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from babel.numbers import format_percent
+from babel.units import format_unit
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import gettext, ngettext
+from crowdcx.kernel.i18n import current_locale, gettext, ngettext
 from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.money import Money
 from crowdcx.tenancy.service import BrandContext
@@ -33,6 +35,7 @@ class NavItem:
     # An API path relative to the brand ("notifications/unread") answering {"count": n}: the
     # page shows n beside the entry (fetched after the page loads, so no page waits for it).
     count: str = ""
+    order: int = 0  # entries of a higher order come after (whatever the import order)
 
 
 class NavLink(NamedTuple):
@@ -47,6 +50,7 @@ NAV: list[NavItem] = []
 def register_nav(item: NavItem) -> None:
     if item not in NAV:
         NAV.append(item)
+        NAV.sort(key=lambda i: i.order)  # stable: the same order keeps registration order
 
 
 def nav_for(ctx: BrandContext | None) -> list[NavLink]:
@@ -65,6 +69,33 @@ def nav_for(ctx: BrandContext | None) -> list[NavLink]:
     return items
 
 
+def _babel_locale() -> str:
+    return current_locale().replace("-", "_")
+
+
+def format_duration(seconds: float | None) -> str:
+    """Seconds as the reader writes a duration: "45 мин", "2.3 小时", "1.5 days"; "–" if none."""
+    if seconds is None:
+        return "–"
+    if seconds < 60:
+        value, unit = seconds, "duration-second"
+    elif seconds < 3600:
+        value, unit = seconds / 60, "duration-minute"
+    elif seconds < 2 * 86400:
+        value, unit = seconds / 3600, "duration-hour"
+    else:
+        value, unit = seconds / 86400, "duration-day"
+    return str(format_unit(round(value, 1), unit, length="short", locale=_babel_locale(),
+                           format="#,##0.#"))  # fmt: skip
+
+
+def format_share(rate: float | None) -> str:
+    """A share 0–1 as a percentage in the reader's locale ("87,3 %" in Russian); "–" if none."""
+    if rate is None:
+        return "–"
+    return str(format_percent(rate, locale=_babel_locale(), format="#,##0.#%"))
+
+
 def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader([*(extra_dirs or []), *TEMPLATE_DIRS]),
@@ -78,6 +109,8 @@ def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     # context middleware sets, so one environment serves every reader.
     env.install_gettext_callables(gettext=gettext, ngettext=ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["money"] = lambda minor, currency: str(Money(int(minor), str(currency)))
+    env.filters["duration"] = format_duration
+    env.filters["percent"] = format_share
     env.globals["LOCALES"] = LOCALES
     env.globals["LOCALE_NAMES"] = LOCALE_NAMES
     return env

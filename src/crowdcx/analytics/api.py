@@ -1,0 +1,137 @@
+"""JSON API of the brand's insights and capacity plan (brand admins; see docs/api.md)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from crowdcx.analytics import rules, service
+from crowdcx.kernel.errors import invalid
+from crowdcx.kernel.i18n import _
+from crowdcx.staffing import rules as staffing
+from crowdcx.tenancy.service import BrandContext, access_brand
+from crowdcx.web.deps import CurrentUser, Uow, now
+
+router = APIRouter(prefix="/api/v1/brands/{slug}", tags=["analytics"])
+
+
+def _spread(s: rules.Spread) -> dict[str, Any]:
+    return {"count": s.count, "median_s": s.median_s, "p90_s": s.p90_s}
+
+
+def _share(s: rules.Share) -> dict[str, Any]:
+    return {"part": s.part, "whole": s.whole, "rate": s.rate}
+
+
+def insights_out(i: service.Insights) -> dict[str, Any]:
+    t, sat, ss, c = i.tickets, i.satisfaction, i.self_service, i.community
+    return {
+        "since": i.since,
+        "days": i.days,
+        "tickets": {
+            "created": t.created, "open": t.open, "resolved": t.resolved,
+            "resolved_by_experts": t.by_experts, "resolved_by_staff": t.by_staff,
+            "expert_share": _share(t.expert_share), "escalated": t.escalated,
+            "deflected": t.deflected, "first_response": _spread(t.first_response),
+            "resolution": _spread(t.resolution),
+            "first_response_met": _share(t.first_response_met),
+            "resolution_met": _share(t.resolution_met),
+        },
+        "satisfaction": {
+            "ratings": sat.ratings, "csat_average": sat.csat_average,
+            "csat_counts": list(sat.csat_counts), "satisfied": _share(sat.satisfied),
+            "nps_answers": sat.nps_answers, "nps": sat.nps,
+        },
+        "self_service": {
+            "suggestions_shown": ss.shown, "opened": ss.opened, "solved": ss.solved,
+            "no_answer": ss.no_answer, "tickets": ss.tickets,
+            "self_service_rate": _share(ss.self_service_rate),
+        },
+        "community": {
+            "asked": c.asked, "answered": _share(c.answered), "solved": _share(c.solved),
+            "escalated": c.escalated, "first_answer": _spread(c.first_answer),
+        },
+        "top_experts": [
+            {"user_id": e.user_id, "name": e.name, "resolved": e.resolved,
+             "csat_average": e.csat_average}
+            for e in i.top_experts
+        ],
+    }  # fmt: skip
+
+
+@router.get("/insights")
+def insights(
+    slug: str, uow: Uow, user: CurrentUser, days: Annotated[int, Query(ge=1, le=366)] = 30
+) -> dict[str, Any]:
+    """The last ``days`` days across the lanes: tickets and the SLA, satisfaction,
+    self-service, the community and the experts who resolved the most."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    return insights_out(service.insights(uow.session, ctx, days, now()))
+
+
+def parse_start(ctx: BrandContext, text: str, at: datetime) -> datetime:
+    """An event's start as typed (ISO 8601; without an offset, in the brand's time zone)."""
+    if not text.strip():
+        return at
+    try:
+        start = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise invalid(
+            "start", _("Give the start as a date and time, such as 2026-11-11T00:00.")
+        ) from None
+    if not 2000 <= start.year <= 2200:
+        raise invalid("start", _("Give a start between the years 2000 and 2200."))
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=service.brand_zone(ctx))
+    return start
+
+
+def hour_out(h: staffing.PlanHour) -> dict[str, Any]:
+    s = h.staffing
+    return {
+        "start": h.start.isoformat(), "expected_tickets": round(h.arrivals, 2),
+        "slots": h.slots, "experts": h.experts, "service_level": round(s.service_level, 4),
+        "wait_probability": round(s.wait_probability, 4),
+        "average_wait_s": round(s.average_wait_s, 1) if math.isfinite(s.average_wait_s) else None,
+        "occupancy": round(s.occupancy, 4),
+    }  # fmt: skip
+
+
+@router.get("/capacity-plan")
+def capacity_plan(
+    slug: str,
+    uow: Uow,
+    user: CurrentUser,
+    start: Annotated[str, Query(max_length=40)] = "",
+    hours: Annotated[int, Query(ge=1, le=168)] = 24,
+    multiplier: Annotated[float, Query(ge=0, le=100)] = 10.0,
+    goal: Annotated[float, Query(ge=0.5, le=0.99)] = 0.8,
+    target_s: Annotated[int | None, Query(ge=60, le=7 * 86400)] = None,
+    concurrency: Annotated[int | None, Query(ge=1, le=50)] = None,
+    shrinkage: Annotated[float, Query(ge=0, le=0.9)] = 0.0,
+) -> dict[str, Any]:
+    """Experts needed online, hour by hour, for an event bringing ``multiplier`` times the
+    traffic of the same hours of an ordinary week (the last four weeks' average)."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    at = now()
+    defaults = service.plan_defaults(uow.session, ctx, at)
+    plan = service.capacity_plan(
+        uow.session, ctx, at, start=parse_start(ctx, start, at), hours=hours,
+        multiplier=multiplier, goal=goal, target_s=target_s or defaults["target_s"],
+        concurrency=concurrency or defaults["concurrency"], shrinkage=shrinkage,
+    )  # fmt: skip
+    return {
+        "inputs": {
+            "start": plan.spec.start.isoformat(), "hours": hours, "multiplier": multiplier,
+            "goal": goal, "target_s": plan.spec.target_s, "concurrency": plan.spec.concurrency,
+            "shrinkage": shrinkage, "handle_s": round(plan.spec.handle_s, 1),
+            "handle_from_history": plan.handle_from_history,
+            "history_weeks": plan.history_weeks, "history_tickets": plan.history_tickets,
+        },
+        "experts_enrolled": plan.experts_enrolled,
+        "peak": hour_out(plan.peak) if plan.peak else None,
+        "hours": [hour_out(h) for h in plan.hours],
+    }  # fmt: skip

@@ -1,0 +1,112 @@
+"""Brand admins' insights across the lanes, and the capacity plan for a sales event."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from crowdcx.analytics import service
+from crowdcx.analytics.api import parse_start
+from crowdcx.kernel.errors import AppError
+from crowdcx.kernel.i18n import N_, _
+from crowdcx.tenancy.service import access_brand
+from crowdcx.web.deps import CurrentUser, Uow, now
+from crowdcx.web.templating import NavItem, page, register_nav
+
+router = APIRouter(include_in_schema=False)
+register_nav(NavItem(N_("Insights"), "admin/insights", "brand.manage", order=10))
+
+
+@router.get("/b/{slug}/admin/insights")
+def insights(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, days: str = "30"
+) -> Response:
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    period = int(days) if days in {str(p) for p in service.PERIODS} else 30
+    found = service.insights(uow.session, ctx, period, now())
+    return page(
+        request,
+        "analytics/insights.html",
+        {"ctx": ctx, "i": found, "periods": service.PERIODS},
+    )
+
+
+def _number(text: str, low: float, high: float, default: float, field: str,
+            errors: dict[str, str]) -> float:  # fmt: skip
+    """A number typed in the form (a decimal comma and full-width digits are fine)."""
+    cleaned = unicodedata.normalize("NFKC", text).strip().replace(",", ".").rstrip("%")
+    if not cleaned:
+        return default
+    try:
+        value = float(cleaned)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # NaN fails too
+        errors[field] = _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+        return default
+    return value
+
+
+@router.get("/b/{slug}/admin/capacity")
+def capacity(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    start: str = "",
+    hours: str = "",
+    multiplier: str = "",
+    goal: str = "",
+    target_min: str = "",
+    concurrency: str = "",
+    shrinkage: str = "",
+) -> Response:
+    """The form and, once asked, the plan: experts needed online in each hour of the event."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    at = now()
+    defaults = service.plan_defaults(uow.session, ctx, at)
+    zone = service.brand_zone(ctx)
+    tomorrow = (at.astimezone(zone) + timedelta(days=1)).replace(hour=0, minute=0, second=0,
+                                                                 microsecond=0)  # fmt: skip
+    form = {
+        "start": start[:40] or tomorrow.strftime("%Y-%m-%dT%H:%M"),
+        "hours": hours[:10] or "24",
+        "multiplier": multiplier[:10] or "10",
+        "goal": goal[:10] or "80",
+        "target_min": target_min[:10] or f"{defaults['target_s'] / 60:g}",
+        "concurrency": concurrency[:10] or str(defaults["concurrency"]),
+        "shrinkage": shrinkage[:10] or "20",
+    }
+    errors: dict[str, str] = {}
+    plan: Any = None
+    if request.query_params:
+        values = {
+            "hours": _number(form["hours"], 1, 168, 24, "hours", errors),
+            "multiplier": _number(form["multiplier"], 0, 100, 10, "multiplier", errors),
+            "goal": _number(form["goal"], 50, 99, 80, "goal", errors),
+            "target_min": _number(form["target_min"], 1, 7 * 1440, 240, "target_min", errors),
+            "concurrency": _number(form["concurrency"], 1, 50, 1, "concurrency", errors),
+            "shrinkage": _number(form["shrinkage"], 0, 90, 0, "shrinkage", errors),
+        }
+        begin: datetime = at
+        try:
+            begin = parse_start(ctx, form["start"], at)
+        except AppError as error:
+            errors["start"] = error.detail
+        if not errors:
+            plan = service.capacity_plan(
+                uow.session, ctx, at, start=begin, hours=int(values["hours"]),
+                multiplier=values["multiplier"], goal=values["goal"] / 100,
+                target_s=values["target_min"] * 60, concurrency=int(values["concurrency"]),
+                shrinkage=values["shrinkage"] / 100,
+            )  # fmt: skip
+    return page(
+        request,
+        "analytics/capacity.html",
+        {"ctx": ctx, "form": form, "errors": errors, "plan": plan, "zone": str(zone)},
+        status=422 if errors else 200,
+    )

@@ -1,0 +1,200 @@
+"""What a brand's period looked like, across the three lanes: tickets (who resolved them,
+how fast, against the SLA), satisfaction (CSAT, NPS), self-service (how many cases ended
+with a suggestion instead of a ticket) and the community (answered, solved, how fast).
+Pure: the service hands plain values in.
+
+Definitions (shown on the page as well):
+- a ticket resolved without a message was answered by its resolution;
+- response and resolution times are elapsed time (what the customer lived), medians and
+  90th percentiles; whether a target was *met* is judged as the SLA judges it (business
+  hours included), on the tickets whose clock has stopped or run out;
+- CSAT average over 1–5 and the share of 4s and 5s ("satisfied"); NPS is the share of 9–10
+  minus the share of 0–6, from −100 to 100;
+- the self-service rate is ``solved ÷ (solved + tickets created)``: of the cases that ended
+  either with a suggestion the customer said solved it or with a ticket, the share that
+  never needed one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from crowdcx.tickets.rules import Role, SlaPolicy, SlaState, State, Ticket, sla_status
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """A duration's distribution in seconds: how many, the median and the 90th percentile."""
+
+    count: int
+    median_s: float | None
+    p90_s: float | None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-quantile (0–1) by linear interpolation between closest ranks; None if empty."""
+    if not 0 <= q <= 1:
+        raise ValueError("q is between 0 and 1")
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low, high = math.floor(pos), math.ceil(pos)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def spread(values: Sequence[float]) -> Spread:
+    return Spread(len(values), percentile(values, 0.5), percentile(values, 0.9))
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """``part`` of ``whole``; ``rate`` is None when there is nothing to judge."""
+
+    part: int
+    whole: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.part / self.whole if self.whole else None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    created: int
+    open: int  # not yet resolved, closed or deflected
+    resolved: int  # resolved or closed
+    by_experts: int
+    by_staff: int
+    escalated: int  # handed to staff (by the expert or the SLA sweeper)
+    deflected: int  # the customer said a suggestion solved it
+    first_response: Spread
+    resolution: Spread
+    first_response_met: Share
+    resolution_met: Share
+
+    @property
+    def expert_share(self) -> Share:
+        """Of the resolved tickets, those the crowd resolved without staff."""
+        return Share(self.by_experts, self.resolved)
+
+
+_DONE = (State.RESOLVED, State.CLOSED)
+
+
+def summarize_tickets(tickets: Iterable[Ticket], sla: SlaPolicy, now: datetime) -> TicketSummary:
+    created = open_ = resolved = by_experts = by_staff = escalated = deflected = 0
+    responses: list[float] = []
+    resolutions: list[float] = []
+    fr_met = fr_judged = res_met = res_judged = 0
+    for t in tickets:
+        created += 1
+        if t.state is State.DEFLECTED:
+            deflected += 1
+            continue
+        if t.escalated or t.state is State.ESCALATED:
+            escalated += 1
+        if t.state in _DONE:
+            resolved += 1
+            if t.resolved_by_role is Role.EXPERT:
+                by_experts += 1
+            else:
+                by_staff += 1
+            if t.resolved_at is not None:
+                resolutions.append((t.resolved_at - t.created_at).total_seconds())
+        else:
+            open_ += 1
+        if t.first_response_at is None and t.state in _DONE and t.resolved_at is not None:
+            t = replace(t, first_response_at=t.resolved_at)  # resolving answers the customer
+        if t.first_response_at is not None:
+            responses.append((t.first_response_at - t.created_at).total_seconds())
+        report = sla_status(t, sla, now)
+        if report.first_response in (SlaState.MET, SlaState.BREACHED):
+            fr_judged += 1
+            fr_met += report.first_response is SlaState.MET
+        if report.resolution in (SlaState.MET, SlaState.BREACHED):
+            res_judged += 1
+            res_met += report.resolution is SlaState.MET
+    return TicketSummary(
+        created, open_, resolved, by_experts, by_staff, escalated, deflected,
+        spread(responses), spread(resolutions),
+        Share(fr_met, fr_judged), Share(res_met, res_judged),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Satisfaction:
+    ratings: int
+    csat_average: float | None
+    csat_counts: tuple[int, int, int, int, int]  # how many 1s … 5s
+    satisfied: Share  # 4s and 5s
+    nps_answers: int
+    nps: float | None  # promoters − detractors, in points from −100 to 100
+
+
+def summarize_ratings(ratings: Iterable[tuple[int, int | None]]) -> Satisfaction:
+    """``(csat 1–5, nps 0–10 or None)`` per rating; values out of range are ignored."""
+    counts = [0, 0, 0, 0, 0]
+    promoters = detractors = answers = 0
+    for csat, nps in ratings:
+        if 1 <= csat <= 5:
+            counts[csat - 1] += 1
+        if nps is not None and 0 <= nps <= 10:
+            answers += 1
+            promoters += nps >= 9
+            detractors += nps <= 6
+    n = sum(counts)
+    average = sum((i + 1) * c for i, c in enumerate(counts)) / n if n else None
+    score = 100 * (promoters - detractors) / answers if answers else None
+    return Satisfaction(
+        n, average, (counts[0], counts[1], counts[2], counts[3], counts[4]),
+        Share(counts[3] + counts[4], n), answers, score,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SelfService:
+    shown: int  # suggestions shown (search results, intake suggestions)
+    opened: int
+    solved: int  # "this solved it"
+    no_answer: int  # searches that found nothing good enough (out of scope)
+    tickets: int  # tickets created in the period
+
+    @property
+    def self_service_rate(self) -> Share:
+        return Share(self.solved, self.solved + self.tickets)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionFacts:
+    asked_at: datetime
+    first_answer_at: datetime | None
+    solved: bool  # an accepted or brand-approved answer
+    escalated: bool  # turned into a ticket
+
+
+@dataclass(frozen=True, slots=True)
+class CommunitySummary:
+    asked: int
+    answered: Share
+    solved: Share
+    escalated: int
+    first_answer: Spread
+
+
+def summarize_questions(questions: Iterable[QuestionFacts]) -> CommunitySummary:
+    asked = answered = solved = escalated = 0
+    waits: list[float] = []
+    for q in questions:
+        asked += 1
+        if q.first_answer_at is not None:
+            answered += 1
+            waits.append(max(0.0, (q.first_answer_at - q.asked_at).total_seconds()))
+        solved += q.solved
+        escalated += q.escalated
+    return CommunitySummary(
+        asked, Share(answered, asked), Share(solved, asked), escalated, spread(waits)
+    )

@@ -1,0 +1,204 @@
+"""Reads for the brand's insights and its capacity plan: the rows of one period handed to
+the pure summaries (analytics.rules) and to the staffing rules."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from crowdcx.analytics import rules
+from crowdcx.community.models import PostRow
+from crowdcx.identity.models import User
+from crowdcx.search import service as search
+from crowdcx.staffing import rules as staffing
+from crowdcx.tenancy.service import BrandContext
+from crowdcx.tickets.models import ExpertProfileRow, TicketRatingRow, TicketRow
+from crowdcx.tickets.service import load_policy, to_rules
+
+PERIODS = (7, 30, 90)  # days a brand admin can look back
+HISTORY_WEEKS = 4  # the capacity plan's weekly profile
+DEFAULT_HANDLE_S = 1800.0  # a brand without resolved tickets yet: half an hour each
+
+
+@dataclass(frozen=True)
+class TopExpert:
+    user_id: int
+    name: str
+    resolved: int
+    csat_average: float | None
+
+
+@dataclass(frozen=True)
+class Insights:
+    since: datetime
+    days: int
+    tickets: rules.TicketSummary
+    satisfaction: rules.Satisfaction
+    self_service: rules.SelfService
+    community: rules.CommunitySummary
+    top_experts: list[TopExpert]
+
+
+def insights(session: Session, ctx: BrandContext, days: int, now: datetime) -> Insights:
+    since = now - timedelta(days=days)
+    policy, _roster = load_policy(session, ctx)
+    tickets = session.scalars(ctx.scoped(TicketRow).where(TicketRow.created_at >= since))
+    ticket_summary = rules.summarize_tickets((to_rules(t) for t in tickets), policy.sla, now)
+    ratings = session.execute(
+        ctx.scoped(TicketRatingRow, select(TicketRatingRow.csat, TicketRatingRow.nps)).where(
+            TicketRatingRow.at >= since
+        )
+    )
+    events = search.deflection(session, ctx, since)
+    self_service = rules.SelfService(
+        events["shown"], events["opened"], events["solved"], events["no_answer"],
+        ticket_summary.created,
+    )  # fmt: skip
+    return Insights(
+        since,
+        days,
+        ticket_summary,
+        rules.summarize_ratings((csat, nps) for csat, nps in ratings),
+        self_service,
+        rules.summarize_questions(_questions(session, ctx, since)),
+        _top_experts(session, ctx, since),
+    )
+
+
+def _questions(session: Session, ctx: BrandContext, since: datetime) -> Any:
+    answer = aliased(PostRow)
+    first_answer = (
+        select(func.min(answer.created_at))
+        .where(answer.question_id == PostRow.id, answer.hidden.is_(False))
+        .correlate(PostRow)
+        .scalar_subquery()
+    )
+    stmt = ctx.scoped(
+        PostRow, select(PostRow.created_at, first_answer, PostRow.solved, PostRow.ticket_id)
+    ).where(PostRow.kind == "question", PostRow.hidden.is_(False), PostRow.created_at >= since)
+    for asked, answered, solved, ticket_id in session.execute(stmt):
+        yield rules.QuestionFacts(asked, answered, bool(solved), ticket_id is not None)
+
+
+def _top_experts(
+    session: Session, ctx: BrandContext, since: datetime, limit: int = 10
+) -> list[TopExpert]:
+    stmt = (
+        ctx.scoped(
+            TicketRow,
+            select(
+                TicketRow.resolved_by,
+                User.display_name,
+                func.count(TicketRow.id),
+                func.avg(TicketRatingRow.csat),
+            ),
+        )
+        .join(User, User.id == TicketRow.resolved_by)
+        .outerjoin(TicketRatingRow, TicketRatingRow.ticket_id == TicketRow.id)
+        .where(
+            TicketRow.resolved_by_role == "expert",
+            TicketRow.resolved_at >= since,
+            TicketRow.status.in_(("resolved", "closed")),
+        )
+        .group_by(TicketRow.resolved_by, User.display_name)
+        .order_by(func.count(TicketRow.id).desc(), TicketRow.resolved_by)
+        .limit(limit)
+    )
+    return [
+        TopExpert(uid, name, int(n), float(avg) if avg is not None else None)
+        for uid, name, n, avg in session.execute(stmt)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Capacity plan for a sales event
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    spec: staffing.PlanInput
+    hours: list[staffing.PlanHour]
+    peak: staffing.PlanHour | None
+    history_weeks: int  # how many weeks of history the profile averages
+    history_tickets: int
+    experts_enrolled: int
+    handle_from_history: bool  # False: no resolved ticket yet, DEFAULT_HANDLE_S assumed
+
+
+def brand_zone(ctx: BrandContext) -> ZoneInfo:
+    return ZoneInfo(str(ctx.brand.settings.get("timezone") or "UTC"))
+
+
+def plan_defaults(session: Session, ctx: BrandContext, now: datetime) -> dict[str, Any]:
+    """What the form starts from: the SLA's first-response target as the wait target, the
+    brand's limit of tickets per expert, the average claim → resolution time of the last
+    weeks."""
+    policy, _roster = load_policy(session, ctx)
+    handle, _known = _handle_time(session, ctx, now)
+    return {
+        "target_s": policy.sla.first_response_s,
+        "concurrency": policy.max_concurrent,
+        "handle_s": handle,
+    }
+
+
+def _handle_time(session: Session, ctx: BrandContext, now: datetime) -> tuple[float, bool]:
+    since = now - timedelta(weeks=HISTORY_WEEKS)
+    rows = session.execute(
+        ctx.scoped(TicketRow, select(TicketRow.claimed_at, TicketRow.resolved_at)).where(
+            TicketRow.resolved_at >= since,
+            TicketRow.claimed_at.is_not(None),
+            TicketRow.resolved_at.is_not(None),
+        )
+    ).all()
+    spans = [(r - c).total_seconds() for c, r in rows if r > c]
+    if not spans:
+        return DEFAULT_HANDLE_S, False
+    return max(60.0, sum(spans) / len(spans)), True
+
+
+def capacity_plan(
+    session: Session,
+    ctx: BrandContext,
+    now: datetime,
+    *,
+    start: datetime,
+    hours: int,
+    multiplier: float,
+    goal: float,
+    target_s: float,
+    concurrency: int,
+    shrinkage: float,
+) -> CapacityPlan:
+    zone = brand_zone(ctx)
+    since = now - timedelta(weeks=HISTORY_WEEKS)
+    first = session.scalar(ctx.scoped(TicketRow, select(func.min(TicketRow.created_at))))
+    # A brand younger than the window averages over the weeks it has existed (at least one).
+    weeks = HISTORY_WEEKS
+    if first is not None and first > since:
+        weeks = max(1, min(HISTORY_WEEKS, math.ceil((now - first) / timedelta(weeks=1))))
+    arrivals = list(
+        session.scalars(
+            ctx.scoped(TicketRow, select(TicketRow.created_at)).where(
+                TicketRow.created_at >= now - timedelta(weeks=weeks)
+            )
+        )
+    )
+    profile = staffing.weekly_profile(arrivals, zone, weeks)
+    handle, known = _handle_time(session, ctx, now)
+    spec = staffing.PlanInput(
+        start=start, hours=hours, multiplier=multiplier, handle_s=handle, target_s=target_s,
+        goal=goal, concurrency=concurrency, shrinkage=shrinkage,
+    )  # fmt: skip
+    planned = staffing.plan(profile, spec, zone)
+    enrolled = session.scalar(ctx.scoped(ExpertProfileRow, select(func.count(ExpertProfileRow.id))))
+    return CapacityPlan(
+        spec, planned, staffing.peak(planned), weeks, len(arrivals), int(enrolled or 0), known
+    )

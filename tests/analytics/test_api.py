@@ -1,0 +1,100 @@
+"""Insights and the capacity plan through HTTP, for brand admins only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import World
+from tests.tickets.test_api import Desk
+from tests.tickets.test_pages import sign_in
+
+
+def _traffic(desk: Desk) -> None:
+    """Three tickets: one resolved by an expert and rated 5, one handed to staff and resolved
+    there, one still queued."""
+    expert = desk.experts[0]
+    desk.online(expert)
+    done = desk.ask()["id"]
+    assert desk.post(f"/tickets/{done}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{done}/resolve", expert).status_code == 200
+    rated = desk.post(f"/tickets/{done}/rating", desk.customer, {"csat": 5, "nps": 10})
+    assert rated.status_code in (200, 201), rated.text
+    staff = desk.ask()["id"]
+    assert desk.post(f"/tickets/{staff}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{staff}/escalate", expert, {"reason": "refund"}).status_code == 200
+    assert desk.post(f"/tickets/{staff}/resolve", desk.agent).status_code == 200
+    desk.online(expert, False)
+    desk.ask()
+
+
+def test_insights_count_each_lane_for_the_period(client: TestClient, world: World) -> None:
+    desk = Desk(client, world)
+    _traffic(desk)
+    r = desk.get("/insights?days=7", desk.admin)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    t = body["tickets"]
+    assert (t["created"], t["resolved"], t["resolved_by_experts"], t["resolved_by_staff"]) == (
+        3, 2, 1, 1,
+    )  # fmt: skip
+    assert t["escalated"] == 1
+    assert t["open"] == 1
+    assert t["expert_share"]["rate"] == 0.5
+    assert t["first_response_met"]["whole"] >= 1
+    sat = body["satisfaction"]
+    assert (sat["ratings"], sat["csat_average"], sat["nps"]) == (1, 5.0, 100.0)
+    assert body["self_service"]["tickets"] == 3
+    [top] = body["top_experts"]
+    assert (top["user_id"], top["resolved"], top["csat_average"]) == (desk.experts[0].id, 1, 5.0)
+    for who in (desk.experts[0], desk.agent, desk.customer):
+        assert desk.get("/insights", who).status_code == 403
+    assert desk.get("/insights?days=0", desk.admin).status_code == 422
+
+
+def test_the_capacity_plan_scales_this_weeks_hour_by_ten(client: TestClient, world: World) -> None:
+    desk = Desk(client, world)
+    _traffic(desk)
+    # The same hour next week (the brand's history is one week long: this hour had 3 tickets).
+    start = (datetime.now(UTC) + timedelta(weeks=1)).replace(minute=0, second=0, microsecond=0)
+    query = f"start={quote(start.isoformat())}&hours=2&multiplier=10"
+    r = desk.get(f"/capacity-plan?{query}", desk.admin)
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert plan["inputs"]["history_weeks"] == 1
+    assert plan["inputs"]["history_tickets"] == 3
+    assert plan["inputs"]["concurrency"] == 2  # the brand's limit per expert
+    assert plan["inputs"]["target_s"] > 0
+    first = plan["hours"][0]
+    assert first["expected_tickets"] == 30.0
+    assert first["experts"] >= 1
+    assert first["service_level"] >= 0.8
+    assert plan["peak"] == first
+    assert plan["experts_enrolled"] == 2
+    for bad in ("multiplier=-1", "goal=1.5", "hours=0", "start=someday", "start=0001-01-01"):
+        r = desk.get(f"/capacity-plan?{bad}", desk.admin)
+        assert r.status_code == 422, (bad, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert desk.get("/capacity-plan", desk.agent).status_code == 403
+
+
+def test_the_pages_in_russian(client: TestClient, world: World) -> None:
+    desk = Desk(client, world)
+    _traffic(desk)
+    sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "ru")
+    html = client.get(f"/b/{desk.slug}/admin/insights?days=30").text
+    assert "Сводка" in html
+    assert 'data-testid="tickets-created">3<' in html
+    assert "50%" in html.replace("\u00a0", "").replace(" ", "")
+    page = client.get(f"/b/{desk.slug}/admin/capacity")
+    assert page.status_code == 200
+    assert "10" in page.text  # the multiplier's default
+    bad = client.get(f"/b/{desk.slug}/admin/capacity?multiplier=много&hours=2")
+    assert bad.status_code == 422
+    assert "Введите число" in bad.text
+    ok = client.get(f"/b/{desk.slug}/admin/capacity?multiplier=１０&hours=3&goal=80,5")
+    assert ok.status_code == 200, ok.text
+    assert 'data-testid="peak"' in ok.text

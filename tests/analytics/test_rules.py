@@ -1,0 +1,87 @@
+"""The period summaries, from plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crowdcx.analytics.rules import (
+    QuestionFacts,
+    SelfService,
+    Share,
+    percentile,
+    summarize_questions,
+    summarize_ratings,
+    summarize_tickets,
+)
+from crowdcx.tickets.rules import Role, SlaPolicy, State, Ticket
+
+T0 = datetime(2026, 11, 11, 0, 0, tzinfo=UTC)
+SLA = SlaPolicy(first_response_s=3600, resolution_s=4 * 3600)
+NOW = T0 + timedelta(days=2)
+
+
+def _ticket(n: int, state: State, **kw: object) -> Ticket:
+    return Ticket(id=str(n), customer_id="c", state=state, created_at=T0, **kw)  # type: ignore[arg-type]
+
+
+def test_tickets_by_lane_and_against_the_sla() -> None:
+    h = timedelta(hours=1)
+    tickets = [
+        # an expert answered in 30 min and resolved in 2 h: both targets met
+        _ticket(1, State.CLOSED, first_response_at=T0 + h / 2, resolved_at=T0 + 2 * h,
+                resolved_by="7", resolved_by_role=Role.EXPERT),
+        # handed to staff, first answered after 3 h, resolved after 6 h: both missed
+        _ticket(2, State.RESOLVED, escalated=True, first_response_at=T0 + 3 * h,
+                resolved_at=T0 + 6 * h, resolved_by="9", resolved_by_role=Role.AGENT),
+        _ticket(3, State.DEFLECTED),  # a suggestion solved it: no clock
+        _ticket(4, State.QUEUED),  # still waiting after two days: both targets missed
+        _ticket(5, State.CLAIMED, first_response_at=T0 + h / 4),  # resolution still running?
+    ]  # fmt: skip
+    s = summarize_tickets(tickets, SLA, NOW)
+    assert (s.created, s.resolved, s.by_experts, s.by_staff) == (5, 2, 1, 1)
+    assert (s.escalated, s.deflected, s.open) == (1, 1, 2)
+    assert s.expert_share == Share(1, 2)
+    assert s.first_response.count == 3
+    assert s.first_response.median_s == 1800
+    assert s.resolution.median_s == 4 * 3600  # halfway between 2 h and 6 h
+    assert s.first_response_met == Share(2, 4)  # 1 and 5 met; 2 late; 4 ran out
+    assert s.resolution_met == Share(1, 4)  # 1 met; 2 late; 4 and 5 ran out
+
+
+def test_satisfaction_counts_csat_and_nps() -> None:
+    s = summarize_ratings([(5, 10), (4, 9), (2, 3), (5, None), (1, 7), (9, 11)])
+    assert s.ratings == 5  # the out-of-range rating is left out
+    assert s.csat_counts == (1, 1, 0, 1, 2)
+    assert s.csat_average == 17 / 5
+    assert s.satisfied == Share(3, 5)
+    assert s.nps_answers == 4
+    assert s.nps == 100 * (2 - 1) / 4  # two promoters, one detractor, one passive
+    assert summarize_ratings([]).csat_average is None
+
+
+def test_self_service_rate_is_solved_among_cases_that_ended() -> None:
+    assert SelfService(100, 40, 30, 5, 70).self_service_rate == Share(30, 100)
+    assert SelfService(0, 0, 0, 0, 0).self_service_rate.rate is None
+
+
+def test_community_answered_solved_and_how_fast() -> None:
+    h = timedelta(hours=1)
+    s = summarize_questions([
+        QuestionFacts(T0, T0 + h, True, False),
+        QuestionFacts(T0, T0 + 3 * h, False, False),
+        QuestionFacts(T0, None, False, True),
+    ])  # fmt: skip
+    assert (s.asked, s.answered, s.solved, s.escalated) == (3, Share(2, 3), Share(1, 3), 1)
+    assert s.first_answer.median_s == 2 * 3600
+
+
+@given(st.lists(st.floats(0, 1e7), min_size=1), st.floats(0, 1))
+def test_a_percentile_lies_within_the_values(values: list[float], q: float) -> None:
+    p = percentile(values, q)
+    assert p is not None
+    assert min(values) <= p <= max(values)
+    assert percentile(values, 0) == min(values)
+    assert percentile(values, 1) == max(values)
