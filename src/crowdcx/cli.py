@@ -327,6 +327,32 @@ def recompute_reputation(brand: Annotated[str, typer.Option(help="Brand slug.")]
     )
 
 
+@app.command("take-back-hidden-points")
+def take_back_hidden_points(
+    brand: Annotated[str, typer.Option(help="Brand slug; every brand when left out.")] = "",
+) -> None:
+    """Once, after upgrading past 2026-12-05: take back the points of posts hidden before
+    hiding took them back (reversal entries appended to the ledger; safe to run again)."""
+    from sqlalchemy import select
+
+    from crowdcx.community import service as community
+    from crowdcx.kernel.models import utcnow
+    from crowdcx.tenancy import service as tenancy
+    from crowdcx.tenancy.models import Brand
+
+    with _transaction() as uow:
+        slugs = (
+            [brand] if brand else list(uow.session.scalars(select(Brand.slug).order_by(Brand.id)))
+        )
+    posts = taken = 0
+    for slug in slugs:
+        with _transaction() as uow:  # one brand per transaction
+            ctx = tenancy.access_brand(uow.session, slug, None)
+            done = community.take_back_from_hidden_posts(uow, ctx, utcnow())
+        posts, taken = posts + done[0], taken + done[1]
+    console.print(f"[green]{taken} points taken back from {posts} hidden posts.[/green]")
+
+
 # An import of at least this many published articles compacts the search index afterwards.
 BULK_IMPORT = 100
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, func, select, union, union_all, update
+from sqlalchemy import Connection, Engine, bindparam, case, func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,6 @@ from crowdcx.notifications import service as notes
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.reputation.models import PointsEntryRow
-from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets.models import ExpertProfileRow
 
@@ -479,20 +478,16 @@ def review_queue(uow: UnitOfWork, ctx: BrandContext, limit: int = 100) -> list[Q
             flag_count[pid] = flag_count.get(pid, 0) + 1
             reasons.setdefault(pid, set()).add(reason)
     # A member reviewer sees only what they may decide: not what the brand's staff decided
-    # on last, nor an answer the brand approved (rules.staff_problems).
-    decided_by: dict[int, int | None] = {}
+    # on last (staff when they decided), nor an answer the brand approved
+    # (rules.staff_problems).
+    by_staff: dict[int, bool] = {}
     for pid, past in history.items():
         for m in past:
             if not m.automatic and m.action in REVIEW_DECISIONS:
-                decided_by[pid] = m.actor_id
-    staff = (
-        set()
-        if core.is_agent(ctx)
-        else staff_among(s, ctx, {a for a in decided_by.values() if a is not None})
-    )
+                by_staff[pid] = m.by_staff
     waiting: list[tuple[PostRow, ModerationRow | None, datetime | None]] = []
     for post in posts:
-        if not core.is_agent(ctx) and (post.brand_approved or decided_by.get(post.id) in staff):
+        if not core.is_agent(ctx) and (post.brand_approved or by_staff.get(post.id, False)):
             continue
         past = history.get(post.id, [])
         last = past[-1] if past else None
@@ -594,7 +589,7 @@ def _appeal(
     row = ModerationRow(
         brand_id=ctx.brand.id, post_id=hide.post_id, comment_id=hide.comment_id,
         action="appeal", reason_code="appeal", message=text, automatic=False,
-        actor_id=user.id, created_at=now,
+        actor_id=user.id, by_staff=core.is_agent(ctx), created_at=now,
     )  # fmt: skip
     uow.session.add(row)
     uow.session.flush()
@@ -602,22 +597,6 @@ def _appeal(
 
 
 REVIEW_DECISIONS = ("restore", "uphold", "hide", "dismiss")
-
-
-def staff_among(session: Session, ctx: BrandContext, user_ids: Collection[int]) -> set[int]:
-    """Which of these people are the brand's staff (agents, brand admins) or platform
-    administrators, as :func:`core.is_agent` counts them: one query for them all."""
-    ids = sorted(set(user_ids))
-    if not ids:
-        return set()
-    roles = (
-        select(Membership.user_id)
-        .join(MembershipRole, MembershipRole.membership_id == Membership.id)
-        .where(Membership.brand_id == ctx.brand.id, Membership.user_id.in_(ids),
-               MembershipRole.role.in_(("agent", "brand_admin")))
-    )  # fmt: skip
-    admins = select(User.id).where(User.id.in_(ids), User.is_platform_admin.is_(True))
-    return set(session.scalars(union(roles, admins)))
 
 
 def _last_decision(session: Session, *about: Any) -> ModerationRow | None:
@@ -643,11 +622,8 @@ def review_history(
               ModerationRow.comment_id.is_(None))
     )  # fmt: skip
     last = _last_decision(session, *about)
-    staff = (
-        last is not None
-        and last.actor_id is not None
-        and bool(staff_among(session, ctx, [last.actor_id]))
-    )
+    # Staff when they decided (recorded with the decision), whatever their roles are now.
+    staff = last is not None and last.by_staff
     return rules.ReviewHistory(
         last_decision=last.action if last is not None else None, decided_by_staff=staff,
         brand_approved=comment is None and post is not None and post.brand_approved,
@@ -728,7 +704,7 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
     row = ModerationRow(
         brand_id=ctx.brand.id, post_id=post.id, action=decision,
         reason_code=f"review_{decision}", message=note.strip()[:2000], automatic=False,
-        actor_id=user.id, created_at=now,
+        actor_id=user.id, by_staff=core.is_agent(ctx), created_at=now,
     )  # fmt: skip
     uow.session.add(row)
     q = post if post.kind == "question" else uow.session.get(PostRow, post.question_id)
@@ -778,7 +754,7 @@ def comment_review_queue(
     ids = [c.id for c in hidden]
     last: dict[int, ModerationRow] = {}
     hidden_at: dict[int, datetime] = {}
-    decided_by: dict[int, int | None] = {}
+    by_staff: dict[int, bool] = {}
     for m in s.scalars(
         ctx.scoped(ModerationRow)
         .where(ModerationRow.comment_id.in_(ids))
@@ -788,10 +764,9 @@ def comment_review_queue(
         if m.action == "hide":
             hidden_at[m.comment_id or 0] = m.created_at
         if not m.automatic and m.action in REVIEW_DECISIONS:
-            decided_by[m.comment_id or 0] = m.actor_id
+            by_staff[m.comment_id or 0] = m.by_staff
     if not core.is_agent(ctx):  # a member reviewer: not what the staff decided on last
-        staff = staff_among(s, ctx, {a for a in decided_by.values() if a is not None})
-        hidden = [c for c in hidden if decided_by.get(c.id) not in staff]
+        hidden = [c for c in hidden if not by_staff.get(c.id, False)]
     flags: dict[int, int] = {}
     reasons: dict[int, set[str]] = {}
     for cid, reason in s.execute(
@@ -837,7 +812,7 @@ def moderate_comment(uow: UnitOfWork, ctx: BrandContext, comment: CommentRow, ac
     row = ModerationRow(
         brand_id=ctx.brand.id, post_id=comment.post_id, comment_id=comment.id, action=action,
         reason_code=f"review_{action}", message=note.strip()[:2000], automatic=False,
-        actor_id=user.id, created_at=now,
+        actor_id=user.id, by_staff=core.is_agent(ctx), created_at=now,
     )  # fmt: skip
     uow.session.add(row)
     uow.session.flush()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdcx.kernel.models import Base, BrandOwned, utcnow
@@ -155,6 +155,10 @@ class ModerationRow(BrandOwned, Base):
     message: Mapped[str] = mapped_column(Text)
     automatic: Mapped[bool] = mapped_column(default=True)
     actor_id: Mapped[int | None] = mapped_column(default=None)
+    # Whether the actor was the brand's staff (an agent, a brand admin) or a platform
+    # administrator when they acted: what a decision weighs (a member reviewer does not
+    # overrule the staff) is read from here, never from the roles the actor holds today.
+    by_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

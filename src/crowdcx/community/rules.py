@@ -651,9 +651,12 @@ def points_to_take_back(
 ) -> list[PointsEntry]:
     """When moderation hides a post: the reversals of what its author earned by it (upvotes,
     an accept). ``entries``: the ledger entries of the post's votes and accepts. Penalties
-    (downvotes) stay, as do what others earned or paid (the asker's bonus, a voter's cost)."""
+    (downvotes) stay, as do what others earned or paid (the asker's bonus, a voter's cost).
+    The reversals are ``outside_cap``: hiding frees no room under the day's cap."""
     return [
-        reversal_of(e, at) for e in live_entries(entries) if e.user_id == author_id and e.points > 0
+        replace(reversal_of(e, at), outside_cap=True)
+        for e in live_entries(entries)
+        if e.user_id == author_id and e.points > 0
     ]
 
 
@@ -665,11 +668,13 @@ def points_to_give_back(
     with the copies earlier restores wrote as ``<key>:back:<tag>``) that has nothing live and
     whose cause still stands — ``standing``: the event keys of the upvotes still cast and of
     the accept still held — is written again as ``<key>:back:<tag>``, so withdrawing that vote
-    or moving the accept later reverses the copy like the original."""
+    or moving the accept later reverses the copy like the original. A copy gives back exactly
+    what was taken and is ``outside_cap``: it uses none of today's room under the daily cap,
+    and the cap does not trim it."""
     rows = list(entries)
     live = {e.key.split(":back:")[0] for e in live_entries(rows)}
     return [
-        replace(e, at=at, key=f"{e.key}:back:{tag}", actor_id=None)
+        replace(e, at=at, key=f"{e.key}:back:{tag}", actor_id=None, outside_cap=True)
         for e in rows
         if e.reverses is None and ":back:" not in e.key and e.user_id == author_id
         and e.points > 0 and e.key not in live and e.key.rsplit(":", 1)[0] in standing

@@ -1097,6 +1097,34 @@ def take_back_points(uow: UnitOfWork, ctx: BrandContext, post: PostRow, now: dat
     points.write(uow, ctx, rules.points_to_take_back(entries, post.author_id, now))
 
 
+def take_back_from_hidden_posts(
+    uow: UnitOfWork, ctx: BrandContext, now: datetime
+) -> tuple[int, int]:
+    """Take back what hidden posts still earn their authors: posts hidden before hiding took
+    points back (2026-12-05) kept them. Appends the reversals :func:`take_back_points`
+    writes, never edits an entry; a post whose earnings were taken back already gets
+    nothing, so running it again writes nothing. Returns (posts, points taken back)."""
+    hidden = list(
+        uow.session.scalars(
+            ctx.scoped(PostRow, select(PostRow.id))
+            .where(PostRow.hidden.is_(True))
+            .order_by(PostRow.id)
+        )
+    )
+    posts = taken = 0
+    for start in range(0, len(hidden), 500):
+        chunk = hidden[start : start + 500]
+        for post in uow.session.scalars(select(PostRow).where(PostRow.id.in_(chunk))):
+            entries = rules.points_to_take_back(
+                _earnings(uow.session, ctx, post), post.author_id, now
+            )
+            if entries:
+                points.write(uow, ctx, entries)
+                posts += 1
+                taken -= sum(e.points for e in entries)
+    return posts, taken
+
+
 def give_back_points(
     uow: UnitOfWork, ctx: BrandContext, post: PostRow, now: datetime, tag: str
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdcx.kernel.models import Base, BrandOwned
@@ -29,6 +29,9 @@ class PointsEntryRow(BrandOwned, Base):
     reverses: Mapped[str | None] = mapped_column(String(120), default=None)
     actor_id: Mapped[int | None] = mapped_column(default=None)
     capped: Mapped[bool] = mapped_column(default=False)
+    # What moderation took back (hiding) or gave back (restoring): not counted on the daily
+    # cap (``rules.PointsEntry.outside_cap``).
+    outside_cap: Mapped[bool] = mapped_column(default=False, server_default=false())
     at: Mapped[datetime]
 
 

@@ -86,6 +86,10 @@ class PointsEntry:
     reverses: str | None = None
     actor_id: int | None = None
     capped: bool = False  # True when the daily cap trimmed this entry's points
+    # True for what moderation takes back from a hidden post and gives back on restoring it:
+    # it moves the person's totals but not the daily cap (it frees no room on its day, uses
+    # none and is never trimmed): the cap counts upvotes as they were cast.
+    outside_cap: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,12 +221,14 @@ def capped_points_on_day(
     history: Iterable[PointsEntry],
     policy: ReputationPolicy,
 ) -> int:
-    """Net points of capped reasons ``user_id`` got on ``day`` (reversals included)."""
+    """Net points of capped reasons ``user_id`` got on ``day`` (reversals included; what
+    moderation took back or gave back, ``outside_cap``, left out)."""
     total = 0
     for e in history:
         if (
             e.user_id == user_id
             and e.reason in policy.capped_reasons
+            and not e.outside_cap
             and cap_day(e.at, policy) == day
         ):
             total += e.points
@@ -703,21 +709,23 @@ def totals_delta(
 ) -> dict[tuple[int, str], tuple[int, int]]:
     """How appending ``entries`` moves each (user, scope) total: (earned, balance). Earned
     leaves spending out (levels and leaderboards); balance counts everything (rewards).
-    Entries of a ``capped`` reason also move their day's cap total. Summing the deltas of
-    every entry equals recomputing from the ledger."""
-    return accumulate_totals(((e.user_id, e.points, e.reason, e.at) for e in entries), tz, capped)
+    Entries of a ``capped`` reason also move their day's cap total, unless ``outside_cap``.
+    Summing the deltas of every entry equals recomputing from the ledger."""
+    return accumulate_totals(
+        ((e.user_id, e.points, e.reason, e.at, e.outside_cap) for e in entries), tz, capped
+    )
 
 
 def accumulate_totals(
-    rows: Iterable[tuple[int, int, str, datetime]],
+    rows: Iterable[tuple[int, int, str, datetime, bool]],
     tz: tzinfo = UTC,
     capped: frozenset[str] = frozenset(),
 ) -> dict[tuple[int, str], tuple[int, int]]:
-    """:func:`totals_delta` over bare (user, points, reason, at) rows — the shape a full
-    recompute streams from the database; period scopes are worked out once per day."""
+    """:func:`totals_delta` over bare (user, points, reason, at, outside_cap) rows — the shape
+    a full recompute streams from the database; period scopes are worked out once per day."""
     out: dict[tuple[int, str], list[int]] = {}
     scopes_of_day: dict[object, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-    for user_id, points, reason, at in rows:
+    for user_id, points, reason, at, outside_cap in rows:
         local = at.astimezone(tz)
         day = local.date()
         both = scopes_of_day.get(day)
@@ -725,7 +733,7 @@ def accumulate_totals(
             periods = (ALL_TIME, period_scope("week", local, tz), period_scope("month", local, tz))
             both = scopes_of_day[day] = (periods, (*periods, cap_scope(local, tz)))
         earned = 0 if reason in SPEND_REASONS else points
-        for scope in both[1] if reason in capped else both[0]:
+        for scope in both[1] if reason in capped and not outside_cap else both[0]:
             acc = out.get((user_id, scope))
             if acc is None:
                 out[(user_id, scope)] = [earned, points]

@@ -50,6 +50,7 @@ def to_entry(r: PointsEntryRow) -> rep.PointsEntry:
         r.reverses,
         r.actor_id,
         r.capped,
+        r.outside_cap,
     )
 
 
@@ -157,7 +158,7 @@ def write(
         {"brand_id": ctx.brand.id, "user_id": e.user_id, "points": e.points,
          "reason": e.reason, "subject_kind": e.subject.kind, "subject_id": e.subject.id,
          "key": e.key, "reverses": e.reverses, "actor_id": e.actor_id,
-         "capped": e.capped, "at": e.at}
+         "capped": e.capped, "outside_cap": e.outside_cap, "at": e.at}
         for e in written
     ])  # fmt: skip
     delta = rep.totals_delta(written, POLICY.cap_timezone, POLICY.capped_reasons)
@@ -260,7 +261,8 @@ def rebuild_totals(
     next_month = (month + timedelta(days=32)).replace(day=1)
     entry = PointsEntryRow
     earning = entry.reason.not_in(sorted(rep.SPEND_REASONS))
-    capped = entry.reason.in_(sorted(capped_reasons or {""}))
+    # Moderation's take-backs and give-backs move every total but the cap's.
+    capped = and_(entry.reason.in_(sorted(capped_reasons or {""})), entry.outside_cap.is_(False))
 
     def sums(*where: Any) -> tuple[Any, Any, Any]:
         """(earned, balance, entries) of the entries matching ``where``."""
