@@ -94,6 +94,7 @@ def settings(database_url: str) -> Settings:
         password_hash_profile="fast",
         redis_url=None,
         sweep_interval_s=0,
+        import_interval_s=0,  # tests run the import jobs themselves (knowledge.jobs)
     )
 
 

@@ -28,6 +28,7 @@ from crowdcx.kernel.i18n import use_locale
 from crowdcx.kernel.live import make_broadcaster
 from crowdcx.knowledge import api as knowledge_api
 from crowdcx.knowledge import pages as knowledge_pages
+from crowdcx.knowledge.jobs import ImportWorker
 from crowdcx.payouts import api as payouts_api
 from crowdcx.payouts import pages as payouts_pages
 from crowdcx.tenancy import api as tenancy_api
@@ -55,17 +56,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     sweeper = Sweeper(db, settings.sweep_interval_s) if settings.sweep_interval_s > 0 else None
     counters = DeferredCounters(db)
+    importer = (
+        ImportWorker(db, settings.import_interval_s) if settings.import_interval_s > 0 else None
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if sweeper is not None:
             sweeper.start()
+        if importer is not None:
+            importer.start()
         counters.start()
         if settings.handler_threads is not None:
             to_thread.current_default_thread_limiter().total_tokens = settings.handler_threads
         yield
         if sweeper is not None:
             sweeper.stop()
+        if importer is not None:
+            importer.stop()
         counters.stop()
         await broadcaster.close()
         db.dispose()
@@ -84,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     app.state.broadcaster = broadcaster
     app.state.counters = counters
+    app.state.import_worker = importer
     renderer = Renderer(make_environment())
     app.state.render = renderer
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # Seconds between background sweeps (offer expiry, SLA escalation, auto-close); 0 = off.
     sweep_interval_s: float = Field(default=2.0, ge=0)
+    # Seconds between looks for FAQ imports to run (an upload to this process wakes its
+    # worker at once; the look finds those uploaded to other processes, and those a process
+    # that died left behind); 0 = no import worker in this process.
+    import_interval_s: float = Field(default=2.0, ge=0)
     # Outgoing mail for the notification digest (`crowdcx send-digests`, run from cron):
     # smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://…; unset = no mail.
     smtp_url: str | None = None

@@ -63,6 +63,25 @@ class Kb:
         ]:
             self.publish(self.write(title, body, lang))
 
+    def import_file(
+        self, who: Person, data: bytes, name: str = "faq.csv", mime: str = "text/csv",
+        publish: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Upload a FAQ (answered 202 at once), run the import jobs as the server's worker
+        would, and return the job's summary."""
+        from crowdcx.knowledge import jobs
+
+        r = self.client.post(
+            self.url("/imports"), files={"file": (name, data, mime)},
+            data={"publish": "true"} if publish else {}, headers=who.auth,
+        )  # fmt: skip
+        assert r.status_code == 202, r.text
+        jobs.run_pending(self.client.app.state.db)  # type: ignore[attr-defined]
+        job = self.client.get(r.headers["location"], headers=who.auth)
+        assert job.status_code == 200, job.text
+        assert job.json()["state"] == "done", job.json()
+        return dict(job.json()["summary"])
+
     def search(self, q: str, who: Person | None = None, **params: Any) -> dict[str, Any]:
         r = self.get("/search", who, q=q, **params)
         assert r.status_code == 200, r.text
@@ -224,13 +243,9 @@ def test_writers_cannot_write_above_their_reading_level(client: TestClient, worl
     assert kb.get(f"/articles/{aid}", kb.expert).status_code == 404
     assert kb.post(f"/articles/{aid}/submit", kb.expert).status_code == 404
     # An import skips the rows above the importer's level.
-    r = client.post(
-        kb.url("/imports"), files={"file": ("faq.csv", CSV.encode(), "text/csv")},
-        headers=kb.expert.auth,
-    )  # fmt: skip
-    assert r.status_code == 200, r.text
-    assert r.json()["imported"] == 3
-    assert "visibility_not_allowed" in [p["code"] for p in r.json()["problems"]]
+    summary = kb.import_file(kb.expert, CSV.encode())
+    assert summary["imported"] == 3
+    assert "visibility_not_allowed" in [p["code"] for p in summary["problems"]]
 
 
 def test_a_restricted_revision_leaves_experts_only_the_live_copy(
@@ -524,14 +539,7 @@ CSV = (
 
 def test_csv_import_reports_bad_rows_and_keeps_the_good(client: TestClient, world: World) -> None:
     kb = Kb(client, world)
-    r = client.post(
-        kb.url("/imports"),
-        files={"file": ("faq.csv", CSV.encode(), "text/csv")},
-        data={"publish": "true"},
-        headers=kb.reviewer.auth,
-    )
-    assert r.status_code == 200, r.text
-    summary = r.json()
+    summary = kb.import_file(kb.reviewer, CSV.encode(), publish=True)
     assert summary["imported"] == 4
     assert summary["skipped"] == 4
     codes = sorted(p["code"] for p in summary["problems"])
@@ -541,11 +549,7 @@ def test_csv_import_reports_bad_rows_and_keeps_the_good(client: TestClient, worl
     assert kb.search("тариф", kb.customer)["results"]
     assert kb.search("duty manager", kb.customer)["results"] == []
     # Importing the same file again skips what exists.
-    again = client.post(
-        kb.url("/imports"), files={"file": ("faq.csv", CSV.encode(), "text/csv")},
-        headers=kb.author.auth,
-    )  # fmt: skip
-    assert again.json()["imported"] == 0
+    assert kb.import_file(kb.author, CSV.encode())["imported"] == 0
     export = client.get(kb.url("/exports/faq.csv"), headers=kb.author.auth)
     assert export.status_code == 200
     assert export.headers["content-type"].startswith("text/csv")
@@ -754,12 +758,8 @@ def test_semicolon_and_tab_separated_spreadsheets_import(client: TestClient, wor
         "如何申請發票？\t在訂單頁面申請；需要統一編號。\tzh-TW\t\tpublic\n"
     )
     for name, content in (("ru.csv", semicolons), ("zh.tsv", tabs)):
-        r = client.post(
-            kb.url("/imports"), files={"file": (name, content.encode(), "text/csv")},
-            data={"publish": "true"}, headers=kb.reviewer.auth,
-        )  # fmt: skip
-        assert r.status_code == 200, r.text
-        assert (r.json()["imported"], r.json()["skipped"]) == (2, 0), r.json()
+        summary = kb.import_file(kb.reviewer, content.encode(), name, publish=True)
+        assert (summary["imported"], summary["skipped"]) == (2, 0), summary
     export = list(csv.DictReader(io.StringIO(client.get(
         kb.url("/exports/faq.csv"), headers=kb.author.auth).text)))  # fmt: skip
     by_title = {row["question"]: row for row in export}
@@ -802,13 +802,9 @@ def test_an_article_of_invisible_characters_is_refused(client: TestClient, world
         "\u200b\u200b,Ответ без вопроса.,ru\n"
         "\ufeffКак сменить тариф?\u200b,В приложении в разделе «Тарифы».,ru\n"
     )
-    r = client.post(
-        kb.url("/imports"), files={"file": ("faq.csv", content.encode(), "text/csv")},
-        headers=kb.author.auth,
-    )  # fmt: skip
-    assert r.status_code == 200, r.text
-    assert (r.json()["imported"], r.json()["skipped"]) == (1, 1)
-    assert r.json()["problems"][0]["code"] == "invisible"
+    summary = kb.import_file(kb.author, content.encode())
+    assert (summary["imported"], summary["skipped"]) == (1, 1)
+    assert summary["problems"][0]["code"] == "invisible"
     items = kb.get("/articles", kb.author).json()["items"]
     assert [a["title"] for a in items] == ["Как сменить тариф?"]
 
@@ -827,12 +823,8 @@ def test_a_unicode_text_file_from_excel_imports(client: TestClient, world: World
         data = content.encode(encoding)
         if encoding == "utf-16-be":
             data = b"\xfe\xff" + data
-        r = client.post(
-            kb.url("/imports"), files={"file": ("faq.txt", data, "text/plain")},
-            headers=kb.author.auth,
-        )  # fmt: skip
-        assert r.status_code == 200, r.text
-        assert r.json()["imported"] + sum(p["code"] == "exists" for p in r.json()["problems"]) == 2
+        summary = kb.import_file(kb.author, data, "faq.txt", "text/plain")
+        assert summary["imported"] + sum(p["code"] == "exists" for p in summary["problems"]) == 2
     titles = {a["title"] for a in kb.get("/articles", kb.author).json()["items"]}
     assert titles == {"如何申请退款？", "Как сменить тариф?"}
     assert client.post(
@@ -865,12 +857,8 @@ def test_the_language_column_may_name_the_language(client: TestClient, world: Wo
         ("Delivery", "英文"),
     ]
     content = "question;answer;language\n" + "".join(f"{q};Ответ.;{lang}\n" for q, lang in rows)
-    r = client.post(
-        kb.url("/imports"), files={"file": ("faq.csv", content.encode(), "text/csv")},
-        headers=kb.author.auth,
-    )  # fmt: skip
-    assert r.status_code == 200, r.text
-    assert r.json()["skipped"] == 0, r.json()["problems"]
+    summary = kb.import_file(kb.author, content.encode())
+    assert summary["skipped"] == 0, summary["problems"]
     got = {a["title"]: a["language"] for a in kb.get("/articles", kb.author).json()["items"]}
     assert got == {
         "Как сменить тариф?": "ru", "Роуминг": "ru", "如何申请退款？": "zh-Hans",
@@ -895,17 +883,11 @@ def test_a_large_import_lets_other_writers_in_between_its_chunks(
     listener = lambda conn: commits.append(1)  # noqa: E731
     event.listen(db.engine, "commit", listener)
     try:
-        r = client.post(
-            kb.url("/imports"),
-            files={"file": ("faq.csv", CSV.encode(), "text/csv")},
-            data={"publish": "true"},
-            headers=kb.reviewer.auth,
-        )
+        summary = kb.import_file(kb.reviewer, CSV.encode(), publish=True)
     finally:
         event.remove(db.engine, "commit", listener)
-    assert r.status_code == 200, r.text
-    assert r.json()["imported"] == 4
-    assert r.json()["skipped"] == 4
+    assert summary["imported"] == 4
+    assert summary["skipped"] == 4
     assert len(commits) >= 2  # a commit per two rows imported (one for the whole file before)
     assert kb.search("退款", kb.customer)["results"]
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, invalid
 from crowdcx.kernel.i18n import _, current_locale
 from crowdcx.kernel.markdown import render
 from crowdcx.kernel.pagination import decode_cursor, encode_cursor
-from crowdcx.knowledge import rules, service
-from crowdcx.knowledge.models import Article
+from crowdcx.knowledge import jobs, rules, service
+from crowdcx.knowledge.models import Article, ImportJob
 from crowdcx.knowledge.schemas import (
     ArticleIn,
     ArticleList,
@@ -23,7 +24,9 @@ from crowdcx.knowledge.schemas import (
     ArticlePatch,
     FeedbackIn,
     FeedbackOut,
+    ImportJobOut,
     ImportOut,
+    ImportProgress,
     LiveOut,
     SearchEventIn,
     SearchOut,
@@ -32,7 +35,7 @@ from crowdcx.knowledge.schemas import (
 from crowdcx.search import service as search
 from crowdcx.tenancy.service import BrandContext, access_brand
 from crowdcx.web.context import BodyLimit
-from crowdcx.web.deps import CurrentUser, Uow, ViewerDep, now, visitor_key
+from crowdcx.web.deps import CurrentUser, Uow, ViewerDep, get_db, now, visitor_key
 
 router = APIRouter(prefix="/api/v1/brands/{slug}", tags=["knowledge"])
 
@@ -336,30 +339,99 @@ def feedback(
     return FeedbackOut(id=row.id, helpful=article.helpful, unhelpful=article.unhelpful)
 
 
-@router.post("/imports", response_model=ImportOut)
+def read_upload_text(raw: bytes) -> str:
+    """The uploaded file as text, or the problem it has (API and page: the same checks)."""
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise AppError(413, "too_large", too_large_message())
+    content = rules.decode_upload(raw)
+    if content is None:
+        raise invalid("file", _("Save the CSV as UTF-8 and upload it again."), "not_utf8")
+    return content
+
+
+def wake_import_worker(request: Request) -> None:
+    """Have this process's import worker look for the job just stored now, not in seconds."""
+    worker: jobs.ImportWorker | None = getattr(request.app.state, "import_worker", None)
+    if worker is not None:
+        worker.wake()
+
+
+def summary_out(job: ImportJob) -> ImportOut:
+    return ImportOut.model_validate(
+        {"imported": job.imported, "skipped": job.skipped, "problems": job.problems,
+         "article_ids": job.article_ids}
+    )  # fmt: skip
+
+
+def job_out(job: ImportJob) -> ImportJobOut:
+    return ImportJobOut(
+        id=job.id,
+        state=job.state,
+        file_name=job.file_name,
+        publish=job.publish,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        progress=ImportProgress(
+            rows_total=job.rows_total,
+            rows_done=job.rows_done,
+            imported=job.imported,
+            skipped=job.skipped,
+        ),
+        summary=summary_out(job) if job.state == "done" else None,
+        error=job.error if job.state == "failed" else None,
+    )
+
+
+@router.post(
+    "/imports",
+    status_code=202,
+    response_model=ImportJobOut,
+    responses={200: {"model": ImportOut, "description": "With `wait=true`: the summary."}},
+)
 async def import_csv(
     slug: str,
+    request: Request,
     uow: Uow,
     user: CurrentUser,
     file: Annotated[
         UploadFile, File(description="FAQ CSV: question,answer,language,tags,visibility")
     ],
     publish: Annotated[bool, Form()] = False,
-) -> ImportOut:
-    raw = await file.read(MAX_IMPORT_BYTES + 1)
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise AppError(413, "too_large", too_large_message())
-    content = rules.decode_upload(raw)
-    if content is None:
-        raise invalid("file", _("Save the CSV as UTF-8 and upload it again."), "not_utf8")
+    wait: Annotated[
+        bool, Query(description="Import within the request and answer 200 with the summary")
+    ] = False,
+) -> Any:
+    """Checks the file and answers 202 at once; a background worker imports it (poll the
+    Location). ``wait=true`` keeps the former answer: 200 with the summary, after the whole
+    import (a large file holds the request for as long)."""
+    content = read_upload_text(await file.read(MAX_IMPORT_BYTES + 1))
     ctx = access_brand(uow.session, slug, user)
-    service.require_writer(ctx)
-    summary = service.import_drafts(
-        uow, ctx, service.csv_rows(content), now(), publish=publish,
-        commit_every=service.IMPORT_CHUNK,
+    job = jobs.submit(
+        uow, ctx, file_name=file.filename or "", content=content, publish=publish,
+        locale=current_locale(), now=now(), claimed=wait,
     )  # fmt: skip
     uow.commit()
-    return ImportOut.model_validate(summary.as_dict())
+    if wait:
+        db = get_db(request)
+        await to_thread.run_sync(jobs.run_claimed, db, job.id, job.attempt)
+        with db.sessions() as session:
+            done = session.get_one(ImportJob, job.id)
+        if done.state == "failed":
+            raise AppError(500, "import_failed", done.error or "")
+        return JSONResponse(summary_out(done).model_dump(mode="json"))
+    wake_import_worker(request)
+    location = f"/api/v1/brands/{slug}/imports/{job.id}"
+    return JSONResponse(
+        job_out(job).model_dump(mode="json"), status_code=202, headers={"Location": location}
+    )
+
+
+@router.get("/imports/{job_id}", response_model=ImportJobOut)
+def import_job(slug: str, job_id: int, uow: Uow, user: CurrentUser) -> ImportJobOut:
+    """A FAQ import: its state and progress, and its summary once done."""
+    ctx = access_brand(uow.session, slug, user)
+    return job_out(jobs.get_job(uow.session, ctx, job_id))
 
 
 @router.get("/exports/faq.csv")

@@ -4,8 +4,9 @@ by side, so an article stays readable while its next revision is reviewed."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdcx.kernel.models import Base, BrandOwned, utcnow
@@ -132,3 +133,40 @@ class SearchEvent(BrandOwned, Base):
     visitor: Mapped[str | None] = mapped_column(String(64), default=None)
     day: Mapped[str | None] = mapped_column(String(10), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImportJob(BrandOwned, Base):
+    """A FAQ import waiting for, or run by, the background worker (knowledge.jobs).
+
+    The upload is checked and stored here; a worker claims the job by raising ``attempt``
+    with a conditional update, and records its progress (``rows_done`` and the summary so
+    far) in the same transaction as each chunk of articles, so a job resumed after a crash
+    starts at the first row not yet committed. ``heartbeat_at`` moves with every chunk: a
+    running job whose heartbeat is older than ``jobs.STALE_AFTER`` is claimed again."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (Index("ix_import_jobs_state", "state", "heartbeat_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # running | done | failed
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    # The language the uploader used: the skip reasons are written in it.
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    publish: Mapped[bool] = mapped_column(default=False)
+    # The decoded file; dropped once the job is done or failed.
+    content: Mapped[str | None] = mapped_column(Text, default=None)
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_done: Mapped[int] = mapped_column(default=0)
+    imported: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    article_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    attempt: Mapped[int] = mapped_column(default=0)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)

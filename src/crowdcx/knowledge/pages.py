@@ -14,8 +14,8 @@ from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import N_, _, current_locale
 from crowdcx.kernel.markdown import render
 from crowdcx.kernel.numbers import ascii_int
-from crowdcx.knowledge import rules, service
-from crowdcx.knowledge.api import MAX_IMPORT_BYTES, too_large_message
+from crowdcx.knowledge import jobs, rules, service
+from crowdcx.knowledge.api import MAX_IMPORT_BYTES, read_upload_text, wake_import_worker
 from crowdcx.knowledge.models import Article
 from crowdcx.search import rules as search_rules
 from crowdcx.search import service as search
@@ -392,7 +392,7 @@ def review(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response
 def import_page(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx)
-    return page(request, "help/import.html", {**_common(ctx), "summary": None, "error": ""})
+    return page(request, "help/import.html", {**_common(ctx), "error": ""})
 
 
 @router.post("/b/{slug}/help/import", dependencies=[CsrfChecked])
@@ -407,28 +407,50 @@ async def import_upload(
     raw = await file.read(MAX_IMPORT_BYTES + 1)
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx)
-    error = ""
-    summary = None
-    status = 422
-    if len(raw) > MAX_IMPORT_BYTES:
-        error, status = too_large_message(), 413
-    else:
-        content = rules.decode_upload(raw)
-        if content is None:
-            error = _("Save the CSV as UTF-8 and upload it again.")
-        else:
-            try:
-                rows = service.csv_rows(content)
-                summary = service.import_drafts(
-                    uow, ctx, rows, now(), publish=publish == "on",
-                    commit_every=service.IMPORT_CHUNK,
-                )  # fmt: skip
-                uow.commit()
-            except AppError as exc:
-                error = exc.detail
+    try:
+        job = jobs.submit(
+            uow, ctx, file_name=file.filename or "", content=read_upload_text(raw),
+            publish=publish == "on", locale=current_locale(), now=now(),
+        )  # fmt: skip
+    except AppError as exc:
+        return page(
+            request,
+            "help/import.html",
+            {**_common(ctx), "error": exc.detail},
+            status=413 if exc.status == 413 else 422,
+        )
+    uow.commit()
+    wake_import_worker(request)
+    return RedirectResponse(f"/b/{slug}/help/import/{job.id}", status_code=303)
+
+
+# Seconds between reloads of the page of an import still running.
+IMPORT_REFRESH_S = 2
+
+
+@router.get("/b/{slug}/help/import/{job_id}")
+def import_progress(
+    slug: str, job_id: int, request: Request, user: CurrentUser, uow: Uow
+) -> Response:
+    """An import's progress, reloading itself until the summary is there."""
+    ctx = access_brand(uow.session, slug, user)
+    job = jobs.get_job(uow.session, ctx, job_id)
     return page(
         request,
-        "help/import.html",
-        {**_common(ctx), "summary": summary, "error": error},
-        status=status if error else 200,
+        "help/import_job.html",
+        {
+            **_common(ctx),
+            "job": job,
+            "refresh": IMPORT_REFRESH_S if job.state not in jobs.FINISHED else None,
+            "state_label": import_state_labels()[job.state],
+        },
     )
+
+
+def import_state_labels() -> dict[str, str]:
+    return {
+        "queued": _("Waiting to start"),
+        "running": _("Importing"),
+        "done": _("Import finished"),
+        "failed": _("Import failed"),
+    }

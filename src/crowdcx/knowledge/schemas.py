@@ -112,6 +112,28 @@ class ImportOut(BaseModel):
     article_ids: list[int]
 
 
+class ImportProgress(BaseModel):
+    rows_total: int
+    rows_done: int
+    imported: int
+    skipped: int
+
+
+class ImportJobOut(BaseModel):
+    """A FAQ import run in the background: poll until ``state`` is done or failed."""
+
+    id: int
+    state: str = Field(description="queued | running | done | failed")
+    file_name: str
+    publish: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: ImportProgress
+    summary: ImportOut | None = Field(description="what the import did, once done")
+    error: str | None = Field(description="why it failed, once failed")
+
+
 class SearchEventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     event: str = Field(pattern="^(opened|solved)$")

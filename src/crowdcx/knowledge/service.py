@@ -611,6 +611,9 @@ def import_drafts(
     publish: bool = False,
     progress: Callable[[], None] | None = None,
     commit_every: int = 0,
+    summary: ImportSummary | None = None,
+    checkpoint: Callable[[ImportSummary, int], bool] | None = None,
+    chunk_start: Callable[[], None] | None = None,
 ) -> ImportSummary:
     """Import validated rows, each in its own savepoint: a bad row is reported and skipped,
     never half-written, and never stops the others. ``publish`` (reviewers only) publishes
@@ -619,13 +622,28 @@ def import_drafts(
     ``commit_every`` > 0 commits after that many imported rows: on SQLite a transaction
     holds the one write lock, and a 10,000-row import held it for ~12 s while every other
     writer (votes, tickets, sign-ins) waited. What was committed stays if a later chunk
-    fails; running the same file again skips those rows as existing."""
+    fails; running the same file again skips those rows as existing.
+
+    A background job (knowledge.jobs) resumes with the ``summary`` it had stored and the
+    rows after those it had done; ``checkpoint(summary, rows seen)`` runs just before each
+    chunk's commit, in its transaction, so the job's progress commits with its articles
+    (it raises to roll the chunk back, and returns False to stop after this commit).
+    ``chunk_start()`` runs before each chunk's first row: it must write (the job's
+    heartbeat). On SQLite, pysqlite begins no transaction before a SAVEPOINT, so the first
+    row's savepoint would open the transaction and its RELEASE commit it — each row on its
+    own, and progress no longer atomic with the rows; a write first opens the transaction."""
     require_writer(ctx)
     if publish and not can_review(ctx):
         raise forbidden(_("Only a reviewer can import straight to published."), "not_reviewer")
-    summary = ImportSummary()
+    summary = summary or ImportSummary()
     existing = _existing_titles(uow.session, ctx)
+    seen = 0
+    chunk_open = False
     for where, draft, problem in rows:
+        seen += 1
+        if chunk_start is not None and not chunk_open:
+            chunk_start()
+            chunk_open = True
         if progress:
             progress()
         if problem is not None or draft is None:
@@ -653,7 +671,11 @@ def import_drafts(
         summary.imported += 1
         summary.article_ids.append(article.id)
         if commit_every > 0 and summary.imported % commit_every == 0:
+            go_on = checkpoint(summary, seen) if checkpoint else True
             uow.commit()
+            chunk_open = False
+            if not go_on:
+                break
             # The writers' lock (kernel.db) is not a queue: without a pause this loop takes
             # it back before a waiting writer wakes, and they wait for the whole file anyway.
             time.sleep(_CHUNK_PAUSE_S)

@@ -1,0 +1,241 @@
+"""FAQ imports as background jobs: the upload is checked and stored at once (202), a worker
+runs it (here called directly: no sleeping), and the job reports its progress and summary.
+A 10,000-row import ran inside the request for 12–60 s, holding the request and, on SQLite
+with one handler thread, its whole worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from crowdcx.knowledge import jobs
+from crowdcx.knowledge import service as kb_service
+from crowdcx.knowledge.models import Article, ImportJob
+from tests.conftest import World
+from tests.knowledge.test_api import CSV, Kb
+from tests.tickets.test_pages import sign_in
+
+
+def _upload(kb: Kb, content: str = CSV, publish: bool = True, **params: Any) -> Any:
+    return kb.client.post(
+        kb.url("/imports"), params=params,
+        files={"file": ("faq.csv", content.encode(), "text/csv")},
+        data={"publish": "true" if publish else "false"}, headers=kb.reviewer.auth,
+    )  # fmt: skip
+
+
+def _articles(db: Database) -> int:
+    with db.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(Article)) or 0)
+
+
+def _job(db: Database, job_id: int) -> ImportJob:
+    with db.sessions() as session:
+        return session.get_one(ImportJob, job_id)
+
+
+def test_an_import_is_accepted_at_once_and_polled_to_its_summary(
+    client: TestClient, world: World, db: Database
+) -> None:
+    kb = Kb(client, world)
+    r = _upload(kb)
+    assert r.status_code == 202, r.text
+    location = r.headers["location"]
+    job_id = r.json()["id"]
+    assert location == kb.url(f"/imports/{job_id}")
+    assert r.json()["state"] == "queued"
+    assert r.json()["progress"] == {"rows_total": 8, "rows_done": 0, "imported": 0, "skipped": 0}
+    assert r.json()["summary"] is None
+    assert _articles(db) == 0  # nothing imported inside the request
+    queued = client.get(location, headers=kb.reviewer.auth)
+    assert queued.status_code == 200
+    assert queued.json()["state"] == "queued"
+
+    assert jobs.run_pending(db) == 1
+    done = client.get(location, headers=kb.reviewer.auth).json()
+    assert done["state"] == "done", done
+    assert done["progress"]["rows_done"] == 8
+    assert done["started_at"]
+    assert done["finished_at"]
+    summary = done["summary"]
+    # The same summary the import answered with when it ran inside the request.
+    other = Kb(client, world)
+    inline = _upload(other, wait="true")
+    assert inline.status_code == 200, inline.text
+    expected = inline.json()
+    assert (summary["imported"], summary["skipped"]) == (expected["imported"], 4) == (4, 4)
+    assert summary["problems"] == expected["problems"]
+    assert len(summary["article_ids"]) == 4
+    codes = sorted(p["code"] for p in summary["problems"])
+    assert codes == ["bad_language", "bad_visibility", "duplicate_row", "required"]
+    assert kb.search("退款", kb.customer)["results"]
+    # The stored file is dropped once the job is done.
+    assert _job(db, job_id).content is None
+    assert jobs.run_pending(db) == 0
+
+
+def test_a_job_is_read_by_its_brand_only_and_refused_uploads_store_nothing(
+    client: TestClient, world: World, db: Database
+) -> None:
+    kb = Kb(client, world)
+    job_id = _upload(kb).json()["id"]
+    other = Kb(client, world)
+    r = client.get(other.url(f"/imports/{job_id}"), headers=other.reviewer.auth)
+    assert r.status_code == 404
+    assert r.json()["code"] == "import_not_found"
+    assert client.get(kb.url(f"/imports/{job_id}"), headers=kb.customer.auth).status_code == 403
+    # Another author of the brand does not read the reviewer's import; a reviewer reads all.
+    assert client.get(kb.url(f"/imports/{job_id}"), headers=kb.expert.auth).status_code == 404
+    assert client.get(kb.url("/imports/99999"), headers=kb.reviewer.auth).status_code == 404
+    for bad in (b"title,body\nx,y\n", b"", "问题,答案\n".encode("gbk")):
+        r = client.post(
+            kb.url("/imports"), files={"file": ("f.csv", bad, "text/csv")},
+            headers=kb.author.auth,
+        )  # fmt: skip
+        assert r.status_code == 422, r.text
+    assert _upload(kb, publish=True).status_code == 202
+    r = client.post(
+        kb.url("/imports"), files={"file": ("f.csv", CSV.encode(), "text/csv")},
+        data={"publish": "true"}, headers=kb.expert.auth,
+    )  # fmt: skip
+    assert r.status_code == 403
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ImportJob)) == 2
+
+
+def test_a_job_two_workers_reach_runs_once(client: TestClient, world: World, db: Database) -> None:
+    kb = Kb(client, world)
+    job_id = _upload(kb).json()["id"]
+    at = utcnow()
+    first = jobs.claim(db, job_id, at)
+    assert first is not None
+    assert jobs.claim(db, job_id, at) is None  # a second process finds it taken
+    assert jobs.run_job(db, job_id) is False
+    assert jobs.run_pending(db) == 0
+    assert _articles(db) == 0
+    # Another process on its own engine (a second server process) finds it taken too.
+    second = Database(db.url)
+    try:
+        assert jobs.run_pending(second) == 0
+    finally:
+        second.dispose()
+    assert _job(db, job_id).state == "running"
+
+
+class _Crash(BaseException):
+    """The process dying mid-import (nothing catches it)."""
+
+
+def test_a_stale_running_job_is_resumed_where_it_stopped(
+    client: TestClient, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kb_service, "IMPORT_CHUNK", 2)
+    kb = Kb(client, world)
+    job_id = _upload(kb).json()["id"]
+    original = kb_service.create_article
+    calls: list[int] = []
+
+    def crash_on_the_fourth(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 4:  # the third row, imported after the first chunk, is not committed
+            raise _Crash
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(kb_service, "create_article", crash_on_the_fourth)
+    with pytest.raises(_Crash):
+        jobs.run_job(db, job_id)
+    monkeypatch.setattr(kb_service, "create_article", original)
+    left = _job(db, job_id)
+    assert left.state == "running"
+    assert left.imported == 2  # the first chunk was committed with its progress
+    assert 0 < left.rows_done < 8
+    assert _articles(db) == 2
+    # Still fresh: nobody takes it over.
+    assert jobs.run_pending(db) == 0
+    later = utcnow() + jobs.STALE_AFTER + timedelta(seconds=1)
+    assert jobs.run_pending(db, now=later) == 1
+    done = client.get(kb.url(f"/imports/{job_id}"), headers=kb.reviewer.auth).json()
+    assert done["state"] == "done", done
+    summary = done["summary"]
+    assert (summary["imported"], summary["skipped"]) == (4, 4), summary
+    assert "exists" not in [p["code"] for p in summary["problems"]]  # not counted twice
+    assert len(set(summary["article_ids"])) == 4
+    assert _articles(db) == 4
+
+
+def test_a_worker_that_lost_its_job_does_not_commit_its_chunk(
+    client: TestClient, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stalled past STALE_AFTER (not dead) whose job was taken over: its next chunk
+    is rolled back instead of importing the same rows beside the new worker."""
+    monkeypatch.setattr(kb_service, "IMPORT_CHUNK", 2)
+    kb = Kb(client, world)
+    job_id = _upload(kb).json()["id"]
+    original = kb_service.csv_rows
+
+    def taken_over_meanwhile(content: str) -> Any:
+        # Another process claims the job as stale just as this one starts on it.
+        assert jobs.claim(db, job_id, utcnow() + jobs.STALE_AFTER * 2) is not None
+        return original(content)
+
+    monkeypatch.setattr(kb_service, "csv_rows", taken_over_meanwhile)
+    assert jobs.run_job(db, job_id) is False
+    assert _articles(db) == 0
+    assert _job(db, job_id).state == "running"
+
+
+def test_a_job_that_fails_says_why(
+    client: TestClient, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = Kb(client, world)
+    job_id = _upload(kb).json()["id"]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(kb_service, "create_article", broken)
+    assert jobs.run_pending(db) == 1
+    job = client.get(kb.url(f"/imports/{job_id}"), headers=kb.reviewer.auth).json()
+    assert job["state"] == "failed"
+    assert job["error"]
+    assert "disk on fire" not in job["error"]  # no internals
+    assert jobs.run_pending(db, now=utcnow() + jobs.STALE_AFTER * 2) == 0  # not retried
+
+
+def test_the_import_page_shows_progress_then_the_summary(
+    client: TestClient, world: World, db: Database
+) -> None:
+    kb = Kb(client, world)
+    token = sign_in(client, kb.reviewer)
+    client.cookies.set("crowdcx_locale", "ru")
+    r = client.post(
+        f"/b/{kb.slug}/help/import",
+        data={"csrf_token": token, "publish": "on"},
+        files={"file": ("faq.csv", CSV.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:300]
+    location = r.headers["location"]
+    assert location.startswith(f"/b/{kb.slug}/help/import/")
+    waiting = client.get(location)
+    assert waiting.status_code == 200
+    assert 'http-equiv="refresh"' in waiting.text
+    assert "faq.csv" in waiting.text
+    assert "0 / 8" in waiting.text
+    assert jobs.run_pending(db) == 1
+    done = client.get(location)
+    assert done.status_code == 200
+    assert 'http-equiv="refresh"' not in done.text
+    assert "Импортировано: 4, пропущено: 4." in done.text, done.text[-3000:]
+    # The skipped rows' reasons, in the uploader's language (the worker has no request).
+    assert "«fr» — неподдерживаемый язык" in done.text
+    # Another brand's job is not found from this brand.
+    other = Kb(client, world)
+    job_id = location.rsplit("/", 1)[1]
+    assert client.get(f"/b/{other.slug}/help/import/{job_id}").status_code in (403, 404)
