@@ -63,9 +63,9 @@ def test_one_oversized_question_does_not_block_auto_escalation(
         }
     later = utcnow() + timedelta(hours=49)
     done = sweep_once(db, later)
-    assert f.get(f"/questions/{small}").json()["ticket_id"], done
+    assert f.get(f"/questions/{small}", f.asker).json()["ticket_id"], done
     # The long one became a ticket too, carrying its start and a link to the whole question.
-    ticket_id = f.get(f"/questions/{big}").json()["ticket_id"]
+    ticket_id = f.get(f"/questions/{big}", f.asker).json()["ticket_id"]
     assert ticket_id
     with db.sessions() as s:
         body = s.execute(text("SELECT body FROM tickets WHERE id = :i"), {"i": ticket_id}).scalar()
@@ -294,3 +294,38 @@ def test_a_community_answer_after_escalation_is_the_cases_first_response(
         again = s.get(TicketRow, tickets[helped])
         assert again is not None
         assert again.community_response_at == first
+
+
+def test_only_those_who_may_see_the_ticket_see_which_ticket_a_question_became(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """GET /questions/{id} (and the lists) showed the ticket_id of an escalated question to
+    anyone, signed in or not; a ticket is a private inquiry. Its customer (the asker), the
+    brand's agents and admins still see it, on the API and on the question page (with where
+    it stands); everyone else reads only that the question was handed on."""
+    from tests.tickets.test_pages import sign_in
+
+    f = Forum(client, world, db)
+    qid = f.ask()
+    _age(db, qid)
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    for who in (f.asker, f.agent, f.admin):
+        assert f.get(f"/questions/{qid}", who).json()["ticket_id"] == tid, who.id
+    for who in (None, f.helpers[0]):
+        assert f.get(f"/questions/{qid}", who).json()["ticket_id"] is None
+        listed = {q["id"]: q for q in f.get("/questions", who, community="mobile").json()["items"]}
+        assert listed[qid]["ticket_id"] is None
+    assert f.get("/questions", f.asker, community="mobile").json()["items"][0]["ticket_id"] == tid
+    link = f'href="/b/{f.slug}/tickets/{tid}"'
+    sign_in(client, f.helpers[0])
+    html = client.get(f"/b/{f.slug}/community/questions/{qid}", params={"lang": "ru"}).text
+    assert link not in html
+    assert "Этот вопрос передан в поддержку компании." in html
+    assert "сотрудники" not in html.split('data-testid="ticket-stage">', 1)[1].split("<", 1)[0]
+    sign_in(client, f.admin)
+    html = client.get(f"/b/{f.slug}/community/questions/{qid}", params={"lang": "en"}).text
+    assert link in html
+    stage = html.split('data-testid="ticket-stage">', 1)[1].split("<", 1)[0].strip()
+    assert stage == "The brand's staff are on this question.", stage

@@ -359,6 +359,16 @@ def question_of_ticket(session: Session, ctx: BrandContext, ticket: Any) -> Post
     return question if question is not None and _may_read(ctx, question) else None
 
 
+def may_see_ticket_of(ctx: BrandContext, question: PostRow) -> bool:
+    """Whether this viewer may see the ticket the question became (its id, its link, where
+    it stands): the ticket's customer — the asker — and the brand's staff (agents, brand
+    admins, platform administrators), as the ticket itself is shown. A ticket is a private
+    inquiry: everyone else only learns that the question was handed on."""
+    if not question.ticket_id or ctx.user is None:
+        return False
+    return ctx.user.id == question.author_id or ctx.can("ticket.staff")
+
+
 def _may_read(ctx: BrandContext, post: PostRow) -> bool:
     return (
         not post.hidden or is_agent(ctx) or (ctx.user is not None and ctx.user.id == post.author_id)
