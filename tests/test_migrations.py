@@ -277,3 +277,73 @@ def test_0022_back_fills_reopened_at_from_the_history(
     assert reopened is not None
     assert reopened == last
     assert sweep == updated
+
+
+def test_0023_back_fills_the_case_start_the_question_and_the_community_response(
+    client: TestClient, world: World, db: Database, database_url: str
+) -> None:
+    """Before 0023 an escalated question's ticket carried the question's asked time in
+    created_at and found its question among the customer's own. After it: case_started_at is
+    that time, created_at the escalation (its submit transition), question_id the question,
+    community_response_at its first answer by someone else. Downgrading puts the case's start
+    back into created_at."""
+    from datetime import timedelta
+
+    from crowdcx.kernel.models import utcnow
+    from tests.community.test_api import Forum
+
+    f = Forum(client, world, db)
+    qid = f.ask()
+    asked = utcnow() - timedelta(days=3)
+    with db.transaction() as uow:
+        uow.session.execute(
+            text("UPDATE community_posts SET created_at = :t WHERE id = :i"), {"t": asked, "i": qid}
+        )
+    f.answer(qid, f.helpers[1], "Before the escalation: the community's part of the case.")
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    after = f.answer(qid, f.helpers[0], "Перезагрузите роутер.")
+    direct = f.post(
+        "/tickets", f.asker, {"subject": "Счёт", "body": "Списали дважды.", "skill": "general"}
+    )
+    assert direct.status_code == 201, direct.text
+    db.engine.dispose()
+
+    def read(ticket: int) -> tuple[object, ...]:
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT created_at, case_started_at, question_id, community_response_at"
+                     " FROM tickets WHERE id = :t"), {"t": ticket},
+            ).one()  # fmt: skip
+            submitted = conn.execute(
+                text("SELECT min(at) FROM ticket_transitions WHERE ticket_id = :t"
+                     " AND action = 'submit'"), {"t": ticket},
+            ).scalar_one()  # fmt: skip
+            answered = conn.execute(
+                text("SELECT created_at FROM community_posts WHERE id = :a"), {"a": after}
+            ).scalar_one()
+        engine.dispose()
+        return (*row, submitted, answered)
+
+    before = read(tid)
+    downgrade(database_url, "0022")
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        old_created = conn.execute(
+            text("SELECT created_at FROM tickets WHERE id = :t"), {"t": tid}
+        ).scalar_one()
+    engine.dispose()
+    assert str(old_created)[:19] == str(before[1])[:19]  # the case's start, as before 0023
+    upgrade(database_url, "heads")
+    created, started, question, responded, submitted, answered = read(tid)
+    assert (created, started, question, responded) == before[:4]
+    assert question == qid
+    assert created == submitted
+    assert created != started
+    assert responded == answered
+    created, started, question, responded, submitted, _ = read(direct.json()["id"])
+    assert created == started == submitted
+    assert question is None
+    assert responded is None

@@ -85,3 +85,16 @@ def test_a_percentile_lies_within_the_values(values: list[float], q: float) -> N
     assert min(values) <= p <= max(values)
     assert percentile(values, 0) == min(values)
     assert percentile(values, 1) == max(values)
+
+
+def test_an_escalated_question_counts_from_when_it_was_asked() -> None:
+    """The case began when the question was asked (two hours before the ticket was written);
+    a community answer after the escalation was its first response, as the SLA counts it."""
+    h = timedelta(hours=1)
+    ticket = Ticket(
+        id="1", customer_id="c", state=State.CLAIMED, created_at=T0 + 2 * h,
+        case_started_at=T0, community_response_at=T0 + 2.5 * h,
+    )  # fmt: skip
+    s = summarize_tickets([ticket], SLA, T0 + 3 * h)
+    assert s.first_response.median_s == 2.5 * 3600
+    assert s.first_response_met == Share(0, 1)  # 2.5 h against a 1 h target

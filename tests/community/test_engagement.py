@@ -561,9 +561,9 @@ def test_unsolved_questions_become_tickets_automatically_where_the_brand_wants(
     assert sweep_once(db, utcnow()).get("question_escalated") is None  # too early
     assert sweep_once(db, later)["question_escalated"] == 1
     assert sweep_once(db, later).get("question_escalated") is None  # once
-    q = f.get(f"/questions/{old}").json()
+    q = f.get(f"/questions/{old}", f.asker).json()
     assert q["ticket_id"]
-    assert f.get(f"/questions/{solved}").json()["ticket_id"] is None
+    assert f.get(f"/questions/{solved}", f.asker).json()["ticket_id"] is None
     ticket = client.get(f.url(f"/tickets/{q['ticket_id']}"), headers=f.asker.auth).json()
     assert ticket["subject"] == "Никто не отвечает про роуминг"
     assert "escalated" in kinds(f, f.asker)

@@ -3,7 +3,7 @@ ticket lane cannot take does not stop the others."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text, update
@@ -63,9 +63,9 @@ def test_one_oversized_question_does_not_block_auto_escalation(
         }
     later = utcnow() + timedelta(hours=49)
     done = sweep_once(db, later)
-    assert f.get(f"/questions/{small}").json()["ticket_id"], done
+    assert f.get(f"/questions/{small}", f.asker).json()["ticket_id"], done
     # The long one became a ticket too, carrying its start and a link to the whole question.
-    ticket_id = f.get(f"/questions/{big}").json()["ticket_id"]
+    ticket_id = f.get(f"/questions/{big}", f.asker).json()["ticket_id"]
     assert ticket_id
     with db.sessions() as s:
         body = s.execute(text("SELECT body FROM tickets WHERE id = :i"), {"i": ticket_id}).scalar()
@@ -96,7 +96,11 @@ def test_an_escalated_question_keeps_the_case_clock(
     assert r.status_code == 201, r.text
     tid = r.json()["ticket_id"]
     ticket = client.get(f.url(f"/tickets/{tid}"), headers=f.asker.auth).json()
-    assert ticket["created_at"][:19] == asked[:19], (ticket["created_at"], asked)
+    # The case began when asked; the ticket was written at the escalation (that moment was
+    # only in the history: created_at carried the question's time).
+    assert ticket["case_started_at"][:19] == asked[:19], (ticket["case_started_at"], asked)
+    written = datetime.fromisoformat(ticket["created_at"])
+    assert abs(written - utcnow()) < timedelta(minutes=1), (written, asked)
     # 80 % of the week from the question (5.6 days) is reached 2.6 days after the escalation.
     sweep_once(db, utcnow() + timedelta(days=3))
     ticket = client.get(f.url(f"/tickets/{tid}"), headers=f.agent.auth).json()
@@ -205,3 +209,123 @@ def test_the_question_page_says_where_its_ticket_stands(
     assert stage() == "The ticket made of this question has been resolved."
     assert stage("ru") == "Обращение, созданное по этому вопросу, решено."
     assert stage("zh-Hant") == "由此問題建立的工單已解決。"
+
+
+def test_the_ticket_names_its_question_within_its_brand(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The ticket → question link was found among the customer's own questions (whichever
+    named the ticket); the ticket now names its question (tickets.question_id), and a link
+    naming another brand's question is never followed."""
+    from crowdcx.tickets.models import TicketRow
+    from tests.tickets.test_pages import sign_in
+
+    f = Forum(client, world, db)
+    qid = f.ask()
+    _age(db, qid)
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    with db.sessions() as s:
+        ticket = s.get(TicketRow, tid)
+        assert ticket is not None
+        assert ticket.question_id == qid
+    # The question's own pointer back is not what the ticket page reads.
+    with db.transaction() as uow:
+        uow.session.execute(update(PostRow).where(PostRow.id == qid).values(ticket_id=None))
+    sign_in(client, f.agent)
+    page = client.get(f"/b/{f.slug}/tickets/{tid}").text
+    assert f'href="/b/{f.slug}/community/questions/{qid}"' in page
+    # Another brand's question is not this ticket's, whatever the column says.
+    other = Forum(client, world, db)
+    foreign = other.ask("Чужой вопрос")
+    with db.transaction() as uow:
+        uow.session.execute(
+            update(TicketRow).where(TicketRow.id == tid).values(question_id=foreign)
+        )
+    page = client.get(f"/b/{f.slug}/tickets/{tid}").text
+    assert "/community/questions/" not in page
+
+
+def test_a_community_answer_after_escalation_is_the_cases_first_response(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """An answer in the community after the question became a ticket did not stop the case's
+    first-response clock: the sweeper handed a case the community was already answering to
+    staff. It now meets the first-response target (community_response_at), while the
+    ticket's first_response_at — the expert's own, which routing's response-time statistics
+    read — stays unset. The asker's own answer is no response."""
+    from crowdcx.tickets.models import TicketRow
+    from crowdcx.tickets.sweeper import sweep_once
+
+    f = Forum(client, world, db)
+    day = 86_400
+    r = client.put(
+        f.url("/policy"), json={"sla": {"first_response_s": 4 * day, "resolution_s": 30 * day}},
+        headers=f.admin.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    helped, alone = f.ask(), f.ask("Второй вопрос про роуминг")
+    tickets = {}
+    for qid in (helped, alone):
+        _age(db, qid, days=3)
+        r = f.post(f"/questions/{qid}/escalate", f.asker)
+        assert r.status_code == 201, r.text
+        tickets[qid] = r.json()["ticket_id"]
+    f.answer(alone, f.asker, "Сама нашла: перезагрузила телефон, не помогло.")
+    f.answer(helped, f.helpers[0], "Проверьте точку доступа internet.volga.")
+    f.answer(helped, f.helpers[1], "И перезагрузите телефон.")
+    seen = client.get(f.url(f"/tickets/{tickets[helped]}"), headers=f.agent.auth).json()
+    assert seen["community_response_at"] is not None
+    assert seen["first_response_at"] is None
+    # Four days from the question (3.2 at risk) pass a day after the escalation.
+    sweep_once(db, utcnow() + timedelta(days=1))
+    with db.sessions() as s:
+        rows = {q: s.get(TicketRow, t) for q, t in tickets.items()}
+        assert rows[helped] is not None
+        assert rows[alone] is not None
+        assert rows[alone].community_response_at is None
+        assert rows[alone].status == "escalated"  # nobody answered: staff take it
+        assert rows[helped].status == "queued", rows[helped].escalation_reason
+        assert rows[helped].first_response_at is None
+        first = rows[helped].community_response_at
+    f.answer(helped, f.helpers[2], "Ещё вариант.")
+    with db.sessions() as s:
+        again = s.get(TicketRow, tickets[helped])
+        assert again is not None
+        assert again.community_response_at == first
+
+
+def test_only_those_who_may_see_the_ticket_see_which_ticket_a_question_became(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """GET /questions/{id} (and the lists) showed the ticket_id of an escalated question to
+    anyone, signed in or not; a ticket is a private inquiry. Its customer (the asker), the
+    brand's agents and admins still see it, on the API and on the question page (with where
+    it stands); everyone else reads only that the question was handed on."""
+    from tests.tickets.test_pages import sign_in
+
+    f = Forum(client, world, db)
+    qid = f.ask()
+    _age(db, qid)
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    tid = r.json()["ticket_id"]
+    for who in (f.asker, f.agent, f.admin):
+        assert f.get(f"/questions/{qid}", who).json()["ticket_id"] == tid, who.id
+    for who in (None, f.helpers[0]):
+        assert f.get(f"/questions/{qid}", who).json()["ticket_id"] is None
+        listed = {q["id"]: q for q in f.get("/questions", who, community="mobile").json()["items"]}
+        assert listed[qid]["ticket_id"] is None
+    assert f.get("/questions", f.asker, community="mobile").json()["items"][0]["ticket_id"] == tid
+    link = f'href="/b/{f.slug}/tickets/{tid}"'
+    sign_in(client, f.helpers[0])
+    html = client.get(f"/b/{f.slug}/community/questions/{qid}", params={"lang": "ru"}).text
+    assert link not in html
+    assert "Этот вопрос передан в поддержку компании." in html
+    assert "сотрудники" not in html.split('data-testid="ticket-stage">', 1)[1].split("<", 1)[0]
+    sign_in(client, f.admin)
+    html = client.get(f"/b/{f.slug}/community/questions/{qid}", params={"lang": "en"}).text
+    assert link in html
+    stage = html.split('data-testid="ticket-stage">', 1)[1].split("<", 1)[0].strip()
+    assert stage == "The brand's staff are on this question.", stage

@@ -916,3 +916,35 @@ def test_a_ticket_a_suggestion_solved_counts_once_as_deflected(
     assert kb.post(f"/tickets/{tid}/deflect", kb.customer).status_code == 409
     stats = kb.get("/search/deflection", kb.reviewer).json()
     assert (stats["shown"], stats["solved"]) == (1, 1), stats
+
+
+def test_a_deflected_case_counts_once_when_its_article_is_also_marked_solved(
+    client: TestClient, world: World
+) -> None:
+    """A customer whose inquiry a suggested article answered says "a suggestion solved it" on
+    the ticket and also marks the article as what solved it: one case, which the deflection
+    figures counted as two solved. One case counts once; another reader whom the article
+    solved (no ticket) still counts, and so does the same customer's next deflected case."""
+    kb = Kb(client, world)
+    kb.seed()
+    aid = kb.write("耳机无法连接蓝牙怎么办？", "长按充电盒按钮 10 秒，然后重新配对蓝牙。")
+    kb.publish(aid)
+
+    def deflected_case() -> None:
+        r = kb.post(
+            "/tickets", kb.customer,
+            {"subject": "蓝牙耳机连不上手机", "body": "配对总是失败", "skill": "general"},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        assert [s["id"] for s in r.json()["suggestions"]] == [aid]
+        r = kb.post(f"/tickets/{r.json()['id']}/deflect", kb.customer)
+        assert r.status_code == 200, r.text
+
+    solved = {"event": "solved", "kind": "article", "id": str(aid), "source": "ticket"}
+    deflected_case()
+    assert kb.post("/search/events", kb.customer, solved).status_code == 204
+    assert kb.get("/search/deflection", kb.reviewer).json()["solved"] == 1
+    assert kb.post("/search/events", kb.expert, solved).status_code == 204  # another reader
+    assert kb.get("/search/deflection", kb.reviewer).json()["solved"] == 2
+    deflected_case()  # the customer's second case
+    assert kb.get("/search/deflection", kb.reviewer).json()["solved"] == 3

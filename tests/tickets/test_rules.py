@@ -515,3 +515,23 @@ def test_next_sweep_at_is_the_moment_the_sweeper_has_work() -> None:
     assert next_sweep_at(resolved, lifecycle=policy, sla=sla) == T0 + timedelta(hours=1, minutes=10)
     closed = step(resolved, Action.CONFIRM, CUSTOMER, T0 + timedelta(hours=2)).ticket
     assert next_sweep_at(closed, lifecycle=policy, sla=sla) is None
+
+
+def test_the_sla_runs_from_the_case_start_and_a_community_answer_is_a_first_response() -> None:
+    """A ticket made of a community question was written at the escalation but its case began
+    when asked: the clocks count from case_started_at. A community answer meets the
+    first-response target without being the expert's own first response."""
+    sla = SlaPolicy(first_response_s=3600, resolution_s=4 * 3600, at_risk_ratio=0.8)
+    asked = T0 - timedelta(minutes=50)
+    t = replace(new_ticket(), state=State.QUEUED, created_at=T0, case_started_at=asked)
+    assert sla_status(t, sla, T0 + timedelta(minutes=1)).first_response is SlaState.AT_RISK
+    assert sla_status(t, sla, T0).due.first_response_due == asked + timedelta(hours=1)
+    assert decide_sweep(t, T0 + timedelta(minutes=1), sla=sla) is not None
+    helped = replace(t, community_response_at=T0 + timedelta(seconds=30))
+    assert helped.first_response_at is None
+    report = sla_status(helped, sla, T0 + timedelta(hours=2))
+    assert report.first_response is SlaState.MET
+    assert decide_sweep(helped, T0 + timedelta(hours=2), sla=sla) is None
+    wake = next_sweep_at(helped, sla=sla)
+    assert wake is not None
+    assert wake > T0 + timedelta(hours=2)

@@ -4,8 +4,10 @@ with a suggestion instead of a ticket) and the community (answered, solved, how 
 Pure: the service hands plain values in.
 
 Definitions (shown on the page as well):
-- a ticket resolved without a message was answered by its resolution;
-- response and resolution times are elapsed time (what the customer lived), medians and
+- a ticket resolved without a message was answered by its resolution, and a community answer
+  after an escalation is a first response (as the SLA counts it);
+- times run from the case's start (an escalated question's asked time) and are elapsed time
+  (what the customer lived), medians and
   90th percentiles; whether a target was *met* is judged as the SLA judges it (business
   hours included), on the tickets whose clock has stopped or run out;
 - CSAT average over 1–5 and the share of 4s and 5s ("satisfied"); NPS is the share of 9–10
@@ -22,7 +24,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from crowdcx.tickets.rules import Role, SlaPolicy, SlaState, State, Ticket, sla_status
+from crowdcx.tickets.rules import (
+    Role,
+    SlaPolicy,
+    SlaState,
+    State,
+    Ticket,
+    case_start,
+    first_response_met_at,
+    sla_status,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +114,17 @@ def summarize_tickets(tickets: Iterable[Ticket], sla: SlaPolicy, now: datetime) 
                 by_experts += 1
             else:
                 by_staff += 1
-            if t.resolved_at is not None:
-                resolutions.append((t.resolved_at - t.created_at).total_seconds())
         else:
             open_ += 1
-        if t.first_response_at is None and t.state in _DONE and t.resolved_at is not None:
-            t = replace(t, first_response_at=t.resolved_at)  # resolving answers the customer
-        if t.first_response_at is not None:
-            responses.append((t.first_response_at - t.created_at).total_seconds())
+        started = case_start(t)  # an escalated question's case began when it was asked
+        resolved_at = t.resolved_at
+        if t.state in _DONE and resolved_at is not None:
+            if first_response_met_at(t) is None:
+                t = replace(t, first_response_at=resolved_at)  # resolving answers the customer
+            resolutions.append((resolved_at - started).total_seconds())
+        answered = first_response_met_at(t)  # the crowd's, staff's or the community's
+        if answered is not None:
+            responses.append((answered - started).total_seconds())
         report = sla_status(t, sla, now)
         if report.first_response in (SlaState.MET, SlaState.BREACHED):
             fr_judged += 1

@@ -102,14 +102,16 @@ class QuestionDetail(PostOut):
     answer_list: list[PostOut]
 
 
-def post_out(p: PostRow) -> PostOut:
+def post_out(p: PostRow, ctx: BrandContext) -> PostOut:
+    """The post as the API shows it to this viewer: the ticket a question became only to
+    those who may see that ticket (service.may_see_ticket_of)."""
     return PostOut(
         id=p.id, kind=p.kind, community_id=p.community_id, question_id=p.question_id,
         author_id=p.author_id, title=p.title, body=p.body, body_html=p.body_html,
         language=p.language, tags=p.tags, up=p.up, down=p.down, score=p.up - p.down,
         answers=p.answers, accepted=p.accepted, brand_approved=p.brand_approved,
         solved=p.solved, hidden=p.hidden, closed=p.closed, duplicate_of=p.duplicate_of,
-        ticket_id=p.ticket_id,
+        ticket_id=p.ticket_id if service.may_see_ticket_of(ctx, p) else None,
         created_at=p.created_at,
     )  # fmt: skip
 
@@ -152,7 +154,7 @@ def ask(slug: str, body: QuestionIn, uow: Uow, user: CurrentUser) -> PostOut:
     community = service.community_by(uow.session, ctx, body.community)
     post = service.ask(uow, ctx, community, body.title, body.body, body.language, body.tags, now())
     uow.commit()
-    return post_out(post)
+    return post_out(post, ctx)
 
 
 @router.get("/questions", response_model=dict[str, Any])
@@ -176,7 +178,7 @@ def list_questions(
     more = len(rows) > limit
     rows = rows[:limit]
     return {
-        "items": [post_out(r) for r in rows],
+        "items": [post_out(r, ctx) for r in rows],
         "next_cursor": service.question_cursor(rows[-1], sort) if more else None,
     }
 
@@ -186,7 +188,9 @@ def get_question(slug: str, question_id: int, uow: Uow, viewer: ViewerDep) -> Qu
     ctx = _ctx(uow, slug, viewer.user)
     q = service.readable_post(uow.session, ctx, question_id, "question")
     answers = service.ordered_answers(uow.session, ctx, q)
-    return QuestionDetail(**post_out(q).model_dump(), answer_list=[post_out(a) for a in answers])
+    return QuestionDetail(
+        **post_out(q, ctx).model_dump(), answer_list=[post_out(a, ctx) for a in answers]
+    )
 
 
 @router.post("/questions/{question_id}/answers", status_code=201, response_model=PostOut)
@@ -197,7 +201,7 @@ def post_answer(
     q = service.readable_post(uow.session, ctx, question_id, "question")
     a = service.answer(uow, ctx, q, body.body, now())
     uow.commit()
-    return post_out(a)
+    return post_out(a, ctx)
 
 
 @router.post("/posts/{post_id}/vote", response_model=PostOut)
@@ -207,7 +211,7 @@ def vote(slug: str, post_id: int, body: VoteIn, uow: Uow, user: CurrentUser) -> 
         uow, ctx, service.readable_post(uow.session, ctx, post_id), body.value, now()
     )
     uow.commit()
-    return post_out(post)
+    return post_out(post, ctx)
 
 
 @router.post("/questions/{question_id}/accept", response_model=PostOut)
@@ -216,7 +220,7 @@ def accept(slug: str, question_id: int, body: AcceptIn, uow: Uow, user: CurrentU
     q = service.readable_post(uow.session, ctx, question_id, "question")
     a = service.accept(uow, ctx, q, body.answer_id, now())
     uow.commit()
-    return post_out(a)
+    return post_out(a, ctx)
 
 
 @router.post("/answers/{answer_id}/approve", response_model=PostOut)
@@ -224,7 +228,7 @@ def approve(slug: str, answer_id: int, uow: Uow, user: CurrentUser) -> PostOut:
     ctx = _ctx(uow, slug, user)
     a = service.approve(uow, ctx, service.get_post(uow.session, ctx, answer_id, "answer"), now())
     uow.commit()
-    return post_out(a)
+    return post_out(a, ctx)
 
 
 @router.post("/posts/{post_id}/flag", status_code=201)
@@ -421,7 +425,7 @@ def moderation_queue(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
         )
     return {
         "items": [
-            {"post": post_out(i.post), "flags": i.flags, "reasons": list(i.reasons),
+            {"post": post_out(i.post, ctx), "flags": i.flags, "reasons": list(i.reasons),
              "appeal": i.appeal.message if i.appeal else None}
             for i in engagement.review_queue(uow, ctx)
         ],
@@ -441,7 +445,7 @@ def moderate(slug: str, post_id: int, body: ReviewIn, uow: Uow, user: CurrentUse
     post = service.get_post(uow.session, ctx, post_id)
     engagement.review(uow, ctx, post, body.decision, body.note, now())
     uow.commit()
-    return post_out(post)
+    return post_out(post, ctx)
 
 
 @router.get("/super-users")
@@ -514,7 +518,7 @@ def close(slug: str, question_id: int, body: CloseIn, uow: Uow, user: CurrentUse
     q = service.readable_post(uow.session, ctx, question_id, "question")
     service.close(uow, ctx, q, body.duplicate_of, now())
     uow.commit()
-    return post_out(q)
+    return post_out(q, ctx)
 
 
 @router.patch("/posts/{post_id}", response_model=PostOut)
@@ -523,7 +527,7 @@ def edit_post(slug: str, post_id: int, body: EditIn, uow: Uow, user: CurrentUser
     post = service.readable_post(uow.session, ctx, post_id)
     service.edit(uow, ctx, post, body.title, body.body, body.note, now())
     uow.commit()
-    return post_out(post)
+    return post_out(post, ctx)
 
 
 @router.get("/posts/{post_id}/revisions")

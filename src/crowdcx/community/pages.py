@@ -392,6 +392,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             .order_by(ModerationRow.created_at)
         )
     }
+    sees_ticket = service.may_see_ticket_of(ctx, q)
     escalation = None
     if mine and not q.solved and q.ticket_id is None:
         escalation = rules.escalation_status(
@@ -425,7 +426,11 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "comment_hidden": comment_hidden, "comment_appealed": comment_appealed,
             "views": q.views + counters(request).pending(PostRow, "views", q.id),
             "original": service.readable_or_none(uow.session, ctx, q.duplicate_of),
-            "ticket_stage": service.ticket_stage(uow.session, ctx, q.ticket_id),
+            # The ticket (its id, link and where it stands) only for those who may see it.
+            "sees_ticket": sees_ticket,
+            "ticket_stage": service.ticket_stage(uow.session, ctx, q.ticket_id)
+            if sees_ticket
+            else None,
         },
         status=status,
     )  # fmt: skip

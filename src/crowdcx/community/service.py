@@ -349,17 +349,24 @@ def readable_or_none(session: Session, ctx: BrandContext, post_id: int | None) -
 
 
 def question_of_ticket(session: Session, ctx: BrandContext, ticket: Any) -> PostRow | None:
-    """The community question this ticket was escalated from, if the viewer may read it.
-    The asker is the ticket's customer, so the per-author index finds it among their own
-    questions."""
+    """The community question this ticket was escalated from (``tickets.question_id``,
+    read within the brand), if the viewer may read it."""
+    if ticket.question_id is None:
+        return None
     question = session.scalar(
-        ctx.scoped(PostRow).where(
-            PostRow.author_id == ticket.customer_id,
-            PostRow.kind == "question",
-            PostRow.ticket_id == ticket.id,
-        )
+        ctx.scoped(PostRow).where(PostRow.id == ticket.question_id, PostRow.kind == "question")
     )
     return question if question is not None and _may_read(ctx, question) else None
+
+
+def may_see_ticket_of(ctx: BrandContext, question: PostRow) -> bool:
+    """Whether this viewer may see the ticket the question became (its id, its link, where
+    it stands): the ticket's customer — the asker — and the brand's staff (agents, brand
+    admins, platform administrators), as the ticket itself is shown. A ticket is a private
+    inquiry: everyone else only learns that the question was handed on."""
+    if not question.ticket_id or ctx.user is None:
+        return False
+    return ctx.user.id == question.author_id or ctx.can("ticket.staff")
 
 
 def _may_read(ctx: BrandContext, post: PostRow) -> bool:
@@ -521,6 +528,12 @@ def answer(
     update_row(uow.session, question, add={"answers": 1})
     activity.move(uow.session, ctx.brand.id, user.id, answers=1)
     engagement.on_answer(uow, ctx, question, post, now)
+    if question.ticket_id and user.id != question.author_id and not post.hidden:
+        # The escalated case got a response from the community: its first-response target
+        # is met (routing's response-time statistics keep reading the expert's own reply).
+        from crowdcx.tickets import service as tickets  # community builds on tickets
+
+        tickets.note_community_response(uow.session, ctx, question.ticket_id, question.id, now)
     return post
 
 
@@ -1447,6 +1460,7 @@ def _to_ticket(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datet
         tickets.Intake(
             question.title[:200], body, skill, question.language, "normal", {},
             opened_at=question.created_at,  # one case, one SLA clock: it began when asked
+            question_id=question.id,
         ),
         now,
     )  # fmt: skip

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crowdcx.kernel.language import LOCALES
 from crowdcx.kernel.markdown import plain_text
@@ -285,10 +285,28 @@ def findable(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> boo
 
 
 def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str, int]:
-    """Counts of each search event since ``since`` (shown, opened, solved, no_answer)."""
+    """Counts of each search event since ``since`` (shown, opened, solved, no_answer).
+
+    ``solved`` counts cases: a customer who says "a suggestion solved it" on a ticket (a
+    ``solved`` event of kind ``ticket``) and also marks the suggested article or question as
+    what solved it has one case solved, not two. A suggestion's ``solved`` is left out when
+    the same visitor deflected a ticket that (UTC) day; each deflected ticket counts."""
+    case = aliased(SearchEvent)
+    same_case = (
+        select(case.id)
+        .where(
+            case.brand_id == SearchEvent.brand_id,
+            case.event == "solved",
+            case.kind == "ticket",
+            case.visitor == SearchEvent.visitor,
+            case.day == SearchEvent.day,
+        )
+        .exists()
+    )
+    counted = or_(SearchEvent.event != "solved", SearchEvent.kind == "ticket", ~same_case)
     rows = session.execute(
         select(SearchEvent.event, func.count())
-        .where(SearchEvent.brand_id == ctx.brand.id, SearchEvent.created_at >= since)
+        .where(SearchEvent.brand_id == ctx.brand.id, SearchEvent.created_at >= since, counted)
         .group_by(SearchEvent.event)
     ).all()
     counts: dict[str, int] = {"shown": 0, "opened": 0, "solved": 0, "no_answer": 0}

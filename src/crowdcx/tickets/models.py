@@ -57,6 +57,7 @@ class TicketRow(BrandOwned, Base):
         Index("ix_tickets_brand_resolver", "brand_id", "resolved_by"),
         Index("ix_tickets_status_offer_expires", "status", "offer_expires_at"),
         Index("ix_tickets_sweep_at", "sweep_at"),
+        Index("ix_tickets_question", "question_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,7 +93,21 @@ class TicketRow(BrandOwned, Base):
     quote_minor: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     rated: Mapped[bool] = mapped_column(default=False)
+    # When the ticket was written (for a community question: the escalation).
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the case began (migration 0023): the ticket's writing, or the moment the community
+    # question it was escalated from was asked. The SLA clocks run from it (rules.case_start).
+    case_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The community question the ticket was escalated from (0023). Read only through the
+    # ticket's brand (BrandContext.scoped): the link is brand-scoped like every other.
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("community_posts.id", ondelete="SET NULL"), default=None
+    )
+    # The first community answer to that question by someone other than the asker (0023):
+    # the case got a first response. Apart from first_response_at (the expert's or staff's
+    # own reply, which routing's response-time statistics read); the SLA's first-response
+    # target is met by either (rules.first_response_met_at).
+    community_response_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=0)
 

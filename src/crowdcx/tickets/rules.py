@@ -183,7 +183,7 @@ class Ticket:
     id: str
     customer_id: str
     state: State
-    created_at: datetime
+    created_at: datetime  # when the ticket was written
     owner_id: str | None = None
     owner_role: Role | None = None
     offered_to: str | None = None
@@ -197,6 +197,14 @@ class Ticket:
     resolved_by_role: Role | None = None
     # When the customer last reopened it: the resolution target runs again from there.
     reopened_at: datetime | None = None
+    # When the case began, if before the ticket was written: a community question escalated
+    # into a ticket began when it was asked. The SLA clocks run from :func:`case_start`.
+    case_started_at: datetime | None = None
+    # The first community answer to the question the ticket was escalated from (not the
+    # asker's own): the case got a first response. Kept apart from ``first_response_at``,
+    # the owning expert's or staff's own reply, which routing's response-time statistics
+    # read; the first-response target is met by either (:func:`first_response_met_at`).
+    community_response_at: datetime | None = None
     version: int = 0  # the service's optimistic-concurrency column
 
 
@@ -735,14 +743,24 @@ class SlaReport:
         return self.first_response in bad or self.resolution in bad
 
 
-def sla_due(
-    created_at: datetime, sla: SlaPolicy, resolution_from: datetime | None = None
-) -> SlaDue:
+def sla_due(started: datetime, sla: SlaPolicy, resolution_from: datetime | None = None) -> SlaDue:
     hours = sla.business_hours
     return SlaDue(
-        add_business_seconds(created_at, sla.first_response_s, hours),
-        add_business_seconds(resolution_from or created_at, sla.resolution_s, hours),
+        add_business_seconds(started, sla.first_response_s, hours),
+        add_business_seconds(resolution_from or started, sla.resolution_s, hours),
     )
+
+
+def case_start(ticket: Ticket) -> datetime:
+    """When the case began: the SLA clocks count from here, not from the ticket's writing."""
+    return ticket.case_started_at or ticket.created_at
+
+
+def first_response_met_at(ticket: Ticket) -> datetime | None:
+    """When the case first got a response: the expert's or staff's first public reply, or a
+    community answer to the question it came from, whichever came first."""
+    moments = [m for m in (ticket.first_response_at, ticket.community_response_at) if m]
+    return min(moments) if moments else None
 
 
 def resolution_clock(ticket: Ticket) -> tuple[datetime, datetime | None]:
@@ -751,7 +769,7 @@ def resolution_clock(ticket: Ticket) -> tuple[datetime, datetime | None]:
     the clock stayed stopped at the first resolution, and a reopened ticket resolved in time
     the first time was never escalated however long the customer waited again."""
     if ticket.reopened_at is None:
-        return ticket.created_at, ticket.resolved_at
+        return case_start(ticket), ticket.resolved_at
     met = ticket.resolved_at
     return ticket.reopened_at, met if met is not None and met > ticket.reopened_at else None
 
@@ -777,10 +795,10 @@ def sla_status(ticket: Ticket, sla: SlaPolicy, now: datetime) -> SlaReport:
     started, met = resolution_clock(ticket)
     return SlaReport(
         first_response=_clock(
-            ticket.created_at, sla.first_response_s, ticket.first_response_at, now, sla
+            case_start(ticket), sla.first_response_s, first_response_met_at(ticket), now, sla
         ),
         resolution=_clock(started, sla.resolution_s, met, now, sla),
-        due=sla_due(ticket.created_at, sla, started),
+        due=sla_due(case_start(ticket), sla, started),
     )
 
 
@@ -813,8 +831,8 @@ def next_sweep_at(
     if unowned:
         ratio = sla.at_risk_ratio
         moments.append(
-            _clock_reaches(ticket.created_at, sla.first_response_s, ticket.first_response_at,
-                           sla, ratio)
+            _clock_reaches(case_start(ticket), sla.first_response_s,
+                           first_response_met_at(ticket), sla, ratio)
         )  # fmt: skip
         moments.append(_clock_reaches(started, sla.resolution_s, met, sla, ratio))
     if state is State.OFFERED and ticket.offer_expires_at is not None:

@@ -83,7 +83,10 @@ class TicketOut(BaseModel):
     rate: str
     rate_minor: int
     currency: str
-    created_at: datetime
+    created_at: datetime  # when the ticket was written (a community question: its escalation)
+    case_started_at: datetime  # when the case began: the SLA clocks run from it
+    first_response_at: datetime | None  # the owning expert's or staff's first public reply
+    community_response_at: datetime | None  # the first community answer to its question
     resolved_at: datetime | None
     rated: bool
     allowed_actions: list[str]

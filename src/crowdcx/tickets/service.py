@@ -480,6 +480,8 @@ def to_rules(row: TicketRow) -> lifecycle.Ticket:
         resolved_by=str(row.resolved_by) if row.resolved_by is not None else None,
         resolved_by_role=lifecycle.Role(row.resolved_by_role) if row.resolved_by_role else None,
         reopened_at=row.reopened_at,
+        case_started_at=row.case_started_at,
+        community_response_at=row.community_response_at,
         version=row.version,
     )
 
@@ -956,7 +958,7 @@ def route_waiting(uow: UnitOfWork, ctx: BrandContext, now: datetime, limit: int 
         uow.session.scalars(
             ctx.scoped(TicketRow)
             .where(TicketRow.status == "queued")
-            .order_by(TicketRow.created_at)
+            .order_by(TicketRow.case_started_at)
             .limit(limit)
         )
     )
@@ -977,8 +979,11 @@ class Intake:
     priority: str = "normal"
     customer_fields: Mapping[str, str] | None = None
     # When the case began, if before this intake: a community question escalated into a
-    # ticket keeps the moment it was asked, so the case runs under one SLA clock.
+    # ticket keeps the moment it was asked as the case's start (``case_started_at``), so the
+    # case runs under one SLA clock; ``created_at`` is the escalation.
     opened_at: datetime | None = None
+    # The community question the case began as (``tickets.question_id``), same brand.
+    question_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -1080,7 +1085,9 @@ def prepare_intake(
         rung=[],
         quote_minor=quote.amount.minor,
         currency=quote.amount.currency,
-        created_at=min(data.opened_at, now) if data.opened_at is not None else now,
+        created_at=now,
+        case_started_at=min(data.opened_at, now) if data.opened_at is not None else now,
+        question_id=data.question_id,
         updated_at=now,
         escalated=False,
         version=0,
@@ -1117,6 +1124,29 @@ def submit_intake(
     for step in steps:
         _record(uow, ctx, row, step, now)
     return row
+
+
+def note_community_response(
+    session: Session, ctx: BrandContext, ticket_id: int, question_id: int, at: datetime
+) -> bool:
+    """Remember the first community answer to the question a ticket was escalated from: the
+    case got a first response (``rules.first_response_met_at``). Not ``first_response_at``,
+    the owning expert's or staff's own reply that routing's response-time statistics read.
+    Not a transition (no version bump, so no one's conditional write is refused); the
+    ticket's ``sweep_at`` is left as it was: this only makes its next moment later, and the
+    sweeper, looking early, finds nothing to do and stores the later one."""
+    written = session.execute(
+        update(TicketRow)
+        .where(
+            TicketRow.brand_id == ctx.brand.id,
+            TicketRow.id == ticket_id,
+            TicketRow.question_id == question_id,
+            TicketRow.community_response_at.is_(None),
+        )
+        .values(community_response_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(written.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _viewer_role(ctx: BrandContext, user: User, row: TicketRow) -> lifecycle.Role | None:
