@@ -66,3 +66,15 @@ def test_permissions_by_role() -> None:
 @given(st.sets(st.sampled_from(rules.ROLES)), st.sets(st.sampled_from(rules.ROLES)))
 def test_more_roles_never_mean_fewer_permissions(a: set[str], b: set[str]) -> None:
     assert rules.permissions_of(frozenset(a)) <= rules.permissions_of(frozenset(a | b))
+
+
+def test_membership_rules() -> None:
+    assert rules.membership_problem("open") is None
+    assert rules.membership_problem("invite_only") is None
+    for bad in ("", "closed", "Open", "invite-only"):
+        assert rules.membership_problem(bad) == rules.Violation(
+            "settings.membership", "membership_unknown"
+        )
+    assert rules.may_join_self({"membership": "open"})
+    assert rules.may_join_self({})  # brands made before the setting: open
+    assert not rules.may_join_self({"membership": "invite_only"})

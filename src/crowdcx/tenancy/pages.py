@@ -13,7 +13,7 @@ from crowdcx.kernel.errors import AppError, forbidden
 from crowdcx.kernel.i18n import N_, _
 from crowdcx.kernel.language import LOCALES
 from crowdcx.tenancy import service
-from crowdcx.tenancy.rules import ROLES
+from crowdcx.tenancy.rules import DEFAULT_MEMBERSHIP, ROLES
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow
 from crowdcx.web.labels import role_labels
 from crowdcx.web.templating import NavItem, page, register_nav
@@ -239,6 +239,7 @@ def brand_settings(
         "accent_color": brand.settings.get("accent_color", ""),
         "timezone": brand.settings.get("timezone", ""),
         "tagline": dict(brand.settings.get("tagline") or {}),
+        "membership": brand.settings.get("membership", DEFAULT_MEMBERSHIP),
     }
     return _settings_page(request, ctx, form, {}, message=_("Saved.") if saved else "")
 
@@ -260,8 +261,10 @@ def save_brand_settings(
     tagline_zh_hant: Annotated[str, Form(alias="tagline_zh-Hant", max_length=300)] = "",
     tagline_ru: Tagline = "",
     tagline_en: Tagline = "",
+    membership: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Name, colours, time zone and a tagline per language the brand serves."""
+    """Name, colours, time zone, a tagline per language the brand serves, and who may become
+    a customer."""
     ctx = service.access_brand(uow.session, slug, user, "brand.manage")
     typed = {"zh-Hans": tagline_zh_hans, "zh-Hant": tagline_zh_hant, "ru": tagline_ru,
              "en": tagline_en}  # fmt: skip
@@ -272,12 +275,14 @@ def save_brand_settings(
         "accent_color": accent_color.strip(),
         "timezone": timezone.strip(),
         "tagline": tagline,
+        "membership": membership or ctx.brand.settings.get("membership", DEFAULT_MEMBERSHIP),
     }
     settings = {
         "primary_color": primary_color.strip(),
         "accent_color": accent_color.strip(),
         "timezone": timezone.strip() or "UTC",
         "tagline": tagline,
+        "membership": form["membership"],
     }
     try:
         service.update_brand(uow, ctx, name=name, settings=settings)

@@ -18,6 +18,7 @@ class BrandSettingsIn(Strict):
     timezone: str | None = Field(default=None, max_length=64)
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     tagline: dict[str, str] | None = None
+    membership: str | None = Field(default=None, max_length=20)  # open | invite_only
 
 
 class BrandSettingsUpdate(Strict):
@@ -25,6 +26,7 @@ class BrandSettingsUpdate(Strict):
     accent_color: str | None = Field(default=None, max_length=7)
     timezone: str | None = Field(default=None, max_length=64)
     tagline: dict[str, str] | None = None
+    membership: str | None = Field(default=None, max_length=20)  # open | invite_only
 
 
 class BrandUpdate(Strict):
