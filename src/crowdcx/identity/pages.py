@@ -10,7 +10,6 @@ from starlette.responses import RedirectResponse, Response
 
 from crowdcx.identity import service
 from crowdcx.identity.models import User
-from crowdcx.identity.rules import normalize_email
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import _, use_locale
@@ -117,7 +116,7 @@ def register(
     target = safe_next(next)
     form = {"email": email, "display_name": display_name, "locale": locale}
     try:
-        service.check_email(normalize_email(email))
+        service.clean_email(email)  # the address's error first, as the field comes first
         user = service.register(
             uow,
             email=email,
