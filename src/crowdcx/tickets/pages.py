@@ -261,6 +261,7 @@ def _ticket_page(
         "subject": service.as_read(row.subject, row, allowed),
         "body": service.as_read(row.body, row, allowed),
         "role": role.value,
+        "note": service.ticket_note(row),
         "fields": fields,
         "actions": actions,
         "messages": messages,
@@ -490,7 +491,13 @@ def staff_queue(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Res
     return page(
         request,
         "tickets/staff.html",
-        {**_common(ctx), "escalated": escalated, "reopened": reopened, "waiting": waiting},
+        {
+            **_common(ctx),
+            "escalated": escalated,
+            "reopened": reopened,
+            "waiting": waiting,
+            "reason_text": service.escalation_reason_text,
+        },
     )
 
 
