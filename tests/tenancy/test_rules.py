@@ -78,3 +78,13 @@ def test_membership_rules() -> None:
     assert rules.may_join_self({"membership": "open"})
     assert rules.may_join_self({})  # brands made before the setting: open
     assert not rules.may_join_self({"membership": "invite_only"})
+
+
+def test_languages_change_rules() -> None:
+    assert rules.languages_change_problem("ru", ["ru", "en"], LOCALES) is None
+    assert rules.languages_change_problem("ru", ["en"], LOCALES) == rules.Violation(
+        "locales", "default_locale_removed"
+    )
+    problem = rules.languages_change_problem("ru", ["ru", "xx"], LOCALES)
+    assert problem is not None
+    assert problem.code == "locale_unknown"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from tests.conftest import PASSWORD, World
@@ -390,3 +392,55 @@ def test_a_brand_is_created_invite_only(client: TestClient, world: World) -> Non
     assert created.json()["settings"]["membership"] == "invite_only"
     person = world.person()
     assert client.post("/api/v1/brands/closed/join", headers=person.auth).status_code == 403
+
+
+def test_a_brand_admin_adds_and_removes_languages(client: TestClient, world: World) -> None:
+    """A brand's languages were fixed at creation: a Russian brand opening in Taiwan had to
+    be made again. Adding one also lets the ticket policy serve it; the default language
+    cannot be removed."""
+    slug = world.brand(default_locale="ru", locales=["ru"])
+    admin = world.member(slug, ["brand_admin"])
+    url = f"/api/v1/brands/{slug}"
+    saved_policy = client.get(f"{url}/policy", headers=admin.auth).json()
+    assert client.put(f"{url}/policy", json=saved_policy, headers=admin.auth).status_code == 200
+    added = client.patch(url, json={"locales": ["ru", "zh_TW", "en"]}, headers=admin.auth)
+    assert added.status_code == 200, added.text
+    assert added.json()["locales"] == ["ru", "zh-Hant", "en"]
+    policy = client.get(f"{url}/policy", headers=admin.auth).json()
+    assert policy["languages"] == ["ru", "zh-Hant", "en"]  # the saved policy follows
+    removed = client.patch(
+        url,
+        json={"locales": ["ru", "en"], "settings": {"tagline": {"zh-Hant": "耳機", "en": "x"}}},
+        headers=admin.auth,
+    )
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["locales"] == ["ru", "en"]
+    assert removed.json()["settings"]["tagline"] == {"en": "x"}  # no tagline for a language gone
+    assert client.get(f"{url}/policy", headers=admin.auth).json()["languages"] == ["ru", "en"]
+    default = client.patch(url, json={"locales": ["en"]}, headers=admin.auth)
+    assert default.status_code == 422
+    assert default.json()["field"] == "locales"
+    assert default.json()["code"] == "default_locale_removed"
+    for bad, code in ((["ru", "fr"], "locale_unknown"), (["ru", "ru"], "locales_duplicate")):
+        refused = client.patch(url, json={"locales": bad}, headers=admin.auth)
+        assert refused.status_code == 422, bad
+        assert refused.json()["code"] == code
+    # A policy cannot serve a language the brand does not.
+    wider = client.put(
+        f"{url}/policy", json={**policy, "languages": ["ru", "zh-Hans"]}, headers=admin.auth
+    )
+    assert wider.status_code == 422
+    assert wider.json()["field"] == "languages"
+    # On the settings page.
+    token = sign_in(client, admin.email)
+    form = client.get(f"/b/{slug}/admin/brand").text
+    assert 'name="locales" value="zh-Hans"' in form
+    assert re.search(r'name="locales" value="ru"[^>]*checked[^>]*disabled', form)
+    saved = client.post(
+        f"/b/{slug}/admin/brand",
+        data={"csrf_token": token, "name": "Volga", "primary_color": "#1f4b99",
+              "accent_color": "#e8eefb", "timezone": "UTC", "locales": ["en", "zh-Hans"]},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    assert client.get(url).json()["locales"] == ["zh-Hans", "ru", "en"]  # the default stays

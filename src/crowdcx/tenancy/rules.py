@@ -137,3 +137,13 @@ def membership_problem(value: object) -> Violation | None:
 def may_join_self(settings: Mapping[str, object]) -> bool:
     """Whether a signed-in person may make themselves the brand's customer."""
     return settings.get("membership", DEFAULT_MEMBERSHIP) == "open"
+
+
+def languages_change_problem(
+    default_locale: str, locales: list[str], known: tuple[str, ...]
+) -> Violation | None:
+    """A brand's languages as changed by its admin: any known ones, without repeats, always
+    with the default (the language of every page nobody chose one for)."""
+    if default_locale not in locales and all(loc in known for loc in locales):
+        return Violation("locales", "default_locale_removed")
+    return locales_problem(default_locale, locales, known)

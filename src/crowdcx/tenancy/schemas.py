@@ -33,6 +33,8 @@ class BrandUpdate(Strict):
     """Partial: what is left out stays as it is (the currency is fixed once a brand exists)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=120)
+    # The whole new list: add any of the four, remove any but the default.
+    locales: list[str] | None = Field(default=None, min_length=1, max_length=4)
     settings: BrandSettingsUpdate | None = None
 
 

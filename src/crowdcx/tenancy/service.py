@@ -60,6 +60,10 @@ def violation_error(v: rules.Violation) -> AppError:
             "Give the currency as its three-letter ISO 4217 code, e.g. CNY, TWD, RUB or USD."
         ),
         "timezone_unknown": _("Unknown time zone; use an IANA name such as Asia/Shanghai."),
+        "default_locale_removed": _(
+            "The default language cannot be removed: it is the language of every page nobody "
+            "chose one for."
+        ),
         "membership_unknown": _(
             "Choose who may become a customer: “open” (anyone who signs up) or “invite_only” "
             "(only people a brand admin adds)."
@@ -204,11 +208,19 @@ EDITABLE_SETTINGS = frozenset(
 
 
 def update_brand(
-    uow: UnitOfWork, ctx: BrandContext, *, name: str | None, settings: dict[str, Any]
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    *,
+    name: str | None,
+    settings: dict[str, Any],
+    locales: Sequence[str] | None = None,
 ) -> Brand:
     """A brand admin changes the brand's name and look (colours, tagline per language, time
-    zone) and who may become a customer (``membership``). The currency is not among them:
-    tickets, earnings and rewards are booked in it."""
+    zone), who may become a customer (``membership``) and the languages it serves
+    (``locales``: add any, remove any but the default; a tagline in a removed language goes
+    with it; the ticket policy follows in :func:`tickets.service.follow_brand_languages`,
+    which the edges call). The currency is not among them: tickets, earnings and rewards are
+    booked in it."""
     ctx.require("brand.manage")
     unknown = sorted(set(settings) - EDITABLE_SETTINGS)
     if unknown:
@@ -223,8 +235,15 @@ def update_brand(
         if not cleaned:
             raise invalid("name", _("Enter the brand's name."), "required")
         brand.name = cleaned
-    if "tagline" in settings:
-        tagline = settings["tagline"] or {}
+    if locales is not None:
+        wanted = [normalize_locale(loc) or loc for loc in locales]
+        problem = rules.languages_change_problem(brand.default_locale, wanted, LOCALES)
+        if problem is not None:
+            raise violation_error(problem)
+        brand.locales = wanted
+    if "tagline" in settings or locales is not None:
+        tagline = settings["tagline"] if "tagline" in settings else brand.settings.get("tagline")
+        tagline = {loc: text for loc, text in (tagline or {}).items() if loc in brand.locales}
         settings = {
             **settings,
             "tagline": {loc: text.strip() for loc, text in tagline.items() if str(text).strip()},

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import ChainMap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -251,6 +251,17 @@ def set_policy(
     problems = validate_policy(parsed)
     if problems:
         raise policy_violations_error(problems)
+    foreign = [lang for lang in parsed.languages if lang not in ctx.brand.locales]
+    if foreign:
+        raise invalid(
+            "languages",
+            _(
+                "The brand does not serve %(languages)s; add the language to the brand's "
+                "settings first, or choose from: %(choices)s."
+            )
+            % {"languages": ", ".join(foreign), "choices": ", ".join(ctx.brand.locales)},
+            "language_not_served",
+        )
     row = policy_row(uow.session, ctx)
     if row is None:
         row = BrandPolicyRow(
@@ -274,6 +285,25 @@ def set_policy(
             .execution_options(synchronize_session=False)
         )
     return parsed
+
+
+def follow_brand_languages(
+    uow: UnitOfWork, ctx: BrandContext, before: Sequence[str], now: datetime
+) -> None:
+    """After a brand admin changed the brand's languages (``before`` → ``ctx.brand.locales``):
+    a saved ticket policy serves an added language too and no longer a removed one (a brand
+    without a saved policy follows its languages already). Expert profiles keep the
+    languages their people speak; routing matches only the policy's."""
+    row = policy_row(uow.session, ctx)
+    if row is None:
+        return
+    current, _version = load_policy(uow.session, ctx)
+    after = list(ctx.brand.locales)
+    kept = [lang for lang in current.languages if lang in after]
+    added = [lang for lang in after if lang not in before and lang not in kept]
+    languages = kept + added or [ctx.brand.default_locale]
+    if languages != list(current.languages):
+        set_policy(uow, ctx, {**policy_to_dict(current), "languages": languages}, now)
 
 
 def _bump_roster(session: Session, ctx: BrandContext, now: datetime) -> None:
