@@ -179,3 +179,18 @@ def test_a_refused_quiz_keeps_the_answers_chosen(
     chosen = re.findall(r'name="(q\d)" value="(\d)"[^>]*\bchecked\b', no_rules.text)
     assert chosen == [("q0", "1"), ("q1", "0")]
     assert not re.search(r'name="rules_accepted" value="yes"[^>]*\bchecked\b', no_rules.text)
+
+
+def test_points_typed_in_full_width_digits_are_redeemed(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """ "１００" typed with a Chinese input method was refused: "Enter a whole number"."""
+    f = Forum(client, world, db)
+    f.grant(f.helpers[0], 300)
+    token = sign_in(client, f.helpers[0])
+    done = client.post(
+        f"/b/{f.slug}/community/rewards",
+        data={"csrf_token": token, "amount": "１００", "kind": "credit"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text[:500]

@@ -235,3 +235,36 @@ def test_a_name_longer_than_the_column_is_refused_by_the_service(db: Database) -
         identity.register(uow, email="long@example.com", password=PASSWORD,
                           display_name="Я" * 81, locale="ru", hash_profile="fast")  # fmt: skip
     assert (caught.value.field, caught.value.code) == ("display_name", "too_long")
+
+
+@pytest.mark.parametrize(
+    "typed", ["li\uff20example.com", "li\uff20example\uff0ecom", "LI@EXAMPLE\u3002COM"]
+)
+def test_the_api_takes_an_address_typed_with_full_width_punctuation(
+    client: TestClient, world: World, typed: str
+) -> None:
+    """The sign-up form folded "＠" and "。" into "@" and "." but the API's EmailStr refused
+    "li＠example.com" as no address: the same person was let in by one door and not the
+    other. Every door now normalises with identity.service.clean_email."""
+    response = register(client, email=typed)
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == "li@example.com"
+    token = client.post("/api/v1/auth/token", json={"email": typed, "password": PASSWORD})
+    assert token.status_code == 200, token.text
+    assert register(client, email="li@example.com").status_code == 409
+    slug = world.brand()
+    admin = world.member(slug, ["brand_admin"])
+    added = client.post(
+        f"/api/v1/brands/{slug}/members",
+        json={"email": typed, "roles": ["customer"]},
+        headers=admin.auth,
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["email"] == "li@example.com"
+
+
+def test_one_function_normalises_and_checks_addresses() -> None:
+    assert identity.clean_email("  Li\uff20Example\u3002COM ") == "li@example.com"
+    with pytest.raises(AppError) as refused:
+        identity.clean_email("li\uff20\uff20example.com")
+    assert (refused.value.code, refused.value.field) == ("invalid_email", "email")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import Database
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, World
 from tests.identity.test_api import BAD_ADDRESSES, INTERNATIONAL_ADDRESSES
 
 
@@ -136,3 +140,73 @@ def test_an_address_typed_with_chinese_punctuation_is_the_same_address(
     assert token.status_code == 200, token.text
     client.cookies.clear()
     assert sign_up(client, "li@example.com").status_code == 409
+
+
+def _form_next(page: str, action: str) -> str:
+    """The ``next`` the form posting to ``action`` will send."""
+    found = re.search(rf'action="{action}".*?name="next" value="([^"]*)"', page, re.S)
+    assert found is not None, page[:2000]
+    return html.unescape(found.group(1))
+
+
+def _link(page: str, path: str) -> str:
+    found = re.search(rf'<main.*?href="({path}[^"]*)"', page, re.S)
+    assert found is not None, page[:2000]
+    return html.unescape(found.group(1))
+
+
+def test_signing_up_goes_back_to_the_page_that_asked_for_it(
+    client: TestClient, world: World
+) -> None:
+    """Sign-in took ``next`` but sign-up did not: a visitor who chose "create an account" on a
+    brand's page, or followed the link from the sign-in form, landed on the start page and
+    had to find the brand again."""
+    slug = world.brand()
+    wanted = f"/b/{slug}/community/ask?community=mobile&lang=ru"
+    login = client.get("/login", params={"next": wanted}).text
+    register_link = _link(login, "/register")
+    assert parse_qs(urlsplit(register_link).query)["next"] == [wanted]
+    form = client.get(register_link).text
+    assert _form_next(form, "/register") == wanted
+    # And back: the register page's "Sign in" link keeps it too.
+    assert parse_qs(urlsplit(_link(form, "/login")).query)["next"] == [wanted]
+    response = client.post(
+        "/register",
+        data={"csrf_token": client.cookies.get("crowdcx_csrf"), "email": "new@example.com",
+              "password": PASSWORD, "display_name": "New", "locale": "en", "next": wanted},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303, response.text[:300]
+    assert response.headers["location"] == wanted
+    # A refused form keeps it for the second try.
+    client.cookies.clear()
+    client.get("/login")
+    again = client.post(
+        "/register",
+        data={"csrf_token": client.cookies.get("crowdcx_csrf"), "email": "new@example.com",
+              "password": PASSWORD, "display_name": "New", "locale": "en", "next": wanted},
+    )  # fmt: skip
+    assert again.status_code == 409
+    assert _form_next(again.text, "/register") == wanted
+    # The brand page's sign-up link and the header's come back to the brand page.
+    client.cookies.clear()
+    home = client.get(f"/b/{slug}/").text
+    for link in re.findall(r'href="(/register[^"]*)"', home):
+        assert parse_qs(urlsplit(html.unescape(link)).query)["next"] == [f"/b/{slug}/"], link
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
+     "https://evil.example/", "javascript:alert(1)", "evil.example", "/\\/evil.example"],
+)  # fmt: skip
+def test_signing_up_never_leaves_the_site(client: TestClient, target: str) -> None:
+    assert _form_next(client.get("/register", params={"next": target}).text, "/register") == "/"
+    response = client.post(
+        "/register",
+        data={"csrf_token": client.cookies.get("crowdcx_csrf"), "email": "x@example.com",
+              "password": PASSWORD, "display_name": "X", "locale": "en", "next": target},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"

@@ -66,3 +66,25 @@ def test_permissions_by_role() -> None:
 @given(st.sets(st.sampled_from(rules.ROLES)), st.sets(st.sampled_from(rules.ROLES)))
 def test_more_roles_never_mean_fewer_permissions(a: set[str], b: set[str]) -> None:
     assert rules.permissions_of(frozenset(a)) <= rules.permissions_of(frozenset(a | b))
+
+
+def test_membership_rules() -> None:
+    assert rules.membership_problem("open") is None
+    assert rules.membership_problem("invite_only") is None
+    for bad in ("", "closed", "Open", "invite-only"):
+        assert rules.membership_problem(bad) == rules.Violation(
+            "settings.membership", "membership_unknown"
+        )
+    assert rules.may_join_self({"membership": "open"})
+    assert rules.may_join_self({})  # brands made before the setting: open
+    assert not rules.may_join_self({"membership": "invite_only"})
+
+
+def test_languages_change_rules() -> None:
+    assert rules.languages_change_problem("ru", ["ru", "en"], LOCALES) is None
+    assert rules.languages_change_problem("ru", ["en"], LOCALES) == rules.Violation(
+        "locales", "default_locale_removed"
+    )
+    problem = rules.languages_change_problem("ru", ["ru", "xx"], LOCALES)
+    assert problem is not None
+    assert problem.code == "locale_unknown"

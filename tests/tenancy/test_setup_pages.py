@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from tests.conftest import PASSWORD, World
@@ -327,3 +329,118 @@ def test_create_brand_on_the_command_line_takes_currency_and_time_zone(
     wrong = runner.invoke(cli, [*args[:2], "volga3", *args[3:-4], "--currency", "RUR"], env=env)
     assert wrong.exit_code != 0
     assert "RUB" in wrong.output
+
+
+def test_an_invite_only_brand_refuses_self_join_and_says_how_to_get_in(
+    client: TestClient, world: World
+) -> None:
+    """Any signed-up person could make themselves a customer of any brand: a brand serving
+    only its contract customers had no way to keep strangers out."""
+    slug = world.brand(default_locale="ru", locales=["ru", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    assert client.get(f"/api/v1/brands/{slug}").json()["settings"]["membership"] == "open"
+    token = sign_in(client, admin.email)
+    client.cookies.set("crowdcx_locale", "ru")
+    form = client.get(f"/b/{slug}/admin/brand").text
+    assert 'name="membership" value="invite_only"' in form
+    saved = client.post(
+        f"/b/{slug}/admin/brand",
+        data={"csrf_token": token, "name": "Волга", "primary_color": "#1f4b99",
+              "accent_color": "#e8eefb", "timezone": "UTC", "membership": "invite_only"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    assert client.get(f"/api/v1/brands/{slug}").json()["settings"]["membership"] == "invite_only"
+    assert 'value="invite_only" checked' in client.get(f"/b/{slug}/admin/brand").text
+    client.cookies.clear()
+    stranger = world.person(locale="ru")
+    token = sign_in(client, stranger.email)
+    client.cookies.set("crowdcx_locale", "ru")
+    home = client.get(f"/b/{slug}/").text
+    assert f'action="/b/{slug}/join"' not in home
+    assert "только по приглашению" in home  # how to get in
+    refused = client.post(f"/b/{slug}/join", data={"csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 403
+    api = client.post(
+        f"/api/v1/brands/{slug}/join", headers={**stranger.auth, "Accept-Language": "ru"}
+    )
+    assert api.status_code == 403
+    assert api.json()["code"] == "brand_invite_only"
+    assert "приглаш" in api.json()["detail"]
+    staff = world.member(slug, ["agent"])  # a member is let through: nothing changes
+    assert client.post(f"/api/v1/brands/{slug}/join", headers=staff.auth).status_code == 200
+    patched = client.patch(
+        f"/api/v1/brands/{slug}", json={"settings": {"membership": "open"}}, headers=admin.auth
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["settings"]["membership"] == "open"
+    assert client.post(f"/api/v1/brands/{slug}/join", headers=stranger.auth).status_code == 201
+    bad = client.patch(
+        f"/api/v1/brands/{slug}", json={"settings": {"membership": "closed"}}, headers=admin.auth
+    )
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "settings.membership"
+    assert bad.json()["code"] == "membership_unknown"
+
+
+def test_a_brand_is_created_invite_only(client: TestClient, world: World) -> None:
+    admin = world.person(platform_admin=True)
+    body = {"slug": "closed", "name": "Closed", "default_locale": "en", "locales": ["en"],
+            "settings": {"membership": "invite_only"}}  # fmt: skip
+    created = client.post("/api/v1/brands", json=body, headers=admin.auth)
+    assert created.status_code == 201, created.text
+    assert created.json()["settings"]["membership"] == "invite_only"
+    person = world.person()
+    assert client.post("/api/v1/brands/closed/join", headers=person.auth).status_code == 403
+
+
+def test_a_brand_admin_adds_and_removes_languages(client: TestClient, world: World) -> None:
+    """A brand's languages were fixed at creation: a Russian brand opening in Taiwan had to
+    be made again. Adding one also lets the ticket policy serve it; the default language
+    cannot be removed."""
+    slug = world.brand(default_locale="ru", locales=["ru"])
+    admin = world.member(slug, ["brand_admin"])
+    url = f"/api/v1/brands/{slug}"
+    saved_policy = client.get(f"{url}/policy", headers=admin.auth).json()
+    assert client.put(f"{url}/policy", json=saved_policy, headers=admin.auth).status_code == 200
+    added = client.patch(url, json={"locales": ["ru", "zh_TW", "en"]}, headers=admin.auth)
+    assert added.status_code == 200, added.text
+    assert added.json()["locales"] == ["ru", "zh-Hant", "en"]
+    policy = client.get(f"{url}/policy", headers=admin.auth).json()
+    assert policy["languages"] == ["ru", "zh-Hant", "en"]  # the saved policy follows
+    removed = client.patch(
+        url,
+        json={"locales": ["ru", "en"], "settings": {"tagline": {"zh-Hant": "耳機", "en": "x"}}},
+        headers=admin.auth,
+    )
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["locales"] == ["ru", "en"]
+    assert removed.json()["settings"]["tagline"] == {"en": "x"}  # no tagline for a language gone
+    assert client.get(f"{url}/policy", headers=admin.auth).json()["languages"] == ["ru", "en"]
+    default = client.patch(url, json={"locales": ["en"]}, headers=admin.auth)
+    assert default.status_code == 422
+    assert default.json()["field"] == "locales"
+    assert default.json()["code"] == "default_locale_removed"
+    for bad, code in ((["ru", "fr"], "locale_unknown"), (["ru", "ru"], "locales_duplicate")):
+        refused = client.patch(url, json={"locales": bad}, headers=admin.auth)
+        assert refused.status_code == 422, bad
+        assert refused.json()["code"] == code
+    # A policy cannot serve a language the brand does not.
+    wider = client.put(
+        f"{url}/policy", json={**policy, "languages": ["ru", "zh-Hans"]}, headers=admin.auth
+    )
+    assert wider.status_code == 422
+    assert wider.json()["field"] == "languages"
+    # On the settings page.
+    token = sign_in(client, admin.email)
+    form = client.get(f"/b/{slug}/admin/brand").text
+    assert 'name="locales" value="zh-Hans"' in form
+    assert re.search(r'name="locales" value="ru"[^>]*checked[^>]*disabled', form)
+    saved = client.post(
+        f"/b/{slug}/admin/brand",
+        data={"csrf_token": token, "name": "Volga", "primary_color": "#1f4b99",
+              "accent_color": "#e8eefb", "timezone": "UTC", "locales": ["en", "zh-Hans"]},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    assert client.get(url).json()["locales"] == ["zh-Hans", "ru", "en"]  # the default stays

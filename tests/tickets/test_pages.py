@@ -7,7 +7,10 @@ import html
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from crowdcx.kernel.db import Database
+from crowdcx.tickets.models import ExpertProfileRow, TicketRatingRow
 from tests.conftest import PASSWORD, Person, World
 from tests.tickets.test_api import Desk
 
@@ -224,3 +227,40 @@ def test_browser_line_breaks_count_as_one_character(client: TestClient, world: W
     replied = client.post(f"{ticket_url}/messages", data={"csrf_token": token, "body": typed},
                           follow_redirects=False)  # fmt: skip
     assert replied.status_code == 303, replied.text[:500]
+
+
+def test_full_width_digits_are_numbers_in_the_forms(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """An admin typing with a Chinese input method in full-width mode wrote "general：４" and
+    tier "１": the expert form said to write skills as name:level. The rating form refused
+    "１０" as a recommendation score the same way."""
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    token = sign_in(client, desk.admin)
+    saved = client.post(
+        f"/b/{desk.slug}/admin/experts/{expert.id}",
+        data={"csrf_token": token, "skills": "general：４，orders:２", "languages": ["zh-Hans"],
+              "tier": "１", "certifications": ""},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text[:500]
+    with db.sessions() as s:
+        row = s.scalar(select(ExpertProfileRow).where(ExpertProfileRow.user_id == expert.id))
+        assert row is not None
+        assert (row.skills, row.tier) == ({"general": 4, "orders": 2}, 1)
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    token = sign_in(client, desk.customer)
+    rated = client.post(
+        f"/b/{desk.slug}/tickets/{tid}/rating",
+        data={"csrf_token": token, "csat": "５", "nps": "１０", "comment": ""},
+        follow_redirects=False,
+    )
+    assert rated.status_code == 303, rated.text[:500]
+    with db.sessions() as s:
+        rating = s.scalar(select(TicketRatingRow).where(TicketRatingRow.ticket_id == tid))
+        assert rating is not None
+        assert (rating.csat, rating.nps) == (5, 10)

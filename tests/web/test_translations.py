@@ -79,3 +79,19 @@ def test_traditional_chinese_uses_taiwan_words() -> None:
     assert not found, found
     # "文件" is Taiwan's word for a document; a file on a computer is "檔案".
     assert not [msgid for msgid, text in texts if "file" in msgid.lower() and "文件" in text]
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant"])
+def test_chinese_addresses_the_reader_in_one_register(locale: str) -> None:
+    """The catalogs mixed the familiar 你 and the polite 您, sometimes on one page ("感谢您"
+    beside "你的工单"). Customer service in Chinese says 您: every string does."""
+    with (CATALOG_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    familiar = [
+        m.id
+        for m in catalog
+        if m.id
+        for form in (m.string if isinstance(m.string, tuple) else (m.string,))
+        if "你" in form
+    ]
+    assert not familiar, f"{locale}: use 您, not 你: {familiar[:5]}"

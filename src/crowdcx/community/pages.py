@@ -20,7 +20,7 @@ from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, not_found
 from crowdcx.kernel.i18n import N_, _, current_locale
-from crowdcx.kernel.numbers import ascii_int
+from crowdcx.kernel.numbers import ascii_int, typed_int
 from crowdcx.notifications import service as notes
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
@@ -841,7 +841,7 @@ def redeem(
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     form = {"amount": amount, "kind": kind}  # a refused form comes back as it was filled in
-    points = ascii_int(amount)
+    points = typed_int(amount)  # "１００" from a full-width input method too
     if points is None:
         return _rewards(request, uow, ctx, {"points": _("Enter a whole number of points.")}, 422,
                         form=form)  # fmt: skip

@@ -51,7 +51,7 @@ def register(body: RegisterIn, uow: Uow, request: Request) -> UserOut:
     settings = get_settings(request)
     user = service.register(
         uow,
-        email=str(body.email),
+        email=body.email,
         password=body.password,
         display_name=body.display_name,
         locale=body.locale,

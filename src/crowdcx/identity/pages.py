@@ -10,13 +10,12 @@ from starlette.responses import RedirectResponse, Response
 
 from crowdcx.identity import service
 from crowdcx.identity.models import User
-from crowdcx.identity.rules import normalize_email
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import _, use_locale
 from crowdcx.web.context import LOCALE_COOKIE, SESSION_COOKIE
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, get_settings, now
-from crowdcx.web.redirects import safe_next
+from crowdcx.web.redirects import safe_next, with_next
 from crowdcx.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +45,17 @@ def _sign_in_response(request: Request, uow: UnitOfWork, user: User, target: str
 
 @router.get("/login")
 def login_page(request: Request, viewer: ViewerDep, next: str = "/") -> Response:
-    return page(request, "login.html", {"next": safe_next(next), "email": "", "errors": {}})
+    target = safe_next(next)
+    context = {"next": target, "email": "", "errors": {}, **_detours(target)}
+    return page(request, "login.html", context)
+
+
+def _detours(target: str) -> dict[str, str]:
+    """The links between the sign-in and sign-up pages, keeping where to go afterwards."""
+    return {
+        "login_link": with_next("/login", target),
+        "register_link": with_next("/register", target),
+    }
 
 
 @router.post("/login", dependencies=[CsrfChecked])
@@ -73,14 +82,22 @@ def login(
     return page(
         request,
         "login.html",
-        {"next": safe_next(next), "email": email, "errors": {}, "message": message},
+        {
+            "next": safe_next(next),
+            "email": email,
+            "errors": {},
+            "message": message,
+            **_detours(safe_next(next)),
+        },
         status=status,
     )
 
 
 @router.get("/register")
-def register_page(request: Request, viewer: ViewerDep) -> Response:
-    return page(request, "register.html", {"form": {}, "errors": {}})
+def register_page(request: Request, viewer: ViewerDep, next: str = "/") -> Response:
+    target = safe_next(next)
+    context = {"form": {}, "errors": {}, "next": target, **_detours(target)}
+    return page(request, "register.html", context)
 
 
 @router.post("/register", dependencies=[CsrfChecked])
@@ -91,11 +108,15 @@ def register(
     password: Text = "",
     display_name: Text = "",
     locale: Annotated[str, Form(max_length=16)] = "en",
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
+    """A new account, signed in, then on to ``next`` when it is a page of this site (the
+    same check as signing in)."""
     settings = get_settings(request)
+    target = safe_next(next)
     form = {"email": email, "display_name": display_name, "locale": locale}
     try:
-        service.check_email(normalize_email(email))
+        service.clean_email(email)  # the address's error first, as the field comes first
         user = service.register(
             uow,
             email=email,
@@ -109,11 +130,17 @@ def register(
         return page(
             request,
             "register.html",
-            {"form": form, "errors": {error.field or "": error.detail}, "message": error.detail},
+            {
+                "form": form,
+                "errors": {error.field or "": error.detail},
+                "message": error.detail,
+                "next": target,
+                **_detours(target),
+            },
             status=error.status,
         )
     with use_locale(user.locale):
-        return _sign_in_response(request, uow, user, "/")
+        return _sign_in_response(request, uow, user, target)
 
 
 @router.post("/logout", dependencies=[CsrfChecked])

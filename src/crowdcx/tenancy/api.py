@@ -23,7 +23,8 @@ from crowdcx.tenancy.schemas import (
     MemberPage,
     RolesUpdate,
 )
-from crowdcx.web.deps import CurrentUser, Uow
+from crowdcx.tickets import service as tickets_service
+from crowdcx.web.deps import CurrentUser, Uow, now
 
 router = APIRouter(prefix="/api/v1/brands", tags=["brands"])
 
@@ -86,12 +87,18 @@ def get_brand(slug: str, uow: Uow) -> BrandOut:
 
 
 @router.patch("/{slug}", response_model=BrandOut)
-def update_brand(slug: str, body: BrandUpdate, user: CurrentUser, uow: Uow) -> BrandOut:
+def update_brand(
+    slug: str, body: BrandUpdate, user: CurrentUser, uow: Uow, request: Request
+) -> BrandOut:
     ctx = service.access_brand(uow.session, slug, user, "brand.manage")
     settings = body.settings.model_dump(exclude_unset=True) if body.settings else {}
-    brand = service.update_brand(uow, ctx, name=body.name, settings=settings)
+    before = list(ctx.brand.locales)
+    brand = service.update_brand(uow, ctx, name=body.name, settings=settings, locales=body.locales)
+    if body.locales is not None:
+        tickets_service.follow_brand_languages(uow, ctx, before, now())
     out = brand_out(brand)
     uow.commit()
+    request.app.state.brand_locales.forget(brand.slug)
     return out
 
 

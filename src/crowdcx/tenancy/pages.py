@@ -13,8 +13,9 @@ from crowdcx.kernel.errors import AppError, forbidden
 from crowdcx.kernel.i18n import N_, _
 from crowdcx.kernel.language import LOCALES
 from crowdcx.tenancy import service
-from crowdcx.tenancy.rules import ROLES
-from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow
+from crowdcx.tenancy.rules import DEFAULT_MEMBERSHIP, ROLES
+from crowdcx.tickets import service as tickets_service
+from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, now
 from crowdcx.web.labels import role_labels
 from crowdcx.web.templating import NavItem, page, register_nav
 
@@ -239,6 +240,8 @@ def brand_settings(
         "accent_color": brand.settings.get("accent_color", ""),
         "timezone": brand.settings.get("timezone", ""),
         "tagline": dict(brand.settings.get("tagline") or {}),
+        "membership": brand.settings.get("membership", DEFAULT_MEMBERSHIP),
+        "locales": list(brand.locales),
     }
     return _settings_page(request, ctx, form, {}, message=_("Saved.") if saved else "")
 
@@ -260,30 +263,42 @@ def save_brand_settings(
     tagline_zh_hant: Annotated[str, Form(alias="tagline_zh-Hant", max_length=300)] = "",
     tagline_ru: Tagline = "",
     tagline_en: Tagline = "",
+    membership: Annotated[str, Form(max_length=20)] = "",
+    locales: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Name, colours, time zone and a tagline per language the brand serves."""
+    """Name, colours, time zone, a tagline per language the brand serves, and who may become
+    a customer."""
     ctx = service.access_brand(uow.session, slug, user, "brand.manage")
+    before = list(ctx.brand.locales)
+    # The default's box cannot be unticked (a disabled box is not sent): it is always kept.
+    ticked = [ctx.brand.default_locale, *(locales or before)]
+    chosen = [loc for loc in LOCALES if loc in ticked]
     typed = {"zh-Hans": tagline_zh_hans, "zh-Hant": tagline_zh_hant, "ru": tagline_ru,
              "en": tagline_en}  # fmt: skip
-    tagline = {loc: typed[loc] for loc in ctx.brand.locales if loc in typed}
+    tagline = {loc: typed[loc] for loc in chosen if loc in typed}
     form: dict[str, object] = {
         "name": name,
         "primary_color": primary_color.strip(),
         "accent_color": accent_color.strip(),
         "timezone": timezone.strip(),
         "tagline": tagline,
+        "membership": membership or ctx.brand.settings.get("membership", DEFAULT_MEMBERSHIP),
     }
     settings = {
         "primary_color": primary_color.strip(),
         "accent_color": accent_color.strip(),
         "timezone": timezone.strip() or "UTC",
         "tagline": tagline,
+        "membership": form["membership"],
     }
     try:
-        service.update_brand(uow, ctx, name=name, settings=settings)
+        service.update_brand(uow, ctx, name=name, settings=settings, locales=chosen)
+        if chosen != before:
+            tickets_service.follow_brand_languages(uow, ctx, before, now())
     except AppError as error:
         uow.rollback()
         field = (error.field or "name").removeprefix("settings.")
         return _settings_page(request, ctx, form, {field: error.detail}, error.status)
     uow.commit()
+    request.app.state.brand_locales.forget(slug)
     return RedirectResponse(f"/b/{slug}/admin/brand?saved=1", status_code=303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +31,12 @@ SLUG_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 RESERVED_SLUGS: Final = frozenset({"admin", "api", "static", "login", "logout", "register", "new"})
 HEX_COLOUR_RE: Final = re.compile(r"^#[0-9a-fA-F]{6}$")
 CURRENCY_RE: Final = re.compile(r"[A-Z]{3}")  # ISO 4217: three upper-case Latin letters
+
+# Who may become a customer: anyone signed in who asks ("open"), or only the people a brand
+# admin adds ("invite_only"). Brands made before the setting existed are open.
+Membership = Literal["open", "invite_only"]
+MEMBERSHIPS: Final[tuple[Membership, ...]] = ("open", "invite_only")
+DEFAULT_MEMBERSHIP: Final[Membership] = "open"
 
 
 def permissions_of(roles: frozenset[str], platform_admin: bool = False) -> frozenset[str]:
@@ -119,3 +126,24 @@ def timezone_problem(name: str) -> Violation | None:
     except (ZoneInfoNotFoundError, ValueError):
         return Violation("settings.timezone", "timezone_unknown")
     return None
+
+
+def membership_problem(value: object) -> Violation | None:
+    if value not in MEMBERSHIPS:
+        return Violation("settings.membership", "membership_unknown")
+    return None
+
+
+def may_join_self(settings: Mapping[str, object]) -> bool:
+    """Whether a signed-in person may make themselves the brand's customer."""
+    return settings.get("membership", DEFAULT_MEMBERSHIP) == "open"
+
+
+def languages_change_problem(
+    default_locale: str, locales: list[str], known: tuple[str, ...]
+) -> Violation | None:
+    """A brand's languages as changed by its admin: any known ones, without repeats, always
+    with the default (the language of every page nobody chose one for)."""
+    if default_locale not in locales and all(loc in known for loc in locales):
+        return Violation("locales", "default_locale_removed")
+    return locales_problem(default_locale, locales, known)

@@ -18,6 +18,7 @@ class BrandSettingsIn(Strict):
     timezone: str | None = Field(default=None, max_length=64)
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     tagline: dict[str, str] | None = None
+    membership: str | None = Field(default=None, max_length=20)  # open | invite_only
 
 
 class BrandSettingsUpdate(Strict):
@@ -25,12 +26,15 @@ class BrandSettingsUpdate(Strict):
     accent_color: str | None = Field(default=None, max_length=7)
     timezone: str | None = Field(default=None, max_length=64)
     tagline: dict[str, str] | None = None
+    membership: str | None = Field(default=None, max_length=20)  # open | invite_only
 
 
 class BrandUpdate(Strict):
     """Partial: what is left out stays as it is (the currency is fixed once a brand exists)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=120)
+    # The whole new list: add any of the four, remove any but the default.
+    locales: list[str] | None = Field(default=None, min_length=1, max_length=4)
     settings: BrandSettingsUpdate | None = None
 
 

@@ -35,6 +35,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "timezone": "UTC",
     "currency": "USD",
     "tagline": {},
+    "membership": rules.DEFAULT_MEMBERSHIP,
 }
 
 
@@ -59,6 +60,14 @@ def violation_error(v: rules.Violation) -> AppError:
             "Give the currency as its three-letter ISO 4217 code, e.g. CNY, TWD, RUB or USD."
         ),
         "timezone_unknown": _("Unknown time zone; use an IANA name such as Asia/Shanghai."),
+        "default_locale_removed": _(
+            "The default language cannot be removed: it is the language of every page nobody "
+            "chose one for."
+        ),
+        "membership_unknown": _(
+            "Choose who may become a customer: “open” (anyone who signs up) or “invite_only” "
+            "(only people a brand admin adds)."
+        ),
     }
     return invalid(v.field, messages[v.code], v.code)
 
@@ -193,14 +202,25 @@ def create_brand(
     return brand
 
 
-EDITABLE_SETTINGS = frozenset({"primary_color", "accent_color", "timezone", "tagline"})
+EDITABLE_SETTINGS = frozenset(
+    {"primary_color", "accent_color", "timezone", "tagline", "membership"}
+)
 
 
 def update_brand(
-    uow: UnitOfWork, ctx: BrandContext, *, name: str | None, settings: dict[str, Any]
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    *,
+    name: str | None,
+    settings: dict[str, Any],
+    locales: Sequence[str] | None = None,
 ) -> Brand:
     """A brand admin changes the brand's name and look (colours, tagline per language, time
-    zone). The currency is not among them: tickets, earnings and rewards are booked in it."""
+    zone), who may become a customer (``membership``) and the languages it serves
+    (``locales``: add any, remove any but the default; a tagline in a removed language goes
+    with it; the ticket policy follows in :func:`tickets.service.follow_brand_languages`,
+    which the edges call). The currency is not among them: tickets, earnings and rewards are
+    booked in it."""
     ctx.require("brand.manage")
     unknown = sorted(set(settings) - EDITABLE_SETTINGS)
     if unknown:
@@ -215,8 +235,15 @@ def update_brand(
         if not cleaned:
             raise invalid("name", _("Enter the brand's name."), "required")
         brand.name = cleaned
-    if "tagline" in settings:
-        tagline = settings["tagline"] or {}
+    if locales is not None:
+        wanted = [normalize_locale(loc) or loc for loc in locales]
+        problem = rules.languages_change_problem(brand.default_locale, wanted, LOCALES)
+        if problem is not None:
+            raise violation_error(problem)
+        brand.locales = wanted
+    if "tagline" in settings or locales is not None:
+        tagline = settings["tagline"] if "tagline" in settings else brand.settings.get("tagline")
+        tagline = {loc: text for loc, text in (tagline or {}).items() if loc in brand.locales}
         settings = {
             **settings,
             "tagline": {loc: text.strip() for loc, text in tagline.items() if str(text).strip()},
@@ -255,6 +282,7 @@ def checked_settings(settings: dict[str, Any]) -> dict[str, Any]:
     for problem in (
         rules.timezone_problem(str(out["timezone"])),
         rules.currency_problem(out["currency"]),
+        rules.membership_problem(out["membership"]),
     ):
         if problem is not None and problem.code == "currency_unknown":
             typed = {"typed": out["currency"], "code": problem.meant}
@@ -327,7 +355,8 @@ def add_member(uow: UnitOfWork, ctx: BrandContext, email: str, roles: Iterable[s
 def join_as_customer(uow: UnitOfWork, ctx: BrandContext) -> tuple[Membership, bool]:
     """A signed-in person makes themselves the brand's customer: the way a customer who signs
     up gets in, since only a brand admin can hand out any other role. A member keeps the roles
-    they have. Returns the membership and whether it is new."""
+    they have. An invite-only brand refuses anyone else (403 ``brand_invite_only``): a brand
+    admin adds its customers. Returns the membership and whether it is new."""
     if ctx.user is None:
         raise unauthenticated()
     session = uow.session
@@ -339,6 +368,8 @@ def join_as_customer(uow: UnitOfWork, ctx: BrandContext) -> tuple[Membership, bo
     existing: Membership | None = session.scalar(mine)
     if existing is not None:
         return existing, False
+    if not rules.may_join_self(ctx.brand.settings):
+        raise invite_only_error(ctx.brand.name)
     membership = Membership(brand_id=ctx.brand.id, user_id=ctx.user.id)
     membership.roles = [MembershipRole(brand_id=ctx.brand.id, role="customer")]
     try:
@@ -350,6 +381,17 @@ def join_as_customer(uow: UnitOfWork, ctx: BrandContext) -> tuple[Membership, bo
             raise
         return again, False
     return membership, True
+
+
+def invite_only_error(brand: str) -> AppError:
+    return forbidden(
+        _(
+            "%(brand)s takes customers by invitation only. Ask %(brand)s to add you as a "
+            "customer, giving them the e-mail address you signed in with."
+        )
+        % {"brand": brand},
+        "brand_invite_only",
+    )
 
 
 def set_roles(uow: UnitOfWork, ctx: BrandContext, user_id: int, roles: Iterable[str]) -> Membership:

@@ -80,6 +80,7 @@ def ticket_out(
         resolved_at=row.resolved_at,
         rated=row.rated,
         allowed_actions=actions,
+        note=service.ticket_note(row),
     )
 
 

@@ -5,6 +5,7 @@ Every action posts a form to the same use cases the API calls."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -16,7 +17,7 @@ from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import N_, _
 from crowdcx.kernel.money import Money
-from crowdcx.kernel.numbers import ascii_int
+from crowdcx.kernel.numbers import ascii_int, typed_int
 from crowdcx.routing.rules import RoutingMode
 from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext, access_brand
@@ -260,6 +261,7 @@ def _ticket_page(
         "subject": service.as_read(row.subject, row, allowed),
         "body": service.as_read(row.body, row, allowed),
         "role": role.value,
+        "note": service.ticket_note(row),
         "fields": fields,
         "actions": actions,
         "messages": messages,
@@ -358,9 +360,9 @@ def rate(
 ) -> Response:
     ctx = access_brand(uow.session, slug, user)
     try:
-        score = ascii_int(csat) or 0
+        score = typed_int(csat) or 0
         # Something typed that is no whole number is out of range too, not "no answer".
-        recommend = ascii_int(nps) if nps.strip() else None
+        recommend = typed_int(nps) if nps.strip() else None
         service.rate(uow, ctx, user, ticket_id, score,
                      -1 if nps.strip() and recommend is None else recommend,
                      comment, now())  # fmt: skip
@@ -489,7 +491,13 @@ def staff_queue(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Res
     return page(
         request,
         "tickets/staff.html",
-        {**_common(ctx), "escalated": escalated, "reopened": reopened, "waiting": waiting},
+        {
+            **_common(ctx),
+            "escalated": escalated,
+            "reopened": reopened,
+            "waiting": waiting,
+            "reason_text": service.escalation_reason_text,
+        },
     )
 
 
@@ -611,11 +619,12 @@ def save_expert(
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     try:
         parsed: dict[str, int] = {}
-        for part in skills.replace("，", ",").split(","):
+        # NFKC: the full-width "：", "，" and digits of a CJK input method are plain ones.
+        for part in unicodedata.normalize("NFKC", skills).replace("、", ",").split(","):
             if not part.strip():
                 continue
             name, _sep, level = part.partition(":")
-            proficiency = ascii_int(level)
+            proficiency = typed_int(level)
             if proficiency is None:
                 raise AppError(
                     422,
@@ -631,7 +640,7 @@ def save_expert(
             user_id,
             skills=parsed,
             languages=languages or [],
-            tier=-1 if (level_of_tier := ascii_int(tier)) is None else level_of_tier,
+            tier=-1 if (level_of_tier := typed_int(tier)) is None else level_of_tier,
             certifications=certs,
             now=now(),
         )

@@ -889,3 +889,26 @@ def decide_sweep(
         if state is State.QUEUED and len(ticket.rung) >= lifecycle.max_rings:
             return SweepDecision(Action.ESCALATE, "max_rings")
     return None
+
+
+# ------------------------------------------------------------------------------------------
+# Languages: which of the brand's languages a ticket is served in
+# ------------------------------------------------------------------------------------------
+
+# The reason recorded when intake hands a ticket to staff because no expert may take it.
+LANGUAGE_NOT_SERVED: Final = "language_not_served"
+_CHINESE: Final = ("zh-Hans", "zh-Hant")
+
+
+def served_language(language: str, served: tuple[str, ...] | frozenset[str]) -> str | None:
+    """The language of the brand's (``served``) a ticket written in ``language`` is handled
+    in, or None when the brand serves no language its experts could read it in. Chinese in
+    the other script is served by the brand's Chinese: a reader of Simplified reads
+    Traditional and the reverse, and the script is only a guess from the characters."""
+    if language in served:
+        return language
+    if language in _CHINESE:
+        for other in _CHINESE:
+            if other in served:
+                return other
+    return None

@@ -90,6 +90,9 @@ class TicketOut(BaseModel):
     resolved_at: datetime | None
     rated: bool
     allowed_actions: list[str]
+    # Where the ticket went and why, for the people on it (e.g. straight to staff because it
+    # is in a language the brand does not serve), in the reader's language.
+    note: str | None = None
 
 
 class TicketCreated(TicketOut):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import ChainMap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -25,7 +25,7 @@ from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork, append_rows
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import _, current_locale, use_locale
-from crowdcx.kernel.language import LOCALES, detect_language, normalize_locale
+from crowdcx.kernel.language import LOCALE_NAMES, LOCALES, detect_language, normalize_locale
 from crowdcx.kernel.markdown import one_line_break, render, says_something
 from crowdcx.kernel.money import Money
 from crowdcx.kernel.numbers import ascii_int
@@ -94,6 +94,26 @@ def _messages() -> dict[str, str]:
         "csat_out_of_range": _("Rate from 1 (bad) to 5 (excellent)."),
         "nps_out_of_range": _("The recommendation score runs from 0 to 10."),
     }
+
+
+def ticket_note(row: TicketRow) -> str | None:
+    """What the people on a ticket should know about where it went, or None: a ticket in a
+    language the brand does not serve went straight to staff."""
+    if row.escalated and row.escalation_reason == lifecycle.LANGUAGE_NOT_SERVED:
+        return _(
+            "This inquiry is written in %(language)s, which the brand's experts do not answer "
+            "in: it went straight to the brand's staff, who will reply."
+        ) % {"language": LOCALE_NAMES.get(row.language, row.language)}
+    return None
+
+
+def escalation_reason_text(reason: str) -> str:
+    """A recorded escalation reason for staff to read: the router's codes in words, what a
+    person wrote as it is."""
+    words = {
+        lifecycle.LANGUAGE_NOT_SERVED: _("Written in a language the brand does not serve"),
+    }
+    return words.get(reason, reason)
 
 
 def _eligibility_message(v: lifecycle.Violation) -> str:
@@ -231,6 +251,17 @@ def set_policy(
     problems = validate_policy(parsed)
     if problems:
         raise policy_violations_error(problems)
+    foreign = [lang for lang in parsed.languages if lang not in ctx.brand.locales]
+    if foreign:
+        raise invalid(
+            "languages",
+            _(
+                "The brand does not serve %(languages)s; add the language to the brand's "
+                "settings first, or choose from: %(choices)s."
+            )
+            % {"languages": ", ".join(foreign), "choices": ", ".join(ctx.brand.locales)},
+            "language_not_served",
+        )
     row = policy_row(uow.session, ctx)
     if row is None:
         row = BrandPolicyRow(
@@ -254,6 +285,25 @@ def set_policy(
             .execution_options(synchronize_session=False)
         )
     return parsed
+
+
+def follow_brand_languages(
+    uow: UnitOfWork, ctx: BrandContext, before: Sequence[str], now: datetime
+) -> None:
+    """After a brand admin changed the brand's languages (``before`` → ``ctx.brand.locales``):
+    a saved ticket policy serves an added language too and no longer a removed one (a brand
+    without a saved policy follows its languages already). Expert profiles keep the
+    languages their people speak; routing matches only the policy's."""
+    row = policy_row(uow.session, ctx)
+    if row is None:
+        return
+    current, _version = load_policy(uow.session, ctx)
+    after = list(ctx.brand.locales)
+    kept = [lang for lang in current.languages if lang in after]
+    added = [lang for lang in after if lang not in before and lang not in kept]
+    languages = kept + added or [ctx.brand.default_locale]
+    if languages != list(current.languages):
+        set_policy(uow, ctx, {**policy_to_dict(current), "languages": languages}, now)
 
 
 def _bump_roster(session: Session, ctx: BrandContext, now: datetime) -> None:
@@ -1044,6 +1094,10 @@ def prepare_intake(
             )
     else:
         language = detect_language(f"{subject}\n{body}")
+    # Chinese in the other script goes to the brand's Chinese experts; a language the brand
+    # does not serve at all is kept as written and handed to staff at once (submit_intake).
+    written: str = language
+    language_served = lifecycle.served_language(written, policy.languages) or written
     if data.priority not in PRIORITIES:
         raise invalid(
             "priority",
@@ -1067,7 +1121,7 @@ def prepare_intake(
         if text:
             fields[name] = text
     quote = pay.price_ticket(
-        policy.rate_card, skill.name, COMPLEXITY_BY_PRIORITY[data.priority], language, now
+        policy.rate_card, skill.name, COMPLEXITY_BY_PRIORITY[data.priority], language_served, now
     )
     if isinstance(quote, lifecycle.Violation):
         raise violation_error(quote)
@@ -1076,7 +1130,7 @@ def prepare_intake(
         customer_id=customer.id,
         subject=subject,
         body=body,
-        language=language,
+        language=language_served,
         skill=skill.name,
         priority=data.priority,
         required_tier=skill.required_tier,
@@ -1104,7 +1158,8 @@ def submit_intake(
     ticket is inserted once in its final state beside its history: on SQLite every writer of
     every worker waits for the one holding the write lock, and the lock is now held for the
     expert's load update, one insert of the ticket and one of its transitions — not for
-    reading the roster or deciding the route."""
+    reading the roster or deciding the route. A ticket in a language the brand does not
+    serve is escalated to staff at once (reason ``language_not_served``)."""
     row, policy = intake.row, intake.policy
     submitted = _decide(
         to_rules(row),
@@ -1114,7 +1169,20 @@ def submit_intake(
         policy,
     )
     steps = [submitted]
-    following = _next_step(uow.session, ctx, row, submitted.ticket, policy, intake.roster, now)
+    following: lifecycle.Transition | None
+    if row.language not in policy.languages:
+        # No expert may take a ticket in a language the brand does not serve: it would wait
+        # for the SLA to run out. The customer keeps their inquiry; staff get it now.
+        following = _decide(
+            submitted.ticket,
+            lifecycle.Action.ESCALATE,
+            lifecycle.Actor.system("router"),
+            now,
+            policy,
+            reason=lifecycle.LANGUAGE_NOT_SERVED,
+        )
+    else:
+        following = _next_step(uow.session, ctx, row, submitted.ticket, policy, intake.roster, now)
     if following is not None:
         steps.append(following)
     for key, value in _state_values(steps[-1], now, policy).items():

@@ -15,7 +15,7 @@ from crowdcx.kernel.errors import AppError, unauthenticated
 from crowdcx.kernel.language import normalize_locale
 from crowdcx.kernel.live import sse_stream
 from crowdcx.tenancy.models import Brand
-from crowdcx.tenancy.rules import can
+from crowdcx.tenancy.rules import can, may_join_self
 from crowdcx.tenancy.service import access_brand, join_as_customer, memberships_of
 from crowdcx.web.context import LOCALE_COOKIE
 from crowdcx.web.deps import CsrfChecked, Uow, ViewerDep, get_db, get_viewer
@@ -41,7 +41,12 @@ def home(request: Request, viewer: ViewerDep, uow: Uow) -> Response:
 @router.get("/b/{slug}/")
 def brand_home(slug: str, request: Request, viewer: ViewerDep, uow: Uow) -> Response:
     ctx = access_brand(uow.session, slug, viewer.user)
-    return page(request, "brand_home.html", {"ctx": ctx, "role_names": role_labels()})
+    context = {
+        "ctx": ctx,
+        "role_names": role_labels(),
+        "may_join": may_join_self(ctx.brand.settings),
+    }
+    return page(request, "brand_home.html", context)
 
 
 @router.post("/b/{slug}/join", dependencies=[CsrfChecked])

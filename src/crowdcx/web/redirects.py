@@ -39,9 +39,24 @@ def return_path(request: Request) -> str:
 
 def sign_in_url(request: Request) -> str:
     """The sign-in page, bringing the person back here afterwards."""
+    return _detour(request, "/login")
+
+
+def register_url(request: Request) -> str:
+    """The sign-up page, bringing the person back here afterwards."""
+    return _detour(request, "/register")
+
+
+def with_next(path: str, target: str | None) -> str:
+    """``path`` (the sign-in or sign-up page) carrying a same-site ``next`` when there is
+    one worth keeping."""
+    kept = safe_next(target)
+    return path if kept == "/" else f"{path}?" + urlencode({"next": kept})
+
+
+def _detour(request: Request, path: str) -> str:
     back = return_path(request)
     if back == "/" or urlsplit(back).path in _SIGN_IN_PAGES:
         # On the sign-in or sign-up page, keep where that page was to send them.
-        kept = safe_next(request.query_params.get("next"))
-        return "/login" if kept == "/" else "/login?" + urlencode({"next": kept})
-    return "/login?" + urlencode({"next": back})
+        return with_next(path, request.query_params.get("next"))
+    return with_next(path, back)

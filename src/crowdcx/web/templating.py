@@ -20,7 +20,7 @@ from crowdcx.kernel.i18n import current_locale, gettext, ngettext
 from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.money import Money
 from crowdcx.tenancy.service import BrandContext
-from crowdcx.web.redirects import return_path, sign_in_url
+from crowdcx.web.redirects import register_url, return_path, sign_in_url
 
 TEMPLATE_DIRS = [Path(__file__).resolve().parent / "templates"]
 
@@ -139,6 +139,7 @@ class Renderer:
             "brand": ctx.brand if ctx else None,
             "here": return_path(request),
             "sign_in_url": sign_in_url(request),
+            "register_url": register_url(request),
         }
         values.update(context or {})
         return self.env.get_template(name).render(values)
