@@ -37,7 +37,15 @@ def migrate() -> None:
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history/--no-history",
+            help="Also four weeks of past tickets (for insights, capacity plan and payouts).",
+        ),
+    ] = True,
+) -> None:
     """Load demo brands and people (safe to run again) and print the demo sign-ins."""
     from crowdcx.demo import DEMO_PASSWORD, USERS, load
     from crowdcx.kernel.db import Database
@@ -45,8 +53,9 @@ def demo() -> None:
     settings = _settings()
     db = Database(settings.database_url)
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("Loading demo data", total=3 + len(USERS))
-        load(db, settings.password_hash_profile, lambda _msg: progress.advance(task))
+        task = progress.add_task("Loading demo data", total=4 + len(USERS))
+        load(db, settings.password_hash_profile, lambda _msg: progress.advance(task),
+             history=history)  # fmt: skip
     db.dispose()
     table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
     for column in ("e-mail", "name", "brand", "roles"):

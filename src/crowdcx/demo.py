@@ -81,6 +81,8 @@ USERS = [
         expert=({"general": 5, "orders": 4}, ("zh-Hans", "zh-Hant", "en"), 1),
     ),
     DemoUser("wang.agent@lumen.example", "王客服", "zh-Hans", "lumen", ("agent",)),
+    DemoUser("wu.fang@lumen.example", "吴芳", "zh-Hans", "lumen", ("customer",)),
+    DemoUser("lin.yu@lumen.example", "林語", "zh-Hant", "lumen", ("customer",)),
     DemoUser("admin@lumen.example", "Lumen 管理员", "zh-Hans", "lumen", ("brand_admin",)),
     DemoUser("ivan@volga.example", "Иван Петров", "ru", "volga", ("customer",)),
     DemoUser("olga@volga.example", "Ольга Смирнова", "ru", "volga", ("helper",)),
@@ -93,6 +95,8 @@ USERS = [
         expert=({"general": 5, "orders": 3}, ("ru", "en"), 2),
     ),
     DemoUser("anna.agent@volga.example", "Anna Agent", "en", "volga", ("agent",)),
+    DemoUser("nina@volga.example", "Нина Орлова", "ru", "volga", ("customer",)),
+    DemoUser("john@volga.example", "John Smith", "en", "volga", ("customer",)),
     DemoUser("dmitry@volga.example", "Дмитрий Волков", "ru", "volga", ("helper",)),
     DemoUser("maria@volga.example", "Мария Козлова", "ru", "volga", ("helper",)),
     DemoUser("alexey@volga.example", "Алексей Новиков", "ru", "volga", ("helper",)),
@@ -102,7 +106,11 @@ USERS = [
 
 
 def load(
-    db: Database, hash_profile: str = "default", progress: Callable[[str], None] | None = None
+    db: Database,
+    hash_profile: str = "default",
+    progress: Callable[[str], None] | None = None,
+    *,
+    history: bool = True,
 ) -> list[DemoUser]:
     """Create what is missing; leave what exists alone."""
     step = progress or (lambda _msg: None)
@@ -155,6 +163,12 @@ def load(
 
     demo_content.load(db)
     step("community")
+    if history:  # through the real use cases: ~20 s on a first `make run`
+        from crowdcx.tickets import demo_history
+
+        for slug, per_day in (("lumen", 8.0), ("volga", 5.0)):
+            demo_history.load(db, slug, per_day)
+        step("ticket history")
     return USERS
 
 

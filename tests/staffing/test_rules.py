@@ -122,3 +122,30 @@ def test_the_plan_steps_real_hours_across_a_clock_change() -> None:
     assert gaps == {3600.0}
     assert [h.start.hour for h in hours] == [1, 2, 2]
     assert hour_of_week(hours[0].start, berlin) == (6, 1)
+
+
+@given(
+    st.lists(
+        st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 10, 28),  # noqa: DTZ001 (naive bounds, aware values)
+                     timezones=st.just(UTC)),
+        max_size=200,
+    ),
+    st.integers(1, 4),
+)  # fmt: skip
+def test_the_profile_keeps_the_weekly_volume_and_each_days_and_hours_share(
+    arrivals: list[datetime], weeks: int
+) -> None:
+    profile = weekly_profile(arrivals, SHANGHAI, weeks)
+    assert sum(profile.values()) == pytest.approx(len(arrivals) / weeks)
+    for day in range(7):
+        on_day = sum(1 for a in arrivals if hour_of_week(a, SHANGHAI)[0] == day)
+        assert sum(v for (d, _h), v in profile.items() if d == day) == pytest.approx(on_day / weeks)
+
+
+def test_a_quiet_hour_in_a_small_history_is_not_planned_as_empty() -> None:
+    """Four Mondays with one ticket each at 20:00, 21:00, 20:00, 21:00: Monday 21:00 is
+    expected to see half a ticket even in the weeks it saw none."""
+    mondays = [datetime(2026, 11, 2, 12, 10, tzinfo=UTC) + timedelta(weeks=w) for w in range(4)]
+    arrivals = [m + timedelta(hours=w % 2) for w, m in enumerate(mondays)]
+    profile = weekly_profile(arrivals, SHANGHAI, weeks=4)
+    assert profile == {(0, 20): 0.5, (0, 21): 0.5}

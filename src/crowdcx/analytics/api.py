@@ -114,7 +114,8 @@ def capacity_plan(
     shrinkage: Annotated[float, Query(ge=0, le=0.9)] = 0.0,
 ) -> dict[str, Any]:
     """Experts needed online, hour by hour, for an event bringing ``multiplier`` times the
-    traffic of the same hours of an ordinary week (the last four weeks' average)."""
+    traffic of an ordinary week (the last four weeks: each weekday's volume spread over its
+    hours as the brand's hours usually share it)."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     at = now()
     defaults = service.plan_defaults(uow.session, ctx, at)

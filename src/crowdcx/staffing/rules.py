@@ -5,8 +5,9 @@ The queue is Erlang C (M/M/N): tickets arrive at random (Poisson) at ``arrivals_
 each occupies one of an expert's ``concurrency`` slots for ``handle_s`` on average (claim →
 resolution: the ticket counts against the expert's concurrent-ticket limit all that time);
 ``service level`` is the share of tickets claimed within ``target_s`` of arriving. The
-arrival forecast is the brand's own history: the average count per hour of the week over the
-last weeks, times the event's multiplier (sales events bring about 10×).
+arrival forecast is the brand's own history (each weekday's average volume over the last
+weeks, spread over the day as its hours usually share the traffic), times the event's
+multiplier (sales events bring about 10×).
 
 Why not a library: the Python package for Erlang C, pyworkforce (0.5.1, last released July
 2023), requires ortools, pandas and joblib for shift rostering the platform does not do, and
@@ -121,14 +122,28 @@ def hour_of_week(moment: datetime, zone: ZoneInfo) -> HourOfWeek:
 def weekly_profile(
     arrivals: Iterable[datetime], zone: ZoneInfo, weeks: int
 ) -> dict[HourOfWeek, float]:
-    """Average tickets per hour of the week over ``weeks`` weeks of ``arrivals``."""
+    """Expected tickets per hour of the week, from ``weeks`` weeks of ``arrivals``: each
+    weekday's average volume spread over its hours as the hours of all days share the
+    traffic (day-of-week × hour-of-day). Four weeks of a small brand leave most of the 168
+    hour-of-week cells with 0–2 tickets, so counting cells alone plans nobody for an hour
+    that merely happened to be quiet; the product keeps the weekly total and the shapes."""
     if weeks < 1:
         raise ValueError("weeks ≥ 1")
-    counts: dict[HourOfWeek, int] = {}
+    by_day = [0] * 7
+    by_hour = [0] * 24
     for at in arrivals:
-        key = hour_of_week(at, zone)
-        counts[key] = counts.get(key, 0) + 1
-    return {key: n / weeks for key, n in counts.items()}
+        day, hour = hour_of_week(at, zone)
+        by_day[day] += 1
+        by_hour[hour] += 1
+    total = sum(by_hour)
+    if total == 0:
+        return {}
+    return {
+        (day, hour): by_day[day] / weeks * by_hour[hour] / total
+        for day in range(7)
+        for hour in range(24)
+        if by_day[day] and by_hour[hour]
+    }
 
 
 @dataclass(frozen=True, slots=True)
