@@ -391,7 +391,11 @@ def test_bad_input(desk: Desk) -> None:
     illegal = desk.post(f"/tickets/{tid}/confirm", desk.customer)
     assert illegal.status_code == 409
     assert illegal.json()["code"] == "illegal_transition"
-    assert "queued" in illegal.json()["detail"]
+    # Named as the pages name them, in the brand's language (it read "… queued cannot be
+    # confirm."); the codes stay in the problem's fields.
+    assert "“等待专家”" in illegal.json()["detail"], illegal.json()
+    assert "“确认已解决”" in illegal.json()["detail"]
+    assert (illegal.json()["state"], illegal.json()["action"]) == ("queued", "confirm")
 
 
 def test_another_brand_cannot_see_the_ticket(desk: Desk, client: TestClient, world: World) -> None:

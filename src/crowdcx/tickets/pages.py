@@ -23,6 +23,7 @@ from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext, access_brand
 from crowdcx.tickets import rules as lifecycle
 from crowdcx.tickets import service, suggest
+from crowdcx.tickets.labels import action_labels, status_labels
 from crowdcx.tickets.models import ExpertProfileRow, TicketRow
 from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, policy_to_dict
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, now
@@ -53,20 +54,6 @@ def skill_labels() -> dict[str, str]:
     }
 
 
-def status_labels() -> dict[str, str]:
-    return {
-        "created": _("New"),
-        "queued": _("Waiting for an expert"),
-        "offered": _("Offered to an expert"),
-        "claimed": _("An expert is on it"),
-        "resolved": _("Resolved"),
-        "closed": _("Closed"),
-        "escalated": _("With the brand's staff"),
-        "reopened": _("Reopened"),
-        "deflected": _("Solved by an article"),
-    }
-
-
 def field_labels() -> dict[str, str]:
     return {
         "name": _("Name"),
@@ -74,18 +61,6 @@ def field_labels() -> dict[str, str]:
         "email": _("E-mail address"),
         "order_number": _("Order number"),
         "address": _("Address"),
-    }
-
-
-def action_labels() -> dict[str, str]:
-    return {
-        "claim": _("Claim"),
-        "decline": _("Decline"),
-        "resolve": _("Mark resolved"),
-        "escalate": _("Hand to staff"),
-        "reopen": _("Not solved — reopen"),
-        "confirm": _("Confirm it is solved"),
-        "deflect": _("A suggestion solved it"),
     }
 
 

@@ -40,6 +40,7 @@ from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets import masking
 from crowdcx.tickets import policy as policy_mod
 from crowdcx.tickets import rules as lifecycle
+from crowdcx.tickets.labels import action_labels, status_labels
 from crowdcx.tickets.models import (
     AccessLogRow,
     BrandPolicyRow,
@@ -78,7 +79,7 @@ if TYPE_CHECKING:
 
 def _messages() -> dict[str, str]:
     return {
-        "illegal_transition": _("A ticket that is %(state)s cannot be %(action)s."),
+        "illegal_transition": _("This ticket is “%(state)s”, so “%(action)s” is not possible now."),
         "actor_not_allowed": _("Your role cannot do this to the ticket now."),
         "not_your_ticket": _("Only the customer who asked can do this."),
         "not_your_offer": _("This ticket was offered to someone else."),
@@ -154,13 +155,14 @@ STATE_NAMES = {
 
 def violation_error(v: lifecycle.Violation) -> AppError:
     status = {"conflict": 409, "invalid": 422, "forbidden": 403}[v.kind]
-    params = dict(v.params)
+    params = dict(v.params)  # the raw state and action stay in the problem's extra fields
     template = _messages().get(v.code)
-    detail = (
-        template % {**params, "state": params.get("state", ""), "action": params.get("action", "")}
-        if template
-        else v.message
-    )
+    state, action = params.get("state", ""), params.get("action", "")
+    named = {  # "… cannot be claim." read as code: the detail names them as the pages do
+        "state": status_labels().get(state, state),
+        "action": action_labels().get(action, action),
+    }
+    detail = template % {**params, **named} if template else v.message
     return AppError(status, v.code, detail, field=v.field, extra=dict(params))
 
 

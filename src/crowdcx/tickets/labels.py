@@ -1,0 +1,32 @@
+"""Ticket states and actions as a person reads them, in the request's language (pages show
+them; refusals name them)."""
+
+from __future__ import annotations
+
+from crowdcx.kernel.i18n import _
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        "created": _("New"),
+        "queued": _("Waiting for an expert"),
+        "offered": _("Offered to an expert"),
+        "claimed": _("An expert is on it"),
+        "resolved": _("Resolved"),
+        "closed": _("Closed"),
+        "escalated": _("With the brand's staff"),
+        "reopened": _("Reopened"),
+        "deflected": _("Solved by an article"),
+    }
+
+
+def action_labels() -> dict[str, str]:
+    return {
+        "claim": _("Claim"),
+        "decline": _("Decline"),
+        "resolve": _("Mark resolved"),
+        "escalate": _("Hand to staff"),
+        "reopen": _("Not solved — reopen"),
+        "confirm": _("Confirm it is solved"),
+        "deflect": _("A suggestion solved it"),
+    }
