@@ -214,6 +214,38 @@ def deflection(
     }
 
 
+@router.get("/content-gaps")
+def content_gaps(
+    slug: str,
+    uow: Uow,
+    user: CurrentUser,
+    days: Annotated[int, Query(ge=1, le=365)] = 30,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, object]:
+    """What readers searched for and did not find, most asked first (the brand's reviewers):
+    each gap with how often, when last, its language and, for the first twenty, what a
+    signed-out reader finds for it now (``covered_by``: null while nothing answers it)."""
+    ctx = access_brand(uow.session, slug, user)
+    at = now()
+    lines = service.content_gaps(uow.session, ctx, at - timedelta(days=days), at, limit)
+    return {
+        "days": days,
+        "gaps": [
+            {
+                "query": line.query, "count": line.gap.count,
+                "last_at": line.gap.last_at.isoformat(), "spellings": line.gap.spellings,
+                "language": line.language,
+                "covered_by": (
+                    {"kind": line.covered_by.kind, "id": line.covered_by.id,
+                     "title": line.covered_by.title, "url": line.covered_by.url}
+                    if line.covered_by else None
+                ),
+            }
+            for line in lines
+        ],
+    }  # fmt: skip
+
+
 @router.post("/articles", status_code=201, response_model=ArticleOut)
 def create(slug: str, body: ArticleIn, uow: Uow, user: CurrentUser) -> ArticleOut:
     ctx = access_brand(uow.session, slug, user)

@@ -4,6 +4,7 @@ the API calls."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -251,11 +252,22 @@ def _editor(
 
 @router.get("/b/{slug}/help/new")
 def new_article(
-    slug: str, request: Request, user: CurrentUser, uow: Uow, translation_of: int | None = None
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    translation_of: int | None = None,
+    title: str = "",
+    language: str = "",
 ) -> Response:
+    """The editor, empty or started from a content gap (``title``: what readers searched)."""
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx)
     form = {"language": _reader_language(ctx), "visibility": "public"}
+    if title.strip():
+        form["title"] = title.strip()[:200]
+    if language in ctx.brand.locales:
+        form["language"] = language
     if translation_of is not None:
         original = service.get_article(uow.session, ctx, translation_of)
         tags = (
@@ -370,6 +382,18 @@ def act(
     uow.commit()
     suffix = "" if action == "publish" else "?draft=1"
     return RedirectResponse(f"/b/{slug}/help/articles/{article_id}{suffix}", status_code=303)
+
+
+@router.get("/b/{slug}/help/gaps")
+def content_gaps(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, days: str = "30"
+) -> Response:
+    """What readers could not find: the brand's reviewers decide what to write next."""
+    ctx = access_brand(uow.session, slug, user)
+    period = int(days) if days in ("7", "30", "90") else 30
+    at = now()
+    lines = service.content_gaps(uow.session, ctx, at - timedelta(days=period), at)
+    return page(request, "help/gaps.html", {**_common(ctx), "lines": lines, "days": period})
 
 
 @router.get("/b/{slug}/help/review")

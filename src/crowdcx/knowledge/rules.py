@@ -21,7 +21,7 @@ import difflib
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timedelta
@@ -555,3 +555,48 @@ def diff(
     return "\n".join(
         difflib.unified_diff(old, new, fromfile=labels[0], tofile=labels[1], lineterm="")
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Content gaps: what readers searched for and did not find
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Searches that found nothing good enough, grouped by what they ask: ``query`` is the
+    spelling readers used most (the newest of equals), ``count`` how often, ``last_at`` the
+    latest."""
+
+    key: str
+    query: str
+    count: int
+    last_at: datetime
+    spellings: int
+
+
+def content_gaps(
+    searches: Iterable[tuple[str, datetime]], key: Callable[[str], str], limit: int
+) -> list[Gap]:
+    """Group ``(query, at)`` searches by ``key`` (the search analysis' terms of the query, so
+    "Refund card", "refund cards" and "card refund" are one gap), most searched first, then
+    the most recent. Queries whose key is empty (punctuation, emoji) are left out."""
+    counts: dict[str, int] = {}
+    last: dict[str, datetime] = {}
+    forms: dict[str, dict[str, tuple[int, datetime]]] = {}
+    for query, at in searches:
+        text = " ".join(query.split())
+        k = key(text)
+        if not k or not text:
+            continue
+        counts[k] = counts.get(k, 0) + 1
+        last[k] = max(last.get(k, at), at)
+        seen = forms.setdefault(k, {})
+        n, latest = seen.get(text, (0, at))
+        seen[text] = (n + 1, max(latest, at))
+    gaps = []
+    for k, n in counts.items():
+        spelled = max(forms[k].items(), key=lambda item: (item[1][0], item[1][1]))[0]
+        gaps.append(Gap(k, spelled, n, last[k], len(forms[k])))
+    gaps.sort(key=lambda g: (-g.count, -g.last_at.timestamp(), g.key))
+    return gaps[:limit]

@@ -791,3 +791,62 @@ def author_name(session: Session, user_id: int | None) -> str:
         return _("Imported")
     user = session.get(User, user_id)
     return user.display_name if user else "—"
+
+
+# --------------------------------------------------------------------------------------------
+# Content gaps: searches that found nothing good enough, for the brand's reviewers
+# --------------------------------------------------------------------------------------------
+
+GAP_SEARCHES = 20_000  # the newest searches read: bounds a page view on a busy brand
+GAP_CHECKED = 20  # gaps searched again to tell whether something answers them now
+
+
+@dataclass(frozen=True)
+class GapLine:
+    gap: rules.Gap
+    query: str  # as readers wrote it, with e-mail addresses and phone numbers masked
+    language: str
+    covered_by: search.Result | None  # what a signed-out reader finds for it now, if anything
+
+
+def _gap_key(text: str) -> str:
+    from crowdcx.search.analysis import analyze_query
+
+    return " ".join(sorted(set(analyze_query(text).words)))
+
+
+def content_gaps(
+    session: Session, ctx: BrandContext, since: datetime, now: datetime, limit: int = 50
+) -> list[GapLine]:
+    """What readers searched for without a good answer since ``since``, most asked first;
+    for the first ones, whether a published article or solved question answers it now (as a
+    signed-out reader would search: nothing restricted counts as covering a gap)."""
+    from crowdcx.kernel.language import detect_language
+    from crowdcx.knowledge.models import SearchEvent
+    from crowdcx.tickets.masking import scrub
+
+    if not can_review(ctx):
+        raise forbidden(_("Only the brand's reviewers see what readers could not find."))
+    rows = session.execute(
+        ctx.scoped(SearchEvent, select(SearchEvent.query, SearchEvent.created_at))
+        .where(
+            SearchEvent.event == "no_answer",
+            SearchEvent.created_at >= since,
+            SearchEvent.query != "",
+        )
+        .order_by(SearchEvent.id.desc())
+        .limit(GAP_SEARCHES)
+    ).all()
+    gaps = rules.content_gaps(((q, at) for q, at in rows), _gap_key, limit)
+    reader = BrandContext(ctx.brand, None, frozenset())
+    out = []
+    for i, gap in enumerate(gaps):
+        language = detect_language(gap.query)
+        covered = None
+        if i < GAP_CHECKED:
+            found = search.search(session, reader, gap.query, language=language, now=now,
+                                  limit=1, kinds=("article", "question"))  # fmt: skip
+            if not found.out_of_scope and found.results:
+                covered = found.results[0]
+        out.append(GapLine(gap, scrub(gap.query), language, covered))
+    return out

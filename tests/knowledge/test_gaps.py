@@ -1,0 +1,73 @@
+"""Content gaps: what readers searched for and did not find, grouped, for the reviewers."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from crowdcx.knowledge.rules import content_gaps
+from crowdcx.search.analysis import analyze_query
+from tests.conftest import World
+from tests.knowledge.test_api import Kb
+from tests.tickets.test_pages import sign_in
+
+T0 = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def _key(text: str) -> str:
+    return " ".join(sorted(set(analyze_query(text).words)))
+
+
+def test_searches_group_by_what_they_ask() -> None:
+    searches = [
+        ("Refund card", T0),
+        ("refund  cards", T0 + timedelta(hours=1)),
+        ("card refund", T0 + timedelta(hours=2)),
+        ("card refund", T0 + timedelta(hours=3)),
+        ("退货运费", T0 + timedelta(hours=4)),
+        ("???", T0 + timedelta(hours=5)),  # nothing to ask: left out
+    ]
+    gaps = content_gaps(searches, _key, limit=10)
+    assert [(g.query, g.count, g.spellings) for g in gaps] == [
+        ("card refund", 4, 3), ("退货运费", 1, 1),
+    ]  # fmt: skip
+    assert gaps[0].last_at == T0 + timedelta(hours=3)
+    assert len(content_gaps(searches, _key, limit=1)) == 1
+
+
+def test_reviewers_see_what_readers_could_not_find_until_an_article_answers_it(
+    client: TestClient, world: World
+) -> None:
+    kb = Kb(client, world)
+    for q in (
+        "如何更换耳机电池",
+        "如何更换耳机电池？",
+        "如何更换耳机电池！",
+        "电话 13812345678 打不通",
+    ):
+        r = kb.get("/search", kb.customer, q=q)
+        assert r.status_code == 200, r.text
+        assert r.json()["out_of_scope"] is True
+    gaps = kb.get("/content-gaps", kb.reviewer).json()["gaps"]
+    assert (gaps[0]["count"], gaps[0]["spellings"]) == (3, 3), gaps
+    assert gaps[0]["covered_by"] is None
+    assert all("13812345678" not in g["query"] for g in gaps)  # typed data stays masked
+    for who in (kb.customer, kb.expert):
+        assert kb.get("/content-gaps", who).status_code == 403
+    # An article is written and published: the gap says what answers it now.
+    aid = kb.write("如何更换耳机电池", "打开电池仓，取出旧电池，放入新电池后充电两小时。")
+    kb.publish(aid)
+    gaps = kb.get("/content-gaps", kb.reviewer).json()["gaps"]
+    assert gaps[0]["covered_by"]["id"] == str(aid), gaps[0]
+    # The page, with a link that starts the article from the gap.
+    sign_in(client, kb.reviewer)
+    page = client.get(f"/b/{kb.slug}/help/gaps?days=7")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "如何更换耳机电池" in text
+    assert "/help/new?title=" in text
+    editor = client.get(f"/b/{kb.slug}/help/new", params={"title": "电话 打不通",
+                                                          "language": "zh-Hans"})  # fmt: skip
+    assert 'value="电话 打不通"' in editor.text
