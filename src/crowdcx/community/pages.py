@@ -423,6 +423,9 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "names": _names(uow, [q.author_id, *[a.author_id for a in answers], *commenters]),
             "can_edit_others": can_edit_others, "can_close": can_close, "can_flag": can_flag,
             "staff": service.is_agent(ctx),
+            # Writers may turn a solved question into a draft article (knowledge curation).
+            "can_draft_article": _can_write_articles(ctx)
+            and any((a.accepted or a.brand_approved) and not a.hidden for a in answers),
             "comment_hidden": comment_hidden, "comment_appealed": comment_appealed,
             "views": q.views + counters(request).pending(PostRow, "views", q.id),
             "original": service.readable_or_none(uow.session, ctx, q.duplicate_of),
@@ -434,6 +437,12 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
         },
         status=status,
     )  # fmt: skip
+
+
+def _can_write_articles(ctx: BrandContext) -> bool:
+    from crowdcx.knowledge import service as kb  # the help center builds on the community
+
+    return kb.can_write(ctx)
 
 
 @router.get("/b/{slug}/community/questions/{question_id}")

@@ -260,6 +260,24 @@ def create(slug: str, body: ArticleIn, uow: Uow, user: CurrentUser) -> ArticleOu
     return article_out(uow, ctx, article)
 
 
+@router.post("/articles/from-question/{question_id}", status_code=201, response_model=ArticleOut)
+def from_question(slug: str, question_id: int, uow: Uow, user: CurrentUser) -> ArticleOut:
+    """A draft article from a solved community question and its best answer (writers)."""
+    ctx = access_brand(uow.session, slug, user)
+    article = service.draft_from_question(uow, ctx, question_id, now())
+    uow.commit()
+    return article_out(uow, ctx, article)
+
+
+@router.post("/articles/from-ticket/{ticket_id}", status_code=201, response_model=ArticleOut)
+def from_ticket(slug: str, ticket_id: int, uow: Uow, user: CurrentUser) -> ArticleOut:
+    """A draft article from a resolved ticket, customer data removed (staff who write)."""
+    ctx = access_brand(uow.session, slug, user)
+    article = service.draft_from_ticket(uow, ctx, ticket_id, now())
+    uow.commit()
+    return article_out(uow, ctx, article)
+
+
 @router.get("/articles", response_model=ArticleList)
 def list_(
     slug: str,

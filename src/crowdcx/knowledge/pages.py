@@ -396,6 +396,24 @@ def content_gaps(
     return page(request, "help/gaps.html", {**_common(ctx), "lines": lines, "days": period})
 
 
+@router.post("/b/{slug}/help/from-question/{question_id}", dependencies=[CsrfChecked])
+def draft_from_question(slug: str, question_id: int, user: CurrentUser, uow: Uow) -> Response:
+    """Turn a solved community question into a draft article and open it in the editor."""
+    ctx = access_brand(uow.session, slug, user)
+    article = service.draft_from_question(uow, ctx, question_id, now())
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/help/articles/{article.id}/edit", status_code=303)
+
+
+@router.post("/b/{slug}/help/from-ticket/{ticket_id}", dependencies=[CsrfChecked])
+def draft_from_ticket(slug: str, ticket_id: int, user: CurrentUser, uow: Uow) -> Response:
+    """Turn a resolved ticket into a draft article (customer data removed) for the editor."""
+    ctx = access_brand(uow.session, slug, user)
+    article = service.draft_from_ticket(uow, ctx, ticket_id, now())
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/help/articles/{article.id}/edit", status_code=303)
+
+
 @router.get("/b/{slug}/help/review")
 def review(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
     ctx = access_brand(uow.session, slug, user)

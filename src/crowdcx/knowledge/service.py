@@ -850,3 +850,90 @@ def content_gaps(
                 covered = found.results[0]
         out.append(GapLine(gap, scrub(gap.query), language, covered))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Curation: a draft article from a solved question or a resolved ticket
+# --------------------------------------------------------------------------------------------
+
+
+def _curated(
+    uow: UnitOfWork, ctx: BrandContext, title: str, body: str, language: str,
+    tags: Sequence[str], visibility: str, now: datetime,
+) -> Article:  # fmt: skip
+    language = language if language in ctx.brand.locales else ctx.brand.default_locale
+    draft = rules.validate_draft(title, body, language, tags, visibility)
+    if isinstance(draft, rules.Violation):
+        raise violation_error(draft)
+    return create_article(uow, ctx, draft, now)
+
+
+def draft_from_question(
+    uow: UnitOfWork, ctx: BrandContext, question_id: int, now: datetime
+) -> Article:
+    """A draft of the question and its best answer (brand-approved, else accepted), in the
+    question's language, crediting the answer's author; reviewed before anyone reads it."""
+    from crowdcx.community import service as community
+    from crowdcx.community.models import PostRow
+    from crowdcx.kernel.i18n import use_locale
+
+    require_writer(ctx)
+    q = community.readable_post(uow.session, ctx, question_id, "question")
+    best = uow.session.scalar(
+        ctx.scoped(PostRow)
+        .where(
+            PostRow.question_id == q.id,
+            PostRow.hidden.is_(False),
+            or_(PostRow.accepted.is_(True), PostRow.brand_approved.is_(True)),
+        )
+        .order_by(PostRow.brand_approved.desc(), PostRow.accepted.desc(), PostRow.id)
+        .limit(1)
+    )
+    if best is None:
+        raise AppError(409, "question_not_solved", _(
+            "Only a question with an accepted or brand-approved answer can become an article."
+        ))  # fmt: skip
+    author = uow.session.get(User, best.author_id)
+    with use_locale(q.language):
+        credit = _("Based on the community answer by %(name)s.") % {
+            "name": author.display_name if author else "?"
+        }
+    body = f"{q.body.strip()}\n\n---\n\n{best.body.strip()}\n\n*{credit}*"
+    return _curated(uow, ctx, q.title, body, q.language, q.tags, "public", now)
+
+
+def draft_from_ticket(uow: UnitOfWork, ctx: BrandContext, ticket_id: int, now: datetime) -> Article:
+    """A draft of a resolved ticket for the brand's staff: the problem and the reply that
+    solved it, with the customer's data removed, for experts only until a reviewer widens it."""
+    from crowdcx.kernel.i18n import use_locale
+    from crowdcx.tickets import service as tickets
+    from crowdcx.tickets.masking import scrub
+    from crowdcx.tickets.models import TicketMessageRow
+
+    require_writer(ctx)
+    if not ctx.can("ticket.staff"):
+        raise forbidden(_("Only the brand's staff can turn a ticket into an article."))
+    row = tickets.get_ticket(uow.session, ctx, ticket_id)
+    if row.status not in ("resolved", "closed"):
+        raise AppError(409, "ticket_not_resolved", _(
+            "Only a resolved ticket can become an article."
+        ))  # fmt: skip
+    reply = uow.session.scalar(
+        select(TicketMessageRow.body)
+        .where(
+            TicketMessageRow.ticket_id == row.id,
+            TicketMessageRow.internal.is_(False),
+            TicketMessageRow.author_role != "customer",
+        )
+        .order_by(TicketMessageRow.id.desc())
+        .limit(1)
+    )
+    if reply is None:
+        raise AppError(409, "ticket_without_reply", _(
+            "This ticket has no reply to the customer to turn into an article."
+        ))  # fmt: skip
+    known = dict(row.customer_fields or {})
+    with use_locale(row.language):
+        problem, solution = _("Problem"), _("Solution")
+    body = f"## {problem}\n\n{scrub(row.body, known)}\n\n## {solution}\n\n{scrub(reply, known)}"
+    return _curated(uow, ctx, scrub(row.subject, known), body, row.language, [], "experts", now)

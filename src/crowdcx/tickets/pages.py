@@ -64,6 +64,12 @@ def field_labels() -> dict[str, str]:
     }
 
 
+def _can_write_articles(ctx: BrandContext) -> bool:
+    from crowdcx.knowledge import service as kb  # the help center builds on tickets
+
+    return kb.can_write(ctx)
+
+
 def _common(ctx: BrandContext) -> dict[str, Any]:
     return {
         "ctx": ctx,
@@ -246,6 +252,9 @@ def _ticket_page(
         "rate": Money(row.quote_minor, row.currency),
         "suggestions": found,
         "assist": assist,
+        "can_draft_article": role is lifecycle.Role.AGENT
+        and row.status in ("resolved", "closed")
+        and _can_write_articles(ctx),
         "can_rate": role is lifecycle.Role.CUSTOMER
         and row.status in ("resolved", "closed")
         and not row.rated

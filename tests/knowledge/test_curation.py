@@ -1,0 +1,76 @@
+"""Curation: a solved community question or a resolved ticket becomes a draft article."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from crowdcx.kernel.db import Database
+from tests.community.test_api import Forum
+from tests.conftest import World
+from tests.tickets.test_api import PHONE, Desk
+from tests.tickets.test_pages import sign_in
+
+
+def test_a_solved_question_becomes_a_draft_crediting_the_answer(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask("Не работает мобильный интернет после обновления")
+    unsolved = f.post(f"/articles/from-question/{qid}", f.agent)
+    assert unsolved.status_code == 409
+    assert unsolved.json()["code"] == "question_not_solved"
+    aid = f.answer(qid, f.helpers[0], "Проверьте точку доступа **internet.volga**.")
+    assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid}).status_code == 200
+    for who in (f.asker, f.helpers[1]):  # customers and helpers do not write articles
+        assert f.post(f"/articles/from-question/{qid}", who).status_code == 403
+    r = f.post(f"/articles/from-question/{qid}", f.agent)
+    assert r.status_code == 201, r.text
+    article = r.json()
+    assert (article["state"], article["visibility"], article["language"]) == (
+        "draft", "public", "ru",
+    )  # fmt: skip
+    assert article["title"] == "Не работает мобильный интернет после обновления"
+    assert "internet.volga" in article["body"]
+    assert "На основе ответа участника сообщества Помощник 0." in article["body"]
+    # Nobody reads it before a review: the reader's search does not find it.
+    found = f.get("/search", None, q="точка доступа internet.volga", kind="article").json()
+    assert all(x["id"] != str(article["id"]) for x in found["results"])
+
+
+def test_a_resolved_ticket_becomes_a_draft_for_experts_without_customer_data(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world)
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = desk.ask()["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", desk.agent).status_code in (403, 409)
+    early = desk.post(f"/articles/from-ticket/{tid}", desk.agent)
+    assert early.status_code == 409  # not resolved yet
+    reply = f"李伟您好，已为 {PHONE} 重置蓝牙配对，请在设置里忘记此设备后重新连接。"
+    assert desk.post(f"/tickets/{tid}/messages", expert, {"body": reply}).status_code == 201
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    assert desk.post(f"/articles/from-ticket/{tid}", expert).status_code == 403  # staff only
+    r = desk.post(f"/articles/from-ticket/{tid}", desk.agent)
+    assert r.status_code == 201, r.text
+    article = r.json()
+    assert (article["visibility"], article["language"]) == ("experts", "zh-Hans")
+    body = article["body"]
+    assert "## 问题" in body
+    assert "## 解决方法" in body
+    assert "忘记此设备" in body
+    for secret in (PHONE, "li.wei@example.com", "李伟"):
+        assert secret not in body, secret
+    # The page: the agent's ticket view offers it and opens the editor.
+    sign_in(client, desk.agent)
+    page = client.get(f"/b/{desk.slug}/tickets/{tid}").text
+    assert 'data-testid="draft-article"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    done = client.post(f"/b/{desk.slug}/help/from-ticket/{tid}",
+                       data={"csrf_token": token.group(1)}, follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    assert re.fullmatch(r"/b/[^/]+/help/articles/\d+/edit", done.headers["location"])
