@@ -51,6 +51,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         if url not in ("sqlite://", "sqlite:///:memory:"):
             _queue_writers(engine, url.split("///", 1)[1] + "-writer.lock")
+        _begin_before_savepoints(engine)  # after _queue_writers: the lock first, then BEGIN
         return engine
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
@@ -103,6 +104,33 @@ def _queue_writers(engine: Engine, lock_path: str) -> None:
     # has reached SQLite (the engine's "commit" event fires before it does).
     event.listen(engine.pool, "checkin", _release)
     event.listen(engine.pool, "reset", lambda c, r, _state: _release(c, r))
+
+
+def _begin_before_savepoints(engine: Engine) -> None:
+    """Open the transaction before a SAVEPOINT that would otherwise open it.
+
+    pysqlite (legacy transaction control, Python < 3.16) begins a transaction only before
+    INSERT, UPDATE, DELETE and REPLACE. A SAVEPOINT emitted first (``begin_nested()`` before
+    the unit of work's first write) starts a transaction of its own, and its RELEASE commits
+    it: each row of an import committed alone, whatever failed after it. Here a SAVEPOINT
+    on a connection in no transaction is preceded by ``BEGIN IMMEDIATE``, so it nests in
+    the unit of work's transaction and the commit or rollback covers it.
+
+    SQLAlchemy's documented fixes (``autocommit=False`` on Python 3.12+, or
+    ``isolation_level=None`` plus BEGIN on every ``begin`` event) begin a transaction for
+    reads too: a deferred read snapshot that later writes can fail with
+    SQLITE_BUSY_SNAPSHOT, and reads here never queue for the writers' lock. This one leaves
+    reads alone. IMMEDIATE: this connection already holds the writers' ``flock``
+    (``_queue_writers`` runs first, SAVEPOINT being no read), so taking SQLite's write lock
+    now costs no other writer anything, and a read inside the savepoint before its first
+    write cannot go stale."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement[:9].upper() == "SAVEPOINT":
+            dbapi_conn = conn.connection.dbapi_connection
+            if not dbapi_conn.in_transaction:
+                dbapi_conn.execute("BEGIN IMMEDIATE")
 
 
 def append_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:

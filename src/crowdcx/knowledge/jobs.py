@@ -245,12 +245,9 @@ def _run(uow: UnitOfWork, job: ImportJob, lease: _Lease) -> None:
             return False
         return True
 
-    def chunk_start() -> None:
-        lease.write(session, heartbeat_at=utcnow())  # still ours; opens the transaction
-
     summary = service.import_drafts(
         uow, ctx, rows[done:], utcnow(), publish=job.publish, summary=summary,
-        commit_every=service.IMPORT_CHUNK, checkpoint=checkpoint, chunk_start=chunk_start,
+        commit_every=service.IMPORT_CHUNK, checkpoint=checkpoint,
     )  # fmt: skip
     if lease.stopped:
         return

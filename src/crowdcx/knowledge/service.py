@@ -613,7 +613,6 @@ def import_drafts(
     commit_every: int = 0,
     summary: ImportSummary | None = None,
     checkpoint: Callable[[ImportSummary, int], bool] | None = None,
-    chunk_start: Callable[[], None] | None = None,
 ) -> ImportSummary:
     """Import validated rows, each in its own savepoint: a bad row is reported and skipped,
     never half-written, and never stops the others. ``publish`` (reviewers only) publishes
@@ -628,22 +627,16 @@ def import_drafts(
     rows after those it had done; ``checkpoint(summary, rows seen)`` runs just before each
     chunk's commit, in its transaction, so the job's progress commits with its articles
     (it raises to roll the chunk back, and returns False to stop after this commit).
-    ``chunk_start()`` runs before each chunk's first row: it must write (the job's
-    heartbeat). On SQLite, pysqlite begins no transaction before a SAVEPOINT, so the first
-    row's savepoint would open the transaction and its RELEASE commit it — each row on its
-    own, and progress no longer atomic with the rows; a write first opens the transaction."""
+    A chunk is one transaction on SQLite too, though its first write is a row's savepoint:
+    the engine begins the transaction before it (``kernel.db._begin_before_savepoints``)."""
     require_writer(ctx)
     if publish and not can_review(ctx):
         raise forbidden(_("Only a reviewer can import straight to published."), "not_reviewer")
     summary = summary or ImportSummary()
     existing = _existing_titles(uow.session, ctx)
     seen = 0
-    chunk_open = False
     for where, draft, problem in rows:
         seen += 1
-        if chunk_start is not None and not chunk_open:
-            chunk_start()
-            chunk_open = True
         if progress:
             progress()
         if problem is not None or draft is None:
@@ -673,7 +666,6 @@ def import_drafts(
         if commit_every > 0 and summary.imported % commit_every == 0:
             go_on = checkpoint(summary, seen) if checkpoint else True
             uow.commit()
-            chunk_open = False
             if not go_on:
                 break
             # The writers' lock (kernel.db) is not a queue: without a pause this loop takes
