@@ -98,3 +98,22 @@ def test_the_pages_in_russian(client: TestClient, world: World) -> None:
     ok = client.get(f"/b/{desk.slug}/admin/capacity?multiplier=１０&hours=3&goal=80,5")
     assert ok.status_code == 200, ok.text
     assert 'data-testid="peak"' in ok.text
+
+
+def test_a_deflected_ticket_is_one_case_solved_not_also_a_ticket(
+    client: TestClient, world: World
+) -> None:
+    """A customer who writes a ticket and then says a suggestion solved it has one case, solved
+    without a ticket: it counted once among the solved cases and again among the tickets, so
+    one deflected and one real ticket gave a self-service rate of 1/3 instead of 1/2."""
+    desk = Desk(client, world)
+    deflected = desk.ask()["id"]
+    r = desk.post(f"/tickets/{deflected}/deflect", desk.customer)
+    assert r.status_code == 200, r.text
+    desk.ask()
+    body = desk.get("/insights?days=7", desk.admin).json()
+    assert body["tickets"]["created"] == 2
+    assert body["tickets"]["deflected"] == 1
+    ss = body["self_service"]
+    assert (ss["solved"], ss["tickets"]) == (1, 1)
+    assert ss["self_service_rate"] == {"part": 1, "whole": 2, "rate": 0.5}

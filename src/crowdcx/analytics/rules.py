@@ -194,7 +194,7 @@ class SelfService:
     opened: int
     solved: int  # "this solved it"
     no_answer: int  # searches that found nothing good enough (out of scope)
-    tickets: int  # tickets created in the period
+    tickets: int  # tickets created in the period, less those deflected (already solved cases)
 
     @property
     def self_service_rate(self) -> Share:

@@ -59,7 +59,9 @@ def insights(session: Session, ctx: BrandContext, days: int, now: datetime) -> I
     events = search.deflection(session, ctx, since)
     self_service = rules.SelfService(
         events["shown"], events["opened"], events["solved"], events["no_answer"],
-        ticket_summary.created,
+        # A deflected ticket is already among the solved cases (its "solved" event): one
+        # case, not also a ticket.
+        ticket_summary.created - ticket_summary.deflected,
     )  # fmt: skip
     return Insights(
         since,
