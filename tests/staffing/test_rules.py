@@ -16,6 +16,7 @@ from crowdcx.staffing.rules import (
     PlanInput,
     Queue,
     erlang_c,
+    experts_needed,
     hour_of_week,
     peak,
     plan,
@@ -122,3 +123,15 @@ def test_the_plan_steps_real_hours_across_a_clock_change() -> None:
     assert gaps == {3600.0}
     assert [h.start.hour for h in hours] == [1, 2, 2]
     assert hour_of_week(hours[0].start, berlin) == (6, 1)
+
+
+def test_shrinkage_does_not_add_an_expert_by_float_rounding() -> None:
+    """7 slots at 30 % shrinkage is 10 experts (7 ÷ 0.7), not 11: 1 − 0.3 is 0.69999… in
+    floating point and 7 ÷ 0.69999… rounded up. Every shrinkage the form offers (whole
+    percents) must give the exact ceiling."""
+    assert experts_needed(7, 1, 0.3) == 10
+    assert experts_needed(1, 1, 0.8) == 5
+    assert experts_needed(0, 2, 0.5) == 0
+    for slots, per, pct in itertools.product(range(0, 60), range(1, 5), range(0, 91)):
+        exact = -(-slots * 100 // (per * (100 - pct)))
+        assert experts_needed(slots, per, pct / 100) == exact, (slots, per, pct)

@@ -172,9 +172,16 @@ def plan(profile: Mapping[HourOfWeek, float], spec: PlanInput, zone: ZoneInfo) -
         fare = required_slots(
             Queue(arrivals, spec.handle_s), spec.target_s, spec.goal, spec.max_occupancy
         )
-        experts = math.ceil(fare.slots / spec.concurrency / (1 - spec.shrinkage))
+        experts = experts_needed(fare.slots, spec.concurrency, spec.shrinkage)
         out.append(PlanHour(start, arrivals, fare.slots, experts, fare))
     return out
+
+
+def experts_needed(slots: int, concurrency: int, shrinkage: float) -> int:
+    """Experts online for ``slots``: ``concurrency`` tickets each, ``shrinkage`` of them away.
+    Rounded to nine places before the ceiling: 7 ÷ (1 − 0.3) is 10.000000000000002 in floating
+    point, and one expert more than needed was planned for every such hour."""
+    return math.ceil(round(slots / concurrency / (1 - shrinkage), 9))
 
 
 def peak(hours: Iterable[PlanHour]) -> PlanHour | None:
