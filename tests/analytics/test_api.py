@@ -117,3 +117,32 @@ def test_a_deflected_ticket_is_one_case_solved_not_also_a_ticket(
     ss = body["self_service"]
     assert (ss["solved"], ss["tickets"]) == (1, 1)
     assert ss["self_service_rate"] == {"part": 1, "whole": 2, "rate": 0.5}
+
+
+def test_a_plan_no_crowd_could_staff_is_a_clear_422(client: TestClient, world: World) -> None:
+    """Traffic no staffing up to 100,000 slots can carry (here a ticket held for ten years
+    makes the average handle time absurd) was a 500, on the API and on the page."""
+    from sqlalchemy import update
+
+    from crowdcx.tickets.models import TicketRow
+
+    desk = Desk(client, world)
+    _traffic(desk)
+    with world.db.transaction() as uow:
+        uow.session.execute(
+            update(TicketRow)
+            .where(TicketRow.claimed_at.is_not(None))
+            .values(claimed_at=datetime.now(UTC) - timedelta(days=3650))
+        )
+    start = (datetime.now(UTC) + timedelta(weeks=1)).replace(minute=0, second=0, microsecond=0)
+    query = f"start={quote(start.isoformat())}&hours=2&multiplier=100"
+    r = desk.get(f"/capacity-plan?{query}", desk.admin)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "plan_too_large"
+    sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "zh-Hans")
+    local = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    page = client.get(f"/b/{desk.slug}/admin/capacity?start={local}&hours=2&multiplier=100")
+    assert page.status_code == 422, page.text
+    assert "100000" in page.text.replace(",", "").replace("\u00a0", "").replace(" ", "")

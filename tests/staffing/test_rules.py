@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from crowdcx.staffing.rules import (
     PlanInput,
+    PlanTooLargeError,
     Queue,
     erlang_c,
     experts_needed,
@@ -135,3 +136,14 @@ def test_shrinkage_does_not_add_an_expert_by_float_rounding() -> None:
     for slots, per, pct in itertools.product(range(0, 60), range(1, 5), range(0, 91)):
         exact = -(-slots * 100 // (per * (100 - pct)))
         assert experts_needed(slots, per, pct / 100) == exact, (slots, per, pct)
+
+
+def test_traffic_no_staffing_can_meet_is_refused_at_once() -> None:
+    """Beyond MAX_SERVERS the search ran 100,000 steps per hour before giving up (a 500 after
+    seconds for a week-long event); it now refuses before searching."""
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(PlanTooLargeError):
+        required_slots(Queue(arrivals_per_hour=10**6, handle_s=3600), target_s=60, goal=0.8)
+    assert time.perf_counter() - started < 0.5

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, aliased
 from crowdcx.analytics import rules
 from crowdcx.community.models import PostRow
 from crowdcx.identity.models import User
+from crowdcx.kernel.errors import AppError
+from crowdcx.kernel.i18n import _
 from crowdcx.search import service as search
 from crowdcx.staffing import rules as staffing
 from crowdcx.tenancy.service import BrandContext
@@ -223,7 +225,17 @@ def capacity_plan(
         start=start, hours=hours, multiplier=multiplier, handle_s=handle, target_s=target_s,
         goal=goal, concurrency=concurrency, shrinkage=shrinkage,
     )  # fmt: skip
-    planned = staffing.plan(profile, spec, zone)
+    try:
+        planned = staffing.plan(profile, spec, zone)
+    except staffing.PlanTooLargeError:
+        raise AppError(
+            422, "plan_too_large",
+            _("No plan can carry this traffic: it needs more than %(max)s ticket slots in an "
+              "hour. Lower the traffic multiplier, or check why a ticket holds a slot for "
+              "%(hours)s hours on average.")
+            % {"max": staffing.MAX_SERVERS, "hours": f"{handle / 3600:.1f}"},
+            field="multiplier",
+        ) from None  # fmt: skip
     enrolled = session.scalar(ctx.scoped(ExpertProfileRow, select(func.count(ExpertProfileRow.id))))
     return CapacityPlan(
         spec, planned, staffing.peak(planned), weeks, len(arrivals), int(enrolled or 0), known

@@ -28,6 +28,10 @@ from zoneinfo import ZoneInfo
 MAX_SERVERS: Final = 100_000  # beyond any brand: stops a search that could not end
 
 
+class PlanTooLargeError(ValueError):
+    """No staffing up to :data:`MAX_SERVERS` slots can carry the traffic."""
+
+
 @dataclass(frozen=True, slots=True)
 class Queue:
     """One hour's workload: the offered traffic is ``arrivals_per_hour × handle_s / 3600``
@@ -95,6 +99,8 @@ def required_slots(
     a = queue.traffic
     if a <= 0:
         return Staffing(0, 1.0, 0.0, 0.0, 0.0)
+    if a / max_occupancy >= MAX_SERVERS:  # refused at once, not after 100,000 steps
+        raise PlanTooLargeError("no staffing up to MAX_SERVERS meets the goal")
     b = 1.0
     for n in range(1, MAX_SERVERS + 1):
         b = a * b / (n + a * b)
@@ -103,7 +109,7 @@ def required_slots(
         fare = _fare(n, a, n * b / (n - a * (1 - b)), queue.handle_s, target_s)
         if fare.service_level >= goal:
             return fare
-    raise ValueError("no staffing up to MAX_SERVERS meets the goal")
+    raise PlanTooLargeError("no staffing up to MAX_SERVERS meets the goal")
 
 
 # --------------------------------------------------------------------------------------------
