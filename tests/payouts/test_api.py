@@ -211,3 +211,22 @@ def test_two_admins_paying_at_once_never_pay_more_than_is_owed(
         ctx = tenancy.access_brand(s, "pay", None)
         [line] = ledger.statement(s, ctx)
     assert (line.balance.paid.minor, line.balance.owed.minor) == (60, 40)
+
+
+def test_a_reference_typed_full_width_is_the_same_payout(client: TestClient, world: World) -> None:
+    """A reference pasted from a Chinese bank statement in full-width characters, or with an
+    ideographic space, is the same transfer as its ASCII form: it was a new key, and the
+    expert was paid twice for one transfer."""
+    desk = Desk(client, world)
+    earned = _resolve(desk, 2)
+    account = pay.expert_earnings_account(str(desk.experts[0].id))
+    cur = desk.get("/payouts", desk.admin).json()["payees"][0]["currency"]
+    body = {"account": account, "amount_minor": 300, "currency": cur, "reference": "TX-0042"}
+    assert desk.post("/payouts", desk.admin, body).status_code == 201
+    wide = desk.post("/payouts", desk.admin, {**body, "reference": "\u3000ＴＸ－００４２"})
+    assert wide.status_code == 200, wide.text
+    assert wide.json()["replayed"] is True
+    assert wide.json()["reference"] == "TX-0042"
+    [line] = desk.get("/payouts", desk.admin).json()["payees"]
+    assert line["paid_minor"] == 300
+    assert line["owed_minor"] == earned - 300
