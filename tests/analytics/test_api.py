@@ -98,3 +98,51 @@ def test_the_pages_in_russian(client: TestClient, world: World) -> None:
     ok = client.get(f"/b/{desk.slug}/admin/capacity?multiplier=１０&hours=3&goal=80,5")
     assert ok.status_code == 200, ok.text
     assert 'data-testid="peak"' in ok.text
+
+
+def test_a_deflected_ticket_is_one_case_solved_not_also_a_ticket(
+    client: TestClient, world: World
+) -> None:
+    """A customer who writes a ticket and then says a suggestion solved it has one case, solved
+    without a ticket: it counted once among the solved cases and again among the tickets, so
+    one deflected and one real ticket gave a self-service rate of 1/3 instead of 1/2."""
+    desk = Desk(client, world)
+    deflected = desk.ask()["id"]
+    r = desk.post(f"/tickets/{deflected}/deflect", desk.customer)
+    assert r.status_code == 200, r.text
+    desk.ask()
+    body = desk.get("/insights?days=7", desk.admin).json()
+    assert body["tickets"]["created"] == 2
+    assert body["tickets"]["deflected"] == 1
+    ss = body["self_service"]
+    assert (ss["solved"], ss["tickets"]) == (1, 1)
+    assert ss["self_service_rate"] == {"part": 1, "whole": 2, "rate": 0.5}
+
+
+def test_a_plan_no_crowd_could_staff_is_a_clear_422(client: TestClient, world: World) -> None:
+    """Traffic no staffing up to 100,000 slots can carry (here a ticket held for ten years
+    makes the average handle time absurd) was a 500, on the API and on the page."""
+    from sqlalchemy import update
+
+    from crowdcx.tickets.models import TicketRow
+
+    desk = Desk(client, world)
+    _traffic(desk)
+    with world.db.transaction() as uow:
+        uow.session.execute(
+            update(TicketRow)
+            .where(TicketRow.claimed_at.is_not(None))
+            .values(claimed_at=datetime.now(UTC) - timedelta(days=3650))
+        )
+    start = (datetime.now(UTC) + timedelta(weeks=1)).replace(minute=0, second=0, microsecond=0)
+    query = f"start={quote(start.isoformat())}&hours=2&multiplier=100"
+    r = desk.get(f"/capacity-plan?{query}", desk.admin)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "plan_too_large"
+    sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "zh-Hans")
+    local = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    page = client.get(f"/b/{desk.slug}/admin/capacity?start={local}&hours=2&multiplier=100")
+    assert page.status_code == 422, page.text
+    assert "100000" in page.text.replace(",", "").replace("\u00a0", "").replace(" ", "")

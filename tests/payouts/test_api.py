@@ -211,3 +211,62 @@ def test_two_admins_paying_at_once_never_pay_more_than_is_owed(
         ctx = tenancy.access_brand(s, "pay", None)
         [line] = ledger.statement(s, ctx)
     assert (line.balance.paid.minor, line.balance.owed.minor) == (60, 40)
+
+
+def test_a_reference_typed_full_width_is_the_same_payout(client: TestClient, world: World) -> None:
+    """A reference pasted from a Chinese bank statement in full-width characters, or with an
+    ideographic space, is the same transfer as its ASCII form: it was a new key, and the
+    expert was paid twice for one transfer."""
+    desk = Desk(client, world)
+    earned = _resolve(desk, 2)
+    account = pay.expert_earnings_account(str(desk.experts[0].id))
+    cur = desk.get("/payouts", desk.admin).json()["payees"][0]["currency"]
+    body = {"account": account, "amount_minor": 300, "currency": cur, "reference": "TX-0042"}
+    assert desk.post("/payouts", desk.admin, body).status_code == 201
+    wide = desk.post("/payouts", desk.admin, {**body, "reference": "\u3000ＴＸ－００４２"})
+    assert wide.status_code == 200, wide.text
+    assert wide.json()["replayed"] is True
+    assert wide.json()["reference"] == "TX-0042"
+    [line] = desk.get("/payouts", desk.admin).json()["payees"]
+    assert line["paid_minor"] == 300
+    assert line["owed_minor"] == earned - 300
+
+
+def test_an_expert_paid_ahead_is_not_told_a_negative_amount_is_owed(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Paid in full, then one ticket's earning reversed (reopened and resolved by staff): the
+    expert's page said "still owed to you −2.50 USD" (ru: «вам ещё должны −2,50»). It says
+    they were paid ahead, and that their next earnings make up for it."""
+    desk = Desk(client, world)
+    earned = _resolve(desk, 2)
+    expert = desk.experts[0]
+    account = pay.expert_earnings_account(str(expert.id))
+    cur = desk.get("/payouts", desk.admin).json()["payees"][0]["currency"]
+    body = {"account": account, "amount_minor": earned, "currency": cur, "reference": "TX-1"}
+    assert desk.post("/payouts", desk.admin, body).status_code == 201
+    with db.transaction() as uow:
+        ctx = tenancy.access_brand(uow.session, desk.slug, None)
+        [row] = [p for p in ledger_rows(uow.session, ctx) if p.kind == "earning"][:1]
+        reversal = pay.decide_reversal(row.correlation_key, ledger_rows(uow.session, ctx), utcnow())
+        assert isinstance(reversal, pay.PostingSet)
+        ledger.post(uow.session, ctx.brand.id, reversal)
+    html = client.get(f"/b/{desk.slug}/earnings", headers=expert.auth).text
+    assert 'data-testid="earnings-owed"' not in html
+    assert 'data-testid="earnings-ahead"' in html
+    ahead = html.split('data-testid="earnings-ahead">')[1].split("</span>")[0]
+    assert "-" not in ahead, ahead
+
+
+def ledger_rows(session: object, ctx: object) -> list[pay.Posting]:
+    from sqlalchemy.orm import Session
+
+    from crowdcx.payouts.models import LedgerPosting
+
+    assert isinstance(session, Session)
+    rows = session.scalars(ctx.scoped(LedgerPosting))  # type: ignore[attr-defined]
+    return [
+        pay.Posting(r.account, Money(r.amount_minor, r.currency), r.kind, r.correlation_key,
+                    r.idempotency_key, r.at, r.memo)
+        for r in rows
+    ]  # fmt: skip

@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 
 from crowdcx.staffing.rules import (
     PlanInput,
+    PlanTooLargeError,
     Queue,
     erlang_c,
+    experts_needed,
     hour_of_week,
     peak,
     plan,
@@ -149,3 +151,26 @@ def test_a_quiet_hour_in_a_small_history_is_not_planned_as_empty() -> None:
     arrivals = [m + timedelta(hours=w % 2) for w, m in enumerate(mondays)]
     profile = weekly_profile(arrivals, SHANGHAI, weeks=4)
     assert profile == {(0, 20): 0.5, (0, 21): 0.5}
+
+
+def test_shrinkage_does_not_add_an_expert_by_float_rounding() -> None:
+    """7 slots at 30 % shrinkage is 10 experts (7 ÷ 0.7), not 11: 1 − 0.3 is 0.69999… in
+    floating point and 7 ÷ 0.69999… rounded up. Every shrinkage the form offers (whole
+    percents) must give the exact ceiling."""
+    assert experts_needed(7, 1, 0.3) == 10
+    assert experts_needed(1, 1, 0.8) == 5
+    assert experts_needed(0, 2, 0.5) == 0
+    for slots, per, pct in itertools.product(range(0, 60), range(1, 5), range(0, 91)):
+        exact = -(-slots * 100 // (per * (100 - pct)))
+        assert experts_needed(slots, per, pct / 100) == exact, (slots, per, pct)
+
+
+def test_traffic_no_staffing_can_meet_is_refused_at_once() -> None:
+    """Beyond MAX_SERVERS the search ran 100,000 steps per hour before giving up (a 500 after
+    seconds for a week-long event); it now refuses before searching."""
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(PlanTooLargeError):
+        required_slots(Queue(arrivals_per_hour=10**6, handle_s=3600), target_s=60, goal=0.8)
+    assert time.perf_counter() - started < 0.5

@@ -98,12 +98,15 @@ def capacity(
         except AppError as error:
             errors["start"] = error.detail
         if not errors:
-            plan = service.capacity_plan(
-                uow.session, ctx, at, start=begin, hours=int(values["hours"]),
-                multiplier=values["multiplier"], goal=values["goal"] / 100,
-                target_s=values["target_min"] * 60, concurrency=int(values["concurrency"]),
-                shrinkage=values["shrinkage"] / 100,
-            )  # fmt: skip
+            try:
+                plan = service.capacity_plan(
+                    uow.session, ctx, at, start=begin, hours=int(values["hours"]),
+                    multiplier=values["multiplier"], goal=values["goal"] / 100,
+                    target_s=values["target_min"] * 60, concurrency=int(values["concurrency"]),
+                    shrinkage=values["shrinkage"] / 100,
+                )  # fmt: skip
+            except AppError as error:
+                errors[error.field or "multiplier"] = error.detail
     return page(
         request,
         "analytics/capacity.html",

@@ -22,17 +22,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from crowdcx.tickets.rules import (
+    OpenTime,
     Role,
     SlaPolicy,
-    SlaState,
     State,
     Ticket,
     case_start,
     first_response_met_at,
-    sla_status,
+    resolution_clock,
 )
 
 
@@ -96,7 +96,24 @@ class TicketSummary:
 _DONE = (State.RESOLVED, State.CLOSED)
 
 
-def summarize_tickets(tickets: Iterable[Ticket], sla: SlaPolicy, now: datetime) -> TicketSummary:
+def _judged(
+    started: datetime, target_s: int, met_at: datetime | None, now: datetime, clock: OpenTime
+) -> bool | None:
+    """Met (True), missed (False), or not judged yet (None: still running within its target),
+    as ``tickets.rules.sla_status`` judges a clock."""
+    if met_at is not None:
+        return clock.between(started, met_at) <= target_s
+    return False if clock.between(started, now) >= target_s else None
+
+
+def summarize_tickets(
+    tickets: Iterable[Ticket], sla: SlaPolicy, now: datetime, since: datetime | None = None
+) -> TicketSummary:
+    """``since``: the period's start (a case may have begun before it); the business hours'
+    open time is laid out once from there, not again for every ticket."""
+    clock = OpenTime(
+        sla.business_hours, (since or now - timedelta(days=366)) - timedelta(days=30), now
+    )
     created = open_ = resolved = by_experts = by_staff = escalated = deflected = 0
     responses: list[float] = []
     resolutions: list[float] = []
@@ -125,13 +142,15 @@ def summarize_tickets(tickets: Iterable[Ticket], sla: SlaPolicy, now: datetime) 
         answered = first_response_met_at(t)  # the crowd's, staff's or the community's
         if answered is not None:
             responses.append((answered - started).total_seconds())
-        report = sla_status(t, sla, now)
-        if report.first_response in (SlaState.MET, SlaState.BREACHED):
+        first = _judged(started, sla.first_response_s, answered, now, clock)
+        if first is not None:
             fr_judged += 1
-            fr_met += report.first_response is SlaState.MET
-        if report.resolution in (SlaState.MET, SlaState.BREACHED):
+            fr_met += first
+        clock_from, met_at = resolution_clock(t)
+        resolution = _judged(clock_from, sla.resolution_s, met_at, now, clock)
+        if resolution is not None:
             res_judged += 1
-            res_met += report.resolution is SlaState.MET
+            res_met += resolution
     return TicketSummary(
         created, open_, resolved, by_experts, by_staff, escalated, deflected,
         spread(responses), spread(resolutions),
@@ -175,7 +194,7 @@ class SelfService:
     opened: int
     solved: int  # "this solved it"
     no_answer: int  # searches that found nothing good enough (out of scope)
-    tickets: int  # tickets created in the period
+    tickets: int  # tickets created in the period, less those deflected (already solved cases)
 
     @property
     def self_service_rate(self) -> Share:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
 from crowdcx.kernel.money import Money
+from crowdcx.payouts import rules as pay
 from crowdcx.payouts import service
 from crowdcx.tenancy.service import access_brand
 from crowdcx.web.deps import CurrentUser, Uow, now
@@ -102,7 +103,7 @@ def record_payout(slug: str, body: PayoutIn, uow: Uow, user: CurrentUser) -> Res
         account=body.account,
         amount_minor=body.amount_minor,
         currency=currency,
-        reference=body.reference.strip(),
+        reference=pay.clean_reference(body.reference),
         owed_after_minor=done.owed_after.minor,
         replayed=done.replayed,
     )

@@ -422,6 +422,12 @@ def parse_amount(text: str, currency: str) -> Money | None:
     return Money.from_decimal(Decimal(f"{whole}.{fraction or 0}"), currency)
 
 
+def clean_reference(reference: str) -> str:
+    """A payout's reference as it is keyed: NFKC (full-width "ＴＸ－００４２" pasted from a
+    bank statement is "TX-0042") and trimmed, so one transfer is one payout however typed."""
+    return unicodedata.normalize("NFKC", reference).strip()
+
+
 def payout_key(account: str, reference: str) -> str:
     """One payout per payee and reference: the same transfer recorded twice is one payout."""
     return f"payout:{account}:{reference}"
@@ -433,7 +439,7 @@ def decide_payout(
     """Record that the brand paid ``amount`` of what it owes ``balance``'s payee: never more
     than is owed, never nothing, in the currency it is owed in, under a reference (the bank
     transfer's, say) that makes recording it twice harmless."""
-    ref = reference.strip()
+    ref = clean_reference(reference)
     if not ref or len(ref) > REFERENCE_MAX or any(not ch.isprintable() for ch in ref):
         return Violation(
             "payout_reference", "a payout needs a reference of 1–60 printable characters",

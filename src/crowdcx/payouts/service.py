@@ -143,7 +143,7 @@ def record_payout(
     if payee is None:
         raise invalid("account", _("There is no payee “%(account)s”.") % {"account": account})
     _lock_payouts(session, ctx)
-    ref = reference.strip()
+    ref = pay.clean_reference(reference)
     key = pay.payout_key(account, ref)
     earlier = list(
         session.scalars(ctx.scoped(LedgerPosting).where(LedgerPosting.idempotency_key == key))

@@ -29,6 +29,10 @@ from zoneinfo import ZoneInfo
 MAX_SERVERS: Final = 100_000  # beyond any brand: stops a search that could not end
 
 
+class PlanTooLargeError(ValueError):
+    """No staffing up to :data:`MAX_SERVERS` slots can carry the traffic."""
+
+
 @dataclass(frozen=True, slots=True)
 class Queue:
     """One hour's workload: the offered traffic is ``arrivals_per_hour × handle_s / 3600``
@@ -96,6 +100,8 @@ def required_slots(
     a = queue.traffic
     if a <= 0:
         return Staffing(0, 1.0, 0.0, 0.0, 0.0)
+    if a / max_occupancy >= MAX_SERVERS:  # refused at once, not after 100,000 steps
+        raise PlanTooLargeError("no staffing up to MAX_SERVERS meets the goal")
     b = 1.0
     for n in range(1, MAX_SERVERS + 1):
         b = a * b / (n + a * b)
@@ -104,7 +110,7 @@ def required_slots(
         fare = _fare(n, a, n * b / (n - a * (1 - b)), queue.handle_s, target_s)
         if fare.service_level >= goal:
             return fare
-    raise ValueError("no staffing up to MAX_SERVERS meets the goal")
+    raise PlanTooLargeError("no staffing up to MAX_SERVERS meets the goal")
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,9 +193,16 @@ def plan(profile: Mapping[HourOfWeek, float], spec: PlanInput, zone: ZoneInfo) -
         fare = required_slots(
             Queue(arrivals, spec.handle_s), spec.target_s, spec.goal, spec.max_occupancy
         )
-        experts = math.ceil(fare.slots / spec.concurrency / (1 - spec.shrinkage))
+        experts = experts_needed(fare.slots, spec.concurrency, spec.shrinkage)
         out.append(PlanHour(start, arrivals, fare.slots, experts, fare))
     return out
+
+
+def experts_needed(slots: int, concurrency: int, shrinkage: float) -> int:
+    """Experts online for ``slots``: ``concurrency`` tickets each, ``shrinkage`` of them away.
+    Rounded to nine places before the ceiling: 7 ÷ (1 − 0.3) is 10.000000000000002 in floating
+    point, and one expert more than needed was planned for every such hour."""
+    return math.ceil(round(slots / concurrency / (1 - shrinkage), 9))
 
 
 def peak(hours: Iterable[PlanHour]) -> PlanHour | None:
