@@ -6,7 +6,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from crowdcx.kernel.db import Database
+from crowdcx.tickets.models import TicketRow
+from tests.community.test_api import Forum
 from tests.conftest import World
 from tests.tickets.test_api import Desk
 from tests.tickets.test_pages import sign_in
@@ -146,3 +150,34 @@ def test_a_plan_no_crowd_could_staff_is_a_clear_422(client: TestClient, world: W
     page = client.get(f"/b/{desk.slug}/admin/capacity?start={local}&hours=2&multiplier=100")
     assert page.status_code == 422, page.text
     assert "100000" in page.text.replace(",", "").replace("\u00a0", "").replace(" ", "")
+
+
+def test_the_plan_times_a_slot_by_expert_resolutions_alone(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A ticket handed to staff holds the expert's slot only until the hand-off: its claim →
+    staff resolution (10 h here) is not an expert's handle time (the expert's is 30 min)."""
+    desk = Desk(client, world)
+    _traffic(desk)
+    with db.transaction() as uow:
+        for row in uow.session.scalars(select(TicketRow).where(TicketRow.resolved_at.is_not(None))):
+            assert row.resolved_at is not None
+            span = timedelta(minutes=30) if not row.escalated else timedelta(hours=10)
+            row.claimed_at = row.resolved_at - span
+    plan = desk.get("/capacity-plan?hours=1", desk.admin).json()
+    assert plan["inputs"]["handle_from_history"] is True
+    assert plan["inputs"]["handle_s"] == 1800.0
+
+
+def test_the_askers_own_follow_up_is_not_an_answer(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask()
+    f.answer(qid, f.asker, "Добавлю: телефон Samsung, Android 14.")
+    community = f.get("/insights?days=1", f.admin).json()["community"]
+    assert community["asked"] == 1
+    assert community["answered"]["part"] == 0
+    f.answer(qid, f.helpers[0], "Проверьте точку доступа.")
+    community = f.get("/insights?days=1", f.admin).json()["community"]
+    assert community["answered"]["part"] == 1

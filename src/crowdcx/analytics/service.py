@@ -103,7 +103,11 @@ def _questions(session: Session, ctx: BrandContext, since: datetime) -> Any:
     answer = aliased(PostRow)
     first_answer = (
         select(func.min(answer.created_at))
-        .where(answer.question_id == PostRow.id, answer.hidden.is_(False))
+        .where(
+            answer.question_id == PostRow.id,
+            answer.hidden.is_(False),
+            answer.author_id != PostRow.author_id,  # the asker's own follow-up is no answer
+        )
         .correlate(PostRow)
         .scalar_subquery()
     )
@@ -179,11 +183,17 @@ def plan_defaults(session: Session, ctx: BrandContext, now: datetime) -> dict[st
 
 def _handle_time(session: Session, ctx: BrandContext, now: datetime) -> tuple[float, bool]:
     since = now - timedelta(weeks=HISTORY_WEEKS)
+    # What an expert's slot is held for: claim → resolution of tickets the expert resolved in
+    # one go. A ticket handed to staff frees the expert at the hand-off (its time runs on with
+    # staff), and a reopened one sat resolved for days between its stretches of work.
     rows = session.execute(
         ctx.scoped(TicketRow, select(TicketRow.claimed_at, TicketRow.resolved_at)).where(
             TicketRow.resolved_at >= since,
             TicketRow.claimed_at.is_not(None),
             TicketRow.resolved_at.is_not(None),
+            TicketRow.resolved_by_role == "expert",
+            TicketRow.escalated.is_(False),
+            TicketRow.reopened_at.is_(None),
         )
     ).all()
     spans = [(r - c).total_seconds() for c, r in rows if r > c]
