@@ -31,6 +31,9 @@ from crowdcx.knowledge import pages as knowledge_pages
 from crowdcx.knowledge.jobs import ImportWorker
 from crowdcx.payouts import api as payouts_api
 from crowdcx.payouts import pages as payouts_pages
+from crowdcx.quality import api as quality_api
+from crowdcx.quality import pages as quality_pages
+from crowdcx.quality import service as quality_service
 from crowdcx.tenancy import api as tenancy_api
 from crowdcx.tenancy import pages as tenancy_pages
 from crowdcx.tenancy.events import MemberAdded
@@ -89,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # The sample of expert resolutions staff review is drawn by a hash keyed with the secret.
+    quality_service.set_sampling_key(settings.secret_key)
     app.state.db = db
     app.state.broadcaster = broadcaster
     app.state.counters = counters
@@ -153,6 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payouts_pages.router,
         analytics_api.router,
         analytics_pages.router,
+        quality_api.router,
+        quality_pages.router,
     ):
         app.include_router(router)
     return app

@@ -125,6 +125,15 @@ def text(row: NotificationRow) -> str:
         return _("%(brand)s paid you %(amount)s (reference: %(reference)s).") % {
             "brand": p.get("brand", ""), "amount": p.get("amount", ""),
             "reference": str(p.get("reference", ""))[:60]}  # fmt: skip
+    if row.kind == "quality_review":
+        if p.get("passed"):
+            return _(
+                "Staff reviewed your work on ticket #%(ticket)s: %(score)s of 100, passed."
+            ) % {"ticket": p.get("ticket", ""), "score": p.get("score", "")}
+        return _(
+            "Staff reviewed your work on ticket #%(ticket)s: %(score)s of 100, below the pass "
+            "mark. Read their feedback."
+        ) % {"ticket": p.get("ticket", ""), "score": p.get("score", "")}
     if row.kind == "invited":
         return _("%(brand)s invites you to apply as a paid expert.") % {
             "brand": p.get("brand", "")}  # fmt: skip

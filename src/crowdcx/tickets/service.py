@@ -756,6 +756,11 @@ def _on_event(
         broadcaster_event = (f"user:{event.expert_id}", "offer", payload)
     elif isinstance(event, lifecycle.TicketResolved):
         expert_id = event.expert_id
+        if expert_id is not None:
+            from crowdcx.quality import service as quality  # quality builds on tickets
+
+            # Sampled for review by staff in the resolution's own transaction.
+            quality.on_expert_resolution(session, ctx, row, int(expert_id), now)
         if event.earning_due and expert_id is not None:
             existing = [p.idempotency_key for p in _postings(session, ctx, str(row.id))]
             decision = pay.decide_earning(
@@ -850,6 +855,14 @@ def _on_event(
             if stats is not None:
                 stats.csat_points += event.csat - 1
                 stats.csat_count += 1
+            from crowdcx.quality import service as quality
+
+            quality.on_low_rating(session, ctx, row, int(event.expert_id), event.csat, now)
+    elif isinstance(event, lifecycle.TicketReopened):
+        if event.previously_resolved_by is not None and row.resolved_by_role == "expert":
+            from crowdcx.quality import service as quality
+
+            quality.on_reopened(session, ctx, row, int(event.previously_resolved_by), now)
     elif isinstance(event, lifecycle.TicketDeflected):
         from crowdcx.search import service as search
 

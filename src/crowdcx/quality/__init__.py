@@ -1,0 +1,1 @@
+"""Quality control of the expert crowd: sampled reviews of resolutions against a scorecard."""

@@ -1,0 +1,88 @@
+"""Quality pages: staff's queue, the review page with the conversation and the scorecard
+(typed values kept on an error), and the expert's own record."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import World
+from tests.quality.test_api import resolve, reviews
+from tests.tickets.test_api import PHONE, Desk
+from tests.tickets.test_pages import sign_in
+
+
+def test_staff_review_by_form_and_the_expert_reads_the_feedback(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world)
+    expert = desk.experts[0]
+    tid = resolve(desk)
+    message = desk.post(f"/tickets/{tid}/messages", desk.customer, {"body": "还是连不上"})
+    assert message.status_code == 201, message.text
+    [item] = reviews(desk)
+    rid = item["id"]
+
+    token = sign_in(client, desk.agent)
+    queue = client.get(f"/b/{desk.slug}/quality")
+    assert queue.status_code == 200
+    assert f'data-review="{rid}"' in queue.text
+    assert 'data-reason="newcomer"' in queue.text
+    assert f"/b/{desk.slug}/tickets/{tid}" in queue.text
+
+    page = client.get(f"/b/{desk.slug}/quality/reviews/{rid}")
+    assert page.status_code == 200
+    assert "还是连不上" in page.text  # the conversation
+    assert PHONE in page.text  # staff see the customer's data unmasked, as on the ticket page
+    assert page.text.count('type="radio"') == 20
+
+    # One criterion left out, a comment typed: the page keeps what was typed and says which.
+    form = {"csrf_token": token, "score_solved": "2", "score_accuracy": "3", "score_tone": "4",
+            "comment": "没有确认蓝牙版本"}  # fmt: skip
+    refused = client.post(f"/b/{desk.slug}/quality/reviews/{rid}", data=form)
+    assert refused.status_code == 422
+    assert "没有确认蓝牙版本" in refused.text
+    assert re.search(r'name="score_solved" value="2" required checked', refused.text)
+    assert re.search(r'name="score_tone" value="4" required checked', refused.text)
+    assert 'id="e-policy"' in refused.text
+    assert 'id="e-solved"' not in refused.text
+    # A value no radio offers (a crafted form): refused the same way, never a 500.
+    crafted = client.post(f"/b/{desk.slug}/quality/reviews/{rid}",
+                          data={**form, "score_policy": "９"})  # fmt: skip
+    assert crafted.status_code == 422
+    assert 'id="e-policy"' in crafted.text
+
+    done = client.post(
+        f"/b/{desk.slug}/quality/reviews/{rid}",
+        data={**form, "score_policy": "２"},  # full-width digits are digits
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    decided = client.get(f"/b/{desk.slug}/quality?state=done")
+    assert f'data-review="{rid}"' in decided.text
+    again = client.post(f"/b/{desk.slug}/quality/reviews/{rid}", data={**form, "score_policy": "5"})
+    assert again.status_code == 409
+    # 40·25 + 25·50 + 15·75 + 20·25 = 3875 → 38.75 → 39, below the pass mark
+    assert 'data-testid="review-score">39<' in again.text
+
+    sign_in(client, expert)
+    mine = client.get(f"/b/{desk.slug}/quality/mine")
+    assert mine.status_code == 200
+    assert "没有确认蓝牙版本" in mine.text
+    assert 'data-testid="quality-reviews">1<' in mine.text
+    assert client.get(f"/b/{desk.slug}/quality").status_code == 403
+    assert client.get(f"/b/{desk.slug}/quality/reviews/{rid}").status_code == 403
+
+    sign_in(client, desk.customer)
+    assert client.get(f"/b/{desk.slug}/quality/mine").status_code == 403
+
+
+def test_the_pages_speak_every_language(client: TestClient, world: World) -> None:
+    desk = Desk(client, world)
+    resolve(desk)
+    [item] = reviews(desk)
+    sign_in(client, desk.agent)
+    for lang, word in (("ru", "Оценочный лист"), ("zh-Hans", "评分表"), ("zh-Hant", "評分表")):
+        html = client.get(f"/b/{desk.slug}/quality/reviews/{item['id']}?lang={lang}").text
+        assert word in html, lang
