@@ -77,6 +77,12 @@ def test_staff_review_by_form_and_the_expert_reads_the_feedback(
     sign_in(client, desk.customer)
     assert client.get(f"/b/{desk.slug}/quality/mine").status_code == 403
 
+    # The brand's insights count the period's decided reviews.
+    sign_in(client, desk.admin)
+    insights = client.get(f"/b/{desk.slug}/admin/insights").text
+    assert 'data-testid="qa-decided">1<' in insights
+    assert 'data-testid="qa-average">39.0<' in insights
+
 
 def test_the_pages_speak_every_language(client: TestClient, world: World) -> None:
     desk = Desk(client, world)

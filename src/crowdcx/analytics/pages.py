@@ -13,6 +13,7 @@ from crowdcx.analytics import service
 from crowdcx.analytics.api import parse_start
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import N_, _
+from crowdcx.quality import service as quality
 from crowdcx.tenancy.service import access_brand
 from crowdcx.web.deps import CurrentUser, Uow, now
 from crowdcx.web.templating import NavItem, page, register_nav
@@ -28,10 +29,11 @@ def insights(
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     period = int(days) if days in {str(p) for p in service.PERIODS} else 30
     found = service.insights(uow.session, ctx, period, now())
+    qa = quality.period_quality(uow.session, ctx, found.since)
     return page(
         request,
         "analytics/insights.html",
-        {"ctx": ctx, "i": found, "periods": service.PERIODS},
+        {"ctx": ctx, "i": found, "qa": qa, "periods": service.PERIODS},
     )
 
 
