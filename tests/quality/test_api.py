@@ -221,3 +221,21 @@ def test_two_deciders_at_once_one_wins(client: TestClient, world: World) -> None
     assert statuses == [200, 409, 409, 409]
     told = desk.get("/notifications", desk.experts[0]).json()["items"]
     assert sum(1 for n in told if n["kind"] == "quality_review") == 1
+
+
+def test_staff_who_are_also_experts_cannot_review_their_own_work(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world, experts=0)
+    both = world.member(desk.slug, ["expert", "agent"], "两者")
+    body = {"skills": {"general": 5}, "languages": ["zh-Hans"], "tier": 0, "certifications": []}
+    assert desk.put(f"/experts/{both.id}", body, desk.admin).status_code == 200
+    tid = resolve(desk, both)
+    [item] = reviews(desk)
+    assert (item["ticket_id"], item["expert_id"]) == (tid, both.id)
+    r = desk.post(f"/quality/reviews/{item['id']}", both, {"scores": GOOD})
+    assert r.status_code == 403
+    assert r.json()["code"] == "own_work"
+    assert (
+        desk.post(f"/quality/reviews/{item['id']}", desk.agent, {"scores": GOOD}).status_code == 200
+    )
