@@ -58,6 +58,7 @@ class TicketRow(BrandOwned, Base):
         Index("ix_tickets_status_offer_expires", "status", "offer_expires_at"),
         Index("ix_tickets_sweep_at", "sweep_at"),
         Index("ix_tickets_question", "question_id"),
+        Index("ix_tickets_brand_created", "brand_id", "created_at"),  # a period's tickets
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
