@@ -114,7 +114,9 @@ def test_expert_own_limit_caps_capacity() -> None:
 def test_score_explains_itself_term_by_term() -> None:
     c = explain_score(expert("a", load=1), "general", MAX)
     names = [t.name for t in c.terms]
-    assert names == ["proficiency", "resolution_rate", "csat", "response_time", "spare_capacity"]
+    assert names == [
+        "proficiency", "resolution_rate", "csat", "response_time", "quality", "spare_capacity",
+    ]  # fmt: skip
     assert c.score == pytest.approx(sum(t.contribution for t in c.terms))
     assert all(0.0 <= t.value <= 1.0 for t in c.terms)
     assert len(c.explain()) == len(c.terms) + 1

@@ -29,7 +29,7 @@ from crowdcx.notifications import service as notes
 from crowdcx.quality import rules
 from crowdcx.quality.models import QualityReviewRow
 from crowdcx.tenancy.service import BrandContext
-from crowdcx.tickets.models import TicketRow
+from crowdcx.tickets.models import ExpertProfileRow, TicketRow
 from crowdcx.tickets.rules import Violation
 
 STATES = ("pending", "done")
@@ -353,6 +353,16 @@ def decide(
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise _decided()
+    # The routing score reads it (routing.rules: the quality term), added by the database.
+    session.execute(
+        update(ExpertProfileRow)
+        .where(ExpertProfileRow.brand_id == ctx.brand.id, ExpertProfileRow.user_id == row.expert_id)
+        .values(
+            quality_points=ExpertProfileRow.quality_points + score,
+            quality_count=ExpertProfileRow.quality_count + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
     notes.notify(
         session,
         ctx.brand.id,

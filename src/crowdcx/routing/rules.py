@@ -11,8 +11,9 @@ Functional core, in three separate steps:
   contribution.
 
 The score is proficiency + a Bayesian (Beta prior) estimate of the resolution rate + a
-Bayesian estimate of CSAT + spare capacity + recent response time. The priors give a
-newcomer a score near an ordinary expert's, so newcomers still get work.
+Bayesian estimate of CSAT + spare capacity + recent response time + a Bayesian estimate of
+the staff's quality reviews of the expert's work. The priors give a newcomer a score near an
+ordinary expert's, so newcomers still get work.
 
 **Declining or letting an offer expire never lowers an expert's score or future offers.**
 This holds by construction: :class:`ExpertStats` — the only history the score reads — has no
@@ -82,6 +83,8 @@ class ExpertStats:
     csat_points: int = 0  # Σ (csat − 1), each 0..4
     csat_count: int = 0
     response_ewma_s: float | None = None  # claim → first public reply, smoothed
+    quality_points: int = 0  # Σ score of staff's decided quality reviews, each 0..100
+    quality_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +107,12 @@ class RoutingWeights:
     csat: float = 0.20
     load: float = 0.15
     response: float = 0.05
+    quality: float = 0.10  # staff's reviews of the expert's work (quality/)
     resolution_prior: tuple[float, float] = (4.0, 1.0)  # Beta(α, β): mean 0.8 for newcomers
     csat_prior: tuple[float, float] = (3.0, 1.0)  # on (csat − 1) / 4: mean 0.75 ≈ CSAT 4
     response_target_s: float = 300.0  # a reply this fast scores 0.5 on that term
     response_ewma_alpha: float = 0.3
+    quality_prior: tuple[float, float] = (3.0, 1.0)  # on score / 100: mean 0.75, as quality/
 
 
 DEFAULT_WEIGHTS: Final = RoutingWeights()
@@ -291,6 +296,8 @@ def _static_terms(expert: ExpertProfile, skill: str, w: RoutingWeights) -> tuple
     else:
         resp_v = w.response_target_s / (w.response_target_s + max(0.0, st.response_ewma_s))
         resp_in = f"replies in ~{st.response_ewma_s:.0f}s"
+    qual_s = st.quality_points / 100.0
+    qual_v = _beta_mean(qual_s, st.quality_count - qual_s, w.quality_prior)
     return (
         ScoreTerm(
             "proficiency", f"{skill} {prof}/5", prof_v, w.proficiency, prof_v * w.proficiency
@@ -310,13 +317,20 @@ def _static_terms(expert: ExpertProfile, skill: str, w: RoutingWeights) -> tuple
             csat_v * w.csat,
         ),
         ScoreTerm("response_time", resp_in, resp_v, w.response, resp_v * w.response),
+        ScoreTerm(
+            "quality",
+            f"{st.quality_count} reviews, prior Beta{w.quality_prior}",
+            qual_v,
+            w.quality,
+            qual_v * w.quality,
+        ),
     )
 
 
 def static_score(expert: ExpertProfile, skill: str, w: RoutingWeights = DEFAULT_WEIGHTS) -> float:
     """The part of the score that does not depend on current load."""
     t = _static_terms(expert, skill, w)
-    return t[0].contribution + t[1].contribution + t[2].contribution + t[3].contribution
+    return sum(term.contribution for term in t)
 
 
 def _load_value(load: int, cap: int) -> float:

@@ -45,6 +45,9 @@ class ExpertProfileRow(BrandOwned, Base):
     csat_points: Mapped[int] = mapped_column(default=0)
     csat_count: Mapped[int] = mapped_column(default=0)
     response_ewma_s: Mapped[float | None] = mapped_column(default=None)
+    # Decided quality reviews of their work (quality/): Σ score (0–100 each) and how many.
+    quality_points: Mapped[int] = mapped_column(default=0, server_default="0")
+    quality_count: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -454,6 +454,8 @@ def _profile(row: ExpertProfileRow) -> routing.ExpertProfile:
             csat_points=row.csat_points,
             csat_count=row.csat_count,
             response_ewma_s=row.response_ewma_s,
+            quality_points=row.quality_points,
+            quality_count=row.quality_count,
         ),
     )
 
