@@ -6,7 +6,7 @@ tickets — anonymised in place, with the money untouched and the community's an
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -281,3 +281,46 @@ def test_deleting_my_account_from_the_account_page(client: TestClient, world: Wo
     assert client.get("/account", follow_redirects=False).status_code in (303, 401)
     login = {"email": desk.customer.email, "password": PASSWORD}
     assert client.post("/api/v1/auth/token", json=login).status_code == 401
+
+
+def test_an_erased_answerer_is_named_deleted_user_in_other_peoples_notices(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world, experts=0)
+    _community(desk)
+    helper = world.member(desk.slug, ["helper"], "Helpful Hannah")
+    qid = _question(desk, desk.customer, "Headphones keep disconnecting", "Any idea why?")
+    r = desk.post(f"/questions/{qid}/answers", helper, {"body": "Reset the pairing list first."})
+    assert r.status_code == 201, r.text
+    before = desk.get("/notifications", desk.customer).json()
+    assert "Helpful Hannah" in str(before)
+    r = client.post("/api/v1/me/erase", json={"password": PASSWORD}, headers=helper.auth)
+    assert r.status_code == 200, r.text
+    after = client.get(
+        f"/api/v1/brands/{desk.slug}/notifications",
+        params={"lang": "ru"},
+        headers=desk.customer.auth,
+    )
+    assert "Hannah" not in after.text
+    assert "Удалённый пользователь" in after.text, after.text
+    answers = desk.get(f"/questions/{qid}", desk.customer).json()["answer_list"]
+    assert ["Reset the pairing list first." in a["body_html"] for a in answers] == [True]
+
+
+def test_the_erasure_rules() -> None:
+    from crowdcx.privacy import rules
+
+    assert rules.erased_email(42) == "deleted-42@erased.invalid"
+    assert rules.is_erased(rules.erased_email(42))
+    values = rules.scrub_values({"phone": PHONE, "name": ""}, "Ivan Petrov", "ivan@example.org")
+    assert values == {"phone": PHONE, "email": "ivan@example.org", "name": "Ivan Petrov"}
+    both = rules.scrub_values({"name": "Иван"}, "Ivan Petrov", "i@example.org")
+    assert both["name"] == "Иван"
+    assert both["account_name"] == "Ivan Petrov"
+    assert rules.scrub_values({}, "Al", "a@example.org") == {"email": "a@example.org"}
+    assert rules.scrub_values({}, rules.DELETED_NAME, rules.erased_email(1)) == {}
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    assert rules.export_wait(None, at) == 0
+    assert rules.export_wait(at, at + timedelta(seconds=59.5)) == 1
+    assert rules.export_wait(at, at + timedelta(seconds=60)) == 0
+    assert rules.export_wait(at, at - timedelta(seconds=5)) == 0  # a clock set back
