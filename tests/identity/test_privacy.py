@@ -93,7 +93,7 @@ def test_my_data_holds_my_own_and_nothing_of_anybody_else(client: TestClient, wo
     assert "MY-OWN-MESSAGE here" in bodies
     assert "Your refund is on its way" in bodies
     assert [p["title"] for p in brand["community_posts"]] == ["MY-QUESTION title"]
-    for foreign in ("STAFF-INTERNAL-NOTE", "OTHER-", "Другой", "912", "other@example.com",
+    for foreign in ("STAFF-INTERNAL-NOTE", "OTHER-", "Другой", "345 67 89", "other@example.com",
                     "专家0", "王客服", expert.email, desk.agent.email):  # fmt: skip
         assert foreign not in text, foreign
 
@@ -167,7 +167,7 @@ def test_deleting_my_account_erases_me_everywhere_and_keeps_the_money(
     seen = desk.get(f"/tickets/{tid}", desk.agent).json()
     messages = desk.get(f"/tickets/{tid}/messages", desk.agent).json()
     everything = str(seen) + str(messages)
-    for secret in ("Ivan", "Petrov", "1234", "5678", "ivan@example.org"):
+    for secret in ("Ivan", "Petrov", "138.1234", "12345678", "ivan@example.org"):
         assert secret not in everything, (secret, everything)
     assert not any(seen["customer_fields"].values())
     for q in ("Petrov", "Ivan Petrov", PHONE, "138.1234.5678"):
@@ -324,3 +324,12 @@ def test_the_erasure_rules() -> None:
     assert rules.export_wait(at, at + timedelta(seconds=59.5)) == 1
     assert rules.export_wait(at, at + timedelta(seconds=60)) == 0
     assert rules.export_wait(at, at - timedelta(seconds=5)) == 0  # a clock set back
+
+
+def test_nobody_takes_the_deleted_accounts_name(client: TestClient, world: World) -> None:
+    """A person named "Deleted user" would pass for an erased account on every page."""
+    person = world.person()
+    for name in ("Deleted user", "  deleted USER "):
+        r = client.patch("/api/v1/me", json={"display_name": name}, headers=person.auth)
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "name_reserved"
