@@ -31,6 +31,8 @@ from crowdcx.knowledge import pages as knowledge_pages
 from crowdcx.knowledge.jobs import ImportWorker
 from crowdcx.payouts import api as payouts_api
 from crowdcx.payouts import pages as payouts_pages
+from crowdcx.privacy import api as privacy_api
+from crowdcx.privacy import pages as privacy_pages
 from crowdcx.quality import api as quality_api
 from crowdcx.quality import pages as quality_pages
 from crowdcx.quality import service as quality_service
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broadcaster = broadcaster
     app.state.counters = counters
     app.state.import_worker = importer
+    app.state.export_throttle = privacy_api.ExportThrottle()
     renderer = Renderer(make_environment())
     app.state.render = renderer
 
@@ -160,6 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         analytics_pages.router,
         quality_api.router,
         quality_pages.router,
+        privacy_api.router,
+        privacy_pages.router,
     ):
         app.include_router(router)
     return app

@@ -153,11 +153,15 @@ def logout(request: Request, viewer: ViewerDep, uow: Uow) -> Response:
     return response
 
 
-def _account(request: Request, uow: UnitOfWork, user: User, **extra: object) -> Response:
+def account_page(request: Request, uow: UnitOfWork, user: User, **extra: object) -> Response:
+    """The account page (privacy.pages shows it again with its refusals)."""
     status = int(extra.pop("status", 200))  # type: ignore[call-overload]
     tokens = service.api_tokens(uow.session, user, now())
-    context = {"tokens": tokens, "errors": {}, **extra}
+    context = {"tokens": tokens, "errors": {}, "delete_errors": {}, **extra}
     return page(request, "account.html", context, status=status)
+
+
+_account = account_page
 
 
 @router.get("/account")

@@ -26,6 +26,7 @@ from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, conflict, invalid, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, normalize_locale
+from crowdcx.privacy.rules import DELETED_NAME
 
 
 def password_message(problem: rules.PasswordProblem) -> str:
@@ -88,6 +89,9 @@ def check_display_name(value: str) -> str:
     if problem == "too_long":
         message = _("Use at most %(n)d characters for your name.") % {"n": rules.MAX_DISPLAY_NAME}
         raise invalid("display_name", message, "too_long")
+    if name.casefold() == DELETED_NAME.casefold():  # it would pass for an erased account
+        message = _("This name marks deleted accounts; choose another.")
+        raise invalid("display_name", message, "name_reserved")
     return name
 
 

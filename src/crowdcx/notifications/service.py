@@ -26,6 +26,7 @@ from crowdcx.kernel.db import append_rows
 from crowdcx.kernel.i18n import _, use_locale
 from crowdcx.notifications import rules
 from crowdcx.notifications.models import NotificationRow
+from crowdcx.privacy.rules import DELETED_NAME
 from crowdcx.tenancy.models import Brand
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,11 @@ def text(row: NotificationRow) -> str:
     p = row.params or {}
     title = str(p.get("title", ""))[:120]
     if row.kind == "answer":
+        name = p.get("name", "")
+        if name == DELETED_NAME:  # the answerer's account was erased since
+            name = _(DELETED_NAME)
         return _("%(name)s answered your question “%(title)s”.") % {
-            "name": p.get("name", ""), "title": title}  # fmt: skip
+            "name": name, "title": title}  # fmt: skip
     if row.kind == "accepted":
         return _("Your answer to “%(title)s” was accepted.") % {"title": title}
     if row.kind == "approved":

@@ -61,6 +61,8 @@ def field_labels() -> dict[str, str]:
         "email": _("E-mail address"),
         "order_number": _("Order number"),
         "address": _("Address"),
+        # Not a field: an access-log entry of an erasure on request (privacy.service).
+        "erased": _("Erased on request"),
     }
 
 

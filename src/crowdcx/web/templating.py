@@ -16,9 +16,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import current_locale, gettext, ngettext
+from crowdcx.kernel.i18n import N_, current_locale, gettext, ngettext
 from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.money import Money
+from crowdcx.privacy.rules import DELETED_NAME
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.web.redirects import register_url, return_path, sign_in_url
 
@@ -96,8 +97,19 @@ def format_share(rate: float | None) -> str:
     return str(format_percent(rate, locale=_babel_locale(), format="#,##0.#%"))
 
 
+# The marker as a message, so the catalogs carry its translation.
+assert N_("Deleted user") == DELETED_NAME
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ … }}`` value on its way out: an erased account's name is the marker
+    ``DELETED_NAME``, shown in the reader's language wherever a page prints a person's name."""
+    return gettext(DELETED_NAME) if value == DELETED_NAME else value
+
+
 def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     env = Environment(
+        finalize=_finalize,
         loader=FileSystemLoader([*(extra_dirs or []), *TEMPLATE_DIRS]),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
