@@ -71,3 +71,22 @@ def test_reviewers_see_what_readers_could_not_find_until_an_article_answers_it(
     editor = client.get(f"/b/{kb.slug}/help/new", params={"title": "电话 打不通",
                                                           "language": "zh-Hans"})  # fmt: skip
     assert 'value="电话 打不通"' in editor.text
+
+
+def test_one_gap_whatever_the_spacing_punctuation_script_or_small_words() -> None:
+    from crowdcx.knowledge.rules import gap_key
+
+    def same(*queries: str) -> None:
+        keys = {gap_key(q) for q in queries}
+        assert len(keys) == 1, {q: gap_key(q) for q in queries}
+
+    same("如何更换耳机电池", "如何 更换 耳机 电池", "如何，更换耳机电池？", "如何更換耳機電池",
+         "怎么更换耳机电池")  # fmt: skip
+    same("возврат денег за заказ", "Возврата денег по заказу", "как возврат денег за заказ?")
+    same("refund cards", "card refund", "How do I get a card refund?", "refunding the card")
+    # An order or phone number says who asked, not what is missing.
+    same("where is my order 12345678", "where is my order 87654321", "Where's my order?")
+    # Different things stay apart.
+    assert gap_key("iphone 15 battery") != gap_key("iphone 14 battery")
+    assert gap_key("не работает интернет") != gap_key("работает интернет")
+    assert gap_key("how") == gap_key("???") == ""

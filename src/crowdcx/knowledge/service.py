@@ -801,12 +801,6 @@ class GapLine:
     covered_by: search.Result | None  # what a signed-out reader finds for it now, if anything
 
 
-def _gap_key(text: str) -> str:
-    from crowdcx.search.analysis import analyze_query
-
-    return " ".join(sorted(set(analyze_query(text).words)))
-
-
 def content_gaps(
     session: Session, ctx: BrandContext, since: datetime, now: datetime, limit: int = 50
 ) -> list[GapLine]:
@@ -829,7 +823,7 @@ def content_gaps(
         .order_by(SearchEvent.id.desc())
         .limit(GAP_SEARCHES)
     ).all()
-    gaps = rules.content_gaps(((q, at) for q, at in rows), _gap_key, limit)
+    gaps = rules.content_gaps(((q, at) for q, at in rows), rules.gap_key, limit)
     reader = BrandContext(ctx.brand, None, frozenset())
     out = []
     for i, gap in enumerate(gaps):
