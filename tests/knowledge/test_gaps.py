@@ -90,3 +90,16 @@ def test_one_gap_whatever_the_spacing_punctuation_script_or_small_words() -> Non
     assert gap_key("iphone 15 battery") != gap_key("iphone 14 battery")
     assert gap_key("не работает интернет") != gap_key("работает интернет")
     assert gap_key("how") == gap_key("???") == ""
+
+
+def test_order_and_postal_numbers_in_a_gap_are_masked(client: TestClient, world: World) -> None:
+    kb = Kb(client, world)
+    typed = ("заказ 778899 не пришёл", "посылка на индекс 101000 потерялась",
+             "订单ＬＭ２０２６０００１２３没到")  # fmt: skip
+    for q in typed:
+        assert kb.get("/search", kb.customer, q=q).json()["out_of_scope"] is True
+    shown = " ".join(g["query"] for g in kb.get("/content-gaps", kb.reviewer).json()["gaps"])
+    for secret in ("778899", "101000", "000123", "０００１２３"):
+        assert secret not in shown, shown
+    assert "заказ" in shown  # what was asked stays readable
+    assert "не пришёл" in shown

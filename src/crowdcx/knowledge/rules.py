@@ -597,6 +597,17 @@ def gap_key(query: str) -> str:
     )
 
 
+# Six or more digits, as typed (ASCII or full-width, a space, dash, dot or slash between).
+_LONG_NUMBER: Final = re.compile(r"\d(?:[-\s./\u3000－．／]?\d){5,}")
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with every number of six or more digits (an order, postal, account or phone
+    number) shown as ``▇▇▇``: a content gap says what readers asked, not who they are.
+    Shorter numbers (a model, a year, an error code) stay."""
+    return _LONG_NUMBER.sub("▇▇▇", text)
+
+
 @dataclass(frozen=True, slots=True)
 class Gap:
     """Searches that found nothing good enough, grouped by what they ask: ``query`` is the

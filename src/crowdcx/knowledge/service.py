@@ -796,7 +796,7 @@ GAP_CHECKED = 20  # gaps searched again to tell whether something answers them n
 @dataclass(frozen=True)
 class GapLine:
     gap: rules.Gap
-    query: str  # as readers wrote it, with e-mail addresses and phone numbers masked
+    query: str  # as readers wrote it; e-mail addresses, phone and other long numbers masked
     language: str
     covered_by: search.Result | None  # what a signed-out reader finds for it now, if anything
 
@@ -834,7 +834,7 @@ def content_gaps(
                                   limit=1, kinds=("article", "question"))  # fmt: skip
             if not found.out_of_scope and found.results:
                 covered = found.results[0]
-        out.append(GapLine(gap, scrub(gap.query), language, covered))
+        out.append(GapLine(gap, rules.mask_numbers(scrub(gap.query)), language, covered))
     return out
 
 
