@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -103,3 +104,19 @@ def test_order_and_postal_numbers_in_a_gap_are_masked(client: TestClient, world:
         assert secret not in shown, shown
     assert "заказ" in shown  # what was asked stays readable
     assert "не пришёл" in shown
+
+
+def test_the_newest_searches_are_read_through_the_index(sqlite_template: Path) -> None:
+    """A brand with hundreds of thousands of searches: the newest GAP_SEARCHES come from the
+    (brand_id, event, created_at) index in order, not from sorting every no-answer search of
+    the period."""
+    from sqlalchemy import create_engine
+
+    from crowdcx.knowledge import service
+    from tests.query_plans import plan
+
+    engine = create_engine(f"sqlite:///{sqlite_template}")
+    found = plan(engine, service.gap_searches(), {"brand": 1, "since": T0})
+    engine.dispose()
+    assert "ix_search_events_brand_event" in found, found
+    assert "TEMP B-TREE" not in found, found

@@ -630,9 +630,12 @@ def content_gaps(
     counts: dict[str, int] = {}
     last: dict[str, datetime] = {}
     forms: dict[str, dict[str, tuple[int, datetime]]] = {}
+    keys: dict[str, str] = {}  # a busy brand's searches repeat: each text is analysed once
     for query, at in searches:
         text = " ".join(query.split())
-        k = key(text)
+        k = keys.get(text)
+        if k is None:
+            k = keys[text] = key(text)
         if not k or not text:
             continue
         counts[k] = counts.get(k, 0) + 1

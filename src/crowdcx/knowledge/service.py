@@ -11,10 +11,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
@@ -22,7 +23,13 @@ from crowdcx.kernel.db import UnitOfWork, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.knowledge import rules
-from crowdcx.knowledge.models import Article, ArticleEvent, ArticleFeedback, ArticleVersion
+from crowdcx.knowledge.models import (
+    Article,
+    ArticleEvent,
+    ArticleFeedback,
+    ArticleVersion,
+    SearchEvent,
+)
 from crowdcx.search import rules as search_rules
 from crowdcx.search import service as search
 from crowdcx.tenancy.service import BrandContext
@@ -801,6 +808,24 @@ class GapLine:
     covered_by: search.Result | None  # what a signed-out reader finds for it now, if anything
 
 
+@cache
+def gap_searches() -> Any:
+    """The brand's newest no-answer searches since ``since``: newest first by ``created_at``,
+    so the ``(brand_id, event, created_at)`` index yields them in order and the read stops at
+    GAP_SEARCHES (ordered by id, every search of the period was read and sorted first)."""
+    return (
+        select(SearchEvent.query, SearchEvent.created_at)
+        .where(
+            SearchEvent.brand_id == bindparam("brand"),
+            SearchEvent.event == "no_answer",
+            SearchEvent.created_at >= bindparam("since"),
+            SearchEvent.query != "",
+        )
+        .order_by(SearchEvent.created_at.desc())
+        .limit(GAP_SEARCHES)
+    )
+
+
 def content_gaps(
     session: Session, ctx: BrandContext, since: datetime, now: datetime, limit: int = 50
 ) -> list[GapLine]:
@@ -808,21 +833,11 @@ def content_gaps(
     for the first ones, whether a published article or solved question answers it now (as a
     signed-out reader would search: nothing restricted counts as covering a gap)."""
     from crowdcx.kernel.language import detect_language
-    from crowdcx.knowledge.models import SearchEvent
     from crowdcx.tickets.masking import scrub
 
     if not can_review(ctx):
         raise forbidden(_("Only the brand's reviewers see what readers could not find."))
-    rows = session.execute(
-        ctx.scoped(SearchEvent, select(SearchEvent.query, SearchEvent.created_at))
-        .where(
-            SearchEvent.event == "no_answer",
-            SearchEvent.created_at >= since,
-            SearchEvent.query != "",
-        )
-        .order_by(SearchEvent.id.desc())
-        .limit(GAP_SEARCHES)
-    ).all()
+    rows = session.execute(gap_searches(), {"brand": ctx.brand.id, "since": since}).all()
     gaps = rules.content_gaps(((q, at) for q, at in rows), rules.gap_key, limit)
     reader = BrandContext(ctx.brand, None, frozenset())
     out = []
