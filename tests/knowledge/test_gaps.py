@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from crowdcx.kernel.db import Database
 from crowdcx.knowledge.rules import content_gaps
 from crowdcx.search.analysis import analyze_query
 from tests.conftest import World
@@ -120,3 +121,23 @@ def test_the_newest_searches_are_read_through_the_index(sqlite_template: Path) -
     engine.dispose()
     assert "ix_search_events_brand_event" in found, found
     assert "TEMP B-TREE" not in found, found
+
+
+def test_experts_who_review_articles_do_not_read_what_customers_searched(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A brand may let its experts review articles; what its readers typed into a search box
+    (their own words, names and all) stays with its staff."""
+    from crowdcx.tenancy.models import Brand
+
+    kb = Kb(client, world)
+    with db.transaction() as uow:
+        brand = uow.session.query(Brand).filter_by(slug=kb.slug).one()
+        brand.settings = {**(brand.settings or {}), "knowledge": {"reviewers": ["expert"]}}
+    assert kb.get("/search", kb.customer, q="王小明 北京市朝阳区建国路 退货").status_code == 200
+    denied = kb.get("/content-gaps", kb.expert)
+    assert denied.status_code == 403
+    assert denied.json()["detail"]
+    sign_in(client, kb.expert)
+    assert client.get(f"/b/{kb.slug}/help/gaps").status_code == 403
+    assert f"/b/{kb.slug}/help/gaps" not in client.get(f"/b/{kb.slug}/help/review").text

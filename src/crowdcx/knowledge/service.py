@@ -59,6 +59,12 @@ def can_review(ctx: BrandContext) -> bool:
     return ctx.user is not None and rules.may_review(actor_of(ctx), kb_policy(ctx))
 
 
+def can_see_gaps(ctx: BrandContext) -> bool:
+    """Content gaps show what readers typed into a search box, in their own words: the
+    brand's reviewers see them if they are its staff, not experts a brand lets review."""
+    return can_review(ctx) and ctx.can("ticket.staff")
+
+
 def require_writer(ctx: BrandContext) -> None:
     if ctx.user is None:
         from crowdcx.kernel.errors import unauthenticated
@@ -835,8 +841,10 @@ def content_gaps(
     from crowdcx.kernel.language import detect_language
     from crowdcx.tickets.masking import scrub
 
-    if not can_review(ctx):
-        raise forbidden(_("Only the brand's reviewers see what readers could not find."))
+    if not can_see_gaps(ctx):
+        raise forbidden(
+            _("Only the brand's staff who review articles see what readers could not find.")
+        )
     rows = session.execute(gap_searches(), {"brand": ctx.brand.id, "since": since}).all()
     gaps = rules.content_gaps(((q, at) for q, at in rows), rules.gap_key, limit)
     reader = BrandContext(ctx.brand, None, frozenset())
