@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -74,3 +75,29 @@ def test_a_resolved_ticket_becomes_a_draft_for_experts_without_customer_data(
                        data={"csrf_token": token.group(1)}, follow_redirects=False)  # fmt: skip
     assert done.status_code == 303
     assert re.fullmatch(r"/b/[^/]+/help/articles/\d+/edit", done.headers["location"])
+
+
+def _solved(f: Forum, title: str, answer: str, **extra: Any) -> int:
+    qid = f.ask(title, **extra)
+    aid = f.answer(qid, f.helpers[0], answer)
+    assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid}).status_code == 200
+    return qid
+
+
+def test_the_draft_keeps_the_language_it_is_written_in(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A question in a language the brand no longer lists is still in that language: the
+    draft says so (the editor offers it), not the brand's default over English text."""
+    from crowdcx.tenancy.models import Brand
+
+    f = Forum(client, world, db)
+    qid = _solved(f, "Mobile data stopped after the update", "Check the APN settings.",
+                  language="en")  # fmt: skip
+    with db.transaction() as uow:
+        brand = uow.session.query(Brand).filter_by(slug=f.slug).one()
+        brand.locales = ["ru", "zh-Hans"]
+    r = f.post(f"/articles/from-question/{qid}", f.agent)
+    assert r.status_code == 201, r.text
+    assert r.json()["language"] == "en"
+    assert "Based on the community answer by" in r.json()["body"]

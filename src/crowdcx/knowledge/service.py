@@ -870,7 +870,9 @@ def _curated(
     uow: UnitOfWork, ctx: BrandContext, title: str, body: str, language: str,
     tags: Sequence[str], visibility: str, now: datetime,
 ) -> Article:  # fmt: skip
-    language = language if language in ctx.brand.locales else ctx.brand.default_locale
+    # The text's own language, even one the brand no longer lists (the editor offers it):
+    # labelled with the brand's default, English text would be searched and shown as Russian.
+    language = rules.normalise_language(language) or ctx.brand.default_locale
     draft = rules.validate_draft(title, body, language, tags, visibility)
     if isinstance(draft, rules.Violation):
         raise violation_error(draft)
