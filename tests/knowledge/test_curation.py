@@ -101,3 +101,17 @@ def test_the_draft_keeps_the_language_it_is_written_in(
     assert r.status_code == 201, r.text
     assert r.json()["language"] == "en"
     assert "Based on the community answer by" in r.json()["body"]
+
+
+def test_a_hidden_question_does_not_become_an_article(
+    client: TestClient, world: World, db: Database
+) -> None:
+    from crowdcx.community.models import PostRow
+
+    f = Forum(client, world, db)
+    qid = _solved(f, "Как обойти блокировку SIM-карты чужого телефона", "Вставьте свою SIM.")
+    with db.transaction() as uow:  # moderators hid it (flags, or a moderator's decision)
+        uow.session.get(PostRow, qid).hidden = True
+    r = f.post(f"/articles/from-question/{qid}", f.agent)
+    assert r.status_code == 409, r.text
+    assert r.json()["code"] == "question_hidden"

@@ -890,6 +890,10 @@ def draft_from_question(
 
     require_writer(ctx)
     q = community.readable_post(uow.session, ctx, question_id, "question")
+    if q.hidden:  # staff read hidden posts to moderate them, not to publish them
+        raise AppError(409, "question_hidden", _(
+            "This question is hidden by moderation; it cannot become an article."
+        ))  # fmt: skip
     best = uow.session.scalar(
         ctx.scoped(PostRow)
         .where(
