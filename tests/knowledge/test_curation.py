@@ -115,3 +115,17 @@ def test_a_hidden_question_does_not_become_an_article(
     r = f.post(f"/articles/from-question/{qid}", f.agent)
     assert r.status_code == 409, r.text
     assert r.json()["code"] == "question_hidden"
+
+
+def test_a_question_and_answer_longer_than_an_article_is_a_clear_422(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask("Полный журнал ошибок модема", body="Журнал: " + "ошибка 42; " * 2700)
+    aid = f.answer(qid, f.helpers[0], "Разбор: " + "перезапустите модем. " * 1400)
+    assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid}).status_code == 200
+    r = f.post(f"/articles/from-question/{qid}", f.agent)
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert problem["code"] == "too_long_for_article"
+    assert "50000" in problem["detail"] or "50 000" in problem["detail"], problem

@@ -874,6 +874,12 @@ def _curated(
     # labelled with the brand's default, English text would be searched and shown as Russian.
     language = rules.normalise_language(language) or ctx.brand.default_locale
     draft = rules.validate_draft(title, body, language, tags, visibility)
+    if isinstance(draft, rules.Violation) and draft.code == "too_long":
+        # The writer typed none of it: "keep this under…" would not say what to do.
+        raise AppError(422, "too_long_for_article", _(
+            "Together this is longer than an article may be (%(max)s characters): write the "
+            "article in the editor, summing it up."
+        ) % {"max": draft.params["max"]}, field=draft.field)  # fmt: skip
     if isinstance(draft, rules.Violation):
         raise violation_error(draft)
     return create_article(uow, ctx, draft, now)
