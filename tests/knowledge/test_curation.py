@@ -129,3 +129,19 @@ def test_a_question_and_answer_longer_than_an_article_is_a_clear_422(
     problem = r.json()
     assert problem["code"] == "too_long_for_article"
     assert "50000" in problem["detail"] or "50 000" in problem["detail"], problem
+
+
+def test_markdown_from_the_question_or_the_answerers_name_stays_in_its_place(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    trickster = world.member(f.slug, ["helper"], "[Служба поддержки](https://evil.example/login)")
+    qid = f.ask("Модем пишет ошибку", body="Вот журнал:\n\n```\nERR 42 link down")  # unclosed
+    aid = f.answer(qid, trickster, "Обновите прошивку модема.")
+    assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid}).status_code == 200
+    article = f.post(f"/articles/from-question/{qid}", f.agent).json()
+    page = article["body_html"]
+    assert "evil.example" not in page.replace("[Служба поддержки](https://evil.example/login)", "")
+    assert "<a " not in page  # the name is credited as text, not as a link
+    assert "<p>Обновите прошивку модема.</p>" in page  # not swallowed by the question's code
+    assert "<code>ERR 42 link down" in page

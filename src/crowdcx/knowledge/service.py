@@ -7,6 +7,7 @@ archived one is gone at commit.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -885,6 +886,32 @@ def _curated(
     return create_article(uow, ctx, draft, now)
 
 
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def _closed_fences(text: str) -> str:
+    """``text`` with a code block it leaves open closed at its end: pieced into one article,
+    a question's unclosed ``` would turn the answer and the credit below it into code."""
+    opened = ""
+    for line in text.splitlines():
+        match = _FENCE.match(line)
+        if match is None:
+            continue
+        fence = match.group(1)
+        if not opened:
+            opened = fence
+        elif fence[0] == opened[0] and len(fence) >= len(opened) and not line.strip(fence[0] + " "):
+            opened = ""
+    return f"{text}\n{opened}" if opened else text
+
+
+def _markdown_text(text: str) -> str:
+    """``text`` shown as typed in Markdown: a display name "[Support](https://…)" credits a
+    person, it does not put a link in the brand's article."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(text.split()))
+
+
 def draft_from_question(
     uow: UnitOfWork, ctx: BrandContext, question_id: int, now: datetime
 ) -> Article:
@@ -917,9 +944,10 @@ def draft_from_question(
     author = uow.session.get(User, best.author_id)
     with use_locale(q.language):
         credit = _("Based on the community answer by %(name)s.") % {
-            "name": author.display_name if author else "?"
+            "name": _markdown_text(author.display_name) if author else "?"
         }
-    body = f"{q.body.strip()}\n\n---\n\n{best.body.strip()}\n\n*{credit}*"
+    question, answer = _closed_fences(q.body.strip()), _closed_fences(best.body.strip())
+    body = f"{question}\n\n---\n\n{answer}\n\n*{credit}*"
     return _curated(uow, ctx, q.title, body, q.language, q.tags, "public", now)
 
 
@@ -956,5 +984,6 @@ def draft_from_ticket(uow: UnitOfWork, ctx: BrandContext, ticket_id: int, now: d
     known = dict(row.customer_fields or {})
     with use_locale(row.language):
         problem, solution = _("Problem"), _("Solution")
-    body = f"## {problem}\n\n{scrub(row.body, known)}\n\n## {solution}\n\n{scrub(reply, known)}"
+    asked, replied = _closed_fences(scrub(row.body, known)), _closed_fences(scrub(reply, known))
+    body = f"## {problem}\n\n{asked}\n\n## {solution}\n\n{replied}"
     return _curated(uow, ctx, scrub(row.subject, known), body, row.language, [], "experts", now)
