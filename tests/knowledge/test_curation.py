@@ -145,3 +145,26 @@ def test_markdown_from_the_question_or_the_answerers_name_stays_in_its_place(
     assert "<a " not in page  # the name is credited as text, not as a link
     assert "<p>Обновите прошивку модема.</p>" in page  # not swallowed by the question's code
     assert "<code>ERR 42 link down" in page
+
+
+def test_a_ticket_draft_drops_the_customer_however_the_reply_names_them(
+    client: TestClient, world: World
+) -> None:
+    """Replies greet by first name, by surname and title, by the account's name, and quote
+    the order number without its prefix: none of it reaches the draft."""
+    desk = Desk(client, world)
+    expert = desk.experts[0]
+    desk.online(expert)
+    fields = {"name": "Alice Wong", "order_number": "LM-2026-778899", "phone": PHONE}
+    tid = desk.ask(customer_fields=fields)["id"]  # the account is 李伟's
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    reply = ("Hi Alice, 李先生您好! Ms. Wong, the headset of order #778899 is paired again: "
+             "forget the device in Bluetooth settings, then reconnect.")  # fmt: skip
+    assert desk.post(f"/tickets/{tid}/messages", expert, {"body": reply}).status_code == 201
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    r = desk.post(f"/articles/from-ticket/{tid}", desk.agent)
+    assert r.status_code == 201, r.text
+    body = r.json()["body"]
+    assert "forget the device in Bluetooth settings" in body
+    for secret in ("Alice", "Wong", "李先生", "778899"):
+        assert secret not in body, (secret, body)

@@ -982,8 +982,15 @@ def draft_from_ticket(uow: UnitOfWork, ctx: BrandContext, ticket_id: int, now: d
             "This ticket has no reply to the customer to turn into an article."
         ))  # fmt: skip
     known = dict(row.customer_fields or {})
+    # Replies greet the customer by their account's name too, which the fields may not hold.
+    account = uow.session.get(User, row.customer_id) if row.customer_id else None
+    known_account = {"name": account.display_name, "email": account.email} if account else {}
+
+    def clean(text: str) -> str:
+        return _closed_fences(scrub(scrub(text, known), known_account))
+
     with use_locale(row.language):
         problem, solution = _("Problem"), _("Solution")
-    asked, replied = _closed_fences(scrub(row.body, known)), _closed_fences(scrub(reply, known))
-    body = f"## {problem}\n\n{asked}\n\n## {solution}\n\n{replied}"
-    return _curated(uow, ctx, scrub(row.subject, known), body, row.language, [], "experts", now)
+    body = f"## {problem}\n\n{clean(row.body)}\n\n## {solution}\n\n{clean(reply)}"
+    title = scrub(scrub(row.subject, known), known_account)
+    return _curated(uow, ctx, title, body, row.language, [], "experts", now)
