@@ -233,3 +233,12 @@ def test_fragments_of_a_chinese_address_are_masked_when_quoted() -> None:
     taipei = {"address": "臺北市大安區忠孝東路四段100號5樓"}
     assert "100號" not in mask_quoted("請送到忠孝東路四段100號", taipei, {"name"})
     assert quoted_fields("請送到忠孝東路四段100號", taipei, {"address"}) == {"address"}
+
+
+def test_scrub_takes_a_name_apart_and_an_order_number_without_its_prefix() -> None:
+    from crowdcx.tickets.masking import scrub
+
+    fields = {"name": "Alice Wong", "order_number": "LM-2026-778899"}
+    assert scrub("Hi Alice, Ms. WONG: order #778899", fields) == "Hi ▇▇▇, Ms. ▇▇▇: order #▇▇▇"
+    assert scrub("Alicea and 1778899 stay", fields) == "Alicea and 1778899 stay"
+    assert scrub("欧阳女士、李先生您好", {"name": "欧阳娜娜"}) == "▇▇▇、李先生您好"

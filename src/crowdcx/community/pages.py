@@ -424,7 +424,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "can_edit_others": can_edit_others, "can_close": can_close, "can_flag": can_flag,
             "staff": service.is_agent(ctx),
             # Writers may turn a solved question into a draft article (knowledge curation).
-            "can_draft_article": _can_write_articles(ctx)
+            "can_draft_article": _can_write_articles(ctx) and not q.hidden
             and any((a.accepted or a.brand_approved) and not a.hidden for a in answers),
             "comment_hidden": comment_hidden, "comment_appealed": comment_appealed,
             "views": q.views + counters(request).pending(PostRow, "views", q.id),

@@ -81,6 +81,7 @@ def _common(ctx: BrandContext) -> dict[str, Any]:
         "action_names": action_labels(),
         "can_write": service.can_write(ctx),
         "can_review": service.can_review(ctx),
+        "can_see_gaps": service.can_see_gaps(ctx),
     }
 
 

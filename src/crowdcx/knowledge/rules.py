@@ -562,6 +562,52 @@ def diff(
 # --------------------------------------------------------------------------------------------
 
 
+# Words a search is made of but that say nothing about what is missing, in the form the search
+# analysis gives them (Snowball stems): "How do I get a refund?" and "refund" ask the same.
+# Negations stay ("не работает" is not "работает").
+_GAP_STOPWORDS_TEXT: Final = (
+    "a an the to do doe did i my me is are was were be been am how what where whi when which"
+    " who can could should would will get of for in on at it this that with from about pleas"
+    " you your we our and or s there have has"
+    " как что где поч когд можн ли за по на в во с со о об для у к мо мне мен я мы вы эт и ил"
+    " а пожалуйст ест"
+)
+_GAP_STOPWORDS: Final = frozenset(_GAP_STOPWORDS_TEXT.split())
+# Chinese question words and particles, removed before the text is cut into characters.
+_GAP_CJK_FILLERS: Final = re.compile("请问|为什么|为何|怎么样|怎么|怎样|如何|吗|呢|吧|啊|呀")
+_HAN: Final = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+# What separates two Han characters that a reader may or may not type: spaces, punctuation.
+_BETWEEN_HAN: Final = re.compile(f"(?<=[{_HAN}])[\\W_]+(?=[{_HAN}])")
+# A token with six or more digits is an order, phone or postal number: who asked, not what.
+_IDENTIFIER_TOKEN: Final = re.compile(r"(?:\D*\d){6}")
+
+
+def gap_key(query: str) -> str:
+    """What a search asks, for grouping content gaps: the search analysis' terms (stems,
+    Chinese folded to Simplified, character uni/bigrams) of the query with the spaces and
+    punctuation between Chinese characters, the small words of a question and numbers that
+    identify someone left out. Empty when nothing is left to ask about."""
+    from crowdcx.search.analysis import analyze_query, normalize
+
+    text = _BETWEEN_HAN.sub("", normalize(query))
+    text = _GAP_CJK_FILLERS.sub("", text)
+    words = analyze_query(text).words
+    return " ".join(
+        sorted({w for w in words if w not in _GAP_STOPWORDS and not _IDENTIFIER_TOKEN.match(w)})
+    )
+
+
+# Six or more digits, as typed (ASCII or full-width, a space, dash, dot or slash between).
+_LONG_NUMBER: Final = re.compile(r"\d(?:[-\s./\u3000－．／]?\d){5,}")
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with every number of six or more digits (an order, postal, account or phone
+    number) shown as ``▇▇▇``: a content gap says what readers asked, not who they are.
+    Shorter numbers (a model, a year, an error code) stay."""
+    return _LONG_NUMBER.sub("▇▇▇", text)
+
+
 @dataclass(frozen=True, slots=True)
 class Gap:
     """Searches that found nothing good enough, grouped by what they ask: ``query`` is the
@@ -584,9 +630,12 @@ def content_gaps(
     counts: dict[str, int] = {}
     last: dict[str, datetime] = {}
     forms: dict[str, dict[str, tuple[int, datetime]]] = {}
+    keys: dict[str, str] = {}  # a busy brand's searches repeat: each text is analysed once
     for query, at in searches:
         text = " ".join(query.split())
-        k = key(text)
+        k = keys.get(text)
+        if k is None:
+            k = keys[text] = key(text)
         if not k or not text:
             continue
         counts[k] = counts.get(k, 0) + 1

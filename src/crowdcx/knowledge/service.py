@@ -7,14 +7,16 @@ archived one is gone at commit.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
@@ -22,7 +24,13 @@ from crowdcx.kernel.db import UnitOfWork, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.knowledge import rules
-from crowdcx.knowledge.models import Article, ArticleEvent, ArticleFeedback, ArticleVersion
+from crowdcx.knowledge.models import (
+    Article,
+    ArticleEvent,
+    ArticleFeedback,
+    ArticleVersion,
+    SearchEvent,
+)
 from crowdcx.search import rules as search_rules
 from crowdcx.search import service as search
 from crowdcx.tenancy.service import BrandContext
@@ -50,6 +58,12 @@ def can_write(ctx: BrandContext) -> bool:
 
 def can_review(ctx: BrandContext) -> bool:
     return ctx.user is not None and rules.may_review(actor_of(ctx), kb_policy(ctx))
+
+
+def can_see_gaps(ctx: BrandContext) -> bool:
+    """Content gaps show what readers typed into a search box, in their own words: the
+    brand's reviewers see them if they are its staff, not experts a brand lets review."""
+    return can_review(ctx) and ctx.can("ticket.staff")
 
 
 def require_writer(ctx: BrandContext) -> None:
@@ -796,15 +810,27 @@ GAP_CHECKED = 20  # gaps searched again to tell whether something answers them n
 @dataclass(frozen=True)
 class GapLine:
     gap: rules.Gap
-    query: str  # as readers wrote it, with e-mail addresses and phone numbers masked
+    query: str  # as readers wrote it; e-mail addresses, phone and other long numbers masked
     language: str
     covered_by: search.Result | None  # what a signed-out reader finds for it now, if anything
 
 
-def _gap_key(text: str) -> str:
-    from crowdcx.search.analysis import analyze_query
-
-    return " ".join(sorted(set(analyze_query(text).words)))
+@cache
+def gap_searches() -> Any:
+    """The brand's newest no-answer searches since ``since``: newest first by ``created_at``,
+    so the ``(brand_id, event, created_at)`` index yields them in order and the read stops at
+    GAP_SEARCHES (ordered by id, every search of the period was read and sorted first)."""
+    return (
+        select(SearchEvent.query, SearchEvent.created_at)
+        .where(
+            SearchEvent.brand_id == bindparam("brand"),
+            SearchEvent.event == "no_answer",
+            SearchEvent.created_at >= bindparam("since"),
+            SearchEvent.query != "",
+        )
+        .order_by(SearchEvent.created_at.desc())
+        .limit(GAP_SEARCHES)
+    )
 
 
 def content_gaps(
@@ -814,22 +840,14 @@ def content_gaps(
     for the first ones, whether a published article or solved question answers it now (as a
     signed-out reader would search: nothing restricted counts as covering a gap)."""
     from crowdcx.kernel.language import detect_language
-    from crowdcx.knowledge.models import SearchEvent
     from crowdcx.tickets.masking import scrub
 
-    if not can_review(ctx):
-        raise forbidden(_("Only the brand's reviewers see what readers could not find."))
-    rows = session.execute(
-        ctx.scoped(SearchEvent, select(SearchEvent.query, SearchEvent.created_at))
-        .where(
-            SearchEvent.event == "no_answer",
-            SearchEvent.created_at >= since,
-            SearchEvent.query != "",
+    if not can_see_gaps(ctx):
+        raise forbidden(
+            _("Only the brand's staff who review articles see what readers could not find.")
         )
-        .order_by(SearchEvent.id.desc())
-        .limit(GAP_SEARCHES)
-    ).all()
-    gaps = rules.content_gaps(((q, at) for q, at in rows), _gap_key, limit)
+    rows = session.execute(gap_searches(), {"brand": ctx.brand.id, "since": since}).all()
+    gaps = rules.content_gaps(((q, at) for q, at in rows), rules.gap_key, limit)
     reader = BrandContext(ctx.brand, None, frozenset())
     out = []
     for i, gap in enumerate(gaps):
@@ -840,7 +858,7 @@ def content_gaps(
                                   limit=1, kinds=("article", "question"))  # fmt: skip
             if not found.out_of_scope and found.results:
                 covered = found.results[0]
-        out.append(GapLine(gap, scrub(gap.query), language, covered))
+        out.append(GapLine(gap, rules.mask_numbers(scrub(gap.query)), language, covered))
     return out
 
 
@@ -853,11 +871,45 @@ def _curated(
     uow: UnitOfWork, ctx: BrandContext, title: str, body: str, language: str,
     tags: Sequence[str], visibility: str, now: datetime,
 ) -> Article:  # fmt: skip
-    language = language if language in ctx.brand.locales else ctx.brand.default_locale
+    # The text's own language, even one the brand no longer lists (the editor offers it):
+    # labelled with the brand's default, English text would be searched and shown as Russian.
+    language = rules.normalise_language(language) or ctx.brand.default_locale
     draft = rules.validate_draft(title, body, language, tags, visibility)
+    if isinstance(draft, rules.Violation) and draft.code == "too_long":
+        # The writer typed none of it: "keep this under…" would not say what to do.
+        raise AppError(422, "too_long_for_article", _(
+            "Together this is longer than an article may be (%(max)s characters): write the "
+            "article in the editor, summing it up."
+        ) % {"max": draft.params["max"]}, field=draft.field)  # fmt: skip
     if isinstance(draft, rules.Violation):
         raise violation_error(draft)
     return create_article(uow, ctx, draft, now)
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def _closed_fences(text: str) -> str:
+    """``text`` with a code block it leaves open closed at its end: pieced into one article,
+    a question's unclosed ``` would turn the answer and the credit below it into code."""
+    opened = ""
+    for line in text.splitlines():
+        match = _FENCE.match(line)
+        if match is None:
+            continue
+        fence = match.group(1)
+        if not opened:
+            opened = fence
+        elif fence[0] == opened[0] and len(fence) >= len(opened) and not line.strip(fence[0] + " "):
+            opened = ""
+    return f"{text}\n{opened}" if opened else text
+
+
+def _markdown_text(text: str) -> str:
+    """``text`` shown as typed in Markdown: a display name "[Support](https://…)" credits a
+    person, it does not put a link in the brand's article."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(text.split()))
 
 
 def draft_from_question(
@@ -871,6 +923,10 @@ def draft_from_question(
 
     require_writer(ctx)
     q = community.readable_post(uow.session, ctx, question_id, "question")
+    if q.hidden:  # staff read hidden posts to moderate them, not to publish them
+        raise AppError(409, "question_hidden", _(
+            "This question is hidden by moderation; it cannot become an article."
+        ))  # fmt: skip
     best = uow.session.scalar(
         ctx.scoped(PostRow)
         .where(
@@ -888,9 +944,10 @@ def draft_from_question(
     author = uow.session.get(User, best.author_id)
     with use_locale(q.language):
         credit = _("Based on the community answer by %(name)s.") % {
-            "name": author.display_name if author else "?"
+            "name": _markdown_text(author.display_name) if author else "?"
         }
-    body = f"{q.body.strip()}\n\n---\n\n{best.body.strip()}\n\n*{credit}*"
+    question, answer = _closed_fences(q.body.strip()), _closed_fences(best.body.strip())
+    body = f"{question}\n\n---\n\n{answer}\n\n*{credit}*"
     return _curated(uow, ctx, q.title, body, q.language, q.tags, "public", now)
 
 
@@ -925,7 +982,15 @@ def draft_from_ticket(uow: UnitOfWork, ctx: BrandContext, ticket_id: int, now: d
             "This ticket has no reply to the customer to turn into an article."
         ))  # fmt: skip
     known = dict(row.customer_fields or {})
+    # Replies greet the customer by their account's name too, which the fields may not hold.
+    account = uow.session.get(User, row.customer_id) if row.customer_id else None
+    known_account = {"name": account.display_name, "email": account.email} if account else {}
+
+    def clean(text: str) -> str:
+        return _closed_fences(scrub(scrub(text, known), known_account))
+
     with use_locale(row.language):
         problem, solution = _("Problem"), _("Solution")
-    body = f"## {problem}\n\n{scrub(row.body, known)}\n\n## {solution}\n\n{scrub(reply, known)}"
-    return _curated(uow, ctx, scrub(row.subject, known), body, row.language, [], "experts", now)
+    body = f"## {problem}\n\n{clean(row.body)}\n\n## {solution}\n\n{clean(reply)}"
+    title = scrub(scrub(row.subject, known), known_account)
+    return _curated(uow, ctx, title, body, row.language, [], "experts", now)

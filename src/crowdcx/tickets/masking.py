@@ -439,10 +439,45 @@ def quoted_fields(text: str, fields: Mapping[str, object], allowed: Iterable[str
     return found
 
 
+_HONORIFICS: Final = "先生|女士|小姐|太太|老师|老師|师傅|師傅|经理|經理|总|總"
+_LATIN_NAME_WORD: Final = re.compile(r"^[^\W\d_]{3,}$")
+
+
+def _name_words(name: str) -> re.Pattern[str] | None:
+    """A pattern for the parts of a name a reply uses alone: each word of a Latin-script
+    name ("Hi Alice", "Ms. Wong"), and a Chinese surname with a title (李先生, 欧阳女士)."""
+    alternatives: list[str] = []
+    for word in name.split():
+        if _LATIN_NAME_WORD.match(word) and not any(_is_han(ch) for ch in word):
+            alternatives.append(rf"(?<!\w){re.escape(word)}(?!\w)")
+    compact = "".join(ch for ch in name if _is_han(ch))
+    if len(compact) >= 2:
+        surname = compact[:2] if compact[:2] in _COMPOUND_SURNAMES else compact[0]
+        alternatives.append(rf"{re.escape(surname)}(?:{_HONORIFICS})")
+    if not alternatives:
+        return None
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+def _order_digits(value: str) -> re.Pattern[str] | None:
+    """An order number's own digit runs of five or more, quoted without its prefix or
+    dashes ("order #778899" for LM-2026-778899)."""
+    runs = [r for r in re.findall(r"\d+", _digits_only_ascii(value)) if len(r) >= 5]
+    if not runs:
+        return None
+    return re.compile("|".join(rf"(?<!\d){r}(?!\d)" for r in runs))
+
+
+def _digits_only_ascii(value: str) -> str:
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in value)
+
+
 def scrub(text: str, fields: Mapping[str, object] | None = None) -> str:
     """``text`` with customer data removed, for search over past tickets: the ticket's own
     customer field values (in any letter case, an address's parts in any order, the phone
-    number in any form), e-mail addresses and phone-like digit runs become ``▇▇▇``."""
+    number in any form, a name's words alone and a Chinese surname with a title, the order
+    number's digits without its prefix), e-mail addresses and phone-like digit runs become
+    ``▇▇▇``."""
     fields = fields or {}
     known = _quotable(fields)
     if known:
@@ -450,6 +485,10 @@ def scrub(text: str, fields: Mapping[str, object] | None = None) -> str:
     forms = _name_forms(fields.get("name"))
     if forms is not None:
         text = forms.sub("▇▇▇", text)
+    for pattern in (_name_words(str(fields.get("name") or "")),
+                    _order_digits(str(fields.get("order_number") or ""))):  # fmt: skip
+        if pattern is not None:
+            text = pattern.sub("▇▇▇", text)
     tails = {d[-7:] for v in fields.values() if len(d := _digits(str(v or ""))) >= 7}
     if tails:
         text = _NUMBER_RE.sub(
