@@ -141,3 +141,23 @@ def test_experts_who_review_articles_do_not_read_what_customers_searched(
     sign_in(client, kb.expert)
     assert client.get(f"/b/{kb.slug}/help/gaps").status_code == 403
     assert f"/b/{kb.slug}/help/gaps" not in client.get(f"/b/{kb.slug}/help/review").text
+
+
+def test_fragments_typed_are_no_gaps_and_submitted_searches_everywhere_are(
+    client: TestClient, world: World
+) -> None:
+    """The as-you-type boxes recorded every fragment ("如何更", "如何更换耳") as a search
+    that found nothing, and the community home's search recorded nothing at all."""
+    kb = Kb(client, world)
+    typing = {"hx-request": "true"}
+    for fragment in ("如何更", "如何更换耳", "如何更换耳机电"):
+        r = client.get(f"/b/{kb.slug}/help/search", params={"q": fragment}, headers=typing)
+        assert r.status_code == 200
+        r = client.get(f"/b/{kb.slug}/community/similar", params={"title": fragment},
+                       headers=typing)  # fmt: skip
+        assert r.status_code == 200
+    assert kb.get("/content-gaps", kb.reviewer).json()["gaps"] == []
+    assert client.get(f"/b/{kb.slug}/help", params={"q": "如何更换耳机电池"}).status_code == 200
+    assert client.get(f"/b/{kb.slug}/community", params={"q": "耳机电池多久换"}).status_code == 200
+    gaps = kb.get("/content-gaps", kb.reviewer).json()["gaps"]
+    assert sorted(g["count"] for g in gaps) == [1, 1], gaps

@@ -164,8 +164,14 @@ def _home(
                                          size=HOME_PAGE, cursor=cursor)  # fmt: skip
     answer = None
     if q.strip():
-        answer = search.search(uow.session, ctx, q, language=language, now=now(), limit=10,
+        at = now()
+        answer = search.search(uow.session, ctx, q, language=language, now=at, limit=10,
                                kinds=("question", "article"))  # fmt: skip
+        # A submitted community search counts like the help center's (deflection figures,
+        # and what readers could not find: the content gaps).
+        search.record(uow.session, ctx, "no_answer" if answer.out_of_scope else "shown",
+                      "community", query=q, results=len(answer.results), at=at)  # fmt: skip
+        uow.commit()
     communities = service.communities(uow.session, ctx)
     return page(
         request,
@@ -355,9 +361,12 @@ def similar(
         at = now()
         answer = search.search(uow.session, ctx, q, language=_reader_language(ctx), now=at,
                                limit=5, kinds=("question", "article"))  # fmt: skip
-        search.record(uow.session, ctx, "no_answer" if answer.out_of_scope else "shown",
-                      "community_ask", query=q, results=len(answer.results), at=at)  # fmt: skip
-        uow.commit()
+        # Typed so far, not asked: a fragment that finds nothing is no content gap ("how do
+        # I get a ref…"); what it shows counts as shown, as before.
+        if not answer.out_of_scope:
+            search.record(uow.session, ctx, "shown", "community_ask", query=q,
+                          results=len(answer.results), at=at)  # fmt: skip
+            uow.commit()
     return page(request, "community/_similar.html", {**_common(uow, ctx), "answer": answer, "q": q})
 
 

@@ -109,7 +109,10 @@ def _lists(uow: Any, ctx: BrandContext, language: str) -> tuple[list[Article], l
     return popular, recent
 
 
-def _answer(uow: Any, ctx: BrandContext, q: str) -> search.Answer | None:
+def _answer(uow: Any, ctx: BrandContext, q: str, *, typing: bool = False) -> search.Answer | None:
+    """Search the help center and record it. ``typing``: an as-you-type fragment, whose
+    finding nothing is no content gap ("how do I get a ref…" before the reader finishes):
+    only what it shows is recorded."""
     if not q.strip():
         return None
     at = now()
@@ -117,11 +120,12 @@ def _answer(uow: Any, ctx: BrandContext, q: str) -> search.Answer | None:
         uow.session, ctx, q, language=_reader_language(ctx), now=at, limit=10,
         kinds=("article", "question"),
     )  # fmt: skip
-    search.record(
-        uow.session, ctx, "no_answer" if answer.out_of_scope else "shown", "help",
-        query=q, results=len(answer.results), at=at,
-    )  # fmt: skip
-    uow.commit()
+    if not (typing and answer.out_of_scope):
+        search.record(
+            uow.session, ctx, "no_answer" if answer.out_of_scope else "shown", "help",
+            query=q, results=len(answer.results), at=at,
+        )  # fmt: skip
+        uow.commit()
     return answer
 
 
@@ -146,7 +150,7 @@ def help_search(slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str
         return RedirectResponse(f"/b/{slug}/help?{urlencode({'q': q[:500]})}", status_code=303)
     ctx = access_brand(uow.session, slug, viewer.user)
     q = q[:500]
-    answer = _answer(uow, ctx, q) if len(q.strip()) >= 2 else None
+    answer = _answer(uow, ctx, q, typing=True) if len(q.strip()) >= 2 else None
     return page(request, "help/_results.html", {**_common(ctx), "q": q, "answer": answer})
 
 
