@@ -1,0 +1,84 @@
+"""The erasure audit through HTTP: every erasure leaves a row (who, whose, when, how many
+tickets; ids only) that platform administrators read in full and a brand's admins read for
+their brand; a claim racing an erasure never leaves a ticket owned by an erased account;
+the members page erases a customer's data after a confirmation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import PASSWORD, World
+from tests.tickets.test_api import Desk
+
+
+def _erasures(client: TestClient, url: str, headers: dict[str, str], **params: Any) -> Any:
+    r = client.get(url, params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_every_erasure_is_audited_without_personal_data(client: TestClient, world: World) -> None:
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    admin = world.person("Platform admin", platform_admin=True)
+    # 1. Someone with no tickets deletes their own account: a row all the same.
+    quiet = world.member(desk.slug, ["customer"], "Quiet Quentin")
+    r = client.post("/api/v1/me/erase", json={"password": PASSWORD}, headers=quiet.auth)
+    assert r.status_code == 200, r.text
+    # 2. The brand admin erases a customer's data in the brand's tickets.
+    tid = int(desk.ask(language="en")["id"])
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    url = f"/api/v1/brands/{desk.slug}/customers/{desk.customer.id}/erase"
+    assert client.post(url, headers=desk.admin.auth).status_code == 200
+    assert client.post(url, headers=desk.admin.auth).status_code == 200  # a repeat: no row
+    # 3. A platform administrator deletes an account that never joined a brand.
+    loner = world.person("Lonely Lena")
+    assert client.post(f"/api/v1/users/{loner.id}/erase", headers=admin.auth).status_code == 200
+    assert client.post(f"/api/v1/users/{loner.id}/erase", headers=admin.auth).status_code == 200
+
+    every = _erasures(client, "/api/v1/erasures", admin.auth)
+    got = [
+        (e["user_id"], e["actor_id"], e["actor_role"], e["scope"], e["tickets_erased"], e["brands"])
+        for e in every["items"]
+    ]
+    assert got == [
+        (loner.id, admin.id, "platform", "account", 0, []),
+        (desk.customer.id, desk.admin.id, "staff", "brand", 1,
+         [{"brand": desk.slug, "tickets_erased": 1}]),
+        (quiet.id, quiet.id, "customer", "account", 0, [{"brand": desk.slug, "tickets_erased": 0}]),
+    ]  # fmt: skip
+    assert every["next_cursor"] is None
+    assert all(e["at"] for e in every["items"])
+    for personal in ("Quentin", "Lena", "李伟", quiet.email, loner.email, "example"):
+        assert personal not in str(every), personal
+    # Paged, newest first.
+    first = _erasures(client, "/api/v1/erasures", admin.auth, limit=2)
+    assert [e["user_id"] for e in first["items"]] == [loner.id, desk.customer.id]
+    rest = _erasures(client, "/api/v1/erasures", admin.auth, limit=2, cursor=first["next_cursor"])
+    assert [e["user_id"] for e in rest["items"]] == [quiet.id]
+    assert rest["next_cursor"] is None
+
+    # The brand's admins read their brand's erasures; nobody else does.
+    mine = _erasures(client, f"/api/v1/brands/{desk.slug}/erasures", desk.admin.auth)
+    assert [(e["user_id"], e["scope"], e["tickets_erased"]) for e in mine["items"]] == [
+        (desk.customer.id, "brand", 1),
+        (quiet.id, "account", 0),
+    ]
+    assert "brands" not in mine["items"][0]
+    elsewhere = Desk(client, world, experts=0)
+    theirs = _erasures(client, f"/api/v1/brands/{elsewhere.slug}/erasures", elsewhere.admin.auth)
+    assert theirs["items"] == []
+    r = client.get(f"/api/v1/brands/{desk.slug}/erasures", headers=elsewhere.admin.auth)
+    assert r.status_code == 403
+    for who in (desk.agent, expert):
+        r = client.get(f"/api/v1/brands/{desk.slug}/erasures", headers=who.auth)
+        assert r.status_code == 403, r.text
+    r = client.get("/api/v1/erasures", headers=desk.admin.auth)
+    assert r.status_code == 403
+    assert r.json()["code"] == "platform_admin_required"
+    r = client.get("/api/v1/erasures", params={"cursor": "nonsense"}, headers=admin.auth)
+    assert r.status_code == 422
