@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from crowdcx.tickets import service as tickets_service
 from tests.conftest import PASSWORD, World
 from tests.tickets.test_api import Desk
 
@@ -82,3 +84,34 @@ def test_every_erasure_is_audited_without_personal_data(client: TestClient, worl
     assert r.json()["code"] == "platform_admin_required"
     r = client.get("/api/v1/erasures", params={"cursor": "nonsense"}, headers=admin.auth)
     assert r.status_code == 422
+
+
+def test_a_claim_racing_an_erasure_never_leaves_a_ticket_with_an_erased_owner(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim has authenticated its expert; the erasure commits before the claim writes
+    (no claimed ticket yet, so it is not refused). The claim must then fail."""
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    admin = world.person("Platform admin", platform_admin=True)
+    ticket = desk.ask()
+    assert ticket["offered_to"] == expert.id
+    load_policy = tickets_service.load_policy
+    erased: list[int] = []
+
+    def erase_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        if not erased:
+            r = client.post(f"/api/v1/users/{expert.id}/erase", headers=admin.auth)
+            erased.append(r.status_code)
+        return load_policy(*args, **kwargs)
+
+    monkeypatch.setattr(tickets_service, "load_policy", erase_meanwhile)
+    r = desk.post(f"/tickets/{ticket['id']}/claim", expert)
+    assert erased == [200]
+    assert r.status_code == 403, r.text
+    assert r.json()["code"] == "account_inactive"
+    monkeypatch.setattr(tickets_service, "load_policy", load_policy)
+    seen = desk.get(f"/tickets/{ticket['id']}", desk.agent).json()
+    assert seen["owner_id"] is None
+    assert seen["status"] != "claimed"

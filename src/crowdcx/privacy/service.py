@@ -20,7 +20,12 @@ Community posts stay (the answers are the community's, not personal data) and sh
 erased ticket gets one access-log entry (field ``erased``: who, in which role, when; no
 personal data); every erasure gets its row in the ``erasures`` audit (ids and counts, in the
 same transaction), tied to each brand it touched, and a line on ``crowdcx.audit``. A second
-erasure changes nothing and writes no second entry."""
+erasure changes nothing and writes no second entry.
+
+An account erasure deactivates the account before it counts the person's open work: a claim
+checks, after its own write, that the claiming account is still active (tickets.service
+.claim), so a claim and an erasure never both succeed — on PostgreSQL the two meet on the
+user row's lock, on SQLite on the single writer's lock."""
 
 from __future__ import annotations
 
@@ -340,6 +345,9 @@ def erase_account(
     session = uow.session
     already = rules.is_erased(target.email) and not target.is_active
     if not already:
+        # Inactive first, then count: a racing claim either committed before this write
+        # (and is counted) or finds the account inactive after its own write (and fails).
+        session.execute(update(User).where(User.id == target.id).values(is_active=False))
         _refuse_open_work(session, target, self_service)
         _refuse_last_admin(session, target)
     name, email = target.display_name, target.email
