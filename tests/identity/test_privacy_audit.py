@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from crowdcx.tickets import service as tickets_service
 from tests.conftest import PASSWORD, World
-from tests.tickets.test_api import Desk
+from tests.tickets.test_api import PHONE, Desk
+from tests.tickets.test_pages import sign_in
 
 
 def _erasures(client: TestClient, url: str, headers: dict[str, str], **params: Any) -> Any:
@@ -115,3 +116,49 @@ def test_a_claim_racing_an_erasure_never_leaves_a_ticket_with_an_erased_owner(
     seen = desk.get(f"/tickets/{ticket['id']}", desk.agent).json()
     assert seen["owner_id"] is None
     assert seen["status"] != "claimed"
+
+
+def test_the_members_page_erases_a_customers_data_after_a_confirmation(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    desk.online(expert)
+    tid = int(desk.ask(language="en")["id"])
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    token = sign_in(client, desk.admin)
+    members = f"/b/{desk.slug}/admin/members"
+    listing = client.get(members)
+    assert listing.status_code == 200
+    assert f'href="{members}/{desk.customer.id}/erase"' in listing.text
+    for staff in (desk.admin, desk.agent, expert):  # staff and experts: not from here
+        assert f"{members}/{staff.id}/erase" not in listing.text
+        assert client.get(f"{members}/{staff.id}/erase").status_code == 404
+    confirm = client.get(f"{members}/{desk.customer.id}/erase", params={"lang": "zh-Hant"})
+    assert confirm.status_code == 200
+    assert "李伟" in confirm.text
+    assert desk.customer.email in confirm.text
+    assert "清除這位客戶的資料" in confirm.text, confirm.text
+    # CSRF-protected; only the brand's admin.
+    no_token = client.post(f"{members}/{desk.customer.id}/erase", follow_redirects=False)
+    assert no_token.status_code == 403
+    assert desk.get(f"/tickets/{tid}", desk.admin).json()["customer_fields"]["phone"] == PHONE
+
+    done = client.post(
+        f"{members}/{desk.customer.id}/erase",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == f"{members}?erased=1"
+    result = client.get(done.headers["location"] + "&lang=ru")
+    assert "Данные клиента удалены из обращений бренда (обращений: 1)" in result.text, result.text
+    seen = desk.get(f"/tickets/{tid}", desk.admin).json()
+    assert not any(seen["customer_fields"].values())
+    log = _erasures(client, f"/api/v1/brands/{desk.slug}/erasures", desk.admin.auth)
+    assert [(e["user_id"], e["actor_id"], e["scope"]) for e in log["items"]] == [
+        (desk.customer.id, desk.admin.id, "brand")
+    ]
+    # An agent of the brand may not.
+    sign_in(client, desk.agent)
+    assert client.get(f"{members}/{desk.customer.id}/erase").status_code == 403

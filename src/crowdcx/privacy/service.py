@@ -461,6 +461,26 @@ def erase_customer(uow: UnitOfWork, ctx: BrandContext, customer_id: int, now: da
     return erased
 
 
+def only_customer(session: Session, ctx: BrandContext, user_id: int) -> User:
+    """The brand's member ``user_id`` holding the customer role and no other: the members
+    page offers erasure for them only (staff and experts are handled as accounts)."""
+    roles = set(
+        session.scalars(
+            select(MembershipRole.role)
+            .join(Membership, Membership.id == MembershipRole.membership_id)
+            .where(Membership.brand_id == ctx.brand.id, Membership.user_id == user_id)
+        )
+    )
+    user = session.get(User, user_id)
+    if user is None or roles != {"customer"}:
+        raise not_found(
+            _("%(brand)s has no member with this id who is only a customer.")
+            % {"brand": ctx.brand.name},
+            "customer_not_found",
+        )
+    return user
+
+
 def _role(actor: User, target: User) -> str:
     if actor.id == target.id:
         return "customer"
