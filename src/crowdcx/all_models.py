@@ -8,6 +8,7 @@ from crowdcx.kernel.models import Base
 from crowdcx.knowledge import models as knowledge_models
 from crowdcx.notifications import models as notifications_models
 from crowdcx.payouts import models as payouts_models
+from crowdcx.privacy import models as privacy_models
 from crowdcx.quality import models as quality_models
 from crowdcx.reputation import models as reputation_models
 from crowdcx.tenancy import models as tenancy_models
@@ -21,6 +22,7 @@ __all__ = [
     "metadata",
     "notifications_models",
     "payouts_models",
+    "privacy_models",
     "quality_models",
     "reputation_models",
     "tenancy_models",

@@ -63,7 +63,9 @@ class Timestamped:
 
 
 # Tables that belong to the platform, not to a brand. Anything else must carry brand_id.
-PLATFORM_TABLES = frozenset({"brands", "users", "auth_tokens", "login_throttles"})
+PLATFORM_TABLES = frozenset(
+    {"brands", "users", "auth_tokens", "login_throttles", "erasures"}  # erasures: privacy.models
+)
 
 # Tables made by raw SQL in migrations, not mapped (the search index: crowdcx.search.index),
 # in the order they can be dropped. search_fts is an FTS5 index keyed by search_document.id;

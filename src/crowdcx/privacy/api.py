@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
@@ -146,3 +147,68 @@ def erase_customer(slug: str, user_id: int, user: CurrentUser, uow: Uow) -> Eras
     erased = service.erase_customer(uow, ctx, user_id, now())
     uow.commit()
     return ErasedOut(user_id=user_id, tickets_erased=erased)
+
+
+class ErasureBrandOut(BaseModel):
+    brand: str
+    tickets_erased: int
+
+
+class ErasureOut(BaseModel):
+    id: int
+    user_id: int
+    actor_id: int
+    actor_role: str
+    scope: str
+    tickets_erased: int
+    at: datetime
+
+
+class PlatformErasureOut(ErasureOut):
+    brands: list[ErasureBrandOut]
+
+
+class ErasurePage(BaseModel):
+    items: list[ErasureOut]
+    next_cursor: str | None
+
+
+class PlatformErasurePage(BaseModel):
+    items: list[PlatformErasureOut]
+    next_cursor: str | None
+
+
+@router.get("/erasures", response_model=PlatformErasurePage)
+def list_erasures(
+    user: CurrentUser,
+    uow: Uow,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> PlatformErasurePage:
+    """Every erasure, newest first (platform administrators)."""
+    if not user.is_platform_admin:
+        raise AppError(
+            403,
+            "platform_admin_required",
+            _("Only a platform administrator can read the erasures of every brand."),
+        )
+    page = service.list_erasures(uow.session, cursor, limit)
+    return PlatformErasurePage(
+        items=[PlatformErasureOut(**item) for item in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/brands/{slug}/erasures", response_model=ErasurePage)
+def list_brand_erasures(
+    slug: str,
+    user: CurrentUser,
+    uow: Uow,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> ErasurePage:
+    """The erasures that touched this brand, newest first (its brand admins)."""
+    ctx = access_brand(uow.session, slug, user, "members.manage")
+    page = service.list_brand_erasures(uow.session, ctx, cursor, limit)
+    return ErasurePage(
+        items=[ErasureOut(**item) for item in page.items], next_cursor=page.next_cursor
+    )

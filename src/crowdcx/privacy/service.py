@@ -18,8 +18,14 @@ Erasure anonymises in place, in the caller's one transaction (the edge commits):
 Community posts stay (the answers are the community's, not personal data) and show
 "Deleted user"; points entries, redemptions and ledger postings are never touched. Each
 erased ticket gets one access-log entry (field ``erased``: who, in which role, when; no
-personal data), and the account's erasure is logged on ``crowdcx.audit``. A second erasure
-changes nothing and writes no second entry."""
+personal data); every erasure gets its row in the ``erasures`` audit (ids and counts, in the
+same transaction), tied to each brand it touched, and a line on ``crowdcx.audit``. A second
+erasure changes nothing and writes no second entry.
+
+An account erasure deactivates the account before it counts the person's open work: a claim
+checks, after its own write, that the claiming account is still active (tickets.service
+.claim), so a claim and an erasure never both succeed — on PostgreSQL the two meet on the
+user row's lock, on SQLite on the single writer's lock."""
 
 from __future__ import annotations
 
@@ -44,10 +50,12 @@ from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, conflict, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.markdown import render
+from crowdcx.kernel.pagination import Page, decode_cursor, encode_cursor
 from crowdcx.knowledge.models import SearchEvent
 from crowdcx.notifications import service as notes
 from crowdcx.notifications.models import NotificationRow
 from crowdcx.privacy import rules
+from crowdcx.privacy.models import BrandErasureRow, ErasureRow
 from crowdcx.reputation.models import PointsEntryRow
 from crowdcx.search import service as search
 from crowdcx.tenancy.models import Brand, Membership, MembershipRole
@@ -337,12 +345,26 @@ def erase_account(
     session = uow.session
     already = rules.is_erased(target.email) and not target.is_active
     if not already:
+        # Inactive first, then count: a racing claim either committed before this write
+        # (and is counted) or finds the account inactive after its own write (and fails).
+        session.execute(update(User).where(User.id == target.id).values(is_active=False))
         _refuse_open_work(session, target, self_service)
         _refuse_last_admin(session, target)
     name, email = target.display_name, target.email
-    erased = _erase_tickets(uow, None, target, name, email, actor, _role(actor, target), now)
+    role = _role(actor, target)
+    brands = set(
+        session.scalars(select(Membership.brand_id).where(Membership.user_id == target.id))
+    )
+    per_brand = _erase_tickets(uow, None, target, name, email, actor, role, now)
+    erased = sum(per_brand.values())
     if already:
         return erased
+    brands.update(
+        session.scalars(select(TicketRow.brand_id).where(TicketRow.customer_id == target.id))
+    )
+    _record(
+        session, target.id, actor.id, role, "account", {b: per_brand.get(b, 0) for b in brands}, now
+    )
     _rename_in_notifications(session, target.id, name)
     session.execute(delete(NotificationRow).where(NotificationRow.user_id == target.id))
     session.execute(delete(FollowRow).where(FollowRow.user_id == target.id))
@@ -406,9 +428,18 @@ def erase_customer(uow: UnitOfWork, ctx: BrandContext, customer_id: int, now: da
             "customer_not_found",
         )
     role = "platform" if ctx.is_platform_admin else "staff"
-    erased = _erase_tickets(
-        uow, ctx.brand.id, target, target.display_name, target.email, ctx.user, role, now
+    erased = sum(
+        _erase_tickets(
+            uow, ctx.brand.id, target, target.display_name, target.email, ctx.user, role, now
+        ).values()
     )
+    before = session.scalar(
+        select(BrandErasureRow.id)
+        .where(BrandErasureRow.brand_id == ctx.brand.id, BrandErasureRow.user_id == target.id)
+        .limit(1)
+    )
+    if erased or before is None:  # a repeat that scrubbed nothing records nothing
+        _record(session, target.id, ctx.user.id, role, "brand", {ctx.brand.id: erased}, now)
     values = rules.scrub_values({}, target.display_name, target.email)
     _detach_search_events(session, ctx.brand.id, target.id, values)
     session.execute(
@@ -430,6 +461,26 @@ def erase_customer(uow: UnitOfWork, ctx: BrandContext, customer_id: int, now: da
     return erased
 
 
+def only_customer(session: Session, ctx: BrandContext, user_id: int) -> User:
+    """The brand's member ``user_id`` holding the customer role and no other: the members
+    page offers erasure for them only (staff and experts are handled as accounts)."""
+    roles = set(
+        session.scalars(
+            select(MembershipRole.role)
+            .join(Membership, Membership.id == MembershipRole.membership_id)
+            .where(Membership.brand_id == ctx.brand.id, Membership.user_id == user_id)
+        )
+    )
+    user = session.get(User, user_id)
+    if user is None or roles != {"customer"}:
+        raise not_found(
+            _("%(brand)s has no member with this id who is only a customer.")
+            % {"brand": ctx.brand.name},
+            "customer_not_found",
+        )
+    return user
+
+
 def _role(actor: User, target: User) -> str:
     if actor.id == target.id:
         return "customer"
@@ -445,16 +496,16 @@ def _erase_tickets(
     actor: User,
     role: str,
     now: datetime,
-) -> int:
-    """Scrub and empty the customer's tickets (in one brand, or all); returns how many had
-    not been erased before (those get their access-log entry)."""
+) -> dict[int, int]:
+    """Scrub and empty the customer's tickets (in one brand, or all); returns per brand how
+    many had not been erased before (those get their access-log entry)."""
     session = uow.session
     stmt = select(TicketRow).where(TicketRow.customer_id == target.id)
     if brand_id is not None:
         stmt = stmt.where(TicketRow.brand_id == brand_id)
     tickets = list(session.scalars(stmt.order_by(TicketRow.id)))
     if not tickets:
-        return 0
+        return {}
     ids = [t.id for t in tickets]
     logged = {
         tid
@@ -479,7 +530,7 @@ def _erase_tickets(
         r.ticket_id: r
         for r in session.scalars(select(TicketRatingRow).where(TicketRatingRow.ticket_id.in_(ids)))
     }
-    erased = 0
+    erased: dict[int, int] = defaultdict(int)
     for t in tickets:
         known = rules.scrub_values(dict(t.customer_fields or {}), name, email)
         changed = bool(t.customer_fields)
@@ -517,11 +568,94 @@ def _erase_tickets(
                     at=now,
                 )
             )
-            erased += 1
+            erased[t.brand_id] += 1
     session.flush()
     for t in tickets:  # the index copy of a resolved ticket, from the scrubbed texts
         search.sync_ticket(session, t, t.status)
-    return erased
+    return dict(erased)
+
+
+def _record(
+    session: Session,
+    user_id: int,
+    actor_id: int,
+    role: str,
+    scope: str,
+    per_brand: dict[int, int],
+    now: datetime,
+) -> None:
+    """The erasure's audit row, and one per brand it touched (ids and counts only)."""
+    row = ErasureRow(
+        user_id=user_id,
+        actor_id=actor_id,
+        actor_role=role,
+        scope=scope,
+        tickets_erased=sum(per_brand.values()),
+        at=now,
+    )
+    session.add(row)
+    session.flush()
+    for brand_id, n in sorted(per_brand.items()):
+        session.add(
+            BrandErasureRow(brand_id=brand_id, erasure_id=row.id, user_id=user_id, tickets_erased=n)
+        )
+    session.flush()
+
+
+def _erasure_out(row: ErasureRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "actor_id": row.actor_id,
+        "actor_role": row.actor_role,
+        "scope": row.scope,
+        "tickets_erased": row.tickets_erased,
+        "at": row.at,
+    }
+
+
+def list_erasures(session: Session, cursor: str | None, limit: int) -> Page[dict[str, Any]]:
+    """Every erasure, newest first, with the brands each touched (platform administrators)."""
+    after = decode_cursor(cursor)
+    stmt = select(ErasureRow).order_by(ErasureRow.id.desc()).limit(limit + 1)
+    if after is not None:
+        stmt = stmt.where(ErasureRow.id < after)
+    rows = list(session.scalars(stmt))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    brands: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if rows:
+        for erasure_id, slug, n in session.execute(
+            select(BrandErasureRow.erasure_id, Brand.slug, BrandErasureRow.tickets_erased)
+            .join(Brand, Brand.id == BrandErasureRow.brand_id)
+            .where(BrandErasureRow.erasure_id.in_([r.id for r in rows]))
+            .order_by(Brand.slug)
+        ):
+            brands[erasure_id].append({"brand": slug, "tickets_erased": n})
+    items = [{**_erasure_out(r), "brands": brands.get(r.id, [])} for r in rows]
+    return Page(items, encode_cursor(rows[-1].id) if more else None)
+
+
+def list_brand_erasures(
+    session: Session, ctx: BrandContext, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
+    """The erasures that touched this brand, newest first; ``tickets_erased`` counts the
+    brand's tickets only."""
+    after = decode_cursor(cursor)
+    stmt = (
+        select(BrandErasureRow, ErasureRow)
+        .join(ErasureRow, ErasureRow.id == BrandErasureRow.erasure_id)
+        .where(BrandErasureRow.brand_id == ctx.brand.id)
+        .order_by(BrandErasureRow.id.desc())
+        .limit(limit + 1)
+    )
+    if after is not None:
+        stmt = stmt.where(BrandErasureRow.id < after)
+    rows = [(b, e) for b, e in session.execute(stmt)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [{**_erasure_out(e), "tickets_erased": b.tickets_erased} for b, e in rows]
+    return Page(items, encode_cursor(rows[-1][0].id) if more else None)
 
 
 # The access log's viewer_role (ten characters at most) of an erasure: the person

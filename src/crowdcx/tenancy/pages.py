@@ -51,10 +51,17 @@ def members(
     added: int = 0,
     changed: int = 0,
     created: int = 0,
+    erased: int | None = None,
 ) -> Response:
     ctx = service.access_brand(uow.session, slug, user, "members.manage")
     message = (
-        _("Member added.")
+        _(
+            "The customer's data is erased from %(n)d of the brand's tickets. Their account "
+            "stays: only they or a platform administrator can delete it."
+        )
+        % {"n": erased}
+        if erased is not None and erased >= 0
+        else _("Member added.")
         if added
         else _("Roles saved.")
         if changed

@@ -1439,7 +1439,24 @@ def claim(
             )
     t = _decide(to_rules(row), lifecycle.Action.CLAIM, actor, now, policy)
     _persist(uow, ctx, row, t, now, policy, conflict_code="already_claimed")
+    _require_active(session, user.id)
     return row
+
+
+def _require_active(session: Session, user_id: int) -> None:
+    """After the claim's own write: the account is still active. An erasure deactivates
+    the account before it counts the person's open work (privacy.service.erase_account),
+    so the two cannot both succeed: on PostgreSQL this share lock waits for an erasure's
+    update of the row (or the erasure waits for this claim and then counts it); on SQLite
+    the write above already holds the single writer's lock."""
+    active = session.scalar(
+        select(User.is_active).where(User.id == user_id).with_for_update(read=True)
+    )
+    if not active:
+        raise forbidden(
+            _("This account is being deleted; it can no longer claim tickets."),
+            "account_inactive",
+        )
 
 
 def act(
