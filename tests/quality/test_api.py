@@ -239,3 +239,52 @@ def test_staff_who_are_also_experts_cannot_review_their_own_work(
     assert (
         desk.post(f"/quality/reviews/{item['id']}", desk.agent, {"scores": GOOD}).status_code == 200
     )
+
+
+def test_each_brand_samples_and_passes_by_its_own_policy(client: TestClient, world: World) -> None:
+    """The sampling rate, the newcomer stage, low ratings, reopenings and the pass mark were
+    constants: every brand reviewed one resolution in ten and passed a review at 70."""
+    every = Desk(client, world)
+    body = {"quality": {"base_rate": 1.0, "newcomer_reviews": 0}}
+    assert every.put("/policy", body, every.admin).status_code == 200
+    tids = [resolve(every) for _ in range(8)]
+    pending = reviews(every)
+    assert [x["ticket_id"] for x in pending] == tids  # every one, none as a newcomer's
+    for x in pending:
+        assert [r["code"] for r in x["reasons"]] == ["base_rate"]
+        assert x["reasons"][0]["params"]["rate"] == "100"
+
+    strict = Desk(client, world)
+    body = {"quality": {"pass_mark": 90}}
+    assert strict.put("/policy", body, strict.admin).status_code == 200
+    tid = resolve(strict)
+    rid = review_of(strict, tid)["id"]
+    detail = strict.get(f"/quality/reviews/{rid}", strict.agent).json()
+    assert detail["pass_mark"] == 90
+    eighty_five = {"solved": 5, "accuracy": 5, "tone": 5, "policy": 2}  # (400 - 60) / 4
+    done = strict.post(f"/quality/reviews/{rid}", strict.agent, {"scores": eighty_five})
+    assert done.status_code == 200, done.text
+    assert (done.json()["score"], done.json()["passed"]) == (85, False)
+    record = strict.get(f"/quality/experts/{strict.experts[0].id}", strict.agent).json()
+    assert (record["pass_mark"], record["passed"], record["reviews"]) == (90, 0, 1)
+    assert review_of(strict, tid)["passed"] is False
+
+    # Weights are the brand's too: with "policy" weighing nothing, the same scores make 100.
+    body = {"quality": {"weights": {"policy": 0}}}
+    assert strict.put("/policy", body, strict.admin).status_code == 200
+    tid = resolve(strict)
+    rid = review_of(strict, tid)["id"]
+    card = strict.get(f"/quality/reviews/{rid}", strict.agent).json()["scorecard"]
+    assert {c["code"]: c["weight"] for c in card}["policy"] == 0
+    done = strict.post(f"/quality/reviews/{rid}", strict.agent, {"scores": eighty_five})
+    assert (done.json()["score"], done.json()["passed"]) == (100, True)
+
+    # A brand that reviews no low rating and no reopening reviews neither.
+    quiet = Desk(client, world)
+    body = {"quality": {"base_rate": 0, "newcomer_reviews": 0, "low_csat": None,
+                        "reopened": False}}  # fmt: skip
+    assert quiet.put("/policy", body, quiet.admin).status_code == 200
+    tid = resolve(quiet)
+    assert quiet.post(f"/tickets/{tid}/rating", quiet.customer, {"csat": 1}).status_code == 201
+    assert quiet.post(f"/tickets/{tid}/reopen", quiet.customer).status_code == 200
+    assert reviews(quiet) == []

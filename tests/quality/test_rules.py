@@ -51,9 +51,20 @@ def test_score_problems_name_each_criterion() -> None:
 
 
 def test_a_bad_scorecard_is_refused() -> None:
-    bad = Scorecard((Criterion("a", 0), Criterion("a", 1)), pass_mark=101)
+    bad = Scorecard((Criterion("a", -1), Criterion("a", 1)), pass_mark=101)
     codes = {p.code for p in rules.scorecard_problems(bad)}
-    assert codes == {"criterion_twice", "weight_not_positive", "pass_mark_range"}
+    assert codes == {"criterion_twice", "weight_negative", "pass_mark_range"}
+    # A weight of 0 leaves a criterion out of the score; all of them at 0 leave no score.
+    assert rules.scorecard_problems(Scorecard((Criterion("a", 0), Criterion("b", 1)))) == []
+    nothing = Scorecard((Criterion("a", 0), Criterion("b", 0)))
+    assert [p.code for p in rules.scorecard_problems(nothing)] == ["weights_zero"]
+
+
+def test_a_brand_may_turn_off_low_rating_and_reopened_reviews() -> None:
+    off = SamplingPolicy(Fraction(0), 0, None, reopened=False)
+    r = res(draw=0.5, reviews_before=10, csat=1, reopened=True)
+    assert rules.decide_sample(r).sampled
+    assert rules.decide_sample(r, off) == rules.SampleDecision(False, ())
 
 
 def res(**kw: object) -> Resolution:

@@ -103,6 +103,17 @@ def test_policy_page_reports_errors_and_keeps_the_draft(client: TestClient, worl
         f"/b/{desk.slug}/admin/policy", data={"csrf_token": token, "policy_json": "{not json"}
     )
     assert broken.status_code == 422
+    # The quality section is edited there too, each problem explained in the admin's language.
+    assert '"pass_mark": 70' in html.unescape(client.get(f"/b/{desk.slug}/admin/policy").text)
+    client.cookies.set("crowdcx_locale", "ru")
+    draft = '{"quality": {"base_rate": 10, "pass_mark": 90}}'
+    bad = client.post(
+        f"/b/{desk.slug}/admin/policy", data={"csrf_token": token, "policy_json": draft}
+    )
+    assert bad.status_code == 422
+    assert "quality.base_rate" in bad.text
+    assert "числом от 0 до 1" in bad.text
+    assert desk.get("/policy", desk.admin).json()["quality"]["pass_mark"] == 70
 
 
 def test_staff_queue_lists_escalations(client: TestClient, world: World) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crowdcx.payouts.rules import Quote, TimeBand, price_ticket
+from crowdcx.quality.rules import DEFAULT_QUALITY, weighted_score
 from crowdcx.routing.rules import SkillDef
 from crowdcx.tickets.policy import (
     MAX_AMOUNT_MINOR,
@@ -295,6 +297,12 @@ def test_every_message_template_is_filled_in_from_its_params() -> None:
         {"sla": {"resolution_s": 1.5}},
         {"rate_card": {"time_of_day": [{"start": "x", "end": "2:00", "multiplier": 1}]}},
         {"rate_card": {"base_minor": {"general": 10**9, "orders": 1, "billing": 1}}},
+        {"quality": []},
+        {"quality": {"base_rate": "0.1"}},
+        {"quality": {"reopened": "yes"}},
+        {"quality": {"newcomer_reviews": -1, "low_csat": 6, "pass_mark": 101,
+                     "weights": {"speed": 1}}},
+        {"quality": {"weights": {"solved": 0, "accuracy": 0, "tone": 0, "policy": 0}}},
     ]  # fmt: skip
     seen = set()
     for body in bodies:
@@ -359,3 +367,126 @@ def test_business_hours_without_a_time_zone_keep_the_brands() -> None:
     assert not isinstance(both, list)
     assert both.sla.business_hours is not None
     assert both.sla.business_hours.timezone == "Asia/Taipei"
+
+
+# --------------------------------------------------------------------------------------------
+# The "quality" section: review sampling and the scorecard
+# --------------------------------------------------------------------------------------------
+
+
+def test_quality_defaults_are_the_former_constants_and_a_policy_without_them_gets_them() -> None:
+    q = default_policy().quality
+    assert q == DEFAULT_QUALITY
+    assert (q.sampling.base_rate, q.sampling.newcomer_reviews) == (Fraction(1, 10), 5)
+    assert (q.sampling.low_csat, q.sampling.reopened) == (2, True)
+    assert q.scorecard.pass_mark == 70
+    assert {c.code: c.weight for c in q.scorecard.criteria} == {
+        "solved": 40, "accuracy": 25, "tone": 15, "policy": 20
+    }  # fmt: skip
+    stored = policy_to_dict(default_policy())
+    assert stored["quality"] == {
+        "base_rate": 0.1, "newcomer_reviews": 5, "low_csat": 2, "reopened": True,
+        "pass_mark": 70, "weights": {"solved": 40, "accuracy": 25, "tone": 15, "policy": 20},
+    }  # fmt: skip
+    del stored["quality"]  # a policy saved before quality was part of it
+    old = policy_from_dict(stored)
+    assert not isinstance(old, list)
+    assert old.quality == DEFAULT_QUALITY
+
+
+def test_quality_round_trip_and_partial_update() -> None:
+    body = {"quality": {"base_rate": 1, "newcomer_reviews": 0, "low_csat": None,
+                        "reopened": False, "pass_mark": 90, "weights": {"tone": 0}}}  # fmt: skip
+    p = policy_from_dict(body)
+    assert not isinstance(p, list)
+    assert validate_policy(p) == []
+    assert p.quality.sampling.base_rate == 1
+    assert p.quality.sampling.low_csat is None
+    assert p.quality.sampling.reopened is False
+    assert p.quality.scorecard.pass_mark == 90
+    # Criteria left out of "weights" keep theirs; the order of the scorecard stays.
+    assert [(c.code, c.weight) for c in p.quality.scorecard.criteria] == [
+        ("solved", 40), ("accuracy", 25), ("tone", 0), ("policy", 20)
+    ]  # fmt: skip
+    assert policy_from_dict(policy_to_dict(p)) == p
+    # Keys left out of "quality" keep the policy's own.
+    again = policy_from_dict({"quality": {"pass_mark": 60}}, base=p)
+    assert not isinstance(again, list)
+    assert again.quality.scorecard.pass_mark == 60
+    assert again.quality.sampling == p.quality.sampling
+    assert again.quality.scorecard.criteria == p.quality.scorecard.criteria
+
+
+@pytest.mark.parametrize(
+    ("quality", "field", "code"),
+    [
+        ([], "quality", "quality_not_object"),
+        ({"weights": [40, 25, 15, 20]}, "quality.weights", "quality_not_object"),
+        ({"base_rate": "0.1"}, "quality.base_rate", "rate_invalid"),
+        ({"base_rate": True}, "quality.base_rate", "rate_invalid"),
+        ({"base_rate": float("nan")}, "quality.base_rate", "rate_invalid"),
+        ({"base_rate": float("inf")}, "quality.base_rate", "rate_invalid"),
+        ({"base_rate": 1.01}, "quality.base_rate", "rate_invalid"),
+        ({"base_rate": -0.1}, "quality.base_rate", "rate_invalid"),
+        ({"newcomer_reviews": 2.5}, "quality.newcomer_reviews", "not_integer"),
+        ({"newcomer_reviews": -1}, "quality.newcomer_reviews", "count_negative"),
+        ({"newcomer_reviews": 10**6}, "quality.newcomer_reviews", "count_too_large"),
+        ({"low_csat": 0}, "quality.low_csat", "csat_invalid"),
+        ({"low_csat": 6}, "quality.low_csat", "csat_invalid"),
+        ({"low_csat": "2"}, "quality.low_csat", "not_integer"),
+        ({"reopened": "false"}, "quality.reopened", "not_boolean"),
+        ({"reopened": 1}, "quality.reopened", "not_boolean"),
+        ({"pass_mark": 101}, "quality.pass_mark", "pass_mark_invalid"),
+        ({"pass_mark": -1}, "quality.pass_mark", "pass_mark_invalid"),
+        ({"pass_mark": 70.5}, "quality.pass_mark", "not_integer"),
+        ({"weights": {"speed": 10}}, "quality.weights.speed", "criterion_unknown"),
+        ({"weights": {"tone": -1}}, "quality.weights.tone", "count_negative"),
+        ({"weights": {"tone": 10**6}}, "quality.weights.tone", "count_too_large"),
+        ({"weights": {"tone": "15"}}, "quality.weights.tone", "not_integer"),
+        ({"weights": {"solved": 0, "accuracy": 0, "tone": 0, "policy": 0}},
+         "quality.weights", "weights_zero"),
+    ],
+)  # fmt: skip
+def test_each_quality_problem_names_its_field(quality: object, field: str, code: str) -> None:
+    assert problems({"quality": quality}) == {field: code}
+
+
+def test_the_quality_limits_themselves_are_accepted() -> None:
+    for quality in (
+        {"base_rate": 0, "newcomer_reviews": 0, "low_csat": 1, "pass_mark": 0},
+        {"base_rate": 1.0, "newcomer_reviews": 1000, "low_csat": 5, "pass_mark": 100},
+        {"weights": {"solved": 1000, "accuracy": 0, "tone": 0, "policy": 0}},
+    ):
+        assert problems({"quality": quality}) == {}, quality
+
+
+@given(
+    rate=st.floats(0, 1),
+    newcomer=st.integers(0, 1000),
+    low_csat=st.none() | st.integers(1, 5),
+    reopened=st.booleans(),
+    pass_mark=st.integers(0, 100),
+    weights=st.lists(st.integers(0, 1000), min_size=4, max_size=4).filter(any),
+    scores=st.lists(st.integers(1, 5), min_size=4, max_size=4),
+)
+def test_an_accepted_quality_section_round_trips_and_scores_0_to_100(
+    rate: float,
+    newcomer: int,
+    low_csat: int | None,
+    reopened: bool,
+    pass_mark: int,
+    weights: list[int],
+    scores: list[int],
+) -> None:
+    codes_ = ("solved", "accuracy", "tone", "policy")
+    body = {"quality": {"base_rate": rate, "newcomer_reviews": newcomer, "low_csat": low_csat,
+                        "reopened": reopened, "pass_mark": pass_mark,
+                        "weights": dict(zip(codes_, weights, strict=True))}}  # fmt: skip
+    parsed = policy_from_dict(body)
+    assert not isinstance(parsed, list)
+    assert validate_policy(parsed) == []
+    stored = policy_to_dict(parsed)
+    assert stored["quality"] == body["quality"]
+    assert policy_from_dict(stored) == parsed
+    card = parsed.quality.scorecard
+    assert 0 <= weighted_score(card, dict(zip(codes_, scores, strict=True))) <= 100

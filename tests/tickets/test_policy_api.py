@@ -51,6 +51,18 @@ NIGHT = {"start": "22:00", "end": "07:00", "multiplier": "1.25", "label": "night
         # card's low/normal/high factors (0.8/1/1.5) silently became 1.
         ({"rate_card": {"complexity": {"urgent": "2"}}},
          "rate_card.complexity.urgent", "complexity_unknown"),
+
+        ({"quality": {"base_rate": 1.5}}, "quality.base_rate", "rate_invalid"),
+        ({"quality": {"base_rate": "10%"}}, "quality.base_rate", "rate_invalid"),
+        ({"quality": {"newcomer_reviews": -5}}, "quality.newcomer_reviews", "count_negative"),
+        ({"quality": {"low_csat": 0}}, "quality.low_csat", "csat_invalid"),
+        ({"quality": {"reopened": "no"}}, "quality.reopened", "not_boolean"),
+        ({"quality": {"pass_mark": 700}}, "quality.pass_mark", "pass_mark_invalid"),
+        ({"quality": {"weights": {"speed": 10}}}, "quality.weights.speed", "criterion_unknown"),
+        ({"quality": {"weights": {"tone": -15}}}, "quality.weights.tone", "count_negative"),
+        ({"quality": {"weights": {"solved": 0, "accuracy": 0, "tone": 0, "policy": 0}}},
+         "quality.weights", "weights_zero"),
+        ({"quality": None}, "quality", "quality_not_object"),
     ],
 )  # fmt: skip
 def test_bad_policy_input_is_a_422_naming_the_field(
@@ -185,3 +197,35 @@ def test_true_false_and_quoted_numbers_are_not_read_as_numbers(
     r = desk.put(target, body, desk.admin)
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_quality_settings_are_part_of_the_policy_and_their_problems_read_in_the_admins_language(
+    desk: Desk,
+) -> None:
+    got = desk.get("/policy", desk.admin).json()["quality"]
+    assert got == {
+        "base_rate": 0.1, "newcomer_reviews": 5, "low_csat": 2, "reopened": True,
+        "pass_mark": 70, "weights": {"solved": 40, "accuracy": 25, "tone": 15, "policy": 20},
+    }  # fmt: skip
+    r = desk.put("/policy", {"quality": {"pass_mark": 80, "low_csat": None}}, desk.admin)
+    assert r.status_code == 200, r.text
+    assert (r.json()["quality"]["pass_mark"], r.json()["quality"]["low_csat"]) == (80, None)
+    assert r.json()["quality"]["base_rate"] == 0.1  # left out: kept
+    # Another section saved without "quality" keeps the brand's quality settings.
+    assert desk.put("/policy", {"max_rings": 4}, desk.admin).json()["quality"]["pass_mark"] == 80
+    # Several problems at once: one error each, naming its field.
+    bad = {"quality": {"pass_mark": 101, "weights": {"tone": -1, "speed": 1}}}
+    r = desk.client.put(
+        desk.url("/policy"), json=bad, headers={**desk.admin.auth, "Accept-Language": "ru"}
+    )
+    assert r.status_code == 422, r.text
+    errors = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert set(errors) == {"quality.pass_mark", "quality.weights.tone", "quality.weights.speed"}
+    for field, message in errors.items():
+        assert message.startswith(field), message
+        assert any("\u0400" <= ch <= "\u04ff" for ch in message), message
+    r = desk.client.put(
+        desk.url("/policy"), json=bad, headers={**desk.admin.auth, "Accept-Language": "zh-TW"}
+    )
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"]), r.json()["detail"]
+    assert desk.get("/policy", desk.admin).json()["quality"]["pass_mark"] == 80  # unchanged

@@ -98,6 +98,7 @@ def review_out(
     policy, _roster = tickets.load_policy(session, ctx)
     role = lifecycle.Role.EXPERT if as_expert else lifecycle.Role.AGENT
     allowed = tickets.unmasked_fields(session, ctx, user, role, policy)
+    scorecard = policy.quality.scorecard
     out = []
     for r in rows:
         t = found.get(r.ticket_id)
@@ -112,7 +113,7 @@ def review_out(
                 reasons=[_reason(x) for x in r.reasons or []],
                 scores=r.scores,
                 score=r.score,
-                passed=rules.passes(service.card(), r.score) if r.score is not None else None,
+                passed=rules.passes(scorecard, r.score) if r.score is not None else None,
                 comment=r.comment,
                 reviewer_id=r.reviewer_id,
                 created_at=r.created_at,
@@ -122,20 +123,21 @@ def review_out(
     return out
 
 
-def scorecard_out() -> list[CriterionOut]:
+def scorecard_out(scorecard: rules.Scorecard) -> list[CriterionOut]:
     labels = service.criterion_labels()
     return [
         CriterionOut(
             code=c.code, name=labels[c.code][0], question=labels[c.code][1], weight=c.weight
         )
-        for c in service.card().criteria
+        for c in scorecard.criteria
     ]
 
 
 def _detail(uow: Uow, ctx: BrandContext, user: User, row: QualityReviewRow) -> ReviewDetail:
     [base] = review_out(uow, ctx, user, [row])
+    scorecard = service.card(uow.session, ctx)
     return ReviewDetail(
-        **base.model_dump(), scorecard=scorecard_out(), pass_mark=service.card().pass_mark
+        **base.model_dump(), scorecard=scorecard_out(scorecard), pass_mark=scorecard.pass_mark
     )
 
 

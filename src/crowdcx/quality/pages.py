@@ -31,11 +31,11 @@ register_nav(
 QUEUE_PAGE = 50
 
 
-def _common(ctx: BrandContext) -> dict[str, Any]:
+def _common(uow: UnitOfWork, ctx: BrandContext) -> dict[str, Any]:
     return {
         "ctx": ctx,
         "criteria": service.criterion_labels(),
-        "card": service.card(),
+        "card": service.card(uow.session, ctx),
         "reason_text": service.reason_text,
         "status_names": status_labels(),
         "prior": rules.DEFAULT_PRIOR.mean,
@@ -54,6 +54,7 @@ def _rows(
     policy, _roster = tickets.load_policy(session, ctx)
     role = lifecycle.Role.EXPERT if as_expert else lifecycle.Role.AGENT
     allowed = tickets.unmasked_fields(session, ctx, user, role, policy)
+    scorecard = policy.quality.scorecard
     out = []
     for r in rows:
         t = found.get(r.ticket_id)
@@ -63,7 +64,7 @@ def _rows(
                 "subject": tickets.as_read(t.subject, t, allowed) if t else f"#{r.ticket_id}",
                 "expert": names.get(r.expert_id, ""),
                 "reviewer": names.get(r.reviewer_id or 0, ""),
-                "passed": r.score is not None and rules.passes(service.card(), r.score),
+                "passed": r.score is not None and rules.passes(scorecard, r.score),
             }
         )
     return out
@@ -80,7 +81,7 @@ def queue(
         request,
         "quality/queue.html",
         {
-            **_common(ctx),
+            **_common(uow, ctx),
             "state": wanted,
             "rows": _rows(uow, ctx, user, found.items, False),
             "next_after": found.items[-1].id if found.next_cursor and found.items else None,
@@ -112,7 +113,7 @@ def _review_page(
     ]
     [shown] = _rows(uow, ctx, user, [review], False)
     context = {
-        **_common(ctx),
+        **_common(uow, ctx),
         "review": review,
         "shown": shown,
         "t": row,
@@ -199,7 +200,7 @@ def _record(
         request,
         "quality/record.html",
         {
-            **_common(ctx),
+            **_common(uow, ctx),
             "q": q,
             "mine": mine,
             "rows": _rows(uow, ctx, user, q.recent, mine and not ctx.can("ticket.staff")),

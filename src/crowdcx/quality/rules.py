@@ -54,7 +54,8 @@ DEFAULT_SCORECARD: Final = Scorecard(
 
 
 def scorecard_problems(card: Scorecard) -> list[Violation]:
-    """A scorecard must name each criterion once and weigh each above zero."""
+    """A scorecard must name each criterion once, weigh none below zero and some above it (a
+    criterion of weight 0 is still scored, but does not count towards the score)."""
     found: list[Violation] = []
     if not card.criteria:
         found.append(
@@ -64,10 +65,14 @@ def scorecard_problems(card: Scorecard) -> list[Violation]:
         found.append(
             Violation("criterion_twice", "a criterion is named twice", "criteria", "invalid")
         )
-    if any(c.weight <= 0 for c in card.criteria):
+    if any(c.weight < 0 for c in card.criteria):
+        found.append(
+            Violation("weight_negative", "a weight cannot be negative", "criteria", "invalid")
+        )
+    elif card.criteria and sum(c.weight for c in card.criteria) <= 0:
         found.append(
             Violation(
-                "weight_not_positive", "every weight must be above zero", "criteria", "invalid"
+                "weights_zero", "at least one weight must be above zero", "criteria", "invalid"
             )
         )
     if not 0 <= card.pass_mark <= 100:
@@ -166,10 +171,26 @@ def passes(card: Scorecard, score: int) -> bool:
 class SamplingPolicy:
     base_rate: Fraction = Fraction(1, 10)  # of every expert's resolutions, at random
     newcomer_reviews: int = 5  # an expert with fewer reviews than this: every resolution
-    low_csat: int = 2  # a customer rating at or below this: always
+    low_csat: int | None = 2  # a customer rating at or below this: always (None: never)
+    reopened: bool = True  # a resolution the customer reopened: always
 
 
 DEFAULT_SAMPLING: Final = SamplingPolicy()
+# The scorecard's criteria: a brand weighs them (tickets.policy, the "quality" section) but
+# cannot add or remove one (the pages, the API and the stored scores know these four).
+CRITERIA: Final = DEFAULT_SCORECARD.codes
+
+
+@dataclass(frozen=True, slots=True)
+class QualityPolicy:
+    """A brand's quality control: which resolutions are sampled and the scorecard they are
+    decided by (part of the brand's ticket policy)."""
+
+    sampling: SamplingPolicy = DEFAULT_SAMPLING
+    scorecard: Scorecard = DEFAULT_SCORECARD
+
+
+DEFAULT_QUALITY: Final = QualityPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,9 +243,9 @@ def sampling_reasons(
                 (("reviews", str(r.reviews_before)), ("needed", str(policy.newcomer_reviews))),
             )
         )
-    if r.csat is not None and r.csat <= policy.low_csat:
+    if r.csat is not None and policy.low_csat is not None and r.csat <= policy.low_csat:
         found.append(Reason("low_csat", (("csat", str(r.csat)),)))
-    if r.reopened:
+    if r.reopened and policy.reopened:
         found.append(Reason("reopened"))
     if Fraction(r.draw) < policy.base_rate:
         rate = f"{float(policy.base_rate * 100):g}"

@@ -29,6 +29,7 @@ from crowdcx.notifications import service as notes
 from crowdcx.quality import rules
 from crowdcx.quality.models import QualityReviewRow
 from crowdcx.tenancy.service import BrandContext
+from crowdcx.tickets import service as tickets
 from crowdcx.tickets.models import ExpertProfileRow, TicketRow
 from crowdcx.tickets.rules import Violation
 
@@ -44,12 +45,16 @@ def set_sampling_key(secret: str) -> None:
     _key[0] = secret.encode()
 
 
-def card() -> rules.Scorecard:
-    return rules.DEFAULT_SCORECARD
+def card(session: Session, ctx: BrandContext) -> rules.Scorecard:
+    """The brand's scorecard: its criteria's weights and pass mark (the policy's "quality")."""
+    policy, _roster = tickets.load_policy(session, ctx)
+    return policy.quality.scorecard
 
 
-def sampling() -> rules.SamplingPolicy:
-    return rules.DEFAULT_SAMPLING
+def sampling(session: Session, ctx: BrandContext) -> rules.SamplingPolicy:
+    """Which of the brand's expert resolutions are reviewed (the policy's "quality")."""
+    policy, _roster = tickets.load_policy(session, ctx)
+    return policy.quality.sampling
 
 
 # ------------------------------------------------------------------------------------------
@@ -84,7 +89,7 @@ def reason_text(reason: Mapping[str, Any]) -> str:
     return code
 
 
-def _score_message(v: Violation) -> str:
+def _score_message(v: Violation, scorecard: rules.Scorecard) -> str:
     labels = criterion_labels()
     code = v.param("criterion") or ""
     name = labels[code][0] if code in labels else code
@@ -94,7 +99,7 @@ def _score_message(v: Violation) -> str:
         return _("Score “%(criterion)s” with a whole number from 1 to 5.") % {"criterion": name}
     return _("There is no criterion “%(criterion)s”; score %(known)s.") % {
         "criterion": name,
-        "known": ", ".join(card().codes),
+        "known": ", ".join(scorecard.codes),
     }
 
 
@@ -140,7 +145,9 @@ def on_expert_resolution(
     session: Session, ctx: BrandContext, ticket: TicketRow, expert_id: int, now: datetime
 ) -> bool:
     """An expert resolved ``ticket``: sample it. True when it is (now) up for review."""
-    decision = rules.decide_sample(_resolution(session, ctx, ticket, expert_id), sampling())
+    decision = rules.decide_sample(
+        _resolution(session, ctx, ticket, expert_id), sampling(session, ctx)
+    )
     if decision.sampled:
         _ensure(session, ctx, ticket.id, expert_id, decision.reasons, now)
     return decision.sampled
@@ -156,7 +163,7 @@ def on_low_rating(
 ) -> None:
     """The customer rated an expert's resolution: a low rating is always reviewed."""
     decision = rules.decide_sample(
-        _resolution(session, ctx, ticket, expert_id, csat=csat), sampling()
+        _resolution(session, ctx, ticket, expert_id, csat=csat), sampling(session, ctx)
     )
     if any(r.code == "low_csat" for r in decision.reasons):
         _ensure(session, ctx, ticket.id, expert_id, decision.reasons, now)
@@ -165,11 +172,13 @@ def on_low_rating(
 def on_reopened(
     session: Session, ctx: BrandContext, ticket: TicketRow, expert_id: int, now: datetime
 ) -> None:
-    """The customer reopened an expert's resolution: it is always reviewed."""
+    """The customer reopened an expert's resolution: it is reviewed (unless the brand's policy
+    says reopened resolutions are not)."""
     decision = rules.decide_sample(
-        _resolution(session, ctx, ticket, expert_id, reopened=True), sampling()
+        _resolution(session, ctx, ticket, expert_id, reopened=True), sampling(session, ctx)
     )
-    _ensure(session, ctx, ticket.id, expert_id, decision.reasons, now)
+    if any(r.code == "reopened" for r in decision.reasons):
+        _ensure(session, ctx, ticket.id, expert_id, decision.reasons, now)
 
 
 @cache
@@ -290,9 +299,12 @@ def names_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     )
 
 
-def check_scores(scores: Mapping[str, object]) -> dict[str, str]:
+def check_scores(scorecard: rules.Scorecard, scores: Mapping[str, object]) -> dict[str, str]:
     """The scorecard's problems by field (``scores.<criterion>``), in the reader's language."""
-    return {v.field or "scores": _score_message(v) for v in rules.score_problems(card(), scores)}
+    return {
+        v.field or "scores": _score_message(v, scorecard)
+        for v in rules.score_problems(scorecard, scores)
+    }
 
 
 def decide(
@@ -315,7 +327,8 @@ def decide(
         )
     if row.state != "pending":
         raise _decided()
-    problems = check_scores(scores)
+    scorecard = card(session, ctx)
+    problems = check_scores(scorecard, scores)
     text = comment.strip()
     if len(text) > rules.MAX_COMMENT:
         problems["comment"] = _("Keep the comment under %(n)d characters.") % {
@@ -332,8 +345,8 @@ def decide(
             for f, m in problems.items()
         ]
         raise AppError(422, "scorecard_invalid", detail, field=field, errors=errors)
-    clean = {code: int(scores[code]) for code in card().codes}  # type: ignore[call-overload]
-    score = rules.weighted_score(card(), clean)
+    clean = {code: int(scores[code]) for code in scorecard.codes}  # type: ignore[call-overload]
+    score = rules.weighted_score(scorecard, clean)
     done = session.execute(
         update(QualityReviewRow)
         .where(
@@ -368,7 +381,7 @@ def decide(
         ctx.brand.id,
         [row.expert_id],
         "quality_review",
-        {"ticket": row.ticket_id, "score": score, "passed": rules.passes(card(), score)},
+        {"ticket": row.ticket_id, "score": score, "passed": rules.passes(scorecard, score)},
         f"/b/{ctx.brand.slug}/quality/mine",
         now,
     )
@@ -399,7 +412,7 @@ def expert_quality(session: Session, ctx: BrandContext, expert_id: int) -> Exper
             QualityReviewRow.expert_id == expert_id, QualityReviewRow.state == "done"
         )
     )
-    summary = rules.summarize((int(s) for s in scores if s is not None), card())
+    summary = rules.summarize((int(s) for s in scores if s is not None), card(session, ctx))
     pending = int(
         session.scalar(
             ctx.scoped(QualityReviewRow, select(func.count(QualityReviewRow.id))).where(
@@ -444,14 +457,16 @@ class PeriodQuality:
 
 
 def period_quality(session: Session, ctx: BrandContext, since: datetime) -> PeriodQuality:
-    """Reviews decided since ``since``: how many, their average score, how many passed."""
+    """Reviews decided since ``since``: how many, their average score, how many passed (at
+    the brand's pass mark now)."""
+    mark = card(session, ctx).pass_mark
     n, avg, passed = session.execute(
         ctx.scoped(
             QualityReviewRow,
             select(
                 func.count(QualityReviewRow.id),
                 func.avg(QualityReviewRow.score),
-                func.count(QualityReviewRow.id).filter(QualityReviewRow.score >= card().pass_mark),
+                func.count(QualityReviewRow.id).filter(QualityReviewRow.score >= mark),
             ),
         ).where(QualityReviewRow.state == "done", QualityReviewRow.reviewed_at >= since)
     ).one()

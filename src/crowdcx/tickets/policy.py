@@ -7,8 +7,9 @@ stores :func:`policy_to_dict`, and hands the frozen object to the rules. A new b
 
 The pieces the rules need live with those rules (``SlaPolicy``/``LifecyclePolicy`` in
 ``tickets.rules``, ``SkillDef``/``RoutingMode`` in ``routing.rules``, ``RateCard`` in
-``payouts.rules``); this module composes them and checks them together — e.g. a skill that
-needs tier 3 when the brand defines tiers only up to 1 is *unroutable*, and says why.
+``payouts.rules``, ``QualityPolicy`` — review sampling and scorecard — in ``quality.rules``);
+this module composes them and checks them together — e.g. a skill that needs tier 3 when the
+brand defines tiers only up to 1 is *unroutable*, and says why.
 
 Everything a policy carries is bounded here, so that an accepted policy never breaks intake or
 the sweeper later: amounts are whole minor units up to :data:`MAX_AMOUNT_MINOR`, multipliers
@@ -25,11 +26,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crowdcx.kernel.language import LOCALES
 from crowdcx.payouts.rules import RateCard, TimeBand
+from crowdcx.quality.rules import (
+    CRITERIA,
+    DEFAULT_QUALITY,
+    Criterion,
+    QualityPolicy,
+    SamplingPolicy,
+    Scorecard,
+)
 from crowdcx.routing.rules import MAX_TIER, RoutingMode, RoutingWeights, SkillDef
 from crowdcx.tenancy.rules import is_currency
 from crowdcx.tickets.rules import (
@@ -51,6 +61,8 @@ MAX_COUNT: Final = 100  # tickets an expert holds at once, experts rung before s
 # The most a ticket's price may be: a ticket keeps its quote in a 32-bit column, so a price
 # above this is refused by PostgreSQL at intake (SQLite would take it).
 MAX_PRICE_MINOR: Final = 2**31 - 1
+MAX_NEWCOMER_REVIEWS: Final = 1000  # an expert's first resolutions all reviewed: at most these
+MAX_WEIGHT: Final = 1000  # a scorecard criterion's weight
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext marker Babel extracts
@@ -87,6 +99,26 @@ MESSAGES: Final[Mapping[str, str]] = {
         "%(field)s: the highest base amount times the highest multipliers prices a ticket at "
         "%(price)s minor units; a ticket's price can be at most %(limit)s. Lower the base "
         "amount or the multipliers."
+    ),
+    "quality_not_object": N_(
+        '%(field)s must be a JSON object, e.g. {"base_rate": 0.1, "pass_mark": 70}.'
+    ),
+    "rate_invalid": N_(
+        "%(field)s must be a number from 0 to 1: the share of resolutions reviewed at random, "
+        "e.g. 0.1 for one in ten."
+    ),
+    "count_negative": N_("%(field)s cannot be negative."),
+    "not_boolean": N_("%(field)s must be true or false (without quotes)."),
+    "csat_invalid": N_(
+        "%(field)s must be a rating from 1 to 5 (ratings at or below it are reviewed), or null "
+        "to review no resolution for its rating."
+    ),
+    "pass_mark_invalid": N_("%(field)s must be a whole number from 0 to 100, e.g. 70."),
+    "criterion_unknown": N_(
+        "%(field)s: there is no criterion %(key)s; the scorecard's criteria are %(known)s."
+    ),
+    "weights_zero": N_(
+        "%(field)s: at least one criterion must weigh more than 0, or no review has a score."
     ),
 }
 
@@ -129,6 +161,7 @@ class BrandPolicy:
     auto_close_after_s: int = 72 * 3600
     max_rings: int = 5
     routing_weights: RoutingWeights = field(default_factory=RoutingWeights)
+    quality: QualityPolicy = DEFAULT_QUALITY
 
     @property
     def lifecycle(self) -> LifecyclePolicy:
@@ -258,7 +291,37 @@ def validate_policy(policy: BrandPolicy) -> list[Violation]:
     found += _check_access(policy)
     found += _check_limits(policy)
     found += _check_routability(policy)
+    found += _check_quality(policy.quality)
     return found
+
+
+def _check_quality(q: QualityPolicy) -> list[Violation]:
+    out: list[Violation] = []
+    sampling, card = q.sampling, q.scorecard
+    if not 0 <= sampling.base_rate <= 1:
+        out.append(_m("rate_invalid", "quality.base_rate"))
+    if sampling.newcomer_reviews < 0:
+        out.append(_m("count_negative", "quality.newcomer_reviews"))
+    elif sampling.newcomer_reviews > MAX_NEWCOMER_REVIEWS:
+        out.append(_m("count_too_large", "quality.newcomer_reviews", limit=MAX_NEWCOMER_REVIEWS))
+    if sampling.low_csat is not None and not 1 <= sampling.low_csat <= 5:
+        out.append(_m("csat_invalid", "quality.low_csat"))
+    if not isinstance(sampling.reopened, bool):
+        out.append(_m("not_boolean", "quality.reopened"))
+    if not 0 <= card.pass_mark <= 100:
+        out.append(_m("pass_mark_invalid", "quality.pass_mark"))
+    known = ", ".join(CRITERIA)
+    for c in card.criteria:
+        name = f"quality.weights.{c.code}"
+        if c.code not in CRITERIA:
+            out.append(_m("criterion_unknown", name, key=c.code, known=known))
+        elif c.weight < 0:
+            out.append(_m("count_negative", name))
+        elif c.weight > MAX_WEIGHT:
+            out.append(_m("count_too_large", name, limit=MAX_WEIGHT))
+    if not any(c.weight > 0 for c in card.criteria if c.code in CRITERIA):
+        out.append(_m("weights_zero", "quality.weights"))
+    return out
 
 
 def _check_languages(p: BrandPolicy) -> list[Violation]:
@@ -542,6 +605,50 @@ def _whole(value: Any, field: str) -> int:
     return value
 
 
+def _rate(value: Any, field: str) -> Fraction:
+    """A JSON number (not a bool or a string), exactly as written: 0.1 is one in ten."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _ShapeError(_m("rate_invalid", field))
+    try:
+        return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+    except (ValueError, OverflowError):  # NaN, or 1e400 read as infinity
+        raise _ShapeError(_m("rate_invalid", field)) from None
+
+
+def _quality(data: Any, base: QualityPolicy) -> QualityPolicy:
+    """The "quality" section: keys left out keep ``base``, and so do criteria left out of
+    "weights" (a criterion not on the scorecard is kept for the validation to name)."""
+    if not isinstance(data, Mapping):
+        raise _ShapeError(_m("quality_not_object", "quality"))
+    s, card = base.sampling, base.scorecard
+    low_csat = data.get("low_csat", s.low_csat)
+    reopened = data.get("reopened", s.reopened)
+    if not isinstance(reopened, bool):
+        raise _ShapeError(_m("not_boolean", "quality.reopened"))
+    weights = {c.code: c.weight for c in card.criteria}
+    given = data.get("weights", {})
+    if not isinstance(given, Mapping):
+        raise _ShapeError(_m("quality_not_object", "quality.weights"))
+    for code, weight in given.items():
+        weights[str(code)] = _whole(weight, f"quality.weights.{code}")
+    return QualityPolicy(
+        SamplingPolicy(
+            base_rate=_rate(data["base_rate"], "quality.base_rate")
+            if "base_rate" in data
+            else s.base_rate,
+            newcomer_reviews=_whole(
+                data.get("newcomer_reviews", s.newcomer_reviews), "quality.newcomer_reviews"
+            ),
+            low_csat=None if low_csat is None else _whole(low_csat, "quality.low_csat"),
+            reopened=reopened,
+        ),
+        Scorecard(
+            tuple(Criterion(code, weight) for code, weight in weights.items()),
+            pass_mark=_whole(data.get("pass_mark", card.pass_mark), "quality.pass_mark"),
+        ),
+    )
+
+
 def _dec(value: Any) -> Decimal:
     try:
         return Decimal(str(value))
@@ -670,6 +777,7 @@ def policy_from_dict(
             auto_close_after_s=top("auto_close_after_s", b.auto_close_after_s),
             max_rings=top("max_rings", b.max_rings),
             routing_weights=b.routing_weights,
+            quality=_quality(data["quality"], b.quality) if "quality" in data else b.quality,
         )
     except _ShapeError as error:
         return [error.violation]
@@ -728,4 +836,12 @@ def policy_to_dict(p: BrandPolicy) -> dict[str, Any]:
         "routing_mode": p.routing_mode.value,
         "auto_close_after_s": p.auto_close_after_s,
         "max_rings": p.max_rings,
+        "quality": {
+            "base_rate": float(p.quality.sampling.base_rate),
+            "newcomer_reviews": p.quality.sampling.newcomer_reviews,
+            "low_csat": p.quality.sampling.low_csat,
+            "reopened": p.quality.sampling.reopened,
+            "pass_mark": p.quality.scorecard.pass_mark,
+            "weights": {c.code: c.weight for c in p.quality.scorecard.criteria},
+        },
     }

@@ -26,6 +26,8 @@ class PolicyIn(BaseModel):
     routing_mode: str | None = None
     auto_close_after_s: StrictInt | None = Field(default=None, ge=0, le=90 * 86_400)
     max_rings: StrictInt | None = Field(default=None, ge=1, le=100)
+    # Review sampling and the scorecard; checked by tickets.policy, each problem by its field.
+    quality: Any = None
 
 
 class ExpertIn(Strict):
