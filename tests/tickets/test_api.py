@@ -14,7 +14,7 @@ from crowdcx.kernel.db import Database
 from crowdcx.kernel.models import utcnow
 from crowdcx.tickets.models import TicketRow, TicketTransitionRow
 from crowdcx.tickets.sweeper import sweep_once
-from tests.conftest import Person, World
+from tests.conftest import PASSWORD, Person, World
 
 PHONE = "13812345678"
 
@@ -584,3 +584,66 @@ def test_reading_messages_that_quote_customer_data_is_logged(desk: Desk) -> None
     assert [(e["viewer_id"], e["fields"]) for e in new] == [
         (desk.agent.id, ["order_number", "phone"])
     ]
+
+
+def _resolved_by(desk: Desk, expert: Person) -> int:
+    desk.online(expert)
+    tid = int(desk.ask()["id"])
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    return tid
+
+
+def _last_transition(db: Database, tid: int) -> TicketTransitionRow:
+    with db.sessions() as s:
+        row = s.scalars(
+            select(TicketTransitionRow)
+            .where(TicketTransitionRow.ticket_id == tid)
+            .order_by(TicketTransitionRow.id.desc())
+            .limit(1)
+        ).one()
+        s.expunge(row)
+        return row
+
+
+@pytest.mark.parametrize("gone", ["role_removed", "account_erased"])
+def test_a_reopened_ticket_of_an_expert_who_left_goes_to_staff(
+    desk: Desk, db: Database, gone: str
+) -> None:
+    """An expert who resolved a ticket and then lost the brand's expert role (or their
+    account) cannot work on it again: its reopening hands it to the brand's staff, recorded
+    in its history, instead of leaving it reopened with an owner nobody can act for."""
+    expert = desk.experts[0]
+    tid = _resolved_by(desk, expert)
+    if gone == "role_removed":
+        r = desk.client.put(
+            f"/api/v1/brands/{desk.slug}/members/{expert.id}",
+            json={"roles": ["customer"]},
+            headers=desk.admin.auth,
+        )
+        assert r.status_code == 200, r.text
+    else:
+        r = desk.client.post("/api/v1/me/erase", json={"password": PASSWORD}, headers=expert.auth)
+        assert r.status_code == 200, r.text
+    reopened = desk.post(f"/tickets/{tid}/reopen", desk.customer)
+    assert reopened.status_code == 200, reopened.text
+    body = reopened.json()
+    assert body["status"] == "escalated"
+    assert body["owner_id"] is None
+    last = _last_transition(db, tid)
+    assert (last.from_state, last.to_state, last.action) == ("reopened", "escalated", "escalate")
+    assert (last.actor_role, last.reason) == ("system", "owner_unavailable")
+    queue = desk.client.get(
+        desk.url("/tickets"), params={"status": "escalated"}, headers=desk.agent.auth
+    ).json()
+    assert [t["id"] for t in queue["items"]] == [tid]
+    assert desk.post(f"/tickets/{tid}/resolve", desk.agent).json()["status"] == "resolved"
+
+
+def test_a_reopened_ticket_goes_back_to_its_active_expert(desk: Desk, db: Database) -> None:
+    expert = desk.experts[0]
+    tid = _resolved_by(desk, expert)
+    body = desk.post(f"/tickets/{tid}/reopen", desk.customer).json()
+    assert (body["status"], body["owner_id"]) == ("reopened", expert.id)
+    assert _last_transition(db, tid).action == "reopen"
+    assert desk.post(f"/tickets/{tid}/resolve", expert).json()["status"] == "resolved"

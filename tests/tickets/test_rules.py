@@ -33,6 +33,7 @@ from crowdcx.tickets.rules import (
     allowed_actions,
     business_seconds_between,
     check_invariants,
+    decide_after_reopen,
     decide_rating,
     decide_sweep,
     decide_transition,
@@ -535,3 +536,17 @@ def test_the_sla_runs_from_the_case_start_and_a_community_answer_is_a_first_resp
     wake = next_sweep_at(helped, sla=sla)
     assert wake is not None
     assert wake > T0 + timedelta(hours=2)
+
+
+def test_a_reopened_ticket_goes_to_staff_only_when_its_expert_may_no_longer_work() -> None:
+    t = step(claimed_by_alice(), Action.RESOLVE, ALICE).ticket
+    reopened = step(t, Action.REOPEN, CUSTOMER).ticket
+    assert decide_after_reopen(reopened, owner_may_work=True) is None
+    onward = decide_after_reopen(reopened, owner_may_work=False)
+    assert onward is not None
+    assert onward.action is Action.ESCALATE
+    escalated = step(reopened, onward.action, SYSTEM, reason=onward.reason)
+    assert escalated.ticket.state is State.ESCALATED
+    assert escalated.ticket.owner_id is None
+    assert any(isinstance(e, EarningReversalDue) for e in escalated.events)
+    assert decide_after_reopen(t, owner_may_work=False) is None  # not reopened

@@ -946,6 +946,24 @@ def decide_sweep(
     return None
 
 
+# The reason recorded when a reopened ticket goes to staff because its expert is gone.
+OWNER_UNAVAILABLE: Final = "owner_unavailable"
+
+
+def decide_after_reopen(ticket: Ticket, owner_may_work: bool) -> SweepDecision | None:
+    """Where a ticket the customer just reopened goes. It goes back to its owner, unless the
+    owner is an expert who may no longer work on the brand's tickets (``owner_may_work``
+    False: the expert role taken away, the account deactivated or erased): nobody else may
+    resolve an expert's reopened ticket, so it would sit there. It goes to the brand's staff
+    then (reason :data:`OWNER_UNAVAILABLE`), as every reopened expert ticket that leaves its
+    expert does — not back to the queue: the lifecycle has no such path, and the ticket's
+    earning is paid once, so another expert would work on it unpaid (going to staff reverses
+    the earning instead, see :class:`EarningReversalDue`)."""
+    if ticket.state is State.REOPENED and ticket.owner_role is Role.EXPERT and not owner_may_work:
+        return SweepDecision(Action.ESCALATE, OWNER_UNAVAILABLE)
+    return None
+
+
 # ------------------------------------------------------------------------------------------
 # Languages: which of the brand's languages a ticket is served in
 # ------------------------------------------------------------------------------------------

@@ -113,6 +113,9 @@ def escalation_reason_text(reason: str) -> str:
     person wrote as it is."""
     words = {
         lifecycle.LANGUAGE_NOT_SERVED: _("Written in a language the brand does not serve"),
+        lifecycle.OWNER_UNAVAILABLE: _(
+            "Reopened by the customer; the expert who resolved it no longer works for the brand"
+        ),
     }
     return words.get(reason, reason)
 
@@ -1495,7 +1498,21 @@ def act(
         before, action, lifecycle.Actor(role, str(user.id)), now, policy, reason=reason.strip()
     )
     _persist(uow, ctx, row, t, now, policy)
-    _settle_load(session, ctx, before, t.ticket)
+    after = t.ticket
+    if action is lifecycle.Action.REOPEN and after.owner_role is lifecycle.Role.EXPERT:
+        assert after.owner_id is not None
+        # An expert who lost the role or the account since resolving it cannot take it up.
+        onward = lifecycle.decide_after_reopen(
+            after, _still_expert(session, ctx, int(after.owner_id))
+        )
+        if onward is not None:
+            t = _decide(
+                after, onward.action, lifecycle.Actor.system("router"), now, policy,
+                reason=onward.reason,
+            )  # fmt: skip
+            _persist(uow, ctx, row, t, now, policy)
+            after = t.ticket
+    _settle_load(session, ctx, before, after)
     if row.status == "queued":
         route(uow, ctx, row, policy, roster, now)
     return row
