@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crowdcx.kernel.db import Database
 from crowdcx.tickets.models import TicketRow
@@ -181,3 +183,50 @@ def test_the_askers_own_follow_up_is_not_an_answer(
     f.answer(qid, f.helpers[0], "Проверьте точку доступа.")
     community = f.get("/insights?days=1", f.admin).json()["community"]
     assert community["answered"]["part"] == 1
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# A fixed moment: Monday 7 December 2026, 10:00 in Shanghai (02:00 UTC).
+NOW = datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI)
+
+
+def test_a_period_is_whole_days_in_the_brands_time_zone(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Last 7 days" is today and the six days before it, in the brand's time zone: from
+    midnight of 1 December in Shanghai, not the last 7 × 24 hours (from 10:00 on 30
+    November), which counted a ticket written late on 30 November."""
+    from crowdcx.analytics import api, pages
+    from crowdcx.tenancy.models import Brand
+
+    desk = Desk(client, world)
+    with world.db.transaction() as uow:
+        brand = uow.session.scalars(select(Brand).where(Brand.slug == desk.slug)).one()
+        settings = {**(brand.settings or {}), "timezone": "Asia/Shanghai"}
+        uow.session.execute(update(Brand).where(Brand.id == brand.id).values(settings=settings))
+    late = desk.ask()["id"]  # 23:30 on 30 November, Shanghai: the day before the period
+    early = desk.ask()["id"]  # 00:30 on 1 December, Shanghai: the period's first day
+    for tid, at in (
+        (late, datetime(2026, 11, 30, 23, 30, tzinfo=SHANGHAI)),
+        (early, datetime(2026, 12, 1, 0, 30, tzinfo=SHANGHAI)),
+    ):
+        moment = at.astimezone(UTC)
+        with world.db.transaction() as uow:
+            uow.session.execute(
+                update(TicketRow)
+                .where(TicketRow.id == tid)
+                .values(created_at=moment, case_started_at=moment, sweep_at=None)
+            )
+    monkeypatch.setattr(api, "now", lambda: NOW.astimezone(UTC))
+    monkeypatch.setattr(pages, "now", lambda: NOW.astimezone(UTC))
+    body = desk.get("/insights?days=7", desk.admin).json()
+    assert body["tickets"]["created"] == 1
+    assert datetime.fromisoformat(body["since"]) == datetime(2026, 12, 1, tzinfo=SHANGHAI)
+    assert desk.get("/insights?days=1", desk.admin).json()["tickets"]["created"] == 0
+    sign_in(client, desk.admin)
+    for locale, dates in (("en", "Dec 1 – 7, 2026"), ("ru", "1–7 дек. 2026 г.")):
+        client.cookies.set("crowdcx_locale", locale)
+        html = client.get(f"/b/{desk.slug}/admin/insights?days=7").text
+        assert 'data-testid="tickets-created">1<' in html
+        assert dates in html.replace("\u2009", " ").replace("\u202f", " "), html
+        assert "Asia/Shanghai" in html

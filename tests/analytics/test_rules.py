@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +14,7 @@ from crowdcx.analytics.rules import (
     SelfService,
     Share,
     percentile,
+    period_days,
     summarize_questions,
     summarize_ratings,
     summarize_tickets,
@@ -98,3 +101,26 @@ def test_an_escalated_question_counts_from_when_it_was_asked() -> None:
     s = summarize_tickets([ticket], SLA, T0 + 3 * h)
     assert s.first_response.median_s == 2.5 * 3600
     assert s.first_response_met == Share(0, 1)  # 2.5 h against a 1 h target
+
+
+def test_a_period_is_whole_local_days_ending_today() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # 20:00 UTC on 6 December is already 04:00 on 7 December in Shanghai.
+    now = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    assert period_days(now, 7, shanghai) == (
+        date(2026, 12, 1),
+        date(2026, 12, 7),
+        datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
+    )
+    assert period_days(now, 1, UTC) == (
+        date(2026, 12, 6),
+        date(2026, 12, 6),
+        datetime(2026, 12, 6, tzinfo=UTC),
+    )
+    # Across a clock change the period still starts at the local midnight.
+    berlin = ZoneInfo("Europe/Berlin")
+    first, _today, since = period_days(datetime(2026, 3, 30, 12, 0, tzinfo=UTC), 7, berlin)
+    assert first == date(2026, 3, 24)
+    assert since == datetime(2026, 3, 23, 23, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="at least one day"):
+        period_days(now, 0, UTC)

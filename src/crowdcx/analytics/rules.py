@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from crowdcx.tickets.rules import (
     OpenTime,
@@ -34,6 +34,19 @@ from crowdcx.tickets.rules import (
     first_response_met_at,
     resolution_clock,
 )
+
+
+def period_days(now: datetime, days: int, zone: tzinfo) -> tuple[date, date, datetime]:
+    """A period of ``days`` whole calendar days in the brand's time zone ``zone``, ending with
+    today there: (its first day, today, the first day's midnight in UTC). "The last 7 days"
+    on a Monday runs from the Tuesday before at 00:00 local time up to now, not 7 × 24 hours
+    back, which began mid-day and counted part of an eighth day."""
+    if days < 1:
+        raise ValueError("a period has at least one day")
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    # A midnight skipped by a clock change reads as the first moment of that day.
+    return first, today, datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,17 +40,23 @@ class TopExpert:
 
 @dataclass(frozen=True)
 class Insights:
-    since: datetime
+    since: datetime  # the first day's midnight in the brand's time zone (in UTC)
     days: int
     tickets: rules.TicketSummary
     satisfaction: rules.Satisfaction
     self_service: rules.SelfService
     community: rules.CommunitySummary
     top_experts: list[TopExpert]
+    first_day: date  # the period's days in the brand's time zone, up to now
+    last_day: date
+    zone: str
 
 
 def insights(session: Session, ctx: BrandContext, days: int, now: datetime) -> Insights:
-    since = now - timedelta(days=days)
+    """The period's figures: ``days`` whole calendar days in the brand's time zone, today
+    included (analytics.rules.period_days)."""
+    zone = brand_zone(ctx)
+    first_day, last_day, since = rules.period_days(now, days, zone)
     policy, _roster = load_policy(session, ctx)
     ticket_summary = rules.summarize_tickets(_tickets(session, ctx, since), policy.sla, now, since)
     ratings = session.execute(
@@ -73,6 +79,9 @@ def insights(session: Session, ctx: BrandContext, days: int, now: datetime) -> I
         self_service,
         rules.summarize_questions(_questions(session, ctx, since)),
         _top_experts(session, ctx, since),
+        first_day,
+        last_day,
+        str(zone),
     )
 
 

@@ -6,9 +6,11 @@ the layout shows the entries the viewer's roles allow in the brand being viewed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from babel.dates import format_interval
 from babel.numbers import format_percent
 from babel.units import format_unit
 from fastapi import Request
@@ -97,6 +99,12 @@ def format_share(rate: float | None) -> str:
     return str(format_percent(rate, locale=_babel_locale(), format="#,##0.#%"))
 
 
+def format_days(first: date, last: date) -> str:
+    """A run of calendar days as the reader writes it: "Dec 1 – 7, 2026", "1–7 дек. 2026 г.",
+    "2026年12月1日至7日"."""
+    return str(format_interval(first, last, "yMMMd", locale=_babel_locale()))
+
+
 # The marker as a message, so the catalogs carry its translation.
 assert N_("Deleted user") == DELETED_NAME
 
@@ -123,6 +131,7 @@ def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     env.filters["money"] = lambda minor, currency: str(Money(int(minor), str(currency)))
     env.filters["duration"] = format_duration
     env.filters["percent"] = format_share
+    env.filters["days"] = format_days
     env.globals["LOCALES"] = LOCALES
     env.globals["LOCALE_NAMES"] = LOCALE_NAMES
     return env
