@@ -25,6 +25,7 @@ ADMIN = "admin@volga.example"
 # English words that must not show on a Russian page (an untranslated string slipped through).
 ENGLISH = re.compile(
     r"\b(the|and|of|to|your|Payout|Record|Quality|Review|Score|Expert|Owed|Plan|Hours?)\b"
+    r"|\((customer|expert|agent|system)\)"  # role codes in a ticket's history
 )
 
 
