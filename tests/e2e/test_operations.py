@@ -121,6 +121,7 @@ def test_review_payout_insights_capacity_and_gaps_in_russian(
     assert "100" in review.inner_text()
     assert "Точный и вежливый" in review.inner_text()
     assert int(expert.locator("[data-testid=quality-reviews]").inner_text()) >= 1
+    assert re.fullmatch(r"\d+,\d", expert.locator("[data-testid=quality-score]").inner_text())
     shot(expert, artifacts, "2-mine")
 
     # 3. The admin pays the expert what is owed, typed with a decimal comma.
@@ -157,6 +158,8 @@ def test_review_payout_insights_capacity_and_gaps_in_russian(
     admin.locator("main form button[type=submit]").click()
     admin.wait_for_selector("[data-testid=peak]")
     assert admin.locator("main table tbody tr").count() >= 1
+    expected = admin.locator("main table tbody tr").first.locator("td").nth(1).inner_text()
+    assert re.fullmatch(r"\d+,\d", expected), expected  # a Russian decimal comma
     shot(admin, artifacts, "4-capacity")
 
     absent = "телепортация сим-карты на марс"
