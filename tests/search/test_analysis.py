@@ -138,3 +138,18 @@ def test_highlight_picks_the_window_with_the_match() -> None:
     snippet = highlight(text, analyze_query("refund").words, width=60)
     assert "refund" in snippet.text
     assert snippet.marked().count("<mark>") == 1
+
+
+def test_highlight_window_does_not_cut_words() -> None:
+    """Seen in the Russian e2e walk: snippets began "тане телефон…" (from "Казахстане")."""
+    text = (
+        "Если вы в Казахстане телефон видит сеть, звонки идут, а интернета нет. "
+        "Включите передачу данных в роуминге в настройках телефона и проверьте услугу. "
+    ) * 3
+    for width in range(40, 120, 7):
+        snippet = highlight(text, analyze_query("интернет").words, width=width)
+        start = text.index(snippet.text)
+        end = start + len(snippet.text)
+        assert start == 0 or text[start - 1].isspace(), snippet.text
+        assert end == len(text) or text[end].isspace() or text[end - 1].isspace(), snippet.text
+        assert "интернет" in snippet.marked()

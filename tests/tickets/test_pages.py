@@ -275,3 +275,29 @@ def test_full_width_digits_are_numbers_in_the_forms(
         rating = s.scalar(select(TicketRatingRow).where(TicketRatingRow.ticket_id == tid))
         assert rating is not None
         assert (rating.csat, rating.nps) == (5, 10)
+
+
+def test_history_names_who_acted_in_the_readers_language(client: TestClient, world: World) -> None:
+    """The history's actor roles are codes in the database; the page shows them translated."""
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    slug = desk.slug
+    token = sign_in(client, expert)
+    client.post(f"/b/{slug}/workspace/availability", data={"csrf_token": token, "online": "1"})
+    token = sign_in(client, desk.customer)
+    created = client.post(
+        f"/b/{slug}/tickets/new",
+        data={"csrf_token": token, "subject": "订单没有收到", "body": "我上周下的订单还没有收到。",
+              "skill": "general"},
+        follow_redirects=False,
+    )  # fmt: skip
+    ticket_url = created.headers["location"]
+    token = sign_in(client, expert)
+    client.get(f"/b/{slug}/workspace/offers")
+    client.post(f"{ticket_url}/act", data={"csrf_token": token, "action": "claim"})
+    client.cookies.set("crowdcx_locale", "ru")
+    history = client.get(ticket_url).text.split('id="hist-h"', 1)[1]
+    assert "(customer)" not in history
+    assert "(expert)" not in history
+    assert "(Клиент)" in history
+    assert "(Эксперт)" in history

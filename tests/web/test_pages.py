@@ -342,3 +342,16 @@ def test_an_expired_form_gives_back_what_was_typed(client: TestClient, world: Wo
     )
     assert again.status_code == 403
     assert PASSWORD not in again.text
+
+
+def test_decimals_are_written_as_the_reader_writes_them() -> None:
+    """The capacity plan's expected tickets and quality scores: "0,5" on a Russian page."""
+    from crowdcx.kernel.i18n import use_locale
+    from crowdcx.web.templating import format_decimal_1
+
+    with use_locale("ru"):
+        assert format_decimal_1(0.46) == "0,5"
+        assert format_decimal_1(1234.0) == "1\xa0234,0"
+    with use_locale("en"):
+        assert format_decimal_1(39.0) == "39.0"
+    assert format_decimal_1(None) == "–"

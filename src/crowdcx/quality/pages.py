@@ -18,7 +18,7 @@ from crowdcx.quality.models import QualityReviewRow
 from crowdcx.tenancy.service import BrandContext, access_brand
 from crowdcx.tickets import rules as lifecycle
 from crowdcx.tickets import service as tickets
-from crowdcx.tickets.labels import status_labels
+from crowdcx.tickets.labels import actor_labels, status_labels
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, now
 from crowdcx.web.templating import NavItem, page, register_nav
 
@@ -38,6 +38,7 @@ def _common(uow: UnitOfWork, ctx: BrandContext) -> dict[str, Any]:
         "card": service.card(uow.session, ctx),
         "reason_text": service.reason_text,
         "status_names": status_labels(),
+        "actor_names": actor_labels(),
         "prior": rules.DEFAULT_PRIOR.mean,
     }
 

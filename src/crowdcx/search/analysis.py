@@ -272,6 +272,28 @@ def _run_tokens(run: str) -> tuple[str, ...]:
     return tuple(word_tokens(normalize(run)))
 
 
+_SNAP = 16  # how far a snippet's edge moves to a word boundary (none in CJK text: it stays)
+
+
+def _word_bounds(
+    text: str, start: int, end: int, spans: Sequence[tuple[int, int]]
+) -> tuple[int, int]:
+    """The window ``start:end`` narrowed so it neither begins nor ends inside a word, when a
+    space is near and no marked term inside the window is lost."""
+    inside = [(s, e) for s, e in spans if s >= start and e <= end]
+    first = min((s for s, _e in inside), default=end)
+    last = max((e for _s, e in inside), default=start)
+    if start > 0 and not text[start - 1].isspace():
+        space = text.find(" ", start, min(start + _SNAP, first))
+        if space != -1:
+            start = space + 1
+    if end < len(text) and not text[end].isspace() and not text[end - 1].isspace():
+        space = text.rfind(" ", max(end - _SNAP, last), end)
+        if space != -1:
+            end = space
+    return start, end
+
+
 def highlight(
     text: str, query_terms: Iterable[str] | Sequence[str], *, width: int = 160
 ) -> Snippet:
@@ -294,6 +316,7 @@ def highlight(
                 best_start, best_count = window_start, count
         window_end = min(len(text), best_start + width)
         best_start = max(0, window_end - width)
+        best_start, window_end = _word_bounds(text, best_start, window_end, spans)
         inside = tuple(
             (s - best_start, e - best_start)
             for s, e in spans

@@ -30,3 +30,13 @@ def action_labels() -> dict[str, str]:
         "confirm": _("Confirm it is solved"),
         "deflect": _("A suggestion solved it"),
     }
+
+
+def actor_labels() -> dict[str, str]:
+    """Who moved a ticket, as its history names them (the codes are ``rules.Role``)."""
+    return {
+        "customer": _("Customer"),
+        "expert": _("Expert"),
+        "agent": _("Agent"),
+        "system": _("Automatically"),
+    }

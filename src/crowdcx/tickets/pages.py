@@ -23,7 +23,7 @@ from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext, access_brand
 from crowdcx.tickets import rules as lifecycle
 from crowdcx.tickets import service, suggest
-from crowdcx.tickets.labels import action_labels, status_labels
+from crowdcx.tickets.labels import action_labels, actor_labels, status_labels
 from crowdcx.tickets.models import ExpertProfileRow, TicketRow
 from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, policy_to_dict
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, now
@@ -76,6 +76,7 @@ def _common(ctx: BrandContext) -> dict[str, Any]:
     return {
         "ctx": ctx,
         "status_names": status_labels(),
+        "actor_names": actor_labels(),
         "field_names": field_labels(),
         "action_names": action_labels(),
         "skill_names": skill_labels(),

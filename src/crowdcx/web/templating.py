@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from babel.dates import format_interval
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -105,6 +105,13 @@ def format_days(first: date, last: date) -> str:
     return str(format_interval(first, last, "yMMMd", locale=_babel_locale()))
 
 
+def format_decimal_1(value: float | None) -> str:
+    """A number with one decimal in the reader's locale ("0,5" in Russian); "–" if none."""
+    if value is None:
+        return "–"
+    return str(format_decimal(round(value, 1), locale=_babel_locale(), format="#,##0.0"))
+
+
 # The marker as a message, so the catalogs carry its translation.
 assert N_("Deleted user") == DELETED_NAME
 
@@ -132,6 +139,7 @@ def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     env.filters["duration"] = format_duration
     env.filters["percent"] = format_share
     env.filters["days"] = format_days
+    env.filters["decimal1"] = format_decimal_1
     env.globals["LOCALES"] = LOCALES
     env.globals["LOCALE_NAMES"] = LOCALE_NAMES
     return env
