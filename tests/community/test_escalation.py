@@ -23,6 +23,14 @@ def _age(db: Database, qid: int, days: int = 3) -> None:
         )
 
 
+def _escalate(f: Forum, db: Database, qid: int) -> int:
+    """The asker hands an old enough question to an expert: the ticket it became."""
+    _age(db, qid)
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    return int(r.json()["ticket_id"])
+
+
 def test_hidden_question_cannot_be_escalated_by_its_asker(
     client: TestClient, world: World, db: Database
 ) -> None:
@@ -115,10 +123,7 @@ def test_the_asker_hears_in_notifications_when_the_escalated_ticket_is_resolved(
     moment never heard of it (nor did the digest mail tell them)."""
     f = Forum(client, world, db)
     qid = f.ask("Не работает роуминг в Турции")
-    _age(db, qid)
-    r = f.post(f"/questions/{qid}/escalate", f.asker)
-    assert r.status_code == 201, r.text
-    tid = r.json()["ticket_id"]
+    tid = _escalate(f, db, qid)
     r = client.post(f.url(f"/tickets/{tid}/resolve"), headers=f.agent.auth)
     assert r.status_code == 200, r.text
     items = client.get(
@@ -149,10 +154,7 @@ def test_the_ticket_and_its_community_question_link_to_each_other(
 
     f = Forum(client, world, db)
     qid = f.ask()
-    _age(db, qid)
-    r = f.post(f"/questions/{qid}/escalate", f.asker)
-    assert r.status_code == 201, r.text
-    tid = r.json()["ticket_id"]
+    tid = _escalate(f, db, qid)
     question_link = f'href="/b/{f.slug}/community/questions/{qid}"'
     ticket_link = f'href="/b/{f.slug}/tickets/{tid}"'
     for person in (f.agent, f.asker):
@@ -190,10 +192,7 @@ def test_the_question_page_says_where_its_ticket_stands(
 
     f = Forum(client, world, db)
     qid = f.ask()
-    _age(db, qid)
-    r = f.post(f"/questions/{qid}/escalate", f.asker)
-    assert r.status_code == 201, r.text
-    tid = r.json()["ticket_id"]
+    tid = _escalate(f, db, qid)
     sign_in(client, f.asker)
 
     def stage(lang: str = "en") -> str:
@@ -222,10 +221,7 @@ def test_the_ticket_names_its_question_within_its_brand(
 
     f = Forum(client, world, db)
     qid = f.ask()
-    _age(db, qid)
-    r = f.post(f"/questions/{qid}/escalate", f.asker)
-    assert r.status_code == 201, r.text
-    tid = r.json()["ticket_id"]
+    tid = _escalate(f, db, qid)
     with db.sessions() as s:
         ticket = s.get(TicketRow, tid)
         assert ticket is not None
@@ -307,10 +303,7 @@ def test_only_those_who_may_see_the_ticket_see_which_ticket_a_question_became(
 
     f = Forum(client, world, db)
     qid = f.ask()
-    _age(db, qid)
-    r = f.post(f"/questions/{qid}/escalate", f.asker)
-    assert r.status_code == 201, r.text
-    tid = r.json()["ticket_id"]
+    tid = _escalate(f, db, qid)
     for who in (f.asker, f.agent, f.admin):
         assert f.get(f"/questions/{qid}", who).json()["ticket_id"] == tid, who.id
     for who in (None, f.helpers[0]):
