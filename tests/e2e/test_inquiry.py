@@ -66,7 +66,7 @@ def test_customer_to_expert_to_rating_and_earning(
     offer.wait_for(timeout=10_000)
     countdown = "document.querySelector('.offer .countdown')"
     expert.wait_for_function(f"() => {countdown} && /\\d+:\\d\\d/.test({countdown}.textContent)")
-    assert "CNY" in offer.inner_text()
+    assert "¥" in offer.inner_text()
     expert.screenshot(path=str(artifacts / "inquiry-offer-zh-Hans.png"), full_page=True)
     offer.locator("form:has(input[value=claim]) button").click()
     expert.wait_for_url(re.compile(r".*/b/lumen/tickets/\d+$"))
@@ -89,7 +89,7 @@ def test_customer_to_expert_to_rating_and_earning(
     expert.goto(f"{live_server}/b/lumen/earnings")
     row = expert.locator("table tbody tr", has_text=subject)
     assert row.count() == 1
-    assert "CNY" in row.inner_text()
+    assert "¥" in row.inner_text()
     expert.screenshot(path=str(artifacts / "inquiry-earnings-zh-Hans.png"), full_page=True)
 
     # The brand admin pays the expert what is owed and records the transfer's reference; the
@@ -106,7 +106,7 @@ def test_customer_to_expert_to_rating_and_earning(
     admin.screenshot(path=str(artifacts / "payouts-zh-Hans.png"), full_page=True)
     expert.goto(f"{live_server}/b/lumen/earnings")
     assert expert.locator("table tbody tr", has_text=reference).count() == 1
-    assert "0.00 CNY" in expert.locator("[data-testid=earnings-owed]").inner_text()
+    assert "¥0.00" in expert.locator("[data-testid=earnings-owed]").inner_text()
     expert.screenshot(path=str(artifacts / "inquiry-paid-zh-Hans.png"), full_page=True)
     # The admin's insights count the walk's ticket, and the capacity plan for a sales event
     # (ten times this hour's traffic next week) asks for experts online.

@@ -136,7 +136,7 @@ def test_review_payout_insights_capacity_and_gaps_in_russian(
     payee.locator("input[name=reference]").fill(reference)
     # The row's controls look like the rest of the app: inputs in the page's font, the
     # button outlined (white on a white table, it read as plain text before).
-    assert re.search(r"RUB · \S", admin.locator("main p", has_text="CSV").inner_text())
+    assert re.search(r"₽ · \S", admin.locator("main p", has_text="CSV").inner_text())
     body_size = admin.evaluate("() => getComputedStyle(document.body).fontSize")
     assert style(payee.locator("input[name=reference]"), "fontSize") == body_size
     assert style(payee.locator("button[type=submit]"), "borderTopWidth") != "0px"

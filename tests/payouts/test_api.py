@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from crowdcx.identity import service as identity
 from crowdcx.kernel.db import Database
+from crowdcx.kernel.i18n import format_money, use_locale
 from crowdcx.kernel.models import utcnow
 from crowdcx.kernel.money import Money
 from crowdcx.payouts import rules as pay
@@ -24,6 +25,7 @@ from tests.conftest import World
 from tests.tickets.test_api import Desk
 from tests.tickets.test_concurrency import servers  # noqa: F401  (the fixture)
 from tests.tickets.test_pages import sign_in
+from tests.web.test_formats import shown
 
 
 def _resolve(desk: Desk, n: int) -> int:
@@ -71,7 +73,16 @@ def test_the_brand_pays_an_expert_in_parts_and_each_payment_is_recorded_once(
     )
     assert too_much.status_code == 409, too_much.text
     assert too_much.json()["code"] == "payout_exceeds_owed"
-    assert str(Money(earned - 300, cur)) in too_much.json()["detail"]
+    with use_locale("en"):  # the detail writes money as the reader does; `owed` stays plain
+        assert format_money(Money(earned - 300, cur)) in too_much.json()["detail"]
+    assert too_much.json()["owed"] == str(Money(earned - 300, cur))
+    russian = desk.client.post(
+        desk.url("/payouts"),
+        json={**first, "reference": "TX-44", "amount_minor": earned},
+        headers={**desk.admin.auth, "Accept-Language": "ru"},
+    )
+    with use_locale("ru"):
+        assert format_money(Money(earned - 300, cur)) in russian.json()["detail"]
     wrong_cur = desk.post("/payouts", desk.admin, {**first, "reference": "T2", "currency": "EUR"})
     assert wrong_cur.status_code == 422
     assert wrong_cur.json()["code"] == "payout_currency"
@@ -164,7 +175,7 @@ def test_the_payouts_page_records_an_amount_as_people_type_it(
     sign_in(client, desk.admin)
     html, form = _admin_page_form(client, desk)
     assert "专家0" in html
-    assert str(Money(earned, form["currency"])) in html
+    assert shown(html, Money(earned, form["currency"])) in html
     url = f"/b/{desk.slug}/admin/payouts"
     bad = client.post(url, data={**form, "amount": "12,5,0", "reference": "x"})
     assert bad.status_code == 422
@@ -179,7 +190,7 @@ def test_the_payouts_page_records_an_amount_as_people_type_it(
     assert ok.status_code == 303, ok.text
     page = client.get(ok.headers["location"]).text
     assert "Payout recorded." in page
-    assert str(Money(earned - 150, form["currency"])) in page
+    assert shown(page, Money(earned - 150, form["currency"])) in page
 
 
 def test_two_admins_paying_at_once_never_pay_more_than_is_owed(

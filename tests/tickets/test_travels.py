@@ -12,11 +12,13 @@ from sqlalchemy import select
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.models import utcnow
+from crowdcx.kernel.money import Money
 from crowdcx.payouts.models import LedgerPosting
 from crowdcx.tickets.models import ExpertProfileRow, TicketRow, TicketTransitionRow
 from crowdcx.tickets.sweeper import sweep_once
 from tests.conftest import World
 from tests.tickets.test_api import Desk
+from tests.web.test_formats import shown
 
 
 @pytest.fixture
@@ -263,5 +265,6 @@ def test_earnings_come_a_page_at_a_time_with_totals_over_all_of_them(
     older = client.get(link.replace("&amp;", "&"), headers=expert.auth).text
     assert f'/b/{desk.slug}/tickets/{paid[0]}"' in older
     assert 'rel="next"' not in older
-    total = everything["totals"]["USD"]
-    assert total in client.get(f"/b/{desk.slug}/workspace", headers=expert.auth).text
+    total = Money.from_decimal(everything["totals"]["USD"].split()[0], "USD")
+    workspace = client.get(f"/b/{desk.slug}/workspace", headers=expert.auth).text
+    assert shown(workspace, total) in workspace

@@ -11,14 +11,18 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from copy import copy
 from functools import lru_cache
 from pathlib import Path
 
+from babel.core import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import parse_pattern
 from babel.support import NullTranslations, Translations
 
 from crowdcx.kernel.language import DEFAULT_LOCALE, LOCALES
+from crowdcx.kernel.money import Money, minor_exponent
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
@@ -50,6 +54,18 @@ def translations_for(locale: str) -> NullTranslations:
 
 def current_locale() -> str:
     return _current.get()
+
+
+def format_money(amount: Money) -> str:
+    """An amount as the current reader writes money: "1 234,50 ₽" in Russian, "¥1,234.50" in
+    Simplified Chinese, "$1,234.50" in English; always with the currency's ISO 4217 minor
+    digits (CLDR's cash digits differ for some currencies, and a ledger amount is exact)."""
+    locale = Locale.parse(current_locale().replace("-", "_"))
+    pattern = copy(parse_pattern(locale.currency_formats["standard"]))
+    digits = minor_exponent(amount.currency)
+    pattern.frac_prec = (digits, digits)
+    return str(pattern.apply(amount.to_decimal(), locale, currency=amount.currency,
+                             currency_digits=False))  # fmt: skip
 
 
 def set_locale(locale: str) -> None:

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import append_rows
-from crowdcx.kernel.i18n import _, use_locale
+from crowdcx.kernel.i18n import _, format_money, use_locale
+from crowdcx.kernel.money import Money
 from crowdcx.notifications import rules
 from crowdcx.notifications.models import NotificationRow
 from crowdcx.privacy.rules import DELETED_NAME
@@ -68,6 +69,15 @@ def flag_reason_label(code: str) -> str:
     labels = {"spam": _("Spam"), "rude": _("Rude or abusive"), "off_topic": _("Off topic"),
               "other": _("Something else")}  # fmt: skip
     return labels.get(code, code)
+
+
+def _shown_amount(stored: str) -> str:
+    """A stored "6.00 RUB" as the reader writes money ("6,00 ₽"); anything else as stored."""
+    amount, _sep, currency = stored.partition(" ")
+    try:
+        return format_money(Money.from_decimal(amount, currency))
+    except (ArithmeticError, ValueError):
+        return stored
 
 
 def text(row: NotificationRow) -> str:
@@ -125,9 +135,9 @@ def text(row: NotificationRow) -> str:
     if row.kind == "ticket_resolved":
         return _("Your ticket “%(subject)s” was resolved. Please rate the help.") % {
             "subject": title}  # fmt: skip
-    if row.kind == "paid":
+    if row.kind == "paid":  # stored as "6.00 RUB", shown as the reader writes money
         return _("%(brand)s paid you %(amount)s (reference: %(reference)s).") % {
-            "brand": p.get("brand", ""), "amount": p.get("amount", ""),
+            "brand": p.get("brand", ""), "amount": _shown_amount(str(p.get("amount", ""))),
             "reference": str(p.get("reference", ""))[:60]}  # fmt: skip
     if row.kind == "quality_review":
         if p.get("passed"):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
 from crowdcx.kernel.errors import AppError, conflict, invalid
-from crowdcx.kernel.i18n import _
+from crowdcx.kernel.i18n import _, format_money
 from crowdcx.kernel.money import Money
 from crowdcx.knowledge.rules import csv_cell
 from crowdcx.notifications.service import notify
@@ -168,7 +168,9 @@ def record_payout(
     decision = pay.decide_payout(str(ctx.brand.id), balance, amount, ref, at)
     if isinstance(decision, Violation):
         template = _messages().get(decision.code)
-        detail = template % dict(decision.params) if template else decision.message
+        # The amount in the reader's way of writing money; `extra` keeps the plain "6.00 RUB".
+        shown = {**dict(decision.params), "owed": format_money(balance.owed)}
+        detail = template % shown if template else decision.message
         status = 422 if decision.kind == "invalid" else 409
         raise AppError(status, decision.code, detail, field=decision.field,
                        extra=dict(decision.params))  # fmt: skip

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import N_, current_locale, gettext, ngettext
+from crowdcx.kernel.i18n import N_, current_locale, format_money, gettext, ngettext
 from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.money import Money
 from crowdcx.privacy.rules import DELETED_NAME
@@ -119,6 +119,8 @@ assert N_("Deleted user") == DELETED_NAME
 def _finalize(value: Any) -> Any:
     """Every ``{{ … }}`` value on its way out: an erased account's name is the marker
     ``DELETED_NAME``, shown in the reader's language wherever a page prints a person's name."""
+    if isinstance(value, Money):  # {{ total }}: an amount prints as the reader writes it
+        return format_money(value)
     return gettext(DELETED_NAME) if value == DELETED_NAME else value
 
 
@@ -135,7 +137,7 @@ def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     # The i18n functions read the request's locale from the context variable the web
     # context middleware sets, so one environment serves every reader.
     env.install_gettext_callables(gettext=gettext, ngettext=ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["money"] = lambda minor, currency: str(Money(int(minor), str(currency)))
+    env.filters["money"] = lambda minor, currency: format_money(Money(int(minor), str(currency)))
     env.filters["duration"] = format_duration
     env.filters["percent"] = format_share
     env.filters["days"] = format_days

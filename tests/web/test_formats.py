@@ -1,0 +1,86 @@
+"""Numbers on pages are written as the reader writes them: money above all, since an amount
+read with the wrong separators is an amount read wrong."""
+
+from __future__ import annotations
+
+from html import escape
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crowdcx.kernel.i18n import format_money, use_locale
+from crowdcx.kernel.money import Money, minor_exponent
+from crowdcx.web.templating import make_environment
+
+NBSP = "\u00a0"
+
+
+def shown(html: str, amount: Money) -> str:
+    """``amount`` as the page ``html`` (by its ``<html lang>``) writes it, HTML-escaped."""
+    lang = html.split('<html lang="', 1)[1].split('"', 1)[0]
+    with use_locale(lang):
+        return escape(format_money(amount))
+
+
+@pytest.mark.parametrize(
+    ("locale", "amount", "expected"),
+    [
+        ("en", Money(123450, "USD"), "$1,234.50"),
+        ("ru", Money(123450, "RUB"), f"1{NBSP}234,50{NBSP}₽"),
+        ("ru", Money(-250, "USD"), f"-2,50{NBSP}$"),
+        ("zh-Hans", Money(600, "CNY"), "¥6.00"),
+        ("zh-Hant", Money(600, "TWD"), "$6.00"),
+        # ISO 4217's minor digits, not CLDR's: a yen has none, a dinar three.
+        ("en", Money(1234, "JPY"), "¥1,234"),
+        ("ru", Money(1234, "KWD"), f"1,234{NBSP}KWD"),
+    ],
+)
+def test_money_is_written_in_the_readers_locale(locale: str, amount: Money, expected: str) -> None:
+    with use_locale(locale):
+        assert format_money(amount).replace("\u202f", NBSP) == expected
+
+
+def test_templates_print_money_in_the_readers_locale() -> None:
+    env = make_environment()
+    page = env.from_string("{{ total }} | {{ minor|money('RUB') }}")
+    with use_locale("ru"):
+        text = page.render(total=Money(123450, "RUB"), minor=650).replace("\u202f", NBSP)
+    assert text == f"1{NBSP}234,50{NBSP}₽ | 6,50{NBSP}₽"
+    with use_locale("en"):
+        assert page.render(total=Money(5, "USD"), minor=650) == "$0.05 | RUB6.50"
+
+
+@given(
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.sampled_from(["USD", "RUB", "CNY", "TWD", "JPY", "KWD", "CLF"]),
+    st.sampled_from(["en", "ru", "zh-Hans", "zh-Hant"]),
+)
+def test_every_minor_unit_is_shown(minor: int, currency: str, locale: str) -> None:
+    """No amount is rounded for display: the digits shown are exactly the minor units."""
+    with use_locale(locale):
+        text = format_money(Money(minor, currency))
+    digits = "".join(ch for ch in text if ch.isdigit())
+    assert int(digits) == abs(minor)
+    if minor_exponent(currency):
+        assert len(digits) > minor_exponent(currency)
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("ru", f"6,50{NBSP}₽"), ("zh-Hans", "RUB6.50"), ("en", "RUB6.50")],
+)
+def test_a_payment_notice_writes_the_amount_as_its_reader_does(locale: str, expected: str) -> None:
+    """The notice is stored once ("6.50 RUB") and read later in each reader's language."""
+    from crowdcx.notifications import service as notes
+    from crowdcx.notifications.models import NotificationRow
+
+    row = NotificationRow(
+        kind="paid", params={"brand": "Lumen", "amount": "6.50 RUB", "reference": "п/п 17"}
+    )
+    with use_locale(locale):
+        assert expected in notes.text(row).replace("\u202f", NBSP)
+    # A notice stored in an unexpected shape still reads, as stored.
+    odd = NotificationRow(kind="paid", params={"brand": "L", "amount": "six", "reference": "x"})
+    with use_locale(locale):
+        assert "six" in notes.text(odd)
