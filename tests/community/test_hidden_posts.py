@@ -129,3 +129,31 @@ def test_the_asker_cannot_accept_a_hidden_answer(
     assert r.status_code == 409, (r.status_code, f.rep(f.helpers[0]))
     assert r.json()["code"] == "answer_hidden"
     assert f.rep(f.helpers[0])["points"] == 0
+
+
+def test_an_appeal_typed_in_the_page_counts_each_line_break_once(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A browser sends a textarea's line breaks as CR LF: an appeal of 2,000 characters as the
+    author saw them (and as the textarea's maxlength allowed) is taken whole, not refused for
+    being twice as long nor cut short; one character more is refused with a clear message."""
+    f = Forum(client, world, db)
+    qid = f.ask()
+    aid = f.answer(qid, f.helpers[0], "Ответ, который скрыли по ошибке.")
+    _hide(f, aid)
+    token = sign_in(client, f.helpers[0])
+    url = f"/b/{f.slug}/community/posts/{aid}/appeal"
+    lines = ["Это не спам: я ответил по делу."] * 60
+    text = "\n".join(lines)
+    text += "я" * (2000 - len(text))
+    typed = text.replace("\n", "\r\n")
+    too_long = client.post(url, data={"csrf_token": token, "text": typed + "!"})
+    assert too_long.status_code == 422, too_long.status_code
+    assert "Keep the appeal to 2000 characters; it has 2001." in too_long.text
+    sent = client.post(
+        url, data={"csrf_token": token, "text": text.replace("\n", "\r\n")}, follow_redirects=False
+    )
+    assert sent.status_code == 303, sent.text
+    queue = f.get("/moderation/queue", f.agent).json()
+    appeals = [i["appeal"] for i in queue["items"] if i.get("appeal")]
+    assert text in appeals, appeals

@@ -34,6 +34,7 @@ from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, invalid, not_found
 from crowdcx.kernel.i18n import _
+from crowdcx.kernel.markdown import one_line_break
 from crowdcx.notifications import service as notes
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
@@ -524,6 +525,9 @@ def _last_hide(uow: UnitOfWork, post: PostRow) -> ModerationRow | None:
     )
 
 
+MAX_APPEAL = 2000  # characters, each line break counted once
+
+
 def appeal(
     uow: UnitOfWork, ctx: BrandContext, post: PostRow, text: str, now: datetime
 ) -> ModerationRow:
@@ -583,9 +587,13 @@ def _appeal(
         raise AppError(
             409, "already_appealed", _("You already appealed; a moderator will review it.")
         )
-    text = text.strip()[:2000]
+    text = one_line_break(text).strip()
     if not text:
         raise invalid("text", empty(), "required")
+    if len(text) > MAX_APPEAL:  # refused whole, never cut short without a word
+        raise invalid("text", _(
+            "Keep the appeal to %(max)s characters; it has %(count)s."
+        ) % {"max": MAX_APPEAL, "count": len(text)}, "too_long")  # fmt: skip
     row = ModerationRow(
         brand_id=ctx.brand.id, post_id=hide.post_id, comment_id=hide.comment_id,
         action="appeal", reason_code="appeal", message=text, automatic=False,

@@ -549,7 +549,7 @@ def flag(
 @router.post("/b/{slug}/community/posts/{post_id}/appeal", dependencies=[CsrfChecked])
 def appeal(
     slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
-    text: Annotated[str, Form(max_length=2000)] = "",
+    text: Annotated[str, Form(max_length=4000)] = "",  # CR LF: twice engagement.MAX_APPEAL
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     post = service.readable_post(uow.session, ctx, post_id)
@@ -606,7 +606,7 @@ def flag_comment(
 @router.post("/b/{slug}/community/comments/{comment_id}/appeal", dependencies=[CsrfChecked])
 def appeal_comment(
     slug: str, comment_id: int, request: Request, user: CurrentUser, uow: Uow,
-    text: Annotated[str, Form(max_length=2000)] = "",
+    text: Annotated[str, Form(max_length=4000)] = "",  # CR LF: twice engagement.MAX_APPEAL
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     comment = service.readable_comment(uow.session, ctx, comment_id)

@@ -23,6 +23,7 @@ from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import _
+from crowdcx.kernel.markdown import one_line_break
 from crowdcx.knowledge import rules
 from crowdcx.knowledge.models import (
     Article,
@@ -551,7 +552,7 @@ def feedback(
     again, their vote (and comment, when given) is replaced and the counts move with it."""
     if not article.live:
         raise AppError(409, "not_published", _("Only published articles take feedback."))
-    comment = rules.clean_text(comment)
+    comment = rules.clean_text(one_line_break(comment))  # CR LF or a lone CR: one break
     if len(comment) > MAX_COMMENT:
         raise invalid(
             "comment", _("Keep the comment under %(max)s characters.") % {"max": MAX_COMMENT}
