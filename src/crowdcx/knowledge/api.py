@@ -22,7 +22,9 @@ from crowdcx.knowledge.schemas import (
     ArticleList,
     ArticleOut,
     ArticlePatch,
+    FeedbackComment,
     FeedbackIn,
+    FeedbackList,
     FeedbackOut,
     ImportJobOut,
     ImportOut,
@@ -387,6 +389,31 @@ def feedback(
     )
     uow.commit()
     return FeedbackOut(id=row.id, helpful=article.helpful, unhelpful=article.unhelpful)
+
+
+@router.get("/articles/{article_id}/feedback", response_model=FeedbackList)
+def feedback_list(
+    slug: str,
+    article_id: int,
+    uow: Uow,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> FeedbackList:
+    """The article's helpful/not helpful counts and the readers' comments, newest first
+    (the brand's authors and reviewers)."""
+    ctx = access_brand(uow.session, slug, user)
+    article = service.get_article(uow.session, ctx, article_id)
+    rows = service.feedback_comments(uow.session, ctx, article, limit, decode_cursor(cursor))
+    return FeedbackList(
+        helpful=article.helpful,
+        unhelpful=article.unhelpful,
+        comments=[
+            FeedbackComment(id=r.id, helpful=r.helpful, comment=r.comment, created_at=r.created_at)
+            for r in rows
+        ],
+        next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None,
+    )
 
 
 def read_upload_text(raw: bytes) -> str:

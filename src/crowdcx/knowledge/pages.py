@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from crowdcx.kernel.errors import AppError
@@ -154,10 +154,14 @@ def help_search(slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str
     return page(request, "help/_results.html", {**_common(ctx), "q": q, "answer": answer})
 
 
+COMMENTS_PAGE = 20  # readers' comments shown to an article's editors at a time
+
+
 @router.get("/b/{slug}/help/articles/{article_id}")
 def article_page(
-    slug: str, article_id: int, request: Request, viewer: ViewerDep, uow: Uow, q: str = ""
-) -> Response:
+    slug: str, article_id: int, request: Request, viewer: ViewerDep, uow: Uow, q: str = "",
+    comments_before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, viewer.user)
     article = service.get_article(uow.session, ctx, article_id)
     # Authors and reviewers see the working revision only within their reading level.
@@ -196,6 +200,12 @@ def article_page(
             if editor
             else [],
             "history": service.versions(uow.session, ctx, article) if editor else [],
+            "reader_comments": service.feedback_comments(
+                uow.session, ctx, article, COMMENTS_PAGE, comments_before
+            )
+            if editor and (service.can_write(ctx) or service.can_review(ctx))
+            else None,
+            "comments_page": COMMENTS_PAGE,
             "q": q[:500],
             "thanks": request.query_params.get("thanks", ""),
         },

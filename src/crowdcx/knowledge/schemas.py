@@ -81,6 +81,20 @@ class FeedbackOut(BaseModel):
     unhelpful: int
 
 
+class FeedbackComment(BaseModel):
+    id: int
+    helpful: bool
+    comment: str
+    created_at: datetime
+
+
+class FeedbackList(BaseModel):
+    helpful: int
+    unhelpful: int
+    comments: list[FeedbackComment]
+    next_cursor: str | None
+
+
 class SearchResultOut(BaseModel):
     kind: str
     id: str

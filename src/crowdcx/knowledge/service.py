@@ -590,6 +590,25 @@ def feedback(
     return row
 
 
+def feedback_comments(
+    session: Session, ctx: BrandContext, article: Article, limit: int, before: int | None = None
+) -> list[ArticleFeedback]:
+    """What readers wrote beside their "Was this helpful?", newest first, for the people who
+    edit the article (the comments are how a reader says *what* is wrong). Readers' names are
+    not given: a comment is the reader's words, not a thread."""
+    if not (can_write(ctx) or can_review(ctx)) or not sees_working(ctx, article):
+        raise forbidden(
+            _("Only the brand's authors and reviewers read what readers wrote about an article."),
+            "not_author",
+        )
+    stmt = ctx.scoped(ArticleFeedback).where(
+        ArticleFeedback.article_id == article.id, ArticleFeedback.comment != ""
+    )
+    if before is not None:
+        stmt = stmt.where(ArticleFeedback.id < before)
+    return list(session.scalars(stmt.order_by(ArticleFeedback.id.desc()).limit(limit)))
+
+
 # --- import / export --------------------------------------------------------------------------
 
 

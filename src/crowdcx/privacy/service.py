@@ -15,6 +15,9 @@ Erasure anonymises in place, in the caller's one transaction (the edge commits):
   409 instead of writing the old fields back into the search index), and the search
   document of a resolved ticket written again from the scrubbed texts.
 
+Both also empty the comments the person left beside "Was this helpful?" (in the brand, or
+everywhere) and unlink their votes, which stay counted.
+
 Community posts stay (the answers are the community's, not personal data) and show
 "Deleted user"; points entries, redemptions and ledger postings are never touched. Each
 erased ticket gets one access-log entry (field ``erased``: who, in which role, when; no
@@ -51,7 +54,7 @@ from crowdcx.kernel.errors import AppError, conflict, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.markdown import render
 from crowdcx.kernel.pagination import Page, decode_cursor, encode_cursor
-from crowdcx.knowledge.models import SearchEvent
+from crowdcx.knowledge.models import ArticleFeedback, SearchEvent
 from crowdcx.notifications import service as notes
 from crowdcx.notifications.models import NotificationRow
 from crowdcx.privacy import rules
@@ -182,6 +185,19 @@ def export(session: Session, user: User, now: datetime) -> dict[str, Any]:
                 "created_at": _iso(c.created_at),
             }
         )
+    for f in session.scalars(
+        select(ArticleFeedback)
+        .where(ArticleFeedback.user_id == user.id)
+        .order_by(ArticleFeedback.id)
+    ):
+        per_brand[f.brand_id]["article_feedback"].append(
+            {
+                "article_id": f.article_id,
+                "helpful": f.helpful,
+                "comment": f.comment,
+                "at": _iso(f.created_at),
+            }
+        )
     for brand_id, n in session.execute(
         select(VoteRow.brand_id, func.count())
         .where(VoteRow.voter_id == user.id)
@@ -269,6 +285,7 @@ def _brand_section() -> dict[str, Any]:
         "tickets": [],
         "community_posts": [],
         "community_comments": [],
+        "article_feedback": [],
         "votes_cast": 0,
         "reputation": [],
         "redemptions": [],
@@ -381,6 +398,7 @@ def erase_account(
     session.execute(delete(AuthToken).where(AuthToken.user_id == target.id))
     session.execute(delete(LoginThrottle).where(LoginThrottle.email == email))
     _detach_search_events(session, None, target.id, rules.scrub_values({}, name, email))
+    _detach_feedback(session, None, target.id)
     target.email = rules.erased_email(target.id)
     target.display_name = rules.DELETED_NAME
     target.password_hash = "!"  # noqa: S105 — no argon2 hash: nothing verifies against it
@@ -442,6 +460,7 @@ def erase_customer(uow: UnitOfWork, ctx: BrandContext, customer_id: int, now: da
         _record(session, target.id, ctx.user.id, role, "brand", {ctx.brand.id: erased}, now)
     values = rules.scrub_values({}, target.display_name, target.email)
     _detach_search_events(session, ctx.brand.id, target.id, values)
+    _detach_feedback(session, ctx.brand.id, target.id)
     session.execute(
         delete(NotificationRow).where(
             NotificationRow.brand_id == ctx.brand.id,
@@ -674,6 +693,15 @@ def _detach_search_events(
     for event in session.scalars(stmt):
         event.query = scrub(event.query, values)[:500]
         event.user_id = None
+
+
+def _detach_feedback(session: Session, brand_id: int | None, user_id: int) -> None:
+    """The person's "Was this helpful?" votes stay counted; what they wrote beside them (their
+    own words, shown to the brand's authors) goes, and the votes no longer name them."""
+    stmt = update(ArticleFeedback).where(ArticleFeedback.user_id == user_id)
+    if brand_id is not None:
+        stmt = stmt.where(ArticleFeedback.brand_id == brand_id)
+    session.execute(stmt.values(comment="", user_id=None))
 
 
 def _rename_in_notifications(session: Session, user_id: int, name: str) -> None:
