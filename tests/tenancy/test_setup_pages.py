@@ -444,3 +444,71 @@ def test_a_brand_admin_adds_and_removes_languages(client: TestClient, world: Wor
     )  # fmt: skip
     assert saved.status_code == 303, saved.text
     assert client.get(url).json()["locales"] == ["zh-Hans", "ru", "en"]  # the default stays
+
+
+def test_a_brand_admin_changes_the_default_language(client: TestClient, world: World) -> None:
+    """A Russian brand that moves to Taiwan makes Traditional Chinese its default: the
+    language of every page for readers who chose none. The new default must be served; the
+    old one stays served until it is unticked."""
+    slug = world.brand(default_locale="ru", locales=["ru", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    url = f"/api/v1/brands/{slug}"
+    unserved = client.patch(url, json={"default_locale": "zh-Hant"}, headers=admin.auth)
+    assert unserved.status_code == 422
+    assert unserved.json()["code"] == "default_locale_not_enabled"
+    assert unserved.json()["field"] == "default_locale"
+    unknown = client.patch(url, json={"default_locale": "fr"}, headers=admin.auth)
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "locale_unknown"
+    assert client.get(url).json()["default_locale"] == "ru"  # nothing changed on refusal
+    moved = client.patch(url, json={"default_locale": "en"}, headers=admin.auth)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["default_locale"] == "en"
+    # The old default can now be removed; the new one cannot.
+    dropped = client.patch(url, json={"locales": ["en"]}, headers=admin.auth)
+    assert dropped.status_code == 200, dropped.text
+    assert dropped.json()["locales"] == ["en"]
+    kept = client.patch(url, json={"locales": ["ru"]}, headers=admin.auth)
+    assert kept.json()["code"] == "default_locale_removed"
+    # Both at once: a new language made the default in one request.
+    both = client.patch(
+        url, json={"locales": ["en", "zh_TW"], "default_locale": "zh_TW"}, headers=admin.auth
+    )
+    assert both.status_code == 200, both.text
+    assert (both.json()["default_locale"], both.json()["locales"]) == ("zh-Hant", ["en", "zh-Hant"])
+    # A signed-out reader with no language chosen now reads the help center in it.
+    client.cookies.clear()
+    assert '<html lang="zh-Hant"' in client.get(f"/b/{slug}/help").text
+
+
+def test_the_default_language_is_chosen_on_the_settings_page(
+    client: TestClient, world: World
+) -> None:
+    slug = world.brand(default_locale="ru", locales=["ru"])
+    admin = world.member(slug, ["brand_admin"])
+    token = sign_in(client, admin.email)
+    form = client.get(f"/b/{slug}/admin/brand").text
+    assert re.search(r'<option value="ru" selected>', form)
+    fields = {"csrf_token": token, "name": "Volga", "primary_color": "#1f4b99",
+              "accent_color": "#e8eefb", "timezone": "UTC"}  # fmt: skip
+    saved = client.post(
+        f"/b/{slug}/admin/brand",
+        data={**fields, "default_locale": "zh-Hans"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    brand = client.get(f"/api/v1/brands/{slug}", headers=admin.auth).json()
+    # Choosing an unserved language adds it; the old default stays until it is unticked.
+    assert (brand["default_locale"], brand["locales"]) == ("zh-Hans", ["zh-Hans", "ru"])
+    page = client.get(f"/b/{slug}/admin/brand").text
+    assert re.search(r'name="locales" value="zh-Hans"[^>]*checked[^>]*disabled', page)
+    again = client.post(
+        f"/b/{slug}/admin/brand",
+        data={**fields, "default_locale": "zh-Hans", "locales": ["zh-Hans"]},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303, again.text
+    assert client.get(f"/api/v1/brands/{slug}").json()["locales"] == ["zh-Hans"]
+    refused = client.post(f"/b/{slug}/admin/brand", data={**fields, "default_locale": "klingon"})
+    assert refused.status_code == 422
+    assert 'id="e-default_locale"' in refused.text

@@ -93,7 +93,14 @@ def update_brand(
     ctx = service.access_brand(uow.session, slug, user, "brand.manage")
     settings = body.settings.model_dump(exclude_unset=True) if body.settings else {}
     before = list(ctx.brand.locales)
-    brand = service.update_brand(uow, ctx, name=body.name, settings=settings, locales=body.locales)
+    brand = service.update_brand(
+        uow,
+        ctx,
+        name=body.name,
+        settings=settings,
+        locales=body.locales,
+        default_locale=body.default_locale,
+    )
     if body.locales is not None:
         tickets_service.follow_brand_languages(uow, ctx, before, now())
     out = brand_out(brand)

@@ -249,6 +249,7 @@ def brand_settings(
         "tagline": dict(brand.settings.get("tagline") or {}),
         "membership": brand.settings.get("membership", DEFAULT_MEMBERSHIP),
         "locales": list(brand.locales),
+        "default_locale": brand.default_locale,
     }
     return _settings_page(request, ctx, form, {}, message=_("Saved.") if saved else "")
 
@@ -272,13 +273,16 @@ def save_brand_settings(
     tagline_en: Tagline = "",
     membership: Annotated[str, Form(max_length=20)] = "",
     locales: Annotated[list[str] | None, Form()] = None,
+    default_locale: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    """Name, colours, time zone, a tagline per language the brand serves, and who may become
-    a customer."""
+    """Name, colours, time zone, a tagline per language the brand serves, who may become
+    a customer, and the default language."""
     ctx = service.access_brand(uow.session, slug, user, "brand.manage")
     before = list(ctx.brand.locales)
-    # The default's box cannot be unticked (a disabled box is not sent): it is always kept.
-    ticked = [ctx.brand.default_locale, *(locales or before)]
+    # The default's box cannot be unticked (a disabled box is not sent): it is always kept,
+    # also when another default is chosen (it can be unticked on the next save).
+    default = default_locale.strip() or ctx.brand.default_locale
+    ticked = [ctx.brand.default_locale, default, *(locales or before)]
     chosen = [loc for loc in LOCALES if loc in ticked]
     typed = {"zh-Hans": tagline_zh_hans, "zh-Hant": tagline_zh_hant, "ru": tagline_ru,
              "en": tagline_en}  # fmt: skip
@@ -290,6 +294,7 @@ def save_brand_settings(
         "timezone": timezone.strip(),
         "tagline": tagline,
         "membership": membership or ctx.brand.settings.get("membership", DEFAULT_MEMBERSHIP),
+        "default_locale": default,
     }
     settings = {
         "primary_color": primary_color.strip(),
@@ -299,7 +304,9 @@ def save_brand_settings(
         "membership": form["membership"],
     }
     try:
-        service.update_brand(uow, ctx, name=name, settings=settings, locales=chosen)
+        service.update_brand(
+            uow, ctx, name=name, settings=settings, locales=chosen, default_locale=default
+        )
         if chosen != before:
             tickets_service.follow_brand_languages(uow, ctx, before, now())
     except AppError as error:

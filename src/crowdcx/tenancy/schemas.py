@@ -35,6 +35,8 @@ class BrandUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     # The whole new list: add any of the four, remove any but the default.
     locales: list[str] | None = Field(default=None, min_length=1, max_length=4)
+    # One of the languages served (after this change): pages nobody chose a language for.
+    default_locale: str | None = Field(default=None, max_length=16)
     settings: BrandSettingsUpdate | None = None
 
 

@@ -214,12 +214,14 @@ def update_brand(
     name: str | None,
     settings: dict[str, Any],
     locales: Sequence[str] | None = None,
+    default_locale: str | None = None,
 ) -> Brand:
     """A brand admin changes the brand's name and look (colours, tagline per language, time
-    zone), who may become a customer (``membership``) and the languages it serves
+    zone), who may become a customer (``membership``), the languages it serves
     (``locales``: add any, remove any but the default; a tagline in a removed language goes
-    with it; the ticket policy follows in :func:`tickets.service.follow_brand_languages`,
-    which the edges call). The currency is not among them: tickets, earnings and rewards are
+    with it) and its default language (``default_locale``: one it serves after the change).
+    The ticket policy follows the languages in :func:`tickets.service.follow_brand_languages`,
+    which the edges call. The currency is not among them: tickets, earnings and rewards are
     booked in it."""
     ctx.require("brand.manage")
     unknown = sorted(set(settings) - EDITABLE_SETTINGS)
@@ -235,12 +237,21 @@ def update_brand(
         if not cleaned:
             raise invalid("name", _("Enter the brand's name."), "required")
         brand.name = cleaned
-    if locales is not None:
-        wanted = [normalize_locale(loc) or loc for loc in locales]
-        problem = rules.languages_change_problem(brand.default_locale, wanted, LOCALES)
+    if locales is not None or default_locale is not None:
+        wanted = [normalize_locale(loc) or loc for loc in (locales or brand.locales)]
+        default = (
+            brand.default_locale
+            if default_locale is None
+            else normalize_locale(default_locale) or default_locale
+        )
+        problem = (  # a new default must be served; the kept one cannot be dropped
+            rules.locales_problem(default, wanted, LOCALES)
+            if default != brand.default_locale
+            else rules.languages_change_problem(default, wanted, LOCALES)
+        )
         if problem is not None:
             raise violation_error(problem)
-        brand.locales = wanted
+        brand.locales, brand.default_locale = wanted, default
     if "tagline" in settings or locales is not None:
         tagline = settings["tagline"] if "tagline" in settings else brand.settings.get("tagline")
         tagline = {loc: text for loc, text in (tagline or {}).items() if loc in brand.locales}
