@@ -238,11 +238,14 @@ def import_faq(
         if path.is_dir():
             rows = kb.markdown_rows(path)
         else:
-            content = kb_rules.decode_upload(path.read_bytes())
-            if content is None:
+            decoded = kb_rules.decode_upload(path.read_bytes(), brand_row.locales)
+            if decoded is None:
                 console.print("[red]Save the CSV as UTF-8 and run the import again.[/red]")
                 raise typer.Exit(2)
-            rows = kb.csv_rows(content)
+            if not decoded.encoding.startswith("utf"):
+                name = kb_rules.ENCODING_NAMES[decoded.encoding]
+                console.print(f"[yellow]Not UTF-8: read as {name}.[/yellow]")
+            rows = kb.csv_rows(decoded.text)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("Importing", total=len(rows))
             summary = kb.import_drafts(

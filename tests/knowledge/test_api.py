@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from crowdcx.kernel.db import Database
 from tests.conftest import Person, World
+from tests.knowledge.test_rules import UNREADABLE
 
 
 class Kb:
@@ -567,7 +568,7 @@ def test_import_refuses_what_it_cannot_read(client: TestClient, world: World) ->
             kb.url("/imports"), files={"file": ("f.csv", data, "text/csv")}, headers=who.auth
         )
 
-    assert upload("问题,答案\n".encode("gbk"), kb.author).json()["code"] == "not_utf8"
+    assert upload(UNREADABLE, kb.author).json()["code"] == "not_utf8"
     assert upload(b"title,body\nx,y\n", kb.author).json()["code"] == "missing_columns"
     assert upload(b"", kb.author).json()["code"] == "empty_file"
     assert upload(CSV.encode(), kb.customer).status_code == 403
@@ -828,7 +829,7 @@ def test_a_unicode_text_file_from_excel_imports(client: TestClient, world: World
     titles = {a["title"] for a in kb.get("/articles", kb.author).json()["items"]}
     assert titles == {"如何申请退款？", "Как сменить тариф?"}
     assert client.post(
-        kb.url("/imports"), files={"file": ("f.csv", "问题,答案\n".encode("gbk"), "text/csv")},
+        kb.url("/imports"), files={"file": ("f.csv", UNREADABLE, "text/csv")},
         headers=kb.author.auth,
     ).json()["code"] == "not_utf8"  # fmt: skip
     # U+0000 is still in no text: the bytes of UTF-16 may be 0, the decoded text may not.

@@ -19,6 +19,7 @@ from crowdcx.knowledge import service as kb_service
 from crowdcx.knowledge.models import Article, ImportJob
 from tests.conftest import World
 from tests.knowledge.test_api import CSV, Kb
+from tests.knowledge.test_rules import UNREADABLE
 from tests.tickets.test_pages import sign_in
 
 
@@ -93,7 +94,7 @@ def test_a_job_is_read_by_its_brand_only_and_refused_uploads_store_nothing(
     # Another author of the brand does not read the reviewer's import; a reviewer reads all.
     assert client.get(kb.url(f"/imports/{job_id}"), headers=kb.expert.auth).status_code == 404
     assert client.get(kb.url("/imports/99999"), headers=kb.reviewer.auth).status_code == 404
-    for bad in (b"title,body\nx,y\n", b"", "问题,答案\n".encode("gbk")):
+    for bad in (b"title,body\nx,y\n", b"", UNREADABLE):
         r = client.post(
             kb.url("/imports"), files={"file": ("f.csv", bad, "text/csv")},
             headers=kb.author.auth,
@@ -239,3 +240,44 @@ def test_the_import_page_shows_progress_then_the_summary(
     other = Kb(client, world)
     job_id = location.rsplit("/", 1)[1]
     assert client.get(f"/b/{other.slug}/help/import/{job_id}").status_code in (403, 404)
+
+
+def test_a_windows_encoded_csv_imports_and_the_page_says_how_it_was_read(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A Russian admin's Excel saves Windows-1251; a mainland one's saves GBK. Both files
+    import with their text intact, and the page names the encoding it read, so that a wrong
+    guess (possible on a very short file) is seen before anyone publishes."""
+    slug = world.brand(default_locale="ru", locales=["ru", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    token = sign_in(client, admin)
+    content = "question,answer,language\r\nКак сменить тариф?,В приложении «Мой тариф».,ru\r\n"
+    r = client.post(
+        f"/b/{slug}/help/import",
+        files={"file": ("faq.csv", content.encode("cp1251"), "text/csv")},
+        data={"csrf_token": token, "publish": "on"}, follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303, r.text
+    assert r.headers["location"].endswith("?read_as=cp1251")
+    assert jobs.run_pending(db) == 1
+    page = client.get(r.headers["location"]).text
+    assert "Windows-1251" in page
+    assert "1 imported" in page or "1 импортировано" in page, page
+    with db.sessions() as session:
+        titles = session.scalars(select(Article.title).where(Article.title.like("Как%"))).all()
+    assert titles == ["Как сменить тариф?"]
+    # A UTF-8 file says nothing of encodings; a made-up read_as is ignored.
+    r = client.post(
+        f"/b/{slug}/help/import",
+        files={"file": ("faq.csv", content.replace("тариф", "пакет").encode(), "text/csv")},
+        data={"csrf_token": token}, follow_redirects=False,
+    )  # fmt: skip
+    assert "read_as" not in r.headers["location"]
+    assert "Windows-1251" not in client.get(r.headers["location"] + "?read_as=cp1251x").text
+    # The API takes the same files: GBK for a brand serving Simplified Chinese.
+    kb = Kb(client, world)
+    gbk = "question,answer,language\n如何退货？,打开订单，点击退货。,zh-Hans\n".encode("gbk")
+    summary = kb.import_file(kb.author, gbk)
+    assert summary["imported"] == 1, summary
+    titles = [a["title"] for a in kb.get("/articles", kb.author).json()["items"]]
+    assert "如何退货？" in titles

@@ -527,3 +527,25 @@ def test_an_intake_by_form_a_suggestion_solved_counts_shown_and_solved(
     assert done.status_code == 303, done.text
     stats = kb.get("/search/deflection", kb.reviewer).json()
     assert (stats["shown"], stats["solved"]) == (1, 1), stats
+
+
+def test_cli_reads_a_windows_encoded_csv_and_says_so(
+    client: TestClient, world: World, database_url: str, tmp_path: Path
+) -> None:
+    from crowdcx.cli import app as cli
+
+    kb = Kb(client, world)
+    admin = world.person(platform_admin=True)
+    csv_file = tmp_path / "faq.csv"
+    csv_file.write_bytes(
+        "question,answer,language\r\nКак сменить тариф?,В приложении.,ru\r\n".encode("cp1251")
+    )
+    out = CliRunner().invoke(
+        cli, ["import-faq", "--brand", kb.slug, str(csv_file), "--as", admin.email],
+        env={"CROWDCX_DATABASE_URL": database_url},
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "read as Windows-1251" in out.output
+    assert "1 imported" in out.output
+    titles = [a["title"] for a in kb.get("/articles", kb.reviewer).json()["items"]]
+    assert titles == ["Как сменить тариф?"]

@@ -322,12 +322,62 @@ def test_a_draft_of_invisible_characters_is_refused_and_stray_ones_are_trimmed()
 
 def test_uploads_are_read_as_utf8_or_as_utf16_when_their_mark_says_so() -> None:
     text = "question\tanswer\n如何退款？\tЯ\n"
-    assert rules.decode_upload(text.encode()) == text
-    assert rules.decode_upload(b"\xef\xbb\xbf" + text.encode()) == text
-    assert rules.decode_upload(text.encode("utf-16")) == text
-    assert rules.decode_upload(b"\xfe\xff" + text.encode("utf-16-be")) == text
-    assert rules.decode_upload(text.encode("gbk")) is None
-    assert rules.decode_upload("Вопрос".encode("cp1251")) is None
+    assert rules.decode_upload(text.encode()) == rules.Decoded(text, "utf-8")
+    assert rules.decode_upload(b"\xef\xbb\xbf" + text.encode()) == rules.Decoded(text, "utf-8")
+    assert rules.decode_upload(text.encode("utf-16")) == rules.Decoded(text, "utf-16")
+    data = b"\xfe\xff" + text.encode("utf-16-be")
+    assert rules.decode_upload(data) == rules.Decoded(text, "utf-16")
+    assert rules.decode_upload(UNREADABLE) is None
+
+
+# Bytes that no encoding reads as text (charset-normalizer finds them all mess).
+UNREADABLE = bytes(range(256)) * 4
+
+SIMPLIFIED = (
+    "question,answer,language\n如何退货？,打开订单，点击退货。,zh-Hans\n"
+    "运费多少？,满99元包邮。,zh-Hans\n"
+)
+TRADITIONAL = (
+    "question,answer,language\n如何退貨？,打開訂單，點擊退貨。,zh-Hant\n"
+    "運費多少？,滿99元免運費。,zh-Hant\n"
+)
+RUSSIAN = (
+    "question,answer,language\nКак вернуть наушники?,Откройте заказ и нажмите кнопку.,ru\n"
+    "Сколько идёт доставка?,Обычно три дня.,ru\n"
+)
+ENGLISH = "question,answer,language\nCafé opening hours?,“Nine to five” every day.,en\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "languages"),
+    [
+        (SIMPLIFIED, "gbk", ["zh-Hans"]),
+        (SIMPLIFIED, "gb2312", ["zh-Hans", "zh-Hant", "ru", "en"]),
+        (TRADITIONAL, "big5", ["zh-Hant", "en"]),
+        (TRADITIONAL, "cp950", ["zh-Hans", "zh-Hant"]),
+        (RUSSIAN, "cp1251", ["ru", "en"]),
+        (RUSSIAN, "koi8_r", ["ru"]),
+        (RUSSIAN, "cp1251", ["zh-Hans", "zh-Hant", "ru", "en"]),
+        (ENGLISH, "cp1252", ["en", "ru"]),
+    ],
+)
+def test_a_file_excel_saved_in_a_windows_encoding_is_read_in_it(
+    text: str, encoding: str, languages: list[str]
+) -> None:
+    """Excel on a Chinese or Russian Windows saves "CSV" as GBK, Big5 or Windows-1251, not
+    UTF-8: such files were refused with "save the CSV as UTF-8", which most admins cannot do
+    without help. The brand's languages say which encodings to try."""
+    decoded = rules.decode_upload(text.encode(encoding), languages)
+    assert decoded is not None
+    assert decoded.text == text
+    assert decoded.encoding in rules.ENCODING_NAMES
+
+
+def test_only_the_brands_languages_encodings_are_tried() -> None:
+    # A Russian brand is not handed a Chinese file read as Cyrillic mojibake, nor the reverse.
+    assert rules.decode_upload(SIMPLIFIED.encode("gbk"), ["ru", "en"]) is None
+    assert rules.decode_upload(RUSSIAN.encode("cp1251"), ["zh-Hans", "en"]) is None
+    assert rules.decode_upload(RUSSIAN.encode("cp1251"), []) is None
 
 
 def test_an_excel_separator_line_is_obeyed_and_skipped() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -416,14 +417,16 @@ def feedback_list(
     )
 
 
-def read_upload_text(raw: bytes) -> str:
-    """The uploaded file as text, or the problem it has (API and page: the same checks)."""
+def read_upload_text(raw: bytes, languages: Sequence[str]) -> rules.Decoded:
+    """The uploaded file as text, or the problem it has (API and page: the same checks).
+    A file that is not UTF-8 is read in the legacy encoding of one of the brand's
+    ``languages`` that fits it (see rules.decode_upload)."""
     if len(raw) > MAX_IMPORT_BYTES:
         raise AppError(413, "too_large", too_large_message())
-    content = rules.decode_upload(raw)
-    if content is None:
+    decoded = rules.decode_upload(raw, languages)
+    if decoded is None:
         raise invalid("file", _("Save the CSV as UTF-8 and upload it again."), "not_utf8")
-    return content
+    return decoded
 
 
 def wake_import_worker(request: Request) -> None:
@@ -482,10 +485,11 @@ async def import_csv(
     """Checks the file and answers 202 at once; a background worker imports it (poll the
     Location). ``wait=true`` keeps the former answer: 200 with the summary, after the whole
     import (a large file holds the request for as long)."""
-    content = read_upload_text(await file.read(MAX_IMPORT_BYTES + 1))
+    raw = await file.read(MAX_IMPORT_BYTES + 1)
     ctx = access_brand(uow.session, slug, user)
+    decoded = read_upload_text(raw, ctx.brand.locales)
     job = jobs.submit(
-        uow, ctx, file_name=file.filename or "", content=content, publish=publish,
+        uow, ctx, file_name=file.filename or "", content=decoded.text, publish=publish,
         locale=current_locale(), now=now(), claimed=wait,
     )  # fmt: skip
     uow.commit()

@@ -465,8 +465,9 @@ async def import_upload(
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx)
     try:
+        decoded = read_upload_text(raw, ctx.brand.locales)
         job = jobs.submit(
-            uow, ctx, file_name=file.filename or "", content=read_upload_text(raw),
+            uow, ctx, file_name=file.filename or "", content=decoded.text,
             publish=publish == "on", locale=current_locale(), now=now(),
         )  # fmt: skip
     except AppError as exc:
@@ -478,7 +479,9 @@ async def import_upload(
         )
     uow.commit()
     wake_import_worker(request)
-    return RedirectResponse(f"/b/{slug}/help/import/{job.id}", status_code=303)
+    # A file read in a legacy encoding says which, so a wrong guess is seen at once.
+    read_as = "" if decoded.encoding.startswith("utf") else f"?read_as={decoded.encoding}"
+    return RedirectResponse(f"/b/{slug}/help/import/{job.id}{read_as}", status_code=303)
 
 
 # Seconds between reloads of the page of an import still running.
@@ -487,9 +490,15 @@ IMPORT_REFRESH_S = 2
 
 @router.get("/b/{slug}/help/import/{job_id}")
 def import_progress(
-    slug: str, job_id: int, request: Request, user: CurrentUser, uow: Uow
+    slug: str,
+    job_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    read_as: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
-    """An import's progress, reloading itself until the summary is there."""
+    """An import's progress, reloading itself until the summary is there; ``read_as`` names
+    the legacy encoding the file was read in, when it was not UTF-8."""
     ctx = access_brand(uow.session, slug, user)
     job = jobs.get_job(uow.session, ctx, job_id)
     return page(
@@ -500,6 +509,7 @@ def import_progress(
             "job": job,
             "refresh": IMPORT_REFRESH_S if job.state not in jobs.FINISHED else None,
             "state_label": import_state_labels()[job.state],
+            "read_as": rules.ENCODING_NAMES.get(read_as, ""),
         },
     )
 

@@ -27,6 +27,8 @@ from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
+import charset_normalizer
+
 from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.text import strip_invisible, visible
 
@@ -395,16 +397,51 @@ class FaqRow:
     problem: Violation | None = None
 
 
-def decode_upload(raw: bytes) -> str | None:
-    """The text of an uploaded file: UTF-8 (with or without a byte-order mark), or UTF-16 when
-    its byte-order mark says so (Excel's "Unicode Text"); None when it is neither (a GBK or
-    Windows-1251 file: the person is asked to save it as UTF-8)."""
+# Where a file is not UTF-8, what Excel and Notepad on Windows save by default for each
+# language a brand serves (cp950 is Microsoft's Big5; gb18030 reads GBK and GB2312 too).
+LEGACY_ENCODINGS: Final[Mapping[str, tuple[str, ...]]] = {
+    "zh-Hans": ("gb18030",),
+    "zh-Hant": ("cp950",),
+    "ru": ("cp1251", "koi8_r"),
+    "en": ("cp1252",),
+}
+ENCODING_NAMES: Final[Mapping[str, str]] = {
+    "gb18030": "GB18030/GBK",
+    "cp950": "Big5",
+    "cp1251": "Windows-1251",
+    "koi8_r": "KOI8-R",
+    "cp1252": "Windows-1252",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    encoding: str  # "utf-8", "utf-16" or one of LEGACY_ENCODINGS' values
+
+
+def decode_upload(raw: bytes, languages: Iterable[str] = LOCALES) -> Decoded | None:
+    """The text of an uploaded file: UTF-8 (with or without a byte-order mark), UTF-16 when
+    its byte-order mark says so (Excel's "Unicode Text"), else the legacy encoding of one of
+    the brand's ``languages`` that reads it best (Excel on a Chinese or Russian Windows saves
+    CSV as GBK, Big5 or Windows-1251). charset-normalizer weighs the candidates by how
+    coherent the decoded text is; the candidates are only the brand's languages' encodings,
+    since a short file reads cleanly in several. None when no candidate reads it."""
     try:
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return raw.decode("utf-16")
-        return raw.decode("utf-8-sig")
+            return Decoded(raw.decode("utf-16"), "utf-16")
+        return Decoded(raw.decode("utf-8-sig"), "utf-8")
     except UnicodeDecodeError:
+        pass
+    candidates = list(
+        dict.fromkeys(e for lang in languages for e in LEGACY_ENCODINGS.get(lang, ()))
+    )
+    if not candidates:
         return None
+    best = charset_normalizer.from_bytes(raw, cp_isolation=candidates).best()
+    if best is None or best.encoding not in ENCODING_NAMES:
+        return None
+    return Decoded(str(best), best.encoding)
 
 
 def parse_faq_csv(content: str) -> Iterator[FaqRow] | Violation:
