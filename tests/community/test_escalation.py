@@ -322,3 +322,66 @@ def test_only_those_who_may_see_the_ticket_see_which_ticket_a_question_became(
     assert link in html
     stage = html.split('data-testid="ticket-stage">', 1)[1].split("<", 1)[0].strip()
     assert stage == "The brand's staff are on this question.", stage
+
+
+def test_answers_before_the_escalation_count_and_a_hidden_one_stops_counting(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """One case, one clock: a question answered by the community before it became a ticket
+    had its response already, but only answers after the escalation were counted, so the
+    sweeper handed staff a case the community had answered in its first hour. And an answer
+    moderation hides answered nobody: the case's first response moves to the next visible
+    answer, or goes, and the sweeper looks again at once."""
+    from crowdcx.tickets.models import TicketRow
+    from crowdcx.tickets.sweeper import sweep_once
+
+    f = Forum(client, world, db)
+    day = 86_400
+    r = client.put(
+        f.url("/policy"), json={"sla": {"first_response_s": 4 * day, "resolution_s": 30 * day}},
+        headers=f.admin.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    qid = f.ask()
+    f.answer(qid, f.asker, "Уточню: это в Казани.")  # the asker's own is no response
+    spam = f.answer(qid, f.helpers[0], "Купите наш усилитель сигнала!")
+    later = f.answer(qid, f.helpers[1], "Проверьте точку доступа internet.volga.")
+    with db.transaction() as uow:  # asked 3 days ago; answered 2 days and 1 day ago
+        for pid, days in ((qid, 3), (spam, 2), (later, 1)):
+            uow.session.execute(
+                update(PostRow).where(PostRow.id == pid)
+                .values(created_at=utcnow() - timedelta(days=days))
+            )  # fmt: skip
+    r = f.post(f"/questions/{qid}/escalate", f.asker)
+    assert r.status_code == 201, r.text
+    ticket_id = r.json()["ticket_id"]
+
+    def ticket() -> TicketRow:
+        with db.sessions() as s:
+            row = s.get(TicketRow, ticket_id)
+            assert row is not None
+            return row
+
+    first = ticket().community_response_at
+    assert first is not None
+    assert abs((utcnow() - timedelta(days=2) - first).total_seconds()) < 60
+    # Moderation hides the first answer: the response is the next visible one.
+    hidden = f.post(f"/moderation/{spam}", f.agent, {"decision": "hide", "note": "spam"})
+    assert hidden.status_code in (200, 201), hidden.text
+    moved = ticket().community_response_at
+    assert moved is not None
+    assert moved > first
+    sweep_at = ticket().sweep_at
+    assert sweep_at is not None
+    assert sweep_at <= utcnow()  # the sweeper looks again at once
+    # Both hidden: no response at all, and past four days from the question the sweeper
+    # hands the case to staff.
+    r = f.post(f"/moderation/{later}", f.agent, {"decision": "hide", "note": "не по теме"})
+    assert r.status_code in (200, 201), r.text
+    assert ticket().community_response_at is None
+    sweep_once(db, utcnow() + timedelta(days=1, hours=1))
+    assert ticket().status == "escalated"
+    # Restored on appeal: the earliest visible answer is the response again.
+    r = f.post(f"/moderation/{spam}", f.agent, {"decision": "restore", "note": "ошибка"})
+    assert r.status_code in (200, 201), r.text
+    assert ticket().community_response_at == first

@@ -831,3 +831,24 @@ def test_hiding_takes_back_earnings_and_restoring_gives_back_what_still_stands()
         "vote:7:5:100:author:back:11"
     ]
     assert {e.key for e in live_entries(ledger)} >= {down.key, cost.key, bonus.key}
+
+
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(0, 10_000), st.booleans()), max_size=12))
+def test_the_community_response_is_the_earliest_visible_answer_by_someone_else(
+    answers: list[tuple[int, int, bool]],
+) -> None:
+    from crowdcx.community.rules import AnswerState, community_response_at
+
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    states = [
+        AnswerState(i, 1, author, t0 + timedelta(minutes=m), hidden=hidden)
+        for i, (author, m, hidden) in enumerate(answers, 1)
+    ]
+    at = community_response_at(1, states)
+    counted = [s.created_at for s in states if s.author_id != 1 and not s.hidden]
+    assert at == (min(counted) if counted else None)
+    # Hiding any answer never makes the response earlier; the asker's answers never count.
+    for s in states:
+        after = community_response_at(1, [replace(x, hidden=x.hidden or x is s) for x in states])
+        assert at is None or after is None or after >= at
+    assert community_response_at(1, [s for s in states if s.author_id == 1]) is None

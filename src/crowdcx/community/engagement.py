@@ -735,7 +735,7 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
             question_url(ctx, q.id if q else post.id), now,
         )  # fmt: skip
     uow.session.flush()
-    core._sync_question(uow.session, ctx, post)
+    core._sync_question(uow.session, ctx, post, now)
     return row
 
 

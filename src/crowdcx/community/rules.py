@@ -904,6 +904,15 @@ def escalation_status(
     return EscalationStatus(True, policy.auto_escalate, eligible_at, "eligible")
 
 
+def community_response_at(asker_id: int, answers: Iterable[AnswerState]) -> datetime | None:
+    """When the case of an escalated question first got a response from the community: its
+    earliest answer that is not the asker's own and not hidden by moderation. Answers written
+    before the escalation count too (the case began when the question was asked), and a
+    hidden answer stops counting (what moderation took away answered nobody)."""
+    moments = [a.created_at for a in answers if a.author_id != asker_id and not a.hidden]
+    return min(moments) if moments else None
+
+
 def escalate_problems(
     actor_id: int,
     actor_is_agent: bool,

@@ -682,7 +682,7 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
     if post.kind == "question" or post.accepted or post.brand_approved:
         # The search document of a solved question carries its votes and its best answer's;
         # a vote on any other answer changes nothing there.
-        _sync_question(uow.session, ctx, post)
+        _sync_question(uow.session, ctx, post, now)
     if value != held:
         engagement.on_vote(uow, ctx, post, rises.get(post.author_id), value, now, helped_moved)
     del question
@@ -766,7 +766,7 @@ def approve(uow: UnitOfWork, ctx: BrandContext, target: PostRow, now: datetime) 
     _set_answer_flag(uow.session, ctx, target, "brand_approved", True)
     target.updated_at = now
     uow.session.flush()
-    _sync_question(uow.session, ctx, target)
+    _sync_question(uow.session, ctx, target, now)
     engagement.on_approve(uow, ctx, target, now)
     return target
 
@@ -848,7 +848,7 @@ def edit(
     post.body_html = render(post.body)
     post.updated_at = now
     uow.session.flush()
-    _sync_question(uow.session, ctx, post)
+    _sync_question(uow.session, ctx, post, now)
     return post
 
 
@@ -1092,7 +1092,7 @@ def flag(
         if post.kind == "question":
             search.remove(uow.session, ctx.brand.id, "question", str(post.id))
         else:  # the question may have been searchable through this answer
-            _sync_question(uow.session, ctx, post)
+            _sync_question(uow.session, ctx, post, now)
     uow.session.flush()
     return {"hidden": post.hidden, "flags": len(_after(existing, since)) + 1}
 
@@ -1201,16 +1201,21 @@ def flag_comment(
     return {"hidden": comment.hidden, "flags": len(_after(existing, since)) + 1}
 
 
-def _sync_question(session: Session, ctx: BrandContext, post: PostRow) -> None:
+def _sync_question(session: Session, ctx: BrandContext, post: PostRow, now: datetime) -> None:
     """Solved (accepted or brand-approved) questions are searchable with their best answer."""
     question = post if post.kind == "question" else session.get(PostRow, post.question_id)
     if question is None:
         return
     rows = _answers_of(session, ctx, question)
-    doc = _question_document(
-        ctx, question, [(a, _answer_state(a)) for a in rows], question.updated_at
-    )
+    states = [(a, _answer_state(a)) for a in rows]
+    doc = _question_document(ctx, question, states, question.updated_at)
     _index_question(session, ctx, question, doc)
+    if question.ticket_id and post.kind == "answer":
+        # An answer hidden or restored may move the case's first community response.
+        from crowdcx.tickets import service as tickets  # community builds on tickets
+
+        at = rules.community_response_at(question.author_id, (s for _a, s in states))
+        tickets.set_community_response(session, ctx, question.ticket_id, question.id, at, now)
 
 
 def _answers_of(session: Session, ctx: BrandContext, question: PostRow) -> list[PostRow]:
@@ -1461,6 +1466,11 @@ def _to_ticket(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datet
             question.title[:200], body, skill, question.language, "normal", {},
             opened_at=question.created_at,  # one case, one SLA clock: it began when asked
             question_id=question.id,
+            # Answers before the escalation were responses to the case too.
+            community_response_at=rules.community_response_at(
+                question.author_id,
+                (_answer_state(a) for a in _answers_of(uow.session, ctx, question)),
+            ),
         ),
         now,
     )  # fmt: skip

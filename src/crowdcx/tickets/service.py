@@ -1052,8 +1052,10 @@ class Intake:
     # ticket keeps the moment it was asked as the case's start (``case_started_at``), so the
     # case runs under one SLA clock; ``created_at`` is the escalation.
     opened_at: datetime | None = None
-    # The community question the case began as (``tickets.question_id``), same brand.
+    # The community question the case began as (``tickets.question_id``), same brand, and
+    # when the community first answered it (``community_response_at``), if it had.
     question_id: int | None = None
+    community_response_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -1162,6 +1164,9 @@ def prepare_intake(
         created_at=now,
         case_started_at=min(data.opened_at, now) if data.opened_at is not None else now,
         question_id=data.question_id,
+        community_response_at=(
+            min(data.community_response_at, now) if data.community_response_at else None
+        ),
         updated_at=now,
         escalated=False,
         version=0,
@@ -1235,6 +1240,41 @@ def note_community_response(
         .execution_options(synchronize_session=False)
     )
     return bool(written.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def set_community_response(
+    session: Session,
+    ctx: BrandContext,
+    ticket_id: int,
+    question_id: int,
+    at: datetime | None,
+    now: datetime,
+) -> bool:
+    """The community's first response to an escalated question moved (its earliest answer was
+    hidden by moderation or restored): record the new moment. When it moved later or went,
+    the first-response target may now be missed, so the ticket's ``sweep_at`` is brought to
+    now and the sweeper looks again (it escalates if the target has passed, else stores the
+    next moment). Returns whether the ticket changed."""
+    row = session.execute(
+        select(TicketRow.community_response_at, TicketRow.status).where(
+            TicketRow.brand_id == ctx.brand.id,
+            TicketRow.id == ticket_id,
+            TicketRow.question_id == question_id,
+        )
+    ).one_or_none()
+    if row is None or row.community_response_at == at:
+        return False
+    values: dict[str, Any] = {"community_response_at": at}
+    later = at is None or (row.community_response_at is not None and at > row.community_response_at)
+    if later and row.status in lifecycle.OPEN_STATES:
+        values["sweep_at"] = now
+    session.execute(
+        update(TicketRow)
+        .where(TicketRow.brand_id == ctx.brand.id, TicketRow.id == ticket_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return True
 
 
 def _viewer_role(ctx: BrandContext, user: User, row: TicketRow) -> lifecycle.Role | None:
