@@ -243,6 +243,17 @@ def test_the_ticket_names_its_question_within_its_brand(
     assert "/community/questions/" not in page
 
 
+def _forum_with_four_day_first_response(client: TestClient, world: World, db: Database) -> Forum:
+    f = Forum(client, world, db)
+    day = 86_400
+    r = client.put(
+        f.url("/policy"), json={"sla": {"first_response_s": 4 * day, "resolution_s": 30 * day}},
+        headers=f.admin.auth,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    return f
+
+
 def test_a_community_answer_after_escalation_is_the_cases_first_response(
     client: TestClient, world: World, db: Database
 ) -> None:
@@ -254,13 +265,7 @@ def test_a_community_answer_after_escalation_is_the_cases_first_response(
     from crowdcx.tickets.models import TicketRow
     from crowdcx.tickets.sweeper import sweep_once
 
-    f = Forum(client, world, db)
-    day = 86_400
-    r = client.put(
-        f.url("/policy"), json={"sla": {"first_response_s": 4 * day, "resolution_s": 30 * day}},
-        headers=f.admin.auth,
-    )  # fmt: skip
-    assert r.status_code == 200, r.text
+    f = _forum_with_four_day_first_response(client, world, db)
     helped, alone = f.ask(), f.ask("Второй вопрос про роуминг")
     tickets = {}
     for qid in (helped, alone):
@@ -335,13 +340,7 @@ def test_answers_before_the_escalation_count_and_a_hidden_one_stops_counting(
     from crowdcx.tickets.models import TicketRow
     from crowdcx.tickets.sweeper import sweep_once
 
-    f = Forum(client, world, db)
-    day = 86_400
-    r = client.put(
-        f.url("/policy"), json={"sla": {"first_response_s": 4 * day, "resolution_s": 30 * day}},
-        headers=f.admin.auth,
-    )  # fmt: skip
-    assert r.status_code == 200, r.text
+    f = _forum_with_four_day_first_response(client, world, db)
     qid = f.ask()
     f.answer(qid, f.asker, "Уточню: это в Казани.")  # the asker's own is no response
     spam = f.answer(qid, f.helpers[0], "Купите наш усилитель сигнала!")
