@@ -239,3 +239,45 @@ def test_the_import_page_shows_progress_then_the_summary(
     other = Kb(client, world)
     job_id = location.rsplit("/", 1)[1]
     assert client.get(f"/b/{other.slug}/help/import/{job_id}").status_code in (403, 404)
+
+
+def test_the_housekeeping_drops_jobs_ended_a_month_ago_and_keeps_unfinished_ones(
+    client: TestClient, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Import jobs were kept forever after they ended; the hourly housekeeping now drops the
+    ones that ended more than 30 days ago — not a queued or running one, however old."""
+    from crowdcx.tickets.sweeper import housekeep
+
+    kb = Kb(client, world)
+    done = _upload(kb).json()["id"]
+    assert jobs.run_pending(db) == 1
+    failed = _upload(kb).json()["id"]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(kb_service, "import_drafts", broken)
+        assert jobs.run_pending(db) == 1
+    running = _upload(kb).json()["id"]
+    assert jobs.claim(db, running, utcnow()) is not None  # a worker holds it (and then dies)
+    queued = _upload(kb).json()["id"]
+
+    def states() -> dict[int, int]:
+        return {
+            job_id: client.get(kb.url(f"/imports/{job_id}"), headers=kb.reviewer.auth).status_code
+            for job_id in (done, failed, running, queued)
+        }
+
+    assert _job(db, done).state == "done"
+    assert _job(db, failed).state == "failed"
+    ended = utcnow()
+    month = jobs.KEEP_FINISHED
+    assert "import_jobs_pruned" not in housekeep(db, ended + month - timedelta(hours=1))
+    assert set(states().values()) == {200}
+    assert housekeep(db, ended + month + timedelta(hours=1)).get("import_jobs_pruned") == 2
+    assert states() == {done: 404, failed: 404, running: 200, queued: 200}
+    assert _articles(db) == 4  # the articles a dropped job imported stay
+    # A year on, the unfinished ones are still there for a worker to take.
+    assert "import_jobs_pruned" not in housekeep(db, ended + timedelta(days=365))
+    assert states() == {done: 404, failed: 404, running: 200, queued: 200}
