@@ -113,6 +113,27 @@ def get_job(session: Session, ctx: BrandContext, job_id: int) -> ImportJob:
     return job
 
 
+RECENT: Final = 10
+
+
+def recent(session: Session, ctx: BrandContext, limit: int = RECENT) -> list[tuple[ImportJob, str]]:
+    """The brand's last ``limit`` imports, newest first, each with its uploader's name ("" for
+    an account deleted since): every import for a reviewer, an author's own otherwise — the
+    imports :func:`get_job` lets them open."""
+    service.require_writer(ctx)
+    assert ctx.user is not None
+    stmt = (
+        select(ImportJob, User.display_name)
+        .outerjoin(User, User.id == ImportJob.created_by)
+        .where(ImportJob.brand_id == ctx.brand.id)
+        .order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
+        .limit(limit)
+    )
+    if not service.can_review(ctx):
+        stmt = stmt.where(ImportJob.created_by == ctx.user.id)
+    return [(job, name or "") for job, name in session.execute(stmt)]
+
+
 def prune_finished(session: Session, now: datetime) -> int:
     """Drop the jobs (every brand) that ended more than :data:`KEEP_FINISHED` before ``now``;
     queued and running ones stay whatever their age. Returns the rows dropped."""
