@@ -281,3 +281,115 @@ def test_a_windows_encoded_csv_imports_and_the_page_says_how_it_was_read(
     assert summary["imported"] == 1, summary
     titles = [a["title"] for a in kb.get("/articles", kb.author).json()["items"]]
     assert "如何退货？" in titles
+
+
+def test_the_housekeeping_drops_jobs_ended_a_month_ago_and_keeps_unfinished_ones(
+    client: TestClient, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Import jobs were kept forever after they ended; the hourly housekeeping now drops the
+    ones that ended more than 30 days ago — not a queued or running one, however old."""
+    from crowdcx.tickets.sweeper import housekeep
+
+    kb = Kb(client, world)
+    done = _upload(kb).json()["id"]
+    assert jobs.run_pending(db) == 1
+    failed = _upload(kb).json()["id"]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(kb_service, "import_drafts", broken)
+        assert jobs.run_pending(db) == 1
+    running = _upload(kb).json()["id"]
+    assert jobs.claim(db, running, utcnow()) is not None  # a worker holds it (and then dies)
+    queued = _upload(kb).json()["id"]
+
+    def states() -> dict[int, int]:
+        return {
+            job_id: client.get(kb.url(f"/imports/{job_id}"), headers=kb.reviewer.auth).status_code
+            for job_id in (done, failed, running, queued)
+        }
+
+    assert _job(db, done).state == "done"
+    assert _job(db, failed).state == "failed"
+    ended = utcnow()
+    month = jobs.KEEP_FINISHED
+    assert "import_jobs_pruned" not in housekeep(db, ended + month - timedelta(hours=1))
+    assert set(states().values()) == {200}
+    assert housekeep(db, ended + month + timedelta(hours=1)).get("import_jobs_pruned") == 2
+    assert states() == {done: 404, failed: 404, running: 200, queued: 200}
+    assert _articles(db) == 4  # the articles a dropped job imported stay
+    # A year on, the unfinished ones are still there for a worker to take.
+    assert "import_jobs_pruned" not in housekeep(db, ended + timedelta(days=365))
+    assert states() == {done: 404, failed: 404, running: 200, queued: 200}
+
+
+def _recent_rows(html: str) -> list[str]:
+    table = html.split('data-testid="recent-imports"', 1)[1].split("</table>", 1)[0]
+    return table.split("<tbody>", 1)[1].split("</tr>")[:-1]
+
+
+def test_the_import_page_lists_the_last_ten_imports_newest_first(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The import page listed no earlier import: now it shows the last ten, newest first,
+    with when, who, the file, its state and counts, each linking to the job's page — all of
+    the brand's for a reviewer, their own for another author (the jobs they may open)."""
+    kb = Kb(client, world)
+
+    def page_as(person: Any) -> str:
+        sign_in(client, person)
+        client.cookies.set("crowdcx_locale", "ru")
+        r = client.get(f"/b/{kb.slug}/help/import")
+        assert r.status_code == 200
+        return str(r.text)
+
+    empty = page_as(kb.reviewer)
+    assert "Последние импорты" in empty
+    assert "Импортов пока не было." in empty
+    assert 'data-testid="recent-imports"' not in empty
+
+    first = _upload(kb).json()["id"]
+    assert jobs.run_pending(db) == 1
+    (row,) = _recent_rows(page_as(kb.reviewer))
+    assert f'href="/b/{kb.slug}/help/import/{first}"' in row
+    assert "faq.csv" in row
+    assert "审核" in row  # who uploaded it
+    assert "Импорт завершён" in row
+    assert row.endswith("<td>4</td><td>4</td>")  # rows imported, rows skipped
+
+    queued = [
+        client.post(
+            kb.url("/imports"), files={"file": (f"faq-{i}.csv", CSV.encode(), "text/csv")},
+            headers=kb.reviewer.auth,
+        ).json()["id"]
+        for i in range(10)
+    ]  # fmt: skip
+    own = client.post(
+        kb.url("/imports"), files={"file": ("mine.csv", CSV.encode(), "text/csv")},
+        headers=kb.expert.auth,
+    ).json()["id"]  # fmt: skip
+
+    listed = page_as(kb.reviewer)
+    assert "Импортов пока не было." not in listed
+    rows = _recent_rows(listed)
+    links = [f"/b/{kb.slug}/help/import/{job_id}" for job_id in [own, *queued[::-1]][:10]]
+    assert len(rows) == 10
+    for row, link in zip(rows, links, strict=True):
+        assert f'href="{link}"' in row
+        assert client.get(link).status_code == 200
+    assert "mine.csv" in rows[0]
+    assert "专家" in rows[0]  # an expert's upload, seen by the reviewer
+    assert "faq-9.csv" in rows[1]
+    assert "Ожидает запуска" in rows[1]
+    assert "faq-0.csv" not in listed  # the eleventh newest and older are not listed
+    assert f'/help/import/{first}"' not in listed
+
+    # An author who is not a reviewer sees only their own imports (others' are a 404).
+    (mine,) = _recent_rows(page_as(kb.expert))
+    assert "mine.csv" in mine
+    other = Kb(client, world)
+    sign_in(client, other.reviewer)
+    client.cookies.set("crowdcx_locale", "ru")
+    assert "Импортов пока не было." in client.get(f"/b/{other.slug}/help/import").text

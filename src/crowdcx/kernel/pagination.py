@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -16,6 +17,7 @@ from crowdcx.kernel.i18n import _
 
 T = TypeVar("T")
 MAX_LIMIT = 100
+MAX_KEY_TEXT = 200  # the longest text part of a key cursor (the sort keys are short names)
 
 
 def encode_cursor(last_id: int, score: int | None = None) -> str:
@@ -24,6 +26,16 @@ def encode_cursor(last_id: int, score: int | None = None) -> str:
     data: dict[str, int] = {"after": last_id}
     if score is not None:
         data["score"] = score
+    return _encode(data)
+
+
+def encode_key_cursor(key: Sequence[int | str]) -> str:
+    """A cursor after the row whose sort key is ``key``, for a list ordered by more than a
+    number and an id (the payouts statement: amount owed, then account, then currency)."""
+    return _encode({"key": list(key)})
+
+
+def _encode(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(data)).decode().rstrip("=")
 
 
@@ -56,6 +68,27 @@ def decode_scored_cursor(cursor: str | None) -> tuple[int, int] | None:
         return None
     data = _cursor_data(cursor)
     return _whole(data.get("score")), _whole(data.get("after"))
+
+
+def decode_key_cursor(
+    cursor: str | None, shape: Sequence[type[int] | type[str]]
+) -> tuple[int | str, ...] | None:
+    """The sort key of a cursor made by :func:`encode_key_cursor`, checked against ``shape``
+    (the type of each part); any other cursor is refused."""
+    if not cursor:
+        return None
+    key = _cursor_data(cursor).get("key")
+    if not isinstance(key, list) or len(key) != len(shape):
+        raise _bad_cursor()
+    parts: list[int | str] = []
+    for value, kind in zip(key, shape, strict=True):
+        if kind is int:
+            parts.append(_whole(value))
+        elif isinstance(value, str) and len(value) <= MAX_KEY_TEXT:
+            parts.append(value)
+        else:
+            raise _bad_cursor()
+    return tuple(parts)
 
 
 def _bad_cursor() -> Exception:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 # this belongs to a process that died: another claims it.
 STALE_AFTER: Final = timedelta(minutes=2)
 FINISHED = ("done", "failed")
+# A job that ended (done or failed) this long ago is dropped by the hourly housekeeping
+# (:func:`prune_finished`): its summary has been read, its articles live on without it.
+KEEP_FINISHED: Final = timedelta(days=30)
 
 
 class LostJobError(Exception):
@@ -108,6 +111,41 @@ def get_job(session: Session, ctx: BrandContext, job_id: int) -> ImportJob:
     if job is None or (job.created_by != ctx.user.id and not service.can_review(ctx)):
         raise not_found(_("No such import."), "import_not_found")
     return job
+
+
+RECENT: Final = 10
+
+
+def recent(session: Session, ctx: BrandContext, limit: int = RECENT) -> list[tuple[ImportJob, str]]:
+    """The brand's last ``limit`` imports, newest first, each with its uploader's name ("" for
+    an account deleted since): every import for a reviewer, an author's own otherwise — the
+    imports :func:`get_job` lets them open."""
+    service.require_writer(ctx)
+    assert ctx.user is not None
+    stmt = (
+        select(ImportJob, User.display_name)
+        .outerjoin(User, User.id == ImportJob.created_by)
+        .where(ImportJob.brand_id == ctx.brand.id)
+        .order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
+        .limit(limit)
+    )
+    if not service.can_review(ctx):
+        stmt = stmt.where(ImportJob.created_by == ctx.user.id)
+    return [(job, name or "") for job, name in session.execute(stmt)]
+
+
+def prune_finished(session: Session, now: datetime) -> int:
+    """Drop the jobs (every brand) that ended more than :data:`KEEP_FINISHED` before ``now``;
+    queued and running ones stay whatever their age. Returns the rows dropped."""
+    gone = session.execute(
+        delete(ImportJob)
+        .where(
+            ImportJob.state.in_(FINISHED),
+            func.coalesce(ImportJob.finished_at, ImportJob.created_at) < now - KEEP_FINISHED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(gone, "rowcount", 0) or 0)
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:

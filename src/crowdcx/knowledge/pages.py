@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import N_, _, current_locale
 from crowdcx.kernel.markdown import render
@@ -448,8 +449,17 @@ def review(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response
 @router.get("/b/{slug}/help/import")
 def import_page(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
     ctx = access_brand(uow.session, slug, user)
-    service.require_writer(ctx)
-    return page(request, "help/import.html", {**_common(ctx), "error": ""})
+    return page(request, "help/import.html", _import_context(uow, ctx, ""))
+
+
+def _import_context(uow: UnitOfWork, ctx: BrandContext, error: str) -> dict[str, Any]:
+    """The import page's: the form, and the imports this person may open, newest first."""
+    return {
+        **_common(ctx),
+        "error": error,
+        "recent": jobs.recent(uow.session, ctx),
+        "state_labels": import_state_labels(),
+    }
 
 
 @router.post("/b/{slug}/help/import", dependencies=[CsrfChecked])
@@ -474,7 +484,7 @@ async def import_upload(
         return page(
             request,
             "help/import.html",
-            {**_common(ctx), "error": exc.detail},
+            _import_context(uow, ctx, exc.detail),
             status=413 if exc.status == 413 else 422,
         )
     uow.commit()

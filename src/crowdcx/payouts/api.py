@@ -34,7 +34,13 @@ class PayeeOut(BaseModel):
 
 class StatementOut(BaseModel):
     payees: list[PayeeOut]
-    owed_minor: dict[str, int]  # per currency, over the payees listed
+    owed_minor: dict[str, int]  # per currency, over the whole statement (every page)
+    next_cursor: str | None  # the next page's, None on the last
+
+
+# Payees per answer, unless the caller asks for another number up to MAX_STATEMENT_LIMIT.
+STATEMENT_LIMIT = 100
+MAX_STATEMENT_LIMIT = 500
 
 
 class PayoutIn(BaseModel):
@@ -77,15 +83,18 @@ def statement(
     uow: Uow,
     user: CurrentUser,
     owed: Annotated[bool, Query(description="only payees owed money")] = False,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_STATEMENT_LIMIT)] = STATEMENT_LIMIT,
 ) -> StatementOut:
-    """Every payee with what they earned, were paid and are still owed, largest debt first."""
+    """The payees with what they earned, were paid and are still owed, largest debt first,
+    ``limit`` at a time (``next_cursor``); ``owed_minor`` totals the whole statement."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
-    lines = service.statement(uow.session, ctx, owed_only=owed)
-    totals: dict[str, int] = {}
-    for line in lines:
-        b = line.balance
-        totals[b.currency] = totals.get(b.currency, 0) + max(b.owed.minor, 0)
-    return StatementOut(payees=[_line_out(line) for line in lines], owed_minor=totals)
+    part = service.statement_page(uow.session, ctx, limit, owed_only=owed, cursor=cursor)
+    return StatementOut(
+        payees=[_line_out(line) for line in part.lines],
+        owed_minor={currency: total.minor for currency, total in part.owed.items()},
+        next_cursor=part.next_cursor,
+    )
 
 
 @router.post("/payouts", response_model=PayoutOut, status_code=201)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import N_, _
-from crowdcx.kernel.money import Money
 from crowdcx.payouts import rules as pay
 from crowdcx.payouts import service
 from crowdcx.tenancy.service import BrandContext, access_brand
@@ -29,19 +29,34 @@ def payee_labels() -> dict[str, str]:
     }
 
 
-def _page(request: Request, uow: Uow, ctx: BrandContext, show_all: bool, **extra: Any) -> Response:
+# Payees per page.
+PAGE_SIZE = 50
+
+
+def _page(
+    request: Request,
+    uow: Uow,
+    ctx: BrandContext,
+    show_all: bool,
+    cursor: str = "",
+    before: str = "",
+    **extra: Any,
+) -> Response:
     status = int(extra.pop("status", 200))
-    lines = service.statement(uow.session, ctx, owed_only=not show_all)
-    totals: dict[str, Money] = {}
-    for line in lines:
-        b = line.balance
-        if b.owed.minor > 0:
-            totals[b.currency] = totals.get(b.currency, Money.zero(b.currency)) + b.owed
+    part = service.statement_page(
+        uow.session, ctx, PAGE_SIZE, owed_only=not show_all,
+        cursor=cursor or None, before=before or None,
+    )  # fmt: skip
     context = {
         "ctx": ctx,
-        "lines": lines,
-        "totals": totals,
+        "lines": part.lines,
+        "totals": {currency: total for currency, total in part.owed.items() if total.minor > 0},
+        "count": part.count,
         "show_all": show_all,
+        "cursor": cursor,
+        "before": before,
+        "next_cursor": part.next_cursor,
+        "previous_cursor": part.previous_cursor,
         "labels": payee_labels(),
         "errors": {},
         "form": {},
@@ -53,13 +68,20 @@ def _page(request: Request, uow: Uow, ctx: BrandContext, show_all: bool, **extra
 
 @router.get("/b/{slug}/admin/payouts")
 def payouts(
-    slug: str, request: Request, user: CurrentUser, uow: Uow, all: str = "", paid: str = ""
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    all: str = "",
+    paid: str = "",
+    cursor: Annotated[str, Query(max_length=400)] = "",
+    before: Annotated[str, Query(max_length=400)] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     message = _("Payout recorded.") if paid == "1" else ""
     if paid == "again":
         message = _("This payout was already recorded under that reference; nothing was added.")
-    return _page(request, uow, ctx, all == "1", message=message)
+    return _page(request, uow, ctx, all == "1", cursor, before, message=message)
 
 
 @router.post("/b/{slug}/admin/payouts", dependencies=[CsrfChecked])
@@ -72,7 +94,11 @@ def record_payout(
     currency: Annotated[str, Form(max_length=3)] = "",
     amount: Annotated[str, Form(max_length=40)] = "",
     reference: Annotated[str, Form(max_length=200)] = "",
+    cursor: Annotated[str, Form(max_length=400)] = "",
+    before: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
+    """Record a payout; the page it was recorded from (its cursor) is shown again: with the
+    error next to the payee's row, or after the redirect."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     row = f"{account}/{currency}"
     form = {row: {"amount": amount, "reference": reference}}
@@ -80,14 +106,17 @@ def record_payout(
     money = pay.parse_amount(amount, code) if len(code) == 3 and code.isalpha() else None
     if money is None:
         detail = _("Enter the amount paid as a number, such as 120.50.")
-        return _page(request, uow, ctx, False, errors={row: detail}, form=form, status=422)
+        return _page(request, uow, ctx, False, cursor, before, errors={row: detail}, form=form,
+                     status=422)  # fmt: skip
     try:
         done = service.record_payout(uow.session, ctx, account, money, reference, now())
     except AppError as error:
         uow.rollback()
-        return _page(request, uow, ctx, False, errors={row: error.detail}, form=form,
-                     status=error.status)  # fmt: skip
+        return _page(request, uow, ctx, False, cursor, before, errors={row: error.detail},
+                     form=form, status=error.status)  # fmt: skip
     uow.commit()
+    query = {"paid": "again" if done.replayed else "1", "cursor": cursor, "before": before}
     return RedirectResponse(
-        f"/b/{slug}/admin/payouts?paid={'again' if done.replayed else '1'}", status_code=303
+        f"/b/{slug}/admin/payouts?{urlencode({k: v for k, v in query.items() if v})}",
+        status_code=303,
     )

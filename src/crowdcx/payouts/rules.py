@@ -13,7 +13,8 @@ the postings with :func:`balance`.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
@@ -394,6 +395,65 @@ def statement(sums: Iterable[tuple[str, str, str, int]]) -> list[PayeeBalance]:
         for (a, c), minor in earned.items()
     ]
     return sorted(lines, key=lambda b: (-b.owed.minor, b.payee.account, b.currency))
+
+
+# Where a line stands in the statement: (amount owed in minor units, account, currency).
+StatementKey = tuple[int, str, str]
+
+
+def statement_key(line: PayeeBalance) -> StatementKey:
+    return (line.owed.minor, line.payee.account, line.currency)
+
+
+def _rank(key: StatementKey) -> tuple[int, str, str]:
+    """The statement's order (:func:`statement`): largest debt first, then account, currency."""
+    return (-key[0], key[1], key[2])
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPage:
+    """One page of a statement: ``next_key`` is the key to continue after (None on the last
+    page), ``previous_key`` the key the previous page ends before (None on the first)."""
+
+    lines: tuple[PayeeBalance, ...]
+    next_key: StatementKey | None
+    previous_key: StatementKey | None
+
+
+def statement_page(
+    lines: Sequence[PayeeBalance],
+    limit: int,
+    *,
+    after: StatementKey | None = None,
+    before: StatementKey | None = None,
+) -> StatementPage:
+    """The ``limit`` lines of a statement (in :func:`statement`'s order) just after the key
+    ``after`` — or just before ``before``, to page back. A key, not an offset: a payee who
+    appears or is paid between two pages shifts no other line onto the wrong page (the paid
+    one itself moves to where its new amount ranks)."""
+    ranks = [_rank(statement_key(line)) for line in lines]
+    if before is not None:
+        end = bisect_left(ranks, _rank(before))
+        start = max(0, end - limit)
+    else:
+        start = 0 if after is None else bisect_right(ranks, _rank(after))
+        end = min(start + limit, len(lines))
+    shown = tuple(lines[start:end])
+    return StatementPage(
+        shown,
+        statement_key(shown[-1]) if shown and end < len(lines) else None,
+        statement_key(shown[0]) if shown and start > 0 else None,
+    )
+
+
+def owed_totals(lines: Iterable[PayeeBalance]) -> dict[str, Money]:
+    """What the brand owes in all, per currency (a payee paid ahead counts as owed nothing,
+    not as a debt that lowers the others')."""
+    totals: dict[str, Money] = {}
+    for line in lines:
+        owed = line.owed if line.owed.minor > 0 else Money.zero(line.currency)
+        totals[line.currency] = totals.get(line.currency, Money.zero(line.currency)) + owed
+    return totals
 
 
 _GROUPING = frozenset(" \u00a0\u202f\u2009'")  # 1 234,50 (ru), 1'234.50, thin spaces

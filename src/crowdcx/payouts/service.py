@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from crowdcx.identity.models import User
 from crowdcx.kernel.errors import AppError, conflict, invalid
 from crowdcx.kernel.i18n import _, format_money
 from crowdcx.kernel.money import Money
+from crowdcx.kernel.pagination import decode_key_cursor, encode_key_cursor
 from crowdcx.knowledge.rules import csv_cell
 from crowdcx.notifications.service import notify
 from crowdcx.payouts import rules as pay
@@ -78,17 +80,16 @@ def _payee_sums(session: Session, ctx: BrandContext, account: str | None = None)
     return ((a, k, c, int(m)) for a, k, c, m in session.execute(stmt))
 
 
-def statement(
-    session: Session, ctx: BrandContext, *, owed_only: bool = False
-) -> list[StatementLine]:
-    """Every payee of the brand with what they earned, were paid and are owed, largest debt
-    first, with the name and e-mail address the brand pays them by."""
+def _balances(session: Session, ctx: BrandContext, owed_only: bool) -> list[pay.PayeeBalance]:
     balances = pay.statement(_payee_sums(session, ctx))
-    if owed_only:
-        balances = [b for b in balances if b.owed.minor > 0]
-    ids = {b.payee.user_id for b in balances}
+    return [b for b in balances if b.owed.minor > 0] if owed_only else balances
+
+
+def _named(session: Session, balances: Iterable[pay.PayeeBalance]) -> list[StatementLine]:
+    """The lines with the name and e-mail address the brand pays each payee by."""
+    balances = list(balances)
     people: dict[int, tuple[str, str]] = {}
-    wanted = sorted(ids)
+    wanted = sorted({b.payee.user_id for b in balances})
     for start in range(0, len(wanted), 1000):
         for uid, name, email in session.execute(
             select(User.id, User.display_name, User.email).where(
@@ -97,6 +98,55 @@ def statement(
         ):
             people[uid] = (name, email)
     return [StatementLine(b, *people.get(b.payee.user_id, ("", ""))) for b in balances]
+
+
+def statement(
+    session: Session, ctx: BrandContext, *, owed_only: bool = False
+) -> list[StatementLine]:
+    """Every payee of the brand with what they earned, were paid and are owed, largest debt
+    first, with the name and e-mail address the brand pays them by."""
+    return _named(session, _balances(session, ctx, owed_only))
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    lines: list[StatementLine]
+    owed: dict[str, Money]  # per currency, over the whole statement, not just this page
+    count: int  # lines in the whole statement
+    next_cursor: str | None
+    previous_cursor: str | None  # for ``before``: the page ending where this one starts
+
+
+_KEY_SHAPE = (int, str, str)  # pay.StatementKey
+
+
+def _key(cursor: str | None) -> pay.StatementKey | None:
+    key = decode_key_cursor(cursor, _KEY_SHAPE)
+    return None if key is None else (int(key[0]), str(key[1]), str(key[2]))
+
+
+def statement_page(
+    session: Session,
+    ctx: BrandContext,
+    limit: int,
+    *,
+    owed_only: bool = False,
+    cursor: str | None = None,
+    before: str | None = None,
+) -> StatementPage:
+    """``limit`` lines of the statement after ``cursor`` (or before ``before``), in its
+    order, and the totals of the whole statement. The cursors are keys (amount owed,
+    account, currency), not offsets (pay.statement_page)."""
+    after, until = _key(cursor), _key(before)  # a bad cursor is refused before any read
+    balances = _balances(session, ctx, owed_only)
+    part = pay.statement_page(balances, limit, after=after, before=until)
+    return StatementPage(
+        _named(session, part.lines),
+        pay.owed_totals(balances),
+        len(balances),
+        None if part.next_key is None else encode_key_cursor(part.next_key),
+        None if part.previous_key is None else encode_key_cursor(part.previous_key),
+    )
 
 
 def _lock_payouts(session: Session, ctx: BrandContext) -> None:

@@ -147,15 +147,19 @@ def sweep_once(
 
 def housekeep(db: Database, now: datetime | None = None) -> dict[str, int]:
     """Hourly chores (idempotent; on several instances each just finds less to do): drop the
-    daily-cap totals of past days, and have the sweeper look again at open tickets without a
-    sweep moment — a reopened ticket resolved in time has none by right, but so would one
-    written by a process of the release before migration 0017 still running after it."""
+    daily-cap totals of past days and the FAQ import jobs that ended more than
+    ``knowledge.jobs.KEEP_FINISHED`` ago, and have the sweeper look again at open tickets
+    without a sweep moment — a reopened ticket resolved in time has none by right, but so
+    would one written by a process of the release before migration 0017 still running
+    after it."""
+    from crowdcx.knowledge import jobs as imports  # the help center builds on tickets
     from crowdcx.reputation import service as points  # reputation builds on nothing here
 
     at = now or utcnow()
     done: dict[str, int] = {}
     with db.transaction() as uow:
         pruned = points.prune_cap_totals(uow.session, at)
+        imports_pruned = imports.prune_finished(uow.session, at)
         unset = uow.session.execute(
             update(TicketRow)
             .where(TicketRow.sweep_at.is_(None), TicketRow.status.in_(SWEEPABLE))
@@ -164,6 +168,8 @@ def housekeep(db: Database, now: datetime | None = None) -> dict[str, int]:
         ).rowcount  # type: ignore[attr-defined]
     if pruned:
         done["cap_totals_pruned"] = pruned
+    if imports_pruned:
+        done["import_jobs_pruned"] = imports_pruned
     if unset:
         done["sweep_rechecked"] = int(unset)
     return done

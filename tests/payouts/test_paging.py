@@ -1,0 +1,235 @@
+"""The payouts statement a page at a time: ``GET /payouts`` answered every payee at once (a
+brand with thousands of experts and members got one answer of them all); it now answers
+``limit`` payees (100 unless asked, at most 500) and a ``next_cursor``, and the payouts page
+shows 50 with next and previous links. The totals stay those of the whole statement."""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from crowdcx.kernel.money import Money
+from crowdcx.kernel.pagination import encode_cursor, encode_key_cursor
+from crowdcx.payouts import rules as pay
+from crowdcx.payouts import service as ledger
+from crowdcx.tenancy import service as tenancy
+from tests.conftest import Person, World
+from tests.tickets.test_pages import sign_in
+from tests.web.test_formats import shown
+
+
+class Books:
+    """A brand whose ledger owes members rewards (posted as redemptions would post them)."""
+
+    def __init__(self, client: TestClient, world: World, db: Database) -> None:
+        self.client, self.db = client, db
+        self.slug = world.brand()
+        self.admin: Person = world.member(self.slug, ["brand_admin"])
+        self.currency = ""
+        self._n = 0
+
+    def owe(self, *amounts: int) -> list[str]:
+        """One member owed each amount; their accounts."""
+        accounts = []
+        with self.db.transaction() as uow:
+            ctx = tenancy.access_brand(uow.session, self.slug, None)
+            self.currency = ctx.brand.settings.get("currency", "USD")
+            for minor in amounts:
+                self._n += 1
+                user = str(100_000 + self._n)
+                ledger.post(uow.session, ctx.brand.id, pay.post_reward(
+                    f"r{self._n}", str(ctx.brand.id), user, "cash",
+                    Money(minor, self.currency), utcnow(),
+                ))  # fmt: skip
+                accounts.append(pay.member_rewards_account(user, "cash"))
+        return accounts
+
+    def statement(self, **params: Any) -> Any:
+        return self.client.get(
+            f"/api/v1/brands/{self.slug}/payouts", params=params, headers=self.admin.auth
+        )
+
+
+def test_the_statement_is_walked_a_few_payees_at_a_time_each_payee_once(
+    client: TestClient, world: World, db: Database
+) -> None:
+    books = Books(client, world, db)
+    amounts = (500, 300, 300, 300, 200, 100, 100)  # ties are ordered by account
+    books.owe(*amounts)
+    whole = books.statement(limit=500).json()
+    assert whole["next_cursor"] is None
+    assert len(whole["payees"]) == 7
+    pages = []
+    cursor = None
+    while True:
+        r = books.statement(limit=3, **({"cursor": cursor} if cursor else {}))
+        assert r.status_code == 200, r.text
+        pages.append(r.json()["payees"])
+        # Every page carries the whole statement's total, not its own.
+        assert r.json()["owed_minor"] == {books.currency: sum(amounts)}
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert [len(p) for p in pages] == [3, 3, 1]
+    walked = [(p["account"], p["currency"]) for page in pages for p in page]
+    assert walked == [(p["account"], p["currency"]) for p in whole["payees"]]
+    assert len(set(walked)) == 7
+    assert [p["owed_minor"] for page in pages for p in page] == list(amounts)
+
+    # A payee owed less than the cursor's appears further on; nobody comes twice.
+    first = books.statement(limit=3).json()
+    [late] = books.owe(50)
+    rest = books.statement(limit=500, cursor=first["next_cursor"]).json()["payees"]
+    seen = [p["account"] for p in first["payees"] + rest]
+    assert len(seen) == len(set(seen)) == 8
+    assert seen[-1] == late
+
+
+def test_the_statement_answers_the_first_hundred_payees_unless_asked_for_more(
+    client: TestClient, world: World, db: Database
+) -> None:
+    books = Books(client, world, db)
+    books.owe(*range(1000, 1101))  # 101 payees
+    first = books.statement().json()
+    assert len(first["payees"]) == 100
+    assert first["next_cursor"]
+    assert first["owed_minor"] == {books.currency: sum(range(1000, 1101))}
+    [last] = books.statement(cursor=first["next_cursor"]).json()["payees"]
+    assert last["owed_minor"] == 1000  # the smallest debt, last
+    assert len(books.statement(limit=500).json()["payees"]) == 101
+    # owed=true pages the same way, over the payees owed money.
+    assert len(books.statement(owed="true", limit=60).json()["payees"]) == 60
+
+
+def test_a_bad_limit_or_cursor_is_a_problem_the_caller_can_act_on(
+    client: TestClient, world: World, db: Database
+) -> None:
+    books = Books(client, world, db)
+    books.owe(300, 200)
+    for limit in ("0", "-1", "501", "ten", "1.5", ""):
+        r = books.statement(limit=limit)
+        assert r.status_code == 422, (limit, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["field"] == "limit", r.json()
+
+    def raw(text: bytes) -> str:
+        return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+    bad_cursors = (
+        "not a cursor!",
+        raw(b"[1, 2]"),
+        encode_cursor(5),  # another list's cursor: an id, not a statement key
+        encode_key_cursor([1, 2, 3]),
+        encode_key_cursor(["300", "member:1:cash", "USD"]),
+        encode_key_cursor([300, "member:1:cash"]),
+        raw(b'{"key": [1e30, "member:1:cash", "USD"]}'),
+        raw(b'{"key": [99999999999999999999999, "member:1:cash", "USD"]}'),
+        encode_key_cursor([300, "x" * 201, "USD"]),
+        "A" * 401,
+    )
+    for cursor in bad_cursors:
+        r = books.statement(cursor=cursor)
+        assert r.status_code == 422, (cursor, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["field"] == "cursor", r.json()
+    ok = books.statement(limit=1).json()
+    assert books.statement(cursor=ok["next_cursor"]).status_code == 200
+
+
+def _accounts(html: str) -> list[str]:
+    return re.findall(r'<tr data-account="([^"]+)"', html)
+
+
+def _link(html: str, rel: str) -> str | None:
+    found = re.search(rf'<a rel="{rel}" href="([^"]+)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_the_payouts_page_shows_fifty_payees_a_page_and_the_whole_total(
+    client: TestClient, world: World, db: Database
+) -> None:
+    books = Books(client, world, db)
+    amounts = list(range(2000, 2120))  # 120 payees
+    everyone = books.owe(*amounts)
+    sign_in(client, books.admin)
+    url = f"/b/{books.slug}/admin/payouts"
+    total = Money(sum(amounts), books.currency)
+
+    pages = [client.get(url).text]
+    while (after := _link(pages[-1], "next")) is not None:
+        pages.append(client.get(url + after).text)
+    assert [len(_accounts(html)) for html in pages] == [50, 50, 20]
+    assert sorted(a for html in pages for a in _accounts(html)) == sorted(everyone)
+    for html in pages:
+        assert re.findall(r'data-testid="owed-total">([^<]+)<', html) == [shown(html, total)]
+    assert _link(pages[0], "prev") is None
+    assert _link(pages[2], "next") is None
+    # Back from the last page: the middle page again.
+    back = _link(pages[2], "prev")
+    assert back is not None
+    assert _accounts(client.get(url + back).text) == _accounts(pages[1])
+    again = _link(client.get(url + back).text, "prev")
+    assert again is not None
+    assert _accounts(client.get(url + again).text) == _accounts(pages[0])
+
+    # A payout recorded on the second page brings the admin back to that page.
+    html = pages[1]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    cursor = re.search(r'name="cursor" value="([^"]+)"', html)
+    assert token
+    assert cursor
+    payee = _accounts(html)[0]
+    r = client.post(url, data={
+        "csrf_token": token.group(1), "account": payee, "currency": books.currency,
+        "amount": "1", "reference": "TX-1", "cursor": cursor.group(1),
+    }, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text[:500]
+    assert "cursor=" in r.headers["location"]
+    after_paid = client.get(r.headers["location"]).text
+    # The same page, less the payee paid (now owed less than anyone: on the last page).
+    assert _accounts(after_paid)[:49] == _accounts(html)[1:]
+    assert _accounts(client.get(url + (_link(after_paid, "next") or "")).text)[-1] == payee
+    # Every payee, paged the same way.
+    every = client.get(url + "?all=1").text
+    assert len(_accounts(every)) == 50
+    assert (_link(every, "next") or "").startswith("?all=1&cursor=")
+
+
+def _lines(owed: list[int]) -> list[pay.PayeeBalance]:
+    sums = [(f"member:{i + 1}:cash", "reward", "USD", minor) for i, minor in enumerate(owed)]
+    return pay.statement(sums)
+
+
+@given(st.lists(st.integers(-500, 500), max_size=40), st.integers(1, 12))
+def test_walking_the_pages_either_way_lists_every_line_once_in_order(
+    owed: list[int], limit: int
+) -> None:
+    lines = _lines(owed)
+    forward: list[list[pay.PayeeBalance]] = []
+    after = None
+    while True:
+        part = pay.statement_page(lines, limit, after=after)
+        assert len(part.lines) <= limit
+        assert (part.previous_key is None) == (after is None or not part.lines)
+        forward.append(list(part.lines))
+        if part.next_key is None:
+            break
+        after = part.next_key
+    assert [b for page in forward for b in page] == lines
+    assert all(len(page) == limit for page in forward[:-1])
+    # Back from the last page, by each page's previous key: the same pages.
+    backward = [forward[-1]]
+    before = pay.statement_page(lines, limit, after=after).previous_key
+    while before is not None:
+        part = pay.statement_page(lines, limit, before=before)
+        backward.append(list(part.lines))
+        before = part.previous_key
+    assert [b for page in reversed(backward) for b in page] == lines
+    assert pay.owed_totals(lines).get("USD", Money(0, "USD")).minor == sum(m for m in owed if m > 0)
