@@ -285,8 +285,9 @@ def test_0023_back_fills_the_case_start_the_question_and_the_community_response(
     """Before 0023 an escalated question's ticket carried the question's asked time in
     created_at and found its question among the customer's own. After it: case_started_at is
     that time, created_at the escalation (its submit transition), question_id the question,
-    community_response_at its first answer by someone else. Downgrading puts the case's start
-    back into created_at."""
+    community_response_at its first answer by someone else after the escalation — and since
+    0032, its first visible answer by someone else at all, written before the escalation
+    too. Downgrading puts the case's start back into created_at."""
     from datetime import timedelta
 
     from crowdcx.kernel.models import utcnow
@@ -299,11 +300,11 @@ def test_0023_back_fills_the_case_start_the_question_and_the_community_response(
         uow.session.execute(
             text("UPDATE community_posts SET created_at = :t WHERE id = :i"), {"t": asked, "i": qid}
         )
-    f.answer(qid, f.helpers[1], "Before the escalation: the community's part of the case.")
+    earlier = f.answer(qid, f.helpers[1], "Before the escalation: the community's part.")
     r = f.post(f"/questions/{qid}/escalate", f.asker)
     assert r.status_code == 201, r.text
     tid = r.json()["ticket_id"]
-    after = f.answer(qid, f.helpers[0], "Перезагрузите роутер.")
+    f.answer(qid, f.helpers[0], "Перезагрузите роутер.")
     direct = f.post(
         "/tickets", f.asker, {"subject": "Счёт", "body": "Списали дважды.", "skill": "general"}
     )
@@ -322,7 +323,7 @@ def test_0023_back_fills_the_case_start_the_question_and_the_community_response(
                      " AND action = 'submit'"), {"t": ticket},
             ).scalar_one()  # fmt: skip
             answered = conn.execute(
-                text("SELECT created_at FROM community_posts WHERE id = :a"), {"a": after}
+                text("SELECT created_at FROM community_posts WHERE id = :a"), {"a": earlier}
             ).scalar_one()
         engine.dispose()
         return (*row, submitted, answered)

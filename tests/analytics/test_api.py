@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from crowdcx.kernel.db import Database
+from crowdcx.tenancy.models import Brand
 from crowdcx.tickets.models import TicketRow
 from tests.community.test_api import Forum
 from tests.conftest import World
@@ -34,6 +35,15 @@ def _traffic(desk: Desk) -> None:
     assert desk.post(f"/tickets/{staff}/resolve", desk.agent).status_code == 200
     desk.online(expert, False)
     desk.ask()
+
+
+def _written_yesterday(db: Database, desk: Desk) -> None:
+    """Move the brand's tickets a day back: the capacity plan's history is whole days ending
+    yesterday (today is not over), so today's tickets are not in it yet."""
+    brand = select(Brand.id).where(Brand.slug == desk.slug).scalar_subquery()
+    with db.transaction() as uow:
+        for row in uow.session.scalars(select(TicketRow).where(TicketRow.brand_id == brand)):
+            row.created_at -= timedelta(days=1)
 
 
 def test_insights_count_each_lane_for_the_period(client: TestClient, world: World) -> None:
@@ -60,11 +70,14 @@ def test_insights_count_each_lane_for_the_period(client: TestClient, world: Worl
     assert desk.get("/insights?days=0", desk.admin).status_code == 422
 
 
-def test_the_capacity_plan_scales_this_weeks_hour_by_ten(client: TestClient, world: World) -> None:
+def test_the_capacity_plan_scales_this_weeks_hour_by_ten(
+    client: TestClient, world: World, db: Database
+) -> None:
     desk = Desk(client, world)
     _traffic(desk)
+    _written_yesterday(db, desk)
     # The same hour next week (the brand's history is one week long: this hour had 3 tickets).
-    start = (datetime.now(UTC) + timedelta(weeks=1)).replace(minute=0, second=0, microsecond=0)
+    start = (datetime.now(UTC) + timedelta(days=6)).replace(minute=0, second=0, microsecond=0)
     query = f"start={quote(start.isoformat())}&hours=2&multiplier=10"
     r = desk.get(f"/capacity-plan?{query}", desk.admin)
     assert r.status_code == 200, r.text
@@ -134,13 +147,15 @@ def test_a_plan_no_crowd_could_staff_is_a_clear_422(client: TestClient, world: W
 
     desk = Desk(client, world)
     _traffic(desk)
+    _written_yesterday(world.db, desk)
     with world.db.transaction() as uow:
         uow.session.execute(
             update(TicketRow)
             .where(TicketRow.claimed_at.is_not(None))
             .values(claimed_at=datetime.now(UTC) - timedelta(days=3650))
         )
-    start = (datetime.now(UTC) + timedelta(weeks=1)).replace(minute=0, second=0, microsecond=0)
+    # The hour of the week of yesterday's tickets, next week.
+    start = (datetime.now(UTC) + timedelta(days=6)).replace(minute=0, second=0, microsecond=0)
     query = f"start={quote(start.isoformat())}&hours=2&multiplier=100"
     r = desk.get(f"/capacity-plan?{query}", desk.admin)
     assert r.status_code == 422, r.text
@@ -230,3 +245,59 @@ def test_a_period_is_whole_days_in_the_brands_time_zone(
         assert 'data-testid="tickets-created">1<' in html
         assert dates in html.replace("\u2009", " ").replace("\u202f", " "), html
         assert "Asia/Shanghai" in html
+
+
+def test_the_capacity_history_is_whole_weeks_of_days_in_the_brands_time_zone(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Monday 7 December at 10:00 in Shanghai the history is 9 November 00:00 to 6
+    December 24:00 there: four whole weeks ending yesterday. The last 28 × 24 hours (from
+    10:00 on 9 November) left out 9 November's first hours, counted today's unfinished
+    morning, and so counted two Mondays short."""
+    from crowdcx.analytics import api, pages
+
+    desk = Desk(client, world)
+    with world.db.transaction() as uow:
+        brand = uow.session.scalars(select(Brand).where(Brand.slug == desk.slug)).one()
+        settings = {**(brand.settings or {}), "timezone": "Asia/Shanghai"}
+        uow.session.execute(update(Brand).where(Brand.id == brand.id).values(settings=settings))
+    # (created, claimed → resolved by an expert, or None)
+    moments = {
+        "before": (datetime(2026, 11, 8, 23, 30, tzinfo=SHANGHAI), timedelta(hours=10)),
+        "first": (datetime(2026, 11, 9, 0, 30, tzinfo=SHANGHAI), timedelta(minutes=10)),
+        "last": (datetime(2026, 12, 6, 23, 30, tzinfo=SHANGHAI), None),
+        "today": (datetime(2026, 12, 7, 0, 30, tzinfo=SHANGHAI), None),
+        "this morning": (datetime(2026, 12, 7, 9, 30, tzinfo=SHANGHAI), None),
+    }
+    for at, span in moments.values():
+        tid = desk.ask()["id"]
+        created = at.astimezone(UTC)
+        values: dict[str, object] = {
+            "created_at": created, "case_started_at": created, "sweep_at": None,
+        }  # fmt: skip
+        if span is not None:  # resolved by an expert at the moment, claimed ``span`` before
+            values |= {
+                "status": "resolved", "resolved_by_role": "expert", "resolved_at": created,
+                "claimed_at": created - span, "escalated": False, "reopened_at": None,
+            }  # fmt: skip
+        with world.db.transaction() as uow:
+            uow.session.execute(update(TicketRow).where(TicketRow.id == tid).values(**values))
+    monkeypatch.setattr(api, "now", lambda: NOW.astimezone(UTC))
+    # Monday 14 December, 00:00 in Shanghai: the hour of the week of the "first" ticket.
+    start = quote(datetime(2026, 12, 14, 0, 0, tzinfo=SHANGHAI).isoformat())
+    r = desk.get(f"/capacity-plan?start={start}&hours=1&multiplier=8", desk.admin)
+    assert r.status_code == 200, r.text
+    inputs = r.json()["inputs"]
+    assert (inputs["history_first_day"], inputs["history_last_day"]) == ("2026-11-09", "2026-12-06")
+    assert (inputs["history_weeks"], inputs["history_tickets"]) == (4, 2)  # "first" and "last"
+    # One Monday ticket in four weeks, in one of the two tickets' hours: 1/4 × 1/2 × 8.
+    assert r.json()["hours"][0]["expected_tickets"] == 1.0
+    # The slot is held for the 10 minutes of the ticket resolved inside the window.
+    assert (inputs["handle_s"], inputs["handle_from_history"]) == (600.0, True)
+    monkeypatch.setattr(pages, "now", lambda: NOW.astimezone(UTC))
+    sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "en")
+    html = client.get(f"/b/{desk.slug}/admin/capacity?start={start}&hours=1&multiplier=8").text
+    shown = html.replace("\u2009", " ").replace("\u202f", " ")
+    assert "Nov 9 – Dec 6, 2026" in shown, shown
+    assert "Asia/Shanghai" in shown

@@ -13,6 +13,7 @@ from crowdcx.analytics.rules import (
     QuestionFacts,
     SelfService,
     Share,
+    history_days,
     percentile,
     period_days,
     summarize_questions,
@@ -124,3 +125,45 @@ def test_a_period_is_whole_local_days_ending_today() -> None:
     assert since == datetime(2026, 3, 23, 23, 0, tzinfo=UTC)
     with pytest.raises(ValueError, match="at least one day"):
         period_days(now, 0, UTC)
+
+
+def test_the_capacity_history_is_whole_local_weeks_ending_yesterday() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    now = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)  # 04:00 on Monday 7 December in Shanghai
+    h = history_days(now, shanghai, 4, None)
+    assert (h.weeks, h.first_day, h.last_day) == (4, date(2026, 11, 9), date(2026, 12, 6))
+    assert h.since == datetime(2026, 11, 8, 16, 0, tzinfo=UTC)  # 9 November, 00:00 there
+    assert h.until == datetime(2026, 12, 6, 16, 0, tzinfo=UTC)  # today's midnight there
+    # A brand whose first ticket came 10 days ago (local): two weeks; yesterday or today: one.
+    assert history_days(now, shanghai, 4, datetime(2026, 11, 27, tzinfo=shanghai)).weeks == 2
+    assert history_days(now, shanghai, 4, datetime(2026, 12, 6, 23, tzinfo=shanghai)).weeks == 1
+    assert history_days(now, shanghai, 4, datetime(2026, 12, 7, 1, tzinfo=shanghai)).weeks == 1
+    assert history_days(now, shanghai, 4, datetime(2020, 1, 1, tzinfo=UTC)).weeks == 4
+    with pytest.raises(ValueError, match="at least one week"):
+        history_days(now, UTC, 0, None)
+
+
+@given(
+    st.datetimes(
+        datetime(2020, 1, 1),  # noqa: DTZ001 (naive bounds, aware values)
+        datetime(2030, 1, 1),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ),
+    st.sampled_from(["UTC", "Asia/Shanghai", "Europe/Berlin", "America/Los_Angeles"]),
+    st.integers(1, 6),
+    st.none() | st.integers(0, 60),
+)
+def test_the_history_holds_each_weekday_weeks_times_and_never_today(
+    now: datetime, name: str, max_weeks: int, age_days: int | None
+) -> None:
+    zone = ZoneInfo(name)
+    first_seen = None if age_days is None else now - timedelta(days=age_days)
+    h = history_days(now, zone, max_weeks, first_seen)
+    assert 1 <= h.weeks <= max_weeks
+    assert (h.last_day - h.first_day).days + 1 == 7 * h.weeks
+    assert h.last_day == now.astimezone(zone).date() - timedelta(days=1)
+    assert h.since <= h.until <= now
+    assert h.since.astimezone(zone).date() == h.first_day
+    assert (h.until - timedelta(microseconds=1)).astimezone(zone).date() == h.last_day
+    if first_seen is not None and h.weeks < max_weeks:  # reaches back to the first day
+        assert h.first_day <= first_seen.astimezone(zone).date()

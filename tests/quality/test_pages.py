@@ -92,3 +92,55 @@ def test_the_pages_speak_every_language(client: TestClient, world: World) -> Non
     for lang, word in (("ru", "Оценочный лист"), ("zh-Hans", "评分表"), ("zh-Hant", "評分表")):
         html = client.get(f"/b/{desk.slug}/quality/reviews/{item['id']}?lang={lang}").text
         assert word in html, lang
+
+
+def test_raising_the_pass_mark_does_not_fail_reviews_already_decided(
+    client: TestClient, world: World
+) -> None:
+    """Whether a review passed was judged by the brand's pass mark at the time of reading:
+    an admin raising it from 70 to 80 turned last month's 75s into failures everywhere."""
+    desk = Desk(client, world)
+    expert = desk.experts[0]
+    fours = {"solved": 4, "accuracy": 4, "tone": 4, "policy": 4}  # 75 of 100
+    earlier = resolve(desk)
+    [item] = reviews(desk)
+    done = desk.post(f"/quality/reviews/{item['id']}", desk.agent, {"scores": fours})
+    assert done.status_code == 200, done.text
+    assert (done.json()["score"], done.json()["passed"], done.json()["pass_mark"]) == (75, True, 70)
+
+    assert desk.put("/policy", {"quality": {"pass_mark": 80}}, desk.admin).status_code == 200
+    later = resolve(desk)
+    [pending] = reviews(desk)
+    assert pending["ticket_id"] == later
+    assert (pending["passed"], pending["pass_mark"]) == (None, None)
+    assert desk.get(f"/quality/reviews/{pending['id']}", desk.agent).json()["pass_mark"] == 80
+    failed = desk.post(f"/quality/reviews/{pending['id']}", desk.agent, {"scores": fours})
+    assert (failed.json()["passed"], failed.json()["pass_mark"]) == (False, 80)
+
+    # The API: each review passed or not at the mark it was decided by.
+    by_ticket = {x["ticket_id"]: x for x in reviews(desk, "done")}
+    assert (by_ticket[earlier]["passed"], by_ticket[earlier]["pass_mark"]) == (True, 70)
+    assert (by_ticket[later]["passed"], by_ticket[later]["pass_mark"]) == (False, 80)
+    detail = desk.get(f"/quality/reviews/{item['id']}", desk.agent).json()
+    assert (detail["passed"], detail["pass_mark"]) == (True, 70)
+    record = desk.get(f"/quality/experts/{expert.id}", desk.agent).json()
+    assert (record["reviews"], record["passed"], record["pass_mark"]) == (2, 1, 80)
+    assert record["pass_share"] == 0.5
+
+    # The pages: the review, the expert's record and the brand's insights.
+    sign_in(client, desk.agent)
+    page = client.get(f"/b/{desk.slug}/quality/reviews/{item['id']}?lang=en").text
+    assert 'data-testid="review-score">75<' in page
+    assert '<span class="tag">passed</span>' in page
+    assert "below the pass mark" not in page
+    assert "pass mark when decided: 70" in page
+    page = client.get(f"/b/{desk.slug}/quality/reviews/{pending['id']}?lang=en").text
+    assert "below the pass mark" in page
+    assert "pass mark when decided: 80" in page
+    sign_in(client, expert)
+    mine = client.get(f"/b/{desk.slug}/quality/mine?lang=en").text
+    assert 'data-testid="quality-passed">50%<' in mine
+    sign_in(client, desk.admin)
+    insights = client.get(f"/b/{desk.slug}/admin/insights?lang=en").text
+    assert 'data-testid="qa-decided">2<' in insights
+    assert 'data-testid="qa-passed">50%<' in insights

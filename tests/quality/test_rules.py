@@ -117,10 +117,10 @@ def test_merge_keeps_one_reason_per_code() -> None:
 def test_summary_is_a_bayesian_average() -> None:
     empty = rules.summarize([])
     assert (empty.reviews, empty.average, empty.score, empty.pass_share) == (0, None, 75.0, None)
-    one = rules.summarize([0])
+    one = rules.summarize([rules.Decided(0, 70)])
     assert one.score == 62.5  # (75 × 5 + 0) / 6: one bad review does not sink an expert
     assert (one.passed, one.pass_share, one.average) == (0, 0.0, 0.0)
-    many = rules.summarize([100] * 95)
+    many = rules.summarize([rules.Decided(100, 70)] * 95)
     assert many.score == 98.8
     assert many.pass_share == 1.0
 
@@ -175,15 +175,32 @@ def test_sampling_is_deterministic_and_always_takes_the_musts(
         assert first.sampled
 
 
-@given(st.lists(st.integers(0, 100), max_size=60))
-def test_the_summary_stays_between_the_prior_and_the_mean(scores: list[int]) -> None:
-    s = rules.summarize(scores)
+@given(
+    st.lists(st.tuples(st.integers(0, 100), st.none() | st.integers(0, 100)), max_size=60),
+    st.integers(0, 100),
+)
+def test_the_summary_stays_between_the_prior_and_the_mean(
+    decided: list[tuple[int, int | None]], mark_now: int
+) -> None:
+    card = Scorecard(CARD.criteria, pass_mark=mark_now)
+    s = rules.summarize((rules.Decided(score, mark) for score, mark in decided), card)
+    scores = [score for score, _mark in decided]
     assert 0 <= s.score <= 100
     assert s.reviews == len(scores)
+    assert s.pass_mark == mark_now
     if scores:
         mean = sum(scores) / len(scores)
         assert min(mean, 75) - 0.05 <= s.score <= max(mean, 75) + 0.05
-        assert s.passed == sum(1 for x in scores if x >= 70)
+    # Each at the mark it was decided by; only one with no recorded mark at today's.
+    expected = sum(1 for x, m in decided if x >= (mark_now if m is None else m))
+    assert s.passed == expected
+
+
+@given(st.integers(0, 100), st.integers(0, 100), st.integers(0, 100))
+def test_a_decided_review_keeps_its_mark(score: int, then: int, now: int) -> None:
+    card = Scorecard(CARD.criteria, pass_mark=now)
+    assert rules.passed_at(score, then, card) == (score >= then)
+    assert rules.passed_at(score, None, card) == rules.passes(card, score)
 
 
 @given(st.integers(0, 100), st.integers(1, 100))

@@ -131,6 +131,8 @@ def capacity_plan(
             "shrinkage": shrinkage, "handle_s": round(plan.spec.handle_s, 1),
             "handle_from_history": plan.handle_from_history,
             "history_weeks": plan.history_weeks, "history_tickets": plan.history_tickets,
+            "history_first_day": plan.history_first_day.isoformat(),
+            "history_last_day": plan.history_last_day.isoformat(),
         },
         "experts_enrolled": plan.experts_enrolled,
         "peak": hour_out(plan.peak) if plan.peak else None,

@@ -45,8 +45,48 @@ def period_days(now: datetime, days: int, zone: tzinfo) -> tuple[date, date, dat
         raise ValueError("a period has at least one day")
     today = now.astimezone(zone).date()
     first = today - timedelta(days=days - 1)
-    # A midnight skipped by a clock change reads as the first moment of that day.
-    return first, today, datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
+    return first, today, midnight(first, zone)
+
+
+def midnight(day: date, zone: tzinfo) -> datetime:
+    """The start of ``day`` in ``zone``, in UTC. A midnight skipped by a clock change reads as
+    the first moment of that day."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryDays:
+    """The capacity plan's history: ``weeks`` whole weeks of calendar days in the brand's time
+    zone, ``first_day`` to ``last_day`` (yesterday), from ``since`` up to ``until`` (today's
+    midnight; both in UTC)."""
+
+    weeks: int
+    first_day: date
+    last_day: date
+    since: datetime
+    until: datetime
+
+
+def history_days(
+    now: datetime, zone: tzinfo, max_weeks: int, first_seen: datetime | None
+) -> HistoryDays:
+    """The last ``max_weeks`` complete weeks of calendar days in ``zone``, ending yesterday
+    there. The weekly profile divides each weekday's count by the weeks, so every weekday
+    must be in the window exactly ``weeks`` times and each time whole: today, not over yet,
+    would count its weekday short, and so would a window starting at this hour 28 × 24 hours
+    ago (it began mid-day and ended mid-day). A brand whose first ticket (``first_seen``)
+    came later has the fewest weeks (at least one) that reach back to that ticket's day."""
+    if max_weeks < 1:
+        raise ValueError("a history has at least one week")
+    today = now.astimezone(zone).date()
+    weeks = max_weeks
+    if first_seen is not None:
+        days_seen = (today - first_seen.astimezone(zone).date()).days
+        weeks = max(1, min(max_weeks, math.ceil(days_seen / 7)))
+    first = today - timedelta(weeks=weeks)
+    return HistoryDays(
+        weeks, first, today - timedelta(days=1), midnight(first, zone), midnight(today, zone)
+    )
 
 
 @dataclass(frozen=True, slots=True)

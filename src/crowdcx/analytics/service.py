@@ -3,10 +3,9 @@ the pure summaries (analytics.rules) and to the staffing rules."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -168,6 +167,8 @@ class CapacityPlan:
     hours: list[staffing.PlanHour]
     peak: staffing.PlanHour | None
     history_weeks: int  # how many weeks of history the profile averages
+    history_first_day: date  # the history's calendar days in the brand's time zone
+    history_last_day: date
     history_tickets: int
     experts_enrolled: int
     handle_from_history: bool  # False: no resolved ticket yet, DEFAULT_HANDLE_S assumed
@@ -182,7 +183,7 @@ def plan_defaults(session: Session, ctx: BrandContext, now: datetime) -> dict[st
     brand's limit of tickets per expert, the average claim → resolution time of the last
     weeks."""
     policy, _roster = load_policy(session, ctx)
-    handle, _known = _handle_time(session, ctx, now)
+    handle, _known = _handle_time(session, ctx, _handle_since(ctx, now))
     return {
         "target_s": policy.sla.first_response_s,
         "concurrency": policy.max_concurrent,
@@ -190,8 +191,14 @@ def plan_defaults(session: Session, ctx: BrandContext, now: datetime) -> dict[st
     }
 
 
-def _handle_time(session: Session, ctx: BrandContext, now: datetime) -> tuple[float, bool]:
-    since = now - timedelta(weeks=HISTORY_WEEKS)
+def _handle_since(ctx: BrandContext, now: datetime) -> datetime:
+    """Handle times are read from the history's first midnight (analytics.rules.history_days,
+    whole calendar days in the brand's time zone) up to now: an average over resolved tickets
+    is not cut short by today's being unfinished, so today's resolutions count."""
+    return rules.history_days(now, brand_zone(ctx), HISTORY_WEEKS, None).since
+
+
+def _handle_time(session: Session, ctx: BrandContext, since: datetime) -> tuple[float, bool]:
     # What an expert's slot is held for: claim → resolution of tickets the expert resolved in
     # one go. A ticket handed to staff frees the expert at the hand-off (its time runs on with
     # staff), and a reopened one sat resolved for days between its stretches of work.
@@ -225,21 +232,18 @@ def capacity_plan(
     shrinkage: float,
 ) -> CapacityPlan:
     zone = brand_zone(ctx)
-    since = now - timedelta(weeks=HISTORY_WEEKS)
     first = session.scalar(ctx.scoped(TicketRow, select(func.min(TicketRow.created_at))))
-    # A brand younger than the window averages over the weeks it has existed (at least one).
-    weeks = HISTORY_WEEKS
-    if first is not None and first > since:
-        weeks = max(1, min(HISTORY_WEEKS, math.ceil((now - first) / timedelta(weeks=1))))
+    # Whole weeks of calendar days ending yesterday; a younger brand: the weeks it has existed.
+    window = rules.history_days(now, zone, HISTORY_WEEKS, first)
     arrivals = list(
         session.scalars(
             ctx.scoped(TicketRow, select(TicketRow.created_at)).where(
-                TicketRow.created_at >= now - timedelta(weeks=weeks)
+                TicketRow.created_at >= window.since, TicketRow.created_at < window.until
             )
         )
     )
-    profile = staffing.weekly_profile(arrivals, zone, weeks)
-    handle, known = _handle_time(session, ctx, now)
+    profile = staffing.weekly_profile(arrivals, zone, window.weeks)
+    handle, known = _handle_time(session, ctx, _handle_since(ctx, now))
     spec = staffing.PlanInput(
         start=start, hours=hours, multiplier=multiplier, handle_s=handle, target_s=target_s,
         goal=goal, concurrency=concurrency, shrinkage=shrinkage,
@@ -257,5 +261,6 @@ def capacity_plan(
         ) from None  # fmt: skip
     enrolled = session.scalar(ctx.scoped(ExpertProfileRow, select(func.count(ExpertProfileRow.id))))
     return CapacityPlan(
-        spec, planned, staffing.peak(planned), weeks, len(arrivals), int(enrolled or 0), known
-    )
+        spec, planned, staffing.peak(planned), window.weeks, window.first_day, window.last_day,
+        len(arrivals), int(enrolled or 0), known,
+    )  # fmt: skip

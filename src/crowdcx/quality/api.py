@@ -38,7 +38,8 @@ class ReviewOut(BaseModel):
     reasons: list[ReasonOut]
     scores: dict[str, int] | None
     score: int | None
-    passed: bool | None
+    passed: bool | None  # at pass_mark, the mark it was decided by
+    pass_mark: int | None  # the brand's pass mark when it was decided (None while pending)
     comment: str
     reviewer_id: int | None
     created_at: datetime
@@ -59,6 +60,7 @@ class CriterionOut(BaseModel):
 
 class ReviewDetail(ReviewOut):
     scorecard: list[CriterionOut]
+    # A decided review: the mark it was decided by; a pending one: the mark it will be.
     pass_mark: int
 
 
@@ -113,7 +115,12 @@ def review_out(
                 reasons=[_reason(x) for x in r.reasons or []],
                 scores=r.scores,
                 score=r.score,
-                passed=rules.passes(scorecard, r.score) if r.score is not None else None,
+                passed=(
+                    rules.passed_at(r.score, r.pass_mark, scorecard)
+                    if r.score is not None
+                    else None
+                ),
+                pass_mark=r.pass_mark if r.score is not None else None,
                 comment=r.comment,
                 reviewer_id=r.reviewer_id,
                 created_at=r.created_at,
@@ -136,9 +143,10 @@ def scorecard_out(scorecard: rules.Scorecard) -> list[CriterionOut]:
 def _detail(uow: Uow, ctx: BrandContext, user: User, row: QualityReviewRow) -> ReviewDetail:
     [base] = review_out(uow, ctx, user, [row])
     scorecard = service.card(uow.session, ctx)
-    return ReviewDetail(
-        **base.model_dump(), scorecard=scorecard_out(scorecard), pass_mark=scorecard.pass_mark
-    )
+    fields = base.model_dump()
+    if fields["pass_mark"] is None:
+        fields["pass_mark"] = scorecard.pass_mark
+    return ReviewDetail(**fields, scorecard=scorecard_out(scorecard))
 
 
 @router.get("/quality/reviews", response_model=ReviewList)

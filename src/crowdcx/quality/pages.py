@@ -65,7 +65,9 @@ def _rows(
                 "subject": tickets.as_read(t.subject, t, allowed) if t else f"#{r.ticket_id}",
                 "expert": names.get(r.expert_id, ""),
                 "reviewer": names.get(r.reviewer_id or 0, ""),
-                "passed": r.score is not None and rules.passes(scorecard, r.score),
+                "passed": r.score is not None and rules.passed_at(r.score, r.pass_mark, scorecard),
+                # The mark it was decided by (a pending review: the one it will be).
+                "pass_mark": scorecard.pass_mark if r.pass_mark is None else r.pass_mark,
             }
         )
     return out

@@ -162,6 +162,14 @@ def passes(card: Scorecard, score: int) -> bool:
     return score >= card.pass_mark
 
 
+def passed_at(score: int, mark: int | None, card: Scorecard) -> bool:
+    """Whether a decided review passed: judged by ``mark``, the pass mark it was decided by
+    (kept with the review), so raising the brand's mark later does not fail last month's
+    reviews. A review with no recorded mark (decided before marks were kept, and not
+    back-filled) is judged by ``card``'s."""
+    return score >= (card.pass_mark if mark is None else mark)
+
+
 # --------------------------------------------------------------------------------------------
 # Sampling: which expert resolutions are reviewed
 # --------------------------------------------------------------------------------------------
@@ -291,15 +299,29 @@ class QualitySummary:
     reviews: int
     average: float | None  # the plain mean of the decided reviews' scores
     score: float  # the Bayesian average: (prior × weight + sum) / (weight + reviews)
-    passed: int
+    passed: int  # each at the pass mark it was decided by
     pass_share: float | None  # passed / reviews
-    pass_mark: int
+    pass_mark: int  # the brand's pass mark now (what the next review is decided by)
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A decided review as the summary reads it: its score and the pass mark it was decided
+    by (None: not recorded, the card's applies)."""
+
+    score: int
+    pass_mark: int | None = None
 
 
 def summarize(
-    scores: Iterable[int], card: Scorecard = DEFAULT_SCORECARD, prior: QualityPrior = DEFAULT_PRIOR
+    decided: Iterable[Decided],
+    card: Scorecard = DEFAULT_SCORECARD,
+    prior: QualityPrior = DEFAULT_PRIOR,
 ) -> QualitySummary:
-    values = list(scores)
+    """An expert's decided reviews in one number; each passed or not at the mark it was
+    decided by. ``pass_mark`` is ``card``'s, the mark reviews are decided by now."""
+    reviews = list(decided)
+    values = [d.score for d in reviews]
     n = len(values)
     total = sum(values)
     bayes = (
@@ -307,7 +329,7 @@ def summarize(
         if prior.weight + n
         else (Fraction(prior.mean))
     )
-    passed = sum(1 for v in values if passes(card, v))
+    passed = sum(1 for d in reviews if passed_at(d.score, d.pass_mark, card))
     return QualitySummary(
         reviews=n,
         average=round(total / n, 1) if n else None,

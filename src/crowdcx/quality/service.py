@@ -358,6 +358,7 @@ def decide(
             state="done",
             scores=clean,
             score=score,
+            pass_mark=scorecard.pass_mark,
             comment=text,
             reviewer_id=user.id,
             reviewed_at=now,
@@ -407,12 +408,14 @@ class ExpertQuality:
 def expert_quality(session: Session, ctx: BrandContext, expert_id: int) -> ExpertQuality:
     """An expert's quality in this brand: the summary of every decided review, how many
     wait, and the latest decided ones with their comments."""
-    scores = session.scalars(
-        ctx.scoped(QualityReviewRow, select(QualityReviewRow.score)).where(
-            QualityReviewRow.expert_id == expert_id, QualityReviewRow.state == "done"
-        )
+    decided = session.execute(
+        ctx.scoped(
+            QualityReviewRow, select(QualityReviewRow.score, QualityReviewRow.pass_mark)
+        ).where(QualityReviewRow.expert_id == expert_id, QualityReviewRow.state == "done")
     )
-    summary = rules.summarize((int(s) for s in scores if s is not None), card(session, ctx))
+    summary = rules.summarize(
+        (rules.Decided(int(s), m) for s, m in decided if s is not None), card(session, ctx)
+    )
     pending = int(
         session.scalar(
             ctx.scoped(QualityReviewRow, select(func.count(QualityReviewRow.id))).where(
@@ -457,9 +460,9 @@ class PeriodQuality:
 
 
 def period_quality(session: Session, ctx: BrandContext, since: datetime) -> PeriodQuality:
-    """Reviews decided since ``since``: how many, their average score, how many passed (at
-    the brand's pass mark now)."""
-    mark = card(session, ctx).pass_mark
+    """Reviews decided since ``since``: how many, their average score, how many passed, each
+    at the pass mark it was decided by (rules.passed_at; one not recorded: the brand's now)."""
+    mark = func.coalesce(QualityReviewRow.pass_mark, card(session, ctx).pass_mark)
     n, avg, passed = session.execute(
         ctx.scoped(
             QualityReviewRow,
