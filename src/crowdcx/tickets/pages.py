@@ -492,7 +492,7 @@ def staff_queue(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Res
 
 def routing_mode_labels() -> dict[str, str]:
     return {
-        "both": _("Both: offered to an expert, and experts may take from the queue"),
+        "both": _("Offered, and taken from the queue"),
         "push": _("Offered to one expert at a time"),
         "pull": _("Experts take tickets from the queue"),
     }
