@@ -205,6 +205,14 @@ def test_what_the_form_cannot_read_is_named_by_field() -> None:
     }
 
 
+def test_a_currency_typed_in_full_width_or_lower_case_is_its_code() -> None:
+    policy = default_policy("CNY")
+    form = policy_form.policy_to_form(policy, STYLES["zh-Hans"]) | {"rate_card.currency": "ｔｗｄ"}
+    data, problems = policy_form.form_to_policy(form, policy, STYLES["zh-Hans"])
+    assert problems == []
+    assert data["rate_card"]["currency"] == "TWD"
+
+
 # ------------------------------------------------------------------------------------------
 # Every violation code has a translated explanation that its params fill in
 # ------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ it); :func:`form_field` says which field a violation belongs beside.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -332,7 +333,8 @@ def _rate_card(
     card: dict[str, Any] = {}
     currency = fields.get("rate_card.currency")
     if currency is not None:
-        card["currency"] = str(currency).strip().upper()
+        # Full-width letters of a CJK input method ("ＲＵＢ") are the code's.
+        card["currency"] = unicodedata.normalize("NFKC", str(currency)).strip().upper()
     # Amounts are read in the currency the form names: a new currency takes new amounts.
     digits = minor_exponent(str(card.get("currency", base.rate_card.currency)))
 
