@@ -415,6 +415,27 @@ def test_a_stored_policy_that_breaks_a_check_is_shown_with_its_errors(
     assert (card["currency"], card["base_minor"]["orders"]) == ("RUB", 800)
 
 
+def test_a_stored_policy_that_cannot_be_read_says_so_beside_the_field(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Unreadable, the saved document gives way to the brand's defaults (load_policy): the
+    page says so, and which value broke it, instead of showing the defaults as if saved."""
+    desk = Desk(client, world, experts=0)
+    stored = desk.get("/policy", desk.admin).json()
+    stored["sla"]["first_response_s"] = "soon"
+    with db.transaction() as uow:
+        ctx = tenancy.access_brand(uow.session, desk.slug, None)
+        row = uow.session.query(BrandPolicyRow).filter_by(brand_id=ctx.brand.id).one()
+        row.data = stored
+        row.updated_at = datetime.now(UTC)
+    sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "ru")
+    page = client.get(f"/b/{desk.slug}/admin/policy")
+    assert page.status_code == 200
+    assert "не удалось прочитать" in html.unescape(page.text)
+    assert beside(page.text, "sla.first_response_s") == "Введите целое число."
+
+
 def test_the_api_explains_every_policy_violation_in_the_readers_language(
     client: TestClient, world: World
 ) -> None:

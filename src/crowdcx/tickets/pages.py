@@ -518,7 +518,17 @@ def _policy_page(
     form = {**policy_form.policy_to_form(policy, style), **extra.pop("form", {})}
     # The saved policy is checked too: a value stored before a check existed (a currency
     # "rub", say) is shown beside its field instead of failing the page.
-    violations: list[Violation] = extra.pop("violations", None) or validate_policy(policy)
+    violations: list[Violation] = extra.pop("violations", None) or []
+    if not violations:
+        unreadable = service.stored_policy_problems(uow.session, ctx)
+        violations = unreadable or validate_policy(policy)
+        if unreadable:
+            extra.setdefault("errors", []).append(
+                _(
+                    "The saved policy could not be read, so tickets follow the brand's "
+                    "defaults, shown here. Saving replaces the saved policy."
+                )
+            )
     currency = form.get("rate_card.currency", policy.rate_card.currency).strip().upper()
     field_errors: dict[str, list[str]] = {}
     for v in violations:

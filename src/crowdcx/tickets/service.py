@@ -255,6 +255,16 @@ def load_policy(session: Session, ctx: BrandContext) -> tuple[BrandPolicy, int]:
     return cached, row.roster_version
 
 
+def stored_policy_problems(session: Session, ctx: BrandContext) -> list[lifecycle.Violation]:
+    """Why the brand's saved policy document cannot be read (empty when it can): then
+    :func:`load_policy` serves the brand's defaults, and the policy page says so."""
+    data = session.scalar(ctx.scoped(BrandPolicyRow, select(BrandPolicyRow.data)))
+    if data is None:
+        return []
+    parsed = policy_from_dict(data, _brand_default(ctx))
+    return parsed if isinstance(parsed, list) else []
+
+
 # The states the sweeper may act on (rules.decide_sweep); sweeper.py reads them from here.
 SWEEPABLE: tuple[str, ...] = ("queued", "offered", "claimed", "reopened", "resolved")
 
