@@ -23,6 +23,7 @@ from babel.support import NullTranslations, Translations
 
 from crowdcx.kernel.language import DEFAULT_LOCALE, LOCALES
 from crowdcx.kernel.money import Money, minor_exponent
+from crowdcx.kernel.numbers import NumberStyle
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
@@ -95,3 +96,9 @@ _ = gettext
 def N_(message: str) -> str:  # noqa: N802 — the gettext convention for "mark, translate later"
     """Mark a string for extraction without translating it now (translated at render)."""
     return message
+
+
+def number_style() -> NumberStyle:
+    """How the current reader writes decimal numbers (CLDR's Latin-digit symbols)."""
+    symbols = Locale.parse(current_locale().replace("-", "_")).number_symbols["latn"]
+    return NumberStyle(symbols["decimal"], symbols["group"])

@@ -8,24 +8,26 @@ import json
 import unicodedata
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import select
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import N_, _
+from crowdcx.kernel.i18n import N_, _, number_style
+from crowdcx.kernel.language import LOCALE_NAMES
 from crowdcx.kernel.money import Money
-from crowdcx.kernel.numbers import ascii_int, typed_int
+from crowdcx.kernel.numbers import NumberStyle, ascii_int, typed_int
 from crowdcx.routing.rules import RoutingMode
 from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext, access_brand
+from crowdcx.tickets import policy_form, service, suggest
 from crowdcx.tickets import rules as lifecycle
-from crowdcx.tickets import service, suggest
 from crowdcx.tickets.labels import action_labels, actor_labels, status_labels
 from crowdcx.tickets.models import ExpertProfileRow, TicketRow
-from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, policy_to_dict
+from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, policy_to_dict, validate_policy
+from crowdcx.tickets.rules import Violation
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, now
 from crowdcx.web.templating import NavItem, page, register_nav
 
@@ -488,11 +490,50 @@ def staff_queue(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Res
     )
 
 
+def routing_mode_labels() -> dict[str, str]:
+    return {
+        "both": _("Offered, and taken from the queue"),
+        "push": _("Offered to one expert at a time"),
+        "pull": _("Experts take tickets from the queue"),
+    }
+
+
+def _explain(v: Violation, currency: str, style: NumberStyle) -> str:
+    """A violation explained beside its field, in the reader's language."""
+    template = policy_form.EXPLANATIONS.get(v.code)
+    if template is None:
+        return v.message
+    try:
+        return _(template) % policy_form.explanation_params(v, currency, style)
+    except (KeyError, ValueError, TypeError):  # tests/tickets/test_policy_form.py: never
+        return v.message
+
+
 def _policy_page(
     request: Request, uow: UnitOfWork, ctx: BrandContext, **extra: Any
 ) -> HTMLResponse:
     status = int(extra.pop("status", 200))
     policy, _roster = service.load_policy(uow.session, ctx)
+    style = number_style()
+    form = {**policy_form.policy_to_form(policy, style), **extra.pop("form", {})}
+    # The saved policy is checked too: a value stored before a check existed (a currency
+    # "rub", say) is shown beside its field instead of failing the page.
+    violations: list[Violation] = extra.pop("violations", None) or []
+    if not violations:
+        unreadable = service.stored_policy_problems(uow.session, ctx)
+        violations = unreadable or validate_policy(policy)
+        if unreadable:
+            extra.setdefault("errors", []).append(
+                _(
+                    "The saved policy could not be read, so tickets follow the brand's "
+                    "defaults, shown here. Saving replaces the saved policy."
+                )
+            )
+    currency = form.get("rate_card.currency", policy.rate_card.currency).strip().upper()
+    field_errors: dict[str, list[str]] = {}
+    for v in violations:
+        name = policy_form.form_field(v, form)
+        field_errors.setdefault(name, []).append(_explain(v, currency, style))
     experts = list(
         uow.session.execute(
             ctx.scoped(Membership, select(User, ExpertProfileRow).select_from(Membership))
@@ -515,8 +556,24 @@ def _policy_page(
         ),
         "experts": experts,
         "languages": policy.languages,
+        "form": form,
+        "field_errors": field_errors,
+        "priced_skills": policy_form.priced_skills(policy),
+        "priced_languages": policy_form.price_languages(policy),
+        "complexities": policy_form.priced_complexities(policy),
+        "units": {
+            "minutes": _("minutes"),
+            "hours": _("hours"),
+            "days": _("days"),
+            "seconds": _("seconds"),
+        },
+        "complexity_names": {"low": _("Low"), "normal": _("Normal"), "high": _("High")},
+        "language_names": LOCALE_NAMES,
+        "routing_modes": routing_mode_labels(),
+        "low_csat_choices": policy_form.LOW_CSAT_CHOICES,
         "errors": [],
         "message": "",
+        "json_open": False,
         **extra,
     }
     return page(request, "tickets/policy.html", context, status=status)
@@ -575,7 +632,13 @@ def save_policy(
             problem = _("The policy must be one JSON object, written between { and }.")
     if problem is not None:
         return _policy_page(
-            request, uow, ctx, policy_json=policy_json, errors=[problem], status=422
+            request,
+            uow,
+            ctx,
+            policy_json=policy_json,
+            errors=[problem],
+            status=422,
+            json_open=True,
         )
     try:
         service.set_policy(uow, ctx, data, now())
@@ -585,10 +648,66 @@ def save_policy(
             error.detail
         ]
         return _policy_page(
-            request, uow, ctx, policy_json=policy_json, errors=problems, status=error.status
+            request,
+            uow,
+            ctx,
+            policy_json=policy_json,
+            errors=problems,
+            status=error.status,
+            json_open=True,
         )
     uow.commit()
     return RedirectResponse(f"/b/{slug}/admin/policy?saved=1", status_code=303)
+
+
+async def typed_fields(request: Request) -> dict[str, str]:
+    """A form's text fields by name, whatever their names (a priced skill's field is named
+    after the skill); the token is not a setting."""
+    form = await request.form()
+    return {
+        name: value
+        for name, value in form.multi_items()
+        if isinstance(value, str) and name != "csrf_token"
+    }
+
+
+@router.post("/b/{slug}/admin/policy/form", dependencies=[CsrfChecked])
+def save_policy_form(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    typed: Annotated[dict[str, str], Depends(typed_fields)],
+) -> Response:
+    """The common settings as form fields: read in the reader's way of writing numbers, laid
+    over the saved policy and saved through the same checks as the JSON."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    policy, _roster = service.load_policy(uow.session, ctx)
+    typed.setdefault("quality.reopened", "")  # an unticked box sends nothing
+    data, problems = policy_form.form_to_policy(typed, policy, number_style())
+    if not problems:
+        try:
+            service.set_policy(uow, ctx, data, now())
+        except service.PolicyRefusedError as error:
+            uow.rollback()
+            problems = error.violations
+        except AppError as error:
+            uow.rollback()
+            return _policy_page(
+                request, uow, ctx, form=typed, errors=[error.detail], status=error.status
+            )
+        else:
+            uow.commit()
+            return RedirectResponse(f"/b/{slug}/admin/policy?saved=1", status_code=303)
+    return _policy_page(
+        request,
+        uow,
+        ctx,
+        form=typed,
+        violations=problems,
+        errors=[_("Nothing was saved: correct the fields marked below.")],
+        status=422,
+    )
 
 
 @router.post("/b/{slug}/admin/experts/{user_id}", dependencies=[CsrfChecked])

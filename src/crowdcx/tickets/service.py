@@ -37,7 +37,7 @@ from crowdcx.reputation import rules as rep
 from crowdcx.routing import rules as routing
 from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext
-from crowdcx.tickets import masking
+from crowdcx.tickets import masking, policy_form
 from crowdcx.tickets import policy as policy_mod
 from crowdcx.tickets import rules as lifecycle
 from crowdcx.tickets.labels import action_labels, status_labels
@@ -169,20 +169,33 @@ def violation_error(v: lifecycle.Violation) -> AppError:
     return AppError(status, v.code, detail, field=v.field, extra=dict(params))
 
 
-def policy_violations_error(problems: list[lifecycle.Violation]) -> AppError:
+@dataclass
+class PolicyRefusedError(AppError):
+    """A policy the checks refused, with its violations as data: the policy form places each
+    beside its field (the API sends ``errors``)."""
+
+    violations: list[lifecycle.Violation] = field(default_factory=list)
+
+
+def policy_violations_error(problems: list[lifecycle.Violation]) -> PolicyRefusedError:
     def message(v: lifecycle.Violation) -> str:
         # The policy rules' templates are in the catalogs: translated here, filled with the
-        # same params (the field's name stays as the policy document spells it).
-        template = policy_mod.MESSAGES.get(v.code)
-        return _(template) % dict(v.params) if template is not None else v.message
+        # same params (the field's name stays as the policy document spells it, and comes
+        # with the message). A code without one has the form's explanation.
+        template = policy_mod.MESSAGES.get(v.code) or policy_form.EXPLANATIONS.get(v.code)
+        try:
+            return _(template) % dict(v.params) if template is not None else v.message
+        except (KeyError, ValueError, TypeError):  # a param missing: the English says it all
+            return v.message
 
     first = problems[0]
-    return AppError(
+    return PolicyRefusedError(
         422,
         first.code,
         message(first),
         field=first.field,
         errors=[{"field": p.field, "code": p.code, "message": message(p)} for p in problems],
+        violations=list(problems),
     )
 
 
@@ -240,6 +253,16 @@ def load_policy(session: Session, ctx: BrandContext) -> tuple[BrandPolicy, int]:
             _policy_cache[key] = parsed
         cached = parsed
     return cached, row.roster_version
+
+
+def stored_policy_problems(session: Session, ctx: BrandContext) -> list[lifecycle.Violation]:
+    """Why the brand's saved policy document cannot be read (empty when it can): then
+    :func:`load_policy` serves the brand's defaults, and the policy page says so."""
+    data = session.scalar(ctx.scoped(BrandPolicyRow, select(BrandPolicyRow.data)))
+    if data is None:
+        return []
+    parsed = policy_from_dict(data, _brand_default(ctx))
+    return parsed if isinstance(parsed, list) else []
 
 
 # The states the sweeper may act on (rules.decide_sweep); sweeper.py reads them from here.

@@ -1,0 +1,449 @@
+"""The brand's ticket policy as form fields a person fills in, and back (pure).
+
+The policy is a JSON document (``tickets.policy``); an admin should not have to write JSON to
+change an SLA target or a rate. :func:`policy_to_form` writes the common settings as texts for
+form fields — durations as a number and a unit, base amounts in the currency's major units,
+numbers in the reader's :class:`~crowdcx.kernel.numbers.NumberStyle` — and
+:func:`form_to_policy` reads them back into a JSON-shaped mapping of just those settings, to
+lay over the stored policy with ``policy_from_dict`` (business hours, time bands, skills,
+tiers and the scorecard's weights stay as they are: the page edits them as JSON). A valid
+policy comes back unchanged: ``policy_from_dict(form_to_policy(policy_to_form(p)), p) == p``.
+
+A field the parser cannot read comes back as a :class:`Violation` naming the field; the rest of
+the checks are ``validate_policy``'s. :data:`EXPLANATIONS` holds a translatable explanation for
+every code either can return, written to stand next to the field it names (no field path in
+it); :func:`form_field` says which field a violation belongs beside.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Final
+
+from crowdcx.kernel.money import minor_exponent
+from crowdcx.kernel.numbers import NumberStyle, decimal_text, typed_decimal
+from crowdcx.routing.rules import RoutingMode
+from crowdcx.tickets.policy import (
+    COMPLEXITIES,
+    MAX_AMOUNT_MINOR,
+    N_,
+    BrandPolicy,
+)
+from crowdcx.tickets.rules import Violation
+
+# Units a duration is typed in, in seconds; a stored duration is shown in the largest that
+# divides it, so it comes back to the second.
+UNITS: Final[Mapping[str, int]] = {"days": 86_400, "hours": 3600, "minutes": 60, "seconds": 1}
+DURATIONS: Final[tuple[str, ...]] = (
+    "sla.first_response_s",
+    "sla.resolution_s",
+    "auto_close_after_s",
+)
+COUNTS: Final[tuple[str, ...]] = ("offer_timeout_s", "max_concurrent", "max_rings")
+QUALITY_COUNTS: Final[tuple[str, ...]] = ("quality.newcomer_reviews", "quality.pass_mark")
+LOW_CSAT_CHOICES: Final[tuple[str, ...]] = ("", "1", "2", "3", "4", "5")
+_MAX_TYPED: Final = 10**12  # a count or duration past this is a typo (the checks say so too)
+
+# The form parser's own codes, beside validate_policy's.
+FORM_CODES: Final[tuple[str, ...]] = (
+    "form_number",
+    "form_whole_number",
+    "form_amount_digits",
+    "form_duration_seconds",
+    "form_unit",
+    "form_choice",
+)
+
+# Every code the form parser and tickets.policy return, explained beside its field in the
+# reader's language, filled in with the violation's params (only params it always carries).
+EXPLANATIONS: Final[Mapping[str, str]] = {
+    # The form's own
+    "form_number": N_("Enter a number, such as 12.50 (digits, one decimal mark, no sign)."),
+    "form_whole_number": N_("Enter a whole number, such as 3, without a sign or decimals."),
+    "form_amount_digits": N_(
+        "This currency has %(digits)s digits after the decimal mark; enter the amount with no "
+        "more than that."
+    ),
+    "form_duration_seconds": N_("The time must come to a whole number of seconds."),
+    "form_unit": N_("Choose a unit: minutes, hours, days or seconds."),
+    "form_choice": N_("Choose one of the options offered."),
+    # Numbers and amounts
+    "not_integer": N_("Enter a whole number."),
+    "amount_not_integer": N_("Enter the amount as a number."),
+    "negative_amount": N_("The amount cannot be negative."),
+    "amount_too_large": N_("The amount can be at most %(limit)s."),
+    "factor_invalid": N_("Enter a multiplier from 0 to %(limit)s, such as 1.25."),
+    "currency_invalid": N_(
+        "Enter the three-letter ISO 4217 code of a currency, such as CNY, TWD, RUB or USD."
+    ),
+    "price_too_large": N_(
+        "The highest base amount times the highest multipliers prices a ticket at %(price)s, "
+        "more than the %(limit)s a ticket can cost. Lower the base amount or the multipliers."
+    ),
+    "complexity_unknown": N_(
+        "Tickets are priced at complexity low, normal or high; a multiplier for %(key)s is "
+        "never used. Remove it."
+    ),
+    "skill_unpriced": N_(
+        "The skill %(skill)s has no base amount, and there is no amount for other skills: "
+        "enter one."
+    ),
+    "skill_unknown": N_("There is a base amount for %(skill)s, which is not a skill: remove it."),
+    # Times
+    "duration_too_long": N_("This can be at most %(days)s days."),
+    "time_invalid": N_("Write a time of day as HH:MM, such as 09:30."),
+    "time_offset": N_(
+        "Write a local time without a UTC offset, such as 22:00; the policy's time zone applies."
+    ),
+    "timezone_unknown": N_("This time zone is unknown; use a name such as Asia/Shanghai."),
+    "business_hours_empty": N_("Business hours need at least one window, or none at all."),
+    "weekday_out_of_range": N_("A weekday is a number from 0 (Monday) to 6 (Sunday)."),
+    "window_empty": N_("A business-hours window must end after it starts."),
+    "sla_not_positive": N_("Both SLA targets must be more than zero."),
+    "sla_order": N_("The first response cannot be due later than the resolution."),
+    "sla_ratio": N_("The at-risk share must be between 0 and 1, such as 0.8."),
+    # Limits and routing
+    "count_too_large": N_("This can be at most %(limit)s."),
+    "count_negative": N_("This cannot be negative."),
+    "offer_timeout_range": N_("An offer lasts from 10 to 3,600 seconds."),
+    "max_concurrent_range": N_("An expert must be able to hold at least one ticket."),
+    "max_rings_range": N_("Offer a ticket to at least one expert before it goes to staff."),
+    "auto_close_negative": N_("The delay before closing cannot be negative."),
+    "routing_mode_unknown": N_("Choose how tickets reach experts: offered, taken, or both."),
+    # Skills, languages and tiers (edited as JSON)
+    "languages_empty": N_("The brand must serve at least one language."),
+    "language_unknown": N_(
+        "%(language)s is not a language CrowdCX serves; use zh-Hans, zh-Hant, ru or en."
+    ),
+    "skills_empty": N_("The catalogue needs at least one skill."),
+    "skill_name_empty": N_("Every skill needs a name."),
+    "skill_duplicate": N_("The skill %(skill)s is listed twice."),
+    "field_unknown": N_(
+        "A customer field is misspelled; the fields are name, phone, email, order_number and "
+        "address."
+    ),
+    "tier_out_of_range": N_("A tier is a number from 0 to 3."),
+    "tier_duplicate": N_("Tier %(tier)s is defined twice."),
+    "tiers_empty": N_("Define at least tier 0."),
+    "skill_unroutable": N_(
+        "No expert can ever be offered %(skill)s: no tier it may go to sees the customer "
+        "data it needs, or its tier is not defined. Change its tier or the tiers."
+    ),
+    "policy_shape": N_(
+        "A part of the policy has the wrong shape (a list where an object belongs, or a name "
+        "missing). Compare it with the policy as saved."
+    ),
+    # Quality
+    "quality_not_object": N_("The quality settings must be a JSON object."),
+    "rate_invalid": N_("Enter a share from 0 to 100 %%."),
+    "not_boolean": N_("This is either on or off (true or false)."),
+    "csat_invalid": N_("Choose a rating from 1 to 5, or none."),
+    "pass_mark_invalid": N_("Enter a whole number from 0 to 100."),
+    "criterion_unknown": N_("There is no criterion %(key)s; the criteria are %(known)s."),
+    "weights_zero": N_("At least one criterion must weigh more than 0."),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Policy → form
+# --------------------------------------------------------------------------------------------
+
+
+def duration_fields(seconds: int) -> tuple[int, str]:
+    """``seconds`` as a count of the largest unit that divides it: 14400 → (4, "hours")."""
+    for unit, size in UNITS.items():
+        if seconds and seconds % size == 0:
+            return seconds // size, unit
+    return seconds, "seconds"
+
+
+def amount_text(minor: object, currency: str, style: NumberStyle) -> str:
+    """Minor units as the reader writes the amount in major units ("1 234,50"); a stored value
+    that is not whole minor units is shown as stored, for the checks to name."""
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        return str(minor)
+    digits = minor_exponent(currency)
+    value = Decimal(minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
+    return decimal_text(value, style, grouping=True)
+
+
+def factor_text(value: object, style: NumberStyle) -> str:
+    if isinstance(value, Decimal) and value.is_finite():
+        return decimal_text(value if value else Decimal(0), style)  # -0 is 0
+    return str(value)
+
+
+def share_text(rate: Fraction, style: NumberStyle) -> str:
+    """A share 0–1 as a percentage, exactly when it is a terminating decimal (as stored)."""
+    percent = rate * 100
+    places = 0
+    while percent.denominator != 1 and places < 20:
+        percent *= 10
+        places += 1
+    if percent.denominator != 1:  # 1/3: no exact decimal; as close as a float goes
+        return decimal_text(Decimal(repr(float(rate * 100))), style)
+    return decimal_text(Decimal(percent.numerator).scaleb(-places), style)
+
+
+def priced_complexities(p: BrandPolicy) -> tuple[str, ...]:
+    """The complexities the form prices: the three, then any other the card has (for the
+    checks to name)."""
+    return (*COMPLEXITIES, *(k for k in p.rate_card.complexity if k not in COMPLEXITIES))
+
+
+def price_languages(p: BrandPolicy) -> tuple[str, ...]:
+    """The languages the form prices: the brand's, then any premium for another."""
+    return (*p.languages, *(k for k in p.rate_card.language_premium if k not in p.languages))
+
+
+def priced_skills(p: BrandPolicy) -> tuple[str, ...]:
+    """The skills the form prices: the catalogue's, then any amount for a skill not in it."""
+    names = tuple(s.name for s in p.skills)
+    return (*names, *(k for k in p.rate_card.base_minor if k not in names))
+
+
+def policy_to_form(p: BrandPolicy, style: NumberStyle) -> dict[str, str]:
+    """The form's fields, named by the policy path a violation names (durations have a
+    ``.unit`` beside them); an empty text is a setting left out."""
+    card = p.rate_card
+    out: dict[str, str] = {}
+    for name, seconds in zip(
+        DURATIONS,
+        (p.sla.first_response_s, p.sla.resolution_s, p.auto_close_after_s),
+        strict=True,
+    ):
+        count, unit = duration_fields(seconds)
+        out[name], out[f"{name}.unit"] = str(count), unit
+    out["offer_timeout_s"] = str(p.offer_timeout_s)
+    out["max_concurrent"] = str(p.max_concurrent)
+    out["max_rings"] = str(p.max_rings)
+    out["routing_mode"] = p.routing_mode.value
+    out["rate_card.currency"] = card.currency
+    for skill in priced_skills(p):
+        amount = card.base_minor.get(skill)
+        out[f"rate_card.base_minor.{skill}"] = (
+            "" if amount is None else amount_text(amount, card.currency, style)
+        )
+    dflt = card.default_base_minor
+    out["rate_card.default_base_minor"] = (
+        "" if dflt is None else amount_text(dflt, card.currency, style)
+    )
+    for key in priced_complexities(p):
+        value = card.complexity.get(key)
+        out[f"rate_card.complexity.{key}"] = "" if value is None else factor_text(value, style)
+    for lang in price_languages(p):
+        value = card.language_premium.get(lang)
+        out[f"rate_card.language_premium.{lang}"] = (
+            "" if value is None else factor_text(value, style)
+        )
+    sampling = p.quality.sampling
+    out["quality.base_rate"] = share_text(sampling.base_rate, style)
+    out["quality.newcomer_reviews"] = str(sampling.newcomer_reviews)
+    out["quality.low_csat"] = "" if sampling.low_csat is None else str(sampling.low_csat)
+    out["quality.reopened"] = "1" if sampling.reopened else ""
+    out["quality.pass_mark"] = str(p.quality.scorecard.pass_mark)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Form → policy
+# --------------------------------------------------------------------------------------------
+
+
+def _problem(code: str, field: str, **params: object) -> Violation:
+    values = {k: str(v) for k, v in params.items()}
+    return Violation(
+        code, EXPLANATIONS[code] % values, field=field, kind="invalid", params=tuple(values.items())
+    )
+
+
+def _whole(text: str, field: str, problems: list[Violation]) -> int | None:
+    value = typed_decimal(text, NumberStyle())  # counts: no thousands, either mark refused
+    if value is None or value != value.to_integral_value() or value > _MAX_TYPED:
+        problems.append(_problem("form_whole_number", field))
+        return None
+    return int(value)
+
+
+def form_to_policy(
+    fields: Mapping[str, str], base: BrandPolicy, style: NumberStyle
+) -> tuple[dict[str, Any], list[Violation]]:
+    """The JSON-shaped settings the form's ``fields`` say, to lay over ``base`` (whose skills
+    and languages name the priced fields), and what could not be read, by field. A setting
+    whose field is missing from ``fields`` is left out (it keeps ``base``'s value); the
+    checks of ``validate_policy`` are left to the caller."""
+    problems: list[Violation] = []
+    data: dict[str, Any] = {}
+
+    def text(name: str) -> str | None:
+        value = fields.get(name)
+        return None if value is None else str(value)
+
+    durations: dict[str, int] = {}
+    for name in DURATIONS:
+        typed, unit = text(name), text(f"{name}.unit")
+        if typed is None:
+            continue
+        if unit is None or unit not in UNITS:
+            problems.append(_problem("form_unit", name))
+            continue
+        value = typed_decimal(typed, style)
+        if value is None or value > _MAX_TYPED:
+            problems.append(_problem("form_number", name))
+            continue
+        seconds = value * UNITS[unit]
+        if seconds != seconds.to_integral_value():
+            problems.append(_problem("form_duration_seconds", name))
+            continue
+        durations[name] = int(seconds)
+    sla = {
+        key: durations[f"sla.{key}"]
+        for key in ("first_response_s", "resolution_s")
+        if f"sla.{key}" in durations
+    }
+    if sla:
+        data["sla"] = sla
+    if "auto_close_after_s" in durations:
+        data["auto_close_after_s"] = durations["auto_close_after_s"]
+    for name in COUNTS:
+        typed = text(name)
+        if typed is not None and (count := _whole(typed, name, problems)) is not None:
+            data[name] = count
+    mode = text("routing_mode")
+    if mode is not None:
+        if mode in {m.value for m in RoutingMode}:
+            data["routing_mode"] = mode
+        else:
+            problems.append(_problem("form_choice", "routing_mode"))
+    card = _rate_card(fields, base, style, problems)
+    if card:
+        data["rate_card"] = card
+    quality = _quality(fields, style, problems)
+    if quality:
+        data["quality"] = quality
+    return data, problems
+
+
+def _rate_card(
+    fields: Mapping[str, str], base: BrandPolicy, style: NumberStyle, problems: list[Violation]
+) -> dict[str, Any]:
+    card: dict[str, Any] = {}
+    currency = fields.get("rate_card.currency")
+    if currency is not None:
+        # Full-width letters of a CJK input method ("ＲＵＢ") are the code's.
+        card["currency"] = unicodedata.normalize("NFKC", str(currency)).strip().upper()
+    # Amounts are read in the currency the form names: a new currency takes new amounts.
+    digits = minor_exponent(str(card.get("currency", base.rate_card.currency)))
+
+    def amount(name: str) -> int | None:
+        value = typed_decimal(fields[name], style)
+        if value is None or value > MAX_AMOUNT_MINOR * 10:
+            problems.append(_problem("form_number", name))
+            return None
+        minor = value.scaleb(digits)
+        if minor != minor.to_integral_value():
+            problems.append(_problem("form_amount_digits", name, digits=digits))
+            return None
+        return int(minor)
+
+    def present(name: str) -> bool:
+        return name in fields and bool(str(fields[name]).strip())
+
+    amounts = [f"rate_card.base_minor.{skill}" for skill in priced_skills(base)]
+    if any(name in fields for name in amounts):
+        base_minor: dict[str, int] = {}
+        for name in amounts:
+            if present(name) and (minor := amount(name)) is not None:
+                base_minor[name.removeprefix("rate_card.base_minor.")] = minor
+        card["base_minor"] = base_minor
+    if "rate_card.default_base_minor" in fields:
+        name = "rate_card.default_base_minor"
+        card["default_base_minor"] = amount(name) if present(name) else None
+    for section, keys in (
+        (
+            "complexity",
+            (*COMPLEXITIES, *(k for k in base.rate_card.complexity if k not in COMPLEXITIES)),
+        ),
+        ("language_premium", price_languages(base)),
+    ):
+        names = [f"rate_card.{section}.{key}" for key in keys]
+        if not any(name in fields for name in names):
+            continue
+        factors: dict[str, str] = {}
+        for key, name in zip(keys, names, strict=True):
+            if not present(name):
+                continue
+            value = typed_decimal(fields[name], style)
+            if value is None:
+                problems.append(_problem("form_number", name))
+            else:
+                factors[key] = str(value)
+        card[section] = factors
+    return card
+
+
+def _quality(
+    fields: Mapping[str, str], style: NumberStyle, problems: list[Violation]
+) -> dict[str, Any]:
+    quality: dict[str, Any] = {}
+    if "quality.base_rate" in fields:
+        share = typed_decimal(fields["quality.base_rate"], style)
+        if share is None:
+            problems.append(_problem("form_number", "quality.base_rate"))
+        else:
+            # As the JSON path stores it: a float whose repr is the decimal typed.
+            quality["base_rate"] = float(share.scaleb(-2))
+    for name in QUALITY_COUNTS:
+        if name in fields and (count := _whole(fields[name], name, problems)) is not None:
+            quality[name.removeprefix("quality.")] = count
+    if "quality.low_csat" in fields:
+        low = str(fields["quality.low_csat"]).strip()
+        if low in LOW_CSAT_CHOICES:
+            quality["low_csat"] = int(low) if low else None
+        else:
+            problems.append(_problem("form_choice", "quality.low_csat"))
+    if quality or "quality.reopened" in fields:
+        # A checkbox left unticked sends nothing: the form always sends the other fields.
+        quality["reopened"] = bool(fields.get("quality.reopened"))
+    return quality
+
+
+# --------------------------------------------------------------------------------------------
+# Which field a violation stands beside
+# --------------------------------------------------------------------------------------------
+
+
+def form_field(violation: Violation, form: Mapping[str, str]) -> str:
+    """The form field ``violation`` belongs beside: its own when the form has it, else its
+    section ("sla", "rate_card", "quality"), else "json" — the part the form leaves to JSON
+    (skills, tiers, languages, business hours, time bands)."""
+    path = violation.field or ""
+    if path in form:
+        return path
+    if violation.code == "skill_unpriced" and (skill := violation.param("skill")) is not None:
+        name = f"rate_card.base_minor.{skill}"
+        if name in form:
+            return name
+    if path.startswith(("sla.business_hours", "rate_card.time_of_day", "quality.weights")):
+        return "json"
+    if violation.code in {"timezone_unknown", "business_hours_empty", "weekday_out_of_range",
+                          "window_empty", "sla_ratio", "language_unknown"}:  # fmt: skip
+        return "json"
+    section = path.split(".", 1)[0]
+    return section if section in {"sla", "rate_card", "quality"} else "json"
+
+
+def explanation_params(violation: Violation, currency: str, style: NumberStyle) -> dict[str, str]:
+    """The violation's params for its explanation; amounts in minor units are written as the
+    reader writes the amount (the form takes major units)."""
+    params = dict(violation.params)
+    if violation.code in {"amount_too_large", "price_too_large"}:
+        for key in ("limit", "price"):
+            if key in params and params[key].isdigit():
+                params[key] = amount_text(int(params[key]), currency, style)
+    if violation.code == "duration_too_long" and "days" not in params:
+        params["days"] = "365"
+    return params
