@@ -67,7 +67,7 @@ def test_0031_back_fills_each_brands_pass_mark_on_decided_reviews(
         return dict(rows)
 
     assert marks()[lenient_done] == 60  # recorded by the decision itself
-    downgrade(database_url, "0029")
+    downgrade(database_url, "0030")
     assert "pass_mark" not in columns()
     upgrade(database_url, "heads")
     assert "pass_mark" in columns()

@@ -5,7 +5,7 @@ that is known): the "quality" section of the brand's ticket policy, or the defau
 (quality.rules.DEFAULT_SCORECARD) when the brand has none.
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030
 Create Date: 2026-12-07 10:00:00
 """
 from __future__ import annotations
@@ -18,8 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0031'
-# Written beside 0030 (another change in flight): the integrator rechains this onto it.
-down_revision: str | Sequence[str] | None = '0029'
+down_revision: str | Sequence[str] | None = '0030'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -435,6 +435,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             # Writers may turn a solved question into a draft article (knowledge curation).
             "can_draft_article": _can_write_articles(ctx) and not q.hidden
             and any((a.accepted or a.brand_approved) and not a.hidden for a in answers),
+            "drafted_article": _drafted_article(uow, ctx, q.id),
             "comment_hidden": comment_hidden, "comment_appealed": comment_appealed,
             "views": q.views + counters(request).pending(PostRow, "views", q.id),
             "original": service.readable_or_none(uow.session, ctx, q.duplicate_of),
@@ -452,6 +453,13 @@ def _can_write_articles(ctx: BrandContext) -> bool:
     from crowdcx.knowledge import service as kb  # the help center builds on the community
 
     return kb.can_write(ctx)
+
+
+def _drafted_article(uow: UnitOfWork, ctx: BrandContext, question_id: int) -> Any:
+    """The article drafted from this question, for the help center's staff who may read it."""
+    from crowdcx.knowledge import service as kb  # the help center builds on the community
+
+    return kb.drafted_from(uow.session, ctx, "question", question_id)
 
 
 @router.get("/b/{slug}/community/questions/{question_id}")

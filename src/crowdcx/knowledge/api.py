@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -109,6 +109,8 @@ def article_out(uow: UnitOfWork, ctx: BrandContext, a: Article) -> ArticleOut:
             (v.live_language or v.language): v.id for v in service.variants(uow.session, ctx, a)
         },
         allowed_actions=actions,
+        source_kind=a.source_kind if editor else None,
+        source_id=a.source_id if editor else None,
         created_at=a.created_at,
         updated_at=a.updated_at,
     )
@@ -263,22 +265,42 @@ def create(slug: str, body: ArticleIn, uow: Uow, user: CurrentUser) -> ArticleOu
     return article_out(uow, ctx, article)
 
 
-@router.post("/articles/from-question/{question_id}", status_code=201, response_model=ArticleOut)
-def from_question(slug: str, question_id: int, uow: Uow, user: CurrentUser) -> ArticleOut:
-    """A draft article from a solved community question and its best answer (writers)."""
-    ctx = access_brand(uow.session, slug, user)
-    article = service.draft_from_question(uow, ctx, question_id, now())
-    uow.commit()
-    return article_out(uow, ctx, article)
+DraftEndpoint = Callable[..., ArticleOut]
 
 
-@router.post("/articles/from-ticket/{ticket_id}", status_code=201, response_model=ArticleOut)
-def from_ticket(slug: str, ticket_id: int, uow: Uow, user: CurrentUser) -> ArticleOut:
-    """A draft article from a resolved ticket, customer data removed (staff who write)."""
-    ctx = access_brand(uow.session, slug, user)
-    article = service.draft_from_ticket(uow, ctx, ticket_id, now())
+def _drafted(
+    uow: UnitOfWork, ctx: BrandContext, drafted: service.Drafted, response: Response
+) -> ArticleOut:
+    """201 for a new draft; 200 for the source's open draft, made before (drafting twice)."""
     uow.commit()
-    return article_out(uow, ctx, article)
+    response.status_code = 201 if drafted.created else 200
+    return article_out(uow, ctx, drafted.article)
+
+
+def _drafting(path: str, source: str) -> Callable[[DraftEndpoint], DraftEndpoint]:
+    """The route of a "draft an article from this": 201 or, for the open draft, 200."""
+    opened = {"model": ArticleOut, "description": f"The {source}'s open draft, made before"}
+    return router.post(path, status_code=201, response_model=ArticleOut, responses={200: opened})
+
+
+@_drafting("/articles/from-question/{question_id}", "question")
+def from_question(
+    slug: str, question_id: int, uow: Uow, user: CurrentUser, response: Response
+) -> ArticleOut:
+    """A draft article from a solved community question and its best answer (writers); the
+    question's open draft when it has one."""
+    ctx = access_brand(uow.session, slug, user)
+    return _drafted(uow, ctx, service.draft_from_question(uow, ctx, question_id, now()), response)
+
+
+@_drafting("/articles/from-ticket/{ticket_id}", "ticket")
+def from_ticket(
+    slug: str, ticket_id: int, uow: Uow, user: CurrentUser, response: Response
+) -> ArticleOut:
+    """A draft article from a resolved ticket, customer data removed (staff who write); the
+    ticket's open draft when it has one."""
+    ctx = access_brand(uow.session, slug, user)
+    return _drafted(uow, ctx, service.draft_from_ticket(uow, ctx, ticket_id, now()), response)
 
 
 @router.get("/articles", response_model=ArticleList)

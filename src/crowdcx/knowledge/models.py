@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdcx.kernel.models import Base, BrandOwned, utcnow
+
+# The rows ``ux_articles_source_open`` covers: drafted from a source, never published, not
+# archived (an archive clears ``live_version`` but keeps ``published_at``).
+OPEN_SOURCE_DRAFT = "source_id IS NOT NULL AND published_at IS NULL AND state <> 'archived'"
 
 
 class Article(BrandOwned, Base):
@@ -17,7 +21,14 @@ class Article(BrandOwned, Base):
     __table_args__ = (
         Index("ix_articles_brand_state", "brand_id", "state"),
         Index("ix_articles_brand_group", "brand_id", "group_id"),
-    )
+        # One open draft per source: a second "draft an article" (a double click, two tabs)
+        # meets the first one. Open = never published and not archived; once published or
+        # archived, the source may be drafted again (migration 0030).
+        Index(
+            "ux_articles_source_open", "brand_id", "source_kind", "source_id", unique=True,
+            sqlite_where=text(OPEN_SOURCE_DRAFT), postgresql_where=text(OPEN_SOURCE_DRAFT),
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Translations of one article share a group id (the id of the first of them).
@@ -50,6 +61,9 @@ class Article(BrandOwned, Base):
     views: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the article was drafted from ("ticket" | "question" and its id), if anything.
+    source_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    source_id: Mapped[int | None] = mapped_column(default=None)
 
     @property
     def live(self) -> bool:

@@ -74,6 +74,14 @@ def action_labels() -> dict[str, str]:
     }
 
 
+def _already_notes() -> dict[str, str]:
+    """Said on the article page when "draft an article" opened the source's earlier draft."""
+    return {
+        "ticket": _("This ticket already has a draft article: here it is."),
+        "question": _("This question already has a draft article: here it is."),
+    }
+
+
 def _common(ctx: BrandContext) -> dict[str, Any]:
     return {
         "ctx": ctx,
@@ -209,6 +217,9 @@ def article_page(
             "comments_page": COMMENTS_PAGE,
             "q": q[:500],
             "thanks": request.query_params.get("thanks", ""),
+            "already": _already_notes().get(request.query_params.get("already", ""))
+            if editor
+            else None,
         },
     )
 
@@ -412,22 +423,32 @@ def content_gaps(
     return page(request, "help/gaps.html", {**_common(ctx), "lines": lines, "days": period})
 
 
+def _open_drafted(slug: str, uow: Uow, drafted: service.Drafted, kind: str) -> Response:
+    """A new draft opens in the editor; the source's open draft, made before, on its page
+    with a notice (it may be in review: the editor would send it back to draft)."""
+    uow.commit()
+    at = f"/b/{slug}/help/articles/{drafted.article.id}"
+    if drafted.created:
+        return RedirectResponse(f"{at}/edit", status_code=303)
+    return RedirectResponse(f"{at}?{urlencode({'draft': 1, 'already': kind})}", status_code=303)
+
+
 @router.post("/b/{slug}/help/from-question/{question_id}", dependencies=[CsrfChecked])
 def draft_from_question(slug: str, question_id: int, user: CurrentUser, uow: Uow) -> Response:
-    """Turn a solved community question into a draft article and open it in the editor."""
+    """Turn a solved community question into a draft article and open it in the editor (or
+    open the draft already made from it)."""
     ctx = access_brand(uow.session, slug, user)
-    article = service.draft_from_question(uow, ctx, question_id, now())
-    uow.commit()
-    return RedirectResponse(f"/b/{slug}/help/articles/{article.id}/edit", status_code=303)
+    drafted = service.draft_from_question(uow, ctx, question_id, now())
+    return _open_drafted(slug, uow, drafted, "question")
 
 
 @router.post("/b/{slug}/help/from-ticket/{ticket_id}", dependencies=[CsrfChecked])
 def draft_from_ticket(slug: str, ticket_id: int, user: CurrentUser, uow: Uow) -> Response:
-    """Turn a resolved ticket into a draft article (customer data removed) for the editor."""
+    """Turn a resolved ticket into a draft article (customer data removed) for the editor (or
+    open the draft already made from it)."""
     ctx = access_brand(uow.session, slug, user)
-    article = service.draft_from_ticket(uow, ctx, ticket_id, now())
-    uow.commit()
-    return RedirectResponse(f"/b/{slug}/help/articles/{article.id}/edit", status_code=303)
+    drafted = service.draft_from_ticket(uow, ctx, ticket_id, now())
+    return _open_drafted(slug, uow, drafted, "ticket")
 
 
 @router.get("/b/{slug}/help/review")

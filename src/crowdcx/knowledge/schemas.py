@@ -60,6 +60,9 @@ class ArticleOut(BaseModel):
     live: LiveOut | None
     translations: dict[str, int]
     allowed_actions: list[str]
+    # What it was drafted from ("ticket" | "question" and its id); editors only.
+    source_kind: str | None = None
+    source_id: int | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, text, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
@@ -26,6 +27,7 @@ from crowdcx.kernel.i18n import _
 from crowdcx.kernel.markdown import one_line_break
 from crowdcx.knowledge import rules
 from crowdcx.knowledge.models import (
+    OPEN_SOURCE_DRAFT,
     Article,
     ArticleEvent,
     ArticleFeedback,
@@ -385,6 +387,9 @@ def _sync_index(session: Session, article: Article) -> None:
     )
 
 
+SourceKind = Literal["ticket", "question"]
+
+
 def create_article(
     uow: UnitOfWork,
     ctx: BrandContext,
@@ -394,6 +399,7 @@ def create_article(
     translation_of: int | None = None,
     skills: Sequence[str] = (),
     author_id: int | None = None,
+    source: tuple[SourceKind, int] | None = None,
 ) -> Article:
     require_writer(ctx)
     too_high = rules.check_visibility(draft.visibility, actor_of(ctx))
@@ -415,6 +421,8 @@ def create_article(
         state="draft",
         version=1,
         author_id=author_id if author_id is not None else (ctx.user.id if ctx.user else None),
+        source_kind=source[0] if source else None,
+        source_id=source[1] if source else None,
         created_at=now,
         updated_at=now,
     )
@@ -887,10 +895,57 @@ def content_gaps(
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Drafted:
+    """A draft from a source and whether this call made it (else it is the source's open
+    draft, made before: drafting twice opens the first draft)."""
+
+    article: Article
+    created: bool
+
+
+def _open_draft(
+    session: Session, ctx: BrandContext, source: tuple[SourceKind, int]
+) -> Article | None:
+    """The source's draft that is still open (never published, not archived): at most one,
+    ``ux_articles_source_open`` sees to it."""
+    found: Article | None = session.scalar(
+        ctx.scoped(Article).where(
+            Article.source_kind == source[0], Article.source_id == source[1],
+            text(OPEN_SOURCE_DRAFT),
+        )
+    )  # fmt: skip
+    if found is not None and not readable(ctx, found):
+        # A reviewer raised it above this writer's reading level: say so, show nothing of it.
+        raise AppError(409, "article_draft_exists", _(
+            "An article is already being drafted from this, at a visibility you may not read; "
+            "ask the brand's reviewers about it."
+        ))  # fmt: skip
+    return found
+
+
+def drafted_from(
+    session: Session, ctx: BrandContext, kind: SourceKind, source_id: int
+) -> Article | None:
+    """For the help center's writers and reviewers: the newest article drafted from this
+    source that is not archived (its open draft, else the last one published), if they may
+    read it."""
+    if not (can_write(ctx) or can_review(ctx)):
+        return None
+    found = session.scalar(
+        ctx.scoped(Article)
+        .where(Article.source_kind == kind, Article.source_id == source_id,
+               Article.state != "archived")
+        .order_by(Article.id.desc())
+        .limit(1)
+    )  # fmt: skip
+    return found if found is not None and readable(ctx, found) else None
+
+
 def _curated(
-    uow: UnitOfWork, ctx: BrandContext, title: str, body: str, language: str,
-    tags: Sequence[str], visibility: str, now: datetime,
-) -> Article:  # fmt: skip
+    uow: UnitOfWork, ctx: BrandContext, source: tuple[SourceKind, int], title: str, body: str,
+    language: str, tags: Sequence[str], visibility: str, now: datetime,
+) -> Drafted:  # fmt: skip
     # The text's own language, even one the brand no longer lists (the editor offers it):
     # labelled with the brand's default, English text would be searched and shown as Russian.
     language = rules.normalise_language(language) or ctx.brand.default_locale
@@ -903,7 +958,18 @@ def _curated(
         ) % {"max": draft.params["max"]}, field=draft.field)  # fmt: skip
     if isinstance(draft, rules.Violation):
         raise violation_error(draft)
-    return create_article(uow, ctx, draft, now)
+    existing = _open_draft(uow.session, ctx, source)
+    if existing is not None:
+        return Drafted(existing, created=False)
+    try:
+        with uow.session.begin_nested():  # two presses at once: the other one made it
+            article = create_article(uow, ctx, draft, now, source=source)
+    except IntegrityError:
+        existing = _open_draft(uow.session, ctx, source)
+        if existing is None:
+            raise
+        return Drafted(existing, created=False)
+    return Drafted(article, created=True)
 
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -934,9 +1000,10 @@ def _markdown_text(text: str) -> str:
 
 def draft_from_question(
     uow: UnitOfWork, ctx: BrandContext, question_id: int, now: datetime
-) -> Article:
+) -> Drafted:
     """A draft of the question and its best answer (brand-approved, else accepted), in the
-    question's language, crediting the answer's author; reviewed before anyone reads it."""
+    question's language, crediting the answer's author; reviewed before anyone reads it.
+    While a draft from this question is open (not yet published or archived), that one."""
     from crowdcx.community import service as community
     from crowdcx.community.models import PostRow
     from crowdcx.kernel.i18n import use_locale
@@ -968,12 +1035,13 @@ def draft_from_question(
         }
     question, answer = _closed_fences(q.body.strip()), _closed_fences(best.body.strip())
     body = f"{question}\n\n---\n\n{answer}\n\n*{credit}*"
-    return _curated(uow, ctx, q.title, body, q.language, q.tags, "public", now)
+    return _curated(uow, ctx, ("question", q.id), q.title, body, q.language, q.tags, "public", now)
 
 
-def draft_from_ticket(uow: UnitOfWork, ctx: BrandContext, ticket_id: int, now: datetime) -> Article:
+def draft_from_ticket(uow: UnitOfWork, ctx: BrandContext, ticket_id: int, now: datetime) -> Drafted:
     """A draft of a resolved ticket for the brand's staff: the problem and the reply that
-    solved it, with the customer's data removed, for experts only until a reviewer widens it."""
+    solved it, with the customer's data removed, for experts only until a reviewer widens it.
+    While a draft from this ticket is open (not yet published or archived), that one."""
     from crowdcx.kernel.i18n import use_locale
     from crowdcx.tickets import service as tickets
     from crowdcx.tickets.masking import scrub
@@ -1013,4 +1081,4 @@ def draft_from_ticket(uow: UnitOfWork, ctx: BrandContext, ticket_id: int, now: d
         problem, solution = _("Problem"), _("Solution")
     body = f"## {problem}\n\n{clean(row.body)}\n\n## {solution}\n\n{clean(reply)}"
     title = scrub(scrub(row.subject, known), known_account)
-    return _curated(uow, ctx, title, body, row.language, [], "experts", now)
+    return _curated(uow, ctx, ("ticket", row.id), title, body, row.language, [], "experts", now)

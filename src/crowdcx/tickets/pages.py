@@ -74,6 +74,13 @@ def _can_write_articles(ctx: BrandContext) -> bool:
     return kb.can_write(ctx)
 
 
+def _drafted_article(uow: UnitOfWork, ctx: BrandContext, row: TicketRow) -> Any:
+    """The article drafted from this ticket, for the brand's staff who may read it."""
+    from crowdcx.knowledge import service as kb  # the help center builds on tickets
+
+    return kb.drafted_from(uow.session, ctx, "ticket", row.id)
+
+
 def _common(ctx: BrandContext) -> dict[str, Any]:
     return {
         "ctx": ctx,
@@ -260,6 +267,9 @@ def _ticket_page(
         "can_draft_article": role is lifecycle.Role.AGENT
         and row.status in ("resolved", "closed")
         and _can_write_articles(ctx),
+        "drafted_article": _drafted_article(uow, ctx, row)
+        if role is lifecycle.Role.AGENT
+        else None,
         "can_rate": role is lifecycle.Role.CUSTOMER
         and row.status in ("resolved", "closed")
         and not row.rated
