@@ -22,10 +22,11 @@ PHONE = {"width": 390, "height": 844}
 TAP = 44  # px: WCAG 2.5.5 and the platforms' guidelines for a touch target
 
 # The controls a thumb has to hit: the header's links and language buttons, and in the page
-# every button, submit, button-like link, link inside a form and radio/checkbox label.
+# every button, submit, button-like link, link inside a form or a post's actions, and
+# radio/checkbox label.
 TARGETS = (
     "header .main-nav a, header button, main form button, main input[type=submit],"
-    " main a.button, main form a, main summary.link, main label.check"
+    " main a.button, main form a, main .post-actions a, main summary.link, main label.check"
 )
 
 MEASURE = """(selector) => [...document.querySelectorAll(selector)]
@@ -156,6 +157,11 @@ def test_inquiry_ticket_and_expert_queue_on_a_phone(
     fits(customer, artifacts, "ru-ticket", "ru")
     customer.goto(f"{base}/b/volga/tickets")
     fits(customer, artifacts, "ru-my-tickets", "ru")
+    # A member sees a question with its vote, flag and comment controls.
+    customer.goto(f"{base}/b/volga/community")
+    customer.locator("main a[href*='/community/questions/']").first.click()
+    customer.wait_for_url("**/community/questions/**")
+    fits(customer, artifacts, "ru-question-member", "ru")
 
     expert.goto(f"{base}/b/volga/workspace")
     offer = expert.locator(".offer", has_text=subject)
