@@ -200,6 +200,20 @@ def test_the_payouts_page_shows_fifty_payees_a_page_and_the_whole_total(
     every = client.get(url + "?all=1").text
     assert len(_accounts(every)) == 50
     assert (_link(every, "next") or "").startswith("?all=1&cursor=")
+    # A payout refused or recorded from the every-payee view stays in that view.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', every)
+    assert token
+    assert 'name="all" value="1"' in every
+    form = {"csrf_token": token.group(1), "account": _accounts(every)[0],
+            "currency": books.currency, "all": "1"}  # fmt: skip
+    refused = client.post(url, data={**form, "amount": "lots", "reference": "TX-2"})
+    assert refused.status_code == 422
+    assert 'name="all" value="1"' in refused.text
+    assert len(_accounts(refused.text)) == 50
+    paid = client.post(url, data={**form, "amount": "1", "reference": "TX-3"},
+                       follow_redirects=False)  # fmt: skip
+    assert paid.status_code == 303, paid.text[:500]
+    assert "all=1" in paid.headers["location"]
 
 
 def _lines(owed: list[int]) -> list[pay.PayeeBalance]:

@@ -463,3 +463,28 @@ def test_a_style_without_grouping_reads_its_own_amounts() -> None:
     data, problems = policy_form.form_to_policy(form, policy, style)
     assert problems == []
     assert policy_from_dict(data, policy) == policy
+
+
+def test_intake_refused_by_a_stored_bad_currency_says_why_in_the_readers_language(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A rate card saved before the currency check cannot price an inquiry: the refusal was
+    the pricing rule's English ("'RUBLES' is not an ISO 4217 code") under a Chinese title."""
+    desk = Desk(client, world, experts=0)
+    stored = desk.get("/policy", desk.admin).json()
+    stored["rate_card"]["currency"] = "rubles"
+    with db.transaction() as uow:
+        ctx = tenancy.access_brand(uow.session, desk.slug, None)
+        row = uow.session.query(BrandPolicyRow).filter_by(brand_id=ctx.brand.id).one()
+        row.data = stored
+        row.updated_at = datetime.now(UTC)
+    body = {"subject": "耳机无法连接蓝牙", "body": "重启也没用。", "skill": "general"}
+    r = client.post(
+        desk.url("/tickets"), json=body,
+        headers={**desk.customer.auth, "Accept-Language": "zh-CN"},
+    )  # fmt: skip
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "currency_invalid"
+    assert "ISO 4217" in r.json()["detail"]
+    assert "is not an ISO 4217 code" not in r.json()["detail"]
+    assert re.search(r"[\u4e00-\u9fff]", r.json()["detail"]), r.json()["detail"]

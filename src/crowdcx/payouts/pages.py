@@ -96,9 +96,12 @@ def record_payout(
     reference: Annotated[str, Form(max_length=200)] = "",
     cursor: Annotated[str, Form(max_length=400)] = "",
     before: Annotated[str, Form(max_length=400)] = "",
+    all: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
-    """Record a payout; the page it was recorded from (its cursor) is shown again: with the
-    error next to the payee's row, or after the redirect."""
+    """Record a payout; the page it was recorded from (its cursor, and whether it listed
+    every payee) is shown again: with the error next to the payee's row, or after the
+    redirect."""
+    show_all = all == "1"
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     row = f"{account}/{currency}"
     form = {row: {"amount": amount, "reference": reference}}
@@ -106,16 +109,21 @@ def record_payout(
     money = pay.parse_amount(amount, code) if len(code) == 3 and code.isalpha() else None
     if money is None:
         detail = _("Enter the amount paid as a number, such as 120.50.")
-        return _page(request, uow, ctx, False, cursor, before, errors={row: detail}, form=form,
-                     status=422)  # fmt: skip
+        return _page(request, uow, ctx, show_all, cursor, before, errors={row: detail},
+                     form=form, status=422)  # fmt: skip
     try:
         done = service.record_payout(uow.session, ctx, account, money, reference, now())
     except AppError as error:
         uow.rollback()
-        return _page(request, uow, ctx, False, cursor, before, errors={row: error.detail},
+        return _page(request, uow, ctx, show_all, cursor, before, errors={row: error.detail},
                      form=form, status=error.status)  # fmt: skip
     uow.commit()
-    query = {"paid": "again" if done.replayed else "1", "cursor": cursor, "before": before}
+    query = {
+        "all": "1" if show_all else "",
+        "paid": "again" if done.replayed else "1",
+        "cursor": cursor,
+        "before": before,
+    }
     return RedirectResponse(
         f"/b/{slug}/admin/payouts?{urlencode({k: v for k, v in query.items() if v})}",
         status_code=303,

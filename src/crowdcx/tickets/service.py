@@ -165,8 +165,23 @@ def violation_error(v: lifecycle.Violation) -> AppError:
         "state": status_labels().get(state, state),
         "action": action_labels().get(action, action),
     }
-    detail = template % {**params, **named} if template else v.message
+    # A rule of the policy refusing a use (a stored rate card the pricing cannot read) says
+    # so in the reader's language too, as the policy form does.
+    detail = template % {**params, **named} if template else policy_message(v)
     return AppError(status, v.code, detail, field=v.field, extra=dict(params))
+
+
+def policy_message(v: lifecycle.Violation) -> str:
+    """A policy rule's violation in the reader's language: the policy rules' templates are in
+    the catalogs, filled with the same params; a code without one has the policy form's
+    explanation; the rule's English when neither fits."""
+    for template in (policy_mod.MESSAGES.get(v.code), policy_form.EXPLANATIONS.get(v.code)):
+        if template is not None:
+            try:
+                return _(template) % dict(v.params)
+            except (KeyError, ValueError, TypeError):  # a param missing: try the next
+                continue
+    return v.message
 
 
 @dataclass
@@ -178,16 +193,8 @@ class PolicyRefusedError(AppError):
 
 
 def policy_violations_error(problems: list[lifecycle.Violation]) -> PolicyRefusedError:
-    def message(v: lifecycle.Violation) -> str:
-        # The policy rules' templates are in the catalogs: translated here, filled with the
-        # same params (the field's name stays as the policy document spells it, and comes
-        # with the message). A code without one has the form's explanation.
-        template = policy_mod.MESSAGES.get(v.code) or policy_form.EXPLANATIONS.get(v.code)
-        try:
-            return _(template) % dict(v.params) if template is not None else v.message
-        except (KeyError, ValueError, TypeError):  # a param missing: the English says it all
-            return v.message
-
+    # The field's name stays as the policy document spells it, and comes with the message.
+    message = policy_message
     first = problems[0]
     return PolicyRefusedError(
         422,
