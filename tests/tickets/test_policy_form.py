@@ -386,6 +386,15 @@ def test_a_bad_value_is_explained_beside_it_and_the_rest_stays_typed(
     assert desk.get("/policy", desk.admin).json() == before
 
 
+def _store_as_saved(db: Database, slug: str, stored: dict[str, Any]) -> None:
+    """Write a policy document as an earlier release could have saved it (no checks)."""
+    with db.transaction() as uow:
+        ctx = tenancy.access_brand(uow.session, slug, None)
+        row = uow.session.query(BrandPolicyRow).filter_by(brand_id=ctx.brand.id).one()
+        row.data = stored
+        row.updated_at = datetime.now(UTC)
+
+
 def test_a_stored_policy_that_breaks_a_check_is_shown_with_its_errors(
     client: TestClient, world: World, db: Database
 ) -> None:
@@ -395,11 +404,7 @@ def test_a_stored_policy_that_breaks_a_check_is_shown_with_its_errors(
     stored = desk.get("/policy", desk.admin).json()
     stored["rate_card"]["currency"] = "rubles"
     stored["rate_card"]["base_minor"]["orders"] = "8.00"
-    with db.transaction() as uow:
-        ctx = tenancy.access_brand(uow.session, desk.slug, None)
-        row = uow.session.query(BrandPolicyRow).filter_by(brand_id=ctx.brand.id).one()
-        row.data = stored
-        row.updated_at = datetime.now(UTC)
+    _store_as_saved(db, desk.slug, stored)
     token = sign_in(client, desk.admin)
     client.cookies.set("crowdcx_locale", "zh-Hans")
     page = client.get(f"/b/{desk.slug}/admin/policy")
@@ -423,11 +428,7 @@ def test_a_stored_policy_that_cannot_be_read_says_so_beside_the_field(
     desk = Desk(client, world, experts=0)
     stored = desk.get("/policy", desk.admin).json()
     stored["sla"]["first_response_s"] = "soon"
-    with db.transaction() as uow:
-        ctx = tenancy.access_brand(uow.session, desk.slug, None)
-        row = uow.session.query(BrandPolicyRow).filter_by(brand_id=ctx.brand.id).one()
-        row.data = stored
-        row.updated_at = datetime.now(UTC)
+    _store_as_saved(db, desk.slug, stored)
     sign_in(client, desk.admin)
     client.cookies.set("crowdcx_locale", "ru")
     page = client.get(f"/b/{desk.slug}/admin/policy")
@@ -473,11 +474,7 @@ def test_intake_refused_by_a_stored_bad_currency_says_why_in_the_readers_languag
     desk = Desk(client, world, experts=0)
     stored = desk.get("/policy", desk.admin).json()
     stored["rate_card"]["currency"] = "rubles"
-    with db.transaction() as uow:
-        ctx = tenancy.access_brand(uow.session, desk.slug, None)
-        row = uow.session.query(BrandPolicyRow).filter_by(brand_id=ctx.brand.id).one()
-        row.data = stored
-        row.updated_at = datetime.now(UTC)
+    _store_as_saved(db, desk.slug, stored)
     body = {"subject": "耳机无法连接蓝牙", "body": "重启也没用。", "skill": "general"}
     r = client.post(
         desk.url("/tickets"), json=body,
