@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from crowdcx.kernel.db import Database
+from crowdcx.tickets.models import ExpertProfileRow
 from tests.conftest import World
 from tests.tickets.test_api import Desk
 
@@ -229,3 +232,46 @@ def test_quality_settings_are_part_of_the_policy_and_their_problems_read_in_the_
     )
     assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"]), r.json()["detail"]
     assert desk.get("/policy", desk.admin).json()["quality"]["pass_mark"] == 80  # unchanged
+
+
+def test_a_skill_is_removed_once_no_open_ticket_needs_it_and_experts_let_go_of_it(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A skill taken out of the policy stayed in the experts' profiles: saving such an
+    expert's profile was then refused ("unknown skill orders") until someone found the stale
+    one, and a queued ticket of that skill could no longer be routed or priced. Now the save
+    is refused while an open ticket needs the skill, and the profiles let go of it after."""
+    desk = Desk(client, world, experts=2)
+    queued = desk.ask(skill="orders")
+    assert queued["status"] == "queued", queued
+    policy = desk.get("/policy", desk.admin).json()
+    without = {
+        **policy,
+        "skills": [s for s in policy["skills"] if s["name"] != "orders"],
+        "rate_card": {
+            **policy["rate_card"],
+            "base_minor": {k: v for k, v in policy["rate_card"]["base_minor"].items()
+                           if k != "orders"},
+        },
+    }  # fmt: skip
+    refused = desk.put("/policy", without, desk.admin)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "skill_in_use"
+    assert "orders" in refused.json()["detail"]
+    assert "共 1 个" in refused.json()["detail"]  # the brand speaks Simplified Chinese
+    assert desk.get("/policy", desk.admin).json() == policy  # nothing half-written
+    assert desk.post(f"/tickets/{queued['id']}/deflect", desk.customer).status_code == 200
+    saved = desk.put("/policy", without, desk.admin)
+    assert saved.status_code == 200, saved.text
+    expert = desk.experts[0]
+    again = desk.put(
+        f"/experts/{expert.id}",
+        {"skills": {"general": 4}, "languages": ["zh-Hans"], "tier": 0, "certifications": []},
+        desk.admin,
+    )
+    assert again.status_code == 200, again.text
+    with db.sessions() as session:
+        other = session.scalars(
+            select(ExpertProfileRow.skills).where(ExpertProfileRow.user_id == desk.experts[1].id)
+        ).one()
+    assert other == {"general": 4}  # was {"general": 4, "orders": 3}

@@ -297,6 +297,9 @@ def set_policy(
             % {"languages": ", ".join(foreign), "choices": ", ".join(ctx.brand.locales)},
             "language_not_served",
         )
+    removed = sorted(set(current.skill_map) - set(parsed.skill_map))
+    if removed:
+        _drop_skills(uow.session, ctx, removed)
     row = policy_row(uow.session, ctx)
     if row is None:
         row = BrandPolicyRow(
@@ -320,6 +323,45 @@ def set_policy(
             .execution_options(synchronize_session=False)
         )
     return parsed
+
+
+# Tickets an expert may still be offered, hold or reopen: they need their skill in the policy
+# (routing and the resolution's price read it). Escalated ones are staff's, whatever skill.
+SKILL_BOUND: tuple[str, ...] = ("created", "queued", "offered", "claimed", "reopened")
+
+
+def _drop_skills(session: Session, ctx: BrandContext, removed: Sequence[str]) -> None:
+    """A policy saved without some of its skills: refused while an expert's ticket still
+    needs one (409 ``skill_in_use``, with how many); otherwise the experts' profiles let go
+    of them, so editing such an expert later is not refused for a skill nobody can choose."""
+    waiting = session.execute(
+        select(TicketRow.skill, func.count())
+        .where(
+            TicketRow.brand_id == ctx.brand.id,
+            TicketRow.skill.in_(removed),
+            TicketRow.status.in_(SKILL_BOUND),
+        )
+        .group_by(TicketRow.skill)
+    ).all()
+    if waiting:
+        raise AppError(
+            409,
+            "skill_in_use",
+            _(
+                "Open tickets still need the skill %(skills)s (%(count)s in all): let them be "
+                "resolved or escalate them to staff, then remove the skill."
+            )
+            % {
+                "skills": ", ".join(sorted(skill for skill, _n in waiting)),
+                "count": sum(int(n) for _skill, n in waiting),
+            },
+            field="skills",
+        )
+    for profile in session.scalars(
+        select(ExpertProfileRow).where(ExpertProfileRow.brand_id == ctx.brand.id)
+    ):
+        if any(name in profile.skills for name in removed):
+            profile.skills = {k: v for k, v in profile.skills.items() if k not in removed}
 
 
 def follow_brand_languages(
