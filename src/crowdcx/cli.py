@@ -365,6 +365,40 @@ def take_back_hidden_points(
     console.print(f"[green]{taken} points taken back from {posts} hidden posts.[/green]")
 
 
+@app.command("clean-names")
+def clean_names() -> None:
+    """Once, after upgrading past the fifth session: people's names and addresses, brands' and
+    communities' names stored before the cleaning are cleaned as they are cleaned now (safe
+    to run again). Addresses that would fold onto another account's are listed, not changed."""
+    from sqlalchemy import select
+
+    from crowdcx.community.models import CommunityRow
+    from crowdcx.identity import rules as identity_rules
+    from crowdcx.identity.service import clean_stored_people
+    from crowdcx.kernel.text import visible
+    from crowdcx.tenancy.models import Brand
+
+    with _transaction() as uow:
+        done = clean_stored_people(uow.session)
+        named = 0
+        rows = [*uow.session.scalars(select(Brand)), *uow.session.scalars(select(CommunityRow))]
+        for row in rows:
+            name = identity_rules.clean_display_name(row.name)
+            if name != row.name and visible(name):
+                row.name, named = name, named + 1
+    console.print(
+        f"[green]{done.names} names and {done.emails} e-mail addresses of people cleaned, "
+        f"{named} brand and community names.[/green]"
+    )
+    for user_id, holder in done.clashes:
+        console.print(
+            f"[yellow]User {user_id}: the cleaned address is already user {holder}'s; left as "
+            "it is (two accounts of one person?).[/yellow]"
+        )
+    for user_id in done.blank:
+        console.print(f"[yellow]User {user_id}: nothing visible is left of the name.[/yellow]")
+
+
 # An import of at least this many published articles compacts the search index afterwards.
 BULK_IMPORT = 100
 

@@ -26,6 +26,7 @@ from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, conflict, invalid, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, normalize_locale
+from crowdcx.kernel.text import visible
 from crowdcx.privacy.rules import DELETED_NAME
 
 
@@ -309,3 +310,40 @@ def update_profile(
         user.locale = check_locale(locale)
     uow.session.flush()
     return user
+
+
+@dataclass(frozen=True)
+class PeopleCleaned:
+    names: int  # display names cleaned
+    emails: int  # addresses folded
+    clashes: list[tuple[int, int]]  # (user, user already holding the folded address): left
+    blank: list[int]  # users whose name has nothing visible: left for them to change
+
+
+def clean_stored_people(session: Session) -> PeopleCleaned:
+    """Once, after upgrading past the fifth session: names and addresses stored before the
+    cleaning (zero-width and bidi characters in names, full-width ＠ or upper case in
+    addresses) cleaned as sign-up cleans them now. An address whose folded form another
+    account already holds is left as it is and reported (two accounts of one person: an
+    operator merges or removes one); so is a name with nothing visible left."""
+    names = emails = 0
+    clashes: list[tuple[int, int]] = []
+    blank: list[int] = []
+    holders: dict[str, int] = dict(session.execute(select(User.email, User.id)).all())
+    for user in session.scalars(select(User).order_by(User.id)):
+        name = rules.clean_display_name(user.display_name)
+        if name != user.display_name:
+            if visible(name):
+                user.display_name, names = name, names + 1
+            else:
+                blank.append(user.id)
+        email = rules.normalize_email(user.email)
+        if email != user.email:
+            holder = holders.get(email)
+            if holder is not None and holder != user.id:
+                clashes.append((user.id, holder))
+                continue
+            holders.pop(user.email, None)
+            user.email, holders[email], emails = email, user.id, emails + 1
+            session.flush()
+    return PeopleCleaned(names, emails, clashes, blank)
