@@ -62,7 +62,9 @@ def test_half_hour_zones_and_an_empty_window() -> None:
     kolkata = ZoneInfo("Asia/Kolkata")
     since = datetime(2026, 11, 30, tzinfo=kolkata)
     at = datetime(2026, 11, 30, 9, tzinfo=kolkata)
-    grid = online_by_hour([(at, at + timedelta(hours=1))], since, since + timedelta(days=7), kolkata)
+    grid = online_by_hour(
+        [(at, at + timedelta(hours=1))], since, since + timedelta(days=7), kolkata
+    )
     assert grid[(0, 9)] == 1.0
     assert grid[(0, 8)] == grid[(0, 10)] == 0.0
     assert online_by_hour([(at, None)], since, since, kolkata) == {}
