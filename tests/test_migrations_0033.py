@@ -5,6 +5,7 @@ on each backend."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
@@ -29,18 +30,21 @@ def test_0033_expert_presence_up_and_down(
         engine.dispose()
         return names
 
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            found = [tuple(r) for r in conn.execute(text(sql))]
+        engine.dispose()
+        return found
+
     downgrade(database_url, "0032")
     assert "expert_presence" not in tables()
     before = datetime.now(UTC)
     upgrade(database_url, "heads")
     assert "expert_presence" in tables()
-    engine = create_engine(database_url)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT user_id, online_at, offline_at FROM expert_presence")
-        ).all()
-    engine.dispose()
-    [(user_id, online_at, offline_at)] = rows
+    [(user_id, online_at, offline_at)] = rows(
+        "SELECT user_id, online_at, offline_at FROM expert_presence"
+    )
     assert (user_id, offline_at) == (online.id, None)
     assert offline.id != user_id
     at = online_at if isinstance(online_at, datetime) else datetime.fromisoformat(online_at)
@@ -49,10 +53,7 @@ def test_0033_expert_presence_up_and_down(
     # After the upgrade the expert goes offline: the upgrade's interval closes, none opens.
     desk.online(online, False)
     desk.online(offline)
-    engine = create_engine(database_url)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT user_id, offline_at IS NULL FROM expert_presence ORDER BY id")
-        ).all()
-    engine.dispose()
-    assert [tuple(r) for r in rows] == [(online.id, False), (offline.id, True)]
+    assert rows("SELECT user_id, offline_at IS NULL FROM expert_presence ORDER BY id") == [
+        (online.id, False),
+        (offline.id, True),
+    ]

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from crowdcx.tickets.models import ExpertPresenceRow, ExpertProfileRow
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, Person, World
 from tests.tickets.test_api import Desk
 
 
@@ -28,13 +28,18 @@ def _rows(world: World) -> list[tuple[int | None, bool]]:
         ]
 
 
+def _two_stretches_and_another_expert(desk: Desk) -> tuple[Person, Person]:
+    """The first expert online, offline and online again; the second online."""
+    me, other = desk.experts
+    for online in (True, False, True):
+        desk.online(me, online)
+    desk.online(other)
+    return me, other
+
+
 def test_my_export_holds_my_own_intervals(client: TestClient, world: World) -> None:
     desk = Desk(client, world)
-    me, other = desk.experts
-    desk.online(me)
-    desk.online(me, False)
-    desk.online(me)
-    desk.online(other)
+    me, other = _two_stretches_and_another_expert(desk)
     r = client.get("/api/v1/me/export", headers=me.auth)
     assert r.status_code == 200, r.text
     [section] = r.json()["brands"]
@@ -43,6 +48,8 @@ def test_my_export_holds_my_own_intervals(client: TestClient, world: World) -> N
         closed["offline_at"]
     )
     assert still["offline_at"] is None
+    [theirs] = client.get("/api/v1/me/export", headers=other.auth).json()["brands"]
+    assert len(theirs["presence"]) == 1  # each their own, nobody else's
     mine = client.get("/api/v1/me/export", headers=desk.customer.auth).json()
     assert all(s["presence"] == [] for s in mine["brands"])
 
@@ -51,11 +58,7 @@ def test_an_erased_account_goes_offline_and_its_intervals_name_nobody(
     client: TestClient, world: World
 ) -> None:
     desk = Desk(client, world)
-    me, other = desk.experts
-    desk.online(me)
-    desk.online(me, False)
-    desk.online(me)
-    desk.online(other)
+    me, other = _two_stretches_and_another_expert(desk)
     r = client.post("/api/v1/me/erase", json={"password": PASSWORD}, headers=me.auth)
     assert r.status_code == 200, r.text
     # Both of mine still counted, closed, detached; the other expert's untouched.
