@@ -89,9 +89,11 @@ def parse_start(ctx: BrandContext, text: str, at: datetime) -> datetime:
     return start
 
 
-def hour_out(h: staffing.PlanHour) -> dict[str, Any]:
+def hour_out(h: staffing.PlanHour, seen: service.HourPresence) -> dict[str, Any]:
     s = h.staffing
     return {
+        "experts_online_avg": None if seen.online is None else round(seen.online, 2),
+        "short_by": seen.short_by,
         "start": h.start.isoformat(), "expected_tickets": round(h.arrivals, 2),
         "slots": h.slots, "experts": h.experts, "service_level": round(s.service_level, 4),
         "wait_probability": round(s.wait_probability, 4),
@@ -124,6 +126,7 @@ def capacity_plan(
         multiplier=multiplier, goal=goal, target_s=target_s or defaults["target_s"],
         concurrency=concurrency or defaults["concurrency"], shrinkage=shrinkage,
     )  # fmt: skip
+    p, zone = plan.presence, service.brand_zone(ctx)
     return {
         "inputs": {
             "start": plan.spec.start.isoformat(), "hours": hours, "multiplier": multiplier,
@@ -135,6 +138,11 @@ def capacity_plan(
             "history_last_day": plan.history_last_day.isoformat(),
         },
         "experts_enrolled": plan.experts_enrolled,
-        "peak": hour_out(plan.peak) if plan.peak else None,
-        "hours": [hour_out(h) for h in plan.hours],
+        "presence": {
+            "recorded": p.first_day is not None,
+            "first_day": p.first_day.isoformat() if p.first_day else None,
+            "last_day": p.last_day.isoformat() if p.first_day else None,
+        },
+        "peak": hour_out(plan.peak, p.of(plan.peak, zone)) if plan.peak else None,
+        "hours": [hour_out(h, p.of(h, zone)) for h in plan.hours],
     }  # fmt: skip

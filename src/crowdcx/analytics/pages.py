@@ -109,9 +109,12 @@ def capacity(
                 )  # fmt: skip
             except AppError as error:
                 errors[error.field or "multiplier"] = error.detail
+    seen = [plan.presence.of(h, zone) for h in plan.hours] if plan else []
+    peak_seen = plan.presence.of(plan.peak, zone) if plan and plan.peak else None
     return page(
         request,
         "analytics/capacity.html",
-        {"ctx": ctx, "form": form, "errors": errors, "plan": plan, "zone": str(zone)},
+        {"ctx": ctx, "form": form, "errors": errors, "plan": plan, "zone": str(zone),
+         "seen": seen, "peak_seen": peak_seen},
         status=422 if errors else 200,
-    )
+    )  # fmt: skip

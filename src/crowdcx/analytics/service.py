@@ -20,6 +20,7 @@ from crowdcx.kernel.i18n import _
 from crowdcx.search import service as search
 from crowdcx.staffing import rules as staffing
 from crowdcx.tenancy.service import BrandContext
+from crowdcx.tickets import presence
 from crowdcx.tickets.models import ExpertProfileRow, TicketRatingRow, TicketRow
 from crowdcx.tickets.rules import Role, State, Ticket
 from crowdcx.tickets.service import load_policy
@@ -172,6 +173,33 @@ class CapacityPlan:
     history_tickets: int
     experts_enrolled: int
     handle_from_history: bool  # False: no resolved ticket yet, DEFAULT_HANDLE_S assumed
+    presence: Presence  # who actually showed up in these hours of the week
+
+
+@dataclass(frozen=True)
+class HourPresence:
+    """Beside one hour of the plan: experts online on average in that hour of the week
+    (None: the presence history has not seen it yet) and how many short of the plan."""
+
+    online: float | None
+    short_by: int | None
+
+
+@dataclass(frozen=True)
+class Presence:
+    """The experts' presence history the plan compares with: whole calendar days in the
+    brand's time zone, the last four weeks ending yesterday, from when presence was first
+    recorded (``first_day`` is None: nothing recorded before today)."""
+
+    first_day: date | None
+    last_day: date
+    by_hour: dict[staffing.HourOfWeek, float]
+
+    def of(self, hour: staffing.PlanHour, zone: ZoneInfo) -> HourPresence:
+        online = self.by_hour.get(staffing.hour_of_week(hour.start, zone))
+        if online is None:
+            return HourPresence(None, None)
+        return HourPresence(online, staffing.short_by(hour.experts, online))
 
 
 def brand_zone(ctx: BrandContext) -> ZoneInfo:
@@ -262,5 +290,19 @@ def capacity_plan(
     enrolled = session.scalar(ctx.scoped(ExpertProfileRow, select(func.count(ExpertProfileRow.id))))
     return CapacityPlan(
         spec, planned, staffing.peak(planned), window.weeks, window.first_day, window.last_day,
-        len(arrivals), int(enrolled or 0), known,
+        len(arrivals), int(enrolled or 0), known, _presence(session, ctx, now, zone),
     )  # fmt: skip
+
+
+def _presence(session: Session, ctx: BrandContext, now: datetime, zone: ZoneInfo) -> Presence:
+    """Experts online by hour of the week over the plan's history days — from the first
+    recorded interval on, when that is later: the time before presence was recorded (a
+    brand upgraded this week) is unknown, not a time nobody was online."""
+    window = rules.history_days(now, zone, HISTORY_WEEKS, None)
+    recorded = presence.recorded_since(session, ctx.brand.id)
+    if recorded is None or recorded >= window.until:
+        return Presence(None, window.last_day, {})
+    since = max(window.since, recorded)
+    found = presence.intervals(session, ctx.brand.id, since, window.until)
+    by_hour = staffing.online_by_hour(found, since, window.until, zone)
+    return Presence(since.astimezone(zone).date(), window.last_day, by_hour)

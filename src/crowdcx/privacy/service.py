@@ -63,10 +63,10 @@ from crowdcx.reputation.models import PointsEntryRow
 from crowdcx.search import service as search
 from crowdcx.tenancy.models import Brand, Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext
+from crowdcx.tickets import presence
 from crowdcx.tickets.masking import scrub
 from crowdcx.tickets.models import (
     AccessLogRow,
-    ExpertProfileRow,
     TicketMessageRow,
     TicketRatingRow,
     TicketRow,
@@ -243,6 +243,11 @@ def export(session: Session, user: User, now: datetime) -> dict[str, Any]:
             }
         )
 
+    for interval in presence.of_person(session, user.id):
+        per_brand[interval.brand_id]["presence"].append(
+            {"online_at": _iso(interval.online_at), "offline_at": _iso(interval.offline_at)}
+        )
+
     tokens = session.scalars(
         select(AuthToken)
         .where(AuthToken.user_id == user.id, AuthToken.kind == "api")
@@ -290,6 +295,7 @@ def _brand_section() -> dict[str, Any]:
         "reputation": [],
         "redemptions": [],
         "notifications": [],
+        "presence": [],
     }
 
 
@@ -389,9 +395,10 @@ def erase_account(
         delete(FollowRow).where(FollowRow.target_kind == "user", FollowRow.target == str(target.id))
     )
     session.execute(delete(CommunityMemberRow).where(CommunityMemberRow.user_id == target.id))
-    session.execute(
-        update(ExpertProfileRow).where(ExpertProfileRow.user_id == target.id).values(online=False)
-    )
+    # Offline everywhere (the open presence intervals close), and the intervals stay counted
+    # in the brands' capacity plans without naming the person.
+    presence.take_offline_everywhere(session, target.id, now)
+    presence.detach(session, None, target.id, now)
     for membership in session.scalars(select(Membership).where(Membership.user_id == target.id)):
         session.execute(delete(MembershipRole).where(MembershipRole.membership_id == membership.id))
         session.execute(delete(Membership).where(Membership.id == membership.id))
@@ -461,6 +468,7 @@ def erase_customer(uow: UnitOfWork, ctx: BrandContext, customer_id: int, now: da
     values = rules.scrub_values({}, target.display_name, target.email)
     _detach_search_events(session, ctx.brand.id, target.id, values)
     _detach_feedback(session, ctx.brand.id, target.id)
+    presence.detach(session, ctx.brand.id, target.id, now)
     session.execute(
         delete(NotificationRow).where(
             NotificationRow.brand_id == ctx.brand.id,

@@ -212,3 +212,59 @@ def peak(hours: Iterable[PlanHour]) -> PlanHour | None:
         if best is None or h.experts > best.experts:
             best = h
     return best
+
+
+# --------------------------------------------------------------------------------------------
+# Who actually shows up: experts online by hour of the week, from their presence intervals
+# --------------------------------------------------------------------------------------------
+
+Presence = tuple[datetime, datetime | None]  # online from, offline at (None: still online)
+
+_SLICE = timedelta(minutes=15)  # every time zone's offset is a whole number of quarter hours
+_EPOCH = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
+def online_by_hour(
+    intervals: Iterable[Presence], since: datetime, until: datetime, zone: ZoneInfo
+) -> dict[HourOfWeek, float]:
+    """The average number of experts online in each hour of the week (the plan's grid, in
+    ``zone``) over the window [``since``, ``until``): for each cell, expert-seconds online
+    in the window's hours of that cell ÷ those hours' seconds. Intervals are clipped to the
+    window; one still open runs to its end. Cells the window does not reach are absent.
+
+    A sweep line: the count of experts online steps at each interval's ends, and is
+    integrated over the window in quarter-hour slices (a slice lies within one local hour in
+    every zone, even those half or three quarters of an hour off UTC), so the cost is the
+    window's slices plus the intervals' ends, however long each interval is."""
+    if until <= since:
+        return {}
+    steps: list[tuple[datetime, int]] = []
+    for online_at, offline_at in intervals:
+        start = max(online_at, since)
+        end = until if offline_at is None else min(offline_at, until)
+        if start < end:
+            steps += [(start, 1), (end, -1)]
+    steps.sort()
+    online_s: dict[HourOfWeek, float] = {}
+    span_s: dict[HourOfWeek, float] = {}
+    count, i, t = 0, 0, since
+    while t < until:
+        nxt = min(t - (t - _EPOCH) % _SLICE + _SLICE, until)
+        area, at = 0.0, t
+        while i < len(steps) and steps[i][0] < nxt:
+            moment, delta = steps[i]
+            area += count * (moment - at).total_seconds()
+            at, count, i = moment, count + delta, i + 1
+        area += count * (nxt - at).total_seconds()
+        cell = hour_of_week(t, zone)
+        online_s[cell] = online_s.get(cell, 0.0) + area
+        span_s[cell] = span_s.get(cell, 0.0) + (nxt - t).total_seconds()
+        t = nxt
+    return {cell: online_s[cell] / span_s[cell] for cell in span_s}
+
+
+def short_by(needed: int, online: float) -> int:
+    """How many experts short an hour is when ``online`` (an average) show up and ``needed``
+    are needed: the whole experts missing, 0 when enough show up. Rounded to nine places
+    before the ceiling, as :func:`experts_needed`."""
+    return max(0, math.ceil(round(needed - online, 9)))

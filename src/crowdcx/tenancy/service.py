@@ -21,6 +21,7 @@ from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, conflict, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, normalize_locale
+from crowdcx.kernel.models import utcnow
 from crowdcx.kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 from crowdcx.kernel.text import visible
 from crowdcx.tenancy import rules
@@ -421,6 +422,11 @@ def set_roles(uow: UnitOfWork, ctx: BrandContext, user_id: int, roles: Iterable[
     wanted = set(role_list)
     if "brand_admin" in membership.role_names and "brand_admin" not in wanted:
         _keep_an_admin(session, ctx, user_id)
+    if "expert" in membership.role_names and "expert" not in wanted:
+        # No longer an expert: offline, so the time after does not count as presence.
+        from crowdcx.tickets import presence  # tickets builds on tenancy
+
+        presence.set_online(session, ctx.brand.id, user_id, False, utcnow())
     membership.roles = [r for r in membership.roles if r.role in wanted] + [
         MembershipRole(brand_id=ctx.brand.id, role=r)
         for r in role_list

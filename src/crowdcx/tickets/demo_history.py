@@ -1,5 +1,6 @@
 """Four weeks of demo ticket history, so that a fresh `make run` shows insights, a capacity
-plan and payouts with something in them. Every ticket goes through the real use cases
+plan (with the experts' presence: four-hour shifts most days) and payouts with something in
+them. Every ticket goes through the real use cases
 (intake, claim, reply, escalate, resolve, rate, confirm) at back-dated moments, so the
 history, the ledger, the ratings and the search index are what the product would have
 written. Deterministic (a seeded generator) and loaded once per brand (skipped when the
@@ -8,7 +9,7 @@ brand has any ticket)."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -95,9 +96,23 @@ def load(db: Database, slug: str, per_day: float, seed: int = 2026) -> int:
     if not customers or not people["expert"] or not people["agent"]:
         return 0
     written = 0
+    shifts = _shifts(rng, zone, now, people["expert"])
+    on_shift: set[int] = set()
+
+    def shifts_until(moment: datetime) -> None:
+        # The experts' shifts through the real availability switch: presence history.
+        while shifts and shifts[0][0] <= moment:
+            when, online, expert = shifts.pop(0)
+            with db.transaction() as uow:
+                ctx = tenancy.access_brand(uow.session, slug, expert)
+                tickets.set_availability(uow, ctx, expert, online, when)
+            (on_shift.add if online else on_shift.discard)(expert.id)
+
     for at in _moments(rng, zone, now, per_day):
+        shifts_until(at)
         subject, body, language = rng.choice(SUBJECTS[slug])
-        customer, expert = rng.choice(customers), rng.choice(people["expert"])
+        working = [e for e in people["expert"] if e.id in on_shift]
+        customer, expert = rng.choice(customers), rng.choice(working or people["expert"])
         agent = rng.choice(people["agent"])
         wait = timedelta(minutes=rng.choice([3, 8, 15, 25, 40, 70, 120, 300]))
         work = timedelta(minutes=rng.uniform(10, 90))
@@ -106,16 +121,20 @@ def load(db: Database, slug: str, per_day: float, seed: int = 2026) -> int:
             def as_(user: User) -> tenancy.BrandContext:
                 return tenancy.access_brand(uow.session, slug, user)
 
-            # The expert is online when it arrives (push: it is offered to them), takes it
-            # within a minute and goes offline again: the demo experts start offline.
-            tickets.set_availability(uow, as_(expert), expert, True, at)
+            # Off shift, the expert comes online when it arrives (push: it is offered to
+            # them), takes it within a minute and goes offline again.
+            if not working:
+                tickets.set_availability(uow, as_(expert), expert, True, at)
             row = tickets.create_ticket(
                 uow, as_(customer), customer,
                 tickets.Intake(subject, body, "general", language), at,
             )  # fmt: skip
             tid = row.id
+            if row.offered_to is not None and row.offered_to in on_shift:
+                expert = next(e for e in working if e.id == row.offered_to)
             tickets.claim(uow, as_(expert), expert, tid, at + timedelta(minutes=1))
-            tickets.set_availability(uow, as_(expert), expert, False, at + timedelta(minutes=1))
+            if not working:
+                tickets.set_availability(uow, as_(expert), expert, False, at + timedelta(minutes=1))
             tickets.post_message(uow, as_(expert), expert, tid, REPLIES[slug], False, at + wait)
             done = at + wait + work
             if rng.random() < 0.15:  # the expert hands it to staff, who resolve it
@@ -133,7 +152,29 @@ def load(db: Database, slug: str, per_day: float, seed: int = 2026) -> int:
                 tickets.act(uow, as_(customer), customer, tid, lifecycle.Action.CONFIRM,
                             done + timedelta(hours=1, minutes=5))  # fmt: skip
         written += 1
+    shifts_until(now)  # every shift ended yesterday at the latest: the experts start offline
     return written
+
+
+def _shifts(
+    rng: random.Random, zone: ZoneInfo, now: datetime, experts: list[User]
+) -> list[tuple[datetime, bool, User]]:
+    """Each expert's four-hour shifts over the last DAYS days, most days, starting in the
+    day's busier hours: (moment, going online, expert), in time order."""
+    out: list[tuple[datetime, bool, User]] = []
+    local_now = now.astimezone(zone)
+    for day in range(DAYS, 0, -1):
+        base = (local_now - timedelta(days=day)).replace(hour=0, minute=0, second=0, microsecond=0)
+        for expert in experts:
+            if rng.random() < 0.25:  # a day off
+                continue
+            start = base + timedelta(hours=rng.choice(SHIFT_STARTS), minutes=rng.choice((0, 30)))
+            end = start + timedelta(hours=4)
+            out += [(start.astimezone(UTC), True, expert), (end.astimezone(UTC), False, expert)]
+    return sorted(out, key=lambda e: (e[0], e[1]))
+
+
+SHIFT_STARTS = (8, 9, 10, 12, 14, 17, 18)  # local hours
 
 
 # The demo customers whose past tickets make the history (the others start with none).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdcx.kernel.models import Base, BrandOwned, utcnow
@@ -49,6 +49,31 @@ class ExpertProfileRow(BrandOwned, Base):
     quality_points: Mapped[int] = mapped_column(default=0, server_default="0")
     quality_count: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExpertPresenceRow(BrandOwned, Base):
+    """When an expert was online in the brand: one interval per stretch, opened when
+    ``expert_profiles.online`` turns true and closed when it turns false, in the same
+    transaction (tickets.presence). What the capacity plan compares its needs with. An
+    erased account's intervals stay counted without ``user_id``; the sweeper's housekeeping
+    drops those that ended more than twelve weeks ago."""
+
+    __tablename__ = "expert_presence"
+    __table_args__ = (
+        # A brand's intervals overlapping [a, b): offline_at > a (or still open), online_at < b.
+        Index("ix_expert_presence_brand_offline", "brand_id", "offline_at", "online_at"),
+        # At most one open interval per expert and brand (and the one to close is found).
+        Index(
+            "ux_expert_presence_open", "brand_id", "user_id", unique=True,
+            sqlite_where=text("offline_at IS NULL"), postgresql_where=text("offline_at IS NULL"),
+        ),
+        Index("ix_expert_presence_user", "user_id"),  # a person's export and erasure
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    online_at: Mapped[datetime]
+    offline_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TicketRow(BrandOwned, Base):

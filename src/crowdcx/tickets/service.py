@@ -37,7 +37,7 @@ from crowdcx.reputation import rules as rep
 from crowdcx.routing import rules as routing
 from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext
-from crowdcx.tickets import masking, policy_form
+from crowdcx.tickets import masking, policy_form, presence
 from crowdcx.tickets import policy as policy_mod
 from crowdcx.tickets import rules as lifecycle
 from crowdcx.tickets.labels import action_labels, status_labels
@@ -502,9 +502,9 @@ def set_availability(
     uow: UnitOfWork, ctx: BrandContext, user: User, online: bool, now: datetime
 ) -> ExpertProfileRow:
     row = require_expert(uow.session, ctx, user)
-    if row.online != online:
-        row.online = online
-        row.updated_at = now
+    # The flag and the presence interval the capacity plan reads change together, by a
+    # conditional update: "online" twice (two tabs, a retry) opens one interval.
+    if presence.set_online(uow.session, ctx.brand.id, user.id, online, now):
         _bump_roster(uow.session, ctx, now)
     uow.session.flush()
     if online:

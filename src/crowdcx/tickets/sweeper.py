@@ -29,8 +29,8 @@ from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.models import utcnow
 from crowdcx.tenancy.models import Brand
 from crowdcx.tenancy.service import BrandContext
+from crowdcx.tickets import presence, service
 from crowdcx.tickets import rules as lifecycle
-from crowdcx.tickets import service
 from crowdcx.tickets.models import TicketRow
 
 log = logging.getLogger(__name__)
@@ -147,9 +147,10 @@ def sweep_once(
 
 def housekeep(db: Database, now: datetime | None = None) -> dict[str, int]:
     """Hourly chores (idempotent; on several instances each just finds less to do): drop the
-    daily-cap totals of past days and the FAQ import jobs that ended more than
-    ``knowledge.jobs.KEEP_FINISHED`` ago, and have the sweeper look again at open tickets
-    without a sweep moment — a reopened ticket resolved in time has none by right, but so
+    daily-cap totals of past days, the FAQ import jobs that ended more than
+    ``knowledge.jobs.KEEP_FINISHED`` ago and the experts' presence intervals that ended more
+    than ``tickets.presence.KEEP`` (twelve weeks) ago, and have the sweeper look again at open
+    tickets without a sweep moment — a reopened ticket resolved in time has none by right, but so
     would one written by a process of the release before migration 0017 still running
     after it."""
     from crowdcx.knowledge import jobs as imports  # the help center builds on tickets
@@ -160,6 +161,7 @@ def housekeep(db: Database, now: datetime | None = None) -> dict[str, int]:
     with db.transaction() as uow:
         pruned = points.prune_cap_totals(uow.session, at)
         imports_pruned = imports.prune_finished(uow.session, at)
+        presence_pruned = presence.prune(uow.session, at)
         unset = uow.session.execute(
             update(TicketRow)
             .where(TicketRow.sweep_at.is_(None), TicketRow.status.in_(SWEEPABLE))
@@ -170,6 +172,8 @@ def housekeep(db: Database, now: datetime | None = None) -> dict[str, int]:
         done["cap_totals_pruned"] = pruned
     if imports_pruned:
         done["import_jobs_pruned"] = imports_pruned
+    if presence_pruned:
+        done["presence_pruned"] = presence_pruned
     if unset:
         done["sweep_rechecked"] = int(unset)
     return done
