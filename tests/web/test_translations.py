@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
 
 from crowdcx.kernel.i18n import CATALOG_DIR
+from tests.conftest import World
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "crowdcx"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
@@ -95,3 +97,17 @@ def test_chinese_addresses_the_reader_in_one_register(locale: str) -> None:
         if "你" in form
     ]
     assert not familiar, f"{locale}: use 您, not 你: {familiar[:5]}"
+
+
+def test_the_sign_in_prompt_is_in_the_readers_language(client: TestClient, world: World) -> None:
+    """A page or API call that needs a signed-in person said "Sign in to continue." in English
+    under a translated title."""
+    slug = world.brand(default_locale="ru", locales=["ru", "zh-Hans", "en"])
+    client.cookies.set("crowdcx_locale", "ru")
+    page = client.get(f"/b/{slug}/admin/policy")
+    assert page.status_code == 401
+    assert "Войдите, чтобы продолжить." in page.text
+    client.cookies.clear()
+    api = client.get(f"/api/v1/brands/{slug}/tickets", headers={"Accept-Language": "zh-CN"})
+    assert api.status_code == 401
+    assert api.json()["detail"] == "请登录后继续。"

@@ -67,7 +67,7 @@ def forbidden(detail: str, code: str = "forbidden") -> AppError:
     return AppError(403, code, detail)
 
 
-def unauthenticated(
-    detail: str = "Sign in to continue.", code: str = "unauthenticated"
-) -> AppError:
-    return AppError(401, code, detail)
+def unauthenticated(detail: str = "", code: str = "unauthenticated") -> AppError:
+    """``detail`` defaults to "Sign in to continue." in the reader's language (it was English
+    under a translated title on every page that asks to sign in)."""
+    return AppError(401, code, detail or gettext("Sign in to continue."))
