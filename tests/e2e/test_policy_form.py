@@ -1,6 +1,8 @@
 """The Volga brand's admin changes the ticket policy through the form in Russian, in Debian's
 Chromium: the first-response target in minutes and a skill's base amount typed with a
-decimal comma; a bad value is explained beside its field; the JSON stays one click away."""
+decimal comma; a bad value is explained beside its field; the JSON stays one click away. Then
+a new skill, typed in Cyrillic on an empty row with its tier, certification, the customer field
+it needs and its base amount, becomes a skill of the catalogue and of the rate card."""
 
 from __future__ import annotations
 
@@ -49,3 +51,34 @@ def test_the_admin_changes_the_sla_and_a_rate_through_the_form(
     assert '"first_response_s": 1800' in json_text
     assert '"general": 675' in json_text
     shot(admin, artifacts, "policy-2-saved")
+
+    # A new skill on the first empty row: named in Russian, for certified experts of tier 2
+    # and above, who need the customer's e-mail; its base amount on the same row.
+    row = admin.locator(".skill-row", has=admin.locator("input[id$='-name']")).first
+    row.locator("input[id$='-name']").fill("Гарантийный ремонт")
+    row.locator("select[name$='.required_tier']").select_option("2")
+    row.locator("input[name$='.requires_certification']").check()
+    row.locator("input[name$='.needs.email']").check()
+    row.locator("input[id$='-base']").fill("9,90")
+    shot(admin, artifacts, "policy-3-new-skill")
+    admin.locator("form[action$='/admin/policy/form'] button[type=submit]").click()
+    admin.wait_for_url(f"{base}/b/volga/admin/policy?saved=1")
+    saved = admin.locator(".skill-row", has=admin.locator("h3", has_text="Гарантийный ремонт"))
+    assert saved.count() == 1
+    assert saved.locator("select[name$='.required_tier']").input_value() == "2"
+    assert saved.locator("input[name$='.requires_certification']").is_checked()
+    assert saved.locator("input[name$='.needs.email']").is_checked()
+    assert not saved.locator("input[name$='.needs.phone']").is_checked()
+    price = admin.get_by_role("textbox", name="Гарантийный ремонт", exact=True)
+    assert price.input_value() == "9,90"
+    admin.locator("details.advanced summary").click()
+    json_text = admin.locator("#f-policy").input_value()
+    assert '"Гарантийный ремонт": 990' in json_text
+    shot(admin, artifacts, "policy-4-skill-saved")
+
+    # On a phone the longer form still fits the width.
+    admin.set_viewport_size({"width": 390, "height": 844})
+    admin.reload()
+    width = admin.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, width
+    admin.screenshot(path=str(artifacts / "ops-policy-5-phone.png"), full_page=True)

@@ -7,7 +7,7 @@ import ast
 import html
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -24,21 +24,24 @@ from crowdcx.kernel.i18n import catalog_path, number_style, use_locale
 from crowdcx.kernel.numbers import NumberStyle, typed_decimal
 from crowdcx.payouts.rules import RateCard
 from crowdcx.quality.rules import QualityPolicy, SamplingPolicy
-from crowdcx.routing.rules import RoutingMode
+from crowdcx.routing.rules import RoutingMode, SkillDef
 from crowdcx.tenancy import service as tenancy
 from crowdcx.tickets import policy as policy_mod
 from crowdcx.tickets import policy_form
 from crowdcx.tickets.models import BrandPolicyRow
 from crowdcx.tickets.policy import (
     COMPLEXITIES,
+    CUSTOMER_FIELDS,
     MAX_AMOUNT_MINOR,
     MAX_DURATION_S,
     BrandPolicy,
+    DataAccessPolicy,
+    TierAccess,
     default_policy,
     policy_from_dict,
     validate_policy,
 )
-from crowdcx.tickets.rules import SlaPolicy
+from crowdcx.tickets.rules import BusinessHours, SlaPolicy, Window
 from tests.conftest import World
 from tests.tickets.test_api import Desk
 from tests.tickets.test_pages import sign_in
@@ -58,11 +61,60 @@ factors = st.decimals(min_value=0, max_value=100, places=3, allow_nan=False)
 amounts = st.integers(0, MAX_AMOUNT_MINOR)
 
 
+fields = st.frozensets(st.sampled_from(CUSTOMER_FIELDS))
+SKILL_NAMES = ("general", "orders", "billing", "Гарантия", "退货", "退換貨", "vip support")
+ZONES = ("Asia/Shanghai", "Asia/Taipei", "Europe/Moscow", "UTC", "America/New_York")
+
+
+@st.composite
+def times_of_day(draw: st.DrawFn) -> time:
+    """Times a time input writes (HH:MM), and now and then one with seconds."""
+    return time(
+        draw(st.integers(0, 23)), draw(st.integers(0, 59)), draw(st.sampled_from([0, 0, 30]))
+    )
+
+
+@st.composite
+def business_hours(draw: st.DrawFn) -> BusinessHours | None:
+    """None (24/7) or a zone and windows listed by weekday, as the form lists them."""
+    windows = []
+    for day in range(7):
+        for _ in range(draw(st.integers(0, 2))):
+            start = draw(times_of_day())
+            end = draw(times_of_day().filter(lambda t, s=start: t > s) | st.just(time(0)))
+            windows.append(Window(day, start, end))
+    if not windows:
+        return None
+    return BusinessHours(draw(st.sampled_from(ZONES)), tuple(windows))
+
+
+@st.composite
+def catalogues(draw: st.DrawFn) -> tuple[tuple[SkillDef, ...], DataAccessPolicy]:
+    """Tiers 0–3, each seeing some fields, and skills that some tier can serve."""
+    tiers = DataAccessPolicy(tuple(TierAccess(t, draw(fields)) for t in range(4)))
+    seen = tiers.unmasked_for(3)
+    names = draw(st.lists(st.sampled_from(SKILL_NAMES), min_size=1, max_size=4, unique=True))
+    skills = tuple(
+        SkillDef(
+            name,
+            requires_certification=draw(st.booleans()),
+            required_tier=draw(st.integers(0, 3)),
+            needs_fields=draw(st.frozensets(st.sampled_from(sorted(seen))))
+            if seen
+            else frozenset(),
+        )
+        for name in names
+    )
+    return skills, tiers
+
+
 @st.composite
 def valid_policies(draw: st.DrawFn) -> BrandPolicy:
     languages = tuple(draw(st.lists(st.sampled_from(LOCALES), min_size=1, unique=True)))
     currency = draw(st.sampled_from(["CNY", "RUB", "TWD", "USD", "JPY", "KWD", "CLF"]))
     base = default_policy(currency, "Asia/Shanghai", languages)
+    catalogue, tiers = draw(catalogues())
+    base = replace(base, skills=catalogue, data_access=tiers)
     skills = [s.name for s in base.skills]
     default_base = draw(st.none() | amounts)
     base_minor = {
@@ -77,7 +129,9 @@ def valid_policies(draw: st.DrawFn) -> BrandPolicy:
     card = base.rate_card
     policy = replace(
         base,
-        sla=SlaPolicy(first, draw(st.integers(first, MAX_DURATION_S))),
+        sla=SlaPolicy(
+            first, draw(st.integers(first, MAX_DURATION_S)), business_hours=draw(business_hours())
+        ),
         rate_card=RateCard(
             currency=currency,
             base_minor=base_minor,
@@ -124,6 +178,9 @@ def covered(p: BrandPolicy) -> tuple[Any, ...]:
         card.language_premium,
         p.quality.sampling,
         p.quality.scorecard.pass_mark,
+        p.skills,
+        p.data_access,
+        p.sla.business_hours,
     )
 
 
@@ -485,3 +542,204 @@ def test_intake_refused_by_a_stored_bad_currency_says_why_in_the_readers_languag
     assert "ISO 4217" in r.json()["detail"]
     assert "is not an ISO 4217 code" not in r.json()["detail"]
     assert re.search(r"[\u4e00-\u9fff]", r.json()["detail"]), r.json()["detail"]
+
+
+# ------------------------------------------------------------------------------------------
+# Skills, tiers and business hours through the form
+# ------------------------------------------------------------------------------------------
+
+
+def new_row(fields: dict[str, str]) -> str:
+    """The first empty skill row's prefix ("skills.3")."""
+    rows = policy_form.skill_rows(fields)
+    return next(f"skills.{r}" for r in rows if not fields[f"skills.{r}.name"])
+
+
+def test_a_skill_added_through_the_form_can_be_given_to_an_expert_and_routed(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world, experts=1)
+    expert = desk.experts[0]
+    token = sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "en")
+    fields = form_fields(client.get(f"/b/{desk.slug}/admin/policy").text)
+    at = new_row(fields)
+    fields |= {
+        "csrf_token": token,
+        f"{at}.name": "保修",
+        f"{at}.required_tier": "2",
+        f"{at}.requires_certification": "1",
+        f"{at}.needs.email": "1",
+        f"{at}.base_minor": "9.90",
+    }
+    saved = client.post(f"/b/{desk.slug}/admin/policy/form", data=fields, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:3000]
+    policy = desk.get("/policy", desk.admin).json()
+    assert policy["skills"][-1] == {
+        "name": "保修",
+        "requires_certification": True,
+        "required_tier": 2,
+        "needs_fields": ["email"],
+    }
+    assert policy["rate_card"]["base_minor"]["保修"] == 990
+    # Saved, the new skill is a row like the others, priced in the rate card section.
+    again = form_fields(client.get(f"/b/{desk.slug}/admin/policy").text)
+    assert again["rate_card.base_minor.保修"] == "9.90"
+    # Routable: a certified tier-2 expert may hold it, and is offered its ticket.
+    body = {"skills": {"保修": 4}, "languages": ["zh-Hans"], "tier": 2, "certifications": []}
+    body["certifications"] = ["保修"]
+    assert desk.put(f"/experts/{expert.id}", body, desk.admin).status_code == 200
+    desk.online(expert)
+    ticket = desk.ask(skill="保修")
+    assert (ticket["status"], ticket["offered_to"]) == ("offered", expert.id)
+    assert ticket["rate_minor"] >= 990
+
+
+def test_the_tiers_grid_changes_what_a_tier_sees(client: TestClient, world: World) -> None:
+    desk = Desk(client, world, experts=0)
+    token = sign_in(client, desk.admin)
+    fields = form_fields(client.get(f"/b/{desk.slug}/admin/policy").text)
+    assert fields["tiers.0.name"] == "1"
+    assert "tiers.1.phone" not in fields  # unticked
+    del fields["tiers.0.name"]  # untick: the browser sends nothing
+    fields |= {"csrf_token": token, "tiers.1.phone": "1", "tiers.1.name": "1"}
+    saved = client.post(f"/b/{desk.slug}/admin/policy/form", data=fields, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:3000]
+    tiers = desk.get("/policy", desk.admin).json()["tiers"]
+    assert tiers == [
+        {"tier": 0, "unmasked": []},
+        {"tier": 1, "unmasked": ["name", "order_number", "phone"]},
+        {"tier": 2, "unmasked": ["email"]},
+        {"tier": 3, "unmasked": ["address", "phone"]},
+    ]
+
+
+def test_business_hours_are_set_day_by_day_and_cleared_for_24_7(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world, experts=0)
+    token = sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    page = client.get(f"/b/{desk.slug}/admin/policy").text
+    assert 'data-testid="hours-24-7"' in page
+    fields = form_fields(page) | {"csrf_token": token}
+    fields[policy_form.TIMEZONE_FIELD] = "Asia/Taipei"
+    for day in range(5):
+        fields |= {f"sla.business_hours.{day}.0.start": "09:00"}
+        fields |= {f"sla.business_hours.{day}.0.end": "18:00"}
+    fields |= {"sla.business_hours.5.0.start": "１０：００", "sla.business_hours.5.0.end": "00:00"}
+    saved = client.post(f"/b/{desk.slug}/admin/policy/form", data=fields, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:3000]
+    hours = desk.get("/policy", desk.admin).json()["sla"]["business_hours"]
+    assert hours["timezone"] == "Asia/Taipei"
+    assert hours["windows"][0] == {"weekday": 0, "start": "09:00:00", "end": "18:00:00"}
+    assert hours["windows"][5] == {"weekday": 5, "start": "10:00:00", "end": "00:00:00"}
+    assert len(hours["windows"]) == 6  # Sunday is closed
+    page = client.get(f"/b/{desk.slug}/admin/policy").text
+    assert 'data-testid="hours-24-7"' not in page
+    fields = form_fields(page) | {"csrf_token": token}
+    assert fields["sla.business_hours.5.0.start"] == "10:00"
+    for name in [n for n in fields if n.startswith("sla.business_hours.") and n[-1] in "td"]:
+        fields[name] = ""  # .start / .end emptied: around the clock again
+    saved = client.post(f"/b/{desk.slug}/admin/policy/form", data=fields, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:3000]
+    assert desk.get("/policy", desk.admin).json()["sla"]["business_hours"] is None
+
+
+def test_a_bad_zone_or_window_is_explained_beside_it_and_the_rest_stays_typed(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world, experts=0)
+    before = desk.get("/policy", desk.admin).json()
+    token = sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "ru")
+    fields = form_fields(client.get(f"/b/{desk.slug}/admin/policy").text)
+    at = new_row(fields)
+    fields |= {
+        "csrf_token": token,
+        policy_form.TIMEZONE_FIELD: "Europe/Moskva",
+        "sla.business_hours.0.0.start": "09:00",
+        "sla.business_hours.0.0.end": "18:00",
+        "sla.business_hours.1.0.start": "18:00",
+        "sla.business_hours.1.0.end": "09:00",  # ends before it starts
+        "tiers.3.email": "1",
+        f"{at}.name": "Гарантия",
+        f"{at}.base_minor": "3",
+    }
+    refused = client.post(f"/b/{desk.slug}/admin/policy/form", data=fields)
+    assert refused.status_code == 422
+    assert "Неизвестный часовой пояс" in beside(refused.text, policy_form.TIMEZONE_FIELD)
+    assert "заканчиваться позже" in beside(refused.text, "sla.business_hours.1.0.end")
+    kept = form_fields(refused.text)
+    for name in (policy_form.TIMEZONE_FIELD, "sla.business_hours.1.0.end", f"{at}.name"):
+        assert kept[name] == fields[name], name
+    assert kept["tiers.3.email"] == "1"
+    assert desk.get("/policy", desk.admin).json() == before
+
+    # Half a window, and a time that is no time: each beside its own input.
+    fields |= {
+        policy_form.TIMEZONE_FIELD: "Europe/Moscow",
+        "sla.business_hours.1.0.end": "",
+        "sla.business_hours.2.0.start": "9 утра",
+        "sla.business_hours.2.0.end": "17:00",
+    }
+    refused = client.post(f"/b/{desk.slug}/admin/policy/form", data=fields)
+    assert refused.status_code == 422
+    assert "время открытия, и время закрытия" in beside(refused.text, "sla.business_hours.1.0.end")
+    assert "ЧЧ:ММ" in beside(refused.text, "sla.business_hours.2.0.start")
+    assert desk.get("/policy", desk.admin).json() == before
+
+
+def test_a_skill_open_tickets_need_is_kept_and_the_form_says_why(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world, experts=1)
+    desk.ask(skill="orders")
+    token = sign_in(client, desk.admin)
+    client.cookies.set("crowdcx_locale", "zh-Hans")
+    fields = form_fields(client.get(f"/b/{desk.slug}/admin/policy").text)
+    row = next(r for r in policy_form.skill_rows(fields) if fields[f"skills.{r}.name"] == "orders")
+    at = new_row(fields)
+    fields |= {"csrf_token": token, f"skills.{row}.remove": "1", "max_rings": "4"}
+    fields |= {f"{at}.name": "退货", f"{at}.base_minor": "6"}
+    refused = client.post(f"/b/{desk.slug}/admin/policy/form", data=fields)
+    assert refused.status_code == 409
+    assert "orders" in beside(refused.text, "skills")
+    assert re.search(r"[\u4e00-\u9fff]", beside(refused.text, "skills"))
+    kept = form_fields(refused.text)
+    assert kept[f"skills.{row}.remove"] == "1"
+    assert kept["max_rings"] == "4"
+    assert kept[f"{at}.name"] == "退货"
+    policy = desk.get("/policy", desk.admin).json()
+    assert [s["name"] for s in policy["skills"]] == ["general", "orders", "billing"]
+
+
+def test_removing_a_skill_takes_its_rate_with_it_and_a_new_one_needs_a_price(
+    client: TestClient, world: World
+) -> None:
+    desk = Desk(client, world, experts=0)
+    token = sign_in(client, desk.admin)
+    fields = form_fields(client.get(f"/b/{desk.slug}/admin/policy").text) | {"csrf_token": token}
+    at = new_row(fields)
+    fields |= {"skills.2.remove": "1", f"{at}.name": "returns"}  # billing out; no price
+    refused = client.post(f"/b/{desk.slug}/admin/policy/form", data=fields)
+    assert refused.status_code == 422
+    assert "has no base amount" in beside(refused.text, f"{at}.base_minor")
+    fields[f"{at}.base_minor"] = "4.50"
+    saved = client.post(f"/b/{desk.slug}/admin/policy/form", data=fields, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:3000]
+    policy = desk.get("/policy", desk.admin).json()
+    assert [s["name"] for s in policy["skills"]] == ["general", "orders", "returns"]
+    assert policy["rate_card"]["base_minor"] == {"general": 500, "orders": 800, "returns": 450}
+
+
+def test_a_blank_skill_row_is_ignored_and_a_nameless_one_with_settings_is_not() -> None:
+    policy = default_policy("CNY")
+    form = policy_form.policy_to_form(policy, STYLES["en"])
+    data, problems = policy_form.form_to_policy(form, policy, STYLES["en"])
+    assert problems == []
+    assert len(data["skills"]) == 3
+    at = new_row(form)
+    form[f"{at}.requires_certification"] = "1"
+    _data, problems = policy_form.form_to_policy(form, policy, STYLES["en"])
+    assert [(p.code, p.field) for p in problems] == [("skill_name_empty", f"{at}.name")]

@@ -4,8 +4,10 @@ Every action posts a form to the same use cases the API calls."""
 
 from __future__ import annotations
 
+import functools
 import json
 import unicodedata
+import zoneinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -508,6 +510,25 @@ def routing_mode_labels() -> dict[str, str]:
     }
 
 
+def weekday_labels() -> list[str]:
+    """Monday first, as business-hours windows number the days."""
+    return [
+        _("Monday"),
+        _("Tuesday"),
+        _("Wednesday"),
+        _("Thursday"),
+        _("Friday"),
+        _("Saturday"),
+        _("Sunday"),
+    ]
+
+
+@functools.cache
+def timezone_names() -> tuple[str, ...]:
+    """The IANA time zones this machine knows, offered as the business-hours zone is typed."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
 def _explain(v: Violation, currency: str, style: NumberStyle) -> str:
     """A violation explained beside its field, in the reader's language."""
     template = policy_form.EXPLANATIONS.get(v.code)
@@ -540,7 +561,9 @@ def _policy_page(
                 )
             )
     currency = form.get("rate_card.currency", policy.rate_card.currency).strip().upper()
-    field_errors: dict[str, list[str]] = {}
+    field_errors: dict[str, list[str]] = {
+        name: list(texts) for name, texts in extra.pop("field_errors", {}).items()
+    }
     for v in violations:
         name = policy_form.form_field(v, form)
         field_errors.setdefault(name, []).append(_explain(v, currency, style))
@@ -581,6 +604,14 @@ def _policy_page(
         "language_names": LOCALE_NAMES,
         "routing_modes": routing_mode_labels(),
         "low_csat_choices": policy_form.LOW_CSAT_CHOICES,
+        "skill_rows": policy_form.skill_rows(form),
+        "saved_skills": len(policy.skills),
+        "tiers": policy_form.TIERS,
+        "customer_fields": CUSTOMER_FIELDS,
+        "window_rows": policy_form.window_rows(form),
+        "around_the_clock": not policy_form.typed_windows(form),
+        "weekday_names": weekday_labels(),
+        "timezones": timezone_names(),
         "errors": [],
         "message": "",
         "json_open": False,
@@ -693,7 +724,11 @@ def save_policy_form(
     over the saved policy and saved through the same checks as the JSON."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     policy, _roster = service.load_policy(uow.session, ctx)
-    typed.setdefault("quality.reopened", "")  # an unticked box sends nothing
+    # An unticked box sends nothing: shown again, it must not take the saved value.
+    for name in policy_form.checkboxes(
+        {**policy_form.policy_to_form(policy, number_style()), **typed}
+    ):
+        typed.setdefault(name, "")
     data, problems = policy_form.form_to_policy(typed, policy, number_style())
     if not problems:
         try:
@@ -701,10 +736,19 @@ def save_policy_form(
         except service.PolicyRefusedError as error:
             uow.rollback()
             problems = error.violations
-        except AppError as error:
+        except AppError as error:  # a skill open tickets still need (skill_in_use), say
             uow.rollback()
+            beside = error.field if error.field in {"skills", "tiers", "languages"} else None
             return _policy_page(
-                request, uow, ctx, form=typed, errors=[error.detail], status=error.status
+                request,
+                uow,
+                ctx,
+                form=typed,
+                errors=[_("Nothing was saved: correct the fields marked below.")]
+                if beside
+                else [error.detail],
+                field_errors={beside: [error.detail]} if beside else {},
+                status=error.status,
             )
         else:
             uow.commit()

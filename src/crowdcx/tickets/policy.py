@@ -402,7 +402,13 @@ def _check_sla(sla: SlaPolicy) -> list[Violation]:
             if offsets:  # an aware time does not compare with a naive one
                 out += offsets
             elif w.end != time(0) and w.end <= w.start:
-                out.append(_v("window_empty", f"window {w.start}–{w.end} is empty", "sla"))
+                out.append(
+                    _v(
+                        "window_empty",
+                        f"window {w.start}–{w.end} is empty",
+                        f"sla.business_hours.windows.{i}",
+                    )
+                )
     return out
 
 

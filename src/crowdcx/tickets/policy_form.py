@@ -5,9 +5,15 @@ change an SLA target or a rate. :func:`policy_to_form` writes the common setting
 form fields — durations as a number and a unit, base amounts in the currency's major units,
 numbers in the reader's :class:`~crowdcx.kernel.numbers.NumberStyle` — and
 :func:`form_to_policy` reads them back into a JSON-shaped mapping of just those settings, to
-lay over the stored policy with ``policy_from_dict`` (business hours, time bands, skills,
-tiers and the scorecard's weights stay as they are: the page edits them as JSON). A valid
-policy comes back unchanged: ``policy_from_dict(form_to_policy(policy_to_form(p)), p) == p``.
+lay over the stored policy with ``policy_from_dict``. The form covers the skills catalogue (a
+row per skill, blank rows to add one, a box to remove one), the customer fields each tier 0–3
+sees unmasked, and business hours (a time zone and each weekday's windows; none at all is
+24/7); languages, time-of-day bands and the scorecard's weights stay as they are (the page
+edits them as JSON). A valid policy whose business-hours windows are listed by weekday and
+which defines the tiers 0–3 in order comes back unchanged:
+``policy_from_dict(form_to_policy(policy_to_form(p)), p) == p``; another comes back with its
+windows by weekday and every tier defined (a tier left out sees what the tiers below it see,
+so nothing a tier sees changes).
 
 A field the parser cannot read comes back as a :class:`Violation` naming the field; the rest of
 the checks are ``validate_policy``'s. :data:`EXPLANATIONS` holds a translatable explanation for
@@ -17,17 +23,20 @@ it); :func:`form_field` says which field a violation belongs beside.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
+from datetime import time
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
 
 from crowdcx.kernel.money import minor_exponent
 from crowdcx.kernel.numbers import NumberStyle, decimal_text, typed_decimal
-from crowdcx.routing.rules import RoutingMode
+from crowdcx.routing.rules import MAX_TIER, RoutingMode
 from crowdcx.tickets.policy import (
     COMPLEXITIES,
+    CUSTOMER_FIELDS,
     MAX_AMOUNT_MINOR,
     N_,
     BrandPolicy,
@@ -46,6 +55,17 @@ COUNTS: Final[tuple[str, ...]] = ("offer_timeout_s", "max_concurrent", "max_ring
 QUALITY_COUNTS: Final[tuple[str, ...]] = ("quality.newcomer_reviews", "quality.pass_mark")
 LOW_CSAT_CHOICES: Final[tuple[str, ...]] = ("", "1", "2", "3", "4", "5")
 _MAX_TYPED: Final = 10**12  # a count or duration past this is a typo (the checks say so too)
+TIERS: Final[tuple[int, ...]] = tuple(range(MAX_TIER + 1))
+WEEKDAYS: Final[tuple[int, ...]] = tuple(range(7))  # 0 is Monday, as tickets.rules.Window
+BLANK_SKILLS: Final = 2  # empty rows under the skills, to add one each
+# A skill's row: skills.<row>.name (hidden for a saved skill, typed for a new one),
+# .required_tier, .requires_certification, .needs.<field>, .remove, and on a new row
+# .base_minor (its base amount, as the rate card has none for it yet).
+_SKILL_ROW: Final = re.compile(r"skills\.(\d{1,4})\.name")
+# A business-hours window: sla.business_hours.<weekday>.<row>.start / .end.
+_WINDOW_ROW: Final = re.compile(r"sla\.business_hours\.([0-6])\.(\d{1,2})\.(?:start|end)")
+_WINDOW_AT: Final = re.compile(r"sla\.business_hours\.windows\.(\d+)(?:\.(start|end))?")
+TIMEZONE_FIELD: Final = "sla.business_hours.timezone"
 
 # The form parser's own codes, beside validate_policy's.
 FORM_CODES: Final[tuple[str, ...]] = (
@@ -55,6 +75,7 @@ FORM_CODES: Final[tuple[str, ...]] = (
     "form_duration_seconds",
     "form_unit",
     "form_choice",
+    "form_window_half",
 )
 
 # Every code the form parser and tickets.policy return, explained beside its field in the
@@ -70,6 +91,9 @@ EXPLANATIONS: Final[Mapping[str, str]] = {
     "form_duration_seconds": N_("The time must come to a whole number of seconds."),
     "form_unit": N_("Choose a unit: minutes, hours, days or seconds."),
     "form_choice": N_("Choose one of the options offered."),
+    "form_window_half": N_(
+        "Enter both the opening and the closing time, or neither for a day that is closed."
+    ),
     # Numbers and amounts
     "not_integer": N_("Enter a whole number."),
     "amount_not_integer": N_("Enter the amount as a number."),
@@ -113,7 +137,7 @@ EXPLANATIONS: Final[Mapping[str, str]] = {
     "max_rings_range": N_("Offer a ticket to at least one expert before it goes to staff."),
     "auto_close_negative": N_("The delay before closing cannot be negative."),
     "routing_mode_unknown": N_("Choose how tickets reach experts: offered, taken, or both."),
-    # Skills, languages and tiers (edited as JSON)
+    # Skills, languages and tiers
     "languages_empty": N_("The brand must serve at least one language."),
     "language_unknown": N_(
         "%(language)s is not a language CrowdCX serves; use zh-Hans, zh-Hant, ru or en."
@@ -245,7 +269,88 @@ def policy_to_form(p: BrandPolicy, style: NumberStyle) -> dict[str, str]:
     out["quality.low_csat"] = "" if sampling.low_csat is None else str(sampling.low_csat)
     out["quality.reopened"] = "1" if sampling.reopened else ""
     out["quality.pass_mark"] = str(p.quality.scorecard.pass_mark)
+    out |= _skills_form(p)
+    out["tiers"] = "1"  # the grid is on the form (an unticked box sends nothing)
+    for tier in TIERS:
+        own = next((t.unmasked for t in p.data_access.tiers if t.tier == tier), frozenset())
+        for name in CUSTOMER_FIELDS:
+            out[f"tiers.{tier}.{name}"] = "1" if name in own else ""
+    bh = p.sla.business_hours
+    out[TIMEZONE_FIELD] = p.rate_card.timezone if bh is None else bh.timezone
+    for day in WEEKDAYS:
+        windows = [w for w in (bh.windows if bh else ()) if w.weekday == day]
+        times = [(time_text(w.start), time_text(w.end)) for w in windows] or [("", "")]
+        for row, (start, end) in enumerate(times):
+            out[f"sla.business_hours.{day}.{row}.start"] = start
+            out[f"sla.business_hours.{day}.{row}.end"] = end
     return out
+
+
+def _skills_form(p: BrandPolicy) -> dict[str, str]:
+    """A row per skill of the catalogue, then :data:`BLANK_SKILLS` empty rows."""
+    out: dict[str, str] = {}
+    rows = [*p.skills, *([None] * BLANK_SKILLS)]
+    for row, skill in enumerate(rows):
+        at = f"skills.{row}"
+        out[f"{at}.name"] = "" if skill is None else skill.name
+        out[f"{at}.required_tier"] = "0" if skill is None else str(skill.required_tier)
+        out[f"{at}.requires_certification"] = "1" if skill and skill.requires_certification else ""
+        for name in CUSTOMER_FIELDS:
+            out[f"{at}.needs.{name}"] = "1" if skill and name in skill.needs_fields else ""
+        out[f"{at}.remove"] = ""
+        if skill is None:
+            out[f"{at}.base_minor"] = ""
+    return out
+
+
+def time_text(value: time) -> str:
+    """A time of day as a time input writes it: 09:30, or 09:30:15 when it has seconds."""
+    whole_minute = not value.second and not value.microsecond
+    return value.isoformat(timespec="minutes") if whole_minute else value.isoformat()
+
+
+def skill_rows(form: Mapping[str, str]) -> list[int]:
+    """The rows of the skills table the form has, in order."""
+    return sorted({int(m.group(1)) for name in form if (m := _SKILL_ROW.fullmatch(name))})
+
+
+def window_rows(form: Mapping[str, str]) -> dict[int, list[int]]:
+    """Each weekday's window rows the form has, in order."""
+    rows: dict[int, set[int]] = {day: set() for day in WEEKDAYS}
+    for name in form:
+        if m := _WINDOW_ROW.fullmatch(name):
+            rows[int(m.group(1))].add(int(m.group(2)))
+    return {day: sorted(found) or [0] for day, found in rows.items()}
+
+
+def typed_windows(form: Mapping[str, str]) -> list[tuple[int, int]]:
+    """The (weekday, row) of each window row with a time typed, in the order the windows are
+    saved: a validation's ``sla.business_hours.windows.<i>`` is the i-th of these."""
+    return [
+        (day, row)
+        for day, rows in window_rows(form).items()
+        for row in rows
+        if _typed(form, f"sla.business_hours.{day}.{row}.start")
+        or _typed(form, f"sla.business_hours.{day}.{row}.end")
+    ]
+
+
+def checkboxes(form: Mapping[str, str]) -> list[str]:
+    """The form's checkboxes: a browser sends nothing for one left unticked."""
+    return [
+        name
+        for name in form
+        if name == "quality.reopened"
+        or (name.startswith("tiers.") and name.count(".") == 2)
+        or (
+            name.startswith("skills.")
+            and (name.endswith((".requires_certification", ".remove")) or ".needs." in name)
+        )
+    ]
+
+
+def _typed(form: Mapping[str, str], name: str) -> bool:
+    return bool(str(form.get(name, "")).strip())
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,12 +424,55 @@ def form_to_policy(
         else:
             problems.append(_problem("form_choice", "routing_mode"))
     card = _rate_card(fields, base, style, problems)
+    skills = _skills(fields, base, style, problems)
+    if skills is not None:
+        catalogue, removed, amounts = skills
+        data["skills"] = catalogue
+        if removed or amounts:
+            # A removed skill's amount goes with it (the checks refuse a rate for an unknown
+            # skill); a new skill's comes from its row.
+            kept = {s["name"] for s in catalogue}
+            base_minor = dict(card.get("base_minor", base.rate_card.base_minor))
+            for name in removed - kept:
+                base_minor.pop(name, None)
+            card["base_minor"] = base_minor | amounts
     if card:
         data["rate_card"] = card
+    if "tiers" in fields:
+        data["tiers"] = [
+            {
+                "tier": tier,
+                "unmasked": [f for f in CUSTOMER_FIELDS if _typed(fields, f"tiers.{tier}.{f}")],
+            }
+            for tier in TIERS
+        ]
+    if TIMEZONE_FIELD in fields:
+        data.setdefault("sla", {})["business_hours"] = _business_hours(fields, problems)
     quality = _quality(fields, style, problems)
     if quality:
         data["quality"] = quality
     return data, problems
+
+
+def _digits(fields: Mapping[str, str], base: BrandPolicy) -> int:
+    """Amounts are read in the currency the form names: a new currency takes new amounts."""
+    typed = fields.get("rate_card.currency")
+    currency = base.rate_card.currency if typed is None else str(typed)
+    return minor_exponent(unicodedata.normalize("NFKC", currency).strip().upper())
+
+
+def _amount(
+    fields: Mapping[str, str], name: str, digits: int, style: NumberStyle, problems: list[Violation]
+) -> int | None:
+    value = typed_decimal(fields[name], style)
+    if value is None or value > MAX_AMOUNT_MINOR * 10:
+        problems.append(_problem("form_number", name))
+        return None
+    minor = value.scaleb(digits)
+    if minor != minor.to_integral_value():
+        problems.append(_problem("form_amount_digits", name, digits=digits))
+        return None
+    return int(minor)
 
 
 def _rate_card(
@@ -335,19 +483,10 @@ def _rate_card(
     if currency is not None:
         # Full-width letters of a CJK input method ("ＲＵＢ") are the code's.
         card["currency"] = unicodedata.normalize("NFKC", str(currency)).strip().upper()
-    # Amounts are read in the currency the form names: a new currency takes new amounts.
-    digits = minor_exponent(str(card.get("currency", base.rate_card.currency)))
+    digits = _digits(fields, base)
 
     def amount(name: str) -> int | None:
-        value = typed_decimal(fields[name], style)
-        if value is None or value > MAX_AMOUNT_MINOR * 10:
-            problems.append(_problem("form_number", name))
-            return None
-        minor = value.scaleb(digits)
-        if minor != minor.to_integral_value():
-            problems.append(_problem("form_amount_digits", name, digits=digits))
-            return None
-        return int(minor)
+        return _amount(fields, name, digits, style, problems)
 
     def present(name: str) -> bool:
         return name in fields and bool(str(fields[name]).strip())
@@ -385,6 +524,75 @@ def _rate_card(
     return card
 
 
+def _skills(
+    fields: Mapping[str, str], base: BrandPolicy, style: NumberStyle, problems: list[Violation]
+) -> tuple[list[dict[str, Any]], set[str], dict[str, int]] | None:
+    """The catalogue the skill rows say, the names of the skills ticked for removal, and the
+    base amounts typed on new rows; None when the form has no skill rows. A row without a
+    name and nothing else typed is a blank row, and is ignored."""
+    rows = skill_rows(fields)
+    if not rows:
+        return None
+    digits = _digits(fields, base)
+    catalogue: list[dict[str, Any]] = []
+    removed: set[str] = set()
+    amounts: dict[str, int] = {}
+    for row in rows:
+        at = f"skills.{row}"
+        name = str(fields[f"{at}.name"]).strip()
+        needs = [f for f in CUSTOMER_FIELDS if _typed(fields, f"{at}.needs.{f}")]
+        certified = _typed(fields, f"{at}.requires_certification")
+        priced = _typed(fields, f"{at}.base_minor")
+        if _typed(fields, f"{at}.remove"):
+            if name:
+                removed.add(name)
+            continue
+        if not name:
+            if needs or certified or priced:
+                problems.append(_problem("skill_name_empty", f"{at}.name"))
+            continue
+        tier = _whole(str(fields.get(f"{at}.required_tier", "0")), f"{at}.required_tier", problems)
+        if priced:
+            minor = _amount(fields, f"{at}.base_minor", digits, style, problems)
+            if minor is not None:
+                amounts[name] = minor
+        catalogue.append(
+            {
+                "name": name,
+                "required_tier": 0 if tier is None else tier,
+                "requires_certification": certified,
+                "needs_fields": needs,
+            }
+        )
+    return catalogue, removed, amounts
+
+
+def _business_hours(fields: Mapping[str, str], problems: list[Violation]) -> dict[str, Any] | None:
+    """Business hours as the JSON has them, or None for 24/7 (no window typed)."""
+    windows: list[dict[str, Any]] = []
+    for day, row in typed_windows(fields):
+        at = f"sla.business_hours.{day}.{row}"
+        times: list[time] = []
+        for end in ("start", "end"):
+            name = f"{at}.{end}"
+            typed = unicodedata.normalize("NFKC", str(fields.get(name, ""))).strip()
+            if not typed:
+                problems.append(_problem("form_window_half", name))
+                continue
+            try:
+                times.append(time.fromisoformat(typed))
+            except ValueError:
+                problems.append(_problem("time_invalid", name))
+        if len(times) == 2:
+            windows.append(
+                {"weekday": day, "start": times[0].isoformat(), "end": times[1].isoformat()}
+            )
+    if not windows:
+        return None
+    zone = unicodedata.normalize("NFKC", str(fields[TIMEZONE_FIELD])).strip()
+    return {"timezone": zone, "windows": windows}
+
+
 def _quality(
     fields: Mapping[str, str], style: NumberStyle, problems: list[Violation]
 ) -> dict[str, Any]:
@@ -417,23 +625,49 @@ def _quality(
 
 
 def form_field(violation: Violation, form: Mapping[str, str]) -> str:
-    """The form field ``violation`` belongs beside: its own when the form has it, else its
-    section ("sla", "rate_card", "quality"), else "json" — the part the form leaves to JSON
-    (skills, tiers, languages, business hours, time bands)."""
+    """The form field ``violation`` belongs beside: its own when the form has it; a skill's
+    row (``skills.<row>``) for what is wrong with that skill; a business-hours window's
+    time; else its section ("sla", "rate_card", "quality", "skills", "tiers"), else "json" —
+    the part the form leaves to JSON (languages, time bands, the scorecard's weights)."""
     path = violation.field or ""
     if path in form:
         return path
-    if violation.code == "skill_unpriced" and (skill := violation.param("skill")) is not None:
+    skill = violation.param("skill")
+    if violation.code == "skill_unpriced" and skill is not None:
         name = f"rate_card.base_minor.{skill}"
         if name in form:
             return name
+        row = _skill_row(form, skill)
+        if row is not None and f"skills.{row}.base_minor" in form:
+            return f"skills.{row}.base_minor"
+    if path == "skills" and skill is not None and (row := _skill_row(form, skill)) is not None:
+        return f"skills.{row}"
+    if violation.code == "timezone_unknown" and path == "sla" and TIMEZONE_FIELD in form:
+        return TIMEZONE_FIELD
+    if at := _WINDOW_AT.fullmatch(path):
+        typed = typed_windows(form)
+        if int(at.group(1)) < len(typed):
+            day, row = typed[int(at.group(1))]
+            return f"sla.business_hours.{day}.{row}.{at.group(2) or 'end'}"
     if path.startswith(("sla.business_hours", "rate_card.time_of_day", "quality.weights")):
         return "json"
-    if violation.code in {"timezone_unknown", "business_hours_empty", "weekday_out_of_range",
-                          "window_empty", "sla_ratio", "language_unknown"}:  # fmt: skip
+    if violation.code in {"business_hours_empty", "weekday_out_of_range", "sla_ratio",
+                          "language_unknown", "timezone_unknown"}:  # fmt: skip
         return "json"
     section = path.split(".", 1)[0]
-    return section if section in {"sla", "rate_card", "quality"} else "json"
+    return section if section in {"sla", "rate_card", "quality", "skills", "tiers"} else "json"
+
+
+def _skill_row(form: Mapping[str, str], skill: str) -> int | None:
+    """The last row naming ``skill`` that is not ticked for removal (a skill typed again on
+    a new row is the one to mend)."""
+    rows = [
+        row
+        for row in skill_rows(form)
+        if str(form[f"skills.{row}.name"]).strip() == skill
+        and not _typed(form, f"skills.{row}.remove")
+    ]
+    return rows[-1] if rows else None
 
 
 def explanation_params(violation: Violation, currency: str, style: NumberStyle) -> dict[str, str]:
