@@ -385,7 +385,15 @@ class _NameWord:
     person: bool
     by_letters: re.Pattern[str] | None
 
+    @property
+    def stem(self) -> str:
+        """What every form of the word begins with: all but its last two letters, since a
+        vowel may drop or turn into ь before the last one (Лев → Льва, Павел → Павла)."""
+        return self.word[: max(1, len(self.word) - 2)]
+
     def matches(self, token: str, folded: str) -> bool:
+        if not folded.startswith(self.stem):  # most words: no need to ask the dictionary
+            return False
         if self.by_letters is not None:
             return self.by_letters.fullmatch(folded) is not None
         found = morphology.readings(token.lower())
@@ -432,11 +440,11 @@ def _name_forms(text: str, name: object) -> Iterator[re.Match[str]]:
     words = _russian_words(str(name or ""))
     if not words:
         return
-    initials = {w.word[0] for w in words}  # a declined name keeps its first letter
+    stems = tuple(w.stem for w in words)
     for match in _LETTER_RUN.finditer(text):
         token = match.group()
         folded = _fold(token)
-        if folded[0] not in initials or not _CYRILLIC_WORD.match(token):
+        if not folded.startswith(stems) or not _CYRILLIC_WORD.match(token):
             continue
         if any(w.matches(token, folded) for w in words):
             yield match
