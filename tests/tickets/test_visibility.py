@@ -20,6 +20,13 @@ PROFILE = {
     "tier": 0,
     "certifications": [],
 }
+# A brand that hides the customer's name from tier 0.
+NAME_HIDDEN = [
+    {"tier": 0, "unmasked": []},
+    {"tier": 1, "unmasked": ["name", "order_number"]},
+    {"tier": 2, "unmasked": ["email"]},
+    {"tier": 3, "unmasked": ["phone", "address"]},
+]
 
 
 def _ask(desk: Desk, who: Person, subject: str) -> int:
@@ -138,6 +145,17 @@ def test_customer_data_quoted_in_the_text_is_masked_for_the_experts_tier(
     assert "LM-2026-000123" in str(desk.get(f"/tickets/{tid}/messages", desk.customer).json())
 
 
+def _found_ticket(client: TestClient, desk: Desk, who: Person, query: str, tid: int) -> str:
+    """What ``who`` reads of the one resolved ticket a search finds: title and snippet."""
+    found = client.get(
+        f"/api/v1/brands/{desk.slug}/search",
+        params={"q": query, "kind": "ticket"},
+        headers=who.auth,
+    ).json()["results"]
+    assert [r["id"] for r in found] == [str(tid)]
+    return str(found[0]["title"] + found[0]["snippet"]).lower()
+
+
 def test_past_ticket_search_shows_no_customer_data_in_another_form(
     client: TestClient, world: World
 ) -> None:
@@ -163,13 +181,7 @@ def test_past_ticket_search_shows_no_customer_data_in_another_form(
     reply = {"body": "Dear IVAN PETROV, the refund for LM-2026-000123 is on its way"}
     assert desk.post(f"/tickets/{tid}/messages", expert, reply).status_code == 201
     assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
-    found = client.get(
-        f"/api/v1/brands/{desk.slug}/search",
-        params={"q": "headphones refund", "kind": "ticket"},
-        headers=other.auth,
-    ).json()["results"]
-    assert [r["id"] for r in found] == [str(tid)]
-    seen = (found[0]["title"] + found[0]["snippet"]).lower()
+    seen = _found_ticket(client, desk, other, "headphones refund", tid)
     for secret in ("lm-", "ivan", "petrov", "1234", "тверская", "москва"):
         assert secret not in seen, (secret, seen)
 
@@ -229,13 +241,7 @@ def test_an_expert_who_may_not_see_the_name_does_not_read_it_beside_the_messages
     """A brand may hide the customer's name from tier 0; the name field was masked, but the
     customer's account name signed each of their messages in full (API and page)."""
     desk = Desk(client, world, experts=1)
-    tiers = [
-        {"tier": 0, "unmasked": []},
-        {"tier": 1, "unmasked": ["name", "order_number"]},
-        {"tier": 2, "unmasked": ["email"]},
-        {"tier": 3, "unmasked": ["phone", "address"]},
-    ]
-    assert desk.put("/policy", {"tiers": tiers}, desk.admin).status_code == 200
+    assert desk.put("/policy", {"tiers": NAME_HIDDEN}, desk.admin).status_code == 200
     expert = desk.experts[0]
     desk.online(expert)
     tid = desk.ask()["id"]
@@ -321,3 +327,33 @@ def test_reindex_tickets_rebuilds_old_documents_with_the_current_scrubbing(
     assert "1 tickets rebuilt" in out.output
     assert "headphones" in seen()
     assert "petrov" not in seen()
+
+
+def test_a_russian_name_that_drops_a_vowel_is_masked_and_scrubbed(
+    client: TestClient, world: World
+) -> None:
+    """A customer named Лев Толстой wrote "передайте Льву Толстому": the dative drops the
+    vowel and was shown in full to an expert whose tier hides the name, and indexed for
+    search. The ordinary words around it stay readable."""
+    desk = Desk(client, world, experts=2)
+    assert desk.put("/policy", {"tiers": NAME_HIDDEN}, desk.admin).status_code == 200
+    expert, other = desk.experts
+    desk.online(expert)
+    body = "Наушники для всего мира не работают. Передайте Льву Толстому, что заказ у Льва."
+    fields = {"name": "Лев Толстой", "phone": PHONE}
+    tid = desk.ask(
+        subject="Наушники не работают", body=body, language="en", customer_fields=fields
+    )["id"]
+    assert desk.post(f"/tickets/{tid}/claim", expert).status_code == 200
+    shown = str(desk.get(f"/tickets/{tid}", expert).json())
+    assert "Льв" not in shown
+    assert "Толст" not in shown
+    assert "для всего мира" in shown
+    sign_in(client, expert)
+    page = client.get(f"/b/{desk.slug}/tickets/{tid}").text
+    assert "Льву" not in page
+    assert "Льва" not in page
+    assert desk.post(f"/tickets/{tid}/resolve", expert).status_code == 200
+    seen = _found_ticket(client, desk, other, "наушники не работают", tid)
+    assert "льв" not in seen
+    assert "толст" not in seen

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Final
 
+from crowdcx.kernel import morphology
 from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, DataAccessPolicy
 
 STARS: Final = "***"
@@ -300,6 +302,8 @@ def _quotable(fields: Mapping[str, object]) -> dict[str, str]:
     known: dict[str, str] = {}
     for name, raw in fields.items():
         value = "" if raw is None else str(raw).strip()
+        if name == "name" and _cyrillic_name(value):
+            continue  # word by word, in any case, by _name_forms: "мир" is no part of "мира"
         if len(value) >= 2:
             known.setdefault(value.lower(), name)
         if name == "address":
@@ -351,30 +355,116 @@ def _same_number(number: str, tails: set[str]) -> bool:
     return len(digits) >= 7 and digits[-7:] in tails
 
 
-# Russian declines names: Иван → Ивана, Ивану, Иваном; Анна → Анну, Анной; Петров → Петровым.
-# A form is the name less its final vowel, й or ь, then up to three letters of case endings
-# (Snowball's stems are not stable enough on names: иван → "ива", ивану → "иван").
-_CYRILLIC_WORD: Final = re.compile(r"^[а-яё-]+$", re.IGNORECASE)
+# Russian declines names, and some drop a vowel as they do: Иван → Ивана, Анна → Анной,
+# Петров → Петровым, Лев → Льва, Павел → Павла, Пётр → Петра. A word of a text is a form of
+# a word of the name when the dictionary (kernel.morphology) reads both as the same person's
+# name, surname or patronymic — one lemma, tagged as a name. A name word the dictionary knows
+# only as an ordinary word (Мир) stands for that word's forms. A text word that can also be
+# an ordinary word (льва: the animal's; мира: the world's; роман: a novel) counts only with
+# a capital letter, as Russian writes names: "для всего мира" stays as it is, "передайте
+# Миру" does not. A name word the dictionary does not hold (a rare surname) keeps the rule
+# of letters: the word less its final vowel, й or ь, then up to three letters of case
+# endings (Snowball's stems are not stable enough on names: иван → "ива", ивану → "иван").
+_CYRILLIC_WORD: Final = re.compile(r"^[а-яё]+(?:-[а-яё]+)*$", re.IGNORECASE)
+_LETTER_RUN: Final = re.compile(r"[^\W\d_]+")
 _NAME_ENDING: Final = "[аяуюеиыойьмх]{0,3}"
 
 
-def _name_forms(name: object) -> re.Pattern[str] | None:
-    """A pattern for the Russian case forms of the words of ``name`` (None if it has no
-    Cyrillic word of at least four letters: shorter bases match too many other words)."""
-    return _name_pattern(str(name or "").lower())
+def _fold(word: str) -> str:
+    return word.lower().replace("ё", "е")
+
+
+@dataclass(frozen=True, slots=True)
+class _NameWord:
+    """One word of a Russian name: as written (lower case, ``ё`` → ``е``), the lemmas its
+    forms share (folded alike) and whether they must be read as a person's name; or, for a
+    word the dictionary does not hold, the pattern of its forms by letters."""
+
+    word: str
+    lemmas: frozenset[str]
+    person: bool
+    by_letters: re.Pattern[str] | None
+
+    @property
+    def stem(self) -> str:
+        """What every form of the word begins with: all but its last two letters, since a
+        vowel may drop or turn into ь before the last one (Лев → Льва, Павел → Павла)."""
+        return self.word[: max(1, len(self.word) - 2)]
+
+    def matches(self, token: str, folded: str) -> bool:
+        if not folded.startswith(self.stem):  # most words: no need to ask the dictionary
+            return False
+        if self.by_letters is not None:
+            return self.by_letters.fullmatch(folded) is not None
+        found = morphology.readings(token.lower())
+        if folded != self.word and not any(
+            _fold(r.lemma) in self.lemmas and (r.person or not self.person) for r in found
+        ):
+            return False
+        return token[0].isupper() or not any(r.ordinary for r in found)
+
+
+def _name_word(word: str) -> _NameWord:
+    folded = _fold(word)
+    if not morphology.is_known(word):
+        base = folded[:-1] if len(folded) >= 4 and folded[-1] in "аяйьоеиыу" else folded
+        ending = _NAME_ENDING if len(folded) >= 4 else ""  # shorter bases match other words
+        return _NameWord(folded, frozenset(), False, re.compile(f"{re.escape(base)}{ending}"))
+    found = morphology.readings(word.lower())
+    person = {_fold(r.lemma) for r in found if r.person}
+    # The name as stored is in its dictionary form (Лев, not лёва, whose plural genitive it
+    # also is); a woman's surname or a patronymic is not (Иванова → иванов).
+    lemmas = ({folded} & person) or person
+    if not lemmas:  # known only as an ordinary word: its own forms
+        lemmas = {_fold(r.lemma) for r in found if _fold(r.lemma) == folded} or {
+            _fold(found[0].lemma)
+        }
+    return _NameWord(folded, frozenset(lemmas), bool(person), None)
+
+
+def _cyrillic_name(name: object) -> bool:
+    """Whether ``name`` is written in Cyrillic words alone (hyphenated ones included)."""
+    words = str(name or "").split()
+    return bool(words) and all(_CYRILLIC_WORD.match(w) for w in words)
 
 
 @lru_cache(maxsize=1024)  # every message and subject of a ticket is masked on each view
-def _name_pattern(name: str) -> re.Pattern[str] | None:
-    bases = []
-    for word in name.split():
-        if not _CYRILLIC_WORD.match(word) or len(word) < 4:
+def _russian_words(name: str) -> tuple[_NameWord, ...]:
+    """The Cyrillic words of ``name`` of two or more letters (an initial matches too much)."""
+    words = {w for w in _LETTER_RUN.findall(name) if len(w) >= 2 and _CYRILLIC_WORD.match(w)}
+    return tuple(_name_word(w) for w in sorted(words))
+
+
+def _name_forms(text: str, name: object) -> Iterator[re.Match[str]]:
+    """The words of ``text`` that are the customer's Russian name, its parts in any case."""
+    words = _russian_words(str(name or ""))
+    if not words:
+        return
+    stems = tuple(w.stem for w in words)
+    for match in _LETTER_RUN.finditer(text):
+        token = match.group()
+        folded = _fold(token)
+        if not folded.startswith(stems) or not _CYRILLIC_WORD.match(token):
             continue
-        bases.append(word[:-1] if word[-1] in "аяйьоеиыу" else word)
-    if not bases:
-        return None
-    alternatives = "|".join(re.escape(b) for b in sorted(set(bases), key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives}){_NAME_ENDING}(?!\w)", re.IGNORECASE)
+        if any(w.matches(token, folded) for w in words):
+            yield match
+
+
+def _quotes_name(text: str, name: object) -> bool:
+    return next(_name_forms(text, name), None) is not None
+
+
+def _replace_name_forms(text: str, name: object, repl: Callable[[str], str]) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _name_forms(text, name):
+        out.append(text[pos : match.start()])
+        out.append(repl(match.group()))
+        pos = match.end()
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str]) -> str:
@@ -388,11 +478,11 @@ def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str])
     hide_email = "email" not in allowed
     phone = "" if "phone" in allowed else _digits(str(fields.get("phone") or ""))
     tails = {phone[-7:]} if len(phone) >= 7 else set()
-    name_forms = None if "name" in allowed else _name_forms(fields.get("name"))
+    hide_name = "name" not in allowed
 
     def generic(part: str) -> str:
-        if name_forms is not None:  # "письмо для Ивана Петрова": the name in another case
-            part = name_forms.sub(lambda m: mask_field("name", m.group()), part)
+        if hide_name:  # "письмо для Ивана Петрова": the name in another case
+            part = _replace_name_forms(part, fields.get("name"), partial(mask_field, "name"))
         if hide_email:
             part = _EMAIL_RE.sub(lambda m: mask_field("email", m.group()), part)
         if tails:
@@ -427,10 +517,8 @@ def quoted_fields(text: str, fields: Mapping[str, object], allowed: Iterable[str
     allowed = set(allowed)
     lowered = text.lower()
     found = {f for v, f in _quotable(fields).items() if f in allowed and v in lowered}
-    if "name" in allowed and "name" not in found:
-        forms = _name_forms(fields.get("name"))
-        if forms is not None and forms.search(text):
-            found.add("name")
+    if "name" in allowed and "name" not in found and _quotes_name(text, fields.get("name")):
+        found.add("name")
     phone = _digits(str(fields.get("phone") or "")) if "phone" in allowed else ""
     if "phone" not in found and len(phone) >= 7:
         tails = {phone[-7:]}
@@ -448,7 +536,11 @@ def _name_words(name: str) -> re.Pattern[str] | None:
     name ("Hi Alice", "Ms. Wong"), and a Chinese surname with a title (李先生, 欧阳女士)."""
     alternatives: list[str] = []
     for word in name.split():
-        if _LATIN_NAME_WORD.match(word) and not any(_is_han(ch) for ch in word):
+        if (
+            _LATIN_NAME_WORD.match(word)
+            and not any(_is_han(ch) for ch in word)
+            and not _CYRILLIC_WORD.match(word)  # Russian words: _name_forms, in any case
+        ):
             alternatives.append(rf"(?<!\w){re.escape(word)}(?!\w)")
     compact = "".join(ch for ch in name if _is_han(ch))
     if len(compact) >= 2:
@@ -482,9 +574,7 @@ def scrub(text: str, fields: Mapping[str, object] | None = None) -> str:
     known = _quotable(fields)
     if known:
         text = _quote_pattern(known).sub("▇▇▇", text)
-    forms = _name_forms(fields.get("name"))
-    if forms is not None:
-        text = forms.sub("▇▇▇", text)
+    text = _replace_name_forms(text, fields.get("name"), lambda _: "▇▇▇")
     for pattern in (_name_words(str(fields.get("name") or "")),
                     _order_digits(str(fields.get("order_number") or ""))):  # fmt: skip
         if pattern is not None:
