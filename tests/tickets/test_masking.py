@@ -242,3 +242,20 @@ def test_scrub_takes_a_name_apart_and_an_order_number_without_its_prefix() -> No
     assert scrub("Hi Alice, Ms. WONG: order #778899", fields) == "Hi ▇▇▇, Ms. ▇▇▇: order #▇▇▇"
     assert scrub("Alicea and 1778899 stay", fields) == "Alicea and 1778899 stay"
     assert scrub("欧阳女士、李先生您好", {"name": "欧阳娜娜"}) == "▇▇▇、李先生您好"
+
+
+def test_a_word_of_the_name_used_alone_is_masked_where_it_is_written_as_a_name() -> None:
+    """On screen only the whole name was masked: a tier that hides "Alice Wong" read "Hi
+    Alice" and "李先生" (search cleaning caught them). A capitalised word of the name, or a
+    Chinese surname with a title, is masked now; a lower-case "mark" is an ordinary word."""
+    alice = {"name": "Alice Wong"}
+    assert "Alice" not in mask_quoted("Hi Alice, thanks for waiting.", alice, set())
+    assert "WONG" not in mask_quoted("Dear MS. WONG,", alice, set())
+    assert mask_quoted("Hi Alice!", alice, {"name"}) == "Hi Alice!"  # allowed: as written
+    mark = {"name": "Mark Lee"}
+    assert mask_quoted("Please mark the order as urgent.", mark, set()) == (
+        "Please mark the order as urgent."
+    )
+    assert "Mark" not in mask_quoted("Mark, your refund is on its way.", mark, set())
+    assert "李先生" not in mask_quoted("李先生您好，已为您处理。", {"name": "李伟"}, set())
+    assert quoted_fields("Hi Alice!", alice, {"name"}) == {"name"}

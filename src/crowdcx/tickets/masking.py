@@ -480,9 +480,13 @@ def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str])
     tails = {phone[-7:]} if len(phone) >= 7 else set()
     hide_name = "name" not in allowed
 
+    name_words = _name_words(str(fields.get("name") or "")) if hide_name else None
+
     def generic(part: str) -> str:
         if hide_name:  # "письмо для Ивана Петрова": the name in another case
             part = _replace_name_forms(part, fields.get("name"), partial(mask_field, "name"))
+        if name_words is not None:  # "Hi Alice" for Alice Wong, 李先生 for 李伟
+            part = name_words.sub(_capitalised_name_word, part)
         if hide_email:
             part = _EMAIL_RE.sub(lambda m: mask_field("email", m.group()), part)
         if tails:
@@ -511,14 +515,26 @@ def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str])
     return "".join(out)
 
 
+def _capitalised_name_word(match: re.Match[str]) -> str:
+    """A word of the customer's name used alone, masked on screen when it is written as a
+    name is (capitalised: "Hi Alice", "Dear MARK") or is a Chinese surname with a title; a
+    lower-case "mark" or "will" is an ordinary word and stays readable (the same rule as
+    Russian names that are also words, docs/adr/russian-name-masking.md). Search cleaning
+    (:func:`scrub`) removes them in any case."""
+    word = match.group()
+    return mask_field("name", word) if word[:1].isupper() or not word[:1].isascii() else word
+
+
 def quoted_fields(text: str, fields: Mapping[str, object], allowed: Iterable[str]) -> set[str]:
     """The ``allowed`` fields whose values ``text`` quotes (in any letter case; the phone
     number in any form): what a viewer reads unmasked in it, for the access log."""
     allowed = set(allowed)
     lowered = text.lower()
     found = {f for v, f in _quotable(fields).items() if f in allowed and v in lowered}
-    if "name" in allowed and "name" not in found and _quotes_name(text, fields.get("name")):
-        found.add("name")
+    if "name" in allowed and "name" not in found:
+        words = _name_words(str(fields.get("name") or ""))
+        if _quotes_name(text, fields.get("name")) or (words and words.search(text)):
+            found.add("name")
     phone = _digits(str(fields.get("phone") or "")) if "phone" in allowed else ""
     if "phone" not in found and len(phone) >= 7:
         tails = {phone[-7:]}
