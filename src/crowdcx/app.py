@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import fastapi_offline
 from anyio import to_thread
 from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from starlette.types import Scope
@@ -51,6 +53,18 @@ from crowdcx.web.labels import role_labels
 from crowdcx.web.templating import Renderer, make_environment
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+SWAGGER_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
+API_DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>CrowdCX API</title>
+<link rel="icon" href="/api/docs-static/favicon.png">
+<link rel="stylesheet" href="/api/docs-static/swagger-ui.css">
+</head><body><div id="swagger-ui"></div>
+<script src="/api/docs-static/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body></html>
+"""
 log = logging.getLogger("crowdcx")
 
 
@@ -89,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Crowdsourced customer service: brands, people, self-service, community "
         "and a paid expert crowd. Errors are RFC 9457 problem+json with a stable `code`.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from local files: see api_docs
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -144,6 +158,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db.bus.subscribe(LiveNotice, lambda n: broadcaster.publish(n.channel, n.event, n.data))
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Swagger UI from the fastapi-offline wheel, not from a CDN: the pages' CSP allows
+    # scripts from this origin only (FastAPI's default page, a CDN script and an inline
+    # initializer, was a blank page), and an installation may have no internet.
+    app.mount("/api/docs-static", StaticFiles(directory=SWAGGER_DIR), name="api-docs-static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(API_DOCS_HTML)
+
     for router in (
         identity_api.router,
         tenancy_api.router,

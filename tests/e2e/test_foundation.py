@@ -91,3 +91,28 @@ def test_member_added_arrives_live(live_server: str, browser: Any, artifacts: Pa
     assert "Volga Telecom" in toast.inner_text()
     page.screenshot(path=str(artifacts / "foundation-live-ru.png"))
     context.close()
+
+
+def test_the_api_reference_renders_in_the_browser(
+    live_server: str, browser: Any, artifacts: Path
+) -> None:
+    """/api/docs was FastAPI's default page: Swagger UI from a CDN with an inline script, both
+    refused by the pages' Content-Security-Policy (and no CDN on an offline installation), so
+    the reference was blank. It is served from this origin now, and no script is refused."""
+    context = browser.new_context(locale="en-US", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(live_server) else None,
+    )
+    page.goto(f"{live_server}/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=15_000)
+    assert "CrowdCX API" in page.inner_text(".swagger-ui .info .title")
+    page.wait_for_selector('[data-path="/api/v1/brands/{slug}/tickets"]', timeout=15_000)
+    page.screenshot(path=str(artifacts / "api-docs.png"))
+    assert refused == []
+    assert outside == []
+    context.close()
