@@ -242,3 +242,58 @@ def fit_oos_threshold(scores: Sequence[float], is_oos: Sequence[bool]) -> OosFit
 
 def choose_oos_threshold(scores: Sequence[float], is_oos: Sequence[bool]) -> float:
     return fit_oos_threshold(scores, is_oos).threshold
+
+
+# --- deflection: a solved case counts once --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SolvedMark:
+    """A reader said a suggestion (an article or a community question) solved it."""
+
+    visitor: str | None  # web.deps.visitor_key; "u:<user id>" when signed in
+    kind: str
+    ref_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeflectedCase:
+    """A ticket whose customer said a suggestion solved it. ``solved_by`` is the suggestion
+    (kind, id) the customer named; None when they did not say which (the body-less deflect,
+    and every ticket deflected before that was recorded)."""
+
+    visitor: str  # the customer's visitor key, "u:<customer id>"
+    opened_at: datetime  # when the ticket was written
+    at: datetime  # when it was deflected
+    solved_by: tuple[str, str] | None
+
+
+def same_case(mark: SolvedMark, case: DeflectedCase) -> bool:
+    """Whether a reader's "this solved it" is the deflected ticket's case again, already
+    counted by the ticket. Exact where the ticket names its suggestion: the ticket's customer
+    marked that very suggestion, after writing the ticket and by the end of the (UTC) day it
+    was deflected. Where it does not, the rule from before the record: the same customer, the
+    same (UTC) day."""
+    if mark.visitor is None or mark.visitor != case.visitor:
+        return False
+    if case.solved_by is None:
+        return mark.at.date() == case.at.date()
+    return (
+        (mark.kind, mark.ref_id) == case.solved_by
+        and case.opened_at <= mark.at
+        and mark.at.date() <= case.at.date()
+    )
+
+
+def separate_cases(marks: Sequence[SolvedMark], cases: Sequence[DeflectedCase]) -> int:
+    """How many of the readers' "this solved it" marks are cases of their own, not a deflected
+    ticket's (which the ticket counts once)."""
+    by_visitor: dict[str, list[DeflectedCase]] = {}
+    for case in cases:
+        by_visitor.setdefault(case.visitor, []).append(case)
+    return sum(
+        1
+        for mark in marks
+        if not any(same_case(mark, case) for case in by_visitor.get(mark.visitor or "", ()))
+    )
