@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.migrate import downgrade, upgrade
 from tests.conftest import World
+from tests.migration_db import table_names
 
 
 def test_0026_quality_reviews_up_and_down(
@@ -23,16 +24,10 @@ def test_0026_quality_reviews_up_and_down(
     [item] = reviews(desk)
     db.engine.dispose()
 
-    def tables() -> set[str]:
-        engine = create_engine(database_url)
-        names = set(inspect(engine).get_table_names())
-        engine.dispose()
-        return names
-
     downgrade(database_url, "0025")
-    assert "quality_reviews" not in tables()
+    assert "quality_reviews" not in table_names(database_url)
     upgrade(database_url, "heads")
-    assert "quality_reviews" in tables()
+    assert "quality_reviews" in table_names(database_url)
     engine = create_engine(database_url)
     row = {"b": item["id"], "t": tid, "e": desk.experts[0].id}
     insert = text(

@@ -4,11 +4,12 @@ on each backend."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.migrate import downgrade, upgrade
 from tests.conftest import PASSWORD, World
+from tests.migration_db import table_names
 
 
 def test_0029_erasure_audit_up_and_down(
@@ -20,16 +21,10 @@ def test_0029_erasure_audit_up_and_down(
     assert r.status_code == 200, r.text
     db.engine.dispose()
 
-    def tables() -> set[str]:
-        engine = create_engine(database_url)
-        names = set(inspect(engine).get_table_names())
-        engine.dispose()
-        return names
-
     downgrade(database_url, "0028")
-    assert not {"erasures", "brand_erasures"} & tables()
+    assert not {"erasures", "brand_erasures"} & table_names(database_url)
     upgrade(database_url, "heads")
-    assert {"erasures", "brand_erasures"} <= tables()
+    assert {"erasures", "brand_erasures"} <= table_names(database_url)
     engine = create_engine(database_url)
     with engine.begin() as conn:
         conn.execute(

@@ -5,14 +5,13 @@ on each backend."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, text
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.migrate import downgrade, upgrade
 from tests.conftest import World
+from tests.migration_db import rows, table_names
 from tests.tickets.test_api import Desk
 
 
@@ -24,26 +23,13 @@ def test_0033_expert_presence_up_and_down(
     desk.online(online)
     db.engine.dispose()
 
-    def tables() -> set[str]:
-        engine = create_engine(database_url)
-        names = set(inspect(engine).get_table_names())
-        engine.dispose()
-        return names
-
-    def rows(sql: str) -> list[tuple[Any, ...]]:
-        engine = create_engine(database_url)
-        with engine.connect() as conn:
-            found = [tuple(r) for r in conn.execute(text(sql))]
-        engine.dispose()
-        return found
-
     downgrade(database_url, "0032")
-    assert "expert_presence" not in tables()
+    assert "expert_presence" not in table_names(database_url)
     before = datetime.now(UTC)
     upgrade(database_url, "heads")
-    assert "expert_presence" in tables()
+    assert "expert_presence" in table_names(database_url)
     [(user_id, online_at, offline_at)] = rows(
-        "SELECT user_id, online_at, offline_at FROM expert_presence"
+        database_url, "SELECT user_id, online_at, offline_at FROM expert_presence"
     )
     assert (user_id, offline_at) == (online.id, None)
     assert offline.id != user_id
@@ -53,7 +39,9 @@ def test_0033_expert_presence_up_and_down(
     # After the upgrade the expert goes offline: the upgrade's interval closes, none opens.
     desk.online(online, False)
     desk.online(offline)
-    assert rows("SELECT user_id, offline_at IS NULL FROM expert_presence ORDER BY id") == [
+    assert rows(
+        database_url, "SELECT user_id, offline_at IS NULL FROM expert_presence ORDER BY id"
+    ) == [
         (online.id, False),
         (offline.id, True),
     ]

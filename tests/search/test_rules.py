@@ -6,19 +6,23 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from crowdcx.search.rules import (
+    DeflectedCase,
     RankingPolicy,
     RankSignals,
+    SolvedMark,
     bayesian_helpfulness,
     choose_oos_threshold,
     fit_oos_threshold,
     is_out_of_scope,
     may_see,
     rank,
+    same_case,
     score,
+    separate_cases,
     visible_to,
     wilson_lower_bound,
 )
@@ -191,6 +195,7 @@ def test_oos_threshold_rejects_mismatched_lengths() -> None:
         fit_oos_threshold([1.0], [])
 
 
+@example([(0.0, True), (5e-324, False)])  # no float between them: the midpoint was 0.0
 @given(
     st.lists(st.tuples(st.floats(0, 100, allow_nan=False), st.booleans()), min_size=1, max_size=60)
 )
@@ -220,3 +225,78 @@ def test_confidence_is_a_share_in_the_unit_interval() -> None:
     assert confidence(0.0, None) == 0.0
     assert confidence(1.0, None) == 1.0  # a backend without a bound: any hit is in scope
     assert 0 < DEFAULT_OOS_THRESHOLD < 1
+
+
+# --- deflection: a solved case counts once ---------------------------------------------------
+
+OPENED = datetime(2026, 12, 6, 9, tzinfo=UTC)
+CASE = DeflectedCase("u:7", OPENED, OPENED + timedelta(minutes=20), ("article", "12"))
+
+
+def _mark(visitor: str | None = "u:7", kind: str = "article", ref: str = "12",
+          minutes: int = 10) -> SolvedMark:  # fmt: skip
+    return SolvedMark(visitor, kind, ref, OPENED + timedelta(minutes=minutes))
+
+
+def test_the_customer_marking_the_named_suggestion_is_the_tickets_case() -> None:
+    assert same_case(_mark(), CASE)
+    assert same_case(_mark(minutes=60 * 14), CASE)  # later that day, after the deflect
+
+
+def test_another_suggestion_another_reader_or_another_day_is_a_case_of_its_own() -> None:
+    assert not same_case(_mark(ref="13"), CASE)  # the same day: the old rule dropped it
+    assert not same_case(_mark(kind="question"), CASE)
+    assert not same_case(_mark(visitor="u:8"), CASE)
+    assert not same_case(_mark(visitor=None), CASE)
+    assert not same_case(_mark(minutes=-5), CASE)  # before the ticket was written
+    assert not same_case(_mark(minutes=60 * 24), CASE)  # the next day
+
+
+def test_a_ticket_that_names_no_suggestion_keeps_the_same_day_rule() -> None:
+    unsaid = DeflectedCase("u:7", OPENED, OPENED + timedelta(minutes=20), None)
+    assert same_case(_mark(ref="13"), unsaid)
+    assert same_case(_mark(minutes=-60), unsaid)
+    assert not same_case(_mark(minutes=60 * 24), unsaid)
+    assert not same_case(_mark(visitor="u:8"), unsaid)
+
+
+def test_separate_cases_counts_the_marks_no_ticket_holds() -> None:
+    marks = [_mark(), _mark(ref="13"), _mark(visitor="u:8"), _mark(visitor=None)]
+    assert separate_cases(marks, [CASE]) == 3
+    assert separate_cases(marks, []) == 4
+    assert separate_cases([], [CASE]) == 0
+
+
+_marks = st.lists(
+    st.builds(
+        _mark,
+        st.sampled_from(["u:7", "u:8", "a:x", None]),
+        st.sampled_from(["article", "question"]),
+        st.sampled_from(["12", "13"]),
+        st.integers(-60 * 30, 60 * 30),
+    ),
+    max_size=12,
+)
+_cases = st.lists(
+    st.builds(
+        DeflectedCase,
+        st.sampled_from(["u:7", "u:8"]),
+        st.just(OPENED),
+        st.integers(0, 60 * 30).map(lambda m: OPENED + timedelta(minutes=m)),
+        st.sampled_from([("article", "12"), ("question", "13"), None]),
+    ),
+    max_size=4,
+)
+
+
+@given(_marks, _cases)
+def test_more_tickets_never_count_a_mark_twice_nor_add_marks(
+    marks: list[SolvedMark], cases: list[DeflectedCase]
+) -> None:
+    """Each mark counts at most once; a deflected ticket can only take marks away, and a mark
+    no ticket of the same reader could hold always counts."""
+    counted = separate_cases(marks, cases)
+    assert 0 <= counted <= len(marks)
+    assert separate_cases(marks, cases[:-1]) >= counted
+    customers = {c.visitor for c in cases}
+    assert counted >= sum(1 for m in marks if m.visitor not in customers)

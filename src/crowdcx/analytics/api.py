@@ -59,6 +59,10 @@ def insights_out(i: service.Insights) -> dict[str, Any]:
              "csat_average": e.csat_average}
             for e in i.top_experts
         ],
+        "solved_by": [
+            {"kind": d.kind, "id": d.id, "title": d.title, "cases": d.cases}
+            for d in i.solved_by
+        ],
     }  # fmt: skip
 
 

@@ -17,11 +17,17 @@ from crowdcx.community.models import PostRow
 from crowdcx.identity.models import User
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import _
+from crowdcx.knowledge.models import Article
 from crowdcx.search import service as search
 from crowdcx.staffing import rules as staffing
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets import presence
-from crowdcx.tickets.models import ExpertProfileRow, TicketRatingRow, TicketRow
+from crowdcx.tickets.models import (
+    ExpertProfileRow,
+    TicketDeflectionRow,
+    TicketRatingRow,
+    TicketRow,
+)
 from crowdcx.tickets.rules import Role, State, Ticket
 from crowdcx.tickets.service import load_policy
 
@@ -39,6 +45,16 @@ class TopExpert:
 
 
 @dataclass(frozen=True)
+class SolvingSuggestion:
+    """An article or community question customers said solved their ticket in the period."""
+
+    kind: str  # article | question
+    id: int
+    title: str  # empty when it no longer exists
+    cases: int  # deflected tickets, each once
+
+
+@dataclass(frozen=True)
 class Insights:
     since: datetime  # the first day's midnight in the brand's time zone (in UTC)
     days: int
@@ -47,6 +63,7 @@ class Insights:
     self_service: rules.SelfService
     community: rules.CommunitySummary
     top_experts: list[TopExpert]
+    solved_by: list[SolvingSuggestion]  # the suggestions that solved the most tickets
     first_day: date  # the period's days in the brand's time zone, up to now
     last_day: date
     zone: str
@@ -79,6 +96,7 @@ def insights(session: Session, ctx: BrandContext, days: int, now: datetime) -> I
         self_service,
         rules.summarize_questions(_questions(session, ctx, since)),
         _top_experts(session, ctx, since),
+        _solved_by(session, ctx, since),
         first_day,
         last_day,
         str(zone),
@@ -155,6 +173,35 @@ def _top_experts(
         TopExpert(uid, name, int(n), float(avg) if avg is not None else None)
         for uid, name, n, avg in session.execute(stmt)
     ]
+
+
+def _solved_by(
+    session: Session, ctx: BrandContext, since: datetime, limit: int = 5
+) -> list[SolvingSuggestion]:
+    """The suggestions that solved the most tickets deflected since ``since``, by the
+    ticket's own record of which one (tickets deflected without saying are not here)."""
+    cases = func.count(TicketDeflectionRow.id)
+    stmt = (
+        ctx.scoped(
+            TicketDeflectionRow,
+            select(TicketDeflectionRow.kind, TicketDeflectionRow.ref_id, cases),
+        )
+        .where(TicketDeflectionRow.at >= since, TicketDeflectionRow.kind.is_not(None))
+        .group_by(TicketDeflectionRow.kind, TicketDeflectionRow.ref_id)
+        .order_by(cases.desc(), TicketDeflectionRow.kind, TicketDeflectionRow.ref_id)
+        .limit(limit)
+    )
+    top = [(str(kind), int(ref), int(n)) for kind, ref, n in session.execute(stmt)]
+    ids = {kind: [ref for k, ref, _n in top if k == kind] for kind in ("article", "question")}
+    titles = {
+        ("article", a.id): a.live_title or a.title
+        for a in session.scalars(ctx.scoped(Article).where(Article.id.in_(ids["article"])))
+    }
+    titles |= {
+        ("question", q.id): q.title
+        for q in session.scalars(ctx.scoped(PostRow).where(PostRow.id.in_(ids["question"])))
+    }
+    return [SolvingSuggestion(k, ref, titles.get((k, ref), ""), n) for k, ref, n in top]
 
 
 # --------------------------------------------------------------------------------------------

@@ -431,6 +431,7 @@ def feedback_list(
     return FeedbackList(
         helpful=article.helpful,
         unhelpful=article.unhelpful,
+        solved_cases=service.solved_cases(uow.session, ctx, article),
         comments=[
             FeedbackComment(id=r.id, helpful=r.helpful, comment=r.comment, created_at=r.created_at)
             for r in rows

@@ -188,6 +188,7 @@ def article_page(
             )  # fmt: skip
             uow.commit()
     at = now()
+    authoring = editor and (service.can_write(ctx) or service.can_review(ctx))
     return page(
         request,
         "help/article.html",
@@ -212,8 +213,9 @@ def article_page(
             "reader_comments": service.feedback_comments(
                 uow.session, ctx, article, COMMENTS_PAGE, comments_before
             )
-            if editor and (service.can_write(ctx) or service.can_review(ctx))
+            if authoring
             else None,
+            "solved_cases": service.solved_cases(uow.session, ctx, article) if authoring else None,
             "comments_page": COMMENTS_PAGE,
             "q": q[:500],
             "thanks": request.query_params.get("thanks", ""),

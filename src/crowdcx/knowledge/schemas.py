@@ -94,6 +94,7 @@ class FeedbackComment(BaseModel):
 class FeedbackList(BaseModel):
     helpful: int
     unhelpful: int
+    solved_cases: int  # tickets their customers closed saying this article solved them
     comments: list[FeedbackComment]
     next_cursor: str | None
 

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, text, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -615,6 +615,17 @@ def feedback_comments(
     if before is not None:
         stmt = stmt.where(ArticleFeedback.id < before)
     return list(session.scalars(stmt.order_by(ArticleFeedback.id.desc()).limit(limit)))
+
+
+def solved_cases(session: Session, ctx: BrandContext, article: Article) -> int:
+    """How many tickets their customers closed saying this article solved them: each ticket
+    once (a deflected ticket stays deflected), for the people who write the article."""
+    from crowdcx.tickets.models import TicketDeflectionRow
+
+    stmt = ctx.scoped(TicketDeflectionRow, select(func.count())).where(
+        TicketDeflectionRow.kind == "article", TicketDeflectionRow.ref_id == article.id
+    )
+    return int(session.scalar(stmt) or 0)
 
 
 # --- import / export --------------------------------------------------------------------------

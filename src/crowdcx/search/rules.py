@@ -208,6 +208,14 @@ class OosFit:
     f1: float
 
 
+def _between(low: float, high: float) -> float:
+    """A threshold above ``low`` and at most ``high``: their midpoint, or ``high`` when the two
+    are so close no float lies between (0 and 5e-324: the midpoint rounded to 0, so the cut
+    meant to hand off ``low`` handed off nothing). Written so that it cannot overflow."""
+    mid = low + (high - low) / 2
+    return mid if low < mid <= high else high
+
+
 def fit_oos_threshold(scores: Sequence[float], is_oos: Sequence[bool]) -> OosFit:
     """The threshold maximising out-of-scope F1 on labelled data (hand off if score < it).
 
@@ -231,7 +239,7 @@ def fit_oos_threshold(scores: Sequence[float], is_oos: Sequence[bool]) -> OosFit
             handed += 1
             handed_oos += int(pairs[i][1])
             i += 1
-        threshold = (value + pairs[i][0]) / 2 if i < len(pairs) else value + 1.0
+        threshold = _between(value, pairs[i][0]) if i < len(pairs) else value + 1.0
         precision = handed_oos / handed if handed else 0.0
         recall = handed_oos / total_oos if total_oos else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -242,3 +250,58 @@ def fit_oos_threshold(scores: Sequence[float], is_oos: Sequence[bool]) -> OosFit
 
 def choose_oos_threshold(scores: Sequence[float], is_oos: Sequence[bool]) -> float:
     return fit_oos_threshold(scores, is_oos).threshold
+
+
+# --- deflection: a solved case counts once --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SolvedMark:
+    """A reader said a suggestion (an article or a community question) solved it."""
+
+    visitor: str | None  # web.deps.visitor_key; "u:<user id>" when signed in
+    kind: str
+    ref_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeflectedCase:
+    """A ticket whose customer said a suggestion solved it. ``solved_by`` is the suggestion
+    (kind, id) the customer named; None when they did not say which (the body-less deflect,
+    and every ticket deflected before that was recorded)."""
+
+    visitor: str  # the customer's visitor key, "u:<customer id>"
+    opened_at: datetime  # when the ticket was written
+    at: datetime  # when it was deflected
+    solved_by: tuple[str, str] | None
+
+
+def same_case(mark: SolvedMark, case: DeflectedCase) -> bool:
+    """Whether a reader's "this solved it" is the deflected ticket's case again, already
+    counted by the ticket. Exact where the ticket names its suggestion: the ticket's customer
+    marked that very suggestion, after writing the ticket and by the end of the (UTC) day it
+    was deflected. Where it does not, the rule from before the record: the same customer, the
+    same (UTC) day."""
+    if mark.visitor is None or mark.visitor != case.visitor:
+        return False
+    if case.solved_by is None:
+        return mark.at.date() == case.at.date()
+    return (
+        (mark.kind, mark.ref_id) == case.solved_by
+        and case.opened_at <= mark.at
+        and mark.at.date() <= case.at.date()
+    )
+
+
+def separate_cases(marks: Sequence[SolvedMark], cases: Sequence[DeflectedCase]) -> int:
+    """How many of the readers' "this solved it" marks are cases of their own, not a deflected
+    ticket's (which the ticket counts once)."""
+    by_visitor: dict[str, list[DeflectedCase]] = {}
+    for case in cases:
+        by_visitor.setdefault(case.visitor, []).append(case)
+    return sum(
+        1
+        for mark in marks
+        if not any(same_case(mark, case) for case in by_visitor.get(mark.visitor or "", ()))
+    )

@@ -11,13 +11,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from crowdcx.kernel.language import LOCALES
 from crowdcx.kernel.markdown import plain_text
@@ -287,32 +287,60 @@ def findable(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> boo
 def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str, int]:
     """Counts of each search event since ``since`` (shown, opened, solved, no_answer).
 
-    ``solved`` counts cases: a customer who says "a suggestion solved it" on a ticket (a
-    ``solved`` event of kind ``ticket``) and also marks the suggested article or question as
-    what solved it has one case solved, not two. A suggestion's ``solved`` is left out when
-    the same visitor deflected a ticket that (UTC) day; each deflected ticket counts."""
-    case = aliased(SearchEvent)
-    same_case = (
-        select(case.id)
-        .where(
-            case.brand_id == SearchEvent.brand_id,
-            case.event == "solved",
-            case.kind == "ticket",
-            case.visitor == SearchEvent.visitor,
-            case.day == SearchEvent.day,
-        )
-        .exists()
-    )
-    counted = or_(SearchEvent.event != "solved", SearchEvent.kind == "ticket", ~same_case)
+    ``solved`` counts cases: each deflected ticket once (its ``solved`` event of kind
+    ``ticket``), and each reader's "this solved it" on an article or question that is not a
+    deflected ticket's case again (rules.same_case: exact where the ticket names the
+    suggestion that solved it, the same-customer, same-day rule where it does not)."""
     rows = session.execute(
         select(SearchEvent.event, func.count())
-        .where(SearchEvent.brand_id == ctx.brand.id, SearchEvent.created_at >= since, counted)
+        .where(
+            SearchEvent.brand_id == ctx.brand.id,
+            SearchEvent.created_at >= since,
+            or_(SearchEvent.event != "solved", SearchEvent.kind == "ticket"),
+        )
         .group_by(SearchEvent.event)
     ).all()
     counts: dict[str, int] = {"shown": 0, "opened": 0, "solved": 0, "no_answer": 0}
     for event, n in rows:
         counts[event] = int(n)
+    marks = [
+        rules.SolvedMark(r.visitor, r.kind, r.ref_id, r.created_at)
+        for r in session.execute(
+            select(SearchEvent.visitor, SearchEvent.kind, SearchEvent.ref_id,
+                   SearchEvent.created_at)
+            .where(SearchEvent.brand_id == ctx.brand.id, SearchEvent.created_at >= since,
+                   SearchEvent.event == "solved", SearchEvent.kind != "ticket")
+        )
+    ]  # fmt: skip
+    counts["solved"] += rules.separate_cases(marks, deflected_cases(session, ctx, since, marks))
     return counts
+
+
+def deflected_cases(
+    session: Session, ctx: BrandContext, since: datetime, marks: Sequence[rules.SolvedMark]
+) -> list[rules.DeflectedCase]:
+    """The deflected tickets a mark since ``since`` could be the case of: those of the
+    signed-in readers who marked, deflected from the day before ``since`` on."""
+    from crowdcx.tickets.models import TicketDeflectionRow, TicketRow
+
+    if not any(m.visitor and m.visitor.startswith("u:") for m in marks):
+        return []
+    stmt = (
+        select(TicketRow.customer_id, TicketRow.created_at, TicketDeflectionRow.at,
+               TicketDeflectionRow.kind, TicketDeflectionRow.ref_id)
+        .join(TicketRow, TicketRow.id == TicketDeflectionRow.ticket_id)
+        .where(TicketDeflectionRow.brand_id == ctx.brand.id,
+               TicketDeflectionRow.at >= since - timedelta(days=1))
+    )  # fmt: skip
+    return [
+        rules.DeflectedCase(
+            f"u:{r.customer_id}",
+            r.created_at,
+            r.at,
+            (r.kind, str(r.ref_id)) if r.kind is not None and r.ref_id is not None else None,
+        )
+        for r in session.execute(stmt)
+    ]
 
 
 def sync_ticket(session: Session, ticket: Any, to_state: str) -> None:

@@ -18,6 +18,7 @@ from crowdcx.tickets.policy import BrandPolicy, policy_to_dict
 from crowdcx.tickets.schemas import (
     AccessOut,
     AvailabilityIn,
+    DeflectIn,
     EarningLineOut,
     EarningsOut,
     ExpertIn,
@@ -335,7 +336,36 @@ _action("decline", lifecycle.Action.DECLINE, "ticket.work")
 _action("resolve", lifecycle.Action.RESOLVE)
 _action("escalate", lifecycle.Action.ESCALATE)
 _action("reopen", lifecycle.Action.REOPEN)
-_action("deflect", lifecycle.Action.DEFLECT)
+
+
+@router.post("/tickets/{ticket_id}/deflect", response_model=TicketOut, name="ticket_deflect")
+def deflect(
+    slug: str, ticket_id: int, user: CurrentUser, uow: Uow, body: DeflectIn | None = None
+) -> TicketOut:
+    """The customer says a suggestion solved it; the body names which (or, left out, not)."""
+    ctx = access_brand(uow.session, slug, user)
+    row = service.act(
+        uow, ctx, user, ticket_id, lifecycle.Action.DEFLECT, now(),
+        reason=body.reason if body else "", solved_by=solved_by(body),
+    )  # fmt: skip
+    return _after(uow, ctx, user, row)
+
+
+def solved_by(body: DeflectIn | None) -> service.SolvedBy | None:
+    if body is None or (body.kind is None and body.id is None):
+        return None
+    if body.kind is None or body.id is None:
+        from crowdcx.kernel.errors import invalid
+        from crowdcx.kernel.i18n import _
+
+        raise invalid(
+            "kind" if body.kind is None else "id",
+            _("Name the suggestion with both its kind (article or question) and its id."),
+            "suggestion_incomplete",
+        )
+    return service.SolvedBy(body.kind, body.id)
+
+
 _action("confirm", lifecycle.Action.CONFIRM)
 
 

@@ -323,6 +323,7 @@ def act(
     action: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
     back: Annotated[str, Form(max_length=20)] = "",
+    suggestion: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user)
     try:
@@ -333,7 +334,10 @@ def act(
                 chosen = lifecycle.Action(action)
             except ValueError:
                 raise AppError(422, "action_unknown", _("Unknown action.")) from None
-            service.act(uow, ctx, user, ticket_id, chosen, now(), reason)
+            service.act(
+                uow, ctx, user, ticket_id, chosen, now(), reason,
+                solved_by=_solved_by(suggestion) if chosen is lifecycle.Action.DEFLECT else None,
+            )  # fmt: skip
     except AppError as error:
         uow.rollback()
         if back == "workspace":
@@ -346,6 +350,16 @@ def act(
         # The ticket is no longer the expert's to see: back to the workspace.
         return RedirectResponse(f"/b/{slug}/workspace?done={action}", status_code=303)
     return RedirectResponse(f"/b/{slug}/tickets/{ticket_id}", status_code=303)
+
+
+def _solved_by(suggestion: str) -> service.SolvedBy | None:
+    """The suggestion the ticket page's "This solved it" names, as "kind:id" (none: not said)."""
+    if not suggestion:
+        return None
+    kind, _sep, ref = suggestion.partition(":")
+    if not ref.isascii() or not ref.isdigit():
+        raise AppError(422, "unknown_suggestion", _("That suggestion is not one of this ticket's."))
+    return service.SolvedBy(kind, int(ref))
 
 
 @router.post("/b/{slug}/tickets/{ticket_id}/rating", dependencies=[CsrfChecked])

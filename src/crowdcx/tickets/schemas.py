@@ -125,6 +125,14 @@ class ReasonIn(Strict):
     reason: str = Field(default="", max_length=500)
 
 
+class DeflectIn(ReasonIn):
+    """Which suggestion solved it: ``kind`` (article | question) and ``id``, both or neither
+    (then it is not said which)."""
+
+    kind: str | None = Field(default=None, max_length=16)
+    id: int | None = Field(default=None, ge=1)
+
+
 class RatingIn(Strict):
     # Strict: JSON true/false are not ratings (pydantic would read them as 1 and 0).
     csat: StrictInt

@@ -45,6 +45,7 @@ from crowdcx.tickets.models import (
     AccessLogRow,
     BrandPolicyRow,
     ExpertProfileRow,
+    TicketDeflectionRow,
     TicketMessageRow,
     TicketRatingRow,
     TicketRow,
@@ -1582,8 +1583,10 @@ def act(
     action: lifecycle.Action,
     now: datetime,
     reason: str = "",
+    solved_by: SolvedBy | None = None,
 ) -> TicketRow:
-    """decline | resolve | escalate | reopen | deflect | confirm, by a person."""
+    """decline | resolve | escalate | reopen | deflect | confirm, by a person. A deflect may
+    name the suggestion that solved it (``solved_by``; left out: not said)."""
     session = uow.session
     policy, roster = load_policy(session, ctx)
     row = get_ticket(session, ctx, ticket_id)
@@ -1605,11 +1608,21 @@ def act(
         role = lifecycle.Role.EXPERT
     if action is lifecycle.Action.ESCALATE and role is lifecycle.Role.EXPERT and not reason.strip():
         raise invalid("reason", _("Say why the brand's staff should take over."), "reason_required")
+    if action is lifecycle.Action.DEFLECT and solved_by is not None:
+        _check_suggestion(session, ctx, solved_by)
     before = to_rules(row)
     t = _decide(
         before, action, lifecycle.Actor(role, str(user.id)), now, policy, reason=reason.strip()
     )
     _persist(uow, ctx, row, t, now, policy)
+    if action is lifecycle.Action.DEFLECT:
+        session.add(
+            TicketDeflectionRow(
+                brand_id=ctx.brand.id, ticket_id=row.id, at=now,
+                kind=solved_by.kind if solved_by else None,
+                ref_id=solved_by.id if solved_by else None,
+            )
+        )  # fmt: skip
     after = t.ticket
     if action is lifecycle.Action.REOPEN and after.owner_role is lifecycle.Role.EXPERT:
         assert after.owner_id is not None
@@ -1628,6 +1641,36 @@ def act(
     if row.status == "queued":
         route(uow, ctx, row, policy, roster, now)
     return row
+
+
+@dataclass(frozen=True)
+class SolvedBy:
+    """The suggestion a customer says solved their ticket."""
+
+    kind: str  # article | question
+    id: int
+
+
+SOLVING_KINDS = ("article", "question")
+
+
+def _check_suggestion(session: Session, ctx: BrandContext, solved_by: SolvedBy) -> None:
+    """Only a suggestion the brand has and the customer may read can have solved it: a
+    published article or solved community question their searches can return."""
+    from crowdcx.search import service as search
+
+    if solved_by.kind not in SOLVING_KINDS:
+        raise invalid(
+            "kind", _("Name an article or a community question: kind is article or question."),
+            "unknown_suggestion_kind",
+        )  # fmt: skip
+    if not search.findable(session, ctx, solved_by.kind, str(solved_by.id)):
+        raise invalid(
+            "id",
+            _("There is no such article or community question for you in this help center:"
+              " use the id of a suggestion shown with the ticket."),
+            "unknown_suggestion",
+        )  # fmt: skip
 
 
 def _settle_load(
