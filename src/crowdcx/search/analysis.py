@@ -105,9 +105,10 @@ _MAINLAND_WORDS: Final = (("移动电话", "手机"),)
 def fold_chinese(text: str) -> str:
     """Chinese folded to Simplified mainland wording; text without Han characters as is.
 
-    Traditional-looking text (a tenth of its Han characters differ from Simplified, as
-    :func:`~crowdcx.kernel.language.han_is_traditional` decides) goes through OpenCC
-    ``tw2sp``: Taiwan phrases become the mainland's (網路 → 网络, 軟體 → 软件, 簡訊 → 短信).
+    Traditional-looking text (at least a tenth of its Han characters are written only in
+    Traditional, the share :func:`~crowdcx.kernel.language.han_is_traditional` asks for)
+    goes through OpenCC ``tw2sp``: Taiwan phrases become the mainland's (網路 → 网络,
+    軟體 → 软件, 簡訊 → 短信).
     Simplified text is only folded character by character (``t2s``): ``tw2sp`` would read its
     mainland words as Taiwan ones (程序 → 进程, 建立 → 创建, 文件 → 文档) and part them from
     the Taiwan words that mean them (程式 → 程序). Text whose characters are the same in
