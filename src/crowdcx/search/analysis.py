@@ -298,10 +298,11 @@ def _match_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
         start = match.start()
         run = match.group(0)
         if match.group(1):  # Han: mark every character that is a matched unigram/bigram
-            hit = [False] * len(run)
-            for reading, blocks in _run_readings(run):
+            readings = _run_readings(run)
+            hit = _hits(readings[0][0], terms)  # the first reading is character for character
+            for reading, blocks in readings[1:]:
                 reading_hit = _hits(reading, terms)
-                if blocks is None:  # character for character
+                if blocks is None:
                     hit = [a or b for a, b in zip(hit, reading_hit, strict=True)]
                     continue
                 for i1, i2, j1, j2 in blocks:  # a changed phrase is marked whole
