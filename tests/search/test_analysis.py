@@ -9,6 +9,7 @@ from crowdcx.search.analysis import (
     analyze,
     analyze_query,
     cjk_tokens,
+    fold_chinese,
     highlight,
     normalize,
 )
@@ -44,6 +45,32 @@ def test_traditional_query_finds_simplified_document() -> None:
 
 def test_simplified_query_finds_traditional_document() -> None:
     assert _shares_token("订单", "請問我的訂單在哪裡")
+
+
+def test_taiwan_words_fold_to_the_mainlands() -> None:
+    """Taiwan vocabulary differs in words, not only glyphs: folded phrase by phrase (OpenCC
+    tw2sp), a Taiwan word finds the mainland word in either direction."""
+    for taiwan, mainland in [
+        ("網路連不上", "网络连接"),
+        ("簡訊", "短信"),
+        ("登入", "登录"),
+        ("軟體", "软件"),
+        ("行動電話", "手机"),
+        ("程式", "程序"),
+    ]:
+        word = mainland[:2]
+        assert word in analyze_query(taiwan).words, taiwan
+        assert word in analyze(f"{taiwan}。").words, taiwan
+        assert _shares_token(mainland, f"請問{taiwan}怎麼辦"), mainland
+
+
+def test_simplified_text_keeps_its_mainland_words() -> None:
+    """Read as Taiwan text, mainland words would change (程序 → 进程, 建立 → 创建, 文件 →
+    文档) and part from the Taiwan words that mean them (程式 → 程序)."""
+    text = "建立新的程序文件，然后重新连接网络"
+    assert fold_chinese(text) == text
+    assert "程序" in analyze("我的程序打不开").words
+    assert _shares_token("程序", "應用程式無法啟動")
 
 
 def test_mixed_language_text_is_analysed_word_by_word() -> None:

@@ -7,8 +7,9 @@ search-engine syntax (``" * ( NEAR AND - :``) are all just text.
 Pipeline (the same for documents and queries, so either side finds the other):
 
 1. lone surrogates → space; Unicode NFKC; case folding; ``ё`` → ``е``;
-2. Traditional → Simplified Chinese (OpenCC ``t2s``) when the text holds Han characters, so a
-   zh-Hant query finds a zh-Hans document and the reverse;
+2. Chinese folded to Simplified mainland wording (:func:`fold_chinese`), so a zh-Hant query
+   finds a zh-Hans document and the reverse, Taiwan vocabulary included (網路 → 网络,
+   登入 → 登录, 簡訊 → 短信);
 3. runs of Han characters → character unigrams + bigrams (the baselines' best Chinese method:
    script-robust, no dictionary); optionally plus jieba search-mode words;
 4. other letter/digit runs → Snowball stems: Russian for words with Cyrillic letters,
@@ -49,6 +50,7 @@ _HAN_RANGES: Final = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa
 # A Han run, or a run of other letters/digits (``_`` excluded so tokens stay alphanumeric).
 _RUN_RE: Final = re.compile(rf"([{_HAN_RANGES}]+)|([^\W_{_HAN_RANGES}]+)")
 _HAN_RE: Final = re.compile(rf"[{_HAN_RANGES}]")
+_HAN_RUN_RE: Final = re.compile(rf"[{_HAN_RANGES}]+")
 _CYRILLIC_RE: Final = re.compile(r"[\u0400-\u052f]")
 _SURROGATE_RE: Final = re.compile(r"[\ud800-\udfff]")
 # Longest word we stem or keep; longer runs (base64, hashes) are cut, not dropped.
@@ -71,11 +73,11 @@ class AnalyzedText:
         return not self.words and not self.grams
 
 
-@lru_cache(maxsize=1)
-def _opencc_t2s() -> Any:
+@lru_cache(maxsize=3)
+def _opencc(config: str) -> Any:
     import opencc
 
-    return opencc.OpenCC("t2s")
+    return opencc.OpenCC(config)
 
 
 @lru_cache(maxsize=2)
@@ -96,14 +98,69 @@ def _jieba() -> Any:
     return jieba
 
 
+# Taiwan words that OpenCC's phrase tables fold to a mainland word other than the usual one.
+_MAINLAND_WORDS: Final = (("移动电话", "手机"),)
+
+
 def fold_chinese(text: str) -> str:
-    """Traditional → Simplified (OpenCC ``t2s``); text without Han characters is returned as is."""
+    """Chinese folded to Simplified mainland wording; text without Han characters as is.
+
+    Traditional-looking text (at least a tenth of its Han characters are written only in
+    Traditional, the share :func:`~crowdcx.kernel.language.han_is_traditional` asks for)
+    goes through OpenCC ``tw2sp``: Taiwan phrases become the mainland's (網路 → 网络,
+    軟體 → 软件, 簡訊 → 短信).
+    Simplified text is only folded character by character (``t2s``): ``tw2sp`` would read its
+    mainland words as Taiwan ones (程序 → 进程, 建立 → 创建, 文件 → 文档) and part them from
+    the Taiwan words that mean them (程式 → 程序). Text whose characters are the same in
+    both scripts (登入, 滑鼠) cannot tell: it keeps itself and gains the mainland
+    reading of each run that ``tw2sp`` changes, so it finds either.
+    """
     if not _HAN_RE.search(text):
         return text
     try:
-        return str(_opencc_t2s().convert(text))
+        traditional_only, simplified_only = _script_characters()
+        changed = len(traditional_only.findall(text))
+        if changed and changed * 10 >= sum(map(len, _HAN_RUN_RE.findall(text))):
+            return _mainland_words(str(_opencc("tw2sp").convert(text)))
+        if changed:
+            return _mainland_words(str(_opencc("t2s").convert(text)))
+        text = _mainland_words(text)
+        if simplified_only.search(text):
+            return text
+        runs = set(_HAN_RUN_RE.findall(text))
+        mainland = _mainland_words(str(_opencc("tw2sp").convert(text)))
+        extra = [run for run in dict.fromkeys(_HAN_RUN_RE.findall(mainland)) if run not in runs]
+        return " ".join((text, *extra)) if extra else text
     except Exception:  # the converter is C++; never let a conversion failure reach a search
         return text
+
+
+@lru_cache(maxsize=1)
+def _script_characters() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Character classes of the Han characters only Traditional text writes (those ``t2s``
+    changes on their own) and of those only Simplified text writes (``s2t`` changes them);
+    characters both change (variants) are in neither. Built once: converting text to find
+    out costs more than the conversion itself (``s2t`` is the slowest of the converters)."""
+    chars = [
+        chr(c)
+        for first, last in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))
+        for c in range(first, last + 1)
+    ]
+    changed: dict[str, set[str]] = {}
+    for config in ("t2s", "s2t"):
+        out = str(_opencc(config).convert("\n".join(chars))).split("\n")
+        changed[config] = {c for c, o in zip(chars, out, strict=True) if o != c}
+    both = changed["t2s"] & changed["s2t"]
+    return tuple(  # type: ignore[return-value]
+        re.compile("[" + re.escape("".join(sorted(changed[config] - both))) + "]")
+        for config in ("t2s", "s2t")
+    )
+
+
+def _mainland_words(text: str) -> str:
+    for taiwan, mainland in _MAINLAND_WORDS:
+        text = text.replace(taiwan, mainland)
+    return text
 
 
 def normalize(text: str) -> str:
@@ -241,15 +298,16 @@ def _match_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
         start = match.start()
         run = match.group(0)
         if match.group(1):  # Han: mark every character that is a matched unigram/bigram
-            folded = fold_chinese(run)
-            if len(folded) != len(run):
-                folded = run
-            hit = [False] * len(run)
-            for i, ch in enumerate(folded):
-                if ch in terms:
-                    hit[i] = True
-                if i + 1 < len(folded) and folded[i : i + 2] in terms:
-                    hit[i] = hit[i + 1] = True
+            readings = _run_readings(run)
+            hit = _hits(readings[0][0], terms)  # the first reading is character for character
+            for reading, blocks in readings[1:]:
+                reading_hit = _hits(reading, terms)
+                if blocks is None:
+                    hit = [a or b for a, b in zip(hit, reading_hit, strict=True)]
+                    continue
+                for i1, i2, j1, j2 in blocks:  # a changed phrase is marked whole
+                    if any(reading_hit[j1:j2]):
+                        hit[i1:i2] = [True] * (i2 - i1)
             i = 0
             while i < len(run):
                 if hit[i]:
@@ -263,6 +321,52 @@ def _match_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
         elif any(token in terms for token in _run_tokens(run)):
             spans.append((match.start(), match.end()))
     return spans
+
+
+def _hits(folded: str, terms: set[str]) -> list[bool]:
+    """Which characters of folded Han text are in a matched unigram or bigram."""
+    hit = [False] * len(folded)
+    for i, ch in enumerate(folded):
+        if ch in terms:
+            hit[i] = True
+        if i + 1 < len(folded) and folded[i : i + 2] in terms:
+            hit[i] = hit[i + 1] = True
+    return hit
+
+
+Blocks = tuple[tuple[int, int, int, int], ...]
+
+
+@lru_cache(maxsize=65_536)
+def _run_readings(run: str) -> tuple[tuple[str, Blocks | None], ...]:
+    """The Simplified readings of one Han run, each with its alignment to the run: ``None``
+    where the reading is the run's length (character for character), else blocks ``(i1, i2,
+    j1, j2)`` saying that ``run[i1:i2]`` reads as ``reading[j1:j2]``. Readings: character by
+    character (``t2s``), and, unless the run is Simplified, with Taiwan phrases in mainland
+    words (``tw2sp``; 行動電話 → 手机 changes the length, so it is aligned by difference)."""
+    import difflib
+
+    try:
+        chars = str(_opencc("t2s").convert(run))
+        if len(chars) != len(run):
+            return ((run, None),)
+        if _script_characters()[1].search(run):  # Simplified: never read phrase by phrase
+            return ((chars, None),)
+        mainland = _mainland_words(str(_opencc("tw2sp").convert(run)))
+        if mainland == chars:
+            return ((chars, None),)
+        if len(mainland) == len(run):
+            return ((chars, None), (mainland, None))
+        blocks: list[tuple[int, int, int, int]] = []
+        matcher = difflib.SequenceMatcher(None, chars, mainland, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                blocks.extend((i1 + k, i1 + k + 1, j1 + k, j1 + k + 1) for k in range(i2 - i1))
+            else:
+                blocks.append((i1, i2, j1, j2))
+        return ((chars, None), (mainland, tuple(blocks)))
+    except Exception:  # the converter is C++: a failure leaves the run as written
+        return ((run, None),)
 
 
 @lru_cache(maxsize=65_536)
