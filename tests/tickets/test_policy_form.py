@@ -398,14 +398,21 @@ def test_saving_the_form_changes_the_policy_in_russian(client: TestClient, world
     assert form_fields(again.text)["sla.resolution_s"] == "36"  # 1,5 days is 36 hours
 
 
-def test_a_bad_value_is_explained_beside_it_and_the_rest_stays_typed(
+def _russian_admin_form(
     client: TestClient, world: World
-) -> None:
+) -> tuple[Desk, dict[str, Any], str, dict[str, str]]:
+    """A desk, its saved policy, and its admin's policy form as a Russian reader gets it."""
     desk = Desk(client, world, experts=0)
     before = desk.get("/policy", desk.admin).json()
     token = sign_in(client, desk.admin)
     client.cookies.set("crowdcx_locale", "ru")
-    fields = form_fields(client.get(f"/b/{desk.slug}/admin/policy").text)
+    return desk, before, token, form_fields(client.get(f"/b/{desk.slug}/admin/policy").text)
+
+
+def test_a_bad_value_is_explained_beside_it_and_the_rest_stays_typed(
+    client: TestClient, world: World
+) -> None:
+    desk, before, token, fields = _russian_admin_form(client, world)
     fields |= {
         "csrf_token": token,
         "sla.first_response_s": "50",
@@ -649,11 +656,7 @@ def test_business_hours_are_set_day_by_day_and_cleared_for_24_7(
 def test_a_bad_zone_or_window_is_explained_beside_it_and_the_rest_stays_typed(
     client: TestClient, world: World
 ) -> None:
-    desk = Desk(client, world, experts=0)
-    before = desk.get("/policy", desk.admin).json()
-    token = sign_in(client, desk.admin)
-    client.cookies.set("crowdcx_locale", "ru")
-    fields = form_fields(client.get(f"/b/{desk.slug}/admin/policy").text)
+    desk, before, token, fields = _russian_admin_form(client, world)
     at = new_row(fields)
     fields |= {
         "csrf_token": token,
