@@ -19,6 +19,7 @@ from crowdcx.search.rules import (
     fit_oos_threshold,
     is_out_of_scope,
     may_see,
+    one_per_group,
     rank,
     same_case,
     score,
@@ -300,3 +301,38 @@ def test_more_tickets_never_count_a_mark_twice_nor_add_marks(
     assert separate_cases(marks, cases[:-1]) >= counted
     customers = {c.visitor for c in cases}
     assert counted >= sum(1 for m in marks if m.visitor not in customers)
+
+
+# --- one result per translation group -----------------------------------------------------
+
+
+def test_translations_collapse_to_the_readers_variant_at_the_leads_place() -> None:
+    groups = ["a", "b", "a", "c", "b"]
+    languages = ["zh-Hant", "en", "zh-Hans", "ru", "zh-Hans"]
+    assert one_per_group(groups, languages, "zh-Hans") == [(0, 2), (1, 4), (3, 3)]
+    assert one_per_group(groups, languages, "zh-Hant") == [(0, 0), (1, 4), (3, 3)]
+    # Nobody's language: the best-ranked member is shown; Chinese in the other script beats it.
+    assert one_per_group(groups, languages, "fr") == [(0, 0), (1, 1), (3, 3)]
+    assert one_per_group(["a", "a"], ["en", "zh-Hant"], "zh-Hans") == [(0, 1)]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(["en", "ru", "zh-Hans", "zh-Hant"])),
+        max_size=30,
+    ),
+    st.sampled_from(["en", "ru", "zh-Hans", "zh-Hant", "fr"]),
+)
+def test_each_group_once_in_rank_order_shown_by_the_readers_language(
+    candidates: list[tuple[int, str]], reader: str
+) -> None:
+    groups = [g for g, _ in candidates]
+    languages = [lang for _, lang in candidates]
+    out = one_per_group(groups, languages, reader)
+    assert [groups[lead] for lead, _ in out] == list(dict.fromkeys(groups))  # once, in order
+    for lead, shown in out:
+        assert groups[shown] == groups[lead]
+        assert lead == groups.index(groups[lead])  # the lead is the best-ranked member
+        own = [p for p, g in enumerate(groups) if g == groups[lead] and languages[p] == reader]
+        if own:
+            assert shown == own[0]

@@ -3,6 +3,7 @@
 - :func:`score` blends text relevance with helpfulness feedback, accepted / brand-approved
   status, language match with the reader and freshness; it returns the total *and* a
   term-by-term explanation that sums to it.
+- :func:`one_per_group` shows one translation of an article, the reader's own where found.
 - :func:`visible_to` says which visibilities a viewer role may see (default deny).
 - :func:`choose_oos_threshold` / :func:`is_out_of_scope` decide "no good answer: hand off to the
   community or an expert", with a threshold calibrated on labelled data (dev split or
@@ -14,7 +15,7 @@ Only the standard library; ``now`` and every policy come in as arguments.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
@@ -176,6 +177,28 @@ def rank(
     """Indices of ``candidates`` best first with their scores; ties keep the input order."""
     scored = [(i, score(c, reader_language, now, policy)) for i, c in enumerate(candidates)]
     return sorted(scored, key=lambda pair: (-pair[1].total, pair[0]))
+
+
+def one_per_group(
+    groups: Sequence[Hashable], languages: Sequence[str], reader_language: str
+) -> list[tuple[int, int]]:
+    """Collapse translations of one article to one result.
+
+    ``groups`` and ``languages`` describe candidates already in rank order (a group is an
+    article's translation group; any other result is a group of its own). Each group appears
+    once, at the place of its best-ranked member (the *lead*, whose score orders it), shown as
+    the member closest to the reader's language — their own, else Chinese in the other
+    script, else the lead itself. Returns ``(lead, shown)`` positions, best first."""
+    members: dict[Hashable, list[int]] = {}
+    for pos, group in enumerate(groups):
+        members.setdefault(group, []).append(pos)
+    out: list[tuple[int, int]] = []
+    for positions in members.values():
+        lead = positions[0]
+        shown = max(positions, key=lambda p: (_language_match(languages[p], reader_language), -p))
+        out.append((lead, shown))
+    out.sort()
+    return out
 
 
 # --- out of scope ---------------------------------------------------------------------------

@@ -168,6 +168,21 @@ def _bodies(session: Session, brand_id: int, keys: Sequence[tuple[str, str]]) ->
     return out
 
 
+_GROUPS = text(
+    "SELECT id, COALESCE(group_id, id) AS grp FROM articles "
+    "WHERE brand_id = :brand_id AND id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def _groups(session: Session, brand_id: int, hits: Sequence[Any]) -> dict[str, tuple[str, str]]:
+    """The translation group of each article hit, by ref_id (one primary-key lookup each)."""
+    ids = [int(h.ref_id) for h in hits if h.kind == "article" and h.ref_id.isdigit()]
+    if not ids:
+        return {}
+    rows = session.execute(_GROUPS, {"brand_id": brand_id, "ids": ids})
+    return {str(r.id): ("article-group", str(r.grp)) for r in rows}
+
+
 def search(
     session: Session,
     ctx: BrandContext,
@@ -213,11 +228,21 @@ def search(
         language,
         now,
         POLICY,
-    )[:limit]
+    )
+    # Translations of one article are one result: the reader's variant at the group's place.
+    ranked_hits = [hits[i] for i, _s in ranked]
+    groups = _groups(session, ctx.brand.id, ranked_hits)
+    collapsed = rules.one_per_group(
+        [groups.get(h.ref_id, (h.kind, h.ref_id)) if h.kind == "article" else (h.kind, h.ref_id)
+         for h in ranked_hits],
+        [h.language for h in ranked_hits],
+        language,
+    )[:limit]  # fmt: skip
     # A result far below the best one is noise (e.g. one shared character): leave it out.
     floor = hits[0].text_score * RELATIVE_FLOOR
-    ranked = [(i, sc) for i, sc in ranked if hits[i].text_score >= floor]
-    chosen = [hits[i] for i, _s in ranked]
+    kept = [(lead, shown) for lead, shown in collapsed if ranked_hits[lead].text_score >= floor]
+    chosen = [ranked_hits[shown] for _lead, shown in kept]
+    ranked = [ranked[lead] for lead, _shown in kept]
     bodies = _bodies(session, ctx.brand.id, [(h.kind, h.ref_id) for h in chosen])
     terms = set(tokens.words)
     results = [
