@@ -393,3 +393,49 @@ def test_the_import_page_lists_the_last_ten_imports_newest_first(
     sign_in(client, other.reviewer)
     client.cookies.set("crowdcx_locale", "ru")
     assert "Импортов пока не было." in client.get(f"/b/{other.slug}/help/import").text
+
+
+def test_skip_reasons_are_read_in_the_readers_language(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A Russian admin uploads; a Chinese colleague reads the summary later: the reasons and
+    the line numbers are said again in the reader's language, not stored Russian."""
+    kb = Kb(client, world)
+    r = kb.client.post(
+        kb.url("/imports"), files={"file": ("faq.csv", CSV.encode(), "text/csv")},
+        data={"publish": "true"}, headers={**kb.reviewer.auth, "Accept-Language": "ru"},
+    )  # fmt: skip
+    assert r.status_code == 202, r.text
+    jobs.run_pending(db)
+    stored = _job(db, r.json()["id"]).problems
+    assert any("строка" in str(p["where"]) for p in stored)  # written in the uploader's
+
+    def problems(lang: str) -> dict[str, dict[str, str]]:
+        got = client.get(r.headers["location"], headers={**kb.author.auth, "Accept-Language": lang})
+        assert got.status_code == 200, got.text
+        return {p["code"]: p for p in got.json()["summary"]["problems"]}
+
+    zh = problems("zh-Hans")
+    assert zh["bad_visibility"]["reason"].startswith("“vip”不是有效的可见范围")
+    assert zh["bad_visibility"]["where"] == "第 7 行"
+    assert zh["duplicate_row"]["where"] == "第 8 行"
+    assert "строка" not in str(zh)
+    ru = problems("ru")
+    assert ru["bad_visibility"]["where"] == "строка 7"
+    assert "vip" in ru["bad_visibility"]["reason"]
+    assert problems("en")["bad_visibility"]["where"] == "line 7"
+    # The page says it in its reader's language too.
+    sign_in(client, kb.author)
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    page = client.get(f"/b/{kb.slug}/help/import/{r.json()['id']}")
+    assert page.status_code == 200
+    assert "第 7 行" in page.text
+    assert "「vip」不是有效的可見範圍" in page.text
+    assert "строка" not in page.text
+
+
+def test_a_summary_stored_before_codes_were_kept_reads_as_stored() -> None:
+    old = [{"where": "строка 3", "code": "bad_language", "reason": "Язык «fr» не поддерживается."}]
+    assert kb_service.problem_reasons(old) == old
+    odd = [{"where": "a.md", "code": "too_long", "field": "title", "params": {}, "reason": "x"}]
+    assert kb_service.problem_reasons(odd)[0]["reason"] == "x"  # parameters it cannot fill

@@ -461,7 +461,8 @@ def wake_import_worker(request: Request) -> None:
 
 def summary_out(job: ImportJob) -> ImportOut:
     return ImportOut.model_validate(
-        {"imported": job.imported, "skipped": job.skipped, "problems": job.problems,
+        {"imported": job.imported, "skipped": job.skipped,
+         "problems": service.problem_reasons(job.problems),
          "article_ids": job.article_ids}
     )  # fmt: skip
 

@@ -540,6 +540,7 @@ def import_progress(
         {
             **_common(ctx),
             "job": job,
+            "problems": service.problem_reasons(job.problems),
             "refresh": IMPORT_REFRESH_S if job.state not in jobs.FINISHED else None,
             "state_label": import_state_labels()[job.state],
             "read_as": rules.ENCODING_NAMES.get(read_as, ""),

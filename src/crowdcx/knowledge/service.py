@@ -7,9 +7,10 @@ archived one is gone at commit.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -631,6 +632,44 @@ def solved_cases(session: Session, ctx: BrandContext, article: Article) -> int:
 # --- import / export --------------------------------------------------------------------------
 
 
+def _json_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A violation's parameters as stored with a job (JSON): plain values kept, others as
+    text."""
+    return {
+        k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
+        for k, v in params.items()
+    }
+
+
+def problem_reasons(problems: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """An import's skipped rows with their reasons in the *reader's* language.
+
+    A job stores each row's code, field and parameters beside the reason it wrote in the
+    uploader's language; whoever reads the summary later (another admin, the API client in
+    another language) gets the reason rendered again from the code. Rows stored before the
+    code was kept, and refusals that carry only a sentence, keep the stored one."""
+    out: list[dict[str, Any]] = []
+    for p in problems:
+        reason = str(p.get("reason", ""))
+        code = str(p.get("code", ""))
+        if "field" in p:
+            params = p.get("params") or {}
+            # Parameters of another release that the message cannot take: keep the stored.
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                reason = reason_text(rules.Violation(code, str(p["field"]), dict(params)))
+        elif code == "exists":
+            reason = _exists_reason()
+        where = str(p.get("where", ""))
+        if isinstance(p.get("line"), int):
+            where = _line_text(p["line"])
+        out.append({"where": where, "code": code, "reason": reason})
+    return out
+
+
+def _exists_reason() -> str:
+    return _("An article with this title and language already exists.")
+
+
 @dataclass
 class ImportSummary:
     imported: int = 0
@@ -690,19 +729,21 @@ def import_drafts(
     seen = 0
     for where, draft, problem in rows:
         seen += 1
+        line = {"line": where.line} if isinstance(where, LineRef) else {}
         if progress:
             progress()
         if problem is not None or draft is None:
             summary.skipped.append(
-                {"where": where, "code": problem.code if problem else "invalid",
-                 "reason": reason_text(problem) if problem else ""}
+                {"where": where, **line, "code": problem.code if problem else "invalid",
+                 "reason": reason_text(problem) if problem else "",
+                 **({"field": problem.field, "params": _json_params(problem.params)}
+                    if problem else {})}
             )  # fmt: skip
             continue
         key = (draft.title.casefold(), draft.language)
         if key in existing:
             summary.skipped.append(
-                {"where": where, "code": "exists",
-                 "reason": _("An article with this title and language already exists.")}
+                {"where": where, **line, "code": "exists", "reason": _exists_reason()}
             )  # fmt: skip
             continue
         try:
@@ -711,7 +752,7 @@ def import_drafts(
                 if publish:
                     _publish_import(uow, ctx, article, now)
         except AppError as exc:
-            summary.skipped.append({"where": where, "code": exc.code, "reason": exc.detail})
+            summary.skipped.append({"where": where, **line, "code": exc.code, "reason": exc.detail})
             continue
         existing.add(key)
         summary.imported += 1
@@ -758,7 +799,24 @@ def csv_rows(content: str) -> list[tuple[str, rules.Draft | None, rules.Violatio
     parsed = rules.parse_faq_csv(content)
     if isinstance(parsed, rules.Violation):
         raise violation_error(parsed)
-    return [(_("line %(n)s") % {"n": r.line}, r.draft, r.problem) for r in parsed]
+    return [(LineRef.of(r.line), r.draft, r.problem) for r in parsed]
+
+
+class LineRef(str):
+    """ "line N" in the importer's language that remembers N, so that a stored summary can
+    say it again in its reader's language (:func:`problem_reasons`)."""
+
+    line: int
+
+    @classmethod
+    def of(cls, line: int) -> LineRef:
+        ref = cls(_line_text(line))
+        ref.line = line
+        return ref
+
+
+def _line_text(line: int) -> str:
+    return _("line %(n)s") % {"n": line}
 
 
 def markdown_rows(
