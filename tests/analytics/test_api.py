@@ -301,3 +301,39 @@ def test_the_capacity_history_is_whole_weeks_of_days_in_the_brands_time_zone(
     shown = html.replace("\u2009", " ").replace("\u202f", " ")
     assert "Nov 9 – Dec 6, 2026" in shown, shown
     assert "Asia/Shanghai" in shown
+
+
+def test_a_young_brand_plans_each_weekday_from_the_days_it_has_seen(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A brand whose first ticket came on Friday 27 November (Shanghai), planned on Monday
+    7 December: a two-week history holding one Monday and two Fridays. Its one Monday had two
+    tickets at 20:xx, so a Monday at 20:00 expects two — dividing by the two weeks planned one
+    (and half the experts) for every weekday seen once."""
+    from crowdcx.analytics import api
+
+    desk = Desk(client, world)
+    with world.db.transaction() as uow:
+        brand = uow.session.scalars(select(Brand).where(Brand.slug == desk.slug)).one()
+        settings = {**(brand.settings or {}), "timezone": "Asia/Shanghai"}
+        uow.session.execute(update(Brand).where(Brand.id == brand.id).values(settings=settings))
+    for at in [
+        datetime(2026, 11, 27, 20, 5, tzinfo=SHANGHAI),  # the first ticket, a Friday
+        datetime(2026, 11, 30, 20, 10, tzinfo=SHANGHAI),  # Monday
+        datetime(2026, 11, 30, 20, 40, tzinfo=SHANGHAI),  # Monday
+        datetime(2026, 12, 4, 20, 15, tzinfo=SHANGHAI),  # Friday
+    ]:
+        tid = desk.ask()["id"]
+        created = at.astimezone(UTC)
+        with world.db.transaction() as uow:
+            uow.session.execute(
+                update(TicketRow).where(TicketRow.id == tid)
+                .values(created_at=created, case_started_at=created, sweep_at=None)
+            )  # fmt: skip
+    monkeypatch.setattr(api, "now", lambda: NOW.astimezone(UTC))
+    for day, expected in [(14, 2.0), (18, 1.0)]:  # Monday 14, Friday 18 December at 20:00
+        start = quote(datetime(2026, 12, day, 20, 0, tzinfo=SHANGHAI).isoformat())
+        r = desk.get(f"/capacity-plan?start={start}&hours=1&multiplier=1", desk.admin)
+        assert r.status_code == 200, r.text
+        assert r.json()["inputs"]["history_weeks"] == 2
+        assert r.json()["hours"][0]["expected_tickets"] == expected, day

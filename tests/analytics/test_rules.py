@@ -167,3 +167,20 @@ def test_the_history_holds_each_weekday_weeks_times_and_never_today(
     assert (h.until - timedelta(microseconds=1)).astimezone(zone).date() == h.last_day
     if first_seen is not None and h.weeks < max_weeks:  # reaches back to the first day
         assert h.first_day <= first_seen.astimezone(zone).date()
+    # The divisors count the days the brand had begun by, each weekday at most weeks times.
+    begun = (
+        h.first_day if first_seen is None else max(h.first_day, first_seen.astimezone(zone).date())
+    )
+    assert sum(h.weekdays) == max(0, (h.last_day - begun).days + 1)
+    assert all(0 <= n <= h.weeks for n in h.weekdays)
+    if first_seen is None:
+        assert h.weekdays == (h.weeks,) * 7
+
+
+def test_a_brand_ten_days_old_counts_each_weekday_from_its_first_day() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    now = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)  # Monday 7 December in Shanghai
+    h = history_days(now, shanghai, 4, datetime(2026, 11, 27, 15, tzinfo=shanghai))  # a Friday
+    assert h.weeks == 2
+    # Friday 27 Nov .. Sunday 6 Dec: Fri, Sat, Sun twice; Mon–Thu once.
+    assert h.weekdays == (1, 1, 1, 1, 2, 2, 2)

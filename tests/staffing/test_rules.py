@@ -144,6 +144,41 @@ def test_the_profile_keeps_the_weekly_volume_and_each_days_and_hours_share(
         assert sum(v for (d, _h), v in profile.items() if d == day) == pytest.approx(on_day / weeks)
 
 
+def test_a_history_begun_mid_week_divides_each_weekday_by_the_days_it_holds() -> None:
+    """A brand ten days old: 10 tickets each day. Mondays were seen once, Fridays twice;
+    both are 10 a day — dividing every weekday by two weeks planned Mondays at 5."""
+    first = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai
+    arrivals = [first + timedelta(days=d, minutes=m) for d in range(10) for m in range(10)]
+    days = (1, 1, 1, 1, 2, 2, 2)
+    profile = weekly_profile(arrivals, SHANGHAI, days)
+    for day in range(7):
+        assert sum(v for (d, _h), v in profile.items() if d == day) == pytest.approx(10.0)
+    # A weekday not seen yet is planned at the average day seen.
+    short = weekly_profile(arrivals[:30], SHANGHAI, (0, 0, 0, 0, 1, 1, 1))
+    assert sum(v for (d, _h), v in short.items() if d == 0) == pytest.approx(10.0)
+    assert weekly_profile([], SHANGHAI, (0,) * 7) == {}  # a brand whose first day is today
+    with pytest.raises(ValueError, match="no days"):
+        weekly_profile(arrivals, SHANGHAI, (0,) * 7)
+    with pytest.raises(ValueError, match="seven counts"):
+        weekly_profile(arrivals, SHANGHAI, (1, 1))
+
+
+@given(
+    st.lists(
+        st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 10, 28),  # noqa: DTZ001 (naive bounds, aware values)
+                     timezones=st.just(UTC)),
+        max_size=100,
+    ),
+    st.lists(st.integers(1, 4), min_size=7, max_size=7),
+)  # fmt: skip
+def test_each_weekday_is_its_own_days_average(arrivals: list[datetime], days: list[int]) -> None:
+    profile = weekly_profile(arrivals, SHANGHAI, days)
+    for day in range(7):
+        on_day = sum(1 for a in arrivals if hour_of_week(a, SHANGHAI)[0] == day)
+        got = sum(v for (d, _h), v in profile.items() if d == day)
+        assert got == pytest.approx(on_day / days[day])
+
+
 def test_a_quiet_hour_in_a_small_history_is_not_planned_as_empty() -> None:
     """Four Mondays with one ticket each at 20:00, 21:00, 20:00, 21:00: Monday 21:00 is
     expected to see half a ticket even in the weeks it saw none."""

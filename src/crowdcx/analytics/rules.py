@@ -65,6 +65,10 @@ class HistoryDays:
     last_day: date
     since: datetime
     until: datetime
+    # Days of each weekday (Monday first) in the window that the brand had begun by: the
+    # weekly profile's divisors. A brand of ten days has a two-week window, with most
+    # weekdays once, not twice: dividing them by two planned half their traffic.
+    weekdays: tuple[int, ...] = (0,) * 7
 
 
 def history_days(
@@ -75,7 +79,8 @@ def history_days(
     must be in the window exactly ``weeks`` times and each time whole: today, not over yet,
     would count its weekday short, and so would a window starting at this hour 28 × 24 hours
     ago (it began mid-day and ended mid-day). A brand whose first ticket (``first_seen``)
-    came later has the fewest weeks (at least one) that reach back to that ticket's day."""
+    came later has the fewest weeks (at least one) that reach back to that ticket's day, and
+    ``weekdays`` counts only the days from that day on."""
     if max_weeks < 1:
         raise ValueError("a history has at least one week")
     today = now.astimezone(zone).date()
@@ -84,8 +89,13 @@ def history_days(
         days_seen = (today - first_seen.astimezone(zone).date()).days
         weeks = max(1, min(max_weeks, math.ceil(days_seen / 7)))
     first = today - timedelta(weeks=weeks)
+    last = today - timedelta(days=1)
+    begun = first if first_seen is None else max(first, first_seen.astimezone(zone).date())
+    weekdays = [0] * 7
+    for offset in range(max(0, (last - begun).days + 1)):
+        weekdays[(begun + timedelta(days=offset)).weekday()] += 1
     return HistoryDays(
-        weeks, first, today - timedelta(days=1), midnight(first, zone), midnight(today, zone)
+        weeks, first, last, midnight(first, zone), midnight(today, zone), tuple(weekdays)
     )
 
 

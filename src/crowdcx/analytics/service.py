@@ -317,7 +317,7 @@ def capacity_plan(
             )
         )
     )
-    profile = staffing.weekly_profile(arrivals, zone, window.weeks)
+    profile = staffing.weekly_profile(arrivals, zone, window.weekdays)
     handle, known = _handle_time(session, ctx, _handle_since(ctx, now))
     spec = staffing.PlanInput(
         start=start, hours=hours, multiplier=multiplier, handle_s=handle, target_s=target_s,

@@ -20,7 +20,7 @@ against textbook Erlang C figures and by properties in the tests.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -126,15 +126,20 @@ def hour_of_week(moment: datetime, zone: ZoneInfo) -> HourOfWeek:
 
 
 def weekly_profile(
-    arrivals: Iterable[datetime], zone: ZoneInfo, weeks: int
+    arrivals: Iterable[datetime], zone: ZoneInfo, weeks: int | Sequence[int]
 ) -> dict[HourOfWeek, float]:
     """Expected tickets per hour of the week, from ``weeks`` weeks of ``arrivals``: each
     weekday's average volume spread over its hours as the hours of all days share the
     traffic (day-of-week × hour-of-day). Four weeks of a small brand leave most of the 168
     hour-of-week cells with 0–2 tickets, so counting cells alone plans nobody for an hour
-    that merely happened to be quiet; the product keeps the weekly total and the shapes."""
-    if weeks < 1:
-        raise ValueError("weeks ≥ 1")
+    that merely happened to be quiet; the product keeps the weekly total and the shapes.
+
+    ``weeks`` is how many of each weekday the history holds: one number for whole weeks, or
+    seven (Monday first) for a history that began mid-week. A weekday the history has not
+    seen yet is planned at the average day seen."""
+    days = [weeks] * 7 if isinstance(weeks, int) else list(weeks)
+    if len(days) != 7 or min(days) < 0 or (isinstance(weeks, int) and weeks < 1):
+        raise ValueError("weeks ≥ 1, or seven counts of days ≥ 0")
     by_day = [0] * 7
     by_hour = [0] * 24
     for at in arrivals:
@@ -144,11 +149,15 @@ def weekly_profile(
     total = sum(by_hour)
     if total == 0:
         return {}
+    if sum(days) < 1:
+        raise ValueError("arrivals in a history of no days")
+    average_day = total / sum(days)
+    per_day = [by_day[d] / days[d] if days[d] else average_day for d in range(7)]
     return {
-        (day, hour): by_day[day] / weeks * by_hour[hour] / total
+        (day, hour): per_day[day] * by_hour[hour] / total
         for day in range(7)
         for hour in range(24)
-        if by_day[day] and by_hour[hour]
+        if per_day[day] and by_hour[hour]
     }
 
 
