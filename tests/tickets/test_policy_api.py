@@ -275,3 +275,25 @@ def test_a_skill_is_removed_once_no_open_ticket_needs_it_and_experts_let_go_of_i
             select(ExpertProfileRow.skills).where(ExpertProfileRow.user_id == desk.experts[1].id)
         ).one()
     assert other == {"general": 4}  # was {"general": 4, "orders": 3}
+
+
+def test_an_unreadable_saved_policy_is_logged_once_when_the_defaults_stand_in(
+    client: TestClient, world: World, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Intake, routing and pay fall back to the brand's defaults when the saved document
+    cannot be read (a policy saved by an older release): the operator's log says so, once
+    per saved version, naming the brand and the field — it was silent everywhere but the
+    policy page."""
+    from tests.tickets.test_policy_form import _store_as_saved
+
+    desk = Desk(client, world, experts=0)
+    stored = desk.get("/policy", desk.admin).json()
+    stored["sla"]["first_response_s"] = "soon"
+    _store_as_saved(db, desk.slug, stored)
+    with caplog.at_level("WARNING", logger="crowdcx.tickets.service"):
+        desk.ask()
+        desk.ask()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "crowdcx.tickets.service"]
+    assert len(warnings) == 1, warnings
+    assert desk.slug in warnings[0]
+    assert "sla.first_response_s" in warnings[0]

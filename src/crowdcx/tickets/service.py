@@ -7,6 +7,7 @@ earning exists exactly when the resolution does); live notices leave after commi
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import ChainMap
@@ -60,6 +61,7 @@ from crowdcx.tickets.policy import (
     validate_policy,
 )
 
+log = logging.getLogger(__name__)
 PRIORITIES = ("low", "normal", "high", "urgent")
 COMPLEXITY_BY_PRIORITY = {"low": "low", "normal": "normal", "high": "high", "urgent": "high"}
 MAX_SUBJECT = 200
@@ -254,6 +256,13 @@ def load_policy(session: Session, ctx: BrandContext) -> tuple[BrandPolicy, int]:
         data = session.scalar(_policy_data(), {"row": row.id})
         parsed = policy_from_dict(data or {}, _brand_default(ctx))
         if isinstance(parsed, list):  # stored policies were validated; fall back if not
+            # Once per stored version (the cache holds the fallback): operators learn that
+            # routing, SLA and pay now follow the defaults; the policy page tells the admin.
+            log.warning(
+                "brand %s: its saved policy cannot be read (%s); serving the defaults until "
+                "a brand admin saves a valid one",
+                ctx.brand.slug, "; ".join(f"{v.field}: {v.code}" for v in parsed[:5]),
+            )  # fmt: skip
             parsed = _brand_default(ctx)
         with _cache_lock:
             if len(_policy_cache) > 1000:
