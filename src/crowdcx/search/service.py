@@ -296,6 +296,20 @@ def findable(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> boo
     return found is not None
 
 
+def readable_title(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> str | None:
+    """The title of the document (kind, id) of the brand as this viewer's searches show it,
+    or None when they cannot return it (another visibility, hidden, unpublished, deleted)."""
+    visible = sorted(rules.visible_to(viewer_role(ctx)))
+    stmt = text(
+        "SELECT title FROM search_document WHERE brand_id = :brand AND kind = :kind"
+        " AND ref_id = :ref AND visibility IN :visible"
+    ).bindparams(bindparam("visible", expanding=True))
+    title = session.execute(
+        stmt, {"brand": ctx.brand.id, "kind": kind, "ref": ref_id, "visible": visible}
+    ).scalar()
+    return None if title is None else str(title)
+
+
 def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str, int]:
     """Counts of each search event since ``since`` (shown, opened, solved, no_answer).
 
