@@ -320,8 +320,8 @@ def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str
     suggestion that solved it, the same-customer, same-day rule where it does not). The
     database counts, the rule in SQL (``_same_case``): no mark is loaded. The marks are
     counted on their own, with NOT EXISTS at the top of the WHERE clause, so PostgreSQL
-    plans it as a hashed anti-join instead of a subquery run per mark (2.9 s → see
-    bench/deflection_count.py)."""
+    plans it as a hashed anti-join instead of a subquery run per mark
+    (bench/deflection_count.py)."""
     rows = session.execute(
         select(SearchEvent.event, func.count())
         .where(
