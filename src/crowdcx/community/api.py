@@ -100,6 +100,7 @@ class PostOut(BaseModel):
 
 class QuestionDetail(PostOut):
     answer_list: list[PostOut]
+    solved_cases: int  # tickets their customers closed saying this question solved them
 
 
 def post_out(p: PostRow, ctx: BrandContext) -> PostOut:
@@ -189,7 +190,9 @@ def get_question(slug: str, question_id: int, uow: Uow, viewer: ViewerDep) -> Qu
     q = service.readable_post(uow.session, ctx, question_id, "question")
     answers = service.ordered_answers(uow.session, ctx, q)
     return QuestionDetail(
-        **post_out(q, ctx).model_dump(), answer_list=[post_out(a, ctx) for a in answers]
+        **post_out(q, ctx).model_dump(),
+        answer_list=[post_out(a, ctx) for a in answers],
+        solved_cases=service.solved_cases(uow.session, ctx, q),
     )
 
 

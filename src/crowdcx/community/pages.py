@@ -438,6 +438,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "drafted_article": _drafted_article(uow, ctx, q.id),
             "comment_hidden": comment_hidden, "comment_appealed": comment_appealed,
             "views": q.views + counters(request).pending(PostRow, "views", q.id),
+            "solved_cases": service.solved_cases(uow.session, ctx, q),
             "original": service.readable_or_none(uow.session, ctx, q.duplicate_of),
             # The ticket (its id, link and where it stands) only for those who may see it.
             "sees_ticket": sees_ticket,

@@ -369,6 +369,17 @@ def may_see_ticket_of(ctx: BrandContext, question: PostRow) -> bool:
     return ctx.user.id == question.author_id or ctx.can("ticket.staff")
 
 
+def solved_cases(session: Session, ctx: BrandContext, question: PostRow) -> int:
+    """How many tickets their customers closed saying this question solved them, each ticket
+    once (one ticket_deflections row per deflected ticket), counted by the database."""
+    from crowdcx.tickets.models import TicketDeflectionRow  # community builds on tickets
+
+    stmt = ctx.scoped(TicketDeflectionRow, select(func.count())).where(
+        TicketDeflectionRow.kind == "question", TicketDeflectionRow.ref_id == question.id
+    )
+    return int(session.scalar(stmt) or 0)
+
+
 def _may_read(ctx: BrandContext, post: PostRow) -> bool:
     return (
         not post.hidden or is_agent(ctx) or (ctx.user is not None and ctx.user.id == post.author_id)

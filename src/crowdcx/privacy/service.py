@@ -67,6 +67,7 @@ from crowdcx.tickets import presence
 from crowdcx.tickets.masking import scrub
 from crowdcx.tickets.models import (
     AccessLogRow,
+    TicketDeflectionRow,
     TicketMessageRow,
     TicketRatingRow,
     TicketRow,
@@ -154,6 +155,18 @@ def export(session: Session, user: User, now: datetime) -> dict[str, Any]:
                 "messages": messages.get(t.id, []),
                 "rating": ratings.get(t.id),
             }
+        )
+
+    # Which suggestion the person said solved each ticket they closed that way (its kind
+    # and id, not its title: the content may since have been hidden from them).
+    for d in session.scalars(
+        select(TicketDeflectionRow)
+        .join(TicketRow, TicketRow.id == TicketDeflectionRow.ticket_id)
+        .where(TicketRow.customer_id == user.id)
+        .order_by(TicketDeflectionRow.id)
+    ):
+        per_brand[d.brand_id]["deflections"].append(
+            {"ticket_id": d.ticket_id, "kind": d.kind, "id": d.ref_id, "at": _iso(d.at)}
         )
 
     for p in session.scalars(
@@ -288,6 +301,7 @@ def export(session: Session, user: User, now: datetime) -> dict[str, Any]:
 def _brand_section() -> dict[str, Any]:
     return {
         "tickets": [],
+        "deflections": [],
         "community_posts": [],
         "community_comments": [],
         "article_feedback": [],

@@ -14,7 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, text
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -309,13 +322,31 @@ def findable(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> boo
     return found is not None
 
 
+def readable_title(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> str | None:
+    """The title of the document (kind, id) of the brand as this viewer's searches show it,
+    or None when they cannot return it (another visibility, hidden, unpublished, deleted)."""
+    visible = sorted(rules.visible_to(viewer_role(ctx)))
+    stmt = text(
+        "SELECT title FROM search_document WHERE brand_id = :brand AND kind = :kind"
+        " AND ref_id = :ref AND visibility IN :visible"
+    ).bindparams(bindparam("visible", expanding=True))
+    title = session.execute(
+        stmt, {"brand": ctx.brand.id, "kind": kind, "ref": ref_id, "visible": visible}
+    ).scalar()
+    return None if title is None else str(title)
+
+
 def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str, int]:
     """Counts of each search event since ``since`` (shown, opened, solved, no_answer).
 
     ``solved`` counts cases: each deflected ticket once (its ``solved`` event of kind
     ``ticket``), and each reader's "this solved it" on an article or question that is not a
     deflected ticket's case again (rules.same_case: exact where the ticket names the
-    suggestion that solved it, the same-customer, same-day rule where it does not)."""
+    suggestion that solved it, the same-customer, same-day rule where it does not). The
+    database counts, the rule in SQL (``_same_case``): no mark is loaded. The marks are
+    counted on their own, with NOT EXISTS at the top of the WHERE clause, so PostgreSQL
+    plans it as a hashed anti-join instead of a subquery run per mark
+    (bench/deflection_count.py)."""
     rows = session.execute(
         select(SearchEvent.event, func.count())
         .where(
@@ -328,44 +359,65 @@ def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str
     counts: dict[str, int] = {"shown": 0, "opened": 0, "solved": 0, "no_answer": 0}
     for event, n in rows:
         counts[event] = int(n)
-    marks = [
-        rules.SolvedMark(r.visitor, r.kind, r.ref_id, r.created_at)
-        for r in session.execute(
-            select(SearchEvent.visitor, SearchEvent.kind, SearchEvent.ref_id,
-                   SearchEvent.created_at)
-            .where(SearchEvent.brand_id == ctx.brand.id, SearchEvent.created_at >= since,
-                   SearchEvent.event == "solved", SearchEvent.kind != "ticket")
+    separate = session.scalar(
+        select(func.count()).where(
+            SearchEvent.brand_id == ctx.brand.id,
+            SearchEvent.event == "solved",
+            SearchEvent.created_at >= since,
+            SearchEvent.kind != "ticket",
+            ~_same_case(session, since),
         )
-    ]  # fmt: skip
-    counts["solved"] += rules.separate_cases(marks, deflected_cases(session, ctx, since, marks))
+    )
+    counts["solved"] += int(separate or 0)
     return counts
 
 
-def deflected_cases(
-    session: Session, ctx: BrandContext, since: datetime, marks: Sequence[rules.SolvedMark]
-) -> list[rules.DeflectedCase]:
-    """The deflected tickets a mark since ``since`` could be the case of: those of the
-    signed-in readers who marked, deflected from the day before ``since`` on."""
+def _utc_day(session: Session, at: Any) -> Any:
+    """The UTC calendar day of a stored time, to compare with another: on SQLite the stored
+    UTC wall time's date (YYYY-MM-DD text), on PostgreSQL the timestamptz read in UTC,
+    whatever the session's zone, as a date (cheaper than formatting it as text)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("UTC", at), Date)
+    return func.date(at)
+
+
+def _same_case(session: Session, since: datetime) -> Any:
+    """EXISTS: the outer ``SearchEvent`` (a reader's "this solved it" since ``since``) is a
+    deflected ticket's case again — search.rules.same_case in SQL. The ticket's customer is
+    the marker (``u:<customer id>``), found through the tickets' (brand, customer) index;
+    a ticket naming its suggestion: that one, marked from the ticket's writing to the end of
+    its deflection's (UTC) day; naming none: marked the day it was deflected. Deflections
+    before the day before ``since`` cannot match a mark since ``since`` and are not read."""
     from crowdcx.tickets.models import TicketDeflectionRow, TicketRow
 
-    if not any(m.visitor and m.visitor.startswith("u:") for m in marks):
-        return []
-    stmt = (
-        select(TicketRow.customer_id, TicketRow.created_at, TicketDeflectionRow.at,
-               TicketDeflectionRow.kind, TicketDeflectionRow.ref_id)
+    mark_day = _utc_day(session, SearchEvent.created_at)
+    case_day = _utc_day(session, TicketDeflectionRow.at)
+    named = and_(TicketDeflectionRow.kind.is_not(None), TicketDeflectionRow.ref_id.is_not(None))
+    customer = case(
+        (SearchEvent.visitor.like("u:%"), cast(func.substr(SearchEvent.visitor, 3), Integer)),
+        else_=None,
+    )
+    return (
+        select(TicketDeflectionRow.id)
         .join(TicketRow, TicketRow.id == TicketDeflectionRow.ticket_id)
-        .where(TicketDeflectionRow.brand_id == ctx.brand.id,
-               TicketDeflectionRow.at >= since - timedelta(days=1))
-    )  # fmt: skip
-    return [
-        rules.DeflectedCase(
-            f"u:{r.customer_id}",
-            r.created_at,
-            r.at,
-            (r.kind, str(r.ref_id)) if r.kind is not None and r.ref_id is not None else None,
+        .where(
+            TicketRow.brand_id == SearchEvent.brand_id,
+            TicketRow.customer_id == customer,
+            literal("u:") + cast(TicketRow.customer_id, String) == SearchEvent.visitor,
+            TicketDeflectionRow.at >= since - timedelta(days=1),
+            or_(
+                and_(~named, mark_day == case_day),
+                and_(
+                    named,
+                    TicketDeflectionRow.kind == SearchEvent.kind,
+                    cast(TicketDeflectionRow.ref_id, String) == SearchEvent.ref_id,
+                    TicketRow.created_at <= SearchEvent.created_at,
+                    mark_day <= case_day,
+                ),
+            ),
         )
-        for r in session.execute(stmt)
-    ]
+        .exists()
+    )
 
 
 def sync_ticket(session: Session, ticket: Any, to_state: str) -> None:

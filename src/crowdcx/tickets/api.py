@@ -32,6 +32,7 @@ from crowdcx.tickets.schemas import (
     RatingIn,
     RatingOut,
     ReasonIn,
+    SolvedByOut,
     Suggestion,
     TicketCreated,
     TicketIn,
@@ -82,7 +83,17 @@ def ticket_out(
         rated=row.rated,
         allowed_actions=actions,
         note=service.ticket_note(row),
+        solved_by=solved_by_out(service.solved_by_shown(uow.session, ctx, row)),
     )
+
+
+def solved_by_out(shown: service.SolvedByShown | None) -> SolvedByOut | None:
+    if shown is None:
+        return None
+    return SolvedByOut(
+        kind=shown.kind, available=shown.title is not None, id=shown.id, title=shown.title,
+        url=shown.url,
+    )  # fmt: skip
 
 
 def suggestions_for(uow: UnitOfWork, ctx: BrandContext, row: TicketRow) -> list[Suggestion]:

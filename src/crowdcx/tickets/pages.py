@@ -257,6 +257,7 @@ def _ticket_page(
         "body": service.as_read(row.body, row, allowed),
         "role": role.value,
         "note": service.ticket_note(row),
+        "solved_by": service.solved_by_shown(uow.session, ctx, row),
         "fields": fields,
         "actions": actions,
         "messages": messages,

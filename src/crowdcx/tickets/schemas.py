@@ -69,6 +69,18 @@ class Suggestion(BaseModel):
     url: str
 
 
+class SolvedByOut(BaseModel):
+    """The suggestion a deflected ticket's customer said solved it. ``available`` false: the
+    viewer may no longer read it (hidden, archived, deleted, or not at their visibility), and
+    ``id``, ``title`` and ``url`` are null."""
+
+    kind: str  # article | question
+    available: bool
+    id: int | None
+    title: str | None
+    url: str | None
+
+
 class TicketOut(BaseModel):
     id: int
     status: str
@@ -95,6 +107,8 @@ class TicketOut(BaseModel):
     # Where the ticket went and why, for the people on it (e.g. straight to staff because it
     # is in a language the brand does not serve), in the reader's language.
     note: str | None = None
+    # A deflected ticket: the suggestion that solved it (null when not deflected or not said).
+    solved_by: SolvedByOut | None = None
 
 
 class TicketCreated(TicketOut):

@@ -1663,6 +1663,40 @@ class SolvedBy:
 SOLVING_KINDS = ("article", "question")
 
 
+@dataclass(frozen=True)
+class SolvedByShown:
+    """Which suggestion solved a deflected ticket, as one viewer may see it: its title and
+    link only while they may still read it (``title`` None: no longer available to them —
+    hidden, archived, deleted or not at their visibility; its title is never shown then)."""
+
+    kind: str  # article | question
+    id: int | None  # None with the title
+    title: str | None
+    url: str | None
+
+
+def solved_by_shown(session: Session, ctx: BrandContext, row: TicketRow) -> SolvedByShown | None:
+    """The suggestion the customer said solved this deflected ticket, for the viewer ``ctx``;
+    None when the ticket is not deflected or its customer did not say which."""
+    from crowdcx.search import service as search
+
+    if row.status != "deflected":
+        return None
+    found = session.execute(
+        ctx.scoped(
+            TicketDeflectionRow,
+            select(TicketDeflectionRow.kind, TicketDeflectionRow.ref_id),
+        ).where(TicketDeflectionRow.ticket_id == row.id)
+    ).first()
+    if found is None or found.kind is None or found.ref_id is None:
+        return None
+    title = search.readable_title(session, ctx, found.kind, str(found.ref_id))
+    if title is None:
+        return SolvedByShown(found.kind, None, None, None)
+    url = search.url_for(ctx.brand.slug, found.kind, str(found.ref_id))
+    return SolvedByShown(found.kind, found.ref_id, title, url)
+
+
 def _check_suggestion(session: Session, ctx: BrandContext, solved_by: SolvedBy) -> None:
     """Only a suggestion the brand has and the customer may read can have solved it: a
     published article or solved community question their searches can return."""
