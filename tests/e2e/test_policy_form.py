@@ -2,7 +2,9 @@
 Chromium: the first-response target in minutes and a skill's base amount typed with a
 decimal comma; a bad value is explained beside its field; the JSON stays one click away. Then
 a new skill, typed in Cyrillic on an empty row with its tier, certification, the customer field
-it needs and its base amount, becomes a skill of the catalogue and of the rate card."""
+it needs and its base amount, becomes a skill of the catalogue and of the rate card; a saved
+skill is renamed on its row, a time-of-day band is added (an overlapping one is refused beside
+its row) and Monday gets a second business-hours window after a lunch break."""
 
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def test_the_admin_changes_the_sla_and_a_rate_through_the_form(
 
     # A new skill on the first empty row: named in Russian, for certified experts of tier 2
     # and above, who need the customer's e-mail; its base amount on the same row.
-    row = admin.locator(".skill-row", has=admin.locator("input[id$='-name']")).first
+    row = admin.locator(".skill-row.new").first
     row.locator("input[id$='-name']").fill("Гарантийный ремонт")
     row.locator("select[name$='.required_tier']").select_option("2")
     row.locator("input[name$='.requires_certification']").check()
@@ -76,9 +78,56 @@ def test_the_admin_changes_the_sla_and_a_rate_through_the_form(
     assert '"Гарантийный ремонт": 990' in json_text
     shot(admin, artifacts, "policy-4-skill-saved")
 
+    # A saved skill renamed on its row (its rate follows it), a morning band beside the
+    # night one, and Monday's hours with a lunch break: two windows on one day.
+    billing = admin.locator(".skill-row", has=admin.locator("input[value='billing']"))
+    billing.locator("input[id$='-name']").fill("Оплата")
+    admin.fill("#f-band-1-start", "07:00")
+    admin.fill("#f-band-1-end", "09:00")
+    admin.fill("#f-band-1-multiplier", "1,1")
+    admin.fill("#f-band-1-label", "утро")
+    admin.fill("#f-bh-zone", "Europe/Moscow")
+    admin.fill("#f-bh-0-0-start", "09:00")
+    admin.fill("#f-bh-0-0-end", "13:00")
+    admin.locator("form[action$='/admin/policy/form'] button[type=submit]").click()
+    admin.wait_for_url(f"{base}/b/volga/admin/policy?saved=1")
+    admin.fill("#f-bh-0-1-start", "14:00")  # the row for another window under Monday's
+    admin.fill("#f-bh-0-1-end", "18:00")
+    # An overlapping band is explained beside its row, the rest kept as typed.
+    admin.fill("#f-band-2-start", "08:00")
+    admin.fill("#f-band-2-end", "10:00")
+    admin.fill("#f-band-2-multiplier", "1,5")
+    admin.locator("form[action$='/admin/policy/form'] button[type=submit]").click()
+    problem = admin.locator(".band-row.has-error .error").first
+    problem.wait_for()
+    assert "07:00–09:00" in problem.inner_text()
+    assert admin.locator("#f-bh-0-1-start").input_value() == "14:00"
+    shot(admin, artifacts, "policy-5-band-refused")
+    admin.fill("#f-band-2-start", "10:00")
+    admin.fill("#f-band-2-end", "11:00")
+    admin.locator("form[action$='/admin/policy/form'] button[type=submit]").click()
+    admin.wait_for_url(f"{base}/b/volga/admin/policy?saved=1")
+    admin.locator("details.advanced summary").click()
+    json_text = admin.locator("#f-policy").input_value()
+    assert '"Оплата": 1200' in json_text
+    assert '"billing"' not in json_text
+    assert '"label": "утро"' in json_text
+    assert '"start": "14:00:00"' in json_text
+    assert admin.locator(".skill-row", has=admin.locator("h3", has_text="Оплата")).count() == 1
+    shot(admin, artifacts, "policy-6-renamed-bands-hours")
+
     # On a phone the longer form still fits the width.
     admin.set_viewport_size({"width": 390, "height": 844})
     admin.reload()
     width = admin.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, width
     admin.screenshot(path=str(artifacts / "ops-policy-5-phone.png"), full_page=True)
+    # And in Chinese, on the phone and on a desktop (looked at, not asserted word by word).
+    admin.goto(f"{base}/b/volga/admin/policy?lang=zh-Hans")
+    assert admin.locator("html").get_attribute("lang") == "zh-Hans"
+    width = admin.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, width
+    admin.screenshot(path=str(artifacts / "ops-policy-7-phone-zh.png"), full_page=True)
+    admin.set_viewport_size({"width": 1200, "height": 900})
+    admin.reload()
+    admin.screenshot(path=str(artifacts / "ops-policy-8-desktop-zh.png"), full_page=True)

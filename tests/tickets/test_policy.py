@@ -197,7 +197,41 @@ def test_multipliers_are_decimals_from_0_to_100(value: object, ok: bool) -> None
         "rate_card.language_premium.ru": "factor_invalid",
         "rate_card.time_of_day.0.multiplier": "factor_invalid",
     }
-    assert problems(body) == ({} if ok else expected)
+    if value == 0:  # a complexity or language at 0 is allowed; a band at 0 pays nothing
+        expected = {"rate_card.time_of_day.0.multiplier": "band_not_positive"}
+    assert problems(body) == ({} if ok and value != 0 else expected)
+
+
+BAND = {"start": "22:00", "end": "07:00", "multiplier": "1.25"}
+
+
+@pytest.mark.parametrize(
+    ("second", "overlaps"),
+    [
+        ({"start": "07:00", "end": "09:00"}, False),  # touches the night band's end
+        ({"start": "12:00", "end": "22:00"}, False),  # ends where it starts
+        ({"start": "06:00", "end": "08:00"}, True),  # the night band's morning
+        ({"start": "23:00", "end": "23:30"}, True),  # inside it
+        ({"start": "21:00", "end": "00:00"}, True),  # to midnight
+        ({"start": "12:00", "end": "12:00"}, True),  # the whole day
+        ({"start": "20:00", "end": "06:00"}, True),  # both wrap past midnight
+    ],
+)
+def test_time_of_day_bands_may_not_overlap(second: dict[str, str], overlaps: bool) -> None:
+    bands = [BAND, {**second, "multiplier": "1.1"}]
+    expected = {"rate_card.time_of_day.1": "bands_overlap"} if overlaps else {}
+    assert problems({"rate_card": {"time_of_day": bands}}) == expected
+    parsed = policy_from_dict({"rate_card": {"time_of_day": bands}})
+    assert not isinstance(parsed, list)
+    if overlaps:
+        (v,) = validate_policy(parsed)
+        assert (v.param("start"), v.param("end")) == ("22:00", "07:00")
+
+
+def test_a_skill_name_fits_its_tickets_column() -> None:
+    skills = [{"name": "x" * 61}, {"name": "y" * 60}]
+    card = {"base_minor": {}, "default_base_minor": 100}
+    assert problems({"skills": skills, "rate_card": card}) == {"skills": "skill_name_too_long"}
 
 
 def test_times_of_day_are_local_wall_clock_without_an_offset() -> None:
@@ -297,6 +331,9 @@ def test_every_message_template_is_filled_in_from_its_params() -> None:
         {"sla": {"resolution_s": 1.5}},
         {"rate_card": {"time_of_day": [{"start": "x", "end": "2:00", "multiplier": 1}]}},
         {"rate_card": {"base_minor": {"general": 10**9, "orders": 1, "billing": 1}}},
+        {"rate_card": {"time_of_day": [{"start": "01:00", "end": "02:00", "multiplier": 0},
+                                       {"start": "01:30", "end": "03:00", "multiplier": 1}]}},
+        {"skills": [{"name": "z" * 61}], "rate_card": {"default_base_minor": 1}},
         {"quality": []},
         {"quality": {"base_rate": "0.1"}},
         {"quality": {"reopened": "yes"}},

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.i18n import catalog_path, number_style, use_locale
 from crowdcx.kernel.numbers import NumberStyle, typed_decimal
-from crowdcx.payouts.rules import RateCard
+from crowdcx.payouts.rules import RateCard, TimeBand
 from crowdcx.quality.rules import QualityPolicy, SamplingPolicy
 from crowdcx.routing.rules import RoutingMode, SkillDef
 from crowdcx.tenancy import service as tenancy
@@ -90,15 +90,16 @@ def business_hours(draw: st.DrawFn) -> BusinessHours | None:
 
 @st.composite
 def catalogues(draw: st.DrawFn) -> tuple[tuple[SkillDef, ...], DataAccessPolicy]:
-    """Tiers 0–3, each seeing some fields, and skills that some tier can serve."""
-    tiers = DataAccessPolicy(tuple(TierAccess(t, draw(fields)) for t in range(4)))
-    seen = tiers.unmasked_for(3)
+    """Tiers 0–N (N up to 3), each seeing some fields, and skills that some tier can serve."""
+    highest = draw(st.integers(0, 3))
+    tiers = DataAccessPolicy(tuple(TierAccess(t, draw(fields)) for t in range(highest + 1)))
+    seen = tiers.unmasked_for(highest)
     names = draw(st.lists(st.sampled_from(SKILL_NAMES), min_size=1, max_size=4, unique=True))
     skills = tuple(
         SkillDef(
             name,
             requires_certification=draw(st.booleans()),
-            required_tier=draw(st.integers(0, 3)),
+            required_tier=draw(st.integers(0, highest)),
             needs_fields=draw(st.frozensets(st.sampled_from(sorted(seen))))
             if seen
             else frozenset(),
@@ -106,6 +107,24 @@ def catalogues(draw: st.DrawFn) -> tuple[tuple[SkillDef, ...], DataAccessPolicy]
         for name in names
     )
     return skills, tiers
+
+
+# Bands that never overlap one another, whichever are drawn (their times as typed).
+BAND_TIMES = ((time(22), time(7)), (time(7), time(9)), (time(12), time(13, 30)),
+              (time(18), time(22)), (time(9, 15, 30), time(11)))  # fmt: skip
+
+
+@st.composite
+def bands(draw: st.DrawFn) -> tuple[TimeBand, ...]:
+    chosen = draw(st.lists(st.sampled_from(BAND_TIMES[:4]), unique=True, max_size=3))
+    if draw(st.booleans()):
+        chosen.append(BAND_TIMES[4])
+    return tuple(
+        TimeBand(
+            start, end, draw(factors.filter(bool)), draw(st.sampled_from(["", "night", "午间"]))
+        )
+        for start, end in chosen
+    )
 
 
 @st.composite
@@ -137,7 +156,7 @@ def valid_policies(draw: st.DrawFn) -> BrandPolicy:
             base_minor=base_minor,
             complexity=complexity,
             language_premium=premium,
-            time_of_day=card.time_of_day,
+            time_of_day=draw(bands()),
             timezone=card.timezone,
             default_base_minor=default_base,
         ),
@@ -181,10 +200,12 @@ def covered(p: BrandPolicy) -> tuple[Any, ...]:
         p.skills,
         p.data_access,
         p.sla.business_hours,
+        card.time_of_day,
     )
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.filter_too_much])
+# No deadline: a pure function, timed on machines whose cores are shared.
+@settings(max_examples=200, suppress_health_check=[HealthCheck.filter_too_much], deadline=None)
 @given(policy=valid_policies(), locale=st.sampled_from(LOCALES))
 def test_a_valid_policy_comes_back_from_its_form_unchanged(
     policy: BrandPolicy, locale: str

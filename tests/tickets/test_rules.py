@@ -433,6 +433,42 @@ def test_business_time_round_trips(start: datetime, seconds: int) -> None:
     assert business_seconds_between(start, due, SHANGHAI_OFFICE) == pytest.approx(seconds)
 
 
+LUNCH_BREAK = BusinessHours(  # 09:00–12:00 and 13:00–18:00 on weekdays, in Taipei
+    "Asia/Taipei",
+    tuple(Window(d, start, end) for d in range(5)
+          for start, end in ((time(9), time(12)), (time(13), time(18)))),
+)  # fmt: skip
+
+
+def test_the_sla_clock_stops_over_lunch() -> None:
+    tz = ZoneInfo("Asia/Taipei")
+    monday_11 = datetime(2025, 3, 3, 11, 0, tzinfo=tz)
+    due = add_business_seconds(monday_11, 2 * 3600, LUNCH_BREAK)
+    assert due == datetime(2025, 3, 3, 14, 0, tzinfo=tz)  # 1 h before lunch, 1 h after
+    lunch = datetime(2025, 3, 3, 12, 30, tzinfo=tz)
+    assert add_business_seconds(lunch, 60, LUNCH_BREAK) == datetime(2025, 3, 3, 13, 1, tzinfo=tz)
+    friday_17 = datetime(2025, 3, 7, 17, 0, tzinfo=tz)
+    assert add_business_seconds(friday_17, 3 * 3600, LUNCH_BREAK) == datetime(
+        2025, 3, 10, 11, 0, tzinfo=tz
+    )
+
+
+@given(instants, st.integers(min_value=0, max_value=30 * 24 * 3600))
+def test_business_time_over_two_windows_a_day_round_trips(start: datetime, seconds: int) -> None:
+    """With a lunch break, the clock adds and measures alike, never lands inside the break
+    or outside the windows (unless no time was asked for), and counts 8 h a weekday."""
+    due = add_business_seconds(start, seconds, LUNCH_BREAK)
+    assert due >= start
+    assert business_seconds_between(start, due, LUNCH_BREAK) == pytest.approx(seconds)
+    local = due.astimezone(ZoneInfo("Asia/Taipei"))
+    if seconds and due > start:
+        assert local.weekday() < 5
+        assert time(9) < local.time() <= time(12) or time(13) < local.time() <= time(18)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    open_today = business_seconds_between(day, day + timedelta(days=1), LUNCH_BREAK)
+    assert open_today == (8 * 3600 if local.weekday() < 5 else 0)
+
+
 OVERLAPPING = BusinessHours(  # 9-17 and 12-20: one stretch of open time, 9-20
     "Europe/Moscow", tuple(Window(d, time(h), time(h + 8)) for d in range(7) for h in (9, 12))
 )

@@ -32,6 +32,7 @@ from crowdcx.tickets.schemas import (
     RatingIn,
     RatingOut,
     ReasonIn,
+    SkillRenameIn,
     SolvedByOut,
     Suggestion,
     TicketCreated,
@@ -109,6 +110,15 @@ def put_policy(slug: str, body: PolicyIn, user: CurrentUser, uow: Uow) -> dict[s
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     data = body.model_dump(exclude_unset=True)
     policy = service.set_policy(uow, ctx, data, now())
+    uow.commit()
+    return policy_to_dict(policy)
+
+
+@router.post("/policy/skills/rename", response_model=dict[str, Any])
+def rename_skill(slug: str, body: SkillRenameIn, user: CurrentUser, uow: Uow) -> dict[str, Any]:
+    """A saved skill under a new name, everywhere it is named (see docs/api.md)."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    policy = service.rename_skill(uow, ctx, body.name, body.new_name, now())
     uow.commit()
     return policy_to_dict(policy)
 

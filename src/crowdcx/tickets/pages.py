@@ -624,6 +624,9 @@ def _policy_page(
         "tiers": policy_form.TIERS,
         "customer_fields": CUSTOMER_FIELDS,
         "window_rows": policy_form.window_rows(form),
+        "band_rows": policy_form.band_rows(form),
+        "rate_zone": policy.rate_card.timezone,
+        "highest_tier": policy_form.chosen_highest_tier(form),
         "around_the_clock": not policy_form.typed_windows(form),
         "weekday_names": weekday_labels(),
         "timezones": timezone_names(),
@@ -747,7 +750,8 @@ def save_policy_form(
     data, problems = policy_form.form_to_policy(typed, policy, number_style())
     if not problems:
         try:
-            service.set_policy(uow, ctx, data, now())
+            renames = policy_form.skill_renames(typed, policy)
+            service.set_policy(uow, ctx, data, now(), renames)
         except service.PolicyRefusedError as error:
             uow.rollback()
             problems = error.violations

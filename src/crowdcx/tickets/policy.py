@@ -63,6 +63,8 @@ MAX_COUNT: Final = 100  # tickets an expert holds at once, experts rung before s
 MAX_PRICE_MINOR: Final = 2**31 - 1
 MAX_NEWCOMER_REVIEWS: Final = 1000  # an expert's first resolutions all reviewed: at most these
 MAX_WEIGHT: Final = 1000  # a scorecard criterion's weight
+# A skill's name is stored in each of its tickets (tickets.skill, 60 characters).
+MAX_SKILL_NAME: Final = 60
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext marker Babel extracts
@@ -119,6 +121,14 @@ MESSAGES: Final[Mapping[str, str]] = {
     ),
     "weights_zero": N_(
         "%(field)s: at least one criterion must weigh more than 0, or no review has a score."
+    ),
+    "skill_name_too_long": N_("%(field)s: a skill's name can be at most %(limit)s characters."),
+    "band_not_positive": N_(
+        "%(field)s: a time-of-day multiplier must be more than 0 (a band at 0 pays nothing)."
+    ),
+    "bands_overlap": N_(
+        "%(field)s overlaps the band %(start)s–%(end)s: a moment of the day can fall in one "
+        "band only."
     ),
 }
 
@@ -353,6 +363,8 @@ def _check_skills(p: BrandPolicy) -> list[Violation]:
                 _v("skill_duplicate", f"skill {s.name!r} is listed twice", "skills", skill=s.name)
             )
         seen.add(s.name)
+        if len(s.name) > MAX_SKILL_NAME:
+            out.append(_m("skill_name_too_long", "skills", limit=MAX_SKILL_NAME, skill=s.name))
         if not 0 <= s.required_tier <= MAX_TIER:
             out.append(
                 _v(
@@ -446,6 +458,9 @@ def _check_rate_card(p: BrandPolicy) -> list[Violation]:
     for i, band in enumerate(card.time_of_day):
         out += _wall_clock(band.start, f"rate_card.time_of_day.{i}.start")
         out += _wall_clock(band.end, f"rate_card.time_of_day.{i}.end")
+        if isinstance(band.multiplier, Decimal) and band.multiplier == 0:
+            out.append(_m("band_not_positive", f"rate_card.time_of_day.{i}.multiplier"))
+    out += _check_band_overlap(card.time_of_day)
     for lang in card.language_premium:
         if lang not in LOCALES:
             out.append(
@@ -462,6 +477,48 @@ def _check_rate_card(p: BrandPolicy) -> list[Violation]:
         highest = highest_price_minor(p)
         if highest > MAX_PRICE_MINOR:
             out.append(_m("price_too_large", "rate_card", price=highest, limit=MAX_PRICE_MINOR))
+    return out
+
+
+_DAY_S: Final = 86_400
+
+
+def band_spans(band: TimeBand) -> list[tuple[int, int]]:
+    """The seconds of the day ``band`` covers, as [start, end) spans within 0–86 400: a band
+    whose start equals its end is the whole day, one that ends before it starts wraps past
+    midnight (an end of 00:00 is midnight at the end of the day)."""
+
+    def second(t: time) -> int:
+        return t.hour * 3600 + t.minute * 60 + t.second
+
+    start, end = second(band.start), second(band.end)
+    if start == end:
+        return [(0, _DAY_S)]
+    if start < end:
+        return [(start, end)]
+    return [(start, _DAY_S), *([(0, end)] if end else [])]
+
+
+def _check_band_overlap(bands: tuple[TimeBand, ...]) -> list[Violation]:
+    """A moment of the day in two bands would be priced by whichever is listed first: each
+    band that overlaps an earlier one is named, with the earlier band's times."""
+    out: list[Violation] = []
+    for i, band in enumerate(bands):
+        if band.start.tzinfo is not None or band.end.tzinfo is not None:
+            continue  # time_offset says what is wrong with it
+        for other in bands[:i]:
+            if other.start.tzinfo is not None or other.end.tzinfo is not None:
+                continue
+            if any(a < d and c < b for a, b in band_spans(band) for c, d in band_spans(other)):
+                out.append(
+                    _m(
+                        "bands_overlap",
+                        f"rate_card.time_of_day.{i}",
+                        start=other.start.isoformat(timespec="minutes"),
+                        end=other.end.isoformat(timespec="minutes"),
+                    )
+                )
+                break
     return out
 
 

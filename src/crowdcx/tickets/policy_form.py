@@ -6,14 +6,17 @@ form fields — durations as a number and a unit, base amounts in the currency's
 numbers in the reader's :class:`~crowdcx.kernel.numbers.NumberStyle` — and
 :func:`form_to_policy` reads them back into a JSON-shaped mapping of just those settings, to
 lay over the stored policy with ``policy_from_dict``. The form covers the skills catalogue (a
-row per skill, blank rows to add one, a box to remove one), the customer fields each tier 0–3
-sees unmasked, and business hours (a time zone and each weekday's windows; none at all is
-24/7); languages, time-of-day bands and the scorecard's weights stay as they are (the page
-edits them as JSON). A valid policy whose business-hours windows are listed by weekday and
-which defines the tiers 0–3 in order comes back unchanged:
+row per skill, keyed by the saved name in a hidden field so that a name typed over is a
+rename (:func:`skill_renames`), blank rows to add one, a box to remove one), the highest tier
+the brand uses and the customer fields each tier 0–that sees unmasked, the rate card's
+time-of-day bands (a row per band and a blank one), and business hours (a time zone and each
+weekday's windows, a blank row under a day's last to add another; none at all is 24/7);
+languages and the scorecard's weights stay as they are (the page edits them as JSON). A
+valid policy whose business-hours windows are listed by weekday and which defines the tiers
+0–N in order comes back unchanged:
 ``policy_from_dict(form_to_policy(policy_to_form(p)), p) == p``; another comes back with its
-windows by weekday and every tier defined (a tier left out sees what the tiers below it see,
-so nothing a tier sees changes).
+windows by weekday and every tier up to its highest defined (a tier left out sees what the
+tiers below it see, so nothing a tier sees changes).
 
 A field the parser cannot read comes back as a :class:`Violation` naming the field; the rest of
 the checks are ``validate_policy``'s. :data:`EXPLANATIONS` holds a translatable explanation for
@@ -58,10 +61,18 @@ _MAX_TYPED: Final = 10**12  # a count or duration past this is a typo (the check
 TIERS: Final[tuple[int, ...]] = tuple(range(MAX_TIER + 1))
 WEEKDAYS: Final[tuple[int, ...]] = tuple(range(7))  # 0 is Monday, as tickets.rules.Window
 BLANK_SKILLS: Final = 2  # empty rows under the skills, to add one each
-# A skill's row: skills.<row>.name (hidden for a saved skill, typed for a new one),
-# .required_tier, .requires_certification, .needs.<field>, .remove, and on a new row
-# .base_minor (its base amount, as the rate card has none for it yet).
+# A skill's row: skills.<row>.name (typed; on a saved skill's row, typed over to rename it),
+# .original (hidden: the saved skill's name, the row's key), .required_tier,
+# .requires_certification, .needs.<field>, .remove, and on a new row .base_minor (its base
+# amount, as the rate card has none for it yet).
 _SKILL_ROW: Final = re.compile(r"skills\.(\d{1,4})\.name")
+# A time-of-day band: rate_card.time_of_day.<row>.start / .end / .multiplier / .label / .remove;
+# "rate_card.time_of_day" says the bands are on the form (all emptied: no band).
+BANDS_FIELD: Final = "rate_card.time_of_day"
+BAND_PARTS: Final[tuple[str, ...]] = ("start", "end", "multiplier", "label")
+_BAND_ROW: Final = re.compile(r"rate_card\.time_of_day\.(\d{1,2})\.(?:start|end|multiplier)")
+_BAND_AT: Final = re.compile(r"rate_card\.time_of_day\.(\d+)(?:\.(start|end|multiplier))?")
+TIERS_HIGHEST: Final = "tiers.highest"
 # A business-hours window: sla.business_hours.<weekday>.<row>.start / .end.
 _WINDOW_ROW: Final = re.compile(r"sla\.business_hours\.([0-6])\.(\d{1,2})\.(?:start|end)")
 _WINDOW_AT: Final = re.compile(r"sla\.business_hours\.windows\.(\d+)(?:\.(start|end))?")
@@ -76,6 +87,8 @@ FORM_CODES: Final[tuple[str, ...]] = (
     "form_unit",
     "form_choice",
     "form_window_half",
+    "form_band_half",
+    "skill_name_taken",
 )
 
 # Every code the form parser and tickets.policy return, explained beside its field in the
@@ -93,6 +106,18 @@ EXPLANATIONS: Final[Mapping[str, str]] = {
     "form_choice": N_("Choose one of the options offered."),
     "form_window_half": N_(
         "Enter both the opening and the closing time, or neither for a day that is closed."
+    ),
+    "form_band_half": N_(
+        "A band needs its start, its end and its multiplier; empty all three to remove it."
+    ),
+    "skill_name_taken": N_(
+        "Another skill is already called %(skill)s: choose a name no other skill has."
+    ),
+    "skill_name_too_long": N_("A skill's name can be at most %(limit)s characters."),
+    "band_not_positive": N_("Enter a multiplier above 0, such as 1.25; 0 would pay nothing."),
+    "bands_overlap": N_(
+        "This band overlaps the band %(start)s–%(end)s: a moment of the day can fall in one "
+        "band only."
     ),
     # Numbers and amounts
     "not_integer": N_("Enter a whole number."),
@@ -270,7 +295,9 @@ def policy_to_form(p: BrandPolicy, style: NumberStyle) -> dict[str, str]:
     out["quality.reopened"] = "1" if sampling.reopened else ""
     out["quality.pass_mark"] = str(p.quality.scorecard.pass_mark)
     out |= _skills_form(p)
+    out |= _bands_form(p, style)
     out["tiers"] = "1"  # the grid is on the form (an unticked box sends nothing)
+    out[TIERS_HIGHEST] = str(highest_tier(p))
     for tier in TIERS:
         own = next((t.unmasked for t in p.data_access.tiers if t.tier == tier), frozenset())
         for name in CUSTOMER_FIELDS:
@@ -279,10 +306,37 @@ def policy_to_form(p: BrandPolicy, style: NumberStyle) -> dict[str, str]:
     out[TIMEZONE_FIELD] = p.rate_card.timezone if bh is None else bh.timezone
     for day in WEEKDAYS:
         windows = [w for w in (bh.windows if bh else ()) if w.weekday == day]
-        times = [(time_text(w.start), time_text(w.end)) for w in windows] or [("", "")]
+        # A blank row under a day's last window adds another (09:00–12:00, 13:00–18:00).
+        times = [(time_text(w.start), time_text(w.end)) for w in windows] + [("", "")]
         for row, (start, end) in enumerate(times):
             out[f"sla.business_hours.{day}.{row}.start"] = start
             out[f"sla.business_hours.{day}.{row}.end"] = end
+    return out
+
+
+def highest_tier(p: BrandPolicy) -> int:
+    """The highest tier the policy defines (within 0–3): the form defines every tier up to it."""
+    defined = [t.tier for t in p.data_access.tiers if 0 <= t.tier <= MAX_TIER]
+    return max(defined, default=MAX_TIER)
+
+
+def chosen_highest_tier(form: Mapping[str, str]) -> int:
+    """The highest tier the form says the brand uses (all of them when it says none)."""
+    text = str(form.get(TIERS_HIGHEST, "")).strip()
+    return int(text) if text in {str(t) for t in TIERS} else MAX_TIER
+
+
+def _bands_form(p: BrandPolicy, style: NumberStyle) -> dict[str, str]:
+    """A row per time-of-day band, then an empty one to add a band."""
+    out = {BANDS_FIELD: "1"}
+    rows = [*p.rate_card.time_of_day, None]
+    for row, band in enumerate(rows):
+        at = f"{BANDS_FIELD}.{row}"
+        out[f"{at}.start"] = "" if band is None else time_text(band.start)
+        out[f"{at}.end"] = "" if band is None else time_text(band.end)
+        out[f"{at}.multiplier"] = "" if band is None else factor_text(band.multiplier, style)
+        out[f"{at}.label"] = "" if band is None else band.label
+        out[f"{at}.remove"] = ""
     return out
 
 
@@ -293,6 +347,8 @@ def _skills_form(p: BrandPolicy) -> dict[str, str]:
     for row, skill in enumerate(rows):
         at = f"skills.{row}"
         out[f"{at}.name"] = "" if skill is None else skill.name
+        if skill is not None:
+            out[f"{at}.original"] = skill.name
         out[f"{at}.required_tier"] = "0" if skill is None else str(skill.required_tier)
         out[f"{at}.requires_certification"] = "1" if skill and skill.requires_certification else ""
         for name in CUSTOMER_FIELDS:
@@ -306,7 +362,26 @@ def _skills_form(p: BrandPolicy) -> dict[str, str]:
 def time_text(value: time) -> str:
     """A time of day as a time input writes it: 09:30, or 09:30:15 when it has seconds."""
     whole_minute = not value.second and not value.microsecond
+    value = value.replace(tzinfo=None)  # an offset stored before the check: shown as wall clock
     return value.isoformat(timespec="minutes") if whole_minute else value.isoformat()
+
+
+def band_rows(form: Mapping[str, str]) -> list[int]:
+    """The rows of the time-of-day bands the form has, in order."""
+    return sorted({int(m.group(1)) for name in form if (m := _BAND_ROW.fullmatch(name))})
+
+
+def typed_bands(form: Mapping[str, str]) -> list[int]:
+    """The band rows with something typed and not ticked for removal, in the order the bands
+    are saved: a validation's ``rate_card.time_of_day.<i>`` is the i-th of these."""
+    return [
+        row
+        for row in band_rows(form)
+        if not _typed(form, f"{BANDS_FIELD}.{row}.remove")
+        and any(
+            _typed(form, f"{BANDS_FIELD}.{row}.{part}") for part in ("start", "end", "multiplier")
+        )
+    ]
 
 
 def skill_rows(form: Mapping[str, str]) -> list[int]:
@@ -341,7 +416,8 @@ def checkboxes(form: Mapping[str, str]) -> list[str]:
         name
         for name in form
         if name == "quality.reopened"
-        or (name.startswith("tiers.") and name.count(".") == 2)
+        or (name.startswith("tiers.") and name.count(".") == 2 and name != TIERS_HIGHEST)
+        or (name.startswith(f"{BANDS_FIELD}.") and name.endswith(".remove"))
         or (
             name.startswith("skills.")
             and (name.endswith((".requires_certification", ".remove")) or ".needs." in name)
@@ -428,23 +504,36 @@ def form_to_policy(
     if skills is not None:
         catalogue, removed, amounts = skills
         data["skills"] = catalogue
-        if removed or amounts:
+        renames = skill_renames(fields, base)
+        if removed or amounts or renames:
             # A removed skill's amount goes with it (the checks refuse a rate for an unknown
-            # skill); a new skill's comes from its row.
+            # skill); a renamed one's goes with its new name; a new skill's comes from its row.
             kept = {s["name"] for s in catalogue}
             base_minor = dict(card.get("base_minor", base.rate_card.base_minor))
             for name in removed - kept:
                 base_minor.pop(name, None)
+            for old, new in renames.items():
+                if old in base_minor:
+                    base_minor[new] = base_minor.pop(old)
             card["base_minor"] = base_minor | amounts
+    bands = _bands(fields, style, problems)
+    if bands is not None:
+        card["time_of_day"] = bands
     if card:
         data["rate_card"] = card
     if "tiers" in fields:
+        if TIERS_HIGHEST in fields and str(fields[TIERS_HIGHEST]).strip() not in {
+            str(t) for t in TIERS
+        }:
+            problems.append(_problem("form_choice", TIERS_HIGHEST))
+        highest = chosen_highest_tier(fields)
         data["tiers"] = [
             {
                 "tier": tier,
                 "unmasked": [f for f in CUSTOMER_FIELDS if _typed(fields, f"tiers.{tier}.{f}")],
             }
             for tier in TIERS
+            if tier <= highest
         ]
     if TIMEZONE_FIELD in fields:
         data.setdefault("sla", {})["business_hours"] = _business_hours(fields, problems)
@@ -537,19 +626,26 @@ def _skills(
     catalogue: list[dict[str, Any]] = []
     removed: set[str] = set()
     amounts: dict[str, int] = {}
+    saved = set(base.skill_map)
     for row in rows:
         at = f"skills.{row}"
         name = str(fields[f"{at}.name"]).strip()
+        original = str(fields.get(f"{at}.original", "")).strip()
         needs = [f for f in CUSTOMER_FIELDS if _typed(fields, f"{at}.needs.{f}")]
         certified = _typed(fields, f"{at}.requires_certification")
         priced = _typed(fields, f"{at}.base_minor")
         if _typed(fields, f"{at}.remove"):
-            if name:
-                removed.add(name)
+            if original in saved or name:
+                removed.add(original if original in saved else name)
             continue
         if not name:
-            if needs or certified or priced:
+            if needs or certified or priced or original in saved:
                 problems.append(_problem("skill_name_empty", f"{at}.name"))
+            continue
+        if original in saved and name != original and name in saved:
+            # Renamed onto a skill the brand has (kept, removed or renamed in this save):
+            # two skills' tickets, experts and rates would merge.
+            problems.append(_problem("skill_name_taken", f"{at}.name", skill=name))
             continue
         tier = _whole(str(fields.get(f"{at}.required_tier", "0")), f"{at}.required_tier", problems)
         if priced:
@@ -565,6 +661,61 @@ def _skills(
             }
         )
     return catalogue, removed, amounts
+
+
+def skill_renames(fields: Mapping[str, str], base: BrandPolicy) -> dict[str, str]:
+    """The saved skills whose row has another name typed: saved name → new name. A row ticked
+    for removal or emptied renames nothing."""
+    out: dict[str, str] = {}
+    for row in skill_rows(fields):
+        at = f"skills.{row}"
+        original = str(fields.get(f"{at}.original", "")).strip()
+        name = str(fields[f"{at}.name"]).strip()
+        removed = _typed(fields, f"{at}.remove")
+        if original in base.skill_map and name and name != original and not removed:
+            out[original] = name
+    return out
+
+
+def _time_of_day(typed: str, name: str, problems: list[Violation], *, end: bool) -> str | None:
+    """A typed time of day as the JSON writes it; 24:00 ends a band at midnight (00:00)."""
+    text = unicodedata.normalize("NFKC", typed).strip()
+    if end and text in {"24:00", "24:00:00"}:
+        return time(0).isoformat()
+    try:
+        return time.fromisoformat(text).isoformat()
+    except ValueError:
+        problems.append(_problem("time_invalid", name))
+        return None
+
+
+def _bands(
+    fields: Mapping[str, str], style: NumberStyle, problems: list[Violation]
+) -> list[dict[str, str]] | None:
+    """The time-of-day bands the rows say, or None when the form has no band rows."""
+    if BANDS_FIELD not in fields:
+        return None
+    bands: list[dict[str, str]] = []
+    for row in typed_bands(fields):
+        at = f"{BANDS_FIELD}.{row}"
+        band: dict[str, str] = {"label": str(fields.get(f"{at}.label", "")).strip()}
+        for part in ("start", "end", "multiplier"):
+            name = f"{at}.{part}"
+            typed = str(fields.get(name, ""))
+            if not typed.strip():
+                problems.append(_problem("form_band_half", name))
+                continue
+            if part == "multiplier":
+                value = typed_decimal(typed, style)
+                if value is None:
+                    problems.append(_problem("form_number", name))
+                else:
+                    band[part] = str(value)
+            elif (text := _time_of_day(typed, name, problems, end=part == "end")) is not None:
+                band[part] = text
+        if len(band) == 4:
+            bands.append(band)
+    return bands
 
 
 def _business_hours(fields: Mapping[str, str], problems: list[Violation]) -> dict[str, Any] | None:
@@ -626,9 +777,10 @@ def _quality(
 
 def form_field(violation: Violation, form: Mapping[str, str]) -> str:
     """The form field ``violation`` belongs beside: its own when the form has it; a skill's
-    row (``skills.<row>``) for what is wrong with that skill; a business-hours window's
-    time; else its section ("sla", "rate_card", "quality", "skills", "tiers"), else "json" —
-    the part the form leaves to JSON (languages, time bands, the scorecard's weights)."""
+    row (``skills.<row>``, or its name) for what is wrong with that skill; a business-hours
+    window's time; a time-of-day band's field or row; else its section ("sla", "rate_card",
+    "quality", "skills", "tiers"), else "json" — the part the form leaves to JSON
+    (languages, the scorecard's weights)."""
     path = violation.field or ""
     if path in form:
         return path
@@ -640,6 +792,12 @@ def form_field(violation: Violation, form: Mapping[str, str]) -> str:
         row = _skill_row(form, skill)
         if row is not None and f"skills.{row}.base_minor" in form:
             return f"skills.{row}.base_minor"
+    if (
+        violation.code in {"skill_name_too_long", "skill_duplicate"}
+        and skill is not None
+        and (row := _skill_row(form, skill)) is not None
+    ):
+        return f"skills.{row}.name"
     if path == "skills" and skill is not None and (row := _skill_row(form, skill)) is not None:
         return f"skills.{row}"
     if violation.code == "timezone_unknown" and path == "sla" and TIMEZONE_FIELD in form:
@@ -649,6 +807,11 @@ def form_field(violation: Violation, form: Mapping[str, str]) -> str:
         if int(at.group(1)) < len(typed):
             day, row = typed[int(at.group(1))]
             return f"sla.business_hours.{day}.{row}.{at.group(2) or 'end'}"
+    if (at := _BAND_AT.fullmatch(path)) and BANDS_FIELD in form:
+        rows = typed_bands(form)
+        if int(at.group(1)) < len(rows):
+            band = f"{BANDS_FIELD}.{rows[int(at.group(1))]}"
+            return f"{band}.{at.group(2)}" if at.group(2) else band
     if path.startswith(("sla.business_hours", "rate_card.time_of_day", "quality.weights")):
         return "json"
     if violation.code in {"business_hours_empty", "weekday_out_of_range", "sla_ratio",

@@ -30,6 +30,13 @@ class PolicyIn(BaseModel):
     quality: Any = None
 
 
+class SkillRenameIn(Strict):
+    """A saved skill's name and the name it takes."""
+
+    name: str = Field(min_length=1, max_length=200)
+    new_name: str = Field(min_length=1, max_length=200)
+
+
 class ExpertIn(Strict):
     skills: dict[str, StrictInt] = Field(max_length=100)
     languages: list[str] = Field(min_length=1, max_length=4)

@@ -287,9 +287,19 @@ SWEEPABLE: tuple[str, ...] = ("queued", "offered", "claimed", "reopened", "resol
 
 
 def set_policy(
-    uow: UnitOfWork, ctx: BrandContext, data: Mapping[str, Any], now: datetime
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    data: Mapping[str, Any],
+    now: datetime,
+    renames: Mapping[str, str] | None = None,
 ) -> BrandPolicy:
+    """Save ``data`` laid over the brand's policy. ``renames`` (saved name → new name) says
+    which skills of ``data`` are saved skills under a new name: their tickets, experts'
+    proficiencies and certifications and articles' skills take the new name in the same
+    transaction (``data`` already names them so, and prices them under it)."""
     current, _version = load_policy(uow.session, ctx)
+    renames = dict(renames or {})
+    _check_renames(current, renames)
     parsed = policy_from_dict(data, current)
     if isinstance(parsed, list):
         raise policy_violations_error(parsed)
@@ -307,9 +317,12 @@ def set_policy(
             % {"languages": ", ".join(foreign), "choices": ", ".join(ctx.brand.locales)},
             "language_not_served",
         )
-    removed = sorted(set(current.skill_map) - set(parsed.skill_map))
+    gone = {old for old, new in renames.items() if new in parsed.skill_map}
+    removed = sorted(set(current.skill_map) - set(parsed.skill_map) - gone)
     if removed:
         _drop_skills(uow.session, ctx, removed)
+    if gone:
+        _rename_skills(uow.session, ctx, {old: renames[old] for old in gone})
     row = policy_row(uow.session, ctx)
     if row is None:
         row = BrandPolicyRow(
@@ -333,6 +346,81 @@ def set_policy(
             .execution_options(synchronize_session=False)
         )
     return parsed
+
+
+def _check_renames(current: BrandPolicy, renames: Mapping[str, str]) -> None:
+    """A rename names a saved skill, and a new name no saved skill has (two skills' tickets,
+    experts and rates would merge) nor another rename gives."""
+    for old, new in renames.items():
+        if old not in current.skill_map:
+            raise AppError(
+                404,
+                "skill_unknown",
+                _("There is no skill %(name)s; the brand's skills are: %(known)s.")
+                % {"name": old, "known": ", ".join(current.skill_map)},
+                field="skills",
+            )
+        if not new.strip():
+            raise invalid("skills", _("Every skill needs a name."), "skill_name_empty")
+        if new in current.skill_map or list(renames.values()).count(new) > 1:
+            raise AppError(
+                409,
+                "skill_name_taken",
+                _("Another skill is already called %(skill)s: choose a name no other skill has.")
+                % {"skill": new},
+                field="skills",
+            )
+
+
+def rename_skill(
+    uow: UnitOfWork, ctx: BrandContext, old: str, new: str, now: datetime
+) -> BrandPolicy:
+    """Rename a saved skill everywhere it is named, in one transaction: the catalogue, the
+    rate card's amount, tickets open and closed, experts' proficiencies and certifications,
+    articles' skills."""
+    current, _version = load_policy(uow.session, ctx)
+    new = new.strip()
+    _check_renames(current, {old: new})
+    data = policy_to_dict(current)
+    for skill in data["skills"]:
+        if skill["name"] == old:
+            skill["name"] = new
+    amounts = data["rate_card"]["base_minor"]
+    if old in amounts:
+        amounts[new] = amounts.pop(old)
+    return set_policy(uow, ctx, data, now, {old: new})
+
+
+def _rename_skills(session: Session, ctx: BrandContext, renames: Mapping[str, str]) -> None:
+    """Everything that names a renamed skill takes its new name (the policy row is the
+    caller's): every ticket of it, whatever its status, so history and statistics follow;
+    experts' proficiencies and certifications; the skills of the brand's articles."""
+    from crowdcx.knowledge.models import Article  # the help center builds on tickets
+
+    for old, new in renames.items():
+        session.execute(
+            update(TicketRow)
+            .where(TicketRow.brand_id == ctx.brand.id, TicketRow.skill == old)
+            .values(skill=new)
+            .execution_options(synchronize_session=False)
+        )
+    for profile in session.scalars(
+        select(ExpertProfileRow).where(ExpertProfileRow.brand_id == ctx.brand.id)
+    ):
+        if any(old in profile.skills for old in renames):
+            profile.skills = {renames.get(k, k): v for k, v in profile.skills.items()}
+        if any(old in profile.certifications for old in renames):
+            profile.certifications = sorted({renames.get(c, c) for c in profile.certifications})
+    for article_id, skills in session.execute(
+        select(Article.id, Article.skills).where(Article.brand_id == ctx.brand.id)
+    ):
+        if any(old in skills for old in renames):
+            session.execute(
+                update(Article)
+                .where(Article.id == article_id)
+                .values(skills=[renames.get(k, k) for k in skills])
+                .execution_options(synchronize_session=False)
+            )
 
 
 # Tickets an expert may still be offered, hold or reopen: they need their skill in the policy
