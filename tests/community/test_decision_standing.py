@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
 from crowdcx.tenancy import service as tenancy
 from tests.community.test_api import Forum
 from tests.conftest import Person, World
@@ -21,7 +22,7 @@ def _decide(f: Forum, who: Person, post_id: int, decision: str) -> Any:
 def _set_roles(f: Forum, db: Database, who: Person, roles: list[str]) -> None:
     with db.transaction() as uow:
         ctx = tenancy.access_brand(uow.session, f.slug, None)
-        tenancy.set_roles(uow, ctx, who.id, roles)
+        tenancy.set_roles(uow, ctx, who.id, roles, utcnow())
 
 
 def test_a_staff_decision_stays_the_staffs_after_the_decider_is_demoted(

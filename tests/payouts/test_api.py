@@ -142,17 +142,17 @@ def test_the_statement_lists_rewards_and_exports_a_spreadsheet_safe_csv(
                                  Money(earned * 3, cur), utcnow())  # fmt: skip
         ledger.post(uow.session, ctx.brand.id, reward)
     payees = desk.get("/payouts", desk.admin).json()["payees"]
-    assert [(p["payee_kind"], p["reward_kind"]) for p in payees] == [
-        ("member", "cash"),
-        ("expert", ""),
-    ]  # largest debt first
+    assert [(p["payee_kind"], p["reward_kind"], p["owed_minor"]) for p in payees] == [
+        ("expert", "", earned),
+        ("member", "cash", earned * 3),
+    ]  # by account, whatever each is owed
     r = client.get(f"/api/v1/brands/{desk.slug}/payouts/statement.csv", headers=desk.admin.auth)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert [row["payee_kind"] for row in rows] == ["member", "expert"]
-    assert rows[0]["name"].startswith("'=")  # never a formula in a spreadsheet
-    assert rows[1]["owed"] == str(Money(earned, cur).to_decimal())
+    assert [row["payee_kind"] for row in rows] == ["expert", "member"]
+    assert rows[1]["name"].startswith("'=")  # never a formula in a spreadsheet
+    assert rows[0]["owed"] == str(Money(earned, cur).to_decimal())
 
 
 def _admin_page_form(client: TestClient, desk: Desk) -> tuple[str, dict[str, str]]:

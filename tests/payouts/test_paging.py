@@ -9,8 +9,9 @@ import base64
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crowdcx.kernel.db import Database
@@ -51,6 +52,17 @@ class Books:
                 accounts.append(pay.member_rewards_account(user, "cash"))
         return accounts
 
+    def owe_more(self, account: str, minor: int) -> None:
+        """The member of ``account`` redeems more, owed ``minor`` more."""
+        user = account.split(":")[1]
+        with self.db.transaction() as uow:
+            ctx = tenancy.access_brand(uow.session, self.slug, None)
+            self._n += 1
+            ledger.post(uow.session, ctx.brand.id, pay.post_reward(
+                f"r{self._n}", str(ctx.brand.id), user, "cash",
+                Money(minor, self.currency), utcnow(),
+            ))  # fmt: skip
+
     def statement(self, **params: Any) -> Any:
         return self.client.get(
             f"/api/v1/brands/{self.slug}/payouts", params=params, headers=self.admin.auth
@@ -61,7 +73,7 @@ def test_the_statement_is_walked_a_few_payees_at_a_time_each_payee_once(
     client: TestClient, world: World, db: Database
 ) -> None:
     books = Books(client, world, db)
-    amounts = (500, 300, 300, 300, 200, 100, 100)  # ties are ordered by account
+    amounts = (500, 300, 300, 300, 200, 100, 100)  # listed by account, not by amount
     books.owe(*amounts)
     whole = books.statement(limit=500).json()
     assert whole["next_cursor"] is None
@@ -83,7 +95,7 @@ def test_the_statement_is_walked_a_few_payees_at_a_time_each_payee_once(
     assert len(set(walked)) == 7
     assert [p["owed_minor"] for page in pages for p in page] == list(amounts)
 
-    # A payee owed less than the cursor's appears further on; nobody comes twice.
+    # A payee who appears after the cursor's key is listed further on; nobody comes twice.
     first = books.statement(limit=3).json()
     [late] = books.owe(50)
     rest = books.statement(limit=500, cursor=first["next_cursor"]).json()["payees"]
@@ -102,7 +114,7 @@ def test_the_statement_answers_the_first_hundred_payees_unless_asked_for_more(
     assert first["next_cursor"]
     assert first["owed_minor"] == {books.currency: sum(range(1000, 1101))}
     [last] = books.statement(cursor=first["next_cursor"]).json()["payees"]
-    assert last["owed_minor"] == 1000  # the smallest debt, last
+    assert last["owed_minor"] == 1100  # the last account (the last one owed), last
     assert len(books.statement(limit=500).json()["payees"]) == 101
     # owed=true pages the same way, over the payees owed money.
     assert len(books.statement(owed="true", limit=60).json()["payees"]) == 60
@@ -127,8 +139,11 @@ def test_a_bad_limit_or_cursor_is_a_problem_the_caller_can_act_on(
         raw(b"[1, 2]"),
         encode_cursor(5),  # another list's cursor: an id, not a statement key
         encode_key_cursor([1, 2, 3]),
+        encode_key_cursor([300, "member:1:cash", "USD"]),  # (owed, account, currency) before
         encode_key_cursor(["300", "member:1:cash", "USD"]),
         encode_key_cursor([300, "member:1:cash"]),
+        encode_key_cursor(["member:1:cash", 840]),
+        encode_key_cursor(["x" * 201, "USD"]),
         raw(b'{"key": [1e30, "member:1:cash", "USD"]}'),
         raw(b'{"key": [99999999999999999999999, "member:1:cash", "USD"]}'),
         encode_key_cursor([300, "x" * 201, "USD"]),
@@ -193,9 +208,12 @@ def test_the_payouts_page_shows_fifty_payees_a_page_and_the_whole_total(
     assert r.status_code == 303, r.text[:500]
     assert "cursor=" in r.headers["location"]
     after_paid = client.get(r.headers["location"]).text
-    # The same page, less the payee paid (now owed less than anyone: on the last page).
-    assert _accounts(after_paid)[:49] == _accounts(html)[1:]
-    assert _accounts(client.get(url + (_link(after_paid, "next") or "")).text)[-1] == payee
+    # The same page, the payee paid where they were, owed one less.
+    assert _accounts(after_paid) == _accounts(html)
+    one = pay.parse_amount("1", books.currency)
+    assert one is not None
+    [line] = [p for p in books.statement(limit=500).json()["payees"] if p["account"] == payee]
+    assert line["owed_minor"] == amounts[everyone.index(payee)] - one.minor
     # Every payee, paged the same way.
     every = client.get(url + "?all=1").text
     assert len(_accounts(every)) == 50
@@ -216,34 +234,124 @@ def test_the_payouts_page_shows_fifty_payees_a_page_and_the_whole_total(
     assert "all=1" in paid.headers["location"]
 
 
-def _lines(owed: list[int]) -> list[pay.PayeeBalance]:
-    sums = [(f"member:{i + 1}:cash", "reward", "USD", minor) for i, minor in enumerate(owed)]
-    return pay.statement(sums)
-
-
-@given(st.lists(st.integers(-500, 500), max_size=40), st.integers(1, 12))
-def test_walking_the_pages_either_way_lists_every_line_once_in_order(
-    owed: list[int], limit: int
-) -> None:
-    lines = _lines(owed)
-    forward: list[list[pay.PayeeBalance]] = []
-    after = None
+def _walk(
+    books: Books, limit: int, between: Any = None, **params: Any
+) -> list[list[dict[str, Any]]]:
+    """Every page of the statement, following ``next_cursor``; ``between(n)`` runs after the
+    n-th page is read (a payout recorded, an earning posted)."""
+    pages: list[list[dict[str, Any]]] = []
+    cursor = None
     while True:
-        part = pay.statement_page(lines, limit, after=after)
-        assert len(part.lines) <= limit
-        assert (part.previous_key is None) == (after is None or not part.lines)
-        forward.append(list(part.lines))
-        if part.next_key is None:
-            break
-        after = part.next_key
-    assert [b for page in forward for b in page] == lines
+        r = books.statement(limit=limit, **params, **({"cursor": cursor} if cursor else {}))
+        assert r.status_code == 200, r.text
+        pages.append(r.json()["payees"])
+        if between is not None:
+            between(len(pages))
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def _pay(books: Books, account: str, minor: int, reference: str) -> None:
+    body = {"account": account, "amount_minor": minor, "currency": books.currency,
+            "reference": reference}  # fmt: skip
+    r = books.client.post(
+        f"/api/v1/brands/{books.slug}/payouts", json=body, headers=books.admin.auth
+    )
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("owed", ["false", "true"])
+def test_payees_paid_while_a_client_walks_the_pages_are_each_listed_once(
+    client: TestClient, world: World, db: Database, owed: str
+) -> None:
+    """Between the first page and the second, the admin pays a payee of the first page part
+    of their debt, and a payee of the last page earns more. Ordered by amount owed, the first
+    fell behind the cursor's amount and came again, and the second jumped ahead of it and was
+    never listed; ordered by payee, each is listed once, as they stand when their page is
+    read."""
+    books = Books(client, world, db)
+    everyone = books.owe(900, 800, 700, 600, 500, 400, 300, 200, 100)
+
+    def meanwhile(page: int) -> None:
+        if page == 1:
+            _pay(books, everyone[0], 850, "TX-1")  # 900 owed: 50 left
+            books.owe_more(everyone[-1], 2000)  # 100 owed: 2,100
+
+    pages = _walk(books, 3, meanwhile, owed=owed)
+    walked = [p["account"] for page in pages for p in page]
+    assert sorted(walked) == sorted(everyone)
+    assert len(walked) == len(set(walked))
+    assert walked == sorted(walked)  # by account, whatever anyone is owed
+    owed_at_the_end = {p["account"]: p["owed_minor"] for p in pages[-1]}
+    assert owed_at_the_end[everyone[-1]] == 2100  # read after the earning, as it stands
+
+
+def test_a_payee_paid_off_before_their_page_leaves_the_owed_only_walk(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Paid in full while the client is on the first page: no longer owed, not listed; paid
+    in full after their page was read: listed once, on that page."""
+    books = Books(client, world, db)
+    everyone = books.owe(100, 200, 300, 400, 500)
+
+    def meanwhile(page: int) -> None:
+        if page == 1:
+            _pay(books, everyone[0], 100, "TX-1")  # on the first page: already listed
+            _pay(books, everyone[3], 400, "TX-2")  # on the second: no longer owed
+
+    pages = _walk(books, 2, meanwhile, owed="true")
+    walked = [p["account"] for page in pages for p in page]
+    assert walked == [a for a in everyone if a != everyone[3]]
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    st.lists(st.integers(1, 500), max_size=12),
+    st.integers(1, 5),
+    st.lists(st.tuples(st.integers(0, 11), st.integers(1, 500)), max_size=6),
+)
+def test_walking_the_pages_either_way_lists_every_payee_once_in_order(
+    client: TestClient, world: World, db: Database,
+    owed: list[int], limit: int, payments: list[tuple[int, int]],
+) -> None:  # fmt: skip
+    """Forward with payouts recorded between the pages, then back from the last page by
+    each page's previous cursor (the payouts page's links): the same payees, once each."""
+    books = Books(client, world, db)
+    accounts = books.owe(*owed)
+    left = dict(zip(accounts, owed, strict=True))
+    queue = list(payments)
+
+    def meanwhile(_page: int) -> None:
+        if not queue or not accounts:
+            return
+        who, minor = queue.pop(0)
+        account = accounts[who % len(accounts)]
+        if left[account] > 0:
+            paid = min(minor, left[account])
+            _pay(books, account, paid, f"TX-{len(queue)}-{who}")
+            left[account] -= paid
+
+    forward = _walk(books, limit, meanwhile)
+    walked = [p["account"] for page in forward for p in page]
+    assert walked == sorted(accounts)
     assert all(len(page) == limit for page in forward[:-1])
-    # Back from the last page, by each page's previous key: the same pages.
-    backward = [forward[-1]]
-    before = pay.statement_page(lines, limit, after=after).previous_key
-    while before is not None:
-        part = pay.statement_page(lines, limit, before=before)
-        backward.append(list(part.lines))
-        before = part.previous_key
-    assert [b for page in reversed(backward) for b in page] == lines
-    assert pay.owed_totals(lines).get("USD", Money(0, "USD")).minor == sum(m for m in owed if m > 0)
+    assert {
+        p["account"]: p["owed_minor"] for p in books.statement(limit=500).json()["payees"]
+    } == left
+    # Back from the last page through the service (the page's previous links): same pages.
+    with db.sessions() as session:
+        ctx = tenancy.access_brand(session, books.slug, None)
+        ends = [ledger.statement_page(session, ctx, limit, cursor=None)]
+        while ends[-1].next_cursor is not None:
+            ends.append(ledger.statement_page(session, ctx, limit, cursor=ends[-1].next_cursor))
+        back = [ends[-1]]
+        while back[-1].previous_cursor is not None:
+            back.append(ledger.statement_page(session, ctx, limit, before=back[-1].previous_cursor))
+    assert [[line.balance.payee.account for line in part.lines] for part in reversed(back)] == [
+        [line.balance.payee.account for line in part.lines] for part in ends
+    ]
+    total = sum(max(v, 0) for v in left.values())
+    assert ends[0].owed.get(books.currency, Money(0, books.currency)).minor == total
+    assert ends[0].count == len(accounts)

@@ -24,6 +24,7 @@ from crowdcx.payouts.rules import (
     payee_of,
     post_reward,
     statement,
+    statement_key,
 )
 from crowdcx.tickets.rules import Violation
 
@@ -73,13 +74,16 @@ def test_statement_nets_reversals_and_payouts() -> None:
     assert balance(postings, brand_payable_account("1")) == {"CNY": Money(-400, "CNY")}
 
 
-def test_statement_orders_the_largest_debt_first_per_currency() -> None:
+def test_statement_orders_by_payee_account_then_currency_whatever_is_owed() -> None:
+    """The statement's order is its lines' keys (account, currency), which no payout or
+    earning changes: the larger debt does not come first."""
     rewards = post_reward("5", "1", "9", "cash", Money(900, "USD"), AT)
     postings = [*_earn(1, 500).postings, *rewards.postings]
     lines = statement(_sums(postings))
     assert [(b.payee.account, b.currency) for b in lines] == [
-        ("member:9:cash", "USD"), (EXPERT, "CNY"),
+        (EXPERT, "CNY"), ("member:9:cash", "USD"),
     ]  # fmt: skip
+    assert [statement_key(b) for b in lines] == sorted(statement_key(b) for b in lines)
 
 
 def _owed(minor: int) -> PayeeBalance:

@@ -14,6 +14,8 @@ from crowdcx.kernel.models import Base, BrandOwned, utcnow
 # The rows ``ux_articles_source_open`` covers: drafted from a source, never published, not
 # archived (an archive clears ``live_version`` but keeps ``published_at``).
 OPEN_SOURCE_DRAFT = "source_id IS NOT NULL AND published_at IS NULL AND state <> 'archived'"
+# The rows ``ix_articles_source`` covers: every article drafted from a source.
+DRAFTED_FROM_SOMETHING = "source_id IS NOT NULL"
 
 
 class Article(BrandOwned, Base):
@@ -27,6 +29,14 @@ class Article(BrandOwned, Base):
         Index(
             "ux_articles_source_open", "brand_id", "source_kind", "source_id", unique=True,
             sqlite_where=text(OPEN_SOURCE_DRAFT), postgresql_where=text(OPEN_SOURCE_DRAFT),
+        ),
+        # The draft link on a ticket's or question's page: the newest article drafted from
+        # it, open or published (knowledge.service.drafted_from; migration 0036). Only
+        # articles drafted from something are in it.
+        Index(
+            "ix_articles_source", "brand_id", "source_kind", "source_id", "id",
+            sqlite_where=text(DRAFTED_FROM_SOMETHING),
+            postgresql_where=text(DRAFTED_FROM_SOMETHING),
         ),
     )  # fmt: skip
 

@@ -1001,14 +1001,20 @@ def drafted_from(
     read it."""
     if not (can_write(ctx) or can_review(ctx)):
         return None
-    found = session.scalar(
-        ctx.scoped(Article)
-        .where(Article.source_kind == kind, Article.source_id == source_id,
-               Article.state != "archived")
+    found = session.scalar(drafted_from_query(ctx.brand.id, kind, source_id))
+    return found if found is not None and readable(ctx, found) else None
+
+
+def drafted_from_query(brand_id: int, kind: SourceKind, source_id: int) -> Any:
+    """The newest article of the brand drafted from the source, not archived: one step down
+    ``ix_articles_source`` (brand, kind, source, id) from its end (tests/knowledge)."""
+    return (
+        select(Article)
+        .where(Article.brand_id == brand_id, Article.source_kind == kind,
+               Article.source_id == source_id, Article.state != "archived")
         .order_by(Article.id.desc())
         .limit(1)
     )  # fmt: skip
-    return found if found is not None and readable(ctx, found) else None
 
 
 def _curated(

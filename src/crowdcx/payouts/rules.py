@@ -13,8 +13,7 @@ the postings with :func:`balance`.
 from __future__ import annotations
 
 import unicodedata
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
@@ -375,7 +374,8 @@ class PayeeBalance:
 
 def statement(sums: Iterable[tuple[str, str, str, int]]) -> list[PayeeBalance]:
     """Balances from the ledger's sums per ``(account, kind, currency, minor)``: one line per
-    payee and currency, largest amount owed first (ties by account), brand accounts left out."""
+    payee and currency in the statement's order (:func:`statement_key`), brand accounts left
+    out."""
     earned: dict[tuple[str, str], int] = {}
     paid: dict[tuple[str, str], int] = {}
     payees: dict[str, Payee] = {}
@@ -394,56 +394,26 @@ def statement(sums: Iterable[tuple[str, str, str, int]]) -> list[PayeeBalance]:
         PayeeBalance(payees[a], Money(minor, c), Money(paid.get((a, c), 0), c))
         for (a, c), minor in earned.items()
     ]
-    return sorted(lines, key=lambda b: (-b.owed.minor, b.payee.account, b.currency))
+    return sorted(lines, key=statement_key)
 
 
-# Where a line stands in the statement: (amount owed in minor units, account, currency).
-StatementKey = tuple[int, str, str]
+def payee_line(account: str, currency: str, earned: int, paid: int) -> PayeeBalance | None:
+    """One line of the statement from the ledger's sums of one payee account in one currency
+    (``paid`` a positive amount); None for an account that names no payee."""
+    payee = payee_of(account)
+    if payee is None:
+        return None
+    return PayeeBalance(payee, Money(earned, currency), Money(paid, currency))
+
+
+# Where a line stands in the statement: (account, currency). The statement is ordered by
+# payee, not by amount owed: a payee's key never changes, so a payout recorded while a
+# client walks the pages moves nobody across the cursor — each payee is listed once.
+StatementKey = tuple[str, str]
 
 
 def statement_key(line: PayeeBalance) -> StatementKey:
-    return (line.owed.minor, line.payee.account, line.currency)
-
-
-def _rank(key: StatementKey) -> tuple[int, str, str]:
-    """The statement's order (:func:`statement`): largest debt first, then account, currency."""
-    return (-key[0], key[1], key[2])
-
-
-@dataclass(frozen=True, slots=True)
-class StatementPage:
-    """One page of a statement: ``next_key`` is the key to continue after (None on the last
-    page), ``previous_key`` the key the previous page ends before (None on the first)."""
-
-    lines: tuple[PayeeBalance, ...]
-    next_key: StatementKey | None
-    previous_key: StatementKey | None
-
-
-def statement_page(
-    lines: Sequence[PayeeBalance],
-    limit: int,
-    *,
-    after: StatementKey | None = None,
-    before: StatementKey | None = None,
-) -> StatementPage:
-    """The ``limit`` lines of a statement (in :func:`statement`'s order) just after the key
-    ``after`` — or just before ``before``, to page back. A key, not an offset: a payee who
-    appears or is paid between two pages shifts no other line onto the wrong page (the paid
-    one itself moves to where its new amount ranks)."""
-    ranks = [_rank(statement_key(line)) for line in lines]
-    if before is not None:
-        end = bisect_left(ranks, _rank(before))
-        start = max(0, end - limit)
-    else:
-        start = 0 if after is None else bisect_right(ranks, _rank(after))
-        end = min(start + limit, len(lines))
-    shown = tuple(lines[start:end])
-    return StatementPage(
-        shown,
-        statement_key(shown[-1]) if shown and end < len(lines) else None,
-        statement_key(shown[0]) if shown and start > 0 else None,
-    )
+    return (line.payee.account, line.currency)
 
 
 def owed_totals(lines: Iterable[PayeeBalance]) -> dict[str, Money]:

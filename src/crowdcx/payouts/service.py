@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
@@ -60,6 +60,15 @@ class StatementLine:
     email: str
 
 
+# The accounts that name a payee (pay.payee_of): an expert's earnings, a member's rewards.
+_PAYEE_ACCOUNTS = (
+    LedgerPosting.account.like("expert:%:earnings")
+    | LedgerPosting.account.like("member:%:credit")
+    | LedgerPosting.account.like("member:%:cash")
+    | LedgerPosting.account.like("member:%:charity")
+)
+
+
 def _payee_sums(session: Session, ctx: BrandContext, account: str | None = None) -> Any:
     stmt = ctx.scoped(
         LedgerPosting,
@@ -73,16 +82,9 @@ def _payee_sums(session: Session, ctx: BrandContext, account: str | None = None)
     if account is not None:
         stmt = stmt.where(LedgerPosting.account == account)
     else:
-        stmt = stmt.where(
-            or_(LedgerPosting.account.like("expert:%"), LedgerPosting.account.like("member:%"))
-        )
+        stmt = stmt.where(_PAYEE_ACCOUNTS)
     stmt = stmt.group_by(LedgerPosting.account, LedgerPosting.kind, LedgerPosting.currency)
     return ((a, k, c, int(m)) for a, k, c, m in session.execute(stmt))
-
-
-def _balances(session: Session, ctx: BrandContext, owed_only: bool) -> list[pay.PayeeBalance]:
-    balances = pay.statement(_payee_sums(session, ctx))
-    return [b for b in balances if b.owed.minor > 0] if owed_only else balances
 
 
 def _named(session: Session, balances: Iterable[pay.PayeeBalance]) -> list[StatementLine]:
@@ -103,9 +105,13 @@ def _named(session: Session, balances: Iterable[pay.PayeeBalance]) -> list[State
 def statement(
     session: Session, ctx: BrandContext, *, owed_only: bool = False
 ) -> list[StatementLine]:
-    """Every payee of the brand with what they earned, were paid and are owed, largest debt
-    first, with the name and e-mail address the brand pays them by."""
-    return _named(session, _balances(session, ctx, owed_only))
+    """Every payee of the brand with what they earned, were paid and are owed, in the
+    statement's order (by account, then currency), with the name and e-mail address the
+    brand pays them by: the CSV export, whole."""
+    balances = pay.statement(_payee_sums(session, ctx))
+    if owed_only:
+        balances = [b for b in balances if b.owed.minor > 0]
+    return _named(session, balances)
 
 
 @dataclass(frozen=True)
@@ -117,12 +123,120 @@ class StatementPage:
     previous_cursor: str | None  # for ``before``: the page ending where this one starts
 
 
-_KEY_SHAPE = (int, str, str)  # pay.StatementKey
+_KEY_SHAPE = (str, str)  # pay.StatementKey
 
 
 def _key(cursor: str | None) -> pay.StatementKey | None:
     key = decode_key_cursor(cursor, _KEY_SHAPE)
-    return None if key is None else (int(key[0]), str(key[1]), str(key[2]))
+    return None if key is None else (str(key[0]), str(key[1]))
+
+
+# Every payee account sorts at or after this ("expert:…", "member:…"); the brand's own
+# ("brand:…") before it, so a range on the brand's account index skips them.
+_FIRST_PAYEE = "expert:"
+
+
+def _accounts_query(ctx: BrandContext, edge: str | None, strict: bool, backwards: bool) -> Any:
+    """The brand's payee accounts from ``edge`` on (back from it when ``backwards``), each
+    once: read in order off the covering (brand_id, account) index, so a page costs its own
+    accounts, not the whole ledger."""
+    account = LedgerPosting.account
+    stmt = (
+        select(account)
+        .where(LedgerPosting.brand_id == ctx.brand.id, account >= _FIRST_PAYEE, _PAYEE_ACCOUNTS)
+        .distinct()
+    )
+    if edge is not None:
+        if backwards:
+            stmt = stmt.where(account < edge if strict else account <= edge)
+        else:
+            stmt = stmt.where(account > edge if strict else account >= edge)
+    return stmt.order_by(account.desc() if backwards else account)
+
+
+def _lines_query(ctx: BrandContext, accounts: Sequence[str], owed_only: bool) -> Any:
+    """These accounts' lines, (account, currency, earned, paid): their postings summed per
+    account and currency by the database."""
+    amount = LedgerPosting.amount_minor
+    is_payout = LedgerPosting.kind == "payout"
+    earned = func.sum(case((is_payout, 0), else_=amount))
+    paid = -func.sum(case((is_payout, amount), else_=0))
+    stmt = (
+        ctx.scoped(LedgerPosting, select(LedgerPosting.account, LedgerPosting.currency, earned,
+                                         paid))
+        .where(LedgerPosting.account.in_(accounts))
+        .group_by(LedgerPosting.account, LedgerPosting.currency)
+    )  # fmt: skip
+    if owed_only:
+        stmt = stmt.having(func.sum(amount) > 0)  # owed: earned less paid
+    return stmt
+
+
+def _walk(
+    session: Session,
+    ctx: BrandContext,
+    owed_only: bool,
+    want: int,
+    *,
+    after: pay.StatementKey | None = None,
+    before: pay.StatementKey | None = None,
+) -> list[pay.PayeeBalance]:
+    """Up to ``want`` lines of the statement just after the key ``after``, in its order (or
+    just before ``before``, nearest first). Accounts are taken a batch at a time off the
+    index and only theirs are summed; with ``owed_only`` a batch may hold fewer lines than
+    accounts (those owed nothing), and the next batch goes on from where it ended."""
+    backwards = before is not None
+    key = before if backwards else after
+    edge, strict = (key[0] if key is not None else None), False
+    found: list[pay.PayeeBalance] = []
+    batch = want + (key is not None)  # the cursor's own account comes first again
+    while len(found) < want:
+        accounts = list(session.scalars(_accounts_query(ctx, edge, strict, backwards).limit(batch)))
+        lines = []
+        for account, currency, earned, paid in (
+            session.execute(_lines_query(ctx, accounts, owed_only)) if accounts else ()
+        ):
+            line = pay.payee_line(account, currency, int(earned), int(paid))
+            if line is None:
+                continue
+            at = pay.statement_key(line)
+            if key is not None and (at >= key if backwards else at <= key):
+                continue  # the cursor's own line, or its account's other currencies before it
+            lines.append(line)
+        found.extend(sorted(lines, key=pay.statement_key, reverse=backwards))
+        if len(accounts) < batch:
+            break  # no more accounts that way
+        edge, strict = accounts[-1], True
+        batch = min(batch * 2, 5000)
+    return found[:want]
+
+
+def _totals(session: Session, ctx: BrandContext, owed_only: bool) -> tuple[dict[str, Money], int]:
+    """What the whole statement owes per currency (a payee paid ahead counts as owed
+    nothing) and how many lines it has, summed by the database."""
+    per_line = (
+        ctx.scoped(
+            LedgerPosting,
+            select(
+                LedgerPosting.currency.label("currency"),
+                func.sum(LedgerPosting.amount_minor).label("owed"),
+            ),
+        )
+        .where(LedgerPosting.account >= _FIRST_PAYEE, _PAYEE_ACCOUNTS)
+        .group_by(LedgerPosting.account, LedgerPosting.currency)
+    )
+    if owed_only:
+        per_line = per_line.having(func.sum(LedgerPosting.amount_minor) > 0)
+    lines = per_line.subquery()
+    owed = case((lines.c.owed > 0, lines.c.owed), else_=0)
+    totals: dict[str, Money] = {}
+    count = 0
+    for currency, total, n in session.execute(
+        select(lines.c.currency, func.sum(owed), func.count()).group_by(lines.c.currency)
+    ):
+        totals[currency] = Money(int(total), currency)
+        count += int(n)
+    return dict(sorted(totals.items())), count
 
 
 def statement_page(
@@ -135,17 +249,36 @@ def statement_page(
     before: str | None = None,
 ) -> StatementPage:
     """``limit`` lines of the statement after ``cursor`` (or before ``before``), in its
-    order, and the totals of the whole statement. The cursors are keys (amount owed,
-    account, currency), not offsets (pay.statement_page)."""
+    order — by payee account, then currency — and the totals of the whole statement. The
+    cursors are keys (account, currency), not offsets, and a line's key does not change
+    when its payee is paid: a client walking the pages while payouts are recorded meets
+    every payee once (one paid off in full before their page is reached drops out of the
+    owed-only statement, as they are no longer owed). The page is summed and cut by the
+    database (``LIMIT``), not built from every payee's balance."""
     after, until = _key(cursor), _key(before)  # a bad cursor is refused before any read
-    balances = _balances(session, ctx, owed_only)
-    part = pay.statement_page(balances, limit, after=after, before=until)
+    if until is not None:
+        found = _walk(session, ctx, owed_only, limit + 1, before=until)
+        lines = list(reversed(found[:limit]))
+        more_before = len(found) > limit
+        more_after = bool(lines) and bool(
+            _walk(session, ctx, owed_only, 1, after=pay.statement_key(lines[-1]))
+        )
+    else:
+        found = _walk(session, ctx, owed_only, limit + 1, after=after)
+        lines = found[:limit]
+        more_after = len(found) > limit
+        more_before = (
+            after is not None
+            and bool(lines)
+            and bool(_walk(session, ctx, owed_only, 1, before=pay.statement_key(lines[0])))
+        )
+    owed, count = _totals(session, ctx, owed_only)
     return StatementPage(
-        _named(session, part.lines),
-        pay.owed_totals(balances),
-        len(balances),
-        None if part.next_key is None else encode_key_cursor(part.next_key),
-        None if part.previous_key is None else encode_key_cursor(part.previous_key),
+        _named(session, lines),
+        owed,
+        count,
+        encode_key_cursor(pay.statement_key(lines[-1])) if more_after else None,
+        encode_key_cursor(pay.statement_key(lines[0])) if more_before else None,
     )
 
 

@@ -64,6 +64,7 @@ from crowdcx.search import service as search
 from crowdcx.tenancy.models import Brand, Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets import presence
+from crowdcx.tickets import service as ticket_service
 from crowdcx.tickets.masking import scrub
 from crowdcx.tickets.models import (
     AccessLogRow,
@@ -409,9 +410,11 @@ def erase_account(
         delete(FollowRow).where(FollowRow.target_kind == "user", FollowRow.target == str(target.id))
     )
     session.execute(delete(CommunityMemberRow).where(CommunityMemberRow.user_id == target.id))
-    # Offline everywhere (the open presence intervals close), and the intervals stay counted
-    # in the brands' capacity plans without naming the person.
-    presence.take_offline_everywhere(session, target.id, now)
+    # Offline everywhere (the open presence intervals close), out of those brands' cached
+    # candidate pools (their roster versions move on), and the intervals stay counted in the
+    # brands' capacity plans without naming the person.
+    went_offline = presence.take_offline_everywhere(session, target.id, now)
+    ticket_service.bump_rosters(session, went_offline, now)
     presence.detach(session, None, target.id, now)
     for membership in session.scalars(select(Membership).where(Membership.user_id == target.id)):
         session.execute(delete(MembershipRole).where(MembershipRole.membership_id == membership.id))

@@ -153,7 +153,7 @@ def list_members(
 @router.put("/{slug}/members/{user_id}", response_model=MemberOut)
 def set_roles(slug: str, user_id: int, body: RolesUpdate, user: CurrentUser, uow: Uow) -> MemberOut:
     ctx = service.access_brand(uow.session, slug, user, "members.manage")
-    membership = service.set_roles(uow, ctx, user_id, body.roles)
+    membership = service.set_roles(uow, ctx, user_id, body.roles, now())
     uow.commit()
     fresh = uow.session.scalar(
         select(Membership)

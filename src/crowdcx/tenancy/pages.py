@@ -108,7 +108,7 @@ def change_roles(
     expert, or an admin hands the brand on."""
     ctx = service.access_brand(uow.session, slug, user, "members.manage")
     try:
-        service.set_roles(uow, ctx, user_id, roles or [])
+        service.set_roles(uow, ctx, user_id, roles or [], now())
     except AppError as error:
         uow.rollback()
         return _page(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -21,7 +22,6 @@ from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, conflict, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
 from crowdcx.kernel.language import LOCALES, normalize_locale
-from crowdcx.kernel.models import utcnow
 from crowdcx.kernel.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 from crowdcx.kernel.text import visible
 from crowdcx.tenancy import rules
@@ -406,7 +406,11 @@ def invite_only_error(brand: str) -> AppError:
     )
 
 
-def set_roles(uow: UnitOfWork, ctx: BrandContext, user_id: int, roles: Iterable[str]) -> Membership:
+def set_roles(
+    uow: UnitOfWork, ctx: BrandContext, user_id: int, roles: Iterable[str], now: datetime
+) -> Membership:
+    """A member's roles become ``roles``. Taking the expert role away puts them offline in
+    the brand at ``now`` and moves its roster version on, in this transaction."""
     role_list = sorted(set(roles))
     problem = rules.roles_problem(role_list)
     if problem is not None:
@@ -423,10 +427,11 @@ def set_roles(uow: UnitOfWork, ctx: BrandContext, user_id: int, roles: Iterable[
     if "brand_admin" in membership.role_names and "brand_admin" not in wanted:
         _keep_an_admin(session, ctx, user_id)
     if "expert" in membership.role_names and "expert" not in wanted:
-        # No longer an expert: offline, so the time after does not count as presence.
-        from crowdcx.tickets import presence  # tickets builds on tenancy
+        # No longer an expert: offline, so the time after does not count as presence, and
+        # out of the brand's cached candidate pool (its roster version moves on).
+        from crowdcx.tickets import service as tickets  # tickets builds on tenancy
 
-        presence.set_online(session, ctx.brand.id, user_id, False, utcnow())
+        tickets.take_offline(session, ctx, user_id, now)
     membership.roles = [r for r in membership.roles if r.role in wanted] + [
         MembershipRole(brand_id=ctx.brand.id, role=r)
         for r in role_list

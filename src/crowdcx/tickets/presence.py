@@ -46,15 +46,18 @@ def set_online(session: Session, brand_id: int, user_id: int, online: bool, now:
     return True
 
 
-def take_offline_everywhere(session: Session, user_id: int, now: datetime) -> None:
-    """The person's profiles in every brand go offline and their open intervals close."""
-    session.execute(
+def take_offline_everywhere(session: Session, user_id: int, now: datetime) -> list[int]:
+    """The person's profiles in every brand go offline and their open intervals close.
+    Returns the brands where they were online (the caller bumps those brands' rosters)."""
+    brands = session.scalars(
         update(ExpertProfileRow)
         .where(ExpertProfileRow.user_id == user_id, ExpertProfileRow.online.is_(True))
         .values(online=False, updated_at=now)
+        .returning(ExpertProfileRow.brand_id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
     _close(session, None, user_id, now)
+    return sorted(brands)
 
 
 def _open(session: Session, brand_id: int, user_id: int, now: datetime) -> None:

@@ -36,7 +36,7 @@ from crowdcx.payouts import service as money
 from crowdcx.payouts.models import LedgerPosting
 from crowdcx.reputation import rules as rep
 from crowdcx.routing import rules as routing
-from crowdcx.tenancy.models import Membership, MembershipRole
+from crowdcx.tenancy.models import Brand, Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets import masking, policy_form, presence
 from crowdcx.tickets import policy as policy_mod
@@ -218,11 +218,15 @@ _cache_lock = threading.Lock()
 
 
 def _brand_default(ctx: BrandContext) -> BrandPolicy:
-    settings = ctx.brand.settings
+    return _default_for(ctx.brand)
+
+
+def _default_for(brand: Brand) -> BrandPolicy:
+    settings = brand.settings
     return default_policy(
         str(settings.get("currency", "USD")),
         str(settings.get("timezone", "UTC")),
-        tuple(ctx.brand.locales),  # a ru/en brand takes no Chinese tickets by default
+        tuple(brand.locales),  # a ru/en brand takes no Chinese tickets by default
     )
 
 
@@ -482,20 +486,43 @@ def follow_brand_languages(
 
 
 def _bump_roster(session: Session, ctx: BrandContext, now: datetime) -> None:
-    row = policy_row(session, ctx)
-    if row is None:
-        policy = _brand_default(ctx)
+    bump_rosters(session, [ctx.brand.id], now)
+
+
+def bump_rosters(session: Session, brand_ids: Iterable[int], now: datetime) -> None:
+    """The brands' roster versions move on: each brand's cached candidate pool is rebuilt at
+    its next routing. In the caller's transaction, with the change that calls for it (a
+    profile edited, an expert online or offline, a role taken away, an account erased). A
+    brand without a saved policy gets its defaults saved, at roster version 1."""
+    wanted = sorted(set(brand_ids))
+    if not wanted:
+        return
+    moved = set(
+        session.scalars(
+            update(BrandPolicyRow)
+            .where(BrandPolicyRow.brand_id.in_(wanted))
+            .values(roster_version=BrandPolicyRow.roster_version + 1)
+            .returning(BrandPolicyRow.brand_id)
+        )
+    )
+    for brand_id in wanted:
+        if brand_id in moved:
+            continue
+        brand = session.get_one(Brand, brand_id)
+        policy = _default_for(brand)
         session.add(
             BrandPolicyRow(
-                brand_id=ctx.brand.id, data=policy_to_dict(policy), roster_version=1, updated_at=now
+                brand_id=brand_id, data=policy_to_dict(policy), roster_version=1, updated_at=now
             )
         )
-    else:
-        session.execute(
-            update(BrandPolicyRow)
-            .where(BrandPolicyRow.id == row.id)
-            .values(roster_version=BrandPolicyRow.roster_version + 1)
-        )
+
+
+def take_offline(session: Session, ctx: BrandContext, user_id: int, now: datetime) -> None:
+    """A person no longer an expert of the brand goes offline there: the flag, the presence
+    interval (closed at ``now``) and the roster version change together, so no cached
+    candidate pool keeps them."""
+    if presence.set_online(session, ctx.brand.id, user_id, False, now):
+        _bump_roster(session, ctx, now)
 
 
 # ------------------------------------------------------------------------------------------
