@@ -112,6 +112,13 @@ def format_decimal_1(value: float | None) -> str:
     return str(format_decimal(round(value, 1), locale=_babel_locale(), format="#,##0.0"))
 
 
+def format_decimal_2(value: float | None) -> str:
+    """A number with two decimals in the reader's locale ("4,21" in Russian); "–" if none."""
+    if value is None:
+        return "–"
+    return str(format_decimal(round(value, 2), locale=_babel_locale(), format="#,##0.00"))
+
+
 # The marker as a message, so the catalogs carry its translation.
 assert N_("Deleted user") == DELETED_NAME
 
@@ -142,6 +149,7 @@ def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     env.filters["percent"] = format_share
     env.filters["days"] = format_days
     env.filters["decimal1"] = format_decimal_1
+    env.filters["decimal2"] = format_decimal_2
     env.globals["LOCALES"] = LOCALES
     env.globals["LOCALE_NAMES"] = LOCALE_NAMES
     return env
