@@ -129,6 +129,7 @@ def _answer(uow: Any, ctx: BrandContext, q: str, *, typing: bool = False) -> sea
         uow.session, ctx, q, language=_reader_language(ctx), now=at, limit=10,
         kinds=("article", "question"),
     )  # fmt: skip
+    answer = service.one_per_translation(uow.session, ctx, answer)
     if not (typing and answer.out_of_scope):
         search.record(
             uow.session, ctx, "no_answer" if answer.out_of_scope else "shown", "help",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -283,6 +283,30 @@ def list_articles(
         if len(rows) >= limit or len(read) < batch:
             return rows[:limit]
         after = read[-1].id
+
+
+def one_per_translation(
+    session: Session, ctx: BrandContext, answer: search.Answer
+) -> search.Answer:
+    """The answer with each article once: translations of one article (one group) are one
+    answer to the reader, shown in the best-ranked language (ranking prefers the reader's)."""
+    ids = [int(r.id) for r in answer.results if r.kind == "article" and r.id.isdigit()]
+    if len(ids) < 2:
+        return answer
+    groups = select(Article.id, func.coalesce(Article.group_id, Article.id)).where(
+        Article.brand_id == ctx.brand.id, Article.id.in_(ids)
+    )
+    group_of: dict[int, int] = {row[0]: row[1] for row in session.execute(groups)}
+    seen: set[int] = set()
+    kept = []
+    for r in answer.results:
+        group = group_of.get(int(r.id)) if r.kind == "article" and r.id.isdigit() else None
+        if group is not None:
+            if group in seen:
+                continue
+            seen.add(group)
+        kept.append(r)
+    return answer if len(kept) == len(answer.results) else replace(answer, results=kept)
 
 
 def variants(session: Session, ctx: BrandContext, article: Article) -> list[Article]:
