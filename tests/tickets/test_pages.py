@@ -343,3 +343,29 @@ def test_times_are_shown_in_the_brands_time_zone(client: TestClient, world: Worl
     history = page.split('id="hist-h"', 1)[1]
     assert shanghai.strftime("%Y-%m-%d %H:") in history
     assert utc_shown not in page
+
+
+def test_agent_assist_shows_a_repeated_past_ticket_once(client: TestClient, world: World) -> None:
+    """Past tickets that say the same word for word are one suggestion, not a column of
+    copies that pushes the articles out of the panel."""
+    from tests.knowledge.test_api import Kb
+
+    kb = Kb(client, world)
+    kb.seed()
+    admin = kb.reviewer.auth
+    assert client.put(kb.url("/policy"), json={"routing_mode": "pull"}, headers=admin).is_success
+    profile = {"skills": {"general": 5}, "languages": ["zh-Hans"], "tier": 0, "certifications": []}
+    assert client.put(kb.url(f"/experts/{kb.expert.id}"), json=profile, headers=admin).is_success
+    kb.post("/experts/me/availability", kb.expert, {"online": True})
+    inquiry = {"subject": "耳机无法连接蓝牙", "body": "耳机昨天开始连不上手机。"}
+    inquiry["skill"] = "general"
+    for _ in range(3):
+        tid = kb.post("/tickets", kb.customer, inquiry).json()["id"]
+        assert kb.post(f"/tickets/{tid}/claim", kb.expert).status_code == 200
+        assert kb.post(f"/tickets/{tid}/resolve", kb.expert).status_code == 200
+    tid = kb.post("/tickets", kb.customer, inquiry).json()["id"]
+    assert kb.post(f"/tickets/{tid}/claim", kb.expert).status_code == 200
+    sign_in(client, kb.expert)
+    page = client.get(f"/b/{kb.slug}/tickets/{tid}").text
+    panel = page.split('id="assist-h"', 1)[1].split("</section>", 1)[0]
+    assert panel.count("<li") == 1, panel
