@@ -108,6 +108,9 @@ def test_the_pages_in_russian(client: TestClient, world: World) -> None:
     assert "Сводка" in html
     assert 'data-testid="tickets-created">3<' in html
     assert "50%" in html.replace("\u00a0", "").replace(" ", "")
+    # The average rating is a decimal too: a Russian reader's comma, not "5.00".
+    assert 'data-testid="csat">5,00<' in html
+    assert "<td>5,00</td>" in html  # the experts who resolved the most
     page = client.get(f"/b/{desk.slug}/admin/capacity")
     assert page.status_code == 200
     assert "10" in page.text  # the multiplier's default

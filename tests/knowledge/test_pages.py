@@ -549,3 +549,30 @@ def test_cli_reads_a_windows_encoded_csv_and_says_so(
     assert "1 imported" in out.output
     titles = [a["title"] for a in kb.get("/articles", kb.reviewer).json()["items"]]
     assert titles == ["Как сменить тариф?"]
+
+
+def test_a_search_shows_an_article_once_in_the_readers_script(
+    client: TestClient, world: World
+) -> None:
+    """An article and its translation are one answer: a Traditional Chinese reader finds the
+    Traditional version, not both versions one under the other."""
+    kb = Kb(client, world)
+    kb.seed()
+    hans = kb.write("耳机无法连接蓝牙怎么办？", "长按充电盒按钮 10 秒，然后重新配对蓝牙。")
+    kb.publish(hans)
+    hant = kb.write(
+        "耳機無法連接藍牙怎麼辦？", "長按充電盒按鈕 10 秒，然後重新配對藍牙。", "zh-Hant",
+        translation_of=hans,
+    )  # fmt: skip
+    kb.publish(hant)
+    client.cookies.clear()
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    typing = {"HX-Request": "true"}
+    for response in (
+        client.get(f"/b/{kb.slug}/help", params={"q": "藍牙"}),
+        client.get(f"/b/{kb.slug}/help/search", params={"q": "藍牙"}, headers=typing),
+    ):
+        assert response.status_code == 200
+        results = response.text.split("<ol", 1)[1].split("</ol>", 1)[0]
+        assert f"/help/articles/{hant}" in results
+        assert f"/help/articles/{hans}" not in results

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from crowdcx.kernel.db import Database
-from crowdcx.tickets.models import ExpertProfileRow, TicketRatingRow
+from crowdcx.tickets.models import ExpertProfileRow, TicketRatingRow, TicketRow
 from tests.conftest import PASSWORD, Person, World
 from tests.tickets.test_api import Desk
 
@@ -301,3 +303,69 @@ def test_history_names_who_acted_in_the_readers_language(client: TestClient, wor
     assert "(expert)" not in history
     assert "(Клиент)" in history
     assert "(Эксперт)" in history
+
+
+def test_times_are_shown_in_the_brands_time_zone(client: TestClient, world: World) -> None:
+    """A brand in Shanghai reads its tickets' times on Shanghai's clock, not the server's
+    UTC: the list, the conversation and the history all say when it happened there."""
+    desk = Desk(client, world, experts=1)
+    slug = desk.slug
+    patched = client.patch(
+        f"/api/v1/brands/{slug}",
+        json={"settings": {"timezone": "Asia/Shanghai"}},
+        headers=desk.admin.auth,
+    )
+    assert patched.status_code == 200, patched.text
+    token = sign_in(client, desk.customer)
+    created = client.post(
+        f"/b/{slug}/tickets/new",
+        data={"csrf_token": token, "subject": "耳机连不上", "body": "耳机一直连不上蓝牙。",
+              "skill": "general"},
+        follow_redirects=False,
+    )  # fmt: skip
+    ticket_url = created.headers["location"]
+    client.post(f"{ticket_url}/messages", data={"csrf_token": token, "body": "还是不行"})
+    with world.db.transaction() as uow:
+        ticket = uow.session.get(TicketRow, int(ticket_url.rsplit("/", 1)[1]))
+        assert ticket is not None
+        started = ticket.case_started_at
+    shanghai = started.astimezone(ZoneInfo("Asia/Shanghai"))
+    # By the hour: the customer's reply and the history's moments are a few ms later.
+    utc_shown = started.astimezone(UTC).strftime("%Y-%m-%d %H:")
+    listing = client.get(f"/b/{slug}/tickets").text
+    assert shanghai.strftime("%Y-%m-%d %H:%M") in listing
+    assert utc_shown not in listing
+    page = client.get(ticket_url).text
+    assert shanghai.strftime("%Y-%m-%d %H:") in page  # the reply's time
+    assert utc_shown not in page
+    sign_in(client, desk.agent)  # staff also see the history
+    page = client.get(ticket_url).text
+    history = page.split('id="hist-h"', 1)[1]
+    assert shanghai.strftime("%Y-%m-%d %H:") in history
+    assert utc_shown not in page
+
+
+def test_agent_assist_shows_a_repeated_past_ticket_once(client: TestClient, world: World) -> None:
+    """Past tickets that say the same word for word are one suggestion, not a column of
+    copies that pushes the articles out of the panel."""
+    from tests.knowledge.test_api import Kb
+
+    kb = Kb(client, world)
+    kb.seed()
+    admin = kb.reviewer.auth
+    assert client.put(kb.url("/policy"), json={"routing_mode": "pull"}, headers=admin).is_success
+    profile = {"skills": {"general": 5}, "languages": ["zh-Hans"], "tier": 0, "certifications": []}
+    assert client.put(kb.url(f"/experts/{kb.expert.id}"), json=profile, headers=admin).is_success
+    kb.post("/experts/me/availability", kb.expert, {"online": True})
+    inquiry = {"subject": "耳机无法连接蓝牙", "body": "耳机昨天开始连不上手机。"}
+    inquiry["skill"] = "general"
+    for _ in range(3):
+        tid = kb.post("/tickets", kb.customer, inquiry).json()["id"]
+        assert kb.post(f"/tickets/{tid}/claim", kb.expert).status_code == 200
+        assert kb.post(f"/tickets/{tid}/resolve", kb.expert).status_code == 200
+    tid = kb.post("/tickets", kb.customer, inquiry).json()["id"]
+    assert kb.post(f"/tickets/{tid}/claim", kb.expert).status_code == 200
+    sign_in(client, kb.expert)
+    page = client.get(f"/b/{kb.slug}/tickets/{tid}").text
+    panel = page.split('id="assist-h"', 1)[1].split("</section>", 1)[0]
+    assert panel.count("<li") == 1, panel

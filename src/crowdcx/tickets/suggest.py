@@ -72,13 +72,25 @@ def assist(
     visibility, so an expert never sees staff-only material here."""
     answer = search.search(
         session, ctx, text, language=language or current_locale(), now=utcnow(),
-        limit=limit + 1, kinds=("article", "question", "ticket"),
+        # More than shown: repeats are dropped below.
+        limit=3 * limit + 1, kinds=("article", "question", "ticket"),
         threshold=search_rules.DEFAULT_OOS_THRESHOLD / 2,
     )  # fmt: skip
     if answer.out_of_scope:
         return []
-    return [
-        {"kind": r.kind, "id": int(r.id), "title": r.title, "snippet": r.snippet, "url": r.url}
-        for r in answer.results
-        if not (r.kind == "ticket" and int(r.id) == exclude_ticket)
-    ][:limit]
+    shown: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for r in answer.results:
+        if r.kind == "ticket" and int(r.id) == exclude_ticket:
+            continue
+        # Past tickets often repeat word for word (the same question, the same stock
+        # reply): one of them says it all, and the others would crowd out the articles.
+        if (r.title, r.snippet) in seen:
+            continue
+        seen.add((r.title, r.snippet))
+        shown.append(
+            {"kind": r.kind, "id": int(r.id), "title": r.title, "snippet": r.snippet, "url": r.url}
+        )
+        if len(shown) == limit:
+            break
+    return shown
