@@ -527,3 +527,20 @@ def test_an_accepted_quality_section_round_trips_and_scores_0_to_100(
     assert policy_from_dict(stored) == parsed
     card = parsed.quality.scorecard
     assert 0 <= weighted_score(card, dict(zip(codes_, scores, strict=True))) <= 100
+
+
+@pytest.mark.parametrize(
+    ("currency", "general"),
+    [("CNY", 500), ("USD", 500), ("rub", 5000), ("TWD", 2500), ("INR", 5000), ("KRW", 5000),
+     ("EUR", 500)],
+)  # fmt: skip
+def test_a_new_brand_starts_at_round_sums_worth_paying_in_its_currency(
+    currency: str, general: int
+) -> None:
+    """5.00 in every currency paid a rouble brand's experts 5 ₽ (a twentieth of a dollar) a
+    ticket: currencies whose unit is worth a few cents start at multiples of it."""
+    card = default_policy(currency).rate_card
+    assert card.base_minor["general"] == general
+    assert card.base_minor["orders"] * 5 == general * 8  # the three skills keep their ratio
+    assert card.base_minor["billing"] * 5 == general * 12
+    assert validate_policy(default_policy(currency)) == []

@@ -190,6 +190,18 @@ class BrandPolicy:
 # --------------------------------------------------------------------------------------------
 
 
+# A new brand pays 5 / 8 / 12 units of its currency per resolved ticket of its three default
+# skills (general, orders, billing) — except where a unit is worth a few cents: there 5.00
+# paid a Russian expert 5 ₽ (a twentieth of a dollar). Those currencies multiply the amounts
+# to round sums of about the same pay or more (50 ₽, NT$25, ₹50, ₩5,000). Every brand sets
+# its own in the policy; these are only where it starts.
+DEFAULT_BASE_MINOR: Final = (500, 800, 1200)
+SMALL_UNIT_FACTOR: Final[Mapping[str, int]] = {
+    "RUB": 10, "UAH": 5, "KZT": 100, "TWD": 5, "INR": 10, "TRY": 5, "KRW": 10, "THB": 5,
+    "PHP": 10, "IDR": 10_000, "VND": 100,
+}  # fmt: skip
+
+
 def default_policy(
     currency: str = "CNY", timezone: str = "Asia/Shanghai", languages: tuple[str, ...] = LOCALES
 ) -> BrandPolicy:
@@ -205,9 +217,12 @@ def default_policy(
             needs_fields=frozenset({"order_number", "email"}),
         ),
     )
+    code = currency.strip().upper()  # brands saved "rub" before their currency was checked
+    factor = SMALL_UNIT_FACTOR.get(code, 1)
+    general, orders, billing = (amount * factor for amount in DEFAULT_BASE_MINOR)
     card = RateCard(
-        currency=currency.strip().upper(),  # brands saved "rub" before their currency was checked
-        base_minor={"general": 500, "orders": 800, "billing": 1200},
+        currency=code,
+        base_minor={"general": general, "orders": orders, "billing": billing},
         complexity={"low": Decimal("0.8"), "normal": Decimal(1), "high": Decimal("1.5")},
         language_premium={
             "zh-Hans": Decimal(1),
