@@ -84,3 +84,16 @@ def test_a_payment_notice_writes_the_amount_as_its_reader_does(locale: str, expe
     odd = NotificationRow(kind="paid", params={"brand": "L", "amount": "six", "reference": "x"})
     with use_locale(locale):
         assert "six" in notes.text(odd)
+
+
+@pytest.mark.parametrize(
+    ("locale", "sep"), [("zh-Hans", "、"), ("zh-Hant", "、"), ("ru", ", "), ("en", ", ")]
+)
+def test_lists_are_joined_as_the_reader_writes_them(locale: str, sep: str) -> None:
+    """Chinese lists take the enumeration comma (CLDR's list pattern): "简体中文, English" read
+    as foreign punctuation on the home page, article translations and moderation reasons."""
+    template = make_environment().from_string(
+        "{% for l in langs %}{{ l }}{% if not loop.last %}{{ list_sep() }}{% endif %}{% endfor %}"
+    )
+    with use_locale(locale):
+        assert template.render(langs=["a", "b", "c"]) == sep.join(["a", "b", "c"])

@@ -69,6 +69,13 @@ def format_money(amount: Money) -> str:
                              currency_digits=False))  # fmt: skip
 
 
+def list_separator() -> str:
+    """What goes between the items of a list in the reader's language, from CLDR's list
+    patterns: "、" in Chinese (a comma there reads as foreign), ", " in Russian and English."""
+    middle = Locale.parse(current_locale().replace("-", "_")).list_patterns["standard"]["middle"]
+    return str(middle).replace("{0}", "").replace("{1}", "")
+
+
 def set_locale(locale: str) -> None:
     _current.set(locale)
 

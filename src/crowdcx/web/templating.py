@@ -20,7 +20,14 @@ from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import N_, current_locale, format_money, gettext, ngettext
+from crowdcx.kernel.i18n import (
+    N_,
+    current_locale,
+    format_money,
+    gettext,
+    list_separator,
+    ngettext,
+)
 from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.money import Money
 from crowdcx.privacy.rules import DELETED_NAME
@@ -181,6 +188,7 @@ def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     env.filters["local"] = _local_time
     env.globals["LOCALES"] = LOCALES
     env.globals["LOCALE_NAMES"] = LOCALE_NAMES
+    env.globals["list_sep"] = list_separator
     return env
 
 
