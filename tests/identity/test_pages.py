@@ -210,3 +210,27 @@ def test_signing_up_never_leaves_the_site(client: TestClient, target: str) -> No
     )  # fmt: skip
     assert response.status_code == 303
     assert response.headers["location"] == "/"
+
+
+def test_the_form_names_every_problem_at_once_and_keeps_what_was_typed(
+    client: TestClient, db: Database
+) -> None:
+    """A bad address and a short password: both said beside their fields in one answer (it
+    said the address, then the password on the next try), in the reader's language."""
+    client.get("/login")
+    client.cookies.set("crowdcx_locale", "ru")
+    response = client.post(
+        "/register",
+        data={"csrf_token": client.cookies.get("crowdcx_csrf"), "email": "ivan@",
+              "password": "short", "display_name": "Иван", "locale": "ru"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 422
+    text = html.unescape(response.text)
+    assert text.count('aria-invalid="true"') == 2
+    assert "Введите правильный адрес" in text
+    assert re.search(r"10\s+символ", text), text[-3000:]
+    assert 'value="Иван"' in text
+    assert 'value="ivan@"' in text
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 0

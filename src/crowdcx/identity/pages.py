@@ -115,8 +115,13 @@ def register(
     settings = get_settings(request)
     target = safe_next(next)
     form = {"email": email, "display_name": display_name, "locale": locale}
+    problems = service.registration_problems(
+        email=email, password=password, display_name=display_name, locale=locale
+    )
+    if problems:  # every field's problem at once, not one per attempt
+        context = {"form": form, "errors": problems, "next": target, **_detours(target)}
+        return page(request, "register.html", context, status=422)
     try:
-        service.clean_email(email)  # the address's error first, as the field comes first
         user = service.register(
             uow,
             email=email,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -139,6 +140,27 @@ def register(
         session.rollback()
         raise _email_taken() from None
     return user
+
+
+def registration_problems(
+    *, email: str, password: str, display_name: str, locale: str
+) -> dict[str, str]:
+    """Every field's problem at once (field → message in the reader's language), so that a
+    person fixes the form in one go: :func:`register` stops at the first."""
+    problems: dict[str, str] = {}
+
+    def attempt(field: str, check: Callable[[], str | None]) -> str | None:
+        try:
+            return check()
+        except AppError as error:
+            problems.setdefault(error.field or field, error.detail)
+            return None
+
+    name = attempt("display_name", lambda: check_display_name(display_name))
+    clean = attempt("email", lambda: clean_email(email))
+    attempt("locale", lambda: check_locale(locale))
+    attempt("password", lambda: check_password(password, clean or email, name or display_name))
+    return problems
 
 
 def _email_taken() -> AppError:
