@@ -61,6 +61,26 @@ def test_a_refused_redemption_keeps_the_amount_and_kind(
     assert re.findall(r'<option value="(\w+)" selected>', typo.text) == ["cash"]
 
 
+def test_a_member_short_of_the_minimum_is_told_instead_of_given_a_form(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The rewards form was offered to a member with no points, only to refuse them."""
+    f = Forum(client, world, db)
+    rewards = f"/b/{f.slug}/community/rewards"
+    sign_in(client, f.helpers[1])
+    client.cookies.set("crowdcx_locale", "zh-Hans")
+    page = client.get(rewards)
+    assert page.status_code == 200
+    assert 'data-testid="rewards-short"' in page.text
+    assert "即可兑换" in page.text
+    assert 'id="r-amount"' not in page.text
+    f.grant(f.helpers[0], 300)
+    sign_in(client, f.helpers[0])
+    page = client.get(rewards)
+    assert 'id="r-amount"' in page.text
+    assert 'data-testid="rewards-short"' not in page.text
+
+
 def test_browser_line_breaks_count_as_one_character(
     client: TestClient, world: World, db: Database
 ) -> None:
