@@ -8,6 +8,7 @@ import re
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -369,3 +370,29 @@ def test_agent_assist_shows_a_repeated_past_ticket_once(client: TestClient, worl
     page = client.get(f"/b/{kb.slug}/tickets/{tid}").text
     panel = page.split('id="assist-h"', 1)[1].split("</section>", 1)[0]
     assert panel.count("<li") == 1, panel
+
+
+def test_a_customers_tickets_are_paged_back_to_the_first(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "My tickets" showed the newest 100 and no way to older ones."""
+    from crowdcx.tickets import pages
+
+    monkeypatch.setattr(pages, "MY_TICKETS_PAGE", 2)
+    desk = Desk(client, world, experts=0)
+    ids = [desk.ask(subject=f"Вопрос {n}")["id"] for n in range(5)]
+    sign_in(client, desk.customer)
+    client.cookies.set("crowdcx_locale", "ru")
+    seen: list[int] = []
+    url = f"/b/{desk.slug}/tickets"
+    for _ in range(5):
+        listing = client.get(url)
+        assert listing.status_code == 200
+        seen += [int(i) for i in re.findall(rf'href="/b/{desk.slug}/tickets/(\d+)"', listing.text)]
+        older = re.search(r'href="([^"]+)" rel="next"', listing.text)
+        if older is None:
+            break
+        assert "Следующая страница" in listing.text
+        url = html.unescape(older.group(1))
+    assert seen == sorted(ids, reverse=True)
+    assert client.get(f"/b/{desk.slug}/tickets?before=abc").status_code == 200  # read as none

@@ -183,13 +183,26 @@ def create_ticket(
     return RedirectResponse(f"/b/{slug}/tickets/{row.id}", status_code=303)
 
 
+# A customer's tickets per page (newest first; "Next page" goes further back).
+MY_TICKETS_PAGE = 50
+
+
 @router.get("/b/{slug}/tickets")
-def my_tickets(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+def my_tickets(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, before: str = ""
+) -> Response:
+    """A customer's tickets, a page at a time: the page showed their newest 100 and no way
+    to the older ones."""
     ctx = access_brand(uow.session, slug, user, "ticket.create")
-    rows = service.customer_tickets(uow.session, ctx, user, 100)
+    after = ascii_int(before)
+    rows = service.customer_tickets(uow.session, ctx, user, MY_TICKETS_PAGE, after)
+    older = rows[-1].id if len(rows) == MY_TICKETS_PAGE else None
     return page(
-        request, "tickets/list.html", {**_common(ctx), "rows": rows, "title": _("My tickets")}
-    )
+        request,
+        "tickets/list.html",
+        {**_common(ctx), "rows": rows, "title": _("My tickets"), "older": older,
+         "paged": after is not None},
+    )  # fmt: skip
 
 
 def _role_for(ctx: BrandContext, user: User, row: TicketRow) -> lifecycle.Role:

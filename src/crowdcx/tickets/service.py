@@ -2081,18 +2081,15 @@ def list_tickets(
 
 
 def customer_tickets(
-    session: Session, ctx: BrandContext, user: User, limit: int = 100
+    session: Session, ctx: BrandContext, user: User, limit: int = 100, before: int | None = None
 ) -> list[TicketRow]:
     """The tickets this person asked as the brand's customer, newest first (whatever else
-    they do in the brand: an agent or expert asks too)."""
-    return list(
-        session.scalars(
-            ctx.scoped(TicketRow)
-            .where(TicketRow.customer_id == user.id)
-            .order_by(TicketRow.id.desc())
-            .limit(limit)
-        )
-    )
+    they do in the brand: an agent or expert asks too); ``before`` a ticket id, the ones
+    older than it."""
+    stmt = ctx.scoped(TicketRow).where(TicketRow.customer_id == user.id)
+    if before is not None:
+        stmt = stmt.where(TicketRow.id < before)
+    return list(session.scalars(stmt.order_by(TicketRow.id.desc()).limit(limit)))
 
 
 def owned_tickets(session: Session, ctx: BrandContext, user: User) -> list[TicketRow]:
