@@ -160,6 +160,24 @@ def test_highlight_marks_traditional_text_for_a_simplified_query() -> None:
     assert highlight("請問如何取消訂單？", terms).marked("[", "]") == "請問如何[取消訂單]？"
 
 
+def test_a_chinese_snippet_marks_the_words_it_shares_not_every_character() -> None:
+    """Seen in the zh-Hant ask walk: a sentence-long question marked 的, 上, 直 and 新 all
+    over a suggestion. Where the text shares pairs of characters (words) with the query,
+    only those are marked; a one-character query still marks its character."""
+    terms = analyze_query("我的耳機一直無法連接藍牙，重新開機也沒用").words
+    text = (
+        "将耳机放回充电盒，长按盒上按钮 10 秒，直到指示灯闪烁白色。"
+        "在手机的蓝牙设置中删除旧的配对记录。"
+    )
+    marked = highlight(text, terms).marked("[", "]")
+    assert "[耳机]" in marked
+    assert "[蓝牙]" in marked
+    assert "[的]" not in marked
+    assert "[上]" not in marked
+    assert "[直]" not in marked
+    assert highlight("請問書在哪裡", analyze_query("书").words).marked("[", "]") == "請問[書]在哪裡"
+
+
 def test_highlight_picks_the_window_with_the_match() -> None:
     text = "filler " * 100 + "refund policy" + " filler" * 100
     snippet = highlight(text, analyze_query("refund").words, width=60)

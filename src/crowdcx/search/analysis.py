@@ -291,17 +291,23 @@ class Snippet:
         return "".join(out)
 
 
-def _match_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
-    """Spans of ``text`` (original offsets) whose analysed tokens are in ``terms``."""
+def _match_spans(
+    text: str, terms: set[str], *, unigrams: bool = True
+) -> tuple[list[tuple[int, int]], bool]:
+    """Spans of ``text`` (original offsets) whose analysed tokens are in ``terms``, and
+    whether any of them is Chinese. Without ``unigrams``, a Chinese character is marked only
+    inside a matched pair of characters (a word), not alone."""
     spans: list[tuple[int, int]] = []
+    han = False
     for match in _RUN_RE.finditer(text):
         start = match.start()
         run = match.group(0)
         if match.group(1):  # Han: mark every character that is a matched unigram/bigram
             readings = _run_readings(run)
-            hit = _hits(readings[0][0], terms)  # the first reading is character for character
+            # The first reading is character for character.
+            hit = _hits(readings[0][0], terms, unigrams)
             for reading, blocks in readings[1:]:
-                reading_hit = _hits(reading, terms)
+                reading_hit = _hits(reading, terms, unigrams)
                 if blocks is None:
                     hit = [a or b for a, b in zip(hit, reading_hit, strict=True)]
                     continue
@@ -315,19 +321,20 @@ def _match_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
                     while j < len(run) and hit[j]:
                         j += 1
                     spans.append((start + i, start + j))
+                    han = True
                     i = j
                 else:
                     i += 1
         elif any(token in terms for token in _run_tokens(run)):
             spans.append((match.start(), match.end()))
-    return spans
+    return spans, han
 
 
-def _hits(folded: str, terms: set[str]) -> list[bool]:
-    """Which characters of folded Han text are in a matched unigram or bigram."""
+def _hits(folded: str, terms: set[str], unigrams: bool = True) -> list[bool]:
+    """Which characters of folded Han text are in a matched bigram (or unigram)."""
     hit = [False] * len(folded)
     for i, ch in enumerate(folded):
-        if ch in terms:
+        if unigrams and ch in terms:
             hit[i] = True
         if i + 1 < len(folded) and folded[i : i + 2] in terms:
             hit[i] = hit[i + 1] = True
@@ -409,7 +416,14 @@ def highlight(
     try:
         text = _SURROGATE_RE.sub("\ufffd", text)
         terms = set(query_terms)
-        spans = _match_spans(text, terms) if terms else []
+        # A Chinese query is indexed as characters and pairs of characters: marking every
+        # single character it shares (的, 上, 新…) speckled a snippet. Where the text shares
+        # a pair (a word) with the query, only pairs are marked; otherwise single characters.
+        spans: list[tuple[int, int]] = []
+        if terms:
+            spans, words = _match_spans(text, terms, unigrams=False)
+            if not words:
+                spans, _han = _match_spans(text, terms)
         if len(text) <= width:
             return Snippet(text, tuple(spans))
         best_start, best_count = 0, -1
