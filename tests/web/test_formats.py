@@ -97,3 +97,14 @@ def test_lists_are_joined_as_the_reader_writes_them(locale: str, sep: str) -> No
     )
     with use_locale(locale):
         assert template.render(langs=["a", "b", "c"]) == sep.join(["a", "b", "c"])
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"),
+    [("zh-Hans", "1（很差）"), ("zh-Hant", "1（很差）"), ("ru", "1 (很差)"), ("en", "1 (很差)")],
+)
+def test_a_remark_in_brackets_is_written_as_the_reader_writes_it(locale: str, shown: str) -> None:
+    """The rating labels read "1 (很差)" in Chinese: ASCII brackets after a space."""
+    template = make_environment().from_string("1{{ label|aside }}")
+    with use_locale(locale):
+        assert template.render(label="很差") == shown
