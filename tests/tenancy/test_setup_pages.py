@@ -221,6 +221,8 @@ def test_a_new_brands_ticket_policy_serves_the_brands_languages(
     page = client.get(f"/b/{slug}/admin/policy")
     assert 'name="languages" value="ru"' in page.text
     assert 'name="languages" value="zh-Hans"' not in page.text
+    # The expert's languages are named, not coded ("ru en" read as codes to the admin).
+    assert '<span lang="ru">Русский</span>' in page.text
 
 
 def test_a_customer_reads_the_default_topics_in_their_language(
