@@ -311,15 +311,7 @@ def record(
 def findable(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> bool:
     """Whether this viewer's searches can return the document (kind, id) of the brand: the
     suggestions a deflection event may name."""
-    visible = sorted(rules.visible_to(viewer_role(ctx)))
-    stmt = text(
-        "SELECT 1 FROM search_document WHERE brand_id = :brand AND kind = :kind"
-        " AND ref_id = :ref AND visibility IN :visible"
-    ).bindparams(bindparam("visible", expanding=True))
-    found = session.execute(
-        stmt, {"brand": ctx.brand.id, "kind": kind, "ref": ref_id, "visible": visible}
-    ).first()
-    return found is not None
+    return readable_title(session, ctx, kind, ref_id) is not None
 
 
 def readable_title(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> str | None:
