@@ -32,6 +32,20 @@ def sign_in(client: TestClient, person: Person) -> str:
     return token
 
 
+def ask_by_form(
+    client: TestClient, slug: str, token: str, subject: str, body: str, **fields: str
+) -> str:
+    """The signed-in customer sends the new-inquiry form; the new ticket's page address."""
+    created = client.post(
+        f"/b/{slug}/tickets/new",
+        data={"csrf_token": token, "subject": subject, "body": body, "skill": "general",
+              **fields},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert created.status_code == 303, created.text[:500]
+    return str(created.headers["location"])
+
+
 def test_the_whole_road_by_forms(client: TestClient, world: World) -> None:
     desk = Desk(client, world, experts=1)
     expert = desk.experts[0]
@@ -228,14 +242,7 @@ def test_browser_line_breaks_count_as_one_character(client: TestClient, world: W
     lines = ["Заказ 12345 не пришёл, трек-номер не обновляется уже неделю, помогите."] * 280
     typed = "\r\n".join(lines)
     assert len(typed.replace("\r\n", "\n")) <= 20_000 < len(typed)
-    created = client.post(
-        f"/b/{desk.slug}/tickets/new",
-        data={"csrf_token": token, "subject": "Заказ не пришёл", "body": typed,
-              "skill": "general"},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert created.status_code == 303, created.text[:500]
-    ticket_url = created.headers["location"]
+    ticket_url = ask_by_form(client, desk.slug, token, "Заказ не пришёл", typed)
     tid = int(ticket_url.rsplit("/", 1)[1])
     assert desk.get(f"/tickets/{tid}", desk.customer).json()["body"] == "\n".join(lines)
     replied = client.post(f"{ticket_url}/messages", data={"csrf_token": token, "body": typed},
@@ -288,13 +295,7 @@ def test_history_names_who_acted_in_the_readers_language(client: TestClient, wor
     token = sign_in(client, expert)
     client.post(f"/b/{slug}/workspace/availability", data={"csrf_token": token, "online": "1"})
     token = sign_in(client, desk.customer)
-    created = client.post(
-        f"/b/{slug}/tickets/new",
-        data={"csrf_token": token, "subject": "订单没有收到", "body": "我上周下的订单还没有收到。",
-              "skill": "general"},
-        follow_redirects=False,
-    )  # fmt: skip
-    ticket_url = created.headers["location"]
+    ticket_url = ask_by_form(client, slug, token, "订单没有收到", "我上周下的订单还没有收到。")
     token = sign_in(client, expert)
     client.get(f"/b/{slug}/workspace/offers")
     client.post(f"{ticket_url}/act", data={"csrf_token": token, "action": "claim"})
@@ -318,13 +319,7 @@ def test_times_are_shown_in_the_brands_time_zone(client: TestClient, world: Worl
     )
     assert patched.status_code == 200, patched.text
     token = sign_in(client, desk.customer)
-    created = client.post(
-        f"/b/{slug}/tickets/new",
-        data={"csrf_token": token, "subject": "耳机连不上", "body": "耳机一直连不上蓝牙。",
-              "skill": "general"},
-        follow_redirects=False,
-    )  # fmt: skip
-    ticket_url = created.headers["location"]
+    ticket_url = ask_by_form(client, slug, token, "耳机连不上", "耳机一直连不上蓝牙。")
     client.post(f"{ticket_url}/messages", data={"csrf_token": token, "body": "还是不行"})
     with world.db.transaction() as uow:
         ticket = uow.session.get(TicketRow, int(ticket_url.rsplit("/", 1)[1]))
