@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CROWDCX_DATABASE_URL ?= sqlite:///$(CURDIR)/var/crowdcx.db
+# The suite prints its slowest tests: `make test` must stay under 20 minutes (docs/STATUS.md).
+PYTEST_ARGS ?= --durations=25
 
 .PHONY: run test install system-deps lint typecheck pytest messages bench clean
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import pytest
+import redis  # a dependency of kernel.live.RedisBroadcaster
 
 from crowdcx.kernel.live import LiveMessage, MemoryBroadcaster, RedisBroadcaster, sse_stream
 
@@ -35,11 +36,21 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 async def _first(
-    broadcaster: MemoryBroadcaster | RedisBroadcaster, channel: str, publish: object
+    broadcaster: MemoryBroadcaster | RedisBroadcaster,
+    channel: str,
+    publish: object,
+    subscribed: Callable[[], bool] | None = None,
 ) -> LiveMessage:
+    """The first message on ``channel`` after ``publish()``, which runs once the subscription
+    is registered: ``subscribed()`` says so (a server round trip for Redis; a fixed 0.2 s
+    pause lost the message on a slow machine and the read timed out)."""
     stream = broadcaster.subscribe([channel])
     task = asyncio.ensure_future(stream.__anext__())
-    await asyncio.sleep(0.2)  # let the subscription register
+    await asyncio.sleep(0.05)
+    for _ in range(100):
+        if subscribed is None or subscribed():
+            break
+        await asyncio.sleep(0.05)
     publish()  # type: ignore[operator]
     try:
         return await asyncio.wait_for(task, timeout=5)
@@ -88,6 +99,7 @@ def test_redis_broadcaster_round_trip() -> None:
     if not url:
         pytest.skip("CROWDCX_TEST_REDIS_URL is not set")
     broadcaster = RedisBroadcaster(url, prefix="crowdcx-test:")
+    probe = redis.Redis.from_url(url)
 
     async def scenario() -> LiveMessage:
         try:
@@ -95,6 +107,7 @@ def test_redis_broadcaster_round_trip() -> None:
                 broadcaster,
                 "user:42",
                 lambda: broadcaster.publish("user:42", "notice", {"text": "Привет"}),
+                lambda: bool(probe.pubsub_numsub("crowdcx-test:user:42")[0][1]),
             )
         finally:
             await broadcaster.close()
