@@ -1,6 +1,7 @@
 """Shared fixtures. Every test that touches the database runs on SQLite, and again on
-PostgreSQL when CROWDCX_TEST_POSTGRES_URL names a server (each run makes and drops its own
-database)."""
+PostgreSQL when CROWDCX_TEST_POSTGRES_URL names a server. Each run, and each pytest-xdist
+worker of a parallel run, makes its own SQLite template and makes and drops its own
+PostgreSQL database, so workers share nothing."""
 
 from __future__ import annotations
 
