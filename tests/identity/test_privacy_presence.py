@@ -10,9 +10,12 @@ from datetime import datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from crowdcx.tenancy import service as tenancy
+from crowdcx.tenancy.models import Brand
 from crowdcx.tickets.models import ExpertPresenceRow, ExpertProfileRow
 from tests.conftest import PASSWORD, Person, World
 from tests.tickets.test_api import Desk
+from tests.tickets.test_roster import _roster
 
 
 def _rows(world: World) -> list[tuple[int | None, bool]]:
@@ -75,15 +78,14 @@ def test_an_erased_account_goes_offline_and_its_intervals_name_nobody(
 def test_a_brands_erasure_of_a_customer_who_is_also_its_expert(
     client: TestClient, world: World
 ) -> None:
-    """The brand erases the person's data as its customer: their past presence there is
-    detached; as they are online at the moment, their stretch goes on in a fresh interval of
-    their own, which their going offline closes. Another brand's intervals stay theirs."""
+    """The brand erases the person's data as its customer: they go offline there, as when
+    the expert role is taken away (their open stretch ends at the erasure, the roster
+    moves on, so the cached candidate pool no longer offers them tickets), and their
+    presence there is detached. Another brand's intervals and status stay theirs."""
     desk = Desk(client, world, experts=0)
     elsewhere = Desk(client, world, experts=0)
     person = world.member(desk.slug, ["customer", "expert"], "Two Hats")
     with world.db.transaction() as uow:  # the same person is an expert at the other brand
-        from crowdcx.tenancy import service as tenancy
-
         ctx = tenancy.access_brand(uow.session, elsewhere.slug, None)
         tenancy.add_member(uow, ctx, person.email, ["expert"])
     body = {"skills": {"general": 3}, "languages": ["en"], "tier": 0, "certifications": []}
@@ -93,10 +95,31 @@ def test_a_brands_erasure_of_a_customer_who_is_also_its_expert(
     desk.online(person, False)
     desk.online(person)
     elsewhere.online(person)
+    first = desk.ask(subject="Where is my parcel?", body="It has not come.", language="en")
+    assert first["offered_to"] == person.id  # the brand's pool, with them in it, is cached
+    rosters = _roster(world.db, desk.slug), _roster(world.db, elsewhere.slug)
     r = desk.post(f"/customers/{person.id}/erase", desk.admin)
     assert r.status_code == 200, r.text
     rows = _rows(world)
     assert rows.count((None, False)) == 2  # this brand's past, detached and closed
-    assert rows.count((person.id, True)) == 2  # the fresh one here, the other brand's
-    desk.online(person, False)
-    assert _rows(world).count((person.id, True)) == 1  # the other brand's only
+    assert rows.count((None, True)) == 0
+    assert rows.count((person.id, True)) == 1  # the other brand's only
+    assert _online(world, person) == {desk.slug: False, elsewhere.slug: True}
+    assert (_roster(world.db, desk.slug), _roster(world.db, elsewhere.slug)) == (
+        rosters[0] + 1,
+        rosters[1],
+    )
+    second = desk.ask(subject="Where is my other parcel?", body="Not here.", language="en")
+    assert (second["status"], second["offered_to"]) == ("queued", None)
+    desk.online(person)  # coming back is their own choice: a stretch of their own again
+    assert _rows(world).count((person.id, True)) == 2
+
+
+def _online(world: World, person: Person) -> dict[str, bool]:
+    with world.db.sessions() as session:
+        rows = session.execute(
+            select(Brand.slug, ExpertProfileRow.online)
+            .join(Brand, Brand.id == ExpertProfileRow.brand_id)
+            .where(ExpertProfileRow.user_id == person.id)
+        )
+        return {slug: bool(online) for slug, online in rows}

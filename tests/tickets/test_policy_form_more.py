@@ -4,6 +4,7 @@ number of tiers — through the form in the four languages and through the API."
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -413,3 +414,26 @@ def test_the_admin_chooses_how_many_tiers_the_brand_uses(client: TestClient, wor
     refused = post_form(client, desk, fields | {"csrf_token": _token})
     assert refused.status_code == 422
     assert beside(refused.text, policy_form.TIERS_HIGHEST)
+
+
+@pytest.mark.parametrize(
+    ("new_name", "locale", "shown"),
+    [
+        ("Billing and payments", "ru", "Оплата и счета"),  # as the English page names it
+        ("Billing", "zh-Hant", "帳單與付款"),
+        ("Оплата  и счета", "en", "Billing and payments"),  # as the Russian page names it
+        ("Refunds", "ru", "Refunds"),  # a new meaning: as the admin wrote it
+    ],
+)
+def test_a_renamed_default_skill_keeps_its_translation_while_it_keeps_its_meaning(
+    client: TestClient, world: World, new_name: str, locale: str, shown: str
+) -> None:
+    desk = Desk(client, world, experts=0)
+    r = desk.post("/policy/skills/rename", desk.admin, {"name": "billing", "new_name": new_name})
+    assert r.status_code == 200, r.text
+    sign_in(client, desk.customer)
+    client.cookies.set("crowdcx_locale", locale)
+    form = client.get(f"/b/{desk.slug}/tickets/new")
+    assert form.status_code == 200
+    options = re.findall(r'<option value="([^"]*)" *(?:selected)?>([^<]*)</option>', form.text)
+    assert (new_name, shown) in options, options

@@ -133,6 +133,17 @@ def _begin_before_savepoints(engine: Engine) -> None:
                 dbapi_conn.execute("BEGIN IMMEDIATE")
 
 
+def begin_writing(session: Session) -> None:
+    """SQLite: make this unit of work the one writer now, before it reads what its writes
+    depend on — ``BEGIN IMMEDIATE`` through the writers' queue, unless it writes already.
+    Its reads then see every commit before it, and no other writer commits until it ends
+    (a plain read outside the transaction could be overtaken by one). PostgreSQL: nothing;
+    take a row or advisory lock there."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def append_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
     """Plain INSERT of ``rows`` (column → value) into ``model``'s table, in one executemany,
     for append-only rows no use case reads back as objects in the same transaction

@@ -442,7 +442,8 @@ def erase_account(
 
 def erase_customer(uow: UnitOfWork, ctx: BrandContext, customer_id: int, now: datetime) -> int:
     """Erase one customer's data in this brand's tickets (the account stays: only the person
-    or a platform administrator deletes it). 404 unless they are the brand's customer."""
+    or a platform administrator deletes it). 404 unless they are the brand's customer. One
+    who is also the brand's expert goes offline there (roster version moved on)."""
     session = uow.session
     assert ctx.user is not None
     target = session.get(User, customer_id)
@@ -485,6 +486,10 @@ def erase_customer(uow: UnitOfWork, ctx: BrandContext, customer_id: int, now: da
     values = rules.scrub_values({}, target.display_name, target.email)
     _detach_search_events(session, ctx.brand.id, target.id, values)
     _detach_feedback(session, ctx.brand.id, target.id)
+    # A customer who also works here as an expert goes offline here, as when the expert role
+    # is taken away: the open interval closes, the brand's cached candidate pool is rebuilt
+    # (roster version), so no stretch after the erasure names them unless they come back.
+    ticket_service.take_offline(session, ctx, target.id, now)
     presence.detach(session, ctx.brand.id, target.id, now)
     session.execute(
         delete(NotificationRow).where(

@@ -8,6 +8,7 @@ import functools
 import json
 import unicodedata
 import zoneinfo
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -17,8 +18,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import N_, _, number_style
-from crowdcx.kernel.language import LOCALE_NAMES
+from crowdcx.kernel.i18n import N_, _, number_style, use_locale
+from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.money import Money
 from crowdcx.kernel.numbers import NumberStyle, ascii_int, typed_int
 from crowdcx.routing.rules import RoutingMode
@@ -48,14 +49,52 @@ register_nav(NavItem(N_("Access log"), "admin/access-log", "brand.manage"))
 Text = Annotated[str, Form(max_length=40_000)]
 
 
-def skill_labels() -> dict[str, str]:
-    """Readers' names for the skills every brand starts with (a brand's own skills are shown
-    as it named them, in any script)."""
-    return {
-        "general": _("General question"),
-        "orders": _("Orders and delivery"),
-        "billing": _("Billing and payments"),
-    }
+# The skills every brand starts with: their names in the policy and, translated, readers'.
+DEFAULT_SKILLS: dict[str, str] = {
+    "general": N_("General question"),
+    "orders": N_("Orders and delivery"),
+    "billing": N_("Billing and payments"),
+}
+
+
+def _skill_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+@functools.cache
+def _default_skill_names() -> dict[str, str]:
+    """Each way of writing a default skill's name → its key in :data:`DEFAULT_SKILLS`: the
+    key, and its reader's name in every language, in any letter case."""
+    out: dict[str, str] = {}
+    for key, title in DEFAULT_SKILLS.items():
+        out[_skill_key(key)] = key
+        for locale in LOCALES:
+            with use_locale(locale):
+                out[_skill_key(_(title))] = key
+    return out
+
+
+class SkillNames(Mapping[str, str]):
+    """Readers' names of skills, in the reader's language for the default skills. A default
+    skill an admin renamed keeps the translation when the new name is still one of its
+    names — its key or its name in one of the languages, in other letters ("Billing",
+    "Billing and payments", "Оплата и счета"), as an admin does who types out what the
+    page shows: the skill means what it meant, and readers of the other languages would
+    otherwise see it in a language not theirs. Any other name, a new meaning, is shown as
+    the brand wrote it, in any script."""
+
+    def __getitem__(self, name: str) -> str:
+        return _(DEFAULT_SKILLS[_default_skill_names()[_skill_key(name)]])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(DEFAULT_SKILLS)
+
+    def __len__(self) -> int:
+        return len(DEFAULT_SKILLS)
+
+
+def skill_labels() -> SkillNames:
+    return SkillNames()
 
 
 def field_labels() -> dict[str, str]:

@@ -124,7 +124,8 @@ def detach(session: Session, brand_id: int | None, user_id: int, now: datetime) 
     """Erasure: the person's intervals (in one brand, or all) stay counted in the capacity
     plan but no longer name them. An interval still open is split at ``now`` (which changes
     no average): the part before is detached, and an expert still online in the brand goes
-    on with a fresh interval of their own, for their going offline to close."""
+    on with a fresh interval of their own, for their going offline to close (both erasures
+    take the person offline first, so that is a safeguard)."""
     _close(session, brand_id, user_id, now)
     stmt = update(ExpertPresenceRow).where(ExpertPresenceRow.user_id == user_id)
     if brand_id is not None:

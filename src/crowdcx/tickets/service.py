@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
-from crowdcx.kernel.db import UnitOfWork, append_rows
+from crowdcx.kernel.db import UnitOfWork, append_rows, begin_writing
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import _, current_locale, use_locale
 from crowdcx.kernel.language import LOCALE_NAMES, LOCALES, detect_language, normalize_locale
@@ -247,6 +247,28 @@ def _policy_data() -> Any:
     return select(BrandPolicyRow.data).where(BrandPolicyRow.id == bindparam("row"))
 
 
+# PostgreSQL advisory locks (two int4 keys: this, the brand's id) on a brand's ticket policy:
+# a save holds it exclusively, an intake's write shared (see :func:`hold_policy`).
+_POLICY_LOCK = 0x706F6C  # "pol"
+
+
+def hold_policy(session: Session, ctx: BrandContext, *, exclusive: bool) -> None:
+    """Until commit, hold the brand's policy: exclusively to save it (a save, a rename or
+    removal of skills renames or checks the tickets in its transaction), shared to write a
+    ticket by it. So a ticket is written either before a save (which then sees it: renames
+    it, counts it as needing a skill) or after it, by the saved policy — never by the old
+    policy after the save renamed the old name's tickets. Intakes do not wait for each
+    other, nor for roster bumps (those update the policy row: a lock on the row itself
+    would make them wait, and a brand without a saved policy has no row).
+    PostgreSQL: a transaction-scoped advisory lock, shared or not. SQLite: the one writer's
+    lock, taken now (single writer: saves and intakes write one at a time anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+        session.execute(select(lock(_POLICY_LOCK, ctx.brand.id)))
+    else:
+        begin_writing(session)
+
+
 def load_policy(session: Session, ctx: BrandContext) -> tuple[BrandPolicy, int]:
     """The brand's policy and its roster version (a brand without one gets the defaults).
     Every intake asks: the policy document is read and parsed only when it changed (its row
@@ -301,6 +323,7 @@ def set_policy(
     which skills of ``data`` are saved skills under a new name: their tickets, experts'
     proficiencies and certifications and articles' skills take the new name in the same
     transaction (``data`` already names them so, and prices them under it)."""
+    hold_policy(uow.session, ctx, exclusive=True)
     current, _version = load_policy(uow.session, ctx)
     renames = dict(renames or {})
     _check_renames(current, renames)
@@ -382,6 +405,7 @@ def rename_skill(
     """Rename a saved skill everywhere it is named, in one transaction: the catalogue, the
     rate card's amount, tickets open and closed, experts' proficiencies and certifications,
     articles' skills."""
+    hold_policy(uow.session, ctx, exclusive=True)
     current, _version = load_policy(uow.session, ctx)
     new = new.strip()
     _check_renames(current, {old: new})
@@ -1263,6 +1287,7 @@ class PreparedIntake:
     policy: BrandPolicy
     roster: int
     customer_id: int
+    data: Intake
 
 
 def create_ticket(
@@ -1277,6 +1302,18 @@ def prepare_intake(
     uow: UnitOfWork, ctx: BrandContext, customer: User, data: Intake, now: datetime
 ) -> PreparedIntake:
     """Everything about a new inquiry that needs no write: validation, language, price."""
+    policy, roster = load_policy(uow.session, ctx)
+    return _prepared(ctx, customer.id, data, now, policy, roster)
+
+
+def _prepared(
+    ctx: BrandContext,
+    customer_id: int,
+    data: Intake,
+    now: datetime,
+    policy: BrandPolicy,
+    roster: int,
+) -> PreparedIntake:
     subject = one_line_break(data.subject).strip()
     body = one_line_break(data.body).strip()
     if not says_something(subject):
@@ -1293,7 +1330,6 @@ def prepare_intake(
         raise invalid(
             "body", _("Keep the description under %(n)d characters.") % {"n": MAX_BODY}, "too_long"
         )
-    policy, roster = load_policy(uow.session, ctx)
     skill = policy.skill(data.skill)
     if skill is None:
         raise invalid(
@@ -1346,7 +1382,7 @@ def prepare_intake(
         raise violation_error(quote)
     row = TicketRow(
         brand_id=ctx.brand.id,
-        customer_id=customer.id,
+        customer_id=customer_id,
         subject=subject,
         body=body,
         language=language_served,
@@ -1368,7 +1404,7 @@ def prepare_intake(
         escalated=False,
         version=0,
     )
-    return PreparedIntake(row, policy, roster, customer.id)
+    return PreparedIntake(row, policy, roster, customer_id, data)
 
 
 def submit_intake(
@@ -1381,8 +1417,17 @@ def submit_intake(
     every worker waits for the one holding the write lock, and the lock is now held for the
     expert's load update, one insert of the ticket and one of its transitions — not for
     reading the roster or deciding the route. A ticket in a language the brand does not
-    serve is escalated to staff at once (reason ``language_not_served``)."""
-    row, policy = intake.row, intake.policy
+    serve is escalated to staff at once (reason ``language_not_served``).
+
+    The brand's policy is held (shared) until commit and read again first: one saved since
+    :func:`prepare_intake` read it — a skill renamed or removed, a rate changed — prepares
+    the inquiry again by the saved one, as if it had come after the save (a skill by its
+    old name is then refused as unknown, with the skills there are now)."""
+    hold_policy(uow.session, ctx, exclusive=False)
+    policy, roster = load_policy(uow.session, ctx)
+    if policy is not intake.policy and policy != intake.policy:
+        intake = _prepared(ctx, intake.customer_id, intake.data, now, policy, roster)
+    row = intake.row
     submitted = _decide(
         to_rules(row),
         lifecycle.Action.SUBMIT,
@@ -1404,7 +1449,7 @@ def submit_intake(
             reason=lifecycle.LANGUAGE_NOT_SERVED,
         )
     else:
-        following = _next_step(uow.session, ctx, row, submitted.ticket, policy, intake.roster, now)
+        following = _next_step(uow.session, ctx, row, submitted.ticket, policy, roster, now)
     if following is not None:
         steps.append(following)
     for key, value in _state_values(steps[-1], now, policy).items():
