@@ -190,8 +190,20 @@ def _walk(
     before: pay.StatementKey | None = None,
 ) -> list[pay.PayeeBalance]:
     """Up to ``want`` lines of the statement just after the key ``after``, in its order (or
-    just before ``before``, nearest first): a range of the running balances' (brand, account,
-    currency) index, cut by ``LIMIT`` — a page costs its own rows, not the payees' history."""
+    just before ``before``, nearest first)."""
+    return _lines(session.execute(page_query(ctx, owed_only, want, after=after, before=before)))
+
+
+def page_query(
+    ctx: BrandContext,
+    owed_only: bool,
+    want: int,
+    *,
+    after: pay.StatementKey | None = None,
+    before: pay.StatementKey | None = None,
+) -> Any:
+    """The running balances of a page: a range of their (brand, account, currency) index, cut
+    by ``LIMIT`` — a page costs its own rows, not the payees' history."""
     b = PayeeBalanceRow
     stmt = _balances(ctx, owed_only)
     key = tuple_(b.account, b.currency)
@@ -200,7 +212,7 @@ def _walk(
         stmt = stmt.order_by(None).order_by(b.account.desc(), b.currency.desc())
     elif after is not None:
         stmt = stmt.where(key > tuple_(*after))
-    return _lines(session.execute(stmt.limit(want)))
+    return stmt.limit(want)
 
 
 def _totals(session: Session, ctx: BrandContext, owed_only: bool) -> tuple[dict[str, Money], int]:
