@@ -1,15 +1,19 @@
 """The payouts statement a page at a time: one brand with ``--payees`` payees (experts and
 members, one currency) and ``--postings`` ledger rows each (earnings, a reversal now and
 then, payouts), read through ``payouts.service.statement_page`` as the API and the page call
-it: the first page and a page from the middle (by its cursor), ``--repeat`` times each.
-Beside it, what the statement cost before the eighth session: every payee's balance built
-in memory from the ledger's sums per account and kind (``pay.statement``), then one page
-cut from it — which is also what the CSV export still does (it lists every payee).
+it: the first page and a page from the middle (by its cursor), ``--repeat`` times each, and
+the CSV export (every payee). Since the ninth session they read the running balances
+(``payee_balances``, a row per payee and currency), which the seed fills from the ledger as
+migration 0038 does; beside them, what summing the payees' ledger costs (what every page
+did for its totals until then, and the CSV). A page should cost the same whatever the
+payees' history: compare the default with a long history (``--payees 2000 --postings 200``).
 
     .venv/bin/python bench/payouts_statement.py [--payees 20000] [--postings 10] [--repeat 20]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench]
 
-Without ``--database-url`` a fresh SQLite file in a temporary directory.
+Without ``--database-url`` a fresh SQLite file in a temporary directory. To measure the code
+before a change in the same sitting, run this script from an export of the older commit
+(``git archive <commit> src bench migrations``).
 """
 
 from __future__ import annotations
@@ -30,9 +34,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 
 def seed(db: Any, payees: int, postings: int) -> str:
-    from sqlalchemy import insert
+    from sqlalchemy import case, func, insert, select
 
-    from crowdcx.payouts.models import LedgerPosting
+    from crowdcx.payouts.models import LedgerPosting, PayeeBalanceRow
     from crowdcx.tenancy import service as tenancy
 
     with db.transaction() as uow:
@@ -62,6 +66,22 @@ def seed(db: Any, payees: int, postings: int) -> str:
     if rows:
         with db.transaction() as uow:
             uow.session.execute(insert(LedgerPosting), rows)
+    with db.transaction() as uow:  # the running balances, as migration 0038 back-fills them
+        is_payout = LedgerPosting.kind == "payout"
+        amount = LedgerPosting.amount_minor
+        uow.session.execute(
+            insert(PayeeBalanceRow).from_select(
+                ["brand_id", "account", "currency", "earned_minor", "paid_minor"],
+                select(
+                    LedgerPosting.brand_id, LedgerPosting.account, LedgerPosting.currency,
+                    func.sum(case((is_payout, 0), else_=amount)),
+                    -func.sum(case((is_payout, amount), else_=0)),
+                )
+                .where(LedgerPosting.brand_id == brand_id,
+                       LedgerPosting.account.not_like("brand:%"))
+                .group_by(LedgerPosting.brand_id, LedgerPosting.account, LedgerPosting.currency),
+            )
+        )  # fmt: skip
     return "bench"
 
 
@@ -87,7 +107,6 @@ def main() -> None:
 
     from crowdcx.kernel.db import Database
     from crowdcx.kernel.migrate import downgrade, upgrade
-    from crowdcx.payouts import rules as pay
     from crowdcx.payouts import service
     from crowdcx.tenancy import service as tenancy
 
@@ -101,6 +120,7 @@ def main() -> None:
     with db.sessions() as session:
         if db.engine.dialect.name == "postgresql":
             session.execute(text("ANALYZE ledger_postings"))
+            session.execute(text("ANALYZE payee_balances"))
         else:
             session.execute(text("ANALYZE"))
         session.commit()
@@ -110,24 +130,19 @@ def main() -> None:
         for _ in range(args.payees // 200):  # halfway through
             cursor = service.statement_page(session, ctx, 100, cursor=cursor).next_cursor
 
-        def whole_in_memory() -> None:  # before: every balance, sorted, one page cut
-            balances = pay.statement(service._payee_sums(session, ctx))
-            balances.sort(key=lambda b: (-b.owed.minor, b.payee.account, b.currency))
-            service._named(session, balances[:100])
-
         figures = {
-            "before: whole statement in memory, one page": timed(whole_in_memory, args.repeat),
-            "first page (SQL)": timed(
-                lambda: service.statement_page(session, ctx, 100), args.repeat
+            "the payees' ledger summed (every payee)": timed(
+                lambda: service.balances_from_ledger(session, ctx), args.repeat
             ),
-            "middle page (SQL)": timed(
+            "first page": timed(lambda: service.statement_page(session, ctx, 100), args.repeat),
+            "middle page": timed(
                 lambda: service.statement_page(session, ctx, 100, cursor=cursor), args.repeat
             ),
-            "middle page, owed only (SQL)": timed(
+            "middle page, owed only": timed(
                 lambda: service.statement_page(session, ctx, 100, owed_only=True, cursor=cursor),
                 args.repeat,
             ),
-            "middle page's lines only, no totals (SQL)": timed(
+            "middle page's lines only, no totals": timed(
                 lambda: service._walk(session, ctx, False, 101, after=service._key(cursor)),
                 args.repeat,
             ),

@@ -14,6 +14,7 @@ from crowdcx.payouts.rules import (
     Posting,
     PostingSet,
     balance,
+    balance_moves,
     brand_payable_account,
     decide_earning,
     decide_payout,
@@ -151,6 +152,50 @@ def test_payouts_decided_by_the_rule_never_pay_more_than_was_earned(
             # Only a reversal can take a payee below zero, never a payout.
             if not any(p.kind == "reversal" for p in postings):
                 assert line.owed.minor >= 0
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["earn", "reverse", "reward", "pay"]),
+            st.integers(0, 10_000),
+            st.sampled_from(["CNY", "USD"]),
+        ),
+        max_size=40,
+    )
+)
+def test_running_balances_moved_set_by_set_are_the_statement_of_the_whole_ledger(
+    steps: list[tuple[str, int, str]],
+) -> None:
+    """``balance_moves`` of each posting set, added up as the database adds them to the
+    payees' running balances, is the statement summed from every posting: same lines (a
+    payee with a zero balance included), same earned and paid, the brand's accounts left out."""
+    postings: list[Posting] = []
+    running: dict[tuple[str, str], tuple[int, int]] = {}
+    tickets = 0
+    for n, (step, minor, currency) in enumerate(steps):
+        decided: PostingSet | Violation | None = None
+        if step == "earn":
+            tickets += 1
+            decided = decide_earning(str(tickets), "1", str(n % 3), False,
+                                     Money(minor, currency), [], AT)  # fmt: skip
+        elif step == "reverse" and tickets:
+            decided = decide_reversal(str(tickets - n % tickets), postings, AT)
+        elif step == "reward":
+            decided = post_reward(str(n), "1", str(n % 2), "cash", Money(minor, currency), AT)
+        elif step == "pay":
+            for line in statement(_sums(postings))[n % 2 :]:
+                decided = decide_payout("1", line, Money(minor, line.currency), f"TX-{n}", AT)
+                break
+        if not isinstance(decided, PostingSet):
+            continue
+        postings += decided.postings
+        for key, (earned, paid) in balance_moves(decided.postings).items():
+            before = running.get(key, (0, 0))
+            running[key] = (before[0] + earned, before[1] + paid)
+    whole = {statement_key(b): (b.earned.minor, b.paid.minor) for b in statement(_sums(postings))}
+    assert running == whole
+    assert all(payee_of(account) is not None for account, _currency in running)
 
 
 def test_amounts_as_people_type_them() -> None:

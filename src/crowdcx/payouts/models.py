@@ -29,3 +29,21 @@ class LedgerPosting(BrandOwned, Base):
     idempotency_key: Mapped[str] = mapped_column(String(120))
     memo: Mapped[str] = mapped_column(String(200), default="")
     at: Mapped[datetime]
+
+
+class PayeeBalanceRow(BrandOwned, Base):
+    """A payee's running balance in one currency (``rules.balance_moves``): what they earned
+    (earnings and rewards less reversals) and were paid, moved by the database
+    (``SET earned_minor = earned_minor + …``) in the transaction that appends their postings.
+    The statement reads these, one row per line, whatever the payee's history; the ledger
+    stays the truth (``service.balances_from_ledger``). Payees only: the brand's own accounts
+    would be one row that every posting of the brand waits on."""
+
+    __tablename__ = "payee_balances"
+    __table_args__ = (UniqueConstraint("brand_id", "account", "currency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(80))
+    currency: Mapped[str] = mapped_column(String(3))
+    earned_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)

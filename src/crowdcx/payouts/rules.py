@@ -397,6 +397,30 @@ def statement(sums: Iterable[tuple[str, str, str, int]]) -> list[PayeeBalance]:
     return sorted(lines, key=statement_key)
 
 
+# What one posting set moves on the payees' running balances: (account, currency) → (earned,
+# paid), as :func:`statement` would sum them. The shell adds these to its ``payee_balances``
+# rows in the posting's transaction, so a statement reads one row per payee and currency,
+# not their history.
+BalanceMoves = dict[tuple[str, str], tuple[int, int]]
+
+
+def balance_moves(postings: Iterable[Posting]) -> BalanceMoves:
+    """How ``postings`` move each payee's earned and paid (payouts are debits of the payee's
+    account, so they add to ``paid``); the brand's own accounts are left out. A payee's move
+    of zero is kept: their line exists from their first posting, as in :func:`statement`."""
+    moves: BalanceMoves = {}
+    for p in postings:
+        if payee_of(p.account) is None:
+            continue
+        key = (p.account, p.amount.currency)
+        earned, paid = moves.get(key, (0, 0))
+        if p.kind == "payout":
+            moves[key] = (earned, paid - p.amount.minor)
+        else:
+            moves[key] = (earned + p.amount.minor, paid)
+    return dict(sorted(moves.items()))
+
+
 def payee_line(account: str, currency: str, earned: int, paid: int) -> PayeeBalance | None:
     """One line of the statement from the ledger's sums of one payee account in one currency
     (``paid`` a positive amount); None for an account that names no payee."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, case, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
@@ -21,14 +24,16 @@ from crowdcx.kernel.pagination import decode_key_cursor, encode_key_cursor
 from crowdcx.knowledge.rules import csv_cell
 from crowdcx.notifications.service import notify
 from crowdcx.payouts import rules as pay
-from crowdcx.payouts.models import LedgerPosting
+from crowdcx.payouts.models import LedgerPosting, PayeeBalanceRow
 from crowdcx.tenancy.models import Brand
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets.rules import Violation
 
 
 def post(session: Session, brand_id: int, posting_set: pay.PostingSet) -> None:
-    """Append a balanced posting set; an unbalanced one is a bug, refused before any row."""
+    """Append a balanced posting set, and move its payees' running balances in the same
+    transaction; an unbalanced set is a bug, refused before any row. The rows are written
+    first: a set posted before fails on its key there, before any balance moves."""
     problems = pay.validate_posting_set(posting_set)
     if problems:
         raise AppError(500, "ledger_unbalanced", problems[0].message)
@@ -46,6 +51,34 @@ def post(session: Session, brand_id: int, posting_set: pay.PostingSet) -> None:
                 at=p.at,
             )
         )
+    moves = pay.balance_moves(posting_set.postings)
+    if moves:
+        session.flush()
+        session.execute(
+            _balance_upsert(session.get_bind().dialect.name),
+            [
+                {"brand_id": brand_id, "account": account, "currency": currency,
+                 "earned_minor": earned, "paid_minor": paid}
+                for (account, currency), (earned, paid) in moves.items()
+            ],
+        )  # fmt: skip
+
+
+@cache
+def _balance_upsert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE SET earned_minor = earned_minor + excluded.…``: the
+    database adds to the row as it holds it, so two postings for one payee at once both count
+    (on PostgreSQL the second waits for the first's row lock, then adds to its sum). Rows are
+    moved in key order (``balance_moves`` sorts): two sets lock shared rows in one order and
+    never deadlock."""
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = PayeeBalanceRow.__table__
+    assert isinstance(table, Table)
+    stmt = insert_(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["brand_id", "account", "currency"],
+        set_={c: table.c[c] + stmt.excluded[c] for c in ("earned_minor", "paid_minor")},
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -69,7 +102,7 @@ _PAYEE_ACCOUNTS = (
 )
 
 
-def _payee_sums(session: Session, ctx: BrandContext, account: str | None = None) -> Any:
+def _payee_sums(session: Session, ctx: BrandContext) -> Any:
     stmt = ctx.scoped(
         LedgerPosting,
         select(
@@ -79,11 +112,9 @@ def _payee_sums(session: Session, ctx: BrandContext, account: str | None = None)
             func.sum(LedgerPosting.amount_minor),
         ),
     )
-    if account is not None:
-        stmt = stmt.where(LedgerPosting.account == account)
-    else:
-        stmt = stmt.where(_PAYEE_ACCOUNTS)
-    stmt = stmt.group_by(LedgerPosting.account, LedgerPosting.kind, LedgerPosting.currency)
+    stmt = stmt.where(_PAYEE_ACCOUNTS).group_by(
+        LedgerPosting.account, LedgerPosting.kind, LedgerPosting.currency
+    )
     return ((a, k, c, int(m)) for a, k, c, m in session.execute(stmt))
 
 
@@ -102,16 +133,34 @@ def _named(session: Session, balances: Iterable[pay.PayeeBalance]) -> list[State
     return [StatementLine(b, *people.get(b.payee.user_id, ("", ""))) for b in balances]
 
 
+def balances_from_ledger(session: Session, ctx: BrandContext) -> list[pay.PayeeBalance]:
+    """Every payee's balance summed from the ledger, the truth the running balances
+    (``payee_balances``) must always equal; it reads the brand's whole ledger."""
+    return pay.statement(_payee_sums(session, ctx))
+
+
+def _lines(rows: Iterable[Any]) -> list[pay.PayeeBalance]:
+    """Statement lines from ``payee_balances`` rows (account, currency, earned, paid)."""
+    found = (pay.payee_line(a, c, int(e), int(p)) for a, c, e, p in rows)
+    return [line for line in found if line is not None]
+
+
+def _balances(ctx: BrandContext, owed_only: bool) -> Any:
+    """The brand's running balances, (account, currency, earned, paid) in statement order."""
+    b = PayeeBalanceRow
+    stmt = ctx.scoped(b, select(b.account, b.currency, b.earned_minor, b.paid_minor))
+    if owed_only:
+        stmt = stmt.where(b.earned_minor > b.paid_minor)
+    return stmt.order_by(b.account, b.currency)
+
+
 def statement(
     session: Session, ctx: BrandContext, *, owed_only: bool = False
 ) -> list[StatementLine]:
     """Every payee of the brand with what they earned, were paid and are owed, in the
     statement's order (by account, then currency), with the name and e-mail address the
-    brand pays them by: the CSV export, whole."""
-    balances = pay.statement(_payee_sums(session, ctx))
-    if owed_only:
-        balances = [b for b in balances if b.owed.minor > 0]
-    return _named(session, balances)
+    brand pays them by: the CSV export, whole (a row per payee and currency)."""
+    return _named(session, _lines(session.execute(_balances(ctx, owed_only))))
 
 
 @dataclass(frozen=True)
@@ -131,47 +180,6 @@ def _key(cursor: str | None) -> pay.StatementKey | None:
     return None if key is None else (str(key[0]), str(key[1]))
 
 
-# Every payee account sorts at or after this ("expert:…", "member:…"); the brand's own
-# ("brand:…") before it, so a range on the brand's account index skips them.
-_FIRST_PAYEE = "expert:"
-
-
-def _accounts_query(ctx: BrandContext, edge: str | None, strict: bool, backwards: bool) -> Any:
-    """The brand's payee accounts from ``edge`` on (back from it when ``backwards``), each
-    once: read in order off the covering (brand_id, account) index, so a page costs its own
-    accounts, not the whole ledger."""
-    account = LedgerPosting.account
-    stmt = (
-        select(account)
-        .where(LedgerPosting.brand_id == ctx.brand.id, account >= _FIRST_PAYEE, _PAYEE_ACCOUNTS)
-        .distinct()
-    )
-    if edge is not None:
-        if backwards:
-            stmt = stmt.where(account < edge if strict else account <= edge)
-        else:
-            stmt = stmt.where(account > edge if strict else account >= edge)
-    return stmt.order_by(account.desc() if backwards else account)
-
-
-def _lines_query(ctx: BrandContext, accounts: Sequence[str], owed_only: bool) -> Any:
-    """These accounts' lines, (account, currency, earned, paid): their postings summed per
-    account and currency by the database."""
-    amount = LedgerPosting.amount_minor
-    is_payout = LedgerPosting.kind == "payout"
-    earned = func.sum(case((is_payout, 0), else_=amount))
-    paid = -func.sum(case((is_payout, amount), else_=0))
-    stmt = (
-        ctx.scoped(LedgerPosting, select(LedgerPosting.account, LedgerPosting.currency, earned,
-                                         paid))
-        .where(LedgerPosting.account.in_(accounts))
-        .group_by(LedgerPosting.account, LedgerPosting.currency)
-    )  # fmt: skip
-    if owed_only:
-        stmt = stmt.having(func.sum(amount) > 0)  # owed: earned less paid
-    return stmt
-
-
 def _walk(
     session: Session,
     ctx: BrandContext,
@@ -182,58 +190,45 @@ def _walk(
     before: pay.StatementKey | None = None,
 ) -> list[pay.PayeeBalance]:
     """Up to ``want`` lines of the statement just after the key ``after``, in its order (or
-    just before ``before``, nearest first). Accounts are taken a batch at a time off the
-    index and only theirs are summed; with ``owed_only`` a batch may hold fewer lines than
-    accounts (those owed nothing), and the next batch goes on from where it ended."""
-    backwards = before is not None
-    key = before if backwards else after
-    edge, strict = (key[0] if key is not None else None), False
-    found: list[pay.PayeeBalance] = []
-    batch = want + (key is not None)  # the cursor's own account comes first again
-    while len(found) < want:
-        accounts = list(session.scalars(_accounts_query(ctx, edge, strict, backwards).limit(batch)))
-        lines = []
-        for account, currency, earned, paid in (
-            session.execute(_lines_query(ctx, accounts, owed_only)) if accounts else ()
-        ):
-            line = pay.payee_line(account, currency, int(earned), int(paid))
-            if line is None:
-                continue
-            at = pay.statement_key(line)
-            if key is not None and (at >= key if backwards else at <= key):
-                continue  # the cursor's own line, or its account's other currencies before it
-            lines.append(line)
-        found.extend(sorted(lines, key=pay.statement_key, reverse=backwards))
-        if len(accounts) < batch:
-            break  # no more accounts that way
-        edge, strict = accounts[-1], True
-        batch = min(batch * 2, 5000)
-    return found[:want]
+    just before ``before``, nearest first)."""
+    return _lines(session.execute(page_query(ctx, owed_only, want, after=after, before=before)))
+
+
+def page_query(
+    ctx: BrandContext,
+    owed_only: bool,
+    want: int,
+    *,
+    after: pay.StatementKey | None = None,
+    before: pay.StatementKey | None = None,
+) -> Any:
+    """The running balances of a page: a range of their (brand, account, currency) index, cut
+    by ``LIMIT`` — a page costs its own rows, not the payees' history."""
+    b = PayeeBalanceRow
+    stmt = _balances(ctx, owed_only)
+    key = tuple_(b.account, b.currency)
+    if before is not None:
+        stmt = stmt.where(key < tuple_(*before))
+        stmt = stmt.order_by(None).order_by(b.account.desc(), b.currency.desc())
+    elif after is not None:
+        stmt = stmt.where(key > tuple_(*after))
+    return stmt.limit(want)
 
 
 def _totals(session: Session, ctx: BrandContext, owed_only: bool) -> tuple[dict[str, Money], int]:
     """What the whole statement owes per currency (a payee paid ahead counts as owed
-    nothing) and how many lines it has, summed by the database."""
-    per_line = (
-        ctx.scoped(
-            LedgerPosting,
-            select(
-                LedgerPosting.currency.label("currency"),
-                func.sum(LedgerPosting.amount_minor).label("owed"),
-            ),
-        )
-        .where(LedgerPosting.account >= _FIRST_PAYEE, _PAYEE_ACCOUNTS)
-        .group_by(LedgerPosting.account, LedgerPosting.currency)
-    )
+    nothing) and how many lines it has, summed by the database over the running balances:
+    a row per payee and currency, not their history."""
+    b = PayeeBalanceRow
+    owed = b.earned_minor - b.paid_minor
+    stmt = ctx.scoped(
+        b, select(b.currency, func.sum(case((owed > 0, owed), else_=0)), func.count())
+    ).group_by(b.currency)
     if owed_only:
-        per_line = per_line.having(func.sum(LedgerPosting.amount_minor) > 0)
-    lines = per_line.subquery()
-    owed = case((lines.c.owed > 0, lines.c.owed), else_=0)
+        stmt = stmt.where(owed > 0)
     totals: dict[str, Money] = {}
     count = 0
-    for currency, total, n in session.execute(
-        select(lines.c.currency, func.sum(owed), func.count()).group_by(lines.c.currency)
-    ):
+    for currency, total, n in session.execute(stmt):
         totals[currency] = Money(int(total), currency)
         count += int(n)
     return dict(sorted(totals.items())), count
@@ -331,8 +326,12 @@ def record_payout(
     earlier = list(
         session.scalars(ctx.scoped(LedgerPosting).where(LedgerPosting.idempotency_key == key))
     )
-    sums = list(_payee_sums(session, ctx, account))
-    balances = {b.currency: b for b in pay.statement(sums)}
+    mine_only = ctx.scoped(PayeeBalanceRow).where(PayeeBalanceRow.account == account)
+    rows = session.scalars(mine_only.order_by(PayeeBalanceRow.currency))
+    balances = {
+        b.currency: b
+        for b in _lines((r.account, r.currency, r.earned_minor, r.paid_minor) for r in rows)
+    }
     if earlier:
         mine = next(p for p in earlier if p.account == account)
         if mine.amount_minor != -amount.minor or mine.currency != amount.currency:
