@@ -202,11 +202,19 @@ def test_a_job_that_fails_says_why(
 
     monkeypatch.setattr(kb_service, "create_article", broken)
     assert jobs.run_pending(db) == 1
-    job = client.get(kb.url(f"/imports/{job_id}"), headers=kb.reviewer.auth).json()
+    location = kb.url(f"/imports/{job_id}")
+    job = client.get(location, headers={**kb.reviewer.auth, "Accept-Language": "en"}).json()
     assert job["state"] == "failed"
-    assert job["error"]
-    assert "disk on fire" not in job["error"]  # no internals
+    assert job["error"] == "The import stopped on an unexpected error; try again."  # no internals
     assert jobs.run_pending(db, now=utcnow() + jobs.STALE_AFTER * 2) == 0  # not retried
+    # Stored as the reason's code, said in each reader's language.
+    assert _job(db, job_id).error == "unexpected"
+    ru = client.get(location, headers={**kb.reviewer.auth, "Accept-Language": "ru"}).json()
+    assert ru["error"].startswith("Импорт остановился из-за непредвиденной ошибки")
+    # A job failed before codes were stored keeps its sentence.
+    with db.transaction() as uow:
+        uow.session.get_one(ImportJob, job_id).error = "Импорт остановлен."
+    assert client.get(location, headers=kb.reviewer.auth).json()["error"] == "Импорт остановлен."
 
 
 def test_the_import_page_shows_progress_then_the_summary(
@@ -439,3 +447,44 @@ def test_a_summary_stored_before_codes_were_kept_reads_as_stored() -> None:
     assert kb_service.problem_reasons(old) == old
     odd = [{"where": "a.md", "code": "too_long", "field": "title", "params": {}, "reason": "x"}]
     assert kb_service.problem_reasons(odd)[0]["reason"] == "x"  # parameters it cannot fill
+
+
+def test_why_a_job_failed_is_read_in_the_readers_language(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """An author uploads a draft import in Russian, then loses the author role before the
+    worker runs it: the job fails as refused, and each reader — the API in Chinese, the page
+    in Traditional Chinese — is told why in their own language, not in stored Russian."""
+    kb = Kb(client, world)
+    r = kb.client.post(
+        kb.url("/imports"), files={"file": ("faq.csv", CSV.encode(), "text/csv")},
+        data={"publish": "false"}, headers={**kb.author.auth, "Accept-Language": "ru"},
+    )  # fmt: skip
+    assert r.status_code == 202, r.text
+    job_id = r.json()["id"]
+    taken = client.put(
+        f"/api/v1/brands/{kb.slug}/members/{kb.author.id}",
+        json={"roles": ["customer"]}, headers=kb.reviewer.auth,
+    )  # fmt: skip
+    assert taken.status_code == 200, taken.text
+    assert jobs.run_pending(db) == 1
+    assert _job(db, job_id).error == "not_author"  # the reason's code, in no one's language
+    assert _articles(db) == 0
+
+    def error(lang: str) -> str:
+        got = client.get(
+            r.headers["location"], headers={**kb.reviewer.auth, "Accept-Language": lang}
+        )
+        assert got.status_code == 200, got.text
+        assert got.json()["state"] == "failed"
+        return str(got.json()["error"])
+
+    assert error("en") == "Only the brand's authors can write help-center articles."
+    assert error("zh-Hans") == "只有品牌的作者可以撰写帮助中心文章。"
+    assert error("ru").startswith("Писать статьи справочного центра могут только авторы")
+    sign_in(client, kb.reviewer)
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    page = client.get(f"/b/{kb.slug}/help/import/{job_id}")
+    assert page.status_code == 200
+    assert "只有品牌的作者可以撰寫說明中心文章。" in page.text
+    assert "Писать" not in page.text

@@ -483,7 +483,7 @@ def job_out(job: ImportJob) -> ImportJobOut:
             skipped=job.skipped,
         ),
         summary=summary_out(job) if job.state == "done" else None,
-        error=job.error if job.state == "failed" else None,
+        error=jobs.failure_text(job.error) if job.state == "failed" else None,
     )
 
 
@@ -522,8 +522,9 @@ async def import_csv(
         await to_thread.run_sync(jobs.run_claimed, db, job.id, job.attempt)
         with db.sessions() as session:
             done = session.get_one(ImportJob, job.id)
-        if done.state == "failed":
-            raise AppError(500, "import_failed", done.error or "")
+        if done.state == "failed":  # a refusal (rights lost meanwhile) is 403, else ours
+            status = 403 if done.error in jobs.REFUSALS else 500
+            raise AppError(status, "import_failed", jobs.failure_text(done.error) or "")
         return JSONResponse(summary_out(done).model_dump(mode="json"))
     wake_import_worker(request)
     location = f"/api/v1/brands/{slug}/imports/{job.id}"

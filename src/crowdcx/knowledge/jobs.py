@@ -248,14 +248,50 @@ def run_claimed(
                 # The database, not the file: left running, it is claimed again once stale.
                 uow.rollback()
                 raise
-            except AppError as error:  # e.g. the importer lost the right to import
+            except JobRefusedError as refused:  # e.g. the importer lost the right to import
+                uow.rollback()
+                _fail(db, lease, refused.code)
+            except AppError as error:
                 uow.rollback()
                 _fail(db, lease, error.detail)
             except Exception:
                 uow.rollback()
                 log.exception("import job %s failed", job_id)
-                _fail(db, lease, _("The import stopped on an unexpected error; try again."))
+                _fail(db, lease, "unexpected")
     return True
+
+
+class JobRefusedError(Exception):
+    """A job that cannot go on for a reason :func:`failure_text` can say to any reader."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _failures() -> dict[str, str]:
+    return {
+        "importer_gone": _(
+            "The account that uploaded the file is gone or disabled; upload the file again."
+        ),
+        "not_author": _(service.NOT_WRITER),
+        "not_reviewer": _(service.NOT_PUBLISHER),
+        "unexpected": _("The import stopped on an unexpected error; try again."),
+    }
+
+
+# The failures that are refusals of the uploader, not faults of ours.
+REFUSALS = frozenset({"importer_gone", "not_author", "not_reviewer"})
+
+
+def failure_text(stored: str | None) -> str | None:
+    """Why a job failed, in the *reader's* language: a failed job stores the reason's code
+    (whoever reads it later — another admin, an API client in another language — gets it
+    said again). Jobs failed before the code was stored, and refusals that carry only a
+    sentence, keep the stored sentence."""
+    if stored is None:
+        return None
+    return _failures().get(stored, stored)
 
 
 def _run(uow: UnitOfWork, job: ImportJob, lease: _Lease) -> None:
@@ -264,11 +300,11 @@ def _run(uow: UnitOfWork, job: ImportJob, lease: _Lease) -> None:
     user = session.get(User, job.created_by) if job.created_by is not None else None
     ctx = BrandContext(brand, user, roles_in(session, user, brand.id))
     if user is None or not user.is_active:
-        raise AppError(
-            403,
-            "importer_gone",
-            _("The account that uploaded the file is gone or disabled; upload the file again."),
-        )
+        raise JobRefusedError("importer_gone")
+    if not service.can_write(ctx):
+        raise JobRefusedError("not_author")
+    if job.publish and not service.can_review(ctx):
+        raise JobRefusedError("not_reviewer")
     rows = service.csv_rows(job.content or "")
     done = job.rows_done
     summary = service.ImportSummary(

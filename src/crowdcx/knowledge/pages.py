@@ -541,6 +541,7 @@ def import_progress(
             **_common(ctx),
             "job": job,
             "problems": service.problem_reasons(job.problems),
+            "failure": jobs.failure_text(job.error) if job.state == "failed" else None,
             "refresh": IMPORT_REFRESH_S if job.state not in jobs.FINISHED else None,
             "state_label": import_state_labels()[job.state],
             "read_as": rules.ENCODING_NAMES.get(read_as, ""),

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
-from crowdcx.kernel.i18n import _
+from crowdcx.kernel.i18n import N_, _
 from crowdcx.kernel.markdown import one_line_break
 from crowdcx.knowledge import rules
 from crowdcx.knowledge.models import (
@@ -70,13 +70,19 @@ def can_see_gaps(ctx: BrandContext) -> bool:
     return can_review(ctx) and ctx.can("ticket.staff")
 
 
+# Refusals an import job can also meet long after the upload: knowledge.jobs stores their
+# code and says them again in its reader's language.
+NOT_WRITER = N_("Only the brand's authors can write help-center articles.")
+NOT_PUBLISHER = N_("Only a reviewer can import straight to published.")
+
+
 def require_writer(ctx: BrandContext) -> None:
     if ctx.user is None:
         from crowdcx.kernel.errors import unauthenticated
 
         raise unauthenticated()
     if not can_write(ctx):
-        raise forbidden(_("Only the brand's authors can write help-center articles."), "not_author")
+        raise forbidden(_(NOT_WRITER), "not_author")
 
 
 def violation_error(v: rules.Violation) -> AppError:
@@ -723,7 +729,7 @@ def import_drafts(
     the engine begins the transaction before it (``kernel.db._begin_before_savepoints``)."""
     require_writer(ctx)
     if publish and not can_review(ctx):
-        raise forbidden(_("Only a reviewer can import straight to published."), "not_reviewer")
+        raise forbidden(_(NOT_PUBLISHER), "not_reviewer")
     summary = summary or ImportSummary()
     existing = _existing_titles(uow.session, ctx)
     seen = 0
