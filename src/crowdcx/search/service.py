@@ -9,7 +9,7 @@ capabilities call :func:`upsert` / :func:`remove` when their rows change.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -317,15 +317,32 @@ def findable(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> boo
 def readable_title(session: Session, ctx: BrandContext, kind: str, ref_id: str) -> str | None:
     """The title of the document (kind, id) of the brand as this viewer's searches show it,
     or None when they cannot return it (another visibility, hidden, unpublished, deleted)."""
+    return readable_titles(session, ctx, [(kind, ref_id)]).get((kind, ref_id))
+
+
+_TITLES = text(
+    "SELECT ref_id, title FROM search_document WHERE brand_id = :brand AND kind = :kind"
+    " AND ref_id IN :refs AND visibility IN :visible"
+).bindparams(bindparam("refs", expanding=True), bindparam("visible", expanding=True))
+
+
+def readable_titles(
+    session: Session, ctx: BrandContext, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """readable_title of each (kind, id) in ``keys`` that this viewer's searches can return,
+    in one query per kind (the (brand_id, kind, ref_id) unique index, as ``_bodies``); the
+    documents they cannot return are left out."""
+    by_kind: dict[str, set[str]] = {}
+    for kind, ref in keys:
+        by_kind.setdefault(kind, set()).add(ref)
     visible = sorted(rules.visible_to(viewer_role(ctx)))
-    stmt = text(
-        "SELECT title FROM search_document WHERE brand_id = :brand AND kind = :kind"
-        " AND ref_id = :ref AND visibility IN :visible"
-    ).bindparams(bindparam("visible", expanding=True))
-    title = session.execute(
-        stmt, {"brand": ctx.brand.id, "kind": kind, "ref": ref_id, "visible": visible}
-    ).scalar()
-    return None if title is None else str(title)
+    out: dict[tuple[str, str], str] = {}
+    for kind, refs in sorted(by_kind.items()):
+        rows = session.execute(
+            _TITLES, {"brand": ctx.brand.id, "kind": kind, "refs": sorted(refs), "visible": visible}
+        )
+        out.update(((kind, str(r.ref_id)), str(r.title)) for r in rows if r.title is not None)
+    return out
 
 
 def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str, int]:
