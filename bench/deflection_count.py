@@ -6,7 +6,11 @@ GROUP BY, the rule as NOT EXISTS in SQL). Both answers must agree.
 
     .venv/bin/python bench/deflection_count.py [--marks 50000] [--tickets 20000] [--repeat 5]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]  (a scratch database is
-        created there and dropped)
+        created there and dropped) [--against 0036]
+
+--against REV also times the SQL count with the schema at REV (indexes only: 0037 widened
+the marks' index and added the deflections'), in rounds that alternate the two on the same
+rows, so a loaded machine slows both alike.
 """
 
 from __future__ import annotations
@@ -128,6 +132,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgres", default="")
+    parser.add_argument("--against", default="", help="also time the count at this revision")
     args = parser.parse_args()
     scratch = ""
     if args.postgres:
@@ -140,8 +145,12 @@ def main() -> None:
         url = f"{url}/{scratch}"
     else:
         url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='crowdcx-defl-')) / 'crowdcx.db'}"
-    env = {"CROWDCX_DATABASE_URL": url, "CROWDCX_PASSWORD_HASH_PROFILE": "fast",
-           "PATH": "/usr/bin:/bin"}  # fmt: skip
+    env = {
+        "CROWDCX_DATABASE_URL": url,
+        "CROWDCX_PASSWORD_HASH_PROFILE": "fast",
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT / "src"),
+    }  # fmt: skip  (this tree's)
     cli = [sys.executable, "-m", "crowdcx"]
     try:
         subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
@@ -176,6 +185,7 @@ def main() -> None:
                 assert answers["before"] == answers["after"], answers
                 rows.append((days, answers["after"], statistics.median(timings["before"]),
                              statistics.median(timings["after"])))  # fmt: skip
+        indexes = against(db, url, args.against, args.repeat, now) if args.against else []
     finally:
         if scratch:
             import psycopg
@@ -191,6 +201,45 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for days, solved, b, a in rows:
         print(f"| {days} days | {solved:,} | {b:.1f} | {a:.1f} |")
+    if indexes:
+        print(f"\nThe SQL count with the schema at {args.against} and at head, alternating "
+              f"(median of {args.repeat} rounds)\n")  # fmt: skip
+        print(f"| period | at {args.against} ms | at head ms |")
+        print("|---|---:|---:|")
+        for days, old_ms, head_ms in indexes:
+            print(f"| {days} days | {old_ms:.1f} | {head_ms:.1f} |")
+
+
+def against(db: Any, url: str, revision: str, repeat: int, now: datetime) -> list[Any]:
+    """Median ms of search.deflection's count per period at ``revision`` and at head, the
+    schema moved between them each round (the same rows; both must give the same answer)."""
+    from sqlalchemy import text
+
+    from crowdcx.kernel.migrate import downgrade, upgrade
+    from crowdcx.search import service as search
+    from crowdcx.tenancy.service import access_brand
+
+    periods = (30, 7)
+    timings: dict[tuple[str, int], list[float]] = {}
+    answers: dict[int, set[int]] = {d: set() for d in periods}
+    for _ in range(repeat):
+        for schema in ("old", "head"):
+            db.engine.dispose()
+            (downgrade if schema == "old" else upgrade)(
+                url, revision if schema == "old" else "heads"
+            )
+            with db.sessions() as session:
+                session.execute(text("ANALYZE"))
+                session.commit()
+                ctx = access_brand(session, "volga", None)
+                for days in periods:
+                    t = time.perf_counter()
+                    counts = search.deflection(session, ctx, now - timedelta(days=days))
+                    timings.setdefault((schema, days), []).append((time.perf_counter() - t) * 1000)
+                    answers[days].add(counts["solved"])
+    assert all(len(a) == 1 for a in answers.values()), answers
+    return [(d, statistics.median(timings["old", d]), statistics.median(timings["head", d]))
+            for d in periods]  # fmt: skip
 
 
 if __name__ == "__main__":

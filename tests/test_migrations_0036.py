@@ -5,16 +5,15 @@ EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, inspect
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.migrate import downgrade, upgrade
 from crowdcx.knowledge.service import drafted_from_query
 from tests.conftest import World
 from tests.migration_db import rows
+from tests.query_plans import plan_at
 from tests.tickets.test_api import Desk
 
 
@@ -26,27 +25,8 @@ def _indexes(database_url: str) -> set[str]:
 
 
 def _plan(database_url: str, brand_id: int, ticket_id: int) -> str:
-    """The database's plan for the draft link's query, exactly as SQLAlchemy sends it. On
-    PostgreSQL sequential scans are priced out: a test brand's few rows fit one page, and
-    the question is whether the index serves the query, not whether it beats reading a page."""
-    engine = create_engine(database_url)
-    sqlite = engine.dialect.name == "sqlite"
-
-    def explain(conn: Any, cursor: Any, sql: str, parameters: Any, context: Any,
-                executemany: bool) -> tuple[str, Any]:  # fmt: skip
-        if not sql.lstrip().upper().startswith("SELECT"):
-            return sql, parameters
-        return f"{'EXPLAIN QUERY PLAN' if sqlite else 'EXPLAIN'} {sql}", parameters
-
-    event.listen(engine, "before_cursor_execute", explain, retval=True)
-    try:
-        with engine.connect() as conn:
-            if not sqlite:
-                conn.exec_driver_sql("SET enable_seqscan = off")
-            stmt = drafted_from_query(brand_id, "ticket", ticket_id)
-            return " | ".join(str(r[-1]) for r in conn.execute(stmt))
-    finally:
-        engine.dispose()
+    """The database's plan for the draft link's query, exactly as SQLAlchemy sends it."""
+    return plan_at(database_url, lambda _conn: drafted_from_query(brand_id, "ticket", ticket_id))
 
 
 def test_0036_article_source_index_up_and_down(

@@ -276,7 +276,7 @@ def test_daily_cap_holds_through_the_api(client: TestClient, world: World, db: D
     for v in voters:
         f.grant(v, 20)
     qids = [f.ask(f"Вопрос номер {i}") for i in range(8)]
-    aids = [f.answer(q, f.helpers[0], f"Ответ {i}") for i, q in enumerate(qids)]
+    aids = [f.answer(q, f.helpers[0], f"Ответ номер {i}") for i, q in enumerate(qids)]
     for aid in aids:
         for v in voters:
             assert f.post(f"/posts/{aid}/vote", v, {"value": 1}).status_code == 200
@@ -298,7 +298,7 @@ def test_past_days_cap_totals_are_pruned_by_the_housekeeping(
 
     f = Forum(client, world, db)
     f.grant(f.helpers[1], 20)
-    aid = f.answer(f.ask(), f.helpers[0], "Ответ")
+    aid = f.answer(f.ask(), f.helpers[0], "Перезагрузите телефон.")
     f.post(f"/posts/{aid}/vote", f.helpers[1], {"value": 1})
 
     def cap_scopes() -> set[str]:

@@ -59,8 +59,8 @@ def test_concurrent_votes_and_answers_are_each_counted_once(
         helper_ctx = tenancy.BrandContext(ctx.brand, helper, frozenset({"helper"}))
         system_ctx = tenancy.BrandContext(ctx.brand, asker, frozenset({"brand_admin"}))
         place = community.create_community(uow, system_ctx, "main", "Main", "", False)
-        question = community.ask(uow, asker_ctx, place, "Не работает интернет", "Нет 4G.",
-                                 "ru", [], now)  # fmt: skip
+        question = community.ask(uow, asker_ctx, place, "Не работает интернет",
+                                 "После обновления нет 4G.", "ru", [], now)  # fmt: skip
         answer = community.answer(uow, helper_ctx, question, "Перезагрузите телефон.", now)
         qid, aid = question.id, answer.id
     crowd = tokens[2:]
@@ -172,7 +172,7 @@ def test_a_double_clicked_vote_counts_once_and_never_fails(
             tenancy.BrandContext(ctx.brand, people[0], frozenset({"helper"})),
             place,
             "Вопрос",
-            "Нет сети.",
+            "Нет сети после обновления.",
             "ru",
             [],
             now,

@@ -197,7 +197,7 @@ def test_closed_community_application_and_onboarding_quiz(
     assert "(вопрос 1)" in bad.json()["detail"]
     ok = client.put(f.url("/communities/beta/onboarding"), headers=f.admin.auth, json=quiz)
     assert ok.status_code == 200
-    body = {"community": "beta", "title": "Вопрос", "body": "Текст"}
+    body = {"community": "beta", "title": "Вопрос", "body": "Нет сети после обновления"}
     assert f.post("/questions", f.asker, body).json()["code"] == "membership_required"
     assert f.post("/communities/beta/join", f.asker).json()["status"] == "applied"
     assert f.post("/questions", f.asker, body).json()["code"] == "membership_required"
@@ -230,7 +230,7 @@ def test_super_user_discovery_and_invitation(
         discovery = {"min_accepted": 1, "min_reputation": 10}
         brand.settings = {**(brand.settings or {}), "community": {"discovery": discovery}}
     qid = f.ask()
-    aid = f.answer(qid, f.helpers[0], "Ответ")
+    aid = f.answer(qid, f.helpers[0], "Ответ по существу")
     f.answer(qid, f.helpers[1], "Другой ответ")
     f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid})
     assert f.get("/super-users", f.helpers[0]).status_code == 403
@@ -338,7 +338,7 @@ def test_digest_is_one_mail_per_user_in_their_language(
         uow.session.get(User, f.asker.id).locale = "ru"  # type: ignore[union-attr]
     qid = f.ask()
     for h in f.helpers[:3]:
-        f.answer(qid, h, f"Ответ {h.id}")
+        f.answer(qid, h, f"Ответ номер {h.id}")
     inbox = _Inbox()
     port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -357,7 +357,7 @@ def test_digest_is_one_mail_per_user_in_their_language(
         assert body.count("ответил(а) на ваш вопрос") == 3  # in the asker's language
         assert "Не работает мобильный интернет" in body
         assert "/community/questions/" in body
-        f.answer(qid, f.helpers[3], "Ещё ответ")
+        f.answer(qid, f.helpers[3], "Ещё один ответ")
         with db.sessions() as session:
             # The new helper's first digest goes out; the asker's waits until a day has passed.
             assert notes.send_digests(session, send, now + timedelta(hours=2)) == 1
@@ -377,7 +377,7 @@ def test_cli_sends_digests_and_backfills_badges(
 
     f = Forum(client, world, db)
     qid = f.ask()
-    f.answer(qid, f.helpers[0], "Ответ")
+    f.answer(qid, f.helpers[0], "Ответ по существу")
     runner = CliRunner()
     env = {"CROWDCX_DATABASE_URL": database_url}
     no_smtp = runner.invoke(cli, ["send-digests"], env={**env, "CROWDCX_SMTP_URL": ""})
@@ -435,7 +435,8 @@ def test_close_as_duplicate_edit_with_history_and_comments(
         "question_closed"
     )
     # Editing keeps the history; others need 2,000 reputation.
-    edit = {"title": "Как включить роуминг в Турции?", "body": "Новый текст", "note": "уточнил"}
+    edit = {"title": "Как включить роуминг в Турции?", "body": "Новый текст вопроса",
+            "note": "уточнил"}  # fmt: skip
     patched = client.patch(f.url(f"/posts/{original}"), json=edit, headers=f.asker.auth)
     assert patched.status_code == 200
     assert patched.json()["title"] == "Как включить роуминг в Турции?"
@@ -548,7 +549,7 @@ def test_unsolved_questions_become_tickets_automatically_where_the_brand_wants(
     f = Forum(client, world, db)
     old = f.ask("Никто не отвечает про роуминг")
     solved = f.ask("Вопрос с ответом")
-    aid = f.answer(solved, f.helpers[0], "Ответ")
+    aid = f.answer(solved, f.helpers[0], "Ответ по существу")
     f.post(f"/questions/{solved}/accept", f.asker, {"answer_id": aid})
     later = utcnow() + timedelta(hours=49)
     assert sweep_once(db, later).get("question_escalated") is None  # the brand did not ask

@@ -53,7 +53,7 @@ def test_take_back_hidden_points_once_through_the_ledger(
     assert f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": old}).status_code == 200
     kept = f.answer(f.ask("Другой вопрос"), author, "Полезный ответ.")
     assert f.post(f"/posts/{kept}/vote", voter, {"value": 1}).status_code == 200
-    hidden_now = f.answer(f.ask("Третий вопрос"), author, "Ещё спам")
+    hidden_now = f.answer(f.ask("Третий вопрос"), author, "Ещё спам про часы")
     assert f.post(f"/posts/{hidden_now}/vote", critic, {"value": 1}).status_code == 200
     assert f.post(f"/moderation/{hidden_now}", f.agent, {"decision": "hide"}).status_code == 200
     _hide_as_before(db, old)

@@ -40,7 +40,7 @@ def test_the_edit_form_needs_the_right_to_edit(
     client: TestClient, world: World, db: Database
 ) -> None:
     f = Forum(client, world, db)
-    qid = f.ask("Видимый вопрос", body="Обычный текст")
+    qid = f.ask("Видимый вопрос", body="Обычный текст вопроса")
     sign_in(client, f.helpers[3])  # neither the author, nor 2,000 reputation, nor an agent
     page = client.get(f"/b/{f.slug}/community/posts/{qid}/edit")
     assert page.status_code == 403, page.status_code

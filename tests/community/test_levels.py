@@ -38,8 +38,8 @@ def test_a_privilege_is_kept_until_below_ninety_percent(
     voter = f.helpers[2]
     f.grant(voter, 125)  # downvote at 125
     qid = f.ask()
-    a1 = f.answer(qid, f.helpers[0], "Ответ один")
-    a2 = f.answer(qid, f.helpers[1], "Ответ два")
+    a1 = f.answer(qid, f.helpers[0], "Ответ номер один")
+    a2 = f.answer(qid, f.helpers[1], "Ответ номер два")
     assert f.post(f"/posts/{a1}/vote", voter, {"value": -1}).status_code == 200  # costs 1
     assert f.rep(voter)["points"] == 124  # 124 ≥ 112.5
     assert "downvote" in f.rep(voter)["privileges"]

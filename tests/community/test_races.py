@@ -119,8 +119,9 @@ def test_concurrent_escalate_clicks_make_one_ticket(
         admin_ctx = tenancy.BrandContext(ctx.brand, asker, frozenset({"brand_admin"}))
         place = community.create_community(uow, admin_ctx, "main", "Main", "", False)
         asker_ctx = tenancy.BrandContext(ctx.brand, asker, frozenset({"customer"}))
-        qid = community.ask(uow, asker_ctx, place, "Roaming does not work", "No data abroad.",
-                            "en", [], now - timedelta(days=3)).id  # fmt: skip
+        qid = community.ask(uow, asker_ctx, place, "Roaming does not work",
+                            "No mobile data abroad.", "en", [],
+                            now - timedelta(days=3)).id  # fmt: skip
     statuses = _at_once(servers, 10, f"/api/v1/brands/esc/questions/{qid}/escalate", token)
     with db.sessions() as s:
         tickets = s.scalar(select(func.count()).select_from(TicketRow))

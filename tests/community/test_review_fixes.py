@@ -83,7 +83,7 @@ def test_a_member_reviewer_does_not_overrule_the_brands_staff(
     assert f.get("/moderation/queue", reviewer).json()["items"] == []  # the staff's to decide
     # Staff restored a flagged answer: a member reviewer does not hide it again.
     other = f.ask("Другой вопрос")
-    aid = f.answer(other, f.helpers[1], "Ответ")
+    aid = f.answer(other, f.helpers[1], "Ответ по существу")
     f.grant(f.helpers[2], 20)
     f.post(f"/posts/{aid}/flag", f.helpers[2], {"reason": "rude"})
     assert _decide(f, f.agent, aid, "dismiss").status_code == 200
@@ -177,7 +177,8 @@ def test_a_closed_community_takes_comments_and_edits_from_members_only(
     member = f.asker
     f.post("/communities/beta/join", member)
     f.post(f"/communities/beta/members/{member.id}/admit", f.agent)
-    r = f.post("/questions", member, {"community": "beta", "title": "Вопрос", "body": "Текст"})
+    asked = {"community": "beta", "title": "Вопрос", "body": "Нет сети после обновления"}
+    r = f.post("/questions", member, asked)
     assert r.status_code == 201, r.text
     qid = r.json()["id"]
     outsider = f.helpers[0]
@@ -189,7 +190,7 @@ def test_a_closed_community_takes_comments_and_edits_from_members_only(
                         headers=outsider.auth)  # fmt: skip
     assert edit.status_code == 403, edit.text
     assert edit.json()["code"] == "membership_required"
-    assert f.get(f"/questions/{qid}").json()["body"] == "Текст"
+    assert f.get(f"/questions/{qid}").json()["body"] == "Нет сети после обновления"
     # The member comments and edits; the brand's staff moderate without joining.
     assert f.post(f"/posts/{qid}/comments", member, {"body": "Уточнение"}).status_code == 201
     mine = client.patch(f.url(f"/posts/{qid}"), json={"body": "Текст, уточнённый"},

@@ -499,7 +499,8 @@ def test_answering_a_closed_question_and_closed_communities() -> None:
     open_c = CommunityState(1, 1)
     closed_c = CommunityState(2, 1, closed=True)
     outsider = MembershipState()
-    kw = {"body": "Try a reset.", "new_member": False, "posts_in_window": 0, "policy": POLICY}
+    kw = {"body": "Reset the phone first.", "new_member": False, "posts_in_window": 0,
+          "policy": POLICY}  # fmt: skip
     assert post_problems(community=open_c, membership=outsider, question=QUESTION, **kw) == []  # type: ignore[arg-type]
     closed_q = replace(QUESTION, closed=True)
     assert codes(post_problems(community=open_c, membership=outsider, question=closed_q, **kw)) == {

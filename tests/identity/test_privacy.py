@@ -289,7 +289,9 @@ def test_an_erased_answerer_is_named_deleted_user_in_other_peoples_notices(
     desk = Desk(client, world, experts=0)
     _community(desk)
     helper = world.member(desk.slug, ["helper"], "Helpful Hannah")
-    qid = _question(desk, desk.customer, "Headphones keep disconnecting", "Any idea why?")
+    qid = _question(
+        desk, desk.customer, "Headphones keep disconnecting", "Any idea why this happens?"
+    )
     r = desk.post(f"/questions/{qid}/answers", helper, {"body": "Reset the pairing list first."})
     assert r.status_code == 201, r.text
     before = desk.get("/notifications", desk.customer).json()

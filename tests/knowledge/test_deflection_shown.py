@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from crowdcx.kernel.db import Database
 from crowdcx.knowledge.models import SearchEvent
@@ -93,6 +93,74 @@ def test_a_deflected_ticket_names_its_article_until_the_article_is_gone(
         assert f"{said} a suggestion solved it; it is no longer available." in page.text
         assert BLUETOOTH[0] not in page.text
         assert link not in page.text
+
+
+def test_a_ticket_list_reads_its_suggestions_in_queries_the_page_size_fixes(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A list page of eight tickets costs as many statements with two deflected tickets as
+    with eight (naming articles, a community question, an article since archived, or none),
+    for the customer and for the brand's staff; each listed ticket answers as it does
+    alone, and the archived article's title appears nowhere in the list."""
+    kb = Kb(client, world)
+    kb.seed()
+    kept = kb.write(*BLUETOOTH)
+    kb.publish(kept)
+    gone_title = "耳机充电盒的指示灯不亮"
+    gone = kb.write(gone_title, "把充电盒接上电源充电 30 分钟，再按一下按钮。")
+    kb.publish(gone)
+    qid = _solved_question(kb, world)
+    tids = [_ticket(kb, kb.customer) for _ in range(8)]
+    said: list[dict[str, Any] | None] = [
+        {"kind": "article", "id": kept}, {"kind": "question", "id": qid},
+        {"kind": "article", "id": gone}, None,
+    ] * 2  # fmt: skip
+
+    def listed(who: Person) -> Any:
+        r = kb.get("/tickets", who, limit=8)
+        assert r.status_code == 200, r.text
+        return r
+
+    def statements(who: Person) -> int:
+        listed(who)  # anything cached per brand is read before counting
+        seen: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            listed(who)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    for tid, suggestion in zip(tids[:2], said[:2], strict=True):
+        _deflect(kb, kb.customer, tid, suggestion)
+    few = {who.id: statements(who) for who in (kb.customer, kb.author)}
+    for tid, suggestion in zip(tids[2:], said[2:], strict=True):
+        _deflect(kb, kb.customer, tid, suggestion)
+    assert kb.post(f"/articles/{gone}/archive", kb.reviewer).status_code == 200
+    assert {who.id: statements(who) for who in (kb.customer, kb.author)} == few
+
+    available = {"article": f"/b/{kb.slug}/help/articles/{kept}",
+                 "question": f"/b/{kb.slug}/community/questions/{qid}"}  # fmt: skip
+    for who in (kb.customer, kb.author):
+        r = listed(who)
+        page = {t["id"]: t["solved_by"] for t in r.json()["items"]}
+        assert set(page) == set(tids)
+        for tid in tids:
+            assert page[tid] == kb.get(f"/tickets/{tid}", who).json()["solved_by"]
+        assert page[tids[0]] == {"kind": "article", "available": True, "id": kept,
+                                 "title": BLUETOOTH[0], "url": available["article"]}  # fmt: skip
+        assert page[tids[1]] == {"kind": "question", "available": True, "id": qid,
+                                 "title": QUESTION[0], "url": available["question"]}  # fmt: skip
+        assert page[tids[2]] == {"kind": "article", "available": False, "id": None,
+                                 "title": None, "url": None}  # fmt: skip
+        assert page[tids[3]] is None
+        assert [page[t] for t in tids[4:]] == [page[t] for t in tids[:4]]
+        assert gone_title not in r.text
+        assert f"/help/articles/{gone}" not in r.text
 
 
 def test_a_ticket_deflected_without_naming_says_nothing_of_a_suggestion(

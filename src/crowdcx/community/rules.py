@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Final, Literal
 
+from crowdcx.kernel.markdown import WIDE_SCRIPT_WEIGHT, substance
 from crowdcx.kernel.money import Money
 from crowdcx.reputation.rules import (
     PointsEntry,
@@ -127,6 +128,13 @@ class CommunityPolicy:
     new_member_max_links: int = 2
     member_max_links: int = 20
     max_body_chars: int = 30_000  # Stack Exchange's body limit
+    # The least a body says (kernel.markdown.substance: a letter or digit 1, a Chinese
+    # character 3): a question, a sentence that says what happened (15: 3 or 4 words, 5
+    # Chinese characters; Discourse's first post: 20 characters, spaces included); an
+    # answer, a few words of what to do (10: "Restart it", 重启手机), so "+1", "a" or 好 go
+    # to votes and comments.
+    min_question_substance: int = 15
+    min_answer_substance: int = 10
     # Moderation (Discourse hides a post after enough flags from trusted users).
     auto_hide_flags: int = 3
     trusted_privilege: str = "trusted_flagger"
@@ -474,10 +482,19 @@ def membership_problems(community: CommunityState, membership: MembershipState) 
     return []
 
 
-def body_problems(body: str, new_member: bool, policy: CommunityPolicy) -> list[Violation]:
+def body_problems(
+    body: str, new_member: bool, policy: CommunityPolicy, kind: PostKind = "question"
+) -> list[Violation]:
+    """What stops the body of a question or an answer (``kind``): empty, saying too little
+    to help (policy.min_question_substance / min_answer_substance), too long, too many
+    links for a new member."""
     problems: list[Violation] = []
+    least = policy.min_answer_substance if kind == "answer" else policy.min_question_substance
     if not body.strip():
         problems.append(_v("body_empty", "body"))
+    elif substance(body, markdown=True) < least:
+        wide = -(-least // WIDE_SCRIPT_WEIGHT)
+        problems.append(_v("body_too_short", "body", kind=kind, letters=least, wide=wide))
     if len(body) > policy.max_body_chars:
         problems.append(_v("body_too_long", "body", limit=policy.max_body_chars))
     limit = policy.new_member_max_links if new_member else policy.member_max_links
@@ -516,7 +533,9 @@ def post_problems(
     problems = membership_problems(community, membership)
     if question is not None and question.closed:
         problems.append(_v("question_closed"))
-    problems.extend(body_problems(body, new_member, policy))
+    problems.extend(
+        body_problems(body, new_member, policy, "question" if question is None else "answer")
+    )
     limited = rate_limit_problem(posts_in_window, new_member, policy)
     if limited is not None:
         problems.append(limited)

@@ -138,6 +138,20 @@ def violation_error(v: rep.Violation) -> AppError:
         "onboarding_incomplete": lambda: _("Finish the community's onboarding before you post."),
         "question_closed": lambda: _("This question is closed; it takes no new answers."),
         "body_empty": lambda: _("Write something first."),
+        "body_too_short": lambda: (
+            (
+                _(
+                    "Say how to solve it in a few words (at least %(letters)s letters, or %(wide)s"
+                    " Chinese characters); to agree with an answer, vote for it instead."
+                )
+                if p.get("kind") == "answer"
+                else _(
+                    "Describe the problem in a sentence or two so that others can help (at"
+                    " least %(letters)s letters, or %(wide)s Chinese characters)."
+                )
+            )
+            % {"letters": p.get("letters", ""), "wide": p.get("wide", "")}
+        ),
         "body_too_long": lambda: (
             _("Keep the text under %(limit)s characters.") % {"limit": p.get("limit", "")}
         ),
@@ -845,8 +859,9 @@ def edit(
         raise invalid(
             "title", _("Keep the title under %(n)s characters.") % {"n": MAX_TITLE}, "too_long"
         )
-    _raise_first(rules.body_problems(body, False, policy(ctx)) if post.kind == "answer" or body
-                 else [])  # fmt: skip
+    kind: rules.PostKind = "answer" if post.kind == "answer" else "question"
+    _raise_first(rules.body_problems(body, False, policy(ctx), kind)
+                 if kind == "answer" or body else [])  # fmt: skip
     if new_title == post.title and body.strip() == post.body:
         return post  # nothing changed: no revision
     uow.session.add(

@@ -5,6 +5,7 @@ is shown as text or dropped, never stored live."""
 from __future__ import annotations
 
 import html as html_lib
+import re
 from functools import lru_cache
 
 import nh3
@@ -75,3 +76,27 @@ def says_something(text: str, *, markdown: bool = False) -> bool:
 
     shown = plain_text(text) if markdown else text
     return any(unicodedata.category(ch)[0] in "LNPS" for ch in shown)
+
+
+# Chinese, Japanese and Korean characters: one says about what a short word does elsewhere
+# (a Chinese text is about a third as many characters as its English or Russian translation).
+_WIDE_SCRIPT = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]"
+)
+WIDE_SCRIPT_WEIGHT = 3
+
+
+def substance(text: str, *, markdown: bool = False) -> int:
+    """How much ``text`` says, in the units of a minimum length that means the same in
+    every language: each letter or digit counts 1 and each Chinese, Japanese or Korean
+    character WIDE_SCRIPT_WEIGHT; spaces, punctuation, symbols, emoji, invisible characters
+    (and, for Markdown, markup) count nothing. Above 0 exactly when the text has a letter or
+    digit (says_something also takes punctuation and symbols)."""
+    import unicodedata
+
+    shown = plain_text(text) if markdown else text
+    return sum(
+        (WIDE_SCRIPT_WEIGHT if _WIDE_SCRIPT.match(ch) else 1)
+        for ch in shown
+        if unicodedata.category(ch)[0] in "LN"
+    )

@@ -138,7 +138,10 @@ class SearchEvent(BrandOwned, Base):
 
     __tablename__ = "search_events"
     __table_args__ = (
-        Index("ix_search_events_brand_event", "brand_id", "event", "created_at"),
+        # The period's counts by event; kind, ref_id and visitor too (0037), so the
+        # deflection count's marks are read from the index alone (search.service).
+        Index("ix_search_events_brand_event_mark", "brand_id", "event", "created_at", "kind",
+              "ref_id", "visitor"),
         # Opened / solved count once per visitor, suggestion and day (shown: no visitor).
         Index("ux_search_events_visitor_once", "brand_id", "event", "kind", "ref_id", "visitor",
               "day", unique=True),

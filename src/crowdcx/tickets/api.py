@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -52,7 +53,10 @@ def ticket_out(
     row: TicketRow,
     role: lifecycle.Role,
     policy: BrandPolicy,
+    solved: Mapping[int, service.SolvedByShown] | None = None,
 ) -> TicketOut:
+    """One ticket as ``user`` may read it; ``solved``: the page's solved_by_shown_many, so a
+    list reads its tickets' suggestions at once (None: this ticket's own, read here)."""
     at = now()
     actor = lifecycle.Actor(role, str(user.id))
     actions = sorted(
@@ -84,7 +88,9 @@ def ticket_out(
         rated=row.rated,
         allowed_actions=actions,
         note=service.ticket_note(row),
-        solved_by=solved_by_out(service.solved_by_shown(uow.session, ctx, row)),
+        solved_by=solved_by_out(
+            service.solved_by_shown(uow.session, ctx, row) if solved is None else solved.get(row.id)
+        ),
     )
 
 
@@ -227,6 +233,7 @@ def list_tickets(
     rows = service.list_tickets(
         uow.session, ctx, user, status, mine, policy, limit, decode_cursor(cursor)
     )
+    solved = service.solved_by_shown_many(uow.session, ctx, rows)
     items = []
     for row in rows:
         role = (
@@ -234,7 +241,7 @@ def list_tickets(
             if row.customer_id == user.id
             else (lifecycle.Role.AGENT if ctx.can("ticket.staff") else lifecycle.Role.EXPERT)
         )
-        items.append(ticket_out(uow, ctx, user, row, role, policy))
+        items.append(ticket_out(uow, ctx, user, row, role, policy, solved))
     uow.commit()
     next_cursor = encode_cursor(rows[-1].id) if len(rows) == limit else None
     return TicketList(items=items, next_cursor=next_cursor)

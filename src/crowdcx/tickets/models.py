@@ -194,6 +194,8 @@ class TicketDeflectionRow(BrandOwned, Base):
         UniqueConstraint("ticket_id"),
         Index("ix_ticket_deflections_solved_by", "brand_id", "kind", "ref_id"),
         Index("ix_ticket_deflections_brand_at", "brand_id", "at"),
+        # The deflection count's check of a mark against a ticket's case, index only (0037).
+        Index("ix_ticket_deflections_case", "ticket_id", "at", "kind", "ref_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
