@@ -54,7 +54,7 @@ def test_0038_payee_balances_up_and_down(
     ]
     db.engine.dispose()
 
-    downgrade(database_url, "0036")
+    downgrade(database_url, "0037")
     assert "payee_balances" not in table_names(database_url)
     upgrade(database_url, "heads")
     assert "payee_balances" in table_names(database_url)

@@ -6,7 +6,7 @@ to ``paid``; everything else (earnings, rewards, reversals) to ``earned``. The b
 accounts get no row.
 
 Revision ID: 0038
-Revises: 0036
+Revises: 0037
 Create Date: 2026-12-07 01:30:00
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0038'
-down_revision: str | Sequence[str] | None = '0036'
+down_revision: str | Sequence[str] | None = '0037'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
