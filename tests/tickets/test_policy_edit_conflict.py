@@ -12,17 +12,24 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
+from crowdcx.community import service as community
+from crowdcx.community.models import PostRow
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.i18n import _, use_locale
 from crowdcx.kernel.models import utcnow
 from crowdcx.tenancy import service as tenancy
 from crowdcx.tickets import service
+from crowdcx.tickets.models import TicketRow
+from tests.community.test_api import Forum
 from tests.conftest import Person, World
 from tests.tickets.test_pages import sign_in
 from tests.tickets.test_policy_form import beside, form_fields
@@ -266,3 +273,57 @@ def test_languages_followed_while_a_save_is_uncommitted_keep_what_it_saved(
     saved = admins.get()
     assert saved["max_concurrent"] == 5
     assert saved["languages"] == ["en", "ru", "zh-Hans"]
+
+
+# ------------------------------------------------------------------------------------------
+# A community escalation waits for the policy before its first write
+# ------------------------------------------------------------------------------------------
+
+
+def test_an_escalation_waits_for_a_rename_before_it_writes(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The escalation claims the question (a write) and writes a ticket by the policy. It
+    now waits for a rename holding the policy before the claim: on PostgreSQL it held the
+    question's row while it waited (a deadlock as soon as the rename touched it). Here the
+    question's row is free while it waits, and its ticket takes the renamed skill."""
+    f = Forum(client, world, db)
+    qid = f.ask()
+    with db.transaction() as uow:
+        uow.session.execute(
+            text("UPDATE community_posts SET created_at = :t WHERE id = :id"),
+            {"t": utcnow() - timedelta(days=3), "id": qid},
+        )
+    r = client.get(f"/api/v1/brands/{f.slug}/policy", headers=f.admin.auth)
+    first_skill = r.json()["skills"][0]["name"]
+    with db.uow() as renaming, db.uow() as escalating:
+        ctx = tenancy.access_brand(renaming.session, f.slug, None)
+        service.rename_skill(renaming, ctx, first_skill, "Everyday", utcnow())  # uncommitted
+        asker = escalating.session.get_one(User, f.asker.id)
+        at = tenancy.access_brand(escalating.session, f.slug, asker)
+        question = escalating.session.get_one(PostRow, qid)
+
+        def escalate() -> None:
+            community.escalate(escalating, at, question, utcnow())
+            escalating.commit()
+
+        held: list[str] = []
+
+        def row_is_free_then_commit() -> None:
+            if not db.is_sqlite:  # SQLite: one writer anyway, nothing to lock row by row
+                with db.uow() as probe:
+                    try:
+                        probe.session.execute(
+                            select(PostRow.id).where(PostRow.id == qid).with_for_update(nowait=True)
+                        )
+                    except DBAPIError as error:  # lock_not_available: the claim is written
+                        held.append(str(error.orig))
+            renaming.commit()
+
+        assert _waits(escalate, row_is_free_then_commit) is None
+        assert held == []
+    with db.uow() as check:
+        skills = check.session.scalars(
+            select(TicketRow.skill).where(TicketRow.question_id == qid)
+        ).all()
+    assert skills == ["Everyday"]
