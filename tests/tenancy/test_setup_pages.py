@@ -427,7 +427,9 @@ def test_a_brand_admin_adds_and_removes_languages(client: TestClient, world: Wor
         refused = client.patch(url, json={"locales": bad}, headers=admin.auth)
         assert refused.status_code == 422, bad
         assert refused.json()["code"] == code
-    # A policy cannot serve a language the brand does not.
+    # A policy cannot serve a language the brand does not (read again: the read above is
+    # older than the languages' change, and its version would be refused, 409).
+    policy = client.get(f"{url}/policy", headers=admin.auth).json()
     wider = client.put(
         f"{url}/policy", json={**policy, "languages": ["ru", "zh-Hans"]}, headers=admin.auth
     )

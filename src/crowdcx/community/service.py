@@ -1425,6 +1425,7 @@ def escalate(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetim
     """Turn an unanswered question into a ticket of the inquiry lifecycle, carrying its text."""
 
     user = require_user(ctx)
+    _hold_policy(uow, ctx)
     # Claimed first, as the sweeper claims it: a conditional write that one request wins
     # (two clicks, or a click and the sweeper, made a ticket each). The rules then judge the
     # question as it stands under that claim.
@@ -1438,6 +1439,15 @@ def escalate(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetim
         )
     )
     return _to_ticket(uow, ctx, question, now)
+
+
+def _hold_policy(uow: UnitOfWork, ctx: BrandContext) -> None:
+    """Before an escalation's first write, wait for the brand's ticket policy (shared, as
+    every intake does when it writes its ticket): a policy save or skill rename going on
+    then is waited for while this transaction holds nothing it could wait for in turn."""
+    from crowdcx.tickets import service as tickets
+
+    tickets.hold_policy(uow.session, ctx, exclusive=False)
 
 
 def _claim_for_escalation(uow: UnitOfWork, question_id: int) -> bool:
@@ -1544,9 +1554,10 @@ def auto_escalate(db: Database, now: datetime, batch: int = 100) -> int:
             )  # fmt: skip
         for qid in ids:
             with db.transaction() as uow:
+                ctx = access_brand(uow.session, slug, None)
+                _hold_policy(uow, ctx)
                 if not _claim_for_escalation(uow, qid):
                     continue
-                ctx = access_brand(uow.session, slug, None)
                 question = uow.session.get(PostRow, qid)
                 assert question is not None
                 uow.session.refresh(question)

@@ -15,7 +15,7 @@ from crowdcx.tenancy.service import BrandContext, access_brand
 from crowdcx.tickets import rules as lifecycle
 from crowdcx.tickets import service
 from crowdcx.tickets.models import TicketRow
-from crowdcx.tickets.policy import BrandPolicy, policy_to_dict
+from crowdcx.tickets.policy import BrandPolicy, policy_to_dict, policy_version
 from crowdcx.tickets.schemas import (
     AccessOut,
     AvailabilityIn,
@@ -115,25 +115,31 @@ def suggestions_for(uow: UnitOfWork, ctx: BrandContext, row: TicketRow) -> list[
 def put_policy(slug: str, body: PolicyIn, user: CurrentUser, uow: Uow) -> dict[str, Any]:
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     data = body.model_dump(exclude_unset=True)
-    policy = service.set_policy(uow, ctx, data, now())
+    read_at = data.pop("version", None)
+    policy = service.set_policy(uow, ctx, data, now(), read_at=read_at)
     uow.commit()
-    return policy_to_dict(policy)
+    return policy_out(policy)
 
 
 @router.post("/policy/skills/rename", response_model=dict[str, Any])
 def rename_skill(slug: str, body: SkillRenameIn, user: CurrentUser, uow: Uow) -> dict[str, Any]:
     """A saved skill under a new name, everywhere it is named (see docs/api.md)."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
-    policy = service.rename_skill(uow, ctx, body.name, body.new_name, now())
+    policy = service.rename_skill(uow, ctx, body.name, body.new_name, now(), body.version)
     uow.commit()
-    return policy_to_dict(policy)
+    return policy_out(policy)
 
 
 @router.get("/policy", response_model=dict[str, Any])
 def get_policy(slug: str, user: CurrentUser, uow: Uow) -> dict[str, Any]:
     ctx = access_brand(uow.session, slug, user, "brand.view")
     policy, _roster = service.load_policy(uow.session, ctx)
-    return policy_to_dict(policy)
+    return policy_out(policy)
+
+
+def policy_out(policy: BrandPolicy) -> dict[str, Any]:
+    """The policy and the version it is at, which a save may send back (docs/api.md)."""
+    return {**policy_to_dict(policy), "version": policy_version(policy)}
 
 
 def expert_out(row: Any) -> ExpertOut:

@@ -29,7 +29,13 @@ from crowdcx.tickets import policy_form, service, suggest
 from crowdcx.tickets import rules as lifecycle
 from crowdcx.tickets.labels import action_labels, actor_labels, status_labels
 from crowdcx.tickets.models import ExpertProfileRow, TicketRow
-from crowdcx.tickets.policy import CUSTOMER_FIELDS, BrandPolicy, policy_to_dict, validate_policy
+from crowdcx.tickets.policy import (
+    CUSTOMER_FIELDS,
+    BrandPolicy,
+    policy_to_dict,
+    policy_version,
+    validate_policy,
+)
 from crowdcx.tickets.rules import Violation
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, now
 from crowdcx.web.templating import NavItem, page, register_nav
@@ -651,6 +657,9 @@ def _policy_page(
     )
     context = {
         **_common(ctx),
+        # The version the page read; a save posts it back (a save refused for another
+        # input keeps the one posted, so a save by someone else meanwhile is still caught).
+        "version": extra.pop("version", None) or policy_version(policy),
         "policy_json": extra.pop(
             "policy_json", json.dumps(policy_to_dict(policy), ensure_ascii=False, indent=2)
         ),
@@ -731,8 +740,10 @@ def save_policy(
     user: CurrentUser,
     uow: Uow,
     policy_json: Annotated[str, Form(max_length=100_000)] = "",
+    version: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user, "brand.manage")
+    read_at = version.strip() or None
     problem = None
     try:
         data = json.loads(policy_json)
@@ -750,22 +761,25 @@ def save_policy(
             errors=[problem],
             status=422,
             json_open=True,
+            version=read_at,
         )
     try:
-        service.set_policy(uow, ctx, data, now())
+        service.set_policy(uow, ctx, data, now(), read_at=read_at)
     except AppError as error:
         uow.rollback()
         problems = [f"{e.get('field') or ''}: {e['message']}" for e in error.errors] or [
             error.detail
         ]
+        changed = error.code == "policy_changed"
         return _policy_page(
             request,
             uow,
             ctx,
             policy_json=policy_json,
-            errors=problems,
+            errors=[*problems, _saved_json_hint()] if changed else problems,
             status=error.status,
             json_open=True,
+            version=None if changed else read_at,  # changed: the saved one's, to save over it
         )
     uow.commit()
     return RedirectResponse(f"/b/{slug}/admin/policy?saved=1", status_code=303)
@@ -793,6 +807,7 @@ def save_policy_form(
     """The common settings as form fields: read in the reader's way of writing numbers, laid
     over the saved policy and saved through the same checks as the JSON."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
+    read_at = typed.pop("version", "").strip() or None
     policy, _roster = service.load_policy(uow.session, ctx)
     # An unticked box sends nothing: shown again, it must not take the saved value.
     for name in policy_form.checkboxes(
@@ -803,12 +818,14 @@ def save_policy_form(
     if not problems:
         try:
             renames = policy_form.skill_renames(typed, policy)
-            service.set_policy(uow, ctx, data, now(), renames)
+            service.set_policy(uow, ctx, data, now(), renames, read_at)
         except service.PolicyRefusedError as error:
             uow.rollback()
             problems = error.violations
         except AppError as error:  # a skill open tickets still need (skill_in_use), say
             uow.rollback()
+            if error.code == "policy_changed":
+                return _changed_page(request, uow, ctx, typed, error)
             beside = error.field if error.field in {"skills", "tiers", "languages"} else None
             return _policy_page(
                 request,
@@ -820,6 +837,7 @@ def save_policy_form(
                 else [error.detail],
                 field_errors={beside: [error.detail]} if beside else {},
                 status=error.status,
+                version=read_at,
             )
         else:
             uow.commit()
@@ -832,6 +850,49 @@ def save_policy_form(
         violations=problems,
         errors=[_("Nothing was saved: correct the fields marked below.")],
         status=422,
+        version=read_at,
+    )
+
+
+def _saved_json_hint() -> str:
+    return _(
+        "Your text is kept below, and the form above shows the saved policy. Saving this "
+        "text again replaces the saved policy with it."
+    )
+
+
+def _changed_page(
+    request: Request, uow: UnitOfWork, ctx: BrandContext, typed: dict[str, str], error: AppError
+) -> HTMLResponse:
+    """The form refused because someone saved the policy after it was opened: what was
+    typed stays in every field, each field whose saved value differs from it says what is
+    saved, and the page now carries the saved version, so saving again replaces it."""
+    policy, _roster = service.load_policy(uow.session, ctx)
+    saved = policy_form.policy_to_form(policy, number_style())
+    ticks = set(policy_form.checkboxes(saved))
+    notes: dict[str, list[str]] = {}
+    for name in policy_form.differences(typed, saved):
+        if name in ticks:
+            note = _("Saved: ticked.") if saved[name] else _("Saved: not ticked.")
+        elif saved[name].strip():
+            note = _("Saved: %(value)s") % {"value": saved[name]}
+        else:
+            note = _("Saved: empty.")
+        notes[name] = [note]
+    return _policy_page(
+        request,
+        uow,
+        ctx,
+        form=typed,
+        errors=[
+            error.detail,
+            _(
+                "Your entries are kept below; where the saved policy differs, the field "
+                "says what is saved. Saving again replaces the saved policy with this form."
+            ),
+        ],
+        field_errors=notes,
+        status=error.status,
     )
 
 

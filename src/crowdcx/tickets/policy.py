@@ -22,6 +22,8 @@ Violation messages are English (logs, tests); the catalogs carry the templates o
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -923,3 +925,13 @@ def policy_to_dict(p: BrandPolicy) -> dict[str, Any]:
             "weights": {c.code: c.weight for c in p.quality.scorecard.criteria},
         },
     }
+
+
+def policy_version(p: BrandPolicy) -> str:
+    """What a policy save names as the version it was read at (``version`` in the API, a
+    hidden field on the page): a digest of the policy as read, so any save that changed
+    it — another admin's, a rename, the brand's languages followed — makes another, and
+    nothing else does (a roster bump, or the defaults stored as they were). A save naming
+    an older one is refused (``policy_changed``) instead of overwriting what came since."""
+    text = json.dumps(policy_to_dict(p), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]

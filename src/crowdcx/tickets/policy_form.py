@@ -844,3 +844,13 @@ def explanation_params(violation: Violation, currency: str, style: NumberStyle) 
     if violation.code == "duration_too_long" and "days" not in params:
         params["days"] = "365"
     return params
+
+
+def differences(typed: Mapping[str, str], saved: Mapping[str, str]) -> list[str]:
+    """The fields of a form whose typed value is not the saved policy's (both as the form
+    writes them; hidden bookkeeping fields aside), in the form's order."""
+    return [
+        name
+        for name, value in typed.items()
+        if name in saved and not name.endswith(".original") and value.strip() != saved[name].strip()
+    ]

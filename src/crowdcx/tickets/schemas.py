@@ -28,6 +28,8 @@ class PolicyIn(BaseModel):
     max_rings: StrictInt | None = Field(default=None, ge=1, le=100)
     # Review sampling and the scorecard; checked by tickets.policy, each problem by its field.
     quality: Any = None
+    # The version the policy was read at (GET's): a save over a newer one is refused, 409.
+    version: str | None = Field(default=None, max_length=64)
 
 
 class SkillRenameIn(Strict):
@@ -35,6 +37,7 @@ class SkillRenameIn(Strict):
 
     name: str = Field(min_length=1, max_length=200)
     new_name: str = Field(min_length=1, max_length=200)
+    version: str | None = Field(default=None, max_length=64)
 
 
 class ExpertIn(Strict):

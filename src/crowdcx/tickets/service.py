@@ -58,6 +58,7 @@ from crowdcx.tickets.policy import (
     default_policy,
     policy_from_dict,
     policy_to_dict,
+    policy_version,
     validate_policy,
 )
 
@@ -318,13 +319,17 @@ def set_policy(
     data: Mapping[str, Any],
     now: datetime,
     renames: Mapping[str, str] | None = None,
+    read_at: str | None = None,
 ) -> BrandPolicy:
     """Save ``data`` laid over the brand's policy. ``renames`` (saved name → new name) says
     which skills of ``data`` are saved skills under a new name: their tickets, experts'
     proficiencies and certifications and articles' skills take the new name in the same
-    transaction (``data`` already names them so, and prices them under it)."""
+    transaction (``data`` already names them so, and prices them under it). ``read_at``,
+    the :func:`policy_version` the editor read, refuses the save (409 ``policy_changed``)
+    when another was saved since; None saves over whatever is saved (older API clients)."""
     hold_policy(uow.session, ctx, exclusive=True)
-    current, _version = load_policy(uow.session, ctx)
+    current, _version = load_policy(uow.session, ctx)  # read again under the lock
+    check_unchanged(current, read_at)
     renames = dict(renames or {})
     _check_renames(current, renames)
     parsed = policy_from_dict(data, current)
@@ -375,6 +380,22 @@ def set_policy(
     return parsed
 
 
+def check_unchanged(current: BrandPolicy, read_at: str | None) -> None:
+    """Refuse a save made from an older read of the policy (lost update): another admin
+    saved since the editor opened it. Under the policy lock, against the policy read then."""
+    if read_at is None or read_at == policy_version(current):
+        return
+    raise AppError(
+        409,
+        "policy_changed",
+        _(
+            "Someone else saved this brand's ticket policy after you opened it, so nothing "
+            "was saved. Compare your changes with the saved policy, then save again."
+        ),
+        field="version",
+    )
+
+
 def _check_renames(current: BrandPolicy, renames: Mapping[str, str]) -> None:
     """A rename names a saved skill, and a new name no saved skill has (two skills' tickets,
     experts and rates would merge) nor another rename gives."""
@@ -400,13 +421,20 @@ def _check_renames(current: BrandPolicy, renames: Mapping[str, str]) -> None:
 
 
 def rename_skill(
-    uow: UnitOfWork, ctx: BrandContext, old: str, new: str, now: datetime
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    old: str,
+    new: str,
+    now: datetime,
+    read_at: str | None = None,
 ) -> BrandPolicy:
     """Rename a saved skill everywhere it is named, in one transaction: the catalogue, the
     rate card's amount, tickets open and closed, experts' proficiencies and certifications,
-    articles' skills."""
+    articles' skills. The new document is built from the policy read under the lock;
+    ``read_at`` as for :func:`set_policy`."""
     hold_policy(uow.session, ctx, exclusive=True)
     current, _version = load_policy(uow.session, ctx)
+    check_unchanged(current, read_at)
     new = new.strip()
     _check_renames(current, {old: new})
     data = policy_to_dict(current)
@@ -496,7 +524,10 @@ def follow_brand_languages(
     """After a brand admin changed the brand's languages (``before`` → ``ctx.brand.locales``):
     a saved ticket policy serves an added language too and no longer a removed one (a brand
     without a saved policy follows its languages already). Expert profiles keep the
-    languages their people speak; routing matches only the policy's."""
+    languages their people speak; routing matches only the policy's. The policy is held
+    before it is read, and only its languages are saved: a save committed meanwhile by
+    another admin is kept, not overwritten by an older read."""
+    hold_policy(uow.session, ctx, exclusive=True)
     row = policy_row(uow.session, ctx)
     if row is None:
         return
@@ -506,7 +537,7 @@ def follow_brand_languages(
     added = [lang for lang in after if lang not in before and lang not in kept]
     languages = kept + added or [ctx.brand.default_locale]
     if languages != list(current.languages):
-        set_policy(uow, ctx, {**policy_to_dict(current), "languages": languages}, now)
+        set_policy(uow, ctx, {"languages": languages}, now)
 
 
 def _bump_roster(session: Session, ctx: BrandContext, now: datetime) -> None:
