@@ -339,6 +339,31 @@ def recompute_reputation(brand: Annotated[str, typer.Option(help="Brand slug.")]
     )
 
 
+@app.command("rebuild-balances")
+def rebuild_balances(
+    brand: Annotated[str, typer.Option(help="Brand slug.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say how many lines differ; write nothing.")
+    ] = False,
+) -> None:
+    """Make a brand's payee balances (what the payouts statement reads) equal its ledger
+    summed, the truth: after a partial restore, or rows written past the application."""
+    from crowdcx.payouts import service as payouts
+    from crowdcx.tenancy import service as tenancy
+
+    with _transaction() as uow:
+        ctx = tenancy.access_brand(uow.session, brand, None)
+        done = payouts.rebuild_balances(uow.session, ctx, dry_run=dry_run)
+        if dry_run:
+            uow.rollback()
+    verb = "differ from" if dry_run else "mended to match"
+    console.print(
+        f"[green]{done.lines} payee lines in the ledger; {done.mended} {verb} it.[/green]"
+    )
+    if dry_run and done.mended:
+        raise typer.Exit(1)
+
+
 @app.command("take-back-hidden-points")
 def take_back_hidden_points(
     brand: Annotated[str, typer.Option(help="Brand slug; every brand when left out.")] = "",

@@ -191,6 +191,50 @@ def test_a_resolved_ticket_and_a_payout_over_http_move_the_running_balance(
     )
 
 
+def test_rebuild_balances_mends_them_to_the_ledger(
+    client: TestClient, world: World, db: Database, database_url: str
+) -> None:
+    """`crowdcx rebuild-balances`: balances gone wrong (a partial restore, a row written past
+    the application) are found by --dry-run, which writes nothing, and mended to the
+    ledger's sums — a wrong row, a missing one and one the ledger does not give."""
+    from sqlalchemy import delete, update
+    from typer.testing import CliRunner
+
+    from crowdcx.cli import app as cli
+
+    desk = Desk(client, world)
+    rate = _resolve(desk, 2)
+    truth = _from_ledger(db, desk.slug)
+    assert _running(db, desk.slug) == truth
+    stranger = (pay.expert_earnings_account("999999"), "USD")
+    with db.transaction() as uow:
+        brand_id = tenancy.access_brand(uow.session, desk.slug, None).brand.id
+        uow.session.execute(update(PayeeBalanceRow).values(earned_minor=rate + 7))
+        account, currency = stranger
+        uow.session.add(
+            PayeeBalanceRow(brand_id=brand_id, account=account, currency=currency, earned_minor=5)
+        )
+    broken = _running(db, desk.slug)
+    env = {"CROWDCX_DATABASE_URL": database_url}
+
+    def run(*extra: str) -> Any:
+        return CliRunner().invoke(cli, ["rebuild-balances", "--brand", desk.slug, *extra], env=env)
+
+    checked = run("--dry-run")
+    assert checked.exit_code == 1, checked.output
+    assert f"{len(truth)} payee lines in the ledger; 2 differ from it" in checked.output
+    assert _running(db, desk.slug) == broken  # nothing written
+    mended = run()
+    assert mended.exit_code == 0, mended.output
+    assert "2 mended to match it" in mended.output
+    assert _running(db, desk.slug) == truth
+    assert run("--dry-run").exit_code == 0  # nothing left to mend
+    with db.transaction() as uow:  # a line lost altogether comes back
+        uow.session.execute(delete(PayeeBalanceRow))
+    assert run().exit_code == 0
+    assert _running(db, desk.slug) == truth
+
+
 def _plan(db: Database, stmt: Any) -> str:
     """The database's plan for ``stmt`` (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN with
     sequential scans priced out: a test brand's rows fit one page, and the question is whether

@@ -11,12 +11,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, case, func, select, tuple_, update
+from sqlalchemy import Table, case, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
+from crowdcx.kernel.db import begin_writing
 from crowdcx.kernel.errors import AppError, conflict, invalid
 from crowdcx.kernel.i18n import _, format_money
 from crowdcx.kernel.money import Money
@@ -137,6 +138,51 @@ def balances_from_ledger(session: Session, ctx: BrandContext) -> list[pay.PayeeB
     """Every payee's balance summed from the ledger, the truth the running balances
     (``payee_balances``) must always equal; it reads the brand's whole ledger."""
     return pay.statement(_payee_sums(session, ctx))
+
+
+@dataclass(frozen=True)
+class BalanceRepair:
+    lines: int  # payee lines the ledger gives
+    mended: int  # rows written, added or removed to make the balances equal it
+
+
+def rebuild_balances(
+    session: Session, ctx: BrandContext, *, dry_run: bool = False
+) -> BalanceRepair:
+    """Make the brand's running balances equal its ledger summed (``crowdcx
+    rebuild-balances``): for a database restored in part, or rows written past
+    :func:`post`. Postings wait meanwhile — PostgreSQL: a table lock that conflicts with
+    their row writes (a posting in flight either committed before the sums are read, or moves
+    its rows after this commits); SQLite: the one writer's lock. ``dry_run`` counts what it
+    would mend and writes nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE payee_balances IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        begin_writing(session)
+    truth = {
+        pay.statement_key(b): (b.earned.minor, b.paid.minor)
+        for b in balances_from_ledger(session, ctx)
+    }
+    stored = {(r.account, r.currency): r for r in session.scalars(ctx.scoped(PayeeBalanceRow))}
+    mended = 0
+    for (account, currency), (earned, paid) in truth.items():
+        row = stored.pop((account, currency), None)
+        if row is not None and (row.earned_minor, row.paid_minor) == (earned, paid):
+            continue
+        mended += 1
+        if dry_run:
+            continue
+        if row is None:
+            session.add(PayeeBalanceRow(brand_id=ctx.brand.id, account=account,
+                                        currency=currency, earned_minor=earned,
+                                        paid_minor=paid))  # fmt: skip
+        else:
+            row.earned_minor, row.paid_minor = earned, paid
+    for row in stored.values():  # a line the ledger does not give
+        mended += 1
+        if not dry_run:
+            session.delete(row)
+    return BalanceRepair(len(truth), mended)
 
 
 def _lines(rows: Iterable[Any]) -> list[pay.PayeeBalance]:
