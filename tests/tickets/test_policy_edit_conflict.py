@@ -139,7 +139,8 @@ def test_the_form_saved_after_another_admin_keeps_what_was_typed(
     assert kept["offer_timeout_s"] == "300"  # what was typed is on the page again
     assert kept["max_concurrent"] == "2"
     assert "7" in beside(r.text, "max_concurrent")  # and what is saved, beside its field
-    assert beside(r.text, "offer_timeout_s")  # saved: 120, typed: 300
+    # The admin's own change is not marked: no one else changed that field since.
+    assert beside(r.text, "offer_timeout_s") == ""
     assert beside(r.text, "max_rings") == ""  # no one changed it
     saved = admins.get()
     assert (saved["max_concurrent"], saved["offer_timeout_s"]) == (7, 120)  # nothing saved
@@ -150,6 +151,23 @@ def test_the_form_saved_after_another_admin_keeps_what_was_typed(
     assert r.status_code == 303, r.text
     saved = admins.get()
     assert (saved["max_concurrent"], saved["offer_timeout_s"]) == (7, 300)
+
+
+def test_a_page_that_does_not_say_what_it_opened_marks_every_difference(
+    client: TestClient, world: World
+) -> None:
+    """A form from before the page carried the policy it opened (or one whose copy is not
+    the policy of its version) cannot tell the admin's changes from the other's: every
+    field whose saved value differs from the typed one is marked."""
+    admins = Admins(client, world)
+    fields = _open_form(client, admins, "en")
+    assert admins.put({"max_concurrent": 7}, admins.second).status_code == 200
+    url = f"/b/{admins.slug}/admin/policy/form"
+    for opened in ("", fields["opened"].replace('"max_concurrent":2', '"max_concurrent":5')):
+        r = client.post(url, data=fields | {"offer_timeout_s": "300", "opened": opened})
+        assert r.status_code == 409, r.text
+        assert "7" in beside(r.text, "max_concurrent")
+        assert "120" in beside(r.text, "offer_timeout_s")  # saved: 120, typed: 300
 
 
 def test_a_form_refused_for_another_reason_keeps_the_version_it_was_read_at(

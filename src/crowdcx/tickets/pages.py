@@ -32,6 +32,7 @@ from crowdcx.tickets.models import ExpertProfileRow, TicketRow
 from crowdcx.tickets.policy import (
     CUSTOMER_FIELDS,
     BrandPolicy,
+    policy_from_dict,
     policy_to_dict,
     policy_version,
     validate_policy,
@@ -660,6 +661,9 @@ def _policy_page(
         # The version the page read; a save posts it back (a save refused for another
         # input keeps the one posted, so a save by someone else meanwhile is still caught).
         "version": extra.pop("version", None) or policy_version(policy),
+        # The policy as the form showed it: after a save by someone else, only the fields
+        # they changed are marked (see _changed_page).
+        "opened": extra.pop("opened", None) or _compact(policy),
         "policy_json": extra.pop(
             "policy_json", json.dumps(policy_to_dict(policy), ensure_ascii=False, indent=2)
         ),
@@ -808,6 +812,7 @@ def save_policy_form(
     over the saved policy and saved through the same checks as the JSON."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     read_at = typed.pop("version", "").strip() or None
+    opened = typed.pop("opened", "")
     policy, _roster = service.load_policy(uow.session, ctx)
     # An unticked box sends nothing: shown again, it must not take the saved value.
     for name in policy_form.checkboxes(
@@ -825,7 +830,7 @@ def save_policy_form(
         except AppError as error:  # a skill open tickets still need (skill_in_use), say
             uow.rollback()
             if error.code == "policy_changed":
-                return _changed_page(request, uow, ctx, typed, error)
+                return _changed_page(request, uow, ctx, typed, error, _opened_form(opened, read_at))
             beside = error.field if error.field in {"skills", "tiers", "languages"} else None
             return _policy_page(
                 request,
@@ -838,6 +843,7 @@ def save_policy_form(
                 field_errors={beside: [error.detail]} if beside else {},
                 status=error.status,
                 version=read_at,
+                opened=opened,
             )
         else:
             uow.commit()
@@ -851,7 +857,27 @@ def save_policy_form(
         errors=[_("Nothing was saved: correct the fields marked below.")],
         status=422,
         version=read_at,
+        opened=opened,
     )
+
+
+def _compact(policy: BrandPolicy) -> str:
+    return json.dumps(policy_to_dict(policy), ensure_ascii=False, separators=(",", ":"))
+
+
+def _opened_form(opened: str, read_at: str | None) -> dict[str, str] | None:
+    """The form as its admin opened it, from the policy the page carried — when that is the
+    policy of the version posted (a page from before, or text that is not it: None)."""
+    if not opened or read_at is None:
+        return None
+    try:
+        data = json.loads(opened)
+    except ValueError:
+        return None
+    parsed = policy_from_dict(data) if isinstance(data, dict) else []
+    if isinstance(parsed, list) or policy_version(parsed) != read_at:
+        return None
+    return policy_form.policy_to_form(parsed, number_style())
 
 
 def _saved_json_hint() -> str:
@@ -862,16 +888,25 @@ def _saved_json_hint() -> str:
 
 
 def _changed_page(
-    request: Request, uow: UnitOfWork, ctx: BrandContext, typed: dict[str, str], error: AppError
+    request: Request,
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    typed: dict[str, str],
+    error: AppError,
+    opened: Mapping[str, str] | None,
 ) -> HTMLResponse:
     """The form refused because someone saved the policy after it was opened: what was
-    typed stays in every field, each field whose saved value differs from it says what is
-    saved, and the page now carries the saved version, so saving again replaces it."""
+    typed stays in every field, each field someone else changed since (``opened``: the
+    form as opened; without it, each whose saved value differs from the typed one) says
+    what is saved, and the page now carries the saved version, so saving again replaces
+    it."""
     policy, _roster = service.load_policy(uow.session, ctx)
     saved = policy_form.policy_to_form(policy, number_style())
     ticks = set(policy_form.checkboxes(saved))
     notes: dict[str, list[str]] = {}
     for name in policy_form.differences(typed, saved):
+        if opened is not None and opened.get(name, "").strip() == saved[name].strip():
+            continue  # the admin's own change: no one else changed this field
         if name in ticks:
             note = _("Saved: ticked.") if saved[name] else _("Saved: not ticked.")
         elif saved[name].strip():
