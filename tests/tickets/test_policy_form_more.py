@@ -416,6 +416,38 @@ def test_the_admin_chooses_how_many_tiers_the_brand_uses(client: TestClient, wor
     assert beside(refused.text, policy_form.TIERS_HIGHEST)
 
 
+def test_the_admin_chooses_the_languages_experts_answer_in(
+    client: TestClient, world: World
+) -> None:
+    """The policy's languages were only in the JSON editor: a box each now. Unticked ones
+    are dropped, a ticked one comes after those kept, and none ticked is refused beside the
+    boxes in the reader's language, saving nothing."""
+    desk = Desk(client, world, experts=0)
+    token, fields = admin_form(client, desk, "zh-Hant")
+    before = desk.get("/policy", desk.admin).json()["languages"]
+    assert len(before) > 1
+    assert {k for k in fields if k.startswith("languages.")} == {f"languages.{x}" for x in before}
+    for lang in before[:-1]:  # a browser sends nothing for an unticked box
+        del fields[f"languages.{lang}"]
+    saved = post_form(client, desk, fields)
+    assert saved.status_code == 303, saved.text[:2000]
+    assert desk.get("/policy", desk.admin).json()["languages"] == before[-1:]
+    fields = form_fields(client.get(f"/b/{desk.slug}/admin/policy").text) | {"csrf_token": token}
+    del fields[f"languages.{before[-1]}"]
+    refused = post_form(client, desk, fields)
+    assert refused.status_code == 422
+    assert beside(refused.text, "languages") == "品牌至少要支援一種語言。"
+    assert desk.get("/policy", desk.admin).json()["languages"] == before[-1:]
+    fields[f"languages.{before[0]}"] = fields[f"languages.{before[-1]}"] = "1"
+    assert post_form(client, desk, fields).status_code == 303
+    assert desk.get("/policy", desk.admin).json()["languages"] == [before[-1], before[0]]
+    # A form from before the boxes (no marker) leaves the languages as they are.
+    fields = form_fields(client.get(f"/b/{desk.slug}/admin/policy").text) | {"csrf_token": token}
+    old_page = {k: v for k, v in fields.items() if not k.startswith("languages")}
+    assert post_form(client, desk, old_page).status_code == 303
+    assert desk.get("/policy", desk.admin).json()["languages"] == [before[-1], before[0]]
+
+
 @pytest.mark.parametrize(
     ("new_name", "locale", "shown"),
     [

@@ -661,6 +661,11 @@ def _policy_page(
         # The version the page read; a save posts it back (a save refused for another
         # input keeps the one posted, so a save by someone else meanwhile is still caught).
         "version": extra.pop("version", None) or policy_version(policy),
+        # The brand's languages, and any other the policy still serves.
+        "language_choices": [
+            *ctx.brand.locales,
+            *(lang for lang in policy.languages if lang not in ctx.brand.locales),
+        ],
         # The policy as the form showed it: after a save by someone else, only the fields
         # they changed are marked (see _changed_page).
         "opened": extra.pop("opened", None) or _compact(policy),

@@ -11,7 +11,8 @@ rename (:func:`skill_renames`), blank rows to add one, a box to remove one), the
 the brand uses and the customer fields each tier 0–that sees unmasked, the rate card's
 time-of-day bands (a row per band and a blank one), and business hours (a time zone and each
 weekday's windows, a blank row under a day's last to add another; none at all is 24/7);
-languages and the scorecard's weights stay as they are (the page edits them as JSON). A
+the languages experts answer in (a box each; kept in the policy's order, a newly ticked one
+after them); the scorecard's weights stay as they are (the page edits them as JSON). A
 valid policy whose business-hours windows are listed by weekday and which defines the tiers
 0–N in order comes back unchanged:
 ``policy_from_dict(form_to_policy(policy_to_form(p)), p) == p``; another comes back with its
@@ -34,6 +35,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
 
+from crowdcx.kernel.language import LOCALES
 from crowdcx.kernel.money import minor_exponent
 from crowdcx.kernel.numbers import NumberStyle, decimal_text, typed_decimal
 from crowdcx.routing.rules import MAX_TIER, RoutingMode
@@ -296,6 +298,9 @@ def policy_to_form(p: BrandPolicy, style: NumberStyle) -> dict[str, str]:
     out["quality.pass_mark"] = str(p.quality.scorecard.pass_mark)
     out |= _skills_form(p)
     out |= _bands_form(p, style)
+    out[LANGUAGES_FIELD] = "1"  # the boxes are on the form (an unticked box sends nothing)
+    for lang in LOCALES:
+        out[f"{LANGUAGES_FIELD}.{lang}"] = "1" if lang in p.languages else ""
     out["tiers"] = "1"  # the grid is on the form (an unticked box sends nothing)
     out[TIERS_HIGHEST] = str(highest_tier(p))
     for tier in TIERS:
@@ -410,12 +415,18 @@ def typed_windows(form: Mapping[str, str]) -> list[tuple[int, int]]:
     ]
 
 
+# The languages experts answer in: a box each (``languages.ru``), beside a marker saying the
+# boxes were on the form.
+LANGUAGES_FIELD: Final = "languages"
+
+
 def checkboxes(form: Mapping[str, str]) -> list[str]:
     """The form's checkboxes: a browser sends nothing for one left unticked."""
     return [
         name
         for name in form
         if name == "quality.reopened"
+        or name.startswith(f"{LANGUAGES_FIELD}.")
         or (name.startswith("tiers.") and name.count(".") == 2 and name != TIERS_HIGHEST)
         or (name.startswith(f"{BANDS_FIELD}.") and name.endswith(".remove"))
         or (
@@ -521,6 +532,11 @@ def form_to_policy(
         card["time_of_day"] = bands
     if card:
         data["rate_card"] = card
+    if LANGUAGES_FIELD in fields:
+        ticked = [lang for lang in LOCALES if _typed(fields, f"{LANGUAGES_FIELD}.{lang}")]
+        data["languages"] = [lang for lang in base.languages if lang in ticked] + [
+            lang for lang in ticked if lang not in base.languages
+        ]
     if "tiers" in fields:
         if TIERS_HIGHEST in fields and str(fields[TIERS_HIGHEST]).strip() not in {
             str(t) for t in TIERS
