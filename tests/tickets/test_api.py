@@ -112,12 +112,12 @@ def test_nobody_online_leaves_the_ticket_queued(desk: Desk) -> None:
 
 
 def test_intake_writes_the_ticket_once_after_every_read(desk: Desk, db: Database) -> None:
-    """The ticket is inserted in its final state beside its two history entries. Auth, the
-    policy's first read and the suggestions search happen before the write begins; then
-    the brand's policy is held (SQLite: the write lock, BEGIN IMMEDIATE, which every worker
-    queues for) for a few reads — the policy read again, so a skill renamed meanwhile is
-    not written by its old name (test_skill_rename_race.py), the routing's — and the
-    writes; no read after the first of them."""
+    """The ticket is inserted in its final state beside its two history entries, and every
+    read (auth, policy, roster, loads, suggestions search) happens before the first write:
+    on SQLite the write lock, which every worker queues for, covers only the writes — and
+    one small read after them, the policy again (a save committed between the intake's
+    read and its first write has it decided again: test_skill_rename_race.py). PostgreSQL
+    holds the policy with a shared advisory lock from the start instead."""
     desk.online(desk.experts[0])
     statements: list[str] = []
 
@@ -130,13 +130,8 @@ def test_intake_writes_the_ticket_once_after_every_read(desk: Desk, db: Database
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     first_write = next(i for i, s in enumerate(statements) if s not in ("SELECT", "WITH"))
-    if db.is_sqlite:
-        assert statements[first_write] == "BEGIN"
-        reads = statements[first_write + 1 :]
-        first_write += 1 + next(i for i, s in enumerate(reads) if s not in ("SELECT", "WITH"))
-        assert len(reads) - len(statements[first_write:]) <= 4, statements  # under the lock
     assert statements[first_write:].count("UPDATE") == 1  # the expert's load, conditionally
-    assert "SELECT" not in statements[first_write:], statements
+    assert statements[first_write:].count("SELECT") == (1 if db.is_sqlite else 0), statements
     assert ticket["status"] == "offered"
     with db.sessions() as session:
         row = session.get(TicketRow, ticket["id"])

@@ -3,8 +3,10 @@
 The rename renames every ticket of the old name in its transaction; an intake reads the
 policy (``prepare_intake``) and writes the ticket later (``submit_intake``, in the request's
 transaction). A ticket written between the rename's read and its commit kept the old name,
-which the policy no longer has. Now the intake holds the brand's policy while it writes
-and reads it again: the two are ordered one way or the other, whichever comes first.
+which the policy no longer has. Now the two are ordered one way or the other, whichever
+comes first: on PostgreSQL the intake holds the brand's policy while it writes and reads it
+again; on SQLite it reads the policy again as the one writer, after its writes, and decides
+again if a save came in between.
 Deterministic interleavings through two units of work (two connections), on SQLite (file
 database, the writers' lock) and PostgreSQL (advisory lock), a brand with a saved policy
 and one on its defaults (no policy row to lock)."""

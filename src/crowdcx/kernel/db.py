@@ -133,6 +133,15 @@ def _begin_before_savepoints(engine: Engine) -> None:
                 dbapi_conn.execute("BEGIN IMMEDIATE")
 
 
+def writing(session: Session) -> bool:
+    """SQLite: whether this unit of work is the one writer already (its transaction began
+    with a write or :func:`begin_writing`). PostgreSQL: whether a transaction is open."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        return bool(conn.connection.dbapi_connection.in_transaction)  # type: ignore[union-attr]
+    return session.in_transaction()
+
+
 def begin_writing(session: Session) -> None:
     """SQLite: make this unit of work the one writer now, before it reads what its writes
     depend on — ``BEGIN IMMEDIATE`` through the writers' queue, unless it writes already.
@@ -236,6 +245,17 @@ class UnitOfWork:
     def rollback(self) -> None:
         self._events.clear()
         self._effects.clear()
+        self.session.rollback()
+
+    def mark(self) -> tuple[int, int]:
+        """Where the queued events and effects stand, for :meth:`rollback_to`."""
+        return len(self._events), len(self._effects)
+
+    def rollback_to(self, mark: tuple[int, int]) -> None:
+        """Roll the transaction back and drop the events and effects queued since ``mark``,
+        keeping those queued before (for a caller that wrote nothing before ``mark``)."""
+        del self._events[mark[0] :]
+        del self._effects[mark[1] :]
         self.session.rollback()
 
     def __enter__(self) -> UnitOfWork:
