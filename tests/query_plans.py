@@ -9,16 +9,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+_EXPLAINED = ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE")
+
 
 @contextmanager
 def explaining(engine: Engine) -> Iterator[None]:
-    """While open, each SELECT on ``engine`` returns its plan instead of its rows (SQLite's
-    EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN), the same SQL with the same bound values."""
+    """While open, each query or change on ``engine`` (SELECT, WITH, INSERT, UPDATE, DELETE)
+    returns its plan instead of running (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN),
+    the same SQL with the same bound values; settings (SET) run as they are."""
     verb = "EXPLAIN QUERY PLAN" if engine.dialect.name == "sqlite" else "EXPLAIN"
 
     def explain(conn: Any, cursor: Any, sql: str, parameters: Any, context: Any,
                 executemany: bool) -> tuple[str, Any]:  # fmt: skip
-        if not sql.lstrip().upper().startswith("SELECT"):
+        if not sql.lstrip().upper().startswith(_EXPLAINED):
             return sql, parameters
         return f"{verb} {sql}", parameters
 
