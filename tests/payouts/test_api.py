@@ -181,6 +181,10 @@ def test_the_payouts_page_records_an_amount_as_people_type_it(
     assert bad.status_code == 422
     assert "120.50" in bad.text
     assert 'value="12,5,0"' in bad.text  # and keeps what was typed
+    # A currency of letters that are not ISO's (ª is a letter, and "upper-case" as it
+    # stands) is a typing error, not a 500 (found by the page sweep).
+    odd = client.post(url, data={**form, "currency": "AAª", "amount": "0", "reference": "x"})
+    assert odd.status_code == 422
     over = client.post(url, data={**form, "amount": "99999", "reference": "x"})
     assert over.status_code == 409
     assert "is owed" in over.text

@@ -106,7 +106,11 @@ def record_payout(
     row = f"{account}/{currency}"
     form = {row: {"amount": amount, "reference": reference}}
     code = currency.strip().upper()
-    money = pay.parse_amount(amount, code) if len(code) == 3 and code.isalpha() else None
+    money = (
+        pay.parse_amount(amount, code)
+        if len(code) == 3 and code.isascii() and code.isalpha()
+        else None
+    )
     if money is None:
         detail = _("Enter the amount paid as a number, such as 120.50.")
         return _page(request, uow, ctx, show_all, cursor, before, errors={row: detail},
