@@ -135,11 +135,8 @@ def _begin_before_savepoints(engine: Engine) -> None:
 
 def writing(session: Session) -> bool:
     """SQLite: whether this unit of work is the one writer already (its transaction began
-    with a write or :func:`begin_writing`). PostgreSQL: whether a transaction is open."""
-    conn = session.connection()
-    if conn.dialect.name == "sqlite":
-        return bool(conn.connection.dbapi_connection.in_transaction)  # type: ignore[union-attr]
-    return session.in_transaction()
+    with a write or :func:`begin_writing`)."""
+    return bool(session.connection().connection.dbapi_connection.in_transaction)  # type: ignore[union-attr]
 
 
 def begin_writing(session: Session) -> None:

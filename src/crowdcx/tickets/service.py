@@ -262,7 +262,9 @@ def hold_policy(session: Session, ctx: BrandContext, *, exclusive: bool) -> None
     other, nor for roster bumps (those update the policy row: a lock on the row itself
     would make them wait, and a brand without a saved policy has no row).
     PostgreSQL: a transaction-scoped advisory lock, shared or not. SQLite: the one writer's
-    lock, taken now (single writer: saves and intakes write one at a time anyway)."""
+    lock, taken now (single writer: saves and intakes write one at a time anyway); a new
+    ticket's intake does not take it there, it checks the policy after its writes instead
+    (:func:`submit_intake`)."""
     if session.get_bind().dialect.name == "postgresql":
         lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
         session.execute(select(lock(_POLICY_LOCK, ctx.brand.id)))
