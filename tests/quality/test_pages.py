@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from crowdcx.kernel.db import Database
 from tests.conftest import World
 from tests.quality.test_api import resolve, reviews
 from tests.tickets.test_api import PHONE, Desk
@@ -144,3 +146,56 @@ def test_raising_the_pass_mark_does_not_fail_reviews_already_decided(
     insights = client.get(f"/b/{desk.slug}/admin/insights?lang=en").text
     assert 'data-testid="qa-decided">2<' in insights
     assert 'data-testid="qa-passed">50%<' in insights
+
+
+def test_a_decided_review_shows_the_weights_that_made_its_score(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A review's detail showed the brand's weights of today beside a score made with other
+    weights: after "policy" went to 0, an 81 decided at 25 read as if "policy" had counted 0."""
+    desk = Desk(client, world)
+    scores = {"solved": 5, "accuracy": 5, "tone": 5, "policy": 2}  # (300 + 25) / 4 at 25 each
+    equal = {"weights": {"solved": 25, "accuracy": 25, "tone": 25, "policy": 25}}
+    assert desk.put("/policy", {"quality": equal}, desk.admin).status_code == 200
+    earlier = resolve(desk)
+    [item] = reviews(desk)
+    done = desk.post(f"/quality/reviews/{item['id']}", desk.agent, {"scores": scores})
+    assert done.status_code == 200, done.text
+    assert done.json()["score"] == 81
+    assert done.json()["scorecard_as_decided"] is True
+
+    zero = {"weights": {"solved": 40, "accuracy": 30, "tone": 30, "policy": 0}}
+    assert desk.put("/policy", {"quality": zero}, desk.admin).status_code == 200
+    detail = desk.get(f"/quality/reviews/{item['id']}", desk.agent).json()
+    assert {c["code"]: c["weight"] for c in detail["scorecard"]} == equal["weights"]
+    assert [c["code"] for c in detail["scorecard"]] == ["solved", "accuracy", "tone", "policy"]
+    assert (detail["score"], detail["scorecard_as_decided"]) == (81, True)
+    later = resolve(desk)
+    [pending] = reviews(desk)
+    assert pending["ticket_id"] == later
+    detail = desk.get(f"/quality/reviews/{pending['id']}", desk.agent).json()
+    assert {c["code"]: c["weight"] for c in detail["scorecard"]} == zero["weights"]
+    assert detail["scorecard_as_decided"] is True  # pending: the card it will be decided by
+
+    sign_in(client, desk.agent)
+    page = client.get(f"/b/{desk.slug}/quality/reviews/{item['id']}?lang=ru").text
+    weights = re.findall(r'data-weight="(\d+)"', page)
+    assert weights == ["25", "25", "25", "25"]
+    assert 'data-testid="weights-today"' not in page
+
+    # A review decided before weights were kept shows today's, and says so in the
+    # reader's language.
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE quality_reviews SET weights = NULL WHERE id = :id"), {"id": item["id"]}
+        )
+    detail = desk.get(f"/quality/reviews/{item['id']}", desk.agent).json()
+    assert {c["code"]: c["weight"] for c in detail["scorecard"]} == zero["weights"]
+    assert (detail["score"], detail["scorecard_as_decided"]) == (81, False)
+    for lang, words in (("en", "decided before weights were kept"), ("ru", "до того"),
+                        ("zh-Hans", "今天"), ("zh-Hant", "今天")):  # fmt: skip
+        page = client.get(f"/b/{desk.slug}/quality/reviews/{item['id']}?lang={lang}").text
+        assert 'data-testid="weights-today"' in page
+        note = page.split('data-testid="weights-today">', 1)[1].split("<", 1)[0]
+        assert words in note, (lang, note)
+    assert earlier != later

@@ -208,3 +208,19 @@ def test_policy_with_other_rates(rate_pct: int, newcomer: int) -> None:
     policy = SamplingPolicy(Fraction(rate_pct, 100), newcomer, 2)
     r = res(draw=0.5, reviews_before=newcomer)
     assert rules.decide_sample(r, policy).sampled == (rate_pct > 50)
+
+
+@given(cards_st, st.none() | st.integers(0, 100), st.integers(0, 100))
+def test_a_decided_review_keeps_the_card_it_was_weighed_by(
+    card: Scorecard, mark: int | None, today_mark: int
+) -> None:
+    """The weights kept with a decision read back as the same criteria in the same order, with
+    the pass mark it was decided by; anything else is today's card, said so."""
+    today = Scorecard(CARD.criteria, today_mark)
+    kept, as_decided = rules.card_decided_by(rules.recorded_weights(card), mark, today)
+    assert as_decided
+    assert kept.criteria == card.criteria
+    assert kept.pass_mark == (today_mark if mark is None else mark)
+    for broken in (None, [], [["solved"]], [["solved", "4"]], [[1, 4]], [["a", -1]], "ab",
+                   [["a", True]], [["a", 1.5]]):  # fmt: skip
+        assert rules.card_decided_by(broken, mark, today) == (today, False)

@@ -59,7 +59,11 @@ class CriterionOut(BaseModel):
 
 
 class ReviewDetail(ReviewOut):
+    # A decided review: the criteria and weights it was decided by (when recorded, see
+    # scorecard_as_decided); a pending one: the brand's scorecard it will be decided by.
     scorecard: list[CriterionOut]
+    # False for a review decided before its weights were kept: the scorecard is today's.
+    scorecard_as_decided: bool
     # A decided review: the mark it was decided by; a pending one: the mark it will be.
     pass_mark: int
 
@@ -134,7 +138,10 @@ def scorecard_out(scorecard: rules.Scorecard) -> list[CriterionOut]:
     labels = service.criterion_labels()
     return [
         CriterionOut(
-            code=c.code, name=labels[c.code][0], question=labels[c.code][1], weight=c.weight
+            code=c.code,
+            name=labels.get(c.code, (c.code, ""))[0],
+            question=labels.get(c.code, (c.code, ""))[1],
+            weight=c.weight,
         )
         for c in scorecard.criteria
     ]
@@ -142,11 +149,16 @@ def scorecard_out(scorecard: rules.Scorecard) -> list[CriterionOut]:
 
 def _detail(uow: Uow, ctx: BrandContext, user: User, row: QualityReviewRow) -> ReviewDetail:
     [base] = review_out(uow, ctx, user, [row])
-    scorecard = service.card(uow.session, ctx)
+    today = service.card(uow.session, ctx)
+    scorecard, as_decided = today, row.state != "done"
+    if row.state == "done":
+        scorecard, as_decided = rules.card_decided_by(row.weights, row.pass_mark, today)
     fields = base.model_dump()
     if fields["pass_mark"] is None:
         fields["pass_mark"] = scorecard.pass_mark
-    return ReviewDetail(**fields, scorecard=scorecard_out(scorecard))
+    return ReviewDetail(
+        **fields, scorecard=scorecard_out(scorecard), scorecard_as_decided=as_decided
+    )
 
 
 @router.get("/quality/reviews", response_model=ReviewList)

@@ -14,9 +14,10 @@ from crowdcx.kernel.models import Base, BrandOwned, utcnow
 class QualityReviewRow(BrandOwned, Base):
     """A sampled expert resolution. ``reasons`` says why it was sampled (quality.rules.Reason
     as dicts); ``scores`` holds the scorecard (criterion → 1..5) once decided, ``score`` its
-    weighted 0–100 and ``pass_mark`` the brand's pass mark it was decided by (whether it
-    passed never changes when the brand's mark does). Decided once: the decision is a
-    conditional update on ``state``."""
+    weighted 0–100, ``pass_mark`` the brand's pass mark and ``weights`` the scorecard's
+    criteria and weights (``[[code, weight], …]`` in the card's order) it was decided by, so
+    neither whether it passed nor how its score was weighed changes when the brand's
+    scorecard does. Decided once: the decision is a conditional update on ``state``."""
 
     __tablename__ = "quality_reviews"
     __table_args__ = (
@@ -33,6 +34,7 @@ class QualityReviewRow(BrandOwned, Base):
     scores: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     score: Mapped[int | None] = mapped_column(default=None)
     pass_mark: Mapped[int | None] = mapped_column(default=None)
+    weights: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
     comment: Mapped[str] = mapped_column(Text, default="")
     reviewer_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None

@@ -115,8 +115,15 @@ def _review_page(
         for m, author in tickets.messages_for(session, ctx, row, role)
     ]
     [shown] = _rows(uow, ctx, user, [review], False)
+    common = _common(uow, ctx)
+    as_decided = True
+    if review.state == "done":  # the criteria and weights it was decided by, when kept
+        common["card"], as_decided = rules.card_decided_by(
+            review.weights, review.pass_mark, common["card"]
+        )
     context = {
-        **_common(uow, ctx),
+        **common,
+        "card_as_decided": as_decided,
         "review": review,
         "shown": shown,
         "t": row,

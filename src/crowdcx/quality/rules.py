@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Final
+from typing import Any, Final
 
 from crowdcx.tickets.rules import Violation
 
@@ -168,6 +168,33 @@ def passed_at(score: int, mark: int | None, card: Scorecard) -> bool:
     reviews. A review with no recorded mark (decided before marks were kept, and not
     back-filled) is judged by ``card``'s."""
     return score >= (card.pass_mark if mark is None else mark)
+
+
+def recorded_weights(card: Scorecard) -> list[list[str | int]]:
+    """The scorecard's criteria and weights as a decided review keeps them (JSON: pairs in the
+    card's order, which a JSON object would not keep on PostgreSQL's jsonb)."""
+    return [[c.code, c.weight] for c in card.criteria]
+
+
+def card_decided_by(
+    weights: Sequence[Any] | None, mark: int | None, today: Scorecard
+) -> tuple[Scorecard, bool]:
+    """The scorecard a decided review was weighed by, and whether it is the recorded one: its
+    criteria and weights as kept at the decision (:func:`recorded_weights`) with the pass mark
+    it was decided by. A review decided before weights were kept (or whose record is not
+    pairs of a code and a weight ≥ 0) is shown with ``today``'s weights, said so by the
+    ``False``."""
+    criteria: list[Criterion] = []
+    for pair in weights or ():
+        if not (isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2):
+            return today, False
+        code, weight = pair
+        if not isinstance(code, str) or type(weight) is not int or weight < 0:
+            return today, False
+        criteria.append(Criterion(code, weight))
+    if not criteria:
+        return today, False
+    return Scorecard(tuple(criteria), today.pass_mark if mark is None else mark), True
 
 
 # --------------------------------------------------------------------------------------------

@@ -359,6 +359,7 @@ def decide(
             scores=clean,
             score=score,
             pass_mark=scorecard.pass_mark,
+            weights=rules.recorded_weights(scorecard),
             comment=text,
             reviewer_id=user.id,
             reviewed_at=now,
