@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import case, create_engine, func, select
 
 from crowdcx.analytics import service
 from crowdcx.tickets.models import TicketRow
@@ -14,7 +14,7 @@ from tests.query_plans import plan
 
 
 def test_insights_and_the_capacity_plan_read_a_period_by_index(sqlite_template: Path) -> None:
-    since = datetime(2026, 11, 1, tzinfo=UTC)
+    since, until = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=UTC)
     engine = create_engine(f"sqlite:///{sqlite_template}")
     reads = [
         select(*service._TICKET_COLUMNS).where(
@@ -22,6 +22,11 @@ def test_insights_and_the_capacity_plan_read_a_period_by_index(sqlite_template: 
         ),
         select(TicketRow.created_at).where(TicketRow.brand_id == 1, TicketRow.created_at >= since),
         select(func.min(TicketRow.created_at)).where(TicketRow.brand_id == 1),
+        # the trend's weekly totals: one grouped count over the weeks' range
+        select(week := case((TicketRow.created_at < until, 0), else_=1), func.count())
+        .where(TicketRow.brand_id == 1, TicketRow.created_at >= since)
+        .where(TicketRow.created_at < until)
+        .group_by(week),
     ]
     plans = [plan(engine, stmt, {}) for stmt in reads]
     engine.dispose()

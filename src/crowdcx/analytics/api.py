@@ -76,7 +76,30 @@ def insights(
     return insights_out(service.insights(uow.session, ctx, days, now()))
 
 
-def parse_start(ctx: BrandContext, text: str, at: datetime) -> datetime:
+DEFAULT_MULTIPLIER = 10.0  # sales events bring about 10 × the traffic
+
+
+def multiplier_of(typed: float | None, lift: staffing.Lift | None) -> tuple[float, str]:
+    """The event's multiplier and where it came from: the one typed, else the named past
+    event's lift (at most 100, as a typed one), else the default."""
+    if typed is not None:
+        return typed, "typed"
+    if lift is not None and lift.lift is not None:
+        return round(min(100.0, lift.lift), 2), "lift"
+    return DEFAULT_MULTIPLIER, "default"
+
+
+def lift_out(lift: staffing.Lift | None) -> dict[str, Any] | None:
+    if lift is None:
+        return None
+    return {
+        "start": lift.start.isoformat(), "hours": lift.hours, "observed_tickets": lift.observed,
+        "expected_tickets": round(lift.expected, 2),
+        "lift": None if lift.lift is None else round(lift.lift, 2),
+    }  # fmt: skip
+
+
+def parse_start(ctx: BrandContext, text: str, at: datetime, field: str = "start") -> datetime:
     """An event's start as typed (ISO 8601; without an offset, in the brand's time zone)."""
     if not text.strip():
         return at
@@ -84,10 +107,10 @@ def parse_start(ctx: BrandContext, text: str, at: datetime) -> datetime:
         start = datetime.fromisoformat(text.strip())
     except ValueError:
         raise invalid(
-            "start", _("Give the start as a date and time, such as 2026-11-11T00:00.")
+            field, _("Give the start as a date and time, such as 2026-11-11T00:00.")
         ) from None
     if not 2000 <= start.year <= 2200:
-        raise invalid("start", _("Give a start between the years 2000 and 2200."))
+        raise invalid(field, _("Give a start between the years 2000 and 2200."))
     if start.tzinfo is None:
         start = start.replace(tzinfo=service.brand_zone(ctx))
     return start
@@ -113,27 +136,43 @@ def capacity_plan(
     user: CurrentUser,
     start: Annotated[str, Query(max_length=40)] = "",
     hours: Annotated[int, Query(ge=1, le=168)] = 24,
-    multiplier: Annotated[float, Query(ge=0, le=100)] = 10.0,
+    multiplier: Annotated[float | None, Query(ge=0, le=100)] = None,
     goal: Annotated[float, Query(ge=0.5, le=0.99)] = 0.8,
     target_s: Annotated[int | None, Query(ge=60, le=7 * 86400)] = None,
     concurrency: Annotated[int | None, Query(ge=1, le=50)] = None,
     shrinkage: Annotated[float, Query(ge=0, le=0.9)] = 0.0,
+    lift_start: Annotated[str, Query(max_length=40)] = "",
+    lift_hours: Annotated[int, Query(ge=1, le=100_000)] = 24,
 ) -> dict[str, Any]:
     """Experts needed online, hour by hour, for an event bringing ``multiplier`` times the
     traffic of an ordinary week (the last four weeks: each weekday's volume spread over its
-    hours as the brand's hours usually share it)."""
+    hours as the brand's hours usually share it), moved on by the brand's weekly trend.
+    ``lift_start`` and ``lift_hours`` name a past event: its lift (tickets ÷ what the weeks
+    before it expected) is shown, and is the multiplier unless one is given."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     at = now()
     defaults = service.plan_defaults(uow.session, ctx, at)
+    lift = None
+    if lift_start.strip():
+        lift = service.past_lift(
+            uow.session, ctx, at, parse_start(ctx, lift_start, at, "lift_start"), lift_hours
+        )
+    chosen, source = multiplier_of(multiplier, lift)
     plan = service.capacity_plan(
         uow.session, ctx, at, start=parse_start(ctx, start, at), hours=hours,
-        multiplier=multiplier, goal=goal, target_s=target_s or defaults["target_s"],
-        concurrency=concurrency or defaults["concurrency"], shrinkage=shrinkage,
+        multiplier=chosen, goal=goal, target_s=target_s or defaults["target_s"],
+        concurrency=concurrency or defaults["concurrency"], shrinkage=shrinkage, lift=lift,
     )  # fmt: skip
-    p, zone = plan.presence, service.brand_zone(ctx)
+    p, zone, t = plan.presence, service.brand_zone(ctx), plan.trend
     return {
         "inputs": {
-            "start": plan.spec.start.isoformat(), "hours": hours, "multiplier": multiplier,
+            "start": plan.spec.start.isoformat(), "hours": hours, "multiplier": chosen,
+            "multiplier_from": source,
+            "trend": {
+                "applied": t.applied, "weeks": t.weeks,
+                "weekly_growth": round(t.weekly_growth, 4), "factor": round(t.factor, 4),
+            },
+            "lift": lift_out(lift),
             "goal": goal, "target_s": plan.spec.target_s, "concurrency": plan.spec.concurrency,
             "shrinkage": shrinkage, "handle_s": round(plan.spec.handle_s, 1),
             "handle_from_history": plan.handle_from_history,

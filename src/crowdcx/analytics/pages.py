@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -14,6 +15,7 @@ from crowdcx.analytics.api import parse_start
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import N_, _
 from crowdcx.quality import service as quality
+from crowdcx.staffing import rules as staffing
 from crowdcx.tenancy.service import access_brand
 from crowdcx.web.deps import CurrentUser, Uow, now
 from crowdcx.web.templating import NavItem, page, register_nav
@@ -66,6 +68,8 @@ def capacity(
     target_min: str = "",
     concurrency: str = "",
     shrinkage: str = "",
+    lift_start: str = "",
+    lift_hours: str = "",
 ) -> Response:
     """The form and, once asked, the plan: experts needed online in each hour of the event."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
@@ -82,9 +86,23 @@ def capacity(
         "target_min": target_min[:10] or f"{defaults['target_s'] / 60:g}",
         "concurrency": concurrency[:10] or str(defaults["concurrency"]),
         "shrinkage": shrinkage[:10] or "20",
+        "lift_start": lift_start[:40],
+        "lift_hours": lift_hours[:10] or "24",
     }
     errors: dict[str, str] = {}
     plan: Any = None
+    lift: staffing.Lift | None = None
+    if form["lift_start"].strip():
+        hours_back = _number(form["lift_hours"], 1, 100_000, 24, "lift_hours", errors)
+        try:
+            lift = service.past_lift(
+                uow.session, ctx, at, parse_start(ctx, form["lift_start"], at, "lift_start"),
+                int(hours_back),
+            )  # fmt: skip
+        except AppError as error:
+            errors[error.field or "lift_start"] = error.detail
+        if lift is not None and lift.lift is not None and not multiplier.strip():
+            form["multiplier"] = f"{round(min(100.0, lift.lift), 2):g}"
     if request.query_params:
         values = {
             "hours": _number(form["hours"], 1, 168, 24, "hours", errors),
@@ -105,7 +123,7 @@ def capacity(
                     uow.session, ctx, at, start=begin, hours=int(values["hours"]),
                     multiplier=values["multiplier"], goal=values["goal"] / 100,
                     target_s=values["target_min"] * 60, concurrency=int(values["concurrency"]),
-                    shrinkage=values["shrinkage"] / 100,
+                    shrinkage=values["shrinkage"] / 100, lift=lift,
                 )  # fmt: skip
             except AppError as error:
                 errors[error.field or "multiplier"] = error.detail
@@ -115,6 +133,15 @@ def capacity(
         request,
         "analytics/capacity.html",
         {"ctx": ctx, "form": form, "errors": errors, "plan": plan, "zone": str(zone),
-         "seen": seen, "peak_seen": peak_seen},
+         "seen": seen, "peak_seen": peak_seen, "lift": lift,
+         "use_lift": _with_multiplier(request, lift)},
         status=422 if errors else 200,
     )  # fmt: skip
+
+
+def _with_multiplier(request: Request, lift: staffing.Lift | None) -> str | None:
+    """This page's query with the past event's lift as the multiplier (the "use it" link)."""
+    if lift is None or lift.lift is None:
+        return None
+    query = {**request.query_params, "multiplier": f"{round(min(100.0, lift.lift), 2):g}"}
+    return f"{request.url.path}?{urlencode(query)}"

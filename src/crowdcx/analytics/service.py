@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from crowdcx.analytics import rules
 from crowdcx.community.models import PostRow
 from crowdcx.identity.models import User
-from crowdcx.kernel.errors import AppError
+from crowdcx.kernel.errors import AppError, invalid
 from crowdcx.kernel.i18n import _
 from crowdcx.knowledge.models import Article
 from crowdcx.search import service as search
@@ -221,6 +221,8 @@ class CapacityPlan:
     experts_enrolled: int
     handle_from_history: bool  # False: no resolved ticket yet, DEFAULT_HANDLE_S assumed
     presence: Presence  # who actually showed up in these hours of the week
+    trend: staffing.Trend  # the weekly growth the profile was scaled by (spec.trend)
+    lift: staffing.Lift | None  # the past event the admin named, when named
 
 
 @dataclass(frozen=True)
@@ -305,9 +307,12 @@ def capacity_plan(
     target_s: float,
     concurrency: int,
     shrinkage: float,
+    lift: staffing.Lift | None = None,
 ) -> CapacityPlan:
+    """The plan for an event of ``hours`` from ``start`` at ``multiplier`` × an ordinary
+    week, the ordinary week moved on by the brand's trend (:func:`trend`)."""
     zone = brand_zone(ctx)
-    first = session.scalar(ctx.scoped(TicketRow, select(func.min(TicketRow.created_at))))
+    first = _first_ticket(session, ctx)
     # Whole weeks of calendar days ending yesterday; a younger brand: the weeks it has existed.
     window = rules.history_days(now, zone, HISTORY_WEEKS, first)
     arrivals = list(
@@ -319,9 +324,15 @@ def capacity_plan(
     )
     profile = staffing.weekly_profile(arrivals, zone, window.weekdays)
     handle, known = _handle_time(session, ctx, _handle_since(ctx, now))
+    middle = start + timedelta(hours=hours / 2)
+    trend = staffing.trend(
+        weekly_totals(session, ctx, now, first),
+        profile_weeks=window.weeks,
+        ahead=(middle - window.until) / timedelta(weeks=1),
+    )
     spec = staffing.PlanInput(
         start=start, hours=hours, multiplier=multiplier, handle_s=handle, target_s=target_s,
-        goal=goal, concurrency=concurrency, shrinkage=shrinkage,
+        goal=goal, concurrency=concurrency, shrinkage=shrinkage, trend=trend.factor,
     )  # fmt: skip
     try:
         planned = staffing.plan(profile, spec, zone)
@@ -337,8 +348,92 @@ def capacity_plan(
     enrolled = session.scalar(ctx.scoped(ExpertProfileRow, select(func.count(ExpertProfileRow.id))))
     return CapacityPlan(
         spec, planned, staffing.peak(planned), window.weeks, window.first_day, window.last_day,
-        len(arrivals), int(enrolled or 0), known, _presence(session, ctx, now, zone),
+        len(arrivals), int(enrolled or 0), known, _presence(session, ctx, now, zone), trend,
+        lift,
     )  # fmt: skip
+
+
+def _first_ticket(session: Session, ctx: BrandContext) -> datetime | None:
+    first: datetime | None = session.scalar(
+        ctx.scoped(TicketRow, select(func.min(TicketRow.created_at)))
+    )
+    return first
+
+
+def weekly_totals(
+    session: Session, ctx: BrandContext, now: datetime, first: datetime | None
+) -> list[int]:
+    """Tickets in each of the last whole weeks (up to staffing.TREND_WEEKS, calendar days in
+    the brand's time zone ending yesterday, oldest first) — only weeks the brand existed all
+    of: a week it began in mid-way would read as growth. One grouped count."""
+    zone = brand_zone(ctx)
+    window = rules.history_days(now, zone, staffing.TREND_WEEKS, first)
+    begun = window.first_day if first is None else max(
+        window.first_day, first.astimezone(zone).date()
+    )  # fmt: skip
+    whole = min(window.weeks, ((window.last_day - begun).days + 1) // 7)
+    if whole < 1:
+        return []
+    ends = [window.last_day + timedelta(days=1 - 7 * (whole - j)) for j in range(whole + 1)]
+    bounds = [rules.midnight(day, zone) for day in ends]
+    week = case(
+        *[(TicketRow.created_at < bounds[j + 1], j) for j in range(whole)], else_=whole
+    ).label("week")
+    counted = session.execute(
+        ctx.scoped(TicketRow, select(week, func.count())).where(
+            TicketRow.created_at >= bounds[0], TicketRow.created_at < bounds[-1]
+        ).group_by(week)
+    ).all()  # fmt: skip
+    totals = [0] * whole
+    for j, n in counted:
+        totals[int(j)] += int(n)
+    return totals
+
+
+def past_lift(
+    session: Session, ctx: BrandContext, now: datetime, start: datetime, hours: int
+) -> staffing.Lift:
+    """A past event's lift: its tickets in ``hours`` from ``start`` ÷ what the brand's weekly
+    profile of the (up to) four whole weeks before its first day expected in those hours —
+    the weeks before it, not the last four: an event inside those would expect itself. 422
+    for a window too long, not over yet, or with no history before it."""
+    problem = staffing.lift_window_problem(start, hours, now)
+    if problem == "too_long":
+        raise invalid(
+            "lift_hours",
+            _("A past event is measured over at most %(max)s hours; give a shorter window.")
+            % {"max": staffing.MAX_LIFT_HOURS},
+            code="lift_too_long",
+        )
+    if problem == "not_past":
+        raise invalid(
+            "lift_start",
+            _("That event has not ended yet: name a past event's window, which ends before now."),
+            code="lift_not_past",
+        )
+    zone = brand_zone(ctx)
+    window = rules.history_days(start, zone, HISTORY_WEEKS, _first_ticket(session, ctx))
+    before = session.scalars(
+        ctx.scoped(TicketRow, select(TicketRow.created_at)).where(
+            TicketRow.created_at >= window.since, TicketRow.created_at < window.until
+        )
+    ).all()
+    profile = staffing.weekly_profile(before, zone, window.weekdays) if before else {}
+    expected = staffing.expected_arrivals(profile, start, hours, zone)
+    if expected <= 0:
+        raise invalid(
+            "lift_start",
+            _("There is no history before that event to compare it with: name an event at "
+              "least a day after your first ticket, in hours that usually have tickets."),
+            code="lift_no_history",
+        )  # fmt: skip
+    hour = staffing.hour_start(start, zone)
+    observed = session.scalar(
+        ctx.scoped(TicketRow, select(func.count())).where(
+            TicketRow.created_at >= hour, TicketRow.created_at < hour + timedelta(hours=hours)
+        )
+    )
+    return staffing.Lift(hour, hours, int(observed or 0), expected)
 
 
 def _presence(session: Session, ctx: BrandContext, now: datetime, zone: ZoneInfo) -> Presence:
