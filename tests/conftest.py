@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -27,6 +28,13 @@ from crowdcx.kernel.migrate import upgrade
 from crowdcx.kernel.models import RAW_SQL_TABLES, Base
 from crowdcx.tenancy import service as tenancy
 from crowdcx.tickets import service as tickets_service
+
+# No per-example deadline: the suite runs on every core of a machine that is often shared,
+# where a 200 ms deadline failed pure property tests at load 8 (tests/staffing/test_presence
+# went over it, then passed alone). Speed is measured by the scripts under bench/, in one run
+# against a reference, not by timing tests.
+settings.register_profile("crowdcx", deadline=None)
+settings.load_profile("crowdcx")
 
 PG_URL = os.environ.get("CROWDCX_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", *(["postgres"] if PG_URL else [])]
