@@ -6,12 +6,14 @@ GROUP BY, the rule as NOT EXISTS in SQL). Both answers must agree.
 
     .venv/bin/python bench/deflection_count.py [--marks 50000] [--tickets 20000] [--repeat 5]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]  (a scratch database is
-        created there and dropped) [--against 0036]
+        created there and dropped) [--against 0036] [--explain] [--query-against]
 
 --against REV also times the SQL count with the schema at REV (indexes only: 0037 widened
 the marks' index and added the deflections'), in rounds that alternate the two on the same
 rows, so a loaded machine slows both alike; --explain prints the count's plan (30 days) at
-each schema (PostgreSQL: EXPLAIN ANALYZE).
+each schema (PostgreSQL: EXPLAIN ANALYZE). --query-against also times, at head, the count's
+statement as it was before its two cases became two NOT EXISTS on PostgreSQL
+(tests/knowledge/deflection_reference.py), alternating with today's, on the same rows.
 
 Before timing, the tables' statistics are refreshed; on PostgreSQL they are also VACUUMed,
 as autovacuum does after a table's inserts (PostgreSQL 13+): an index-only scan of a table
@@ -142,6 +144,8 @@ def main() -> None:
     parser.add_argument("--postgres", default="")
     parser.add_argument("--against", default="", help="also time the count at this revision")
     parser.add_argument("--explain", action="store_true", help="print the count's plans")
+    parser.add_argument("--query-against", action="store_true",
+                        help="also time the statement as it was (one NOT EXISTS)")  # fmt: skip
     args = parser.parse_args()
     with demo_database(args.postgres, "bench_deflect") as url:
         from crowdcx.kernel.db import Database
@@ -171,6 +175,7 @@ def main() -> None:
                 assert answers["before"] == answers["after"], answers
                 rows.append((days, answers["after"], statistics.median(timings["before"]),
                              statistics.median(timings["after"])))  # fmt: skip
+        statements = queries(db, args.repeat, now) if args.query_against else []
         plans: dict[str, str] = {}
         indexes = against(db, url, args.against, args.repeat, now, plans) if args.against else []
     backend = "PostgreSQL" if args.postgres else "SQLite"
@@ -189,6 +194,13 @@ def main() -> None:
         print("|---|---:|---:|")
         for days, old_ms, head_ms in indexes:
             print(f"| {days} days | {old_ms:.1f} | {head_ms:.1f} |")
+    if statements:
+        print(f"\nThe count's statement at head: one NOT EXISTS over both cases (as it was) and "
+              f"today's, alternating (median of {args.repeat} rounds)\n")  # fmt: skip
+        print("| period | solved marks | one NOT EXISTS ms | today's ms |")
+        print("|---|---:|---:|---:|")
+        for days, n, old_ms, new_ms in statements:
+            print(f"| {days} days | {n:,} | {old_ms:.1f} | {new_ms:.1f} |")
     for schema, text_ in plans.items() if args.explain else ():
         print(f"\nThe count's plan (30 days) at {schema}:\n\n{text_}")
 
@@ -212,6 +224,34 @@ def explained(db: Any, brand_id: int, since: datetime) -> str:
         rows = conn.execute(separate_marks(Session(conn), brand_id, since)).all()
         event.remove(conn, "before_cursor_execute", explain)
     return "\n".join(str(r[-1]) for r in rows)
+
+
+def queries(db: Any, repeat: int, now: datetime) -> list[Any]:
+    """Median ms of the separate marks' count per period, by the statement as it was and as
+    search.service sends it now, alternating (both must give the same answer)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.knowledge.deflection_reference import one_exists
+
+    from crowdcx.search.service import separate_marks
+    from crowdcx.tenancy.service import access_brand
+
+    out = []
+    with db.sessions() as session:
+        brand_id = access_brand(session, "volga", None).brand.id
+        for days in (30, 7):
+            since = now - timedelta(days=days)
+            timings: dict[str, list[float]] = {"old": [], "new": []}
+            answers: set[int] = set()
+            for r in range(repeat):
+                for name in ("old", "new") if r % 2 == 0 else ("new", "old"):
+                    statement = one_exists if name == "old" else separate_marks
+                    t = time.perf_counter()
+                    answers.add(int(session.scalar(statement(session, brand_id, since))))
+                    timings[name].append((time.perf_counter() - t) * 1000)
+            assert len(answers) == 1, answers
+            out.append((days, answers.pop(), statistics.median(timings["old"]),
+                        statistics.median(timings["new"])))  # fmt: skip
+    return out
 
 
 def against(
