@@ -383,9 +383,10 @@ def separate_marks(session: Session, brand_id: int, since: datetime) -> Any:
     On PostgreSQL the rule's two cases are two NOT EXISTS (``_same_case``): each becomes a
     hashed anti-join whose keys pair a mark only with the deflections that may match it (the
     same day; the same suggestion). One NOT EXISTS over both hashed on the customer alone
-    and tested each mark against every deflection of its customer: 11 million pairs, 6 s, at
-    500,000 marks of customers with 40 tickets each; 0.7 s as two. SQLite runs a NOT EXISTS
-    per mark through the customer's tickets, so there one over both walks them once."""
+    and tested each mark against every deflection of its customer: at 500,000 marks of
+    customers with 40 tickets each, 11 million pairs and 4.3 s; 0.57 s as two
+    (bench/deflection_count.py --query-against). SQLite runs a NOT EXISTS per mark through
+    the customer's tickets, so there one over both walks them once."""
     return select(func.count()).where(
         SearchEvent.brand_id == brand_id,
         SearchEvent.event == "solved",
