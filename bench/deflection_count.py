@@ -6,11 +6,21 @@ GROUP BY, the rule as NOT EXISTS in SQL). Both answers must agree.
 
     .venv/bin/python bench/deflection_count.py [--marks 50000] [--tickets 20000] [--repeat 5]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]  (a scratch database is
-        created there and dropped) [--against 0036]
+        created there and dropped) [--against 0036] [--explain] [--query-against]
 
 --against REV also times the SQL count with the schema at REV (indexes only: 0037 widened
 the marks' index and added the deflections'), in rounds that alternate the two on the same
-rows, so a loaded machine slows both alike.
+rows, so a loaded machine slows both alike; --explain prints the count's plan (30 days) at
+each schema (PostgreSQL: EXPLAIN ANALYZE). --query-against also times, at head, the count's
+statement as it was before its two cases became two NOT EXISTS on PostgreSQL
+(tests/knowledge/deflection_reference.py), alternating with today's, on the same rows.
+
+Before timing, the tables' statistics are refreshed; on PostgreSQL they are also VACUUMed,
+as autovacuum does after a table's inserts (PostgreSQL 13+): an index-only scan of a table
+never vacuumed must visit each row's heap page as well (its visibility map is empty), so the
+planner rightly prefers a sequential scan there, and a bench that only ANALYZEs measures a
+plan a running server does not use (the eighth and ninth sessions' "sequential scans at
+both schemas").
 """
 
 from __future__ import annotations
@@ -19,11 +29,8 @@ import argparse
 import platform
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +38,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _scratch import demo_database, refresh  # noqa: E402
 
 
 def seed(db: Any, marks: int, tickets: int, customers: int, now: datetime) -> None:
@@ -133,30 +143,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgres", default="")
     parser.add_argument("--against", default="", help="also time the count at this revision")
+    parser.add_argument("--explain", action="store_true", help="print the count's plans")
+    parser.add_argument("--query-against", action="store_true",
+                        help="also time the statement as it was (one NOT EXISTS)")  # fmt: skip
     args = parser.parse_args()
-    scratch = ""
-    if args.postgres:
-        import psycopg
-
-        scratch = f"bench_deflect_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {scratch}")
-        url = args.postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-        url = f"{url}/{scratch}"
-    else:
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='crowdcx-defl-')) / 'crowdcx.db'}"
-    env = {
-        "CROWDCX_DATABASE_URL": url,
-        "CROWDCX_PASSWORD_HASH_PROFILE": "fast",
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT / "src"),
-    }  # fmt: skip  (this tree's)
-    cli = [sys.executable, "-m", "crowdcx"]
-    try:
-        subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
-        subprocess.run([*cli, "demo"], env=env, check=True, capture_output=True)
-        from sqlalchemy import text
-
+    with demo_database(args.postgres, "bench_deflect") as url:
         from crowdcx.kernel.db import Database
         from crowdcx.search import service as search
         from crowdcx.tenancy.service import access_brand
@@ -166,9 +157,8 @@ def main() -> None:
         t0 = time.perf_counter()
         seed(db, args.marks, args.tickets, args.customers, now)
         seeded = time.perf_counter() - t0
+        refresh(db)
         with db.sessions() as session:
-            session.execute(text("ANALYZE"))
-            session.commit()
             ctx = access_brand(session, "volga", None)
             rows = []
             for days in (30, 7):
@@ -185,13 +175,9 @@ def main() -> None:
                 assert answers["before"] == answers["after"], answers
                 rows.append((days, answers["after"], statistics.median(timings["before"]),
                              statistics.median(timings["after"])))  # fmt: skip
-        indexes = against(db, url, args.against, args.repeat, now) if args.against else []
-    finally:
-        if scratch:
-            import psycopg
-
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+        statements = queries(db, args.repeat, now) if args.query_against else []
+        plans: dict[str, str] = {}
+        indexes = against(db, url, args.against, args.repeat, now, plans) if args.against else []
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"# Deflection 'solved' count, {backend} — {time.strftime('%Y-%m-%d')} — "
           f"{platform.machine()}, Python {platform.python_version()}")  # fmt: skip
@@ -208,13 +194,72 @@ def main() -> None:
         print("|---|---:|---:|")
         for days, old_ms, head_ms in indexes:
             print(f"| {days} days | {old_ms:.1f} | {head_ms:.1f} |")
+    if statements:
+        print(f"\nThe count's statement at head: one NOT EXISTS over both cases (as it was) and "
+              f"today's, alternating (median of {args.repeat} rounds)\n")  # fmt: skip
+        print("| period | solved marks | one NOT EXISTS ms | today's ms |")
+        print("|---|---:|---:|---:|")
+        for days, n, old_ms, new_ms in statements:
+            print(f"| {days} days | {n:,} | {old_ms:.1f} | {new_ms:.1f} |")
+    for schema, text_ in plans.items() if args.explain else ():
+        print(f"\nThe count's plan (30 days) at {schema}:\n\n{text_}")
 
 
-def against(db: Any, url: str, revision: str, repeat: int, now: datetime) -> list[Any]:
+def explained(db: Any, brand_id: int, since: datetime) -> str:
+    """The plan of search.service.separate_marks exactly as sent (PostgreSQL: run, with
+    EXPLAIN ANALYZE; SQLite: EXPLAIN QUERY PLAN)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from crowdcx.search.service import separate_marks
+
+    with db.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        verb = "EXPLAIN QUERY PLAN" if sqlite else "EXPLAIN (ANALYZE, BUFFERS)"
+
+        def explain(*args: Any) -> tuple[str, Any]:
+            return f"{verb} {args[2]}", args[3]
+
+        event.listen(conn, "before_cursor_execute", explain, retval=True)
+        rows = conn.execute(separate_marks(Session(conn), brand_id, since)).all()
+        event.remove(conn, "before_cursor_execute", explain)
+    return "\n".join(str(r[-1]) for r in rows)
+
+
+def queries(db: Any, repeat: int, now: datetime) -> list[Any]:
+    """Median ms of the separate marks' count per period, by the statement as it was and as
+    search.service sends it now, alternating (both must give the same answer)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.knowledge.deflection_reference import one_exists
+
+    from crowdcx.search.service import separate_marks
+    from crowdcx.tenancy.service import access_brand
+
+    out = []
+    with db.sessions() as session:
+        brand_id = access_brand(session, "volga", None).brand.id
+        for days in (30, 7):
+            since = now - timedelta(days=days)
+            timings: dict[str, list[float]] = {"old": [], "new": []}
+            answers: set[int] = set()
+            for r in range(repeat):
+                for name in ("old", "new") if r % 2 == 0 else ("new", "old"):
+                    statement = one_exists if name == "old" else separate_marks
+                    t = time.perf_counter()
+                    answers.add(int(session.scalar(statement(session, brand_id, since))))
+                    timings[name].append((time.perf_counter() - t) * 1000)
+            assert len(answers) == 1, answers
+            out.append((days, answers.pop(), statistics.median(timings["old"]),
+                        statistics.median(timings["new"])))  # fmt: skip
+    return out
+
+
+def against(
+    db: Any, url: str, revision: str, repeat: int, now: datetime, plans: dict[str, str]
+) -> list[Any]:
     """Median ms of search.deflection's count per period at ``revision`` and at head, the
-    schema moved between them each round (the same rows; both must give the same answer)."""
-    from sqlalchemy import text
-
+    schema moved between them each round (the same rows; both must give the same answer);
+    the count's plan at each into ``plans``."""
     from crowdcx.kernel.migrate import downgrade, upgrade
     from crowdcx.search import service as search
     from crowdcx.tenancy.service import access_brand
@@ -228,10 +273,12 @@ def against(db: Any, url: str, revision: str, repeat: int, now: datetime) -> lis
             (downgrade if schema == "old" else upgrade)(
                 url, revision if schema == "old" else "heads"
             )
+            refresh(db)
             with db.sessions() as session:
-                session.execute(text("ANALYZE"))
-                session.commit()
                 ctx = access_brand(session, "volga", None)
+                key = revision if schema == "old" else "head"
+                if key not in plans:
+                    plans[key] = explained(db, ctx.brand.id, now - timedelta(days=30))
                 for days in periods:
                     t = time.perf_counter()
                     counts = search.deflection(session, ctx, now - timedelta(days=days))

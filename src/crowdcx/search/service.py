@@ -354,7 +354,7 @@ def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str
     suggestion that solved it, the same-customer, same-day rule where it does not). The
     database counts, the rule in SQL (``_same_case``): no mark is loaded. The marks are
     counted on their own, with NOT EXISTS at the top of the WHERE clause, so PostgreSQL
-    plans it as a hashed anti-join instead of a subquery run per mark
+    plans them as hashed anti-joins instead of a subquery run per mark
     (bench/deflection_count.py)."""
     rows = session.execute(
         select(SearchEvent.event, func.count())
@@ -378,13 +378,21 @@ def separate_marks(session: Session, brand_id: int, since: datetime) -> Any:
     deflected ticket's case again. Every column it reads is in an index (migration 0037):
     the marks' (brand_id, event, created_at, kind, ref_id, visitor) and the deflections'
     (ticket_id, at, kind, ref_id), so SQLite, which checks each mark on its own, reads no
-    table row for the marks or their deflections (bench/deflection_count.py)."""
+    table row for the marks or their deflections (bench/deflection_count.py).
+
+    On PostgreSQL the rule's two cases are two NOT EXISTS (``_same_case``): each becomes a
+    hashed anti-join whose keys pair a mark only with the deflections that may match it (the
+    same day; the same suggestion). One NOT EXISTS over both hashed on the customer alone
+    and tested each mark against every deflection of its customer: at 500,000 marks of
+    customers with 40 tickets each, 11 million pairs and 4.3 s; 0.57 s as two
+    (bench/deflection_count.py --query-against). SQLite runs a NOT EXISTS per mark through
+    the customer's tickets, so there one over both walks them once."""
     return select(func.count()).where(
         SearchEvent.brand_id == brand_id,
         SearchEvent.event == "solved",
         SearchEvent.created_at >= since,
         SearchEvent.kind != "ticket",
-        ~_same_case(session, since),
+        *(~case_ for case_ in _same_case(session, since)),
     )
 
 
@@ -397,13 +405,15 @@ def _utc_day(session: Session, at: Any) -> Any:
     return func.date(at)
 
 
-def _same_case(session: Session, since: datetime) -> Any:
-    """EXISTS: the outer ``SearchEvent`` (a reader's "this solved it" since ``since``) is a
-    deflected ticket's case again — search.rules.same_case in SQL. The ticket's customer is
-    the marker (``u:<customer id>``), found through the tickets' (brand, customer) index;
-    a ticket naming its suggestion: that one, marked from the ticket's writing to the end of
-    its deflection's (UTC) day; naming none: marked the day it was deflected. Deflections
-    before the day before ``since`` cannot match a mark since ``since`` and are not read."""
+def _same_case(session: Session, since: datetime) -> tuple[Any, ...]:
+    """The EXISTS (PostgreSQL: two, one per case; SQLite: one over both) any of which makes
+    the outer ``SearchEvent`` (a reader's "this solved it" since ``since``) a deflected
+    ticket's case again — search.rules.same_case in SQL: a ticket naming no suggestion,
+    deflected the (UTC) day of the mark; a ticket naming its suggestion, that one, marked
+    from the ticket's writing to the end of its deflection's (UTC) day. The ticket's
+    customer is the marker (``u:<customer id>``), found through the tickets' (brand,
+    customer) index. Deflections before the day before ``since`` cannot match a mark since
+    ``since`` and are not read."""
     from crowdcx.tickets.models import TicketDeflectionRow, TicketRow
 
     mark_day = _utc_day(session, SearchEvent.created_at)
@@ -413,7 +423,7 @@ def _same_case(session: Session, since: datetime) -> Any:
         (SearchEvent.visitor.like("u:%"), cast(func.substr(SearchEvent.visitor, 3), Integer)),
         else_=None,
     )
-    return (
+    cases = (
         select(TicketDeflectionRow.id)
         .join(TicketRow, TicketRow.id == TicketDeflectionRow.ticket_id)
         .where(
@@ -421,19 +431,19 @@ def _same_case(session: Session, since: datetime) -> Any:
             TicketRow.customer_id == customer,
             literal("u:") + cast(TicketRow.customer_id, String) == SearchEvent.visitor,
             TicketDeflectionRow.at >= since - timedelta(days=1),
-            or_(
-                and_(~named, mark_day == case_day),
-                and_(
-                    named,
-                    TicketDeflectionRow.kind == SearchEvent.kind,
-                    cast(TicketDeflectionRow.ref_id, String) == SearchEvent.ref_id,
-                    TicketRow.created_at <= SearchEvent.created_at,
-                    mark_day <= case_day,
-                ),
-            ),
         )
-        .exists()
     )
+    same_day = and_(~named, mark_day == case_day)
+    same_suggestion = and_(
+        named,
+        TicketDeflectionRow.kind == SearchEvent.kind,
+        cast(TicketDeflectionRow.ref_id, String) == SearchEvent.ref_id,
+        TicketRow.created_at <= SearchEvent.created_at,
+        mark_day <= case_day,
+    )
+    if session.get_bind().dialect.name != "postgresql":
+        return (cases.where(or_(same_day, same_suggestion)).exists(),)
+    return cases.where(same_day).exists(), cases.where(same_suggestion).exists()
 
 
 def sync_ticket(session: Session, ticket: Any, to_state: str) -> None:
