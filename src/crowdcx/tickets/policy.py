@@ -933,7 +933,12 @@ def policy_version(p: BrandPolicy) -> str:
     it — another admin's, a rename, the brand's languages followed — makes another, and
     nothing else does (a roster bump, or the defaults stored as they were). A save naming
     an older one is refused (``policy_changed``) instead of overwriting what came since."""
-    text = json.dumps(policy_to_dict(p), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return document_version(policy_to_dict(p))
+
+
+def document_version(doc: Mapping[str, Any]) -> str:
+    """:func:`policy_version` of the policy whose :func:`policy_to_dict` is ``doc``."""
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -1067,12 +1072,10 @@ def _diff_value(
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal as JSON (1 is not true, nor 1.0; a mapping's key order does not count)."""
-    return _canonical(a) == _canonical(b)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=True, default=str)
+    """Equal, and of one type (1 is not true); Python's equality, which runs in C, below
+    that: within equal lists and mappings 1 == 1.0 == true, which a policy document never
+    mixes (its fields have one type each)."""
+    return bool(a == b) and type(a) is type(b)
 
 
 def _join(path: str, name: object) -> str:

@@ -363,16 +363,15 @@ def set_policy(
     if renamed:
         _rename_skills(uow.session, ctx, renamed)
     row = policy_row(uow.session, ctx)
+    document = policy_to_dict(parsed)
     if row is None:
-        row = BrandPolicyRow(
-            brand_id=ctx.brand.id, data=policy_to_dict(parsed), roster_version=1, updated_at=now
-        )
+        row = BrandPolicyRow(brand_id=ctx.brand.id, data=document, roster_version=1, updated_at=now)
         uow.session.add(row)
     else:
-        row.data = policy_to_dict(parsed)
+        row.data = document
         row.roster_version += 1
         row.updated_at = now
-    _record_change(uow.session, ctx, current, parsed, renamed, now, kind)
+    _record_change(uow.session, ctx, policy_to_dict(current), document, renamed, now, kind)
     uow.session.flush()
     if (parsed.sla, parsed.lifecycle) != (current.sla, current.lifecycle):
         # Tickets' sweep_at came from the old targets and delays: the sweeper looks at every
@@ -408,15 +407,16 @@ def change_kind(changes: Sequence[policy_mod.PolicyChange]) -> str:
 def _record_change(
     session: Session,
     ctx: BrandContext,
-    current: BrandPolicy,
-    saved: BrandPolicy,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
     renames: Mapping[str, str],
     now: datetime,
     kind: str | None,
 ) -> None:
-    """One history row for a save that changed the policy, in the save's transaction; a
-    save that changed nothing leaves none."""
-    changes = policy_mod.policy_diff(policy_to_dict(current), policy_to_dict(saved), renames)
+    """One history row for a save that changed the policy (``before``/``after``: the
+    policy's documents), in the save's transaction; a save that changed nothing leaves
+    none."""
+    changes = policy_mod.policy_diff(before, after, renames)
     if not changes:
         return
     session.add(
@@ -425,8 +425,8 @@ def _record_change(
             at=now,
             user_id=ctx.user.id if ctx.user is not None else None,
             kind=kind or change_kind(changes),
-            version_before=policy_version(current),
-            version_after=policy_version(saved),
+            version_before=policy_mod.document_version(before),
+            version_after=policy_mod.document_version(after),
             changes=[asdict(c) for c in changes],
         )
     )
