@@ -15,6 +15,7 @@ from crowdcx.kernel.db import Database
 from crowdcx.tickets.models import PolicyChangeRow
 from tests.conftest import Person, World
 from tests.tickets.test_pages import sign_in
+from tests.tickets.test_policy_edit_conflict import Admins, _open_form
 
 
 class Admin:
@@ -233,3 +234,41 @@ def test_the_changes_page_says_who_and_what_in_the_readers_language(
             assert line in text, (locale, line)
     with db.sessions() as session:
         assert session.query(PolicyChangeRow).count() == 2
+
+
+def test_the_policy_form_writes_one_row_per_save(client: TestClient, world: World) -> None:
+    """The admin form: a skill renamed on its row is one rename, a skill removed by its box
+    one removal (with its rate), a form refused (422, 409) nothing."""
+    admins = Admins(client, world)
+    url = f"/b/{admins.slug}/admin/policy/form"
+    history = f"/api/v1/brands/{admins.slug}/policy/history"
+
+    def kinds() -> list[tuple[str, list[tuple[str, str]]]]:
+        items = client.get(history, headers=admins.first.auth).json()["items"]
+        return [(e["kind"], [(c["path"], c["op"]) for c in e["changes"]]) for e in items]
+
+    saved = kinds()
+    fields = _open_form(client, admins, "en")
+    row = next(k.split(".")[1] for k, v in fields.items() if k.endswith(".name") and v == "orders")
+    renamed = client.post(
+        url, data=fields | {f"skills.{row}.name": "Заказы"}, follow_redirects=False
+    )
+    assert renamed.status_code == 303, renamed.text
+    assert kinds()[0] == ("rename_skill", [("skills[orders]", "renamed")])
+    fields = _open_form(client, admins, "ru")
+    row = next(k.split(".")[1] for k, v in fields.items() if k.endswith(".name") and v == "billing")
+    refused = client.post(url, data=fields | {"max_concurrent": "0"}, follow_redirects=False)
+    assert refused.status_code == 422
+    removed = client.post(url, data=fields | {f"skills.{row}.remove": "1"}, follow_redirects=False)
+    assert removed.status_code == 303, removed.text
+    assert kinds()[0] == (
+        "remove_skill",
+        [("skills[billing]", "removed"), ("rate_card.base_minor[billing]", "removed")],
+    )
+    stale = client.post(url, data=fields | {"offer_timeout_s": "300"}, follow_redirects=False)
+    assert stale.status_code == 409
+    assert len(kinds()) == len(saved) + 2
+    page = html.unescape(client.get(f"/b/{admins.slug}/admin/policy/changes").text)
+    assert "Навык orders переименован в Заказы" in page
+    assert "Удалён навык billing" in page
+    assert "Ann" in page
