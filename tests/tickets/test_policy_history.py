@@ -6,13 +6,17 @@ admins read it, a page at a time, and the admin page says it in the reader's lan
 from __future__ import annotations
 
 import html
+from dataclasses import asdict
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from crowdcx.kernel.db import Database
+from crowdcx.kernel.i18n import use_locale
 from crowdcx.tickets.models import PolicyChangeRow
+from crowdcx.tickets.policy import PolicyChange
+from crowdcx.tickets.policy_history import change_lines
 from tests.conftest import Person, World
 from tests.tickets.test_pages import sign_in
 from tests.tickets.test_policy_edit_conflict import Admins, _open_form
@@ -272,3 +276,38 @@ def test_the_policy_form_writes_one_row_per_save(client: TestClient, world: Worl
     assert "Навык orders переименован в Заказы" in page
     assert "Удалён навык billing" in page
     assert "Ann" in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en", ["Base amount per skill (退款): — → CN¥15.00",
+                "Skill general: Only certified experts: not ticked → ticked",
+                "Tier 3 added: Phone, Address",
+                "First response within: 4 hr → 1.5 hr (90 min)"]),
+        ("ru", ["Базовая сумма по навыкам (退款): — → 15,00\xa0CN¥",
+                "Навык general: Только сертифицированные эксперты: не отмечено → отмечено",
+                "Уровень 3 добавлен: Телефон, Адрес",
+                "Первый ответ в течение: 4 ч → 1,5 ч (90 мин)"]),
+        ("zh-Hans", ["各技能的基础金额（退款）：— → ¥15.00",
+                     "技能 general：仅限已认证的专家：未勾选 → 已勾选",
+                     "已添加等级 3：电话、地址",
+                     "首次回复时限：4小时 → 1.5小时（90分钟）"]),
+        ("zh-Hant", ["各技能的基本金額（退款）：— → CN¥15.00",
+                     "技能 general：僅限已認證的專家：未勾選 → 已勾選",
+                     "已新增等級 3：電話、地址",
+                     "首次回覆時限：4 小時 → 1.5 小時（90 分鐘）"]),
+    ],
+)  # fmt: skip
+def test_changes_read_as_the_reader_writes(locale: str, expected: list[str]) -> None:
+    changes = [
+        PolicyChange("rate_card.base_minor[退款]", "added", None, 1500,
+                     "rate_card.base_minor[]", "退款"),
+        PolicyChange("skills[general].requires_certification", "changed", False, True,
+                     "skills[].requires_certification", "general"),
+        PolicyChange("tiers[3]", "added", None, {"tier": 3, "unmasked": ["phone", "address"]},
+                     "tiers[]", "3"),
+        PolicyChange("sla.first_response_s", "changed", 14400, 5400, "sla.first_response_s"),
+    ]  # fmt: skip
+    with use_locale(locale):
+        assert change_lines([asdict(c) for c in changes], "CNY") == expected

@@ -10,10 +10,12 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from crowdcx.kernel.i18n import N_, _, format_money, list_separator
+from babel.units import format_unit
+
+from crowdcx.kernel.i18n import N_, _, current_locale, format_money, list_separator
 from crowdcx.kernel.language import LOCALE_NAMES
 from crowdcx.kernel.money import Money
-from crowdcx.web.templating import _aside, format_duration
+from crowdcx.web.templating import _aside, format_duration, format_share
 
 ABSENT = "—"
 
@@ -126,7 +128,7 @@ def _value(field: str, value: Any, currency: str) -> str:
         except (TypeError, ValueError, KeyError):
             pass  # not the shape it should have: as JSON below
     if isinstance(value, bool):
-        return _("Yes") if value else _("No")
+        return _("ticked") if value else _("not ticked")
     if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
         return list_separator().join(str(v) for v in value) or ABSENT
     if isinstance(value, str | int | float):
@@ -135,13 +137,21 @@ def _value(field: str, value: Any, currency: str) -> str:
 
 
 def _duration(value: Any, _currency: str) -> str:
+    """As the reader writes a duration; one not in whole hours also in whole minutes or
+    seconds, which the rounded figure may not show ("1.5 hr (90 min)")."""
     seconds = int(value)
     shown = format_duration(seconds)
-    return (
-        shown
-        if seconds % 3600 == 0 or seconds < 60
-        else shown + _aside(f"{seconds} {_('seconds')}")
+    if seconds % 3600 == 0 or seconds < 60:
+        return shown
+    exact = (
+        (seconds // 60, "duration-minute") if seconds % 60 == 0 else (seconds, "duration-second")
     )
+    locale = current_locale().replace("-", "_")
+    return shown + _aside(format_unit(exact[0], exact[1], length="short", locale=locale))
+
+
+def _share(value: Any, _currency: str) -> str:
+    return format_share(float(value))
 
 
 def _amount(value: Any, currency: str) -> str:
@@ -189,4 +199,6 @@ _SHOWN: Mapping[str, Callable[[Any, str], str]] = {
     "tiers[].unmasked": _fields,
     "routing_mode": _routing,
     "rate_card.time_of_day": _bands,
+    "quality.base_rate": _share,
+    "sla.at_risk_ratio": _share,
 }
