@@ -12,12 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crowdcx.tickets.policy import (
+    CHANGE_KINDS,
     PolicyChange,
+    change_kind,
     default_policy,
     policy_diff,
     policy_from_dict,
     policy_to_dict,
 )
+from crowdcx.tickets.policy_history import KINDS
 
 SKILL_NAMES = ["general", "orders", "billing", "退款", "Оплата"]
 
@@ -176,3 +179,24 @@ def test_the_examples_read_as_an_admin_expects() -> None:
     reordered = copy.deepcopy(before)
     reordered["skills"].reverse()
     assert [(c.path, c.op) for c in policy_diff(before, reordered)] == [("skills.order", "changed")]
+
+
+def test_the_kind_of_a_save() -> None:
+    before = policy_to_dict(default_policy())
+    renamed = copy.deepcopy(before)
+    renamed["skills"][0]["name"] = "Everyday"
+    renamed["rate_card"]["base_minor"]["Everyday"] = renamed["rate_card"]["base_minor"].pop(
+        "general"
+    )
+    assert change_kind(policy_diff(before, renamed, {"general": "Everyday"})) == "rename_skill"
+    assert change_kind(policy_diff(before, renamed)) == "save"  # not said: gone and added
+    removed = copy.deepcopy(before)
+    removed["skills"].pop()
+    assert change_kind(policy_diff(before, removed)) == "remove_skill"
+    del removed["rate_card"]["base_minor"]["billing"]
+    assert change_kind(policy_diff(before, removed)) == "remove_skill"
+    removed["offer_timeout_s"] = 300
+    assert change_kind(policy_diff(before, removed)) == "save"
+    renamed["offer_timeout_s"] = 300
+    assert change_kind(policy_diff(before, renamed, {"general": "Everyday"})) == "save"
+    assert set(KINDS) == set(CHANGE_KINDS)  # the changes page names each kind

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
@@ -1080,3 +1080,23 @@ def _same(a: Any, b: Any) -> bool:
 
 def _join(path: str, name: object) -> str:
     return f"{path}.{name}" if path else str(name)
+
+
+# The kinds of save the history names: a whole save (API, form, JSON), a save that only
+# renamed skills, one that only removed skills (and their rates), the brand's languages
+# followed (tickets.service.follow_brand_languages says so itself).
+CHANGE_KINDS: Final = ("save", "rename_skill", "remove_skill", "languages")
+
+
+def change_kind(changes: Sequence[PolicyChange]) -> str:
+    """What kind of save made ``changes``: only renames of skills, only removals of skills
+    (with their rates), or a save of anything else."""
+    if all(c.op == "renamed" for c in changes):
+        return "rename_skill"
+    gone = {c.key for c in changes if c.field == "skills[]" and c.op == "removed"}
+    if gone and all(
+        c.op == "removed" and c.field in {"skills[]", "rate_card.base_minor[]"} and c.key in gone
+        for c in changes
+    ):
+        return "remove_skill"
+    return "save"

@@ -332,7 +332,7 @@ def set_policy(
     the :func:`policy_version` the editor read, refuses the save (409 ``policy_changed``)
     when another was saved since; None saves over whatever is saved (older API clients).
     A save that changes the policy appends its change to the history (:func:`_record_change`:
-    ``kind`` as given, or as :func:`change_kind` reads the change)."""
+    ``kind`` as given, or as :func:`tickets.policy.change_kind` reads the change)."""
     hold_policy(uow.session, ctx, exclusive=True)
     current, _version = load_policy(uow.session, ctx)  # read again under the lock
     check_unchanged(current, read_at)
@@ -387,23 +387,6 @@ def set_policy(
     return parsed
 
 
-POLICY_CHANGE_KINDS = ("save", "rename_skill", "remove_skill", "languages")
-
-
-def change_kind(changes: Sequence[policy_mod.PolicyChange]) -> str:
-    """What kind of save made ``changes``: only renames of skills, only removals of skills
-    (with their rates), or a save of anything else."""
-    if all(c.op == "renamed" for c in changes):
-        return "rename_skill"
-    gone = {c.key for c in changes if c.field == "skills[]" and c.op == "removed"}
-    if gone and all(
-        c.op == "removed" and c.field in {"skills[]", "rate_card.base_minor[]"} and c.key in gone
-        for c in changes
-    ):
-        return "remove_skill"
-    return "save"
-
-
 def _record_change(
     session: Session,
     ctx: BrandContext,
@@ -424,7 +407,7 @@ def _record_change(
             brand_id=ctx.brand.id,
             at=now,
             user_id=ctx.user.id if ctx.user is not None else None,
-            kind=kind or change_kind(changes),
+            kind=kind or policy_mod.change_kind(changes),
             version_before=policy_mod.document_version(before),
             version_after=policy_mod.document_version(after),
             changes=[asdict(c) for c in changes],
