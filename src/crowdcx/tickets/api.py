@@ -28,6 +28,9 @@ from crowdcx.tickets.schemas import (
     MessageIn,
     MessageOut,
     OfferOut,
+    PolicyChangeOut,
+    PolicyHistoryEntryOut,
+    PolicyHistoryOut,
     PolicyIn,
     PostingOut,
     RatingIn,
@@ -128,6 +131,35 @@ def rename_skill(slug: str, body: SkillRenameIn, user: CurrentUser, uow: Uow) ->
     policy = service.rename_skill(uow, ctx, body.name, body.new_name, now(), body.version)
     uow.commit()
     return policy_out(policy)
+
+
+@router.get("/policy/history", response_model=PolicyHistoryOut)
+def policy_history(
+    slug: str,
+    user: CurrentUser,
+    uow: Uow,
+    before: Annotated[int | None, Query(ge=1, lt=2**63)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> PolicyHistoryOut:
+    """The policy's changes, newest first; ``?before=<next_before>`` reads the next page."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    rows = service.policy_changes(uow.session, ctx, limit, before)
+    return PolicyHistoryOut(
+        items=[
+            PolicyHistoryEntryOut(
+                id=r.id,
+                at=r.at,
+                kind=r.kind,
+                user_id=r.user_id,
+                user_name=name,
+                version_before=r.version_before,
+                version_after=r.version_after,
+                changes=[PolicyChangeOut.model_validate(c) for c in r.changes],
+            )
+            for r, name in rows
+        ],
+        next_before=rows[-1][0].id if len(rows) == limit else None,
+    )
 
 
 @router.get("/policy", response_model=dict[str, Any])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdcx.kernel.models import Base, BrandOwned, utcnow
@@ -217,3 +217,22 @@ class AccessLogRow(BrandOwned, Base):
     viewer_role: Mapped[str] = mapped_column(String(10))
     fields: Mapped[list[str]]
     at: Mapped[datetime]
+
+
+class PolicyChangeRow(BrandOwned, Base):
+    """One save that changed the brand's ticket policy, written in the save's transaction
+    (tickets.service.set_policy): when, who (None: a command, or an account since deleted),
+    what kind of save, the policy's version before and after it (tickets.policy.
+    policy_version) and what changed (tickets.policy.policy_diff, as JSON objects). Append
+    only; read newest first, a page a keyset range on (brand_id, id)."""
+
+    __tablename__ = "policy_changes"
+    __table_args__ = (Index("ix_policy_changes_brand_id_id", "brand_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    version_before: Mapped[str] = mapped_column(String(20))
+    version_after: Mapped[str] = mapped_column(String(20))
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

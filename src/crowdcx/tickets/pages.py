@@ -25,7 +25,7 @@ from crowdcx.kernel.numbers import NumberStyle, ascii_int, typed_int
 from crowdcx.routing.rules import RoutingMode
 from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext, access_brand
-from crowdcx.tickets import policy_form, service, suggest
+from crowdcx.tickets import policy_form, policy_history, service, suggest
 from crowdcx.tickets import rules as lifecycle
 from crowdcx.tickets.labels import action_labels, actor_labels, status_labels
 from crowdcx.tickets.models import ExpertProfileRow, TicketRow
@@ -740,6 +740,35 @@ def policy_page(
 ) -> Response:
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     return _policy_page(request, uow, ctx, message=_("Saved.") if saved else "")
+
+
+POLICY_CHANGES_PAGE = 50
+
+
+@router.get("/b/{slug}/admin/policy/changes")
+def policy_changes_page(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, before: str = ""
+) -> Response:
+    """The policy's history, newest first: who saved it, when, and what each save changed."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    rows = service.policy_changes(uow.session, ctx, POLICY_CHANGES_PAGE, ascii_int(before))
+    policy, _roster = service.load_policy(uow.session, ctx)
+    currency = policy.rate_card.currency
+    entries = [
+        {
+            "row": r,
+            "who": name if name is not None else _("No one signed in (a command)"),
+            "kind": policy_history.kind_label(r.kind),
+            "lines": policy_history.change_lines(r.changes, currency),
+        }
+        for r, name in rows
+    ]
+    older = rows[-1][0].id if len(rows) == POLICY_CHANGES_PAGE else None
+    return page(
+        request,
+        "tickets/policy_changes.html",
+        {**_common(ctx), "entries": entries, "older": older},
+    )
 
 
 @router.post("/b/{slug}/admin/policy", dependencies=[CsrfChecked])

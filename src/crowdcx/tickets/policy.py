@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
@@ -933,5 +933,170 @@ def policy_version(p: BrandPolicy) -> str:
     it — another admin's, a rename, the brand's languages followed — makes another, and
     nothing else does (a roster bump, or the defaults stored as they were). A save naming
     an older one is refused (``policy_changed``) instead of overwriting what came since."""
-    text = json.dumps(policy_to_dict(p), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return document_version(policy_to_dict(p))
+
+
+def document_version(doc: Mapping[str, Any]) -> str:
+    """:func:`policy_version` of the policy whose :func:`policy_to_dict` is ``doc``."""
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+# --------------------------------------------------------------------------------------------
+# What a save changed
+# --------------------------------------------------------------------------------------------
+
+# Lists whose items are keyed (a skill by its name, a tier by its number): compared item by
+# item under ``path[key]``, so a removed skill is one change, not a shifted list.
+_KEYED_LISTS: Final[Mapping[str, str]] = {"skills": "name", "tiers": "tier"}
+# Mappings whose keys are the brand's data (skill, complexity, language, criterion), not
+# field names: written ``path[key]``.
+_DATA_MAPS: Final = frozenset(
+    {
+        "rate_card.base_minor",
+        "rate_card.complexity",
+        "rate_card.language_premium",
+        "quality.weights",
+    }
+)
+CHANGE_OPS: Final = ("added", "removed", "changed", "renamed")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    """One difference between two policy documents: at ``path`` (``sla.first_response_s``,
+    ``skills[billing].required_tier``, ``rate_card.base_minor[billing]``), ``op`` one of
+    :data:`CHANGE_OPS`; ``before``/``after`` are JSON values (None where the op has none:
+    nothing before an addition, after a removal). ``key`` is the skill's, tier's or map
+    entry's own name (the last ``[…]`` of the path), ``field`` the path without keys
+    (``skills[].required_tier``): what the shell names the change by."""
+
+    path: str
+    op: str
+    before: Any = None
+    after: Any = None
+    field: str = ""
+    key: str | None = None
+
+
+def policy_diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], renames: Mapping[str, str] | None = None
+) -> tuple[PolicyChange, ...]:
+    """What changed from policy document ``before`` to ``after`` (both as
+    :func:`policy_to_dict` writes them): empty exactly when they are equal. ``renames`` (old
+    skill name → new) says which skills of ``before`` are ``after``'s under a new name: each
+    is one ``renamed`` change, and its other fields and rate are compared with the new
+    name's, not reported removed and added."""
+    renames = {old: new for old, new in (renames or {}).items() if old != new}
+    out: list[PolicyChange] = []
+    if renames:
+        before = _renamed(before, renames)
+        for old, new in renames.items():
+            out.append(PolicyChange(f"skills[{old}]", "renamed", old, new, "skills[]", old))
+    _diff_value(before, after, "", "", out)
+    return tuple(out)
+
+
+def _renamed(doc: Mapping[str, Any], renames: Mapping[str, str]) -> dict[str, Any]:
+    """``doc`` with the renamed skills and their rate under the new names."""
+    out = dict(doc)
+    skills = doc.get("skills")
+    if isinstance(skills, list):
+        out["skills"] = [
+            {**s, "name": renames.get(s["name"], s["name"])}
+            if isinstance(s, Mapping) and isinstance(s.get("name"), str)
+            else s
+            for s in skills
+        ]
+    card = doc.get("rate_card")
+    if isinstance(card, Mapping) and isinstance(card.get("base_minor"), Mapping):
+        out["rate_card"] = {
+            **card,
+            "base_minor": {renames.get(k, k): v for k, v in card["base_minor"].items()},
+        }
+    return out
+
+
+def _keyed(items: Any, key: str) -> dict[str, Any] | None:
+    """A list of objects by their ``key`` (as text), or None when it is not one (a key
+    missing or repeated: then the list is compared whole)."""
+    if not isinstance(items, list):
+        return None
+    out: dict[str, Any] = {}
+    for item in items:
+        if not isinstance(item, Mapping) or key not in item or str(item[key]) in out:
+            return None
+        out[str(item[key])] = item
+    return out
+
+
+def _diff_value(
+    before: Any, after: Any, path: str, field: str, out: list[PolicyChange], key: str | None = None
+) -> None:
+    if _same(before, after):
+        return
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        data_map = field in _DATA_MAPS
+        for name in [*before, *(k for k in after if k not in before)]:
+            sub, sub_field = (
+                (f"{path}[{name}]", f"{field}[]")
+                if data_map
+                else (_join(path, name), _join(field, name))
+            )
+            sub_key = str(name) if data_map else key
+            if name not in after:
+                out.append(PolicyChange(sub, "removed", before[name], None, sub_field, sub_key))
+            elif name not in before:
+                out.append(PolicyChange(sub, "added", None, after[name], sub_field, sub_key))
+            else:
+                _diff_value(before[name], after[name], sub, sub_field, out, sub_key)
+        return
+    item_key = _KEYED_LISTS.get(field)
+    old = _keyed(before, item_key) if item_key else None
+    new = _keyed(after, item_key) if item_key else None
+    if old is not None and new is not None:
+        for name in [*old, *(k for k in new if k not in old)]:
+            sub, sub_field = f"{path}[{name}]", f"{field}[]"
+            if name not in new:
+                out.append(PolicyChange(sub, "removed", old[name], None, sub_field, name))
+            elif name not in old:
+                out.append(PolicyChange(sub, "added", None, new[name], sub_field, name))
+            else:
+                _diff_value(old[name], new[name], sub, sub_field, out, name)
+        if [k for k in old if k in new] != [k for k in new if k in old]:
+            out.append(
+                PolicyChange(f"{path}.order", "changed", list(old), list(new), f"{field}.order")
+            )
+        return
+    out.append(PolicyChange(path, "changed", before, after, field, key))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, and of one type (1 is not true); Python's equality, which runs in C, below
+    that: within equal lists and mappings 1 == 1.0 == true, which a policy document never
+    mixes (its fields have one type each)."""
+    return bool(a == b) and type(a) is type(b)
+
+
+def _join(path: str, name: object) -> str:
+    return f"{path}.{name}" if path else str(name)
+
+
+# The kinds of save the history names: a whole save (API, form, JSON), a save that only
+# renamed skills, one that only removed skills (and their rates), the brand's languages
+# followed (tickets.service.follow_brand_languages says so itself).
+CHANGE_KINDS: Final = ("save", "rename_skill", "remove_skill", "languages")
+
+
+def change_kind(changes: Sequence[PolicyChange]) -> str:
+    """What kind of save made ``changes``: only renames of skills, only removals of skills
+    (with their rates), or a save of anything else."""
+    if all(c.op == "renamed" for c in changes):
+        return "rename_skill"
+    gone = {c.key for c in changes if c.field == "skills[]" and c.op == "removed"}
+    if gone and all(
+        c.op == "removed" and c.field in {"skills[]", "rate_card.base_minor[]"} and c.key in gone
+        for c in changes
+    ):
+        return "remove_skill"
+    return "save"

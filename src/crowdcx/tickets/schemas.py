@@ -226,3 +226,30 @@ class AccessOut(BaseModel):
     viewer_role: str
     fields: list[str]
     at: datetime
+
+
+class PolicyChangeOut(BaseModel):
+    """One changed field of a policy save (tickets.policy.PolicyChange)."""
+
+    path: str
+    op: str
+    before: Any
+    after: Any
+    field: str
+    key: str | None
+
+
+class PolicyHistoryEntryOut(BaseModel):
+    id: int
+    at: datetime
+    kind: str
+    user_id: int | None
+    user_name: str | None
+    version_before: str
+    version_after: str
+    changes: list[PolicyChangeOut]
+
+
+class PolicyHistoryOut(BaseModel):
+    items: list[PolicyHistoryEntryOut]
+    next_before: int | None

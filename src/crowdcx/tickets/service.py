@@ -12,7 +12,7 @@ import threading
 import time
 from collections import ChainMap
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -46,6 +46,7 @@ from crowdcx.tickets.models import (
     AccessLogRow,
     BrandPolicyRow,
     ExpertProfileRow,
+    PolicyChangeRow,
     TicketDeflectionRow,
     TicketMessageRow,
     TicketRatingRow,
@@ -322,13 +323,16 @@ def set_policy(
     now: datetime,
     renames: Mapping[str, str] | None = None,
     read_at: str | None = None,
+    kind: str | None = None,
 ) -> BrandPolicy:
     """Save ``data`` laid over the brand's policy. ``renames`` (saved name → new name) says
     which skills of ``data`` are saved skills under a new name: their tickets, experts'
     proficiencies and certifications and articles' skills take the new name in the same
     transaction (``data`` already names them so, and prices them under it). ``read_at``,
     the :func:`policy_version` the editor read, refuses the save (409 ``policy_changed``)
-    when another was saved since; None saves over whatever is saved (older API clients)."""
+    when another was saved since; None saves over whatever is saved (older API clients).
+    A save that changes the policy appends its change to the history (:func:`_record_change`:
+    ``kind`` as given, or as :func:`tickets.policy.change_kind` reads the change)."""
     hold_policy(uow.session, ctx, exclusive=True)
     current, _version = load_policy(uow.session, ctx)  # read again under the lock
     check_unchanged(current, read_at)
@@ -355,18 +359,19 @@ def set_policy(
     removed = sorted(set(current.skill_map) - set(parsed.skill_map) - gone)
     if removed:
         _drop_skills(uow.session, ctx, removed)
-    if gone:
-        _rename_skills(uow.session, ctx, {old: renames[old] for old in gone})
+    renamed = {old: renames[old] for old in gone}
+    if renamed:
+        _rename_skills(uow.session, ctx, renamed)
     row = policy_row(uow.session, ctx)
+    document = policy_to_dict(parsed)
     if row is None:
-        row = BrandPolicyRow(
-            brand_id=ctx.brand.id, data=policy_to_dict(parsed), roster_version=1, updated_at=now
-        )
+        row = BrandPolicyRow(brand_id=ctx.brand.id, data=document, roster_version=1, updated_at=now)
         uow.session.add(row)
     else:
-        row.data = policy_to_dict(parsed)
+        row.data = document
         row.roster_version += 1
         row.updated_at = now
+    _record_change(uow.session, ctx, policy_to_dict(current), document, renamed, now, kind)
     uow.session.flush()
     if (parsed.sla, parsed.lifecycle) != (current.sla, current.lifecycle):
         # Tickets' sweep_at came from the old targets and delays: the sweeper looks at every
@@ -380,6 +385,50 @@ def set_policy(
             .execution_options(synchronize_session=False)
         )
     return parsed
+
+
+def _record_change(
+    session: Session,
+    ctx: BrandContext,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    renames: Mapping[str, str],
+    now: datetime,
+    kind: str | None,
+) -> None:
+    """One history row for a save that changed the policy (``before``/``after``: the
+    policy's documents), in the save's transaction; a save that changed nothing leaves
+    none."""
+    changes = policy_mod.policy_diff(before, after, renames)
+    if not changes:
+        return
+    session.add(
+        PolicyChangeRow(
+            brand_id=ctx.brand.id,
+            at=now,
+            user_id=ctx.user.id if ctx.user is not None else None,
+            kind=kind or policy_mod.change_kind(changes),
+            version_before=policy_mod.document_version(before),
+            version_after=policy_mod.document_version(after),
+            changes=[asdict(c) for c in changes],
+        )
+    )
+
+
+def policy_changes(
+    session: Session, ctx: BrandContext, limit: int, before: int | None = None
+) -> list[tuple[PolicyChangeRow, str | None]]:
+    """The brand's policy changes, newest first, with the display name of who saved each
+    (None: no one, a command); ``before``: older than that change (the next page)."""
+    stmt = (
+        ctx.scoped(PolicyChangeRow, select(PolicyChangeRow, User.display_name))
+        .outerjoin(User, User.id == PolicyChangeRow.user_id)
+        .order_by(PolicyChangeRow.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        stmt = stmt.where(PolicyChangeRow.id < before)
+    return [(r, n) for r, n in session.execute(stmt)]
 
 
 def check_unchanged(current: BrandPolicy, read_at: str | None) -> None:
@@ -539,7 +588,7 @@ def follow_brand_languages(
     added = [lang for lang in after if lang not in before and lang not in kept]
     languages = kept + added or [ctx.brand.default_locale]
     if languages != list(current.languages):
-        set_policy(uow, ctx, {"languages": languages}, now)
+        set_policy(uow, ctx, {"languages": languages}, now, kind="languages")
 
 
 def _bump_roster(session: Session, ctx: BrandContext, now: datetime) -> None:
