@@ -311,3 +311,43 @@ def test_changes_read_as_the_reader_writes(locale: str, expected: list[str]) -> 
     ]  # fmt: skip
     with use_locale(locale):
         assert change_lines([asdict(c) for c in changes], "CNY") == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en", ["Business hours: — → Mon 09:00–18:00, Sat 10:00–14:30 (Europe/Moscow)",
+                "Business hours: Mon 09:00–18:00 → Mon 08:00–18:00",
+                "Scorecard (Tone): 15 → 30",
+                "First response within: 4 hr → 30 min"]),
+        ("ru", ["Рабочие часы: — → пн 09:00–18:00, сб 10:00–14:30 (Europe/Moscow)",
+                "Рабочие часы: пн 09:00–18:00 → пн 08:00–18:00",
+                "Оценочный лист (Тон): 15 → 30",
+                "Первый ответ в течение: 4 ч → 30 мин"]),
+        ("zh-Hans", ["营业时间：— → 周一 09:00–18:00、周六 10:00–14:30（Europe/Moscow）",
+                     "营业时间：周一 09:00–18:00 → 周一 08:00–18:00",
+                     "评分表（语气）：15 → 30",
+                     "首次回复时限：4小时 → 30分钟"]),
+        ("zh-Hant", ["營業時間：— → 週一 09:00–18:00、週六 10:00–14:30（Europe/Moscow）",
+                     "營業時間：週一 09:00–18:00 → 週一 08:00–18:00",
+                     "評分表（語氣）：15 → 30",
+                     "首次回覆時限：4 小時 → 30 分鐘"]),
+    ],
+)  # fmt: skip
+def test_hours_and_weights_read_as_the_reader_writes(locale: str, expected: list[str]) -> None:
+    """Business hours read as JSON and a scorecard weight by its code (first page review);
+    a whole number of minutes was said twice ("30 min (30 min)")."""
+    monday = {"weekday": 0, "start": "09:00:00", "end": "18:00:00"}
+    hours = {
+        "timezone": "Europe/Moscow",
+        "windows": [monday, {"weekday": 5, "start": "10:00:00", "end": "14:30:00"}],
+    }
+    changes = [
+        PolicyChange("sla.business_hours", "added", None, hours, "sla.business_hours"),
+        PolicyChange("sla.business_hours.windows", "changed", [monday],
+                     [{**monday, "start": "08:00:00"}], "sla.business_hours.windows"),
+        PolicyChange("quality.weights[tone]", "changed", 15, 30, "quality.weights[]", "tone"),
+        PolicyChange("sla.first_response_s", "changed", 14400, 1800, "sla.first_response_s"),
+    ]  # fmt: skip
+    with use_locale(locale):
+        assert change_lines([asdict(c) for c in changes], "RUB") == expected

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from babel.dates import get_day_names
 from babel.units import format_unit
 
 from crowdcx.kernel.i18n import N_, _, current_locale, format_money, list_separator
@@ -46,7 +47,7 @@ _FIELDS: Mapping[str, str] = {
     "quality.reopened": N_("Review every reopened ticket"),
     "quality.pass_mark": N_("Pass mark (0–100)"),
     "quality.base_rate": N_("Share of resolutions reviewed at random"),
-    "quality.weights[]": N_("Quality review"),
+    "quality.weights[]": N_("Scorecard"),
 }
 KINDS: Mapping[str, str] = {
     "save": N_("Policy saved"),
@@ -113,6 +114,10 @@ def _label(field: str, key: Any, path: Any) -> str:
         return _("Skill %(skill)s: %(field)s") % {"skill": key, "field": label}
     if field.startswith("tiers[]."):
         return label + _aside(_("Tier %(tier)s") % {"tier": key})
+    if field == "quality.weights[]":
+        from crowdcx.quality.service import criterion_labels  # quality reads tickets
+
+        return label + _aside(criterion_labels().get(str(key), (key, ""))[0])
     if field.endswith("[]"):
         return label + _aside(key)
     return label
@@ -147,7 +152,8 @@ def _duration(value: Any, _currency: str) -> str:
         (seconds // 60, "duration-minute") if seconds % 60 == 0 else (seconds, "duration-second")
     )
     locale = current_locale().replace("-", "_")
-    return shown + _aside(format_unit(exact[0], exact[1], length="short", locale=locale))
+    written = str(format_unit(exact[0], exact[1], length="short", locale=locale))
+    return shown if written == shown else shown + _aside(written)
 
 
 def _share(value: Any, _currency: str) -> str:
@@ -188,7 +194,34 @@ def _bands(value: Any, _currency: str) -> str:
     )
 
 
+def _windows(value: Any, _currency: str) -> str:
+    """Business-hours windows as the reader names the days: "Mon 09:00–18:00"."""
+    days = get_day_names("abbreviated", locale=current_locale().replace("-", "_"))
+    return (
+        list_separator().join(
+            f"{days[int(w['weekday'])]} {_clock(w['start'])}–{_clock(w['end'])}" for w in value
+        )
+        or ABSENT
+    )
+
+
+def _clock(value: Any) -> str:
+    text = str(value)
+    return text[:5] if text.endswith(":00") and len(text) == 8 else text
+
+
+def _hours(value: Any, currency: str) -> str:
+    """Business hours as a whole (set or taken away): the windows, then the zone aside."""
+    if not isinstance(value, Mapping):
+        raise TypeError(value)
+    windows = _windows(value.get("windows") or [], currency)
+    zone = value.get("timezone")
+    return windows + _aside(str(zone)) if zone else windows
+
+
 _SHOWN: Mapping[str, Callable[[Any, str], str]] = {
+    "sla.business_hours": _hours,
+    "sla.business_hours.windows": _windows,
     "sla.first_response_s": _duration,
     "sla.resolution_s": _duration,
     "auto_close_after_s": _duration,
