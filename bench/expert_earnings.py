@@ -1,6 +1,7 @@
 """An expert's own earnings: the totals (earned, paid, owed per currency) and the effective
 hourly rate, as the workspace shows them (``limit=0``) and as the earnings page and the API
-show them with a page of 50 lines. One brand, one expert with ``--tickets`` resolved, paid
+show them with a page of 50 lines; and the write side, ``--writes`` paid tickets reopened and
+resolved again through the use case (what keeps the running sums moving). One brand, one expert with ``--tickets`` resolved, paid
 tickets (every 9th reopened and resolved again, every 13th reopened and handed to staff, its
 earning reversed) and a payout every 500 tickets, seeded straight into the tables; timed
 through ``tickets.service.earnings`` as the API and the pages call it. Beside it, in the
@@ -52,6 +53,10 @@ def seed(db: Any, tickets: int) -> str:
         for uid, name in ((EXPERT_ID, "Expert"), (CUSTOMER_ID, "Customer")):
             uow.session.add(User(id=uid, email=f"{uid}@bench.invalid", password_hash="x",
                                  display_name=name))  # fmt: skip
+        uow.session.flush()
+        ctx = tenancy.access_brand(uow.session, "bench", None)
+        tenancy.add_member(uow, ctx, f"{EXPERT_ID}@bench.invalid", ["expert"])
+        tenancy.add_member(uow, ctx, f"{CUSTOMER_ID}@bench.invalid", ["customer"])
     start = datetime(2026, 1, 1, tzinfo=UTC)
     expert, payable = f"expert:{EXPERT_ID}:earnings", f"brand:{brand_id}:payable"
     ticket_rows: list[dict[str, Any]] = []
@@ -147,6 +152,42 @@ def fill_running_sums(db: Any, slug: str) -> list[str]:
     return filled
 
 
+def reopen_and_resolve(db: Any, slug: str, writes: int) -> tuple[float, float]:
+    """The write side: ``writes`` paid tickets (resolved again before) reopened by the
+    customer and resolved again by the expert through ``tickets.service.act``, each step its
+    own transaction as over the API; p50/p95 of the pair."""
+    from sqlalchemy import select
+
+    from crowdcx.identity.models import User
+    from crowdcx.tenancy import service as tenancy
+    from crowdcx.tickets import rules as lifecycle
+    from crowdcx.tickets import service as tickets
+    from crowdcx.tickets.models import TicketRow
+
+    with db.sessions() as session:
+        ids = list(session.scalars(
+            select(TicketRow.id).where(TicketRow.status == "resolved",
+                                       TicketRow.resolved_by_role == "expert")
+            .order_by(TicketRow.id.desc()).limit(writes)
+        ))  # fmt: skip
+    runs = []
+    for tid in ids:
+        started = time.perf_counter()
+        for uid, action, minutes in ((CUSTOMER_ID, lifecycle.Action.REOPEN, 60),
+                                     (EXPERT_ID, lifecycle.Action.RESOLVE, 65)):  # fmt: skip
+            with db.transaction() as uow:
+                user = uow.session.get(User, uid)
+                ctx = tenancy.access_brand(uow.session, slug, user)
+                row = uow.session.get(TicketRow, tid)
+                assert row is not None
+                assert row.resolved_at is not None
+                at = max(row.resolved_at, row.updated_at) + timedelta(minutes=minutes)
+                tickets.act(uow, ctx, user, tid, action, at)
+        runs.append((time.perf_counter() - started) * 1000)
+    runs.sort()
+    return statistics.median(runs), runs[max(0, int(len(runs) * 0.95) - 1)]
+
+
 def timed(fn: Any, repeat: int) -> tuple[float, float]:
     runs = []
     for _ in range(repeat):
@@ -157,7 +198,7 @@ def timed(fn: Any, repeat: int) -> tuple[float, float]:
     return statistics.median(runs), runs[max(0, int(len(runs) * 0.95) - 1)]
 
 
-def measure(url: str, tickets: int, repeat: int) -> None:
+def measure(url: str, tickets: int, repeat: int, writes: int) -> None:
     from sqlalchemy import text
 
     from crowdcx.identity.models import User
@@ -194,12 +235,18 @@ def measure(url: str, tickets: int, repeat: int) -> None:
                 lambda: tickets_service.earnings(session, ctx, user, limit=50), repeat
             ),
         }
+    figures["write: reopen + resolve again (2 transactions)"] = reopen_and_resolve(db, slug, writes)
+    with db.sessions() as session:
+        ctx = tenancy.access_brand(session, slug, None)
+        user = session.get(User, EXPERT_ID)
+        assert user is not None
+        after = tickets_service.earnings(session, ctx, user, limit=0)
     db.engine.dispose()
     print(f"{db.engine.dialect.name}, 1 expert × {tickets} paid tickets "
           f"(seeded in {seeded:.0f} s; running sums: {', '.join(filled)}), "
           f"{platform.python_version()}, load {os.getloadavg()[0]:.2f}")  # fmt: skip
     for name, amounts in (("earned", shown.totals), ("owed", shown.owed),
-                          ("hourly", shown.hourly)):  # fmt: skip
+                          ("hourly", shown.hourly), ("hourly after the writes", after.hourly)):  # fmt: skip
         print(f"  {name}: " + ", ".join(str(v) for v in amounts.values()))
     ref = figures["reference: statement, first page of 50"][0]
     for name, (median, p95) in figures.items():
@@ -211,14 +258,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", default="2000,10000,40000")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--writes", type=int, default=20, help="reopen + resolve pairs timed")
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL to measure there too")
     args = parser.parse_args()
     sizes = [int(n) for n in args.tickets.split(",")]
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            measure(f"sqlite:///{tmp}/bench.db", n, args.repeat)
+            measure(f"sqlite:///{tmp}/bench.db", n, args.repeat, args.writes)
         if args.postgres:
-            measure(args.postgres, n, args.repeat)
+            measure(args.postgres, n, args.repeat, args.writes)
 
 
 if __name__ == "__main__":
