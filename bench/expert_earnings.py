@@ -9,9 +9,10 @@ same run, a reference that does not grow with anybody's history: the brand's pay
 statement, first page of 50 (``payouts.service.statement_page``, running balances).
 
     .venv/bin/python bench/expert_earnings.py [--tickets 2000,10000,40000] [--repeat 20]
-        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench_earnings]
 
-Without ``--postgres`` only SQLite (a fresh file in a temporary directory); with it, both.
+Without ``--postgres`` only SQLite (a fresh file in a temporary directory); with it, both —
+the PostgreSQL database is the bench's own: its ``public`` schema is dropped and made again.
 The running sums the new code reads are filled as ``crowdcx rebuild-balances`` mends them
 (when the code has them). To measure the code before a change in the same sitting, run
 this script from an export of the older commit (``git archive <commit> src bench
@@ -199,17 +200,21 @@ def timed(fn: Any, repeat: int) -> tuple[float, float]:
 
 
 def measure(url: str, tickets: int, repeat: int, writes: int) -> None:
-    from sqlalchemy import text
+    from sqlalchemy import create_engine, text
 
     from crowdcx.identity.models import User
     from crowdcx.kernel.db import Database
-    from crowdcx.kernel.migrate import downgrade, upgrade
+    from crowdcx.kernel.migrate import upgrade
     from crowdcx.payouts import service as payouts
     from crowdcx.tenancy import service as tenancy
     from crowdcx.tickets import service as tickets_service
 
-    if url.startswith("postgresql"):
-        downgrade(url, "base")
+    if url.startswith("postgresql"):  # the bench's own database, whichever code left it
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
     upgrade(url, "heads")
     db = Database(url)
     started = time.perf_counter()
