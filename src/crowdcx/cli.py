@@ -347,20 +347,27 @@ def rebuild_balances(
     ] = False,
 ) -> None:
     """Make a brand's payee balances (what the payouts statement reads) equal its ledger
-    summed, the truth: after a partial restore, or rows written past the application."""
+    summed, the truth, and its experts' paid work (what their hourly rate reads) equal the
+    ledger and the tickets: after a partial restore, or rows written past the application."""
     from crowdcx.payouts import service as payouts
     from crowdcx.tenancy import service as tenancy
+    from crowdcx.tickets import service as tickets
 
     with _transaction() as uow:
         ctx = tenancy.access_brand(uow.session, brand, None)
         done = payouts.rebuild_balances(uow.session, ctx, dry_run=dry_run)
+        work = tickets.rebuild_work(uow.session, ctx, dry_run=dry_run)
         if dry_run:
             uow.rollback()
     verb = "differ from" if dry_run else "mended to match"
     console.print(
         f"[green]{done.lines} payee lines in the ledger; {done.mended} {verb} it.[/green]"
     )
-    if dry_run and done.mended:
+    console.print(
+        f"[green]{work.lines} hourly-rate sums of paid work; {work.mended} rows {verb} the "
+        "ledger and the tickets.[/green]"
+    )
+    if dry_run and (done.mended or work.mended):
         raise typer.Exit(1)
 
 

@@ -24,6 +24,7 @@ from crowdcx.payouts.rules import (
     decide_reversal,
     effective_hourly_rate,
     expert_earnings_account,
+    hourly_from_sums,
     is_balanced,
     price_ticket,
     validate_posting_set,
@@ -235,3 +236,37 @@ def test_a_reward_is_owed_by_the_brand_to_the_member_balanced() -> None:
         "member:42:cash": 300,
     }
     assert ps.idempotency_key == "reward:7"
+
+
+_spans = st.lists(
+    st.tuples(
+        st.sampled_from(["USD", "EUR", "JPY"]),
+        st.integers(0, 10**7),  # earned, minor units
+        st.lists(st.tuples(st.integers(0, 10**6), st.integers(-5, 10**5)), max_size=3),
+    ),
+    max_size=12,
+)
+
+
+@given(_spans)
+def test_running_sums_give_the_hourly_rate_of_the_items(
+    spans: list[tuple[str, int, list[tuple[int, int]]]],
+) -> None:
+    """The expert's rate from running sums (earned, counted microseconds, tickets per
+    currency) is the rate of the items themselves, to the minor unit — with stretches shorter
+    than the minute a ticket counts at least, none (claim → resolution), or several."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    items = []
+    for currency, minor, stretches in spans:
+        periods = tuple(
+            (t0 + timedelta(seconds=start), t0 + timedelta(seconds=start + length))
+            for start, length in stretches
+        )
+        resolved = t0 + timedelta(seconds=sum(s + max(n, 0) for s, n in stretches) + 30)
+        items.append(WorkItem(Money(minor, currency), t0, resolved, periods))
+    sums: dict[str, tuple[int, int, int]] = {}
+    for it in items:
+        m, us, n = sums.get(it.earned.currency, (0, 0, 0))
+        sums[it.earned.currency] = (m + it.earned.minor, us + it.counted_us, n + 1)
+    want = {c: r.per_hour for c, r in effective_hourly_rate(items).items()}
+    assert {c: r.per_hour for c, r in hourly_from_sums(sums).items()} == want

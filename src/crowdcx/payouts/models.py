@@ -47,3 +47,36 @@ class PayeeBalanceRow(BrandOwned, Base):
     currency: Mapped[str] = mapped_column(String(3))
     earned_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PaidWorkRow(BrandOwned, Base):
+    """One paid ticket as the payee's hourly rate counts it (``rules.WorkItem``): the earning
+    (not reversed) and the time worked on it in microseconds, at least a minute. Written when
+    a transition changes what the ticket counts — its earning, its reversal, a reopening and
+    the resolution after it — and summed, moved by the difference, into ``work_totals``."""
+
+    __tablename__ = "paid_work"
+    __table_args__ = (UniqueConstraint("brand_id", "ticket_id", "account"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int]
+    account: Mapped[str] = mapped_column(String(80))
+    currency: Mapped[str] = mapped_column(String(3))
+    earned_minor: Mapped[int] = mapped_column(BigInteger)
+    counted_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class WorkTotalRow(BrandOwned, Base):
+    """A payee's ``paid_work`` summed per currency (``rules.hourly_from_sums``), moved by the
+    database (``SET counted_us = counted_us + …``) in the transaction that changes a ticket's
+    row there: the expert's hourly rate reads one row per currency, whatever their history."""
+
+    __tablename__ = "work_totals"
+    __table_args__ = (UniqueConstraint("brand_id", "account", "currency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(80))
+    currency: Mapped[str] = mapped_column(String(3))
+    earned_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    counted_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    tickets: Mapped[int] = mapped_column(default=0)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -544,6 +544,14 @@ class WorkItem:
             return sum((end - start).total_seconds() for start, end in self.periods)
         return (self.resolved_at - self.claimed_at).total_seconds()
 
+    @property
+    def counted_us(self) -> int:
+        """The microseconds it counts in the hourly rate (at least a minute, as in
+        :func:`effective_hourly_rate`): whole numbers, so running sums of them add exactly."""
+        spans = self.periods or ((self.claimed_at, self.resolved_at),)
+        worked = sum((end - start) // _MICROSECOND for start, end in spans)
+        return max(worked, MIN_US_PER_TICKET)
+
 
 WORK_STARTS: Final = frozenset({"claim", "reopen"})
 WORK_ENDS: Final = frozenset({"resolve", "escalate"})
@@ -575,6 +583,8 @@ class HourlyRate:
 
 
 MIN_SECONDS_PER_TICKET: Final = 60.0  # a 3-second resolution must not claim an absurd rate
+MIN_US_PER_TICKET: Final = 60_000_000
+_MICROSECOND: Final = timedelta(microseconds=1)
 
 
 def effective_hourly_rate(items: Iterable[WorkItem]) -> dict[str, HourlyRate]:
@@ -587,6 +597,28 @@ def effective_hourly_rate(items: Iterable[WorkItem]) -> dict[str, HourlyRate]:
         totals[it.earned.currency] = (minor + it.earned.minor, seconds + secs, n + 1)
     out: dict[str, HourlyRate] = {}
     for cur, (minor, seconds, n) in totals.items():
+        total = Money(minor, cur)
+        per_hour = total.times(Decimal(3600) / Decimal(repr(seconds)))
+        out[cur] = HourlyRate(per_hour, total, seconds, n)
+    return out
+
+
+# What the hourly rate of one payee sums, per currency: (earned minor units, counted
+# microseconds, tickets) over their paid tickets not reversed — kept as running sums by the
+# shell (``work_totals``), moved as each ticket's :attr:`WorkItem.counted_us` and earning
+# come and go, so a view reads a row per currency, not the payee's history.
+WorkSums = Mapping[str, tuple[int, int, int]]
+
+
+def hourly_from_sums(sums: WorkSums) -> dict[str, HourlyRate]:
+    """:func:`effective_hourly_rate` from running sums: the same rate to the minor unit when
+    the tickets' times are whole seconds (and, beyond them, but for the last bit of a float
+    sum of fractions of a second); a currency with no ticket left has none."""
+    out: dict[str, HourlyRate] = {}
+    for cur, (minor, micros, n) in sorted(sums.items()):
+        if n <= 0 or micros <= 0:
+            continue
+        seconds = micros / 1_000_000
         total = Money(minor, cur)
         per_hour = total.times(Decimal(3600) / Decimal(repr(seconds)))
         out[cur] = HourlyRate(per_hour, total, seconds, n)

@@ -25,7 +25,7 @@ from crowdcx.kernel.pagination import decode_key_cursor, encode_key_cursor
 from crowdcx.knowledge.rules import csv_cell
 from crowdcx.notifications.service import notify
 from crowdcx.payouts import rules as pay
-from crowdcx.payouts.models import LedgerPosting, PayeeBalanceRow
+from crowdcx.payouts.models import LedgerPosting, PayeeBalanceRow, WorkTotalRow
 from crowdcx.tenancy.models import Brand
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets.rules import Violation
@@ -65,21 +65,51 @@ def post(session: Session, brand_id: int, posting_set: pay.PostingSet) -> None:
         )  # fmt: skip
 
 
-@cache
 def _balance_upsert(dialect: str) -> Any:
     """``INSERT … ON CONFLICT DO UPDATE SET earned_minor = earned_minor + excluded.…``: the
     database adds to the row as it holds it, so two postings for one payee at once both count
     (on PostgreSQL the second waits for the first's row lock, then adds to its sum). Rows are
     moved in key order (``balance_moves`` sorts): two sets lock shared rows in one order and
     never deadlock."""
+    return _adding_upsert(dialect, "payee_balances", ("earned_minor", "paid_minor"))
+
+
+@cache
+def _adding_upsert(dialect: str, table_name: str, sums: tuple[str, ...]) -> Any:
+    """The upsert that adds to ``sums`` of a running-sum row keyed (brand, account, currency)."""
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = PayeeBalanceRow.__table__
+    table = {"payee_balances": PayeeBalanceRow, "work_totals": WorkTotalRow}[table_name].__table__
     assert isinstance(table, Table)
     stmt = insert_(table)
     return stmt.on_conflict_do_update(
         index_elements=["brand_id", "account", "currency"],
-        set_={c: table.c[c] + stmt.excluded[c] for c in ("earned_minor", "paid_minor")},
+        set_={c: table.c[c] + stmt.excluded[c] for c in sums},
     )
+
+
+# (account, currency) → (earned minor, counted microseconds, tickets) to add to a payee's
+# ``work_totals`` row: what their hourly rate sums (``rules.hourly_from_sums``).
+WorkMoves = dict[tuple[str, str], tuple[int, int, int]]
+
+
+def move_work(session: Session, brand_id: int, moves: WorkMoves) -> None:
+    """Add ``moves`` to the payees' running work totals in this transaction, in key order (two
+    transactions lock shared rows in one order), the database adding to the row as it holds
+    it, as :func:`post` moves the balances."""
+    if not moves:
+        return
+    session.flush()
+    session.execute(
+        _adding_upsert(
+            session.get_bind().dialect.name, "work_totals",
+            ("earned_minor", "counted_us", "tickets"),
+        ),
+        [
+            {"brand_id": brand_id, "account": account, "currency": currency,
+             "earned_minor": minor, "counted_us": micros, "tickets": n}
+            for (account, currency), (minor, micros, n) in sorted(moves.items())
+        ],
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,10 +185,7 @@ def rebuild_balances(
     their row writes (a posting in flight either committed before the sums are read, or moves
     its rows after this commits); SQLite: the one writer's lock. ``dry_run`` counts what it
     would mend and writes nothing."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE payee_balances IN SHARE ROW EXCLUSIVE MODE"))
-    else:
-        begin_writing(session)
+    hold_for_rebuild(session, "payee_balances")
     truth = {
         pay.statement_key(b): (b.earned.minor, b.paid.minor)
         for b in balances_from_ledger(session, ctx)
@@ -183,6 +210,15 @@ def rebuild_balances(
         if not dry_run:
             session.delete(row)
     return BalanceRepair(len(truth), mended)
+
+
+def hold_for_rebuild(session: Session, tables: str) -> None:
+    """Make writers of running sums wait until this transaction ends — PostgreSQL: a lock of
+    ``tables`` that conflicts with their row writes; SQLite: the one writer's lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        begin_writing(session)
 
 
 def _lines(rows: Iterable[Any]) -> list[pay.PayeeBalance]:

@@ -33,7 +33,7 @@ from crowdcx.kernel.numbers import ascii_int
 from crowdcx.notifications import service as notes
 from crowdcx.payouts import rules as pay
 from crowdcx.payouts import service as money
-from crowdcx.payouts.models import LedgerPosting
+from crowdcx.payouts.models import LedgerPosting, PaidWorkRow, PayeeBalanceRow, WorkTotalRow
 from crowdcx.reputation import rules as rep
 from crowdcx.routing import rules as routing
 from crowdcx.tenancy.models import Brand, Membership, MembershipRole
@@ -922,6 +922,8 @@ def _record(
     }])  # fmt: skip
     for event in t.events:
         _on_event(uow, ctx, row, event, now)
+    if t.record.action.value in _WORK_ACTIONS and row.resolved_by is not None:
+        _refresh_work(uow.session, ctx, row.id)  # its expert's hourly rate, in step
     was_done = t.record.from_state.value in ("resolved", "closed")
     done = new.state.value in ("resolved", "closed")
     if done != was_done and new.state is not lifecycle.State.DEFLECTED:
@@ -2313,14 +2315,63 @@ def earnings(
 ) -> Earnings:
     """An expert's postings ``limit`` at a time, newest first (``before``: the id the previous
     page ended with; ``limit=0`` for the totals alone, as the workspace shows them), with the
-    totals and the effective hourly rate over all of them. Before, every view — the workspace
-    included — read every posting with its ticket's subject and customer data."""
+    totals and the effective hourly rate over all of them. The totals are the expert's
+    running balance (``payee_balances``), the rate their running work totals
+    (``work_totals``): a row per currency, whatever their history. Before, every view — the
+    workspace included — summed all their postings and read every paid ticket's times, as
+    :func:`earnings_from_ledger` still does (the truth these equal)."""
     account = pay.expert_earnings_account(str(user.id))
     mine = ctx.scoped(LedgerPosting).where(LedgerPosting.account == account)
     page_rows: list[LedgerPosting] = []
     if limit > 0:
         stmt = mine if before is None else mine.where(LedgerPosting.id < before)
         page_rows = list(session.scalars(stmt.order_by(LedgerPosting.id.desc()).limit(limit)))
+    totals: dict[str, Money] = {}
+    paid: dict[str, Money] = {}
+    owed: dict[str, Money] = {}
+    b = PayeeBalanceRow
+    for cur, earned, paid_minor in session.execute(
+        ctx.scoped(b, select(b.currency, b.earned_minor, b.paid_minor))
+        .where(b.account == account)
+        .order_by(b.currency)
+    ):
+        totals[cur] = Money(int(earned), cur)
+        owed[cur] = Money(int(earned) - int(paid_minor), cur)
+        if paid_minor:  # only a currency the brand paid in (a payout is never zero)
+            paid[cur] = Money(int(paid_minor), cur)
+    w = WorkTotalRow
+    sums = {
+        cur: (int(minor), int(micros), int(n))
+        for cur, minor, micros, n in session.execute(
+            ctx.scoped(w, select(w.currency, w.earned_minor, w.counted_us, w.tickets)).where(
+                w.account == account
+            )
+        )
+    }
+    lines = _earning_lines(session, ctx, user, page_rows)
+    return Earnings(
+        lines,
+        totals,
+        {cur: rate.per_hour for cur, rate in pay.hourly_from_sums(sums).items()},
+        page_rows[-1].id if limit > 0 and len(page_rows) == limit else None,
+        paid,
+        owed,
+    )
+
+
+@dataclass(frozen=True)
+class LedgerEarnings:
+    totals: dict[str, Money]
+    paid: dict[str, Money]
+    owed: dict[str, Money]
+    hourly: dict[str, Money]
+
+
+def earnings_from_ledger(session: Session, ctx: BrandContext, user_id: int) -> LedgerEarnings:
+    """An expert's totals and hourly rate summed from their whole history — every posting,
+    every paid ticket's times, the history of the reopened ones — as :func:`earnings` did on
+    every view before the running sums: the truth they must equal (tests, checks)."""
+    account = pay.expert_earnings_account(str(user_id))
     totals: dict[str, Money] = {}
     paid: dict[str, Money] = {}
     owed: dict[str, Money] = {}
@@ -2341,15 +2392,7 @@ def earnings(
             totals.setdefault(cur, Money.zero(cur))
         else:
             totals[cur] = totals.get(cur, Money.zero(cur)) + amount
-    lines = _earning_lines(session, ctx, user, page_rows)
-    return Earnings(
-        lines,
-        totals,
-        _hourly(session, ctx, account),
-        page_rows[-1].id if limit > 0 and len(page_rows) == limit else None,
-        paid,
-        owed,
-    )
+    return LedgerEarnings(totals, paid, owed, _hourly(session, ctx, account))
 
 
 def _tickets_by_id(
@@ -2471,6 +2514,154 @@ def _reworked(
             if periods:
                 out[ticket_id] = periods
     return out
+
+
+# The actions that can change what a paid ticket counts in its expert's hourly rate: its
+# times (claimed_at, resolved_at), its worked stretches (pay.WORK_STARTS / WORK_ENDS), its
+# earning (resolve) and the earning's reversal (escalate).
+_WORK_ACTIONS = frozenset({"claim", *pay.WORK_STARTS, *pay.WORK_ENDS})
+WorkKey = tuple[int, str]  # (ticket id, expert account)
+
+
+def _earning_postings(ctx: BrandContext) -> Any:
+    """The brand's earnings and reversals as :func:`_unreversed` reads them."""
+    p = LedgerPosting
+    return ctx.scoped(
+        p, select(p.account, p.kind, p.correlation_key, p.amount_minor, p.currency)
+    ).where(p.kind.in_(("earning", "reversal")))
+
+
+def _unreversed(rows: Iterable[Any]) -> dict[WorkKey, Money]:
+    """Each expert earning not reversed, from postings (account, kind, correlation key,
+    minor, currency), as :func:`_hourly` reads them for one account."""
+    earned: dict[WorkKey, Money] = {}
+    reversed_: set[WorkKey] = set()
+    for account, kind, key, minor, currency in rows:
+        n = ascii_int(key)
+        payee = pay.payee_of(account)
+        if n is None or payee is None or payee.kind != "expert":
+            continue
+        if kind == "reversal":
+            reversed_.add((n, account))
+        elif kind == "earning":
+            earned[(n, account)] = Money(int(minor), currency)
+    for k in reversed_:
+        earned.pop(k, None)
+    return earned
+
+
+def _work_truth(
+    session: Session, ctx: BrandContext, earned: Mapping[WorkKey, Money]
+) -> dict[WorkKey, tuple[str, int, int]]:
+    """(currency, earned minor, counted µs) of each earning that counts in the hourly rate
+    — its ticket claimed and resolved — from the tickets' times and the reopened ones'
+    history, as :func:`_hourly` reads them."""
+    if not earned:
+        return {}
+    times = _tickets_by_id(
+        session, ctx, {n for n, _a in earned}, TicketRow.claimed_at, TicketRow.resolved_at
+    )
+    items: dict[WorkKey, pay.WorkItem] = {}
+    for (n, account), amount in earned.items():
+        t = times.get(n)
+        if t is not None and t.claimed_at is not None and t.resolved_at is not None:
+            items[(n, account)] = pay.WorkItem(amount, t.claimed_at, t.resolved_at)
+    reworked = _reworked(session, ctx, sorted({n for n, _a in items}))
+    out: dict[WorkKey, tuple[str, int, int]] = {}
+    for (n, account), item in items.items():
+        if n in reworked:
+            item = replace(item, periods=reworked[n])
+        out[(n, account)] = (item.earned.currency, item.earned.minor, item.counted_us)
+    return out
+
+
+def _mend_work(
+    session: Session,
+    ctx: BrandContext,
+    truth: Mapping[WorkKey, tuple[str, int, int]],
+    stored_rows: Iterable[PaidWorkRow],
+    dry_run: bool = False,
+) -> tuple[money.WorkMoves, int]:
+    """Make the ``paid_work`` rows ``stored_rows`` equal ``truth``: the moves that keeps
+    their totals equal, and how many rows it wrote (or would write, ``dry_run``)."""
+    stored = {(r.ticket_id, r.account): r for r in stored_rows}
+    moves: money.WorkMoves = {}
+
+    def move(account: str, currency: str, sign: int, minor: int, micros: int) -> None:
+        m, us, n = moves.get((account, currency), (0, 0, 0))
+        moves[(account, currency)] = (m + sign * minor, us + sign * micros, n + sign)
+
+    mended = 0
+    for (ticket_id, account), (currency, minor, micros) in truth.items():
+        row = stored.pop((ticket_id, account), None)
+        if row is not None and (row.currency, row.earned_minor, row.counted_us) == (
+            currency, minor, micros,
+        ):  # fmt: skip
+            continue
+        mended += 1
+        if row is not None:
+            move(row.account, row.currency, -1, row.earned_minor, row.counted_us)
+            if not dry_run:
+                row.currency, row.earned_minor, row.counted_us = currency, minor, micros
+        elif not dry_run:
+            session.add(PaidWorkRow(brand_id=ctx.brand.id, ticket_id=ticket_id, account=account,
+                                    currency=currency, earned_minor=minor,
+                                    counted_us=micros))  # fmt: skip
+        move(account, currency, 1, minor, micros)
+    for row in stored.values():  # no longer counted: reversed
+        mended += 1
+        move(row.account, row.currency, -1, row.earned_minor, row.counted_us)
+        if not dry_run:
+            session.delete(row)
+    return moves, mended
+
+
+def _refresh_work(session: Session, ctx: BrandContext, ticket_id: int) -> None:
+    """After a transition of a ticket once resolved: what it counts in its expert's hourly
+    rate, read again from its postings, times and history, and the difference moved into
+    their running work totals — in the transition's transaction (a reopened ticket worked
+    again counts its new stretch; a reversed one no longer counts, amount and time)."""
+    rows = session.execute(
+        _earning_postings(ctx).where(LedgerPosting.correlation_key == str(ticket_id))
+    )
+    truth = _work_truth(session, ctx, _unreversed(rows))
+    stored = session.scalars(ctx.scoped(PaidWorkRow).where(PaidWorkRow.ticket_id == ticket_id))
+    moves, _mended = _mend_work(session, ctx, truth, list(stored))
+    money.move_work(session, ctx.brand.id, moves)
+
+
+def rebuild_work(
+    session: Session, ctx: BrandContext, *, dry_run: bool = False
+) -> money.BalanceRepair:
+    """Make the brand's paid work (``paid_work``) and its sums (``work_totals``) equal the
+    ledger and the tickets (``crowdcx rebuild-balances``). Transitions wait meanwhile (as in
+    :func:`crowdcx.payouts.service.rebuild_balances`). ``lines`` counts the sums (payee and
+    currency) the truth gives; ``mended`` the rows of both tables written, added or removed."""
+    money.hold_for_rebuild(session, "paid_work, work_totals")
+    rows = session.execute(
+        _earning_postings(ctx).where(LedgerPosting.account.like("expert:%:earnings"))
+    )
+    truth = _work_truth(session, ctx, _unreversed(rows))
+    stored = list(session.scalars(ctx.scoped(PaidWorkRow)))
+    _moves, mended = _mend_work(session, ctx, truth, stored, dry_run)
+    sums: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for (_ticket, account), (currency, minor, micros) in truth.items():
+        m, us, n = sums.get((account, currency), (0, 0, 0))
+        sums[(account, currency)] = (m + minor, us + micros, n + 1)
+    for total in session.scalars(ctx.scoped(WorkTotalRow)):
+        want = sums.pop((total.account, total.currency), (0, 0, 0))
+        if (total.earned_minor, total.counted_us, total.tickets) == want:
+            continue
+        mended += 1
+        if not dry_run:
+            total.earned_minor, total.counted_us, total.tickets = want
+    for (account, currency), (minor, micros, n) in sorted(sums.items()):
+        mended += 1
+        if not dry_run:
+            session.add(WorkTotalRow(brand_id=ctx.brand.id, account=account, currency=currency,
+                                     earned_minor=minor, counted_us=micros,
+                                     tickets=n))  # fmt: skip
+    return money.BalanceRepair(len({(a, c) for (_t, a), (c, _m, _u) in truth.items()}), mended)
 
 
 def ledger(
