@@ -5,8 +5,8 @@ them — so the expert's workspace and earnings page read a row per currency ins
 posting, every paid ticket's times and the reopened tickets' history on each view.
 Back-filled from the ledger and the tickets with the rules the application uses.
 
-Revision ID: 0039_earnings
-Revises: 0038
+Revision ID: 0041
+Revises: 0040
 Create Date: 2026-12-07 03:40:00
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ from alembic import op
 
 import crowdcx.kernel.models
 
-revision: str = '0039_earnings'
-down_revision: str | Sequence[str] | None = '0038'
+revision: str = '0041'
+down_revision: str | Sequence[str] | None = '0040'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,4 @@
-"""Migration 0039_earnings adds paid_work and work_totals, back-filled from the ledger and the
+"""Migration 0041 adds paid_work and work_totals, back-filled from the ledger and the
 tickets (an earning not reversed, the time worked — a reopened ticket's stretches, not the
 days it sat resolved), and takes them away again, on each backend; the expert's earnings
 over HTTP read the back-filled rows, and transitions after the upgrade move them."""
@@ -19,12 +19,12 @@ from tests.conftest import World
 from tests.migration_db import rows, table_names
 from tests.tickets.test_api import Desk
 
-REVISION, BEFORE = "0039_earnings", "0038"  # the integrator renumbers these here only
+REVISION, BEFORE = "0041", "0040"
 WORK = "SELECT ticket_id, account, currency, earned_minor, counted_us FROM paid_work ORDER BY 1"
 TOTALS = "SELECT account, currency, earned_minor, counted_us, tickets FROM work_totals ORDER BY 1"
 
 
-def test_0039_paid_work_up_and_down(
+def test_0041_paid_work_up_and_down(
     client: TestClient,
     world: World,
     db: Database,
