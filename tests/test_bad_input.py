@@ -255,3 +255,26 @@ def test_a_browser_refused_at_the_edge_gets_a_page(client: TestClient) -> None:
     assert big.status_code == 413
     assert big.headers["content-type"].startswith("text/html")
     assert "1048576" in big.text
+
+
+def test_an_address_too_long_for_any_account_is_a_wrong_sign_in(
+    client: TestClient, world: World
+) -> None:
+    """Found by the sweep on PostgreSQL: a 400-character address typed into the sign-in form
+    (which takes 1024) was counted for back-off in a column of 320 and the database refused
+    the row: a 500. NFKC lengthens "ﬃ" threefold, so 320 characters through the API did the
+    same. No account has such an address: the ordinary wrong-sign-in answer, typed text kept."""
+    client.get("/login")
+    csrf = client.cookies.get("crowdcx_csrf") or ""
+    typed = "9" * 400
+    form = client.post("/login", data={"csrf_token": csrf, "email": typed, "password": "x"})
+    assert form.status_code == 401, form.text[:500]
+    assert f'value="{typed}"' in form.text
+    body = assert_problem(
+        client.post("/api/v1/auth/token", json={"email": "ﬃ" * 320, "password": "x"}), 401
+    )
+    assert body["code"] != "internal_error"
+    # Signing in still works and the back-off still counts ordinary addresses.
+    person = world.person()
+    ok = client.post("/api/v1/auth/token", json={"email": person.email, "password": PASSWORD})
+    assert ok.status_code == 200, ok.text
