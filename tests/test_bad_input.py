@@ -278,3 +278,43 @@ def test_an_address_too_long_for_any_account_is_a_wrong_sign_in(
     person = world.person()
     ok = client.post("/api/v1/auth/token", json={"email": person.email, "password": PASSWORD})
     assert ok.status_code == 200, ok.text
+
+
+def test_a_number_that_is_not_one_is_said_in_the_readers_language(
+    client: TestClient, world: World
+) -> None:
+    """A long sweep read as a Russian reader: the capacity plan's decimal parameters (goal,
+    multiplier, shrinkage) answered "Input should be a valid number, unable to parse string
+    as a number", the validator's English, whatever the reader's language."""
+    slug = world.brand()
+    admin = world.member(slug, ["brand_admin"])
+    plan = f"/api/v1/brands/{slug}/capacity-plan"
+    expected = {
+        "ru": "Здесь ожидается число, например 0.8.",
+        "zh-Hans": "此处应为数字，例如 0.8。",
+        "zh-Hant": "此處應為數字，例如 0.8。",
+        "en": "Expected a number here, like 0.8.",
+    }
+    for locale, message in expected.items():
+        for name, value in [("goal", "abc"), ("multiplier", "１２"), ("shrinkage", "Заказ")]:
+            response = client.get(
+                plan, params={name: value}, headers={**admin.auth, "accept-language": locale}
+            )
+            body = assert_problem(response, 422)
+            [error] = body["errors"]  # type: ignore[misc]
+            said = (error["field"], error["code"], error["message"])
+            assert said == (name, "not_number", message)
+            assert message in str(body["detail"])
+
+
+def test_a_validation_error_of_an_unforeseen_kind_is_not_english_for_others() -> None:
+    from crowdcx.kernel.i18n import use_locale
+    from crowdcx.web.problems import validation_message
+
+    err = {"type": "uuid_parsing", "msg": "Input should be a valid UUID", "ctx": {}}
+    with use_locale("ru"):
+        assert validation_message(err) == ("invalid", "Недопустимое значение.")
+    with use_locale("zh-Hant"):
+        assert validation_message(err) == ("invalid", "值無效。")
+    with use_locale("en"):
+        assert validation_message(err) == ("invalid", "Input should be a valid UUID")

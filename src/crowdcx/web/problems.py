@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
 
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import _
+from crowdcx.kernel.i18n import _, current_locale
 
 log = logging.getLogger("crowdcx.errors")
 
@@ -98,6 +98,8 @@ def validation_message(err: dict[str, Any]) -> tuple[str, str]:
         return "not_text", _("Expected text here.")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return "not_integer", _("Expected a whole number here.")
+    if kind in ("float_type", "float_parsing", "decimal_type", "decimal_parsing", "finite_number"):
+        return "not_number", _("Expected a number here, like 0.8.")
     if kind in ("bool_type", "bool_parsing"):
         return "not_boolean", _("Expected true or false here.")
     if kind in ("list_type",):
@@ -114,7 +116,11 @@ def validation_message(err: dict[str, Any]) -> tuple[str, str]:
         # Said from the bound, in the reader's language (the validator's text is English).
         bound = ctx.get(_BOUNDS[kind][0], "?")
         return "out_of_range", _BOUNDS[kind][1]() % {"n": bound}
-    return "invalid", str(err.get("msg", _("Invalid value.")))
+    # Any other kind: the validator's own words are English, so only an English reader
+    # gets them (a Russian reader got "Input should be a valid number, …" for a float).
+    if current_locale() == "en" and err.get("msg"):
+        return "invalid", str(err["msg"])
+    return "invalid", _("Invalid value.")
 
 
 def _unique_violation(exc: IntegrityError) -> bool:
