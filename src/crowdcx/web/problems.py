@@ -123,6 +123,19 @@ def validation_message(err: dict[str, Any]) -> tuple[str, str]:
     return "invalid", _("Invalid value.")
 
 
+_COLUMN_LENGTH = re.compile(r"character varying\((\d+)\)")
+
+
+def _too_long_text(exc: Exception) -> str:
+    limit = _COLUMN_LENGTH.search(str(getattr(exc, "orig", exc)))
+    if limit is None:
+        return _("A text in this request is too long to be stored; shorten it and send it again.")
+    return _(
+        "A text in this request is too long to be stored: at most %(n)s characters. Shorten "
+        "it and send it again."
+    ) % {"n": limit.group(1)}
+
+
 def _unique_violation(exc: IntegrityError) -> bool:
     """A unique key refused the row: SQLSTATE 23505 on PostgreSQL, the UNIQUE (or PRIMARY
     KEY) constraint message on SQLite."""
@@ -187,6 +200,12 @@ def install(app: FastAPI, render_error_page: Any) -> None:
         # edge accepted as an int: SQLite refuses to bind it (OverflowError), PostgreSQL to
         # store it (SQLSTATE 22003). The unit of work rolled back; nothing was written.
         sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if sqlstate == "22001":
+            # A text longer than its column, which the edge let through: PostgreSQL refuses
+            # it (SQLite never checks), so a missing max_length showed only there as a 500.
+            log.warning("text too long on %s %s: %s", request.method, request.url.path,
+                        exc)  # fmt: skip
+            return respond(request, AppError(422, "text_too_long", _too_long_text(exc)))
         if isinstance(exc, OverflowError) or sqlstate == "22003":
             return respond(request, AppError(
                 422, "number_out_of_range",
