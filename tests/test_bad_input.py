@@ -349,3 +349,29 @@ def test_a_text_longer_than_its_column_is_a_clear_error_on_postgresql(
     )
     assert page.status_code == 422
     assert "最多 320 個字元" in page.text
+
+
+def test_a_form_refused_at_the_edge_shows_what_was_typed(client: TestClient, world: World) -> None:
+    """A field past the form's limit (a page older than the limit, a CR LF count, a script)
+    was refused before the page could come back with the form: a bare error page, and the
+    article just written was gone. The refusal shows it as text to copy, as a form refused
+    by the CSRF check does; the password never."""
+    slug = world.brand()
+    author = world.member(slug, ["brand_admin"])
+    client.get("/login")
+    csrf = client.cookies.get("crowdcx_csrf") or ""
+    client.post("/login", data={"csrf_token": csrf, "email": author.email, "password": PASSWORD})
+    written = "Hold the button for ten seconds, then pair the earbuds again."
+    refused = client.post(
+        f"/b/{slug}/help/new?lang=ru",
+        data={"csrf_token": csrf, "title": "T" * 1001, "body": written, "language": "en"},
+    )
+    assert refused.status_code == 422
+    assert "title" in refused.text
+    assert f">{written}</textarea>" in refused.text
+    assert "Что вы ввели" in refused.text
+    assert client.get(f"/api/v1/brands/{slug}/articles", headers=author.auth).json()["items"] == []
+    wrong = client.post("/register", data={"csrf_token": csrf, "email": "a@example.com",
+                        "password": "secret words", "display_name": "x" * 1025})  # fmt: skip
+    assert wrong.status_code == 422
+    assert "secret words" not in wrong.text
