@@ -9,12 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdcx.kernel.models import Base, Timestamped, utcnow
 
+# RFC 5321's longest path (a local part of 64, a domain of 255); the columns hold as much.
+EMAIL_COLUMN_LENGTH = 320
+
 
 class User(Timestamped, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_COLUMN_LENGTH), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(80))
     locale: Mapped[str] = mapped_column(String(16), default="en")
@@ -41,7 +44,7 @@ class LoginThrottle(Base):
 
     __tablename__ = "login_throttles"
 
-    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_COLUMN_LENGTH), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crowdcx.identity import rules
-from crowdcx.identity.models import AuthToken, LoginThrottle, User
+from crowdcx.identity.models import EMAIL_COLUMN_LENGTH, AuthToken, LoginThrottle, User
 from crowdcx.identity.passwords import dummy_hash, hash_password, hasher, verify_password
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, conflict, invalid, not_found
@@ -188,6 +188,10 @@ def authenticate(
     check let twenty parallel guesses all be checked while one failure was recorded (found
     in review); now the sixth of a burst finds the lock. A success clears the record."""
     key = rules.normalize_email(email)
+    if len(key) > EMAIL_COLUMN_LENGTH:
+        # No account has such an address, and the back-off's key column could not hold it
+        # (PostgreSQL refused the row: a 500). NFKC can lengthen a 320-character address.
+        return SignIn(None)
     wait, wait_if_wrong = _reserve_attempt(uow.session, key, now)
     if wait:
         return SignIn(None, wait)

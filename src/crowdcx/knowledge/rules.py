@@ -372,7 +372,7 @@ def validate_draft(
         return Violation("required", "body")
     if not visible(body):
         return Violation("invisible", "body")
-    if len(body) > MAX_BODY:
+    if len(body.replace("\r\n", "\n")) > MAX_BODY:  # a line break as the writer counts it
         return Violation("too_long", "body", {"max": MAX_BODY})
     lang = normalise_language(language)
     if lang is None:

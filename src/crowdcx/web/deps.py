@@ -146,17 +146,19 @@ async def verified_form(request: Request) -> None:
     """For page POSTs: the form (or the HTMX header) must carry the CSRF token. Refused, the
     error page shows what the person typed (``request.state.unsent``) so that a form left
     open too long does not lose it: as text to copy, never as a form that would re-send it
-    (that would hand a cross-site post a one-click way around the check)."""
+    (that would hand a cross-site post a one-click way around the check). The same when a
+    field is refused at the edge (too long, not a number) and the error page stands in for
+    the form."""
     form = await request.form()
+    request.state.unsent = [
+        value
+        for name, value in form.multi_items()
+        if isinstance(value, str)
+        and value.strip()
+        and not any(word in name.lower() for word in _NOT_SHOWN_BACK)
+    ][:20]
     token = form.get("csrf_token")
     if not csrf_ok(request, token if isinstance(token, str) else None):
-        request.state.unsent = [
-            value
-            for name, value in form.multi_items()
-            if isinstance(value, str)
-            and value.strip()
-            and not any(word in name.lower() for word in _NOT_SHOWN_BACK)
-        ][:20]
         raise csrf_error()
 
 

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
 
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import _
+from crowdcx.kernel.i18n import _, current_locale
 
 log = logging.getLogger("crowdcx.errors")
 
@@ -98,6 +98,8 @@ def validation_message(err: dict[str, Any]) -> tuple[str, str]:
         return "not_text", _("Expected text here.")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return "not_integer", _("Expected a whole number here.")
+    if kind in ("float_type", "float_parsing", "decimal_type", "decimal_parsing", "finite_number"):
+        return "not_number", _("Expected a number here, like 0.8.")
     if kind in ("bool_type", "bool_parsing"):
         return "not_boolean", _("Expected true or false here.")
     if kind in ("list_type",):
@@ -114,7 +116,24 @@ def validation_message(err: dict[str, Any]) -> tuple[str, str]:
         # Said from the bound, in the reader's language (the validator's text is English).
         bound = ctx.get(_BOUNDS[kind][0], "?")
         return "out_of_range", _BOUNDS[kind][1]() % {"n": bound}
-    return "invalid", str(err.get("msg", _("Invalid value.")))
+    # Any other kind: the validator's own words are English, so only an English reader
+    # gets them (a Russian reader got "Input should be a valid number, …" for a float).
+    if current_locale() == "en" and err.get("msg"):
+        return "invalid", str(err["msg"])
+    return "invalid", _("Invalid value.")
+
+
+_COLUMN_LENGTH = re.compile(r"character varying\((\d+)\)")
+
+
+def _too_long_text(exc: Exception) -> str:
+    limit = _COLUMN_LENGTH.search(str(getattr(exc, "orig", exc)))
+    if limit is None:
+        return _("A text in this request is too long to be stored; shorten it and send it again.")
+    return _(
+        "A text in this request is too long to be stored: at most %(n)s characters. Shorten "
+        "it and send it again."
+    ) % {"n": limit.group(1)}
 
 
 def _unique_violation(exc: IntegrityError) -> bool:
@@ -181,6 +200,12 @@ def install(app: FastAPI, render_error_page: Any) -> None:
         # edge accepted as an int: SQLite refuses to bind it (OverflowError), PostgreSQL to
         # store it (SQLSTATE 22003). The unit of work rolled back; nothing was written.
         sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if sqlstate == "22001":
+            # A text longer than its column, which the edge let through: PostgreSQL refuses
+            # it (SQLite never checks), so a missing max_length showed only there as a 500.
+            log.warning("text too long on %s %s: %s", request.method, request.url.path,
+                        exc)  # fmt: skip
+            return respond(request, AppError(422, "text_too_long", _too_long_text(exc)))
         if isinstance(exc, OverflowError) or sqlstate == "22003":
             return respond(request, AppError(
                 422, "number_out_of_range",

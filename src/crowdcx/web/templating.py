@@ -231,8 +231,11 @@ class Renderer:
         return self.env.get_template(name).render(values)
 
     def error_page(self, request: Request, error: AppError) -> HTMLResponse:
-        # A refused form's typed text, set by the CSRF check (deps.verified_form).
-        unsent = getattr(request.state, "unsent", []) if error.code == "csrf_failed" else []
+        # A refused form's typed text, kept by the CSRF check (deps.verified_form): refused
+        # by that check, or by a field's own (validation_failed) before the page could be
+        # shown again with it.
+        refused = error.code in ("csrf_failed", "validation_failed")
+        unsent = getattr(request.state, "unsent", []) if refused else []
         return self(request, "error.html", {"error": error, "unsent": unsent}, status=error.status)
 
 
