@@ -20,9 +20,9 @@ against textbook Erlang C figures and by properties in the tests.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -126,7 +126,10 @@ def hour_of_week(moment: datetime, zone: ZoneInfo) -> HourOfWeek:
 
 
 def weekly_profile(
-    arrivals: Iterable[datetime], zone: ZoneInfo, weeks: int | Sequence[int]
+    arrivals: Iterable[datetime],
+    zone: ZoneInfo,
+    weeks: int | Sequence[int],
+    excluded: Collection[date] = frozenset(),
 ) -> dict[HourOfWeek, float]:
     """Expected tickets per hour of the week, from ``weeks`` weeks of ``arrivals``: each
     weekday's average volume spread over its hours as the hours of all days share the
@@ -136,14 +139,28 @@ def weekly_profile(
 
     ``weeks`` is how many of each weekday the history holds: one number for whole weeks, or
     seven (Monday first) for a history that began mid-week. A weekday the history has not
-    seen yet is planned at the average day seen."""
+    seen yet is planned at the average day seen.
+
+    ``excluded`` are calendar days (in ``zone``, inside the history) of the brand's sales
+    events: their arrivals are left out and each weekday is averaged over the days it kept,
+    so one 10× day does not raise every ordinary week's plan. (Whole days, as the weekday
+    counts are of whole days: leaving out only an event's hours would leave the rest of its
+    day averaged as if it were a whole one.)"""
     days = [weeks] * 7 if isinstance(weeks, int) else list(weeks)
     if len(days) != 7 or min(days) < 0 or (isinstance(weeks, int) and weeks < 1):
         raise ValueError("weeks ≥ 1, or seven counts of days ≥ 0")
+    left_out = frozenset(excluded)
+    for day_left_out in left_out:
+        days[day_left_out.weekday()] -= 1
+    if min(days) < 0:
+        raise ValueError("more days of a weekday excluded than the history holds")
     by_day = [0] * 7
     by_hour = [0] * 24
     for at in arrivals:
-        day, hour = hour_of_week(at, zone)
+        local = at.astimezone(zone)
+        if local.date() in left_out:
+            continue
+        day, hour = local.weekday(), local.hour
         by_day[day] += 1
         by_hour[hour] += 1
     total = sum(by_hour)
@@ -159,6 +176,71 @@ def weekly_profile(
         for hour in range(24)
         if per_day[day] and by_hour[hour]
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The brand's sales events: remembered, left out of the ordinary week
+# --------------------------------------------------------------------------------------------
+
+MAX_EVENT_NAME: Final = 120
+MAX_EVENT_HOURS: Final = 168
+MAX_EVENT_AGE: Final = timedelta(days=366)  # an event's start: at most a year back …
+MAX_EVENT_AHEAD: Final = timedelta(days=731)  # … and two years ahead
+
+
+@dataclass(frozen=True, slots=True)
+class SalesEvent:
+    """One of the brand's sales events: ``hours`` from ``start`` (aware); ``multiplier`` the
+    traffic the admin expects of it (None: learn it from the last past event)."""
+
+    id: int
+    name: str
+    start: datetime
+    hours: int
+    multiplier: float | None = None
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(hours=self.hours)
+
+    def is_past(self, now: datetime) -> bool:
+        return self.end <= now
+
+
+def event_problem(
+    name: str, start: datetime, hours: int, others: Iterable[SalesEvent], now: datetime
+) -> tuple[str, str] | None:
+    """Why an event cannot be added, as (field, code), None when it can: ``name_empty``,
+    ``name_too_long``, ``hours_out_of_range`` (1–168), ``start_out_of_range`` (a year back to
+    two years ahead of ``now``), ``overlaps`` another of the brand's events."""
+    if not name.strip():
+        return "name", "name_empty"
+    if len(name.strip()) > MAX_EVENT_NAME:
+        return "name", "name_too_long"
+    if not 1 <= hours <= MAX_EVENT_HOURS:
+        return "hours", "hours_out_of_range"
+    if not now - MAX_EVENT_AGE <= start <= now + MAX_EVENT_AHEAD:
+        return "start", "start_out_of_range"
+    end = start + timedelta(hours=hours)
+    if any(o.start < end and start < o.end for o in others):
+        return "start", "overlaps"
+    return None
+
+
+def event_days(
+    events: Iterable[SalesEvent], zone: ZoneInfo, first_day: date, last_day: date
+) -> frozenset[date]:
+    """The calendar days in ``zone`` from ``first_day`` to ``last_day`` that any of
+    ``events`` touches (an event ending at midnight does not touch the next day)."""
+    days: set[date] = set()
+    for e in events:
+        day = e.start.astimezone(zone).date()
+        last = (e.end - timedelta(microseconds=1)).astimezone(zone).date()
+        while day <= last:
+            if first_day <= day <= last_day:
+                days.add(day)
+            day += timedelta(days=1)
+    return frozenset(days)
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,7 +275,7 @@ class Trend:
 NO_TREND: Final = Trend(0, 0.0, 1.0)
 
 
-def weekly_growth(totals: Sequence[float]) -> float:
+def weekly_growth(totals: Sequence[float | None]) -> float:
     """The growth a week of ``totals`` (tickets of consecutive whole weeks, oldest first):
     the Theil–Sen slope of log(total + 1) — the median of the slopes between every two
     weeks —, as a growth rate, capped to [MIN_WEEKLY_GROWTH, MAX_WEEKLY_GROWTH].
@@ -203,23 +285,33 @@ def weekly_growth(totals: Sequence[float]) -> float:
     in twelve weeks barely moves it, where a least-squares line or Holt's smoothing (both
     square the errors) is pulled up by it and would plan the next event for a trend that was
     one spike. It has no smoothing constants to tune on three to twelve points. The +1 keeps
-    a week of no tickets finite."""
-    n = len(totals)
+    a week of no tickets finite.
+
+    A week that is None (one of the brand's sales events fell in it) is left out: the other
+    weeks keep their places in time, and the pairwise slopes need no week to stand for it.
+    (Scaling such a week up from the days it kept would count a weekday that carries most
+    of the traffic as an average one.)"""
+    kept = [(x, t) for x, t in enumerate(totals) if t is not None]
+    n = len(kept)
     if n < 2:
         return 0.0
-    logs = [math.log(max(0.0, t) + 1.0) for t in totals]
-    slope = _median([(logs[j] - logs[i]) / (j - i) for i in range(n) for j in range(i + 1, n)])
+    xs = [float(x) for x, _t in kept]
+    logs = [math.log(max(0.0, t) + 1.0) for _x, t in kept]
+    slope = _median([
+        (logs[j] - logs[i]) / (xs[j] - xs[i]) for i in range(n) for j in range(i + 1, n)
+    ])  # fmt: skip
     # Shrunk towards no growth by the slope's own uncertainty: the weeks' scatter about the
     # line (robustly, by the median absolute deviation; at least Poisson's 1/√total) over the
     # spread of the weeks. A small brand's 150 ± 12 tickets a week drew "trends" of a few
     # per cent a week out of noise, compounded over the weeks ahead.
-    residuals = [y - slope * i for i, y in enumerate(logs)]
+    residuals = [y - slope * x for x, y in zip(xs, logs, strict=True)]
     centre = _median(residuals)
     scatter = max(
         1.4826 * _median([abs(r - centre) for r in residuals]),
-        math.sqrt(sum(1.0 / (max(0.0, t) + 1.0) for t in totals) / n),
+        math.sqrt(sum(1.0 / (max(0.0, t) + 1.0) for _x, t in kept) / n),
     )
-    spread = math.sqrt(sum((i - (n - 1) / 2) ** 2 for i in range(n)))
+    mean_x = sum(xs) / n
+    spread = math.sqrt(sum((x - mean_x) ** 2 for x in xs))
     shrunk = math.copysign(max(0.0, abs(slope) - TREND_SHRINK * scatter / spread), slope)
     return min(MAX_WEEKLY_GROWTH, max(MIN_WEEKLY_GROWTH, math.expm1(shrunk)))
 
@@ -252,15 +344,16 @@ def trend_factor(growth: float, profile_weeks: float, ahead: float) -> float:
     return min(MAX_TREND_FACTOR, max(MIN_TREND_FACTOR, factor))
 
 
-def trend(totals: Sequence[float], profile_weeks: float, ahead: float) -> Trend:
+def trend(totals: Sequence[float | None], profile_weeks: float, ahead: float) -> Trend:
     """The trend of ``totals`` (whole weeks, oldest first, at most :data:`TREND_WEEKS` are
-    used: the latest) for an event ``ahead`` weeks after them; none below
-    :data:`MIN_TREND_WEEKS`."""
+    used: the latest; None: a week of a sales event, left out) for an event ``ahead`` weeks
+    after them; none below :data:`MIN_TREND_WEEKS` weeks kept."""
     used = list(totals)[-TREND_WEEKS:]
-    if len(used) < MIN_TREND_WEEKS:
-        return Trend(len(used), 0.0, 1.0)
+    kept = sum(t is not None for t in used)
+    if kept < MIN_TREND_WEEKS:
+        return Trend(kept, 0.0, 1.0)
     growth = weekly_growth(used)
-    return Trend(len(used), growth, trend_factor(growth, profile_weeks, ahead))
+    return Trend(kept, growth, trend_factor(growth, profile_weeks, ahead))
 
 
 # --------------------------------------------------------------------------------------------
