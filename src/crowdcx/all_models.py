@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crowdcx.analytics import models as analytics_models
 from crowdcx.community import models as community_models
 from crowdcx.identity import models as identity_models
 from crowdcx.kernel.models import Base
@@ -16,6 +17,7 @@ from crowdcx.tickets import models as tickets_models
 
 __all__ = [
     "Base",
+    "analytics_models",
     "community_models",
     "identity_models",
     "knowledge_models",
