@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('start_at', crowdcx.kernel.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('hours', sa.Integer(), nullable=False),
-    sa.Column('multiplier', sa.Float(), nullable=True),
+    sa.Column('multiplier', sa.Double(), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('created_at', crowdcx.kernel.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('brand_id', sa.Integer(), nullable=False),
