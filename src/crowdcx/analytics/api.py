@@ -6,7 +6,8 @@ import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
 
 from crowdcx.analytics import rules, service
 from crowdcx.kernel.errors import invalid
@@ -79,13 +80,18 @@ def insights(
 DEFAULT_MULTIPLIER = 10.0  # sales events bring about 10 × the traffic
 
 
-def multiplier_of(typed: float | None, lift: staffing.Lift | None) -> tuple[float, str]:
+def multiplier_of(
+    typed: float | None, lift: staffing.Lift | None, learned: staffing.Lift | None = None
+) -> tuple[float, str]:
     """The event's multiplier and where it came from: the one typed, else the named past
-    event's lift (at most 100, as a typed one), else the default."""
+    event's lift (at most 100, as a typed one), else the lift ``learned`` from the brand's
+    most recent past event, else the default."""
     if typed is not None:
         return typed, "typed"
     if lift is not None and lift.lift is not None:
         return round(min(100.0, lift.lift), 2), "lift"
+    if learned is not None and learned.lift is not None:
+        return round(min(100.0, learned.lift), 2), "last_event"
     return DEFAULT_MULTIPLIER, "default"
 
 
@@ -157,11 +163,16 @@ def capacity_plan(
         lift = service.past_lift(
             uow.session, ctx, at, parse_start(ctx, lift_start, at, "lift_start"), lift_hours
         )
-    chosen, source = multiplier_of(multiplier, lift)
+    known = service.events(uow.session, ctx)
+    latest = None
+    if multiplier is None and lift is None:
+        latest = service.latest_lift(uow.session, ctx, at, known)
+    chosen, source = multiplier_of(multiplier, lift, latest[1] if latest else None)
     plan = service.capacity_plan(
         uow.session, ctx, at, start=parse_start(ctx, start, at), hours=hours,
         multiplier=chosen, goal=goal, target_s=target_s or defaults["target_s"],
         concurrency=concurrency or defaults["concurrency"], shrinkage=shrinkage, lift=lift,
+        remembered=known,
     )  # fmt: skip
     p, zone, t = plan.presence, service.brand_zone(ctx), plan.trend
     return {
@@ -173,6 +184,10 @@ def capacity_plan(
                 "weekly_growth": round(t.weekly_growth, 4), "factor": round(t.factor, 4),
             },
             "lift": lift_out(lift),
+            "learned_from": None if latest is None else {
+                "event": event_out(latest[0]), "lift": lift_out(latest[1]),
+            },
+            "event_days_left_out": plan.event_days,
             "goal": goal, "target_s": plan.spec.target_s, "concurrency": plan.spec.concurrency,
             "shrinkage": shrinkage, "handle_s": round(plan.spec.handle_s, 1),
             "handle_from_history": plan.handle_from_history,
@@ -189,3 +204,56 @@ def capacity_plan(
         "peak": hour_out(plan.peak, p.of(plan.peak, zone)) if plan.peak else None,
         "hours": [hour_out(h, p.of(h, zone)) for h in plan.hours],
     }  # fmt: skip
+
+
+def event_out(e: staffing.SalesEvent) -> dict[str, Any]:
+    return {
+        "id": e.id, "name": e.name, "start": e.start.isoformat(), "hours": e.hours,
+        "multiplier": e.multiplier,
+    }  # fmt: skip
+
+
+class EventCreate(BaseModel):
+    """A sales event to remember: ``start`` as ISO 8601 (without an offset, in the brand's
+    time zone); ``multiplier`` the traffic expected of it, if known."""
+
+    name: str = Field(max_length=1000)
+    start: str = Field(max_length=40)
+    hours: int = Field(ge=-1_000_000, le=1_000_000)
+    multiplier: float | None = None
+
+
+@router.get("/capacity/events")
+def list_events(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    """The brand's sales events, earliest first; each past one with its measured lift."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    at = now()
+    listed = service.remembered(uow.session, ctx, at, service.events(uow.session, ctx))
+    return {
+        "events": [{**event_out(r.event), "past": r.past, "lift": lift_out(r.lift)} for r in listed]
+    }
+
+
+@router.post("/capacity/events", status_code=201)
+def add_event(slug: str, body: EventCreate, uow: Uow, user: CurrentUser) -> dict[str, Any]:
+    """Remember a sales event (422: no name or too long, hours outside 1–168, a start more
+    than a year back or two years ahead, overlapping another event)."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    at = now()
+    if not body.start.strip():
+        raise invalid("start", _("Give the start as a date and time, such as 2026-11-11T00:00."))
+    added = service.add_event(
+        uow.session, ctx, user.id, at, name=body.name, start=parse_start(ctx, body.start, at),
+        hours=body.hours, multiplier=body.multiplier,
+    )  # fmt: skip
+    uow.commit()
+    return event_out(added)
+
+
+@router.delete("/capacity/events/{event_id}", status_code=204)
+def remove_event(slug: str, event_id: int, uow: Uow, user: CurrentUser) -> Response:
+    """Forget one of the brand's events."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    service.remove_event(uow.session, ctx, event_id)
+    uow.commit()
+    return Response(status_code=204)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
 
 from crowdcx.analytics import service
 from crowdcx.analytics.api import parse_start
+from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import N_, _
 from crowdcx.quality import service as quality
 from crowdcx.staffing import rules as staffing
-from crowdcx.tenancy.service import access_brand
-from crowdcx.web.deps import CurrentUser, Uow, now
+from crowdcx.tenancy.service import BrandContext, access_brand
+from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, now
 from crowdcx.web.templating import NavItem, page, register_nav
 
 router = APIRouter(include_in_schema=False)
@@ -92,6 +93,13 @@ def capacity(
     errors: dict[str, str] = {}
     plan: Any = None
     lift: staffing.Lift | None = None
+    known = service.events(uow.session, ctx)
+    listed = service.remembered(uow.session, ctx, at, known)
+    learned = None
+    if not multiplier.strip() and not form["lift_start"].strip():
+        learned = service.latest_lift(uow.session, ctx, at, known)
+        if learned is not None and learned[1].lift is not None:
+            form["multiplier"] = f"{round(min(100.0, learned[1].lift), 2):g}"
     if form["lift_start"].strip():
         hours_back = _number(form["lift_hours"], 1, 100_000, 24, "lift_hours", errors)
         try:
@@ -123,7 +131,7 @@ def capacity(
                     uow.session, ctx, at, start=begin, hours=int(values["hours"]),
                     multiplier=values["multiplier"], goal=values["goal"] / 100,
                     target_s=values["target_min"] * 60, concurrency=int(values["concurrency"]),
-                    shrinkage=values["shrinkage"] / 100, lift=lift,
+                    shrinkage=values["shrinkage"] / 100, lift=lift, remembered=known,
                 )  # fmt: skip
             except AppError as error:
                 errors[error.field or "multiplier"] = error.detail
@@ -134,8 +142,119 @@ def capacity(
         "analytics/capacity.html",
         {"ctx": ctx, "form": form, "errors": errors, "plan": plan, "zone": str(zone),
          "seen": seen, "peak_seen": peak_seen, "lift": lift,
-         "use_lift": _with_multiplier(request, lift)},
+         "use_lift": _with_multiplier(request, lift), "learned": learned,
+         **_events_context(ctx, listed, zone)},
         status=422 if errors else 200,
+    )  # fmt: skip
+
+
+def _events_context(
+    ctx: BrandContext,
+    listed: list[service.RememberedEvent],
+    zone: Any,
+    event_form: dict[str, str] | None = None,
+    event_errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The events list and the add form: a future event links to its own plan."""
+    plans = {
+        r.event.id: f"/b/{ctx.brand.slug}/admin/capacity?" + urlencode({
+            "start": r.event.start.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+            "hours": r.event.hours,
+            **({"multiplier": f"{r.event.multiplier:g}"} if r.event.multiplier is not None
+               else {}),
+        })
+        for r in listed
+        if not r.past
+    }  # fmt: skip
+    return {
+        "events": listed,
+        "event_plans": plans,
+        "event_starts": {
+            r.event.id: r.event.start.astimezone(zone).strftime("%Y-%m-%d %H:%M") for r in listed
+        },
+        "event_form": event_form or {"event_name": "", "event_start": "", "event_hours": "24",
+                                     "event_multiplier": ""},
+        "event_errors": event_errors or {},
+    }  # fmt: skip
+
+
+@router.post("/b/{slug}/admin/capacity/events", dependencies=[CsrfChecked])
+def add_event(
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    event_name: Annotated[str, Form(max_length=1000)] = "",
+    event_start: Annotated[str, Form(max_length=40)] = "",
+    event_hours: Annotated[str, Form(max_length=10)] = "",
+    event_multiplier: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Remember a sales event from the capacity page; the page again with the errors."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    at = now()
+    form = {"event_name": event_name, "event_start": event_start, "event_hours": event_hours,
+            "event_multiplier": event_multiplier}  # fmt: skip
+    errors: dict[str, str] = {}
+    hours = _number(event_hours or "24", -1e6, 1e6, 24, "event_hours", errors)
+    multiplier = (
+        _number(event_multiplier, 0, 100, 10, "event_multiplier", errors)
+        if event_multiplier.strip() else None
+    )  # fmt: skip
+    start = at
+    try:
+        if not event_start.strip():
+            raise AppError(422, "invalid", _("Give the start as a date and time, such as "
+                                             "2026-11-11T00:00."), field="start")  # fmt: skip
+        start = parse_start(ctx, event_start, at)
+    except AppError as error:
+        errors["event_start"] = error.detail
+    if not errors:
+        try:
+            service.add_event(
+                uow.session, ctx, user.id, at, name=event_name, start=start, hours=int(hours),
+                multiplier=multiplier,
+            )  # fmt: skip
+        except AppError as error:
+            uow.rollback()
+            errors[f"event_{error.field or 'name'}"] = error.detail
+    if errors:
+        return _events_page(request, uow, ctx, form, errors)
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/admin/capacity#events", status_code=303)
+
+
+@router.post("/b/{slug}/admin/capacity/events/{event_id}/remove", dependencies=[CsrfChecked])
+def remove_event(slug: str, event_id: int, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    service.remove_event(uow.session, ctx, event_id)
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/admin/capacity#events", status_code=303)
+
+
+def _events_page(
+    request: Request,
+    uow: UnitOfWork,
+    ctx: BrandContext,
+    event_form: dict[str, str],
+    event_errors: dict[str, str],
+) -> Response:
+    """The capacity form (not planned) with the events and the add form's errors (422)."""
+    at = now()
+    zone = service.brand_zone(ctx)
+    defaults = service.plan_defaults(uow.session, ctx, at)
+    listed = service.remembered(uow.session, ctx, at, service.events(uow.session, ctx))
+    form = {
+        "start": "", "hours": "24", "multiplier": "10", "goal": "80",
+        "target_min": f"{defaults['target_s'] / 60:g}", "concurrency":
+        str(defaults["concurrency"]), "shrinkage": "20", "lift_start": "", "lift_hours": "24",
+    }  # fmt: skip
+    return page(
+        request,
+        "analytics/capacity.html",
+        {"ctx": ctx, "form": form, "errors": {}, "plan": None, "zone": str(zone), "seen": [],
+         "peak_seen": None, "lift": None, "use_lift": None, "learned": None,
+         **_events_context(ctx, listed, zone, event_form, event_errors)},
+        status=422,
     )  # fmt: skip
 
 

@@ -9,13 +9,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, delete, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from crowdcx.analytics import rules
+from crowdcx.analytics.models import CapacityEventRow
 from crowdcx.community.models import PostRow
 from crowdcx.identity.models import User
-from crowdcx.kernel.errors import AppError, invalid
+from crowdcx.kernel.errors import AppError, invalid, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.knowledge.models import Article
 from crowdcx.search import service as search
@@ -223,6 +224,7 @@ class CapacityPlan:
     presence: Presence  # who actually showed up in these hours of the week
     trend: staffing.Trend  # the weekly growth the profile was scaled by (spec.trend)
     lift: staffing.Lift | None  # the past event the admin named, when named
+    event_days: int = 0  # history days of the brand's sales events, left out of the profile
 
 
 @dataclass(frozen=True)
@@ -308,25 +310,31 @@ def capacity_plan(
     concurrency: int,
     shrinkage: float,
     lift: staffing.Lift | None = None,
+    remembered: list[staffing.SalesEvent] | None = None,
 ) -> CapacityPlan:
     """The plan for an event of ``hours`` from ``start`` at ``multiplier`` × an ordinary
-    week, the ordinary week moved on by the brand's trend (:func:`trend`)."""
+    week, the ordinary week moved on by the brand's trend (:func:`trend`). The days of the
+    brand's sales events (``remembered``, else read) are left out of the ordinary week and
+    of the trend's weekly totals."""
     zone = brand_zone(ctx)
     first = _first_ticket(session, ctx)
+    known_events = events(session, ctx) if remembered is None else remembered
     # Whole weeks of calendar days ending yesterday; a younger brand: the weeks it has existed.
     window = rules.history_days(now, zone, HISTORY_WEEKS, first)
+    left_out = staffing.event_days(known_events, zone, _begun(window, first, zone), window.last_day)
     arrivals = list(
         session.scalars(
             ctx.scoped(TicketRow, select(TicketRow.created_at)).where(
-                TicketRow.created_at >= window.since, TicketRow.created_at < window.until
+                TicketRow.created_at >= window.since, TicketRow.created_at < window.until,
+                _outside(left_out, zone),
             )
         )
-    )
-    profile = staffing.weekly_profile(arrivals, zone, window.weekdays)
+    )  # fmt: skip
+    profile = staffing.weekly_profile(arrivals, zone, window.weekdays, left_out)
     handle, known = _handle_time(session, ctx, _handle_since(ctx, now))
     middle = start + timedelta(hours=hours / 2)
     trend = staffing.trend(
-        weekly_totals(session, ctx, now, first),
+        weekly_totals(session, ctx, now, first, known_events),
         profile_weeks=window.weeks,
         ahead=(middle - window.until) / timedelta(weeks=1),
     )
@@ -349,7 +357,7 @@ def capacity_plan(
     return CapacityPlan(
         spec, planned, staffing.peak(planned), window.weeks, window.first_day, window.last_day,
         len(arrivals), int(enrolled or 0), known, _presence(session, ctx, now, zone), trend,
-        lift,
+        lift, len(left_out),
     )  # fmt: skip
 
 
@@ -361,11 +369,17 @@ def _first_ticket(session: Session, ctx: BrandContext) -> datetime | None:
 
 
 def weekly_totals(
-    session: Session, ctx: BrandContext, now: datetime, first: datetime | None
-) -> list[int]:
+    session: Session,
+    ctx: BrandContext,
+    now: datetime,
+    first: datetime | None,
+    remembered: list[staffing.SalesEvent] = [],  # noqa: B006 (read, never changed)
+) -> list[int | None]:
     """Tickets in each of the last whole weeks (up to staffing.TREND_WEEKS, calendar days in
     the brand's time zone ending yesterday, oldest first) — only weeks the brand existed all
-    of: a week it began in mid-way would read as growth. One grouped count."""
+    of: a week it began in mid-way would read as growth. A week one of the ``remembered``
+    events touched is None: left out of the trend (staffing.weekly_growth). One grouped
+    count."""
     zone = brand_zone(ctx)
     window = rules.history_days(now, zone, staffing.TREND_WEEKS, first)
     begun = window.first_day if first is None else max(
@@ -384,14 +398,43 @@ def weekly_totals(
             TicketRow.created_at >= bounds[0], TicketRow.created_at < bounds[-1]
         ).group_by(week)
     ).all()  # fmt: skip
-    totals = [0] * whole
+    totals: list[int | None] = [0] * whole
     for j, n in counted:
-        totals[int(j)] += int(n)
+        totals[int(j)] = int(n)
+    for day in staffing.event_days(remembered, zone, ends[0], window.last_day):
+        totals[(day - ends[0]).days // 7] = None
     return totals
 
 
+def _begun(window: rules.HistoryDays, first: datetime | None, zone: ZoneInfo) -> date:
+    """The history's first day the brand had begun by (its first ticket's day, when later)."""
+    return window.first_day if first is None else max(
+        window.first_day, first.astimezone(zone).date()
+    )  # fmt: skip
+
+
+def _outside(days: frozenset[date], zone: ZoneInfo) -> Any:
+    """A ticket condition: created on none of ``days`` (calendar days in ``zone``)."""
+    if not days:
+        return TicketRow.created_at.is_not(None)
+    return not_(
+        or_(*[
+            and_(
+                TicketRow.created_at >= rules.midnight(day, zone),
+                TicketRow.created_at < rules.midnight(day + timedelta(days=1), zone),
+            )
+            for day in sorted(days)
+        ])
+    )  # fmt: skip
+
+
 def past_lift(
-    session: Session, ctx: BrandContext, now: datetime, start: datetime, hours: int
+    session: Session,
+    ctx: BrandContext,
+    now: datetime,
+    start: datetime,
+    hours: int,
+    remembered: list[staffing.SalesEvent] = [],  # noqa: B006 (read, never changed)
 ) -> staffing.Lift:
     """A past event's lift: its tickets in ``hours`` from ``start`` ÷ what the brand's weekly
     profile of the (up to) four whole weeks before its first day expected in those hours —
@@ -412,13 +455,17 @@ def past_lift(
             code="lift_not_past",
         )
     zone = brand_zone(ctx)
-    window = rules.history_days(start, zone, HISTORY_WEEKS, _first_ticket(session, ctx))
+    first = _first_ticket(session, ctx)
+    window = rules.history_days(start, zone, HISTORY_WEEKS, first)
+    # The brand's other events in the weeks before are left out of the baseline, as in a plan.
+    left_out = staffing.event_days(remembered, zone, _begun(window, first, zone), window.last_day)
     before = session.scalars(
         ctx.scoped(TicketRow, select(TicketRow.created_at)).where(
-            TicketRow.created_at >= window.since, TicketRow.created_at < window.until
+            TicketRow.created_at >= window.since, TicketRow.created_at < window.until,
+            _outside(left_out, zone),
         )
-    ).all()
-    profile = staffing.weekly_profile(before, zone, window.weekdays) if before else {}
+    ).all()  # fmt: skip
+    profile = staffing.weekly_profile(before, zone, window.weekdays, left_out) if before else {}
     expected = staffing.expected_arrivals(profile, start, hours, zone)
     if expected <= 0:
         raise invalid(
@@ -448,3 +495,121 @@ def _presence(session: Session, ctx: BrandContext, now: datetime, zone: ZoneInfo
     found = presence.intervals(session, ctx.brand.id, since, window.until)
     by_hour = staffing.online_by_hour(found, since, window.until, zone)
     return Presence(since.astimezone(zone).date(), window.last_day, by_hour)
+
+
+# --------------------------------------------------------------------------------------------
+# The brand's sales events
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RememberedEvent:
+    """An event as listed: a past one with its measured lift (None: not measurable — no
+    history before it, or it has not ended yet)."""
+
+    event: staffing.SalesEvent
+    past: bool
+    lift: staffing.Lift | None
+
+
+def events(session: Session, ctx: BrandContext) -> list[staffing.SalesEvent]:
+    """The brand's sales events, earliest first."""
+    rows = session.scalars(
+        ctx.scoped(CapacityEventRow).order_by(CapacityEventRow.start_at, CapacityEventRow.id)
+    )
+    return [staffing.SalesEvent(r.id, r.name, r.start_at, r.hours, r.multiplier) for r in rows]
+
+
+def _event_messages() -> dict[str, str]:
+    return {
+        "name_empty": _("Give the event a name, such as “Singles' Day”."),
+        "name_too_long": _("Give the event a name of at most %(max)s characters.")
+        % {"max": staffing.MAX_EVENT_NAME},
+        "hours_out_of_range": _("An event lasts from 1 to %(max)s hours.")
+        % {"max": staffing.MAX_EVENT_HOURS},
+        "start_out_of_range": _(
+            "Give a start from a year ago to two years ahead: older events no longer shape "
+            "the plan."
+        ),
+        "overlaps": _(
+            "This event overlaps another of your events: change its start or hours, or "
+            "remove the other one first."
+        ),
+    }
+
+
+def add_event(
+    session: Session,
+    ctx: BrandContext,
+    user_id: int | None,
+    now: datetime,
+    *,
+    name: str,
+    start: datetime,
+    hours: int,
+    multiplier: float | None,
+) -> staffing.SalesEvent:
+    """Remember a sales event; 422 (field and code from staffing.event_problem) when it has
+    no name or one too long, lasts outside 1–168 hours, starts out of range, or overlaps
+    another of the brand's events."""
+    if multiplier is not None and not 0 <= multiplier <= 100:
+        raise invalid(
+            "multiplier", _("Enter a number from %(low)s to %(high)s.") % {"low": 0, "high": 100}
+        )
+    problem = staffing.event_problem(name, start, hours, events(session, ctx), now)
+    if problem is not None:
+        field, code = problem
+        raise invalid(field, _event_messages()[code], code=f"event_{code}")
+    row = CapacityEventRow(
+        brand_id=ctx.brand.id, name=name.strip(), start_at=start, hours=hours,
+        multiplier=multiplier, created_by=user_id, created_at=now,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return staffing.SalesEvent(row.id, row.name, start, hours, multiplier)
+
+
+def remove_event(session: Session, ctx: BrandContext, event_id: int) -> None:
+    """Forget one of the brand's events (another brand's: 404)."""
+    gone = session.execute(
+        delete(CapacityEventRow).where(
+            CapacityEventRow.id == event_id, CapacityEventRow.brand_id == ctx.brand.id
+        )
+    )
+    if not getattr(gone, "rowcount", 0):
+        raise not_found(_("There is no such event."), code="event_not_found")
+
+
+def remembered(
+    session: Session, ctx: BrandContext, now: datetime, known: list[staffing.SalesEvent]
+) -> list[RememberedEvent]:
+    """The events with each past one's lift (:func:`past_lift`, the other events left out of
+    its baseline)."""
+    out: list[RememberedEvent] = []
+    for e in known:
+        lift = None
+        if e.is_past(now) and e.hours <= staffing.MAX_LIFT_HOURS:
+            others = [o for o in known if o.id != e.id]
+            try:
+                lift = past_lift(session, ctx, now, e.start, e.hours, others)
+            except AppError:
+                lift = None
+        out.append(RememberedEvent(e, e.is_past(now), lift))
+    return out
+
+
+def latest_lift(
+    session: Session, ctx: BrandContext, now: datetime, known: list[staffing.SalesEvent]
+) -> tuple[staffing.SalesEvent, staffing.Lift] | None:
+    """The most recent past event whose lift can be measured, with that lift: what the plan
+    learns its multiplier from when none is typed."""
+    past = sorted((e for e in known if e.is_past(now)), key=lambda e: e.start, reverse=True)
+    for e in past[:5]:  # a few tries, not every past event's queries on each plan
+        others = [o for o in known if o.id != e.id]
+        try:
+            lift = past_lift(session, ctx, now, e.start, e.hours, others)
+        except AppError:
+            continue
+        if lift.lift is not None:
+            return e, lift
+    return None

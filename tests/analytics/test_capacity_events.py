@@ -1,0 +1,187 @@
+"""The brand's sales events through HTTP: remembered via the API and the page, left out of
+the plan's ordinary week and trend, and the last past one's lift offered as the multiplier.
+
+The brand of test_capacity_trend (Asia/Shanghai, planned Monday 7 December 2026 at 10:00):
+tickets on Mondays at 20:xx — 5, 7, 10, 14, 20, 28 (26 October … 30 November)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.analytics.test_capacity_trend import NEXT_MONDAY_20, growing  # noqa: F401
+from tests.conftest import World
+from tests.tickets.test_api import Desk
+from tests.tickets.test_pages import sign_in
+
+SALE = {"name": "Black Friday", "start": "2026-11-30T20:00", "hours": 1}
+
+
+def _add(desk: Desk, body: dict[str, Any], language: str = "en") -> Any:
+    return desk.client.post(
+        desk.url("/capacity/events"), json=body,
+        headers={**desk.admin.auth, "Accept-Language": language},
+    )  # fmt: skip
+
+
+def test_a_remembered_sale_is_left_out_and_its_lift_is_the_multiplier(growing: Desk) -> None:  # noqa: F811
+    """Without the sale the last four Mondays averaged 18 (10, 14, 20, 28); with it
+    remembered, 30 November is left out: (10 + 14 + 20) ÷ 3. Its week is left out of the
+    trend (five weeks kept), and its lift (28 where the weeks before expected 12.75: 2.2) is
+    the multiplier when none is typed."""
+    before = growing.get(f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1", growing.admin).json()
+    assert before["inputs"]["multiplier_from"] == "default"
+    added = _add(growing, SALE)
+    assert added.status_code == 201, added.text
+    assert added.json()["start"] == "2026-11-30T20:00:00+08:00"
+
+    r = growing.get(f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1", growing.admin)
+    assert r.status_code == 200, r.text
+    inputs = r.json()["inputs"]
+    assert (inputs["multiplier"], inputs["multiplier_from"]) == (2.2, "last_event")
+    assert inputs["learned_from"]["event"]["name"] == "Black Friday"
+    assert inputs["learned_from"]["lift"]["observed_tickets"] == 28
+    assert inputs["event_days_left_out"] == 1
+    assert (inputs["trend"]["applied"], inputs["trend"]["weeks"]) == (True, 5)
+    expected = r.json()["hours"][0]["expected_tickets"]
+    assert expected == pytest.approx(44 / 3 * 2.2 * inputs["trend"]["factor"], abs=0.01)
+    typed = growing.get(
+        f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1&multiplier=1", growing.admin
+    ).json()
+    assert typed["inputs"]["multiplier_from"] == "typed"
+    assert typed["hours"][0]["expected_tickets"] == pytest.approx(
+        44 / 3 * typed["inputs"]["trend"]["factor"], abs=0.01
+    )
+    assert 44 / 3 < 18  # the sale no longer raises the ordinary Monday
+
+    listed = growing.get("/capacity/events", growing.admin).json()["events"]
+    assert [(e["name"], e["past"], e["lift"]["lift"]) for e in listed] == [
+        ("Black Friday", True, 2.2)
+    ]
+    gone = growing.client.delete(
+        growing.url(f"/capacity/events/{listed[0]['id']}"), headers=growing.admin.auth
+    )
+    assert gone.status_code == 204
+    again = growing.get(f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1", growing.admin).json()
+    assert again["inputs"]["multiplier_from"] == "default"
+    assert again["inputs"]["trend"]["weeks"] == 6
+
+
+BAD = {
+    "event_name_empty": ("name", {**SALE, "name": "  "}, {
+        "en": "Give the event a name", "ru": "Дайте событию название",
+        "zh-Hans": "给活动起个名字", "zh-Hant": "給活動起個名字",
+    }),
+    "event_name_too_long": ("name", {**SALE, "name": "x" * 121}, {
+        "en": "at most 120 characters", "ru": "не длиннее 120 символов",
+        "zh-Hans": "最多 120 个字符", "zh-Hant": "最多 120 個字元",
+    }),
+    "event_hours_out_of_range": ("hours", {**SALE, "hours": 169}, {
+        "en": "from 1 to 168 hours", "ru": "от 1 до 168 ч", "zh-Hans": "1 至 168 小时",
+        "zh-Hant": "1 至 168 小時",
+    }),
+    "event_start_out_of_range": ("start", {**SALE, "start": "2029-01-01T00:00"}, {
+        "en": "a year ago to two years ahead", "ru": "не раньше чем год назад",
+        "zh-Hans": "一年前至两年后", "zh-Hant": "一年前至兩年後",
+    }),
+    "event_overlaps": ("start", {**SALE, "name": "Other", "start": "2026-11-30T20:30"}, {
+        "en": "overlaps another of your events", "ru": "пересекается с другим",
+        "zh-Hans": "时间重叠", "zh-Hant": "時間重疊",
+    }),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("code", sorted(BAD))
+def test_an_event_that_cannot_be_added_is_a_422_in_four_languages(
+    growing: Desk,  # noqa: F811
+    code: str,
+) -> None:
+    assert _add(growing, SALE).status_code == 201
+    field, body, texts = BAD[code]
+    for language, text in texts.items():
+        r = _add(growing, body, language)
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        problem = r.json()
+        assert (problem["code"], problem["errors"][0]["field"]) == (code, field), problem
+        assert text in problem["detail"], (language, problem["detail"])
+    assert len(growing.get("/capacity/events", growing.admin).json()["events"]) == 1
+
+
+def test_events_belong_to_their_brand_and_to_its_admins(
+    growing: Desk,  # noqa: F811
+    world: World,
+) -> None:
+    event_id = _add(growing, SALE).json()["id"]
+    other = world.brand()
+    other_admin = world.member(other, ["brand_admin"])
+    stolen = growing.client.delete(
+        f"/api/v1/brands/{other}/capacity/events/{event_id}", headers=other_admin.auth
+    )
+    assert stolen.status_code == 404
+    assert growing.get("/capacity/events", growing.customer).status_code in {403, 404}
+    assert _add(growing, {**SALE, "start": "2026-12-01T00:00"}).status_code == 201
+    customer = growing.client.post(
+        growing.url("/capacity/events"), json=SALE, headers=growing.customer.auth
+    )
+    assert customer.status_code in {403, 404}
+    assert len(growing.get("/capacity/events", growing.admin).json()["events"]) == 2
+    missing = growing.client.delete(
+        growing.url("/capacity/events/999999"), headers=growing.admin.auth
+    )
+    assert missing.status_code == 404
+
+
+def test_the_page_adds_lists_plans_and_removes_events(
+    client: TestClient,
+    growing: Desk,  # noqa: F811
+) -> None:
+    token = sign_in(client, growing.admin)
+    client.cookies.set("crowdcx_locale", "ru")
+    base = f"/b/{growing.slug}/admin/capacity"
+    assert "Событий пока нет." in client.get(base).text
+    for name, start in (("Black Friday", "2026-11-30T20:00"), ("12.12", "2026-12-12T00:00")):
+        added = client.post(
+            f"{base}/events", follow_redirects=False,
+            data={"csrf_token": token, "event_name": name, "event_start": start,
+                  "event_hours": "24" if name == "12.12" else "1", "event_multiplier": ""},
+        )  # fmt: skip
+        assert added.status_code == 303, added.text
+    html = client.get(base).text
+    assert html.count('data-testid="event"') == 2
+    assert 'data-testid="event-lift">2,20×' in html  # the past sale's lift, Russian decimals
+    assert 'data-testid="learned"' in html
+    assert 'value="2.2"' in html  # the multiplier field took the learned lift
+    plan_link = f"{base}?start={quote('2026-12-12T00:00')}&amp;hours=24"
+    assert plan_link in html
+    assert "Спланировать это событие" in html
+    planned = client.get(f"{base}?start=2026-12-12T00:00&hours=24")
+    assert planned.status_code == 200
+    assert 'data-testid="peak"' in planned.text
+
+    client.cookies.set("crowdcx_locale", "zh-Hans")
+    overlap = client.post(
+        f"{base}/events",
+        data={"csrf_token": token, "event_name": "x", "event_start": "2026-12-12T10:00",
+              "event_hours": "2"},
+    )  # fmt: skip
+    assert overlap.status_code == 422
+    assert "时间重叠" in overlap.text
+    assert 'value="x"' in overlap.text  # what was typed is kept
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    empty = client.post(
+        f"{base}/events", data={"csrf_token": token, "event_name": "", "event_start": ""}
+    )
+    assert empty.status_code == 422
+    assert "請以日期和時間填寫開始時間" in empty.text
+
+    listed = growing.get("/capacity/events", growing.admin).json()["events"]
+    removed = client.post(
+        f"{base}/events/{listed[0]['id']}/remove", data={"csrf_token": token},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert removed.status_code == 303
+    assert client.get(base).text.count('data-testid="event"') == 1
