@@ -97,7 +97,12 @@ def capacity(
     listed = service.remembered(uow.session, ctx, at, known)
     learned = None
     if not multiplier.strip() and not form["lift_start"].strip():
-        learned = service.latest_lift(uow.session, ctx, at, known)
+        # The lifts just measured for the list, not measured again: the most recent past
+        # event's whose lift is known (service.latest_lift, without its queries).
+        learned = next(
+            ((r.event, r.lift) for r in reversed(listed) if r.lift and r.lift.lift is not None),
+            None,
+        )
         if learned is not None and learned[1].lift is not None:
             form["multiplier"] = f"{round(min(100.0, learned[1].lift), 2):g}"
     if form["lift_start"].strip():
