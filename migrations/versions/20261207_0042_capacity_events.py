@@ -2,7 +2,7 @@
 the weekly profile and the trend's weekly totals, and each past one's lift learned for the
 plan of the next. Nothing to back-fill: past events were typed into the form each time.
 
-Revision ID: 0039_events
+Revision ID: 0042
 Revises: 0041
 Create Date: 2026-12-07 04:30:00
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 import crowdcx.kernel.models
 
-revision: str = '0039_events'
+revision: str = '0042'
 down_revision: str | Sequence[str] | None = '0041'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -10,7 +10,7 @@ from crowdcx.kernel.migrate import downgrade, upgrade
 from tests.conftest import World
 from tests.migration_db import rows, table_names
 
-REVISION, BEFORE = "0039_events", "0041"  # the integrator renumbers these two only
+REVISION, BEFORE = "0042", "0041"
 EVENT = {"name": "Black Friday", "start": "2026-11-27T00:00", "hours": 24, "multiplier": 8}
 
 
