@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from crowdcx.kernel.i18n import format_money, use_locale
 from crowdcx.kernel.money import Money, minor_exponent
-from crowdcx.web.templating import make_environment
+from crowdcx.web.templating import format_share, make_environment
 
 NBSP = "\u00a0"
 
@@ -108,3 +108,12 @@ def test_a_remark_in_brackets_is_written_as_the_reader_writes_it(locale: str, sh
     template = make_environment().from_string("1{{ label|aside }}")
     with use_locale(locale):
         assert template.render(label="很差") == shown
+
+
+@pytest.mark.parametrize("locale", ["en", "ru", "zh-Hans", "zh-Hant"])
+def test_a_share_that_rounds_to_nothing_has_no_sign(locale: str) -> None:
+    """A flat brand's trend of −0.00003 a week read "每週 -0%" on the capacity page."""
+    with use_locale(locale):
+        assert "-" not in format_share(-0.00003)
+        assert format_share(-0.00003) == format_share(0.0)
+        assert "-" in format_share(-0.012)  # a real decline keeps its sign

@@ -105,7 +105,10 @@ def format_share(rate: float | None) -> str:
     """A share 0–1 as a percentage in the reader's locale ("87,3 %" in Russian); "–" if none."""
     if rate is None:
         return "–"
-    return str(format_percent(rate, locale=_babel_locale(), format="#,##0.#%"))
+    # Rounded to what is shown first, so a tiny negative share reads "0 %", not "-0 %" (a
+    # flat brand's trend of −0.00003 a week read "每週 -0%").
+    shown = round(rate, 3) + 0.0
+    return str(format_percent(shown, locale=_babel_locale(), format="#,##0.#%"))
 
 
 def format_days(first: date, last: date) -> str:
