@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
+from fastapi._compat import ModelField
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
 
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import _, current_locale
+from crowdcx.kernel.i18n import _, current_locale, gettext
 
 log = logging.getLogger("crowdcx.errors")
 
@@ -60,6 +62,25 @@ def problem_response(error: AppError, request: Request) -> Response:
 def _field_name(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or "body"
+
+
+def _body_params(dependant: Dependant) -> Iterator[ModelField]:
+    yield from dependant.body_params
+    for sub in dependant.dependencies:
+        yield from _body_params(sub)
+
+
+def form_label(request: Request, name: str) -> str | None:
+    """The label a page's form shows the reader for the field ``name``, in their language:
+    the field's ``title`` on its route (``Form(title=N_("Your name"))``, the label's msgid),
+    or None for a field with none (a hidden or button field, which no label names)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return None
+    for param in _body_params(dependant):
+        if name in (param.alias, param.name) and param.field_info.title:
+            return gettext(param.field_info.title)
+    return None
 
 
 _CHOICES = re.compile(r"\^\(([\w-]+(?:\|[\w-]+)*)\)\$")
@@ -173,6 +194,13 @@ def install(app: FastAPI, render_error_page: Any) -> None:
             first["field"] = "body"
             errors = [first]
             error = AppError(422, "invalid_json", first["message"], field="body", errors=errors)
+        elif not wants_json(request) and (label := form_label(request, first["field"])):
+            # A person at a form reads the field by the label the form shows them.
+            detail = _("Check the field “%(label)s”: %(message)s") % {
+                "label": label,
+                "message": first["message"],
+            }
+            error = AppError(422, "validation_failed", detail, field=first["field"], errors=errors)
         else:
             detail = _("Check the field %(field)s: %(message)s") % first
             error = AppError(422, "validation_failed", detail, field=first["field"], errors=errors)

@@ -1,0 +1,130 @@
+"""Refusals a person can act on, in their language: a form field refused at the edge is
+named by the label its form shows the reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from tests.conftest import World
+from tests.test_bad_input import assert_problem
+from tests.tickets.test_pages import sign_in
+
+LOCALES = ("en", "ru", "zh-Hans", "zh-Hant")
+CATALOGS = Path(__file__).parent.parent / "src" / "crowdcx" / "translations"
+
+
+def _catalog(locale: str) -> dict[str, str]:
+    with (CATALOGS / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        return {str(m.id): str(m.string) for m in read_po(fh) if m.id and m.string}
+
+
+# Page form fields that no label names: hidden fields, buttons, choices from a list.
+NOT_TYPED = {
+    "csrf_token", "next", "back", "version", "cursor", "before", "all", "account", "action",
+    "suggestion", "internal", "online", "csat", "helpful", "q", "visibility", "language",
+    "translation_of", "closed", "kind", "target", "stop", "decision", "locale",
+    "default_locale", "locales", "membership", "skill", "community", "publish", "roles",
+    "languages", "value", "answer_id", "user_id", "score_solved", "score_accuracy",
+    "score_tone", "score_policy",
+    "reason", "currency",  # a flag's reason is a list; a payout's currency is hidden
+}  # fmt: skip
+
+
+def _page_routes(app: FastAPI) -> list[APIRoute]:
+    def walk(routes: list[Any]) -> list[Any]:
+        found = []
+        for route in routes:
+            inner = getattr(route, "original_router", None) or (
+                route if not isinstance(route, APIRoute) and hasattr(route, "routes") else None
+            )
+            found += walk(inner.routes) if inner is not None else [route]
+        return found
+
+    return [
+        route
+        for route in walk(app.routes)
+        if isinstance(route, APIRoute) and not route.path.startswith("/api/")
+    ]
+
+
+def test_every_field_a_person_types_into_a_page_form_has_a_translated_label(
+    app: FastAPI,
+) -> None:
+    """A refused field is named by its route's ``title``: one missing (or untranslated) and
+    the refusal falls back to the field's code, "Проверьте поле display_name"."""
+    catalogs = {locale: _catalog(locale) for locale in ("ru", "zh_Hans", "zh_Hant")}
+    seen = 0
+    for route in _page_routes(app):
+        for param in route.dependant.body_params:
+            name = param.alias or param.name
+            title = param.field_info.title
+            if title is None:
+                assert name in NOT_TYPED, f"{route.path}: field {name} has no label (title)"
+                continue
+            seen += 1
+            for locale, catalog in catalogs.items():
+                assert catalog.get(title), f"{route.path}: label {title!r} not in {locale}"
+    assert seen > 50
+
+
+SIGN_IN_PAGE_LABELS = {
+    "en": "Check the field “Your name”: Too long: use at most 80.",
+    "ru": "Проверьте поле «Ваше имя»: Слишком длинно: не более 80.",
+    "zh-Hans": "请检查“您的名字”：太长：最多 80。",
+    "zh-Hant": "請檢查「您的名字」：太長：最多 80。",
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_form_field_refused_at_the_edge_is_named_by_its_label(
+    client: TestClient, world: World, locale: str
+) -> None:
+    """The account form's name field takes 80 characters and says so to no browser: 81 were
+    refused as "Check the field display_name", the code, not the label the reader sees."""
+    person = world.person()
+    token = sign_in(client, person)
+    typed = "名" * 81
+    refused = client.post(
+        f"/account?lang={locale}", data={"csrf_token": token, "display_name": typed}
+    )
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("text/html")
+    assert SIGN_IN_PAGE_LABELS[locale] in refused.text, refused.text[:3000]
+    assert "display_name" not in refused.text
+    assert f">{typed}</textarea>" in refused.text  # what was typed is kept to copy
+    # A browser is told the limit, so that in ordinary use it never sends more.
+    form = client.get(f"/account?lang={locale}").text
+    field = form[form.index('name="display_name"') :].split(">", 1)[0]
+    assert 'maxlength="80"' in field
+    # The API keeps the field's code: a program reads it.
+    api = client.patch(
+        "/api/v1/me",
+        json={"display_name": "x" * 200},
+        headers={**person.auth, "accept-language": locale},
+    )
+    body = assert_problem(api, 422)
+    assert body["field"] == "display_name"
+
+
+def test_a_field_sent_under_another_name_is_named_by_its_label(
+    client: TestClient, world: World
+) -> None:
+    """A community's address name is sent as ``slug``, the route's ``community_slug``."""
+    slug = world.brand()
+    admin = world.member(slug, ["brand_admin"])
+    token = sign_in(client, admin)
+    refused = client.post(
+        f"/b/{slug}/community/new?lang=ru",
+        data={"csrf_token": token, "name": "Наушники", "slug": "a" * 41},
+    )
+    assert refused.status_code == 422
+    label = _catalog("ru")["Address name"]
+    assert f"Проверьте поле «{label}»: Слишком длинно: не более 40." in refused.text
+    assert "поле slug" not in refused.text
