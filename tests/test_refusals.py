@@ -1,5 +1,6 @@
-"""Refusals a person can act on, in their language: a form field refused at the edge is
-named by the label its form shows the reader."""
+"""Refusals a person can act on, in their language: a form field refused at the edge named by
+the label its form shows; the web framework's own HTTP errors (a malformed body, a part too
+large, 401/403/415/422) with a stable code and a sentence in the reader's language."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from babel.messages.pofile import read_po
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tests.conftest import World
 from tests.test_bad_input import assert_problem
@@ -128,3 +130,91 @@ def test_a_field_sent_under_another_name_is_named_by_its_label(
     label = _catalog("ru")["Address name"]
     assert f"Проверьте поле «{label}»: Слишком длинно: не более 40." in refused.text
     assert "поле slug" not in refused.text
+
+
+MALFORMED = {
+    "en": "The request's body could not be read",
+    "ru": "Не удалось прочитать тело запроса",
+    "zh-Hans": "无法读取请求正文",
+    "zh-Hant": "無法讀取請求本文",
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_malformed_body_is_said_in_the_readers_language(
+    client: TestClient, world: World, locale: str
+) -> None:
+    """Starlette's "Missing boundary in multipart." and "Part exceeded maximum size of
+    1024KB." reached every reader in English, under the code ``http_error``."""
+    slug = world.brand()
+    admin = world.member(slug, ["brand_admin"])
+    headers = {**admin.auth, "accept-language": locale}
+    url = f"/api/v1/brands/{slug}/imports"
+    broken = client.post(
+        url, content=b"garbage", headers={**headers, "content-type": "multipart/form-data"}
+    )
+    body = assert_problem(broken, 400)
+    assert body["code"] == "malformed_body"
+    assert MALFORMED[locale] in str(body["detail"])
+    assert "boundary" not in str(body["detail"])
+    big = client.post(
+        url,
+        files={"file": ("a.csv", b"x"), "publish": (None, b"y" * 1_100_000)},
+        headers=headers,
+    )
+    body = assert_problem(big, 400)
+    assert body["code"] == "part_too_large"
+    assert "1024" in str(body["detail"])
+    assert ("Part exceeded" in str(body["detail"])) is False
+    # A browser gets the error page, in its language.
+    token = sign_in(client, admin)
+    page = client.post(
+        f"/b/{slug}/help/import?lang={locale}",
+        content=f"csrf_token={token}".encode(),
+        headers={"content-type": "multipart/form-data"},  # no boundary
+    )
+    assert page.status_code == 400, page.text[:500]
+    assert page.headers["content-type"].startswith("text/html")
+    assert MALFORMED[locale] in page.text.replace("&#39;", "'")
+
+
+FRAMEWORK = {
+    401: ("unauthenticated", {"en": "Sign in to continue.", "ru": "Войдите, чтобы продолжить.",
+                              "zh-Hans": "请登录后继续。", "zh-Hant": "請登入後繼續。"}),
+    403: ("forbidden", {"en": "You are not allowed to do this here.",
+                        "ru": "Здесь вам это делать нельзя.", "zh-Hans": "您无权在此执行此操作。",
+                        "zh-Hant": "您無權在此執行此操作。"}),
+    413: ("body_too_large", {"en": "This request is too large", "ru": "Этот запрос слишком большой",
+                             "zh-Hans": "此请求过大", "zh-Hant": "此請求過大"}),
+    415: ("unsupported_media_type", {"en": "does not accept content of type text/x-odd",
+                                     "ru": "не принимает содержимое типа text/x-odd",
+                                     "zh-Hans": "不接受 text/x-odd 类型",
+                                     "zh-Hant": "不接受 text/x-odd 類型"}),
+    422: ("unprocessable", {"en": "could not be processed as sent", "ru": "не удалось обработать",
+                            "zh-Hans": "无法按原样处理", "zh-Hant": "無法按原樣處理"}),
+    418: ("http_error", {"en": "HTTP status 418", "ru": "HTTP-статус 418",
+                         "zh-Hans": "HTTP 状态 418", "zh-Hant": "HTTP 狀態 418"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_frameworks_own_http_errors_have_a_code_and_the_readers_language(
+    app: FastAPI, client: TestClient, locale: str
+) -> None:
+    @app.post("/api/v1/test-framework/{status}")
+    @app.post("/test-framework/{status}")
+    def raises(status: int) -> None:  # as Starlette or FastAPI's security classes do
+        raise StarletteHTTPException(status, "Not authenticated, in English")
+
+    for status, (code, said) in FRAMEWORK.items():
+        headers = {"accept-language": locale, "content-type": "text/x-odd"}
+        body = assert_problem(
+            client.post(f"/api/v1/test-framework/{status}", headers=headers), status
+        )
+        assert body["code"] == code
+        assert said[locale] in str(body["detail"]), body
+        assert "English" not in str(body["detail"])
+        page = client.post(f"/test-framework/{status}", headers={**headers, "accept": "text/html"})
+        assert page.status_code == status
+        assert page.headers["content-type"].startswith("text/html")
+        assert said[locale] in page.text
