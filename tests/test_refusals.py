@@ -1,6 +1,8 @@
 """Refusals a person can act on, in their language: a form field refused at the edge named by
 the label its form shows; the web framework's own HTTP errors (a malformed body, a part too
-large, 401/403/415/422) with a stable code and a sentence in the reader's language."""
+large, 401/403/415/422) with a stable code and a sentence in the reader's language; an
+import sent with no file answered on the import page; an import that fails inside a
+``wait=true`` request said with its job and reason."""
 
 from __future__ import annotations
 
@@ -14,7 +16,11 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from crowdcx.kernel.db import Database
+from crowdcx.knowledge import service as kb_service
+from crowdcx.knowledge.models import ImportJob
 from tests.conftest import World
+from tests.knowledge.test_api import CSV, Kb
 from tests.test_bad_input import assert_problem
 from tests.tickets.test_pages import sign_in
 
@@ -218,3 +224,79 @@ def test_the_frameworks_own_http_errors_have_a_code_and_the_readers_language(
         assert page.status_code == status
         assert page.headers["content-type"].startswith("text/html")
         assert said[locale] in page.text
+
+
+NO_FILE = {
+    "en": "Choose a CSV file to import.",
+    "ru": "Выберите CSV-файл для импорта.",
+    "zh-Hans": "请选择要导入的 CSV 文件。",
+    "zh-Hant": "請選擇要匯入的 CSV 檔案。",
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_an_import_sent_with_no_file_shows_the_import_page(
+    client: TestClient, world: World, db: Database, locale: str
+) -> None:
+    """Sent with no file (a browser that skips ``required``, or none chosen: an empty part),
+    the generic refusal page stood in for the import page."""
+    kb = Kb(client, world)
+    token = sign_in(client, kb.reviewer)
+    url = f"/b/{kb.slug}/help/import?lang={locale}"
+    for sent in (
+        {"data": {"csrf_token": token, "publish": "on"}, "files": {"other": ("", b"")}},
+        {"data": {"csrf_token": token}, "files": {"file": ("", b"")}},
+    ):
+        refused = client.post(url, **sent)  # type: ignore[arg-type]
+        assert refused.status_code == 422, refused.text[:500]
+        assert 'action="/b/' in refused.text  # the import form, again
+        assert 'name="file"' in refused.text
+        assert f'<p class="error" id="e-file" role="alert">{NO_FILE[locale]}</p>' in refused.text
+        assert 'aria-describedby="e-file"' in refused.text
+    with db.sessions() as session:
+        assert session.query(ImportJob).count() == 0
+
+
+def test_an_import_that_fails_inside_the_request_says_which_job_and_why(
+    client: TestClient, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``wait=true`` answered a job that failed on our side with a bare 500 naming neither
+    the job nor the reason: now 500 still (a fault of ours, which a retry may get past), with
+    the job to look at and the reason's code; a refusal of the content is a 422."""
+    kb = Kb(client, world)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(kb_service, "import_drafts", broken)
+    for locale, said in (("en", "failed: The import stopped"), ("ru", "не удался")):
+        failed = kb.client.post(
+            kb.url("/imports"), params={"wait": "true"},
+            files={"file": ("faq.csv", CSV.encode(), "text/csv")},
+            headers={**kb.reviewer.auth, "accept-language": locale},
+        )  # fmt: skip
+        assert failed.status_code == 500, failed.text
+        assert failed.headers["content-type"] == "application/problem+json"
+        body = failed.json()
+        assert body["code"] == "import_failed"
+        assert body["reason"] == "unexpected"
+        job = body["job"]
+        assert job == kb.url(f"/imports/{body['job_id']}")
+        assert job in str(body["detail"])
+        assert said in str(body["detail"])
+        state = client.get(str(job), headers=kb.reviewer.auth).json()
+        assert state["state"] == "failed"
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        from crowdcx.kernel.errors import AppError
+
+        raise AppError(409, "article_changed", "The article changed meanwhile.")
+
+    monkeypatch.setattr(kb_service, "import_drafts", refused)
+    failed = kb.client.post(
+        kb.url("/imports"), params={"wait": "true"},
+        files={"file": ("faq.csv", CSV.encode(), "text/csv")}, headers=kb.reviewer.auth,
+    )  # fmt: skip
+    body = assert_problem(failed, 422)
+    assert (body["code"], body["reason"]) == ("import_failed", "refused")
+    assert "The article changed meanwhile." in str(body["detail"])

@@ -493,12 +493,17 @@ async def import_upload(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    file: Annotated[UploadFile, File(title=N_("CSV file"))],
+    file: Annotated[UploadFile | None, File(title=N_("CSV file"))] = None,
     publish: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    raw = await file.read(MAX_IMPORT_BYTES + 1)
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx)
+    if file is None or not (file.filename or file.size):
+        # Sent with no file chosen (a browser that skips `required`, a form sent again):
+        # the import page again, saying so beside the file field, not a bare refusal.
+        context = _import_context(uow, ctx, _("Choose a CSV file to import."))
+        return page(request, "help/import.html", context, status=422)
+    raw = await file.read(MAX_IMPORT_BYTES + 1)
     try:
         decoded = read_upload_text(raw, ctx.brand.locales)
         job = jobs.submit(
