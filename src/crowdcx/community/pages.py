@@ -48,9 +48,6 @@ register_nav(
             roles=frozenset({"agent", "brand_admin"}))
 )  # fmt: skip
 
-Body = Annotated[str, Form(max_length=100_000)]
-Short = Annotated[str, Form(max_length=1000)]
-
 
 def reason_labels() -> dict[str, str]:
     return {
@@ -138,6 +135,23 @@ def _question_page(
     return rows, service.question_cursor(rows[-1], sort) if more else None
 
 
+# Form fields a person types, each with the label its form shows them: a field refused at
+# the edge (too long) is named by it (web.problems.form_label). The appeal's 4000 is twice
+# engagement.MAX_APPEAL, for a browser's CR LF.
+QuestionTitle = Annotated[str, Form(max_length=1000, title=N_("Your question in one line"))]
+Details = Annotated[str, Form(max_length=100_000, title=N_("Details (Markdown)"))]
+Tags = Annotated[str, Form(max_length=1000, title=N_("Tags, separated by commas"))]
+AnswerBody = Annotated[str, Form(max_length=100_000, title=N_("Answer (Markdown)"))]
+CommentBody = Annotated[str, Form(max_length=100_000, title=N_("Comment"))]
+Appeal = Annotated[str, Form(max_length=4000, title=N_("Why should it be restored?"))]
+NoteToAuthor = Annotated[str, Form(max_length=2000, title=N_("Note to the author"))]
+DuplicateOf = Annotated[
+    str, Form(max_length=300, title=N_("Duplicate of (question number or link, optional)"))
+]
+EditNote = Annotated[str, Form(max_length=200, title=N_("What changed (optional)"))]
+CommunitySlug = Annotated[str, Form(alias="slug", max_length=40, title=N_("Address name"))]
+
+
 @router.get("/b/{slug}/community")
 def community_home(
     slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str = "", sort: str = "new",
@@ -191,9 +205,9 @@ def _home(
 @router.post("/b/{slug}/community/new", dependencies=[CsrfChecked])
 def new_community(
     slug: str, request: Request, user: CurrentUser, uow: Uow,
-    name: Annotated[str, Form(max_length=120)] = "",
-    community_slug: Annotated[str, Form(alias="slug", max_length=40)] = "",
-    description: Annotated[str, Form(max_length=2000)] = "",
+    name: Annotated[str, Form(max_length=120, title=N_("Name"))] = "",
+    community_slug: CommunitySlug = "",
+    description: Annotated[str, Form(max_length=2000, title=N_("Description"))] = "",
     closed: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:  # fmt: skip
     """A brand admin opens a community from the community page (the API's
@@ -330,8 +344,9 @@ def ask_form(
 @router.post("/b/{slug}/community/ask", dependencies=[CsrfChecked])
 def ask(
     slug: str, request: Request, user: CurrentUser, uow: Uow,
-    community: Annotated[str, Form(max_length=40)] = "", title: Short = "", body: Body = "",
-    tags: Short = "", language: Annotated[str, Form(max_length=16)] = "",
+    community: Annotated[str, Form(max_length=40)] = "",
+    title: QuestionTitle = "", body: Details = "", tags: Tags = "",
+    language: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     form = {"community": community, "title": title, "body": body, "tags": tags,
@@ -495,7 +510,12 @@ def _act(
 
 @router.post("/b/{slug}/community/questions/{question_id}/answer", dependencies=[CsrfChecked])
 def post_answer(
-    slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow, body: Body = ""
+    slug: str,
+    question_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    body: AnswerBody = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user)
     q = service.readable_post(uow.session, ctx, question_id, "question")
@@ -558,7 +578,7 @@ def flag(
 @router.post("/b/{slug}/community/posts/{post_id}/appeal", dependencies=[CsrfChecked])
 def appeal(
     slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
-    text: Annotated[str, Form(max_length=4000)] = "",  # CR LF: twice engagement.MAX_APPEAL
+    text: Appeal = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     post = service.readable_post(uow.session, ctx, post_id)
@@ -587,7 +607,7 @@ def escalate(
 @router.post("/b/{slug}/community/posts/{post_id}/comment", dependencies=[CsrfChecked])
 def comment(
     slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
-    body: Body = "",
+    body: CommentBody = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     post = service.readable_post(uow.session, ctx, post_id)
@@ -615,7 +635,7 @@ def flag_comment(
 @router.post("/b/{slug}/community/comments/{comment_id}/appeal", dependencies=[CsrfChecked])
 def appeal_comment(
     slug: str, comment_id: int, request: Request, user: CurrentUser, uow: Uow,
-    text: Annotated[str, Form(max_length=4000)] = "",  # CR LF: twice engagement.MAX_APPEAL
+    text: Appeal = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     comment = service.readable_comment(uow.session, ctx, comment_id)
@@ -637,7 +657,7 @@ def _on_comment(
 @router.post("/b/{slug}/community/comments/{comment_id}/moderate", dependencies=[CsrfChecked])
 def moderate_comment(
     slug: str, comment_id: int, request: Request, user: CurrentUser, uow: Uow,
-    action: Annotated[str, Form(max_length=10)], note: Annotated[str, Form(max_length=2000)] = "",
+    action: Annotated[str, Form(max_length=10)], note: NoteToAuthor = "",
     back: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:  # fmt: skip
     """Hide from the question page; restore or keep hidden from the review queue
@@ -659,7 +679,7 @@ def moderate_comment(
 @router.post("/b/{slug}/community/questions/{question_id}/close", dependencies=[CsrfChecked])
 def close(
     slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow,
-    duplicate_of: Annotated[str, Form(max_length=300)] = "",
+    duplicate_of: DuplicateOf = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     q = service.readable_post(uow.session, ctx, question_id, "question")
@@ -698,7 +718,7 @@ def edit_form(slug: str, post_id: int, request: Request, user: CurrentUser, uow:
 @router.post("/b/{slug}/community/posts/{post_id}/edit", dependencies=[CsrfChecked])
 def edit_post(
     slug: str, post_id: int, request: Request, user: CurrentUser, uow: Uow,
-    title: Short = "", body: Body = "", note: Annotated[str, Form(max_length=200)] = "",
+    title: QuestionTitle = "", body: Details = "", note: EditNote = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     post = service.readable_post(uow.session, ctx, post_id)
@@ -812,7 +832,7 @@ def moderation(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Resp
 @router.post("/b/{slug}/community/moderation/{post_id}", dependencies=[CsrfChecked])
 def moderate(
     slug: str, post_id: int, user: CurrentUser, uow: Uow,
-    decision: Annotated[str, Form(max_length=10)], note: Annotated[str, Form(max_length=2000)] = "",
+    decision: Annotated[str, Form(max_length=10)], note: NoteToAuthor = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     post = service.get_post(uow.session, ctx, post_id)
@@ -863,7 +883,7 @@ def rewards(slug: str, request: Request, user: CurrentUser, uow: Uow, done: str 
 @router.post("/b/{slug}/community/rewards", dependencies=[CsrfChecked])
 def redeem(
     slug: str, request: Request, user: CurrentUser, uow: Uow,
-    amount: Annotated[str, Form(max_length=12)] = "",
+    amount: Annotated[str, Form(max_length=12, title=N_("Points to redeem"))] = "",
     kind: Annotated[str, Form(max_length=10)] = "credit",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)

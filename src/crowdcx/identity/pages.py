@@ -12,15 +12,13 @@ from crowdcx.identity import service
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import _, use_locale
+from crowdcx.kernel.i18n import N_, _, use_locale
 from crowdcx.web.context import LOCALE_COOKIE, SESSION_COOKIE
 from crowdcx.web.deps import CsrfChecked, CurrentUser, Uow, ViewerDep, get_settings, now
 from crowdcx.web.redirects import safe_next, with_next
 from crowdcx.web.templating import page
 
 router = APIRouter(include_in_schema=False)
-
-Text = Annotated[str, Form(max_length=1024)]
 
 
 def _sign_in_response(request: Request, uow: UnitOfWork, user: User, target: str) -> Response:
@@ -62,8 +60,8 @@ def _detours(target: str) -> dict[str, str]:
 def login(
     request: Request,
     uow: Uow,
-    email: Text = "",
-    password: Text = "",
+    email: Annotated[str, Form(max_length=1024, title=N_("E-mail address"))] = "",
+    password: Annotated[str, Form(max_length=1024, title=N_("Password"))] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     settings = get_settings(request)
@@ -104,9 +102,9 @@ def register_page(request: Request, viewer: ViewerDep, next: str = "/") -> Respo
 def register(
     request: Request,
     uow: Uow,
-    email: Text = "",
-    password: Text = "",
-    display_name: Text = "",
+    email: Annotated[str, Form(max_length=1024, title=N_("E-mail address"))] = "",
+    password: Annotated[str, Form(max_length=1024, title=N_("Password"))] = "",
+    display_name: Annotated[str, Form(max_length=1024, title=N_("Your name"))] = "",
     locale: Annotated[str, Form(max_length=16)] = "en",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
@@ -179,7 +177,7 @@ def update_account(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    display_name: Annotated[str, Form(max_length=80)] = "",
+    display_name: Annotated[str, Form(max_length=80, title=N_("Your name"))] = "",
     locale: Annotated[str, Form(max_length=16)] = "en",
 ) -> Response:
     try:
@@ -197,7 +195,10 @@ def update_account(
 
 @router.post("/account/tokens", dependencies=[CsrfChecked])
 def create_token(
-    request: Request, user: CurrentUser, uow: Uow, name: Annotated[str, Form(max_length=80)] = ""
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    name: Annotated[str, Form(max_length=80, title=N_("Token name"))] = "",
 ) -> Response:
     settings = get_settings(request)
     raw, _tok = service.issue_token(

@@ -522,15 +522,40 @@ async def import_csv(
         await to_thread.run_sync(jobs.run_claimed, db, job.id, job.attempt)
         with db.sessions() as session:
             done = session.get_one(ImportJob, job.id)
-        if done.state == "failed":  # a refusal (rights lost meanwhile) is 403, else ours
-            status = 403 if done.error in jobs.REFUSALS else 500
-            raise AppError(status, "import_failed", jobs.failure_text(done.error) or "")
+        if done.state == "failed":
+            raise _import_failed(slug, done)
         return JSONResponse(summary_out(done).model_dump(mode="json"))
     wake_import_worker(request)
     location = f"/api/v1/brands/{slug}/imports/{job.id}"
     return JSONResponse(
         job_out(job).model_dump(mode="json"), status_code=202, headers={"Location": location}
     )
+
+
+def _import_failed(slug: str, job: ImportJob) -> AppError:
+    """A job run with ``wait=true`` that failed, said with the job to look at and why.
+
+    The status is the reason's: a refusal of the uploader (rights lost meanwhile) is 403; an
+    error of ours (``unexpected``, logged with its traceback) stays 500, as it is a fault a
+    retry may get past; any other reason is a refusal the service gave the file's content
+    (stored as its sentence), a 422. The job keeps its state either way: nothing imported
+    is lost, and its link says how far it went."""
+    reason = job.error or "unexpected"
+    if reason in jobs.REFUSALS:
+        status = 403
+    elif reason == "unexpected":
+        status = 500
+    else:
+        status, reason = 422, "refused"
+    why = jobs.failure_text(job.error) or jobs.failure_text("unexpected") or ""
+    location = f"/api/v1/brands/{slug}/imports/{job.id}"
+    detail = _("FAQ import %(job)s failed: %(why)s See %(location)s for how far it went.") % {
+        "job": job.id,
+        "why": why,
+        "location": location,
+    }
+    extra = {"job_id": job.id, "job": location, "reason": reason}
+    return AppError(status, "import_failed", detail, extra=extra)
 
 
 @router.get("/imports/{job_id}", response_model=ImportJobOut)

@@ -45,8 +45,8 @@ register_nav(
 
 # A browser counts a line break as one character against the editor's maxlength and sends
 # it as two (CR LF): twice rules.MAX_BODY, so a body it let through is never refused here.
-Text = Annotated[str, Form(max_length=2 * rules.MAX_BODY)]
-Short = Annotated[str, Form(max_length=1000)]
+# Named by the editor's label if it is.
+Text = Annotated[str, Form(max_length=2 * rules.MAX_BODY, title=N_("Answer (Markdown)"))]
 
 
 def state_labels() -> dict[str, str]:
@@ -236,7 +236,7 @@ def article_feedback(
     viewer: ViewerDep,
     uow: Uow,
     helpful: Annotated[str, Form(max_length=5)],
-    comment: Annotated[str, Form(max_length=5000)] = "",
+    comment: Annotated[str, Form(max_length=5000, title=N_("Comment (optional)"))] = "",
     q: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, viewer.user)
@@ -319,10 +319,10 @@ def create_article(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    title: Short = "",
+    title: Annotated[str, Form(max_length=1000, title=N_("Title"))] = "",
     body: Text = "",
     language: Annotated[str, Form(max_length=20)] = "",
-    tags: Short = "",
+    tags: Annotated[str, Form(max_length=1000, title=N_("Tags (separated by |)"))] = "",
     visibility: Annotated[str, Form(max_length=20)] = "public",
     translation_of: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
@@ -369,12 +369,12 @@ def save_article(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    title: Short = "",
+    title: Annotated[str, Form(max_length=1000, title=N_("Title"))] = "",
     body: Text = "",
     language: Annotated[str, Form(max_length=20)] = "",
-    tags: Short = "",
+    tags: Annotated[str, Form(max_length=1000, title=N_("Tags (separated by |)"))] = "",
     visibility: Annotated[str, Form(max_length=20)] = "public",
-    note: Annotated[str, Form(max_length=200)] = "",
+    note: Annotated[str, Form(max_length=200, title=N_("What changed (optional)"))] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user)
     article = service.get_article(uow.session, ctx, article_id)
@@ -493,12 +493,17 @@ async def import_upload(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    file: Annotated[UploadFile, File()],
+    file: Annotated[UploadFile | None, File(title=N_("CSV file"))] = None,
     publish: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    raw = await file.read(MAX_IMPORT_BYTES + 1)
     ctx = access_brand(uow.session, slug, user)
     service.require_writer(ctx)
+    if file is None or not (file.filename or file.size):
+        # Sent with no file chosen (a browser that skips `required`, a form sent again):
+        # the import page again, saying so beside the file field, not a bare refusal.
+        context = _import_context(uow, ctx, _("Choose a CSV file to import."))
+        return page(request, "help/import.html", context, status=422)
+    raw = await file.read(MAX_IMPORT_BYTES + 1)
     try:
         decoded = read_upload_text(raw, ctx.brand.locales)
         job = jobs.submit(

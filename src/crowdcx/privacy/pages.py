@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from crowdcx.identity.pages import account_page
 from crowdcx.kernel.errors import AppError
+from crowdcx.kernel.i18n import N_
 from crowdcx.privacy import api, service
 from crowdcx.tenancy.service import access_brand
 from crowdcx.web.context import SESSION_COOKIE
@@ -32,7 +33,7 @@ def delete_account(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    password: Annotated[str, Form(max_length=1024)] = "",
+    password: Annotated[str, Form(max_length=1024, title=N_("Your password, to confirm"))] = "",
 ) -> Response:
     try:
         api.confirm_password(request, uow, user, password)

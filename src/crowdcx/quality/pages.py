@@ -163,7 +163,9 @@ def decide(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    comment: Annotated[str, Form(max_length=20_000)] = "",
+    comment: Annotated[
+        str, Form(max_length=20_000, title=N_("Feedback for the expert (optional)"))
+    ] = "",
     score_solved: Annotated[str, Form(max_length=10)] = "",
     score_accuracy: Annotated[str, Form(max_length=10)] = "",
     score_tone: Annotated[str, Form(max_length=10)] = "",

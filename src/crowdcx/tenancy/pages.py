@@ -3,7 +3,7 @@ roles."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
@@ -78,7 +78,7 @@ def add_member(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    email: Annotated[str, Form(max_length=320)] = "",
+    email: Annotated[str, Form(max_length=320, title=N_("E-mail address"))] = "",
     roles: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     ctx = service.access_brand(uow.session, slug, user, "members.manage")
@@ -173,12 +173,12 @@ def create_brand(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    slug: Annotated[str, Form(max_length=40)] = "",
-    name: Annotated[str, Form(max_length=120)] = "",
+    slug: Annotated[str, Form(max_length=40, title=N_("Address name"))] = "",
+    name: Annotated[str, Form(max_length=120, title=N_("Brand name"))] = "",
     default_locale: Annotated[str, Form(max_length=16)] = "",
     locales: Annotated[list[str] | None, Form()] = None,
-    currency: Annotated[str, Form(max_length=8)] = "",
-    timezone: Annotated[str, Form(max_length=64)] = "",
+    currency: Annotated[str, Form(max_length=8, title=N_("Currency"))] = "",
+    timezone: Annotated[str, Form(max_length=64, title=N_("Time zone"))] = "",
 ) -> Response:
     """What ``POST /api/v1/brands`` and ``crowdcx create-brand`` do, from a form; then on to
     the new brand's members page, where the operator makes someone its brand admin."""
@@ -254,7 +254,9 @@ def brand_settings(
     return _settings_page(request, ctx, form, {}, message=_("Saved.") if saved else "")
 
 
-Tagline = Annotated[str, Form(max_length=300)]
+def _tagline(alias: str | None = None) -> Any:
+    """A tagline field: a refusal names it by the fieldset's legend."""
+    return Form(alias=alias, max_length=300, title=N_("Tagline on the brand's page, per language"))
 
 
 @router.post("/b/{slug}/admin/brand", dependencies=[CsrfChecked])
@@ -263,14 +265,16 @@ def save_brand_settings(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    name: Annotated[str, Form(max_length=120)] = "",
-    primary_color: Annotated[str, Form(max_length=7)] = "",
-    accent_color: Annotated[str, Form(max_length=7)] = "",
-    timezone: Annotated[str, Form(max_length=64)] = "",
-    tagline_zh_hans: Annotated[str, Form(alias="tagline_zh-Hans", max_length=300)] = "",
-    tagline_zh_hant: Annotated[str, Form(alias="tagline_zh-Hant", max_length=300)] = "",
-    tagline_ru: Tagline = "",
-    tagline_en: Tagline = "",
+    name: Annotated[str, Form(max_length=120, title=N_("Brand name"))] = "",
+    primary_color: Annotated[str, Form(max_length=7, title=N_("Main colour (#RRGGBB)"))] = "",
+    accent_color: Annotated[
+        str, Form(max_length=7, title=N_("Light accent colour (#RRGGBB)"))
+    ] = "",
+    timezone: Annotated[str, Form(max_length=64, title=N_("Time zone"))] = "",
+    tagline_zh_hans: Annotated[str, _tagline("tagline_zh-Hans")] = "",
+    tagline_zh_hant: Annotated[str, _tagline("tagline_zh-Hant")] = "",
+    tagline_ru: Annotated[str, _tagline()] = "",
+    tagline_en: Annotated[str, _tagline()] = "",
     membership: Annotated[str, Form(max_length=20)] = "",
     locales: Annotated[list[str] | None, Form()] = None,
     default_locale: Annotated[str, Form(max_length=16)] = "",

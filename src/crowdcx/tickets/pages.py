@@ -53,7 +53,6 @@ register_nav(NavItem(N_("Access log"), "admin/access-log", "brand.manage"))
 
 # Twice the 20,000-character limit: a browser sends each line break as two characters (CR LF),
 # and the use case counts them as one (kernel.markdown.one_line_break).
-Text = Annotated[str, Form(max_length=40_000)]
 
 
 # The skills every brand starts with: their names in the policy and, translated, readers'.
@@ -178,15 +177,15 @@ def create_ticket(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    subject: Annotated[str, Form(max_length=200)] = "",
-    body: Text = "",
+    subject: Annotated[str, Form(max_length=200, title=N_("Subject"))] = "",
+    body: Annotated[str, Form(max_length=40_000, title=N_("What happened?"))] = "",
     skill: Annotated[str, Form(max_length=60)] = "general",
     language: Annotated[str, Form(max_length=16)] = "",
-    name: Annotated[str, Form(max_length=300)] = "",
-    phone: Annotated[str, Form(max_length=300)] = "",
-    email: Annotated[str, Form(max_length=300)] = "",
-    order_number: Annotated[str, Form(max_length=300)] = "",
-    address: Annotated[str, Form(max_length=300)] = "",
+    name: Annotated[str, Form(max_length=300, title=N_("Name"))] = "",
+    phone: Annotated[str, Form(max_length=300, title=N_("Phone"))] = "",
+    email: Annotated[str, Form(max_length=300, title=N_("E-mail address"))] = "",
+    order_number: Annotated[str, Form(max_length=300, title=N_("Order number"))] = "",
+    address: Annotated[str, Form(max_length=300, title=N_("Address"))] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user, "ticket.create")
     fields = {
@@ -351,7 +350,7 @@ def post_message(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    body: Text = "",
+    body: Annotated[str, Form(max_length=40_000, title=N_("Your reply"))] = "",
     internal: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user)
@@ -381,7 +380,7 @@ def act(
     user: CurrentUser,
     uow: Uow,
     action: Annotated[str, Form(max_length=20)] = "",
-    reason: Annotated[str, Form(max_length=500)] = "",
+    reason: Annotated[str, Form(max_length=500, title=N_("Why should staff take over?"))] = "",
     back: Annotated[str, Form(max_length=20)] = "",
     suggestion: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
@@ -430,8 +429,10 @@ def rate(
     user: CurrentUser,
     uow: Uow,
     csat: Annotated[str, Form(max_length=2)] = "",
-    nps: Annotated[str, Form(max_length=3)] = "",
-    comment: Annotated[str, Form(max_length=2000)] = "",
+    nps: Annotated[
+        str, Form(max_length=3, title=N_("How likely are you to recommend us (0–10)? Optional."))
+    ] = "",
+    comment: Annotated[str, Form(max_length=2000, title=N_("Comment (optional)"))] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user)
     try:
@@ -777,7 +778,7 @@ def save_policy(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    policy_json: Annotated[str, Form(max_length=100_000)] = "",
+    policy_json: Annotated[str, Form(max_length=100_000, title=N_("Policy"))] = "",
     version: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user, "brand.manage")
@@ -972,10 +973,10 @@ def save_expert(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    skills: Annotated[str, Form(max_length=2000)] = "",
+    skills: Annotated[str, Form(max_length=2000, title=N_("Skills (name:level)"))] = "",
     languages: Annotated[list[str] | None, Form()] = None,
-    tier: Annotated[str, Form(max_length=2)] = "0",
-    certifications: Annotated[str, Form(max_length=2000)] = "",
+    tier: Annotated[str, Form(max_length=2, title=N_("Tier"))] = "0",
+    certifications: Annotated[str, Form(max_length=2000, title=N_("Certifications"))] = "",
 ) -> Response:
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     try:

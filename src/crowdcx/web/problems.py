@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
+from fastapi._compat import ModelField
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
 
 from crowdcx.kernel.errors import AppError
-from crowdcx.kernel.i18n import _, current_locale
+from crowdcx.kernel.i18n import _, current_locale, gettext
 
 log = logging.getLogger("crowdcx.errors")
 
@@ -60,6 +62,25 @@ def problem_response(error: AppError, request: Request) -> Response:
 def _field_name(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or "body"
+
+
+def _body_params(dependant: Dependant) -> Iterator[ModelField]:
+    yield from dependant.body_params
+    for sub in dependant.dependencies:
+        yield from _body_params(sub)
+
+
+def form_label(request: Request, name: str) -> str | None:
+    """The label a page's form shows the reader for the field ``name``, in their language:
+    the field's ``title`` on its route (``Form(title=N_("Your name"))``, the label's msgid),
+    or None for a field with none (a hidden or button field, which no label names)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return None
+    for param in _body_params(dependant):
+        if name in (param.alias, param.name) and param.field_info.title:
+            return gettext(param.field_info.title)
+    return None
 
 
 _CHOICES = re.compile(r"\^\(([\w-]+(?:\|[\w-]+)*)\)\$")
@@ -146,6 +167,55 @@ def _unique_violation(exc: IntegrityError) -> bool:
     return text.startswith(("UNIQUE constraint failed", "PRIMARY KEY constraint failed"))
 
 
+_PART_SIZE = re.compile(r"exceeded maximum size of (\d+)KB")
+_TOO_MANY = re.compile(r"Too many (fields|files)\. Maximum number of \w+ is (\d+)")
+
+
+def framework_error(status: int, said: str, request: Request) -> AppError:
+    """An HTTP error the web framework raised itself (Starlette's or FastAPI's own English
+    words, as ``said``): a stable code and a sentence in the reader's language. A malformed
+    body or form (400), a refusal of its own (401, 403), a body or part too large (413), a
+    content type it cannot read (415), an unprocessable request (422); any other status is
+    ``http_error``, said by its class."""
+    if status == 400:
+        part = _PART_SIZE.search(said)
+        if part:
+            return AppError(400, "part_too_large", _(
+                "A field or file in this form is larger than %(kb)s KB; send a smaller one."
+            ) % {"kb": part.group(1)})  # fmt: skip
+        many = _TOO_MANY.search(said)
+        if many:
+            return AppError(400, "too_many_parts", _(
+                "This form has too many fields or files: at most %(n)s. Send fewer at once."
+            ) % {"n": many.group(2)})  # fmt: skip
+        return AppError(400, "malformed_body", _(
+            "The request's body could not be read: it is not a well-formed form, upload or "
+            "JSON document. Send it again from the page, or check its content type."
+        ))  # fmt: skip
+    if status == 401:
+        return AppError(401, "unauthenticated", _("Sign in to continue."))
+    if status == 403:
+        return AppError(403, "forbidden", _("You are not allowed to do this here."))
+    if status == 413:
+        return AppError(413, "body_too_large", _("This request is too large; send less at once."))
+    if status == 415:
+        kind = request.headers.get("content-type", "").split(";")[0].strip() or "?"
+        return AppError(415, "unsupported_media_type", _(
+            "This address does not accept content of type %(type)s."
+        ) % {"type": kind})  # fmt: skip
+    if status == 422:
+        return AppError(422, "unprocessable", _(
+            "This request could not be processed as sent; check what it contains."
+        ))  # fmt: skip
+    if status >= 500:
+        return AppError(status, "http_error", _(
+            "Something went wrong on our side; nothing was saved. Try again in a moment."
+        ))  # fmt: skip
+    return AppError(status, "http_error", _(
+        "This request was refused (HTTP status %(status)s); check the address and what was sent."
+    ) % {"status": status})  # fmt: skip
+
+
 def install(app: FastAPI, render_error_page: Any) -> None:
     def respond(request: Request, error: AppError) -> Response:
         if wants_json(request):
@@ -173,6 +243,13 @@ def install(app: FastAPI, render_error_page: Any) -> None:
             first["field"] = "body"
             errors = [first]
             error = AppError(422, "invalid_json", first["message"], field="body", errors=errors)
+        elif not wants_json(request) and (label := form_label(request, first["field"])):
+            # A person at a form reads the field by the label the form shows them.
+            detail = _("Check the field “%(label)s”: %(message)s") % {
+                "label": label,
+                "message": first["message"],
+            }
+            error = AppError(422, "validation_failed", detail, field=first["field"], errors=errors)
         else:
             detail = _("Check the field %(field)s: %(message)s") % first
             error = AppError(422, "validation_failed", detail, field=first["field"], errors=errors)
@@ -190,7 +267,7 @@ def install(app: FastAPI, render_error_page: Any) -> None:
                 title=_("Method not allowed"),
             )
         else:
-            error = AppError(exc.status_code, "http_error", str(exc.detail))
+            error = framework_error(exc.status_code, str(exc.detail), request)
         return respond(request, error)
 
     @app.exception_handler(OverflowError)
