@@ -189,10 +189,10 @@ def add_event(
     request: Request,
     user: CurrentUser,
     uow: Uow,
-    event_name: Annotated[str, Form(max_length=1000)] = "",
-    event_start: Annotated[str, Form(max_length=40)] = "",
-    event_hours: Annotated[str, Form(max_length=10)] = "",
-    event_multiplier: Annotated[str, Form(max_length=10)] = "",
+    event_name: Annotated[str, Form(max_length=1000, title=N_("Event name"))] = "",
+    event_start: Annotated[str, Form(max_length=40, title=N_("Start"))] = "",
+    event_hours: Annotated[str, Form(max_length=10, title=N_("Hours"))] = "",
+    event_multiplier: Annotated[str, Form(max_length=10, title=N_("Traffic multiplier (×)"))] = "",
 ) -> Response:
     """Remember a sales event from the capacity page; the page again with the errors."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
