@@ -226,6 +226,25 @@ def test_the_frameworks_own_http_errors_have_a_code_and_the_readers_language(
         assert said[locale] in page.text
 
 
+def test_the_frameworks_headers_stay_on_its_errors(app: FastAPI, client: TestClient) -> None:
+    """A 405 must say which methods the address takes (RFC 9110 §15.5.6), and a 503 may say
+    when to come back: the translated answer dropped the framework's headers."""
+
+    @app.post("/api/v1/test-headers")
+    def busy() -> None:
+        raise StarletteHTTPException(503, "Busy", headers={"Retry-After": "120"})
+
+    wrong = client.delete("/api/v1/me")
+    assert_problem(wrong, 405)
+    assert "GET" in wrong.headers["allow"]
+    page = client.delete("/", headers={"accept": "text/html"})
+    assert page.status_code == 405
+    assert "GET" in page.headers["allow"]
+    busy_answer = client.post("/api/v1/test-headers")
+    assert busy_answer.status_code == 503
+    assert busy_answer.headers["retry-after"] == "120"
+
+
 NO_FILE = {
     "en": "Choose a CSV file to import.",
     "ru": "Выберите CSV-файл для импорта.",

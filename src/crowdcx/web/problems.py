@@ -268,7 +268,13 @@ def install(app: FastAPI, render_error_page: Any) -> None:
             )
         else:
             error = framework_error(exc.status_code, str(exc.detail), request)
-        return respond(request, error)
+        response = respond(request, error)
+        # The framework's own headers stay: a 405's Allow (RFC 9110 says it must be sent),
+        # a security scheme's WWW-Authenticate.
+        for name, value in (exc.headers or {}).items():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers.setdefault(name, value)
+        return response
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
