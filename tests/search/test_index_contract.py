@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -486,3 +487,40 @@ def test_concurrent_writers_keep_the_statistics_exact(postgres_url: str) -> None
             for table in ("search_document", "search_term", "search_stats"):
                 conn.execute(text(f"DELETE FROM {table}"))
         engine.dispose()
+
+
+def test_what_a_customer_cannot_see_never_moves_their_results(index: SearchIndex) -> None:
+    """Issue 4: a customer's results are a function of what they may see. With more of the
+    customer's matches than the candidate window, SQLite's FTS5 chose the window by its
+    bm25(), whose idf covers the whole index: experts-only, staff-only and another brand's
+    documents holding "refund" made it nearly worthless there, so FTS5's window filled with
+    "card" documents and the customer's best "refund" ones were never re-ranked (a side
+    channel: the results told that hidden documents hold the word)."""
+    filler = [doc(f"f{i}", f"opening hours {i}", "we open at nine") for i in range(290)]
+    refund = [doc(f"r{i}", f"refund {i}", "how to ask " * (i % 7) + "refund") for i in range(60)]
+    card = [doc(f"c{i}", f"card {i}", "card " * (1 + i % 4)) for i in range(100)]
+    index.add_many([*filler, *refund, *card])
+    queries = ["refund card", "card refund", "card"]
+
+    def seen(ix: SearchIndex) -> dict[str, list[tuple[str, float]]]:
+        return {q: [(h.ref_id, round(h.text_score, 9)) for h in _hits(ix, q)] for q in queries}
+
+    alone = seen(index)
+    assert [r[0] for r, *_ in alone["refund card"]] == ["r"] * 10  # rarer for the customer
+
+    def hidden(start: int, count: int) -> list[IndexDocument]:
+        return [
+            doc(f"h{i}", f"refund {i}", "refund refund", brand_id=2 if i % 3 == 0 else 1,
+                visibility=("public", "experts", "staff")[i % 3])
+            for i in range(start, start + count)
+        ]  # fmt: skip
+
+    # The brand still holds most of the index (SQLite ranks first, then filters) …
+    index.add_many(hidden(0, 390))
+    assert seen(index) == alone
+    # … and then only a small part of it (the match is limited to the brand's scope).
+    index.add_many(hidden(390, 1200))
+    assert seen(index) == alone
+    if isinstance(index, SqliteSearchIndex):  # FTS5's own window would have moved
+        fts5_window = SqliteSearchIndex(index.conn, replace(CONFIG, scoped_rescore=0))
+        assert seen(fts5_window)["refund card"][0][0].startswith("c")

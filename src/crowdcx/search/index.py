@@ -74,6 +74,12 @@ class IndexConfig:
     # Other query words in at most this share of the brand's documents take part in FTS5's
     # ordering of the candidates without generating any. 0 = off.
     order_max_df: float = 0.2
+    # When the viewer may not see the whole index (another brand's documents, or ones of a
+    # visibility they may not see), SQLite re-scores up to this many of their matches, not
+    # only FTS5's best ``rerank_candidates``: FTS5's bm25() takes its statistics from the
+    # whole index, so its window would move with documents the viewer cannot see (issue 4).
+    # PostgreSQL's window (ts_rank, no idf) never depends on them. 0 = off.
+    scoped_rescore: int = 2000
     k1: float = 1.5
     b: float = 0.75
 
@@ -1018,6 +1024,11 @@ class SqliteSearchIndex(_Bm25Index):
         match = self.match_expression(generating, ordering)
         if not match:
             return []
+        share = self._brand_share(brand_id, tuple(sorted(vis)))
+        if share < 1.0 and self.config.rerank_candidates > 0:
+            # bm25()'s idf and average length count what this viewer cannot see: re-score
+            # every match (up to scoped_rescore), so which ones do does not depend on it.
+            fetch = max(fetch, self.config.scoped_rescore)
         vis_sql, vis_params = _in_clause("v", vis)
         kind_sql, kind_params = _in_clause("k", knd)
         params: dict[str, Any] = {
@@ -1030,7 +1041,7 @@ class SqliteSearchIndex(_Bm25Index):
             **kind_params,
         }
         rank_sql = "bm25(search_fts, :w_title, :w_body, :w_grams, 0)"
-        if self._brand_share(brand_id, tuple(sorted(vis))) >= _PREFILTER_SHARE:
+        if share >= _PREFILTER_SHARE:
             over = fetch * _OVERFETCH
             rows = self.conn.execute(
                 text(
