@@ -151,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         action=argparse.BooleanOptionalAction,
         default=IndexConfig().gram_generate,
     )
+    parser.add_argument(
+        "--scoped-rescore",
+        type=int,
+        default=IndexConfig().scoped_rescore,
+        help="matches SQLite re-scores when the viewer cannot see the whole index (0 = off)",
+    )
     parser.add_argument("--db", type=Path, default=None, help="keep/reuse the index here")
     args = parser.parse_args(argv)
     rng = random.Random(20261124)
@@ -163,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         order_max_df=args.order_max_df,
         gram_weight=args.gram_weight,
         gram_generate=args.gram_generate,
+        scoped_rescore=args.scoped_rescore,
     )
 
     def documents() -> Iterator[IndexDocument]:
