@@ -78,8 +78,11 @@ class IndexConfig:
     # visibility they may not see), SQLite re-scores up to this many of their matches, not
     # only FTS5's best ``rerank_candidates``: FTS5's bm25() takes its statistics from the
     # whole index, so its window would move with documents the viewer cannot see (issue 4).
-    # PostgreSQL's window (ts_rank, no idf) never depends on them. 0 = off.
-    scoped_rescore: int = 2000
+    # PostgreSQL's window (ts_rank, no idf) never depends on them. 0 = off, the default:
+    # at 100,000 documents searched as a customer (80 % public) most queries match more
+    # than the window, and re-scoring them cost p95 1.6x (500) to 5.6x (2,000) FTS5's
+    # window (bench/search_latency.py --scoped-rescore), far over the 20 ms goal.
+    scoped_rescore: int = 0
     k1: float = 1.5
     b: float = 0.75
 
