@@ -98,4 +98,5 @@ def test_0041_paid_work_up_and_down(
     assert r.status_code == 200, r.text
     assert [w[0] for w in rows(database_url, WORK)] == [reopened]
     assert rows(database_url, TOTALS) == [(account, "USD", work[1][3], 15 * 60 * 10**6, 1)]
-    assert REVISION in {r[0] for r in rows(database_url, "SELECT version_num FROM alembic_version")}
+    [(version,)] = rows(database_url, "SELECT version_num FROM alembic_version")
+    assert version >= REVISION  # at the head, which later migrations move on

@@ -116,9 +116,9 @@ def test_customer_to_expert_to_rating_and_earning(
     admin.goto(f"{live_server}/b/lumen/admin/capacity")
     start = admin.locator("#f-start").input_value()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT00:00", start), start
-    admin.locator("main form button[type=submit]").click()
+    admin.locator("form[data-testid=plan-form] button[type=submit]").click()
     admin.wait_for_selector("[data-testid=peak]")
-    assert admin.locator("main table tbody tr").count() == 24
+    assert admin.locator("section[aria-labelledby=plan-h] table tbody tr").count() == 24
     admin.screenshot(path=str(artifacts / "capacity-zh-Hans.png"), full_page=True)
     for page in (expert, customer, admin):
         page.context.close()

@@ -155,10 +155,11 @@ def test_review_payout_insights_capacity_and_gaps_in_russian(
     assert re.search(r"\S · План на распродажу", admin.locator("main nav").inner_text())
     shot(admin, artifacts, "4-insights")
     admin.goto(f"{base}/b/volga/admin/capacity")
-    admin.locator("main form button[type=submit]").click()
+    admin.locator("form[data-testid=plan-form] button[type=submit]").click()
     admin.wait_for_selector("[data-testid=peak]")
-    assert admin.locator("main table tbody tr").count() >= 1
-    expected = admin.locator("main table tbody tr").first.locator("td").nth(1).inner_text()
+    hours = admin.locator("section[aria-labelledby=plan-h] table tbody tr")
+    assert hours.count() >= 1
+    expected = hours.first.locator("td").nth(1).inner_text()
     assert re.fullmatch(r"\d+,\d", expected), expected  # a Russian decimal comma
     shot(admin, artifacts, "4-capacity")
 
