@@ -6,14 +6,25 @@ tickets on Mondays at 20:xx — 5, 7, 10, 14, 20, 28 (26 October … 30 November
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.analytics.test_capacity_trend import NEXT_MONDAY_20, growing  # noqa: F401
+from crowdcx.analytics import service
+from crowdcx.kernel.errors import AppError
+from crowdcx.tenancy import service as tenancy
+from tests.analytics.test_capacity_trend import (  # noqa: F401
+    NEXT_MONDAY_20,
+    NOW,
+    SHANGHAI,
+    growing,
+)
 from tests.conftest import World
+from tests.overlapping import second_waits_for_first
 from tests.tickets.test_api import Desk
 from tests.tickets.test_pages import sign_in
 
@@ -185,3 +196,39 @@ def test_the_page_adds_lists_plans_and_removes_events(
     )  # fmt: skip
     assert removed.status_code == 303
     assert client.get(base).text.count('data-testid="event"') == 1
+
+
+def test_two_admins_adding_overlapping_events_at_once_leave_one(
+    growing: Desk,  # noqa: F811
+    world: World,
+) -> None:
+    """The first add has checked for overlaps and inserted its event, not committed, when the
+    second adds an event overlapping it: the second waits (PostgreSQL: the brand's events
+    lock; SQLite: the one writer's lock, taken before the check reads), then sees the first
+    and is refused. Both checks read the events before either insert, and both were kept."""
+    now = NOW.astimezone(UTC)
+    added: list[str] = []
+    refused: list[AppError] = []
+
+    def add(name: str, start: datetime, pause: Callable[[], None] | None = None) -> None:
+        try:
+            with world.db.transaction() as uow:
+                ctx = tenancy.access_brand(uow.session, growing.slug, None)
+                service.add_event(
+                    uow.session, ctx, None, now, name=name, start=start, hours=24,
+                    multiplier=None,
+                )  # fmt: skip
+                if pause is not None:
+                    pause()
+            added.append(name)
+        except AppError as error:
+            refused.append(error)
+
+    sale = datetime(2026, 12, 12, 0, 0, tzinfo=SHANGHAI)
+    second_waits_for_first(
+        lambda pause: add("12.12", sale, pause), lambda: add("Double 12", sale + timedelta(hours=6))
+    )
+    assert added == ["12.12"]
+    assert [(e.status, e.code) for e in refused] == [(422, "event_overlaps")]
+    listed = growing.get("/capacity/events", growing.admin).json()["events"]
+    assert [e["name"] for e in listed] == ["12.12"]

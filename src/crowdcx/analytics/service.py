@@ -16,6 +16,7 @@ from crowdcx.analytics import rules
 from crowdcx.analytics.models import CapacityEventRow
 from crowdcx.community.models import PostRow
 from crowdcx.identity.models import User
+from crowdcx.kernel.db import begin_writing
 from crowdcx.kernel.errors import AppError, invalid, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.knowledge.models import Article
@@ -556,6 +557,7 @@ def add_event(
         raise invalid(
             "multiplier", _("Enter a number from %(low)s to %(high)s.") % {"low": 0, "high": 100}
         )
+    _hold_events(session, ctx)  # the overlap check reads what no other add can change now
     problem = staffing.event_problem(name, start, hours, events(session, ctx), now)
     if problem is not None:
         field, code = problem
@@ -567,6 +569,22 @@ def add_event(
     session.add(row)
     session.flush()
     return staffing.SalesEvent(row.id, row.name, start, hours, multiplier)
+
+
+# A PostgreSQL advisory lock (two int4 keys: this, the brand's id) on a brand's events.
+_EVENTS_LOCK = 0x657674  # "evt"
+
+
+def _hold_events(session: Session, ctx: BrandContext) -> None:
+    """Until commit, hold the brand's events: two admins adding overlapping events at once
+    both passed the overlap check, each reading the events before the other's insert. The
+    second now waits for the first to commit and then reads its event. PostgreSQL: a
+    transaction-scoped advisory lock (a brand without events has no row to lock). SQLite:
+    the one writer's lock, taken before the read (the read alone would not wait)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_EVENTS_LOCK, ctx.brand.id)))
+    else:
+        begin_writing(session)
 
 
 def remove_event(session: Session, ctx: BrandContext, event_id: int) -> None:
