@@ -1,5 +1,6 @@
 """The database's query plan for a statement exactly as SQLAlchemy sends it: tests that a hot
-read finds its rows through an index instead of scanning a brand's rows."""
+read finds its rows through an index instead of scanning a brand's rows; and the statements
+a request sends, for tests that count or read them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,21 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 
 _EXPLAINED = ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE")
+
+
+@contextmanager
+def recording(engine: Engine) -> Iterator[list[str]]:
+    """While open, the SQL of every statement sent on ``engine``, in order."""
+    seen: list[str] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
 
 
 @contextmanager

@@ -317,5 +317,5 @@ def test_an_import_that_fails_inside_the_request_says_which_job_and_why(
         files={"file": ("faq.csv", CSV.encode(), "text/csv")}, headers=kb.reviewer.auth,
     )  # fmt: skip
     body = assert_problem(failed, 422)
-    assert (body["code"], body["reason"]) == ("import_failed", "refused")
+    assert (body["code"], body["reason"]) == ("import_failed", "article_changed")
     assert "The article changed meanwhile." in str(body["detail"])

@@ -6,14 +6,26 @@ tickets on Mondays at 20:xx — 5, 7, 10, 14, 20, 28 (26 October … 30 November
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.analytics.test_capacity_trend import NEXT_MONDAY_20, growing  # noqa: F401
+from crowdcx.analytics import service
+from crowdcx.kernel.errors import AppError
+from crowdcx.tenancy import service as tenancy
+from tests.analytics.test_capacity_trend import (  # noqa: F401
+    NEXT_MONDAY_20,
+    NOW,
+    SHANGHAI,
+    growing,
+)
 from tests.conftest import World
+from tests.overlapping import second_waits_for_first
+from tests.query_plans import recording
 from tests.tickets.test_api import Desk
 from tests.tickets.test_pages import sign_in
 
@@ -185,3 +197,109 @@ def test_the_page_adds_lists_plans_and_removes_events(
     )  # fmt: skip
     assert removed.status_code == 303
     assert client.get(base).text.count('data-testid="event"') == 1
+
+
+def test_two_admins_adding_overlapping_events_at_once_leave_one(
+    growing: Desk,  # noqa: F811
+    world: World,
+) -> None:
+    """The first add has checked for overlaps and inserted its event, not committed, when the
+    second adds an event overlapping it: the second waits (PostgreSQL: the brand's events
+    lock; SQLite: the one writer's lock, taken before the check reads), then sees the first
+    and is refused. Both checks read the events before either insert, and both were kept."""
+    now = NOW.astimezone(UTC)
+    added: list[str] = []
+    refused: list[AppError] = []
+
+    def add(name: str, start: datetime, pause: Callable[[], None] | None = None) -> None:
+        try:
+            with world.db.transaction() as uow:
+                ctx = tenancy.access_brand(uow.session, growing.slug, None)
+                service.add_event(
+                    uow.session, ctx, None, now, name=name, start=start, hours=24,
+                    multiplier=None,
+                )  # fmt: skip
+                if pause is not None:
+                    pause()
+            added.append(name)
+        except AppError as error:
+            refused.append(error)
+
+    sale = datetime(2026, 12, 12, 0, 0, tzinfo=SHANGHAI)
+    second_waits_for_first(
+        lambda pause: add("12.12", sale, pause), lambda: add("Double 12", sale + timedelta(hours=6))
+    )
+    assert added == ["12.12"]
+    assert [(e.status, e.code) for e in refused] == [(422, "event_overlaps")]
+    listed = growing.get("/capacity/events", growing.admin).json()["events"]
+    assert [e["name"] for e in listed] == ["12.12"]
+
+
+def _quiet_hours(desk: Desk, n: int, day: int) -> None:
+    """``n`` past one-hour events on ``day`` December, in hours the brand never has tickets
+    (it has them on Mondays at 20:xx only): their lift cannot be measured."""
+    for i in range(n):
+        body = {
+            "name": f"Flash {day}.{i}",
+            "start": f"2026-12-{day:02d}T{2 * i:02d}:00",
+            "hours": 1,
+        }
+        assert _add(desk, body).status_code == 201
+
+
+def _statements(client: TestClient, url: str) -> tuple[int, str]:
+    with recording(client.app.state.db.engine) as seen:  # type: ignore[attr-defined]
+        r = client.get(url)
+    assert r.status_code == 200, r.text[:300]
+    return len(seen), r.text
+
+
+def test_the_page_measures_the_last_ten_past_events_and_learns_as_the_api(
+    client: TestClient,
+    growing: Desk,  # noqa: F811
+) -> None:
+    """Each view of the page measured every past event's lift again (queries for each), and
+    learned the multiplier from the whole list where the API tried the five most recent:
+    behind six unmeasurable events the page learned Black Friday's 2.2, the API the default.
+    Now both try the ten most recent, the ten the page lists; older ones are behind a link."""
+    token = sign_in(client, growing.admin)
+    assert token
+    base = f"/b/{growing.slug}/admin/capacity"
+    plan = f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1"
+    assert _add(growing, SALE).status_code == 201
+    _quiet_hours(growing, 6, 1)
+
+    learned = growing.get(plan, growing.admin).json()["inputs"]
+    assert (learned["multiplier"], learned["multiplier_from"]) == (2.2, "last_event")
+    assert learned["learned_from"]["event"]["name"] == "Black Friday"
+    _count, html = _statements(client, base)
+    assert 'data-testid="learned"' in html
+    assert "Black Friday: 2.20 times" in html
+    assert html.count('data-testid="event"') == 7
+    assert 'data-testid="all-events"' not in html
+
+    _quiet_hours(growing, 4, 2)  # Black Friday is now the eleventh most recent past event
+    default = growing.get(plan, growing.admin).json()["inputs"]
+    assert (default["multiplier_from"], default["learned_from"]) == ("default", None)
+    at_ten, html = _statements(client, base)
+    assert 'data-testid="learned"' not in html
+    assert html.count('data-testid="event"') == 10
+    assert "Black Friday" not in html
+    assert (
+        f'href="{base}?events=all#events" data-testid="all-events">Show 1 older past event<' in html
+    )
+    client.cookies.set("crowdcx_locale", "ru")
+    assert "Показать ещё 1 прошедшее событие" in client.get(base).text
+    client.cookies.set("crowdcx_locale", "en")
+
+    _quiet_hours(growing, 3, 3)  # three more past events: the view costs the same
+    at_thirteen, html = _statements(client, base)
+    assert at_thirteen == at_ten
+    assert "Show 4 older past events" in html
+    every, html = _statements(client, f"{base}?events=all")
+    assert every > at_ten
+    assert html.count('data-testid="event"') == 14
+    assert 'data-testid="event-lift">2.20×' in html  # Black Friday, listed and measured
+    assert 'data-testid="learned"' not in html  # not learned from: too far back, as the API
+    assert 'data-testid="all-events"' not in html
+    assert 'data-testid="peak"' not in html  # the list asked for, not a plan

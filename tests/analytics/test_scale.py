@@ -12,13 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
 
 from crowdcx.analytics.rules import summarize_tickets
 from crowdcx.tickets import rules as tr
 from crowdcx.tickets.rules import BusinessHours, OpenTime, SlaPolicy, State, Ticket, Window
 from tests.analytics.test_api import _traffic
 from tests.conftest import World
+from tests.query_plans import recording
 from tests.tickets.test_api import Desk
 
 T0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
@@ -34,17 +34,8 @@ WEEKDAYS = BusinessHours(
 def test_insights_read_no_ticket_text_or_customer_data(client: TestClient, world: World) -> None:
     desk = Desk(client, world)
     _traffic(desk)
-    seen: list[str] = []
-
-    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    engine = client.app.state.db.engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with recording(client.app.state.db.engine) as seen:  # type: ignore[attr-defined]
         assert desk.get("/insights?days=90", desk.admin).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     reads = [s for s in seen if "FROM tickets" in s]
     assert reads
     for statement in reads:

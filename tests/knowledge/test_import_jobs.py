@@ -17,17 +17,28 @@ from crowdcx.kernel.models import utcnow
 from crowdcx.knowledge import jobs
 from crowdcx.knowledge import service as kb_service
 from crowdcx.knowledge.models import Article, ImportJob
-from tests.conftest import World
+from tests.conftest import Person, World
 from tests.knowledge.test_api import CSV, Kb
 from tests.knowledge.test_rules import UNREADABLE
 from tests.tickets.test_pages import sign_in
 
 
-def _upload(kb: Kb, content: str = CSV, publish: bool = True, **params: Any) -> Any:
+def _upload(
+    kb: Kb,
+    content: str = CSV,
+    publish: bool = True,
+    *,
+    who: Person | None = None,
+    language: str | None = None,
+    **params: Any,
+) -> Any:
+    """Upload ``content`` as ``who`` (the reviewer) reading ``language`` (None: their own)."""
     return kb.client.post(
         kb.url("/imports"), params=params,
         files={"file": ("faq.csv", content.encode(), "text/csv")},
-        data={"publish": "true" if publish else "false"}, headers=kb.reviewer.auth,
+        data={"publish": "true" if publish else "false"},
+        headers={**(who or kb.reviewer).auth,
+                 **({"Accept-Language": language} if language else {})},
     )  # fmt: skip
 
 
@@ -178,14 +189,14 @@ def test_a_worker_that_lost_its_job_does_not_commit_its_chunk(
     monkeypatch.setattr(kb_service, "IMPORT_CHUNK", 2)
     kb = Kb(client, world)
     job_id = _upload(kb).json()["id"]
-    original = kb_service.csv_rows
+    original = kb_service.faq_rows
 
-    def taken_over_meanwhile(content: str) -> Any:
+    def taken_over_meanwhile(parsed: Any) -> Any:
         # Another process claims the job as stale just as this one starts on it.
         assert jobs.claim(db, job_id, utcnow() + jobs.STALE_AFTER * 2) is not None
-        return original(content)
+        return original(parsed)
 
-    monkeypatch.setattr(kb_service, "csv_rows", taken_over_meanwhile)
+    monkeypatch.setattr(kb_service, "faq_rows", taken_over_meanwhile)
     assert jobs.run_job(db, job_id) is False
     assert _articles(db) == 0
     assert _job(db, job_id).state == "running"
@@ -456,10 +467,7 @@ def test_why_a_job_failed_is_read_in_the_readers_language(
     worker runs it: the job fails as refused, and each reader — the API in Chinese, the page
     in Traditional Chinese — is told why in their own language, not in stored Russian."""
     kb = Kb(client, world)
-    r = kb.client.post(
-        kb.url("/imports"), files={"file": ("faq.csv", CSV.encode(), "text/csv")},
-        data={"publish": "false"}, headers={**kb.author.auth, "Accept-Language": "ru"},
-    )  # fmt: skip
+    r = _upload(kb, publish=False, who=kb.author, language="ru")
     assert r.status_code == 202, r.text
     job_id = r.json()["id"]
     taken = client.put(
@@ -488,3 +496,83 @@ def test_why_a_job_failed_is_read_in_the_readers_language(
     assert page.status_code == 200
     assert "只有品牌的作者可以撰寫說明中心文章。" in page.text
     assert "Писать" not in page.text
+
+
+LACKS_LANGUAGE = {
+    "en": "The header row lacks the column(s) language; expected question,answer,language,",
+    "ru": "В строке заголовков нет столбцов language; ожидаются",
+    "zh-Hans": "标题行缺少列 language；应为",
+    "zh-Hant": "標題行缺少列 language；應為",
+}
+
+
+def test_a_file_refused_inside_the_job_is_said_in_each_readers_language(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A job whose stored file the worker refuses (one stored by a release that read it
+    otherwise; here its header changed underneath) stored the refusal's sentence in the
+    uploader's Russian: every reader got Russian. It now stores the code and parameters,
+    and each reader is told in their language."""
+    kb = Kb(client, world)
+    r = _upload(kb, publish=False, language="ru")
+    assert r.status_code == 202, r.text
+    job_id = r.json()["id"]
+    with db.transaction() as uow:
+        job = uow.session.get_one(ImportJob, job_id)
+        job.content = "question,answer\nq,a\n"
+    assert jobs.run_pending(db) == 1
+    stored = _job(db, job_id).error or ""
+    assert '"code": "missing_columns"' in stored  # the code and parameters, not only a sentence
+    assert '"params": {"columns": "language"}' in stored
+    assert jobs.failure(stored) == jobs.Failure(
+        "missing_columns", LACKS_LANGUAGE["en"] + "tags,visibility."
+    )
+    for lang, said in LACKS_LANGUAGE.items():
+        got = client.get(
+            r.headers["location"], headers={**kb.reviewer.auth, "Accept-Language": lang}
+        ).json()
+        assert got["state"] == "failed"
+        assert got["error"].startswith(said), (lang, got["error"])
+    sign_in(client, kb.reviewer)
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    page = client.get(f"/b/{kb.slug}/help/import/{job_id}")
+    assert page.status_code == 200
+    assert LACKS_LANGUAGE["zh-Hant"] in page.text
+    assert "В строке" not in page.text
+
+
+@pytest.mark.parametrize("lang", sorted(LACKS_LANGUAGE))
+def test_a_refusal_inside_a_waited_import_answers_its_code(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    """``wait=true`` answered a refusal of the file inside the job with reason ``refused``
+    and the sentence in the uploader's language; now the refusal's code, and the reader's
+    language."""
+    from types import SimpleNamespace
+
+    from crowdcx.knowledge import rules
+
+    refuse = rules.Violation("missing_columns", "file", {"columns": "language"})
+    monkeypatch.setattr(
+        jobs, "rules", SimpleNamespace(parse_faq_csv=lambda _c: refuse, Violation=rules.Violation)
+    )  # the job's own reading of the file, as by another release
+    kb = Kb(client, world)
+    failed = _upload(kb, language=lang, wait="true")
+    assert failed.status_code == 422, failed.text
+    assert failed.headers["content-type"] == "application/problem+json"
+    body = failed.json()
+    assert (body["code"], body["reason"]) == ("import_failed", "missing_columns")
+    assert LACKS_LANGUAGE[lang] in body["detail"]
+    assert body["job"] in body["detail"]
+
+
+def test_a_job_failed_before_codes_were_stored_keeps_its_sentence() -> None:
+    old = "Файл не является корректным CSV: строка 3."
+    assert jobs.failure(old) == jobs.Failure("refused", old)
+    assert jobs.failure("{not json") == jobs.Failure("refused", "{not json")
+    kept = '{"code": "article_changed", "reason": "The article changed meanwhile."}'
+    assert jobs.failure(kept) == jobs.Failure("article_changed", "The article changed meanwhile.")
+    assert jobs.failure('{"code": "not_author"}') == jobs.Failure(
+        "not_author", "Only the brand's authors can write help-center articles."
+    )
+    assert jobs.failure(None) is None

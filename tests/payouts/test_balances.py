@@ -6,8 +6,7 @@ ledger summed, and two postings for one payee at once both count."""
 from __future__ import annotations
 
 import random
-import threading
-import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from crowdcx.payouts.models import PayeeBalanceRow
 from crowdcx.tenancy import service as tenancy
 from crowdcx.tickets.rules import Violation
 from tests.conftest import World
+from tests.overlapping import second_waits_for_first
 from tests.payouts.test_api import _resolve
 from tests.tickets.test_api import Desk
 
@@ -141,35 +141,18 @@ def test_two_postings_for_one_payee_at_once_both_count(
     earlier = pay.decide_earning("0", brand_id, "7", False, Money(1, "USD"), [], utcnow())
     assert isinstance(earlier, pay.PostingSet)
     _post(db, slug, earlier)  # the payee's row is there: both transactions update it
-    first_in, let_go = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
 
-    def earn(ticket: str, minor: int, hold: bool) -> None:
-        try:
-            decided = pay.decide_earning(ticket, brand_id, "7", False, Money(minor, "USD"), [],
-                                         utcnow())  # fmt: skip
-            assert isinstance(decided, pay.PostingSet)
-            with db.transaction() as uow:
-                ctx = tenancy.access_brand(uow.session, slug, None)
-                ledger.post(uow.session, ctx.brand.id, decided)
-                if hold:
-                    first_in.set()
-                    let_go.wait(10)
-        except BaseException as e:  # reported by the test's thread
-            failures.append(e)
-            first_in.set()
+    def earn(ticket: str, minor: int, pause: Callable[[], None] | None = None) -> None:
+        decided = pay.decide_earning(ticket, brand_id, "7", False, Money(minor, "USD"), [],
+                                     utcnow())  # fmt: skip
+        assert isinstance(decided, pay.PostingSet)
+        with db.transaction() as uow:
+            ctx = tenancy.access_brand(uow.session, slug, None)
+            ledger.post(uow.session, ctx.brand.id, decided)
+            if pause is not None:
+                pause()
 
-    first = threading.Thread(target=earn, args=("a", 100, True))
-    second = threading.Thread(target=earn, args=("b", 20, False))
-    first.start()
-    assert first_in.wait(10)
-    second.start()
-    time.sleep(0.5)  # the second is waiting now
-    assert second.is_alive()
-    let_go.set()
-    for t in (first, second):
-        t.join(30)
-    assert not failures, failures
+    second_waits_for_first(lambda pause: earn("a", 100, pause), lambda: earn("b", 20))
     account = pay.expert_earnings_account("7")
     assert _running(db, slug) == _from_ledger(db, slug) == {(account, "USD"): (121, 0)}
 

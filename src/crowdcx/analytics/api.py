@@ -228,9 +228,13 @@ def list_events(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
     """The brand's sales events, earliest first; each past one with its measured lift."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     at = now()
-    listed = service.remembered(uow.session, ctx, at, service.events(uow.session, ctx))
+    listing = service.remembered(
+        uow.session, ctx, at, service.events(uow.session, ctx), all_past=True
+    )
     return {
-        "events": [{**event_out(r.event), "past": r.past, "lift": lift_out(r.lift)} for r in listed]
+        "events": [
+            {**event_out(r.event), "past": r.past, "lift": lift_out(r.lift)} for r in listing.listed
+        ]
     }
 
 

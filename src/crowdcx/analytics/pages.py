@@ -71,8 +71,11 @@ def capacity(
     shrinkage: str = "",
     lift_start: str = "",
     lift_hours: str = "",
+    events: str = "",
 ) -> Response:
-    """The form and, once asked, the plan: experts needed online in each hour of the event."""
+    """The form and, once asked, the plan: experts needed online in each hour of the event.
+    The events list shows the last service.PAST_LISTED past events (``events=all``: every
+    one)."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     at = now()
     defaults = service.plan_defaults(uow.session, ctx, at)
@@ -94,15 +97,11 @@ def capacity(
     plan: Any = None
     lift: staffing.Lift | None = None
     known = service.events(uow.session, ctx)
-    listed = service.remembered(uow.session, ctx, at, known)
+    listing = service.remembered(uow.session, ctx, at, known, all_past=events == "all")
     learned = None
     if not multiplier.strip() and not form["lift_start"].strip():
-        # The lifts just measured for the list, not measured again: the most recent past
-        # event's whose lift is known (service.latest_lift, without its queries).
-        learned = next(
-            ((r.event, r.lift) for r in reversed(listed) if r.lift and r.lift.lift is not None),
-            None,
-        )
+        # The API's learned lift (service.latest_lift), from the lifts the list just measured.
+        learned = listing.learned
         if learned is not None and learned[1].lift is not None:
             form["multiplier"] = f"{round(min(100.0, learned[1].lift), 2):g}"
     if form["lift_start"].strip():
@@ -116,7 +115,7 @@ def capacity(
             errors[error.field or "lift_start"] = error.detail
         if lift is not None and lift.lift is not None and not multiplier.strip():
             form["multiplier"] = f"{round(min(100.0, lift.lift), 2):g}"
-    if request.query_params:
+    if set(request.query_params) - {"events"}:  # the plan asked for, not only the list
         values = {
             "hours": _number(form["hours"], 1, 168, 24, "hours", errors),
             "multiplier": _number(form["multiplier"], 0, 100, 10, "multiplier", errors),
@@ -148,19 +147,21 @@ def capacity(
         {"ctx": ctx, "form": form, "errors": errors, "plan": plan, "zone": str(zone),
          "seen": seen, "peak_seen": peak_seen, "lift": lift,
          "use_lift": _with_multiplier(request, lift), "learned": learned,
-         **_events_context(ctx, listed, zone)},
+         **_events_context(ctx, listing, zone)},
         status=422 if errors else 200,
     )  # fmt: skip
 
 
 def _events_context(
     ctx: BrandContext,
-    listed: list[service.RememberedEvent],
+    listing: service.EventsListing,
     zone: Any,
     event_form: dict[str, str] | None = None,
     event_errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The events list and the add form: a future event links to its own plan."""
+    """The events list and the add form: a future event links to its own plan; the past
+    events not listed, behind a link to them all."""
+    listed = listing.listed
     plans = {
         r.event.id: f"/b/{ctx.brand.slug}/admin/capacity?" + urlencode({
             "start": r.event.start.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
@@ -173,6 +174,8 @@ def _events_context(
     }  # fmt: skip
     return {
         "events": listed,
+        "older_events": listing.older,
+        "all_events": f"/b/{ctx.brand.slug}/admin/capacity?events=all#events",
         "event_plans": plans,
         "event_starts": {
             r.event.id: r.event.start.astimezone(zone).strftime("%Y-%m-%d %H:%M") for r in listed
@@ -247,7 +250,7 @@ def _events_page(
     at = now()
     zone = service.brand_zone(ctx)
     defaults = service.plan_defaults(uow.session, ctx, at)
-    listed = service.remembered(uow.session, ctx, at, service.events(uow.session, ctx))
+    listing = service.remembered(uow.session, ctx, at, service.events(uow.session, ctx))
     form = {
         "start": "", "hours": "24", "multiplier": "10", "goal": "80",
         "target_min": f"{defaults['target_s'] / 60:g}", "concurrency":
@@ -258,7 +261,7 @@ def _events_page(
         "analytics/capacity.html",
         {"ctx": ctx, "form": form, "errors": {}, "plan": None, "zone": str(zone), "seen": [],
          "peak_seen": None, "lift": None, "use_lift": None, "learned": None,
-         **_events_context(ctx, listed, zone, event_form, event_errors)},
+         **_events_context(ctx, listing, zone, event_form, event_errors)},
         status=422,
     )  # fmt: skip
 

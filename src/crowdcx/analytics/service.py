@@ -3,10 +3,10 @@ the pure summaries (analytics.rules) and to the staffing rules."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, delete, func, not_, or_, select
@@ -16,6 +16,7 @@ from crowdcx.analytics import rules
 from crowdcx.analytics.models import CapacityEventRow
 from crowdcx.community.models import PostRow
 from crowdcx.identity.models import User
+from crowdcx.kernel.db import begin_writing
 from crowdcx.kernel.errors import AppError, invalid, not_found
 from crowdcx.kernel.i18n import _
 from crowdcx.knowledge.models import Article
@@ -556,6 +557,7 @@ def add_event(
         raise invalid(
             "multiplier", _("Enter a number from %(low)s to %(high)s.") % {"low": 0, "high": 100}
         )
+    _hold_events(session, ctx)  # the overlap check reads what no other add can change now
     problem = staffing.event_problem(name, start, hours, events(session, ctx), now)
     if problem is not None:
         field, code = problem
@@ -569,6 +571,22 @@ def add_event(
     return staffing.SalesEvent(row.id, row.name, start, hours, multiplier)
 
 
+# A PostgreSQL advisory lock (two int4 keys: this, the brand's id) on a brand's events.
+_EVENTS_LOCK = 0x657674  # "evt"
+
+
+def _hold_events(session: Session, ctx: BrandContext) -> None:
+    """Until commit, hold the brand's events: two admins adding overlapping events at once
+    both passed the overlap check, each reading the events before the other's insert. The
+    second now waits for the first to commit and then reads its event. PostgreSQL: a
+    transaction-scoped advisory lock (a brand without events has no row to lock). SQLite:
+    the one writer's lock, taken before the read (the read alone would not wait)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_EVENTS_LOCK, ctx.brand.id)))
+    else:
+        begin_writing(session)
+
+
 def remove_event(session: Session, ctx: BrandContext, event_id: int) -> None:
     """Forget one of the brand's events (another brand's: 404)."""
     gone = session.execute(
@@ -580,36 +598,87 @@ def remove_event(session: Session, ctx: BrandContext, event_id: int) -> None:
         raise not_found(_("There is no such event."), code="event_not_found")
 
 
+# Past events listed on each view of the capacity page, each with its lift measured (three
+# queries apiece), and tried in turn for the multiplier a plan learns: older ones are listed
+# on asking ("show all"), and are too far back to say how the next event will go.
+PAST_LISTED: Final = 10
+
+
+@dataclass(frozen=True)
+class EventsListing:
+    """The events as listed, earliest first: the :data:`PAST_LISTED` most recent past ones
+    (all of them, when asked) and every upcoming one; ``older`` past events not listed; and
+    the lift the plan learns its multiplier from (:func:`latest_lift`)."""
+
+    listed: list[RememberedEvent]
+    older: int
+    learned: tuple[staffing.SalesEvent, staffing.Lift] | None
+
+
+def recent_past(
+    known: list[staffing.SalesEvent], now: datetime, limit: int | None = PAST_LISTED
+) -> list[staffing.SalesEvent]:
+    """The ``limit`` most recent past events (None: all), most recent first."""
+    past = sorted((e for e in known if e.is_past(now)), key=lambda e: e.start, reverse=True)
+    return past if limit is None else past[:limit]
+
+
+def _measured(
+    session: Session,
+    ctx: BrandContext,
+    now: datetime,
+    event: staffing.SalesEvent,
+    known: list[staffing.SalesEvent],
+) -> staffing.Lift | None:
+    """A past event's lift (:func:`past_lift`, the other events left out of its baseline);
+    None when it cannot be measured (no history before it)."""
+    if not event.is_past(now) or event.hours > staffing.MAX_LIFT_HOURS:
+        return None
+    try:
+        return past_lift(session, ctx, now, event.start, event.hours,
+                         [o for o in known if o.id != event.id])  # fmt: skip
+    except AppError:
+        return None
+
+
 def remembered(
-    session: Session, ctx: BrandContext, now: datetime, known: list[staffing.SalesEvent]
-) -> list[RememberedEvent]:
-    """The events with each past one's lift (:func:`past_lift`, the other events left out of
-    its baseline)."""
-    out: list[RememberedEvent] = []
-    for e in known:
-        lift = None
-        if e.is_past(now) and e.hours <= staffing.MAX_LIFT_HOURS:
-            others = [o for o in known if o.id != e.id]
-            try:
-                lift = past_lift(session, ctx, now, e.start, e.hours, others)
-            except AppError:
-                lift = None
-        out.append(RememberedEvent(e, e.is_past(now), lift))
-    return out
+    session: Session,
+    ctx: BrandContext,
+    now: datetime,
+    known: list[staffing.SalesEvent],
+    *,
+    all_past: bool = False,
+) -> EventsListing:
+    """The events to list, each past one with its lift, and the learned lift from those
+    measurements (no query more). A view measures :data:`PAST_LISTED` past events at most,
+    however many the brand has, unless ``all_past``."""
+    shown = recent_past(known, now, None if all_past else PAST_LISTED)
+    lifts = {e.id: _measured(session, ctx, now, e, known) for e in shown}
+    listed = [
+        RememberedEvent(e, e.is_past(now), lifts.get(e.id))
+        for e in known
+        if e.id in lifts or not e.is_past(now)
+    ]
+    older = len(recent_past(known, now, None)) - len(shown)
+    return EventsListing(listed, older, latest_lift(session, ctx, now, known, lifts))
 
 
 def latest_lift(
-    session: Session, ctx: BrandContext, now: datetime, known: list[staffing.SalesEvent]
+    session: Session,
+    ctx: BrandContext,
+    now: datetime,
+    known: list[staffing.SalesEvent],
+    measured: Mapping[int, staffing.Lift | None] | None = None,
 ) -> tuple[staffing.SalesEvent, staffing.Lift] | None:
-    """The most recent past event whose lift can be measured, with that lift: what the plan
-    learns its multiplier from when none is typed."""
-    past = sorted((e for e in known if e.is_past(now)), key=lambda e: e.start, reverse=True)
-    for e in past[:5]:  # a few tries, not every past event's queries on each plan
-        others = [o for o in known if o.id != e.id]
-        try:
-            lift = past_lift(session, ctx, now, e.start, e.hours, others)
-        except AppError:
-            continue
-        if lift.lift is not None:
+    """The most recent of the :data:`PAST_LISTED` most recent past events whose lift can be
+    measured, with that lift: what the plan learns its multiplier from when none is typed —
+    the same event on the page (which passes the lifts it ``measured`` for its list) and
+    in the API (which measures one after another until one can be)."""
+    for e in recent_past(known, now):
+        if measured is not None and e.id in measured:
+            lift = measured[e.id]
+        else:
+            lift = _measured(session, ctx, now, e, known)
+        if lift is not None and lift.lift is not None:
             return e, lift
     return None

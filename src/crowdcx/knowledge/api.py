@@ -537,17 +537,19 @@ def _import_failed(slug: str, job: ImportJob) -> AppError:
 
     The status is the reason's: a refusal of the uploader (rights lost meanwhile) is 403; an
     error of ours (``unexpected``, logged with its traceback) stays 500, as it is a fault a
-    retry may get past; any other reason is a refusal the service gave the file's content
-    (stored as its sentence), a 422. The job keeps its state either way: nothing imported
-    is lost, and its link says how far it went."""
-    reason = job.error or "unexpected"
+    retry may get past; any other reason is a refusal the service gave the file's content,
+    a 422 whose ``reason`` is the refusal's code (``refused``: a job failed before codes
+    were stored). The job keeps its state either way: nothing imported is lost, and its
+    link says how far it went."""
+    failed = jobs.failure(job.error or "unexpected")
+    assert failed is not None
+    reason, why = failed.code, failed.text
     if reason in jobs.REFUSALS:
         status = 403
     elif reason == "unexpected":
         status = 500
     else:
-        status, reason = 422, "refused"
-    why = jobs.failure_text(job.error) or jobs.failure_text("unexpected") or ""
+        status = 422
     location = f"/api/v1/brands/{slug}/imports/{job.id}"
     detail = _("FAQ import %(job)s failed: %(why)s See %(location)s for how far it went.") % {
         "job": job.id,

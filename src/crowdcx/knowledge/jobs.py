@@ -25,11 +25,13 @@ with one handler thread per worker (``CROWDCX_THREADS``), the whole worker. Now 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import OperationalError
@@ -40,7 +42,7 @@ from crowdcx.kernel.db import Database, UnitOfWork
 from crowdcx.kernel.errors import AppError, forbidden, not_found
 from crowdcx.kernel.i18n import _, use_locale
 from crowdcx.kernel.models import utcnow
-from crowdcx.knowledge import service
+from crowdcx.knowledge import rules, service
 from crowdcx.knowledge.models import ImportJob
 from crowdcx.tenancy.models import Brand
 from crowdcx.tenancy.service import BrandContext, roles_in
@@ -250,10 +252,12 @@ def run_claimed(
                 raise
             except JobRefusedError as refused:  # e.g. the importer lost the right to import
                 uow.rollback()
-                _fail(db, lease, refused.code)
+                _fail(db, lease, refused.stored())
             except AppError as error:
                 uow.rollback()
-                _fail(db, lease, error.detail)
+                # Its code and sentence: the sentence is the uploader's language, the code
+                # is what the API answers (and says again, when it is one of _failures).
+                _fail(db, lease, _kept(error.code, {"reason": error.detail}))
             except Exception:
                 uow.rollback()
                 log.exception("import job %s failed", job_id)
@@ -262,11 +266,22 @@ def run_claimed(
 
 
 class JobRefusedError(Exception):
-    """A job that cannot go on for a reason :func:`failure_text` can say to any reader."""
+    """A job that cannot go on for a reason :func:`failure_text` can say to any reader:
+    one of :func:`_failures`, or a refusal ``stated`` with its field and parameters
+    (service.stated)."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, stated: Mapping[str, Any] | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.stated = stated
+
+    def stored(self) -> str:
+        return self.code if self.stated is None else _kept(self.code, self.stated)
+
+
+def _kept(code: str, stated: Mapping[str, Any]) -> str:
+    """The error column's text for a failure with more than a code: JSON."""
+    return json.dumps({**stated, "code": code}, ensure_ascii=False, sort_keys=True)
 
 
 def _failures() -> dict[str, str]:
@@ -284,14 +299,49 @@ def _failures() -> dict[str, str]:
 REFUSALS = frozenset({"importer_gone", "not_author", "not_reviewer"})
 
 
-def failure_text(stored: str | None) -> str | None:
+@dataclass(frozen=True)
+class Failure:
+    """Why a job failed: ``code`` (``refused`` for a job failed before codes were stored)
+    and ``text``, in the reader's language where it can be said again."""
+
+    code: str
+    text: str
+
+
+def failure(stored: str | None) -> Failure | None:
     """Why a job failed, in the *reader's* language: a failed job stores the reason's code
-    (whoever reads it later — another admin, an API client in another language — gets it
-    said again). Jobs failed before the code was stored, and refusals that carry only a
-    sentence, keep the stored sentence."""
+    — alone, or as JSON with the refusal's field and parameters, or with the sentence of an
+    error that has none — and whoever reads it later (another admin, an API client in
+    another language) gets it said again. A refusal without parameters keeps the uploader's
+    sentence; jobs failed before their code was stored keep theirs, as ``refused``."""
     if stored is None:
         return None
-    return _failures().get(stored, stored)
+    said = _failures()
+    if stored in said:
+        return Failure(stored, said[stored])
+    kept = _decoded(stored)
+    if kept is None:
+        return Failure("refused", stored)
+    code = str(kept["code"])
+    if code in said:
+        return Failure(code, said[code])
+    return Failure(code, service.problem_reasons([kept])[0]["reason"])
+
+
+def _decoded(stored: str) -> dict[str, Any] | None:
+    if not stored.startswith("{"):
+        return None
+    with contextlib.suppress(ValueError):
+        kept = json.loads(stored)
+        if isinstance(kept, dict) and isinstance(kept.get("code"), str):
+            return kept
+    return None
+
+
+def failure_text(stored: str | None) -> str | None:
+    """:func:`failure`'s text."""
+    failed = failure(stored)
+    return None if failed is None else failed.text
 
 
 def _run(uow: UnitOfWork, job: ImportJob, lease: _Lease) -> None:
@@ -305,7 +355,10 @@ def _run(uow: UnitOfWork, job: ImportJob, lease: _Lease) -> None:
         raise JobRefusedError("not_author")
     if job.publish and not service.can_review(ctx):
         raise JobRefusedError("not_reviewer")
-    rows = service.csv_rows(job.content or "")
+    parsed = rules.parse_faq_csv(job.content or "")
+    if isinstance(parsed, rules.Violation):  # stored by a release that read it otherwise
+        raise JobRefusedError(parsed.code, service.stated(parsed))
+    rows = service.faq_rows(parsed)
     done = job.rows_done
     summary = service.ImportSummary(
         imported=job.imported, skipped=list(job.problems), article_ids=list(job.article_ids)

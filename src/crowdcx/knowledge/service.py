@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -638,6 +638,13 @@ def solved_cases(session: Session, ctx: BrandContext, article: Article) -> int:
 # --- import / export --------------------------------------------------------------------------
 
 
+def stated(v: rules.Violation) -> dict[str, Any]:
+    """A refusal as a job stores it (JSON): its code, field and parameters, said again in
+    each reader's language by :func:`problem_reasons`, and the reason in the writer's."""
+    return {"code": v.code, "reason": reason_text(v), "field": v.field,
+            "params": _json_params(v.params)}  # fmt: skip
+
+
 def _json_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """A violation's parameters as stored with a job (JSON): plain values kept, others as
     text."""
@@ -740,10 +747,8 @@ def import_drafts(
             progress()
         if problem is not None or draft is None:
             summary.skipped.append(
-                {"where": where, **line, "code": problem.code if problem else "invalid",
-                 "reason": reason_text(problem) if problem else "",
-                 **({"field": problem.field, "params": _json_params(problem.params)}
-                    if problem else {})}
+                {"where": where, **line,
+                 **(stated(problem) if problem else {"code": "invalid", "reason": ""})}
             )  # fmt: skip
             continue
         key = (draft.title.casefold(), draft.language)
@@ -802,7 +807,13 @@ def _publish_import(uow: UnitOfWork, ctx: BrandContext, article: Article, now: d
 
 
 def csv_rows(content: str) -> list[tuple[str, rules.Draft | None, rules.Violation | None]]:
-    parsed = rules.parse_faq_csv(content)
+    return faq_rows(rules.parse_faq_csv(content))
+
+
+def faq_rows(
+    parsed: Iterator[rules.FaqRow] | rules.Violation,
+) -> list[tuple[str, rules.Draft | None, rules.Violation | None]]:
+    """The parsed file's rows, each with its line; a file refused whole is its 4xx."""
     if isinstance(parsed, rules.Violation):
         raise violation_error(parsed)
     return [(LineRef.of(r.line), r.draft, r.problem) for r in parsed]

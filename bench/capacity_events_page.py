@@ -1,0 +1,84 @@
+"""What a view of the capacity page spends on the brand's past sales events: every past
+event's lift measured (the page before, and ``?events=all`` now) against the
+service.PAST_LISTED most recent (the page now), with 10, 50 and 150 remembered past
+events, in one run on the demo database: statements sent and median milliseconds of
+``analytics.service.remembered`` (the list, its lifts and the learned multiplier).
+
+    .venv/bin/python bench/capacity_events_page.py [--postgres postgresql://…] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from datetime import timedelta
+
+from sqlalchemy import delete, event
+
+from _scratch import demo_database
+from crowdcx.analytics import service
+from crowdcx.analytics.models import CapacityEventRow
+from crowdcx.kernel.db import Database
+from crowdcx.kernel.models import utcnow
+from crowdcx.tenancy import service as tenancy
+
+
+def seed(db: Database, slug: str, past: int) -> None:
+    """``past`` one-hour events, one every two days back from yesterday."""
+    now = utcnow()
+    with db.transaction() as uow:
+        ctx = tenancy.access_brand(uow.session, slug, None)
+        uow.session.execute(
+            delete(CapacityEventRow).where(CapacityEventRow.brand_id == ctx.brand.id)
+        )
+        for i in range(past):
+            uow.session.add(CapacityEventRow(
+                brand_id=ctx.brand.id, name=f"Sale {i}", start_at=now - timedelta(days=1 + 2 * i),
+                hours=1, multiplier=None, created_by=None, created_at=now,
+            ))  # fmt: skip
+
+
+def measure(db: Database, slug: str, all_past: bool, rounds: int) -> tuple[int, float]:
+    sent: list[str] = []
+
+    def listen(*_args: object) -> None:
+        sent.append("")
+
+    samples = []
+    for r in range(rounds):
+        with db.sessions() as session:
+            ctx = tenancy.access_brand(session, slug, None)
+            known = service.events(session, ctx)
+            if r == 0:
+                event.listen(db.engine, "before_cursor_execute", listen)
+            start = time.perf_counter()
+            service.remembered(session, ctx, utcnow(), known, all_past=all_past)
+            samples.append(time.perf_counter() - start)
+            if r == 0:
+                event.remove(db.engine, "before_cursor_execute", listen)
+    return len(sent), statistics.median(samples) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgres", default="")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with demo_database(args.postgres, "capacity_page") as url:
+        db = Database(url)
+        print(f"{db.engine.dialect.name}, load average {os.getloadavg()[0]:.2f}")
+        for past in (10, 50, 150):
+            seed(db, "lumen", past)
+            every = measure(db, "lumen", True, args.rounds)
+            bounded = measure(db, "lumen", False, args.rounds)
+            print(
+                f"{past:>4} past events   every one: {every[0]:>4} statements {every[1]:8.1f} ms"
+                f"   last {service.PAST_LISTED}: {bounded[0]:>4} statements {bounded[1]:8.1f} ms"
+            )
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()
