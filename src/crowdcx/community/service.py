@@ -657,7 +657,10 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
         points.entries_by_key_prefix(uow.session, ctx, current.key + ":") if current else []
     )
     key = f"vote:{post.id}:{user.id}:{int(now.timestamp() * 1000)}"
-    privileges = points.privileges_of(uow.session, ctx, user.id)
+    standing, today = points.standing_and_history_today(
+        uow.session, ctx, user.id, [post.author_id, user.id], now
+    )
+    privileges = rep.privileges_for(standing, points.POLICY)
     if is_agent(ctx):
         privileges = privileges | {"upvote", "downvote"}
     decision = rules.decide_vote(
@@ -670,7 +673,7 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
         now=now,
         key=key,
         policy=points.POLICY,
-        history_today=points.history_today(uow.session, ctx, [post.author_id, user.id], now),
+        history_today=today,
     )
     _raise_first(decision.violations)
     # The upvote notice and the search document name the question: load it before the first
@@ -1250,10 +1253,17 @@ def _sync_question(session: Session, ctx: BrandContext, post: PostRow, now: date
 
 
 def _answers_of(session: Session, ctx: BrandContext, question: PostRow) -> list[PostRow]:
-    return list(
-        session.scalars(
-            ctx.scoped(PostRow).where(PostRow.question_id == question.id, PostRow.kind == "answer")
-        )
+    return list(session.scalars(_answers_stmt(), {"brand": ctx.brand.id, "question": question.id}))
+
+
+@cache
+def _answers_stmt() -> Any:
+    """A question's answers (every accept and every vote on a solved question reads them):
+    built once, as the statements above."""
+    return select(PostRow).where(
+        PostRow.brand_id == bindparam("brand"),
+        PostRow.question_id == bindparam("question"),
+        PostRow.kind == "answer",
     )
 
 
