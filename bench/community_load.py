@@ -12,7 +12,10 @@ reference measured in the same run, ``bare``: a signed-in GET /api/v1/me, the ch
 authenticated request (what the HTTP stack, the session and this driver cost by themselves).
 
     .venv/bin/python bench/community_load.py [--seconds 15] [--clients 4] [--workers 2]
-        [--json out.json]
+        [--json out.json] [--ops vote,accept]
+
+``--ops`` runs only the operations named (and ``bare``, the reference, always), after those
+that make what they act on: ask and answer before vote or accept, ask before view.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ ASKBOT = {  # ops/s, p50, p95, p99, server CPU ms/op — ../shared/peers.md
 }
 
 
+# What an operation acts on is made by the ones before it.
+NEEDS = {"ask": {"answer", "vote", "accept", "view"}, "answer": {"vote", "accept"}}
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
@@ -84,7 +91,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--ops", default="", help="comma-separated operations to report")
     args = parser.parse_args()
+    wanted = {op.strip() for op in args.ops.split(",") if op.strip()}
+    unknown = wanted - set(ASKBOT)
+    if unknown:
+        parser.error(f"unknown operations: {', '.join(sorted(unknown))}")
 
     server = Server(workers=args.workers)
     db = sqlite3.connect(server.dir / "crowdcx.db")
@@ -109,6 +121,8 @@ def main() -> None:
         lock = threading.Lock()
 
         def phase(op: str, step: Callable[[int, random.Random], httpx.Response | None]) -> None:
+            if wanted and op not in wanted | {"bare"} and not (wanted & NEEDS.get(op, set())):
+                return
             times: list[float] = []
             errors = 0
             stop = time.perf_counter() + args.seconds

@@ -31,6 +31,7 @@ from crowdcx.reputation.rules import (
     level_for,
     level_progress,
     live_entries,
+    metrics_risen,
     period_start,
     points_in_period,
     policy_problems,
@@ -633,3 +634,18 @@ def test_checking_only_moved_metrics_never_grants_more(
     else:
         assert all(r.metric in moved for r in scoped)
         assert [r for r in everything if r.metric in moved] == scoped
+
+
+@given(
+    st.lists(st.sampled_from(get_args(Metric)), unique=True),
+    st.dictionaries(st.sampled_from(get_args(Metric)), st.booleans()),
+)
+def test_metrics_risen_keeps_exactly_what_is_not_known_to_have_stayed(
+    moved: list[Metric], rose: dict[str, bool]
+) -> None:
+    """The badge check after an event reads only the metrics it raised: a metric said not to
+    have risen is dropped, every other one is kept, in the event's order."""
+    risen = metrics_risen(moved, **rose)
+    assert list(risen) == [m for m in moved if rose.get(m, True)]
+    everything = badges_to_check(DEFAULT_BADGES, frozenset(), risen)
+    assert {r.metric for r in everything} <= set(risen)

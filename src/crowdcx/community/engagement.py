@@ -225,6 +225,8 @@ def award_after_commit(
     if rise is not None:
         reputation = rise.earned
         _level_notice(uow, ctx, user_id, rise, now)
+    if not moved:
+        return  # nothing rose: no badge can have become due
     bind, bus = uow.session.get_bind(), uow.bus
 
     def grant() -> None:
@@ -343,28 +345,43 @@ def on_answer(
     award_after_commit(uow, ctx, answer.author_id, now, ANSWERED)
 
 
-def on_vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, rise: points.Rise | None,
-            value: int, now: datetime, helped_moved: bool = True) -> None:  # fmt: skip
-    """``rise``: how the vote moved the post's author's standing, if it rose; ``helped_moved``:
-    whether it changed the languages the author has helped in (most votes do not, and then
-    the badge check skips reading them)."""
+def on_vote(
+    uow: UnitOfWork, ctx: BrandContext, post: PostRow, rise: points.Rise | None, value: int,
+    now: datetime, *, upvoted: bool = True, helped_more: bool = True,
+) -> None:  # fmt: skip
+    """``rise``: how the vote moved the post's author's standing, if it rose; ``upvoted``:
+    whether it added an upvote to the post; ``helped_more``: whether it raised the answers the
+    author has helped with in the post's language. Only what rose can make a badge due: most
+    votes move neither the languages nor (past the daily cap) the reputation, and a vote
+    taken back moves nothing up — the badge check then reads less, or nothing."""
     if value > 0:
         q = post if post.kind == "question" else uow.session.get(PostRow, post.question_id)
         notes.notify(
             uow.session, ctx.brand.id, [post.author_id], "upvoted",
             {"title": q.title if q else ""}, question_url(ctx, q.id if q else post.id), now,
         )  # fmt: skip
-    moved = VOTED if helped_moved else tuple(m for m in VOTED if m != "languages_helped")
-    award_after_commit(uow, ctx, post.author_id, now, moved, rise)
+    risen = rep.metrics_risen(
+        VOTED, upvotes_received=upvoted, languages_helped=helped_more, reputation=rise is not None
+    )
+    award_after_commit(uow, ctx, post.author_id, now, risen, rise)
 
 
-def on_accept(uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: PostRow,
-              rise: points.Rise | None, now: datetime) -> None:  # fmt: skip
+def on_accept(
+    uow: UnitOfWork, ctx: BrandContext, question: PostRow, answer: PostRow,
+    rise: points.Rise | None, now: datetime, *, counted: bool = True, helped_more: bool = True,
+) -> None:  # fmt: skip
+    """``counted``: whether this accept moved the answerer's accepted answers (a concurrent
+    one may have); ``helped_more``: whether it raised their helped answers in the answer's
+    language (not when the answer had helped already: upvoted or brand-approved)."""
     notes.notify(
         uow.session, ctx.brand.id, [answer.author_id], "accepted", {"title": question.title},
         question_url(ctx, question.id), now, skip=core.require_user(ctx).id,
     )  # fmt: skip
-    award_after_commit(uow, ctx, answer.author_id, now, ACCEPTED, rise)
+    risen = rep.metrics_risen(
+        ACCEPTED, accepted_answers=counted, languages_helped=helped_more,
+        reputation=rise is not None,
+    )  # fmt: skip
+    award_after_commit(uow, ctx, answer.author_id, now, risen, rise)
 
 
 def on_approve(uow: UnitOfWork, ctx: BrandContext, answer: PostRow, now: datetime) -> None:

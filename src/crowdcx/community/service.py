@@ -657,7 +657,10 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
         points.entries_by_key_prefix(uow.session, ctx, current.key + ":") if current else []
     )
     key = f"vote:{post.id}:{user.id}:{int(now.timestamp() * 1000)}"
-    privileges = points.privileges_of(uow.session, ctx, user.id)
+    standing, today = points.standing_and_history_today(
+        uow.session, ctx, user.id, [post.author_id, user.id], now
+    )
+    privileges = rep.privileges_for(standing, points.POLICY)
     if is_agent(ctx):
         privileges = privileges | {"upvote", "downvote"}
     decision = rules.decide_vote(
@@ -670,7 +673,7 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
         now=now,
         key=key,
         policy=points.POLICY,
-        history_today=points.history_today(uow.session, ctx, [post.author_id, user.id], now),
+        history_today=today,
     )
     _raise_first(decision.violations)
     # The upvote notice and the search document name the question: load it before the first
@@ -679,7 +682,7 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
     question = uow.session.get(PostRow, post.question_id) if post.question_id else post
     rises = points.write(uow, ctx, decision.entries)
     up, down = rules.vote_tally(0, 0, held, value)
-    helped_moved = False
+    helped_more = False
     if up or down:
         # Added by the database, not written back from what this request read: concurrent
         # votes on one post would otherwise overwrite each other's counts.
@@ -691,7 +694,7 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
             was = rules.answer_helps(post.accepted, post.brand_approved, post.up - up)
             is_ = rules.answer_helps(post.accepted, post.brand_approved, post.up)
             helped = rules.helped_change(was, is_)
-            helped_moved = helped != 0
+            helped_more = helped > 0
             activity.move_language(uow.session, ctx.brand.id, post.author_id, post.language,
                                    helped)  # fmt: skip
     if current is None:  # a plain INSERT: nothing reads the new vote back as an object
@@ -709,7 +712,8 @@ def vote(uow: UnitOfWork, ctx: BrandContext, post: PostRow, value: int, now: dat
         # a vote on any other answer changes nothing there.
         _sync_question(uow.session, ctx, post, now)
     if value != held:
-        engagement.on_vote(uow, ctx, post, rises.get(post.author_id), value, now, helped_moved)
+        engagement.on_vote(uow, ctx, post, rises.get(post.author_id), value, now,
+                           upvoted=up > 0, helped_more=helped_more)  # fmt: skip
     del question
     return post
 
@@ -759,30 +763,34 @@ def accept(
     for a in answers:
         if a.id in unaccepted:
             _set_answer_flag(uow.session, ctx, a, "accepted", False)
-    _set_answer_flag(uow.session, ctx, target, "accepted", True)
+    counted, helped = _set_answer_flag(uow.session, ctx, target, "accepted", True)
     question.solved = True
     question.updated_at = now
     uow.session.flush()
     _index_question(uow.session, ctx, question, doc)
-    engagement.on_accept(uow, ctx, question, target, rises.get(target.author_id), now)
+    engagement.on_accept(uow, ctx, question, target, rises.get(target.author_id), now,
+                         counted=counted, helped_more=helped > 0)  # fmt: skip
     return target
 
 
 def _set_answer_flag(
     session: Session, ctx: BrandContext, answer: PostRow, flag: str, value: bool
-) -> None:
+) -> tuple[bool, int]:
     """Set ``accepted`` or ``brand_approved`` in the database only where it differs, and move
-    the author's counters by what actually changed (a concurrent request may have set it)."""
+    the author's counters by what actually changed (a concurrent request may have set it).
+    Returns whether the flag changed here and how the author's helped answers in the answer's
+    language moved (what the badge check after the event needs to read)."""
     other = "brand_approved" if flag == "accepted" else "accepted"
     after = update_row(session, answer, put={flag: value}, read=("up", other))
     if after is None:
-        return
+        return False, 0
     counter = "accepted_answers" if flag == "accepted" else "brand_approved_answers"
     activity.move(session, ctx.brand.id, answer.author_id, **{counter: 1 if value else -1})
     was = rules.answer_helps(**{flag: not value, other: after[other]}, up=after["up"])
     is_ = rules.answer_helps(**{flag: value, other: after[other]}, up=after["up"])
-    activity.move_language(session, ctx.brand.id, answer.author_id, answer.language,
-                           rules.helped_change(was, is_))  # fmt: skip
+    helped = rules.helped_change(was, is_)
+    activity.move_language(session, ctx.brand.id, answer.author_id, answer.language, helped)
+    return True, helped
 
 
 def approve(uow: UnitOfWork, ctx: BrandContext, target: PostRow, now: datetime) -> PostRow:
@@ -1245,10 +1253,17 @@ def _sync_question(session: Session, ctx: BrandContext, post: PostRow, now: date
 
 
 def _answers_of(session: Session, ctx: BrandContext, question: PostRow) -> list[PostRow]:
-    return list(
-        session.scalars(
-            ctx.scoped(PostRow).where(PostRow.question_id == question.id, PostRow.kind == "answer")
-        )
+    return list(session.scalars(_answers_stmt(), {"brand": ctx.brand.id, "question": question.id}))
+
+
+@cache
+def _answers_stmt() -> Any:
+    """A question's answers (every accept and every vote on a solved question reads them):
+    built once, as the statements above."""
+    return select(PostRow).where(
+        PostRow.brand_id == bindparam("brand"),
+        PostRow.question_id == bindparam("question"),
+        PostRow.kind == "answer",
     )
 
 

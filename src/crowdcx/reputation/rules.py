@@ -590,6 +590,13 @@ def badges_to_check(
     )
 
 
+def metrics_risen(moved: Iterable[Metric], **rose: bool) -> tuple[Metric, ...]:
+    """Of the metrics an event can move, those it raised: a badge is earned at or above a
+    threshold, so only a metric that went up can have made one due. ``rose`` names the
+    metrics the event knows did not rise (False); one not named is kept."""
+    return tuple(m for m in moved if rose.get(m, True))
+
+
 def badges_due(
     summary: ActivitySummary, rules: Iterable[BadgeRule], already_granted: frozenset[str]
 ) -> list[BadgeRule]:

@@ -65,15 +65,44 @@ def history_today(
     ids = sorted(set(user_ids))
     if not ids or POLICY.daily_cap is None or not POLICY.capped_reasons:
         return []
+    scope = rep.cap_scope(now.astimezone(POLICY.cap_timezone), POLICY.cap_timezone)
+    rows = session.execute(_history_today(), {"brand": ctx.brand.id, "ids": ids, "scope": scope})
+    return _day_entries(ctx, now, [(int(uid), int(total)) for uid, total in rows])
+
+
+def standing_and_history_today(
+    session: Session, ctx: BrandContext, actor_id: int, user_ids: Iterable[int], now: datetime
+) -> tuple[int, list[rep.PointsEntry]]:
+    """The actor's standing (:func:`standing_of`) and :func:`history_today` of ``user_ids``
+    (the actor among them), in one statement: a vote reads both before deciding."""
+    ids = sorted({*user_ids, actor_id})
+    if POLICY.daily_cap is None or not POLICY.capped_reasons:
+        return standing_of(session, ctx, actor_id), []
+    scope = rep.cap_scope(now.astimezone(POLICY.cap_timezone), POLICY.cap_timezone)
+    rows = session.execute(
+        _standing_and_day(), {"brand": ctx.brand.id, "ids": ids, "scopes": [rep.ALL_TIME, scope]}
+    )
+    standing, day = 0, []
+    for uid, row_scope, earned, row_standing in rows:
+        if row_scope == scope:
+            day.append((int(uid), int(earned)))
+        elif int(uid) == actor_id:
+            standing = int(row_standing)
+    return standing, _day_entries(ctx, now, day)
+
+
+def _day_entries(
+    ctx: BrandContext, now: datetime, totals: list[tuple[int, int]]
+) -> list[rep.PointsEntry]:
+    """One entry per (user, net capped points today), as :func:`history_today` returns."""
     local = now.astimezone(POLICY.cap_timezone)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     scope = rep.cap_scope(local, POLICY.cap_timezone)
     reason = min(POLICY.capped_reasons)
-    rows = session.execute(_history_today(), {"brand": ctx.brand.id, "ids": ids, "scope": scope})
     return [
-        rep.PointsEntry(int(uid), ctx.brand.id, int(total), reason,  # type: ignore[arg-type]
-                        rep.SubjectRef("user", int(uid)), day_start, f"sum:{uid}:{scope}")
-        for uid, total in rows
+        rep.PointsEntry(uid, ctx.brand.id, total, reason,  # type: ignore[arg-type]
+                        rep.SubjectRef("user", uid), day_start, f"sum:{uid}:{scope}")
+        for uid, total in sorted(totals)
     ]  # fmt: skip
 
 
@@ -86,6 +115,18 @@ def _history_today() -> Any:
         ReputationTotalRow.scope == bindparam("scope"),
         ReputationTotalRow.user_id.in_(bindparam("ids", expanding=True)),
     )
+
+
+@cache
+def _standing_and_day() -> Any:
+    return select(
+        ReputationTotalRow.user_id, ReputationTotalRow.scope, ReputationTotalRow.earned,
+        ReputationTotalRow.standing,
+    ).where(
+        ReputationTotalRow.brand_id == bindparam("brand"),
+        ReputationTotalRow.scope.in_(bindparam("scopes", expanding=True)),
+        ReputationTotalRow.user_id.in_(bindparam("ids", expanding=True)),
+    )  # fmt: skip
 
 
 @cache
@@ -176,16 +217,22 @@ def write(
 
 def _standings(session: Session, brand_id: int, users: list[int]) -> dict[int, tuple[int, int]]:
     """(all-time total, standing) of ``users``, locked until commit on PostgreSQL."""
+    stmt = _standings_stmt(session.get_bind().dialect.name == "postgresql")
+    rows = session.execute(stmt, {"brand": brand_id, "users": users})
+    return {int(u): (int(e), int(st)) for u, e, st in rows}
+
+
+@cache
+def _standings_stmt(lock: bool) -> Any:
+    """Built once (every vote and accept that earns points reads it)."""
     stmt = select(
         ReputationTotalRow.user_id, ReputationTotalRow.earned, ReputationTotalRow.standing
     ).where(
-        ReputationTotalRow.brand_id == brand_id,
+        ReputationTotalRow.brand_id == bindparam("brand"),
         ReputationTotalRow.scope == rep.ALL_TIME,
-        ReputationTotalRow.user_id.in_(users),
+        ReputationTotalRow.user_id.in_(bindparam("users", expanding=True)),
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return {int(u): (int(e), int(st)) for u, e, st in session.execute(stmt)}
+    return stmt.with_for_update() if lock else stmt
 
 
 @cache
