@@ -138,6 +138,28 @@ def test_a_field_sent_under_another_name_is_named_by_its_label(
     assert "поле slug" not in refused.text
 
 
+def test_every_refused_field_of_a_form_is_named_not_only_the_first(
+    client: TestClient, world: World
+) -> None:
+    """Two fields over their limit: the page said only the first, so the reader mended it,
+    sent again and was refused again for the second."""
+    slug = world.brand()
+    admin = world.member(slug, ["brand_admin"])
+    token = sign_in(client, admin)
+    refused = client.post(
+        f"/b/{slug}/community/new?lang=ru",
+        data={"csrf_token": token, "name": "Н" * 121, "slug": "a" * 41, "description": "д" * 2001},
+    )
+    assert refused.status_code == 422
+    ru = _catalog("ru")
+    assert ru["Also check:"] in refused.text
+    named = [ru[label] for label in ("Name", "Address name", "Description")]
+    assert all(f"«{label}»" in refused.text for label in named)
+    assert "не более 40" in refused.text
+    assert "не более 2000" in refused.text
+    assert "description" not in refused.text.split("<main", 1)[1].split("</section>")[0]
+
+
 MALFORMED = {
     "en": "The request's body could not be read",
     "ru": "Не удалось прочитать тело запроса",

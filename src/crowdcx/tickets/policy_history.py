@@ -16,7 +16,7 @@ from babel.units import format_unit
 from crowdcx.kernel.i18n import N_, _, current_locale, format_money, list_separator
 from crowdcx.kernel.language import LOCALE_NAMES
 from crowdcx.kernel.money import Money
-from crowdcx.web.templating import _aside, format_duration, format_share
+from crowdcx.web.templating import aside, format_duration, format_share
 
 ABSENT = "—"
 
@@ -113,13 +113,13 @@ def _label(field: str, key: Any, path: Any) -> str:
     if field.startswith("skills[]."):
         return _("Skill %(skill)s: %(field)s") % {"skill": key, "field": label}
     if field.startswith("tiers[]."):
-        return label + _aside(_("Tier %(tier)s") % {"tier": key})
+        return label + aside(_("Tier %(tier)s") % {"tier": key})
     if field == "quality.weights[]":
         from crowdcx.quality.service import criterion_labels  # quality reads tickets
 
-        return label + _aside(criterion_labels().get(str(key), (key, ""))[0])
+        return label + aside(criterion_labels().get(str(key), (key, ""))[0])
     if field.endswith("[]"):
-        return label + _aside(key)
+        return label + aside(key)
     return label
 
 
@@ -153,7 +153,7 @@ def _duration(value: Any, _currency: str) -> str:
     )
     locale = current_locale().replace("-", "_")
     written = str(format_unit(exact[0], exact[1], length="short", locale=locale))
-    return shown if written == shown else shown + _aside(written)
+    return shown if written == shown else shown + aside(written)
 
 
 def _share(value: Any, _currency: str) -> str:
@@ -187,7 +187,7 @@ def _bands(value: Any, _currency: str) -> str:
     return (
         list_separator().join(
             f"{b['start']}–{b['end']} ×{b['multiplier']}"
-            + (_aside(b["label"]) if b["label"] else "")
+            + (aside(b["label"]) if b["label"] else "")
             for b in value
         )
         or ABSENT
@@ -216,7 +216,7 @@ def _hours(value: Any, currency: str) -> str:
         raise TypeError(value)
     windows = _windows(value.get("windows") or [], currency)
     zone = value.get("timezone")
-    return windows + _aside(str(zone)) if zone else windows
+    return windows + aside(str(zone)) if zone else windows
 
 
 _SHOWN: Mapping[str, Callable[[Any, str], str]] = {

@@ -244,6 +244,9 @@ def install(app: FastAPI, render_error_page: Any) -> None:
             errors = [first]
             error = AppError(422, "invalid_json", first["message"], field="body", errors=errors)
         elif not wants_json(request) and (label := form_label(request, first["field"])):
+            # Every other refused field is listed under the sentence, by its label too.
+            for err in errors[1:]:
+                err["label"] = form_label(request, err["field"]) or err["field"]
             # A person at a form reads the field by the label the form shows them.
             detail = _("Check the field “%(label)s”: %(message)s") % {
                 "label": label,

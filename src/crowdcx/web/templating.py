@@ -157,7 +157,7 @@ def _local_time(context: Context, moment: date | None, pattern: str = "%Y-%m-%d 
     return format_moment(moment, pattern, brand_zone(context.get("brand")))
 
 
-def _aside(text: object) -> str:
+def aside(text: object) -> str:
     """``{{ _("poor")|aside }}``: a remark in brackets after what it qualifies, as the reader
     writes it — " (poor)" in Russian and English, "（很差）" with full-width brackets and no
     space in Chinese ("1 (很差)" read as foreign punctuation)."""
@@ -198,7 +198,7 @@ def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     env.filters["decimal1"] = format_decimal_1
     env.filters["decimal2"] = format_decimal_2
     env.filters["local"] = _local_time
-    env.filters["aside"] = _aside
+    env.filters["aside"] = aside
     env.globals["LOCALES"] = LOCALES
     env.globals["LOCALE_NAMES"] = LOCALE_NAMES
     env.globals["list_sep"] = list_separator
