@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -34,6 +33,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from _timing import median_p95, timed  # noqa: E402
 
 EXPERT_ID = 900_001
 CUSTOMER_ID = 900_002
@@ -185,18 +186,7 @@ def reopen_and_resolve(db: Any, slug: str, writes: int) -> tuple[float, float]:
                 at = max(row.resolved_at, row.updated_at) + timedelta(minutes=minutes)
                 tickets.act(uow, ctx, user, tid, action, at)
         runs.append((time.perf_counter() - started) * 1000)
-    runs.sort()
-    return statistics.median(runs), runs[max(0, int(len(runs) * 0.95) - 1)]
-
-
-def timed(fn: Any, repeat: int) -> tuple[float, float]:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - start) * 1000)
-    runs.sort()
-    return statistics.median(runs), runs[max(0, int(len(runs) * 0.95) - 1)]
+    return median_p95(runs)
 
 
 def measure(url: str, tickets: int, repeat: int, writes: int) -> None:

@@ -21,16 +21,16 @@ from __future__ import annotations
 import argparse
 import platform
 import random
-import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from _timing import timed  # noqa: E402
 
 
 def seed(db: Any, payees: int, postings: int) -> str:
@@ -83,16 +83,6 @@ def seed(db: Any, payees: int, postings: int) -> str:
             )
         )  # fmt: skip
     return "bench"
-
-
-def timed(fn: Any, repeat: int) -> tuple[float, float]:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - start) * 1000)
-    runs.sort()
-    return statistics.median(runs), runs[max(0, int(len(runs) * 0.95) - 1)]
 
 
 def main() -> None:
