@@ -5,6 +5,7 @@ search.rules.separate_cases) and the way it does now (search.service.deflection:
 GROUP BY, the rule as NOT EXISTS in SQL). Both answers must agree.
 
     .venv/bin/python bench/deflection_count.py [--marks 50000] [--tickets 20000] [--repeat 5]
+        [--shown 1000000]  (suggestions shown, a tenth opened: production's mix)
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]  (a scratch database is
         created there and dropped) [--against 0036] [--explain] [--query-against]
 
@@ -43,7 +44,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _scratch import demo_database, refresh  # noqa: E402
 
 
-def seed(db: Any, marks: int, tickets: int, customers: int, now: datetime) -> None:
+def seed(db: Any, marks: int, tickets: int, customers: int, now: datetime, shown: int = 0) -> None:
     from sqlalchemy import insert, select
 
     import crowdcx.all_models  # noqa: F401  (every table, for the foreign keys)
@@ -93,6 +94,19 @@ def seed(db: Any, marks: int, tickets: int, customers: int, now: datetime) -> No
             events.append({"brand_id": brand, "event": "solved", "source": "ticket",
                            "kind": "ticket", "ref_id": str(r["ticket_id"]), "created_at": r["at"]})  # fmt: skip
         s.execute(insert(SearchEvent), events)
+        # Production's mix: most marks are suggestions shown (no visitor), some opened.
+        for first in range(0, shown, 100_000):
+            batch = []
+            for _ in range(first, min(shown, first + 100_000)):
+                kind, ref = rnd.choice(refs)
+                opened_one = rnd.random() < 0.1
+                at = start + timedelta(minutes=rnd.randrange(30 * 1440))
+                batch.append({"brand_id": brand, "event": "opened" if opened_one else "shown",
+                              "source": rnd.choice(("help", "ticket", "api")), "kind": kind,
+                              "ref_id": str(ref), "created_at": at,
+                              "day": at.date().isoformat() if opened_one else None,
+                              "visitor": f"a:{rnd.randrange(10**15):x}" if opened_one else None})  # fmt: skip
+            s.execute(insert(SearchEvent), batch)
         uow.commit()
 
 
@@ -141,6 +155,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=20_000)
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--shown", type=int, default=0,
+                        help="also this many suggestions shown (a tenth of them opened)")  # fmt: skip
     parser.add_argument("--postgres", default="")
     parser.add_argument("--against", default="", help="also time the count at this revision")
     parser.add_argument("--explain", action="store_true", help="print the count's plans")
@@ -155,7 +171,7 @@ def main() -> None:
         db = Database(url)
         now = datetime.now(UTC)
         t0 = time.perf_counter()
-        seed(db, args.marks, args.tickets, args.customers, now)
+        seed(db, args.marks, args.tickets, args.customers, now, args.shown)
         seeded = time.perf_counter() - t0
         refresh(db)
         with db.sessions() as session:
@@ -173,20 +189,40 @@ def main() -> None:
                     answers["after"] = search.deflection(session, ctx, since)["solved"]
                     timings["after"].append((time.perf_counter() - t) * 1000)
                 assert answers["before"] == answers["after"], answers
-                rows.append((days, answers["after"], statistics.median(timings["before"]),
-                             statistics.median(timings["after"])))  # fmt: skip
+                rows.append([days, answers["after"], statistics.median(timings["before"]),
+                             statistics.median(timings["after"])])  # fmt: skip
+            # The past days' events counted once (the sweeper's hourly housekeeping), then
+            # the same counts again: every event counted must give what the days give.
+            t = time.perf_counter()
+            with db.transaction() as uow:
+                day_rows = search.roll_up_events(uow.session, now)
+            rolled_ms = (time.perf_counter() - t) * 1000
+            session.rollback()  # a new read transaction, which sees the days' rows
+            for row in rows:
+                since = now - timedelta(days=row[0])
+                counted = []
+                for _ in range(args.repeat):
+                    t = time.perf_counter()
+                    answer = search.deflection(session, ctx, since)
+                    counted.append((time.perf_counter() - t) * 1000)
+                assert answer["solved"] == row[1], (answer, row)
+                row.append(statistics.median(counted))
         statements = queries(db, args.repeat, now) if args.query_against else []
         plans: dict[str, str] = {}
         indexes = against(db, url, args.against, args.repeat, now, plans) if args.against else []
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"# Deflection 'solved' count, {backend} — {time.strftime('%Y-%m-%d')} — "
           f"{platform.machine()}, Python {platform.python_version()}")  # fmt: skip
-    print(f"{args.marks:,} marks, {args.tickets:,} deflected tickets of {args.customers:,} "
-          f"customers over 30 days (seeded in {seeded:.1f} s); median of {args.repeat}\n")  # fmt: skip
-    print("| period | solved | before (load + Python) ms | after (SQL) ms |")
-    print("|---|---:|---:|---:|")
-    for days, solved, b, a in rows:
-        print(f"| {days} days | {solved:,} | {b:.1f} | {a:.1f} |")
+    print(f"{args.marks:,} marks, {args.shown:,} suggestions shown or opened, "
+          f"{args.tickets:,} deflected tickets of {args.customers:,} customers over 30 days "
+          f"(seeded in {seeded:.1f} s); median of {args.repeat}\n")  # fmt: skip
+    print("| period | solved | before (load + Python) ms | SQL, every event ms "
+          "| SQL, past days rolled up ms |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|")
+    for days, solved, b, a, r in rows:
+        print(f"| {days} days | {solved:,} | {b:.1f} | {a:.1f} | {r:.1f} |")
+    print(f"\nRolling the past days up (once, as the hourly housekeeping does): "
+          f"{rolled_ms:.0f} ms, {day_rows:,} rows")  # fmt: skip
     if indexes:
         print(f"\nThe SQL count with the schema at {args.against} and at head, alternating "
               f"(median of {args.repeat} rounds)\n")  # fmt: skip

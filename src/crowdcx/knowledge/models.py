@@ -3,10 +3,19 @@ by side, so an article stays readable while its next revision is reviewed."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowdcx.kernel.models import Base, BrandOwned, utcnow
@@ -160,6 +169,28 @@ class SearchEvent(BrandOwned, Base):
     visitor: Mapped[str | None] = mapped_column(String(64), default=None)
     day: Mapped[str | None] = mapped_column(String(10), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchEventDay(BrandOwned, Base):
+    """A past UTC day's search events counted once (migration 0043): the deflection figures
+    read whole past days here and count only the period's two partial days in
+    ``search_events``. ``event`` is the key ``search.service.deflection`` groups by: every
+    event but a reader's own "this solved it" marks (``solved`` counts only deflected
+    tickets' events, of kind ``ticket``; the readers' marks need the same-case rule).
+
+    The sweeper's hourly housekeeping adds the days that ended at least an hour before
+    (``search.service.roll_up_events``); events are never changed or deleted afterwards
+    (an erasure only detaches them), so a rolled day stays true."""
+
+    __tablename__ = "search_event_days"
+    __table_args__ = (
+        PrimaryKeyConstraint("brand_id", "day", "event"),
+        Index("ix_search_event_days_day", "day"),  # the last day rolled up, for every brand
+    )
+
+    day: Mapped[date]
+    event: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int]
 
 
 class ImportJob(BrandOwned, Base):

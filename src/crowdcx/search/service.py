@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from crowdcx.kernel.language import LOCALES
 from crowdcx.kernel.markdown import plain_text
-from crowdcx.knowledge.models import SearchEvent
+from crowdcx.knowledge.models import SearchEvent, SearchEventDay
 from crowdcx.search import rules
 from crowdcx.search.analysis import Snippet, highlight
 from crowdcx.search.index import (
@@ -355,22 +355,126 @@ def deflection(session: Session, ctx: BrandContext, since: datetime) -> dict[str
     database counts, the rule in SQL (``_same_case``): no mark is loaded. The marks are
     counted on their own, with NOT EXISTS at the top of the WHERE clause, so PostgreSQL
     plans them as hashed anti-joins instead of a subquery run per mark
-    (bench/deflection_count.py)."""
+    (bench/deflection_count.py).
+
+    The other events (mostly suggestions shown, a million a month for a busy brand) are read
+    for whole past days from their daily counts (``SearchEventDay``, :func:`roll_up_events`)
+    and counted in ``search_events`` only for the days not rolled up yet: the period's
+    first, partial day and the last hours."""
+    counts: dict[str, int] = {"shown": 0, "opened": 0, "solved": 0, "no_answer": 0}
+    for event, n in _event_counts(session, ctx.brand.id, since.astimezone(UTC)).items():
+        counts[event] = counts.get(event, 0) + n
+    separate = session.scalar(separate_marks(session, ctx.brand.id, since))
+    counts["solved"] += int(separate or 0)
+    return counts
+
+
+def _counted_events(
+    session: Session, brand_id: int, start: datetime, end: datetime | None
+) -> dict[str, int]:
+    """Each event's count in ``search_events`` from ``start`` to ``end`` (or now), the
+    readers' "this solved it" marks left out (:func:`separate_marks` counts them)."""
     rows = session.execute(
         select(SearchEvent.event, func.count())
         .where(
-            SearchEvent.brand_id == ctx.brand.id,
-            SearchEvent.created_at >= since,
+            SearchEvent.brand_id == brand_id,
+            SearchEvent.created_at >= start,
+            *((SearchEvent.created_at < end,) if end is not None else ()),
             or_(SearchEvent.event != "solved", SearchEvent.kind == "ticket"),
         )
         .group_by(SearchEvent.event)
     ).all()
-    counts: dict[str, int] = {"shown": 0, "opened": 0, "solved": 0, "no_answer": 0}
-    for event, n in rows:
-        counts[event] = int(n)
-    separate = session.scalar(separate_marks(session, ctx.brand.id, since))
-    counts["solved"] += int(separate or 0)
+    return {str(event): int(n) for event, n in rows}
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+def _event_counts(session: Session, brand_id: int, since: datetime) -> dict[str, int]:
+    """:func:`_counted_events` since ``since``, whole rolled-up days read from their counts.
+    The days rolled up are one unbroken run (:func:`roll_up_events` goes on from the last
+    one), so the brand's first and last rolled days bound days that are all rolled."""
+    first_rolled, last_rolled = session.execute(
+        select(func.min(SearchEventDay.day), func.max(SearchEventDay.day)).where(
+            SearchEventDay.brand_id == brand_id
+        )
+    ).one()
+    first_whole = since.date() if since == _midnight(since.date()) else since.date() + _DAY
+    if first_rolled is None:
+        return _counted_events(session, brand_id, since, None)
+    start = max(first_whole, _as_date(first_rolled))
+    end = _as_date(last_rolled)
+    if start > end:
+        return _counted_events(session, brand_id, since, None)
+    counts = _counted_events(session, brand_id, since, _midnight(start))
+    rolled = session.execute(
+        select(SearchEventDay.event, func.sum(SearchEventDay.n))
+        .where(
+            SearchEventDay.brand_id == brand_id,
+            SearchEventDay.day >= start,
+            SearchEventDay.day <= end,
+        )
+        .group_by(SearchEventDay.event)
+    ).all()
+    later = _counted_events(session, brand_id, _midnight(end + _DAY), None)
+    for part in ({str(e): int(n) for e, n in rolled}, later):
+        for event, n in part.items():
+            counts[event] = counts.get(event, 0) + n
     return counts
+
+
+_DAY = timedelta(days=1)
+# A day is rolled up once it ended this long ago: an event written by a transaction that
+# began before midnight and committed after it is in by then.
+ROLL_UP_AFTER = timedelta(hours=1)
+
+
+def _as_date(value: Any) -> date:
+    """A day as the database gives it back (SQLite: ``YYYY-MM-DD`` text from ``date()``)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def roll_up_events(session: Session, now: datetime) -> int:
+    """Count every brand's search events of each whole UTC day that ended at least
+    ``ROLL_UP_AFTER`` before ``now`` and is not rolled up yet (``SearchEventDay``), from the
+    day after the last rolled one (or the first event's day); returns the rows added.
+    Idempotent, and safe beside another instance doing the same (a row already there is
+    kept: both counted the same events)."""
+    until = (now.astimezone(UTC) - ROLL_UP_AFTER).date()  # days before it are whole
+    last = session.scalar(select(func.max(SearchEventDay.day)))
+    if last is not None:
+        start = _as_date(last) + _DAY
+    else:
+        first = session.scalar(select(func.min(SearchEvent.created_at)))
+        if first is None:
+            return 0
+        start = first.astimezone(UTC).date()
+    if start >= until:
+        return 0
+    day = _utc_day(session, SearchEvent.created_at)
+    rows = session.execute(
+        select(SearchEvent.brand_id, day, SearchEvent.event, func.count())
+        .where(
+            SearchEvent.created_at >= _midnight(start),
+            SearchEvent.created_at < _midnight(until),
+            or_(SearchEvent.event != "solved", SearchEvent.kind == "ticket"),
+        )
+        .group_by(SearchEvent.brand_id, day, SearchEvent.event)
+    ).all()
+    values = [
+        {"brand_id": brand_id, "day": _as_date(d), "event": str(event), "n": int(n)}
+        for brand_id, d, event, n in rows
+    ]
+    if not values:
+        return 0
+    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert_(SearchEventDay).on_conflict_do_nothing(), values)
+    return len(values)
 
 
 def separate_marks(session: Session, brand_id: int, since: datetime) -> Any:

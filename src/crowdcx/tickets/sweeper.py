@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.models import utcnow
+from crowdcx.search import service as search
 from crowdcx.tenancy.models import Brand
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets import presence, service
@@ -149,7 +150,8 @@ def housekeep(db: Database, now: datetime | None = None) -> dict[str, int]:
     """Hourly chores (idempotent; on several instances each just finds less to do): drop the
     daily-cap totals of past days, the FAQ import jobs that ended more than
     ``knowledge.jobs.KEEP_FINISHED`` ago and the experts' presence intervals that ended more
-    than ``tickets.presence.KEEP`` (twelve weeks) ago, and have the sweeper look again at open
+    than ``tickets.presence.KEEP`` (twelve weeks) ago, count the search events of the days
+    that ended (``search.service.roll_up_events``), and have the sweeper look again at open
     tickets without a sweep moment — a reopened ticket resolved in time has none by right, but so
     would one written by a process of the release before migration 0017 still running
     after it."""
@@ -162,6 +164,7 @@ def housekeep(db: Database, now: datetime | None = None) -> dict[str, int]:
         pruned = points.prune_cap_totals(uow.session, at)
         imports_pruned = imports.prune_finished(uow.session, at)
         presence_pruned = presence.prune(uow.session, at)
+        days_rolled = search.roll_up_events(uow.session, at)
         unset = uow.session.execute(
             update(TicketRow)
             .where(TicketRow.sweep_at.is_(None), TicketRow.status.in_(SWEEPABLE))
@@ -176,6 +179,8 @@ def housekeep(db: Database, now: datetime | None = None) -> dict[str, int]:
         done["presence_pruned"] = presence_pruned
     if unset:
         done["sweep_rechecked"] = int(unset)
+    if days_rolled:
+        done["search_event_days"] = days_rolled
     return done
 
 
