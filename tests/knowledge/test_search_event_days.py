@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from crowdcx.kernel.db import Database
 from crowdcx.knowledge.models import SearchEvent, SearchEventDay
@@ -18,6 +19,7 @@ from crowdcx.search import service as search
 from crowdcx.tenancy.service import access_brand
 from crowdcx.tickets.sweeper import housekeep
 from tests.conftest import World
+from tests.query_plans import plan
 
 BASE = datetime(2026, 11, 20, tzinfo=UTC)
 EVENTS = ("shown", "shown", "shown", "opened", "no_answer", "solved")
@@ -131,3 +133,23 @@ def test_a_brand_without_events_and_a_database_without_any(world: World, db: Dat
         with db.sessions() as s:
             busy_id = access_brand(s, busy, None).brand.id
         assert _counts(db, busy, since) == _truth(db, busy_id, since)
+
+
+def test_a_period_of_events_is_read_by_index_for_the_period_only(sqlite_template: Path) -> None:
+    """Each event named, the (brand, event, created_at, …) index is searched on all three:
+    without ``event IN``, SQLite searched it on the brand alone and read every event the
+    brand ever had, whatever the period (a partial day cost as much as the whole month)."""
+    engine = create_engine(f"sqlite:///{sqlite_template}")
+    since = BASE
+    reads = [
+        select(SearchEvent.event, func.count())
+        .where(*search._counted(1, since, None))
+        .group_by(SearchEvent.event),
+        select(SearchEvent.event, func.count())
+        .where(*search._counted(1, since, since + timedelta(days=1)))
+        .group_by(SearchEvent.event),
+    ]
+    plans = [plan(engine, stmt, {}) for stmt in reads]
+    engine.dispose()
+    for p in plans:
+        assert "ix_search_events_brand_event_mark (brand_id=? AND event=? AND created_at>" in p, p
