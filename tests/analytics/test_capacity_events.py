@@ -13,10 +13,12 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from crowdcx.analytics import service
 from crowdcx.kernel.errors import AppError
 from crowdcx.tenancy import service as tenancy
+from crowdcx.tickets.models import TicketRow
 from tests.analytics.test_capacity_trend import (  # noqa: F401
     LIFT,
     NEXT_MONDAY_20,
@@ -366,3 +368,46 @@ def test_a_bad_events_page_is_a_422(growing: Desk, query: str) -> None:  # noqa:
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["field"] in {"cursor", "limit"}
+
+
+def test_the_page_suggests_an_unrecorded_sale_and_records_it(
+    client: TestClient,
+    growing: Desk,  # noqa: F811
+    world: World,
+) -> None:
+    """A Wednesday with 40 tickets (Wednesdays have none) nobody recorded: the page suggests
+    it as a sales day — the growing Mondays are not suggested —; one press records it, and
+    it is left out of the plan's ordinary week and no longer suggested."""
+    ids = [growing.ask()["id"] for _ in range(40)]
+    wednesday = datetime(2026, 11, 25, 12, 0, tzinfo=SHANGHAI)
+    with world.db.transaction() as uow:
+        for i, tid in enumerate(ids):
+            at = (wednesday + timedelta(minutes=i)).astimezone(UTC)
+            uow.session.execute(
+                update(TicketRow).where(TicketRow.id == tid)
+                .values(created_at=at, case_started_at=at, sweep_at=None)
+            )  # fmt: skip
+    token = sign_in(client, growing.admin)
+    base = f"/b/{growing.slug}/admin/capacity"
+    html = client.get(base).text
+    assert html.count('data-testid="unusual-day"') == 1
+    assert "Nov 25, 2026: 40 tickets" in html
+    assert 'value="2026-11-25T00:00"' in html
+    before = growing.get(f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1", growing.admin).json()
+    assert before["inputs"]["event_days_left_out"] == 0
+    recorded = client.post(
+        f"{base}/events", follow_redirects=False,
+        data={"csrf_token": token, "event_name": "Sales day Nov 25, 2026",
+              "event_start": "2026-11-25T00:00", "event_hours": "24"},
+    )  # fmt: skip
+    assert recorded.status_code == 303, recorded.text
+    after = client.get(base).text
+    assert 'data-testid="unusual"' not in after
+    assert "Sales day Nov 25, 2026" in after
+    plan = growing.get(f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1", growing.admin).json()
+    assert plan["inputs"]["event_days_left_out"] == 1
+    assert plan["inputs"]["history_tickets"] == before["inputs"]["history_tickets"] - 40
+    client.cookies.set("crowdcx_locale", "ru")
+    removed = growing.get("/capacity/events", growing.admin).json()["events"][0]["id"]
+    client.post(f"{base}/events/{removed}/remove", data={"csrf_token": token})
+    assert "Похоже на распродажу" in client.get(base).text

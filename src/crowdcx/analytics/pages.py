@@ -155,7 +155,8 @@ def capacity(
         {"ctx": ctx, "form": form, "errors": errors, "plan": plan, "zone": str(zone),
          "seen": seen, "peak_seen": peak_seen, "lift": lift,
          "use_lift": _with_multiplier(request, lift), "learned": learned,
-         **_events_context(ctx, listing, zone)},
+         **_events_context(ctx, listing, zone),
+         "unusual": service.unusual_days(uow.session, ctx, at, known)},
         status=422 if errors else 200,
     )  # fmt: skip
 
@@ -258,7 +259,8 @@ def _events_page(
     at = now()
     zone = service.brand_zone(ctx)
     defaults = service.plan_defaults(uow.session, ctx, at)
-    listing = service.remembered(uow.session, ctx, at, service.events(uow.session, ctx))
+    known = service.events(uow.session, ctx)
+    listing = service.remembered(uow.session, ctx, at, known)
     form = {
         "start": "", "hours": "24", "multiplier": "10", "goal": "80",
         "target_min": f"{defaults['target_s'] / 60:g}", "concurrency":
@@ -270,7 +272,8 @@ def _events_page(
         "analytics/capacity.html",
         {"ctx": ctx, "form": form, "errors": {}, "plan": None, "zone": str(zone), "seen": [],
          "peak_seen": None, "lift": None, "use_lift": None, "learned": None,
-         **_events_context(ctx, listing, zone, event_form, event_errors)},
+         **_events_context(ctx, listing, zone, event_form, event_errors),
+         "unusual": service.unusual_days(uow.session, ctx, at, known)},
         status=422,
     )  # fmt: skip
 

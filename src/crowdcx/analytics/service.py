@@ -411,6 +411,38 @@ def weekly_totals(
     return totals
 
 
+def unusual_days(
+    session: Session, ctx: BrandContext, now: datetime, known: list[staffing.SalesEvent]
+) -> list[staffing.UnusualDay]:
+    """Days of the last whole weeks (up to staffing.TREND_WEEKS, ending yesterday, from the
+    brand's first ticket's day) that look like a sales event nobody recorded — a suggestion
+    for the capacity page: such a day raises the ordinary week until it is recorded. The
+    ``known`` events' days are neither suggested nor judged by. One grouped count."""
+    zone = brand_zone(ctx)
+    first = _first_ticket(session, ctx)
+    if first is None:
+        return []
+    window = rules.history_days(now, zone, staffing.TREND_WEEKS, first)
+    begun = _begun(window, first, zone)
+    days = (window.last_day - begun).days + 1
+    if days < 1:
+        return []
+    bounds = [rules.midnight(begun + timedelta(days=i), zone) for i in range(days + 1)]
+    day = case(*[(TicketRow.created_at < bounds[i + 1], i) for i in range(days)], else_=days).label(
+        "day"
+    )
+    counted = session.execute(
+        ctx.scoped(TicketRow, select(day, func.count())).where(
+            TicketRow.created_at >= bounds[0], TicketRow.created_at < bounds[-1]
+        ).group_by(day)
+    ).all()  # fmt: skip
+    totals = [0] * days
+    for i, n in counted:
+        totals[int(i)] = int(n)
+    excluded = staffing.event_days(known, zone, begun, window.last_day)
+    return staffing.unusual_days(totals, begun, excluded)
+
+
 def _begun(window: rules.HistoryDays, first: datetime | None, zone: ZoneInfo) -> date:
     """The history's first day the brand had begun by (its first ticket's day, when later)."""
     return window.first_day if first is None else max(

@@ -365,6 +365,75 @@ def trend(
 
 
 # --------------------------------------------------------------------------------------------
+# Days that look like sales events nobody recorded
+# --------------------------------------------------------------------------------------------
+
+UNUSUAL_RATIO: Final = 2.0  # a day at least twice its weekday's usual level …
+UNUSUAL_SPREAD: Final = 5.0  # … and five robust standard deviations above it …
+MIN_UNUSUAL_TICKETS: Final = 10  # … with ten tickets at least (two on a day of one is luck)
+MIN_WEEKDAY_DAYS: Final = 3  # a weekday seen fewer times has no usual level to judge by
+
+
+@dataclass(frozen=True, slots=True)
+class UnusualDay:
+    """A day whose ``tickets`` were far above ``usual``, its weekday's robust level (the
+    median of the history's days of that weekday, at the day's point of the trend)."""
+
+    day: date
+    tickets: int
+    usual: float
+
+    @property
+    def times(self) -> float:
+        return self.tickets / self.usual if self.usual > 0 else math.inf
+
+
+def unusual_days(
+    totals: Sequence[int], first_day: date, excluded: Collection[date] = frozenset()
+) -> list[UnusualDay]:
+    """The days of ``totals`` (tickets of consecutive calendar days from ``first_day``) that
+    look like a sales event: at least :data:`UNUSUAL_RATIO` × and :data:`UNUSUAL_SPREAD`
+    robust standard deviations (1.4826 × the median absolute deviation, at least Poisson's
+    √level) above the median of the other days of their weekday, with
+    :data:`MIN_UNUSUAL_TICKETS` at least. Most recent first. Days ``excluded`` (the brand's
+    recorded events) are neither judged nor judged by.
+
+    A growing brand's last weeks lie above its weekday medians: the days are first brought to
+    one level by the growth of their whole weeks (:func:`weekly_growth`; none below
+    :data:`MIN_TREND_WEEKS` weeks), so 15 % a week is no sale. The median and MAD ignore a
+    sale or two among a weekday's days, where a mean and standard deviation are pulled up by
+    the very day they should flag. A suggestion only: nothing is left out until recorded."""
+    days = [first_day + timedelta(days=i) for i in range(len(totals))]
+    left_out = frozenset(excluded)
+    weeks: list[float | None] = []
+    for w in range(len(totals) // 7):
+        week = range(7 * w, 7 * w + 7)
+        weeks.append(
+            None if any(days[i] in left_out for i in week) else float(sum(totals[i] for i in week))
+        )
+    growth = weekly_growth(weeks) if sum(t is not None for t in weeks) >= MIN_TREND_WEEKS else 0.0
+    log_growth = math.log1p(max(growth, -0.99))
+    # Each day at the level of the history's first day: ÷ (1 + growth) ^ (weeks since).
+    level = [t / math.exp(log_growth * i / 7) for i, t in enumerate(totals)]
+    found: list[UnusualDay] = []
+    for i, day in enumerate(days):
+        if day in left_out or totals[i] < MIN_UNUSUAL_TICKETS:
+            continue
+        others = [
+            level[j] for j in range(i % 7, len(totals), 7) if j != i and days[j] not in left_out
+        ]
+        if len(others) + 1 < MIN_WEEKDAY_DAYS:
+            continue
+        centre = _median(others)
+        spread = max(
+            1.4826 * _median([abs(x - centre) for x in others]), math.sqrt(max(centre, 1.0))
+        )
+        if level[i] >= UNUSUAL_RATIO * centre and level[i] - centre >= UNUSUAL_SPREAD * spread:
+            found.append(UnusualDay(day, totals[i], centre * math.exp(log_growth * i / 7)))
+    return sorted(found, key=lambda u: u.day, reverse=True)
+
+
+# --------------------------------------------------------------------------------------------
 # A past event's lift: its arrivals ÷ what an ordinary week before it expected
 # --------------------------------------------------------------------------------------------
 
