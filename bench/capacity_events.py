@@ -8,7 +8,10 @@ Each scenario is 16 weeks of hourly Poisson arrivals (flat, or growing 5 % a wee
 ordinary week k + 1 (no event in it) is made from weeks ≤ k as the service does (profile of
 the last 4 weeks × the trend of up to 12) and compared with what arrived: the error of the
 week's total and of the peak hour's experts (as in capacity_forecast.py). A week whose
-history holds no event has both methods equal; the figures are over every forecast.
+history holds no event has both methods equal; the figures are over every forecast. A third
+method records only what the capacity page suggests (staffing.rules.unusual_days over the
+same up to 12 weeks of daily totals), as an admin who records every suggestion and nothing
+else would; the suggested days that were no event are counted as false alarms.
 
     .venv/bin/python bench/capacity_events.py [--seeds 5]
 """
@@ -32,7 +35,7 @@ from capacity_forecast import (
     poisson,
     rates,
 )
-from crowdcx.staffing.rules import TREND_WEEKS, trend, weekly_profile
+from crowdcx.staffing.rules import TREND_WEEKS, trend, unusual_days, weekly_profile
 
 EVENT_WEEKS = (4, 8, 12)
 EVENT_DAY = 5  # Saturday
@@ -60,9 +63,17 @@ def event_day(week: int) -> date:
     return (MONDAY + timedelta(weeks=week, days=EVENT_DAY)).date()
 
 
-def backtest(s: Scenario, seeds: int) -> tuple[Errors, Errors, float, float]:
-    old, new = Errors([], []), Errors([], [])
-    spent = {"old": 0.0, "new": 0.0}
+def suggested(counts: list[list[int]], oldest: int, k: int) -> set[date]:
+    """The days of weeks oldest … k the capacity page would suggest recording."""
+    daily = [sum(week[24 * d : 24 * d + 24]) for week in counts[oldest : k + 1] for d in range(7)]
+    first = (MONDAY + timedelta(weeks=oldest)).date()
+    return {u.day for u in unusual_days(daily, first)}
+
+
+def backtest(s: Scenario, seeds: int) -> tuple[Errors, Errors, Errors, float, float, int, int]:
+    old, new, auto = Errors([], []), Errors([], []), Errors([], [])
+    spent = {"old": 0.0, "new": 0.0, "auto": 0.0}
+    hits = false_alarms = 0
     for seed in range(seeds):
         counts = history(s, random.Random(f"{s.name}/{seed}"))
         for k in range(7, WEEKS - 1):
@@ -78,9 +89,19 @@ def backtest(s: Scenario, seeds: int) -> tuple[Errors, Errors, float, float]:
             ]
             real_total = float(sum(counts[k + 1]))
             real_peak = peak_experts(rates(s, k + 1))
+            found = suggested(counts, oldest, k)
+            events = {event_day(w) for w in EVENT_WEEKS if oldest <= w <= k}
+            hits += len(found & events)
+            false_alarms += len(found - events)
+            found_weeks = {(day - MONDAY.date()).days // 7 for day in found}
+            in_profile = {day for day in found if day >= (MONDAY + timedelta(weeks=first)).date()}
+            found_kept: list[float | None] = [
+                None if w in found_weeks else t for w, t in enumerate(totals, start=oldest)
+            ]
             for name, errs, left_out, weeks in (
                 ("old", old, set(), list(totals)),
                 ("new", new, excluded, kept),
+                ("auto", auto, in_profile, found_kept),
             ):
                 began = time.perf_counter()
                 profile = weekly_profile(recent, ZONE, PROFILE_WEEKS, left_out)
@@ -89,7 +110,7 @@ def backtest(s: Scenario, seeds: int) -> tuple[Errors, Errors, float, float]:
                 planned = [profile.get((i // 24, i % 24), 0.0) * factor for i in range(168)]
                 errs.total.append(sum(planned) / real_total - 1)
                 errs.experts.append(peak_experts(planned) / real_peak - 1)
-    return old, new, spent["old"], spent["new"]
+    return old, new, auto, spent["old"], spent["new"], hits, false_alarms
 
 
 def main() -> None:
@@ -103,10 +124,12 @@ def main() -> None:
         f"   {'peak experts MAPE':>6} {'bias':>7} {'profile+trend ms':>17}"
     )
     for s in SCENARIOS:
-        old, new, t_old, t_new = backtest(s, args.seeds)
+        old, new, auto, t_old, t_new, hits, false_alarms = backtest(s, args.seeds)
         n = len(old.total)
         print(f"{s.name:20} {'events kept':14} {old.line()} {1000 * t_old / n:17.2f}")
         print(f"{'':20} {'events left out':14} {new.line()} {1000 * t_new / n:17.2f}")
+        print(f"{'':20} {'suggested ones':14} {auto.line()}")
+        print(f"{'':20} suggestions: {hits} sales days found, {false_alarms} false alarms")
 
 
 if __name__ == "__main__":

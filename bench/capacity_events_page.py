@@ -2,7 +2,10 @@
 event's lift measured (the page before, and ``?events=all`` now) against the
 service.PAST_LISTED most recent (the page now), with 10, 50 and 150 remembered past
 events, in one run on the demo database: statements sent and median milliseconds of
-``analytics.service.remembered`` (the list, its lifts and the learned multiplier).
+``analytics.service.remembered`` (the list, its lifts and the learned multiplier). Then the
+same for ``GET /capacity/events``: every past event (before) against one page of 10
+(``service.events_page``), and what the page's suggestions of unrecorded sales days
+(``service.unusual_days``, twelve weeks of daily counts) add to a view.
 
     .venv/bin/python bench/capacity_events_page.py [--postgres postgresql://…] [--rounds 5]
 """
@@ -13,7 +16,9 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, event
 
@@ -41,6 +46,18 @@ def seed(db: Database, slug: str, past: int) -> None:
 
 
 def measure(db: Database, slug: str, all_past: bool, rounds: int) -> tuple[int, float]:
+    return timed(
+        db, slug, rounds,
+        lambda session, ctx, known: service.remembered(
+            session, ctx, utcnow(), known, all_past=all_past
+        ),
+    )  # fmt: skip
+
+
+def timed(
+    db: Database, slug: str, rounds: int, work: Callable[[Any, Any, Any], object]
+) -> tuple[int, float]:
+    """Statements sent by ``work`` (its first round) and its median milliseconds."""
     sent: list[str] = []
 
     def listen(*_args: object) -> None:
@@ -54,7 +71,7 @@ def measure(db: Database, slug: str, all_past: bool, rounds: int) -> tuple[int, 
             if r == 0:
                 event.listen(db.engine, "before_cursor_execute", listen)
             start = time.perf_counter()
-            service.remembered(session, ctx, utcnow(), known, all_past=all_past)
+            work(session, ctx, known)
             samples.append(time.perf_counter() - start)
             if r == 0:
                 event.remove(db.engine, "before_cursor_execute", listen)
@@ -77,6 +94,29 @@ def main() -> None:
                 f"{past:>4} past events   every one: {every[0]:>4} statements {every[1]:8.1f} ms"
                 f"   last {service.PAST_LISTED}: {bounded[0]:>4} statements {bounded[1]:8.1f} ms"
             )
+        print("GET /capacity/events")
+        for past in (10, 50, 150):
+            seed(db, "lumen", past)
+            every = measure(db, "lumen", True, args.rounds)
+            paged = timed(
+                db, "lumen", args.rounds,
+                lambda session, ctx, known: service.events_page(
+                    session, ctx, utcnow(), known, None, service.PAST_LISTED
+                ),
+            )  # fmt: skip
+            print(
+                f"{past:>4} past events   every one: {every[0]:>4} statements {every[1]:8.1f} ms"
+                f"   a page of {service.PAST_LISTED}: {paged[0]:>4} statements {paged[1]:8.1f} ms"
+            )
+        bounded = measure(db, "lumen", False, args.rounds)
+        unusual = timed(
+            db, "lumen", args.rounds,
+            lambda session, ctx, known: service.unusual_days(session, ctx, utcnow(), known),
+        )  # fmt: skip
+        print(
+            f"the page's events list {bounded[1]:.1f} ms ({bounded[0]} statements); its "
+            f"unusual-day suggestions {unusual[1]:.1f} ms ({unusual[0]} statements)"
+        )
         db.dispose()
 
 

@@ -13,11 +13,14 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from crowdcx.analytics import service
 from crowdcx.kernel.errors import AppError
 from crowdcx.tenancy import service as tenancy
+from crowdcx.tickets.models import TicketRow
 from tests.analytics.test_capacity_trend import (  # noqa: F401
+    LIFT,
     NEXT_MONDAY_20,
     NOW,
     SHANGHAI,
@@ -42,7 +45,8 @@ def _add(desk: Desk, body: dict[str, Any], language: str = "en") -> Any:
 def test_a_remembered_sale_is_left_out_and_its_lift_is_the_multiplier(growing: Desk) -> None:  # noqa: F811
     """Without the sale the last four Mondays averaged 18 (10, 14, 20, 28); with it
     remembered, 30 November is left out: (10 + 14 + 20) ÷ 3. Its week is left out of the
-    trend (five weeks kept), and its lift (28 where the weeks before expected 12.75: 2.2) is
+    trend (five weeks kept), and its lift (28 where the weeks before expected 12.75 moved on
+    by their growth: LIFT) is
     the multiplier when none is typed."""
     before = growing.get(f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1", growing.admin).json()
     assert before["inputs"]["multiplier_from"] == "default"
@@ -53,13 +57,13 @@ def test_a_remembered_sale_is_left_out_and_its_lift_is_the_multiplier(growing: D
     r = growing.get(f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1", growing.admin)
     assert r.status_code == 200, r.text
     inputs = r.json()["inputs"]
-    assert (inputs["multiplier"], inputs["multiplier_from"]) == (2.2, "last_event")
+    assert (inputs["multiplier"], inputs["multiplier_from"]) == (LIFT, "last_event")
     assert inputs["learned_from"]["event"]["name"] == "Black Friday"
     assert inputs["learned_from"]["lift"]["observed_tickets"] == 28
     assert inputs["event_days_left_out"] == 1
     assert (inputs["trend"]["applied"], inputs["trend"]["weeks"]) == (True, 5)
     expected = r.json()["hours"][0]["expected_tickets"]
-    assert expected == pytest.approx(44 / 3 * 2.2 * inputs["trend"]["factor"], abs=0.01)
+    assert expected == pytest.approx(44 / 3 * LIFT * inputs["trend"]["factor"], abs=0.01)
     typed = growing.get(
         f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1&multiplier=1", growing.admin
     ).json()
@@ -71,7 +75,7 @@ def test_a_remembered_sale_is_left_out_and_its_lift_is_the_multiplier(growing: D
 
     listed = growing.get("/capacity/events", growing.admin).json()["events"]
     assert [(e["name"], e["past"], e["lift"]["lift"]) for e in listed] == [
-        ("Black Friday", True, 2.2)
+        ("Black Friday", True, LIFT)
     ]
     gone = growing.client.delete(
         growing.url(f"/capacity/events/{listed[0]['id']}"), headers=growing.admin.auth
@@ -164,9 +168,10 @@ def test_the_page_adds_lists_plans_and_removes_events(
         assert added.status_code == 303, added.text
     html = client.get(base).text
     assert html.count('data-testid="event"') == 2
-    assert 'data-testid="event-lift">2,20×' in html  # the past sale's lift, Russian decimals
+    ru_lift = f"{LIFT:.2f}".replace(".", ",")
+    assert f'data-testid="event-lift">{ru_lift}×' in html  # the past sale's lift, Russian decimals
     assert 'data-testid="learned"' in html
-    assert 'value="2.2"' in html  # the multiplier field took the learned lift
+    assert f'value="{LIFT:g}"' in html  # the multiplier field took the learned lift
     plan_link = f"{base}?start={quote('2026-12-12T00:00')}&amp;hours=24"
     assert plan_link in html
     assert "Спланировать это событие" in html
@@ -260,7 +265,7 @@ def test_the_page_measures_the_last_ten_past_events_and_learns_as_the_api(
 ) -> None:
     """Each view of the page measured every past event's lift again (queries for each), and
     learned the multiplier from the whole list where the API tried the five most recent:
-    behind six unmeasurable events the page learned Black Friday's 2.2, the API the default.
+    behind six unmeasurable events the page learned Black Friday's lift, the API the default.
     Now both try the ten most recent, the ten the page lists; older ones are behind a link."""
     token = sign_in(client, growing.admin)
     assert token
@@ -270,11 +275,11 @@ def test_the_page_measures_the_last_ten_past_events_and_learns_as_the_api(
     _quiet_hours(growing, 6, 1)
 
     learned = growing.get(plan, growing.admin).json()["inputs"]
-    assert (learned["multiplier"], learned["multiplier_from"]) == (2.2, "last_event")
+    assert (learned["multiplier"], learned["multiplier_from"]) == (LIFT, "last_event")
     assert learned["learned_from"]["event"]["name"] == "Black Friday"
     _count, html = _statements(client, base)
     assert 'data-testid="learned"' in html
-    assert "Black Friday: 2.20 times" in html
+    assert f"Black Friday: {LIFT:.2f} times" in html
     assert html.count('data-testid="event"') == 7
     assert 'data-testid="all-events"' not in html
 
@@ -299,7 +304,110 @@ def test_the_page_measures_the_last_ten_past_events_and_learns_as_the_api(
     every, html = _statements(client, f"{base}?events=all")
     assert every > at_ten
     assert html.count('data-testid="event"') == 14
-    assert 'data-testid="event-lift">2.20×' in html  # Black Friday, listed and measured
+    assert f'data-testid="event-lift">{LIFT:.2f}×' in html  # Black Friday, listed and measured
     assert 'data-testid="learned"' not in html  # not learned from: too far back, as the API
     assert 'data-testid="all-events"' not in html
     assert 'data-testid="peak"' not in html  # the list asked for, not a plan
+
+
+def _api_statements(desk: Desk, path: str) -> tuple[int, Any]:
+    with recording(desk.client.app.state.db.engine) as seen:  # type: ignore[attr-defined]
+        r = desk.get(path, desk.admin)
+    assert r.status_code == 200, r.text[:300]
+    return len(seen), r.json()
+
+
+def test_the_api_pages_past_events_and_measures_only_the_page(growing: Desk) -> None:  # noqa: F811
+    """`GET /capacity/events` measured every past event (statements for each, however many
+    the brand kept). A page now measures only its own past events: ten older past events
+    added behind the three most recent leave the first page's statements as they were; the
+    cursor walks every past event once, most recent first, and the upcoming events come on
+    the first page."""
+    assert _add(growing, SALE).status_code == 201
+    assert _add(growing, {"name": "12.12", "start": "2026-12-12T00:00", "hours": 24}).status_code
+    _quiet_hours(growing, 2, 1)
+    small, first = _api_statements(growing, "/capacity/events?limit=3")
+    assert [(e["name"], e["past"]) for e in first["events"]] == [
+        ("Black Friday", True), ("Flash 1.0", True), ("Flash 1.1", True), ("12.12", False),
+    ]  # fmt: skip
+    assert first["next_cursor"] is None
+    assert first["events"][0]["lift"]["lift"] == LIFT
+    for i in range(10):  # older, before any week the listed events' baselines read
+        body = {"name": f"Old {i}", "start": f"2026-08-02T{2 * i:02d}:00", "hours": 1}
+        assert _add(growing, body).status_code == 201
+    large, page = _api_statements(growing, "/capacity/events?limit=3")
+    # The viewer and the brand (2), the events (1), the first ticket (1); Black Friday's
+    # baseline, weekly totals and window (3); each flash sale's baseline, empty (1 + 1).
+    assert small == 9
+    assert large == small
+    assert page["events"] == first["events"]
+    assert page["next_cursor"] is not None
+    every, _body = _api_statements(growing, "/capacity/events?limit=100")
+    assert every > large  # what one request of every past event costs
+
+    walked: list[str] = []
+    cursor = None
+    for _ in range(10):
+        query = "/capacity/events?limit=4" + (f"&cursor={cursor}" if cursor else "")
+        body = growing.get(query, growing.admin).json()
+        past = [e for e in body["events"] if e["past"]]
+        assert [e["start"] for e in past] == sorted(e["start"] for e in past)  # earliest first
+        walked += [e["name"] for e in reversed(past)]
+        assert all(e["past"] for e in body["events"]) == (cursor is not None)
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(walked) == len(set(walked)) == 13
+    assert walked[:3] == ["Flash 1.1", "Flash 1.0", "Black Friday"]
+    assert walked[3:] == [f"Old {i}" for i in reversed(range(10))]
+
+
+@pytest.mark.parametrize("query", ["cursor=nonsense", "cursor=eyJhZnRlciI6IDF9", "limit=0"])
+def test_a_bad_events_page_is_a_422(growing: Desk, query: str) -> None:  # noqa: F811
+    r = growing.get(f"/capacity/events?{query}", growing.admin)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["field"] in {"cursor", "limit"}
+
+
+def test_the_page_suggests_an_unrecorded_sale_and_records_it(
+    client: TestClient,
+    growing: Desk,  # noqa: F811
+    world: World,
+) -> None:
+    """A Wednesday with 40 tickets (Wednesdays have none) nobody recorded: the page suggests
+    it as a sales day — the growing Mondays are not suggested —; one press records it, and
+    it is left out of the plan's ordinary week and no longer suggested."""
+    ids = [growing.ask()["id"] for _ in range(40)]
+    wednesday = datetime(2026, 11, 25, 12, 0, tzinfo=SHANGHAI)
+    with world.db.transaction() as uow:
+        for i, tid in enumerate(ids):
+            at = (wednesday + timedelta(minutes=i)).astimezone(UTC)
+            uow.session.execute(
+                update(TicketRow).where(TicketRow.id == tid)
+                .values(created_at=at, case_started_at=at, sweep_at=None)
+            )  # fmt: skip
+    token = sign_in(client, growing.admin)
+    base = f"/b/{growing.slug}/admin/capacity"
+    html = client.get(base).text
+    assert html.count('data-testid="unusual-day"') == 1
+    assert "Nov 25, 2026: 40 tickets" in html
+    assert 'value="2026-11-25T00:00"' in html
+    before = growing.get(f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1", growing.admin).json()
+    assert before["inputs"]["event_days_left_out"] == 0
+    recorded = client.post(
+        f"{base}/events", follow_redirects=False,
+        data={"csrf_token": token, "event_name": "Sales day Nov 25, 2026",
+              "event_start": "2026-11-25T00:00", "event_hours": "24"},
+    )  # fmt: skip
+    assert recorded.status_code == 303, recorded.text
+    after = client.get(base).text
+    assert 'data-testid="unusual"' not in after
+    assert "Sales day Nov 25, 2026" in after
+    plan = growing.get(f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1", growing.admin).json()
+    assert plan["inputs"]["event_days_left_out"] == 1
+    assert plan["inputs"]["history_tickets"] == before["inputs"]["history_tickets"] - 40
+    client.cookies.set("crowdcx_locale", "ru")
+    removed = growing.get("/capacity/events", growing.admin).json()["events"][0]["id"]
+    client.post(f"{base}/events/{removed}/remove", data={"csrf_token": token})
+    assert "Похоже на распродажу" in client.get(base).text

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from crowdcx.staffing.rules import weekly_growth
 from crowdcx.tenancy.models import Brand
 from crowdcx.tickets.models import TicketRow
 from tests.conftest import World
@@ -83,25 +84,50 @@ def test_a_young_brand_has_no_trend(growing: Desk, world: World) -> None:
     assert (trend["applied"], trend["weeks"], trend["factor"]) == (False, 2, 1.0)
 
 
+def lift_of_last_monday(growth: float) -> tuple[float, float]:
+    """30 November 20:00, one hour: the four weeks before it (Mondays of 7, 10, 14, 20)
+    averaged 12.75, the level of their middle (2.5 weeks before it), moved on by the growth
+    the five weeks before it (5 … 20) give. What it expected, and 28 ÷ that."""
+    expected = 12.75 * (1 + growth) ** 2.5
+    return expected, 28 / expected
+
+
+# The growth the five weeks before last Monday give, and last Monday's lift against it.
+GROWTH_BEFORE = weekly_growth(PER_WEEK[:5])
+LIFT = round(lift_of_last_monday(GROWTH_BEFORE)[1], 2)
+
+
 def test_a_past_events_lift_is_the_multiplier(growing: Desk) -> None:
-    """30 November 20:00, one hour: 28 tickets where the four weeks before it (Mondays of
-    7, 10, 14, 20) expected 12.75 — a lift of 2.2, the multiplier when none is typed."""
+    """Measured against the weeks' average alone, last Monday's 28 tickets were a lift of
+    2.2 — most of it the brand's growth of about 40 % a week. Against the average moved on
+    by the growth the weeks before it show (shrunk, as the plan's trend), the lift is what
+    is left; it is the multiplier when none is typed."""
     query = f"start={NEXT_MONDAY_20}&hours=1&lift_start={LAST_EVENT}&lift_hours=1"
     r = growing.get(f"/capacity-plan?{query}", growing.admin)
     assert r.status_code == 200, r.text
     inputs = r.json()["inputs"]
-    assert inputs["lift"] == {
+    lift = inputs["lift"]
+    growth = lift["trend"]["weekly_growth"]
+    assert (lift["trend"]["applied"], lift["trend"]["weeks"]) == (True, 5)
+    assert growth == round(GROWTH_BEFORE, 4)
+    assert 0.05 < growth <= 0.25
+    expected, measured = lift_of_last_monday(GROWTH_BEFORE)
+    assert lift == {
         "start": MONDAYS[-1].isoformat(), "hours": 1, "observed_tickets": 28,
-        "expected_tickets": 12.75, "lift": 2.2,
+        "expected_tickets": pytest.approx(expected, abs=0.01), "lift": round(measured, 2),
+        "average_expected_tickets": 12.75, "trend": lift["trend"],
     }  # fmt: skip
-    assert (inputs["multiplier"], inputs["multiplier_from"]) == (2.2, "lift")
+    assert 1 < measured < 28 / 12.75 - 0.3  # well below the 2.2 of the average alone
+    assert (inputs["multiplier"], inputs["multiplier_from"]) == (round(measured, 2), "lift")
     factor = inputs["trend"]["factor"]
-    assert r.json()["hours"][0]["expected_tickets"] == pytest.approx(18 * 2.2 * factor, abs=0.01)
+    assert r.json()["hours"][0]["expected_tickets"] == pytest.approx(
+        18 * round(measured, 2) * factor, abs=0.01
+    )
     typed = growing.get(f"/capacity-plan?{query}&multiplier=3", growing.admin).json()["inputs"]
     assert (typed["multiplier"], typed["multiplier_from"], typed["lift"]["lift"]) == (
         3,
         "typed",
-        2.2,
+        round(measured, 2),
     )
     plain = growing.get(f"/capacity-plan?start={NEXT_MONDAY_20}", growing.admin).json()
     assert (plain["inputs"]["multiplier"], plain["inputs"]["multiplier_from"]) == (10, "default")
@@ -154,8 +180,10 @@ def test_the_page_shows_the_trend_and_offers_the_lift(client: TestClient, growin
     lifted = client.get(f"{base}&lift_start=2026-11-30T20:00&lift_hours=1")
     assert lifted.status_code == 200, lifted.text
     assert 'data-testid="lift"' in lifted.text
-    assert "2,20" in lifted.text  # the lift, in a Russian reader's decimals
-    assert 'value="2.2"' in lifted.text  # the multiplier field took it
+    assert f"{LIFT:.2f}".replace(".", ",") in lifted.text  # in a Russian reader's decimals
+    assert f'value="{LIFT:g}"' in lifted.text  # the multiplier field took it
+    assert 'data-testid="lift-trend"' in lifted.text
+    assert "12,8" in lifted.text  # the weeks' average, before their growth
     assert 'data-testid="use-lift"' in lifted.text
     client.cookies.set("crowdcx_locale", "zh-Hant")
     bad = client.get(f"{base}&lift_start=2026-10-19T20:00&lift_hours=1")
@@ -164,3 +192,60 @@ def test_the_page_shows_the_trend_and_offers_the_lift(client: TestClient, growin
     too_long = client.get(f"{base}&lift_start=2026-11-30T20:00&lift_hours=200")
     assert too_long.status_code == 422
     assert "最多按 168 小時" in too_long.text
+
+
+def test_the_trend_can_be_switched_off(growing: Desk) -> None:
+    """An admin who knows the growth has ended (a campaign stopped) plans from the four
+    weeks' average, 18 at 20:00; the answer says the trend was off and what it would have
+    been."""
+    base = f"/capacity-plan?start={NEXT_MONDAY_20}&hours=1&multiplier=1"
+    on = growing.get(base, growing.admin).json()
+    off = growing.get(f"{base}&trend=off", growing.admin)
+    assert off.status_code == 200, off.text
+    trend = off.json()["inputs"]["trend"]
+    assert (trend["mode"], trend["applied"], trend["factor"], trend["weeks"]) == (
+        "off", False, 1.0, 6,
+    )  # fmt: skip
+    assert trend["weekly_growth"] == on["inputs"]["trend"]["weekly_growth"] > 0.1
+    assert on["inputs"]["trend"]["mode"] == "auto"
+    assert off.json()["hours"][0]["expected_tickets"] == pytest.approx(18, abs=0.01)
+    assert on["hours"][0]["expected_tickets"] > 18 * 1.2
+    auto = growing.get(f"{base}&trend=AUTO", growing.admin).json()
+    assert auto["hours"] == on["hours"]
+
+
+@pytest.mark.parametrize("bad", ["sideways", "0", "%20no"])
+def test_an_unknown_trend_is_a_422_in_four_languages(growing: Desk, bad: str) -> None:
+    texts = {
+        "en": "Give the trend as “auto”", "ru": "Укажите тренд",
+        "zh-Hans": "请将趋势设为", "zh-Hant": "請將趨勢設為",
+    }  # fmt: skip
+    for language, text in texts.items():
+        r = growing.client.get(
+            growing.url(f"/capacity-plan?start={NEXT_MONDAY_20}&trend={bad}"),
+            headers={**growing.admin.auth, "Accept-Language": language},
+        )
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        body = r.json()
+        assert (body["code"], body["errors"][0]["field"]) == ("trend_unknown", "trend"), body
+        assert text in body["detail"], (language, body["detail"])
+
+
+def test_the_page_switches_the_trend_off(client: TestClient, growing: Desk) -> None:
+    sign_in(client, growing.admin)
+    base = f"/b/{growing.slug}/admin/capacity?start=2026-12-14T20:00&hours=1&multiplier=1"
+    on = client.get(base).text
+    assert '<option value="auto" selected>' in on
+    off = client.get(f"{base}&trend=off")
+    assert off.status_code == 200, off.text
+    assert '<option value="off" selected>' in off.text
+    assert "Trend switched off" in off.text
+    assert "<td>18.0</td>" in off.text  # the four Mondays' average, not moved on
+    assert "<td>18.0</td>" not in on
+    client.cookies.set("crowdcx_locale", "zh-Hant")
+    assert "趨勢已關閉" in client.get(f"{base}&trend=off").text
+    bad = client.get(f"{base}&trend=sideways")
+    assert bad.status_code == 422
+    assert "請將趨勢設為" in bad.text
+    assert 'data-testid="peak"' not in bad.text

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from crowdcx.analytics import rules, service
 from crowdcx.kernel.errors import invalid
 from crowdcx.kernel.i18n import _
+from crowdcx.kernel.pagination import MAX_LIMIT
 from crowdcx.staffing import rules as staffing
 from crowdcx.tenancy.service import BrandContext, access_brand
 from crowdcx.web.deps import CurrentUser, Uow, now
@@ -95,14 +96,44 @@ def multiplier_of(
     return DEFAULT_MULTIPLIER, "default"
 
 
+def trend_out(t: staffing.Trend) -> dict[str, Any]:
+    return {
+        "mode": "off" if t.off else "auto", "applied": t.applied, "weeks": t.weeks,
+        "weekly_growth": round(t.weekly_growth, 4), "factor": round(t.factor, 4),
+    }  # fmt: skip
+
+
 def lift_out(lift: staffing.Lift | None) -> dict[str, Any] | None:
     if lift is None:
         return None
+    baseline = lift.expected if lift.baseline is None else lift.baseline
     return {
         "start": lift.start.isoformat(), "hours": lift.hours, "observed_tickets": lift.observed,
         "expected_tickets": round(lift.expected, 2),
         "lift": None if lift.lift is None else round(lift.lift, 2),
+        "average_expected_tickets": round(baseline, 2),
+        "trend": {
+            "applied": lift.trend.applied, "weeks": lift.trend.weeks,
+            "weekly_growth": round(lift.trend.weekly_growth, 4),
+        },
     }  # fmt: skip
+
+
+TREND_MODES = ("auto", "off")
+
+
+def trend_off(text: str) -> bool:
+    """``trend``: ``auto`` (or empty: follow the brand's growth) or ``off`` (growth has
+    ended: plan from the last weeks' average); anything else a 422."""
+    mode = text.strip().lower() or "auto"
+    if mode not in TREND_MODES:
+        raise invalid(
+            "trend",
+            _("Give the trend as “auto” (follow your weekly growth) or “off” (plan from the "
+              "last weeks' average, when growth has ended)."),
+            code="trend_unknown",
+        )  # fmt: skip
+    return mode == "off"
 
 
 def parse_start(ctx: BrandContext, text: str, at: datetime, field: str = "start") -> datetime:
@@ -149,13 +180,16 @@ def capacity_plan(
     shrinkage: Annotated[float, Query(ge=0, le=0.9)] = 0.0,
     lift_start: Annotated[str, Query(max_length=40)] = "",
     lift_hours: Annotated[int, Query(ge=1, le=100_000)] = 24,
+    trend: Annotated[str, Query(max_length=20)] = "auto",
 ) -> dict[str, Any]:
     """Experts needed online, hour by hour, for an event bringing ``multiplier`` times the
     traffic of an ordinary week (the last four weeks: each weekday's volume spread over its
     hours as the brand's hours usually share it), moved on by the brand's weekly trend.
     ``lift_start`` and ``lift_hours`` name a past event: its lift (tickets ÷ what the weeks
-    before it expected) is shown, and is the multiplier unless one is given."""
+    before it expected) is shown, and is the multiplier unless one is given. ``trend=off``:
+    the ordinary week is the last weeks' average, not moved on by the trend."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
+    no_trend = trend_off(trend)
     at = now()
     defaults = service.plan_defaults(uow.session, ctx, at)
     lift = None
@@ -172,17 +206,14 @@ def capacity_plan(
         uow.session, ctx, at, start=parse_start(ctx, start, at), hours=hours,
         multiplier=chosen, goal=goal, target_s=target_s or defaults["target_s"],
         concurrency=concurrency or defaults["concurrency"], shrinkage=shrinkage, lift=lift,
-        remembered=known,
+        remembered=known, trend_off=no_trend,
     )  # fmt: skip
     p, zone, t = plan.presence, service.brand_zone(ctx), plan.trend
     return {
         "inputs": {
             "start": plan.spec.start.isoformat(), "hours": hours, "multiplier": chosen,
             "multiplier_from": source,
-            "trend": {
-                "applied": t.applied, "weeks": t.weeks,
-                "weekly_growth": round(t.weekly_growth, 4), "factor": round(t.factor, 4),
-            },
+            "trend": trend_out(t),
             "lift": lift_out(lift),
             "learned_from": None if latest is None else {
                 "event": event_out(latest[0]), "lift": lift_out(latest[1]),
@@ -224,17 +255,26 @@ class EventCreate(BaseModel):
 
 
 @router.get("/capacity/events")
-def list_events(slug: str, uow: Uow, user: CurrentUser) -> dict[str, Any]:
-    """The brand's sales events, earliest first; each past one with its measured lift."""
+def list_events(
+    slug: str,
+    uow: Uow,
+    user: CurrentUser,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = service.PAST_LISTED,
+) -> dict[str, Any]:
+    """The brand's sales events, earliest first, each past one with its measured lift: the
+    first page every upcoming event and the ``limit`` most recent past ones; ``next_cursor``
+    the older past ones. Only the listed past events are measured."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     at = now()
-    listing = service.remembered(
-        uow.session, ctx, at, service.events(uow.session, ctx), all_past=True
+    found = service.events_page(
+        uow.session, ctx, at, service.events(uow.session, ctx), cursor, limit
     )
     return {
         "events": [
-            {**event_out(r.event), "past": r.past, "lift": lift_out(r.lift)} for r in listing.listed
-        ]
+            {**event_out(r.event), "past": r.past, "lift": lift_out(r.lift)} for r in found.listed
+        ],
+        "next_cursor": found.next_cursor,
     }
 
 

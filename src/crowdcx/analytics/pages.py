@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from crowdcx.analytics import service
-from crowdcx.analytics.api import parse_start
+from crowdcx.analytics.api import parse_start, trend_off
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError
 from crowdcx.kernel.i18n import N_, _
@@ -72,6 +72,7 @@ def capacity(
     lift_start: str = "",
     lift_hours: str = "",
     events: str = "",
+    trend: str = "",
 ) -> Response:
     """The form and, once asked, the plan: experts needed online in each hour of the event.
     The events list shows the last service.PAST_LISTED past events (``events=all``: every
@@ -92,8 +93,14 @@ def capacity(
         "shrinkage": shrinkage[:10] or "20",
         "lift_start": lift_start[:40],
         "lift_hours": lift_hours[:10] or "24",
+        "trend": trend[:20] or "auto",
     }
     errors: dict[str, str] = {}
+    no_trend = False
+    try:
+        no_trend = trend_off(form["trend"])
+    except AppError as error:
+        errors["trend"] = error.detail
     plan: Any = None
     lift: staffing.Lift | None = None
     known = service.events(uow.session, ctx)
@@ -136,6 +143,7 @@ def capacity(
                     multiplier=values["multiplier"], goal=values["goal"] / 100,
                     target_s=values["target_min"] * 60, concurrency=int(values["concurrency"]),
                     shrinkage=values["shrinkage"] / 100, lift=lift, remembered=known,
+                    trend_off=no_trend,
                 )  # fmt: skip
             except AppError as error:
                 errors[error.field or "multiplier"] = error.detail
@@ -147,7 +155,8 @@ def capacity(
         {"ctx": ctx, "form": form, "errors": errors, "plan": plan, "zone": str(zone),
          "seen": seen, "peak_seen": peak_seen, "lift": lift,
          "use_lift": _with_multiplier(request, lift), "learned": learned,
-         **_events_context(ctx, listing, zone)},
+         **_events_context(ctx, listing, zone),
+         "unusual": service.unusual_days(uow.session, ctx, at, known)},
         status=422 if errors else 200,
     )  # fmt: skip
 
@@ -250,18 +259,21 @@ def _events_page(
     at = now()
     zone = service.brand_zone(ctx)
     defaults = service.plan_defaults(uow.session, ctx, at)
-    listing = service.remembered(uow.session, ctx, at, service.events(uow.session, ctx))
+    known = service.events(uow.session, ctx)
+    listing = service.remembered(uow.session, ctx, at, known)
     form = {
         "start": "", "hours": "24", "multiplier": "10", "goal": "80",
         "target_min": f"{defaults['target_s'] / 60:g}", "concurrency":
         str(defaults["concurrency"]), "shrinkage": "20", "lift_start": "", "lift_hours": "24",
+        "trend": "auto",
     }  # fmt: skip
     return page(
         request,
         "analytics/capacity.html",
         {"ctx": ctx, "form": form, "errors": {}, "plan": None, "zone": str(zone), "seen": [],
          "peak_seen": None, "lift": None, "use_lift": None, "learned": None,
-         **_events_context(ctx, listing, zone, event_form, event_errors)},
+         **_events_context(ctx, listing, zone, event_form, event_errors),
+         "unusual": service.unusual_days(uow.session, ctx, at, known)},
         status=422,
     )  # fmt: skip
 

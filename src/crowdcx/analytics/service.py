@@ -19,6 +19,7 @@ from crowdcx.identity.models import User
 from crowdcx.kernel.db import begin_writing
 from crowdcx.kernel.errors import AppError, invalid, not_found
 from crowdcx.kernel.i18n import _
+from crowdcx.kernel.pagination import decode_key_cursor, encode_key_cursor
 from crowdcx.knowledge.models import Article
 from crowdcx.search import service as search
 from crowdcx.staffing import rules as staffing
@@ -312,11 +313,13 @@ def capacity_plan(
     shrinkage: float,
     lift: staffing.Lift | None = None,
     remembered: list[staffing.SalesEvent] | None = None,
+    trend_off: bool = False,
 ) -> CapacityPlan:
     """The plan for an event of ``hours`` from ``start`` at ``multiplier`` × an ordinary
     week, the ordinary week moved on by the brand's trend (:func:`trend`). The days of the
     brand's sales events (``remembered``, else read) are left out of the ordinary week and
-    of the trend's weekly totals."""
+    of the trend's weekly totals. ``trend_off``: the admin knows the growth has ended — the
+    trend is fitted, to say what it would be, but the ordinary week is not moved on."""
     zone = brand_zone(ctx)
     first = _first_ticket(session, ctx)
     known_events = events(session, ctx) if remembered is None else remembered
@@ -338,6 +341,7 @@ def capacity_plan(
         weekly_totals(session, ctx, now, first, known_events),
         profile_weeks=window.weeks,
         ahead=(middle - window.until) / timedelta(weeks=1),
+        off=trend_off,
     )
     spec = staffing.PlanInput(
         start=start, hours=hours, multiplier=multiplier, handle_s=handle, target_s=target_s,
@@ -407,6 +411,38 @@ def weekly_totals(
     return totals
 
 
+def unusual_days(
+    session: Session, ctx: BrandContext, now: datetime, known: list[staffing.SalesEvent]
+) -> list[staffing.UnusualDay]:
+    """Days of the last whole weeks (up to staffing.TREND_WEEKS, ending yesterday, from the
+    brand's first ticket's day) that look like a sales event nobody recorded — a suggestion
+    for the capacity page: such a day raises the ordinary week until it is recorded. The
+    ``known`` events' days are neither suggested nor judged by. One grouped count."""
+    zone = brand_zone(ctx)
+    first = _first_ticket(session, ctx)
+    if first is None:
+        return []
+    window = rules.history_days(now, zone, staffing.TREND_WEEKS, first)
+    begun = _begun(window, first, zone)
+    days = (window.last_day - begun).days + 1
+    if days < 1:
+        return []
+    bounds = [rules.midnight(begun + timedelta(days=i), zone) for i in range(days + 1)]
+    day = case(*[(TicketRow.created_at < bounds[i + 1], i) for i in range(days)], else_=days).label(
+        "day"
+    )
+    counted = session.execute(
+        ctx.scoped(TicketRow, select(day, func.count())).where(
+            TicketRow.created_at >= bounds[0], TicketRow.created_at < bounds[-1]
+        ).group_by(day)
+    ).all()  # fmt: skip
+    totals = [0] * days
+    for i, n in counted:
+        totals[int(i)] = int(n)
+    excluded = staffing.event_days(known, zone, begun, window.last_day)
+    return staffing.unusual_days(totals, begun, excluded)
+
+
 def _begun(window: rules.HistoryDays, first: datetime | None, zone: ZoneInfo) -> date:
     """The history's first day the brand had begun by (its first ticket's day, when later)."""
     return window.first_day if first is None else max(
@@ -439,8 +475,11 @@ def past_lift(
 ) -> staffing.Lift:
     """A past event's lift: its tickets in ``hours`` from ``start`` ÷ what the brand's weekly
     profile of the (up to) four whole weeks before its first day expected in those hours —
-    the weeks before it, not the last four: an event inside those would expect itself. 422
-    for a window too long, not over yet, or with no history before it."""
+    the weeks before it, not the last four: an event inside those would expect itself —,
+    moved on by the brand's trend then (the weekly totals of up to twelve whole weeks before
+    its day: staffing.trended_expectation), so a growing brand's lift is the event's, not
+    also a few weeks of growth. 422 for a window too long, not over yet, or with no history
+    before it."""
     problem = staffing.lift_window_problem(start, hours, now)
     if problem == "too_long":
         raise invalid(
@@ -455,8 +494,19 @@ def past_lift(
             _("That event has not ended yet: name a past event's window, which ends before now."),
             code="lift_not_past",
         )
+    return _lift(session, ctx, start, hours, remembered, _first_ticket(session, ctx))
+
+
+def _lift(
+    session: Session,
+    ctx: BrandContext,
+    start: datetime,
+    hours: int,
+    remembered: list[staffing.SalesEvent],
+    first: datetime | None,
+) -> staffing.Lift:
+    """:func:`past_lift` of a window already checked, the brand's ``first`` ticket read."""
     zone = brand_zone(ctx)
-    first = _first_ticket(session, ctx)
     window = rules.history_days(start, zone, HISTORY_WEEKS, first)
     # The brand's other events in the weeks before are left out of the baseline, as in a plan.
     left_out = staffing.event_days(remembered, zone, _begun(window, first, zone), window.last_day)
@@ -467,13 +517,22 @@ def past_lift(
         )
     ).all()  # fmt: skip
     profile = staffing.weekly_profile(before, zone, window.weekdays, left_out) if before else {}
-    expected = staffing.expected_arrivals(profile, start, hours, zone)
-    if expected <= 0:
+    baseline = staffing.expected_arrivals(profile, start, hours, zone)
+    if baseline <= 0:
         raise invalid(
             "lift_start",
             _("There is no history before that event to compare it with: name an event at "
               "least a day after your first ticket, in hours that usually have tickets."),
             code="lift_no_history",
+        )  # fmt: skip
+    trend = staffing.trend(
+        weekly_totals(session, ctx, start, first, remembered), window.weeks, ahead=0.0
+    )
+    expected = baseline
+    if trend.applied:
+        expected = staffing.trended_expectation(
+            profile, start, hours, zone, (_begun(window, first, zone), window.last_day),
+            trend.weekly_growth,
         )  # fmt: skip
     hour = staffing.hour_start(start, zone)
     observed = session.scalar(
@@ -481,7 +540,7 @@ def past_lift(
             TicketRow.created_at >= hour, TicketRow.created_at < hour + timedelta(hours=hours)
         )
     )
-    return staffing.Lift(hour, hours, int(observed or 0), expected)
+    return staffing.Lift(hour, hours, int(observed or 0), expected, trend, baseline)
 
 
 def _presence(session: Session, ctx: BrandContext, now: datetime, zone: ZoneInfo) -> Presence:
@@ -629,14 +688,16 @@ def _measured(
     now: datetime,
     event: staffing.SalesEvent,
     known: list[staffing.SalesEvent],
+    first: datetime | None,
 ) -> staffing.Lift | None:
-    """A past event's lift (:func:`past_lift`, the other events left out of its baseline);
-    None when it cannot be measured (no history before it)."""
-    if not event.is_past(now) or event.hours > staffing.MAX_LIFT_HOURS:
+    """A past event's lift (:func:`past_lift`, the other events left out of its baseline;
+    the brand's ``first`` ticket read once by the caller); None when it cannot be measured
+    (no history before it)."""
+    if staffing.lift_window_problem(event.start, event.hours, now) is not None:
         return None
     try:
-        return past_lift(session, ctx, now, event.start, event.hours,
-                         [o for o in known if o.id != event.id])  # fmt: skip
+        return _lift(session, ctx, event.start, event.hours,
+                     [o for o in known if o.id != event.id], first)  # fmt: skip
     except AppError:
         return None
 
@@ -653,7 +714,8 @@ def remembered(
     measurements (no query more). A view measures :data:`PAST_LISTED` past events at most,
     however many the brand has, unless ``all_past``."""
     shown = recent_past(known, now, None if all_past else PAST_LISTED)
-    lifts = {e.id: _measured(session, ctx, now, e, known) for e in shown}
+    first = _first_ticket(session, ctx) if shown else None
+    lifts = {e.id: _measured(session, ctx, now, e, known, first) for e in shown}
     listed = [
         RememberedEvent(e, e.is_past(now), lifts.get(e.id))
         for e in known
@@ -674,11 +736,61 @@ def latest_lift(
     measured, with that lift: what the plan learns its multiplier from when none is typed —
     the same event on the page (which passes the lifts it ``measured`` for its list) and
     in the API (which measures one after another until one can be)."""
+    first: datetime | None = None
+    read = False
     for e in recent_past(known, now):
         if measured is not None and e.id in measured:
             lift = measured[e.id]
         else:
-            lift = _measured(session, ctx, now, e, known)
+            if not read:
+                first, read = _first_ticket(session, ctx), True
+            lift = _measured(session, ctx, now, e, known, first)
         if lift is not None and lift.lift is not None:
             return e, lift
     return None
+
+
+@dataclass(frozen=True)
+class EventsPage:
+    """One page of the brand's events, earliest first: the first page holds every upcoming
+    event and the ``limit`` most recent past ones, each measured; a later page, the next
+    older past ones. ``next_cursor``: the page of past events before these (None: none)."""
+
+    listed: list[RememberedEvent]
+    next_cursor: str | None
+
+
+def _past_key(e: staffing.SalesEvent) -> tuple[int, int]:
+    """A past event's place, most recent first: (start in microseconds since 1970, id)."""
+    return (e.start - _UNIX) // timedelta(microseconds=1), e.id
+
+
+_UNIX: Final = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
+def events_page(
+    session: Session,
+    ctx: BrandContext,
+    now: datetime,
+    known: list[staffing.SalesEvent],
+    cursor: str | None,
+    limit: int,
+) -> EventsPage:
+    """A page of :func:`events` for the API: only its past events are measured (three
+    statements each, and one for the brand's first ticket), however many the brand has. The
+    cursor is the last listed past event's (start, id): an event added or removed between
+    pages neither repeats nor skips another."""
+    after = decode_key_cursor(cursor, (int, int))
+    past = sorted((e for e in known if e.is_past(now)), key=_past_key, reverse=True)
+    if after is not None:
+        key = (int(after[0]), int(after[1]))
+        past = [e for e in past if _past_key(e) < key]
+    shown, more = past[:limit], len(past) > limit
+    first = _first_ticket(session, ctx) if shown else None
+    lifts = {e.id: _measured(session, ctx, now, e, known, first) for e in shown}
+    listed = [
+        RememberedEvent(e, e.is_past(now), lifts.get(e.id))
+        for e in known
+        if e.id in lifts or (after is None and not e.is_past(now))
+    ]
+    return EventsPage(listed, encode_key_cursor(_past_key(shown[-1])) if more else None)

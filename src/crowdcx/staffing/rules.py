@@ -261,15 +261,18 @@ MIN_TREND_FACTOR: Final = 0.25
 class Trend:
     """What the plan scales the weekly profile by: ``factor`` = the ordinary traffic projected
     for the event ÷ the profile's. ``weeks`` whole weeks were fitted (0: too short a history,
-    no trend); ``weekly_growth`` is the fitted growth a week (0.15: +15 %), after the cap."""
+    no trend); ``weekly_growth`` is the fitted growth a week (0.15: +15 %), after the cap.
+    ``off``: the admin switched the trend off (growth has ended, a campaign stopped): the
+    factor is 1 and ``weekly_growth`` is what the history would have given."""
 
     weeks: int
     weekly_growth: float
     factor: float
+    off: bool = False
 
     @property
     def applied(self) -> bool:
-        return self.weeks >= MIN_TREND_WEEKS
+        return self.weeks >= MIN_TREND_WEEKS and not self.off
 
 
 NO_TREND: Final = Trend(0, 0.0, 1.0)
@@ -344,16 +347,90 @@ def trend_factor(growth: float, profile_weeks: float, ahead: float) -> float:
     return min(MAX_TREND_FACTOR, max(MIN_TREND_FACTOR, factor))
 
 
-def trend(totals: Sequence[float | None], profile_weeks: float, ahead: float) -> Trend:
+def trend(
+    totals: Sequence[float | None], profile_weeks: float, ahead: float, *, off: bool = False
+) -> Trend:
     """The trend of ``totals`` (whole weeks, oldest first, at most :data:`TREND_WEEKS` are
     used: the latest; None: a week of a sales event, left out) for an event ``ahead`` weeks
-    after them; none below :data:`MIN_TREND_WEEKS` weeks kept."""
+    after them; none below :data:`MIN_TREND_WEEKS` weeks kept. ``off``: fitted, to say what
+    it would have been, but not applied (factor 1)."""
     used = list(totals)[-TREND_WEEKS:]
     kept = sum(t is not None for t in used)
     if kept < MIN_TREND_WEEKS:
-        return Trend(kept, 0.0, 1.0)
+        return Trend(kept, 0.0, 1.0, off)
     growth = weekly_growth(used)
+    if off:
+        return Trend(kept, growth, 1.0, True)
     return Trend(kept, growth, trend_factor(growth, profile_weeks, ahead))
+
+
+# --------------------------------------------------------------------------------------------
+# Days that look like sales events nobody recorded
+# --------------------------------------------------------------------------------------------
+
+UNUSUAL_RATIO: Final = 2.0  # a day at least twice its weekday's usual level …
+UNUSUAL_SPREAD: Final = 5.0  # … and five robust standard deviations above it …
+MIN_UNUSUAL_TICKETS: Final = 10  # … with ten tickets at least (two on a day of one is luck)
+MIN_WEEKDAY_DAYS: Final = 3  # a weekday seen fewer times has no usual level to judge by
+
+
+@dataclass(frozen=True, slots=True)
+class UnusualDay:
+    """A day whose ``tickets`` were far above ``usual``, its weekday's robust level (the
+    median of the history's days of that weekday, at the day's point of the trend)."""
+
+    day: date
+    tickets: int
+    usual: float
+
+    @property
+    def times(self) -> float:
+        return self.tickets / self.usual if self.usual > 0 else math.inf
+
+
+def unusual_days(
+    totals: Sequence[int], first_day: date, excluded: Collection[date] = frozenset()
+) -> list[UnusualDay]:
+    """The days of ``totals`` (tickets of consecutive calendar days from ``first_day``) that
+    look like a sales event: at least :data:`UNUSUAL_RATIO` × and :data:`UNUSUAL_SPREAD`
+    robust standard deviations (1.4826 × the median absolute deviation, at least Poisson's
+    √level) above the median of the other days of their weekday, with
+    :data:`MIN_UNUSUAL_TICKETS` at least. Most recent first. Days ``excluded`` (the brand's
+    recorded events) are neither judged nor judged by.
+
+    A growing brand's last weeks lie above its weekday medians: the days are first brought to
+    one level by the growth of their whole weeks (:func:`weekly_growth`; none below
+    :data:`MIN_TREND_WEEKS` weeks), so 15 % a week is no sale. The median and MAD ignore a
+    sale or two among a weekday's days, where a mean and standard deviation are pulled up by
+    the very day they should flag. A suggestion only: nothing is left out until recorded."""
+    days = [first_day + timedelta(days=i) for i in range(len(totals))]
+    left_out = frozenset(excluded)
+    weeks: list[float | None] = []
+    for w in range(len(totals) // 7):
+        week = range(7 * w, 7 * w + 7)
+        weeks.append(
+            None if any(days[i] in left_out for i in week) else float(sum(totals[i] for i in week))
+        )
+    growth = weekly_growth(weeks) if sum(t is not None for t in weeks) >= MIN_TREND_WEEKS else 0.0
+    log_growth = math.log1p(max(growth, -0.99))
+    # Each day at the level of the history's first day: ÷ (1 + growth) ^ (weeks since).
+    level = [t / math.exp(log_growth * i / 7) for i, t in enumerate(totals)]
+    found: list[UnusualDay] = []
+    for i, day in enumerate(days):
+        if day in left_out or totals[i] < MIN_UNUSUAL_TICKETS:
+            continue
+        others = [
+            level[j] for j in range(i % 7, len(totals), 7) if j != i and days[j] not in left_out
+        ]
+        if len(others) + 1 < MIN_WEEKDAY_DAYS:
+            continue
+        centre = _median(others)
+        spread = max(
+            1.4826 * _median([abs(x - centre) for x in others]), math.sqrt(max(centre, 1.0))
+        )
+        if level[i] >= UNUSUAL_RATIO * centre and level[i] - centre >= UNUSUAL_SPREAD * spread:
+            found.append(UnusualDay(day, totals[i], centre * math.exp(log_growth * i / 7)))
+    return sorted(found, key=lambda u: u.day, reverse=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,15 +468,65 @@ def lift_window_problem(start: datetime, hours: int, now: datetime) -> str | Non
     return None
 
 
+def trended_expectation(
+    profile: Mapping[HourOfWeek, float],
+    start: datetime,
+    hours: int,
+    zone: ZoneInfo,
+    history: tuple[date, date],
+    growth: float,
+) -> float:
+    """The tickets expected in ``hours`` hours from ``start`` by ``profile`` (the weeks of
+    calendar days ``history`` = (first, last), in ``zone``) moved on by ``growth`` a week: a
+    brand growing 15 % a week had more ordinary traffic in the window than its weeks before
+    averaged, and a lift measured against the average alone counts that growth as the
+    event's.
+
+    Each hour's profile cell averages the history's days of its weekday, so the cell's level
+    is that of those days' middle: the hour is scaled by (1 + ``growth``) to the weeks from
+    there to it (2.5 weeks for the day after a four-week history, 3.5 a week later). A
+    weekday the history has not seen is planned at the average day (:func:`weekly_profile`):
+    its level is the whole history's middle. No damping: the window is past and its growth
+    happened (over a week ahead, damping at φ 0.9 would change the span by 5 %). Each hour's
+    scale is bounded to [MIN_TREND_FACTOR, MAX_TREND_FACTOR], as the plan's."""
+    first_day, last_day = history
+    if last_day < first_day:
+        raise ValueError("a history of at least one day")
+    days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    middle = [
+        _mean([d.toordinal() for d in days if d.weekday() == w] or [d.toordinal() for d in days])
+        for w in range(7)
+    ]
+    log_growth = math.log1p(max(growth, -0.99))
+    first = hour_start(start, zone).astimezone(ZoneInfo("UTC"))
+    total = 0.0
+    for i in range(hours):
+        at = (first + timedelta(hours=i)).astimezone(zone)
+        expected = profile.get(hour_of_week(at, zone), 0.0)
+        if expected:
+            weeks = (at.date().toordinal() - middle[at.weekday()]) / 7
+            scale = math.exp(log_growth * weeks)
+            total += expected * min(MAX_TREND_FACTOR, max(MIN_TREND_FACTOR, scale))
+    return total
+
+
+def _mean(values: Sequence[int]) -> float:
+    return sum(values) / len(values)
+
+
 @dataclass(frozen=True, slots=True)
 class Lift:
     """A past event: ``observed`` tickets arrived in its ``hours`` from ``start`` where the
-    weeks before it expected ``expected``; ``lift`` = observed ÷ expected."""
+    weeks before it expected ``expected`` (their profile moved on by the brand's ``trend``
+    then: :func:`trended_expectation`); ``lift`` = observed ÷ expected. ``baseline`` is what
+    the weeks' average alone expected (``expected`` when no trend applied)."""
 
     start: datetime
     hours: int
     observed: int
     expected: float
+    trend: Trend = NO_TREND
+    baseline: float | None = None
 
     @property
     def lift(self) -> float | None:
