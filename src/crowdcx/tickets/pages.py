@@ -27,7 +27,7 @@ from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext, access_brand
 from crowdcx.tickets import policy_form, policy_history, service, suggest
 from crowdcx.tickets import rules as lifecycle
-from crowdcx.tickets.labels import action_labels, actor_labels, status_labels
+from crowdcx.tickets.labels import action_labels, actor_labels, status_labels, viewer_labels
 from crowdcx.tickets.models import ExpertProfileRow, TicketRow
 from crowdcx.tickets.policy import (
     CUSTOMER_FIELDS,
@@ -768,7 +768,7 @@ def policy_changes_page(
     return page(
         request,
         "tickets/policy_changes.html",
-        {**_common(ctx), "entries": entries, "older": older},
+        {**_common(ctx), "entries": entries, "older": older, "viewer_names": viewer_labels()},
     )
 
 
@@ -1026,5 +1026,5 @@ def access_log(
     return page(
         request,
         "tickets/access_log.html",
-        {**_common(ctx), "entries": entries, "older": older},
+        {**_common(ctx), "entries": entries, "older": older, "viewer_names": viewer_labels()},
     )
