@@ -353,7 +353,7 @@ def ask(
             "language": language}  # fmt: skip
     try:
         comm = service.community_by(uow.session, ctx, community or "-")
-        tag_list = tags.replace(",", "|").split("|")
+        tag_list = rules.split_tags(tags)
         post = service.ask(uow, ctx, comm, title, body, language or None, tag_list, now())
     except AppError as error:
         uow.rollback()
