@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from crowdcx.community import engagement, rules, service
+from crowdcx.community.labels import privilege_labels
 from crowdcx.community.models import CommunityRow, ModerationRow, PostRow, RedemptionRow, VoteRow
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
@@ -62,19 +63,6 @@ def reason_labels() -> dict[str, str]:
         "csat_received": _("Customer rating"),
         "reward_redeemed": _("Reward redeemed"),
         "adjustment": _("Adjustment"),
-    }
-
-
-def privilege_labels() -> dict[str, str]:
-    return {
-        "upvote": _("Vote up"),
-        "flag": _("Flag posts"),
-        "comment": _("Comment everywhere"),
-        "downvote": _("Vote down"),
-        "review_queue": _("Review queue"),
-        "trusted_flagger": _("Trusted flagger"),
-        "edit_others": _("Edit others' posts"),
-        "close": _("Close questions"),
     }
 
 
