@@ -25,6 +25,7 @@ from crowdcx.kernel.i18n import (
     current_locale,
     format_money,
     gettext,
+    label_separator,
     list_separator,
     ngettext,
 )
@@ -202,6 +203,7 @@ def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     env.globals["LOCALES"] = LOCALES
     env.globals["LOCALE_NAMES"] = LOCALE_NAMES
     env.globals["list_sep"] = list_separator
+    env.globals["label_sep"] = label_separator
     return env
 
 
