@@ -322,10 +322,14 @@ def _ask_page(request: Request, uow: UnitOfWork, ctx: BrandContext, form: dict[s
 
 @router.get("/b/{slug}/community/ask")
 def ask_form(
-    slug: str, request: Request, user: CurrentUser, uow: Uow, community: str = ""
-) -> Response:
+    slug: str, request: Request, user: CurrentUser, uow: Uow, community: str = "",
+    title: str = "",
+) -> Response:  # fmt: skip
+    """The ask form; ``title`` is what the member searched the help center for when nothing
+    answered it ("Ask the community" carries it)."""
     ctx = access_brand(uow.session, slug, user)
-    form = {"community": community[:40], "language": _reader_language(ctx)}
+    form = {"community": community[:40], "language": _reader_language(ctx),
+            "title": title.strip()[:300]}  # fmt: skip
     return _ask_page(request, uow, ctx, form, {})
 
 

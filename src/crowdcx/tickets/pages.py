@@ -140,7 +140,11 @@ def _common(ctx: BrandContext) -> dict[str, Any]:
 
 
 @router.get("/b/{slug}/tickets/new")
-def new_ticket(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+def new_ticket(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, subject: str = ""
+) -> Response:
+    """The inquiry form; ``subject`` is what the customer searched the help center for when
+    nothing answered it ("Ask an expert" carries it), so they need not type it again."""
     ctx = access_brand(uow.session, slug, user, "ticket.create")
     policy, _roster = service.load_policy(uow.session, ctx)
     return page(
@@ -150,7 +154,7 @@ def new_ticket(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Resp
             **_common(ctx),
             "skills": [s.name for s in policy.skills],
             "fields": CUSTOMER_FIELDS,
-            "form": {},
+            "form": {"subject": subject.strip()[:200]} if subject.strip() else {},
             "errors": {},
         },
     )
