@@ -49,6 +49,14 @@ FIELDS_OUTSIDE = """() => [...document.querySelectorAll(
   .map(e => e.id || e.name)"""
 
 
+# The width of the customer's details on a ticket (dl.fields) and of each value in it.
+FIELD_WIDTHS = """() => {
+  const list = document.querySelector('main dl.fields');
+  return {list: list.getBoundingClientRect().width,
+          values: [...list.querySelectorAll('dd')].map(d => d.getBoundingClientRect().width)};
+}"""
+
+
 def phone(browser: Any, locale: str) -> Any:
     return browser.new_context(locale=locale, viewport=PHONE, has_touch=True).new_page()
 
@@ -155,9 +163,15 @@ def test_inquiry_ticket_and_expert_queue_on_a_phone(
     fits(customer, artifacts, "ru-new-inquiry", "ru")
     if customer.locator("#f-phone").count():
         customer.fill("#f-phone", "+7 912 345-67-89")
+        customer.fill("#f-email", "ivan@volga.example")
     customer.locator("main form button[type=submit]").click()
     customer.wait_for_url(re.compile(r".*/b/volga/tickets/\d+$"))
     fits(customer, artifacts, "ru-ticket", "ru")
+    # The customer's details read beside their labels: a long Russian label ("Адрес
+    # электронной почты") once left each value a few characters a line.
+    readable = customer.evaluate(FIELD_WIDTHS)
+    assert len(readable["values"]) >= 2, readable
+    assert min(readable["values"]) >= 0.45 * readable["list"], readable
     customer.goto(f"{base}/b/volga/tickets")
     fits(customer, artifacts, "ru-my-tickets", "ru")
     # A member sees a question with its vote, flag and comment controls.

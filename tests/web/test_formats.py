@@ -117,3 +117,13 @@ def test_a_share_that_rounds_to_nothing_has_no_sign(locale: str) -> None:
         assert "-" not in format_share(-0.00003)
         assert format_share(-0.00003) == format_share(0.0)
         assert "-" in format_share(-0.012)  # a real decline keeps its sign
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"), [("zh-Hans", "合计：12"), ("zh-Hant", "合计：12"), ("ru", "合计: 12")]
+)
+def test_a_label_and_its_value_are_joined_as_the_reader_writes_it(locale: str, shown: str) -> None:
+    """Chinese pages wrote "合计: 12", an ASCII colon and a space, where Chinese writes "："."""
+    template = make_environment().from_string("{{ label }}{{ label_sep() }}{{ value }}")
+    with use_locale(locale):
+        assert template.render(label="合计", value=12) == shown

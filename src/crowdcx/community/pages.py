@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from crowdcx.community import engagement, rules, service
+from crowdcx.community.labels import privilege_labels
 from crowdcx.community.models import CommunityRow, ModerationRow, PostRow, RedemptionRow, VoteRow
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
@@ -62,19 +63,6 @@ def reason_labels() -> dict[str, str]:
         "csat_received": _("Customer rating"),
         "reward_redeemed": _("Reward redeemed"),
         "adjustment": _("Adjustment"),
-    }
-
-
-def privilege_labels() -> dict[str, str]:
-    return {
-        "upvote": _("Vote up"),
-        "flag": _("Flag posts"),
-        "comment": _("Comment everywhere"),
-        "downvote": _("Vote down"),
-        "review_queue": _("Review queue"),
-        "trusted_flagger": _("Trusted flagger"),
-        "edit_others": _("Edit others' posts"),
-        "close": _("Close questions"),
     }
 
 
@@ -334,10 +322,14 @@ def _ask_page(request: Request, uow: UnitOfWork, ctx: BrandContext, form: dict[s
 
 @router.get("/b/{slug}/community/ask")
 def ask_form(
-    slug: str, request: Request, user: CurrentUser, uow: Uow, community: str = ""
-) -> Response:
+    slug: str, request: Request, user: CurrentUser, uow: Uow, community: str = "",
+    title: str = "",
+) -> Response:  # fmt: skip
+    """The ask form; ``title`` is what the member searched the help center for when nothing
+    answered it ("Ask the community" carries it)."""
     ctx = access_brand(uow.session, slug, user)
-    form = {"community": community[:40], "language": _reader_language(ctx)}
+    form = {"community": community[:40], "language": _reader_language(ctx),
+            "title": title.strip()[:300]}  # fmt: skip
     return _ask_page(request, uow, ctx, form, {})
 
 
@@ -353,7 +345,7 @@ def ask(
             "language": language}  # fmt: skip
     try:
         comm = service.community_by(uow.session, ctx, community or "-")
-        tag_list = tags.replace(",", "|").split("|")
+        tag_list = rules.split_tags(tags)
         post = service.ask(uow, ctx, comm, title, body, language or None, tag_list, now())
     except AppError as error:
         uow.rollback()

@@ -1120,3 +1120,18 @@ def comment_problems(
     elif len(body) > MAX_COMMENT_CHARS:
         problems.append(_v("body_too_long", "body", limit=MAX_COMMENT_CHARS))
     return problems
+
+
+# --- tags as typed ------------------------------------------------------------------------
+
+# What separates tags in the ask form's one line: the comma as each language types it — ","
+# and the full-width "，" and enumeration comma "、" a Chinese keyboard gives, ";"/"；" —
+# and "|" (the FAQ import's separator).
+_TAG_SEPARATORS: Final = re.compile(r"[,，、;；|]")
+
+
+def split_tags(text: str) -> list[str]:
+    """The tags of the ask form's "tags, separated by commas" line, in the order typed.
+    Pieces are not trimmed or deduplicated here: the service stores each trimmed,
+    case-folded tag once and drops the empty ones."""
+    return _TAG_SEPARATORS.split(text)

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from crowdcx.community import activity, engagement, rules
+from crowdcx.community.labels import privilege_labels
 from crowdcx.community.models import (
     BadgeGrantRow,
     CommentFlagRow,
@@ -117,6 +118,7 @@ def require_user(ctx: BrandContext) -> User:
 
 def violation_error(v: rep.Violation) -> AppError:
     p = dict(v.params)
+    privilege = str(p.get("privilege", ""))  # named in the reader's language
     messages: dict[str, Callable[[], str]] = {
         "self_vote": lambda: _("You cannot vote on your own post."),
         "already_voted": lambda: _("You already voted this way; send 0 to withdraw the vote."),
@@ -124,7 +126,7 @@ def violation_error(v: rep.Violation) -> AppError:
         "invalid_vote": lambda: _("A vote is 1, -1 or 0."),
         "privilege_required": lambda: (
             _("You need more reputation for this (privilege “%(privilege)s”).")
-            % {"privilege": p.get("privilege", "")}
+            % {"privilege": privilege_labels().get(privilege, privilege)}
         ),
         "not_asker": lambda: _("Only the person who asked (or an agent) can do this."),
         "answer_not_in_question": lambda: _("That answer belongs to another question."),

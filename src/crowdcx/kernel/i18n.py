@@ -76,6 +76,12 @@ def list_separator() -> str:
     return str(middle).replace("{0}", "").replace("{1}", "")
 
 
+def label_separator() -> str:
+    """What follows a label before its value ("Total: 12"): the full-width colon in Chinese,
+    with no space ("合计：12"; "合计: 12" reads as foreign punctuation), ": " otherwise."""
+    return "：" if current_locale().startswith("zh") else ": "
+
+
 def set_locale(locale: str) -> None:
     _current.set(locale)
 

@@ -40,3 +40,16 @@ def actor_labels() -> dict[str, str]:
         "agent": _("Agent"),
         "system": _("Automatically"),
     }
+
+
+def viewer_labels() -> dict[str, str]:
+    """Who saw customer data unmasked, as the access log names them: a ticket's viewer
+    (``rules.Role``) or, for an erasure, who erased it (``privacy.service``: the person
+    themself, the brand's staff, a platform administrator)."""
+    return {
+        "customer": _("Customer"),
+        "expert": _("Expert"),
+        "agent": _("Agent"),
+        "staff": _("Brand admin"),
+        "platform": _("Platform administrator"),
+    }

@@ -27,7 +27,7 @@ from crowdcx.tenancy.models import Membership, MembershipRole
 from crowdcx.tenancy.service import BrandContext, access_brand
 from crowdcx.tickets import policy_form, policy_history, service, suggest
 from crowdcx.tickets import rules as lifecycle
-from crowdcx.tickets.labels import action_labels, actor_labels, status_labels
+from crowdcx.tickets.labels import action_labels, actor_labels, status_labels, viewer_labels
 from crowdcx.tickets.models import ExpertProfileRow, TicketRow
 from crowdcx.tickets.policy import (
     CUSTOMER_FIELDS,
@@ -140,7 +140,11 @@ def _common(ctx: BrandContext) -> dict[str, Any]:
 
 
 @router.get("/b/{slug}/tickets/new")
-def new_ticket(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
+def new_ticket(
+    slug: str, request: Request, user: CurrentUser, uow: Uow, subject: str = ""
+) -> Response:
+    """The inquiry form; ``subject`` is what the customer searched the help center for when
+    nothing answered it ("Ask an expert" carries it), so they need not type it again."""
     ctx = access_brand(uow.session, slug, user, "ticket.create")
     policy, _roster = service.load_policy(uow.session, ctx)
     return page(
@@ -150,7 +154,7 @@ def new_ticket(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Resp
             **_common(ctx),
             "skills": [s.name for s in policy.skills],
             "fields": CUSTOMER_FIELDS,
-            "form": {},
+            "form": {"subject": subject.strip()[:200]} if subject.strip() else {},
             "errors": {},
         },
     )
@@ -768,7 +772,7 @@ def policy_changes_page(
     return page(
         request,
         "tickets/policy_changes.html",
-        {**_common(ctx), "entries": entries, "older": older},
+        {**_common(ctx), "entries": entries, "older": older, "viewer_names": viewer_labels()},
     )
 
 
@@ -1026,5 +1030,5 @@ def access_log(
     return page(
         request,
         "tickets/access_log.html",
-        {**_common(ctx), "entries": entries, "older": older},
+        {**_common(ctx), "entries": entries, "older": older, "viewer_names": viewer_labels()},
     )

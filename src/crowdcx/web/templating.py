@@ -17,6 +17,7 @@ from babel.units import format_unit
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from crowdcx.kernel.errors import AppError
@@ -25,6 +26,7 @@ from crowdcx.kernel.i18n import (
     current_locale,
     format_money,
     gettext,
+    label_separator,
     list_separator,
     ngettext,
 )
@@ -157,13 +159,14 @@ def _local_time(context: Context, moment: date | None, pattern: str = "%Y-%m-%d 
     return format_moment(moment, pattern, brand_zone(context.get("brand")))
 
 
-def aside(text: object) -> str:
+def aside(text: object) -> Markup:
     """``{{ _("poor")|aside }}``: a remark in brackets after what it qualifies, as the reader
     writes it — " (poor)" in Russian and English, "（很差）" with full-width brackets and no
-    space in Chinese ("1 (很差)" read as foreign punctuation)."""
+    space in Chinese ("1 (很差)" read as foreign punctuation). Text is escaped once: markup
+    (a value built with ``~`` in an autoescaped page) is kept as it is."""
     if current_locale().startswith("zh"):
-        return f"（{text}）"
-    return f" ({text})"
+        return Markup("（{}）").format(text)
+    return Markup(" ({})").format(text)
 
 
 # The marker as a message, so the catalogs carry its translation.
@@ -202,6 +205,7 @@ def make_environment(extra_dirs: list[Path] | None = None) -> Environment:
     env.globals["LOCALES"] = LOCALES
     env.globals["LOCALE_NAMES"] = LOCALE_NAMES
     env.globals["list_sep"] = list_separator
+    env.globals["label_sep"] = label_separator
     return env
 
 
