@@ -162,7 +162,8 @@ def _statements(conn: Connection, act: Callable[[], Any]) -> list[str]:
 
 def test_each_write_runs_a_fixed_few_statements(connect: Callable[[], Connection]) -> None:
     """A document never indexed (a newly solved question) is one read and its inserts: no
-    delete; the ~dozens of term counts move in one statement. The same text again (a vote)
+    delete; its hundreds of term counts move in one statement (an executemany on SQLite, an
+    INSERT ... SELECT FROM unnest on PostgreSQL). The same text again (a vote)
     is the read and one update. Changed text deletes the old rows by id and moves only the
     counts that differ. PostgreSQL first takes the brand's statistics row, once."""
     conn = connect()
