@@ -13,7 +13,8 @@ accept does it before its first write: search.service.prepare). Three shapes:
 
 The two trees' modules write to two databases built alike, in rounds that alternate which
 goes first, so a loaded machine slows both alike. Prints µs per write (median of the rounds'
-means) and statements per write.
+means), this process's CPU µs per write (all of SQLite's work, which runs in-process: the
+figure a loaded machine disturbs least) and statements per write.
 
     .venv/bin/python bench/index_add.py [--documents 3000] [--writes 200] [--rounds 5]
         [--against 5c2bbea] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
@@ -126,10 +127,11 @@ def seed(engine: Engine, mod: ModuleType, n: int) -> None:
             conn.execute(text("VACUUM ANALYZE"))
 
 
-def timed(engine: Engine, mod: ModuleType, docs: list[Any]) -> tuple[float, float]:
-    """Mean µs per ``add`` (each committed alone) and statements per add. Each document is
-    analysed just before its clock starts, as the accept does before its first write (the
-    analysis cache holds the last 64)."""
+def timed(engine: Engine, mod: ModuleType, docs: list[Any]) -> tuple[float, float, float]:
+    """Mean µs per ``add`` (each committed alone), the CPU µs this process spent on it (all
+    of SQLite's work: it runs in-process; on PostgreSQL only the client's share), and
+    statements per add. Each document is analysed just before its clock starts, as the accept
+    does before its first write (the analysis cache holds the last 64)."""
     config = mod.IndexConfig()
     statements = [0]
 
@@ -137,15 +139,16 @@ def timed(engine: Engine, mod: ModuleType, docs: list[Any]) -> tuple[float, floa
         statements[0] += 1
 
     event.listen(engine, "before_cursor_execute", count)
-    elapsed = 0.0
+    elapsed = cpu = 0.0
     for d in docs:
         mod.analyse_document(d.title, d.body, d.language, config)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         with engine.begin() as conn:
             mod.index_class_for(conn)(conn, config).add(d)
         elapsed += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
     event.remove(engine, "before_cursor_execute", count)
-    return elapsed / len(docs) * 1e6, statements[0] / len(docs)
+    return elapsed / len(docs) * 1e6, cpu / len(docs) * 1e6, statements[0] / len(docs)
 
 
 def shapes(mod: ModuleType, round_: int, writes: int, documents: int) -> dict[str, list[Any]]:
@@ -182,6 +185,7 @@ def main() -> None:
     print(f"{backend}, {args.documents} documents, {args.writes} writes x {args.rounds} rounds, "
           f"{platform.python_version()}, load {os.getloadavg()[0]:.1f}")  # fmt: skip
     results: dict[tuple[str, str], list[float]] = {}
+    cpus: dict[tuple[str, str], list[float]] = {}
     per_write: dict[tuple[str, str], float] = {}
     with database(args.postgres) as first, database(args.postgres) as second:
         engines = dict(zip(trees, (first, second), strict=True))
@@ -193,19 +197,24 @@ def main() -> None:
                 for name in order:
                     mod = trees[name]
                     docs = shapes(mod, r, args.writes, args.documents)[shape]
-                    us, stmts = timed(engines[name], mod, docs)
+                    us, cpu, stmts = timed(engines[name], mod, docs)
                     results.setdefault((name, shape), []).append(us)
+                    cpus.setdefault((name, shape), []).append(cpu)
                     per_write[(name, shape)] = stmts
         same_contents = equal_counts(engines)
-    print(f"{'shape':<8} {'tree':<24} {'µs/write':>9} {'statements':>10}  rounds' means")
+    print(f"{'shape':<8} {'tree':<24} {'µs/write':>9} {'CPU µs':>7} {'statements':>10}  "
+          "rounds' means (µs/write)")  # fmt: skip
     for shape in ("new", "same", "changed"):
         for name in trees:
             means = results[(name, shape)]
             print(f"{shape:<8} {name:<24} {statistics.median(means):>9.0f} "
+                  f"{statistics.median(cpus[(name, shape)]):>7.0f} "
                   f"{per_write[(name, shape)]:>10.1f}  "
                   + " ".join(f"{m:.0f}" for m in means))  # fmt: skip
         ours, ref = (statistics.median(results[(n, shape)]) for n in trees)
-        print(f"{shape:<8} {'ratio (reference/this)':<24} {ref / ours:>9.2f}")
+        ours_cpu, ref_cpu = (statistics.median(cpus[(n, shape)]) for n in trees)
+        print(f"{shape:<8} {'ratio (reference/this)':<24} {ref / ours:>9.2f} "
+              f"{ref_cpu / ours_cpu:>7.2f}")  # fmt: skip
     print(f"same term counts and statistics in both databases: {same_contents}")
     print(f"load after: {os.getloadavg()[0]:.1f}")
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final, Literal, Protocol
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import OperationalError
 
 from crowdcx.search.analysis import AnalyzedText, analyze, analyze_query, gram_count
@@ -294,6 +294,13 @@ def analyse_document(
     return " ".join(title.words), " ".join(body.words), " ".join(grams)
 
 
+@lru_cache(maxsize=64)
+def _sql(statement: str) -> TextClause:
+    """A statement of the write path, parsed once: ``text()`` costs tens of µs a call (it
+    scans for bind names), as much as SQLite takes to run a vote's re-add's read."""
+    return text(statement)
+
+
 def _row_params(doc: IndexDocument) -> dict[str, Any]:
     return {
         "brand_id": doc.brand_id,
@@ -410,12 +417,12 @@ class _Bm25Index(ABC):
         # One read says both whether the document is there unchanged and, when it is there
         # changed, what it counted for (its stored tokens), so that only the difference moves.
         params = _row_params(document)
-        current = self.conn.execute(text(self._CURRENT_SQL), params).one_or_none()
+        current = self.conn.execute(_sql(self._CURRENT_SQL), params).one_or_none()
         if current is not None and current.same:
             # A vote or a "helpful" click re-adds a document whose text is unchanged: then
             # only its ranking signals move (re-analysing it would rewrite hundreds of terms).
             self.conn.execute(
-                text(
+                _sql(
                     "UPDATE search_document SET helpful_votes = :helpful_votes, "
                     "unhelpful_votes = :unhelpful_votes, accepted = :accepted, "
                     "brand_approved = :brand_approved, updated_at = :updated_at WHERE id = :id"
@@ -450,7 +457,7 @@ class _Bm25Index(ABC):
         self, brand_id: int, visibility: str, documents: int, words: int, grams: int
     ) -> None:
         self.conn.execute(
-            text(
+            _sql(
                 "INSERT INTO search_stats (brand_id, visibility, documents, word_tokens, "
                 "gram_tokens) VALUES (:brand_id, :visibility, :n, :w, :g) "
                 "ON CONFLICT (brand_id, visibility) DO UPDATE SET "
@@ -930,11 +937,11 @@ class SqliteSearchIndex(_Bm25Index):
     )
 
     def _insert(self, documents: Iterable[IndexDocument], tally: _Tally, locked: set[int]) -> None:
-        insert_doc = text(
+        insert_doc = _sql(
             f"INSERT INTO search_document ({_INSERT_COLUMNS}) VALUES ({_INSERT_VALUES}) "  # noqa: S608
             "RETURNING id"
         )
-        insert_fts = text(
+        insert_fts = _sql(
             "INSERT INTO search_fts (rowid, title, body, grams, scope) "
             "VALUES (:id, :title, :body, :grams, :scope)"
         )
@@ -956,15 +963,15 @@ class SqliteSearchIndex(_Bm25Index):
             self.conn.execute(insert_fts, fts_rows)
 
     def _drop(self, doc_id: int) -> None:
-        self.conn.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
-        self.conn.execute(text("DELETE FROM search_document WHERE id = :id"), {"id": doc_id})
+        self.conn.execute(_sql("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
+        self.conn.execute(_sql("DELETE FROM search_document WHERE id = :id"), {"id": doc_id})
 
     def _bump_terms(self, rows: Sequence[tuple[int, str, str, str, int]]) -> None:
         # An executemany: SQLite runs it in-process on one prepared statement. One INSERT ...
         # SELECT over json_each(:rows) was no faster (2026-12-07, ~200 rows: min 439 µs
         # against 378 of 9 runs), unlike PostgreSQL's unnest, which saves the round trips.
         self.conn.execute(
-            text(
+            _sql(
                 "INSERT INTO search_term (brand_id, visibility, field, term, df) "
                 "VALUES (:b, :v, :f, :t, :df) ON CONFLICT (brand_id, term, field, visibility) "
                 "DO UPDATE SET df = search_term.df + excluded.df"
@@ -983,7 +990,7 @@ class SqliteSearchIndex(_Bm25Index):
     def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
         self._forget()
         ids = self.conn.execute(
-            text(
+            _sql(
                 "DELETE FROM search_document WHERE brand_id = :brand_id "
                 "AND kind = :kind AND ref_id = :ref_id RETURNING id, visibility"
             ),
@@ -992,10 +999,10 @@ class SqliteSearchIndex(_Bm25Index):
         tally = _Tally()
         for doc_id, visibility in ids:
             row = self.conn.execute(
-                text("SELECT title, body, grams FROM search_fts WHERE rowid = :id"),
+                _sql("SELECT title, body, grams FROM search_fts WHERE rowid = :id"),
                 {"id": doc_id},
             ).one_or_none()
-            self.conn.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
+            self.conn.execute(_sql("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
             if row is not None:
                 tally.add(brand_id, visibility, row.title, row.body, row.grams, sign=-1)
         self._apply(tally)
@@ -1193,8 +1200,6 @@ _PREFILTER_SHARE: Final = 0.5
 _MAX_GENERATING: Final = 20
 _MAX_ORDERING: Final = 8
 _OVERFETCH: Final = 2
-# Term counts moved by one statement (a rebuild's millions of rows go in chunks of this many).
-_TERM_CHUNK: Final = 20_000
 # Whether this SQLite has json_each (3.38+ always has; older builds may omit JSON).
 _JSON_EACH: list[bool] = [True]
 
@@ -1204,6 +1209,10 @@ _HAN_CHAR: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U000200
 
 def _count(tokens: str) -> int:
     return tokens.count(" ") + 1 if tokens else 0
+
+
+# Term counts moved by one statement (a rebuild's millions of rows go in chunks of this many).
+_TERM_CHUNK: Final = 20_000
 
 
 class _Tally:
@@ -1260,7 +1269,7 @@ class PostgresSearchIndex(_Bm25Index):
     )
 
     def _insert(self, documents: Iterable[IndexDocument], tally: _Tally, locked: set[int]) -> None:
-        sql = text(
+        sql = _sql(
             f"INSERT INTO search_document ({_INSERT_COLUMNS}, tsv, t_title, t_body, t_grams) "  # noqa: S608
             f"VALUES ({_INSERT_VALUES}, {_PG_TSV}, :t_title, :t_body, :t_grams)"
         )
@@ -1281,12 +1290,12 @@ class PostgresSearchIndex(_Bm25Index):
             self.conn.execute(sql, batch)
 
     def _drop(self, doc_id: int) -> None:
-        self.conn.execute(text("DELETE FROM search_document WHERE id = :id"), {"id": doc_id})
+        self.conn.execute(_sql("DELETE FROM search_document WHERE id = :id"), {"id": doc_id})
 
     def _bump_terms(self, rows: Sequence[tuple[int, str, str, str, int]]) -> None:
         columns = list(zip(*rows, strict=True))
         self.conn.execute(
-            text(
+            _sql(
                 "INSERT INTO search_term (brand_id, visibility, field, term, df) "
                 "SELECT b, v, f, t, n FROM unnest(CAST(:b AS bigint[]), CAST(:v AS text[]), "
                 "CAST(:f AS text[]), CAST(:t AS text[]), CAST(:n AS integer[])) "
@@ -1303,7 +1312,7 @@ class PostgresSearchIndex(_Bm25Index):
         other until they commit, so two of them never wait on each other's term or document
         rows (a deadlock), nor insert the same document twice. SQLite has one writer anyway."""
         self.conn.execute(
-            text(
+            _sql(
                 "INSERT INTO search_stats (brand_id, visibility) VALUES (:brand_id, 'public') "
                 "ON CONFLICT (brand_id, visibility) "
                 "DO UPDATE SET documents = search_stats.documents"
@@ -1315,7 +1324,7 @@ class PostgresSearchIndex(_Bm25Index):
         self._forget()
         self._lock_brand(brand_id)
         rows = self.conn.execute(
-            text(
+            _sql(
                 "DELETE FROM search_document "
                 "WHERE brand_id = :brand_id AND kind = :kind AND ref_id = :ref_id "
                 "RETURNING visibility, t_title, t_body, t_grams"
