@@ -3,7 +3,8 @@ a vote re-adds an unchanged one, an edit re-adds a changed one), this tree again
 tree's ``search/index.py`` (``--against``, a git revision: the old way), in one run.
 
 On a brand holding ``--documents`` question documents (Russian, title 6 words, body 60, from
-the words of the community demo content), each write is ``index.add`` of one document in its
+the 53 words of the community demo content: ~200 term rows a document, nearly all of them
+there already, as in an established brand's index), each write is ``index.add`` of one document in its
 own transaction, committed, as a request does; analysis is done before the clock starts (the
 accept does it before its first write: search.service.prepare). Three shapes:
 
