@@ -83,12 +83,13 @@ class IndexConfig:
     # than the window, and re-scoring them cost p95 1.6x (500) to 5.6x (2,000) FTS5's
     # window (bench/search_latency.py --scoped-rescore), far over the 20 ms goal.
     scoped_rescore: int = 0
-    # When the viewer may not see the whole index, SQLite chooses the re-ranker's window by
-    # a score of the viewer's own statistics instead of FTS5's bm25(): each document's sum of
-    # the (scoped) idf of the generating and ordering tokens it holds, read from one FTS5
-    # rowid list per token (:meth:`SqliteSearchIndex._scoped_window`). Nothing outside the
-    # viewer's scope enters it, so what they cannot see never chooses what is re-ranked
-    # (issue 4), at about the cost of FTS5's ranked query (bench/search_scoped_window.py).
+    # SQLite chooses the re-ranker's window by a score of the viewer's own statistics
+    # instead of FTS5's bm25(): each document's sum of the (scoped) idf of the generating
+    # and ordering tokens it holds, read from FTS5 rowid lists
+    # (:meth:`SqliteSearchIndex._scoped_window`). Nothing outside the viewer's scope enters
+    # it, so what they cannot see never chooses what is re-ranked (issue 4), at about the
+    # cost of FTS5's ranked query (bench/search_scoped_window.py). Always, not only when
+    # the viewer's scope is not the whole index: switching windows would itself tell.
     scoped_window: bool = True
     k1: float = 1.5
     b: float = 0.75
@@ -1035,18 +1036,21 @@ class SqliteSearchIndex(_Bm25Index):
         if not match:
             return []
         share = self._brand_share(brand_id, tuple(sorted(vis)))
+        if self.config.scoped_window and self.config.rerank_candidates > 0:
+            # Whatever the share: were the window FTS5's whenever the viewer sees the whole
+            # index, the first hidden document would move their results by switching it.
+            fetch = max(fetch, self.config.scoped_rescore)
+            found = self._scoped_window(
+                brand_id, generating, ordering, vis, knd, fetch, share < _PREFILTER_SHARE
+            )
+            vis_params = _in_clause("v", vis)[1]
+            kind_sql, kind_params = _in_clause("k", knd)
+            scoped = {"brand_id": brand_id, **vis_params, **kind_params}
+            return self._with_titles(found, generating, fetch, vis, kind_sql, scoped)
         if share < 1.0 and self.config.rerank_candidates > 0:
             # bm25()'s idf and average length count what this viewer cannot see: re-score
             # every match (up to scoped_rescore), so which ones do does not depend on it.
             fetch = max(fetch, self.config.scoped_rescore)
-            if self.config.scoped_window:
-                found = self._scoped_window(
-                    brand_id, generating, ordering, vis, knd, fetch, share < _PREFILTER_SHARE
-                )
-                vis_params = _in_clause("v", vis)[1]
-                kind_sql, kind_params = _in_clause("k", knd)
-                scoped = {"brand_id": brand_id, **vis_params, **kind_params}
-                return self._with_titles(found, generating, fetch, vis, kind_sql, scoped)
         vis_sql, vis_params = _in_clause("v", vis)
         kind_sql, kind_params = _in_clause("k", knd)
         params: dict[str, Any] = {
