@@ -88,8 +88,8 @@ class IndexConfig:
     # and ordering tokens it holds, read from FTS5 rowid lists
     # (:meth:`SqliteSearchIndex._scoped_window`). Nothing outside the viewer's scope enters
     # it, so what they cannot see never chooses what is re-ranked (issue 4), at about the
-    # cost of FTS5's ranked query (bench/search_scoped_window.py). Always, not only when
-    # the viewer's scope is not the whole index: switching windows would itself tell.
+    # cost of FTS5's ranked query (bench/search_scoped_window.py). Only when the viewer
+    # may not see the whole index (FTS5's window is exact otherwise, and it counts repeats).
     scoped_window: bool = True
     k1: float = 1.5
     b: float = 0.75
@@ -1036,9 +1036,11 @@ class SqliteSearchIndex(_Bm25Index):
         if not match:
             return []
         share = self._brand_share(brand_id, tuple(sorted(vis)))
-        if self.config.scoped_window and self.config.rerank_candidates > 0:
-            # Whatever the share: were the window FTS5's whenever the viewer sees the whole
-            # index, the first hidden document would move their results by switching it.
+        if share < 1.0 and self.config.scoped_window and self.config.rerank_candidates > 0:
+            # Only then: FTS5's window is exact for a viewer who sees everything and better
+            # than presence alone on one-word queries over documents of many repeats
+            # (test_both_backends_agree_beyond_the_candidate_window). The price: whether the
+            # index holds any document this viewer cannot see at all picks the window.
             fetch = max(fetch, self.config.scoped_rescore)
             found = self._scoped_window(
                 brand_id, generating, ordering, vis, knd, fetch, share < _PREFILTER_SHARE
