@@ -559,9 +559,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="index every document twice, the copy staff-only (searched as a customer)",
     )
     parser.add_argument("--scoped-rescore", type=int, default=IndexConfig().scoped_rescore)
+    parser.add_argument(
+        "--scoped-window",
+        action=argparse.BooleanOptionalAction,
+        default=IndexConfig().scoped_window,
+        help="SQLite picks a restricted viewer's candidates by their own statistics",
+    )
     args = parser.parse_args(argv)
     config = IndexConfig(
         scoped_rescore=args.scoped_rescore,
+        scoped_window=args.scoped_window,
         title_weight=args.title_weight,
         gram_weight=args.gram_weight,
         jieba_words=args.jieba,

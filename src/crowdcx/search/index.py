@@ -83,6 +83,14 @@ class IndexConfig:
     # than the window, and re-scoring them cost p95 1.6x (500) to 5.6x (2,000) FTS5's
     # window (bench/search_latency.py --scoped-rescore), far over the 20 ms goal.
     scoped_rescore: int = 0
+    # SQLite chooses the re-ranker's window by a score of the viewer's own statistics
+    # instead of FTS5's bm25(): each document's sum of the (scoped) idf of the generating
+    # and ordering tokens it holds, read from FTS5 rowid lists
+    # (:meth:`SqliteSearchIndex._scoped_window`). Nothing outside the viewer's scope enters
+    # it, so what they cannot see never chooses what is re-ranked (issue 4), at about the
+    # cost of FTS5's ranked query (bench/search_scoped_window.py). Only when the viewer
+    # may not see the whole index (FTS5's window is exact otherwise, and it counts repeats).
+    scoped_window: bool = True
     k1: float = 1.5
     b: float = 0.75
 
@@ -1075,6 +1083,19 @@ class SqliteSearchIndex(_Bm25Index):
         if not match:
             return []
         share = self._brand_share(brand_id, tuple(sorted(vis)))
+        if share < 1.0 and self.config.scoped_window and self.config.rerank_candidates > 0:
+            # Only then: FTS5's window is exact for a viewer who sees everything and better
+            # than presence alone on one-word queries over documents of many repeats
+            # (test_both_backends_agree_beyond_the_candidate_window). The price: whether the
+            # index holds any document this viewer cannot see at all picks the window.
+            fetch = max(fetch, self.config.scoped_rescore)
+            found = self._scoped_window(
+                brand_id, generating, ordering, vis, knd, fetch, share < _PREFILTER_SHARE
+            )
+            vis_params = _in_clause("v", vis)[1]
+            kind_sql, kind_params = _in_clause("k", knd)
+            scoped = {"brand_id": brand_id, **vis_params, **kind_params}
+            return self._with_titles(found, generating, fetch, vis, kind_sql, scoped)
         if share < 1.0 and self.config.rerank_candidates > 0:
             # bm25()'s idf and average length count what this viewer cannot see: re-score
             # every match (up to scoped_rescore), so which ones do does not depend on it.
@@ -1119,6 +1140,92 @@ class SqliteSearchIndex(_Bm25Index):
         ).all()
         found = [(int(r.id), float(r.rank)) for r in rows]
         return self._with_titles(found, generating, fetch, vis, kind_sql, params)
+
+    def _scoped_window(
+        self,
+        brand_id: int,
+        generating: AnalyzedText,
+        ordering: Sequence[str],
+        vis: list[str],
+        knd: list[str],
+        fetch: int,
+        scoped: bool,
+    ) -> list[tuple[int, float]]:
+        """The ``fetch`` best (id, -window score) of the brand's visible documents that
+        ``generating`` matches, by a score of the viewer's statistics only: the sum of the
+        idf (over what the viewer may see) of each generating and ordering token the
+        document holds (a word in its title or body, a trigram in its trigrams), a
+        generating word in its title counting half as much again; ties go to the older
+        document. These are the matches of :meth:`_ranked_ids`' FTS5 query; only which
+        ``fetch`` of them get re-ranked differs, and no longer depends on documents the
+        viewer cannot see (FTS5's bm25() counts them in its idf and average length).
+
+        It reads FTS5 rowid lists, no ``bm25()``: two per generating word (its documents,
+        and those holding it in their title), one per generating trigram, each within the
+        viewer's scope tokens when ``scoped`` (a brand holding a small share of the index;
+        otherwise intersecting every list with the scope's long one costs more than reading
+        other documents and dropping them), and one per ordering word, within the
+        documents holding a generating word. Weights are whole numbers (idf × 10⁶), so a
+        sum does not depend on the order it was added in. Brand, visibility and kind are
+        checked on ``search_document`` in the window's order, as many as it takes."""
+        scope_key = tuple(sorted(vis))
+        stats = self._stats(brand_id, scope_key)
+        if stats is None:
+            return []
+        n_docs = stats[0]
+        grams = generating.grams if self.config.grams else ()
+        df_words, df_grams = self._document_frequencies(
+            brand_id, scope_key, (*generating.words, *ordering), grams
+        )
+        scopes = " OR ".join(f'"{scope_token(brand_id, v)}"' for v in vis)
+        scope = f"scope : ({scopes}) AND" if scoped else ""
+        words = " OR ".join(_quoted(generating.words))
+        # (FTS5 query, weight, whether it may add a document): a word's documents, and again
+        # those holding it in their title (a title's word weighs more in BM25F), per token.
+        lists: list[tuple[str, int, bool]] = []
+        for t in filter(None, dict.fromkeys(generating.words)):
+            idf = _idf(df_words.get(t, 0), n_docs)
+            q = _quoted([t])[0]
+            lists.append((f"{scope} {{title body}} : {q}", _weight(idf), True))
+            lists.append((f"{scope} {{title}} : {q}", _weight(idf * _TITLE_BONUS), True))
+        for t in filter(None, dict.fromkeys(grams)):
+            idf = _idf(df_grams.get(t, 0), n_docs) * self.config.gram_weight
+            lists.append((f"{scope} {{grams}} : {_quoted([t])[0]}", _weight(idf), True))
+        for t in filter(None, dict.fromkeys(ordering) if words else ()):
+            idf = _idf(df_words.get(t, 0), n_docs)
+            q = _quoted([t])[0]
+            among = f"{{title body}} : ({words}) AND"  # only the documents the words match
+            lists.append((f"{among} {{title body}} : {q}", _weight(idf), False))
+        score: dict[int, int] = {}
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for match, weight, adds in lists:
+                for (doc_id,) in cursor.execute(_ROWIDS_SQL, (match,)):
+                    if adds:
+                        score[doc_id] = score.get(doc_id, 0) + weight
+                    elif doc_id in score:
+                        score[doc_id] += weight
+        finally:
+            cursor.close()
+        if not score:
+            return []
+        ranked = sorted(score.items(), key=lambda item: (-item[1], item[0]))
+        vis_sql, vis_params = _in_clause("v", vis)
+        kind_sql, kind_params = _in_clause("k", knd)
+        check = (
+            "SELECT d.id FROM search_document AS d WHERE d.id IN ({values}) "  # noqa: S608
+            f"AND d.brand_id = :brand_id AND d.visibility IN ({vis_sql}) "
+            f"AND d.kind IN ({kind_sql})"
+        )
+        params = {"brand_id": brand_id, **vis_params, **kind_params}
+        found: list[tuple[int, float]] = []
+        start, step = 0, fetch * _OVERFETCH
+        while len(found) < fetch and start < len(ranked):
+            chunk = ranked[start : start + step]
+            start += step
+            ok = {int(r.id) for r in self._select_in(check, [i for i, _s in chunk], params)}
+            found += [(doc_id, -s / 1e6) for doc_id, s in chunk if doc_id in ok]
+        return found[:fetch]
 
     @staticmethod
     def _scoped(brand_id: int, vis: Sequence[str], match: str) -> str:
@@ -1182,6 +1289,21 @@ class SqliteSearchIndex(_Bm25Index):
                 _JSON_EACH[0] = False
         keys, bound = _in_clause("values", values)
         return self.conn.execute(text(sql.format(values=keys)), {**(params or {}), **bound}).all()
+
+
+# SQLite's scoped window (SqliteSearchIndex._scoped_window): the rowids one FTS5 query
+# matches (run on the DB-API cursor: thousands of one-integer rows), and what a title's
+# word adds to a body's. BM25F with one occurrence and an average length scores a word in
+# the title (weight 2) 1.43 times, in title and body 1.67 times, one in the body (k1 1.5);
+# presence only cannot tell the last two apart, so 1.5.
+_ROWIDS_SQL: Final = "SELECT rowid FROM search_fts WHERE search_fts MATCH ?"
+_TITLE_BONUS: Final = 0.5
+
+
+def _weight(value: float) -> int:
+    """A token's weight in SQLite's scoped window: a whole number (idf × 10⁶), so a
+    document's sum does not depend on the order its tokens were added in."""
+    return round(value * 1_000_000)
 
 
 def _idf(df: int, n_docs: int) -> float:
