@@ -4,7 +4,7 @@ the pure summaries (analytics.rules) and to the staffing rules."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -224,7 +224,7 @@ class CapacityPlan:
     experts_enrolled: int
     handle_from_history: bool  # False: no resolved ticket yet, DEFAULT_HANDLE_S assumed
     presence: Presence  # who actually showed up in these hours of the week
-    trend: staffing.Trend  # the weekly growth the profile was scaled by (spec.trend)
+    trend: staffing.Trend  # the weekly growth (spec.growth); factor: the event's as a whole
     lift: staffing.Lift | None  # the past event the admin named, when named
     event_days: int = 0  # history days of the brand's sales events, left out of the profile
 
@@ -343,10 +343,16 @@ def capacity_plan(
         ahead=(middle - window.until) / timedelta(weeks=1),
         off=trend_off,
     )
+    # Each hour moved on from where its weekday's days stand (staffing.centred_scale); the
+    # trend reports the factor this gave the event's hours as a whole.
     spec = staffing.PlanInput(
         start=start, hours=hours, multiplier=multiplier, handle_s=handle, target_s=target_s,
-        goal=goal, concurrency=concurrency, shrinkage=shrinkage, trend=trend.factor,
+        goal=goal, concurrency=concurrency, shrinkage=shrinkage,
+        growth=trend.weekly_growth if trend.applied else 0.0,
+        history=(_begun(window, first, zone), window.last_day), excluded=left_out,
     )  # fmt: skip
+    if trend.applied:
+        trend = replace(trend, factor=staffing.plan_trend_factor(profile, spec, zone))
     try:
         planned = staffing.plan(profile, spec, zone)
     except staffing.PlanTooLargeError:
@@ -532,7 +538,7 @@ def _lift(
     if trend.applied:
         expected = staffing.trended_expectation(
             profile, start, hours, zone, (_begun(window, first, zone), window.last_day),
-            trend.weekly_growth,
+            trend.weekly_growth, left_out,
         )  # fmt: skip
     hour = staffing.hour_start(start, zone)
     observed = session.scalar(
