@@ -1,7 +1,8 @@
 """What a view of the capacity page spends on the brand's past sales events: every past
-event's lift measured (the page before, and ``?events=all`` now) against the
-service.PAST_LISTED most recent (the page now), with 10, 50 and 150 remembered past
-events, in one run on the demo database: statements sent and median milliseconds of
+event's lift measured (the page before, and its former ``?events=all``) against the
+service.PAST_LISTED most recent (the page now) and the page of older ones its "show older"
+link gives (``?older=<cursor>``, now), with 10, 50 and 150 remembered past events, in one
+run on the demo database: statements sent and median milliseconds of
 ``analytics.service.remembered`` (the list, its lifts and the learned multiplier). Then the
 same for ``GET /capacity/events``: every past event (before) against one page of 10
 (``service.events_page``), and what the page's suggestions of unrecorded sales days
@@ -45,12 +46,30 @@ def seed(db: Database, slug: str, past: int) -> None:
             ))  # fmt: skip
 
 
-def measure(db: Database, slug: str, all_past: bool, rounds: int) -> tuple[int, float]:
+def every_one(session: Any, ctx: Any, known: Any) -> object:
+    """The former ``?events=all``: every past event measured, the learned lift from those."""
+    now = utcnow()
+    shown = service.recent_past(known, now, None)
+    first = service._first_ticket(session, ctx) if shown else None
+    lifts = {e.id: service._measured(session, ctx, now, e, known, first) for e in shown}
+    return service.latest_lift(session, ctx, now, known, lifts)
+
+
+def measure(db: Database, slug: str, how: str, rounds: int) -> tuple[int, float]:
+    """``every``: the former list of all; ``first``: the page's first list; ``older``: the
+    page of older past events its link names."""
+    if how == "every":
+        return timed(db, slug, rounds, every_one)
+    cursor = None
+    if how == "older":
+        with db.sessions() as session:
+            ctx = tenancy.access_brand(session, slug, None)
+            cursor = service.remembered(
+                session, ctx, utcnow(), service.events(session, ctx)
+            ).next_cursor
     return timed(
         db, slug, rounds,
-        lambda session, ctx, known: service.remembered(
-            session, ctx, utcnow(), known, all_past=all_past
-        ),
+        lambda session, ctx, known: service.remembered(session, ctx, utcnow(), known, cursor),
     )  # fmt: skip
 
 
@@ -88,16 +107,18 @@ def main() -> None:
         print(f"{db.engine.dialect.name}, load average {os.getloadavg()[0]:.2f}")
         for past in (10, 50, 150):
             seed(db, "lumen", past)
-            every = measure(db, "lumen", True, args.rounds)
-            bounded = measure(db, "lumen", False, args.rounds)
+            every = measure(db, "lumen", "every", args.rounds)
+            bounded = measure(db, "lumen", "first", args.rounds)
+            older = measure(db, "lumen", "older", args.rounds)
             print(
                 f"{past:>4} past events   every one: {every[0]:>4} statements {every[1]:8.1f} ms"
                 f"   last {service.PAST_LISTED}: {bounded[0]:>4} statements {bounded[1]:8.1f} ms"
+                f"   older page: {older[0]:>4} statements {older[1]:8.1f} ms"
             )
         print("GET /capacity/events")
         for past in (10, 50, 150):
             seed(db, "lumen", past)
-            every = measure(db, "lumen", True, args.rounds)
+            every = measure(db, "lumen", "every", args.rounds)
             paged = timed(
                 db, "lumen", args.rounds,
                 lambda session, ctx, known: service.events_page(
@@ -108,7 +129,7 @@ def main() -> None:
                 f"{past:>4} past events   every one: {every[0]:>4} statements {every[1]:8.1f} ms"
                 f"   a page of {service.PAST_LISTED}: {paged[0]:>4} statements {paged[1]:8.1f} ms"
             )
-        bounded = measure(db, "lumen", False, args.rounds)
+        bounded = measure(db, "lumen", "first", args.rounds)
         unusual = timed(
             db, "lumen", args.rounds,
             lambda session, ctx, known: service.unusual_days(session, ctx, utcnow(), known),

@@ -9,7 +9,10 @@ ordinary traffic in week 12, or none (``no event``: the true lift is 1). Both me
 measure that Saturday's lift (24 hours) from the same history in the same run: the error
 against the true lift (MAPE and bias, %), then the plan for the next sales day four weeks
 later (the profile of the four weeks before it with the event's day left out × the plan's
-trend with its week left out × the learned lift) against the tickets that day brought.
+trend with its week left out × the learned lift) against the tickets that day brought. The
+trend's plan two ways: the whole profile dated at the history's middle (``× trend``, the
+old plan) and each hour moved on from the middle of its weekday's days kept (``centred``,
+staffing.rules.plan with the growth and the history), the lift measured the same.
 
     .venv/bin/python bench/capacity_lift.py [--seeds 20] [--lift 3]
 """
@@ -34,7 +37,9 @@ from capacity_forecast import (
 )
 from crowdcx.staffing.rules import (
     TREND_WEEKS,
+    PlanInput,
     expected_arrivals,
+    plan,
     trend,
     trended_expectation,
     weekly_profile,
@@ -82,9 +87,11 @@ def measured(counts: list[list[int]], week: int, with_trend: bool) -> float:
     return sum(counts[week][SATURDAY * 24 : SATURDAY * 24 + 24]) / expected
 
 
-def planned_next(counts: list[list[int]], lift: float) -> float:
+def planned_next(counts: list[list[int]], lift: float, centred: bool = False) -> float:
     """The next sales day (week NEXT_WEEK's Saturday) planned as the service does, the
-    event's day and week left out, times the learned ``lift``."""
+    event's day and week left out, times the learned ``lift``; ``centred``: each hour moved
+    on from its weekday's days (staffing.rules.plan), else the whole profile from the
+    history's middle (the old plan)."""
     first = NEXT_WEEK - PROFILE_WEEKS
     excluded = {saturday(EVENT_WEEK)} if first <= EVENT_WEEK else set()
     profile = weekly_profile(
@@ -95,7 +102,16 @@ def planned_next(counts: list[list[int]], lift: float) -> float:
         None if w == EVENT_WEEK else float(sum(counts[w])) for w in range(oldest, NEXT_WEEK)
     ]
     # The day's middle: 5.5 days into the week after the history's end.
-    factor = trend(totals, PROFILE_WEEKS, 5.5 / 7).factor
+    fitted = trend(totals, PROFILE_WEEKS, 5.5 / 7)
+    if centred:
+        spec = PlanInput(
+            start=MONDAY + timedelta(weeks=NEXT_WEEK, days=SATURDAY), hours=24,
+            multiplier=lift, handle_s=1800, target_s=600, growth=fitted.weekly_growth,
+            history=(saturday(first) - timedelta(days=SATURDAY), saturday(NEXT_WEEK - 1) + timedelta(1)),
+            excluded=frozenset(excluded),
+        )  # fmt: skip
+        return sum(h.arrivals for h in plan(profile, spec, ZONE))
+    factor = fitted.factor
     day = sum(profile.get((SATURDAY, h), 0.0) for h in range(24))
     return day * factor * lift
 
@@ -121,14 +137,17 @@ def main() -> None:
         for true_lift in (1.0, args.lift):
             errs: dict[str, tuple[list[float], list[float]]] = {
                 "weeks' average": ([], []), "average × trend": ([], []),
+                "centred": ([], []),
             }  # fmt: skip
             for seed in range(args.seeds):
                 counts = history(s, true_lift, random.Random(f"{s.name}/{true_lift}/{seed}"))
                 real_next = float(sum(counts[NEXT_WEEK][SATURDAY * 24 : SATURDAY * 24 + 24]))
-                for name, with_trend in (("weeks' average", False), ("average × trend", True)):
+                methods = (("weeks' average", False, False), ("average × trend", True, False),
+                           ("centred", True, True))  # fmt: skip
+                for name, with_trend, centred in methods:
                     lift = measured(counts, EVENT_WEEK, with_trend)
                     errs[name][0].append(lift / true_lift - 1)
-                    errs[name][1].append(planned_next(counts, lift) / real_next - 1)
+                    errs[name][1].append(planned_next(counts, lift, centred) / real_next - 1)
             label = "no event" if true_lift == 1 else f"{true_lift:g}×"
             for i, (name, (lifts, nexts)) in enumerate(errs.items()):
                 head = f"{s.name if i == 0 else '':16} {label if i == 0 else '':>8}"

@@ -6,6 +6,7 @@ tickets on Mondays at 20:xx — 5, 7, 10, 14, 20, 28 (26 October … 30 November
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -290,9 +291,8 @@ def test_the_page_measures_the_last_ten_past_events_and_learns_as_the_api(
     assert 'data-testid="learned"' not in html
     assert html.count('data-testid="event"') == 10
     assert "Black Friday" not in html
-    assert (
-        f'href="{base}?events=all#events" data-testid="all-events">Show 1 older past event<' in html
-    )
+    assert 'data-testid="older-events">Show 1 older past event<' in html
+    assert 'data-testid="latest-events"' not in html
     client.cookies.set("crowdcx_locale", "ru")
     assert "Показать ещё 1 прошедшее событие" in client.get(base).text
     client.cookies.set("crowdcx_locale", "en")
@@ -301,13 +301,65 @@ def test_the_page_measures_the_last_ten_past_events_and_learns_as_the_api(
     at_thirteen, html = _statements(client, base)
     assert at_thirteen == at_ten
     assert "Show 4 older past events" in html
-    every, html = _statements(client, f"{base}?events=all")
-    assert every > at_ten
-    assert html.count('data-testid="event"') == 14
+    _older, html = _statements(client, _older_link(html))
+    assert html.count('data-testid="event"') == 4
     assert f'data-testid="event-lift">{LIFT:.2f}×' in html  # Black Friday, listed and measured
     assert 'data-testid="learned"' not in html  # not learned from: too far back, as the API
-    assert 'data-testid="all-events"' not in html
+    assert 'data-testid="older-events"' not in html
+    assert f'href="{base}#events" data-testid="latest-events">Back to the most recent' in html
     assert 'data-testid="peak"' not in html  # the list asked for, not a plan
+
+
+def _older_link(html: str) -> str:
+    """The page's "show older" link (its query's cursor), unescaped."""
+    found = re.search(r'href="([^"]+)" data-testid="older-events"', html)
+    assert found is not None
+    return found.group(1).replace("&amp;", "&").split("#")[0]
+
+
+def test_a_page_of_older_past_events_costs_the_same_however_many_lie_behind_it(
+    client: TestClient,
+    growing: Desk,  # noqa: F811
+) -> None:
+    """`?events=all` measured every past event on one view (statements for each). The page
+    of older ones now measures only its own ten, and the ten most recent again for the
+    learned multiplier: ten more events further back leave its statements as they were, and
+    its own "show older" link walks on to them, each event listed once."""
+    assert sign_in(client, growing.admin)
+    base = f"/b/{growing.slug}/admin/capacity"
+    assert _add(growing, SALE).status_code == 201
+    _quiet_hours(growing, 6, 1)
+    _quiet_hours(growing, 6, 2)
+    _quiet_hours(growing, 6, 3)  # 19 past events: ten listed, nine older
+
+    def old(first: int) -> None:  # ten older than every other, each earlier than the last
+        for i in range(first, first + 10):
+            body = {"name": f"Old {i}", "start": f"2026-08-{30 - i:02d}T10:00", "hours": 1}
+            assert _add(growing, body).status_code == 201
+
+    old(0)
+    _count, html = _statements(client, base)
+    assert "Show 19 older past events" in html
+    link = _older_link(html)
+    before, page = _statements(client, link)
+    old(10)
+    after, again = _statements(client, link)
+    # The viewer, the brand, its policy and handle time (4), the events (1); the page's
+    # first ticket (1), Black Friday's baseline, weekly totals and window (3), nine empty
+    # baselines (9); the learned lift's first ticket (1) and the ten most recent, each an
+    # empty baseline (10); the unusual days' first ticket and daily counts (2).
+    assert after == before
+    assert before == 31
+    assert again.count('data-testid="event"') == page.count('data-testid="event"') == 10
+    assert "Show 19 older past events" in again
+
+    listed: list[str] = []
+    url: str | None = base
+    while url is not None:
+        html = client.get(url).text
+        listed += re.findall(r'<tr data-testid="event"><td>([^<]+)</td>', html)
+        url = _older_link(html) if 'data-testid="older-events"' in html else None
+    assert len(listed) == len(set(listed)) == 39
 
 
 def _api_statements(desk: Desk, path: str) -> tuple[int, Any]:
@@ -411,3 +463,19 @@ def test_the_page_suggests_an_unrecorded_sale_and_records_it(
     removed = growing.get("/capacity/events", growing.admin).json()["events"][0]["id"]
     client.post(f"{base}/events/{removed}/remove", data={"csrf_token": token})
     assert "Похоже на распродажу" in client.get(base).text
+
+
+def test_a_bad_older_cursor_on_the_page_is_a_422_with_the_latest_events(
+    client: TestClient,
+    growing: Desk,  # noqa: F811
+) -> None:
+    """A cursor the page did not give out (hand-edited, cut short) is no 500: the page says
+    so and lists the most recent events, as without one."""
+    assert sign_in(client, growing.admin)
+    assert _add(growing, SALE).status_code == 201
+    r = client.get(f"/b/{growing.slug}/admin/capacity?older=nonsense")
+    assert r.status_code == 422
+    assert 'data-testid="events-error"' in r.text
+    assert "start again without it" in r.text
+    assert r.text.count('data-testid="event"') == 1
+    assert 'data-testid="peak"' not in r.text

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from crowdcx.analytics import service
@@ -71,12 +71,12 @@ def capacity(
     shrinkage: str = "",
     lift_start: str = "",
     lift_hours: str = "",
-    events: str = "",
+    older: Annotated[str, Query(max_length=500)] = "",
     trend: str = "",
 ) -> Response:
     """The form and, once asked, the plan: experts needed online in each hour of the event.
-    The events list shows the last service.PAST_LISTED past events (``events=all``: every
-    one)."""
+    The events list shows the last service.PAST_LISTED past events; ``older`` (the cursor
+    its "show older" link gives) the page of past events before them, as the API pages."""
     ctx = access_brand(uow.session, slug, user, "brand.manage")
     at = now()
     defaults = service.plan_defaults(uow.session, ctx, at)
@@ -104,7 +104,12 @@ def capacity(
     plan: Any = None
     lift: staffing.Lift | None = None
     known = service.events(uow.session, ctx)
-    listing = service.remembered(uow.session, ctx, at, known, all_past=events == "all")
+    events_error = None
+    try:
+        listing = service.remembered(uow.session, ctx, at, known, older.strip() or None)
+    except AppError as error:  # a cursor this page did not give out: the first page
+        events_error = error.detail
+        listing = service.remembered(uow.session, ctx, at, known)
     learned = None
     if not multiplier.strip() and not form["lift_start"].strip():
         # The API's learned lift (service.latest_lift), from the lifts the list just measured.
@@ -122,7 +127,8 @@ def capacity(
             errors[error.field or "lift_start"] = error.detail
         if lift is not None and lift.lift is not None and not multiplier.strip():
             form["multiplier"] = f"{round(min(100.0, lift.lift), 2):g}"
-    if set(request.query_params) - {"events"}:  # the plan asked for, not only the list
+    # The plan asked for, not only the list (``events``: the list's former link, kept).
+    if set(request.query_params) - {"events", "older"}:
         values = {
             "hours": _number(form["hours"], 1, 168, 24, "hours", errors),
             "multiplier": _number(form["multiplier"], 0, 100, 10, "multiplier", errors),
@@ -155,9 +161,10 @@ def capacity(
         {"ctx": ctx, "form": form, "errors": errors, "plan": plan, "zone": str(zone),
          "seen": seen, "peak_seen": peak_seen, "lift": lift,
          "use_lift": _with_multiplier(request, lift), "learned": learned,
-         **_events_context(ctx, listing, zone),
+         **_events_context(ctx, listing, zone, older_page=bool(older.strip()) and not events_error),
+         "events_error": events_error,
          "unusual": service.unusual_days(uow.session, ctx, at, known)},
-        status=422 if errors else 200,
+        status=422 if errors or events_error else 200,
     )  # fmt: skip
 
 
@@ -167,9 +174,10 @@ def _events_context(
     zone: Any,
     event_form: dict[str, str] | None = None,
     event_errors: dict[str, str] | None = None,
+    older_page: bool = False,
 ) -> dict[str, Any]:
-    """The events list and the add form: a future event links to its own plan; the past
-    events not listed, behind a link to them all."""
+    """The events list and the add form: a future event links to its own plan; the older
+    past events not listed, behind a link to their page (and a later page, a link back)."""
     listed = listing.listed
     plans = {
         r.event.id: f"/b/{ctx.brand.slug}/admin/capacity?" + urlencode({
@@ -184,7 +192,10 @@ def _events_context(
     return {
         "events": listed,
         "older_events": listing.older,
-        "all_events": f"/b/{ctx.brand.slug}/admin/capacity?events=all#events",
+        "older_page": None if listing.next_cursor is None else
+        f"/b/{ctx.brand.slug}/admin/capacity?" + urlencode({"older": listing.next_cursor})
+        + "#events",
+        "latest_page": f"/b/{ctx.brand.slug}/admin/capacity#events" if older_page else None,
         "event_plans": plans,
         "event_starts": {
             r.event.id: r.event.start.astimezone(zone).strftime("%Y-%m-%d %H:%M") for r in listed
@@ -272,7 +283,7 @@ def _events_page(
         "analytics/capacity.html",
         {"ctx": ctx, "form": form, "errors": {}, "plan": None, "zone": str(zone), "seen": [],
          "peak_seen": None, "lift": None, "use_lift": None, "learned": None,
-         **_events_context(ctx, listing, zone, event_form, event_errors),
+         **_events_context(ctx, listing, zone, event_form, event_errors), "events_error": None,
          "unusual": service.unusual_days(uow.session, ctx, at, known)},
         status=422,
     )  # fmt: skip

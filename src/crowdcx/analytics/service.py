@@ -4,7 +4,7 @@ the pure summaries (analytics.rules) and to the staffing rules."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -224,7 +224,7 @@ class CapacityPlan:
     experts_enrolled: int
     handle_from_history: bool  # False: no resolved ticket yet, DEFAULT_HANDLE_S assumed
     presence: Presence  # who actually showed up in these hours of the week
-    trend: staffing.Trend  # the weekly growth the profile was scaled by (spec.trend)
+    trend: staffing.Trend  # the weekly growth (spec.growth); factor: the event's as a whole
     lift: staffing.Lift | None  # the past event the admin named, when named
     event_days: int = 0  # history days of the brand's sales events, left out of the profile
 
@@ -343,10 +343,16 @@ def capacity_plan(
         ahead=(middle - window.until) / timedelta(weeks=1),
         off=trend_off,
     )
+    # Each hour moved on from where its weekday's days stand (staffing.centred_scale); the
+    # trend reports the factor this gave the event's hours as a whole.
     spec = staffing.PlanInput(
         start=start, hours=hours, multiplier=multiplier, handle_s=handle, target_s=target_s,
-        goal=goal, concurrency=concurrency, shrinkage=shrinkage, trend=trend.factor,
+        goal=goal, concurrency=concurrency, shrinkage=shrinkage,
+        growth=trend.weekly_growth if trend.applied else 0.0,
+        history=(_begun(window, first, zone), window.last_day), excluded=left_out,
     )  # fmt: skip
+    if trend.applied:
+        trend = replace(trend, factor=staffing.plan_trend_factor(profile, spec, zone))
     try:
         planned = staffing.plan(profile, spec, zone)
     except staffing.PlanTooLargeError:
@@ -532,7 +538,7 @@ def _lift(
     if trend.applied:
         expected = staffing.trended_expectation(
             profile, start, hours, zone, (_begun(window, first, zone), window.last_day),
-            trend.weekly_growth,
+            trend.weekly_growth, left_out,
         )  # fmt: skip
     hour = staffing.hour_start(start, zone)
     observed = session.scalar(
@@ -659,19 +665,22 @@ def remove_event(session: Session, ctx: BrandContext, event_id: int) -> None:
 
 # Past events listed on each view of the capacity page, each with its lift measured (three
 # queries apiece), and tried in turn for the multiplier a plan learns: older ones are listed
-# on asking ("show all"), and are too far back to say how the next event will go.
+# a page at a time on asking ("show older"), and are too far back to say how the next event
+# will go.
 PAST_LISTED: Final = 10
 
 
 @dataclass(frozen=True)
 class EventsListing:
-    """The events as listed, earliest first: the :data:`PAST_LISTED` most recent past ones
-    (all of them, when asked) and every upcoming one; ``older`` past events not listed; and
+    """The events as listed, earliest first: a page of :data:`PAST_LISTED` past events (the
+    most recent, with every upcoming one; a cursor's, the next older ones: :func:`events_page`);
+    ``older`` past events behind the page, ``next_cursor`` their page (None: none); and
     the lift the plan learns its multiplier from (:func:`latest_lift`)."""
 
     listed: list[RememberedEvent]
     older: int
     learned: tuple[staffing.SalesEvent, staffing.Lift] | None
+    next_cursor: str | None = None
 
 
 def recent_past(
@@ -707,22 +716,21 @@ def remembered(
     ctx: BrandContext,
     now: datetime,
     known: list[staffing.SalesEvent],
-    *,
-    all_past: bool = False,
+    cursor: str | None = None,
 ) -> EventsListing:
-    """The events to list, each past one with its lift, and the learned lift from those
-    measurements (no query more). A view measures :data:`PAST_LISTED` past events at most,
-    however many the brand has, unless ``all_past``."""
-    shown = recent_past(known, now, None if all_past else PAST_LISTED)
-    first = _first_ticket(session, ctx) if shown else None
-    lifts = {e.id: _measured(session, ctx, now, e, known, first) for e in shown}
-    listed = [
-        RememberedEvent(e, e.is_past(now), lifts.get(e.id))
-        for e in known
-        if e.id in lifts or not e.is_past(now)
-    ]
-    older = len(recent_past(known, now, None)) - len(shown)
-    return EventsListing(listed, older, latest_lift(session, ctx, now, known, lifts))
+    """The events to list, each past one with its lift, and the learned lift. A view measures
+    one page of :data:`PAST_LISTED` past events (``cursor``: the page of older ones
+    :attr:`EventsListing.next_cursor` named; 422 for one this did not give out), however
+    many the brand has; the learned lift reuses the first page's measurements, and a later
+    page's view measures the most recent ones again for it (at most :data:`PAST_LISTED`)."""
+    found = events_page(session, ctx, now, known, cursor, PAST_LISTED)
+    lifts = {r.event.id: r.lift for r in found.listed if r.past}
+    past = [e for e in known if e.is_past(now)]
+    shown = [_past_key(r.event) for r in found.listed if r.past]
+    older = sum(_past_key(e) < min(shown) for e in past) if shown else 0
+    return EventsListing(
+        found.listed, older, latest_lift(session, ctx, now, known, lifts), found.next_cursor
+    )
 
 
 def latest_lift(

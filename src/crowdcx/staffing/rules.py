@@ -20,7 +20,7 @@ against textbook Erlang C figures and by properties in the tests.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
@@ -475,42 +475,73 @@ def trended_expectation(
     zone: ZoneInfo,
     history: tuple[date, date],
     growth: float,
+    excluded: Collection[date] = frozenset(),
 ) -> float:
     """The tickets expected in ``hours`` hours from ``start`` by ``profile`` (the weeks of
-    calendar days ``history`` = (first, last), in ``zone``) moved on by ``growth`` a week: a
-    brand growing 15 % a week had more ordinary traffic in the window than its weeks before
-    averaged, and a lift measured against the average alone counts that growth as the
-    event's.
+    calendar days ``history`` = (first, last), in ``zone``, ``excluded`` days left out of
+    it) moved on by ``growth`` a week: a brand growing 15 % a week had more ordinary traffic
+    in the window than its weeks before averaged, and a lift measured against the average
+    alone counts that growth as the event's.
 
-    Each hour's profile cell averages the history's days of its weekday, so the cell's level
-    is that of those days' middle: the hour is scaled by (1 + ``growth``) to the weeks from
-    there to it (2.5 weeks for the day after a four-week history, 3.5 a week later). A
-    weekday the history has not seen is planned at the average day (:func:`weekly_profile`):
-    its level is the whole history's middle. No damping: the window is past and its growth
-    happened (over a week ahead, damping at φ 0.9 would change the span by 5 %). Each hour's
-    scale is bounded to [MIN_TREND_FACTOR, MAX_TREND_FACTOR], as the plan's."""
-    first_day, last_day = history
-    if last_day < first_day:
-        raise ValueError("a history of at least one day")
-    days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
-    middle = [
-        _mean([d.toordinal() for d in days if d.weekday() == w] or [d.toordinal() for d in days])
-        for w in range(7)
-    ]
-    log_growth = math.log1p(max(growth, -0.99))
+    Each hour is scaled as the plan scales it (:func:`centred_scale`: from the middle of its
+    weekday's days kept; 2.5 weeks for the day after a four-week history, 3.5 a week
+    later), but without damping: the window is past and its growth happened (over a week
+    ahead, damping at φ 0.9 would change the span by 5 %)."""
+    middles = weekday_middles(*history, excluded)
+    end = history[1] + timedelta(days=1)
     first = hour_start(start, zone).astimezone(ZoneInfo("UTC"))
     total = 0.0
     for i in range(hours):
         at = (first + timedelta(hours=i)).astimezone(zone)
         expected = profile.get(hour_of_week(at, zone), 0.0)
         if expected:
-            weeks = (at.date().toordinal() - middle[at.weekday()]) / 7
-            scale = math.exp(log_growth * weeks)
-            total += expected * min(MAX_TREND_FACTOR, max(MIN_TREND_FACTOR, scale))
+            total += expected * centred_scale(growth, middles, end, at.date(), damped=False)
     return total
 
 
-def _mean(values: Sequence[int]) -> float:
+def weekday_middles(
+    first_day: date, last_day: date, excluded: Collection[date] = frozenset()
+) -> tuple[float, ...]:
+    """Where each weekday's profile cells stand in time (Monday first): the mean ordinal of
+    the history's days of that weekday (``first_day`` … ``last_day``), the ``excluded`` days
+    (sales events, left out of :func:`weekly_profile`) not counted. A cell averages those
+    days, so its level is that of their middle — not the whole history's: in four whole
+    weeks ending on a Sunday, Mondays stand 3 days before the middle and Sundays 3 days
+    after it, and a left-out Monday moves its weekday's middle half a week. A weekday with
+    no day kept is planned at the average day (:func:`weekly_profile`): the middle of all
+    the days kept."""
+    if last_day < first_day:
+        raise ValueError("a history of at least one day")
+    left_out = frozenset(excluded)
+    days = [
+        d
+        for d in (first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1))
+        if d not in left_out
+    ] or [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    every = _mean([d.toordinal() for d in days])
+    own = [[d.toordinal() for d in days if d.weekday() == w] for w in range(7)]
+    return tuple(_mean(o) if o else every for o in own)
+
+
+def centred_scale(
+    growth: float, middles: Sequence[float], end: date, day: date, *, damped: bool = True
+) -> float:
+    """The scale of a profile cell of ``day``'s weekday (its days' middle: ``middles``,
+    :func:`weekday_middles`) for that cell's hour on ``day``, at ``growth`` a week: the
+    weeks from the middle to the history's ``end`` (the day after its last) grew as seen,
+    not damped; those from ``end`` on are foreseen, damped (:func:`damped_weeks`) when
+    ``damped``. (A cell's hours sit at the same hour of each of its days, so whole days
+    measure the span exactly.) Bounded to [MIN_TREND_FACTOR, MAX_TREND_FACTOR]."""
+    if growth <= -1:
+        return MIN_TREND_FACTOR
+    seen = (end.toordinal() - middles[day.weekday()]) / 7
+    ahead = (day.toordinal() - end.toordinal()) / 7
+    span = seen + (damped_weeks(ahead) if damped and ahead > 0 else ahead)
+    scale = math.exp(math.log1p(growth) * span)
+    return min(MAX_TREND_FACTOR, max(MIN_TREND_FACTOR, scale))
+
+
+def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
@@ -540,6 +571,7 @@ class PlanHour:
     slots: int
     experts: int  # online at once: slots ÷ tickets per expert, rounded up, plus absence
     staffing: Staffing
+    trend: float = 1.0  # the hour's profile cell × this (the trend, :func:`centred_scale`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -557,27 +589,63 @@ class PlanInput:
     concurrency: int = 1
     shrinkage: float = 0.0
     max_occupancy: float = 0.85
-    trend: float = 1.0  # the event's ordinary week ÷ the profile's (:func:`trend`)
+    # The trend: the fitted growth a week (0: none, or switched off) and the profile's
+    # history, its calendar days (first, last) and those left out (sales events), which say
+    # where each weekday's cells stand in time (:func:`weekday_middles`).
+    growth: float = 0.0
+    history: tuple[date, date] | None = None
+    excluded: frozenset[date] = frozenset()
 
 
 def plan(profile: Mapping[HourOfWeek, float], spec: PlanInput, zone: ZoneInfo) -> list[PlanHour]:
-    """The experts needed online in each hour of the event."""
+    """The experts needed online in each hour of the event: the hour's profile cell × the
+    multiplier × the trend from where that cell stands (:func:`centred_scale`, damped beyond
+    the history's end). Dating the whole profile at the history's middle missed each
+    weekday's own: at 15 % a week, a day planned (1.15)^0.5 off, more with a day left out."""
     if spec.hours < 1 or spec.concurrency < 1 or not 0 <= spec.shrinkage < 1:
         raise ValueError("hours ≥ 1, concurrency ≥ 1 and 0 ≤ shrinkage < 1")
-    if spec.multiplier < 0 or spec.trend < 0:
-        raise ValueError("multiplier ≥ 0 and trend ≥ 0")
+    if spec.multiplier < 0 or spec.growth <= -1:
+        raise ValueError("multiplier ≥ 0 and growth > −1")
     out: list[PlanHour] = []
-    first = hour_start(spec.start, zone)
-    for i in range(spec.hours):
-        # Step in UTC and show in the zone: an hour is an hour across a clock change.
-        start = (first.astimezone(ZoneInfo("UTC")) + timedelta(hours=i)).astimezone(zone)
-        arrivals = profile.get(hour_of_week(start, zone), 0.0) * spec.multiplier * spec.trend
+    for start, scale in _hours_with_scale(spec, zone):
+        arrivals = profile.get(hour_of_week(start, zone), 0.0) * spec.multiplier * scale
         fare = required_slots(
             Queue(arrivals, spec.handle_s), spec.target_s, spec.goal, spec.max_occupancy
         )
         experts = experts_needed(fare.slots, spec.concurrency, spec.shrinkage)
-        out.append(PlanHour(start, arrivals, fare.slots, experts, fare))
+        out.append(PlanHour(start, arrivals, fare.slots, experts, fare, scale))
     return out
+
+
+def _hours_with_scale(spec: PlanInput, zone: ZoneInfo) -> Iterator[tuple[datetime, float]]:
+    """Each hour of the event (its start in ``zone``) and its trend scale (1: no growth, or
+    no history yet — a brand whose first ticket came today)."""
+    middles: tuple[float, ...] | None = None
+    end = spec.start.date()
+    if spec.growth != 0 and spec.history and spec.history[0] <= spec.history[1]:
+        middles = weekday_middles(*spec.history, spec.excluded)
+        end = spec.history[1] + timedelta(days=1)
+    first = hour_start(spec.start, zone).astimezone(ZoneInfo("UTC"))
+    for i in range(spec.hours):
+        # Step in UTC and show in the zone: an hour is an hour across a clock change.
+        start = (first + timedelta(hours=i)).astimezone(zone)
+        scale = 1.0 if middles is None else centred_scale(spec.growth, middles, end, start.date())
+        yield start, scale
+
+
+def plan_trend_factor(
+    profile: Mapping[HourOfWeek, float], spec: PlanInput, zone: ZoneInfo
+) -> float:
+    """What the plan scaled the event's ordinary traffic by, over all its hours: the
+    ordinary tickets it planned ÷ the profile's for those hours (each hour's scale weighed
+    by its cell; an event of empty cells, its hours' plain average)."""
+    scaled = [
+        (profile.get(hour_of_week(at, zone), 0.0), s) for at, s in _hours_with_scale(spec, zone)
+    ]
+    weight = sum(cell for cell, _s in scaled)
+    if weight > 0:
+        return sum(cell * s for cell, s in scaled) / weight
+    return sum(s for _c, s in scaled) / len(scaled) if scaled else 1.0
 
 
 def experts_needed(slots: int, concurrency: int, shrinkage: float) -> int:
