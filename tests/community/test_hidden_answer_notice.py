@@ -1,0 +1,66 @@
+"""A notice about a hidden answer named it by its question's title ("Your post “<question>”
+was hidden"), as if the author had written the question: it says it is their answer to it."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from crowdcx.kernel.db import Database
+from tests.community.test_api import Forum
+from tests.conftest import Person, World
+
+TITLE = "Не работает мобильный интернет"
+
+
+def _notes(f: Forum, who: Person, lang: str) -> list[dict[str, str]]:
+    items: list[dict[str, str]] = f.get("/notifications", who, lang=lang).json()["items"]
+    return items
+
+
+def _texts(f: Forum, who: Person, kind: str, lang: str) -> list[str]:
+    return [n["text"] for n in _notes(f, who, lang) if n["kind"] == kind]
+
+
+def test_a_hidden_answer_is_named_as_the_authors_answer_to_the_question(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask(TITLE)
+    author = f.helpers[3]
+    aid = f.answer(qid, author, "Купите часы тут http://spam.example")
+    for h in f.helpers[:3]:
+        f.grant(h, 600)
+        f.post(f"/posts/{aid}/flag", h, {"reason": "spam"})
+    [hidden] = _texts(f, author, "hidden", "en")
+    assert hidden.startswith(f"Your answer to “{TITLE}” was hidden automatically because 3")
+    for lang in ("ru", "zh-Hans", "zh-Hant"):  # never the question's "post" in any language
+        [text] = _texts(f, author, "hidden", lang)
+        assert TITLE in text
+        assert not any(w in text for w in ("публикация", "帖子", "貼文", "Your post")), text
+    # The appeal upheld, then (another answer) a moderator's hide and restore: the same.
+    assert f.post(f"/posts/{aid}/appeal", author, {"text": "Это не спам"}).status_code == 201
+    r = f.post(f"/moderation/{aid}", f.agent, {"decision": "uphold"})
+    assert r.status_code == 200, r.text
+    assert _texts(f, author, "upheld", "en") == [
+        f"A moderator reviewed your appeal; your answer to “{TITLE}” stays hidden."
+    ]
+    other = f.answer(qid, author, "Перезагрузите телефон и включите роуминг.")
+    assert f.post(f"/moderation/{other}", f.agent, {"decision": "hide"}).status_code == 200
+    assert len(_texts(f, author, "hidden", "en")) == 2
+    assert all(t.startswith("Your answer to") for t in _texts(f, author, "hidden", "en"))
+    assert f.post(f"/moderation/{other}", f.agent, {"decision": "restore"}).status_code == 200
+    assert _texts(f, author, "restored", "en") == [
+        f"A moderator restored your answer to “{TITLE}”."
+    ]
+
+
+def test_a_hidden_question_is_still_the_authors_post(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask(TITLE)
+    for h in f.helpers[:3]:
+        f.grant(h, 600)
+        f.post(f"/posts/{qid}/flag", h, {"reason": "spam"})
+    [hidden] = _texts(f, f.asker, "hidden", "en")
+    assert hidden.startswith(f"Your post “{TITLE}” was hidden automatically")
