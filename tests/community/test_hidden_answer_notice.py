@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from crowdcx.kernel.db import Database
 from tests.community.test_api import Forum
 from tests.conftest import Person, World
+from tests.tickets.test_pages import sign_in
 
 TITLE = "Не работает мобильный интернет"
 
@@ -64,3 +65,21 @@ def test_a_hidden_question_is_still_the_authors_post(
         f.post(f"/posts/{qid}/flag", h, {"reason": "spam"})
     [hidden] = _texts(f, f.asker, "hidden", "en")
     assert hidden.startswith(f"Your post “{TITLE}” was hidden automatically")
+
+
+def test_the_question_page_says_the_upheld_answer_is_the_authors_answer(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The page under a hidden answer said "“<question>” stays hidden" to its author."""
+    f = Forum(client, world, db)
+    qid = f.ask(TITLE)
+    author = f.helpers[3]
+    aid = f.answer(qid, author, "Купите часы тут http://spam.example")
+    assert f.post(f"/moderation/{aid}", f.agent, {"decision": "hide"}).status_code == 200
+    assert f.post(f"/posts/{aid}/appeal", author, {"text": "Это не спам"}).status_code == 201
+    assert f.post(f"/moderation/{aid}", f.agent, {"decision": "uphold"}).status_code == 200
+    sign_in(client, author)
+    client.cookies.set("crowdcx_locale", "en")
+    page = client.get(f"/b/{f.slug}/community/questions/{qid}").text
+    assert f"A moderator reviewed your appeal; your answer to “{TITLE}” stays hidden." in page
+    assert f"appeal; “{TITLE}” stays hidden." not in page
