@@ -47,8 +47,11 @@ def test_a_hidden_answer_is_named_as_the_authors_answer_to_the_question(
     ]
     other = f.answer(qid, author, "Перезагрузите телефон и включите роуминг.")
     assert f.post(f"/moderation/{other}", f.agent, {"decision": "hide"}).status_code == 200
-    assert len(_texts(f, author, "hidden", "en")) == 2
-    assert all(t.startswith("Your answer to") for t in _texts(f, author, "hidden", "en"))
+    # A moderator's hide was told as "hidden automatically because 1 trusted members flagged
+    # it": it says a moderator hid it.
+    moderated = [t for t in _texts(f, author, "hidden", "en") if "flagged" not in t]
+    assert len(moderated) == 1, moderated
+    assert moderated[0].startswith(f"A moderator hid your answer to “{TITLE}”. You can edit it")
     assert f.post(f"/moderation/{other}", f.agent, {"decision": "restore"}).status_code == 200
     assert _texts(f, author, "restored", "en") == [
         f"A moderator restored your answer to “{TITLE}”."
@@ -65,6 +68,15 @@ def test_a_hidden_question_is_still_the_authors_post(
         f.post(f"/posts/{qid}/flag", h, {"reason": "spam"})
     [hidden] = _texts(f, f.asker, "hidden", "en")
     assert hidden.startswith(f"Your post “{TITLE}” was hidden automatically")
+
+
+def test_a_question_a_moderator_hid_says_so(client: TestClient, world: World, db: Database) -> None:
+    f = Forum(client, world, db)
+    qid = f.ask(TITLE)
+    assert f.post(f"/moderation/{qid}", f.agent, {"decision": "hide"}).status_code == 200
+    [hidden] = _texts(f, f.asker, "hidden", "en")
+    assert hidden.startswith(f"A moderator hid your post “{TITLE}”. You can edit it or appeal")
+    assert "trusted members" not in hidden
 
 
 def test_the_question_page_says_the_upheld_answer_is_the_authors_answer(

@@ -757,8 +757,8 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
         core.take_back_points(uow, ctx, post, now)
         notes.notify(
             uow.session, ctx.brand.id, [post.author_id], "hidden",
-            {"title": title, "flags": 1, "appeal_days": core.policy(ctx).appeal_window.days,
-             **_answer_mark(post)},
+            {"title": title, "moderator": True,
+             "appeal_days": core.policy(ctx).appeal_window.days, **_answer_mark(post)},
             question_url(ctx, q.id if q else post.id), now,
         )  # fmt: skip
     uow.session.flush()

@@ -104,6 +104,23 @@ def text(row: NotificationRow) -> str:
     answer = bool(p.get("answer"))
     if row.kind == "hidden":
         hidden = {"title": title, "flags": p.get("flags", ""), "days": p.get("appeal_days", "")}
+        if p.get("moderator"):  # a moderator's decision, not members' flags
+            days = {"title": title, "days": hidden["days"]}
+            if answer:
+                return (
+                    _(
+                        "A moderator hid your answer to “%(title)s”. You can edit it or appeal "
+                        "within %(days)s days."
+                    )
+                    % days
+                )
+            return (
+                _(
+                    "A moderator hid your post “%(title)s”. You can edit it or appeal within "
+                    "%(days)s days."
+                )
+                % days
+            )
         if answer:
             return (
                 _(
