@@ -197,6 +197,26 @@ def test_the_payouts_page_records_an_amount_as_people_type_it(
     assert shown(page, Money(earned - 150, form["currency"])) in page
 
 
+def test_an_implausibly_large_payout_is_refused_as_more_than_is_owed(
+    client: TestClient, world: World
+) -> None:
+    """Twenty nines were "enter the amount as a number": they are one, just more than owed."""
+    desk = Desk(client, world)
+    earned = _resolve(desk, 1)
+    sign_in(client, desk.admin)
+    _html, form = _admin_page_form(client, desk)
+    owed = Money(earned, form["currency"])
+    url = f"/b/{desk.slug}/admin/payouts"
+    for typed in ("9" * 20, "1 000 000 000 000 000 000,50", "９" * 16):
+        over = client.post(url, data={**form, "amount": typed, "reference": "x"})
+        assert over.status_code == 409, (typed, over.text[:300])
+        assert "is owed" in over.text
+        assert shown(over.text, owed) in over.text  # the amount owed, named
+        assert "as a number" not in over.text
+    statement = desk.get("/payouts", desk.admin).json()
+    assert statement["owed_minor"] == {form["currency"]: earned}  # nothing was recorded
+
+
 def test_two_admins_paying_at_once_never_pay_more_than_is_owed(
     database_url: str,
     servers: list[str],  # noqa: F811

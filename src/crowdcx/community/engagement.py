@@ -394,12 +394,19 @@ def on_approve(uow: UnitOfWork, ctx: BrandContext, answer: PostRow, now: datetim
     award_after_commit(uow, ctx, answer.author_id, now, APPROVED)
 
 
+def _answer_mark(post: PostRow) -> dict[str, bool]:
+    """What a moderation notice needs to say "your answer to <question>" rather than name the
+    answer by its question's title, as if the author's post were the question."""
+    return {"answer": True} if post.kind == "answer" else {}
+
+
 def on_hidden(uow: UnitOfWork, ctx: BrandContext, post: PostRow, action: ModerationRow,
               params: Mapping[str, Any], now: datetime) -> None:  # fmt: skip
     q = post if post.kind == "question" else uow.session.get(PostRow, post.question_id)
     notes.notify(
         uow.session, ctx.brand.id, [post.author_id], "hidden",
-        {"title": (q.title if q else "")[:120], **params, "moderation_id": action.id},
+        {"title": (q.title if q else "")[:120], **params, "moderation_id": action.id,
+         **_answer_mark(post)},
         question_url(ctx, q.id if q else post.id), now,
     )  # fmt: skip
 
@@ -738,17 +745,20 @@ def review(uow: UnitOfWork, ctx: BrandContext, post: PostRow, decision: str, not
         post.hidden = False
         uow.session.flush()  # the decision's id names the points it gives back
         core.give_back_points(uow, ctx, post, now, str(row.id))
-        notes.notify(uow.session, ctx.brand.id, [post.author_id], "restored", {"title": title},
+        notes.notify(uow.session, ctx.brand.id, [post.author_id], "restored",
+                     {"title": title, **_answer_mark(post)},
                      question_url(ctx, q.id if q else post.id), now)  # fmt: skip
     elif decision == "uphold":
-        notes.notify(uow.session, ctx.brand.id, [post.author_id], "upheld", {"title": title},
+        notes.notify(uow.session, ctx.brand.id, [post.author_id], "upheld",
+                     {"title": title, **_answer_mark(post)},
                      question_url(ctx, q.id if q else post.id), now)  # fmt: skip
     elif decision == "hide":
         post.hidden = True
         core.take_back_points(uow, ctx, post, now)
         notes.notify(
             uow.session, ctx.brand.id, [post.author_id], "hidden",
-            {"title": title, "flags": 1, "appeal_days": core.policy(ctx).appeal_window.days},
+            {"title": title, "moderator": True,
+             "appeal_days": core.policy(ctx).appeal_window.days, **_answer_mark(post)},
             question_url(ctx, q.id if q else post.id), now,
         )  # fmt: skip
     uow.session.flush()

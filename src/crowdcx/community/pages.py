@@ -7,7 +7,7 @@ posts to the same use cases as the API."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import func, or_, select
@@ -423,6 +423,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
     can_edit_others = service.is_agent(ctx) or "edit_others" in privileges
     can_close = service.is_agent(ctx) or "close" in privileges
     can_flag = service.is_agent(ctx) or "flag" in privileges
+    locks = _locks(privileges) if ctx.user is not None and not service.is_agent(ctx) else {}
     # The viewer's own hidden comments are shown to them, marked hidden with the reason.
     comment_hidden = service.comment_hide_reasons(
         uow.session, ctx, [c for cs in comments.values() for c in cs]
@@ -438,7 +439,7 @@ def _question(request: Request, uow: UnitOfWork, ctx: BrandContext, question_id:
             "comments": comments,
             "names": _names(uow, [q.author_id, *[a.author_id for a in answers], *commenters]),
             "can_edit_others": can_edit_others, "can_close": can_close, "can_flag": can_flag,
-            "staff": service.is_agent(ctx),
+            "locks": locks, "staff": service.is_agent(ctx),
             # Writers may turn a solved question into a draft article (knowledge curation).
             "can_draft_article": _can_write_articles(ctx) and not q.hidden
             and any((a.accepted or a.brand_approved) and not a.hidden for a in answers),
@@ -483,6 +484,23 @@ def question_page(
                       visitor=visitor_key(request, viewer))  # fmt: skip
         uow.commit()
     return _question(request, uow, ctx, question_id)
+
+
+LOCKABLE: Final = ("upvote", "downvote", "flag")
+
+
+def _locks(privileges: frozenset[str]) -> dict[str, str]:
+    """The post actions a member does not yet hold the privilege for (``upvote``,
+    ``downvote``, ``flag``) → what opens them, in the reader's language. The page shows those
+    buttons disabled with this beside them, rather than as buttons that answer with a
+    refusal; the server still refuses them."""
+    labels = privilege_labels()
+    return {
+        name: _("“%(privilege)s” opens at %(n)s points.")
+        % {"privilege": labels[name], "n": points.POLICY.privileges[name]}
+        for name in LOCKABLE
+        if name not in privileges and name in points.POLICY.privileges
+    }
 
 
 def _act(

@@ -65,6 +65,20 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     settings = get_settings(request)
+    missing = _missing_sign_in_fields(email, password)
+    if missing:  # nothing to check yet: say what to fill in, and count no failed attempt
+        return page(
+            request,
+            "login.html",
+            {
+                "next": safe_next(next),
+                "email": email,
+                "errors": missing,
+                "message": _first_message(missing),
+                **_detours(safe_next(next)),
+            },
+            status=422,
+        )
     outcome = service.authenticate(uow, email, password, now(), settings.password_hash_profile)
     uow.commit()
     if outcome.user is not None:
@@ -89,6 +103,23 @@ def login(
         },
         status=status,
     )
+
+
+def _missing_sign_in_fields(email: str, password: str) -> dict[str, str]:
+    """The sign-in form's blank fields (field → what to fill in, in the reader's language):
+    a blank address is not a wrong one, and saying "wrong" sends the person looking for a
+    typo that is not there."""
+    missing: dict[str, str] = {}
+    if not email.strip():
+        missing["email"] = _("Enter your e-mail address.")
+    if not password:
+        missing["password"] = _("Enter your password.")
+    return missing
+
+
+def _first_message(messages: dict[str, str]) -> str:
+    """The first message, for the alert at the top of the form."""
+    return next(iter(messages.values()))
 
 
 @router.get("/register")

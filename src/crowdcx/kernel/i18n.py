@@ -18,7 +18,7 @@ from pathlib import Path
 from babel.core import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import parse_pattern
+from babel.numbers import get_minus_sign_symbol, parse_pattern
 from babel.support import NullTranslations, Translations
 
 from crowdcx.kernel.language import DEFAULT_LOCALE, LOCALES
@@ -60,11 +60,20 @@ def current_locale() -> str:
 def format_money(amount: Money) -> str:
     """An amount as the current reader writes money: "1 234,50 ₽" in Russian, "¥1,234.50" in
     Simplified Chinese, "$1,234.50" in English; always with the currency's ISO 4217 minor
-    digits (CLDR's cash digits differ for some currencies, and a ledger amount is exact)."""
+    digits (CLDR's cash digits differ for some currencies, and a ledger amount is exact).
+
+    A negative amount takes the locale's own minus sign (CLDR's ``minusSign``, which Babel's
+    patterns leave as the ASCII "-" they are written with): "−" (U+2212) where CLDR writes
+    it, as in Swedish or Finnish, and the hyphen-minus in English, Russian and both Chinese,
+    whose CLDR data write that — so the four languages of CrowdCX read "-1 234,50 ₽"."""
     locale = Locale.parse(current_locale().replace("-", "_"))
     pattern = copy(parse_pattern(locale.currency_formats["standard"]))
     digits = minor_exponent(amount.currency)
     pattern.frac_prec = (digits, digits)
+    minus = get_minus_sign_symbol(locale)
+    if minus != "-":
+        pattern.prefix = (pattern.prefix[0], pattern.prefix[1].replace("-", minus))
+        pattern.suffix = (pattern.suffix[0], pattern.suffix[1].replace("-", minus))
     return str(pattern.apply(amount.to_decimal(), locale, currency=amount.currency,
                              currency_digits=False))  # fmt: skip
 

@@ -100,14 +100,51 @@ def text(row: NotificationRow) -> str:
         return _("You earned the badge “%(badge)s”.") % {"badge": badge_names().get(code, code)}
     if row.kind == "level":
         return _("You reached level %(level)s.") % {"level": p.get("level", "")}
+    # An answer is named as the author's answer to its question (the title is the question's).
+    answer = bool(p.get("answer"))
     if row.kind == "hidden":
-        return _(
-            "Your post “%(title)s” was hidden automatically because %(flags)s trusted members "
-            "flagged it. You can edit it or appeal within %(days)s days."
-        ) % {"title": title, "flags": p.get("flags", ""), "days": p.get("appeal_days", "")}
+        hidden = {"title": title, "flags": p.get("flags", ""), "days": p.get("appeal_days", "")}
+        if p.get("moderator"):  # a moderator's decision, not members' flags
+            days = {"title": title, "days": hidden["days"]}
+            if answer:
+                return (
+                    _(
+                        "A moderator hid your answer to “%(title)s”. You can edit it or appeal "
+                        "within %(days)s days."
+                    )
+                    % days
+                )
+            return (
+                _(
+                    "A moderator hid your post “%(title)s”. You can edit it or appeal within "
+                    "%(days)s days."
+                )
+                % days
+            )
+        if answer:
+            return (
+                _(
+                    "Your answer to “%(title)s” was hidden automatically because %(flags)s trusted "
+                    "members flagged it. You can edit it or appeal within %(days)s days."
+                )
+                % hidden
+            )
+        return (
+            _(
+                "Your post “%(title)s” was hidden automatically because %(flags)s trusted members "
+                "flagged it. You can edit it or appeal within %(days)s days."
+            )
+            % hidden
+        )
     if row.kind == "restored":
+        if answer:
+            return _("A moderator restored your answer to “%(title)s”.") % {"title": title}
         return _("A moderator restored your post “%(title)s”.") % {"title": title}
     if row.kind == "upheld":
+        if answer:
+            return _(
+                "A moderator reviewed your appeal; your answer to “%(title)s” stays hidden."
+            ) % {"title": title}
         return _("A moderator reviewed your appeal; “%(title)s” stays hidden.") % {"title": title}
     if row.kind == "comment_hidden":
         if p.get("automatic"):

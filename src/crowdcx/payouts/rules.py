@@ -453,10 +453,18 @@ def owed_totals(lines: Iterable[PayeeBalance]) -> dict[str, Money]:
 _GROUPING = frozenset(" \u00a0\u202f\u2009'")  # 1 234,50 (ru), 1'234.50, thin spaces
 
 
+AMOUNT_DIGITS_MAX: Final = 64
+
+
 def parse_amount(text: str, currency: str) -> Money | None:
     """An amount as people type it, in ``currency``: "12.50", "12,50" (Russian), "1 234,50",
     "1,234.50", full-width digits "１２．５０" (NFKC) — or None when it is not a plain positive
-    or zero number with at most the currency's minor digits (no signs, exponents or NaN)."""
+    or zero number with at most the currency's minor digits (no signs, exponents or NaN).
+
+    A number of any length is a number (up to :data:`AMOUNT_DIGITS_MAX` whole digits, more
+    than a form field holds): "99999999999999999999" is an amount, refused by
+    :func:`decide_payout` as more than is owed, not a typing error. The minor units are
+    counted in whole numbers, so no digit is rounded away."""
     raw = "".join(ch for ch in unicodedata.normalize("NFKC", text).strip() if ch not in _GROUPING)
     raw = raw.replace("。", ".")
     if "," in raw and "." in raw:  # 1,234.50: the comma groups thousands
@@ -467,13 +475,14 @@ def parse_amount(text: str, currency: str) -> Money | None:
         raw = raw.replace(",", ".")
     whole, _dot, fraction = raw.partition(".")
     whole = whole or ("0" if fraction else "")  # ".5", but not "." alone
-    if not whole.isascii() or not whole.isdigit() or len(whole) > 15:
+    if not whole.isascii() or not whole.isdigit() or len(whole) > AMOUNT_DIGITS_MAX:
         return None
     if fraction and (not fraction.isascii() or not fraction.isdigit()):
         return None
-    if len(fraction) > minor_exponent(currency):
+    exponent = minor_exponent(currency)
+    if len(fraction) > exponent:
         return None
-    return Money.from_decimal(Decimal(f"{whole}.{fraction or 0}"), currency)
+    return Money(int(whole) * 10**exponent + int(fraction.ljust(exponent, "0") or 0), currency)
 
 
 def clean_reference(reference: str) -> str:

@@ -552,7 +552,11 @@ def form_to_policy(
             if tier <= highest
         ]
     if TIMEZONE_FIELD in fields:
-        data.setdefault("sla", {})["business_hours"] = _business_hours(fields, problems)
+        hours = _business_hours(fields, problems)
+        data.setdefault("sla", {})["business_hours"] = hours
+        zone = _zone_without_hours(fields, base) if hours is None else None
+        if zone is not None:
+            data.setdefault("rate_card", {})["timezone"] = zone
     quality = _quality(fields, style, problems)
     if quality:
         data["quality"] = quality
@@ -760,6 +764,17 @@ def _business_hours(fields: Mapping[str, str], problems: list[Violation]) -> dic
     return {"timezone": zone, "windows": windows}
 
 
+def _zone_without_hours(fields: Mapping[str, str], base: BrandPolicy) -> str | None:
+    """A time zone typed while no day has hours: the brand's own (the rate card's, which
+    the field shows then, which time-of-day bands are read in, and which business hours
+    take when they are added), or None when the field still says what it showed. It was
+    dropped: the next page showed the old zone as if nothing had been typed."""
+    typed = unicodedata.normalize("NFKC", str(fields[TIMEZONE_FIELD])).strip()
+    bh = base.sla.business_hours
+    shown = base.rate_card.timezone if bh is None else bh.timezone
+    return typed if typed and typed != shown and typed != base.rate_card.timezone else None
+
+
 def _quality(
     fields: Mapping[str, str], style: NumberStyle, problems: list[Violation]
 ) -> dict[str, Any]:
@@ -816,7 +831,11 @@ def form_field(violation: Violation, form: Mapping[str, str]) -> str:
         return f"skills.{row}.name"
     if path == "skills" and skill is not None and (row := _skill_row(form, skill)) is not None:
         return f"skills.{row}"
-    if violation.code == "timezone_unknown" and path == "sla" and TIMEZONE_FIELD in form:
+    if (
+        violation.code == "timezone_unknown"
+        and path in {"sla", "rate_card"}
+        and (TIMEZONE_FIELD in form)
+    ):
         return TIMEZONE_FIELD
     if at := _WINDOW_AT.fullmatch(path):
         typed = typed_windows(form)

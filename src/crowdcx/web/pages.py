@@ -1,14 +1,15 @@
 """Pages every visitor sees: the start page, a brand's home, the language switch, live updates,
-and the health check."""
+the site icon and the health check."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import select, text
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from crowdcx.kernel.db import Database
 from crowdcx.kernel.errors import AppError, unauthenticated
@@ -83,6 +84,21 @@ def switch_locale(
         LOCALE_COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=settings.secure_cookies
     )
     return response
+
+
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.ico"
+# A year: the icon changes about never, and every page load asked for it (a 404 each time
+# before there was one). A new icon would come under a new name, linked from base.html.
+FAVICON_CACHE = "public, max-age=31536000"
+
+
+@ops_router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """The site icon at the address browsers ask for on their own, with long cache
+    headers; base.html links it too."""
+    return FileResponse(
+        FAVICON, media_type="image/vnd.microsoft.icon", headers={"Cache-Control": FAVICON_CACHE}
+    )
 
 
 @ops_router.get("/healthz")
