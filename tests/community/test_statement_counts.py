@@ -100,3 +100,36 @@ def test_votes_and_an_accept_run_a_fixed_few_statements(
     assert f.rep(helper)["badges"] == ["first_answer", "first_accepted"]
     found = f.get("/search", f.asker, q="точку доступа", kind="question").json()["results"]
     assert [r["id"] for r in found] == [str(qid)]
+
+
+def test_a_vote_on_an_unsolved_question_reads_the_index_once_and_locks_nothing(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """An unsolved question is not in the search index, yet each vote on it re-syncs it
+    there (a vote on a solved one moves its document's votes): one probe of the unique index
+    finds nothing to remove, so the vote neither deletes nor takes the brand's statistics
+    row, the lock every index writer of the brand holds until it commits (on PostgreSQL)."""
+    f = Forum(client, world, db)
+    voters = f.helpers[1:3]
+    for v in voters:
+        f.grant(v, 20)  # the upvote privilege
+    earlier = f.ask("Роуминг не подключается")
+    aid = f.answer(earlier, f.helpers[0], "Включите роуминг данных.")
+    assert f.post(f"/questions/{earlier}/accept", f.asker, {"answer_id": aid}).is_success
+    qid = f.ask()
+
+    def vote(who: Any, value: int) -> Any:
+        return _statements(db, lambda: f.post(f"/posts/{qid}/vote", who, {"value": value}))
+
+    # 17 statements an upvote, 14 a withdrawn one, the index's probe among them.
+    for who, value, up, count in ((voters[0], 1, 1, 17), (voters[1], 1, 2, 17),
+                                  (voters[1], 0, 1, 14)):  # fmt: skip
+        voted, sql = vote(who, value)
+        assert voted.status_code == 200
+        assert voted.json()["up"] == up
+        index = [s for s in sql if "search_" in s]
+        assert len(index) == 1, index
+        assert index[0].startswith("SELECT 1 FROM search_document"), index
+        assert len(sql) == count, sql
+    stored = f.get("/search", f.asker, q="роуминг", kind="question").json()["results"]
+    assert [r["id"] for r in stored] == [str(earlier)]  # the solved one is still found

@@ -200,5 +200,36 @@ def test_each_write_runs_a_fixed_few_statements(connect: Callable[[], Connection
         conn.close()
 
 
+def test_a_delete_of_what_is_not_there_is_one_read(connect: Callable[[], Connection]) -> None:
+    """Every vote on an unsolved question deletes it from the index, where it never was: one
+    probe of the (brand, kind, ref) unique index, no DELETE, and on PostgreSQL no lock on the
+    brand's statistics row (its writers would queue behind each other). A document that is
+    there is deleted as before, the brand's row taken first, its counts taken back."""
+    conn = connect()
+    try:
+        index = _index(conn)
+        pg = conn.dialect.name == "postgresql"
+        stored = IndexDocument(
+            brand_id=1, kind="question", ref_id="7", language="ru", visibility="public",
+            title="Не работает роуминг", body="Включите роуминг данных",
+        )  # fmt: skip
+        index.add(stored)
+        before = _stored(conn)
+        for brand, kind, ref in ((1, "question", "8"), (2, "question", "7"), (1, "article", "7")):
+            absent = _statements(conn, lambda b=brand, k=kind, r=ref: index.delete(b, k, r))
+            assert len(absent) == 1, absent
+            assert absent[0].startswith("SELECT 1 FROM search_document WHERE brand_id"), absent
+        assert _stored(conn) == before
+        present = _statements(conn, lambda: index.delete(1, "question", "7"))
+        assert [s.split()[0] for s in present] == (
+            ["SELECT", "INSERT", "DELETE", "INSERT", "INSERT"] if pg
+            else ["SELECT", "DELETE", "SELECT", "DELETE", "INSERT", "INSERT"]
+        )  # fmt: skip
+        assert _stored(conn) == {"documents": [], "terms": [], "stats": []}
+    finally:
+        conn.rollback()
+        conn.close()
+
+
 def _fields(document: IndexDocument) -> dict[str, Any]:
     return {name: getattr(document, name) for name in IndexDocument.__slots__}

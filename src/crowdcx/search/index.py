@@ -420,6 +420,23 @@ class _Bm25Index(ABC):
         """Called before any change to a brand's index: nothing to do where writers are
         serial anyway (SQLite); PostgresSearchIndex takes the brand's statistics row."""
 
+    def _indexed(self, brand_id: int, kind: Kind, ref_id: str) -> bool:
+        """Whether the document is stored, as far as this transaction can see: one probe of
+        the (brand_id, kind, ref_id) unique index, taking no lock. A delete checks it first,
+        because most find nothing (every vote on an unsolved question removes it from the
+        index again, only solved ones being searchable): on PostgreSQL such a delete then
+        neither takes the brand's statistics row nor waits for whoever holds it."""
+        return (
+            self.conn.execute(
+                _sql(
+                    "SELECT 1 FROM search_document "
+                    "WHERE brand_id = :brand_id AND kind = :kind AND ref_id = :ref_id"
+                ),
+                {"brand_id": brand_id, "kind": kind, "ref_id": ref_id},
+            ).first()
+            is not None
+        )
+
     def add(self, document: IndexDocument) -> None:
         self._lock_brand(document.brand_id)
         # One read says both whether the document is there unchanged and, when it is there
@@ -996,6 +1013,8 @@ class SqliteSearchIndex(_Bm25Index):
         self.conn.execute(text("INSERT INTO search_fts (search_fts) VALUES ('optimize')"))
 
     def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
+        if not self._indexed(brand_id, kind, ref_id):
+            return  # a read, where a DELETE would begin the write transaction
         self._forget()
         ids = self.conn.execute(
             _sql(
@@ -1443,6 +1462,12 @@ class PostgresSearchIndex(_Bm25Index):
         )
 
     def delete(self, brand_id: int, kind: Kind, ref_id: str) -> None:
+        # Nothing stored, nothing to change: no lock, no DELETE. A document another
+        # transaction is inserting and has not committed reads as absent; then this delete
+        # would have run before or after that insert depending on who took the lock first,
+        # and now runs as if before it (the use cases decide from what they read anyway).
+        if not self._indexed(brand_id, kind, ref_id):
+            return
         self._forget()
         self._lock_brand(brand_id)
         rows = self.conn.execute(
