@@ -31,7 +31,7 @@ def test_capacity_events_up_and_down(
     upgrade(database_url, REVISION)
     assert "capacity_events" in table_names(database_url)
     upgrade(database_url, "heads")
-    assert client.get(url, headers=admin.auth).json() == {"events": []}
+    assert client.get(url, headers=admin.auth).json()["events"] == []
     assert client.post(url, headers=admin.auth, json=EVENT).status_code == 201
     assert [e["name"] for e in client.get(url, headers=admin.auth).json()["events"]] == [
         "Black Friday"

@@ -9,7 +9,7 @@ from crowdcx.kernel.markdown import MAX_BRACKETS, plain_text, render
 
 def _cost(text: str) -> float:
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):  # the best of five: a loaded machine's pauses are not the renderer's
         start = time.perf_counter()
         render(text)
         best = min(best, time.perf_counter() - start)
@@ -32,4 +32,6 @@ def test_a_message_of_unclosed_brackets_costs_about_what_plain_text_does() -> No
     every message on every view), some 30x a plain paragraph of the same length."""
     plain = _cost(("слово word 文字 " * 1500)[:20_000])
     for crafted in ("[\n" * 10_000, ("![[" * 7_000)[:20_000], "[" * 20_000):
-        assert _cost(crafted) < 15 * plain + 0.02, (crafted[:6], _cost(crafted), plain)
+        # The slow path took 0.5-1.9 s; the margin absorbs a shared machine's stalls (one
+        # render of 36 ms against a 0.6 ms plain one failed at load 9).
+        assert _cost(crafted) < 30 * plain + 0.1, (crafted[:6], _cost(crafted), plain)
