@@ -339,7 +339,10 @@ def test_a_page_of_older_past_events_costs_the_same_however_many_lie_behind_it(
 
     old(0)
     _count, html = _statements(client, base)
-    assert "Show 19 older past events" in html
+    assert "Show the next 10 of 19 older past events" in html  # a page holds ten
+    client.cookies.set("crowdcx_locale", "ru")
+    assert "Показать следующие 10 из 19 более ранних прошедших событий" in client.get(base).text
+    client.cookies.set("crowdcx_locale", "en")
     link = _older_link(html)
     before, page = _statements(client, link)
     old(10)
@@ -351,7 +354,7 @@ def test_a_page_of_older_past_events_costs_the_same_however_many_lie_behind_it(
     assert after == before
     assert before == 31
     assert again.count('data-testid="event"') == page.count('data-testid="event"') == 10
-    assert "Show 19 older past events" in again
+    assert "Show the next 10 of 19 older past events" in again
 
     listed: list[str] = []
     url: str | None = base

@@ -22,13 +22,19 @@ def _texts(f: Forum, who: Person, kind: str, lang: str) -> list[str]:
     return [n["text"] for n in _notes(f, who, lang) if n["kind"] == kind]
 
 
+def asked_and_answered(f: Forum, body: str) -> tuple[int, Person, int]:
+    """A question titled :data:`TITLE` and one answer to it by a helper: (question, its
+    answer's author, the answer)."""
+    qid = f.ask(TITLE)
+    author = f.helpers[3]
+    return qid, author, f.answer(qid, author, body)
+
+
 def test_a_hidden_answer_is_named_as_the_authors_answer_to_the_question(
     client: TestClient, world: World, db: Database
 ) -> None:
     f = Forum(client, world, db)
-    qid = f.ask(TITLE)
-    author = f.helpers[3]
-    aid = f.answer(qid, author, "Купите часы тут http://spam.example")
+    qid, author, aid = asked_and_answered(f, "Купите часы тут http://spam.example")
     for h in f.helpers[:3]:
         f.grant(h, 600)
         f.post(f"/posts/{aid}/flag", h, {"reason": "spam"})

@@ -55,8 +55,8 @@ def test_a_newcomer_sees_vote_and_flag_disabled_with_what_opens_them(
         assert 'name="value" value="1"' not in actions  # no button that only earns a refusal
         assert f'/community/posts/{post}/flag"' not in actions
         note = _note(actions)
-        assert f"“Vote up” opens at {POLICY.privileges['upvote']} points." in note
-        assert f"“Vote down” opens at {POLICY.privileges['downvote']} points." in note
+        assert f"“Upvote” opens at {POLICY.privileges['upvote']} points." in note
+        assert f"“Downvote” opens at {POLICY.privileges['downvote']} points." in note
         assert f"“Flag posts” opens at {POLICY.privileges['flag']} points." in note
     # The server still refuses, whatever the page shows.
     token = client.cookies.get("crowdcx_csrf")
@@ -72,8 +72,8 @@ def test_the_note_is_in_the_readers_language(
     f = Forum(client, world, db)
     qid = f.ask()
     note = _note(_post_actions(_page(client, f, f.helpers[1], qid, "zh-Hant"), qid))
-    assert "讚" in note  # the privilege's own name in Traditional Chinese
-    assert "踩" in note
+    assert "「按讚」" in note  # the privilege's own name in Traditional Chinese
+    assert "「按倒讚」" in note
     assert str(POLICY.privileges["downvote"]) in note
 
 
@@ -90,7 +90,7 @@ def test_each_button_opens_with_its_privilege_and_for_agents(
     assert _locked(actions) == {"downvote"}
     assert 'name="value" value="1"' in actions
     assert f'/community/posts/{qid}/flag"' in actions
-    assert _note(actions) == f"“Vote down” opens at {POLICY.privileges['downvote']} points."
+    assert _note(actions) == f"“Downvote” opens at {POLICY.privileges['downvote']} points."
     actions = _post_actions(_page(client, f, f.agent, qid), qid)
     assert _locked(actions) == set()
     assert _note(actions) == ""

@@ -25,7 +25,7 @@ def test_a_refused_vote_or_flag_names_the_privilege_in_the_readers_language(
     )
     assert api.status_code == 403, api.text
     assert api.json()["code"] == "privilege_required"
-    assert "«За»" in api.json()["detail"]
+    assert "«Голосовать за»" in api.json()["detail"]  # not the button's bare «За»
     assert "upvote" not in api.json()["detail"]
 
     token = sign_in(client, newcomer)
@@ -33,7 +33,7 @@ def test_a_refused_vote_or_flag_names_the_privilege_in_the_readers_language(
     voted = client.post(f"/b/{f.slug}/community/posts/{aid}/vote",
                         data={"csrf_token": token, "value": "1"})  # fmt: skip
     assert voted.status_code == 403
-    assert "需要權限「讚」" in voted.text
+    assert "需要權限「按讚」" in voted.text
     assert "「upvote」" not in voted.text  # the page's data-locked="upvote" hook may stay
     flagged = client.post(f"/b/{f.slug}/community/posts/{aid}/flag",
                           data={"csrf_token": token, "reason": "spam"})  # fmt: skip

@@ -76,6 +76,10 @@ def test_the_brand_pays_an_expert_in_parts_and_each_payment_is_recorded_once(
     with use_locale("en"):  # the detail writes money as the reader does; `owed` stays plain
         assert format_money(Money(earned - 300, cur)) in too_much.json()["detail"]
     assert too_much.json()["owed"] == str(Money(earned - 300, cur))
+    for huge in (10**16, 2**63, 10**40):  # past any database integer: still "only … is owed"
+        r = desk.post("/payouts", desk.admin, {**first, "reference": "TX-9", "amount_minor": huge})
+        assert r.status_code == 409, r.text
+        assert r.json()["code"] == "payout_exceeds_owed"
     russian = desk.client.post(
         desk.url("/payouts"),
         json={**first, "reference": "TX-44", "amount_minor": earned},

@@ -192,6 +192,7 @@ def _events_context(
     return {
         "events": listed,
         "older_events": listing.older,
+        "older_next": min(listing.older, service.PAST_LISTED),  # what the next page shows
         "older_page": None if listing.next_cursor is None else
         f"/b/{ctx.brand.slug}/admin/capacity?" + urlencode({"older": listing.next_cursor})
         + "#events",

@@ -356,9 +356,11 @@ def on_vote(
     taken back moves nothing up — the badge check then reads less, or nothing."""
     if value > 0:
         q = post if post.kind == "question" else uow.session.get(PostRow, post.question_id)
+        which = {"answer": True} if post.kind == "answer" else {"question": True}
         notes.notify(
             uow.session, ctx.brand.id, [post.author_id], "upvoted",
-            {"title": q.title if q else ""}, question_url(ctx, q.id if q else post.id), now,
+            {"title": q.title if q else "", **which},
+            question_url(ctx, q.id if q else post.id), now,
         )  # fmt: skip
     risen = rep.metrics_risen(
         VOTED, upvotes_received=upvoted, languages_helped=helped_more, reputation=rise is not None

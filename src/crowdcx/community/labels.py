@@ -7,12 +7,13 @@ from crowdcx.kernel.i18n import _
 
 
 def privilege_labels() -> dict[str, str]:
-    """The privileges reputation opens (``reputation.rules`` codes)."""
+    """The privileges reputation opens (``reputation.rules`` codes). Named apart from the
+    vote buttons ("Vote up" is «За» on a Russian button, which reads as no privilege)."""
     return {
-        "upvote": _("Vote up"),
+        "upvote": _("Upvote"),
         "flag": _("Flag posts"),
         "comment": _("Comment everywhere"),
-        "downvote": _("Vote down"),
+        "downvote": _("Downvote"),
         "review_queue": _("Review queue"),
         "trusted_flagger": _("Trusted flagger"),
         "edit_others": _("Edit others' posts"),

@@ -94,6 +94,10 @@ def text(row: NotificationRow) -> str:
     if row.kind == "approved":
         return _("The brand approved your answer to “%(title)s”.") % {"title": title}
     if row.kind == "upvoted":
+        if p.get("answer"):  # named by its question's title, so said as the answer to it
+            return _("Your answer to “%(title)s” was upvoted.") % {"title": title}
+        if p.get("question"):  # notices from before 2026-12-07 say neither: "your post"
+            return _("Your question “%(title)s” was upvoted.") % {"title": title}
         return _("Your post “%(title)s” was upvoted.") % {"title": title}
     if row.kind == "badge":
         code = str(p.get("code", ""))
