@@ -22,7 +22,12 @@
     var now = Date.now();
     document.querySelectorAll(".countdown[data-expires]").forEach(function (el) {
       var left = Math.round((Date.parse(el.dataset.expires) - now) / 1000);
-      if (left <= 0) { el.textContent = el.dataset.expired || "0:00"; return; }
+      if (left <= 0) {
+        // The label around the count ("1:55 left to claim") gives way to "expired".
+        var label = el.closest(".offer-time") || el;
+        label.textContent = el.dataset.expired || "0:00";
+        return;
+      }
       var m = Math.floor(left / 60), s = left % 60;
       el.textContent = m + ":" + (s < 10 ? "0" : "") + s;
     });
