@@ -1387,6 +1387,12 @@ def prepare_intake(
 ) -> PreparedIntake:
     """Everything about a new inquiry that needs no write: validation, language, price."""
     policy, roster = load_policy(uow.session, ctx)
+    if not data.language:
+        # A text with no letters to tell its language by is in the customer's own.
+        text = f"{data.subject}\n{data.body}"
+        own = normalize_locale(customer.locale or "") or "en"
+        if detect_language(text, default=own) != detect_language(text):
+            data = replace(data, language=own)
     return _prepared(ctx, customer.id, data, now, policy, roster)
 
 
