@@ -137,6 +137,7 @@ def _common(ctx: BrandContext) -> dict[str, Any]:
         "field_names": field_labels(),
         "action_names": action_labels(),
         "skill_names": skill_labels(),
+        "transition_reason": service.escalation_reason_text,
     }
 
 

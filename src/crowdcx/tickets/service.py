@@ -114,13 +114,18 @@ def ticket_note(row: TicketRow) -> str | None:
 
 
 def escalation_reason_text(reason: str) -> str:
-    """A recorded escalation reason for staff to read: the router's codes in words, what a
-    person wrote as it is."""
+    """A recorded transition or escalation reason for people to read (the staff queue, a
+    ticket's history): the router's and the sweeper's codes in words, what a person wrote
+    as it is."""
     words = {
         lifecycle.LANGUAGE_NOT_SERVED: _("Written in a language the brand does not serve"),
         lifecycle.OWNER_UNAVAILABLE: _(
             "Reopened by the customer; the expert who resolved it no longer works for the brand"
         ),
+        "offer_expired": _("The offer ran out"),
+        "auto_close": _("The customer did not reply in time"),
+        "sla_at_risk": _("At risk of missing its SLA target"),
+        "max_rings": _("No expert took it after several offers"),
     }
     return words.get(reason, reason)
 
