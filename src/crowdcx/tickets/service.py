@@ -2103,6 +2103,15 @@ def post_message(
             row.first_response_at = now
             _on_event(uow, ctx, row, stamped[1], now)
     uow.session.flush()
+    if not internal and role is not lifecycle.Role.CUSTOMER:
+        # A customer away from the site learns of the reply from their notifications and
+        # digest, not only from a page left open; one unread notice per ticket is enough.
+        url = f"/b/{ctx.brand.slug}/tickets/{row.id}"
+        if not notes.has_unread(uow.session, ctx.brand.id, row.customer_id, "ticket_reply", url):
+            notes.notify(
+                uow.session, ctx.brand.id, [row.customer_id], "ticket_reply",
+                {"title": row.subject}, url, now, skip=user.id,
+            )  # fmt: skip
     others = {row.customer_id, row.owner_id} - {user.id, None}
     for other in others:
         if internal and other == row.customer_id:
