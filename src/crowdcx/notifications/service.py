@@ -176,6 +176,8 @@ def text(row: NotificationRow) -> str:
     if row.kind == "ticket_resolved":
         return _("Your ticket “%(subject)s” was resolved. Please rate the help.") % {
             "subject": title}  # fmt: skip
+    if row.kind == "ticket_reopened":
+        return _("The customer reopened “%(subject)s”: it is back with you.") % {"subject": title}
     if row.kind == "ticket_reply":
         return _("There is a new reply on your ticket “%(subject)s”.") % {"subject": title}
     if row.kind == "paid":  # stored as "6.00 RUB", shown as the reader writes money

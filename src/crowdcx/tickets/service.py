@@ -1924,10 +1924,29 @@ def act(
             )  # fmt: skip
             _persist(uow, ctx, row, t, now, policy)
             after = t.ticket
+    if action is lifecycle.Action.REOPEN and row.status == "reopened" and row.owner_id:
+        _tell_owner_reopened(session, ctx, row, policy, now)
     _settle_load(session, ctx, before, after)
     if row.status == "queued":
         route(uow, ctx, row, policy, roster, now)
     return row
+
+
+def _tell_owner_reopened(
+    session: Session, ctx: BrandContext, row: TicketRow, policy: BrandPolicy, now: datetime
+) -> None:
+    """The ticket came back to the one who resolved it: they are told (a notification, so
+    also when their workspace is not open), the subject as their tier may read it."""
+    assert row.owner_id is not None
+    subject = row.subject
+    if row.owner_role == "expert" and as_read(subject, row, frozenset()) != subject:
+        profile_row = expert_row(session, ctx, int(row.owner_id))
+        tier = profile_row.tier if profile_row is not None else -1
+        subject = as_read(subject, row, frozenset(masking.visible_fields(tier, policy)))
+    notes.notify(
+        session, ctx.brand.id, [int(row.owner_id)], "ticket_reopened", {"title": subject},
+        f"/b/{ctx.brand.slug}/tickets/{row.id}", now, skip=row.customer_id,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
