@@ -61,7 +61,11 @@
       refreshCounts();
     });
     source.addEventListener("offer", function (evt) {
-      try { toast(JSON.parse(evt.data).subject); } catch (e) { /* ignore malformed */ }
+      try {
+        // "New offer: …" in the reader's language (the page carries the sentence).
+        var subject = JSON.parse(evt.data).subject, said = document.body.dataset.offerText;
+        toast(said && subject ? said.replace("%(subject)s", subject) : subject);
+      } catch (e) { /* ignore malformed */ }
       document.body.dispatchEvent(new CustomEvent("crowdcx-offer"));
     });
     source.addEventListener("message", function () {
