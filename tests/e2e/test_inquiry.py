@@ -64,6 +64,9 @@ def test_customer_to_expert_to_rating_and_earning(
     # The offer arrives live, with its countdown, without reloading the workspace.
     offer = expert.locator(".offer", has_text=subject)
     offer.wait_for(timeout=10_000)
+    # The live toast says what arrived (it once showed the bare subject).
+    toast = expert.locator("#toasts .toast", has_text=subject)
+    assert toast.inner_text() == f"新派单：{subject}"
     countdown = "document.querySelector('.offer .countdown')"
     expert.wait_for_function(f"() => {countdown} && /\\d+:\\d\\d/.test({countdown}.textContent)")
     assert "¥" in offer.inner_text()

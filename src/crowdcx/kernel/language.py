@@ -100,8 +100,10 @@ def han_is_traditional(text: str) -> bool:
     return changed * 10 >= len(han) and changed > 0
 
 
-def detect_language(text: str) -> Locale:
-    """Guess the writer's language from the script: Han → zh-Hans/zh-Hant, Cyrillic → ru."""
+def detect_language(text: str, default: Locale = "en") -> Locale:
+    """Guess the writer's language from the script: Han → zh-Hans/zh-Hant, Cyrillic → ru,
+    other letters → en; ``default`` (the writer's own language, when known) for a text with
+    no letters at all (emoji, digits, punctuation)."""
     text = unicodedata.normalize("NFKC", text)
     han = cyr = latin = 0
     for ch in text:
@@ -116,4 +118,4 @@ def detect_language(text: str) -> Locale:
         return "zh-Hant" if han_is_traditional(text) else "zh-Hans"
     if cyr and cyr >= latin:
         return "ru"
-    return "en"
+    return "en" if latin else default

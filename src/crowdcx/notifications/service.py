@@ -176,6 +176,10 @@ def text(row: NotificationRow) -> str:
     if row.kind == "ticket_resolved":
         return _("Your ticket “%(subject)s” was resolved. Please rate the help.") % {
             "subject": title}  # fmt: skip
+    if row.kind == "ticket_reopened":
+        return _("The customer reopened “%(subject)s”: it is back with you.") % {"subject": title}
+    if row.kind == "ticket_reply":
+        return _("There is a new reply on your ticket “%(subject)s”.") % {"subject": title}
     if row.kind == "paid":  # stored as "6.00 RUB", shown as the reader writes money
         return _("%(brand)s paid you %(amount)s (reference: %(reference)s).") % {
             "brand": p.get("brand", ""), "amount": _shown_amount(str(p.get("amount", ""))),
@@ -204,6 +208,23 @@ def recent(session: Session, brand_id: int, user_id: int, limit: int = 50) -> li
             .limit(limit)
         )
     )
+
+
+def has_unread(session: Session, brand_id: int, user_id: int, kind: str, url: str) -> bool:
+    """Whether ``user_id`` still has an unread notification of ``kind`` about ``url`` (news of
+    the same thing need not pile up before they read the first)."""
+    found = session.scalar(
+        select(NotificationRow.id)
+        .where(
+            NotificationRow.brand_id == brand_id,
+            NotificationRow.user_id == user_id,
+            NotificationRow.read_at.is_(None),
+            NotificationRow.kind == kind,
+            NotificationRow.url == url[:300],
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def unread_count(session: Session, brand_id: int, user_id: int) -> int:

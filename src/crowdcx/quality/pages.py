@@ -133,6 +133,7 @@ def _review_page(
         "field_names": _field_names(),
         "messages": messages,
         "history": tickets.history(session, ctx, row),
+        "transition_reason": tickets.escalation_reason_text,
         "own_work": review.expert_id == user.id,
         "form": {},
         "errors": {},

@@ -348,6 +348,33 @@ def _quote_pattern(known: Iterable[str]) -> re.Pattern[str]:
     )
 
 
+# The digits of a number shaped as a phone on its own, whoever's it is: a mobile of mainland
+# China (1[3-9] and 9 more digits, +86 or 0086 before it or not), Russia (9 and 9 more
+# digits after 7 or 8, as +7 912 … or 8 912 … are written) or Taiwan (09 and 8 more, or
+# 9 and 8 more after 886). Dates, amounts, order and tracking numbers are other shapes.
+_MOBILE_DIGITS: Final = re.compile(
+    r"(?:(?:00)?86)?1[3-9]\d{9}"  # mainland China
+    r"|(?:(?:00)?7|8)9\d{9}"  # Russia
+    r"|(?:(?:00)?886|0)9\d{8}"  # Taiwan
+)
+
+
+def _phone_shaped(text: str, match: re.Match[str]) -> bool:
+    """``match`` (of :data:`_NUMBER_RE` in ``text``) is a phone number by its shape alone:
+    a mobile's digits, or + and 8–15 digits (the international form); not when it goes on
+    from a Latin letter or a digit before it ("SF1391234567890" is a tracking number; "电话
+    13912345678" and "电话13912345678" are phones)."""
+    start = match.start()
+    before = unicodedata.normalize("NFKC", text[start - 1]) if start > 0 else ""
+    if before.isascii() and before.isalnum():
+        return False
+    number = match.group()
+    digits = _digits(number)
+    if number[0] in "+＋" and 8 <= len(digits) <= 15:
+        return True
+    return _MOBILE_DIGITS.fullmatch(digits) is not None
+
+
 def _same_number(number: str, tails: set[str]) -> bool:
     """A number in the text is the customer's one in another form (+86, +7 or 8 in front,
     spaces, dashes, dots) when its last seven digits are; dates and other numbers are not."""
@@ -472,11 +499,14 @@ def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str])
     fields unmasked may read it: wherever it quotes a customer field value the viewer may not
     see (in any letter case), that value is masked as in the field itself, and so is the
     customer's phone number written in another form; when e-mail is hidden, every address in
-    it is masked too. Values of allowed fields stay as they are."""
+    it is masked too; when phones are hidden, so is every number shaped as a phone (a
+    mobile's digits, or the international form with +), which customers write in their
+    description as often as in the field. Values of allowed fields stay as they are."""
     allowed = set(allowed)
     known = _quotable(fields)
     hide_email = "email" not in allowed
-    phone = "" if "phone" in allowed else _digits(str(fields.get("phone") or ""))
+    hide_phone = "phone" not in allowed
+    phone = "" if not hide_phone else _digits(str(fields.get("phone") or ""))
     tails = {phone[-7:]} if len(phone) >= 7 else set()
     hide_name = "name" not in allowed
 
@@ -489,10 +519,13 @@ def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str])
             part = name_words.sub(_capitalised_name_word, part)
         if hide_email:
             part = _EMAIL_RE.sub(lambda m: mask_field("email", m.group()), part)
-        if tails:
+        if hide_phone:
+            text = part
             part = _NUMBER_RE.sub(
                 lambda m: (
-                    mask_field("phone", m.group()) if _same_number(m.group(), tails) else m.group()
+                    mask_field("phone", m.group())
+                    if _same_number(m.group(), tails) or _phone_shaped(text, m)
+                    else m.group()
                 ),
                 part,
             )

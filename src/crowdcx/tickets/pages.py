@@ -9,6 +9,7 @@ import json
 import unicodedata
 import zoneinfo
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -136,6 +137,7 @@ def _common(ctx: BrandContext) -> dict[str, Any]:
         "field_names": field_labels(),
         "action_names": action_labels(),
         "skill_names": skill_labels(),
+        "transition_reason": service.escalation_reason_text,
     }
 
 
@@ -480,6 +482,7 @@ def _workspace(
         **_common(ctx),
         "profile": profile,
         "offers": offers,
+        "time_left": _time_left(offers, at),
         "owned": owned,
         "queue": queue,
         "subjects": _subjects(uow, ctx, user, policy, [*offers, *owned, *queue]),
@@ -488,6 +491,18 @@ def _workspace(
         **extra,
     }
     return page(request, "tickets/workspace.html", context, status=status)
+
+
+def _time_left(offers: list[TicketRow], at: datetime) -> dict[int, str]:
+    """Each offer's time left to claim as the workspace's countdown writes it (m:ss), so the
+    page reads right before its script first counts."""
+    left: dict[int, str] = {}
+    for o in offers:
+        if o.offer_expires_at is None:
+            continue
+        seconds = max(0, round((o.offer_expires_at - at).total_seconds()))
+        left[o.id] = f"{seconds // 60}:{seconds % 60:02d}"
+    return left
 
 
 def _subjects(
@@ -514,11 +529,17 @@ def workspace_offers(slug: str, request: Request, user: CurrentUser, uow: Uow) -
     ctx = access_brand(uow.session, slug, user, "ticket.work")
     service.require_expert(uow.session, ctx, user)
     policy, _roster = service.load_policy(uow.session, ctx)
-    offers = service.open_offers(uow.session, ctx, user, now())
+    at = now()
+    offers = service.open_offers(uow.session, ctx, user, at)
     return page(
         request,
         "tickets/_offers.html",
-        {**_common(ctx), "offers": offers, "subjects": _subjects(uow, ctx, user, policy, offers)},
+        {
+            **_common(ctx),
+            "offers": offers,
+            "time_left": _time_left(offers, at),
+            "subjects": _subjects(uow, ctx, user, policy, offers),
+        },
     )
 
 

@@ -114,13 +114,18 @@ def ticket_note(row: TicketRow) -> str | None:
 
 
 def escalation_reason_text(reason: str) -> str:
-    """A recorded escalation reason for staff to read: the router's codes in words, what a
-    person wrote as it is."""
+    """A recorded transition or escalation reason for people to read (the staff queue, a
+    ticket's history): the router's and the sweeper's codes in words, what a person wrote
+    as it is."""
     words = {
         lifecycle.LANGUAGE_NOT_SERVED: _("Written in a language the brand does not serve"),
         lifecycle.OWNER_UNAVAILABLE: _(
             "Reopened by the customer; the expert who resolved it no longer works for the brand"
         ),
+        "offer_expired": _("The offer ran out"),
+        "auto_close": _("The customer did not reply in time"),
+        "sla_at_risk": _("At risk of missing its SLA target"),
+        "max_rings": _("No expert took it after several offers"),
     }
     return words.get(reason, reason)
 
@@ -1387,6 +1392,12 @@ def prepare_intake(
 ) -> PreparedIntake:
     """Everything about a new inquiry that needs no write: validation, language, price."""
     policy, roster = load_policy(uow.session, ctx)
+    if not data.language:
+        # A text with no letters to tell its language by is in the customer's own.
+        text = f"{data.subject}\n{data.body}"
+        own = normalize_locale(customer.locale or "") or "en"
+        if detect_language(text, default=own) != detect_language(text):
+            data = replace(data, language=own)
     return _prepared(ctx, customer.id, data, now, policy, roster)
 
 
@@ -1913,10 +1924,29 @@ def act(
             )  # fmt: skip
             _persist(uow, ctx, row, t, now, policy)
             after = t.ticket
+    if action is lifecycle.Action.REOPEN and row.status == "reopened" and row.owner_id:
+        _tell_owner_reopened(session, ctx, row, policy, now)
     _settle_load(session, ctx, before, after)
     if row.status == "queued":
         route(uow, ctx, row, policy, roster, now)
     return row
+
+
+def _tell_owner_reopened(
+    session: Session, ctx: BrandContext, row: TicketRow, policy: BrandPolicy, now: datetime
+) -> None:
+    """The ticket came back to the one who resolved it: they are told (a notification, so
+    also when their workspace is not open), the subject as their tier may read it."""
+    assert row.owner_id is not None
+    subject = row.subject
+    if row.owner_role == "expert" and as_read(subject, row, frozenset()) != subject:
+        profile_row = expert_row(session, ctx, int(row.owner_id))
+        tier = profile_row.tier if profile_row is not None else -1
+        subject = as_read(subject, row, frozenset(masking.visible_fields(tier, policy)))
+    notes.notify(
+        session, ctx.brand.id, [int(row.owner_id)], "ticket_reopened", {"title": subject},
+        f"/b/{ctx.brand.slug}/tickets/{row.id}", now, skip=row.customer_id,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -2092,6 +2122,15 @@ def post_message(
             row.first_response_at = now
             _on_event(uow, ctx, row, stamped[1], now)
     uow.session.flush()
+    if not internal and role is not lifecycle.Role.CUSTOMER:
+        # A customer away from the site learns of the reply from their notifications and
+        # digest, not only from a page left open; one unread notice per ticket is enough.
+        url = f"/b/{ctx.brand.slug}/tickets/{row.id}"
+        if not notes.has_unread(uow.session, ctx.brand.id, row.customer_id, "ticket_reply", url):
+            notes.notify(
+                uow.session, ctx.brand.id, [row.customer_id], "ticket_reply",
+                {"title": row.subject}, url, now, skip=user.id,
+            )  # fmt: skip
     others = {row.customer_id, row.owner_id} - {user.id, None}
     for other in others:
         if internal and other == row.customer_id:

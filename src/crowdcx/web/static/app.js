@@ -22,7 +22,12 @@
     var now = Date.now();
     document.querySelectorAll(".countdown[data-expires]").forEach(function (el) {
       var left = Math.round((Date.parse(el.dataset.expires) - now) / 1000);
-      if (left <= 0) { el.textContent = el.dataset.expired || "0:00"; return; }
+      if (left <= 0) {
+        // The label around the count ("1:55 left to claim") gives way to "expired".
+        var label = el.closest(".offer-time") || el;
+        label.textContent = el.dataset.expired || "0:00";
+        return;
+      }
       var m = Math.floor(left / 60), s = left % 60;
       el.textContent = m + ":" + (s < 10 ? "0" : "") + s;
     });
@@ -56,7 +61,11 @@
       refreshCounts();
     });
     source.addEventListener("offer", function (evt) {
-      try { toast(JSON.parse(evt.data).subject); } catch (e) { /* ignore malformed */ }
+      try {
+        // "New offer: …" in the reader's language (the page carries the sentence).
+        var subject = JSON.parse(evt.data).subject, said = document.body.dataset.offerText;
+        toast(said && subject ? said.replace("%(subject)s", subject) : subject);
+      } catch (e) { /* ignore malformed */ }
       document.body.dispatchEvent(new CustomEvent("crowdcx-offer"));
     });
     source.addEventListener("message", function () {
