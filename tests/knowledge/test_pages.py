@@ -602,3 +602,25 @@ def test_an_article_the_editor_let_through_is_saved_whatever_its_line_breaks(
                           follow_redirects=False)  # fmt: skip
     assert refused.status_code == 422
     assert too_long in refused.text  # the editor again, with the text in it
+
+
+def test_a_reader_it_did_not_help_goes_on_with_their_search(
+    client: TestClient, world: World
+) -> None:
+    """ "No" on an article offered "Ask an expert" with an empty subject (the search was
+    dropped by the redirect) and never the community, which the search page offers."""
+    kb = Kb(client, world)
+    kb.seed()
+    aid = kb.write("如何申请退货和退款？", "在“我的订单”中申请退货。")
+    kb.publish(aid)
+    client.cookies.clear()
+    client.get(f"/b/{kb.slug}/help/articles/{aid}", params={"q": "退款 & 运费"})
+    token = client.cookies.get("crowdcx_csrf")
+    done = client.post(
+        f"/b/{kb.slug}/help/articles/{aid}/feedback",
+        data={"csrf_token": token, "helpful": "no", "q": "退款 & 运费", "comment": "运费呢？"},
+    )
+    assert done.status_code == 200
+    assert parse_qs(urlsplit(str(done.url)).query) == {"thanks": ["no"], "q": ["退款 & 运费"]}
+    assert f"/b/{kb.slug}/tickets/new?subject=%E9%80%80%E6%AC%BE%20%26%20" in done.text
+    assert f"/b/{kb.slug}/community/ask?title=%E9%80%80%E6%AC%BE%20%26%20" in done.text

@@ -250,8 +250,10 @@ def article_feedback(
             ref_id=str(article.id), at=now(), visitor=visitor,
         )  # fmt: skip
     uow.commit()
+    # The search goes on with the reader: "ask an expert / the community" starts from it.
+    params = {"thanks": "yes" if yes else "no", **({"q": q} if q.strip() else {})}
     return RedirectResponse(
-        f"/b/{slug}/help/articles/{article_id}?thanks={'yes' if yes else 'no'}", status_code=303
+        f"/b/{slug}/help/articles/{article_id}?{urlencode(params)}", status_code=303
     )
 
 
