@@ -624,3 +624,30 @@ def test_a_reader_it_did_not_help_goes_on_with_their_search(
     assert parse_qs(urlsplit(str(done.url)).query) == {"thanks": ["no"], "q": ["退款 & 运费"]}
     assert f"/b/{kb.slug}/tickets/new?subject=%E9%80%80%E6%AC%BE%20%26%20" in done.text
     assert f"/b/{kb.slug}/community/ask?title=%E9%80%80%E6%AC%BE%20%26%20" in done.text
+
+
+def test_an_import_s_skipped_rows_name_the_cell_to_fix(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A row with an empty answer said only "line 3: This field is required." — in a summary
+    of rows, not beside a field, that does not say which cell is wrong."""
+    from crowdcx.knowledge import jobs
+
+    kb = Kb(client, world)
+    token = sign_in(client, kb.reviewer)
+    csv_text = (
+        "question,answer,language,tags,visibility\n"
+        "发票怎么开？,,zh-Hans,发票,public\n"
+        "保修多久？,一年。,zh-Hans,保修,internal\n"
+    )
+    r = client.post(
+        f"/b/{kb.slug}/help/import",
+        data={"csrf_token": token},
+        files={"file": ("faq.csv", csv_text.encode(), "text/csv")},
+    )
+    jobs.run_pending(db)
+    english = client.get(str(r.url)).text
+    assert "line 2, column “answer”" in english
+    assert "line 3, column “visibility”" in english
+    chinese = client.get(str(r.url), params={"lang": "zh-Hans"}).text
+    assert "第 2 行“answer”列" in chinese

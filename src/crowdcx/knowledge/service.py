@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
@@ -674,7 +674,8 @@ def problem_reasons(problems: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
             reason = _exists_reason()
         where = str(p.get("where", ""))
         if isinstance(p.get("line"), int):
-            where = _line_text(p["line"])
+            column = CSV_COLUMN_OF.get(str(p.get("field", "")))
+            where = _line_text(p["line"], column)
         out.append({"where": where, "code": code, "reason": reason})
     return out
 
@@ -832,7 +833,17 @@ class LineRef(str):
         return ref
 
 
-def _line_text(line: int) -> str:
+# The CSV column a draft's field comes from: "line 3: this field is required" did not say
+# which of the row's cells to fix.
+CSV_COLUMN_OF: Final[Mapping[str, str]] = {
+    "title": "question", "body": "answer", "language": "language", "tags": "tags",
+    "visibility": "visibility",
+}  # fmt: skip
+
+
+def _line_text(line: int, column: str | None = None) -> str:
+    if column:
+        return _("line %(n)s, column “%(column)s”") % {"n": line, "column": column}
     return _("line %(n)s") % {"n": line}
 
 
