@@ -651,3 +651,38 @@ def test_an_import_s_skipped_rows_name_the_cell_to_fix(
     assert "line 3, column “visibility”" in english
     chinese = client.get(str(r.url), params={"lang": "zh-Hans"}).text
     assert "第 2 行“answer”列" in chinese
+
+
+def test_a_reviewer_reads_what_changed_since_the_live_version(
+    client: TestClient, world: World
+) -> None:
+    """The versions' diff was only in the API: a reviewer on the article page saw "version 2"
+    in the history and had to compare the texts by eye."""
+    kb = Kb(client, world)
+    aid = kb.write("如何修改收货地址？", "在订单页点击“修改地址”。\n\n发货后不能修改。")
+    kb.publish(aid)
+    r = client.patch(
+        kb.url(f"/articles/{aid}"),
+        json={"body": "在订单页点击“修改地址”。\n\n发货后请联系快递修改。"},
+        headers=kb.author.auth,
+    )
+    assert r.status_code == 200, r.text
+    sign_in(client, kb.reviewer)
+    article = client.get(f"/b/{kb.slug}/help/articles/{aid}", params={"lang": "zh-Hans"})
+    link = f"/b/{kb.slug}/help/articles/{aid}/changes?from=1&amp;to=2"
+    assert article.text.count(link) == 2  # beside the live/working switch and in the history
+    changes = client.get(
+        f"/b/{kb.slug}/help/articles/{aid}/changes", params={"from": 1, "to": 2, "lang": "zh-Hans"}
+    )
+    assert changes.status_code == 200
+    assert "从版本 1 到版本 2 的改动" in changes.text
+    assert "<del>− 发货后不能修改。</del>" in changes.text
+    assert "<ins>+ 发货后请联系快递修改。</ins>" in changes.text
+    assert "<span>  # 如何修改收货地址？</span>" in changes.text  # context: the title
+    same = client.get(f"/b/{kb.slug}/help/articles/{aid}/changes", params={"from": 2, "to": 2})
+    assert "These two versions read the same." in same.text
+    missing = client.get(f"/b/{kb.slug}/help/articles/{aid}/changes", params={"from": 1, "to": 9})
+    assert missing.status_code == 404
+    sign_in(client, kb.customer)
+    refused = client.get(f"/b/{kb.slug}/help/articles/{aid}/changes", params={"from": 1, "to": 2})
+    assert refused.status_code in (403, 404)

@@ -191,6 +191,14 @@ def article_page(
             uow.commit()
     at = now()
     authoring = editor and (service.can_write(ctx) or service.can_review(ctx))
+    history = service.versions(uow.session, ctx, article) if editor else []
+    readable = {v.version for v in history}
+    # The revision under review against what readers see now: a reviewer's first question.
+    since_live = (
+        article.live
+        and article.version != article.live_version
+        and {article.version, article.live_version} <= readable
+    )
     return page(
         request,
         "help/article.html",
@@ -211,7 +219,8 @@ def article_page(
             )
             if editor
             else [],
-            "history": service.versions(uow.session, ctx, article) if editor else [],
+            "history": history,
+            "since_live": since_live,
             "reader_comments": service.feedback_comments(
                 uow.session, ctx, article, COMMENTS_PAGE, comments_before
             )
@@ -224,6 +233,34 @@ def article_page(
             "already": _already_notes().get(request.query_params.get("already", ""))
             if editor
             else None,
+        },
+    )
+
+
+@router.get("/b/{slug}/help/articles/{article_id}/changes")
+def article_changes(
+    slug: str,
+    article_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    old: Annotated[int, Query(alias="from", ge=1, le=2**62)],
+    new: Annotated[int, Query(alias="to", ge=1, le=2**62)],
+) -> Response:
+    """Two revisions side by side for the reviewer (and the author): what changed."""
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx) if not service.can_review(ctx) else None
+    article = service.get_article(uow.session, ctx, article_id)
+    service.require_working(ctx, article)
+    return page(
+        request,
+        "help/changes.html",
+        {
+            **_common(ctx),
+            "article": article,
+            "old": old,
+            "new": new,
+            "lines": service.version_changes(uow.session, ctx, article, old, new),
         },
     )
 

@@ -594,6 +594,31 @@ def diff(
     )
 
 
+DiffKind = Literal["same", "added", "removed", "gap"]
+
+
+def diff_lines(
+    old_title: str, old_body: str, new_title: str, new_body: str
+) -> list[tuple[DiffKind, str]]:
+    """Two revisions' changed lines for a reviewer, with three lines of context around each
+    change and a "gap" between changes far apart; empty when they read the same."""
+    kinds: dict[str, DiffKind] = {" ": "same", "+": "added", "-": "removed"}
+    out: list[tuple[DiffKind, str]] = []
+    for line in diff(
+        old_title,
+        old_body,
+        new_title,
+        new_body,
+        ("", ""),
+    ).splitlines()[2:]:
+        if line.startswith("@@"):
+            if out:
+                out.append(("gap", ""))
+            continue
+        out.append((kinds.get(line[:1], "same"), line[1:]))
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # Content gaps: what readers searched for and did not find
 # --------------------------------------------------------------------------------------------

@@ -318,12 +318,26 @@ def versions(session: Session, ctx: BrandContext, article: Article) -> list[Arti
     )
 
 
-def version_diff(session: Session, ctx: BrandContext, article: Article, old: int, new: int) -> str:
+def _two_versions(
+    session: Session, ctx: BrandContext, article: Article, old: int, new: int
+) -> tuple[ArticleVersion, ArticleVersion]:
     by_number = {v.version: v for v in versions(session, ctx, article)}
     if old not in by_number or new not in by_number:
         raise not_found(_("There is no such version of this article."), "version_not_found")
-    a, b = by_number[old], by_number[new]
+    return by_number[old], by_number[new]
+
+
+def version_diff(session: Session, ctx: BrandContext, article: Article, old: int, new: int) -> str:
+    a, b = _two_versions(session, ctx, article, old, new)
     return rules.diff(a.title, a.body, b.title, b.body, (f"v{old}", f"v{new}"))
+
+
+def version_changes(
+    session: Session, ctx: BrandContext, article: Article, old: int, new: int
+) -> list[tuple[rules.DiffKind, str]]:
+    """What a reviewer reads on the changes page: the lines that differ, with context."""
+    a, b = _two_versions(session, ctx, article, old, new)
+    return rules.diff_lines(a.title, a.body, b.title, b.body)
 
 
 def stale(session: Session, ctx: BrandContext, now: datetime) -> list[Article]:
