@@ -686,3 +686,34 @@ def test_a_reviewer_reads_what_changed_since_the_live_version(
     sign_in(client, kb.customer)
     refused = client.get(f"/b/{kb.slug}/help/articles/{aid}/changes", params={"from": 1, "to": 2})
     assert refused.status_code in (403, 404)
+
+
+def test_a_reviewer_confirms_a_stale_article_is_still_accurate(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The stale list led to an article whose only actions were Edit and Archive: an accurate
+    article left the list only after an edit, a review by someone else and a publish."""
+    kb = Kb(client, world)
+    aid = kb.write("如何修改收货地址？", "在订单页点击“修改地址”。")
+    kb.publish(aid)
+    with db.transaction() as uow:
+        uow.session.execute(
+            update(Article).where(Article.id == aid).values(review_by=utcnow() - timedelta(days=1))
+        )
+    token = sign_in(client, kb.reviewer)
+    assert "如何修改收货地址？" in client.get(f"/b/{kb.slug}/help/review").text
+    page = client.get(f"/b/{kb.slug}/help/articles/{aid}", params={"lang": "zh-Hans"})
+    assert "确认内容仍然准确" in page.text
+    done = client.post(
+        f"/b/{kb.slug}/help/articles/{aid}/act", data={"csrf_token": token, "action": "confirm"}
+    )
+    assert done.status_code == 200
+    assert "确认内容仍然准确" not in done.text  # fresh again: not offered
+    assert "这篇文章需要复查" in page.text
+    assert "这篇文章需要复查" not in done.text
+    review = client.get(f"/b/{kb.slug}/help/review").text
+    assert "如何修改收货地址？" not in review
+    # Only a reviewer may say so; and a fresh article is not offered it.
+    assert kb.post(f"/articles/{aid}/confirm", kb.customer).status_code == 403
+    fresh = client.get(f"/b/{kb.slug}/help/articles/{aid}", params={"lang": "zh-Hans"})
+    assert "确认内容仍然准确" not in fresh.text

@@ -72,6 +72,7 @@ def action_labels() -> dict[str, str]:
         "submit": _("Submit for review"),
         "approve": _("Approve"),
         "publish": _("Publish"),
+        "confirm": _("Confirm it is still accurate"),
         "archive": _("Archive"),
     }
 
@@ -212,11 +213,16 @@ def article_page(
             "showing_live": show_live,
             "stale": rules.is_stale(article.review_by, article.live, at),
             "variants": service.variants(uow.session, ctx, article),
-            "actions": rules.allowed_actions(
-                service.state_of(uow.session, article),
-                service.actor_of(ctx),
-                service.kb_policy(ctx),
-            )
+            # "Still accurate" is offered on an article due for review (the stale list's).
+            "actions": [
+                a
+                for a in rules.allowed_actions(
+                    service.state_of(uow.session, article),
+                    service.actor_of(ctx),
+                    service.kb_policy(ctx),
+                )
+                if a != "confirm" or rules.is_stale(article.review_by, article.live, at)
+            ]
             if editor
             else [],
             "history": history,
@@ -450,7 +456,7 @@ def act(
     article = service.get_article(uow.session, ctx, article_id)
     service.act(uow, ctx, article, action, now())
     uow.commit()
-    suffix = "" if action == "publish" else "?draft=1"
+    suffix = "" if action in ("publish", "confirm") else "?draft=1"
     return RedirectResponse(f"/b/{slug}/help/articles/{article_id}{suffix}", status_code=303)
 
 

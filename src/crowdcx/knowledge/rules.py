@@ -34,11 +34,11 @@ from crowdcx.kernel.text import strip_invisible, visible
 
 State = Literal["draft", "in_review", "approved", "published", "archived"]
 Visibility = Literal["public", "experts", "staff"]
-Action = Literal["submit", "approve", "publish", "archive", "edit"]
+Action = Literal["submit", "approve", "publish", "confirm", "archive", "edit"]
 
 STATES: Final[tuple[State, ...]] = ("draft", "in_review", "approved", "published", "archived")
 VISIBILITIES: Final[tuple[Visibility, ...]] = ("public", "experts", "staff")
-ACTIONS: Final[tuple[Action, ...]] = ("submit", "approve", "publish", "archive")
+ACTIONS: Final[tuple[Action, ...]] = ("submit", "approve", "publish", "confirm", "archive")
 
 MAX_TITLE: Final = 300
 MAX_BODY: Final = 50_000
@@ -215,6 +215,8 @@ _TRANSITIONS: Final[dict[str, tuple[frozenset[str], State]]] = {
     "submit": (frozenset({"draft"}), "in_review"),
     "approve": (frozenset({"in_review"}), "approved"),
     "publish": (frozenset({"approved"}), "published"),
+    # A reviewer finds the live text still accurate: it is due for review again in a term.
+    "confirm": (frozenset({"published"}), "published"),
     "archive": (frozenset({"draft", "in_review", "approved", "published"}), "archived"),
 }
 
@@ -243,7 +245,7 @@ def transition(
             return Violation("not_reviewer", "action", {"action": action})
         if own or actor.user_id in article.writers:
             return Violation("own_article", "action", {"action": action})
-    elif action == "publish":
+    elif action in ("publish", "confirm"):
         if not may_review(actor, policy):
             return Violation("not_reviewer", "action", {"action": action})
     elif action == "archive":

@@ -536,7 +536,7 @@ def _go_live(article: Article, now: datetime, policy: rules.KbRoles) -> None:
 def act(
     uow: UnitOfWork, ctx: BrandContext, article: Article, action: str, now: datetime
 ) -> Article:
-    """submit | approve | publish | archive, as the rules allow."""
+    """submit | approve | publish | confirm (still accurate) | archive, as the rules allow."""
     if ctx.user is None:
         from crowdcx.kernel.errors import unauthenticated
 
@@ -551,6 +551,8 @@ def act(
         article.approved_by = ctx.user.id
     elif action == "publish":
         _go_live(article, now, policy)
+    elif action == "confirm":
+        article.review_by = rules.review_by(now, policy)
     elif action == "archive":
         article.live_version = None
     uow.session.add(
