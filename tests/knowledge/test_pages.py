@@ -717,3 +717,24 @@ def test_a_reviewer_confirms_a_stale_article_is_still_accurate(
     assert kb.post(f"/articles/{aid}/confirm", kb.customer).status_code == 403
     fresh = client.get(f"/b/{kb.slug}/help/articles/{aid}", params={"lang": "zh-Hans"})
     assert "确认内容仍然准确" not in fresh.text
+
+
+def test_a_refused_action_names_the_state_and_action_as_the_page_does(
+    client: TestClient, world: World
+) -> None:
+    """Publishing again from a stale page (a second click, the back button) said
+    "状态为“published”的文章不能执行“publish”。": the codes, not the words on the buttons."""
+    kb = Kb(client, world)
+    aid = kb.write("如何修改收货地址？", "在订单页点击“修改地址”。")
+    kb.publish(aid)
+    token = sign_in(client, kb.reviewer)
+    again = client.post(
+        f"/b/{kb.slug}/help/articles/{aid}/act",
+        data={"csrf_token": token, "action": "publish"},
+        params={"lang": "zh-Hans"},
+    )
+    assert again.status_code == 409
+    assert "状态为“已发布”的文章不能执行“发布”。" in again.text
+    assert "published" not in again.text
+    api = kb.post(f"/articles/{aid}/publish", kb.reviewer)
+    assert api.json()["code"] == "bad_state"

@@ -18,6 +18,7 @@ from crowdcx.kernel.markdown import render
 from crowdcx.kernel.numbers import ascii_int
 from crowdcx.knowledge import jobs, rules, service
 from crowdcx.knowledge.api import MAX_IMPORT_BYTES, read_upload_text, wake_import_worker
+from crowdcx.knowledge.labels import action_labels, state_labels, visibility_labels
 from crowdcx.knowledge.models import Article
 from crowdcx.search import rules as search_rules
 from crowdcx.search import service as search
@@ -47,34 +48,6 @@ register_nav(
 # it as two (CR LF): twice rules.MAX_BODY, so a body it let through is never refused here.
 # Named by the editor's label if it is.
 Text = Annotated[str, Form(max_length=2 * rules.MAX_BODY, title=N_("Answer (Markdown)"))]
-
-
-def state_labels() -> dict[str, str]:
-    return {
-        "draft": _("Draft"),
-        "in_review": _("In review"),
-        "approved": _("Approved"),
-        "published": _("Published"),
-        "archived": _("Archived"),
-    }
-
-
-def visibility_labels() -> dict[str, str]:
-    return {
-        "public": _("Everyone"),
-        "experts": _("Experts and staff"),
-        "staff": _("Staff only"),
-    }
-
-
-def action_labels() -> dict[str, str]:
-    return {
-        "submit": _("Submit for review"),
-        "approve": _("Approve"),
-        "publish": _("Publish"),
-        "confirm": _("Confirm it is still accurate"),
-        "archive": _("Archive"),
-    }
 
 
 def _already_notes() -> dict[str, str]:

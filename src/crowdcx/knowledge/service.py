@@ -26,7 +26,7 @@ from crowdcx.kernel.db import UnitOfWork, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import N_, _
 from crowdcx.kernel.markdown import one_line_break
-from crowdcx.knowledge import rules
+from crowdcx.knowledge import labels, rules
 from crowdcx.knowledge.models import (
     OPEN_SOURCE_DRAFT,
     Article,
@@ -87,6 +87,11 @@ def require_writer(ctx: BrandContext) -> None:
 
 def violation_error(v: rules.Violation) -> AppError:
     p = dict(v.params)
+    # The state and action as the pages name them, not their codes.
+    if "state" in p:
+        p["state"] = labels.state_labels().get(str(p["state"]), p["state"])
+    if "action" in p:
+        p["action"] = labels.action_labels().get(str(p["action"]), p["action"])
     messages: dict[str, Callable[[], str]] = {
         "required": lambda: _("This field is required."),
         "invisible": lambda: _(
