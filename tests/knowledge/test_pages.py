@@ -738,3 +738,20 @@ def test_a_refused_action_names_the_state_and_action_as_the_page_does(
     assert "published" not in again.text
     api = kb.post(f"/articles/{aid}/publish", kb.reviewer)
     assert api.json()["code"] == "bad_state"
+
+
+def test_a_file_with_the_wrong_header_lists_the_missing_columns_as_chinese_lists_them(
+    client: TestClient, world: World
+) -> None:
+    """ "标题行缺少列 question, answer, language": an English comma list in a Chinese
+    sentence."""
+    kb = Kb(client, world)
+    token = sign_in(client, kb.reviewer)
+    r = client.post(
+        f"/b/{kb.slug}/help/import",
+        data={"csrf_token": token},
+        params={"lang": "zh-Hans"},
+        files={"file": ("faq.csv", "问题,答案,语言\n发票怎么开？,申请电子发票,zh-Hans\n".encode())},
+    )
+    assert r.status_code == 422
+    assert "question、answer、language" in r.text

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
-from crowdcx.kernel.i18n import N_, _
+from crowdcx.kernel.i18n import N_, _, list_separator
 from crowdcx.kernel.markdown import one_line_break
 from crowdcx.knowledge import labels, rules
 from crowdcx.knowledge.models import (
@@ -133,7 +133,8 @@ def violation_error(v: rules.Violation) -> AppError:
                 "The header row lacks the column(s) %(columns)s; expected "
                 "question,answer,language,tags,visibility."
             )
-            % p
+            # "question、answer、language" in Chinese: the reader's list separator.
+            % {"columns": list_separator().join(c.strip() for c in str(p["columns"]).split(","))}
         ),
         "duplicate_row": lambda: _("The same question in the same language appears earlier."),
     }
