@@ -755,3 +755,37 @@ def test_a_file_with_the_wrong_header_lists_the_missing_columns_as_chinese_lists
     )
     assert r.status_code == 422
     assert "question、answer、language" in r.text
+
+
+def test_a_translation_goes_into_a_language_the_article_lacks(
+    client: TestClient, world: World
+) -> None:
+    """ "Add a translation" opened the editor in the reader's language even when that was the
+    original's, and saving made a second variant in one language ("Also in: English" on an
+    English article)."""
+    kb = Kb(client, world)
+    aid = kb.write("How do I change my address?", "Open the order and choose Change address.", "en")
+    token = sign_in(client, kb.author)
+    editor = client.get(f"/b/{kb.slug}/help/new", params={"translation_of": aid, "lang": "en"}).text
+    assert 'value="en" lang="en" selected' not in editor
+    assert 'value="zh-Hans" lang="zh-Hans" selected' in editor
+    same = client.post(
+        f"/b/{kb.slug}/help/new",
+        data={"csrf_token": token, "title": "Change address", "body": "Again.", "language": "en",
+              "visibility": "public", "translation_of": str(aid)},
+    )  # fmt: skip
+    assert same.status_code == 422
+    assert "This article already has a version in English" in same.text
+    api = kb.post(
+        "/articles", kb.author,
+        {"title": "Change address", "body": "Again.", "language": "en", "translation_of": aid},
+    )  # fmt: skip
+    assert api.status_code == 422
+    assert api.json()["code"] == "translation_exists"
+    ok = client.post(
+        f"/b/{kb.slug}/help/new",
+        data={"csrf_token": token, "title": "如何修改地址？", "body": "打开订单。",
+              "language": "zh-Hans", "visibility": "public", "translation_of": str(aid)},
+    )  # fmt: skip
+    assert ok.status_code == 200
+    assert "English" in ok.text  # "Also in: English"

@@ -323,6 +323,13 @@ def new_article(
             original.tags if service.sees_working(ctx, original) else service.reader_tags(original)
         )
         form.update(translation_of=str(original.id), tags=" | ".join(tags))
+        # A translation goes into a language the article lacks: the reader's, else the
+        # brand's first (not the original's own language, which saved a second copy).
+        taken = service.group_languages(uow.session, ctx, original)
+        if form["language"] in taken:
+            order = [ctx.brand.default_locale, *ctx.brand.locales]
+            missing = [code for code in order if code not in taken]
+            form["language"] = missing[0] if missing else form["language"]
     return _editor(request, ctx, None, form, {})
 
 

@@ -25,6 +25,7 @@ from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
 from crowdcx.kernel.i18n import N_, _, list_separator
+from crowdcx.kernel.language import LOCALE_NAMES
 from crowdcx.kernel.markdown import one_line_break
 from crowdcx.knowledge import labels, rules
 from crowdcx.knowledge.models import (
@@ -298,6 +299,19 @@ def list_articles(
         after = read[-1].id
 
 
+def group_languages(session: Session, ctx: BrandContext, article: Article) -> set[str]:
+    """The languages an article's translation group has (itself included; archived variants
+    left out)."""
+    group = article.group_id or article.id
+    return set(
+        session.scalars(
+            ctx.scoped(Article, select(Article.language)).where(
+                or_(Article.group_id == group, Article.id == group), Article.state != "archived"
+            )
+        )
+    )
+
+
 def variants(session: Session, ctx: BrandContext, article: Article) -> list[Article]:
     """The article's translations that this viewer may read (itself excluded)."""
     group = article.group_id or article.id
@@ -436,6 +450,17 @@ def create_article(
     if translation_of is not None:
         original = get_article(uow.session, ctx, translation_of)
         group_id = original.group_id or original.id
+        if draft.language in group_languages(uow.session, ctx, original):
+            # A second variant in one language: readers would be shown either at random.
+            raise invalid(
+                "language",
+                _(
+                    "This article already has a version in %(language)s: edit that one, or "
+                    "choose another language for the translation."
+                )
+                % {"language": LOCALE_NAMES.get(draft.language, draft.language)},
+                "translation_exists",
+            )
     article = Article(
         brand_id=ctx.brand.id,
         group_id=group_id,
