@@ -789,3 +789,22 @@ def test_a_translation_goes_into_a_language_the_article_lacks(
     )  # fmt: skip
     assert ok.status_code == 200
     assert "English" in ok.text  # "Also in: English"
+
+
+def test_a_result_s_title_marks_the_words_searched_for_as_its_snippet_does(
+    client: TestClient, world: World
+) -> None:
+    """Only the snippet under a result marked the matched words; the title, what a reader
+    scans first, did not."""
+    kb = Kb(client, world)
+    kb.seed()
+    aid = kb.write("如何申请退货和退款？", "在“我的订单”中申请退货，收到商品后原路退款。")
+    kb.publish(aid)
+    client.cookies.clear()
+    fragment = client.get(
+        f"/b/{kb.slug}/help/search", params={"q": "退款"}, headers={"HX-Request": "true"}
+    )
+    assert "<strong>如何申请退货和<mark>退款</mark>？</strong>" in fragment.text
+    home = client.get(f"/b/{kb.slug}/help", params={"q": "退款 <b>"})
+    assert "<strong>如何申请退货和<mark>退款</mark>？</strong>" in home.text
+    assert "<b>" not in home.text.split('id="results"')[1].split("</div>")[0]

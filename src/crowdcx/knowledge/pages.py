@@ -123,7 +123,14 @@ def help_home(slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str =
     return page(
         request,
         "help/home.html",
-        {**_common(ctx), "q": q, "answer": answer, "popular": popular, "recent": recent},
+        {
+            **_common(ctx),
+            "q": q,
+            "answer": answer,
+            "popular": popular,
+            "recent": recent,
+            "title_html": search.title_html,
+        },
     )
 
 
@@ -136,7 +143,11 @@ def help_search(slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str
     ctx = access_brand(uow.session, slug, viewer.user)
     q = q[:500]
     answer = _answer(uow, ctx, q, typing=True) if len(q.strip()) >= 2 else None
-    return page(request, "help/_results.html", {**_common(ctx), "q": q, "answer": answer})
+    return page(
+        request,
+        "help/_results.html",
+        {**_common(ctx), "q": q, "answer": answer, "title_html": search.title_html},
+    )
 
 
 COMMENTS_PAGE = 20  # readers' comments shown to an article's editors at a time
