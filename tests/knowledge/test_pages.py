@@ -808,3 +808,25 @@ def test_a_result_s_title_marks_the_words_searched_for_as_its_snippet_does(
     home = client.get(f"/b/{kb.slug}/help", params={"q": "退款 <b>"})
     assert "<strong>如何申请退货和<mark>退款</mark>？</strong>" in home.text
     assert "<b>" not in home.text.split('id="results"')[1].split("</div>")[0]
+
+
+def test_an_import_s_summary_says_where_the_imported_drafts_are(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """ "4 imported" and nothing more: the drafts were in no list the page led to (not in the
+    review queue, not in search); only "My drafts" on another page held them."""
+    from crowdcx.knowledge import jobs
+
+    kb = Kb(client, world)
+    token = sign_in(client, kb.author)
+    r = client.post(
+        f"/b/{kb.slug}/help/import",
+        data={"csrf_token": token},
+        files={"file": ("faq.csv", CSV.encode(), "text/csv")},
+    )
+    jobs.run_pending(db)
+    summary = client.get(str(r.url), params={"lang": "zh-Hans"}).text
+    assert "导入的文章是草稿：请在“我的草稿”中打开并提交审核。" in summary
+    assert f'href="/b/{kb.slug}/help/review#d-h"' in summary
+    drafts = client.get(f"/b/{kb.slug}/help/review").text
+    assert "如何申请退款？" in drafts
