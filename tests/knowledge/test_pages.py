@@ -830,3 +830,20 @@ def test_an_import_s_summary_says_where_the_imported_drafts_are(
     assert f'href="/b/{kb.slug}/help/review#d-h"' in summary
     drafts = client.get(f"/b/{kb.slug}/help/review").text
     assert "如何申请退款？" in drafts
+
+
+def test_the_other_languages_follow_the_full_width_colon_without_a_space(
+    client: TestClient, world: World
+) -> None:
+    """ "其他语言版本： 中文（繁體）": a space after the full-width colon, which has its own."""
+    kb = Kb(client, world)
+    aid = kb.write("如何修改收货地址？", "在订单页点击“修改地址”。")
+    kb.publish(aid)
+    other = kb.write(
+        "如何修改收貨地址？", "在訂單頁點擊「修改地址」。", "zh-Hant", translation_of=aid
+    )
+    kb.publish(other)
+    page = client.get(f"/b/{kb.slug}/help/articles/{aid}", params={"lang": "zh-Hans"}).text
+    assert f'其他语言版本：<a href="/b/{kb.slug}/help/articles/{other}"' in page
+    english = client.get(f"/b/{kb.slug}/help/articles/{aid}", params={"lang": "en"}).text
+    assert f'Also in: <a href="/b/{kb.slug}/help/articles/{other}"' in english
