@@ -503,10 +503,24 @@ def csv_delimiter(content: str) -> str:
     return guess
 
 
+# The columns as an admin names them in a sheet in their own language ("问题,答案,语言"
+# was refused as missing every column). Keys are as column_name() leaves them.
+COLUMN_ALIASES: Final[dict[str, str]] = {
+    "问题": "question", "問題": "question", "вопрос": "question", "title": "question",
+    "答案": "answer", "回答": "answer", "ответ": "answer",
+    "语言": "language", "語言": "language", "язык": "language",
+    "标签": "tags", "標籤": "tags", "теги": "tags", "метки": "tags", "tag": "tags",
+    "可见范围": "visibility", "可見範圍": "visibility", "可见性": "visibility",
+    "видимость": "visibility",
+}  # fmt: skip
+
+
 def column_name(cell: str) -> str:
     """A header cell as a column name: case folded, without the invisible characters a paste
-    leaves around it (a zero-width space, a BOM)."""
-    return strip_invisible(clean_text(cell)).casefold()
+    leaves around it (a zero-width space, a BOM); a name in Chinese or Russian as the
+    column it names."""
+    name = strip_invisible(clean_text(cell)).casefold()
+    return COLUMN_ALIASES.get(name, name)
 
 
 def _header_names(line: str, delimiter: str) -> list[str]:
