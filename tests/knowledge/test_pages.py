@@ -847,3 +847,22 @@ def test_the_other_languages_follow_the_full_width_colon_without_a_space(
     assert f'其他语言版本：<a href="/b/{kb.slug}/help/articles/{other}"' in page
     english = client.get(f"/b/{kb.slug}/help/articles/{aid}", params={"lang": "en"}).text
     assert f'Also in: <a href="/b/{kb.slug}/help/articles/{other}"' in english
+
+
+def test_the_editor_says_which_field_to_fix_and_says_it_beside_the_field(
+    client: TestClient, world: World
+) -> None:
+    """An empty answer gave "This field is required." above the form, and no field said it:
+    the writer had to guess which one."""
+    kb = Kb(client, world)
+    token = sign_in(client, kb.author)
+    r = client.post(
+        f"/b/{kb.slug}/help/new",
+        data={"csrf_token": token, "title": "发票怎么开？", "body": "\u200b",
+              "language": "zh-Hans", "visibility": "public"},
+        params={"lang": "zh-Hans"},
+    )  # fmt: skip
+    assert r.status_code == 422
+    assert '<p class="alert" role="alert">回答（Markdown）：' in r.text
+    assert '<p class="error" id="e-body">' in r.text
+    assert 'aria-describedby="e-body"' in r.text
