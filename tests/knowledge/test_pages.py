@@ -866,3 +866,24 @@ def test_the_editor_says_which_field_to_fix_and_says_it_beside_the_field(
     assert '<p class="alert" role="alert">回答（Markdown）：' in r.text
     assert '<p class="error" id="e-body">' in r.text
     assert 'aria-describedby="e-body"' in r.text
+
+
+def test_an_empty_editor_s_preview_says_there_is_nothing_yet(
+    client: TestClient, world: World
+) -> None:
+    """The preview box of a new article was an empty card under its heading until the writer
+    typed: it looked broken."""
+    kb = Kb(client, world)
+    sign_in(client, kb.author)
+    editor = client.get(f"/b/{kb.slug}/help/new", params={"lang": "zh-Hans"}).text
+    preview = editor.split('id="preview"')[1].split("</div>")[0]
+    assert "还没有可预览的内容。" in preview
+    # Emptied again while typing: the live preview says so in the writer's language too (the
+    # message sat inside an f-string, where extraction never found it).
+    token = client.cookies.get("crowdcx_csrf")
+    emptied = client.post(
+        f"/b/{kb.slug}/help/preview",
+        data={"csrf_token": token, "body": ""},
+        params={"lang": "zh-Hans"},
+    )
+    assert "还没有可预览的内容。" in emptied.text

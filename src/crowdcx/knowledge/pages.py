@@ -432,7 +432,9 @@ def save_article(
 def preview(slug: str, user: CurrentUser, uow: Uow, body: Text = "") -> Response:
     """The editor's live preview (an htmx fragment): the same sanitised rendering readers get."""
     access_brand(uow.session, slug, user)
-    return HTMLResponse(render(body) or f'<p class="meta">{_("Nothing to preview yet.")}</p>')
+    # Outside the f-string: Babel does not read a message inside one, so it went untranslated.
+    nothing = _("Nothing to preview yet.")
+    return HTMLResponse(render(body) or f'<p class="meta">{nothing}</p>')
 
 
 @router.post("/b/{slug}/help/articles/{article_id}/act", dependencies=[CsrfChecked])
