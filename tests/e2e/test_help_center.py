@@ -45,7 +45,7 @@ def test_traditional_chinese_customer_is_deflected_by_an_article(
     page.wait_for_url("**/help/articles/**")
     assert STAFF_TITLE not in page.content()
     page.locator("button[name=helpful][value=yes]").click()
-    page.wait_for_url("**thanks=yes")
+    page.wait_for_url("**thanks=yes**")
     assert page.locator("html").get_attribute("lang") == "zh-Hant"
     assert page.locator("main section p[role=status]").is_visible()
     page.screenshot(path=str(artifacts / "help-article-helpful-zh-Hant.png"), full_page=True)

@@ -35,3 +35,13 @@ def test_a_message_of_unclosed_brackets_costs_about_what_plain_text_does() -> No
         # The slow path took 0.5-1.9 s; the margin absorbs a shared machine's stalls (one
         # render of 36 ms against a 0.6 ms plain one failed at load 9).
         assert _cost(crafted) < 30 * plain + 0.1, (crafted[:6], _cost(crafted), plain)
+
+
+def test_headings_of_every_level_stay_headings_under_the_page_s_own() -> None:
+    """'# Intro' and '## Steps' were h1/h2, which the sanitiser strips: their text was left
+    bare and ran into the next block ("StepsIntro")."""
+    out = render("## 步骤\n# Intro\n### Detail\n###### Note\n\ntext")
+    assert out.startswith("<h3>步骤</h3>\n<h3>Intro</h3>\n<h4>Detail</h4>\n<h4>Note</h4>")
+    assert "<h1" not in out
+    assert "<h2" not in out
+    assert plain_text("## Steps\n# Intro") == "Steps Intro"

@@ -436,13 +436,13 @@ def test_skip_reasons_are_read_in_the_readers_language(
 
     zh = problems("zh-Hans")
     assert zh["bad_visibility"]["reason"].startswith("“vip”不是有效的可见范围")
-    assert zh["bad_visibility"]["where"] == "第 7 行"
+    assert zh["bad_visibility"]["where"] == "第 7 行“visibility”列"
     assert zh["duplicate_row"]["where"] == "第 8 行"
     assert "строка" not in str(zh)
     ru = problems("ru")
-    assert ru["bad_visibility"]["where"] == "строка 7"
+    assert ru["bad_visibility"]["where"] == "строка 7, столбец «visibility»"
     assert "vip" in ru["bad_visibility"]["reason"]
-    assert problems("en")["bad_visibility"]["where"] == "line 7"
+    assert problems("en")["bad_visibility"]["where"] == "line 7, column “visibility”"
     # The page says it in its reader's language too.
     sign_in(client, kb.author)
     client.cookies.set("crowdcx_locale", "zh-Hant")

@@ -405,3 +405,25 @@ def test_header_names_with_stray_invisible_characters_are_found() -> None:
     parsed = rules.parse_faq_csv(content)
     assert not isinstance(parsed, rules.Violation), parsed
     assert next(iter(parsed)).draft is not None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "问题,答案,语言,标签,可见范围",
+        "問題,答案,語言,標籤,可見範圍",
+        "Вопрос,Ответ,Язык,Теги,Видимость",
+    ],
+)
+def test_a_header_in_the_admins_language_names_the_columns(header: str) -> None:
+    """A sheet headed "问题,答案,语言" was refused as lacking every column."""
+    parsed = rules.parse_faq_csv(f"{header}\n发票怎么开？,在订单详情页申请。,zh-Hans,发票,staff\n")
+    assert not isinstance(parsed, rules.Violation), parsed
+    draft = next(iter(parsed)).draft
+    assert draft is not None
+    assert (draft.title, draft.body, draft.language) == (
+        "发票怎么开？",
+        "在订单详情页申请。",
+        "zh-Hans",
+    )
+    assert (draft.tags, draft.visibility) == (("发票",), "staff")

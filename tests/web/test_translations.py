@@ -83,6 +83,29 @@ def test_traditional_chinese_uses_taiwan_words() -> None:
     assert not [msgid for msgid, text in texts if "file" in msgid.lower() and "文件" in text]
 
 
+# Taiwan words in the mainland catalog, and the mainland wording.
+TAIWAN_WORDS = {
+    "说明中心": "帮助中心", "登入": "登录", "使用者": "用户", "贴文": "帖子", "网路": "网络",
+    "预设": "默认", "讯息": "信息 / 消息", "软体": "软件", "帐户": "账户", "回覆": "回复",
+}  # fmt: skip
+
+
+def test_simplified_chinese_uses_mainland_words() -> None:
+    """The content-gaps page told a mainland reader about the "说明中心" (Taiwan's word for
+    the help center) that every other zh-Hans page calls 帮助中心."""
+    with (CATALOG_DIR / "zh_Hans" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="zh_Hans")
+    found = [
+        f"{m.id!r}: {word} -> {mainland}"
+        for m in catalog
+        if m.id
+        for form in (m.string if isinstance(m.string, tuple) else (m.string,))
+        for word, mainland in TAIWAN_WORDS.items()
+        if word in form
+    ]
+    assert not found, found
+
+
 @pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant"])
 def test_chinese_addresses_the_reader_in_one_register(locale: str) -> None:
     """The catalogs mixed the familiar 你 and the polite 您, sometimes on one page ("感谢您"

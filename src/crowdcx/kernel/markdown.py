@@ -7,6 +7,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from functools import lru_cache
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
@@ -20,9 +21,24 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
 
+# User text sits under the page's own headings (an article's title is the page's h1, its
+# sections h2): "# Intro" and "## Steps" are shown as h3, "###" and below as h4. Stripping the
+# h1/h2 tags instead left their text bare, run into the next heading ("StepsIntro").
+HEADING_TAGS = {1: "h3", 2: "h3", 3: "h4", 4: "h4", 5: "h4", 6: "h4"}
+
+
+def _heading(md: MarkdownIt) -> None:
+    def shift(state: Any) -> None:
+        for token in state.tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = HEADING_TAGS[int(token.tag[1])]
+
+    md.core.ruler.push("shift_headings", shift)
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").use(_heading)
 
 
 # Link labels are scanned for their closing bracket from every "[": text made of thousands of

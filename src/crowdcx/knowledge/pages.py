@@ -18,6 +18,7 @@ from crowdcx.kernel.markdown import render
 from crowdcx.kernel.numbers import ascii_int
 from crowdcx.knowledge import jobs, rules, service
 from crowdcx.knowledge.api import MAX_IMPORT_BYTES, read_upload_text, wake_import_worker
+from crowdcx.knowledge.labels import action_labels, state_labels, visibility_labels
 from crowdcx.knowledge.models import Article
 from crowdcx.search import rules as search_rules
 from crowdcx.search import service as search
@@ -47,33 +48,6 @@ register_nav(
 # it as two (CR LF): twice rules.MAX_BODY, so a body it let through is never refused here.
 # Named by the editor's label if it is.
 Text = Annotated[str, Form(max_length=2 * rules.MAX_BODY, title=N_("Answer (Markdown)"))]
-
-
-def state_labels() -> dict[str, str]:
-    return {
-        "draft": _("Draft"),
-        "in_review": _("In review"),
-        "approved": _("Approved"),
-        "published": _("Published"),
-        "archived": _("Archived"),
-    }
-
-
-def visibility_labels() -> dict[str, str]:
-    return {
-        "public": _("Everyone"),
-        "experts": _("Experts and staff"),
-        "staff": _("Staff only"),
-    }
-
-
-def action_labels() -> dict[str, str]:
-    return {
-        "submit": _("Submit for review"),
-        "approve": _("Approve"),
-        "publish": _("Publish"),
-        "archive": _("Archive"),
-    }
 
 
 def _already_notes() -> dict[str, str]:
@@ -149,7 +123,14 @@ def help_home(slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str =
     return page(
         request,
         "help/home.html",
-        {**_common(ctx), "q": q, "answer": answer, "popular": popular, "recent": recent},
+        {
+            **_common(ctx),
+            "q": q,
+            "answer": answer,
+            "popular": popular,
+            "recent": recent,
+            "title_html": search.title_html,
+        },
     )
 
 
@@ -162,7 +143,11 @@ def help_search(slug: str, request: Request, viewer: ViewerDep, uow: Uow, q: str
     ctx = access_brand(uow.session, slug, viewer.user)
     q = q[:500]
     answer = _answer(uow, ctx, q, typing=True) if len(q.strip()) >= 2 else None
-    return page(request, "help/_results.html", {**_common(ctx), "q": q, "answer": answer})
+    return page(
+        request,
+        "help/_results.html",
+        {**_common(ctx), "q": q, "answer": answer, "title_html": search.title_html},
+    )
 
 
 COMMENTS_PAGE = 20  # readers' comments shown to an article's editors at a time
@@ -191,6 +176,14 @@ def article_page(
             uow.commit()
     at = now()
     authoring = editor and (service.can_write(ctx) or service.can_review(ctx))
+    history = service.versions(uow.session, ctx, article) if editor else []
+    readable = {v.version for v in history}
+    # The revision under review against what readers see now: a reviewer's first question.
+    since_live = (
+        article.live
+        and article.version != article.live_version
+        and {article.version, article.live_version} <= readable
+    )
     return page(
         request,
         "help/article.html",
@@ -204,14 +197,20 @@ def article_page(
             "showing_live": show_live,
             "stale": rules.is_stale(article.review_by, article.live, at),
             "variants": service.variants(uow.session, ctx, article),
-            "actions": rules.allowed_actions(
-                service.state_of(uow.session, article),
-                service.actor_of(ctx),
-                service.kb_policy(ctx),
-            )
+            # "Still accurate" is offered on an article due for review (the stale list's).
+            "actions": [
+                a
+                for a in rules.allowed_actions(
+                    service.state_of(uow.session, article),
+                    service.actor_of(ctx),
+                    service.kb_policy(ctx),
+                )
+                if a != "confirm" or rules.is_stale(article.review_by, article.live, at)
+            ]
             if editor
             else [],
-            "history": service.versions(uow.session, ctx, article) if editor else [],
+            "history": history,
+            "since_live": since_live,
             "reader_comments": service.feedback_comments(
                 uow.session, ctx, article, COMMENTS_PAGE, comments_before
             )
@@ -224,6 +223,34 @@ def article_page(
             "already": _already_notes().get(request.query_params.get("already", ""))
             if editor
             else None,
+        },
+    )
+
+
+@router.get("/b/{slug}/help/articles/{article_id}/changes")
+def article_changes(
+    slug: str,
+    article_id: int,
+    request: Request,
+    user: CurrentUser,
+    uow: Uow,
+    old: Annotated[int, Query(alias="from", ge=1, le=2**62)],
+    new: Annotated[int, Query(alias="to", ge=1, le=2**62)],
+) -> Response:
+    """Two revisions side by side for the reviewer (and the author): what changed."""
+    ctx = access_brand(uow.session, slug, user)
+    service.require_writer(ctx) if not service.can_review(ctx) else None
+    article = service.get_article(uow.session, ctx, article_id)
+    service.require_working(ctx, article)
+    return page(
+        request,
+        "help/changes.html",
+        {
+            **_common(ctx),
+            "article": article,
+            "old": old,
+            "new": new,
+            "lines": service.version_changes(uow.session, ctx, article, old, new),
         },
     )
 
@@ -250,8 +277,10 @@ def article_feedback(
             ref_id=str(article.id), at=now(), visitor=visitor,
         )  # fmt: skip
     uow.commit()
+    # The search goes on with the reader: "ask an expert / the community" starts from it.
+    params = {"thanks": "yes" if yes else "no", **({"q": q} if q.strip() else {})}
     return RedirectResponse(
-        f"/b/{slug}/help/articles/{article_id}?thanks={'yes' if yes else 'no'}", status_code=303
+        f"/b/{slug}/help/articles/{article_id}?{urlencode(params)}", status_code=303
     )
 
 
@@ -305,6 +334,13 @@ def new_article(
             original.tags if service.sees_working(ctx, original) else service.reader_tags(original)
         )
         form.update(translation_of=str(original.id), tags=" | ".join(tags))
+        # A translation goes into a language the article lacks: the reader's, else the
+        # brand's first (not the original's own language, which saved a second copy).
+        taken = service.group_languages(uow.session, ctx, original)
+        if form["language"] in taken:
+            order = [ctx.brand.default_locale, *ctx.brand.locales]
+            missing = [code for code in order if code not in taken]
+            form["language"] = missing[0] if missing else form["language"]
     return _editor(request, ctx, None, form, {})
 
 
@@ -396,7 +432,9 @@ def save_article(
 def preview(slug: str, user: CurrentUser, uow: Uow, body: Text = "") -> Response:
     """The editor's live preview (an htmx fragment): the same sanitised rendering readers get."""
     access_brand(uow.session, slug, user)
-    return HTMLResponse(render(body) or f'<p class="meta">{_("Nothing to preview yet.")}</p>')
+    # Outside the f-string: Babel does not read a message inside one, so it went untranslated.
+    nothing = _("Nothing to preview yet.")
+    return HTMLResponse(render(body) or f'<p class="meta">{nothing}</p>')
 
 
 @router.post("/b/{slug}/help/articles/{article_id}/act", dependencies=[CsrfChecked])
@@ -411,7 +449,7 @@ def act(
     article = service.get_article(uow.session, ctx, article_id)
     service.act(uow, ctx, article, action, now())
     uow.commit()
-    suffix = "" if action == "publish" else "?draft=1"
+    suffix = "" if action in ("publish", "confirm") else "?draft=1"
     return RedirectResponse(f"/b/{slug}/help/articles/{article_id}{suffix}", status_code=303)
 
 

@@ -34,11 +34,11 @@ from crowdcx.kernel.text import strip_invisible, visible
 
 State = Literal["draft", "in_review", "approved", "published", "archived"]
 Visibility = Literal["public", "experts", "staff"]
-Action = Literal["submit", "approve", "publish", "archive", "edit"]
+Action = Literal["submit", "approve", "publish", "confirm", "archive", "edit"]
 
 STATES: Final[tuple[State, ...]] = ("draft", "in_review", "approved", "published", "archived")
 VISIBILITIES: Final[tuple[Visibility, ...]] = ("public", "experts", "staff")
-ACTIONS: Final[tuple[Action, ...]] = ("submit", "approve", "publish", "archive")
+ACTIONS: Final[tuple[Action, ...]] = ("submit", "approve", "publish", "confirm", "archive")
 
 MAX_TITLE: Final = 300
 MAX_BODY: Final = 50_000
@@ -215,6 +215,8 @@ _TRANSITIONS: Final[dict[str, tuple[frozenset[str], State]]] = {
     "submit": (frozenset({"draft"}), "in_review"),
     "approve": (frozenset({"in_review"}), "approved"),
     "publish": (frozenset({"approved"}), "published"),
+    # A reviewer finds the live text still accurate: it is due for review again in a term.
+    "confirm": (frozenset({"published"}), "published"),
     "archive": (frozenset({"draft", "in_review", "approved", "published"}), "archived"),
 }
 
@@ -243,7 +245,7 @@ def transition(
             return Violation("not_reviewer", "action", {"action": action})
         if own or actor.user_id in article.writers:
             return Violation("own_article", "action", {"action": action})
-    elif action == "publish":
+    elif action in ("publish", "confirm"):
         if not may_review(actor, policy):
             return Violation("not_reviewer", "action", {"action": action})
     elif action == "archive":
@@ -501,10 +503,24 @@ def csv_delimiter(content: str) -> str:
     return guess
 
 
+# The columns as an admin names them in a sheet in their own language ("问题,答案,语言"
+# was refused as missing every column). Keys are as column_name() leaves them.
+COLUMN_ALIASES: Final[dict[str, str]] = {
+    "问题": "question", "問題": "question", "вопрос": "question", "title": "question",
+    "答案": "answer", "回答": "answer", "ответ": "answer",
+    "语言": "language", "語言": "language", "язык": "language",
+    "标签": "tags", "標籤": "tags", "теги": "tags", "метки": "tags", "tag": "tags",
+    "可见范围": "visibility", "可見範圍": "visibility", "可见性": "visibility",
+    "видимость": "visibility",
+}  # fmt: skip
+
+
 def column_name(cell: str) -> str:
     """A header cell as a column name: case folded, without the invisible characters a paste
-    leaves around it (a zero-width space, a BOM)."""
-    return strip_invisible(clean_text(cell)).casefold()
+    leaves around it (a zero-width space, a BOM); a name in Chinese or Russian as the
+    column it names."""
+    name = strip_invisible(clean_text(cell)).casefold()
+    return COLUMN_ALIASES.get(name, name)
 
 
 def _header_names(line: str, delimiter: str) -> list[str]:
@@ -592,6 +608,31 @@ def diff(
     return "\n".join(
         difflib.unified_diff(old, new, fromfile=labels[0], tofile=labels[1], lineterm="")
     )
+
+
+DiffKind = Literal["same", "added", "removed", "gap"]
+
+
+def diff_lines(
+    old_title: str, old_body: str, new_title: str, new_body: str
+) -> list[tuple[DiffKind, str]]:
+    """Two revisions' changed lines for a reviewer, with three lines of context around each
+    change and a "gap" between changes far apart; empty when they read the same."""
+    kinds: dict[str, DiffKind] = {" ": "same", "+": "added", "-": "removed"}
+    out: list[tuple[DiffKind, str]] = []
+    for line in diff(
+        old_title,
+        old_body,
+        new_title,
+        new_body,
+        ("", ""),
+    ).splitlines()[2:]:
+        if line.startswith("@@"):
+            if out:
+                out.append(("gap", ""))
+            continue
+        out.append((kinds.get(line[:1], "same"), line[1:]))
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found
-from crowdcx.kernel.i18n import N_, _
+from crowdcx.kernel.i18n import N_, _, list_separator
+from crowdcx.kernel.language import LOCALE_NAMES
 from crowdcx.kernel.markdown import one_line_break
-from crowdcx.knowledge import rules
+from crowdcx.knowledge import labels, rules
 from crowdcx.knowledge.models import (
     OPEN_SOURCE_DRAFT,
     Article,
@@ -87,6 +88,11 @@ def require_writer(ctx: BrandContext) -> None:
 
 def violation_error(v: rules.Violation) -> AppError:
     p = dict(v.params)
+    # The state and action as the pages name them, not their codes.
+    if "state" in p:
+        p["state"] = labels.state_labels().get(str(p["state"]), p["state"])
+    if "action" in p:
+        p["action"] = labels.action_labels().get(str(p["action"]), p["action"])
     messages: dict[str, Callable[[], str]] = {
         "required": lambda: _("This field is required."),
         "invisible": lambda: _(
@@ -128,7 +134,8 @@ def violation_error(v: rules.Violation) -> AppError:
                 "The header row lacks the column(s) %(columns)s; expected "
                 "question,answer,language,tags,visibility."
             )
-            % p
+            # "question、answer、language" in Chinese: the reader's list separator.
+            % {"columns": list_separator().join(c.strip() for c in str(p["columns"]).split(","))}
         ),
         "duplicate_row": lambda: _("The same question in the same language appears earlier."),
     }
@@ -292,6 +299,19 @@ def list_articles(
         after = read[-1].id
 
 
+def group_languages(session: Session, ctx: BrandContext, article: Article) -> set[str]:
+    """The languages an article's translation group has (itself included; archived variants
+    left out)."""
+    group = article.group_id or article.id
+    return set(
+        session.scalars(
+            ctx.scoped(Article, select(Article.language)).where(
+                or_(Article.group_id == group, Article.id == group), Article.state != "archived"
+            )
+        )
+    )
+
+
 def variants(session: Session, ctx: BrandContext, article: Article) -> list[Article]:
     """The article's translations that this viewer may read (itself excluded)."""
     group = article.group_id or article.id
@@ -318,12 +338,26 @@ def versions(session: Session, ctx: BrandContext, article: Article) -> list[Arti
     )
 
 
-def version_diff(session: Session, ctx: BrandContext, article: Article, old: int, new: int) -> str:
+def _two_versions(
+    session: Session, ctx: BrandContext, article: Article, old: int, new: int
+) -> tuple[ArticleVersion, ArticleVersion]:
     by_number = {v.version: v for v in versions(session, ctx, article)}
     if old not in by_number or new not in by_number:
         raise not_found(_("There is no such version of this article."), "version_not_found")
-    a, b = by_number[old], by_number[new]
+    return by_number[old], by_number[new]
+
+
+def version_diff(session: Session, ctx: BrandContext, article: Article, old: int, new: int) -> str:
+    a, b = _two_versions(session, ctx, article, old, new)
     return rules.diff(a.title, a.body, b.title, b.body, (f"v{old}", f"v{new}"))
+
+
+def version_changes(
+    session: Session, ctx: BrandContext, article: Article, old: int, new: int
+) -> list[tuple[rules.DiffKind, str]]:
+    """What a reviewer reads on the changes page: the lines that differ, with context."""
+    a, b = _two_versions(session, ctx, article, old, new)
+    return rules.diff_lines(a.title, a.body, b.title, b.body)
 
 
 def stale(session: Session, ctx: BrandContext, now: datetime) -> list[Article]:
@@ -416,6 +450,17 @@ def create_article(
     if translation_of is not None:
         original = get_article(uow.session, ctx, translation_of)
         group_id = original.group_id or original.id
+        if draft.language in group_languages(uow.session, ctx, original):
+            # A second variant in one language: readers would be shown either at random.
+            raise invalid(
+                "language",
+                _(
+                    "This article already has a version in %(language)s: edit that one, or "
+                    "choose another language for the translation."
+                )
+                % {"language": LOCALE_NAMES.get(draft.language, draft.language)},
+                "translation_exists",
+            )
     article = Article(
         brand_id=ctx.brand.id,
         group_id=group_id,
@@ -522,7 +567,7 @@ def _go_live(article: Article, now: datetime, policy: rules.KbRoles) -> None:
 def act(
     uow: UnitOfWork, ctx: BrandContext, article: Article, action: str, now: datetime
 ) -> Article:
-    """submit | approve | publish | archive, as the rules allow."""
+    """submit | approve | publish | confirm (still accurate) | archive, as the rules allow."""
     if ctx.user is None:
         from crowdcx.kernel.errors import unauthenticated
 
@@ -537,6 +582,8 @@ def act(
         article.approved_by = ctx.user.id
     elif action == "publish":
         _go_live(article, now, policy)
+    elif action == "confirm":
+        article.review_by = rules.review_by(now, policy)
     elif action == "archive":
         article.live_version = None
     uow.session.add(
@@ -674,7 +721,8 @@ def problem_reasons(problems: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
             reason = _exists_reason()
         where = str(p.get("where", ""))
         if isinstance(p.get("line"), int):
-            where = _line_text(p["line"])
+            column = CSV_COLUMN_OF.get(str(p.get("field", "")))
+            where = _line_text(p["line"], column)
         out.append({"where": where, "code": code, "reason": reason})
     return out
 
@@ -832,7 +880,17 @@ class LineRef(str):
         return ref
 
 
-def _line_text(line: int) -> str:
+# The CSV column a draft's field comes from: "line 3: this field is required" did not say
+# which of the row's cells to fix.
+CSV_COLUMN_OF: Final[Mapping[str, str]] = {
+    "title": "question", "body": "answer", "language": "language", "tags": "tags",
+    "visibility": "visibility",
+}  # fmt: skip
+
+
+def _line_text(line: int, column: str | None = None) -> str:
+    if column:
+        return _("line %(n)s, column “%(column)s”") % {"n": line, "column": column}
     return _("line %(n)s") % {"n": line}
 
 
