@@ -40,6 +40,7 @@ __all__ = [
     "cjk_tokens",
     "detect_language",
     "fold_chinese",
+    "function_tokens",
     "gram_count",
     "highlight",
     "normalize",
@@ -68,6 +69,10 @@ class AnalyzedText:
     # typo's trigrams can be found from its stem ("chargs" → "charg", but "rgs" is a gram
     # of what was typed).
     stem_grams: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Queries only: the Han tokens that lie inside a Chinese function word of the query
+    # ("怎么办", "如何", "为什么", "吗"): a brand that never wrote them has not missed them, so
+    # they do not raise the out-of-scope bound (``SearchIndex.max_score``) when unseen.
+    function_words: frozenset[str] = frozenset()
 
     def is_empty(self) -> bool:
         return not self.words and not self.grams
@@ -157,6 +162,42 @@ def _script_characters() -> tuple[re.Pattern[str], re.Pattern[str]]:
     )
 
 
+@lru_cache(maxsize=1)
+def _chinese_function_words() -> tuple[frozenset[str], int]:
+    """stopwords-iso's Chinese list (Simplified; folded as queries are), Han entries only,
+    and the longest entry's length."""
+    import stopwordsiso
+
+    words = frozenset(
+        w for w in (fold_chinese(x.casefold()) for x in stopwordsiso.stopwords("zh"))
+        if _HAN_RUN_RE.fullmatch(w)
+    )  # fmt: skip
+    return words, max(map(len, words), default=0)
+
+
+def function_tokens(norm: str) -> frozenset[str]:
+    """The Han unigrams and bigrams of :func:`normalize`-d text that lie inside a Chinese
+    function word (the longest one starting at each character): 退款怎么办 gives 怎, 么, 办,
+    怎么, 么办 — not 退, 款 or 款怎."""
+    words, longest = _chinese_function_words()
+    out: set[str] = set()
+    for run in _HAN_RUN_RE.findall(norm):
+        i = 0
+        while i < len(run):
+            size = next(
+                (n for n in range(min(longest, len(run) - i), 0, -1) if run[i : i + n] in words),
+                0,
+            )
+            if size:
+                found = run[i : i + size]
+                out.update(found)
+                out.update(found[j : j + 2] for j in range(size - 1))
+                i += size
+            else:
+                i += 1
+    return frozenset(out)
+
+
 def _mainland_words(text: str) -> str:
     for taiwan, mainland in _MAINLAND_WORDS:
         text = text.replace(taiwan, mainland)
@@ -239,11 +280,17 @@ def analyze_query(text: str, *, grams: bool = False, jieba_words: bool = False) 
     """Like :func:`analyze`, with duplicate tokens removed (order of first use kept), and
     with ``stem_grams`` (each word's stem and the trigrams of the word as typed)."""
     analysed = _analyze(text, grams, jieba_words, None, stem_grams=True)
+    words = tuple(dict.fromkeys(analysed.words))
+    try:
+        function = function_tokens(normalize(text)) & frozenset(words)
+    except Exception:  # a search box must never error on what a user typed
+        function = frozenset()
     return AnalyzedText(
-        tuple(dict.fromkeys(analysed.words)),
+        words,
         tuple(dict.fromkeys(analysed.grams)),
         analysed.language,
         analysed.stem_grams,
+        function,
     )
 
 

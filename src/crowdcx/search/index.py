@@ -713,10 +713,14 @@ class _Bm25Index(ABC):
         # A Han bigram the brand has never seen is mostly a cross-word boundary ("连不" of
         # 连不上), not missing evidence: it does not raise the bound. Unknown words in other
         # scripts (and unknown Han characters) do: they are what an off-topic query is made of.
+        # Nor does a Chinese function word the brand never wrote (怎么办, 如何, 吗): a question
+        # asked the way people talk is not off topic for it ("iPhone退款怎么办" was).
+        # (Unless the query is nothing else: then there is nothing else it asks.)
+        function = query.function_words if set(query.words) - query.function_words else ()
         total = sum(
             idf(df_words.get(t, 0))
             for t in dict.fromkeys(query.words)
-            if df_words.get(t, 0) or not _HAN_BIGRAM.fullmatch(t)
+            if df_words.get(t, 0) or not (_HAN_BIGRAM.fullmatch(t) or t in function)
         )
         total += cfg.gram_weight * sum(idf(df_grams.get(t, 0)) for t in dict.fromkeys(grams))
         return total * (cfg.k1 + 1)
