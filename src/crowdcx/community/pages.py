@@ -6,7 +6,6 @@ posts to the same use cases as the API."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Request
@@ -19,7 +18,7 @@ from crowdcx.community.labels import privilege_labels
 from crowdcx.community.models import CommunityRow, ModerationRow, PostRow, RedemptionRow, VoteRow
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
-from crowdcx.kernel.errors import AppError, not_found
+from crowdcx.kernel.errors import AppError, invalid, not_found
 from crowdcx.kernel.i18n import N_, _, current_locale
 from crowdcx.kernel.numbers import ascii_int, typed_int
 from crowdcx.notifications import service as notes
@@ -693,11 +692,16 @@ def close(
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     q = service.readable_post(uow.session, ctx, question_id, "question")
-    # Accept a question number or a pasted link to the question.
-    found = re.findall(r"\d+", duplicate_of)
-    target = int(found[-1]) if found else None
 
     def run() -> Any:
+        try:  # a question number or a pasted link to the question
+            target = rules.duplicate_reference(duplicate_of)
+        except ValueError:
+            raise invalid(
+                "duplicate_of",
+                _("Enter the number of the question this one duplicates, or paste its link."),
+                "duplicate_unreadable",
+            ) from None
         return service.close(uow, ctx, q, target, now())
 
     return _act(request, uow, ctx, question_id, run)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -1135,3 +1136,27 @@ def split_tags(text: str) -> list[str]:
     Pieces are not trimmed or deduplicated here: the service stores each trimmed,
     case-folded tag once and drops the empty ones."""
     return _TAG_SEPARATORS.split(text)
+
+
+# --- closing as a duplicate: what the close form's one field names ---------------------------
+
+_QUESTION_LINK = re.compile(r"/questions/(\d{1,18})(?![\d/])")
+_QUESTION_NUMBER = re.compile(r"#?\s*(\d{1,18})")
+
+
+def duplicate_reference(typed: str) -> int | None:
+    """The question an agent names in the close form's "duplicate of (question number or
+    link, optional)": nothing (None), a number ("12", "#12", full-width "１２") or a question's
+    link, whatever follows it (a query, "#post-40" — the anchor of an answer the address bar
+    shows after a vote —). Anything else raises ValueError: read as a number, "the one about
+    4G" would have named question 4, and a title pasted by mistake none at all."""
+    text = unicodedata.normalize("NFKC", typed).strip()
+    if not text:
+        return None
+    link = _QUESTION_LINK.search(text)
+    if link and not any(c.isspace() for c in text):
+        return int(link.group(1))
+    number = _QUESTION_NUMBER.fullmatch(text)
+    if number and number.group(1).isascii():
+        return int(number.group(1))
+    raise ValueError(typed)
