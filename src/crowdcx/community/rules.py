@@ -807,7 +807,14 @@ def decide_redemption(
     if period_cap is not None and redeemed_in_period + points > period_cap:
         room = max(period_cap - redeemed_in_period, 0)
         problems.append(
-            _v("cap_exceeded", "points", limit=period_cap, remaining=room, scope="period")
+            _v(
+                "cap_exceeded",
+                "points",
+                limit=period_cap,
+                remaining=room,
+                scope="period",
+                minimum=policy.min_points,
+            )
         )
     if problems or rate is None:
         return RedemptionDecision(None, violations=tuple(problems))

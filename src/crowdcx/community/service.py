@@ -7,7 +7,7 @@ the action."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
@@ -48,7 +48,7 @@ from crowdcx.community.models import (
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import Database, UnitOfWork, append_rows, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found, unauthenticated
-from crowdcx.kernel.i18n import _
+from crowdcx.kernel.i18n import _, ngettext
 from crowdcx.kernel.language import LOCALES, detect_language
 from crowdcx.kernel.markdown import one_line_break, render
 from crowdcx.kernel.numbers import ascii_int
@@ -116,6 +116,23 @@ def require_user(ctx: BrandContext) -> User:
     return ctx.user
 
 
+def _cap_message(p: Mapping[str, Any]) -> str:
+    """Which redemption limit a request went over, and what the member can still redeem."""
+    limit = p.get("limit", "")
+    if p.get("scope") != "period":
+        return _("Redeem at most %(limit)s points at a time.") % {"limit": limit}
+    remaining = int(p.get("remaining") or 0)
+    if remaining < int(p.get("minimum") or 1):
+        return _(
+            "You have redeemed what this period allows; you can redeem again in the next period."
+        )
+    return ngettext(
+        "You can redeem %(n)s more point this period (at most %(limit)s).",
+        "You can redeem %(n)s more points this period (at most %(limit)s).",
+        remaining,
+    ) % {"n": remaining, "limit": limit}
+
+
 def violation_error(v: rep.Violation) -> AppError:
     p = dict(v.params)
     privilege = str(p.get("privilege", ""))  # named in the reader's language
@@ -177,9 +194,7 @@ def violation_error(v: rep.Violation) -> AppError:
         "insufficient_points": lambda: (
             _("You have only %(balance)s points to redeem.") % {"balance": p.get("balance", "")}
         ),
-        "cap_exceeded": lambda: (
-            _("That is more than the limit of %(limit)s points.") % {"limit": p.get("limit", "")}
-        ),
+        "cap_exceeded": lambda: _cap_message(p),
         "already_escalated": lambda: _("This question is already with an expert."),
         "already_solved": lambda: _("This question already has an accepted answer."),
         "too_early": lambda: (
