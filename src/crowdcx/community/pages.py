@@ -174,6 +174,7 @@ def _home(
                       "community", query=q, results=len(answer.results), at=at)  # fmt: skip
         uow.commit()
     communities = service.communities(uow.session, ctx)
+    follows = engagement.following(uow, ctx, ctx.user.id) if ctx.user and tag else set()
     return page(
         request,
         "community/home.html",
@@ -184,6 +185,7 @@ def _home(
             "community_names": {c.id: c.name for c in communities},
             "notice": notice[:20], "next_cursor": next_cursor, "paged": bool(cursor),
             "new_community": new_community or {}, "errors": errors or {},
+            "following": ("tag", tag.casefold()) in follows,
         },
         status=status,
     )  # fmt: skip
@@ -296,7 +298,7 @@ async def onboarding(
 def follow(
     slug: str, user: CurrentUser, uow: Uow,
     kind: Annotated[str, Form(max_length=10)], target: Annotated[str, Form(max_length=60)],
-    back: Annotated[str, Form(max_length=300)] = "", stop: Annotated[str, Form(max_length=3)] = "",
+    back: Annotated[str, Form(max_length=1000)] = "", stop: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     if stop:
