@@ -1167,3 +1167,24 @@ def duplicate_reference(typed: str) -> int | None:
     if number and number.group(1).isascii():
         return int(number.group(1))
     raise ValueError(typed)
+
+
+# --- a question's tags ------------------------------------------------------------------------
+
+MAX_TAGS: Final = 10
+MAX_TAG_LENGTH: Final = 40
+
+
+def tag_problems(tags: Iterable[str]) -> list[Violation]:
+    """What is wrong with the tags an asker typed (trimmed; empty pieces do not count): more
+    than ``MAX_TAGS`` different ones, or one longer than ``MAX_TAG_LENGTH``. They used to be
+    cut silently — the first ten in alphabetical order kept, a long tag shortened."""
+    pieces = [t.strip() for t in tags if t.strip()]
+    problems = [
+        _v("tag_too_long", "tags", tag=t, limit=MAX_TAG_LENGTH)
+        for t in pieces
+        if len(t) > MAX_TAG_LENGTH
+    ][:1]
+    if len({t.casefold() for t in pieces}) > MAX_TAGS:
+        problems.append(_v("too_many_tags", "tags", limit=MAX_TAGS))
+    return problems

@@ -186,6 +186,11 @@ def violation_error(v: rep.Violation) -> AppError:
             "You cannot review your own post; another reviewer will (or appeal the decision)."
         ),
         "already_flagged": lambda: _("You already flagged this post."),
+        "tag_too_long": lambda: (
+            _("Keep each tag to %(limit)s characters or fewer; “%(tag)s” is longer.")
+            % {"limit": p.get("limit", ""), "tag": p.get("tag", "")}
+        ),
+        "too_many_tags": lambda: _("Use at most %(limit)s tags.") % {"limit": p.get("limit", "")},
         "invalid_points": lambda: _("Redeem a positive number of points."),
         "kind_not_offered": lambda: _("This brand does not offer that reward."),
         "below_minimum": lambda: (
@@ -531,8 +536,9 @@ def ask(
         raise invalid(
             "language", _("Unknown language; choose from: %(choices)s.") % choices, "locale_unknown"
         )
+    _raise_first(rules.tag_problems(tags))
     _posting_checks(uow, ctx, community, body, now)
-    clean_tags = sorted({_tag(t) for t in tags if t.strip()})[:10]
+    clean_tags = sorted({_tag(t) for t in tags if t.strip()})
     post = PostRow(
         brand_id=ctx.brand.id, kind="question", community_id=community.id, author_id=user.id,
         title=title, body=body.strip(), body_html=render(body.strip()),
