@@ -39,6 +39,7 @@ from crowdcx.notifications import service as notes
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.reputation.models import PointsEntryRow
+from crowdcx.tenancy.models import Membership
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets.models import ExpertProfileRow
 
@@ -1032,7 +1033,12 @@ def discovery_policy(ctx: BrandContext) -> rules.DiscoveryPolicy:
 
 def invite_expert(uow: UnitOfWork, ctx: BrandContext, user_id: int, now: datetime) -> None:
     ctx.require("brand.manage")
-    if uow.session.get(User, user_id) is None:
+    # Only the brand's own people: another brand's member (or anyone on the platform) is not
+    # the brand's to invite, and telling them apart from a missing id would reveal them.
+    member = uow.session.scalar(
+        ctx.scoped(Membership, select(Membership.id)).where(Membership.user_id == user_id)
+    )
+    if member is None:
         raise not_found(_("There is no such person."), "user_not_found")
     notes.notify(uow.session, ctx.brand.id, [user_id], "invited", {"brand": ctx.brand.name},
                  f"/b/{ctx.brand.slug}/", now)  # fmt: skip
