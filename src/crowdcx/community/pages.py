@@ -709,6 +709,13 @@ def close(
     return _act(request, uow, ctx, question_id, run)
 
 
+@router.post("/b/{slug}/community/questions/{question_id}/reopen", dependencies=[CsrfChecked])
+def reopen(slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    q = service.readable_post(uow.session, ctx, question_id, "question")
+    return _act(request, uow, ctx, question_id, lambda: service.reopen(uow, ctx, q, now()))
+
+
 def _edit_page(
     request: Request, uow: UnitOfWork, ctx: BrandContext, post: PostRow,
     form: dict[str, str], errors: dict[str, str], status: int = 200,

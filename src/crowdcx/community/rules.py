@@ -452,6 +452,19 @@ def decide_close(
     return CloseDecision(target, tuple(problems))
 
 
+def reopen_problems(
+    *, question: QuestionState, actor_privileges: frozenset[str], actor_is_agent: bool
+) -> list[Violation]:
+    """Reopen a closed question (a mistaken close, or a "duplicate" that was not one): the
+    same people who may close it, and only a closed one; its duplicate link goes with it."""
+    problems: list[Violation] = []
+    if not actor_is_agent and "close" not in actor_privileges:
+        problems.append(_v("privilege_required", privilege="close"))
+    if not question.closed:
+        problems.append(_v("not_closed"))
+    return problems
+
+
 # --------------------------------------------------------------------------------------------
 # Posting: membership, closed questions, body, rate and link limits
 # --------------------------------------------------------------------------------------------

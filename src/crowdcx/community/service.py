@@ -221,6 +221,7 @@ def violation_error(v: rep.Violation) -> AppError:
         ),
         "invalid_decision": lambda: _("Decide restore, uphold, hide or dismiss."),
         "already_closed": lambda: _("This question is already closed."),
+        "not_closed": lambda: _("This question is not closed."),
         "duplicate_of_self": lambda: _("A question cannot duplicate itself."),
         "duplicate_other_brand": lambda: _("Link a question of this brand."),
         "duplicate_cycle": lambda: _(
@@ -845,6 +846,21 @@ def close(
     _raise_first(decision.violations)
     question.closed = True
     question.duplicate_of = decision.duplicate_of
+    question.updated_at = now
+    uow.session.flush()
+    return question
+
+
+def reopen(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetime) -> PostRow:
+    """Reopen a closed question, dropping its duplicate link. Who may close may reopen."""
+    user = require_user(ctx)
+    _raise_first(rules.reopen_problems(
+        question=_question_state(uow.session, question),
+        actor_privileges=points.privileges_of(uow.session, ctx, user.id),
+        actor_is_agent=is_agent(ctx),
+    ))  # fmt: skip
+    question.closed = False
+    question.duplicate_of = None
     question.updated_at = now
     uow.session.flush()
     return question
