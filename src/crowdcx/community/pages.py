@@ -218,16 +218,18 @@ def new_community(
 
 @router.get("/b/{slug}/community/c/{community}")
 def community_page(
-    slug: str, community: str, request: Request, viewer: ViewerDep, uow: Uow, cursor: str = ""
-) -> Response:
+    slug: str, community: str, request: Request, viewer: ViewerDep, uow: Uow, cursor: str = "",
+    saved: str = "",
+) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, viewer.user)
     comm = service.community_by(uow.session, ctx, community)
-    return _community(request, uow, ctx, comm, {}, cursor=cursor)
+    return _community(request, uow, ctx, comm, {}, cursor=cursor, saved=bool(saved))
 
 
 def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: CommunityRow,
                errors: dict[str, str], status: int = 200, cursor: str = "",
-               form: dict[str, Any] | None = None) -> HTMLResponse:  # fmt: skip
+               form: dict[str, Any] | None = None,
+               saved: bool = False) -> HTMLResponse:  # fmt: skip
     questions, next_cursor = _question_page(uow, ctx, community=comm, tag=None, sort="new",
                                             size=COMMUNITY_PAGE, cursor=cursor)  # fmt: skip
     member = engagement.membership(uow, ctx, comm)
@@ -242,6 +244,7 @@ def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: Commu
             "onboarding": engagement.onboarding_of(comm), "applications": apps,
             "names": _names(uow, [q.author_id for q in questions] + [a.user_id for a in apps]),
             "following": ("community", comm.slug) in follows, "errors": errors,
+            "quiz_text": rules.quiz_to_text(engagement.onboarding_of(comm)), "saved": saved,
             "next_cursor": next_cursor, "paged": bool(cursor), "form": form or {},
         },
         status=status,
@@ -292,6 +295,36 @@ async def onboarding(
                           error.status, form=chosen)  # fmt: skip
     uow.commit()
     return RedirectResponse(f"/b/{slug}/community/c/{comm.slug}", status_code=303)
+
+
+@router.post("/b/{slug}/community/c/{community}/setup", dependencies=[CsrfChecked])
+def setup_onboarding(
+    slug: str, community: str, request: Request, user: CurrentUser, uow: Uow,
+    rules_text: Annotated[str, Form(max_length=20_000, title=N_("Community rules"))] = "",
+    quiz: Annotated[str, Form(max_length=20_000, title=N_("Quiz"))] = "",
+) -> Response:  # fmt: skip
+    """A brand admin writes the rules and quiz a closed community's new members go through
+    (the API's ``PUT /communities/{c}/onboarding``)."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    comm = service.community_by(uow.session, ctx, community)
+    form = {"setup_rules": rules_text, "setup_quiz": quiz}
+    parsed = rules.quiz_from_text(quiz)
+    if not isinstance(parsed, list):
+        n = int(dict(parsed.params).get("index", 0)) + 1
+        detail = _(
+            "Quiz question %(n)s does not read: write the question on its first line, then 2–6 "
+            "choices, one per line, with * before the right one; a blank line before the next "
+            "question (at most %(max)s questions)."
+        ) % {"n": n, "max": rules.MAX_QUIZ_QUESTIONS}  # fmt: skip
+        return _community(request, uow, ctx, comm, {"setup_quiz": detail}, 422, form=form)
+    try:
+        engagement.set_onboarding(uow, ctx, comm, {"rules": rules_text.strip(), "quiz": parsed})
+    except AppError as error:
+        uow.rollback()
+        return _community(request, uow, ctx, comm, {"setup_quiz": error.detail}, error.status,
+                          form=form)  # fmt: skip
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/community/c/{comm.slug}?saved=1", status_code=303)
 
 
 @router.post("/b/{slug}/community/follow", dependencies=[CsrfChecked])

@@ -1201,3 +1201,42 @@ def tag_problems(tags: Iterable[str]) -> list[Violation]:
     if len({t.casefold() for t in pieces}) > MAX_TAGS:
         problems.append(_v("too_many_tags", "tags", limit=MAX_TAGS))
     return problems
+
+
+# --- the onboarding quiz as a brand admin types it --------------------------------------------
+
+_RIGHT_MARK = ("*", "＊")
+
+
+def quiz_from_text(text: str) -> list[dict[str, object]] | Violation:
+    """The community page's quiz box: one question per block, blocks apart by a blank line;
+    the question on the block's first line, then its choices one per line, the right one
+    marked by a leading "*" (or the full-width "＊"). Answers the stored form, which
+    :func:`parse_onboarding` reads, or ``quiz_block_invalid`` with the block's ``index``
+    (also for more than ``MAX_QUIZ_QUESTIONS`` blocks: the first one too many)."""
+    blocks = [b for b in re.split(r"\n[ \t\u3000]*\n", text.replace("\r\n", "\n")) if b.strip()]
+    quiz: list[dict[str, object]] = []
+    for i, block in enumerate(blocks):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        prompt, rest = lines[0], lines[1:]
+        marked = [j for j, c in enumerate(rest) if c.startswith(_RIGHT_MARK)]
+        choices = [c.lstrip("*＊").strip() for c in rest]
+        if (
+            i >= MAX_QUIZ_QUESTIONS
+            or prompt.startswith(_RIGHT_MARK)
+            or len(marked) != 1
+            or not 2 <= len(choices) <= 6
+            or not all(choices)
+        ):
+            return _v("quiz_block_invalid", "quiz", index=i)
+        quiz.append({"q": prompt, "choices": choices, "answer": marked[0]})
+    return quiz
+
+
+def quiz_to_text(onboarding: Onboarding) -> str:
+    """The stored quiz back in the box's format (:func:`quiz_from_text` reads it back)."""
+    return "\n\n".join(
+        "\n".join([q.prompt, *(("* " if j == q.answer else "") + c
+                               for j, c in enumerate(q.choices))])
+        for q in onboarding.quiz
+    )  # fmt: skip
