@@ -42,3 +42,20 @@ def test_one_view_and_one_point_read_in_the_singular(
     assert "2 балла до уровня 2" in _text(
         client.get(f"/b/{f.slug}/community/users/{f.helpers[1].id}?lang=ru").text
     )
+
+
+def test_the_top_helpers_bar_of_one_accepted_answer_reads_in_the_singular(
+    client: TestClient, world: World, db: Database
+) -> None:
+    from crowdcx.tenancy.models import Brand
+
+    f = Forum(client, world, db)
+    with db.transaction() as uow:
+        brand = uow.session.query(Brand).filter_by(slug=f.slug).one()
+        discovery = {"min_accepted": 1, "min_reputation": 100}
+        brand.settings = {**(brand.settings or {}), "community": {"discovery": discovery}}
+    sign_in(client, f.admin)
+    english = _text(client.get(f"/b/{f.slug}/community/discover?lang=en").text)
+    assert "at least 1 accepted answer and 100 reputation" in english
+    russian = _text(client.get(f"/b/{f.slug}/community/discover?lang=ru").text)
+    assert "не меньше 1 принятого ответа" in russian
