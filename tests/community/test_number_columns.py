@@ -1,0 +1,32 @@
+"""On a phone the leaderboard shows its points without scrolling: every cell of a scrolling
+table kept 6.5rem, so rank, member, level and points (four columns) pushed the points — the
+column the page is about — off a 390 px screen, and the profile's points history likewise."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from crowdcx.kernel.db import Database
+from tests.community.test_api import Forum
+from tests.conftest import World
+from tests.tickets.test_pages import sign_in
+
+CSS = Path(__file__).parents[2] / "src/crowdcx/web/static/app.css"
+
+
+def test_number_columns_are_exempt_from_the_phone_cell_width(
+    client: TestClient, world: World, db: Database
+) -> None:
+    f = Forum(client, world, db)
+    f.grant(f.helpers[0], 20)
+    sign_in(client, f.helpers[0])
+    board = client.get(f"/b/{f.slug}/community/leaderboard?period=all&lang=en").text
+    assert '<th class="num">Points</th>' in board
+    assert re.search(r'<td class="num">20</td>', board)
+    profile = client.get(f"/b/{f.slug}/community/users/{f.helpers[0].id}?lang=en").text
+    assert '<td class="num">+20</td>' in profile
+    assert re.search(r"\.table-scroll th\.num, \.table-scroll td\.num \{ min-width: 0; \}",
+                     CSS.read_text())  # fmt: skip
