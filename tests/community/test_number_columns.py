@@ -30,3 +30,20 @@ def test_number_columns_are_exempt_from_the_phone_cell_width(
     assert '<td class="num">+20</td>' in profile
     assert re.search(r"\.table-scroll th\.num, \.table-scroll td\.num \{ min-width: 0; \}",
                      CSS.read_text())  # fmt: skip
+
+
+def test_the_redemptions_table_fits_a_phone_in_chinese(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Its amount column was off a 390 px screen and each date broke after "2026-12-"."""
+    f = Forum(client, world, db)
+    f.grant(f.helpers[0], 500)
+    token = sign_in(client, f.helpers[0])
+    client.post(f"/b/{f.slug}/community/rewards",
+                data={"csrf_token": token, "amount": "100", "kind": "cash"})  # fmt: skip
+    page = client.get(f"/b/{f.slug}/community/rewards?lang=zh-Hans").text
+    assert re.search(r'<td class="num nowrap">\d{4}-\d\d-\d\d</td><td class="num">100</td>'
+                     r'<td class="short">现金</td><td class="num nowrap">', page)  # fmt: skip
+    css = CSS.read_text()
+    assert ".table-scroll th.short, .table-scroll td.short { min-width: 0; }" in css
+    assert "td.nowrap { white-space: nowrap; }" in css
