@@ -47,3 +47,26 @@ def test_the_redemptions_table_fits_a_phone_in_chinese(
     css = CSS.read_text()
     assert ".table-scroll th.short, .table-scroll td.short { min-width: 0; }" in css
     assert "td.nowrap { white-space: nowrap; }" in css
+
+
+def test_the_invite_button_sits_with_the_member_not_in_a_last_column(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """On a phone the top helpers table scrolled six columns wide and the invite button,
+    the page's one action, sat off the screen in the last."""
+    from crowdcx.tenancy.models import Brand
+
+    f = Forum(client, world, db)
+    with db.transaction() as uow:
+        brand = uow.session.query(Brand).filter_by(slug=f.slug).one()
+        discovery = {"min_accepted": 1, "min_reputation": 10}
+        brand.settings = {**(brand.settings or {}), "community": {"discovery": discovery}}
+    qid = f.ask()
+    aid = f.answer(qid, f.helpers[0], "Ответ по существу")
+    f.post(f"/questions/{qid}/accept", f.asker, {"answer_id": aid})
+    sign_in(client, f.admin)
+    page = client.get(f"/b/{f.slug}/community/discover?lang=en").text
+    member = re.search(r'<td><a href="[^"]*/community/users/\d+">[^<]*</a>(.*?)</td>', page, re.S)
+    assert member, page[-3000:]
+    assert "/community/discover/invite" in member.group(1)
+    assert len(re.findall(r"<th[ >]", page)) == 5
