@@ -52,6 +52,9 @@ def test_words_in_the_duplicate_field_leave_the_question_open_and_say_why(
     r = _close(client, f, qid, "the one about 4G")
     assert r.status_code == 422, r.status_code  # type: ignore[attr-defined]
     assert "the question this one duplicates, or paste its link" in r.text  # type: ignore[attr-defined]
+    # the close form comes back open with what was typed, to correct
+    assert 'value="the one about 4G"' in r.text  # type: ignore[attr-defined]
+    assert '<details class="inline" open>' in r.text  # type: ignore[attr-defined]
     assert f.get(f"/questions/{qid}", f.asker).json()["closed"] is False
 
 

@@ -739,7 +739,8 @@ def close(
             ) from None
         return service.close(uow, ctx, q, target, now())
 
-    return _act(request, uow, ctx, question_id, run)
+    # Refused, the close form comes back open with what was typed, to correct.
+    return _act(request, uow, ctx, question_id, run, form={"duplicate_of": duplicate_of})
 
 
 @router.post("/b/{slug}/community/questions/{question_id}/reopen", dependencies=[CsrfChecked])
