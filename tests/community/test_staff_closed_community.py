@@ -24,3 +24,24 @@ def test_staff_see_no_apply_button_on_a_closed_community(
     assert "/community/ask?community=vip" in page
     sign_in(client, f.asker)
     assert ">Apply to join</button>" in client.get(f"/b/{f.slug}/community/c/vip?lang=en").text
+
+
+def test_the_community_list_tells_staff_of_waiting_applications(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """An application waited unseen: nothing told the brand's staff of it unless they opened
+    that closed community's page."""
+    f = Forum(client, world, db)
+    assert (
+        f.post("/communities", f.admin, {"slug": "vip", "name": "VIP", "closed": True}).status_code
+        == 201
+    )
+    for person in (f.asker, f.helpers[0]):
+        assert f.post("/communities/vip/join", person).status_code == 200
+    sign_in(client, f.agent)
+    home = client.get(f"/b/{f.slug}/community?lang=en").text
+    assert f'<a href="/b/{f.slug}/community/c/vip#apps-h">2 applications waiting</a>' in home
+    assert f.post(f"/communities/vip/members/{f.asker.id}/admit", f.agent).status_code == 200
+    assert ">1 application waiting</a>" in client.get(f"/b/{f.slug}/community?lang=en").text
+    sign_in(client, f.helpers[1])
+    assert "applications waiting" not in client.get(f"/b/{f.slug}/community?lang=en").text

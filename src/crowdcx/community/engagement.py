@@ -932,6 +932,18 @@ def applications(
     )  # fmt: skip
 
 
+def waiting_applications(uow: UnitOfWork, ctx: BrandContext) -> dict[int, int]:
+    """Applications waiting for review, per community id: the community list shows them to
+    the brand's staff, who otherwise had to open each closed community to find any."""
+    rows = uow.session.execute(
+        ctx.scoped(CommunityMemberRow,
+                   select(CommunityMemberRow.community_id, func.count(CommunityMemberRow.id)))
+        .where(CommunityMemberRow.status == "applied")
+        .group_by(CommunityMemberRow.community_id)
+    ).all()  # fmt: skip
+    return {int(community_id): int(n) for community_id, n in rows}
+
+
 def admit(uow: UnitOfWork, ctx: BrandContext, community: CommunityRow, user_id: int,
           now: datetime) -> CommunityMemberRow:  # fmt: skip
     if not core.is_agent(ctx):

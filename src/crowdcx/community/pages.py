@@ -175,6 +175,7 @@ def _home(
         uow.commit()
     communities = service.communities(uow.session, ctx)
     follows = engagement.following(uow, ctx, ctx.user.id) if ctx.user and tag else set()
+    waiting = engagement.waiting_applications(uow, ctx) if service.is_agent(ctx) else {}
     return page(
         request,
         "community/home.html",
@@ -185,7 +186,7 @@ def _home(
             "community_names": {c.id: c.name for c in communities},
             "notice": notice[:20], "next_cursor": next_cursor, "paged": bool(cursor),
             "new_community": new_community or {}, "errors": errors or {},
-            "following": ("tag", tag.casefold()) in follows,
+            "following": ("tag", tag.casefold()) in follows, "waiting": waiting,
         },
         status=status,
     )  # fmt: skip
