@@ -732,7 +732,7 @@ def test_page_views_count_without_a_write_per_view(
 
     def shows(n: int) -> bool:
         text = client.get(f"/b/{f.slug}/community/questions/{qid}").text
-        return re.search(rf"(просмотров: {n}|\b{n} views)\b", text) is not None
+        return re.search(rf"\b{n} (просмотр|просмотра|просмотров|views?)\b", text) is not None
 
     for n in (1, 2, 3):
         assert shows(n)
@@ -972,3 +972,19 @@ def test_the_review_queue_reads_the_same_few_tables_however_long_it_is(
     many, statements_then = look()
     assert many == [(q, 1) for q in more]
     assert statements_then == statements
+
+
+def test_a_brand_invites_only_its_own_people_to_apply_as_experts(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Any account's id on the platform took the brand's invitation (a notification in a
+    brand they never joined), and the 201 against a 404 told which ids exist."""
+    f = Forum(client, world, db)
+    stranger = world.person("Чужой")
+    other_brand = world.brand()
+    elsewhere = world.member(other_brand, ["helper"], "Из другого бренда")
+    for person in (stranger, elsewhere):
+        refused = f.post(f"/super-users/{person.id}/invite", f.admin)
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["code"] == "user_not_found"
+    assert f.post(f"/super-users/{f.helpers[0].id}/invite", f.admin).status_code == 201

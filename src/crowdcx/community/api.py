@@ -524,6 +524,15 @@ def close(slug: str, question_id: int, body: CloseIn, uow: Uow, user: CurrentUse
     return post_out(q, ctx)
 
 
+@router.post("/questions/{question_id}/reopen", response_model=PostOut)
+def reopen(slug: str, question_id: int, uow: Uow, user: CurrentUser) -> PostOut:
+    ctx = _ctx(uow, slug, user)
+    q = service.readable_post(uow.session, ctx, question_id, "question")
+    service.reopen(uow, ctx, q, now())
+    uow.commit()
+    return post_out(q, ctx)
+
+
 @router.patch("/posts/{post_id}", response_model=PostOut)
 def edit_post(slug: str, post_id: int, body: EditIn, uow: Uow, user: CurrentUser) -> PostOut:
     ctx = _ctx(uow, slug, user)

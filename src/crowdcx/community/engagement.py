@@ -39,6 +39,7 @@ from crowdcx.notifications import service as notes
 from crowdcx.reputation import rules as rep
 from crowdcx.reputation import service as points
 from crowdcx.reputation.models import PointsEntryRow
+from crowdcx.tenancy.models import Membership
 from crowdcx.tenancy.service import BrandContext
 from crowdcx.tickets.models import ExpertProfileRow
 
@@ -931,6 +932,18 @@ def applications(
     )  # fmt: skip
 
 
+def waiting_applications(uow: UnitOfWork, ctx: BrandContext) -> dict[int, int]:
+    """Applications waiting for review, per community id: the community list shows them to
+    the brand's staff, who otherwise had to open each closed community to find any."""
+    rows = uow.session.execute(
+        ctx.scoped(CommunityMemberRow,
+                   select(CommunityMemberRow.community_id, func.count(CommunityMemberRow.id)))
+        .where(CommunityMemberRow.status == "applied")
+        .group_by(CommunityMemberRow.community_id)
+    ).all()  # fmt: skip
+    return {int(community_id): int(n) for community_id, n in rows}
+
+
 def admit(uow: UnitOfWork, ctx: BrandContext, community: CommunityRow, user_id: int,
           now: datetime) -> CommunityMemberRow:  # fmt: skip
     if not core.is_agent(ctx):
@@ -1032,7 +1045,12 @@ def discovery_policy(ctx: BrandContext) -> rules.DiscoveryPolicy:
 
 def invite_expert(uow: UnitOfWork, ctx: BrandContext, user_id: int, now: datetime) -> None:
     ctx.require("brand.manage")
-    if uow.session.get(User, user_id) is None:
+    # Only the brand's own people: another brand's member (or anyone on the platform) is not
+    # the brand's to invite, and telling them apart from a missing id would reveal them.
+    member = uow.session.scalar(
+        ctx.scoped(Membership, select(Membership.id)).where(Membership.user_id == user_id)
+    )
+    if member is None:
         raise not_found(_("There is no such person."), "user_not_found")
     notes.notify(uow.session, ctx.brand.id, [user_id], "invited", {"brand": ctx.brand.name},
                  f"/b/{ctx.brand.slug}/", now)  # fmt: skip

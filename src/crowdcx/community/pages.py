@@ -6,7 +6,6 @@ posts to the same use cases as the API."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Request
@@ -19,7 +18,7 @@ from crowdcx.community.labels import privilege_labels
 from crowdcx.community.models import CommunityRow, ModerationRow, PostRow, RedemptionRow, VoteRow
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
-from crowdcx.kernel.errors import AppError, not_found
+from crowdcx.kernel.errors import AppError, invalid, not_found
 from crowdcx.kernel.i18n import N_, _, current_locale
 from crowdcx.kernel.numbers import ascii_int, typed_int
 from crowdcx.notifications import service as notes
@@ -175,6 +174,8 @@ def _home(
                       "community", query=q, results=len(answer.results), at=at)  # fmt: skip
         uow.commit()
     communities = service.communities(uow.session, ctx)
+    follows = engagement.following(uow, ctx, ctx.user.id) if ctx.user and tag else set()
+    waiting = engagement.waiting_applications(uow, ctx) if service.is_agent(ctx) else {}
     return page(
         request,
         "community/home.html",
@@ -185,6 +186,7 @@ def _home(
             "community_names": {c.id: c.name for c in communities},
             "notice": notice[:20], "next_cursor": next_cursor, "paged": bool(cursor),
             "new_community": new_community or {}, "errors": errors or {},
+            "following": ("tag", tag.casefold()) in follows, "waiting": waiting,
         },
         status=status,
     )  # fmt: skip
@@ -217,16 +219,18 @@ def new_community(
 
 @router.get("/b/{slug}/community/c/{community}")
 def community_page(
-    slug: str, community: str, request: Request, viewer: ViewerDep, uow: Uow, cursor: str = ""
-) -> Response:
+    slug: str, community: str, request: Request, viewer: ViewerDep, uow: Uow, cursor: str = "",
+    saved: str = "",
+) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, viewer.user)
     comm = service.community_by(uow.session, ctx, community)
-    return _community(request, uow, ctx, comm, {}, cursor=cursor)
+    return _community(request, uow, ctx, comm, {}, cursor=cursor, saved=bool(saved))
 
 
 def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: CommunityRow,
                errors: dict[str, str], status: int = 200, cursor: str = "",
-               form: dict[str, Any] | None = None) -> HTMLResponse:  # fmt: skip
+               form: dict[str, Any] | None = None,
+               saved: bool = False) -> HTMLResponse:  # fmt: skip
     questions, next_cursor = _question_page(uow, ctx, community=comm, tag=None, sort="new",
                                             size=COMMUNITY_PAGE, cursor=cursor)  # fmt: skip
     member = engagement.membership(uow, ctx, comm)
@@ -241,6 +245,7 @@ def _community(request: Request, uow: UnitOfWork, ctx: BrandContext, comm: Commu
             "onboarding": engagement.onboarding_of(comm), "applications": apps,
             "names": _names(uow, [q.author_id for q in questions] + [a.user_id for a in apps]),
             "following": ("community", comm.slug) in follows, "errors": errors,
+            "quiz_text": rules.quiz_to_text(engagement.onboarding_of(comm)), "saved": saved,
             "next_cursor": next_cursor, "paged": bool(cursor), "form": form or {},
         },
         status=status,
@@ -293,11 +298,41 @@ async def onboarding(
     return RedirectResponse(f"/b/{slug}/community/c/{comm.slug}", status_code=303)
 
 
+@router.post("/b/{slug}/community/c/{community}/setup", dependencies=[CsrfChecked])
+def setup_onboarding(
+    slug: str, community: str, request: Request, user: CurrentUser, uow: Uow,
+    rules_text: Annotated[str, Form(max_length=20_000, title=N_("Community rules"))] = "",
+    quiz: Annotated[str, Form(max_length=20_000, title=N_("Quiz"))] = "",
+) -> Response:  # fmt: skip
+    """A brand admin writes the rules and quiz a closed community's new members go through
+    (the API's ``PUT /communities/{c}/onboarding``)."""
+    ctx = access_brand(uow.session, slug, user, "brand.manage")
+    comm = service.community_by(uow.session, ctx, community)
+    form = {"setup_rules": rules_text, "setup_quiz": quiz}
+    parsed = rules.quiz_from_text(quiz)
+    if not isinstance(parsed, list):
+        n = int(dict(parsed.params).get("index", 0)) + 1
+        detail = _(
+            "Quiz question %(n)s does not read: write the question on its first line, then 2–6 "
+            "choices, one per line, with * before the right one; a blank line before the next "
+            "question (at most %(max)s questions)."
+        ) % {"n": n, "max": rules.MAX_QUIZ_QUESTIONS}  # fmt: skip
+        return _community(request, uow, ctx, comm, {"setup_quiz": detail}, 422, form=form)
+    try:
+        engagement.set_onboarding(uow, ctx, comm, {"rules": rules_text.strip(), "quiz": parsed})
+    except AppError as error:
+        uow.rollback()
+        return _community(request, uow, ctx, comm, {"setup_quiz": error.detail}, error.status,
+                          form=form)  # fmt: skip
+    uow.commit()
+    return RedirectResponse(f"/b/{slug}/community/c/{comm.slug}?saved=1", status_code=303)
+
+
 @router.post("/b/{slug}/community/follow", dependencies=[CsrfChecked])
 def follow(
     slug: str, user: CurrentUser, uow: Uow,
     kind: Annotated[str, Form(max_length=10)], target: Annotated[str, Form(max_length=60)],
-    back: Annotated[str, Form(max_length=300)] = "", stop: Annotated[str, Form(max_length=3)] = "",
+    back: Annotated[str, Form(max_length=1000)] = "", stop: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     if stop:
@@ -693,14 +728,27 @@ def close(
 ) -> Response:  # fmt: skip
     ctx = access_brand(uow.session, slug, user)
     q = service.readable_post(uow.session, ctx, question_id, "question")
-    # Accept a question number or a pasted link to the question.
-    found = re.findall(r"\d+", duplicate_of)
-    target = int(found[-1]) if found else None
 
     def run() -> Any:
+        try:  # a question number or a pasted link to the question
+            target = rules.duplicate_reference(duplicate_of)
+        except ValueError:
+            raise invalid(
+                "duplicate_of",
+                _("Enter the number of the question this one duplicates, or paste its link."),
+                "duplicate_unreadable",
+            ) from None
         return service.close(uow, ctx, q, target, now())
 
-    return _act(request, uow, ctx, question_id, run)
+    # Refused, the close form comes back open with what was typed, to correct.
+    return _act(request, uow, ctx, question_id, run, form={"duplicate_of": duplicate_of})
+
+
+@router.post("/b/{slug}/community/questions/{question_id}/reopen", dependencies=[CsrfChecked])
+def reopen(slug: str, question_id: int, request: Request, user: CurrentUser, uow: Uow) -> Response:
+    ctx = access_brand(uow.session, slug, user)
+    q = service.readable_post(uow.session, ctx, question_id, "question")
+    return _act(request, uow, ctx, question_id, lambda: service.reopen(uow, ctx, q, now()))
 
 
 def _edit_page(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -451,6 +452,19 @@ def decide_close(
     return CloseDecision(target, tuple(problems))
 
 
+def reopen_problems(
+    *, question: QuestionState, actor_privileges: frozenset[str], actor_is_agent: bool
+) -> list[Violation]:
+    """Reopen a closed question (a mistaken close, or a "duplicate" that was not one): the
+    same people who may close it, and only a closed one; its duplicate link goes with it."""
+    problems: list[Violation] = []
+    if not actor_is_agent and "close" not in actor_privileges:
+        problems.append(_v("privilege_required", privilege="close"))
+    if not question.closed:
+        problems.append(_v("not_closed"))
+    return problems
+
+
 # --------------------------------------------------------------------------------------------
 # Posting: membership, closed questions, body, rate and link limits
 # --------------------------------------------------------------------------------------------
@@ -806,7 +820,14 @@ def decide_redemption(
     if period_cap is not None and redeemed_in_period + points > period_cap:
         room = max(period_cap - redeemed_in_period, 0)
         problems.append(
-            _v("cap_exceeded", "points", limit=period_cap, remaining=room, scope="period")
+            _v(
+                "cap_exceeded",
+                "points",
+                limit=period_cap,
+                remaining=room,
+                scope="period",
+                minimum=policy.min_points,
+            )
         )
     if problems or rate is None:
         return RedemptionDecision(None, violations=tuple(problems))
@@ -1135,3 +1156,87 @@ def split_tags(text: str) -> list[str]:
     Pieces are not trimmed or deduplicated here: the service stores each trimmed,
     case-folded tag once and drops the empty ones."""
     return _TAG_SEPARATORS.split(text)
+
+
+# --- closing as a duplicate: what the close form's one field names ---------------------------
+
+_QUESTION_LINK = re.compile(r"/questions/(\d{1,18})(?![\d/])")
+_QUESTION_NUMBER = re.compile(r"#?\s*(\d{1,18})")
+
+
+def duplicate_reference(typed: str) -> int | None:
+    """The question an agent names in the close form's "duplicate of (question number or
+    link, optional)": nothing (None), a number ("12", "#12", full-width "１２") or a question's
+    link, whatever follows it (a query, "#post-40" — the anchor of an answer the address bar
+    shows after a vote —). Anything else raises ValueError: read as a number, "the one about
+    4G" would have named question 4, and a title pasted by mistake none at all."""
+    text = unicodedata.normalize("NFKC", typed).strip()
+    if not text:
+        return None
+    link = _QUESTION_LINK.search(text)
+    if link and not any(c.isspace() for c in text):
+        return int(link.group(1))
+    number = _QUESTION_NUMBER.fullmatch(text)
+    if number and number.group(1).isascii():
+        return int(number.group(1))
+    raise ValueError(typed)
+
+
+# --- a question's tags ------------------------------------------------------------------------
+
+MAX_TAGS: Final = 10
+MAX_TAG_LENGTH: Final = 40
+
+
+def tag_problems(tags: Iterable[str]) -> list[Violation]:
+    """What is wrong with the tags an asker typed (trimmed; empty pieces do not count): more
+    than ``MAX_TAGS`` different ones, or one longer than ``MAX_TAG_LENGTH``. They used to be
+    cut silently — the first ten in alphabetical order kept, a long tag shortened."""
+    pieces = [t.strip() for t in tags if t.strip()]
+    problems = [
+        _v("tag_too_long", "tags", tag=t, limit=MAX_TAG_LENGTH)
+        for t in pieces
+        if len(t) > MAX_TAG_LENGTH
+    ][:1]
+    if len({t.casefold() for t in pieces}) > MAX_TAGS:
+        problems.append(_v("too_many_tags", "tags", limit=MAX_TAGS))
+    return problems
+
+
+# --- the onboarding quiz as a brand admin types it --------------------------------------------
+
+_RIGHT_MARK = ("*", "＊")
+
+
+def quiz_from_text(text: str) -> list[dict[str, object]] | Violation:
+    """The community page's quiz box: one question per block, blocks apart by a blank line;
+    the question on the block's first line, then its choices one per line, the right one
+    marked by a leading "*" (or the full-width "＊"). Answers the stored form, which
+    :func:`parse_onboarding` reads, or ``quiz_block_invalid`` with the block's ``index``
+    (also for more than ``MAX_QUIZ_QUESTIONS`` blocks: the first one too many)."""
+    blocks = [b for b in re.split(r"\n[ \t\u3000]*\n", text.replace("\r\n", "\n")) if b.strip()]
+    quiz: list[dict[str, object]] = []
+    for i, block in enumerate(blocks):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        prompt, rest = lines[0], lines[1:]
+        marked = [j for j, c in enumerate(rest) if c.startswith(_RIGHT_MARK)]
+        choices = [c.lstrip("*＊").strip() for c in rest]
+        if (
+            i >= MAX_QUIZ_QUESTIONS
+            or prompt.startswith(_RIGHT_MARK)
+            or len(marked) != 1
+            or not 2 <= len(choices) <= 6
+            or not all(choices)
+        ):
+            return _v("quiz_block_invalid", "quiz", index=i)
+        quiz.append({"q": prompt, "choices": choices, "answer": marked[0]})
+    return quiz
+
+
+def quiz_to_text(onboarding: Onboarding) -> str:
+    """The stored quiz back in the box's format (:func:`quiz_from_text` reads it back)."""
+    return "\n\n".join(
+        "\n".join([q.prompt, *(("* " if j == q.answer else "") + c
+                               for j, c in enumerate(q.choices))])
+        for q in onboarding.quiz
+    )  # fmt: skip

@@ -7,7 +7,7 @@ the action."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
@@ -48,7 +48,7 @@ from crowdcx.community.models import (
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import Database, UnitOfWork, append_rows, update_row
 from crowdcx.kernel.errors import AppError, forbidden, invalid, not_found, unauthenticated
-from crowdcx.kernel.i18n import _
+from crowdcx.kernel.i18n import _, ngettext
 from crowdcx.kernel.language import LOCALES, detect_language
 from crowdcx.kernel.markdown import one_line_break, render
 from crowdcx.kernel.numbers import ascii_int
@@ -116,6 +116,23 @@ def require_user(ctx: BrandContext) -> User:
     return ctx.user
 
 
+def _cap_message(p: Mapping[str, Any]) -> str:
+    """Which redemption limit a request went over, and what the member can still redeem."""
+    limit = p.get("limit", "")
+    if p.get("scope") != "period":
+        return _("Redeem at most %(limit)s points at a time.") % {"limit": limit}
+    remaining = int(p.get("remaining") or 0)
+    if remaining < int(p.get("minimum") or 1):
+        return _(
+            "You have redeemed what this period allows; you can redeem again in the next period."
+        )
+    return ngettext(
+        "You can redeem %(n)s more point this period (at most %(limit)s).",
+        "You can redeem %(n)s more points this period (at most %(limit)s).",
+        remaining,
+    ) % {"n": remaining, "limit": limit}
+
+
 def violation_error(v: rep.Violation) -> AppError:
     p = dict(v.params)
     privilege = str(p.get("privilege", ""))  # named in the reader's language
@@ -169,6 +186,11 @@ def violation_error(v: rep.Violation) -> AppError:
             "You cannot review your own post; another reviewer will (or appeal the decision)."
         ),
         "already_flagged": lambda: _("You already flagged this post."),
+        "tag_too_long": lambda: (
+            _("Keep each tag to %(limit)s characters or fewer; “%(tag)s” is longer.")
+            % {"limit": p.get("limit", ""), "tag": p.get("tag", "")}
+        ),
+        "too_many_tags": lambda: _("Use at most %(limit)s tags.") % {"limit": p.get("limit", "")},
         "invalid_points": lambda: _("Redeem a positive number of points."),
         "kind_not_offered": lambda: _("This brand does not offer that reward."),
         "below_minimum": lambda: (
@@ -177,9 +199,7 @@ def violation_error(v: rep.Violation) -> AppError:
         "insufficient_points": lambda: (
             _("You have only %(balance)s points to redeem.") % {"balance": p.get("balance", "")}
         ),
-        "cap_exceeded": lambda: (
-            _("That is more than the limit of %(limit)s points.") % {"limit": p.get("limit", "")}
-        ),
+        "cap_exceeded": lambda: _cap_message(p),
         "already_escalated": lambda: _("This question is already with an expert."),
         "already_solved": lambda: _("This question already has an accepted answer."),
         "too_early": lambda: (
@@ -201,6 +221,7 @@ def violation_error(v: rep.Violation) -> AppError:
         ),
         "invalid_decision": lambda: _("Decide restore, uphold, hide or dismiss."),
         "already_closed": lambda: _("This question is already closed."),
+        "not_closed": lambda: _("This question is not closed."),
         "duplicate_of_self": lambda: _("A question cannot duplicate itself."),
         "duplicate_other_brand": lambda: _("Link a question of this brand."),
         "duplicate_cycle": lambda: _(
@@ -516,8 +537,9 @@ def ask(
         raise invalid(
             "language", _("Unknown language; choose from: %(choices)s.") % choices, "locale_unknown"
         )
+    _raise_first(rules.tag_problems(tags))
     _posting_checks(uow, ctx, community, body, now)
-    clean_tags = sorted({_tag(t) for t in tags if t.strip()})[:10]
+    clean_tags = sorted({_tag(t) for t in tags if t.strip()})
     post = PostRow(
         brand_id=ctx.brand.id, kind="question", community_id=community.id, author_id=user.id,
         title=title, body=body.strip(), body_html=render(body.strip()),
@@ -824,6 +846,21 @@ def close(
     _raise_first(decision.violations)
     question.closed = True
     question.duplicate_of = decision.duplicate_of
+    question.updated_at = now
+    uow.session.flush()
+    return question
+
+
+def reopen(uow: UnitOfWork, ctx: BrandContext, question: PostRow, now: datetime) -> PostRow:
+    """Reopen a closed question, dropping its duplicate link. Who may close may reopen."""
+    user = require_user(ctx)
+    _raise_first(rules.reopen_problems(
+        question=_question_state(uow.session, question),
+        actor_privileges=points.privileges_of(uow.session, ctx, user.id),
+        actor_is_agent=is_agent(ctx),
+    ))  # fmt: skip
+    question.closed = False
+    question.duplicate_of = None
     question.updated_at = now
     uow.session.flush()
     return question

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import append_rows
-from crowdcx.kernel.i18n import _, format_money, use_locale
+from crowdcx.kernel.i18n import _, format_money, ngettext, use_locale
 from crowdcx.kernel.money import Money
 from crowdcx.notifications import rules
 from crowdcx.notifications.models import NotificationRow
@@ -332,8 +332,10 @@ def _compose(user: User, rows: list[NotificationRow], brands: dict[int, str], mo
     with use_locale(user.locale or "en"):
         message = EmailMessage()
         message["To"] = deliverable(user.email)
-        message["Subject"] = _("CrowdCX: %(n)s new notifications") % {
-            "n": len(rows) + more}  # fmt: skip
+        total = len(rows) + more
+        message["Subject"] = ngettext(
+            "CrowdCX: %(n)s new notification", "CrowdCX: %(n)s new notifications", total
+        ) % {"n": total}
         lines = [_("Hello %(name)s,") % {"name": user.display_name}, ""]
         for row in rows:
             brand = brands.get(row.brand_id)
