@@ -309,3 +309,25 @@ def ledger_rows(session: object, ctx: object) -> list[pay.Posting]:
                     r.idempotency_key, r.at, r.memo)
         for r in rows
     ]  # fmt: skip
+
+
+def test_a_negative_or_grouped_amount_on_the_payouts_page_is_answered_plainly(
+    client: TestClient, world: World
+) -> None:
+    """ "-5" was told "enter the amount paid as a number, such as 120.50" — it is one; the
+    admin needs to hear that a payout is above zero. "1,000" (a thousand, as English and
+    Chinese write it) was refused the same way: it is read as a thousand, here more than
+    is owed."""
+    desk = Desk(client, world)
+    _resolve(desk, 1)
+    sign_in(client, desk.admin)
+    _html, form = _admin_page_form(client, desk)
+    url = f"/b/{desk.slug}/admin/payouts"
+    for typed in ("-5", "−5", "－５"):
+        r = client.post(url, data={**form, "amount": typed, "reference": "x"})
+        assert r.status_code == 422, typed
+        assert "Enter an amount above zero." in r.text, typed
+        assert "as a number" not in r.text
+    r = client.post(url, data={**form, "amount": "1,000", "reference": "x"})
+    assert r.status_code == 409, r.text[:300]
+    assert "is owed" in r.text
