@@ -199,3 +199,19 @@ def test_a_decided_review_shows_the_weights_that_made_its_score(
         note = page.split('data-testid="weights-today">', 1)[1].split("<", 1)[0]
         assert words in note, (lang, note)
     assert earlier != later
+
+
+def test_the_policy_criterion_is_named_as_keeping_to_the_policy(
+    client: TestClient, world: World
+) -> None:
+    """The scorecard's fourth criterion asks whether the expert kept to the brand's policy;
+    in Chinese it was named 策略 ("strategy"), which a quality lead reads as something else."""
+    desk = Desk(client, world)
+    resolve(desk)
+    [item] = reviews(desk)
+    sign_in(client, desk.agent)
+    for lang, word in (("en", "Policy compliance"), ("ru", "Соблюдение правил"),
+                       ("zh-Hans", "遵守政策"), ("zh-Hant", "遵守政策")):  # fmt: skip
+        html = client.get(f"/b/{desk.slug}/quality/reviews/{item['id']}?lang={lang}").text
+        assert word in html, lang
+        assert "策略" not in html, lang

@@ -69,7 +69,7 @@ def criterion_labels() -> dict[str, tuple[str, str]]:
         "accuracy": (_("Accuracy"), _("Was everything the expert said correct?")),
         "tone": (_("Tone"), _("Was the expert courteous, clear and easy to follow?")),
         "policy": (
-            _("Policy"),
+            _("Policy compliance"),
             _("Did the expert follow the brand's policy and handle the customer's data as told?"),
         ),
     }
