@@ -253,3 +253,23 @@ def test_recording_a_payout_on_a_phone_needs_no_sideways_scroll(
       .map(td => getComputedStyle(td, '::before').content)"""
     assert page.evaluate(named)[:4] == ['"事由："', '"应得："', '"已付："', '"待付："']
     page.context.close()
+
+
+def test_changing_a_members_roles_on_a_phone_needs_no_sideways_scroll(
+    client: TestClient, world: World, browser: Any
+) -> None:
+    """The members table had the role checkboxes and "Save roles" in its last column, past
+    the right edge of a phone (each row a screen tall, squeezed by it): on a phone each
+    member is a block with their roles under their name."""
+    desk = Desk(client, world)
+    sign_in(client, desk.admin)
+    html = client.get(f"/b/{desk.slug}/admin/members?lang=zh-Hans").text
+    page = phone(browser, "zh-CN")
+    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
+    page.add_style_tag(path=str(STATIC / "app.css"))
+    row = page.locator("main table tbody tr:has(fieldset.roles)").first
+    for part in ("label.check", "button[type=submit]"):
+        for box in [e.bounding_box() for e in row.locator(part).all()]:
+            assert box is not None, part
+            assert box["x"] + box["width"] <= PHONE["width"], (part, box)
+    page.context.close()
