@@ -215,3 +215,19 @@ def test_the_policy_criterion_is_named_as_keeping_to_the_policy(
         html = client.get(f"/b/{desk.slug}/quality/reviews/{item['id']}?lang={lang}").text
         assert word in html, lang
         assert "策略" not in html, lang
+
+
+def test_a_quality_record_is_only_for_the_brands_experts(client: TestClient, world: World) -> None:
+    """Staff reading /quality/experts/<id> of someone who is no expert here — an id that
+    exists nowhere, the brand's customer, another brand's member — got a 200 page titled
+    "<their name>'s quality" with a starting score of 75: a made-up record, and the name of
+    a person outside the brand."""
+    desk = Desk(client, world)
+    resolve(desk)
+    expert = desk.experts[0]
+    sign_in(client, desk.agent)
+    assert client.get(f"/b/{desk.slug}/quality/experts/{expert.id}").status_code == 200
+    for someone in (999_999, desk.customer.id):
+        page = client.get(f"/b/{desk.slug}/quality/experts/{someone}")
+        assert page.status_code == 404, someone
+        assert desk.get(f"/quality/experts/{someone}", desk.agent).status_code == 404, someone

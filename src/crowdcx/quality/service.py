@@ -437,16 +437,35 @@ def expert_quality(session: Session, ctx: BrandContext, expert_id: int) -> Exper
     return ExpertQuality(expert_id, name, summary, pending, recent)
 
 
-def access_expert_quality(ctx: BrandContext, user: User, expert_id: int) -> None:
-    """Staff read any expert's quality; an expert only their own. Anyone else: 404 (the
-    page does not say whether the person exists)."""
+def access_expert_quality(session: Session, ctx: BrandContext, user: User, expert_id: int) -> None:
+    """Staff read the quality of any of the brand's experts (one with an expert profile
+    here, or reviews from before their role was taken); an expert only their own. Anyone
+    else: 404 (the page does not say whether the person exists)."""
     if ctx.can("ticket.staff"):
+        if expert_id != user.id and not _is_brand_expert(session, ctx, expert_id):
+            raise not_found(_("There is no such expert in this brand."), "expert_not_found")
         return
     if expert_id == user.id and "expert" in ctx.roles:
         return
     if user.id == expert_id:
         raise forbidden(_("Only experts have a quality record."), "not_an_expert")
     raise not_found(_("There is no such expert in this brand."), "expert_not_found")
+
+
+def _is_brand_expert(session: Session, ctx: BrandContext, expert_id: int) -> bool:
+    profile = session.scalar(
+        ctx.scoped(ExpertProfileRow, select(ExpertProfileRow.id))
+        .where(ExpertProfileRow.user_id == expert_id)
+        .limit(1)
+    )
+    if profile is not None:
+        return True
+    reviewed = session.scalar(
+        ctx.scoped(QualityReviewRow, select(QualityReviewRow.id))
+        .where(QualityReviewRow.expert_id == expert_id)
+        .limit(1)
+    )
+    return reviewed is not None
 
 
 @dataclass(frozen=True)
