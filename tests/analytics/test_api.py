@@ -355,3 +355,17 @@ def test_the_service_level_asides_read_as_chinese(client: TestClient, world: Wor
         assert "中的" not in html, lang
         assert within in html, lang
         assert re.search(r"<span class=\"meta\">\d+/\d+</span>", html), lang
+
+
+def test_the_ninetieth_percentile_is_written_as_each_reader_writes_a_percentage(
+    client: TestClient, world: World
+) -> None:
+    """English read "90 % within 2 hr" beside "85.9%": the share is the percent filter's."""
+    desk = Desk(client, world)
+    _traffic(desk)
+    sign_in(client, desk.admin)
+    html = client.get(f"/b/{desk.slug}/admin/insights?days=30&lang=en").text
+    assert "90% within " in html
+    assert "90 %" not in html
+    ru = client.get(f"/b/{desk.slug}/admin/insights?days=30&lang=ru").text
+    assert "90% — в пределах " in ru

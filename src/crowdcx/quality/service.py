@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from babel.numbers import format_percent
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, forbidden, not_found
-from crowdcx.kernel.i18n import _
+from crowdcx.kernel.i18n import _, current_locale
 from crowdcx.kernel.pagination import MAX_LIMIT, Page, encode_cursor
 from crowdcx.notifications import service as notes
 from crowdcx.quality import rules
@@ -75,6 +77,17 @@ def criterion_labels() -> dict[str, tuple[str, str]]:
     }
 
 
+def _rate_text(rate: str) -> str:
+    """A sampling rate kept in percent ("2.5") as the reader writes a percentage."""
+    try:
+        share = Decimal(rate) / 100
+    except ArithmeticError:
+        return rate
+    if not share.is_finite():
+        return rate
+    return str(format_percent(share, "#,##0.##%", locale=current_locale().replace("-", "_")))
+
+
 def reason_text(reason: Mapping[str, Any]) -> str:
     """Why a review was sampled, in the reader's language."""
     code = str(reason.get("code", ""))
@@ -85,7 +98,9 @@ def reason_text(reason: Mapping[str, Any]) -> str:
     if code == "reopened":
         return _("The customer reopened the ticket")
     if code == "base_rate":
-        return _("Drawn at random (%(rate)s %% of resolutions)") % {"rate": reason.get("rate", "")}
+        return _("Drawn at random (%(rate)s of resolutions)") % {
+            "rate": _rate_text(str(reason.get("rate", "")))
+        }
     return code
 
 
