@@ -273,3 +273,25 @@ def test_changing_a_members_roles_on_a_phone_needs_no_sideways_scroll(
             assert box is not None, part
             assert box["x"] + box["width"] <= PHONE["width"], (part, box)
     page.context.close()
+
+
+def test_the_sales_events_on_a_phone_keep_their_plan_and_remove_links_on_screen(
+    client: TestClient, world: World, browser: Any
+) -> None:
+    """The capacity page's list of sales events had "Plan this event" and "Remove" in its
+    last columns, past the right edge of a phone; now each event is a block."""
+    desk = Desk(client, world)
+    sale = {"name": "双12", "start": "2027-12-12T00:00", "hours": 24}
+    added = client.post(desk.url("/capacity/events"), headers=desk.admin.auth, json=sale)
+    assert added.status_code == 201, added.text
+    sign_in(client, desk.admin)
+    html = client.get(f"/b/{desk.slug}/admin/capacity?lang=zh-Hans").text
+    page = phone(browser, "zh-CN")
+    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
+    page.add_style_tag(path=str(STATIC / "app.css"))
+    row = page.locator("[data-testid=event]").first
+    for part in ("[data-testid=plan-event]", "button[type=submit]"):
+        box = row.locator(part).bounding_box()
+        assert box is not None, part
+        assert box["x"] + box["width"] <= PHONE["width"], (part, box)
+    page.context.close()
