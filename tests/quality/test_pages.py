@@ -211,7 +211,7 @@ def test_the_policy_criterion_is_named_as_keeping_to_the_policy(
     [item] = reviews(desk)
     sign_in(client, desk.agent)
     for lang, word in (("en", "Policy compliance"), ("ru", "Соблюдение правил"),
-                       ("zh-Hans", "遵守政策"), ("zh-Hant", "遵守政策")):  # fmt: skip
+                       ("zh-Hans", "遵守规定"), ("zh-Hant", "遵守規定")):  # fmt: skip
         html = client.get(f"/b/{desk.slug}/quality/reviews/{item['id']}?lang={lang}").text
         assert word in html, lang
         assert "策略" not in html, lang
