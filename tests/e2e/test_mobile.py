@@ -295,3 +295,24 @@ def test_the_sales_events_on_a_phone_keep_their_plan_and_remove_links_on_screen(
         assert box is not None, part
         assert box["x"] + box["width"] <= PHONE["width"], (part, box)
     page.context.close()
+
+
+def test_the_policy_history_on_a_phone_shows_what_changed(
+    client: TestClient, world: World, browser: Any
+) -> None:
+    """The policy's history put "what changed" in its third column, cut off at the right
+    edge of a phone, the time broken over three lines: each change is now a block."""
+    desk = Desk(client, world)
+    body = client.get(desk.url("/policy"), headers=desk.admin.auth).json()
+    body["sla"]["first_response_s"] = 1800
+    assert client.put(desk.url("/policy"), json=body, headers=desk.admin.auth).status_code == 200
+    sign_in(client, desk.admin)
+    html = client.get(f"/b/{desk.slug}/admin/policy/changes?lang=zh-Hans").text
+    page = phone(browser, "zh-CN")
+    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
+    page.add_style_tag(path=str(STATIC / "app.css"))
+    line = page.locator("[data-testid=policy-changes] li").first
+    box = line.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= PHONE["width"], box
+    page.context.close()
