@@ -316,3 +316,25 @@ def test_the_policy_history_on_a_phone_shows_what_changed(
     assert box is not None
     assert box["x"] + box["width"] <= PHONE["width"], box
     page.context.close()
+
+
+def test_the_review_queue_on_a_phone_shows_each_sampled_ticket_whole(
+    client: TestClient, world: World, browser: Any
+) -> None:
+    """The quality queue squeezed a ticket's title to two characters a line and put why it
+    is reviewed and when past the right edge of a phone: each review is now a block."""
+    from tests.quality.test_api import resolve
+
+    desk = Desk(client, world)
+    resolve(desk)
+    sign_in(client, desk.agent)
+    html = client.get(f"/b/{desk.slug}/quality?lang=zh-Hans").text
+    page = phone(browser, "zh-CN")
+    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
+    page.add_style_tag(path=str(STATIC / "app.css"))
+    row = page.locator("[data-testid=quality-queue] tbody tr").first
+    for cell in row.locator("td").all():
+        box = cell.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= PHONE["width"], (cell.inner_text(), box)
+    page.context.close()
