@@ -338,3 +338,22 @@ def test_the_review_queue_on_a_phone_shows_each_sampled_ticket_whole(
         assert box is not None
         assert box["x"] + box["width"] <= PHONE["width"], (cell.inner_text(), box)
     page.context.close()
+
+
+def test_an_experts_settings_on_a_phone_are_on_screen(
+    client: TestClient, world: World, browser: Any
+) -> None:
+    """The policy page's experts table (skills, languages, tier, certifications, Save) was
+    927 px wide on a 390 px phone, Save at its far end: each expert is now a block."""
+    desk = Desk(client, world)
+    sign_in(client, desk.admin)
+    html = client.get(f"/b/{desk.slug}/admin/policy?lang=zh-Hans").text
+    page = phone(browser, "zh-CN")
+    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
+    page.add_style_tag(path=str(STATIC / "app.css"))
+    row = page.locator("section[aria-labelledby=exp-h] tbody tr").first
+    for part in ("input[name=skills]", "input[name=tier]", "button[type=submit]"):
+        box = row.locator(part).bounding_box()
+        assert box is not None, part
+        assert box["x"] + box["width"] <= PHONE["width"], (part, box)
+    page.context.close()
