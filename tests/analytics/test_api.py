@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -340,3 +341,31 @@ def test_a_young_brand_plans_each_weekday_from_the_days_it_has_seen(
         assert r.status_code == 200, r.text
         assert r.json()["inputs"]["history_weeks"] == 2
         assert r.json()["hours"][0]["expected_tickets"] == expected, day
+
+
+def test_the_service_level_asides_read_as_chinese(client: TestClient, world: World) -> None:
+    """Beside each target met, "255 中的 225" (a word-for-word "225 of 255"), and beside each
+    median "90% 在 5小时 内", a sentence broken by spaces: a Chinese admin reads "225/255" and
+    "90% 不超过 5小时"."""
+    desk = Desk(client, world)
+    _traffic(desk)
+    sign_in(client, desk.admin)
+    for lang, within in (("zh-Hans", "90% 不超过 "), ("zh-Hant", "90% 不超過 ")):
+        html = client.get(f"/b/{desk.slug}/admin/insights?days=30&lang={lang}").text
+        assert "中的" not in html, lang
+        assert within in html, lang
+        assert re.search(r"<span class=\"meta\">\d+/\d+</span>", html), lang
+
+
+def test_the_ninetieth_percentile_is_written_as_each_reader_writes_a_percentage(
+    client: TestClient, world: World
+) -> None:
+    """English read "90 % within 2 hr" beside "85.9%": the share is the percent filter's."""
+    desk = Desk(client, world)
+    _traffic(desk)
+    sign_in(client, desk.admin)
+    html = client.get(f"/b/{desk.slug}/admin/insights?days=30&lang=en").text
+    assert "90% within " in html
+    assert "90 %" not in html
+    ru = client.get(f"/b/{desk.slug}/admin/insights?days=30&lang=ru").text
+    assert "90% — в пределах " in ru

@@ -309,3 +309,42 @@ def ledger_rows(session: object, ctx: object) -> list[pay.Posting]:
                     r.idempotency_key, r.at, r.memo)
         for r in rows
     ]  # fmt: skip
+
+
+def test_a_negative_or_grouped_amount_on_the_payouts_page_is_answered_plainly(
+    client: TestClient, world: World
+) -> None:
+    """ "-5" was told "enter the amount paid as a number, such as 120.50" — it is one; the
+    admin needs to hear that a payout is above zero. "1,000" (a thousand, as English and
+    Chinese write it) was refused the same way: it is read as a thousand, here more than
+    is owed."""
+    desk = Desk(client, world)
+    _resolve(desk, 1)
+    sign_in(client, desk.admin)
+    _html, form = _admin_page_form(client, desk)
+    url = f"/b/{desk.slug}/admin/payouts"
+    for typed in ("-5", "−5", "－５"):
+        r = client.post(url, data={**form, "amount": typed, "reference": "x"})
+        assert r.status_code == 422, typed
+        assert "Enter an amount above zero." in r.text, typed
+        assert "as a number" not in r.text
+    r = client.post(url, data={**form, "amount": "1,000", "reference": "x"})
+    assert r.status_code == 409, r.text[:300]
+    assert "is owed" in r.text
+
+
+def test_a_reused_reference_is_explained_in_plain_chinese(client: TestClient, world: World) -> None:
+    """ "请使用新转账自己的参考号" was a word-for-word "use the new transfer's own reference"."""
+    desk = Desk(client, world)
+    _resolve(desk, 2)
+    sign_in(client, desk.admin)
+    _html, form = _admin_page_form(client, desk)
+    url = f"/b/{desk.slug}/admin/payouts"
+    first = client.post(url, data={**form, "amount": "1", "reference": "TX-7"},
+                        follow_redirects=False)  # fmt: skip
+    assert first.status_code == 303
+    for lang, text in (("zh-Hans", "请为这笔新转账填写它自己的参考号。"),
+                       ("zh-Hant", "請為這筆新轉帳填寫它自己的參考號。")):  # fmt: skip
+        again = client.post(f"{url}?lang={lang}", data={**form, "amount": "2", "reference": "TX-7"})
+        assert again.status_code == 409, again.text[:300]
+        assert text in again.text, lang

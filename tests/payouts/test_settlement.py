@@ -222,3 +222,16 @@ def test_parse_amount_reads_back_what_money_prints(minor: int) -> None:
     assert parse_amount(f"{money.to_decimal():,}".replace(",", " ").replace(".", ","), "RUB") == (
         money
     )
+
+
+def test_an_amount_grouped_by_thousands_with_commas_is_read_whole() -> None:
+    """An English or Chinese admin writes a thousand yuan "1,000": it was refused as "enter
+    the amount as a number" (read as a decimal comma, with three decimals). A comma before
+    exactly three digits cannot be a decimal comma of a currency with two minor digits."""
+    typed = {"1,000": 100000, "12,345": 1234500, "1,234,567": 123456700, "１，０００": 100000}
+    for text, minor in typed.items():
+        assert parse_amount(text, "CNY") == Money(minor, "CNY"), text
+    assert parse_amount("1,500", "JPY") == Money(1500, "JPY")
+    for bad in ("1,00,000", "12,3456", "1,000,00"):
+        assert parse_amount(bad, "CNY") is None, bad
+    assert parse_amount("12,50", "CNY") == Money(1250, "CNY")  # still a decimal comma

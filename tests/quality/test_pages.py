@@ -199,3 +199,35 @@ def test_a_decided_review_shows_the_weights_that_made_its_score(
         note = page.split('data-testid="weights-today">', 1)[1].split("<", 1)[0]
         assert words in note, (lang, note)
     assert earlier != later
+
+
+def test_the_policy_criterion_is_named_as_keeping_to_the_policy(
+    client: TestClient, world: World
+) -> None:
+    """The scorecard's fourth criterion asks whether the expert kept to the brand's policy;
+    in Chinese it was named 策略 ("strategy"), which a quality lead reads as something else."""
+    desk = Desk(client, world)
+    resolve(desk)
+    [item] = reviews(desk)
+    sign_in(client, desk.agent)
+    for lang, word in (("en", "Policy compliance"), ("ru", "Соблюдение правил"),
+                       ("zh-Hans", "遵守规定"), ("zh-Hant", "遵守規定")):  # fmt: skip
+        html = client.get(f"/b/{desk.slug}/quality/reviews/{item['id']}?lang={lang}").text
+        assert word in html, lang
+        assert "策略" not in html, lang
+
+
+def test_a_quality_record_is_only_for_the_brands_experts(client: TestClient, world: World) -> None:
+    """Staff reading /quality/experts/<id> of someone who is no expert here — an id that
+    exists nowhere, the brand's customer, another brand's member — got a 200 page titled
+    "<their name>'s quality" with a starting score of 75: a made-up record, and the name of
+    a person outside the brand."""
+    desk = Desk(client, world)
+    resolve(desk)
+    expert = desk.experts[0]
+    sign_in(client, desk.agent)
+    assert client.get(f"/b/{desk.slug}/quality/experts/{expert.id}").status_code == 200
+    for someone in (999_999, desk.customer.id):
+        page = client.get(f"/b/{desk.slug}/quality/experts/{someone}")
+        assert page.status_code == 404, someone
+        assert desk.get(f"/quality/experts/{someone}", desk.agent).status_code == 404, someone

@@ -224,3 +224,17 @@ def test_a_decided_review_keeps_the_card_it_was_weighed_by(
     for broken in (None, [], [["solved"]], [["solved", "4"]], [[1, 4]], [["a", -1]], "ab",
                    [["a", True]], [["a", 1.5]]):  # fmt: skip
         assert rules.card_decided_by(broken, mark, today) == (today, False)
+
+
+def test_the_random_share_is_written_as_each_reader_writes_a_percentage() -> None:
+    """English read "Drawn at random (10 % of resolutions)": the percent filter's format now;
+    Chinese read "随机抽取（10% 的解决）", "10 % of the solving": it is of resolved tickets."""
+    from crowdcx.kernel.i18n import use_locale
+    from crowdcx.quality.service import reason_text
+
+    expected = {"en": "Drawn at random (2.5% of resolutions)",
+                "ru": "Выбран случайно (2,5% решений)",
+                "zh-Hans": "随机抽取（已解决工单的 2.5%）"}  # fmt: skip
+    for locale, text in expected.items():
+        with use_locale(locale):
+            assert reason_text({"code": "base_rate", "rate": "2.5"}) == text, locale

@@ -516,3 +516,24 @@ def test_the_default_language_is_chosen_on_the_settings_page(
     refused = client.post(f"/b/{slug}/admin/brand", data={**fields, "default_locale": "klingon"})
     assert refused.status_code == 422
     assert 'id="e-default_locale"' in refused.text
+
+
+def test_adding_a_member_by_a_mistyped_address_says_it_is_no_address(
+    client: TestClient, world: World
+) -> None:
+    """ "li.wei" (no @, no domain) was answered "no account uses this e-mail address; ask the
+    person to register first": the admin sent an invitation to sign up instead of fixing a
+    typo. A malformed address is named as one (422), beside the field, in the page's
+    language; the API says it the same way."""
+    slug = world.brand(default_locale="zh-Hans", locales=["zh-Hans", "en"])
+    admin = world.member(slug, ["brand_admin"])
+    token = sign_in(client, admin.email)
+    for typed in ("li.wei", "li.wei@", "li wei@example.com"):
+        form = {"csrf_token": token, "email": typed, "roles": ["expert"]}
+        r = client.post(f"/b/{slug}/admin/members?lang=zh-Hans", data=form)
+        assert r.status_code == 422, (typed, r.status_code)
+        assert "请输入有效的电子邮件地址" in r.text, typed
+        assert "请先让对方注册" not in r.text
+    api = client.post(f"/api/v1/brands/{slug}/members", headers=admin.auth,
+                      json={"email": "li.wei", "roles": ["expert"]})  # fmt: skip
+    assert api.status_code == 422, api.text

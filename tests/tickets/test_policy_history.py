@@ -351,3 +351,20 @@ def test_hours_and_weights_read_as_the_reader_writes(locale: str, expected: list
     ]  # fmt: skip
     with use_locale(locale):
         assert change_lines([asdict(c) for c in changes], "RUB") == expected
+
+
+def test_the_history_page_names_the_policy_as_the_policy_page_does(
+    client: TestClient, desk: Admin
+) -> None:
+    """The policy page is 工单策略 / 工單策略; its history said 工单政策变更记录 and 已保存政策
+    — another word, as if it were another thing."""
+    body = desk.policy()
+    body["sla"]["first_response_s"] = 1800
+    assert desk.put(body).status_code == 200
+    sign_in(client, desk.admin)
+    for lang, title in (("zh-Hans", "工单策略变更记录"), ("zh-Hant", "工單策略變更紀錄")):
+        page = client.get(f"/b/{desk.slug}/admin/policy/changes?lang={lang}").text
+        assert title in page, lang
+        assert "政策" not in page, lang
+        form = client.get(f"/b/{desk.slug}/admin/policy?lang={lang}").text
+        assert "政策" not in form, lang

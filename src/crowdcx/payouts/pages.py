@@ -106,13 +106,14 @@ def record_payout(
     row = f"{account}/{currency}"
     form = {row: {"amount": amount, "reference": reference}}
     code = currency.strip().upper()
-    money = (
-        pay.parse_amount(amount, code)
-        if len(code) == 3 and code.isascii() and code.isalpha()
-        else None
-    )
+    known = len(code) == 3 and code.isascii() and code.isalpha()
+    money = pay.parse_amount(amount, code) if known else None
     if money is None:
-        detail = _("Enter the amount paid as a number, such as 120.50.")
+        detail = (
+            _("Enter an amount above zero.")
+            if known and pay.is_negative_amount(amount, code)
+            else _("Enter the amount paid as a number, such as 120.50.")
+        )
         return _page(request, uow, ctx, show_all, cursor, before, errors={row: detail},
                      form=form, status=422)  # fmt: skip
     try:

@@ -12,6 +12,7 @@ the postings with :func:`balance`.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -456,10 +457,23 @@ _GROUPING = frozenset(" \u00a0\u202f\u2009'")  # 1 234,50 (ru), 1'234.50, thin s
 AMOUNT_DIGITS_MAX: Final = 64
 
 
+_THOUSANDS = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
+_MINUS = frozenset("-\u2212")  # "-", and the minus sign (full-width "－" is "-" after NFKC)
+
+
+def is_negative_amount(text: str, currency: str) -> bool:
+    """Whether ``text`` is an amount with a minus sign before it: a payout is above zero,
+    which is what to tell the person who typed it (not that it is no number)."""
+    raw = unicodedata.normalize("NFKC", text).strip()
+    return raw[:1] in _MINUS and parse_amount(raw[1:], currency) is not None
+
+
 def parse_amount(text: str, currency: str) -> Money | None:
     """An amount as people type it, in ``currency``: "12.50", "12,50" (Russian), "1 234,50",
-    "1,234.50", full-width digits "１２．５０" (NFKC) — or None when it is not a plain positive
-    or zero number with at most the currency's minor digits (no signs, exponents or NaN).
+    "1,234.50", "1,000" (a comma before exactly three digits groups them when the currency
+    has fewer minor digits), full-width digits "１２．５０" (NFKC) — or None when it is not a
+    plain positive or zero number with at most the currency's minor digits (no signs,
+    exponents or NaN).
 
     A number of any length is a number (up to :data:`AMOUNT_DIGITS_MAX` whole digits, more
     than a form field holds): "99999999999999999999" is an amount, refused by
@@ -471,6 +485,8 @@ def parse_amount(text: str, currency: str) -> Money | None:
         if raw.rfind(",") > raw.rfind("."):
             return None
         raw = raw.replace(",", "")
+    elif _THOUSANDS.fullmatch(raw) and minor_exponent(currency) < 3:
+        raw = raw.replace(",", "")  # 1,000: a comma before exactly three digits groups them
     elif raw.count(",") == 1:  # 12,50: a decimal comma
         raw = raw.replace(",", ".")
     whole, _dot, fraction = raw.partition(".")

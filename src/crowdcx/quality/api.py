@@ -202,7 +202,7 @@ def expert_quality(slug: str, user_id: int, uow: Uow, user: CurrentUser) -> Expe
     near the prior, so one review does not swing it), the share passing, and the latest
     decided reviews with staff's comments. Staff read anyone's; an expert their own."""
     ctx = access_brand(uow.session, slug, user, "brand.view")
-    service.access_expert_quality(ctx, user, user_id)
+    service.access_expert_quality(uow.session, ctx, user, user_id)
     q = service.expert_quality(uow.session, ctx, user_id)
     s = q.summary
     return ExpertQualityOut(

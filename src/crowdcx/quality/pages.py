@@ -224,7 +224,7 @@ def _record(
 @router.get("/b/{slug}/quality/mine")
 def mine(slug: str, request: Request, user: CurrentUser, uow: Uow) -> Response:
     ctx = access_brand(uow.session, slug, user, "ticket.work")
-    service.access_expert_quality(ctx, user, user.id)
+    service.access_expert_quality(uow.session, ctx, user, user.id)
     return _record(request, uow, ctx, user, user.id, True)
 
 
@@ -233,5 +233,5 @@ def expert_record(
     slug: str, user_id: int, request: Request, user: CurrentUser, uow: Uow
 ) -> Response:
     ctx = access_brand(uow.session, slug, user, "brand.view")
-    service.access_expert_quality(ctx, user, user_id)
+    service.access_expert_quality(uow.session, ctx, user, user_id)
     return _record(request, uow, ctx, user, user_id, user_id == user.id)

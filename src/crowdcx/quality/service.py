@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from babel.numbers import format_percent
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, forbidden, not_found
-from crowdcx.kernel.i18n import _
+from crowdcx.kernel.i18n import _, current_locale
 from crowdcx.kernel.pagination import MAX_LIMIT, Page, encode_cursor
 from crowdcx.notifications import service as notes
 from crowdcx.quality import rules
@@ -69,10 +71,21 @@ def criterion_labels() -> dict[str, tuple[str, str]]:
         "accuracy": (_("Accuracy"), _("Was everything the expert said correct?")),
         "tone": (_("Tone"), _("Was the expert courteous, clear and easy to follow?")),
         "policy": (
-            _("Policy"),
+            _("Policy compliance"),
             _("Did the expert follow the brand's policy and handle the customer's data as told?"),
         ),
     }
+
+
+def _rate_text(rate: str) -> str:
+    """A sampling rate kept in percent ("2.5") as the reader writes a percentage."""
+    try:
+        share = Decimal(rate) / 100
+    except ArithmeticError:
+        return rate
+    if not share.is_finite():
+        return rate
+    return str(format_percent(share, "#,##0.##%", locale=current_locale().replace("-", "_")))
 
 
 def reason_text(reason: Mapping[str, Any]) -> str:
@@ -85,7 +98,9 @@ def reason_text(reason: Mapping[str, Any]) -> str:
     if code == "reopened":
         return _("The customer reopened the ticket")
     if code == "base_rate":
-        return _("Drawn at random (%(rate)s %% of resolutions)") % {"rate": reason.get("rate", "")}
+        return _("Drawn at random (%(rate)s of resolutions)") % {
+            "rate": _rate_text(str(reason.get("rate", "")))
+        }
     return code
 
 
@@ -437,16 +452,35 @@ def expert_quality(session: Session, ctx: BrandContext, expert_id: int) -> Exper
     return ExpertQuality(expert_id, name, summary, pending, recent)
 
 
-def access_expert_quality(ctx: BrandContext, user: User, expert_id: int) -> None:
-    """Staff read any expert's quality; an expert only their own. Anyone else: 404 (the
-    page does not say whether the person exists)."""
+def access_expert_quality(session: Session, ctx: BrandContext, user: User, expert_id: int) -> None:
+    """Staff read the quality of any of the brand's experts (one with an expert profile
+    here, or reviews from before their role was taken); an expert only their own. Anyone
+    else: 404 (the page does not say whether the person exists)."""
     if ctx.can("ticket.staff"):
+        if expert_id != user.id and not _is_brand_expert(session, ctx, expert_id):
+            raise not_found(_("There is no such expert in this brand."), "expert_not_found")
         return
     if expert_id == user.id and "expert" in ctx.roles:
         return
     if user.id == expert_id:
         raise forbidden(_("Only experts have a quality record."), "not_an_expert")
     raise not_found(_("There is no such expert in this brand."), "expert_not_found")
+
+
+def _is_brand_expert(session: Session, ctx: BrandContext, expert_id: int) -> bool:
+    profile = session.scalar(
+        ctx.scoped(ExpertProfileRow, select(ExpertProfileRow.id))
+        .where(ExpertProfileRow.user_id == expert_id)
+        .limit(1)
+    )
+    if profile is not None:
+        return True
+    reviewed = session.scalar(
+        ctx.scoped(QualityReviewRow, select(QualityReviewRow.id))
+        .where(QualityReviewRow.expert_id == expert_id)
+        .limit(1)
+    )
+    return reviewed is not None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from crowdcx.identity.models import User
-from crowdcx.identity.rules import clean_display_name, normalize_email
+from crowdcx.identity.rules import clean_display_name
+from crowdcx.identity.service import clean_email
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, conflict, forbidden, invalid, not_found, unauthenticated
 from crowdcx.kernel.i18n import _
@@ -338,7 +339,8 @@ def add_member(uow: UnitOfWork, ctx: BrandContext, email: str, roles: Iterable[s
     if problem is not None:
         raise violation_error(problem)
     session = uow.session
-    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    address = clean_email(email)  # a typo is a typo, not "ask the person to register"
+    user = session.scalar(select(User).where(User.email == address))
     if user is None:
         raise AppError(
             404,
