@@ -233,7 +233,7 @@ def test_the_random_share_is_written_as_each_reader_writes_a_percentage() -> Non
     from crowdcx.quality.service import reason_text
 
     expected = {"en": "Drawn at random (2.5% of resolutions)",
-                "ru": "Выбран случайно (2,5% решений)",
+                "ru": "Выбран случайно (2,5\u00a0% решений)",
                 "zh-Hans": "随机抽取（已解决工单的 2.5%）"}  # fmt: skip
     for locale, text in expected.items():
         with use_locale(locale):

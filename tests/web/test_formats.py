@@ -127,3 +127,15 @@ def test_a_label_and_its_value_are_joined_as_the_reader_writes_it(locale: str, s
     template = make_environment().from_string("{{ label }}{{ label_sep() }}{{ value }}")
     with use_locale(locale):
         assert template.render(label="合计", value=12) == shown
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"),
+    [("en", "87.3%"), ("zh-Hans", "87.3%"), ("zh-Hant", "87.3%"), ("ru", "87,3\u00a0%")],
+)
+def test_a_share_is_written_with_the_readers_percent_sign(locale: str, shown: str) -> None:
+    """Russian writes a (no-break) space before the percent sign; the share's fixed pattern
+    dropped it ("87,3%")."""
+    with use_locale(locale):
+        assert format_share(0.873) == shown
+        assert format_share(0.9) == shown.replace("87", "90").replace(".3", "").replace(",3", "")

@@ -60,6 +60,7 @@ MAINLAND_WORDS = {
     "釋出": "發布 / 發表 (publish, post)", "許可權": "權限", "幫助中心": "說明中心",
     "垃圾資訊": "垃圾訊息", "贊": "讚", "“": "「", "”": "」",
     "訪問": "存取 (access; 訪問 is an interview)", "回復": "回覆 (reply; 回復 is to recover)",
+    "數據": "資料 (data)", "大促": "促銷活動 (a sales event)",
 }  # fmt: skip
 
 

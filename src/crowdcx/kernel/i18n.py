@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from copy import copy
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 from babel.core import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import get_minus_sign_symbol, parse_pattern
+from babel.numbers import format_percent, get_minus_sign_symbol, parse_pattern
 from babel.support import NullTranslations, Translations
 
 from crowdcx.kernel.language import DEFAULT_LOCALE, LOCALES
@@ -76,6 +77,17 @@ def format_money(amount: Money) -> str:
         pattern.suffix = (pattern.suffix[0], pattern.suffix[1].replace("-", minus))
     return str(pattern.apply(amount.to_decimal(), locale, currency=amount.currency,
                              currency_digits=False))  # fmt: skip
+
+
+def percent_text(share: float | Decimal, decimals: int = 1) -> str:
+    """A share (0.873) as the current reader writes a percentage, with up to ``decimals``
+    decimals, in the locale's own pattern: "87.3%", "87,3 %" in Russian (a no-break space
+    before the sign, which a fixed "#,##0.#%" dropped)."""
+    locale = Locale.parse(current_locale().replace("-", "_"))
+    pattern = str(locale.percent_formats[None].pattern)
+    if decimals > 0:
+        pattern = pattern.replace("#,##0", "#,##0." + "#" * decimals, 1)
+    return str(format_percent(share, pattern, locale=locale))
 
 
 def list_separator() -> str:

@@ -16,7 +16,6 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from babel.numbers import format_percent
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Session
 from crowdcx.identity.models import User
 from crowdcx.kernel.db import UnitOfWork
 from crowdcx.kernel.errors import AppError, forbidden, not_found
-from crowdcx.kernel.i18n import _, current_locale
+from crowdcx.kernel.i18n import _, percent_text
 from crowdcx.kernel.pagination import MAX_LIMIT, Page, encode_cursor
 from crowdcx.notifications import service as notes
 from crowdcx.quality import rules
@@ -85,7 +84,7 @@ def _rate_text(rate: str) -> str:
         return rate
     if not share.is_finite():
         return rate
-    return str(format_percent(share, "#,##0.##%", locale=current_locale().replace("-", "_")))
+    return percent_text(share, decimals=2)
 
 
 def reason_text(reason: Mapping[str, Any]) -> str:

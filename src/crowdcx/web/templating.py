@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_interval
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from babel.units import format_unit
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -29,6 +29,7 @@ from crowdcx.kernel.i18n import (
     label_separator,
     list_separator,
     ngettext,
+    percent_text,
 )
 from crowdcx.kernel.language import LOCALE_NAMES, LOCALES
 from crowdcx.kernel.money import Money
@@ -110,7 +111,7 @@ def format_share(rate: float | None) -> str:
     # Rounded to what is shown first, so a tiny negative share reads "0 %", not "-0 %" (a
     # flat brand's trend of −0.00003 a week read "每週 -0%").
     shown = round(rate, 3) + 0.0
-    return str(format_percent(shown, locale=_babel_locale(), format="#,##0.#%"))
+    return percent_text(shown)
 
 
 def format_days(first: date, last: date) -> str:
