@@ -229,6 +229,25 @@ def test_admin_tables_on_a_phone(live_server: str, browser: Any, artifacts: Path
     admin.context.close()
 
 
+def rendered_on_phone(browser: Any, html: str) -> Any:
+    """A page as the app rendered it (``html``, from the test client) with the app's style
+    sheet, on a phone in Simplified Chinese: what a phone shows of a page whose data the
+    demo server has none of."""
+    page = phone(browser, "zh-CN")
+    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
+    page.add_style_tag(path=str(STATIC / "app.css"))
+    return page
+
+
+def on_screen(row: Any, parts: tuple[str, ...]) -> None:
+    """Each of ``parts`` (selectors inside ``row``) lies within the phone's width."""
+    for part in parts:
+        box = row.locator(part).bounding_box()
+        assert box is not None, part
+        assert box["x"] >= 0, (part, box)
+        assert box["x"] + box["width"] <= PHONE["width"], (part, box)
+
+
 def test_recording_a_payout_on_a_phone_needs_no_sideways_scroll(
     client: TestClient, world: World, browser: Any
 ) -> None:
@@ -240,15 +259,9 @@ def test_recording_a_payout_on_a_phone_needs_no_sideways_scroll(
     _resolve(desk, 1)
     sign_in(client, desk.admin)
     html = client.get(f"/b/{desk.slug}/admin/payouts?lang=zh-Hans").text
-    page = phone(browser, "zh-CN")
-    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
-    page.add_style_tag(path=str(STATIC / "app.css"))
+    page = rendered_on_phone(browser, html)
     row = page.locator("main table tbody tr:has(input[name=amount])").first
-    for part in ("input[name=amount]", "input[name=reference]", "button[type=submit]"):
-        box = row.locator(part).bounding_box()
-        assert box is not None, part
-        assert box["x"] >= 0, (part, box)
-        assert box["x"] + box["width"] <= PHONE["width"], (part, box)
+    on_screen(row, ("input[name=amount]", "input[name=reference]", "button[type=submit]"))
     named = """() => [...document.querySelectorAll('main td[data-label]')]
       .map(td => getComputedStyle(td, '::before').content)"""
     assert page.evaluate(named)[:4] == ['"事由："', '"应得："', '"已付："', '"待付："']
@@ -264,9 +277,7 @@ def test_changing_a_members_roles_on_a_phone_needs_no_sideways_scroll(
     desk = Desk(client, world)
     sign_in(client, desk.admin)
     html = client.get(f"/b/{desk.slug}/admin/members?lang=zh-Hans").text
-    page = phone(browser, "zh-CN")
-    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
-    page.add_style_tag(path=str(STATIC / "app.css"))
+    page = rendered_on_phone(browser, html)
     row = page.locator("main table tbody tr:has(fieldset.roles)").first
     for part in ("label.check", "button[type=submit]"):
         for box in [e.bounding_box() for e in row.locator(part).all()]:
@@ -286,14 +297,9 @@ def test_the_sales_events_on_a_phone_keep_their_plan_and_remove_links_on_screen(
     assert added.status_code == 201, added.text
     sign_in(client, desk.admin)
     html = client.get(f"/b/{desk.slug}/admin/capacity?lang=zh-Hans").text
-    page = phone(browser, "zh-CN")
-    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
-    page.add_style_tag(path=str(STATIC / "app.css"))
+    page = rendered_on_phone(browser, html)
     row = page.locator("[data-testid=event]").first
-    for part in ("[data-testid=plan-event]", "button[type=submit]"):
-        box = row.locator(part).bounding_box()
-        assert box is not None, part
-        assert box["x"] + box["width"] <= PHONE["width"], (part, box)
+    on_screen(row, ("[data-testid=plan-event]", "button[type=submit]"))
     page.context.close()
 
 
@@ -308,9 +314,7 @@ def test_the_policy_history_on_a_phone_shows_what_changed(
     assert client.put(desk.url("/policy"), json=body, headers=desk.admin.auth).status_code == 200
     sign_in(client, desk.admin)
     html = client.get(f"/b/{desk.slug}/admin/policy/changes?lang=zh-Hans").text
-    page = phone(browser, "zh-CN")
-    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
-    page.add_style_tag(path=str(STATIC / "app.css"))
+    page = rendered_on_phone(browser, html)
     line = page.locator("[data-testid=policy-changes] li").first
     box = line.bounding_box()
     assert box is not None
@@ -329,9 +333,7 @@ def test_the_review_queue_on_a_phone_shows_each_sampled_ticket_whole(
     resolve(desk)
     sign_in(client, desk.agent)
     html = client.get(f"/b/{desk.slug}/quality?lang=zh-Hans").text
-    page = phone(browser, "zh-CN")
-    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
-    page.add_style_tag(path=str(STATIC / "app.css"))
+    page = rendered_on_phone(browser, html)
     row = page.locator("[data-testid=quality-queue] tbody tr").first
     for cell in row.locator("td").all():
         box = cell.bounding_box()
@@ -348,12 +350,7 @@ def test_an_experts_settings_on_a_phone_are_on_screen(
     desk = Desk(client, world)
     sign_in(client, desk.admin)
     html = client.get(f"/b/{desk.slug}/admin/policy?lang=zh-Hans").text
-    page = phone(browser, "zh-CN")
-    page.set_content(re.sub(r"<link[^>]*stylesheet[^>]*>", "", html))
-    page.add_style_tag(path=str(STATIC / "app.css"))
+    page = rendered_on_phone(browser, html)
     row = page.locator("section[aria-labelledby=exp-h] tbody tr").first
-    for part in ("input[name=skills]", "input[name=tier]", "button[type=submit]"):
-        box = row.locator(part).bounding_box()
-        assert box is not None, part
-        assert box["x"] + box["width"] <= PHONE["width"], (part, box)
+    on_screen(row, ("input[name=skills]", "input[name=tier]", "button[type=submit]"))
     page.context.close()
