@@ -520,11 +520,11 @@ def mask_quoted(text: str, fields: Mapping[str, object], allowed: Iterable[str])
         if hide_email:
             part = _EMAIL_RE.sub(lambda m: mask_field("email", m.group()), part)
         if hide_phone:
-            text = part
+            whole = part  # what the matches' offsets are in (``text`` is the whole message)
             part = _NUMBER_RE.sub(
                 lambda m: (
                     mask_field("phone", m.group())
-                    if _same_number(m.group(), tails) or _phone_shaped(text, m)
+                    if _same_number(m.group(), tails) or _phone_shaped(whole, m)
                     else m.group()
                 ),
                 part,
